@@ -1,0 +1,1 @@
+"""Bailanys analytics layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Bailanys console layer (see ARCHITECTURE.md)."""

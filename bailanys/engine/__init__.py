@@ -1,0 +1,1 @@
+"""Bailanys engine layer (see ARCHITECTURE.md)."""

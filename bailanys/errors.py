@@ -1,0 +1,79 @@
+"""The Bailanys exception tree.
+
+    BailanysError
+    ├── ConfigError            a bad config file, key or value (names file, key)
+    ├── StoreError             the event store cannot be opened or migrated
+    ├── SipError
+    │   ├── SipParseError      a malformed SIP message from the network
+    │   │                      (``status`` says which response to send, if any)
+    │   └── SipTransactionError   a local misuse of a transaction
+    ├── SdpError               a malformed SDP body (answered with 400/488)
+    ├── MediaError
+    │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
+    └── VoiceError             a prompt cannot be rendered (TTS failure)
+
+Errors caused by the remote side (``SipParseError``, ``RtpParseError``) become
+protocol answers or dropped packets; they never escape to the event loop.
+Errors caused locally (``ConfigError``) become one clear line for the user.
+"""
+
+from __future__ import annotations
+
+
+class BailanysError(Exception):
+    """Base of every error raised by Bailanys on purpose."""
+
+
+class ConfigError(BailanysError):
+    """A configuration file, key or value is wrong.
+
+    The message names the file, the key and what is wrong, in one line.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        parts = [p for p in (path, key) if p]
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.path = path
+        self.key = key
+
+
+class StoreError(BailanysError):
+    """The store cannot be opened, migrated or written."""
+
+
+class SipError(BailanysError):
+    """Base of SIP protocol errors."""
+
+
+class SipParseError(SipError):
+    """A SIP message could not be parsed.
+
+    ``status`` is the response code a server should answer with (400 by
+    default; 505 for an unsupported version) when enough of the request was
+    read to form a response; ``None`` means drop the message silently.
+    """
+
+    def __init__(self, message: str, status: int | None = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SipTransactionError(SipError):
+    """A transaction was driven in a way RFC 3261 §17 does not allow."""
+
+
+class SdpError(BailanysError):
+    """An SDP body is malformed (RFC 4566)."""
+
+
+class MediaError(BailanysError):
+    """Base of media errors."""
+
+
+class RtpParseError(MediaError):
+    """An RTP or RTCP packet is malformed (RFC 3550 §5.1, §6.4)."""
+
+
+class VoiceError(BailanysError):
+    """A prompt could not be rendered or loaded."""

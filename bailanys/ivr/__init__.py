@@ -1,0 +1,1 @@
+"""Bailanys ivr layer (see ARCHITECTURE.md)."""

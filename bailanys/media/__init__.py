@@ -1,0 +1,1 @@
+"""Bailanys media layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Bailanys metrics layer (see ARCHITECTURE.md)."""

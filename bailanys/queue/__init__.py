@@ -1,0 +1,1 @@
+"""Bailanys queue layer (see ARCHITECTURE.md)."""

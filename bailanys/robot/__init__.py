@@ -1,0 +1,1 @@
+"""Bailanys robot layer (see ARCHITECTURE.md)."""

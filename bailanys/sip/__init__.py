@@ -1,0 +1,1 @@
+"""Bailanys sip layer (see ARCHITECTURE.md)."""

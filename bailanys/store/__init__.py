@@ -1,0 +1,1 @@
+"""Bailanys store layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Bailanys voice layer (see ARCHITECTURE.md)."""
