@@ -1,0 +1,552 @@
+"""Configuration: one TOML file -> frozen dataclasses, validated at load.
+
+``load_config(path, env)`` reads ``configs/default.toml`` (or the given file),
+applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
+``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
+``voice``, ``registrar``, ``engine``, ``log``). Every value is checked here,
+once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
+environment variable), the ``section.key`` and what was expected, in one line.
+
+Relative paths in the file (``store.path``, ``media.record_dir``,
+``voice.prompt_dir``) are relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bailanys.errors import ConfigError
+
+#: ``configs/default.toml`` next to the package (the project root).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "configs" / "default.toml"
+ENV_PREFIX = "BAILANYS_"
+
+# --- defaults, each with where the number comes from --------------------------
+
+#: RFC 3261 §18.1.1 / §19.1.2: 5060 is SIP's registered port; loopback until
+#: an operator opens it up on purpose.
+DEFAULT_LISTEN = "127.0.0.1:5060"
+#: RFC 3261 §18: UDP and TCP are the two transports every element MUST support.
+DEFAULT_TRANSPORTS = ("udp", "tcp")
+DEFAULT_USER_AGENT = "Bailanys/0.1"
+#: Flood guard: a busy PBX trunk peaks at a few new calls per second; 20/s from
+#: one IP is a dialler gone wrong or a scanner (SIPVicious sends hundreds).
+DEFAULT_MAX_NEW_CALLS_PER_SOURCE = 20
+#: Capacity target: 2000 concurrent G.711 calls is ~200 Mbit/s of RTP, what
+#: one engine node on one loop is sized for (bench/ measures it).
+DEFAULT_MAX_CALLS = 2000
+
+#: Asterisk's rtp.conf default range, minus the top; even ports for RTP and
+#: the next odd one for RTCP (RFC 3550 §11).
+DEFAULT_RTP_PORTS = "20000-29999"
+#: RFC 3551 §4.5: G.711's default packetisation is 20 ms.
+DEFAULT_PTIME_MS = 20
+#: 3 frames = 60 ms of prefetch, the usual fixed jitter buffer for LAN/VPN.
+DEFAULT_JITTER_PREFETCH = 3
+DEFAULT_RECORD_DIR = "var/recordings"
+
+DEFAULT_STORE_PATH = "var/bailanys.db"
+#: 50 ms batches: 20 commits/s keeps SQLite's fsync cost low in WAL mode while
+#: the console still sees events well under the 0.1 s "instant" threshold.
+DEFAULT_BATCH_MS = 50
+#: Upper bound per transaction; one executemany of 1000 rows takes ~2 ms.
+DEFAULT_BATCH_MAX = 1000
+
+DEFAULT_PROMPT_DIR = "voice_models/prompts"
+#: espeak-ng / pyttsx3 speak at ~175 words/min by default; 150 is clearer on
+#: narrow-band (8 kHz) telephone audio.
+DEFAULT_VOICE_RATE = 150
+
+#: Asterisk's minexpiry (60 s) and RFC 3261 §10.2.1.1's default of 3600 s.
+DEFAULT_MIN_EXPIRES = 60
+DEFAULT_MAX_EXPIRES = 3600
+DEFAULT_EXPIRES = 3600
+#: A digest nonce lives 5 minutes (RFC 7616 §3.3 leaves it to the server).
+DEFAULT_NONCE_TTL = 300
+
+#: The demo number answered by the demo IVR (a short service number).
+DEFAULT_NUMBERS = ("1414",)
+#: The two languages the contact centre serves (DOMAIN.md).
+DEFAULT_LANGUAGES = ("kk", "ru")
+#: One hour cap per call so a stuck leg cannot hold a channel forever.
+DEFAULT_MAX_CALL_SECONDS = 3600
+#: Silence (no DTMF, no speech) before the IVR repeats or gives up.
+DEFAULT_NO_INPUT_SECONDS = 15
+
+DEFAULT_LOG_LEVEL = "INFO"
+
+TRANSPORTS = ("udp", "tcp")
+LANGUAGES = ("kk", "ru")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _invalid(key: str, message: str) -> ConfigError:
+    return ConfigError(message, key=key)
+
+
+def _check_range(key: str, value: int, lo: int, hi: int | None = None) -> None:
+    if value < lo or (hi is not None and value > hi):
+        expected = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise _invalid(key, f"expected an integer {expected}, got {value!r}")
+
+
+def split_host_port(value: str, key: str = "sip.listen") -> tuple[str, int]:
+    """``"127.0.0.1:5060"`` or ``"[::1]:5060"`` -> (host, port), validated."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.\-]+):(\d{1,5})", value)
+    if m is None:
+        raise _invalid(key, f"expected host:port such as '127.0.0.1:5060', got {value!r}")
+    host = m.group(1) or m.group(3)
+    port = int(m.group(2) or m.group(4))
+    if not 1 <= port <= 65535:
+        raise _invalid(key, f"expected a port between 1 and 65535, got {port} in {value!r}")
+    return host, port
+
+
+def parse_port_range(value: str, key: str = "media.rtp_ports") -> tuple[int, int]:
+    """``"20000-29999"`` -> (20000, 29999); 1024..65535, lo < hi, lo even."""
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
+    expected = "expected 'LO-HI' with 1024 <= LO < HI <= 65535 and LO even"
+    if m is None:
+        raise _invalid(key, f"{expected}, got {value!r}")
+    lo, hi = int(m.group(1)), int(m.group(2))
+    if not (1024 <= lo < hi <= 65535) or lo % 2:
+        raise _invalid(key, f"{expected}, got {value!r}")
+    return lo, hi
+
+
+# --- sections -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    """``[sip]``: where and how the engine speaks SIP (RFC 3261)."""
+
+    #: host:port bound for both UDP and TCP.
+    listen: str = DEFAULT_LISTEN
+    #: Transports opened on ``listen``: any of "udp", "tcp".
+    transports: tuple[str, ...] = DEFAULT_TRANSPORTS
+    #: Our SIP domain; empty means the listen host.
+    domain: str = ""
+    #: Sent in User-Agent and Server headers.
+    user_agent: str = DEFAULT_USER_AGENT
+    #: New INVITEs per second from one source IP beyond which we answer 503.
+    max_new_calls_per_source_per_second: int = DEFAULT_MAX_NEW_CALLS_PER_SOURCE
+    #: Concurrent calls beyond which new INVITEs get 503.
+    max_calls: int = DEFAULT_MAX_CALLS
+
+    def __post_init__(self) -> None:
+        split_host_port(self.listen, "sip.listen")
+        if not self.transports:
+            raise _invalid("sip.transports", "expected at least one of 'udp', 'tcp', got []")
+        for t in self.transports:
+            if t not in TRANSPORTS:
+                raise _invalid("sip.transports", f"expected 'udp' or 'tcp', got {t!r}")
+        if len(set(self.transports)) != len(self.transports):
+            raise _invalid("sip.transports", f"duplicate transport in {list(self.transports)}")
+        if not self.user_agent.strip():
+            raise _invalid("sip.user_agent", "expected a non-empty string, got ''")
+        _check_range(
+            "sip.max_new_calls_per_source_per_second", self.max_new_calls_per_source_per_second, 1
+        )
+        _check_range("sip.max_calls", self.max_calls, 1)
+
+    @property
+    def host(self) -> str:
+        return split_host_port(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_host_port(self.listen)[1]
+
+    @property
+    def effective_domain(self) -> str:
+        """``domain``, or the listen host when it is empty."""
+        return self.domain or self.host
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """``[media]``: RTP ports, packetisation, recording, DTMF detection."""
+
+    #: "LO-HI": even ports carry RTP, the next odd port RTCP (RFC 3550 §11).
+    rtp_ports: str = DEFAULT_RTP_PORTS
+    #: Address advertised in SDP c= lines; empty means the SIP host.
+    rtp_host: str = ""
+    #: Packetisation time in milliseconds (RFC 4566 a=ptime).
+    ptime_ms: int = DEFAULT_PTIME_MS
+    #: Frames the jitter buffer holds before playout starts.
+    jitter_prefetch: int = DEFAULT_JITTER_PREFETCH
+    #: Where WAV recordings go.
+    record_dir: str = DEFAULT_RECORD_DIR
+    #: Record every call.
+    record_calls: bool = False
+    #: Also detect DTMF tones in the audio (Goertzel), not only RFC 4733.
+    inband_dtmf: bool = True
+
+    def __post_init__(self) -> None:
+        parse_port_range(self.rtp_ports, "media.rtp_ports")
+        if self.ptime_ms % 10 or not 10 <= self.ptime_ms <= 200:
+            raise _invalid(
+                "media.ptime_ms",
+                f"expected a multiple of 10 between 10 and 200, got {self.ptime_ms!r}",
+            )
+        _check_range("media.jitter_prefetch", self.jitter_prefetch, 0, 50)
+        if not self.record_dir:
+            raise _invalid("media.record_dir", "expected a directory path, got ''")
+
+    @property
+    def port_range(self) -> tuple[int, int]:
+        return parse_port_range(self.rtp_ports)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """``[store]``: the SQLite event store."""
+
+    #: SQLite file (":memory:" for tests); its directory is created.
+    path: str = DEFAULT_STORE_PATH
+    #: The event writer commits every this many milliseconds.
+    batch_ms: int = DEFAULT_BATCH_MS
+    #: At most this many events per transaction.
+    batch_max: int = DEFAULT_BATCH_MAX
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise _invalid("store.path", "expected a file path, got ''")
+        _check_range("store.batch_ms", self.batch_ms, 1, 60_000)
+        _check_range("store.batch_max", self.batch_max, 1)
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """``[voice]``: text-to-speech prompts."""
+
+    #: Rendered prompt cache.
+    prompt_dir: str = DEFAULT_PROMPT_DIR
+    #: Speech rate in words per minute.
+    rate: int = DEFAULT_VOICE_RATE
+    #: TTS voice for Kazakh.
+    voice_kk: str = "kk"
+    #: TTS voice for Russian.
+    voice_ru: str = "ru"
+
+    def __post_init__(self) -> None:
+        if not self.prompt_dir:
+            raise _invalid("voice.prompt_dir", "expected a directory path, got ''")
+        _check_range("voice.rate", self.rate, 50, 500)
+        for key in ("voice_kk", "voice_ru"):
+            if not getattr(self, key):
+                raise _invalid(f"voice.{key}", "expected a voice name, got ''")
+
+
+def _empty_users() -> Mapping[str, str]:
+    return types.MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class RegistrarConfig:
+    """``[registrar]``: REGISTER for operators' phones (RFC 3261 §10)."""
+
+    #: Digest realm; empty means the SIP domain.
+    realm: str = ""
+    #: Shorter Expires get 423 Interval Too Brief (RFC 3261 §10.3 step 7).
+    min_expires: int = DEFAULT_MIN_EXPIRES
+    #: Longer Expires are cut down to this.
+    max_expires: int = DEFAULT_MAX_EXPIRES
+    #: Used when the REGISTER names no expiry.
+    default_expires: int = DEFAULT_EXPIRES
+    #: Seconds a digest nonce stays valid.
+    nonce_ttl: int = DEFAULT_NONCE_TTL
+    #: ``[registrar.users]``: SIP user -> password.
+    users: Mapping[str, str] = field(default_factory=_empty_users)
+
+    def __post_init__(self) -> None:
+        _check_range("registrar.min_expires", self.min_expires, 1)
+        if self.max_expires < self.min_expires:
+            raise _invalid(
+                "registrar.max_expires",
+                f"expected at least min_expires ({self.min_expires}), got {self.max_expires}",
+            )
+        if not self.min_expires <= self.default_expires <= self.max_expires:
+            raise _invalid(
+                "registrar.default_expires",
+                f"expected between min_expires ({self.min_expires}) and max_expires "
+                f"({self.max_expires}), got {self.default_expires}",
+            )
+        _check_range("registrar.nonce_ttl", self.nonce_ttl, 1)
+        for user, password in self.users.items():
+            if not re.fullmatch(r"[A-Za-z0-9._~+\-]+", user):
+                raise _invalid(
+                    f"registrar.users.{user}",
+                    f"expected a SIP user name of letters, digits and ._~+-, got {user!r}",
+                )
+            if not isinstance(password, str) or not password:
+                raise _invalid(
+                    f"registrar.users.{user}", f"expected a non-empty password, got {password!r}"
+                )
+        object.__setattr__(self, "users", types.MappingProxyType(dict(self.users)))
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """``[engine]``: which calls the engine answers and how long they may last."""
+
+    #: Dialled numbers answered by the demo IVR.
+    numbers: tuple[str, ...] = DEFAULT_NUMBERS
+    #: Languages offered, first is the default.
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    #: A call is hung up after this many seconds.
+    max_call_seconds: int = DEFAULT_MAX_CALL_SECONDS
+    #: Seconds of no input before the IVR reprompts.
+    no_input_seconds: int = DEFAULT_NO_INPUT_SECONDS
+
+    def __post_init__(self) -> None:
+        for n in self.numbers:
+            if not re.fullmatch(r"\+?[0-9*#]+", n):
+                raise _invalid("engine.numbers", f"expected dialled digits, got {n!r}")
+        if not self.languages:
+            raise _invalid("engine.languages", "expected at least one of 'kk', 'ru', got []")
+        for lang in self.languages:
+            if lang not in LANGUAGES:
+                raise _invalid("engine.languages", f"expected 'kk' or 'ru', got {lang!r}")
+        _check_range("engine.max_call_seconds", self.max_call_seconds, 1)
+        _check_range("engine.no_input_seconds", self.no_input_seconds, 1)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """``[log]``: Python logging."""
+
+    #: DEBUG, INFO, WARNING, ERROR or CRITICAL.
+    level: str = DEFAULT_LOG_LEVEL
+
+    def __post_init__(self) -> None:
+        if self.level.upper() not in LOG_LEVELS:
+            raise _invalid(
+                "log.level", f"expected one of {', '.join(LOG_LEVELS)}, got {self.level!r}"
+            )
+        object.__setattr__(self, "level", self.level.upper())
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, one frozen dataclass per section."""
+
+    sip: SipConfig = field(default_factory=SipConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    #: The file it was read from (None: built-in defaults).
+    source: str | None = None
+
+    @property
+    def rtp_host(self) -> str:
+        """Address advertised in SDP: ``media.rtp_host`` or the SIP host."""
+        return self.media.rtp_host or self.sip.host
+
+    @property
+    def realm(self) -> str:
+        """Digest realm: ``registrar.realm`` or the SIP domain."""
+        return self.registrar.realm or self.sip.effective_domain
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "sip": SipConfig,
+    "media": MediaConfig,
+    "store": StoreConfig,
+    "voice": VoiceConfig,
+    "registrar": RegistrarConfig,
+    "engine": EngineConfig,
+    "log": LogConfig,
+}
+
+
+# --- loading --------------------------------------------------------------------
+
+
+def _field_types(cls: type[Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+_TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string"}
+
+
+def _describe(tp: Any) -> str:
+    if tp in _TYPE_NAMES:
+        return _TYPE_NAMES[tp]
+    if typing.get_origin(tp) is tuple:
+        return "a list of strings"
+    return "a table of strings"
+
+
+def _from_toml(tp: Any, value: Any) -> Any:
+    """Check a TOML value against a field type; raise ValueError if wrong."""
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is str:
+        ok = isinstance(value, str)
+    elif typing.get_origin(tp) is tuple:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if ok:
+            value = tuple(value)
+    else:  # Mapping[str, str]
+        ok = isinstance(value, dict)
+    if not ok:
+        raise ValueError(f"expected {_describe(tp)}, got {value!r}")
+    return value
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _from_env(tp: Any, text: str) -> Any:
+    """Convert an environment string to a field type; raise ValueError if wrong."""
+    if tp is bool:
+        if text.strip().lower() in _TRUE:
+            return True
+        if text.strip().lower() in _FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if tp is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+    if tp is str:
+        return text
+    if typing.get_origin(tp) is tuple:
+        return tuple(p.strip() for p in text.split(",") if p.strip())
+    users: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        user, sep, password = item.partition("=")
+        if not sep:
+            raise ValueError(f"expected user=password,user=password, got {text!r}")
+        users[user.strip()] = password
+    return users
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _env_key(var: str) -> tuple[str, str] | None:
+    """``BAILANYS_SIP_MAX_CALLS`` -> ("sip", "max_calls"), or None."""
+    rest = var[len(ENV_PREFIX) :].lower()
+    for section, cls in SECTIONS.items():
+        if rest.startswith(section + "_"):
+            key = rest[len(section) + 1 :]
+            if key in _field_types(cls):
+                return section, key
+    return None
+
+
+def _env_names() -> list[str]:
+    return [
+        f"{ENV_PREFIX}{s.upper()}_{k.upper()}"
+        for s, cls in SECTIONS.items()
+        for k in _field_types(cls)
+    ]
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, override from ``env`` (default ``os.environ``) and validate.
+
+    ``path`` None means ``configs/default.toml`` in the project root, or the
+    built-in defaults when that file is missing. Raises ``ConfigError``.
+    """
+    if env is None:
+        env = os.environ
+    if path is None:
+        file: Path | None = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+    else:
+        file = Path(path)
+    where = str(file) if file is not None else "<defaults>"
+    data: dict[str, Any] = {}
+    if file is not None:
+        try:
+            with file.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError("no such file", path=where) from None
+        except IsADirectoryError:
+            raise ConfigError("is a directory, expected a TOML file", path=where) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"TOML syntax error: {exc}", path=where) from None
+        except UnicodeDecodeError:
+            raise ConfigError("not UTF-8 text", path=where) from None
+
+    values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    origin: dict[str, tuple[str, str]] = {}  # "section.key" -> (where, key as named there)
+
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{section}]{_suggest(section, list(SECTIONS))}",
+                path=where,
+                key=section,
+            )
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"expected a [{section}] table, got {table!r}", path=where, key=section
+            )
+        types_ = _field_types(SECTIONS[section])
+        for key, value in table.items():
+            dotted = f"{section}.{key}"
+            if key not in types_:
+                hint = _suggest(dotted, [f"{section}.{k}" for k in types_])
+                raise ConfigError(f"unknown key{hint}", path=where, key=dotted)
+            try:
+                values[section][key] = _from_toml(types_[key], value)
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=where, key=dotted) from None
+            origin[dotted] = (where, dotted)
+
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX):
+            continue
+        found = _env_key(var)
+        if found is None:
+            raise ConfigError(
+                f"unknown setting{_suggest(var, _env_names())}", path="environment", key=var
+            )
+        section, key = found
+        try:
+            values[section][key] = _from_env(_field_types(SECTIONS[section])[key], env[var])
+        except ValueError as exc:
+            raise ConfigError(str(exc), path="environment", key=var) from None
+        origin[f"{section}.{key}"] = ("environment", var)
+
+    sections: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        try:
+            sections[section] = cls(**values[section])
+        except ConfigError as exc:
+            dotted = exc.key or section
+            base = dotted if dotted in origin else ".".join(dotted.split(".")[:2])
+            src, named = origin.get(base, (where, dotted))
+            if named != base:  # named by an environment variable
+                dotted = named
+            message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
+            raise ConfigError(message, path=src, key=dotted) from None
+    return Config(**sections, source=str(file) if file is not None else None)
