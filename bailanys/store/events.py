@@ -1,0 +1,270 @@
+"""The event log: the append-only spine every component writes to.
+
+``append()`` is synchronous and never blocks: it stamps the event, hands it
+to the listeners (the console, the KPI core) and puts it in a memory buffer.
+One writer task, owned by the ``EventLog`` (``start()`` / ``stop()``), writes
+the buffer every ``batch_interval`` seconds, or as soon as ``batch_max``
+events are waiting, in one transaction (``executemany``). A failed write
+(disk full, database locked) is logged and the same batch retried with
+back-off; events leave the buffer only once committed.
+
+Stored rows: ``events(id, ts, type, call_id, data)`` with ``data`` the JSON
+object of the event's own fields (schema in ``migrations.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bailanys.errors import StoreError
+from bailanys.store.db import Database
+
+log = logging.getLogger(__name__)
+
+#: Defaults match ``[store] batch_ms = 50, batch_max = 1000`` (config.py).
+DEFAULT_BATCH_INTERVAL = 0.05
+DEFAULT_BATCH_MAX = 1000
+#: Back-off after a failed write doubles from the batch interval up to this.
+MAX_RETRY_DELAY = 5.0
+#: ``stop()`` tries this many times to write what is left before giving up.
+STOP_ATTEMPTS = 3
+#: Field names an event may not use: they are the row's own columns.
+RESERVED_FIELDS = frozenset({"id", "ts", "type", "call_id"})
+
+Listener = Callable[["Event"], None]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event. ``id`` is None until it is stored (the database assigns it)."""
+
+    id: int | None
+    ts: float
+    type: str
+    call_id: str | None
+    data: Mapping[str, Any]
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ts": self.ts,
+            "type": self.type,
+            "call_id": self.call_id,
+            **self.data,
+        }
+
+
+def _dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class EventLog:
+    """Buffered, batched writer of ``Event`` rows plus synchronous listeners."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        batch_interval: float = DEFAULT_BATCH_INTERVAL,
+        batch_max: int = DEFAULT_BATCH_MAX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if batch_interval <= 0 or batch_max < 1:
+            raise ValueError("batch_interval must be > 0 and batch_max >= 1")
+        self._db = db
+        self.batch_interval = batch_interval
+        self.batch_max = batch_max
+        self._clock = clock
+        self._buffer: list[tuple[Event, str]] = []
+        self._listeners: list[Listener] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._write_lock = asyncio.Lock()
+        self._appended = 0
+        self._written = 0
+        #: Transactions committed by the writer (tests and metrics).
+        self.batches_written = 0
+        #: Failed write attempts so far.
+        self.write_errors = 0
+
+    # --- producing ----------------------------------------------------------
+
+    def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
+        """Record an event now. Synchronous: safe on hot paths, never awaits.
+
+        Must be called from the event loop's thread.
+        """
+        clash = RESERVED_FIELDS.intersection(fields)
+        if clash:
+            raise ValueError(f"event field names reserved for columns: {sorted(clash)}")
+        event = Event(None, self._clock(), type, call_id, fields)
+        # Serialised now: bad data fails in the caller, and later mutation
+        # of a field's value cannot change what is stored.
+        self._buffer.append((event, _dumps(fields)))
+        self._appended += 1
+        if len(self._buffer) >= self.batch_max:
+            self._wake.set()
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener %r failed on %s", listener, type)
+        return event
+
+    def subscribe(self, callback: Listener) -> Callable[[], None]:
+        """Call ``callback(event)`` at every append; returns the unsubscribe."""
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    @property
+    def pending(self) -> int:
+        """Events appended but not yet on disk."""
+        return len(self._buffer)
+
+    @property
+    def lag(self) -> float:
+        """Seconds the oldest unwritten event has waited (0.0 when none)."""
+        if not self._buffer:
+            return 0.0
+        return max(0.0, self._clock() - self._buffer[0][0].ts)
+
+    # --- writing ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the one writer task (idempotent)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="bailanys.store.events.writer")
+
+    async def flush(self) -> None:
+        """Return once every event appended before the call is on disk.
+
+        With the writer running this waits for it (through its retries);
+        without it, writes here and raises the write's error.
+        """
+        target = self._appended
+        if self._task is not None and not self._task.done():
+            self._wake.set()
+            async with self._progress:
+                await self._progress.wait_for(lambda: self._written >= target)
+            return
+        while self._written < target:
+            await self._write_batch()
+
+    async def stop(self) -> None:
+        """Write everything appended so far, then cancel and await the writer.
+
+        Raises ``StoreError`` if the rest cannot be written after
+        ``STOP_ATTEMPTS`` tries (the events stay in memory, ``pending``).
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            async with self._write_lock:  # never cancel it in mid-transaction
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        delay = self.batch_interval
+        for attempt in range(1, STOP_ATTEMPTS + 1):
+            try:
+                while self._buffer:
+                    await self._write_batch()
+                return
+            except Exception as exc:
+                if attempt == STOP_ATTEMPTS:
+                    raise StoreError(
+                        f"{self._db.path}: {len(self._buffer)} events could not be written: {exc}"
+                    ) from exc
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    async def _run(self) -> None:
+        delay = self.batch_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            self._wake.clear()
+            try:
+                while self._buffer:
+                    await self._write_batch()
+            except Exception as exc:  # any failure: keep the batch, retry later
+                delay = min(max(delay, self.batch_interval) * 2, MAX_RETRY_DELAY)
+                log.error(
+                    "%s: writing %d events failed, retrying in %.2f s: %s",
+                    self._db.path,
+                    len(self._buffer),
+                    delay,
+                    exc,
+                )
+            else:
+                delay = self.batch_interval
+
+    async def _write_batch(self) -> None:
+        """Write up to ``batch_max`` buffered events in one transaction."""
+        async with self._write_lock:
+            batch = self._buffer[: self.batch_max]
+            if not batch:
+                return
+            rows = [(e.ts, e.type, e.call_id, data) for e, data in batch]
+            try:
+                await self._db.executemany(
+                    "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)", rows
+                )
+            except BaseException:
+                self.write_errors += 1
+                raise
+            del self._buffer[: len(batch)]
+            self._written += len(batch)
+            self.batches_written += 1
+        async with self._progress:
+            self._progress.notify_all()
+
+    # --- reading ------------------------------------------------------------
+
+    async def query(
+        self,
+        *,
+        call_id: str | None = None,
+        type: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Stored events matching every given filter, oldest (lowest id) first.
+
+        ``since`` is inclusive, ``until`` exclusive (epoch seconds). Events
+        still buffered are flushed first, so the result includes them.
+        """
+        if self._buffer and not self._db.readonly:
+            await self.flush()
+        where: list[str] = []
+        params: list[Any] = []
+        for column, op, value in (
+            ("call_id", "=", call_id),
+            ("type", "=", type),
+            ("ts", ">=", since),
+            ("ts", "<", until),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = "SELECT id, ts, type, call_id, data FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        rows = await self._db.fetchall(sql, params)
+        return [Event(int(r[0]), float(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]

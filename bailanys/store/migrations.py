@@ -1,0 +1,95 @@
+"""Versioned schema: an ordered list of steps, tracked in ``PRAGMA user_version``.
+
+Each step is ``(version, statements)``; ``migrate()`` applies every step newer
+than the database's ``user_version``, each in one transaction that also sets
+``user_version``, so a step either lands whole or not at all. A database
+whose version is newer than the newest step here was written by a newer
+Bailanys and is refused (``StoreError``): old code must not write to it.
+
+Add a step by appending to ``MIGRATIONS``; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from bailanys.errors import StoreError
+from bailanys.store.db import Database
+
+log = logging.getLogger(__name__)
+
+Step = tuple[int, tuple[str, ...]]
+
+SCHEMA_V1: tuple[str, ...] = (
+    """
+    CREATE TABLE events (
+        id      INTEGER PRIMARY KEY,
+        ts      REAL NOT NULL,
+        type    TEXT NOT NULL,
+        call_id TEXT,
+        data    TEXT NOT NULL  -- JSON object of the event's own fields
+    )
+    """,
+    "CREATE INDEX events_call_id ON events (call_id)",
+    "CREATE INDEX events_type_ts ON events (type, ts)",
+    """
+    CREATE TABLE registrations (
+        user       TEXT NOT NULL,
+        contact    TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        source     TEXT,
+        transport  TEXT,
+        user_agent TEXT,
+        PRIMARY KEY (user, contact)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1),)
+
+
+def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
+    return steps[-1][0] if steps else 0
+
+
+async def schema_version(db: Database) -> int:
+    rows = await db.fetchall("PRAGMA user_version")
+    return int(rows[0][0])
+
+
+async def check_version(db: Database, steps: tuple[Step, ...] = MIGRATIONS) -> int:
+    """Return the database's version; refuse one newer than this code."""
+    version = await schema_version(db)
+    latest = latest_version(steps)
+    if version > latest:
+        raise StoreError(
+            f"{db.path}: database schema version {version} is newer than this "
+            f"Bailanys supports ({latest}); upgrade Bailanys"
+        )
+    return version
+
+
+async def migrate(db: Database, steps: tuple[Step, ...] = MIGRATIONS) -> int:
+    """Bring the schema up to date; returns the version reached. Idempotent."""
+    versions = [v for v, _ in steps]
+    if versions != sorted(set(versions)) or any(v < 1 for v in versions):
+        raise StoreError(f"migration versions must be increasing from 1, got {versions}")
+    await check_version(db, steps)
+    for version, statements in steps:
+        try:
+            async with db.transaction() as conn:
+                # Re-read inside the write lock: another process may have
+                # migrated between our check and BEGIN IMMEDIATE.
+                cursor = await conn.execute("PRAGMA user_version")
+                row = await cursor.fetchone()
+                current = int(row[0]) if row else 0
+                if current >= version:
+                    continue
+                for sql in statements:
+                    await conn.execute(sql)
+                await conn.execute(f"PRAGMA user_version = {int(version)}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{db.path}: migration to version {version} failed: {exc}") from exc
+        log.info("%s: schema %d -> %d", db.path, current, version)
+    return await check_version(db, steps)
