@@ -190,6 +190,11 @@ class Connection:
         return f"{self.nettype} {self.addrtype} {self.address}{suffix}"
 
 
+def _in_order(lines: list[str], order: str) -> tuple[str, ...]:
+    """Stable sort of verbatim lines into RFC 4566 §5 order; unknown types go last."""
+    return tuple(sorted(lines, key=lambda x: order.find(x[0]) % (len(order) + 1)))
+
+
 def _is_ip(text: str, version: int) -> bool:
     try:
         return ipaddress.ip_address(text).version == version
@@ -386,7 +391,8 @@ class SessionDescription:
 
         def close_media() -> None:
             if m is not None:
-                media.append(replace(m, attributes=tuple(m_attrs), extra=tuple(m_extra)))
+                media.append(replace(m, attributes=tuple(m_attrs),
+                                     extra=_in_order(m_extra, _MEDIA_ORDER)))
 
         for lineno, raw in enumerate(_NEWLINE_RE.split(text), 1):
             line = raw.rstrip()
@@ -422,7 +428,7 @@ class SessionDescription:
                     raise SdpError(f"line {lineno}: repeated o=")
                 origin = Origin.parse(value)
             elif kind == "s":
-                name = value
+                name = value or "-"  # RFC 4566 §5.3: a session name is never empty
             elif kind == "c":
                 if conn is not None:
                     raise SdpError(f"line {lineno}: repeated session c=")
@@ -447,7 +453,7 @@ class SessionDescription:
             if md.port != 0 and md.connection is None and conn is None:
                 raise SdpError(f"media {i} ({md.media}) has no c= and there is no session c=")
         return cls(origin, tuple(media), conn, name, tuple(times) or ((0, 0),),
-                   tuple(attrs), tuple(extra), version)
+                   tuple(attrs), _in_order(extra, _SESSION_ORDER), version)
 
     @property
     def direction(self) -> Direction | None:
@@ -731,17 +737,20 @@ def parse_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
     """
     if len(answer.media) != len(offer.media):
         raise SdpError(f"answer has {len(answer.media)} m= lines, offer had {len(offer.media)}")
+    reasons: list[str] = []
     for i, (ours, theirs) in enumerate(zip(offer.media, answer.media, strict=True)):
         if ours.media != "audio" or ours.port == 0:
             continue
         if theirs.media != ours.media:
             raise SdpError(f"answer m= line {i} is {theirs.media!r}, offer had {ours.media!r}")
         if theirs.port == 0:
-            raise NoCommonCodec(f"peer rejected the audio stream (m= line {i}, port 0)")
+            reasons.append(f"m= line {i} rejected (port 0)")
+            continue
         offered = [rm.encoding for rm in ours.rtpmaps.values() if not rm.matches(TELEPHONE_EVENT)]
         codec = _pick_codec(theirs, offered)
         if codec is None:
-            raise NoCommonCodec(f"answer has none of the offered codecs {', '.join(offered)}")
+            reasons.append(f"m= line {i} has none of {', '.join(offered)}")
+            continue
         conn = answer.media_connection(i)
         if conn is None:  # parse() makes this unreachable; built objects may not
             raise SdpError(f"answer m= line {i} has no connection address")
@@ -761,5 +770,7 @@ def parse_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
             on_hold=not peer_receives,
             media_index=i,
         )
+    if reasons:
+        raise NoCommonCodec("peer accepted no audio stream: " + "; ".join(reasons))
     raise SdpError("our offer has no audio stream")
 
