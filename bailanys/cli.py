@@ -1,0 +1,311 @@
+"""``bailanys ...`` commands (argparse): serve, events, config check.
+
+Every command is a function ``(args) -> exit status`` set as the parser's
+``func``. A user's mistake (bad config, missing database) ends as one line
+``bailanys: <message>`` on stderr, never a traceback: exit 2 for a bad
+configuration, 1 for anything else that went wrong.
+
+Other modules may add commands: ``bailanys.engine.democall.register(sub)``
+adds ``demo-call`` (see ``_add_plugin_commands``); such a command uses
+``add_config_option(parser)`` and ``load_config_or_exit(args)`` like ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bailanys import __version__
+from bailanys.config import Config, load_config
+from bailanys.errors import BailanysError, ConfigError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """Ends a command with one line on stderr and an exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- helpers shared by commands --------------------------------------------------
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="TOML configuration (default: configs/default.toml); "
+        "BAILANYS_<SECTION>_<KEY> variables override it",
+    )
+
+
+def load_config_or_exit(args: argparse.Namespace) -> Config:
+    """Load ``args.config``; a bad config raises CommandError (exit 2)."""
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+
+
+def run_async(coro: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when installed (ARCHITECTURE.md: Concurrency), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    uvloop.run(coro)
+
+
+# --- serve -----------------------------------------------------------------------
+
+
+async def _serve_until_stopped(serve: Callable[[Config], Awaitable[None]], config: Config) -> None:
+    """Run the engine; SIGTERM cancels it like Ctrl-C does, for a clean stop."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        log.info("SIGTERM: shutting down")
+        main.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        await serve(config)
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        main.uncancel()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = load_config_or_exit(args)
+    configure_logging(config.log.level)
+    try:
+        server = importlib.import_module("bailanys.engine.server")
+    except ImportError as exc:
+        raise CommandError(f"the engine cannot be loaded: {exc}") from None
+    log.info("bailanys %s: config %s", __version__, config.source or "<built-in defaults>")
+    try:
+        run_async(_serve_until_stopped(server.serve, config))
+    except KeyboardInterrupt:
+        log.info("interrupted: stopped")
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from None
+    except (BailanysError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    return EXIT_OK
+
+
+# --- events ----------------------------------------------------------------------
+
+
+def _parse_time(text: str) -> float:
+    """ISO-8601 (naive means UTC) or epoch seconds -> epoch seconds."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO-8601 time such as 2025-01-31T09:00:00Z or epoch seconds, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def iso_utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_json_obj(event: Any) -> dict[str, Any]:
+    """An event as printed by ``events --json``: columns, "time", then its fields."""
+    obj: dict[str, Any] = {
+        "id": event.id,
+        "ts": event.ts,
+        "time": iso_utc(event.ts),
+        "type": event.type,
+        "call_id": event.call_id,
+    }
+    for key, value in event.data.items():
+        obj.setdefault(key, value)  # the columns win over a field of the same name
+    return obj
+
+
+def _format_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def format_table(events: Sequence[Any]) -> list[str]:
+    """Aligned human-readable lines, a header first."""
+    header = ("ID", "TIME (UTC)", "TYPE", "CALL", "FIELDS")
+    rows = [
+        (
+            str(e.id),
+            iso_utc(e.ts),
+            e.type,
+            e.call_id or "-",
+            " ".join(f"{k}={_format_value(v)}" for k, v in e.data.items()),
+        )
+        for e in events
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = []
+    for r in [header, *rows]:
+        cells = [r[0].rjust(widths[0])] + [r[i].ljust(widths[i]) for i in (1, 2, 3)]
+        lines.append("  ".join([*cells, r[4]]).rstrip())
+    return lines
+
+
+async def _read_events(path: str, args: argparse.Namespace) -> list[Any]:
+    from bailanys.store import Store
+
+    store = await Store.open(path, readonly=True)
+    try:
+        return await store.events.query(
+            call_id=args.call, type=args.type, since=args.since, until=args.until, limit=args.limit
+        )
+    finally:
+        await store.close()
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    config = load_config_or_exit(args)
+    path = config.store.path
+    if path == ":memory:" or not Path(path).is_file():
+        raise CommandError(
+            f"no event store at {path} (store.path in {config.source or 'the defaults'}); "
+            "run `bailanys serve` first or pass --config"
+        )
+    try:
+        events = asyncio.run(_read_events(path, args))
+    except BailanysError as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        lines = [json.dumps(event_json_obj(e), ensure_ascii=False) for e in events]
+    else:
+        lines = format_table(events) if events else []
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `bailanys events | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
+
+
+# --- config check ----------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    load_config_or_exit(args)
+    print("ok")
+    return EXIT_OK
+
+
+# --- the parser ------------------------------------------------------------------
+
+
+def _add_plugin_commands(subparsers: Any) -> None:
+    """Commands other modules own. Each module's ``register(subparsers)`` adds
+    its parser(s) with ``set_defaults(func=handler)``; a module that does not
+    exist yet is skipped so the CLI works without it."""
+    # ---- demo-call: owned by bailanys/engine/democall.py ----------------------
+    try:
+        democall = importlib.import_module("bailanys.engine.democall")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bailanys.engine.democall":
+            raise
+    else:
+        democall.register(subparsers)
+    # ---- end of plugin commands ---------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bailanys", description="Bailanys contact-centre engine.")
+    parser.add_argument("--version", action="version", version=f"bailanys {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = sub.add_parser("serve", help="run the engine until Ctrl-C or SIGTERM")
+    add_config_option(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    events = sub.add_parser("events", help="print stored events, oldest first")
+    add_config_option(events)
+    events.add_argument("--call", metavar="ID", help="only this call's events")
+    events.add_argument("--type", metavar="T", help="only events of this type")
+    events.add_argument(
+        "--since", metavar="ISO", type=_parse_time, help="from this time (UTC if no offset)"
+    )
+    events.add_argument(
+        "--until", metavar="ISO", type=_parse_time, help="before this time (UTC if no offset)"
+    )
+    events.add_argument("--limit", metavar="N", type=_positive, help="at most N events")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.set_defaults(func=cmd_events)
+
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help='validate; print "ok" or the error')
+    add_config_option(check)
+    check.set_defaults(func=cmd_config_check)
+
+    _add_plugin_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.func
+    try:
+        return handler(args)
+    except CommandError as exc:
+        print(f"bailanys: {exc}", file=sys.stderr)
+        return exc.status
