@@ -67,7 +67,51 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
     return out
 
 
-_HOSTPORT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::(\d{1,5}))?$")
+def quoted_end(text: str, start: int) -> int:
+    """Index of the '"' closing the quoted-string opened at ``text[start]``.
+
+    Quoted-pairs (backslash + any char) are skipped (§25.1).  Returns -1
+    when the string is unterminated (RFC 4475 §3.1.2.6 quotbal).
+    """
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            return i
+        i += 1
+    return -1
+
+
+def find_unquoted(text: str, char: str) -> int:
+    """Index of the first ``char`` outside quoted strings, or -1."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == char:
+            return i
+        if ch == '"':
+            i = quoted_end(text, i)
+            if i < 0:
+                return -1
+        i += 1
+    return -1
+
+
+def unquote_string(text: str) -> str:
+    """The content of a quoted-string, quoted-pairs expanded (§25.1)."""
+    inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+    return re.sub(r"\\(.)", r"\1", inner, flags=re.DOTALL)
+
+
+def quote_string(text: str) -> str:
+    """Quote ``text`` as a quoted-string, escaping '\\' and '"' (§25.1)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_HOSTPORT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?$")
 
 
 def split_hostport(text: str) -> tuple[str, int | None]:
@@ -104,11 +148,13 @@ class SipUri:
         scheme = scheme.lower()
         if scheme not in ("sip", "sips"):
             return cls(scheme=scheme, opaque=rest)
-        rest, _, hdrs = rest.partition("?")
+        # The userinfo may hold '?', ';' and ':' (RFC 4475 §3.1.1.2, §3.1.1.9)
+        # but never an unescaped '@', so the '@' is found before '?' is.
         userinfo, at, hostpart = rest.rpartition("@")
         if not at:
             hostpart = rest
             userinfo = ""
+        hostpart, _, hdrs = hostpart.partition("?")
         user: str | None = None
         password: str | None = None
         if at:
@@ -208,16 +254,17 @@ class NameAddr:
         text = text.strip()
         if text == "*":
             return cls(uri="*", wildcard=True)
-        if "<" in text:
-            display, _, rest = text.partition("<")
+        lt = find_unquoted(text, "<")
+        if lt >= 0:
+            display, rest = text[:lt], text[lt + 1 :]
             uri, close, ptext = rest.partition(">")
             if not close:
                 raise SipParseError(f"unterminated '<' in {text[:60]!r}")
             display = display.strip()
             if display.startswith('"'):
-                if len(display) < 2 or not display.endswith('"'):
+                if quoted_end(display, 0) != len(display) - 1:
                     raise SipParseError(f"bad display name in {text[:60]!r}")
-                display = display[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+                display = unquote_string(display)
             if ":" not in uri:
                 raise SipParseError(f"bad URI in {text[:60]!r}")
             return cls(uri=uri.strip(), display_name=display, params=parse_params(ptext))
@@ -238,7 +285,7 @@ class NameAddr:
     def __str__(self) -> str:
         if self.wildcard:
             return "*"
-        name = f'"{self.display_name}" ' if self.display_name else ""
+        name = f"{quote_string(self.display_name)} " if self.display_name else ""
         return f"{name}<{self.uri}>{format_params(self.params)}"
 
     def with_params(self, **params: str | None) -> NameAddr:

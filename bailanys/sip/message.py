@@ -84,8 +84,17 @@ SINGLE_HEADERS: frozenset[str] = frozenset(
 )
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
-_STATUS_RE = re.compile(r"^SIP/(\d+)\.(\d+) (\d{3}) ?(.*)$", re.IGNORECASE)
-_VERSION_RE = re.compile(r"^SIP/\d+\.\d+$", re.IGNORECASE)
+# Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (§7.2); the SP
+# before an empty reason is tolerated missing.  ASCII digits only: ``\d`` and
+# ``str.isdigit`` also accept digits such as '²' that ``int`` then rejects.
+_STATUS_RE = re.compile(r"^SIP/([0-9]+)\.([0-9]+) ([0-9]{3})(?: (.*))?$", re.IGNORECASE | re.DOTALL)
+_VERSION_RE = re.compile(r"^SIP/[0-9]+\.[0-9]+$", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"^[0-9]+$")
+
+
+def is_digits(text: str) -> bool:
+    """True when ``text`` is one or more ASCII digits (``str.isdigit`` is too lax)."""
+    return bool(_DIGITS_RE.match(text))
 
 MAX_MESSAGE_SIZE = 65535  # largest UDP payload; a TCP frame is bounded the same way
 
@@ -244,7 +253,7 @@ class Message:
         """(sequence number, method) from the CSeq header (§20.16)."""
         raw = self.headers.get("CSeq") or ""
         parts = raw.split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2 or not is_digits(parts[0]):
             raise SipParseError(f"bad CSeq {raw!r}")
         return int(parts[0]), parts[1]
 
@@ -364,12 +373,14 @@ def _has_tag(value: str) -> bool:
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes]:
-    idx = data.find(b"\r\n\r\n")
-    if idx >= 0:
-        return data[:idx], data[idx + 4 :]
-    idx = data.find(b"\n\n")
-    if idx >= 0:
-        return data[:idx], data[idx + 2 :]
+    # The earliest empty line ends the head: a head ended by a bare-LF empty
+    # line must not be extended to a CRLFCRLF that sits inside the body.
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return data[:crlf], data[crlf + 4 :]
+    if lf >= 0:
+        return data[:lf], data[lf + 2 :]
     return data, b""
 
 
@@ -404,8 +415,10 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     except UnicodeDecodeError:
         head = head_b.decode("latin-1")
     lines = _unfold(head)
-    start = lines[0].strip()
-    if not start:
+    # The start line is taken as is: SP around its elements is not LWS
+    # (RFC 4475 §3.1.2.9 lwsstart, §3.1.2.10 trws are rejected).
+    start = lines[0]
+    if not start.strip():
         raise SipParseError("missing start line", status=None)
 
     headers = Headers()
@@ -426,7 +439,7 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         status = int(m.group(3))
         if not 100 <= status <= 699:
             raise SipParseError(f"status code out of range: {status}", status=None)
-        msg = Response(headers=headers, status=status, reason=m.group(4))
+        msg = Response(headers=headers, status=status, reason=m.group(4) or "")
         is_request = False
     else:
         parts = start.split(" ")
@@ -444,8 +457,14 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         msg = Request(headers=headers, method=method, uri=uri, version=SIP_VERSION)
         is_request = True
 
-    _validate(msg, is_request)
-    msg.body = _cut_body(headers, body, stream=stream)
+    try:
+        _validate(msg, is_request)
+        msg.body = _cut_body(headers, body, stream=stream)
+    except SipParseError as exc:
+        if is_request:
+            raise
+        # A malformed response is dropped: no response is sent to a response.
+        raise SipParseError(str(exc), status=None) from exc
     return msg
 
 
@@ -462,17 +481,17 @@ def _validate(msg: Request | Response, is_request: bool) -> None:
             raise SipParseError(f"more than one {name} header")
     raw_cseq = h.get("CSeq") or ""
     parts = raw_cseq.split()
-    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 10:
+    if len(parts) != 2 or not is_digits(parts[0]) or len(parts[0]) > 10:
         raise SipParseError(f"bad CSeq {raw_cseq!r}")
     if int(parts[0]) >= 2**31:
         raise SipParseError(f"CSeq number out of range {parts[0]}")
     if is_request and isinstance(msg, Request) and parts[1] != msg.method:
         raise SipParseError("CSeq method does not match the request method")
     mf = h.get("Max-Forwards")
-    if mf is not None and (not mf.isdigit() or int(mf) > 255):
+    if mf is not None and (not is_digits(mf) or int(mf) > 255):
         raise SipParseError(f"bad Max-Forwards {mf!r}")
     cl = h.get("Content-Length")
-    if cl is not None and (not cl.strip().isdigit()):
+    if cl is not None and not is_digits(cl.strip()):
         raise SipParseError(f"bad Content-Length {cl!r}")
 
 
