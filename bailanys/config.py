@@ -459,12 +459,11 @@ def _env_key(var: str) -> tuple[str, str] | None:
     return None
 
 
-def _env_names() -> list[str]:
-    return [
-        f"{ENV_PREFIX}{s.upper()}_{k.upper()}"
-        for s, cls in SECTIONS.items()
-        for k in _field_types(cls)
-    ]
+def _env_suggestion(var: str) -> str:
+    """Closest valid variable, compared without the shared prefix."""
+    names = [f"{s.upper()}_{k.upper()}" for s, cls in SECTIONS.items() for k in _field_types(cls)]
+    close = difflib.get_close_matches(var[len(ENV_PREFIX) :], names, n=1)
+    return f" (did you mean '{ENV_PREFIX}{close[0]}'?)" if close else ""
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -527,9 +526,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             continue
         found = _env_key(var)
         if found is None:
-            raise ConfigError(
-                f"unknown setting{_suggest(var, _env_names())}", path="environment", key=var
-            )
+            raise ConfigError(f"unknown setting{_env_suggestion(var)}", path="environment", key=var)
         section, key = found
         try:
             values[section][key] = _from_env(_field_types(SECTIONS[section])[key], env[var])
