@@ -488,10 +488,11 @@ def _validate(msg: Request | Response, is_request: bool) -> None:
     if is_request and isinstance(msg, Request) and parts[1] != msg.method:
         raise SipParseError("CSeq method does not match the request method")
     mf = h.get("Max-Forwards")
-    if mf is not None and (not is_digits(mf) or int(mf) > 255):
+    # Length checks come before int(): it refuses strings over 4300 digits.
+    if mf is not None and (not is_digits(mf) or len(mf) > 10 or int(mf) > 255):
         raise SipParseError(f"bad Max-Forwards {mf!r}")
     cl = h.get("Content-Length")
-    if cl is not None and not is_digits(cl.strip()):
+    if cl is not None and (not is_digits(cl.strip()) or len(cl.strip()) > 10):
         raise SipParseError(f"bad Content-Length {cl!r}")
 
 
