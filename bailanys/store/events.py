@@ -26,6 +26,11 @@ from typing import Any
 from bailanys.errors import StoreError
 from bailanys.store.db import Database
 
+# Re-exported: the registrar imports its bindings table from here too.
+from bailanys.store.registrations import Registration, Registrations
+
+__all__ = ["Event", "EventLog", "Listener", "Registration", "Registrations"]
+
 log = logging.getLogger(__name__)
 
 #: Defaults match ``[store] batch_ms = 50, batch_max = 1000`` (config.py).

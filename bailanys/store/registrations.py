@@ -6,7 +6,9 @@ they survive a restart and can be shared by several engine nodes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bailanys.store.db import Database
 
@@ -18,9 +20,15 @@ class Registration:
     user: str
     contact: str
     expires_at: float
-    source: str | None
-    transport: str | None
-    user_agent: str | None
+    #: "host:port" the REGISTER came from ("" if unknown).
+    source: str
+    #: "udp" or "tcp" ("" if unknown).
+    transport: str
+    user_agent: str
+
+
+def _row(r: Sequence[Any]) -> Registration:
+    return Registration(str(r[0]), str(r[1]), float(r[2]), r[3] or "", r[4] or "", r[5] or "")
 
 
 class Registrations:
@@ -34,9 +42,9 @@ class Registrations:
         user: str,
         contact: str,
         expires_at: float,
-        source: str | None = None,
-        transport: str | None = None,
-        user_agent: str | None = None,
+        source: str = "",
+        transport: str = "",
+        user_agent: str = "",
     ) -> None:
         """Add or refresh a binding (a re-REGISTER replaces the old row)."""
         await self._db.execute(
@@ -67,7 +75,7 @@ class Registrations:
             " ORDER BY expires_at DESC, contact",
             (user, now),
         )
-        return [Registration(r[0], r[1], float(r[2]), r[3], r[4], r[5]) for r in rows]
+        return [_row(r) for r in rows]
 
     async def all(self, now: float) -> list[Registration]:
         """Every unexpired binding, by user then contact (for the console)."""
@@ -76,7 +84,7 @@ class Registrations:
             " FROM registrations WHERE expires_at > ? ORDER BY user, contact",
             (now,),
         )
-        return [Registration(r[0], r[1], float(r[2]), r[3], r[4], r[5]) for r in rows]
+        return [_row(r) for r in rows]
 
     async def purge(self, now: float) -> int:
         """Delete expired bindings; returns how many."""

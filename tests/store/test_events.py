@@ -259,7 +259,7 @@ async def test_registrations() -> None:
     regs = store.registrations
     try:
         await regs.save("1001", "sip:1001@10.0.0.5:5060", 200.0, "10.0.0.5:5060", "udp", "pyVoIP")
-        await regs.save("1001", "sip:1001@10.0.0.6:5060", 150.0, "10.0.0.6:5060", "tcp", None)
+        await regs.save("1001", "sip:1001@10.0.0.6:5060", 150.0, "10.0.0.6:5060", "tcp", "")
         await regs.save("1002", "sip:1002@10.0.0.7:5060", 50.0, "10.0.0.7:5060", "udp", "x")
         found = await regs.lookup("1001", now=100.0)
         assert [r.contact for r in found] == ["sip:1001@10.0.0.5:5060", "sip:1001@10.0.0.6:5060"]

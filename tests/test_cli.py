@@ -1,0 +1,190 @@
+"""The CLI, run as users run it: ``python -m bailanys ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from bailanys import cli
+from bailanys.config import Config
+from bailanys.store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BAILANYS_")}
+    base["PYTHONPATH"] = str(PROJECT_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bailanys", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def fill(db: Path) -> None:
+    times = iter([1_700_000_000.0, 1_700_000_001.5, 1_700_000_002.0, 1_700_000_003.0])
+    store = await Store.open(db, clock=lambda: next(times))
+    store.events.append("call.offered", "c1", caller="+77011234567", number="1414")
+    store.events.append("ivr.input", "c1", digits="2", lang="kk")
+    store.events.append("call.offered", "c2", caller="1002", number="1414")
+    store.events.append("agent.state", None, agent="1001", state="ready")
+    await store.close()
+
+
+def config_for(tmp_path: Path, db: Path) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+    return path
+
+
+async def test_events_json(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "e.db"
+    await fill(db)
+    result = run("events", "--config", str(config_for(tmp_path, db)), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["type"] for o in lines] == [
+        "call.offered",
+        "ivr.input",
+        "call.offered",
+        "agent.state",
+    ]
+    assert lines[0] == {
+        "id": 1,
+        "ts": 1_700_000_000.0,
+        "time": "2023-11-14T22:13:20.000Z",
+        "type": "call.offered",
+        "call_id": "c1",
+        "caller": "+77011234567",
+        "number": "1414",
+    }
+    assert lines[3]["call_id"] is None and lines[3]["state"] == "ready"
+
+
+async def test_events_filters_and_env_store_path(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    await fill(db)
+    env = {"BAILANYS_STORE_PATH": str(db)}
+    result = run("events", "--call", "c1", "--json", cwd=tmp_path, env=env)
+    assert [json.loads(x)["type"] for x in result.stdout.splitlines()] == [
+        "call.offered",
+        "ivr.input",
+    ]
+    result = run(
+        "events", "--type", "call.offered", "--limit", "1", "--json", cwd=tmp_path, env=env
+    )
+    assert [json.loads(x)["call_id"] for x in result.stdout.splitlines()] == ["c1"]
+    since = "2023-11-14T22:13:21"  # naive = UTC: skips the first event
+    result = run("events", "--since", since, "--json", cwd=tmp_path, env=env)
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == [2, 3, 4]
+
+
+async def test_events_table(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    await fill(db)
+    result = run("events", "--config", str(config_for(tmp_path, db)), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "(UTC)", "TYPE", "CALL", "FIELDS"]
+    assert len(lines) == 5
+    # Columns are aligned: TYPE starts at the same offset on every line.
+    offsets = {
+        line.index(t)
+        for line, t in zip(lines[:3], ["TYPE", "call.offered", "ivr.input"], strict=True)
+    }
+    assert len(offsets) == 1
+    assert "caller=+77011234567 number=1414" in lines[1]
+    assert lines[4].split()[3] == "-"  # no call id
+
+
+def test_events_missing_database(tmp_path: Path) -> None:
+    db = tmp_path / "absent.db"
+    result = run("events", "--config", str(config_for(tmp_path, db)), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"bailanys: no event store at {db}")
+    assert not db.exists()  # reading never creates it
+
+
+def test_config_check_ok(tmp_path: Path) -> None:
+    result = run("config", "check", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+    example = PROJECT_ROOT / "configs" / "example-operators.toml"
+    assert run("config", "check", "--config", str(example), cwd=tmp_path).stdout == "ok\n"
+
+
+def test_bad_config_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sip]\nlisten = "nonsense"\n', encoding="utf-8")
+    expected = (
+        f"bailanys: {bad}: sip.listen: expected host:port such as '127.0.0.1:5060', "
+        "got 'nonsense'\n"
+    )
+    for command in (["config", "check"], ["serve"], ["events"]):
+        result = run(*command, "--config", str(bad), cwd=tmp_path)
+        assert result.returncode == 2, command
+        assert result.stderr == expected, command
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_bad_environment_one_line_exit_2(tmp_path: Path) -> None:
+    result = run("config", "check", cwd=tmp_path, env={"BAILANYS_SIP_PORT": "5070"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("bailanys: environment: BAILANYS_SIP_PORT: unknown setting")
+    assert result.stderr.count("\n") == 1
+
+
+def test_toml_syntax_error_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[sip\n", encoding="utf-8")
+    result = run("config", "check", "--config", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "line 1" in result.stderr
+
+
+def test_usage_errors_are_argparse_exit_2(tmp_path: Path) -> None:
+    result = run("events", "--since", "yesterday", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "expected an ISO-8601 time" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run(cwd=tmp_path).returncode == 2  # no command
+
+
+def test_help_lists_commands(tmp_path: Path) -> None:
+    result = run("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "events", "config"):
+        assert command in result.stdout
+
+
+async def test_sigterm_stops_serve_cleanly() -> None:
+    started = asyncio.Event()
+    cancelled = False
+
+    async def serve(config: Config) -> None:
+        nonlocal cancelled
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+
+    task = asyncio.create_task(cli._serve_until_stopped(serve, Config()))
+    await started.wait()
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(task, timeout=5)  # returns normally, not cancelled
+    assert cancelled
+    assert not task.cancelled()
