@@ -292,7 +292,7 @@ class _Machine(Generic[StateT]):
                 continue
             new_state, effects = row
             if new_state is not self.state:
-                log.info("%r: %s -> %s", self, self.state.value, new_state.value)
+                log.debug("%r: %s -> %s", self, self.state.value, new_state.value)
                 self.state = new_state  # type: ignore[assignment]
             for effect in effects:
                 actions.extend(self._effect(effect, msg, pending))
