@@ -71,6 +71,11 @@ class AuthResult:
         return self.status is AuthStatus.OK
 
     @property
+    def reason(self) -> str:
+        """One line for the log: the status and what was wrong."""
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+    @property
     def stale(self) -> bool:
         """Re-challenge with ``stale=true`` (RFC 7616 §3.3)."""
         return self.status in (AuthStatus.STALE_NONCE, AuthStatus.REPLAYED)
