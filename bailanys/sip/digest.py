@@ -191,7 +191,8 @@ def digest_response(
     name, sess = found
 
     def h(text: str) -> str:
-        return hashlib.new(name, text.encode("utf-8")).hexdigest()
+        # surrogateescape: header text decoded with it hashes as the bytes sent
+        return hashlib.new(name, text.encode("utf-8", "surrogateescape")).hexdigest()
 
     ha1 = h(f"{username}:{realm}:{password}")
     if sess:
@@ -317,12 +318,16 @@ class DigestChallenger:
         password = password_lookup(username)
         if password is None:
             return AuthResult(AuthStatus.UNKNOWN_USER, username, "no such user")
-        expected = digest_response(
-            algorithm=algorithm, username=username, realm=self.realm, password=password,
-            method=method, uri=p["uri"], nonce=p["nonce"], qop=qop,
-            nc=p.get("nc", ""), cnonce=p.get("cnonce", ""),
-        )
-        if not hmac.compare_digest(expected.encode(), p["response"].lower().encode()):
+        try:
+            expected = digest_response(
+                algorithm=algorithm, username=username, realm=self.realm, password=password,
+                method=method, uri=p["uri"], nonce=p["nonce"], qop=qop,
+                nc=p.get("nc", ""), cnonce=p.get("cnonce", ""),
+            )
+        except UnicodeError:
+            return AuthResult(AuthStatus.MALFORMED, username, "undecodable characters")
+        given = p["response"].lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(expected.encode(), given):
             return AuthResult(AuthStatus.BAD_CREDENTIALS, username, "wrong response")
         nonce = p["nonce"]
         issued = self._nonce_issued(nonce, now)

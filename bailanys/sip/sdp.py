@@ -375,8 +375,9 @@ class SessionDescription:
         """
         try:
             text = body.decode("utf-8") if isinstance(body, bytes) else body
-        except UnicodeDecodeError as exc:
-            raise SdpError(f"SDP is not UTF-8: {exc.reason}") from None
+            text.encode("utf-8")  # a str with lone surrogates could not be written back
+        except UnicodeError as exc:
+            raise SdpError(f"SDP is not UTF-8: {exc}") from None
         version: int | None = None
         origin: Origin | None = None
         name = "-"

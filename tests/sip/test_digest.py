@@ -418,6 +418,18 @@ def test_build_authorization_forms() -> None:
             build_authorization(bad, method="INVITE", uri="sip:r", username="u", password="p")
 
 
+def test_surrogates_in_header(server: DigestChallenger) -> None:
+    """Header text decoded with surrogateescape (raw bytes) never raises."""
+    ch = server.challenge(1000.0)
+    for user in ("al\udcffice", "\ud800"):
+        auth = answer(ch).replace('username="alice"', f'username="{user}"')
+        res = server.verify(auth, "REGISTER", {user: "pw"}.get, 1000.0)
+        assert res.status in (AuthStatus.BAD_CREDENTIALS, AuthStatus.MALFORMED)
+    res = server.verify(answer(ch).replace('response="', 'response="\ud800'), "REGISTER",
+                        lookup, 1000.0)
+    assert res.status is AuthStatus.BAD_CREDENTIALS
+
+
 def test_fuzz_verify_never_raises(server: DigestChallenger) -> None:
     rng = random.Random(7616)
     good = answer(server.challenge(1000.0))

@@ -593,6 +593,8 @@ MALFORMED = {
 def test_malformed(body: bytes) -> None:
     with pytest.raises(SdpError):
         SessionDescription.parse(body)
+    with pytest.raises(SdpError):
+        SessionDescription.parse(body.decode("utf-8", "surrogateescape"))
 
 
 def test_fuzz_only_sdp_error() -> None:
