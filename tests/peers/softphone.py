@@ -1,0 +1,251 @@
+"""A pyVoIP 1.6.8 softphone as a test peer: registers, auto-answers, records.
+
+``PyVoipAgent`` registers to a registrar (ours, or a stub) with pyVoIP's
+``VoIPPhone``, answers every incoming call, plays a tone (optional), and
+counts the audio it receives. Events go to a ``queue.Queue`` so tests can
+wait for them from any thread (``wait_for``).
+
+pyVoIP quirks met here (read from ``pyVoIP/VoIP/VoIP.py`` and ``SIP.py``):
+
+* It is a softphone, not a server: every reply it sends (180, 200, 486,
+  ACK) goes to ``(server, port)`` given at construction, never to the
+  request's Via. Only its 200 to a BYE goes to the Via address. So a caller
+  other than the registrar never sees the 200 unless the registrar relays
+  it, or the agent is ``retarget``-ed at the caller (see bench/pyvoip_baseline).
+* ``start()`` registers synchronously (``register_timeout`` = 30 s per
+  try, 3 tries) before the SIP receive loop starts, one second later.
+* It answers through ``threading.Timer(1, callCallback)``: 180 goes out at
+  once, the 200 at least one second later.
+* One thread per RTP direction per call, polling every 10 ms; the send
+  clock is ``sleep(20 ms - work)`` per packet, so it drifts slow under load.
+* It takes the first offered codec it knows; its PCMA path encodes µ-law
+  (``encode_packet`` calls ``encode_pcmu`` for PCMA), so offer PCMU only.
+  ``pyVoIP.RTPCompatibleCodecs`` is narrowed to PCMU + telephone-event here.
+* Audio in and out is 8-bit unsigned linear (silence 0x80), 160 bytes a
+  20 ms frame; ``read_audio`` pads with 0x80 when nothing came.
+* RTP ports are chosen at random from ``[rtp_low, rtp_high]`` and only
+  freed when the range runs out: give it a range of a few hundred ports.
+* ``stop()`` deregisters (waits for an answer up to 30 s) and hangs up
+  calls; ``DEBUG = False`` keeps it quiet.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyVoIP
+from pyVoIP.RTP import PayloadType
+from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPPhone
+
+# PCMU only (plus RFC 2833 events): pyVoIP's PCMA sends µ-law bytes.
+pyVoIP.RTPCompatibleCodecs = [PayloadType.PCMU, PayloadType.EVENT]
+
+FRAME_BYTES = 160
+"""One 20 ms frame of 8 kHz 8-bit audio (RFC 3551 §4.5)."""
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """Something that happened to the agent: ``kind`` is one of
+    ``registered``, ``ringing``, ``answered``, ``ended``, ``failed``."""
+
+    kind: str
+    call_id: str = ""
+    detail: str = ""
+    at: float = field(default_factory=time.monotonic)
+
+
+def tone_frames(freq_hz: float, seconds: float = 1.0) -> bytes:
+    """8-bit unsigned linear tone (pyVoIP's ``write_audio`` format)."""
+    n = int(seconds * 8000)
+    return bytes(int(128 + 60 * math.sin(2 * math.pi * freq_hz * i / 8000)) for i in range(n))
+
+
+class PyVoipAgent:
+    """Registers ``user`` to ``server_host:server_port`` and answers calls.
+
+    ``registered``, ``answered_calls``, ``ended_calls`` and
+    ``received_audio_bytes`` (non-silent bytes read from answered calls) are
+    safe to read from any thread.
+    """
+
+    def __init__(
+        self,
+        server_host: str,
+        server_port: int,
+        user: str,
+        password: str,
+        local_port: int,
+        rtp_low: int,
+        rtp_high: int,
+        *,
+        local_ip: str = "127.0.0.1",
+        tone_hz: float | None = 440.0,
+        answer: bool = True,
+    ) -> None:
+        self.user = user
+        self.tone = tone_frames(tone_hz) if tone_hz else b""
+        self.answer = answer
+        self.events: queue.Queue[AgentEvent] = queue.Queue()
+        self._lock = threading.Lock()
+        self._answered = 0
+        self._ended = 0
+        self._rx_bytes = 0
+        self._rx_frames = 0
+        self._stopping = threading.Event()
+        self._call_threads: list[threading.Thread] = []
+        self.phone = VoIPPhone(
+            server_host,
+            server_port,
+            user,
+            password,
+            myIP=local_ip,
+            callCallback=self._on_call,
+            sipPort=local_port,
+            rtpPortLow=rtp_low,
+            rtpPortHigh=rtp_high,
+        )
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def registered(self) -> bool:
+        return bool(self.phone.get_status() == PhoneStatus.REGISTERED)
+
+    @property
+    def answered_calls(self) -> int:
+        with self._lock:
+            return self._answered
+
+    @property
+    def ended_calls(self) -> int:
+        with self._lock:
+            return self._ended
+
+    @property
+    def received_audio_bytes(self) -> int:
+        with self._lock:
+            return self._rx_bytes
+
+    @property
+    def received_frames(self) -> int:
+        with self._lock:
+            return self._rx_frames
+
+    # ---------------------------------------------------------------- control
+
+    def start(self) -> None:
+        """Register (blocks until the registrar answers, or raises)."""
+        self.phone.start()
+        if self.registered:
+            self._emit("registered")
+        else:
+            self._emit("failed", detail=str(self.phone.get_status()))
+
+    def stop(self, *, deregister: bool = True) -> None:
+        """Hang up, deregister (unless told not to) and join call threads."""
+        self._stopping.set()
+        if not deregister and self.phone.sip.registerThread is not None:
+            self.phone.sip.registerThread.cancel()
+            self.phone.sip.registerThread = None  # SIPClient.stop skips deregister
+        self.phone.stop()
+        for t in list(self._call_threads):
+            t.join(timeout=2)
+
+    def retarget(self, host: str, port: int) -> None:
+        """Send all further replies to ``host:port`` instead of the registrar.
+
+        pyVoIP addresses every reply to its server; a caller that is not the
+        registrar (SIPp in the baseline benchmark) only sees the 180/200 if
+        the agent is pointed at it. Re-registration is cancelled (it would go
+        to the new target)."""
+        sip = self.phone.sip
+        if sip.registerThread is not None:
+            sip.registerThread.cancel()
+            sip.registerThread = None
+        self.phone.server, self.phone.port = host, port
+        sip.server, sip.port = host, port
+
+    def wait_for(self, kind: str, timeout: float = 10.0) -> AgentEvent:
+        """Next event of ``kind`` (others are dropped); raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind!r} event within {timeout} s")
+            try:
+                ev = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if ev.kind == kind:
+                return ev
+
+    def __enter__(self) -> PyVoipAgent:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- calls
+
+    def _emit(self, kind: str, call_id: str = "", detail: str = "") -> None:
+        self.events.put(AgentEvent(kind, call_id, detail))
+
+    def _on_call(self, call: Any) -> None:
+        """pyVoIP's callCallback, run on its 1 s Timer thread per call."""
+        call_id = str(call.call_id)
+        self._emit("ringing", call_id)
+        if not self.answer:
+            try:
+                call.deny()
+            except InvalidStateError:
+                pass
+            return
+        try:
+            call.answer()
+        except InvalidStateError as exc:
+            self._emit("failed", call_id, str(exc))
+            return
+        with self._lock:
+            self._answered += 1
+        self._call_threads.append(threading.current_thread())
+        self._emit("answered", call_id)
+        self._media_loop(call)
+        with self._lock:
+            self._ended += 1
+        self._emit("ended", call_id)
+
+    def _media_loop(self, call: Any) -> None:
+        """Feed the tone a frame ahead and drain received audio every 20 ms."""
+        pos = 0
+        next_t = time.monotonic()
+        if self.tone:
+            call.write_audio(self.tone[:FRAME_BYTES])
+            pos = FRAME_BYTES
+        while call.state == CallState.ANSWERED and not self._stopping.is_set():
+            if self.tone:
+                frame = self.tone[pos : pos + FRAME_BYTES]
+                if len(frame) < FRAME_BYTES:
+                    pos = 0
+                    frame = self.tone[:FRAME_BYTES]
+                pos += FRAME_BYTES
+                call.write_audio(frame)
+            data = call.read_audio(FRAME_BYTES, blocking=False)
+            live = sum(1 for b in data if abs(b - 0x80) > 2)
+            if live:
+                with self._lock:
+                    self._rx_bytes += len(data)
+                    self._rx_frames += 1
+            next_t += 0.02
+            time.sleep(max(0.0, next_t - time.monotonic()))
+        if call.state == CallState.ANSWERED:
+            try:
+                call.hangup()
+            except InvalidStateError:
+                pass
