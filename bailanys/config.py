@@ -83,6 +83,8 @@ DEFAULT_LANGUAGES = ("kk", "ru")
 DEFAULT_MAX_CALL_SECONDS = 3600
 #: Silence (no DTMF, no speech) before the IVR repeats or gives up.
 DEFAULT_NO_INPUT_SECONDS = 15
+# Ring before answering, in ms (0 = answer at once; a test rings to exercise CANCEL).
+DEFAULT_ANSWER_DELAY_MS = 0
 
 DEFAULT_LOG_LEVEL = "INFO"
 
@@ -310,6 +312,8 @@ class EngineConfig:
     max_call_seconds: int = DEFAULT_MAX_CALL_SECONDS
     #: Seconds of no input before the IVR reprompts.
     no_input_seconds: int = DEFAULT_NO_INPUT_SECONDS
+    #: Milliseconds to ring (180) before answering (200).
+    answer_delay_ms: int = DEFAULT_ANSWER_DELAY_MS
 
     def __post_init__(self) -> None:
         for n in self.numbers:
@@ -322,6 +326,7 @@ class EngineConfig:
                 raise _invalid("engine.languages", f"expected 'kk' or 'ru', got {lang!r}")
         _check_range("engine.max_call_seconds", self.max_call_seconds, 1)
         _check_range("engine.no_input_seconds", self.no_input_seconds, 1)
+        _check_range("engine.answer_delay_ms", self.answer_delay_ms, 0, 60_000)
 
 
 @dataclass(frozen=True)

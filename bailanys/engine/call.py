@@ -1,0 +1,290 @@
+"""A call: one SIP dialog joined to one RTP session, plus the flow that runs on it.
+
+State table (one transition function, :meth:`Call._move`)::
+
+    OFFERED   --answer()-->     ANSWERED (200 sent; retransmitted until ACK)
+    OFFERED   --CANCEL-->       ENDED (487)
+    ANSWERED  --ACK-->          CONFIRMED (the flow starts)
+    ANSWERED  --no ACK 64*T1--> ENDED (BYE sent)
+    CONFIRMED --BYE either way--> ENDED
+    any       --shutdown-->     ENDED
+
+The flow talks to the call through :class:`~bailanys.engine.demo.CallControl`
+(``play``, ``next_digit``, ``hangup``); the engine drives the SIP side
+through the ``on_*`` methods.  Every task and timer a call starts is owned
+by it and cancelled in :meth:`end`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bailanys.media.player import EncodedAudio
+from bailanys.media.session import RtpSession
+from bailanys.sip.dialog import Dialog
+from bailanys.sip.headers import SipUri, split_hostport
+from bailanys.sip.message import Request, Response
+from bailanys.sip.transaction import (
+    Action,
+    Invite2xxRetransmitter,
+    Send,
+    StartTimer,
+    Terminated,
+    Timeout,
+)
+from bailanys.sip.transport import Addr
+
+if TYPE_CHECKING:
+    from bailanys.engine.core import Engine
+
+log = logging.getLogger(__name__)
+
+
+class CallState(enum.Enum):
+    OFFERED = "offered"
+    ANSWERED = "answered"
+    CONFIRMED = "confirmed"
+    ENDED = "ended"
+
+
+_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    CallState.OFFERED: frozenset({CallState.ANSWERED, CallState.ENDED}),
+    CallState.ANSWERED: frozenset({CallState.CONFIRMED, CallState.ENDED}),
+    CallState.CONFIRMED: frozenset({CallState.ENDED}),
+    CallState.ENDED: frozenset(),
+}
+
+FlowFactory = Callable[["Call"], Awaitable[None]]
+
+
+class Call:
+    """One call leg handled by the engine (inbound from a caller, or outbound to an agent)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        dialog: Dialog | None,
+        session: RtpSession,
+        peer: Addr,
+        transport: str,
+        direction: str = "inbound",
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.engine = engine
+        self.dialog = dialog
+        self.session = session
+        self.peer = peer  # where the request came from (used when the target is a name)
+        self.transport = transport
+        self.direction = direction
+        self.state = CallState.OFFERED
+        self.language: str | None = None
+        self.created = time.monotonic()
+        self.answered_at: float | None = None
+        self.end_cause: str | None = None
+        self.sdp_version = 0
+        self.local_sdp: bytes = b""
+        self._digits: asyncio.Queue[str] = asyncio.Queue()
+        self._flow: asyncio.Task[None] | None = None
+        self._retransmitter: Invite2xxRetransmitter | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.ended = asyncio.Event()
+        session.on_dtmf = self.on_dtmf
+
+    def __repr__(self) -> str:
+        return f"<Call {self.id[:8]} {self.direction} {self.state.value}>"
+
+    # ------------------------------------------------------------ state
+
+    def _move(self, new: CallState) -> bool:
+        if new not in _TRANSITIONS[self.state]:
+            return False
+        log.debug("call %s: %s -> %s", self.id[:8], self.state.value, new.value)
+        self.state = new
+        return True
+
+    # ------------------------------------------------------------ SIP side (engine)
+
+    def answered(self, response: Response) -> None:
+        """The 200 OK was sent: retransmit it until the ACK comes (§13.3.1.4)."""
+        if not self._move(CallState.ANSWERED):
+            return
+        self.answered_at = time.monotonic()
+        self.engine.events.append("call.answered", self.id)
+        self._retransmitter = Invite2xxRetransmitter(response, self.engine.endpoint.timers)
+        self._run_2xx(self._retransmitter.start())
+
+    def connected(self) -> None:
+        """An outbound call was answered and ACKed (UAC side)."""
+        if self._move(CallState.ANSWERED):
+            self.answered_at = time.monotonic()
+            self.engine.events.append("call.answered", self.id)
+        self._move(CallState.CONFIRMED)
+
+    def invite_retransmitted(self) -> None:
+        if self._retransmitter is not None:
+            self._run_2xx(self._retransmitter.invite_retransmitted())
+
+    def on_ack(self, ack: Request) -> None:
+        if self._retransmitter is not None:
+            self._run_2xx(self._retransmitter.ack())
+            self._retransmitter = None
+        if self._move(CallState.CONFIRMED):
+            self.start_flow()
+
+    def _run_2xx(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                self.engine.endpoint.send_stateless(action.message, self.peer, self.transport)
+            elif isinstance(action, StartTimer):
+                self._start_timer(action.name, action.delay, self._fire_2xx, action.name)
+            elif isinstance(action, Timeout):
+                log.info("call %s: no ACK for the 200 OK", self.id[:8])
+                self.engine.spawn(self.hangup("no_ack"))
+            elif isinstance(action, Terminated):
+                for name in ("2xx-retransmit", "2xx-no-ack"):
+                    self._cancel_timer(name)
+
+    def _fire_2xx(self, name: str) -> None:
+        self._timers.pop(name, None)
+        if self._retransmitter is not None:
+            self._run_2xx(self._retransmitter.timer(name))
+
+    def _start_timer(self, name: str, delay: float, fn: Callable[..., None], *args: object) -> None:
+        self._cancel_timer(name)
+        self._timers[name] = asyncio.get_running_loop().call_later(delay, fn, *args)
+
+    def _cancel_timer(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def limit_duration(self, seconds: float) -> None:
+        self._start_timer("max-duration", seconds, self._too_long)
+
+    def _too_long(self) -> None:
+        self._timers.pop("max-duration", None)
+        self.engine.spawn(self.hangup("max_duration"))
+
+    # ------------------------------------------------------------ media side
+
+    def on_dtmf(self, digit: str, source: str) -> None:
+        if self.state is CallState.ENDED:
+            return
+        self.engine.events.append("dtmf", self.id, digit=digit, source=source)
+        self._digits.put_nowait(digit)
+
+    # ------------------------------------------------------------ flow side (CallControl)
+
+    def start_flow(self) -> None:
+        factory = self.engine.flow_for(self)
+        if factory is None or self._flow is not None:
+            return
+        self._flow = asyncio.get_running_loop().create_task(
+            self._run_flow(factory), name=f"flow-{self.id[:8]}"
+        )
+
+    async def _run_flow(self, factory: FlowFactory) -> None:
+        try:
+            await factory(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call %s: the flow failed", self.id[:8])
+            await self.hangup("flow_error")
+
+    async def play(self, audio: EncodedAudio, *, interruptible: bool = True) -> bool:
+        if self.state is CallState.ENDED:
+            return False
+        return await self.session.player.play(audio, interruptible=interruptible)
+
+    async def next_digit(self, wait_s: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self._digits.get(), wait_s)
+        except TimeoutError:
+            return None
+
+    def pending_digit(self) -> str | None:
+        return None if self._digits.empty() else "?"
+
+    def set_language(self, lang: str) -> None:
+        self.language = lang
+        self.engine.events.append("call.language", self.id, language=lang)
+
+    async def hangup(self, cause: str) -> None:
+        """End the call from our side: BYE when a dialog is confirmed or answered."""
+        if self.state is CallState.ENDED:
+            return
+        if self.state in (CallState.ANSWERED, CallState.CONFIRMED) and self.dialog is not None:
+            bye = self.dialog.create_request("BYE", via=self.engine.endpoint.via(self.transport))
+            call_id = self.id[:8]
+
+            def on_response(resp: Response | None) -> None:
+                if resp is None:
+                    log.info("call %s: BYE timed out", call_id)
+                elif resp.status >= 300:
+                    log.info("call %s: BYE answered %d", call_id, resp.status)
+
+            self.engine.endpoint.send_request(
+                bye, self.target_addr(), on_response, transport=self.transport
+            )
+        await self.end(cause)
+
+    def target_addr(self) -> Addr:
+        """Where in-dialog requests go: the first route, else the remote target (§12.2.1.1).
+
+        Host names are not resolved here (no DNS on the call path): a target
+        that is not an IP literal falls back to the address the call came from.
+        """
+        if self.transport != "UDP" or self.dialog is None:
+            return self.peer
+        uri_text = self.dialog.remote_target
+        if self.dialog.route_set:
+            uri_text = self.dialog.route_set[0].strip().strip("<>").split(">")[0]
+        try:
+            uri = SipUri.parse(uri_text)
+            host, _ = split_hostport(uri.host)
+        except Exception:
+            return self.peer
+        if not _is_ip(host):
+            return self.peer
+        return host.strip("[]"), uri.port or 5060
+
+    # ------------------------------------------------------------ the end
+
+    async def end(self, cause: str) -> None:
+        """Release everything; idempotent.  Emits ``call.ended``."""
+        if not self._move(CallState.ENDED):
+            return
+        self.end_cause = cause
+        for name in list(self._timers):
+            self._cancel_timer(name)
+        self._retransmitter = None
+        duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
+        self.engine.events.append(
+            "call.ended", self.id, cause=cause, duration=round(duration, 3)
+        )
+        self.engine.forget(self)
+        self.ended.set()
+        flow, self._flow = self._flow, None
+        if flow is not None and flow is not asyncio.current_task():
+            flow.cancel()
+            try:
+                await flow
+            except asyncio.CancelledError:
+                pass
+        log.info("call %s ended: %s after %.1f s", self.id[:8], cause, duration)
+
+
+def _is_ip(host: str) -> bool:
+    h = host.strip("[]")
+    if ":" in h:
+        return True
+    parts = h.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)

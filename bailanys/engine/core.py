@@ -1,0 +1,479 @@
+"""The engine: SIP transaction user joining calls, media, the registrar and events.
+
+:class:`Engine` implements :class:`~bailanys.sip.endpoint.TransactionUser`.
+A UAS per RFC 3261 §8.2 and §13.3: INVITE (100 by the transaction, 180,
+200 with the SDP answer), ACK, BYE, CANCEL (487), OPTIONS (200), re-INVITE
+(hold/unhold, §14), REGISTER (the registrar); known methods we do not serve
+get 405 with Allow, unknown ones 501.  Each new INVITE passes a flood guard
+(per source address) and the call limit first (503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from bailanys.config import Config
+from bailanys.engine.call import Call, CallState, FlowFactory
+from bailanys.engine.demo import run_demo
+from bailanys.engine.floodguard import FloodGuard
+from bailanys.engine.prompts import PromptLibrary
+from bailanys.engine.registrar import Registrar
+from bailanys.engine.uac import OutboundCall, place_call
+from bailanys.errors import MediaError, SdpError, SipParseError
+from bailanys.media.hub import MediaHub
+from bailanys.sip.dialog import Dialog, dialog_id_of
+from bailanys.sip.endpoint import Endpoint, ServerHandle
+from bailanys.sip.headers import NameAddr, SipUri
+from bailanys.sip.ids import new_tag
+from bailanys.sip.message import Request, Response, make_response
+from bailanys.sip.sdp import NoCommonCodec, SessionDescription, negotiate
+from bailanys.sip.transaction import server_key
+from bailanys.sip.transport import SipTransport, Source
+from bailanys.store import Store
+from bailanys.store.events import EventLog
+from bailanys.voice.tts import PromptRenderer
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet: 100rel, timer...)
+KNOWN_UNSERVED = frozenset(
+    {"INFO", "UPDATE", "MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER", "PRACK", "PUBLISH"}
+)
+RETRY_AFTER_S = 5  # Retry-After on 503 (RFC 3261 §20.33); short: load passes quickly
+
+
+class Engine:
+    """Everything one engine process runs; ``start()`` / ``stop()`` own it all."""
+
+    def __init__(self, config: Config, *, store: Store | None = None) -> None:
+        self.config = config
+        self._own_store = store is None
+        self.store = store
+        self.hub = MediaHub(
+            config.rtp_host,
+            config.media.port_range,
+            ptime=config.media.ptime_ms / 1000.0,
+            inband_dtmf=config.media.inband_dtmf,
+            jitter_prefetch=config.media.jitter_prefetch,
+        )
+        self.renderer = PromptRenderer(
+            Path(config.voice.prompt_dir),
+            rate=config.voice.rate,
+            voices={"kk": config.voice.voice_kk, "ru": config.voice.voice_ru},
+        )
+        self.prompts = PromptLibrary(self.renderer, config.engine.languages)
+        self.transport = SipTransport(
+            config.sip.host,
+            config.sip.port,
+            self._on_message,
+            self._on_bad_message,
+            transports=tuple(config.sip.transports),
+        )
+        self.endpoint = Endpoint(
+            self.transport, config.sip.host, config.sip.port, user_agent=config.sip.user_agent
+        )
+        self.endpoint.user = self
+        self.registrar: Registrar | None = None
+        self.flood = FloodGuard(config.sip.max_new_calls_per_source_per_second)
+        self.calls: dict[tuple[str, str, str], Call] = {}  # by dialog id
+        self._by_invite: dict[object, tuple[Call, ServerHandle]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._events: EventLog | None = None
+        self.started = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def events(self) -> EventLog:
+        assert self._events is not None, "engine not started"
+        return self._events
+
+    async def start(self) -> None:
+        _raise_fd_limit()
+        cfg = self.config
+        if self.store is None:
+            self.store = await Store.open(
+                cfg.store.path,
+                batch_interval=cfg.store.batch_ms / 1000.0,
+                batch_max=cfg.store.batch_max,
+            )
+        self._events = self.store.events
+        self.registrar = Registrar(
+            cfg.registrar.users,
+            cfg.realm,
+            min_expires=cfg.registrar.min_expires,
+            max_expires=cfg.registrar.max_expires,
+            default_expires=cfg.registrar.default_expires,
+            nonce_ttl=cfg.registrar.nonce_ttl,
+            store=self.store.registrations,
+            on_change=self._registration_changed,
+        )
+        await self.registrar.start(time.time())
+        await self.prompts.prepare()  # before the first call can need them
+        await self.hub.start()
+        await self.transport.start()
+        if self.endpoint.port != self.transport.port:
+            self.endpoint.port = self.transport.port
+        self.started = True
+        log.info(
+            "listening for SIP on %s:%d (%s); RTP %s ports %s; answering %s",
+            cfg.sip.host,
+            self.transport.port,
+            "/".join(t.upper() for t in cfg.sip.transports),
+            cfg.rtp_host,
+            cfg.media.rtp_ports,
+            ", ".join(cfg.engine.numbers),
+        )
+
+    async def stop(self) -> None:
+        """Hang up every call, then stop SIP, media, the registrar and the store."""
+        for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
+            await call.hangup("shutdown")
+        await asyncio.sleep(0.05)  # let the BYEs leave
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.endpoint.close()
+        await self.transport.stop()
+        await self.hub.stop()
+        await self.renderer.close()
+        if self.registrar is not None:
+            await self.registrar.stop()
+        if self._own_store and self.store is not None:
+            await self.store.close()
+        self.started = False
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task the engine owns (cancelled on stop)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------ transport callbacks
+
+    def _on_message(self, msg: Request | Response, source: Source) -> None:
+        self.endpoint.receive(msg, source)
+
+    def _on_bad_message(self, data: bytes, source: Source, exc: SipParseError) -> None:
+        self.endpoint.bad_message(data, source, exc)
+
+    # ------------------------------------------------------------ TransactionUser
+
+    def on_request(self, handle: ServerHandle) -> None:
+        req = handle.request
+        unsupported = [
+            tag.strip()
+            for tag in req.headers.get_all("Require")
+            if tag.strip() and tag.strip() not in SUPPORTED
+        ]
+        if unsupported and req.method not in ("ACK", "CANCEL"):
+            handle.reply(420, to_tag=new_tag(), extra=[("Unsupported", ", ".join(unsupported))])
+            return
+        method = req.method
+        if method == "INVITE":
+            if _to_tag(req):
+                self._reinvite(handle)
+            else:
+                self._new_call(handle)
+        elif method == "BYE":
+            self._bye(handle)
+        elif method == "OPTIONS":
+            handle.reply(
+                200,
+                to_tag=new_tag(),
+                extra=[
+                    ("Allow", ALLOW),
+                    ("Accept", "application/sdp"),
+                    ("Accept-Language", "kk, ru"),
+                ],
+            )
+        elif method == "REGISTER":
+            assert self.registrar is not None
+            handle.respond(self.registrar.handle(req, handle.source, time.time()))
+        elif method in KNOWN_UNSERVED:
+            handle.reply(405, to_tag=new_tag(), extra=[("Allow", ALLOW)])
+        else:
+            handle.reply(501, to_tag=new_tag(), extra=[("Allow", ALLOW)])
+
+    def on_ack(self, ack: Request, source: Source) -> None:
+        call = self.calls.get(dialog_id_of(ack, uas=True))
+        if call is not None:
+            call.on_ack(ack)
+
+    def on_cancel(self, invite: ServerHandle) -> None:
+        entry = self._by_invite.pop(server_key(invite.request), None)
+        if entry is None:
+            return
+        call, handle = entry
+        if call.state is CallState.OFFERED:
+            handle.reply(487, to_tag=call.dialog.local_tag if call.dialog else new_tag())
+            self.spawn(call.end("cancelled"))
+
+    def on_stray_response(self, response: Response, source: Source) -> None:
+        # A retransmitted 2xx to one of our INVITEs: the UAC leg re-ACKs it.
+        for call in self.calls.values():
+            if isinstance(call, OutboundCall) and call.owns(response):
+                call.on_2xx_retransmission(response)
+                return
+
+    # ------------------------------------------------------------ INVITE
+
+    def _new_call(self, handle: ServerHandle) -> None:
+        req = handle.request
+        key = server_key(req)
+        if key in self._by_invite:
+            return  # already being set up (the transaction absorbs retransmissions)
+        source = handle.source
+        if not self.flood.allow(source.addr[0], time.monotonic()):
+            handle.reply(503, "Too Many Calls", to_tag=new_tag(),
+                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            return
+        if len(self.calls) + len(self._by_invite) >= self.config.sip.max_calls:
+            handle.reply(503, "Busy", to_tag=new_tag(),
+                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            return
+        try:
+            ruri = SipUri.parse(req.uri)
+        except SipParseError:
+            handle.reply(400, "Bad Request-URI", to_tag=new_tag())
+            return
+        if ruri.scheme not in ("sip", "sips"):
+            handle.reply(416, to_tag=new_tag())
+            return
+        if ruri.user not in self.config.engine.numbers:
+            handle.reply(404, to_tag=new_tag())
+            return
+        if not req.body or req.content_type != "application/sdp":
+            # No offer in the INVITE (RFC 3264 §5 "late offer"): not served yet.
+            handle.reply(488, "SDP Offer Required", to_tag=new_tag())
+            return
+        self.spawn(self._setup_call(handle, key))
+
+    async def _setup_call(self, handle: ServerHandle, key: object) -> None:
+        req = handle.request
+        try:
+            offer = SessionDescription.parse(req.body)
+        except SdpError as exc:
+            handle.reply(400, f"Bad SDP ({str(exc)[:40]})", to_tag=new_tag())
+            return
+        try:
+            session = await self.hub.open_session()
+        except MediaError as exc:
+            log.warning("no media for a new call: %s", exc)
+            handle.reply(503, "No Media Ports", to_tag=new_tag(),
+                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            return
+        local_tag = new_tag()
+        try:
+            answer = negotiate(
+                offer,
+                local_ip=self.config.rtp_host,
+                local_port=session.port,
+                session_id=int(time.time()),
+                session_version=1,
+            )
+            dialog = Dialog.uas(req, local_tag, self._contact(handle.source.transport))
+        except NoCommonCodec:
+            self.hub.close_session(session)
+            handle.reply(488, to_tag=local_tag, extra=[("Warning", '305 bailanys "PCMU/PCMA"')])
+            return
+        except (SdpError, SipParseError) as exc:
+            self.hub.close_session(session)
+            handle.reply(400, f"Bad Request ({str(exc)[:40]})", to_tag=local_tag)
+            return
+        media = answer.media
+        session.configure(
+            remote=media.remote_addr,
+            codec=media.codec.name,
+            audio_pt=media.codec.payload_type,
+            dtmf_pt=media.telephone_event_pt,
+        )
+        session.sending = media.direction.sends
+        call = Call(
+            self,
+            dialog=dialog,
+            session=session,
+            peer=handle.source.addr,
+            transport=handle.source.transport,
+        )
+        call.sdp_version = 1
+        call.local_sdp = bytes(answer.sdp)
+        if self.config.media.record_calls:
+            self.hub.record(session, Path(self.config.media.record_dir) / f"{call.id}.wav")
+        self._by_invite[key] = (call, handle)
+        from_uri = _uri_of(req.headers.get("From"))
+        to_uri = _uri_of(req.headers.get("To"))
+        self.events.append(
+            "call.offered",
+            call.id,
+            **{"from": from_uri, "to": to_uri, "codec": media.codec.name,
+               "transport": handle.source.transport},
+        )
+        handle.reply(180, to_tag=local_tag)
+        delay = self.config.engine.answer_delay_ms / 1000.0
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if self._by_invite.pop(key, None) is None or call.state is not CallState.OFFERED:
+            return  # cancelled while ringing
+        self.calls[dialog.id] = call
+        ok = make_response(
+            req,
+            200,
+            to_tag=local_tag,
+            extra=[
+                ("Contact", self._contact(handle.source.transport)),
+                ("Allow", ALLOW),
+                ("Content-Type", "application/sdp"),
+            ],
+            body=call.local_sdp,
+        )
+        handle.respond(ok)
+        call.answered(ok)
+        call.limit_duration(self.config.engine.max_call_seconds)
+
+    def _reinvite(self, handle: ServerHandle) -> None:
+        """A re-INVITE in a dialog (§14.2): hold, unhold, or a new remote address."""
+        req = handle.request
+        call = self.calls.get(dialog_id_of(req, uas=True))
+        if call is None or call.dialog is None:
+            handle.reply(481)
+            return
+        if handle.txn.key in self._by_invite:
+            return
+        status = call.dialog.receive_request(req)
+        if status is not None:
+            handle.reply(status)
+            return
+        body = call.local_sdp
+        if req.body:
+            try:
+                offer = SessionDescription.parse(req.body)
+                call.sdp_version += 1
+                answer = negotiate(
+                    offer,
+                    local_ip=self.config.rtp_host,
+                    local_port=call.session.port,
+                    session_id=int(call.local_sdp.split(b"o=", 1)[1].split()[1])
+                    if b"o=" in call.local_sdp
+                    else 0,
+                    session_version=call.sdp_version,
+                )
+            except NoCommonCodec:
+                handle.reply(488)
+                return
+            except (SdpError, IndexError, ValueError) as exc:
+                handle.reply(400, f"Bad SDP ({str(exc)[:40]})")
+                return
+            media = answer.media
+            call.session.configure(
+                remote=media.remote_addr,
+                codec=media.codec.name,
+                audio_pt=media.codec.payload_type,
+                dtmf_pt=media.telephone_event_pt,
+            )
+            was_sending = call.session.sending
+            call.session.sending = media.direction.sends
+            if was_sending != call.session.sending:
+                self.events.append("call.hold" if media.on_hold else "call.unhold", call.id)
+            body = bytes(answer.sdp)
+            call.local_sdp = body
+        ok = make_response(
+            req,
+            200,
+            extra=[
+                ("Contact", self._contact(handle.source.transport)),
+                ("Content-Type", "application/sdp"),
+            ],
+            body=body,
+        )
+        handle.respond(ok)
+
+    def _bye(self, handle: ServerHandle) -> None:
+        req = handle.request
+        call = self.calls.get(dialog_id_of(req, uas=True))
+        if call is None or call.dialog is None:
+            handle.reply(481)
+            return
+        call.dialog.receive_request(req)
+        handle.reply(200)
+        self.spawn(call.end("remote_bye"))
+
+    # ------------------------------------------------------------ outbound (UAC)
+
+    async def call_user(self, user: str, *, ring_s: float = 30.0) -> OutboundCall:
+        """Call an operator's registered phone (the queue's bridge uses this)."""
+        assert self.registrar is not None
+        bindings = self.registrar.lookup(user, time.time())
+        if not bindings:
+            raise LookupError(f"{user} is not registered")
+        return await place_call(self, bindings[0], ring_s=ring_s)
+
+    # ------------------------------------------------------------ helpers
+
+    def flow_for(self, call: Call) -> FlowFactory | None:
+        if call.direction != "inbound":
+            return None
+        no_input = float(self.config.engine.no_input_seconds)
+
+        async def flow(c: Call) -> None:
+            await run_demo(c, self.prompts, no_input=no_input)
+
+        return flow
+
+    def register_call(self, call: Call) -> None:
+        assert call.dialog is not None
+        self.calls[call.dialog.id] = call
+
+    def forget(self, call: Call) -> None:
+        if call.dialog is not None and self.calls.get(call.dialog.id) is call:
+            del self.calls[call.dialog.id]
+        for key, (c, _) in list(self._by_invite.items()):
+            if c is call:
+                del self._by_invite[key]
+        self.hub.close_session(call.session)
+
+    def _contact(self, transport: str) -> str:
+        t = "" if transport == "UDP" else f";transport={transport.lower()}"
+        return f"<sip:bailanys@{self.config.sip.host}:{self.transport.port}{t}>"
+
+    def _registration_changed(self, user: str, contact: str, registered: bool) -> None:
+        self.events.append(
+            "agent.registered" if registered else "agent.unregistered",
+            None,
+            user=user,
+            contact=contact,
+        )
+
+
+def _to_tag(req: Request) -> str | None:
+    try:
+        return NameAddr.parse(req.headers.get("To") or "").tag
+    except SipParseError:
+        return None
+
+
+def _uri_of(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return NameAddr.parse(value).uri
+    except SipParseError:
+        return value
+
+
+def _raise_fd_limit() -> None:
+    """One UDP socket per call: lift the soft file limit to the hard one."""
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

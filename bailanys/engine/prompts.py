@@ -1,0 +1,86 @@
+"""The prompts a call can hear, rendered before the first call needs them.
+
+At start-up :meth:`PromptLibrary.prepare` renders (or finds in the cache)
+every demo prompt and every keypad word in Kazakh and Russian, decodes them
+once and keeps them pre-encoded for G.711 (:class:`EncodedAudio`).  A call
+then only slices bytes: no TTS, no file I/O and no codec work on the call
+path.  Digit read-back is assembled from the pre-rendered words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from bailanys.errors import VoiceError
+from bailanys.media.player import EncodedAudio
+from bailanys.voice import phrases
+from bailanys.voice.audio import concat, load_prompt, silence
+from bailanys.voice.tts import PromptRenderer
+
+log = logging.getLogger(__name__)
+
+KEYPAD = "0123456789*#"
+WORD_GAP_MS = 120  # pause between read-back words
+
+
+class PromptLibrary:
+    """Texts → pre-encoded audio, per language."""
+
+    def __init__(self, renderer: PromptRenderer, languages: Iterable[str] = ("kk", "ru")) -> None:
+        self._renderer = renderer
+        self.languages = tuple(languages)
+        self._audio: dict[tuple[str, str], EncodedAudio] = {}
+        self._pcm: dict[tuple[str, str], np.ndarray] = {}
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Every (language, text) the demo flow can play."""
+        items: list[tuple[str, str]] = []
+        for lang in self.languages:
+            for prompt_id in phrases.DEMO_PROMPTS:
+                items.append((lang, phrases.demo_prompt(prompt_id, lang)))
+            items.append((lang, phrases.readback_intro(lang)))
+            items.append((lang, phrases.digits_readback(lang, "")))
+            for key in KEYPAD:
+                items.append((lang, phrases.digit_word(lang, key)))
+        return items
+
+    async def prepare(self) -> None:
+        """Render what is missing from the cache, then load everything into memory."""
+        items = self.texts()
+        paths = await self._renderer.render_all(items)
+        loaded = await asyncio.to_thread(_load_all, paths)
+        for (lang, text), pcm in zip(items, loaded, strict=True):
+            self._pcm[(lang, text)] = pcm
+            self._audio[(lang, text)] = EncodedAudio.from_pcm(pcm)
+        log.info("%d prompts ready in %s", len(self._audio), ", ".join(self.languages))
+
+    def text(self, lang: str, text: str) -> EncodedAudio:
+        try:
+            return self._audio[(lang, text)]
+        except KeyError:
+            raise VoiceError(f"prompt not prepared: [{lang}] {text!r}") from None
+
+    def prompt(self, prompt_id: str, lang: str) -> EncodedAudio:
+        return self.text(lang, phrases.demo_prompt(prompt_id, lang))
+
+    def readback(self, lang: str, digits: str) -> EncodedAudio:
+        """"You pressed: one, two, three" from the pre-rendered words."""
+        if not digits:
+            return self.text(lang, phrases.digits_readback(lang, ""))
+        parts = [self._pcm[(lang, phrases.readback_intro(lang))]]
+        for key in digits:
+            if key in KEYPAD:
+                parts.append(self._pcm[(lang, phrases.digit_word(lang, key))])
+        return EncodedAudio.from_pcm(concat(*parts, gap_ms=WORD_GAP_MS))
+
+    def silence(self, ms: float) -> EncodedAudio:
+        return EncodedAudio.from_pcm(silence(ms))
+
+
+def _load_all(paths: list[Path]) -> list[np.ndarray]:
+    return [load_prompt(p) for p in paths]

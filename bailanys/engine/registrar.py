@@ -1,0 +1,235 @@
+"""Registrar for operators' phones (RFC 3261 §10.3, digest auth RFC 2617/7616).
+
+``handle(request, source, now)`` is synchronous and returns the response;
+bindings live in memory (the UAC looks them up on every agent call) and are
+written through to the store by one owned writer task, and loaded back at
+start-up so a restart does not log every operator out.
+
+Steps, in the order §10.3 gives them: Require check (420), authentication
+(401 challenge / 403 refusal; the authenticated user must own the
+address-of-record in To), then the Contact list: ``*`` with ``Expires: 0``
+removes all bindings, ``expires`` per contact or the Expires header or the
+default, 0 removes, below the minimum is answered 423 with Min-Expires,
+above the maximum is shortened.  The 200 lists every current binding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import formatdate
+
+from bailanys.errors import SipParseError
+from bailanys.sip.digest import DigestChallenger
+from bailanys.sip.headers import NameAddr
+from bailanys.sip.message import Request, Response, make_response
+from bailanys.sip.transport import Source
+from bailanys.store.events import Registrations
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One registered contact of an operator's phone."""
+
+    user: str
+    contact: str  # the Contact URI as registered
+    expires_at: float
+    source: tuple[str, int]  # where the REGISTER came from (for NAT)
+    transport: str
+    user_agent: str
+
+
+class Registrar:
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        realm: str,
+        *,
+        min_expires: int,
+        max_expires: int,
+        default_expires: int,
+        nonce_ttl: float,
+        store: Registrations | None = None,
+        on_change: Callable[[str, str, bool], None] | None = None,
+    ) -> None:
+        self._users = dict(users)
+        self.realm = realm
+        self.min_expires = min_expires
+        self.max_expires = max_expires
+        self.default_expires = default_expires
+        self._auth = DigestChallenger(realm, secrets.token_bytes(32), nonce_ttl=nonce_ttl)
+        self._store = store
+        self._bindings: dict[str, dict[str, Binding]] = {}
+        self._writes: asyncio.Queue[tuple[str, Binding | None, str]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._on_change = on_change
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self, now: float) -> None:
+        if self._store is not None:
+            for user in self._users:
+                for row in await self._store.lookup(user, now):
+                    self._bindings.setdefault(user, {})[row.contact] = Binding(
+                        user=user,
+                        contact=row.contact,
+                        expires_at=row.expires_at,
+                        source=_parse_source(row.source),
+                        transport=row.transport,
+                        user_agent=row.user_agent,
+                    )
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            await self._writes.join()
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+
+    async def _write_loop(self) -> None:
+        assert self._store is not None
+        while True:
+            user, binding, contact = await self._writes.get()
+            try:
+                if binding is None:
+                    await self._store.remove(user, contact)
+                else:
+                    await self._store.save(
+                        user,
+                        binding.contact,
+                        binding.expires_at,
+                        f"{binding.source[0]}:{binding.source[1]}",
+                        binding.transport,
+                        binding.user_agent,
+                    )
+            except Exception:
+                log.exception("could not store the registration of %s", user)
+            finally:
+                self._writes.task_done()
+
+    # ------------------------------------------------------------ lookups
+
+    def lookup(self, user: str, now: float) -> list[Binding]:
+        """Unexpired bindings of ``user``, newest expiry first."""
+        bindings = self._bindings.get(user, {})
+        live = [b for b in bindings.values() if b.expires_at > now]
+        return sorted(live, key=lambda b: -b.expires_at)
+
+    @property
+    def users(self) -> list[str]:
+        return sorted(self._users)
+
+    # ------------------------------------------------------------ REGISTER
+
+    def handle(self, request: Request, source: Source, now: float) -> Response:
+        auth_value = request.headers.get("Authorization")
+        if auth_value is None:
+            return self._challenge(request, now)
+        result = self._auth.verify(auth_value, request.method, self._users.get, now)
+        if result.stale:
+            return self._challenge(request, now, stale=True)
+        if not result.ok:
+            log.info("REGISTER from %s refused: %s", source.addr[0], result.reason)
+            return make_response(request, 403, "Forbidden", to_tag=_tag())
+        user = result.username or ""
+        try:
+            aor = NameAddr.parse(request.headers.get("To") or "").sip_uri
+        except SipParseError:
+            return make_response(request, 400, "Bad To", to_tag=_tag())
+        if aor.user != user:
+            log.info("REGISTER: %s may not register %s", user, aor.user)
+            return make_response(request, 403, "Forbidden", to_tag=_tag())
+        return self._update(request, source, user, now)
+
+    def _challenge(self, request: Request, now: float, *, stale: bool = False) -> Response:
+        return make_response(
+            request,
+            401,
+            to_tag=_tag(),
+            extra=[("WWW-Authenticate", self._auth.challenge(now, stale=stale))],
+        )
+
+    def _update(self, request: Request, source: Source, user: str, now: float) -> Response:
+        contacts = request.headers.get_all("Contact")
+        header_expires = request.headers.get("Expires")
+        try:
+            default = int(header_expires) if header_expires is not None else None
+        except ValueError:
+            return make_response(request, 400, "Bad Expires", to_tag=_tag())
+        if default is None:
+            default = self.default_expires
+        bindings = self._bindings.setdefault(user, {})
+        ua = request.headers.get("User-Agent") or ""
+        if any(c.strip() == "*" for c in contacts):
+            # §10.3 step 6: "*" only alone and only with Expires: 0.
+            if len(contacts) != 1 or default != 0:
+                return make_response(request, 400, "Invalid Wildcard", to_tag=_tag())
+            for contact in list(bindings):
+                self._remove(user, contact)
+        else:
+            parsed: list[tuple[NameAddr, int]] = []
+            for value in contacts:
+                try:
+                    addr = NameAddr.parse(value)
+                    raw = addr.params.get("expires")
+                    expires = int(raw) if raw is not None else default
+                except (SipParseError, ValueError):
+                    return make_response(request, 400, "Bad Contact", to_tag=_tag())
+                if 0 < expires < self.min_expires:
+                    return make_response(
+                        request,
+                        423,
+                        to_tag=_tag(),
+                        extra=[("Min-Expires", str(self.min_expires))],
+                    )
+                parsed.append((addr, min(expires, self.max_expires)))
+            for addr, expires in parsed:
+                if expires == 0:
+                    self._remove(user, addr.uri)
+                    continue
+                binding = Binding(
+                    user=user,
+                    contact=addr.uri,
+                    expires_at=now + expires,
+                    source=source.addr,
+                    transport=source.transport,
+                    user_agent=ua,
+                )
+                fresh = addr.uri not in bindings
+                bindings[addr.uri] = binding
+                self._writes.put_nowait((user, binding, addr.uri))
+                if fresh:
+                    log.info("registered %s at %s (%s)", user, addr.uri, ua or "unknown UA")
+                    if self._on_change is not None:
+                        self._on_change(user, addr.uri, True)
+        extra = [
+            ("Contact", f"<{b.contact}>;expires={max(0, int(b.expires_at - now))}")
+            for b in self.lookup(user, now)
+        ]
+        extra.append(("Date", formatdate(now, usegmt=True)))
+        return make_response(request, 200, to_tag=_tag(), extra=extra)
+
+    def _remove(self, user: str, contact: str) -> None:
+        if self._bindings.get(user, {}).pop(contact, None) is not None:
+            log.info("unregistered %s at %s", user, contact)
+            self._writes.put_nowait((user, None, contact))
+            if self._on_change is not None:
+                self._on_change(user, contact, False)
+
+
+def _tag() -> str:
+    return secrets.token_hex(6)
+
+
+def _parse_source(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port) if port.isdigit() else 5060

@@ -1,0 +1,156 @@
+"""Outbound calls to registered phones (RFC 3261 §8.1, §13.2): the UAC side.
+
+:func:`place_call` sends an INVITE with our SDP offer to an operator's
+registered contact, follows the provisional responses, and on a 2xx builds
+the dialog (§12.1.2), applies the SDP answer (RFC 3264 §5) and sends the
+ACK (§13.2.2.4).  A phone that does not answer within ``timeout`` is sent a
+CANCEL (§9.1).  The queue issue bridges callers to agents with this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from bailanys.engine.call import Call, CallState
+from bailanys.errors import SdpError, SipParseError
+from bailanys.sip.dialog import Dialog
+from bailanys.sip.headers import SipUri
+from bailanys.sip.ids import new_call_id, new_tag
+from bailanys.sip.message import Request, Response
+from bailanys.sip.sdp import SessionDescription, make_offer, parse_answer
+from bailanys.sip.transaction import build_cancel
+from bailanys.sip.transport import Addr
+
+if TYPE_CHECKING:
+    from bailanys.engine.core import Engine
+    from bailanys.engine.registrar import Binding
+
+log = logging.getLogger(__name__)
+
+
+class OutboundCall(Call):
+    """A call the engine placed; ``result`` resolves True when answered."""
+
+    def __init__(self, engine: Engine, invite: Request, offer: SessionDescription,
+                 **kw: object) -> None:
+        super().__init__(engine, direction="outbound", **kw)  # type: ignore[arg-type]
+        self.invite = invite
+        self.offer = offer
+        self.ack: Request | None = None
+        self.result: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.final_status: int | None = None
+
+    def owns(self, response: Response) -> bool:
+        try:
+            return response.call_id == self.invite.call_id and response.cseq[1] == "INVITE"
+        except SipParseError:
+            return False
+
+    def on_2xx_retransmission(self, response: Response) -> None:
+        """The 2xx came again: our ACK was lost; send it again (§13.2.2.4)."""
+        if self.ack is not None:
+            self.engine.endpoint.send_stateless(self.ack, self.target_addr(), self.transport)
+
+    def on_response(self, response: Response | None) -> None:
+        if response is None:
+            self._finish(False, "timeout")
+            return
+        if response.status < 200:
+            if response.status in (180, 183) and self.state is CallState.OFFERED:
+                self.engine.events.append("call.ringing", self.id, status=response.status)
+            return
+        self.final_status = response.status
+        if response.status >= 300:
+            self._finish(False, f"rejected_{response.status}")
+            return
+        try:
+            self.dialog = Dialog.uac(self.invite, response)
+            answer = SessionDescription.parse(response.body)
+            media = parse_answer(self.offer, answer)
+        except (SdpError, SipParseError, ValueError) as exc:
+            log.warning("call %s: unusable 2xx: %s", self.id[:8], exc)
+            self._send_ack(response)
+            self._finish(False, "bad_answer")
+            return
+        self.session.configure(
+            remote=media.remote_addr,
+            codec=media.codec.name,
+            audio_pt=media.codec.payload_type,
+            dtmf_pt=media.telephone_event_pt,
+        )
+        self._send_ack(response)
+        self.engine.register_call(self)
+        self.connected()
+        if not self.result.done():
+            self.result.set_result(True)
+
+    def _send_ack(self, response: Response) -> None:
+        if self.dialog is None:
+            self.dialog = Dialog.uac(self.invite, response)
+        cseq = self.invite.cseq[0]
+        self.ack = self.dialog.create_ack(cseq, via=self.engine.endpoint.via(self.transport))
+        self.engine.endpoint.send_stateless(self.ack, self.target_addr(), self.transport)
+
+    def _finish(self, answered: bool, cause: str) -> None:
+        if not self.result.done():
+            self.result.set_result(answered)
+        if not answered:
+            self.engine.spawn(self.hangup(cause))
+
+    def cancel(self) -> None:
+        """Stop ringing: CANCEL the INVITE (§9.1)."""
+        if self.state is not CallState.OFFERED:
+            return
+        self.engine.endpoint.send_request(
+            build_cancel(self.invite), self.peer, lambda _r: None, transport=self.transport
+        )
+
+
+async def place_call(engine: Engine, binding: Binding, *, ring_s: float = 30.0) -> OutboundCall:
+    """INVITE ``binding``'s phone; return the call once answered, refused or timed out."""
+    cfg = engine.config
+    session = await engine.hub.open_session()
+    offer = make_offer(cfg.rtp_host, session.port, int(time.time()))
+    transport = binding.transport if binding.transport in ("UDP", "TCP") else "UDP"
+    # Send where the REGISTER came from: right behind NAT, and equal to the
+    # contact otherwise (RFC 5626's flow idea, without its Path machinery).
+    dest: Addr = binding.source
+    host = cfg.sip.host
+    local = f"sip:bailanys@{host}:{engine.transport.port}"
+    aor = f"sip:{binding.user}@{cfg.sip.effective_domain}"
+    try:
+        SipUri.parse(binding.contact)
+    except SipParseError:
+        engine.hub.close_session(session)
+        raise
+    invite = Request.build(
+        "INVITE",
+        binding.contact,
+        [
+            ("Via", engine.endpoint.via(transport)),
+            ("Max-Forwards", "70"),
+            ("From", f'"Bailanys" <{local}>;tag={new_tag()}'),
+            ("To", f"<{aor}>"),
+            ("Call-ID", new_call_id(host)),
+            ("CSeq", "1 INVITE"),
+            ("Contact", f"<{local}>"),
+            ("Content-Type", "application/sdp"),
+        ],
+        body=bytes(offer),
+    )
+    call = OutboundCall(
+        engine, invite, offer, dialog=None, session=session, peer=dest, transport=transport
+    )
+    engine.events.append("call.originated", call.id, to=aor, contact=binding.contact)
+    engine.endpoint.send_request(invite, dest, call.on_response, transport=transport)
+    try:
+        await asyncio.wait_for(asyncio.shield(call.result), ring_s)
+    except TimeoutError:
+        call.cancel()
+        await call.end("no_answer")
+    if call.result.done() and call.result.result():
+        call.limit_duration(cfg.engine.max_call_seconds)
+    return call

@@ -1,0 +1,188 @@
+"""The media hub: every call's RTP sessions, driven by one media clock.
+
+Each 20 ms tick, for all sessions at once:
+
+1. receive side: one frame per session is taken from its jitter buffer,
+   the G.711 payloads of all sessions are decoded in one table lookup into an
+   ``(n, 160)`` array, and in-band DTMF is detected on the whole batch with one
+   matrix product (:mod:`bailanys.media.goertzel`);
+2. send side: each session's player hands its next pre-encoded frame and the
+   session sends it (one ``sendto`` per call per tick);
+3. recorders get both directions' frames.
+
+RTP ports come from the configured range (even ports, RFC 3550 §11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bailanys.errors import MediaError
+from bailanys.media import g711
+from bailanys.media.clock import PTIME, MediaClock
+from bailanys.media.goertzel import InbandDtmfDetector
+from bailanys.media.recorder import Recorder
+from bailanys.media.session import RtpSession
+
+log = logging.getLogger(__name__)
+
+MAX_SESSIONS = 8192  # in-band DTMF state rows; far above one core's capacity
+
+
+@dataclass
+class HubStats:
+    sessions: int = 0
+    frames_sent: int = 0
+    late_frames: int = 0  # frames sent on a tick that ran > 10 ms late
+    inband_digits: int = 0
+
+
+class MediaHub:
+    """Owns RTP sockets and the media clock; calls get an :class:`RtpSession`."""
+
+    def __init__(
+        self,
+        host: str,
+        port_range: tuple[int, int],
+        *,
+        ptime: float = PTIME,
+        inband_dtmf: bool = True,
+        jitter_prefetch: int = 3,
+    ) -> None:
+        self.host = host
+        lo, hi = port_range
+        self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
+        self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
+        self._sessions: dict[int, RtpSession] = {}
+        self._list: list[RtpSession] = []
+        self.inband_dtmf = inband_dtmf
+        self._detector = InbandDtmfDetector(MAX_SESSIONS)
+        self._jitter_prefetch = jitter_prefetch
+        self.clock = MediaClock(self._tick, ptime=ptime)
+        self.stats = HubStats()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
+        self._recorders: set[Recorder] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self.clock.start()
+
+    async def stop(self) -> None:
+        for session in list(self._list):
+            self.close_session(session)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        await self.clock.stop()
+        self._executor.shutdown(wait=True)
+
+    # ------------------------------------------------------------ sessions
+
+    async def open_session(self) -> RtpSession:
+        """Bind a new RTP port and return its session (raises MediaError when exhausted)."""
+        loop = asyncio.get_running_loop()
+        if not self._free_slots:
+            raise MediaError("no media slot left")
+        for _ in range(len(self._free_ports)):
+            port = self._free_ports.popleft()
+            slot = self._free_slots.popleft()
+            session = RtpSession(port, slot, jitter_prefetch=self._jitter_prefetch)
+            try:
+                await loop.create_datagram_endpoint(
+                    lambda s=session: s, local_addr=(self.host, port)  # type: ignore[misc]
+                )
+            except OSError:
+                self._free_slots.appendleft(slot)
+                self._free_ports.append(port)  # in use by someone else: try it later
+                continue
+            self._detector.reset(slot)
+            self._sessions[port] = session
+            self._list.append(session)
+            self.stats.sessions = len(self._list)
+            return session
+        raise MediaError(f"no free RTP port on {self.host}")
+
+    def close_session(self, session: RtpSession) -> None:
+        if self._sessions.pop(session.port, None) is None:
+            return
+        self._list.remove(session)
+        self.stats.sessions = len(self._list)
+        session.close()
+        self._free_ports.append(session.port)
+        self._free_slots.append(session.slot)
+        recorder, session.recorder = session.recorder, None
+        if recorder is not None:
+            self._recorders.discard(recorder)
+            task = asyncio.get_running_loop().create_task(recorder.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    def record(self, session: RtpSession, path: Path) -> Recorder:
+        """Start recording ``session`` (both directions, stereo) into ``path``."""
+        recorder = Recorder(path, self._executor)
+        session.recorder = recorder
+        self._recorders.add(recorder)
+        return recorder
+
+    @property
+    def sessions(self) -> list[RtpSession]:
+        return list(self._list)
+
+    # ------------------------------------------------------------ the tick
+
+    def _tick(self, index: int) -> None:
+        sessions = self._list
+        if not sessions:
+            return
+        rx_frames: dict[int, np.ndarray] = {}
+        self._receive(sessions, rx_frames)
+        for session in sessions:
+            session.send_frame(session.player.next_frame())
+        n = len(sessions)
+        self.stats.frames_sent += n
+        if self.clock.last_lateness > 0.010:
+            self.stats.late_frames += n
+        if self._recorders:
+            for session in sessions:
+                rec = session.recorder
+                if rec is not None:
+                    rec.write(rx_frames.get(session.slot), session.player.last_pcm)
+
+    def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
+        """Pop one frame per session, decode all in batch, detect in-band DTMF."""
+        by_codec: dict[str, tuple[list[int], list[bytes], list[RtpSession]]] = {}
+        for session in sessions:
+            pkt = session.jitter.pop()
+            if pkt is None or len(pkt.payload) != 160:
+                continue
+            group = by_codec.get(session.codec)
+            if group is None:
+                group = by_codec[session.codec] = ([], [], [])
+            group[0].append(session.slot)
+            group[1].append(pkt.payload)
+            group[2].append(session)
+        for codec, (slots, payloads, owners) in by_codec.items():
+            raw = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), 160)
+            pcm = g711.ulaw_decode(raw) if codec == "PCMU" else g711.alaw_decode(raw)
+            pcm = pcm.reshape(len(payloads), 160)
+            if self._recorders:
+                for i, session in enumerate(owners):
+                    if session.recorder is not None:
+                        rx_frames[session.slot] = pcm[i]
+            if not self.inband_dtmf:
+                continue
+            slot_arr = np.fromiter(slots, dtype=np.int64, count=len(slots))
+            for slot, digit in self._detector.feed(slot_arr, pcm):
+                session = owners[slots.index(slot)]
+                if session.rfc4733_seen:
+                    continue  # the peer signals RFC 4733: ignore its in-band echo of it
+                self.stats.inband_digits += 1
+                session.dtmf(digit, "inband")

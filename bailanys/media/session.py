@@ -1,0 +1,192 @@
+"""One call leg's RTP endpoint: socket, symmetric-RTP latch, jitter buffer, DTMF.
+
+The socket is a thin asyncio datagram protocol.  Incoming packets are
+checked cheaply (RFC 3550 §5.1 fixed header) and sorted: RTCP (RFC 5761 §4
+demultiplexing) is counted, telephone-events go to the RFC 4733 receiver,
+audio goes to the jitter buffer; garbage and packets from a foreign source
+are counted and dropped.  Sending is driven by the shared media clock
+(:mod:`bailanys.media.hub`), never by a per-call timer.
+
+Symmetric RTP (RFC 4961; "comedia" latching): we send to the address the
+SDP named until the first valid packet arrives, then latch to its source
+and ignore packets from any other source for the rest of the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bailanys.media.dtmf4733 import Rfc4733Receiver
+from bailanys.media.jitter import JitterBuffer
+from bailanys.media.player import Player
+from bailanys.media.rtp import RtpPacket
+
+if TYPE_CHECKING:
+    from bailanys.media.recorder import Recorder
+
+log = logging.getLogger(__name__)
+
+Addr = tuple[str, int]
+DtmfCallback = Callable[[str, str], None]  # (digit, source: "rfc4733" | "inband")
+
+_HEADER = struct.Struct("!BBHII")
+PT_PCMU = 0
+PT_PCMA = 8
+SAMPLES_PER_FRAME = 160
+
+
+@dataclass
+class RtpStats:
+    """Per-leg counters (RFC 3550 §6.4 style, kept cheap)."""
+
+    sent: int = 0
+    received: int = 0
+    rtcp: int = 0
+    garbage: int = 0  # not RTP at all, or malformed
+    foreign: int = 0  # valid RTP from a source other than the latched one
+    unknown_pt: int = 0
+
+
+class RtpSession(asyncio.DatagramProtocol):
+    """RTP for one call leg.  Created and owned by :class:`~bailanys.media.hub.MediaHub`."""
+
+    def __init__(self, port: int, slot: int, *, jitter_prefetch: int = 3) -> None:
+        self.port = port
+        self.slot = slot  # row in the hub's batch arrays (in-band DTMF state)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.remote: Addr | None = None  # from SDP
+        self.latched: Addr | None = None
+        self.codec = "PCMU"
+        self.audio_pt = PT_PCMU
+        self.dtmf_pt: int | None = None
+        self.sending = True  # False while the remote put us on hold (sendonly/inactive)
+        self.player = Player(self.codec)
+        self.jitter = JitterBuffer(capacity=16, prefetch=jitter_prefetch)
+        self.rfc4733 = Rfc4733Receiver()
+        self.on_dtmf: DtmfCallback | None = None
+        self.rfc4733_seen = False  # once the peer sends RFC 4733, in-band digits are ignored
+        self.recorder: Recorder | None = None
+        self.stats = RtpStats()
+        self.closed = False
+        # Sender state (RFC 3550 §5.1: random initial values).
+        self.ssrc = secrets.randbits(32)
+        self._seq = secrets.randbits(16)
+        self._ts = secrets.randbits(32)
+        self._marker = True  # first packet of a talkspurt
+
+    # ------------------------------------------------------------ configure
+
+    def configure(
+        self, *, remote: Addr, codec: str, audio_pt: int, dtmf_pt: int | None
+    ) -> None:
+        """Apply the negotiated media (SDP answer, RFC 3264)."""
+        if self.remote != remote:
+            self.remote = remote
+        self.codec = codec
+        self.audio_pt = audio_pt
+        self.dtmf_pt = dtmf_pt
+        self.player.set_codec(codec)
+
+    @property
+    def destination(self) -> Addr | None:
+        return self.latched or self.remote
+
+    # ------------------------------------------------------------ asyncio protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable from a peer that went away: not fatal.
+        log.debug("rtp port %d: %s", self.port, exc)
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:  # hot path
+        stats = self.stats
+        if len(data) < 12 or data[0] >> 6 != 2:
+            stats.garbage += 1
+            return
+        latched = self.latched
+        if latched is None:
+            self.latched = addr
+        elif addr != latched:
+            stats.foreign += 1
+            return
+        b1 = data[1]
+        if 192 <= b1 <= 223:  # RTCP multiplexed on the RTP port (RFC 5761 §4)
+            stats.rtcp += 1
+            return
+        pt = b1 & 0x7F
+        if pt == self.audio_pt:
+            try:
+                pkt = RtpPacket.parse(data)
+            except Exception:  # RtpParseError; never let a packet kill the loop
+                stats.garbage += 1
+                return
+            stats.received += 1
+            self.jitter.put(pkt)
+        elif pt == self.dtmf_pt:
+            self.rfc4733_seen = True
+            try:
+                pkt = RtpPacket.parse(data)
+                digit = self.rfc4733.feed(pkt.timestamp, pkt.payload, pkt.marker)
+            except Exception:
+                stats.garbage += 1
+                return
+            stats.received += 1
+            if digit is not None:
+                self.dtmf(digit, "rfc4733")
+        else:
+            stats.unknown_pt += 1
+
+    def dtmf(self, digit: str, source: str) -> None:
+        """A digit was detected: barge-in, then tell the call."""
+        self.player.barge_in()
+        if self.on_dtmf is not None:
+            self.on_dtmf(digit, source)
+
+    # ------------------------------------------------------------ sending (media tick)
+
+    def send_frame(self, payload: bytes) -> None:
+        """Send one 20 ms frame (called by the hub once per tick)."""
+        ts = self._ts
+        self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF  # media time runs on regardless
+        dest = self.latched or self.remote
+        transport = self.transport
+        if dest is None or transport is None or not self.sending:
+            return
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        b1 = self.audio_pt | 0x80 if self._marker else self.audio_pt
+        self._marker = False
+        transport.sendto(_HEADER.pack(0x80, b1, seq, ts, self.ssrc) + payload, dest)
+        self.stats.sent += 1
+
+    def send_raw(self, payload: bytes, pt: int, marker: bool, timestamp: int) -> None:
+        """Send a non-audio packet (RFC 4733 events) sharing the sequence space."""
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        dest = self.latched or self.remote
+        if dest is None or self.transport is None:
+            return
+        b1 = pt | 0x80 if marker else pt
+        self.transport.sendto(_HEADER.pack(0x80, b1, seq, timestamp, self.ssrc) + payload, dest)
+        self.stats.sent += 1
+
+    @property
+    def timestamp(self) -> int:
+        return self._ts
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.player.stop()
+        if self.transport is not None:
+            self.transport.close()
