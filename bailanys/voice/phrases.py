@@ -121,16 +121,6 @@ def digits_readback(lang: str, digits: str) -> str:
     return f"{_READBACK_INTRO[lang]} {keys}."
 
 
-def readback_intro(lang: str) -> str:
-    """The words before the read-back keys: ru "Вы нажали:", kk "Сіз тердіңіз:".
-
-    The engine renders this and each key word once and joins the audio, so a
-    read-back never waits for the TTS.
-    """
-    _check_lang(lang)
-    return _READBACK[lang].split("{keys}")[0].strip()
-
-
 def demo_prompt(prompt_id: str, lang: str) -> str:
     """The text of demo prompt ``prompt_id`` in ``lang``."""
     _check_lang(lang)
