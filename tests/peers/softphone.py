@@ -27,12 +27,24 @@ pyVoIP quirks met here (read from ``pyVoIP/VoIP/VoIP.py`` and ``SIP.py``):
   freed when the range runs out: give it a range of a few hundred ports.
 * ``stop()`` deregisters (waits for an answer up to 30 s) and hangs up
   calls; ``DEBUG = False`` keeps it quiet.
+* Digest auth (``gen_authorization``) is RFC 2069 style: MD5, no ``qop``,
+  no ``cnonce``/``nc``; ``uri`` is ``sip:<server>;transport=UDP`` with the
+  host string it was given and no port, and the REGISTER Request-URI is
+  ``sip:<server>`` (no port). A registrar must verify against the ``uri``
+  parameter as sent and must not insist on ``qop``. ``RegistrarStub`` below
+  checks exactly that.
+* It answers a 401 once; a second 401 raises ``InvalidAccountInfoError``
+  and after 3 failures the phone stops itself (status FAILED).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import queue
+import re
+import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -249,3 +261,92 @@ class PyVoipAgent:
                 call.hangup()
             except InvalidStateError:
                 pass
+
+
+class RegistrarStub:
+    """A UDP registrar for pyVoIP: REGISTER -> 200 OK, everything else ignored.
+
+    With ``password`` set it first answers 401 with an MD5 digest challenge
+    (RFC 3261 §22.4, no qop, as pyVoIP speaks it) and checks the response;
+    ``registrations`` / ``challenges`` / ``bad_auth`` count what happened.
+    """
+
+    REALM = "bailanys"
+
+    def __init__(self, host: str = "127.0.0.1", password: str | None = None) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.2)
+        self.host, self.port = self.sock.getsockname()[:2]
+        self.password = password
+        self.registrations = 0
+        self.challenges = 0
+        self.bad_auth = 0
+        self._nonce = secrets.token_hex(8)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="registrar-stub", daemon=True)
+
+    def start(self) -> RegistrarStub:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+    def __enter__(self) -> RegistrarStub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(8192)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            text = data.decode(errors="replace")
+            if text.startswith("REGISTER "):
+                self.sock.sendto(self._answer(text).encode(), addr)
+
+    def _answer(self, text: str) -> str:
+        lines = text.split("\r\n")
+        keep: list[str] = []
+        auth = ""
+        for line in lines[1:]:
+            name = line.split(":", 1)[0].strip().lower()
+            if name in ("via", "from", "call-id", "cseq", "contact"):
+                keep.append(line)
+            elif name == "to":
+                keep.append(line + ";tag=stub")
+            elif name == "authorization":
+                auth = line.split(":", 1)[1]
+        if self.password is not None:
+            if not auth:
+                self.challenges += 1
+                chal = (
+                    f'WWW-Authenticate: Digest realm="{self.REALM}",'
+                    f'nonce="{self._nonce}",algorithm=MD5'
+                )
+                return "\r\n".join(
+                    ["SIP/2.0 401 Unauthorized", *keep, chal, "Content-Length: 0", "", ""]
+                )
+            if not self._check(auth):
+                self.bad_auth += 1
+                return "\r\n".join(["SIP/2.0 403 Forbidden", *keep, "Content-Length: 0", "", ""])
+        self.registrations += 1
+        return "\r\n".join(["SIP/2.0 200 OK", *keep, "Expires: 3600", "Content-Length: 0", "", ""])
+
+    def _check(self, auth: str) -> bool:
+        """RFC 2617 §3.2.2.1 without qop: md5(HA1:nonce:HA2)."""
+        p = dict(re.findall(r'(\w+)="?([^",]*)"?', auth))
+        md5 = lambda s: hashlib.md5(s.encode()).hexdigest()  # noqa: E731
+        ha1 = md5(f"{p.get('username', '')}:{self.REALM}:{self.password}")
+        ha2 = md5(f"REGISTER:{p.get('uri', '')}")
+        return p.get("nonce") == self._nonce and p.get("response") == md5(
+            f"{ha1}:{self._nonce}:{ha2}"
+        )

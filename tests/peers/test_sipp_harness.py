@@ -252,3 +252,54 @@ async def test_run_sipp_async_keeps_loop_free(tmp_path: Path) -> None:
                 await task
     assert res.ok, res.describe()
     assert ticks >= 1
+
+
+# ------------------------------------------------------------ pyVoIP peer
+
+
+@pytest.mark.peer
+def test_pyvoip_registers_with_digest() -> None:
+    pytest.importorskip("pyVoIP")
+    from tests.peers.softphone import PyVoipAgent, RegistrarStub
+
+    with RegistrarStub(password="s3cret") as stub:
+        agent = PyVoipAgent(stub.host, stub.port, "1001", "s3cret", free_port(), 31000, 31100)
+        agent.start()
+        try:
+            assert agent.registered
+            assert agent.wait_for("registered", 1).kind == "registered"
+            assert (stub.challenges, stub.registrations, stub.bad_auth) == (1, 1, 0)
+        finally:
+            agent.stop()
+
+
+@pytest.mark.peer
+@needs_sipp
+def test_pyvoip_answers_sipp_directly(tmp_path: Path) -> None:
+    pytest.importorskip("pyVoIP")
+    from tests.peers.softphone import PyVoipAgent, RegistrarStub
+
+    sipp_port, agent_port = free_port(), free_port()
+    prepare_load_audio(tmp_path, 1.0)
+    with RegistrarStub() as stub:
+        agent = PyVoipAgent(stub.host, stub.port, "1002", "x", agent_port, 31200, 31300)
+        agent.start()
+        try:
+            agent.retarget("127.0.0.1", sipp_port)  # its 180/200 go to SIPp
+            time.sleep(1.2)  # pyVoIP's SIP receive loop starts 1 s after start()
+            with RtpSink() as sink:
+                res = run_sipp(
+                    SCENARIOS / "load_call_sink.xml", f"127.0.0.1:{agent_port}", cwd=tmp_path,
+                    local_port=sipp_port, duration_ms=2000, timeout_s=30,
+                    extra_args=("-key", "rtp_sink_ip", sink.host,
+                                "-key", "rtp_sink_port", str(sink.port)),
+                )  # fmt: skip
+                time.sleep(0.3)
+                rep = sink.report(late_ms=200)
+            assert res.ok, res.describe()
+            assert agent.wait_for("ended", 5).kind == "ended"
+            assert agent.answered_calls == 1
+            assert agent.received_audio_bytes > 50 * 160  # SIPp's tone reached it
+            assert rep["streams"] == 1 and rep["packets"] > 80  # ~2 s at 50/s
+        finally:
+            agent.stop(deregister=False)
