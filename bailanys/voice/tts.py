@@ -16,6 +16,8 @@ does:
 * an empty text makes the espeak driver's ``runAndWait`` loop forever, and a
   failed WAV write inside its callback does too, so empty texts are refused
   and every job has a deadline after which the worker is killed;
+* about 2% of back-to-back renders come back as a header-only WAV (the
+  driver cancels its own new utterance), so those are rendered again;
 * the espeak driver prints "Audio saved to ..." on stdout; the worker
   swallows it.
 
@@ -70,6 +72,8 @@ JOB_TIMEOUT_S: Final = 30.0
 STARTUP_TIMEOUT_S: Final = 30.0
 #: Deadline for a clean worker exit before it is killed.
 STOP_TIMEOUT_S: Final = 5.0
+#: Tries per job when espeak-ng leaves a header-only WAV (see ``_synthesise``).
+SYNTH_ATTEMPTS: Final = 3
 #: Bumped whenever the pipeline changes so old cache files are not reused.
 CACHE_FORMAT: Final = "bailanys-tts/1 pcm16 mono 8000"
 #: Decoded prompts kept in memory. A 3 s prompt is 48 KB, so 512 is ~25 MB.
@@ -97,20 +101,36 @@ def _resolve_voice(voices: list[tuple[str, list[str]]], wanted: str) -> str:
     raise LookupError(f"espeak-ng has no voice {wanted!r} (is its language data installed?)")
 
 
+def _run(engine: Any) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        engine.runAndWait()
+
+
 def _synthesise(engine: Any, voices: list[tuple[str, list[str]]], job: _Job) -> int:
-    """Render one job to its WAV path; return its frame count."""
+    """Render one job to its WAV path; return its frame count.
+
+    pyttsx3's espeak driver sometimes cancels its own new utterance: its
+    ``runAndWait`` calls ``stop()``, which ``Cancel()``s when espeak still
+    reports IsPlaying from the previous job, and in ~2% of back-to-back jobs
+    (measured: 12 of 600) the file is then a bare 44-byte header. Such a
+    result is rendered again, up to ``SYNTH_ATTEMPTS`` times (0 of 600 failed).
+    """
     wanted, rate, text, out = job
     vid = _resolve_voice(voices, wanted)
     engine.setProperty("voice", vid)
     engine.setProperty("rate", rate)
-    engine.save_to_file(text, out)
-    with contextlib.redirect_stdout(io.StringIO()):
-        engine.runAndWait()
+    for _ in range(SYNTH_ATTEMPTS):
+        engine.save_to_file(text, out)
+        _run(engine)
+        if os.path.exists(out) and os.path.getsize(out) > 44:
+            break
     selected = engine.getProperty("voice")
     if selected != vid:
         raise RuntimeError(f"espeak-ng kept voice {selected!r} instead of {vid!r}")
-    if not os.path.exists(out) or os.path.getsize(out) <= 44:
-        raise RuntimeError(f"espeak-ng wrote no audio to {out}")
+    if not os.path.exists(out):
+        raise RuntimeError(f"espeak-ng wrote no file {out}")
+    if os.path.getsize(out) <= 44:
+        raise RuntimeError(f"espeak-ng wrote only a WAV header to {out}")
     with wave.open(out, "rb") as w:
         frames = w.getnframes()
     if frames == 0:
@@ -125,7 +145,7 @@ def _worker_main(conn: Connection) -> None:
 
         with contextlib.redirect_stdout(io.StringIO()):
             engine = pyttsx3.init()
-            engine.runAndWait()  # empty run: the first save is lost without it
+        _run(engine)  # empty run: the first save is lost without it
         voices = [
             (str(v.id), [str(lang) for lang in (v.languages or [])])
             for v in engine.getProperty("voices")
@@ -231,6 +251,8 @@ class _Worker:
         if self._proc is not None:
             self._proc.kill()
         await asyncio.wait({fut})
+        if not fut.cancelled():
+            fut.exception()  # EOFError, expected; shield no longer retrieves it
         await self._discard()
 
     async def _discard(self, grace_s: float = 0.0) -> None:
