@@ -297,9 +297,7 @@ def test_bye_without_reason_and_empty() -> None:
 def test_builders() -> None:
     raw = build_sr(9, ntp_timestamp=1 << 40, rtp_timestamp=1, packet_count=3, octet_count=4)
     assert RtcpPacket.parse_compound(raw) == [RtcpSrPacket(9, 1 << 40, 1, 3, 4)]
-    raw = build_sr(
-        9, ntp_timestamp=1, rtp_timestamp=1, packet_count=3, octet_count=4, cname="a@b"
-    )
+    raw = build_sr(9, ntp_timestamp=1, rtp_timestamp=1, packet_count=3, octet_count=4, cname="a@b")
     parsed = RtcpPacket.parse_compound(raw)
     assert isinstance(parsed[1], RtcpSdesPacket)
     assert parsed[1].chunks[0].items == [(1, b"a@b")]
