@@ -141,7 +141,9 @@ class Rfc4733Receiver:
     def feed(self, rtp_timestamp: int, payload: bytes, marker: bool = False) -> str | None:
         """Process one telephone-event packet; the digit when an event completes.
 
-        Raises :class:`RtpParseError` for a payload shorter than 4 octets.
+        ``marker`` is informational: events are told apart by timestamp
+        (§2.5.2.1), so a lost first packet changes nothing.  Raises
+        :class:`RtpParseError` for a payload shorter than 4 octets.
         If two digits complete on one packet (the previous event lost its
         end packets and this one is an end packet), the second is returned
         by the next ``feed`` or ``tick``.

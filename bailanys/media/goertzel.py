@@ -13,7 +13,8 @@ A frame holds a digit when (all powers are mean-square, per tone):
 * each stands out from the other tones of its group by ``relative_peak``;
 * the twist is within limits: the row may be up to ``normal_twist_db``
   stronger than the column and the column up to ``reverse_twist_db``
-  stronger than the row (Q.24 Table 1; the usual 8 dB / 4 dB);
+  stronger than the row (Q.24 asks to accept 8 dB / 4 dB; the defaults add
+  2 dB of measurement margin);
 * the two tones carry at least ``min_tone_fraction`` of the frame's energy
   (speech spreads its energy; a digit concentrates it);
 * neither tone has a strong second harmonic (voiced speech has harmonics, a
