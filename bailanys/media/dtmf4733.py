@@ -160,8 +160,12 @@ class Rfc4733Receiver:
                 self._update(ev)
             return self._next()
         delta = _ts_after(ts, self._ts)
-        if delta < 0:
-            return self._next()  # a straggler of an earlier event or segment
+        if delta < 0 and not (marker and self._ended):
+            # A straggler of an earlier event or segment.  Exception: a marked
+            # start packet after the current event ended is a new key press
+            # whose sender restarted its clock (SIPp replays recorded pcaps,
+            # each with its own old timestamps).
+            return self._next()
         if not self._ended and ev.event == self._code and delta == MAX_DURATION:
             # §2.5.1.3: the next segment of a long event starts where the
             # previous (0xFFFF long) one ended.  The M bit is not consulted:

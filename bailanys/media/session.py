@@ -20,7 +20,7 @@ import secrets
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bailanys.media.dtmf4733 import Rfc4733Receiver
 from bailanys.media.jitter import JitterBuffer
@@ -100,8 +100,8 @@ class RtpSession(asyncio.DatagramProtocol):
     # ------------------------------------------------------------ asyncio protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # uvloop's UDPTransport does not subclass asyncio.DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable from a peer that went away: not fatal.
