@@ -203,7 +203,7 @@ class MediaConfig:
                 "media.ptime_ms",
                 f"expected a multiple of 10 between 10 and 200, got {self.ptime_ms!r}",
             )
-        _check_range("media.jitter_prefetch", self.jitter_prefetch, 0, 50)
+        _check_range("media.jitter_prefetch", self.jitter_prefetch, 1, 16)  # JitterBuffer capacity is 16
         if not self.record_dir:
             raise _invalid("media.record_dir", "expected a directory path, got ''")
 

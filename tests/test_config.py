@@ -244,7 +244,7 @@ def test_env_errors(env: dict[str, str], message: str) -> None:
         ),
         (
             "[media]\njitter_prefetch = -1\n",
-            "FILE: media.jitter_prefetch: expected an integer between 0 and 50, got -1",
+            "FILE: media.jitter_prefetch: expected an integer between 1 and 16, got -1",
         ),
         ('[media]\nrecord_dir = ""\n', "FILE: media.record_dir: expected a directory path, got ''"),
         ('[store]\npath = ""\n', "FILE: store.path: expected a file path, got ''"),

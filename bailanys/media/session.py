@@ -131,6 +131,10 @@ class RtpSession(asyncio.DatagramProtocol):
                 return
             stats.received += 1
             self.jitter.put(pkt)
+            if self.rfc4733.active:  # an event whose end packets were all lost
+                digit = self.rfc4733.tick(pkt.timestamp)
+                if digit is not None:
+                    self.dtmf(digit, "rfc4733")
         elif pt == self.dtmf_pt:
             self.rfc4733_seen = True
             try:
