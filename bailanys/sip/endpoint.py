@@ -210,11 +210,14 @@ class Endpoint:
         if handle.request.method == "CANCEL":
             invite_txn = self.layer.find_invite_for_cancel(handle.request)
             invite = self._servers.get(invite_txn.key) if invite_txn is not None else None
-            if invite is None or invite.final_sent:
+            if invite is None:
                 handle.reply(481)  # §9.2: no matching transaction
                 return
+            # §9.2: a matching CANCEL gets 200 even after the final response;
+            # it then has no effect on the INVITE, so the TU is not told.
             handle.reply(200)
-            user.on_cancel(invite)
+            if not invite.final_sent:
+                user.on_cancel(invite)
             return
         user.on_request(handle)
 
@@ -360,7 +363,7 @@ class Endpoint:
             via = Via.parse(request.headers.get("Via") or "")
         except SipParseError:
             return source.addr
-        if via.params.get("rport"):
+        if "rport" in via.params:  # stamped, or not (a 400 for an invalid request)
             return source.addr
         host = via.params.get("received") or source.addr[0]
         return host, via.port or 5060
