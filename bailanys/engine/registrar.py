@@ -6,10 +6,10 @@ written through to the store by one owned writer task, and loaded back at
 start-up so a restart does not log every operator out.
 
 Steps, in the order §10.3 gives them: Require check (420), authentication
-(401 challenge / 403 refusal; the authenticated user must own the
-address-of-record in To), then the Contact list: ``*`` with ``Expires: 0``
-removes all bindings, ``expires`` per contact or the Expires header or the
-default, 0 removes, below the minimum is answered 423 with Min-Expires,
+(401 challenge / 403 refusal / 400 for a malformed Authorization; the
+authenticated user must own the address-of-record in To), then the Contact
+list: ``*`` with ``Expires: 0`` removes all bindings, ``expires`` per contact
+or the Expires header or the default, 0 removes, below the minimum is answered 423 with Min-Expires,
 above the maximum is shortened.  The 200 lists every current binding.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 
 from bailanys.errors import SipParseError
-from bailanys.sip.digest import DigestChallenger
+from bailanys.sip.digest import AuthStatus, DigestChallenger
 from bailanys.sip.headers import NameAddr
 from bailanys.sip.message import Request, Response, make_response
 from bailanys.sip.transport import Source
@@ -131,12 +131,21 @@ class Registrar:
     # ------------------------------------------------------------ REGISTER
 
     def handle(self, request: Request, source: Source, now: float) -> Response:
+        # §10.3 step 2 / §8.2.2.3: we support no extensions, so any Require is refused.
+        required = request.headers.get_all("Require")
+        if required:
+            return make_response(
+                request, 420, to_tag=_tag(), extra=[("Unsupported", ", ".join(required))]
+            )
         auth_value = request.headers.get("Authorization")
         if auth_value is None:
             return self._challenge(request, now)
         result = self._auth.verify(auth_value, request.method, self._users.get, now)
         if result.stale:
             return self._challenge(request, now, stale=True)
+        if result.status is AuthStatus.MALFORMED:
+            log.info("REGISTER from %s: bad Authorization: %s", source.addr[0], result.reason)
+            return make_response(request, 400, "Bad Authorization", to_tag=_tag())
         if not result.ok:
             log.info("REGISTER from %s refused: %s", source.addr[0], result.reason)
             return make_response(request, 403, "Forbidden", to_tag=_tag())
@@ -206,7 +215,7 @@ class Registrar:
                 )
                 fresh = addr.uri not in bindings
                 bindings[addr.uri] = binding
-                self._writes.put_nowait((user, binding, addr.uri))
+                self._persist(user, binding, addr.uri)
                 if fresh:
                     log.info("registered %s at %s (%s)", user, addr.uri, ua or "unknown UA")
                     if self._on_change is not None:
@@ -218,10 +227,15 @@ class Registrar:
         extra.append(("Date", formatdate(now, usegmt=True)))
         return make_response(request, 200, to_tag=_tag(), extra=extra)
 
+    def _persist(self, user: str, binding: Binding | None, contact: str) -> None:
+        """Queue a write for the store's writer; without a store nobody drains the queue."""
+        if self._store is not None:
+            self._writes.put_nowait((user, binding, contact))
+
     def _remove(self, user: str, contact: str) -> None:
         if self._bindings.get(user, {}).pop(contact, None) is not None:
             log.info("unregistered %s at %s", user, contact)
-            self._writes.put_nowait((user, None, contact))
+            self._persist(user, None, contact)
             if self._on_change is not None:
                 self._on_change(user, contact, False)
 
