@@ -9,8 +9,9 @@ Steps, in the order §10.3 gives them: Require check (420), authentication
 (401 challenge / 403 refusal / 400 for a malformed Authorization; the
 authenticated user must own the address-of-record in To), then the Contact
 list: ``*`` with ``Expires: 0`` removes all bindings, ``expires`` per contact
-or the Expires header or the default, 0 removes, below the minimum is answered 423 with Min-Expires,
-above the maximum is shortened.  The 200 lists every current binding.
+or the Expires header or the default, 0 removes, below the minimum is
+answered 423 with Min-Expires, above the maximum is shortened.  The 200 lists
+every current binding.
 """
 
 from __future__ import annotations
