@@ -1,0 +1,239 @@
+"""Fixtures for the engine's real-peer tests: an in-process engine on loopback.
+
+``engine`` starts :class:`~bailanys.engine.core.Engine` on the test's own
+event loop (pytest-asyncio auto mode), on a SIP port free for both UDP and
+TCP and an RTP range of its own, with a fresh SQLite store in ``tmp_path``.
+SIPp then runs through ``run_sipp_async`` so the loop keeps serving.
+``engine_factory`` builds one with other settings (flood limit, ring delay).
+
+Prompts render into ``voice_models/prompts`` (gitignored), the same cache
+``bailanys serve`` uses, so they render once and every later test (and test
+session) only loads them.
+
+Every event the engine appends is also kept in ``engine.appended`` (a
+listener subscribed before ``start()``), so a test can check that the store
+holds exactly what was appended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from bailanys.config import (  # noqa: E402
+    PROJECT_ROOT,
+    Config,
+    EngineConfig,
+    MediaConfig,
+    RegistrarConfig,
+    SipConfig,
+    StoreConfig,
+    VoiceConfig,
+)
+from bailanys.engine.core import Engine  # noqa: E402
+from bailanys.media.session import RtpSession  # noqa: E402
+from bailanys.store import Store  # noqa: E402
+from bailanys.store.events import Event  # noqa: E402
+from tests.peers.sipp import SCENARIOS, SippResult, find_sipp, run_sipp_async  # noqa: E402
+
+#: One prompt cache for every test and every session (gitignored).
+PROMPT_DIR = PROJECT_ROOT / "voice_models" / "prompts"
+#: The registrar's one operator in these tests.
+USERS = {"1001": "pw1001"}
+#: Seconds of silence before the demo flow gives up; short keeps failures fast.
+NO_INPUT_S = 3
+#: RTP ports per engine: the flood test holds a few dozen calls at once.
+RTP_SPAN = 400
+_RTP_BASE = 30000 + 2 * random.randrange(0, 2000)  # apart from a parallel session
+_rtp_blocks = itertools.count()
+
+needs_sipp = pytest.mark.skipif(find_sipp() is None, reason="sipp is not installed")
+
+
+def free_sip_port(host: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP on ``host`` (the engine binds both)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((host, 0))
+            port = int(tcp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind((host, port))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
+def next_rtp_range() -> str:
+    """A distinct even RTP range per engine (the hub skips ports in use anyway)."""
+    block = next(_rtp_blocks) % ((60000 - _RTP_BASE) // RTP_SPAN)
+    lo = _RTP_BASE + block * RTP_SPAN
+    return f"{lo}-{lo + RTP_SPAN - 1}"
+
+
+class EngineUnderTest(Engine):
+    """The engine plus what a test needs to reach it."""
+
+    appended: list[Event]
+
+    @property
+    def target(self) -> str:
+        """``host:port`` for SIPp."""
+        return f"{self.config.sip.host}:{self.transport.port}"
+
+
+EngineFactory = Callable[..., Awaitable[EngineUnderTest]]
+
+
+@pytest.fixture
+async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
+    """``await engine_factory(sip=..., engine=...)``: started engines, stopped at teardown.
+
+    Keyword arguments are extra fields for ``SipConfig`` (``sip``) and
+    ``EngineConfig`` (``engine``) as dicts.
+    """
+    started: list[tuple[EngineUnderTest, Store]] = []
+
+    async def make(
+        *, sip: dict[str, Any] | None = None, engine: dict[str, Any] | None = None
+    ) -> EngineUnderTest:
+        n = len(started)
+        config = Config(
+            sip=SipConfig(listen=f"127.0.0.1:{free_sip_port()}", **(sip or {})),
+            media=MediaConfig(rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec")),
+            store=StoreConfig(path=str(tmp_path / f"b{n}.db"), batch_ms=20),
+            voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
+            registrar=RegistrarConfig(users=USERS),
+            engine=EngineConfig(**{"no_input_seconds": NO_INPUT_S, **(engine or {})}),
+        )
+        store = await Store.open(config.store.path, batch_interval=0.02)
+        eng = EngineUnderTest(config, store=store)
+        eng.appended = []
+        store.events.subscribe(eng.appended.append)
+        try:
+            await eng.start()
+        except BaseException:
+            await store.close()
+            raise
+        started.append((eng, store))
+        return eng
+
+    try:
+        yield make
+    finally:
+        for eng, store in reversed(started):
+            try:
+                await eng.stop()
+            finally:
+                await store.close()
+
+
+@pytest.fixture
+async def engine(engine_factory: EngineFactory) -> EngineUnderTest:
+    """An engine with the test defaults (demo on 1414, user 1001, no ring delay)."""
+    return await engine_factory()
+
+
+# ------------------------------------------------------------ helpers for the tests
+
+DEMO_DIGITS = ["2", "1", "2", "3", "#"]
+
+
+async def sipp(
+    engine: EngineUnderTest,
+    scenario: str,
+    cwd: Path,
+    *,
+    timeout_s: float = 30,
+    **kw: object,
+) -> SippResult:
+    """Run ``scenario`` from ``tests/peers/scenarios`` against ``engine``."""
+    return await run_sipp_async(
+        SCENARIOS / scenario,
+        engine.target,
+        cwd=cwd,
+        timeout_s=timeout_s,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def events_of(engine: EngineUnderTest, type: str | None = None) -> list[Event]:
+    await engine.events.flush()
+    return await engine.events.query(type=type)
+
+
+async def wait_until_idle(engine: EngineUnderTest, within: float = 10.0) -> bool:
+    """Poll until the engine holds no call and no media session; False after ``within`` s."""
+    for _ in range(int(within / 0.05)):
+        if not engine.calls and not engine.hub.sessions:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@contextlib.asynccontextmanager
+async def session_watch(engine: EngineUnderTest) -> AsyncIterator[list[RtpSession]]:
+    """Collect every RTP session the engine opens meanwhile (stats stay readable after close)."""
+    seen: list[RtpSession] = []
+
+    async def poll() -> None:
+        while True:
+            for s in engine.hub.sessions:
+                if not any(s is x for x in seen):
+                    seen.append(s)
+            await asyncio.sleep(0.02)
+
+    task = asyncio.get_running_loop().create_task(poll())
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def by_call(events: Sequence[Event]) -> dict[str | None, list[Event]]:
+    out: dict[str | None, list[Event]] = {}
+    for e in events:
+        out.setdefault(e.call_id, []).append(e)
+    return out
+
+
+async def assert_demo_call(
+    engine: EngineUnderTest, *, cause: str = "normal", source: str = "rfc4733"
+) -> str:
+    """One demo call took place: offered, answered, digits 2 1 2 3 #, ended with ``cause``.
+
+    Returns its call id.
+    """
+    offered = await events_of(engine, "call.offered")
+    assert len(offered) == 1, offered
+    call_id = offered[0].call_id
+    assert call_id
+    dtmf = await events_of(engine, "dtmf")
+    assert [e.data["digit"] for e in dtmf] == DEMO_DIGITS, dtmf
+    assert {e.data["source"] for e in dtmf} == {source}, dtmf
+    assert {e.call_id for e in dtmf} == {call_id}
+    answered = await events_of(engine, "call.answered")
+    assert [e.call_id for e in answered] == [call_id]
+    lang = await events_of(engine, "call.language")
+    assert [(e.call_id, e.data["language"]) for e in lang] == [(call_id, "ru")]
+    ended = await events_of(engine, "call.ended")
+    assert [e.call_id for e in ended] == [call_id], ended
+    assert ended[0].data["cause"] == cause, ended
+    assert ended[0].data["duration"] > 0
+    return call_id
