@@ -25,6 +25,7 @@ class FloodGuard:
         if self.rate <= 0:
             return True
         tokens, last = self._buckets.pop(source, (self.capacity, now))
+        now = max(now, last)  # a clock stepping back must not drain the bucket
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
         ok = tokens >= 1.0
         if ok:
