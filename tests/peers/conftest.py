@@ -23,7 +23,7 @@ import itertools
 import random
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +237,25 @@ async def assert_demo_call(
     assert ended[0].data["cause"] == cause, ended
     assert ended[0].data["duration"] > 0
     return call_id
+
+
+@contextlib.contextmanager
+def spy_sends(engine: EngineUnderTest) -> Iterator[list[tuple[bytes, tuple[str, int], str]]]:
+    """Record every SIP message the engine's transport sends: ``(bytes, addr, transport)``."""
+    sent: list[tuple[bytes, tuple[str, int], str]] = []
+    real = engine.transport.send
+
+    def send(data: bytes, addr: tuple[str, int], transport: str = "UDP") -> None:
+        sent.append((data, addr, transport))
+        real(data, addr, transport)
+
+    engine.transport.send = send  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        del engine.transport.send  # back to the class's method
+
+
+def statuses(sent: Sequence[tuple[bytes, tuple[str, int], str]]) -> list[int]:
+    """Status codes of the responses among ``spy_sends`` records."""
+    return [int(d.split(b" ", 2)[1]) for d, _, _ in sent if d.startswith(b"SIP/2.0 ")]
