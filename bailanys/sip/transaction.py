@@ -1,4 +1,13 @@
-"""SIP transactions, sans-IO (RFC 3261 §17).
+"""SIP transaction state machines, sans-IO (RFC 3261 §17), and their registry.
+
+This module holds the machines (the transition function, the four
+transaction kinds, the UAS core's :class:`Invite2xxRetransmitter`) and
+:class:`TransactionLayer`, the registry that matches incoming messages to
+live transactions.  Their tables and actions live in
+:mod:`bailanys.sip.transaction_tables`; the matching keys and the derived
+ACK/CANCEL requests in :mod:`bailanys.sip.matching`.  Every public name of
+both is re-exported here, so ``from bailanys.sip.transaction import ...``
+keeps working.
 
 STATE MACHINES AS TABLES.  Each transaction kind is one table
 ``(state, event) -> (next state, effects)`` and every input goes through the
@@ -31,229 +40,77 @@ the ACK with :class:`Invite2xxRetransmitter`, §13.3.1.4).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from enum import Enum
 from typing import ClassVar, Generic, TypeVar
 
-from bailanys.errors import SipParseError, SipTransactionError
-from bailanys.sip.headers import NameAddr, SipUri, Via
-from bailanys.sip.ids import MAGIC_COOKIE
-from bailanys.sip.message import Headers, Request, Response, make_response
+from bailanys.errors import SipTransactionError
+from bailanys.sip.matching import (
+    Key,
+    build_ack_for_non_2xx,
+    build_cancel,
+    client_key,
+    invite_key_for_cancel,
+    request_client_key,
+    server_key,
+    tag_of,
+)
+from bailanys.sip.message import Request, Response, make_response
 from bailanys.sip.timers import Timers
+from bailanys.sip.transaction_tables import (
+    DELIVER,
+    INVITE_2XX_RETRANSMIT,
+    INVITE_CLIENT,
+    INVITE_SERVER,
+    NO_ACK,
+    NON_INVITE_CLIENT,
+    NON_INVITE_SERVER,
+    RESEND_RESPONSE,
+    RETRANSMIT_2XX,
+    SEND_ACK,
+    SEND_REQUEST,
+    SEND_RESPONSE,
+    TERMINATE,
+    TIMEOUT,
+    TIMER_EVENTS,
+    Action,
+    CancelTimer,
+    Deliver,
+    E,
+    Effect,
+    Event,
+    RetransmitState,
+    Row,
+    S,
+    Send,
+    StartTimer,
+    Terminated,
+    Timeout,
+    TransactionState,
+    backoff,
+    cancel,
+    hold_at_t2,
+    start,
+    status_event,
+)
+
+__all__ = [
+    # the machines and their registry (this module)
+    "ClientTransaction", "Invite2xxRetransmitter", "InviteClientTransaction",
+    "InviteServerTransaction", "NonInviteClientTransaction", "NonInviteServerTransaction",
+    "ServerTransaction", "TransactionLayer",
+    # bailanys.sip.transaction_tables
+    "DELIVER", "INVITE_2XX_RETRANSMIT", "INVITE_CLIENT", "INVITE_SERVER", "NO_ACK",
+    "NON_INVITE_CLIENT", "NON_INVITE_SERVER", "RESEND_RESPONSE", "RETRANSMIT_2XX", "SEND_ACK",
+    "SEND_REQUEST", "SEND_RESPONSE", "TERMINATE", "TIMEOUT", "Action", "CancelTimer", "Deliver",
+    "Effect", "Event", "RetransmitState", "Row", "Send", "StartTimer", "Terminated", "Timeout",
+    "TransactionState", "backoff", "cancel", "hold_at_t2", "start",
+    # bailanys.sip.matching
+    "Key", "build_ack_for_non_2xx", "build_cancel", "client_key", "invite_key_for_cancel",
+    "server_key",
+]
 
 log = logging.getLogger(__name__)
-
-# ----------------------------------------------------------------- actions
-
-
-@dataclass(frozen=True)
-class Send:
-    """Hand ``message`` to the transport."""
-
-    message: Request | Response
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    """(Re)start timer ``name`` to fire in ``delay`` seconds."""
-
-    name: str
-    delay: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    name: str
-
-
-@dataclass(frozen=True)
-class Deliver:
-    """Pass ``message`` up to the transaction user."""
-
-    message: Request | Response
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """Timer B, F or H fired (or no ACK came for a 2xx): tell the TU."""
-
-
-@dataclass(frozen=True)
-class Terminated:
-    """The machine is done: remove it and cancel its timers."""
-
-
-Action = Send | StartTimer | CancelTimer | Deliver | Timeout | Terminated
-
-# ------------------------------------------------------- states and events
-
-
-class TransactionState(Enum):
-    CALLING = "Calling"
-    TRYING = "Trying"
-    PROCEEDING = "Proceeding"
-    COMPLETED = "Completed"
-    CONFIRMED = "Confirmed"
-    TERMINATED = "Terminated"
-
-
-class RetransmitState(Enum):
-    """States of :class:`Invite2xxRetransmitter`."""
-
-    WAITING = "Waiting"  # retransmitting the 2xx, no ACK yet
-    ACKED = "Acked"
-    NO_ACK = "NoAck"  # 64*T1 passed without an ACK: the TU should send BYE
-
-
-class Event(Enum):
-    START = "start"
-    PROVISIONAL = "1xx"  # received (client) or passed by the TU (server)
-    SUCCESS = "2xx"
-    FAILURE = "3xx-6xx"
-    REQUEST = "request retransmission"
-    ACK = "ACK"
-    TIMER_A = "timer A"
-    TIMER_B = "timer B"
-    TIMER_D = "timer D"
-    TIMER_E = "timer E"
-    TIMER_F = "timer F"
-    TIMER_G = "timer G"
-    TIMER_H = "timer H"
-    TIMER_I = "timer I"
-    TIMER_J = "timer J"
-    TIMER_K = "timer K"
-    TIMER_2XX = "timer 2xx-retransmit"
-    TIMER_NO_ACK = "timer 2xx-no-ack"
-
-
-RETRANSMIT_2XX = "2xx-retransmit"
-"""Timer name of :class:`Invite2xxRetransmitter` retransmissions (T1 doubling to T2)."""
-NO_ACK = "2xx-no-ack"
-"""Timer name of :class:`Invite2xxRetransmitter` giving up after 64*T1."""
-
-_TIMER_EVENTS: dict[str, Event] = {
-    **{n: Event(f"timer {n}") for n in "ABDEFGHIJK"},
-    RETRANSMIT_2XX: Event.TIMER_2XX,
-    NO_ACK: Event.TIMER_NO_ACK,
-}
-
-# Effects named in the tables; _Machine._effect interprets them.
-Effect = tuple[str, str]
-SEND_REQUEST: Effect = ("send", "request")  # (re)send the transaction's request
-SEND_ACK: Effect = ("send", "ack")  # ACK the non-2xx final (built once, §17.1.1.3)
-SEND_RESPONSE: Effect = ("send", "response")  # send the TU's response, remember it
-RESEND_RESPONSE: Effect = ("send", "last")  # resend the remembered response
-DELIVER: Effect = ("deliver", "")
-TIMEOUT: Effect = ("timeout", "")
-TERMINATE: Effect = ("terminate", "")
-
-
-def start(name: str) -> Effect:
-    """Start timer ``name`` at its initial value (skipped where the transport needs none)."""
-    return ("start", name)
-
-
-def backoff(name: str) -> Effect:
-    """Restart timer ``name`` at its next back-off interval."""
-    return ("backoff", name)
-
-
-def hold_at_t2(name: str) -> Effect:
-    """Restart timer ``name`` at T2 (Timer E in Proceeding, §17.1.2.2)."""
-    return ("hold", name)
-
-
-def cancel(name: str) -> Effect:
-    """Cancel timer ``name`` if it runs."""
-    return ("cancel", name)
-
-
-S = TransactionState
-E = Event
-Row = tuple[S, tuple[Effect, ...]]
-
-# §17.1.1.2, Figure 5.
-INVITE_CLIENT: Mapping[tuple[S, E], Row] = {
-    (S.CALLING, E.START): (S.CALLING, (SEND_REQUEST, start("A"), start("B"))),
-    (S.CALLING, E.TIMER_A): (S.CALLING, (SEND_REQUEST, backoff("A"))),
-    (S.CALLING, E.TIMER_B): (S.TERMINATED, (TIMEOUT, TERMINATE)),
-    (S.CALLING, E.PROVISIONAL): (S.PROCEEDING, (cancel("A"), cancel("B"), DELIVER)),
-    (S.CALLING, E.SUCCESS): (S.TERMINATED, (DELIVER, TERMINATE)),
-    (S.CALLING, E.FAILURE): (
-        S.COMPLETED,
-        (cancel("A"), cancel("B"), DELIVER, SEND_ACK, start("D")),
-    ),
-    (S.PROCEEDING, E.PROVISIONAL): (S.PROCEEDING, (DELIVER,)),
-    (S.PROCEEDING, E.SUCCESS): (S.TERMINATED, (DELIVER, TERMINATE)),
-    (S.PROCEEDING, E.FAILURE): (S.COMPLETED, (DELIVER, SEND_ACK, start("D"))),
-    (S.COMPLETED, E.FAILURE): (S.COMPLETED, (SEND_ACK,)),  # retransmitted final
-    (S.COMPLETED, E.TIMER_D): (S.TERMINATED, (TERMINATE,)),
-}
-
-_NON_INVITE_CLIENT_FINAL: tuple[Effect, ...] = (cancel("E"), cancel("F"), DELIVER, start("K"))
-
-# §17.1.2.2, Figure 6.  Responses in Completed are absorbed (no row).
-NON_INVITE_CLIENT: Mapping[tuple[S, E], Row] = {
-    (S.TRYING, E.START): (S.TRYING, (SEND_REQUEST, start("E"), start("F"))),
-    (S.TRYING, E.TIMER_E): (S.TRYING, (SEND_REQUEST, backoff("E"))),
-    (S.TRYING, E.TIMER_F): (S.TERMINATED, (TIMEOUT, TERMINATE)),
-    (S.TRYING, E.PROVISIONAL): (S.PROCEEDING, (DELIVER,)),
-    (S.TRYING, E.SUCCESS): (S.COMPLETED, _NON_INVITE_CLIENT_FINAL),
-    (S.TRYING, E.FAILURE): (S.COMPLETED, _NON_INVITE_CLIENT_FINAL),
-    (S.PROCEEDING, E.TIMER_E): (S.PROCEEDING, (SEND_REQUEST, hold_at_t2("E"))),
-    (S.PROCEEDING, E.TIMER_F): (S.TERMINATED, (TIMEOUT, TERMINATE)),
-    (S.PROCEEDING, E.PROVISIONAL): (S.PROCEEDING, (DELIVER,)),
-    (S.PROCEEDING, E.SUCCESS): (S.COMPLETED, _NON_INVITE_CLIENT_FINAL),
-    (S.PROCEEDING, E.FAILURE): (S.COMPLETED, _NON_INVITE_CLIENT_FINAL),
-    (S.COMPLETED, E.TIMER_K): (S.TERMINATED, (TERMINATE,)),
-}
-
-# §17.2.1, Figure 7.  START carries the 100 Trying; 1xx/2xx/3xx-6xx come from the TU.
-INVITE_SERVER: Mapping[tuple[S, E], Row] = {
-    (S.PROCEEDING, E.START): (S.PROCEEDING, (SEND_RESPONSE, DELIVER)),
-    (S.PROCEEDING, E.REQUEST): (S.PROCEEDING, (RESEND_RESPONSE,)),
-    (S.PROCEEDING, E.PROVISIONAL): (S.PROCEEDING, (SEND_RESPONSE,)),
-    (S.PROCEEDING, E.SUCCESS): (S.TERMINATED, (SEND_RESPONSE, TERMINATE)),
-    (S.PROCEEDING, E.FAILURE): (S.COMPLETED, (SEND_RESPONSE, start("G"), start("H"))),
-    (S.COMPLETED, E.REQUEST): (S.COMPLETED, (RESEND_RESPONSE,)),
-    (S.COMPLETED, E.TIMER_G): (S.COMPLETED, (RESEND_RESPONSE, backoff("G"))),
-    (S.COMPLETED, E.TIMER_H): (S.TERMINATED, (TIMEOUT, TERMINATE)),
-    (S.COMPLETED, E.ACK): (S.CONFIRMED, (cancel("G"), cancel("H"), start("I"))),
-    (S.CONFIRMED, E.TIMER_I): (S.TERMINATED, (TERMINATE,)),
-}
-
-# §17.2.2, Figure 8.
-NON_INVITE_SERVER: Mapping[tuple[S, E], Row] = {
-    (S.TRYING, E.START): (S.TRYING, (DELIVER,)),
-    (S.TRYING, E.REQUEST): (S.TRYING, ()),  # no response yet: discard
-    (S.TRYING, E.PROVISIONAL): (S.PROCEEDING, (SEND_RESPONSE,)),
-    (S.TRYING, E.SUCCESS): (S.COMPLETED, (SEND_RESPONSE, start("J"))),
-    (S.TRYING, E.FAILURE): (S.COMPLETED, (SEND_RESPONSE, start("J"))),
-    (S.PROCEEDING, E.REQUEST): (S.PROCEEDING, (RESEND_RESPONSE,)),
-    (S.PROCEEDING, E.PROVISIONAL): (S.PROCEEDING, (SEND_RESPONSE,)),
-    (S.PROCEEDING, E.SUCCESS): (S.COMPLETED, (SEND_RESPONSE, start("J"))),
-    (S.PROCEEDING, E.FAILURE): (S.COMPLETED, (SEND_RESPONSE, start("J"))),
-    (S.COMPLETED, E.REQUEST): (S.COMPLETED, (RESEND_RESPONSE,)),
-    (S.COMPLETED, E.TIMER_J): (S.TERMINATED, (TERMINATE,)),
-}
-
-R = RetransmitState
-# §13.3.1.4: the UAS core retransmits a 2xx to INVITE until the ACK, for 64*T1 at most.
-INVITE_2XX_RETRANSMIT: Mapping[tuple[R, E], tuple[R, tuple[Effect, ...]]] = {
-    (R.WAITING, E.START): (R.WAITING, (start(RETRANSMIT_2XX), start(NO_ACK))),
-    (R.WAITING, E.TIMER_2XX): (R.WAITING, (RESEND_RESPONSE, backoff(RETRANSMIT_2XX))),
-    (R.WAITING, E.REQUEST): (R.WAITING, (RESEND_RESPONSE,)),  # INVITE retransmitted
-    (R.WAITING, E.ACK): (R.ACKED, (TERMINATE,)),
-    (R.WAITING, E.TIMER_NO_ACK): (R.NO_ACK, (TIMEOUT, TERMINATE)),
-}
-
-
-def _status_event(status: int) -> Event:
-    if status < 200:
-        return E.PROVISIONAL
-    return E.SUCCESS if status < 300 else E.FAILURE
-
 
 # ----------------------------------------------------------- the machine
 
@@ -278,7 +135,7 @@ class _Machine(Generic[StateT]):
             log.debug("%r: timer %s is not running, ignored", self, name)
             return []
         self._running.discard(name)
-        return self._fire(_TIMER_EVENTS[name], None)
+        return self._fire(TIMER_EVENTS[name], None)
 
     def _fire(self, event: Event, message: Request | Response | None) -> list[Action]:
         """The transition function: look up (state, event), move, run the effects."""
@@ -310,7 +167,7 @@ class _Machine(Generic[StateT]):
             if delay is None:
                 return []
             if delay <= 0:
-                pending.append((_TIMER_EVENTS[arg], None))  # fires at once
+                pending.append((TIMER_EVENTS[arg], None))  # fires at once
                 return []
             self._running.add(arg)
             self._interval[arg] = delay
@@ -380,14 +237,14 @@ class _ClientTransaction(_Transaction):
 
     def __init__(self, request: Request, reliable: bool, timers: Timers | None = None) -> None:
         super().__init__(request, reliable, timers)
-        self.key = _request_client_key(request)
+        self.key = request_client_key(request)
         self._ack: Request | None = None
 
     def receive(self, response: Response) -> list[Action]:
         """A response matched to this transaction (§17.1.3) arrived."""
         if response.cseq[1] != self.request.method:
             return []
-        return self._fire(_status_event(response.status), response)
+        return self._fire(status_event(response.status), response)
 
     def _act(self, effect: Effect, msg: Request | Response | None) -> list[Action]:
         if effect == SEND_REQUEST:
@@ -432,7 +289,7 @@ class _ServerTransaction(_Transaction):
         """The TU passes a response.  Raises SipTransactionError where §17.2 forbids it."""
         if response.cseq[1] != self.request.method:
             raise SipTransactionError(f"{self!r}: response CSeq {response.cseq} is not ours")
-        event = _status_event(response.status)
+        event = status_event(response.status)
         if (self.state, event) not in self.table:
             raise SipTransactionError(f"{self!r}: cannot send {response.status} now")
         return self._fire(event, response)
@@ -461,7 +318,7 @@ class InviteServerTransaction(_ServerTransaction):
         """The To tag of the last response sent (RFC 2543 ACK matching, §17.2.3)."""
         if self._last is None:
             return None
-        return _tag_of(self._last, "To")
+        return tag_of(self._last, "To")
 
 
 class NonInviteServerTransaction(_ServerTransaction):
@@ -513,73 +370,7 @@ class Invite2xxRetransmitter(_Machine[RetransmitState]):
         return min(2 * previous, self.timers.t2)
 
 
-# ------------------------------------------------------------------ matching
-
-Key = tuple[str | int | None, ...]
-
-
-def _top_via(message: Request | Response) -> Via:
-    raw = message.headers.get("Via")
-    if raw is None:
-        raise SipParseError("missing Via", status=None)
-    return Via.parse(raw)
-
-
-def _tag_of(message: Request | Response, name: str) -> str | None:
-    raw = message.headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return NameAddr.parse(raw).tag
-    except SipParseError:
-        return None
-
-
-def _norm_uri(uri: str) -> str:
-    try:
-        return str(SipUri.parse(uri))
-    except SipParseError:
-        return uri.strip()
-
-
-def server_key(request: Request) -> Key:
-    """The server transaction a request belongs to (§17.2.3).
-
-    RFC 3261 branch (magic cookie): ``("3261", branch, sent-by host, port,
-    method)``, ACK mapped to INVITE.  Otherwise the RFC 2543 fallback:
-    ``("2543", Call-ID, CSeq number, method, From tag, To tag, top Via,
-    Request-URI)``.  Raises SipParseError on a malformed top Via.
-    """
-    via = _top_via(request)
-    method = "INVITE" if request.method == "ACK" else request.method
-    branch = via.branch
-    if branch and branch.startswith(MAGIC_COOKIE):
-        return ("3261", branch, via.host.lower(), via.port, method)
-    return (
-        "2543",
-        request.call_id,
-        request.cseq[0],
-        method,
-        _tag_of(request, "From"),
-        _tag_of(request, "To"),
-        str(via),
-        _norm_uri(request.uri),
-    )
-
-
-def invite_key_for_cancel(cancel_request: Request) -> Key:
-    """The key of the INVITE server transaction a CANCEL cancels (§9.2)."""
-    key = server_key(cancel_request)
-    return (*key[:4], "INVITE") if key[0] == "3261" else (*key[:3], "INVITE", *key[4:])
-
-
-def client_key(response: Response) -> Key:
-    """The client transaction a response belongs to: top-Via branch + CSeq method (§17.1.3)."""
-    return (_top_via(response).branch or "", response.cseq[1])
-
-
-def _request_client_key(request: Request) -> Key:
-    return (_top_via(request).branch or "", request.method)
+# ------------------------------------------------------------------ registry
 
 
 class TransactionLayer:
@@ -631,44 +422,3 @@ class TransactionLayer:
         """Forget a transaction (after ``Terminated()``); unknown keys are ignored."""
         self._servers.pop(key, None)
         self._clients.pop(key, None)
-
-
-# ------------------------------------------------------------------ builders
-
-
-def _copy_lines(src: Headers, dst: Headers, name: str) -> None:
-    for header, value in src:
-        if header == name:
-            dst.add(header, value)
-
-
-def _derived_request(
-    original: Request, method: str, to: str, extra: Iterable[tuple[str, str]] = ()
-) -> Request:
-    h = Headers()
-    h.add("Via", original.headers.get("Via") or "")  # the top Via only
-    _copy_lines(original.headers, h, "Route")
-    h.add("Max-Forwards", "70")
-    h.add("From", original.headers.get("From") or "")
-    h.add("To", to)
-    h.add("Call-ID", original.call_id)
-    h.add("CSeq", f"{original.cseq[0]} {method}")
-    for name, value in extra:
-        h.add(name, value)
-    return Request(headers=h, method=method, uri=original.uri)
-
-
-def build_ack_for_non_2xx(invite: Request, response: Response) -> Request:
-    """The ACK a client transaction sends for a 3xx-6xx (§17.1.1.3).
-
-    Request-URI, Call-ID, From and the top Via (so the branch) of the INVITE;
-    To of the response; the INVITE's Route lines; CSeq number with method ACK.
-    """
-    return _derived_request(invite, "ACK", response.headers.get("To") or "")
-
-
-def build_cancel(invite: Request, extra: Iterable[tuple[str, str]] = ()) -> Request:
-    """A CANCEL for ``invite`` (§9.1): its Request-URI, Call-ID, From, To, CSeq number,
-    top Via and Route; ``extra`` e.g. a Reason header (RFC 3326).
-    """
-    return _derived_request(invite, "CANCEL", invite.headers.get("To") or "", extra)
