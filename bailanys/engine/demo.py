@@ -53,7 +53,8 @@ async def run_demo(call: CallControl, prompts: PromptLibrary, *, no_input: float
         await call.hangup("no_input")
         return
     call.set_language(lang)
-    await call.play(prompts.prompt("enter_digits", lang))
+    if call.pending_digit() is None:  # keys typed ahead barge in before the prompt starts
+        await call.play(prompts.prompt("enter_digits", lang))
     digits = ""
     while len(digits) < MAX_DIGITS:
         key = await call.next_digit(no_input)
@@ -80,5 +81,6 @@ async def _choose_language(
         if key in LANGUAGE_KEYS and LANGUAGE_KEYS[key] in langs:
             return LANGUAGE_KEYS[key]
         for code in langs:
-            await call.play(prompts.prompt("invalid_choice", code))
+            if call.pending_digit() is None:
+                await call.play(prompts.prompt("invalid_choice", code))
     return None
