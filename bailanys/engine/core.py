@@ -179,6 +179,11 @@ class Engine:
         if unsupported and req.method not in ("ACK", "CANCEL"):
             handle.reply(420, to_tag=new_tag(), extra=[("Unsupported", ", ".join(unsupported))])
             return
+        if req.uri.partition(":")[0].lower() not in ("sip", "sips"):
+            # §8.2.2.1 for every method (RFC 4475 §3.3.2/3.3.3: OPTIONS to an
+            # unknown scheme), not only INVITE: we serve no other scheme.
+            handle.reply(416, to_tag=new_tag())
+            return
         method = req.method
         if method == "INVITE":
             if _to_tag(req):

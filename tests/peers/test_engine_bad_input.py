@@ -86,8 +86,14 @@ async def test_torture_messages_during_a_call(engine: EngineUnderTest, tmp_path:
     assert await wait_until_idle(engine)
     for name, (_, kind, status) in EXPECT.items():
         if kind != VALID and status is not None:
-            assert answered[name][:1] == [status], (name, answered[name])
+            # (A later window may also hold retransmitted 404s of earlier INVITEs.)
+            assert status in answered[name], (name, answered[name])
+            assert not any(200 <= c < 300 for c in answered[name]), (name, answered[name])
     assert 500 not in {code for codes in answered.values() for code in codes}, answered
+    # Valid but unservable (RFC 4475 §3.3): unknown Request-URI schemes get 416,
+    # an unknown Require 420, a re-INVITE outside any dialog 481.
+    assert 416 in answered["unkscm"] and 416 in answered["novelsc"], answered
+    assert 420 in answered["bext01"] and 481 in answered["wsinv"], answered
     # The parser's rejects are answered statelessly to the source address (our
     # socket); validate_request's go where the Via says (§18.2.2), not here.
     # mpart01 (a MESSAGE, Via with rport) gets its 405 here too.
