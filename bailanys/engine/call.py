@@ -271,6 +271,7 @@ class Call:
             "call.ended", self.id, cause=cause, duration=round(duration, 3)
         )
         self.engine.forget(self)
+        self.session.on_dtmf = None  # break the call <-> session cycle early
         self.ended.set()
         flow, self._flow = self._flow, None
         if flow is not None and flow is not asyncio.current_task():

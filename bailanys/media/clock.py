@@ -36,7 +36,15 @@ class ClockStats:
 
 
 class MediaClock:
-    """Calls ``handler(tick_index)`` every ``ptime`` seconds on the running loop."""
+    """Calls ``handler(tick_index)`` every ``ptime`` seconds on the running loop.
+
+    Ticks run as loop timer callbacks, not as a task waking from
+    ``asyncio.sleep``: a timer callback runs in the loop's timer phase,
+    before the next I/O poll, whereas a task woken by a timer waits behind a
+    whole poll phase of RTP datagram callbacks (measured here: with 750 calls
+    that wait made 1.5 % of frames late).  The pending timer is owned and
+    cancelled by :meth:`stop`.
+    """
 
     def __init__(
         self,
@@ -48,7 +56,9 @@ class MediaClock:
         self._handler = handler
         self.ptime = ptime
         self._now = now
-        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.Handle | None = None
+        self._running = False
         self.stats = ClockStats()
         self.tick_index = 0
         self._start = 0.0
@@ -56,52 +66,58 @@ class MediaClock:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._running
 
     def start(self) -> None:
-        if self.running:
+        if self._running:
             return
+        self._loop = asyncio.get_running_loop()
+        self._running = True
         self._start = self._now()
         self.tick_index = 0
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="media-clock")
+        self._schedule()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+        self._running = False
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
 
     def due(self, index: int) -> float:
         return self._start + index * self.ptime
 
-    async def _run(self) -> None:
+    def _schedule(self) -> None:
+        assert self._loop is not None
+        delay = self.due(self.tick_index) - self._now()
+        if delay > 0:
+            self._timer = self._loop.call_later(delay, self._fire)
+        else:
+            # Behind schedule: run at the next loop iteration, so signalling
+            # and I/O still get their turn between ticks.
+            self._timer = self._loop.call_soon(self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if not self._running:
+            return
         stats = self.stats
-        while True:
-            due = self.due(self.tick_index)
-            delay = due - self._now()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            lateness = self._now() - due
-            behind = int(lateness / self.ptime)
-            if behind > MAX_CATCH_UP:
-                stats.skipped_ticks += behind
-                self.tick_index += behind
-                lateness -= behind * self.ptime
-            self.last_lateness = lateness
-            stats.ticks += 1
-            if lateness > LATE_THRESHOLD:
-                stats.late_ticks += 1
-            if lateness > stats.max_lateness:
-                stats.max_lateness = lateness
-            try:
-                self._handler(self.tick_index)
-            except Exception:  # one bad tick must not stop every call's media
-                log.exception("media tick %d failed", self.tick_index)
-            self.tick_index += 1
-            if delay <= 0:
-                # Behind schedule: still yield so signalling and I/O get a turn.
-                await asyncio.sleep(0)
+        due = self.due(self.tick_index)
+        lateness = self._now() - due
+        behind = int(lateness / self.ptime)
+        if behind > MAX_CATCH_UP:
+            stats.skipped_ticks += behind
+            self.tick_index += behind
+            lateness -= behind * self.ptime
+        self.last_lateness = lateness
+        stats.ticks += 1
+        if lateness > LATE_THRESHOLD:
+            stats.late_ticks += 1
+        if lateness > stats.max_lateness:
+            stats.max_lateness = lateness
+        try:
+            self._handler(self.tick_index)
+        except Exception:  # one bad tick must not stop every call's media
+            log.exception("media tick %d failed", self.tick_index)
+        self.tick_index += 1
+        if self._running:
+            self._schedule()

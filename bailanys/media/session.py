@@ -36,6 +36,7 @@ Addr = tuple[str, int]
 DtmfCallback = Callable[[str, str], None]  # (digit, source: "rfc4733" | "inband")
 
 _HEADER = struct.Struct("!BBHII")
+_SEQ_TS_SSRC = struct.Struct("!HII")
 PT_PCMU = 0
 PT_PCMA = 8
 SAMPLES_PER_FRAME = 160
@@ -124,11 +125,15 @@ class RtpSession(asyncio.DatagramProtocol):
             return
         pt = b1 & 0x7F
         if pt == self.audio_pt:
-            try:
-                pkt = RtpPacket.parse(data)
-            except Exception:  # RtpParseError; never let a packet kill the loop
-                stats.garbage += 1
-                return
+            if data[0] == 0x80:  # the usual packet: no padding, extension or CSRC
+                seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
+                pkt = RtpPacket(pt, b1 > 0x7F, seq, ts, ssrc, data[12:])
+            else:
+                try:
+                    pkt = RtpPacket.parse(data)
+                except Exception:  # RtpParseError; never let a packet kill the loop
+                    stats.garbage += 1
+                    return
             stats.received += 1
             self.jitter.put(pkt)
             if self.rfc4733.active:  # an event whose end packets were all lost
