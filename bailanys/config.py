@@ -203,7 +203,8 @@ class MediaConfig:
                 "media.ptime_ms",
                 f"expected a multiple of 10 between 10 and 200, got {self.ptime_ms!r}",
             )
-        _check_range("media.jitter_prefetch", self.jitter_prefetch, 1, 16)  # JitterBuffer capacity is 16
+        # 1..16: the jitter buffer holds 16 frames (bailanys.media.session).
+        _check_range("media.jitter_prefetch", self.jitter_prefetch, 1, 16)
         if not self.record_dir:
             raise _invalid("media.record_dir", "expected a directory path, got ''")
 

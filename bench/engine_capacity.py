@@ -228,7 +228,8 @@ def main() -> int:
                 print(f"{n:>6} {r['ok']:>6.0f} {r['failed']:>5.0f} {r['concurrent']:>6.0f} "
                       f"{100 * r['late_share']:>8.3f} {r['tx_pps']:>8.0f} {r['rx_pps']:>8.0f} "
                       f"{r['cpu']:>6.2f} {'yes' if r['pass'] else 'no':>5}", flush=True)
-            print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} {'retrans':>8} {'wall s':>7}")
+            print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
+                  f"{'retrans':>8} {'wall s':>7}")
             for rate in [int(x) for x in args.setup_rates.split(",") if x]:
                 r = setup_rate(port, workdir, rate, args.setup_calls)
                 results["setup"].append(r)
