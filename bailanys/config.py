@@ -195,6 +195,9 @@ class MediaConfig:
     record_calls: bool = False
     #: Also detect DTMF tones in the audio (Goertzel), not only RFC 4733.
     inband_dtmf: bool = True
+    #: Send RTP back to where the peer's RTP comes from (RFC 4961 symmetric
+    #: RTP, "comedia" latching), not to the SDP address: right behind NAT.
+    symmetric_rtp: bool = True
 
     def __post_init__(self) -> None:
         parse_port_range(self.rtp_ports, "media.rtp_ports")

@@ -48,7 +48,7 @@ def _taskset(cpu: int) -> list[str]:
 class EngineProcess:
     """The engine under test in its own (pinned) process."""
 
-    def __init__(self, workdir: Path, port: int) -> None:
+    def __init__(self, workdir: Path, port: int, *, symmetric_rtp: bool = True) -> None:
         cfg = workdir / "bench.toml"
         cfg.write_text(
             "\n".join(
@@ -61,6 +61,7 @@ class EngineProcess:
                     "[media]",
                     'rtp_ports = "20000-39999"',
                     "inband_dtmf = true",
+                    f"symmetric_rtp = {'true' if symmetric_rtp else 'false'}",
                     "[store]",
                     f'path = "{workdir / "bench.db"}"',
                     "[voice]",

@@ -70,6 +70,7 @@ class Engine:
             ptime=config.media.ptime_ms / 1000.0,
             inband_dtmf=config.media.inband_dtmf,
             jitter_prefetch=config.media.jitter_prefetch,
+            symmetric_rtp=config.media.symmetric_rtp,
         )
         self.renderer = PromptRenderer(
             Path(config.voice.prompt_dir),

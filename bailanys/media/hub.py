@@ -57,8 +57,10 @@ class MediaHub:
         ptime: float = PTIME,
         inband_dtmf: bool = True,
         jitter_prefetch: int = 3,
+        symmetric_rtp: bool = True,
     ) -> None:
         self.host = host
+        self.symmetric_rtp = symmetric_rtp
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
         self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
@@ -96,7 +98,9 @@ class MediaHub:
         for _ in range(len(self._free_ports)):
             port = self._free_ports.popleft()
             slot = self._free_slots.popleft()
-            session = RtpSession(port, slot, jitter_prefetch=self._jitter_prefetch)
+            session = RtpSession(
+                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp
+            )
             try:
                 await loop.create_datagram_endpoint(
                     lambda s=session: s, local_addr=(self.host, port)  # type: ignore[misc]

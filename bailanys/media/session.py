@@ -57,12 +57,15 @@ class RtpStats:
 class RtpSession(asyncio.DatagramProtocol):
     """RTP for one call leg.  Created and owned by :class:`~bailanys.media.hub.MediaHub`."""
 
-    def __init__(self, port: int, slot: int, *, jitter_prefetch: int = 3) -> None:
+    def __init__(
+        self, port: int, slot: int, *, jitter_prefetch: int = 3, symmetric: bool = True
+    ) -> None:
         self.port = port
         self.slot = slot  # row in the hub's batch arrays (in-band DTMF state)
         self.transport: asyncio.DatagramTransport | None = None
         self.remote: Addr | None = None  # from SDP
         self.latched: Addr | None = None
+        self.symmetric = symmetric  # send to the latched source (else to the SDP address)
         self.codec = "PCMU"
         self.audio_pt = PT_PCMU
         self.dtmf_pt: int | None = None
@@ -96,7 +99,7 @@ class RtpSession(asyncio.DatagramProtocol):
 
     @property
     def destination(self) -> Addr | None:
-        return self.latched or self.remote
+        return (self.latched or self.remote) if self.symmetric else self.remote
 
     # ------------------------------------------------------------ asyncio protocol
 
@@ -166,7 +169,7 @@ class RtpSession(asyncio.DatagramProtocol):
         """Send one 20 ms frame (called by the hub once per tick)."""
         ts = self._ts
         self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF  # media time runs on regardless
-        dest = self.latched or self.remote
+        dest = (self.latched or self.remote) if self.symmetric else self.remote
         transport = self.transport
         if dest is None or transport is None or not self.sending:
             return
@@ -181,7 +184,7 @@ class RtpSession(asyncio.DatagramProtocol):
         """Send a non-audio packet (RFC 4733 events) sharing the sequence space."""
         seq = self._seq
         self._seq = (seq + 1) & 0xFFFF
-        dest = self.latched or self.remote
+        dest = self.destination
         if dest is None or self.transport is None:
             return
         b1 = pt | 0x80 if marker else pt

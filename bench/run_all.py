@@ -1,0 +1,33 @@
+"""``make bench``: every benchmark in ``bench/``, figures printed.
+
+The engine's capacity and call-setup rate (engine_capacity.py), then the
+same load against the engine and a minimal pyVoIP app (compare_pyvoip.py).
+Benchmarks print figures; they never assert timings (shared, noisy machines).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+RUNS = [
+    ["engine_capacity.py", "--calls", "250,500,1000,1250", "--hold", "20",
+     "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
+    ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
+]
+
+
+def main() -> int:
+    status = 0
+    for script, *args in RUNS:
+        print(f"\n=== {script} {' '.join(args)}", flush=True)
+        rc = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
+        status = status or rc
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
