@@ -103,18 +103,23 @@ EngineFactory = Callable[..., Awaitable[EngineUnderTest]]
 async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     """``await engine_factory(sip=..., engine=...)``: started engines, stopped at teardown.
 
-    Keyword arguments are extra fields for ``SipConfig`` (``sip``) and
-    ``EngineConfig`` (``engine``) as dicts.
+    Keyword arguments are extra fields for ``SipConfig`` (``sip``),
+    ``EngineConfig`` (``engine``) and ``MediaConfig`` (``media``) as dicts.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
     async def make(
-        *, sip: dict[str, Any] | None = None, engine: dict[str, Any] | None = None
+        *,
+        sip: dict[str, Any] | None = None,
+        engine: dict[str, Any] | None = None,
+        media: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         config = Config(
             sip=SipConfig(listen=f"127.0.0.1:{free_sip_port()}", **(sip or {})),
-            media=MediaConfig(rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec")),
+            media=MediaConfig(
+                rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec"), **(media or {})
+            ),
             store=StoreConfig(path=str(tmp_path / f"b{n}.db"), batch_ms=20),
             voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
             registrar=RegistrarConfig(users=USERS),
