@@ -139,7 +139,9 @@ class Registrar:
                 request, 420, to_tag=_tag(), extra=[("Unsupported", ", ".join(required))]
             )
         auth_value = request.headers.get("Authorization")
-        if auth_value is None:
+        if auth_value is None or not _is_digest(auth_value):
+            # No credentials we understand (RFC 4475 §3.3.7 regaut01: an
+            # unknown scheme is a missing credential): challenge.
             return self._challenge(request, now)
         result = self._auth.verify(auth_value, request.method, self._users.get, now)
         if result.stale:
@@ -239,6 +241,10 @@ class Registrar:
             self._persist(user, None, contact)
             if self._on_change is not None:
                 self._on_change(user, contact, False)
+
+
+def _is_digest(authorization: str) -> bool:
+    return authorization.lstrip().split(" ", 1)[0].lower() == "digest"
 
 
 def _tag() -> str:

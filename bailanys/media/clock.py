@@ -103,6 +103,8 @@ class MediaClock:
         stats = self.stats
         due = self.due(self.tick_index)
         lateness = self._now() - due
+        if lateness > stats.max_lateness:
+            stats.max_lateness = lateness  # a stall shows here even when skipped
         behind = int(lateness / self.ptime)
         if behind > MAX_CATCH_UP:
             stats.skipped_ticks += behind
@@ -112,8 +114,6 @@ class MediaClock:
         stats.ticks += 1
         if lateness > LATE_THRESHOLD:
             stats.late_ticks += 1
-        if lateness > stats.max_lateness:
-            stats.max_lateness = lateness
         try:
             self._handler(self.tick_index)
         except Exception:  # one bad tick must not stop every call's media

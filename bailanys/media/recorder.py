@@ -1,6 +1,7 @@
 """Call recorder: both directions of a call leg to one stereo WAV file.
 
-Left channel: what the remote party sent (the caller); right channel: what
+A disk error (full disk, bad path) is logged once and ends the recording,
+never the call.  Left channel: what the remote party sent (the caller); right channel: what
 we sent.  The media tick hands one frame per direction per tick; frames are
 collected in memory and written in blocks by a worker thread (file I/O never
 runs on the event loop).  A missing frame (packet loss, nothing sent) is
@@ -10,12 +11,16 @@ recorded as silence so both channels stay aligned in time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import wave
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
 
 SAMPLES_PER_FRAME = 160
 FLUSH_FRAMES = 50  # write to disk once a second of audio is collected
@@ -31,9 +36,11 @@ class Recorder:
         self._left: list[NDArray[np.int16]] = []
         self._right: list[NDArray[np.int16]] = []
         self._wav: wave.Wave_write | None = None
+        self._raw: BinaryIO | None = None
         self._pending: asyncio.Future[None] | None = None
         self.frames = 0
         self.closed = False
+        self.failed = False  # a disk error stopped this recording (logged; the call goes on)
 
     def write(self, rx: NDArray[np.int16] | None, tx: NDArray[np.int16] | None) -> None:
         """Record one tick: ``rx`` heard from the remote, ``tx`` sent to it."""
@@ -63,9 +70,22 @@ class Recorder:
         )
 
     def _append(self, block: bytes) -> None:  # runs in the worker thread
+        if self.failed:
+            return  # the file is unusable; the error was logged once
+        try:
+            self._write(block)
+        except OSError as exc:
+            self.failed = True
+            log.error("recording %s failed: %s", self.path, exc)
+            self._close_file()
+
+    def _write(self, block: bytes) -> None:
         if self._wav is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            wav = wave.open(str(self.path), "wb")
+            # Open the file first: wave.open(path) that fails leaves a broken
+            # Wave_write whose finaliser raises.
+            self._raw = open(self.path, "wb")  # noqa: SIM115 (closed in _close_file)
+            wav = wave.open(self._raw, "wb")
             wav.setnchannels(2)
             wav.setsampwidth(2)
             wav.setframerate(8000)
@@ -73,11 +93,19 @@ class Recorder:
         if block:
             self._wav.writeframes(block)
 
+    def _close_file(self) -> None:
+        wav, self._wav = self._wav, None
+        if wav is not None:
+            try:
+                wav.close()  # wave does not close a file object it was given
+                if self._raw is not None:
+                    self._raw.close()
+            except OSError as exc:
+                log.error("closing recording %s failed: %s", self.path, exc)
+
     def _finish(self, block: bytes) -> None:  # runs in the worker thread
         self._append(block)
-        if self._wav is not None:
-            self._wav.close()
-            self._wav = None
+        self._close_file()
 
     async def close(self) -> None:
         """Write what is left and close the file (waits for pending writes)."""

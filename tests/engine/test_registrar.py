@@ -378,3 +378,14 @@ async def test_in_memory_store_receives_writes_and_removals() -> None:
         assert await store.registrations.lookup("101", T0) == []
     finally:
         await store.close()
+
+
+async def test_unknown_authorization_scheme_is_challenged() -> None:
+    """RFC 4475 §3.3.7 (regaut01): an unknown scheme gets a 401 challenge, not 400."""
+    registrar = make()
+    response = registrar.handle(
+        register(auth="NoOneKnowsThisScheme opaque-data=here"), PHONE, T0
+    )
+    assert response.status == 401
+    assert "WWW-Authenticate" in response.headers
+    assert registrar.lookup("101", T0) == []

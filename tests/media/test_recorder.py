@@ -123,3 +123,17 @@ async def test_close_twice_and_write_after_close_are_ignored(
     assert rec.frames == 1
     left, _ = read_stereo(tmp_path / "x.wav")
     assert len(left) == N
+
+
+async def test_a_disk_error_ends_the_recording_not_the_call(
+    executor: CountingExecutor, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / "is-a-directory.wav"
+    target.mkdir()
+    rec = Recorder(target, executor)
+    for _ in range(FLUSH_FRAMES * 2 + 3):  # two background flushes, then the rest at close
+        rec.write(frame(100), frame(200))
+    await rec.close()  # must not raise
+    assert rec.failed
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "is-a-directory.wav" in errors[0].getMessage()
