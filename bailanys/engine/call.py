@@ -93,6 +93,7 @@ class Call:
         self._digits: asyncio.Queue[str] = asyncio.Queue()
         self._flow: asyncio.Task[None] | None = None
         self._retransmitter: Invite2xxRetransmitter | None = None
+        self._reinvite_cseq: int | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.ended = asyncio.Event()
         session.on_dtmf = self.on_dtmf
@@ -126,6 +127,19 @@ class Call:
             self.answered_at = time.monotonic()
             self.engine.events.append("call.answered", self.id)
         self._move(CallState.CONFIRMED)
+
+    def retransmit_until_ack(self, response: Response) -> None:
+        """Retransmit the 2xx of a re-INVITE until its ACK (§13.3.1.4)."""
+        self._reinvite_cseq = response.cseq[0]
+        self._retransmitter = Invite2xxRetransmitter(response, self.engine.endpoint.timers)
+        self._run_2xx(self._retransmitter.start())
+
+    def reinvite_retransmitted(self, request: Request) -> bool:
+        """True when ``request`` repeats the re-INVITE whose 2xx awaits its ACK."""
+        if self._retransmitter is None or request.cseq[0] != self._reinvite_cseq:
+            return False
+        self._run_2xx(self._retransmitter.invite_retransmitted())
+        return True
 
     def invite_retransmitted(self) -> None:
         if self._retransmitter is not None:

@@ -93,6 +93,7 @@ class Engine:
         self.flood = FloodGuard(config.sip.max_new_calls_per_source_per_second)
         self.calls: dict[tuple[str, str, str], Call] = {}  # by dialog id
         self._by_invite: dict[object, tuple[Call, ServerHandle]] = {}
+        self._awaiting_ack: dict[object, Call] = {}  # answered INVITEs, until their ACK
         self._tasks: set[asyncio.Task[Any]] = set()
         self._events: EventLog | None = None
         self.started = False
@@ -223,6 +224,7 @@ class Engine:
         call = self.calls.get(dialog_id_of(ack, uas=True))
         if call is not None:
             call.on_ack(ack)
+            self._drop_awaiting_ack(call)
 
     def on_cancel(self, invite: ServerHandle) -> None:
         entry = self._by_invite.pop(server_key(invite.request), None)
@@ -247,6 +249,12 @@ class Engine:
         key = server_key(req)
         if key in self._by_invite:
             return  # already being set up (the transaction absorbs retransmissions)
+        answered = self._awaiting_ack.get(key)
+        if answered is not None:
+            # The INVITE again after our 200 (its transaction has ended, §17.2.1):
+            # the 200 was lost; resend it (§13.3.1.4), do not start a second call.
+            answered.invite_retransmitted()
+            return
         source = handle.source
         if not self.flood.allow(source.addr[0], time.monotonic()):
             handle.reply(503, "Too Many Calls", to_tag=new_tag(),
@@ -353,6 +361,7 @@ class Engine:
         )
         handle.respond(ok)
         call.answered(ok)
+        self._awaiting_ack[key] = call
         call.limit_duration(self.config.engine.max_call_seconds)
 
     def _reinvite(self, handle: ServerHandle) -> None:
@@ -364,6 +373,8 @@ class Engine:
             return
         if handle.txn.key in self._by_invite:
             return
+        if call.reinvite_retransmitted(req):
+            return  # our 2xx is being retransmitted until the ACK (§13.3.1.4)
         status = call.dialog.receive_request(req)
         if status is not None:
             handle.reply(status)
@@ -411,6 +422,7 @@ class Engine:
             body=body,
         )
         handle.respond(ok)
+        call.retransmit_until_ack(ok)
 
     def _bye(self, handle: ServerHandle) -> None:
         req = handle.request
@@ -454,7 +466,13 @@ class Engine:
         for key, (c, _) in list(self._by_invite.items()):
             if c is call:
                 del self._by_invite[key]
+        self._drop_awaiting_ack(call)
         self.hub.close_session(call.session)
+
+    def _drop_awaiting_ack(self, call: Call) -> None:
+        for key, c in list(self._awaiting_ack.items()):
+            if c is call:
+                del self._awaiting_ack[key]
 
     def _contact(self, transport: str) -> str:
         t = "" if transport == "UDP" else f";transport={transport.lower()}"
