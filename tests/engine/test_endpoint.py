@@ -8,7 +8,6 @@ so the few tests that need a timer to fire wait tens of milliseconds.
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from collections.abc import Callable
 
 import pytest
@@ -20,26 +19,10 @@ from bailanys.sip.message import Request, Response, parse_message
 from bailanys.sip.timers import Timers
 from bailanys.sip.transaction import TransactionState
 from bailanys.sip.transport import Addr, Source
+from tests.siptext import req, resp, wire
 
 FAST = Timers(t1=0.001, t2=0.004, t4=0.005, d=0.005)
 PHONE = Source("UDP", ("192.0.2.10", 40000))
-
-
-def wire(text: str) -> bytes:
-    """Readable SIP text -> wire bytes (CRLF line ends, blank line, no body)."""
-    return ("\r\n".join(textwrap.dedent(text).strip().splitlines()) + "\r\n\r\n").encode()
-
-
-def req(text: str) -> Request:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Request)
-    return msg
-
-
-def resp(text: str) -> Response:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Response)
-    return msg
 
 
 def invite(via: str = "SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bKinv1", cseq: int = 1) -> Request:

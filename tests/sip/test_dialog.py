@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from bailanys.errors import SipParseError
 from bailanys.sip.dialog import Dialog, DialogState, dialog_id_of
-from bailanys.sip.message import Request, Response, make_response, parse_message
-
-
-def wire(text: str) -> bytes:
-    """Readable SIP text -> wire bytes (CRLF line ends, blank line, no body)."""
-    return ("\r\n".join(textwrap.dedent(text).strip().splitlines()) + "\r\n\r\n").encode()
-
-
-def req(text: str) -> Request:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Request)
-    return msg
-
-
-def resp(text: str) -> Response:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Response)
-    return msg
-
+from bailanys.sip.message import Request, make_response
+from tests.siptext import req, resp, wire
 
 # Bob's side (UAS) receives this INVITE through two record-routing proxies.
 INVITE = """

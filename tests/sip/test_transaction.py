@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from bailanys.errors import SipTransactionError
 from bailanys.sip import timers as timers_module
-from bailanys.sip.message import Request, Response, make_response, parse_message
+from bailanys.sip.message import Request, make_response
 from bailanys.sip.timers import Timers
 from bailanys.sip.transaction import (
     NO_ACK,
@@ -33,25 +31,9 @@ from bailanys.sip.transaction import (
     invite_key_for_cancel,
     server_key,
 )
+from tests.siptext import req, resp, wire
 
 S = TransactionState
-
-
-def wire(text: str) -> bytes:
-    """Readable SIP text -> wire bytes (CRLF line ends, blank line, no body)."""
-    return ("\r\n".join(textwrap.dedent(text).strip().splitlines()) + "\r\n\r\n").encode()
-
-
-def req(text: str) -> Request:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Request)
-    return msg
-
-
-def resp(text: str) -> Response:
-    msg = parse_message(wire(text))
-    assert isinstance(msg, Response)
-    return msg
 
 
 INVITE_TEXT = """
