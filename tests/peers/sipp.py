@@ -41,6 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 """Folder holding the scenario XML files."""
@@ -486,38 +487,31 @@ def parse_results(
     )
 
 
+def _command(scenario: Path, target: str, cwd: Path, taskset_cpu: int | None,
+             options: dict[str, Any]) -> list[str]:
+    return _wrap_taskset(build_command(scenario, target, workdir=cwd, **options), taskset_cpu)
+
+
 def run_sipp(
     scenario: Path,
     target: str,
     *,
     cwd: Path,
-    service: str = "1414",
-    calls: int = 1,
-    rate: float | None = None,
-    rate_period_ms: int = 1000,
-    concurrent_limit: int | None = None,
-    duration_ms: int | None = None,
-    media_port: int | None = None,
-    local_port: int | None = None,
-    transport: str = "u1",
     timeout_s: float = 60,
-    extra_args: Sequence[str] = (),
     taskset_cpu: int | None = None,
+    **options: Any,
 ) -> SippResult:
     """Run SIPp against ``target`` ("host:port") and wait for it to finish.
 
-    ``cwd`` receives the trace files (one run per folder: the counts file is
-    found by glob). SIPp stops after ``calls`` calls or ``timeout_s``; the
-    subprocess is killed ``timeout_s + 15`` s after start as a last resort.
-    Blocks: in async tests use ``run_sipp_async``.
+    ``options`` are :func:`build_command`'s (service, calls, rate,
+    rate_period_ms, concurrent_limit, duration_ms, media_port, local_port,
+    transport, extra_args).  ``cwd`` receives the trace files (one run per
+    folder: the counts file is found by glob). SIPp stops after ``calls``
+    calls or ``timeout_s``; the subprocess is killed ``timeout_s + 15`` s
+    after start as a last resort.  Blocks: in async tests use ``run_sipp_async``.
     """
     cwd.mkdir(parents=True, exist_ok=True)
-    cmd = _wrap_taskset(build_command(
-        scenario, target, workdir=cwd, service=service, calls=calls, rate=rate,
-        rate_period_ms=rate_period_ms, concurrent_limit=concurrent_limit,
-        duration_ms=duration_ms, media_port=media_port, local_port=local_port,
-        transport=transport, timeout_s=timeout_s, extra_args=extra_args,
-    ), taskset_cpu)  # fmt: skip
+    cmd = _command(scenario, target, cwd, taskset_cpu, {"timeout_s": timeout_s, **options})
     try:
         proc = subprocess.run(
             cmd, cwd=cwd, capture_output=True, text=True, errors="replace",
@@ -536,29 +530,15 @@ async def run_sipp_async(
     target: str,
     *,
     cwd: Path,
-    service: str = "1414",
-    calls: int = 1,
-    rate: float | None = None,
-    rate_period_ms: int = 1000,
-    concurrent_limit: int | None = None,
-    duration_ms: int | None = None,
-    media_port: int | None = None,
-    local_port: int | None = None,
-    transport: str = "u1",
     timeout_s: float = 60,
-    extra_args: Sequence[str] = (),
     taskset_cpu: int | None = None,
+    **options: Any,
 ) -> SippResult:
     """``run_sipp`` on an asyncio subprocess: the loop keeps running meanwhile,
     so an engine served on the same loop can answer SIPp. Cancelling kills
     SIPp and waits for it."""
     await asyncio.to_thread(cwd.mkdir, parents=True, exist_ok=True)
-    cmd = _wrap_taskset(build_command(
-        scenario, target, workdir=cwd, service=service, calls=calls, rate=rate,
-        rate_period_ms=rate_period_ms, concurrent_limit=concurrent_limit,
-        duration_ms=duration_ms, media_port=media_port, local_port=local_port,
-        transport=transport, timeout_s=timeout_s, extra_args=extra_args,
-    ), taskset_cpu)  # fmt: skip
+    cmd = _command(scenario, target, cwd, taskset_cpu, {"timeout_s": timeout_s, **options})
     proc = await asyncio.create_subprocess_exec(
         *cmd, cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
