@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.peers.udpthread import UdpThread
+
 SCENARIOS = Path(__file__).with_name("scenarios")
 """Folder holding the scenario XML files."""
 
@@ -306,7 +308,7 @@ def late_share(
     return st
 
 
-class RtpSink:
+class RtpSink(UdpThread):
     """A UDP socket that timestamps every RTP packet it receives.
 
     Runs one reader thread (so it works beside blocking ``run_sipp`` and an
@@ -314,47 +316,21 @@ class RtpSink:
     by (source address, SSRC).
     """
 
+    name = "rtp-sink"
+    bufsize = 2048
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self._sock.bind((host, port))
-        self._sock.settimeout(0.2)
-        self.host, self.port = self._sock.getsockname()[:2]
+        super().__init__(host, port, rcvbuf=4 << 20)
         self._lock = threading.Lock()
         self._streams: dict[tuple[tuple[str, int], int], list[tuple[float, int, int]]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rtp-sink", daemon=True)
 
-    def start(self) -> RtpSink:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        self._sock.close()
-
-    def __enter__(self) -> RtpSink:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, addr = self._sock.recvfrom(2048)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            now = time.monotonic()
-            if len(data) < 12 or data[0] >> 6 != 2:
-                continue  # not RTP version 2 (RFC 3550 §5.1)
-            seq, ts, ssrc = struct.unpack("!HII", data[2:12])
-            with self._lock:
-                self._streams.setdefault((addr, ssrc), []).append((now, seq, ts))
+    def handle(self, data: bytes, addr: tuple[str, int]) -> None:
+        now = time.monotonic()
+        if len(data) < 12 or data[0] >> 6 != 2:
+            return  # not RTP version 2 (RFC 3550 §5.1)
+        seq, ts, ssrc = struct.unpack("!HII", data[2:12])
+        with self._lock:
+            self._streams.setdefault((addr, ssrc), []).append((now, seq, ts))
 
     def streams(self) -> dict[tuple[tuple[str, int], int], list[tuple[float, int, int]]]:
         with self._lock:

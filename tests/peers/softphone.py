@@ -44,7 +44,6 @@ import math
 import queue
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +52,8 @@ from typing import Any
 import pyVoIP
 from pyVoIP.RTP import PayloadType
 from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPPhone
+
+from tests.peers.udpthread import UdpThread
 
 # PCMU only (plus RFC 2833 events): pyVoIP's PCMA sends µ-law bytes.
 pyVoIP.RTPCompatibleCodecs = [PayloadType.PCMU, PayloadType.EVENT]
@@ -263,7 +264,7 @@ class PyVoipAgent:
                 pass
 
 
-class RegistrarStub:
+class RegistrarStub(UdpThread):
     """A UDP registrar for pyVoIP: REGISTER -> 200 OK, everything else ignored.
 
     With ``password`` set it first answers 401 with an MD5 digest challenge
@@ -273,45 +274,20 @@ class RegistrarStub:
 
     REALM = "bailanys"
 
+    name = "registrar-stub"
+
     def __init__(self, host: str = "127.0.0.1", password: str | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.settimeout(0.2)
-        self.host, self.port = self.sock.getsockname()[:2]
+        super().__init__(host)
         self.password = password
         self.registrations = 0
         self.challenges = 0
         self.bad_auth = 0
         self._nonce = secrets.token_hex(8)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="registrar-stub", daemon=True)
 
-    def start(self) -> RegistrarStub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-    def __enter__(self) -> RegistrarStub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, addr = self.sock.recvfrom(8192)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            text = data.decode(errors="replace")
-            if text.startswith("REGISTER "):
-                self.sock.sendto(self._answer(text).encode(), addr)
+    def handle(self, data: bytes, addr: tuple[str, int]) -> None:
+        text = data.decode(errors="replace")
+        if text.startswith("REGISTER "):
+            self.sock.sendto(self._answer(text).encode(), addr)
 
     def _answer(self, text: str) -> str:
         lines = text.split("\r\n")
