@@ -224,6 +224,10 @@ class Call:
         except TimeoutError:
             return None
 
+    def send_dtmf(self, digits: str) -> None:
+        """Press keys towards the peer (RFC 4733 when negotiated, else tones)."""
+        self.session.send_dtmf(digits)
+
     def pending_digit(self) -> str | None:
         return None if self._digits.empty() else "?"
 

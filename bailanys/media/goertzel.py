@@ -239,3 +239,17 @@ class InbandDtmfDetector:
         self._emitted[slots] = same & (emitted | fire)
         self._last[slots] = codes
         return np.flatnonzero(fire)
+
+
+def dtmf_tone(digit: str, ms: float = 100.0, *, dbm0: float = -10.0) -> NDArray[np.int16]:
+    """The dual tone of ``digit`` (ITU-T Q.23) at 8 kHz, ``dbm0`` per tone.
+
+    For phones that did not negotiate RFC 4733: the engine then sends keys
+    as audio, which the far end's own Goertzel detector reads.
+    """
+    code = "0123456789*#ABCD".index(digit.upper())
+    row, col = (int(x[0]) for x in np.nonzero(KEYPAD == code))
+    t = np.arange(int(8000 * ms / 1000)) / 8000.0
+    amp = dbm0_to_amplitude(dbm0)
+    tone = amp * (np.sin(2 * np.pi * ROW_FREQS[row] * t) + np.sin(2 * np.pi * COL_FREQS[col] * t))
+    return np.clip(np.round(tone), -32768, 32767).astype(np.int16)

@@ -18,13 +18,17 @@ import asyncio
 import logging
 import secrets
 import struct
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from bailanys.media.dtmf4733 import Rfc4733Receiver
+import numpy as np
+
+from bailanys.media.dtmf4733 import Rfc4733Receiver, Rfc4733Sender
+from bailanys.media.goertzel import dtmf_tone
 from bailanys.media.jitter import JitterBuffer
-from bailanys.media.player import Player
+from bailanys.media.player import EncodedAudio, Player
 from bailanys.media.rtp import RtpPacket
 
 if TYPE_CHECKING:
@@ -40,6 +44,10 @@ _SEQ_TS_SSRC = struct.Struct("!HII")
 PT_PCMU = 0
 PT_PCMA = 8
 SAMPLES_PER_FRAME = 160
+DTMF_KEYS = "0123456789*#ABCD"
+DTMF_MS = 100  # key length we send (Q.24 asks for >= 40 ms; phones send 70-100)
+DTMF_GAP_FRAMES = 3  # 60 ms of audio between keys
+_DTMF_SENDER = Rfc4733Sender()
 
 
 @dataclass
@@ -83,6 +91,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
         self._marker = True  # first packet of a talkspurt
+        self._keys_out: deque[tuple[str, int]] = deque()  # (digit, duration ms) to send
+        self._event_out: deque[tuple[bytes, bool, int]] = deque()  # RFC 4733 packets due
+        self._gap = 0  # audio frames to send before the next key (inter-digit pause)
 
     # ------------------------------------------------------------ configure
 
@@ -165,9 +176,53 @@ class RtpSession(asyncio.DatagramProtocol):
 
     # ------------------------------------------------------------ sending (media tick)
 
+    def send_dtmf(self, digits: str, *, duration_ms: int = DTMF_MS) -> None:
+        """Send keys to the peer: RFC 4733 events when negotiated, else tones in the audio.
+
+        Events replace the audio frames while they last (RFC 4733 §2.5.1),
+        one packet per tick with the three end packets of §2.5.1.4; keys are
+        separated by ``DTMF_GAP_FRAMES`` of audio.
+        """
+        for digit in digits:
+            if digit.upper() not in DTMF_KEYS:
+                raise ValueError(f"not a DTMF key: {digit!r}")
+            if self.dtmf_pt is None:
+                tone = np.concatenate(
+                    [dtmf_tone(digit, duration_ms), np.zeros(DTMF_GAP_FRAMES * 160, np.int16)]
+                )
+                self.player.play(EncodedAudio.from_pcm(tone), interruptible=False)
+            else:
+                self._keys_out.append((digit, duration_ms))
+
+    @property
+    def sending_dtmf(self) -> bool:
+        return bool(self._keys_out or self._event_out)
+
+    def _next_event_packet(self, ts: int) -> tuple[bytes, bool, int] | None:
+        if not self._event_out:
+            if self._gap:
+                self._gap -= 1
+                return None
+            if not self._keys_out:
+                return None
+            digit, duration_ms = self._keys_out.popleft()
+            self._event_out.extend(
+                _DTMF_SENDER.packets(digit, start_timestamp=ts, duration_ms=duration_ms)
+            )
+            self._gap = DTMF_GAP_FRAMES
+        return self._event_out.popleft()
+
     def send_frame(self, payload: bytes) -> None:
         """Send one 20 ms frame (called by the hub once per tick)."""
         ts = self._ts
+        if (self._keys_out or self._event_out) and self.dtmf_pt is not None:
+            event = self._next_event_packet(ts)
+            if event is not None:
+                self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+                if self.sending:
+                    self.send_raw(event[0], self.dtmf_pt, event[1], event[2])
+                    self._marker = True  # audio after an event starts a new talkspurt
+                return
         self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF  # media time runs on regardless
         dest = (self.latched or self.remote) if self.symmetric else self.remote
         transport = self.transport
