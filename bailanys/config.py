@@ -54,6 +54,8 @@ DEFAULT_RTP_PORTS = "20000-29999"
 DEFAULT_PTIME_MS = 20
 #: 3 frames = 60 ms of prefetch, the usual fixed jitter buffer for LAN/VPN.
 DEFAULT_JITTER_PREFETCH = 3
+# Seconds without RTP before a call is hung up (Asterisk's rtptimeout is often 60).
+DEFAULT_RTP_TIMEOUT_S = 60
 DEFAULT_RECORD_DIR = "var/recordings"
 
 DEFAULT_STORE_PATH = "var/bailanys.db"
@@ -198,6 +200,9 @@ class MediaConfig:
     #: Send RTP back to where the peer's RTP comes from (RFC 4961 symmetric
     #: RTP, "comedia" latching), not to the SDP address: right behind NAT.
     symmetric_rtp: bool = True
+    #: Hang up a call whose peer sent no RTP for this many seconds (0 = never);
+    #: a caller who vanished without BYE must not hold a line for an hour.
+    rtp_timeout_s: int = DEFAULT_RTP_TIMEOUT_S
 
     def __post_init__(self) -> None:
         parse_port_range(self.rtp_ports, "media.rtp_ports")
@@ -208,6 +213,7 @@ class MediaConfig:
             )
         # 1..16: the jitter buffer holds 16 frames (bailanys.media.session).
         _check_range("media.jitter_prefetch", self.jitter_prefetch, 1, 16)
+        _check_range("media.rtp_timeout_s", self.rtp_timeout_s, 0, 86_400)
         if not self.record_dir:
             raise _invalid("media.record_dir", "expected a directory path, got ''")
 

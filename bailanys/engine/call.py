@@ -97,6 +97,7 @@ class Call:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.ended = asyncio.Event()
         session.on_dtmf = self.on_dtmf
+        session.on_timeout = self._rtp_timeout
 
     def __repr__(self) -> str:
         return f"<Call {self.id[:8]} {self.direction} {self.state.value}>"
@@ -181,6 +182,10 @@ class Call:
 
     def limit_duration(self, seconds: float) -> None:
         self._start_timer("max-duration", seconds, self._too_long)
+
+    def _rtp_timeout(self) -> None:
+        log.info("call %s: no RTP from the peer; hanging up", self.id[:8])
+        self.engine.spawn(self.hangup("rtp_timeout"))
 
     def _too_long(self) -> None:
         self._timers.pop("max-duration", None)
@@ -289,7 +294,8 @@ class Call:
             "call.ended", self.id, cause=cause, duration=round(duration, 3)
         )
         self.engine.forget(self)
-        self.session.on_dtmf = None  # break the call <-> session cycle early
+        self.session.on_dtmf = None  # break the call <-> session cycles early
+        self.session.on_timeout = None
         self.ended.set()
         flow, self._flow = self._flow, None
         if flow is not None and flow is not asyncio.current_task():

@@ -71,6 +71,7 @@ class Engine:
             inband_dtmf=config.media.inband_dtmf,
             jitter_prefetch=config.media.jitter_prefetch,
             symmetric_rtp=config.media.symmetric_rtp,
+            rtp_timeout_s=config.media.rtp_timeout_s,
         )
         self.renderer = PromptRenderer(
             Path(config.voice.prompt_dir),
@@ -321,6 +322,7 @@ class Engine:
             dtmf_pt=media.telephone_event_pt,
         )
         session.sending = media.direction.sends
+        session.expect_rtp = media.direction.receives and not media.on_hold
         call = Call(
             self,
             dialog=dialog,
@@ -408,6 +410,7 @@ class Engine:
             )
             was_sending = call.session.sending
             call.session.sending = media.direction.sends
+            call.session.expect_rtp = media.direction.receives and not media.on_hold
             if was_sending != call.session.sending:
                 self.events.append("call.hold" if media.on_hold else "call.unhold", call.id)
             body = bytes(answer.sdp)

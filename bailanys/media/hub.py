@@ -58,9 +58,12 @@ class MediaHub:
         inband_dtmf: bool = True,
         jitter_prefetch: int = 3,
         symmetric_rtp: bool = True,
+        rtp_timeout_s: int = 0,
     ) -> None:
         self.host = host
         self.symmetric_rtp = symmetric_rtp
+        self.rtp_timeout_s = rtp_timeout_s
+        self._ticks_per_second = max(1, round(1.0 / ptime))
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
         self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
@@ -166,6 +169,9 @@ class MediaHub:
             late = n if first_late <= 0 else n - int(first_late * n)
             stats.late_frames += late
         stats.send_seconds += t1 - t0
+        if self.rtp_timeout_s and index % self._ticks_per_second == 0:
+            for session in sessions:
+                session.check_inactivity(self.rtp_timeout_s)
         if self._recorders:
             for session in sessions:
                 rec = session.recorder

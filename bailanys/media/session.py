@@ -78,6 +78,10 @@ class RtpSession(asyncio.DatagramProtocol):
         self.audio_pt = PT_PCMU
         self.dtmf_pt: int | None = None
         self.sending = True  # False while the remote put us on hold (sendonly/inactive)
+        self.expect_rtp = True  # False while the peer is not meant to send (inactive/recvonly)
+        self.on_timeout: Callable[[], None] | None = None  # no RTP for rtp_timeout seconds
+        self._rx_mark = -1  # stats.received at the last inactivity check
+        self._idle_checks = 0
         self.player = Player(self.codec)
         self.jitter = JitterBuffer(capacity=16, prefetch=jitter_prefetch)
         self.rfc4733 = Rfc4733Receiver()
@@ -245,6 +249,17 @@ class RtpSession(asyncio.DatagramProtocol):
         b1 = pt | 0x80 if marker else pt
         self.transport.sendto(_HEADER.pack(0x80, b1, seq, timestamp, self.ssrc) + payload, dest)
         self.stats.sent += 1
+
+    def check_inactivity(self, limit_checks: int) -> None:
+        """Called once a second by the hub: no RTP for ``limit_checks`` calls -> on_timeout."""
+        received = self.stats.received + self.stats.rtcp
+        if received != self._rx_mark or not self.expect_rtp:
+            self._rx_mark = received
+            self._idle_checks = 0
+            return
+        self._idle_checks += 1
+        if self._idle_checks == limit_checks and self.on_timeout is not None:
+            self.on_timeout()
 
     @property
     def timestamp(self) -> int:

@@ -13,7 +13,7 @@ import socket
 
 import pytest
 
-from tests.peers.conftest import EngineUnderTest, events_of, wait_until_idle
+from tests.peers.conftest import EngineFactory, EngineUnderTest, events_of, wait_until_idle
 
 pytestmark = pytest.mark.peer
 
@@ -122,3 +122,35 @@ async def test_reinvite_200_is_retransmitted_until_acked(engine: EngineUnderTest
     phone.send(phone.request("BYE", 3, "bye2", to_tag=to_tag))
     assert 200 in status_lines(await phone.responses(0.5), "3 BYE")
     assert await wait_until_idle(engine)
+
+
+async def test_a_silent_peer_is_hung_up_after_the_rtp_timeout(
+    engine_factory: EngineFactory,
+) -> None:
+    """A caller that vanished without BYE (no RTP at all) gets a BYE after media.rtp_timeout_s."""
+    engine = await engine_factory(media={"rtp_timeout_s": 1})
+    phone = Phone(engine)
+    phone.send(phone.request("INVITE", 1, "inv3", body=SDP.format(port=41004,
+                                                                   direction="sendrecv")))
+    to_tag = to_tag_of(await phone.responses(0.3))
+    phone.send(phone.request("ACK", 1, "ack3", to_tag=to_tag))
+    got = await phone.responses(3.5)
+    byes = [r for r in got if r.startswith("BYE ")]
+    assert byes, got
+    (ended,) = await events_of(engine, "call.ended")
+    assert ended.data["cause"] == "rtp_timeout"
+    assert await wait_until_idle(engine)
+
+
+async def test_a_call_on_hold_is_not_timed_out(engine_factory: EngineFactory) -> None:
+    engine = await engine_factory(media={"rtp_timeout_s": 1})
+    phone = Phone(engine)
+    phone.send(phone.request("INVITE", 1, "inv4", body=SDP.format(port=41006,
+                                                                   direction="inactive")))
+    to_tag = to_tag_of(await phone.responses(0.3))
+    phone.send(phone.request("ACK", 1, "ack4", to_tag=to_tag))
+    got = await phone.responses(2.5)
+    assert not [r for r in got if r.startswith("BYE ")]
+    assert len(engine.calls) == 1
+    phone.send(phone.request("BYE", 2, "bye4", to_tag=to_tag))
+    assert 200 in status_lines(await phone.responses(0.5), "2 BYE")
