@@ -291,7 +291,11 @@ class Call:
         self._retransmitter = None
         duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
         self.engine.events.append(
-            "call.ended", self.id, cause=cause, duration=round(duration, 3)
+            "call.ended",
+            self.id,
+            cause=cause,
+            duration=round(duration, 3),
+            **self.session.quality(),
         )
         self.engine.forget(self)
         self.session.on_dtmf = None  # break the call <-> session cycles early

@@ -10,7 +10,8 @@ Each 20 ms tick, for all sessions at once:
    session sends it (one ``sendto`` per call per tick);
 3. recorders get both directions' frames.
 
-RTP ports come from the configured range (even ports, RFC 3550 §11).
+RTP ports come from the configured range: an even port for RTP and the
+next odd one for RTCP (RFC 3550 §11).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
 from bailanys.media.goertzel import InbandDtmfDetector
 from bailanys.media.recorder import Recorder
-from bailanys.media.session import RtpSession
+from bailanys.media.rtcp import REPORT_INTERVAL
+from bailanys.media.session import RtcpProtocol, RtpSession
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,16 @@ class MediaHub:
                 self._free_slots.appendleft(slot)
                 self._free_ports.append(port)  # in use by someone else: try it later
                 continue
+            try:
+                await loop.create_datagram_endpoint(
+                    lambda s=session: RtcpProtocol(s),  # type: ignore[misc]
+                    local_addr=(self.host, port + 1),
+                )
+            except OSError:
+                session.close()
+                self._free_slots.appendleft(slot)
+                self._free_ports.append(port)
+                continue
             self._detector.reset(slot)
             self._sessions[port] = session
             self._list.append(session)
@@ -169,14 +181,22 @@ class MediaHub:
             late = n if first_late <= 0 else n - int(first_late * n)
             stats.late_frames += late
         stats.send_seconds += t1 - t0
-        if self.rtp_timeout_s and index % self._ticks_per_second == 0:
-            for session in sessions:
-                session.check_inactivity(self.rtp_timeout_s)
+        if index % self._ticks_per_second == 0:
+            self._every_second(sessions, index // self._ticks_per_second)
         if self._recorders:
             for session in sessions:
                 rec = session.recorder
                 if rec is not None:
                     rec.write(rx_frames.get(session.slot), session.player.last_pcm)
+
+    def _every_second(self, sessions: list[RtpSession], second: int) -> None:
+        """Inactivity checks; RTCP reports every REPORT_INTERVAL s, spread over the calls."""
+        interval = int(REPORT_INTERVAL)
+        for session in sessions:
+            if self.rtp_timeout_s:
+                session.check_inactivity(self.rtp_timeout_s)
+            if (session.slot + second) % interval == 0:
+                session.send_rtcp()
 
     def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
         """Pop one frame per session, decode all in batch, detect in-band DTMF."""

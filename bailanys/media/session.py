@@ -18,6 +18,7 @@ import asyncio
 import logging
 import secrets
 import struct
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from bailanys.media.dtmf4733 import Rfc4733Receiver, Rfc4733Sender
 from bailanys.media.goertzel import dtmf_tone
 from bailanys.media.jitter import JitterBuffer
 from bailanys.media.player import EncodedAudio, Player
+from bailanys.media.rtcp import RtcpState
 from bailanys.media.rtp import RtpPacket
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 Addr = tuple[str, int]
 DtmfCallback = Callable[[str, str], None]  # (digit, source: "rfc4733" | "inband")
 
+_monotonic = time.monotonic
 _HEADER = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
 PT_PCMU = 0
@@ -60,6 +63,22 @@ class RtpStats:
     garbage: int = 0  # not RTP at all, or malformed
     foreign: int = 0  # valid RTP from a source other than the latched one
     unknown_pt: int = 0
+
+
+class RtcpProtocol(asyncio.DatagramProtocol):
+    """The RTCP port (RTP port + 1, RFC 3550 §11) of one session."""
+
+    def __init__(self, session: RtpSession) -> None:
+        self.session = session
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.session.rtcp_transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        self.session.rtcp_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("rtcp port %d: %s", self.session.port + 1, exc)
 
 
 class RtpSession(asyncio.DatagramProtocol):
@@ -95,6 +114,11 @@ class RtpSession(asyncio.DatagramProtocol):
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
         self._marker = True  # first packet of a talkspurt
+        self.octets = 0  # payload octets sent (RTCP SR, RFC 3550 §6.4.1)
+        self.rtcp = RtcpState(self.ssrc, f"bailanys-{port}")
+        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self.rtcp_source: Addr | None = None  # where the peer's RTCP comes from
+        self.rtcp_mux = False  # the peer multiplexes RTCP on the RTP port (RFC 5761)
         self._keys_out: deque[tuple[str, int]] = deque()  # (digit, duration ms) to send
         self._event_out: deque[tuple[bytes, bool, int]] = deque()  # RFC 4733 packets due
         self._gap = 0  # audio frames to send before the next key (inter-digit pause)
@@ -139,7 +163,8 @@ class RtpSession(asyncio.DatagramProtocol):
             return
         b1 = data[1]
         if 192 <= b1 <= 223:  # RTCP multiplexed on the RTP port (RFC 5761 §4)
-            stats.rtcp += 1
+            self.rtcp_mux = True
+            self.rtcp_received(data, addr)
             return
         pt = b1 & 0x7F
         if pt == self.audio_pt:
@@ -152,6 +177,7 @@ class RtpSession(asyncio.DatagramProtocol):
                 except Exception:  # RtpParseError; never let a packet kill the loop
                     stats.garbage += 1
                     return
+            self.rtcp.rx.update(pkt.ssrc, pkt.sequence_number, pkt.timestamp, _monotonic())
             stats.received += 1
             self.jitter.put(pkt)
             if self.rfc4733.active:  # an event whose end packets were all lost
@@ -238,6 +264,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._marker = False
         transport.sendto(_HEADER.pack(0x80, b1, seq, ts, self.ssrc) + payload, dest)
         self.stats.sent += 1
+        self.octets += len(payload)
 
     def send_raw(self, payload: bytes, pt: int, marker: bool, timestamp: int) -> None:
         """Send a non-audio packet (RFC 4733 events) sharing the sequence space."""
@@ -249,6 +276,47 @@ class RtpSession(asyncio.DatagramProtocol):
         b1 = pt | 0x80 if marker else pt
         self.transport.sendto(_HEADER.pack(0x80, b1, seq, timestamp, self.ssrc) + payload, dest)
         self.stats.sent += 1
+
+    # ------------------------------------------------------------ RTCP (RFC 3550 §6)
+
+    def rtcp_received(self, data: bytes, addr: Addr) -> None:
+        """A compound RTCP packet from the peer (on the RTCP port or muxed)."""
+        if self.latched is not None and addr[0] != self.latched[0]:
+            self.stats.foreign += 1
+            return
+        try:
+            self.rtcp.receive(data, time.time())
+        except Exception:  # RtpParseError: a malformed report is dropped
+            self.stats.garbage += 1
+            return
+        self.stats.rtcp += 1
+        if not self.rtcp_mux:
+            self.rtcp_source = addr
+
+    def _rtcp_destination(self) -> tuple[asyncio.DatagramTransport | None, Addr | None]:
+        if self.rtcp_mux:
+            return self.transport, self.destination
+        if self.symmetric and self.rtcp_source is not None:
+            return self.rtcp_transport, self.rtcp_source
+        if self.remote is None:
+            return self.rtcp_transport, None
+        return self.rtcp_transport, (self.remote[0], self.remote[1] + 1)
+
+    def send_rtcp(self, *, bye: bool = False) -> None:
+        """Send our report (SR or RR with SDES CNAME), and BYE when ``bye``."""
+        transport, dest = self._rtcp_destination()
+        if transport is None or dest is None or self.stats.sent + self.rtcp.rx.received == 0:
+            return
+        build = self.rtcp.bye if bye else self.rtcp.report
+        data = build(time.time(), self._ts, self.stats.sent, self.octets)
+        try:
+            transport.sendto(data, dest)
+        except OSError as exc:
+            log.debug("rtcp to %s: %s", dest, exc)
+
+    def quality(self) -> dict[str, float | int | None]:
+        """Call-quality figures (for the ``call.ended`` event)."""
+        return self.rtcp.summary(self.stats.sent)
 
     def check_inactivity(self, limit_checks: int) -> None:
         """Called once a second by the hub: no RTP for ``limit_checks`` calls -> on_timeout."""
@@ -270,5 +338,8 @@ class RtpSession(asyncio.DatagramProtocol):
             return
         self.closed = True
         self.player.stop()
+        self.send_rtcp(bye=True)
         if self.transport is not None:
             self.transport.close()
+        if self.rtcp_transport is not None:
+            self.rtcp_transport.close()
