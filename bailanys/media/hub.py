@@ -65,7 +65,11 @@ class MediaHub:
         self.host = host
         self.symmetric_rtp = symmetric_rtp
         self.rtp_timeout_s = rtp_timeout_s
-        self._ticks_per_second = max(1, round(1.0 / ptime))
+        ticks_per_second = max(1, round(1.0 / ptime))
+        self._checks: list[list[RtpSession]] = [[] for _ in range(ticks_per_second)]
+        self._reports: list[list[RtpSession]] = [
+            [] for _ in range(max(1, round(REPORT_INTERVAL / ptime)))
+        ]
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
         self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
@@ -127,6 +131,8 @@ class MediaHub:
             self._detector.reset(slot)
             self._sessions[port] = session
             self._list.append(session)
+            self._checks[slot % len(self._checks)].append(session)
+            self._reports[slot % len(self._reports)].append(session)
             self.stats.sessions = len(self._list)
             return session
         raise MediaError(f"no free RTP port on {self.host}")
@@ -135,6 +141,8 @@ class MediaHub:
         if self._sessions.pop(session.port, None) is None:
             return
         self._list.remove(session)
+        self._checks[session.slot % len(self._checks)].remove(session)
+        self._reports[session.slot % len(self._reports)].remove(session)
         self.stats.sessions = len(self._list)
         session.close()
         self._free_ports.append(session.port)
@@ -181,22 +189,25 @@ class MediaHub:
             late = n if first_late <= 0 else n - int(first_late * n)
             stats.late_frames += late
         stats.send_seconds += t1 - t0
-        if index % self._ticks_per_second == 0:
-            self._every_second(sessions, index // self._ticks_per_second)
+        self._housekeeping(index)
         if self._recorders:
             for session in sessions:
                 rec = session.recorder
                 if rec is not None:
                     rec.write(rx_frames.get(session.slot), session.player.last_pcm)
 
-    def _every_second(self, sessions: list[RtpSession], second: int) -> None:
-        """Inactivity checks; RTCP reports every REPORT_INTERVAL s, spread over the calls."""
-        interval = int(REPORT_INTERVAL)
-        for session in sessions:
-            if self.rtp_timeout_s:
+    def _housekeeping(self, index: int) -> None:
+        """Per-session chores, spread evenly over the ticks (never all in one tick).
+
+        Each session is in one of ``_checks`` buckets (one per tick of a
+        second) for the once-a-second inactivity check, and in one of
+        ``_reports`` buckets (one per tick of REPORT_INTERVAL) for RTCP.
+        """
+        if self.rtp_timeout_s:
+            for session in self._checks[index % len(self._checks)]:
                 session.check_inactivity(self.rtp_timeout_s)
-            if (session.slot + second) % interval == 0:
-                session.send_rtcp()
+        for session in self._reports[index % len(self._reports)]:
+            session.send_rtcp()
 
     def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
         """Pop one frame per session, decode all in batch, detect in-band DTMF."""
