@@ -126,6 +126,18 @@ class JitterBuffer:
         ring's reach slides the window forward, dropping the oldest frames.
         """
         seq = pkt.sequence_number & 0xFFFF
+        # Fast path, the usual case: the next packet in order, room in the ring.
+        if (
+            seq == self._tail
+            and self._count
+            and pkt.ssrc == self._ssrc
+            and ((seq - self._head) & 0xFFFF) < self._capacity  # type: ignore[operator]
+        ):
+            self._ring[seq & self._mask] = pkt
+            self._count += 1
+            self.stats.received += 1
+            self._tail = (seq + 1) & 0xFFFF
+            return
         if self._ssrc is not None and pkt.ssrc != self._ssrc:
             self._restart(pkt, "new SSRC")
         if self._head is None:

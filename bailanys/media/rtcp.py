@@ -31,7 +31,7 @@ REPORT_INTERVAL = 5.0  # RFC 3550 §6.2: the recommended minimum interval, secon
 RTP_SEQ_MOD = 1 << 16
 
 
-@dataclass
+@dataclass(slots=True)
 class ReceptionStats:
     """What we received from the peer's source (RFC 3550 A.1, A.3, A.8)."""
 

@@ -53,7 +53,7 @@ DTMF_GAP_FRAMES = 3  # 60 ms of audio between keys
 _DTMF_SENDER = Rfc4733Sender()
 
 
-@dataclass
+@dataclass(slots=True)
 class RtpStats:
     """Per-leg counters (RFC 3550 §6.4 style, kept cheap)."""
 
@@ -114,8 +114,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
         self._marker = True  # first packet of a talkspurt
-        self.octets = 0  # payload octets sent (RTCP SR, RFC 3550 §6.4.1)
+        self._events_sent = 0  # RFC 4733 packets among stats.sent (4-octet payloads)
         self.rtcp = RtcpState(self.ssrc, f"bailanys-{port}")
+        self._rx_stats = self.rtcp.rx.update  # bound once: called for every packet
         self.rtcp_transport: asyncio.DatagramTransport | None = None
         self.rtcp_source: Addr | None = None  # where the peer's RTCP comes from
         self.rtcp_mux = False  # the peer multiplexes RTCP on the RTP port (RFC 5761)
@@ -177,7 +178,8 @@ class RtpSession(asyncio.DatagramProtocol):
                 except Exception:  # RtpParseError; never let a packet kill the loop
                     stats.garbage += 1
                     return
-            self.rtcp.rx.update(pkt.ssrc, pkt.sequence_number, pkt.timestamp, _monotonic())
+                seq, ts, ssrc = pkt.sequence_number, pkt.timestamp, pkt.ssrc
+            self._rx_stats(ssrc, seq, ts, _monotonic())
             stats.received += 1
             self.jitter.put(pkt)
             if self.rfc4733.active:  # an event whose end packets were all lost
@@ -264,7 +266,6 @@ class RtpSession(asyncio.DatagramProtocol):
         self._marker = False
         transport.sendto(_HEADER.pack(0x80, b1, seq, ts, self.ssrc) + payload, dest)
         self.stats.sent += 1
-        self.octets += len(payload)
 
     def send_raw(self, payload: bytes, pt: int, marker: bool, timestamp: int) -> None:
         """Send a non-audio packet (RFC 4733 events) sharing the sequence space."""
@@ -276,6 +277,7 @@ class RtpSession(asyncio.DatagramProtocol):
         b1 = pt | 0x80 if marker else pt
         self.transport.sendto(_HEADER.pack(0x80, b1, seq, timestamp, self.ssrc) + payload, dest)
         self.stats.sent += 1
+        self._events_sent += 1
 
     # ------------------------------------------------------------ RTCP (RFC 3550 §6)
 
@@ -313,6 +315,12 @@ class RtpSession(asyncio.DatagramProtocol):
             transport.sendto(data, dest)
         except OSError as exc:
             log.debug("rtcp to %s: %s", dest, exc)
+
+    @property
+    def octets(self) -> int:
+        """Payload octets sent (RTCP SR, RFC 3550 §6.4.1): G.711 frames and 4-octet events."""
+        events = self._events_sent
+        return (self.stats.sent - events) * SAMPLES_PER_FRAME + events * 4
 
     def quality(self) -> dict[str, float | int | None]:
         """Call-quality figures (for the ``call.ended`` event)."""
