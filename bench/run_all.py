@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 RUNS = [
-    ["engine_capacity.py", "--calls", "250,500,1000,1250", "--hold", "20",
+    ["engine_capacity.py", "--calls", "500,750,1000", "--hold", "20", "--repeat", "3",
      "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
     ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
 ]

@@ -93,7 +93,6 @@ class Call:
         self._digits: asyncio.Queue[str] = asyncio.Queue()
         self._flow: asyncio.Task[None] | None = None
         self._retransmitter: Invite2xxRetransmitter | None = None
-        self._reinvite_cseq: int | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.ended = asyncio.Event()
         session.on_dtmf = self.on_dtmf
@@ -131,20 +130,19 @@ class Call:
 
     def retransmit_until_ack(self, response: Response) -> None:
         """Retransmit the 2xx of a re-INVITE until its ACK (§13.3.1.4)."""
-        self._reinvite_cseq = response.cseq[0]
         self._retransmitter = Invite2xxRetransmitter(response, self.engine.endpoint.timers)
         self._run_2xx(self._retransmitter.start())
 
-    def reinvite_retransmitted(self, request: Request) -> bool:
-        """True when ``request`` repeats the re-INVITE whose 2xx awaits its ACK."""
-        if self._retransmitter is None or request.cseq[0] != self._reinvite_cseq:
-            return False
-        self._run_2xx(self._retransmitter.invite_retransmitted())
-        return True
+    def pending_2xx(self, request: Request) -> Response | None:
+        """The 2xx still awaiting its ACK when ``request`` repeats its INVITE.
 
-    def invite_retransmitted(self) -> None:
-        if self._retransmitter is not None:
-            self._run_2xx(self._retransmitter.invite_retransmitted())
+        The repeated INVITE has a transaction of its own (the first ended
+        with the 2xx, §17.2.1); the engine answers it with this same 2xx.
+        """
+        retransmitter = self._retransmitter
+        if retransmitter is None or request.cseq[0] != retransmitter.response.cseq[0]:
+            return None
+        return retransmitter.response
 
     def on_ack(self, ack: Request) -> None:
         if self._retransmitter is not None:

@@ -249,9 +249,11 @@ class Engine:
         answered = self._awaiting_ack.get(key)
         if answered is not None:
             # The INVITE again after our 200 (its transaction has ended, §17.2.1):
-            # the 200 was lost; resend it (§13.3.1.4), do not start a second call.
-            answered.invite_retransmitted()
-            return
+            # the 200 was lost; answer this copy with it (§13.3.1.4), no second call.
+            ok = answered.pending_2xx(req)
+            if ok is not None:
+                handle.respond(ok)
+                return
         source = handle.source
         if not self.flood.allow(source.addr[0], time.monotonic()):
             handle.reply(503, "Too Many Calls", to_tag=new_tag(),
@@ -371,8 +373,10 @@ class Engine:
             return
         if handle.txn.key in self._by_invite:
             return
-        if call.reinvite_retransmitted(req):
-            return  # our 2xx is being retransmitted until the ACK (§13.3.1.4)
+        pending = call.pending_2xx(req)
+        if pending is not None:
+            handle.respond(pending)  # a repeat of the re-INVITE our 2xx answered
+            return
         status = call.dialog.receive_request(req)
         if status is not None:
             handle.reply(status)

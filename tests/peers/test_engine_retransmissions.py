@@ -13,6 +13,7 @@ import socket
 
 import pytest
 
+from bailanys.sip.transaction import TransactionState
 from tests.peers.conftest import EngineFactory, EngineUnderTest, events_of, wait_until_idle
 
 pytestmark = pytest.mark.peer
@@ -68,6 +69,14 @@ class Phone:
         return out
 
 
+def pending_invites(engine: EngineUnderTest) -> list[object]:
+    """INVITE server transactions still waiting for a final answer (a leak if any stay)."""
+    return [
+        h for h in engine.endpoint._servers.values()
+        if h.request.method == "INVITE" and h.state is TransactionState.PROCEEDING
+    ]
+
+
 def to_tag_of(responses: list[str]) -> str:
     ok = next(r for r in responses if r.startswith("SIP/2.0 200"))
     to = next(line for line in ok.split("\r\n") if line.startswith("To:"))
@@ -92,6 +101,7 @@ async def test_repeated_invite_after_200_gets_the_200_again_not_a_second_call(
     assert 200 in status_lines(again, "1 INVITE")
     assert len(engine.calls) == 1
     assert len(await events_of(engine, "call.offered")) == 1
+    assert not pending_invites(engine)  # the repeat's own transaction got the 200 too
     to_tag = to_tag_of(first)
     phone.send(phone.request("ACK", 1, "ack1", to_tag=to_tag))
     phone.send(phone.request("BYE", 2, "bye1", to_tag=to_tag))
@@ -115,6 +125,7 @@ async def test_reinvite_200_is_retransmitted_until_acked(engine: EngineUnderTest
     phone.send(hold)  # the re-INVITE repeated: answered with the same 200
     repeated = [r for r in await phone.responses(0.2) if r.startswith("SIP/2.0 200")]
     assert repeated and "a=recvonly" in repeated[0]
+    assert not pending_invites(engine)
     assert len(await events_of(engine, "call.hold")) == 1  # processed once
     phone.send(phone.request("ACK", 2, "ack2b", to_tag=to_tag))
     await asyncio.sleep(0.05)
