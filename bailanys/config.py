@@ -78,7 +78,7 @@ DEFAULT_EXPIRES = 3600
 DEFAULT_NONCE_TTL = 300
 
 #: The demo number answered by the demo IVR (a short service number).
-DEFAULT_NUMBERS = ("1414",)
+DEFAULT_NUMBERS = ("1499",)
 #: The two languages the contact centre serves (DOMAIN.md).
 DEFAULT_LANGUAGES = ("kk", "ru")
 #: One hour cap per call so a stuck leg cannot hold a channel forever.
@@ -89,6 +89,15 @@ DEFAULT_NO_INPUT_SECONDS = 15
 DEFAULT_ANSWER_DELAY_MS = 0
 
 DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_FLOW_DIR = "ivr_flows"
+#: Flow files are checked for changes this often (a stat per file: cheap).
+DEFAULT_FLOW_RELOAD_SECONDS = 2
+DEFAULT_MODEL_DIR = "voice_models"
+#: Two decoding threads: the CI machine has two cores and media needs one.
+DEFAULT_ASR_WORKERS = 2
+#: Vosk word confidences of in-grammar words in quiet speech are near 100;
+#: noise forced onto a keyword scores lower (measured in tests/voice/test_asr.py).
+DEFAULT_ASR_MIN_CONFIDENCE = 60
 
 TRANSPORTS = ("udp", "tcp")
 LANGUAGES = ("kk", "ru")
@@ -314,7 +323,8 @@ class RegistrarConfig:
 class EngineConfig:
     """``[engine]``: which calls the engine answers and how long they may last."""
 
-    #: Dialled numbers answered by the demo IVR.
+    #: Dialled numbers answered by the built-in demo (keys read back), unless
+    #: a flow in ``ivr.flow_dir`` claims them.
     numbers: tuple[str, ...] = DEFAULT_NUMBERS
     #: Languages offered, first is the default.
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
@@ -337,6 +347,36 @@ class EngineConfig:
         _check_range("engine.max_call_seconds", self.max_call_seconds, 1)
         _check_range("engine.no_input_seconds", self.no_input_seconds, 1)
         _check_range("engine.answer_delay_ms", self.answer_delay_ms, 0, 60_000)
+
+
+@dataclass(frozen=True)
+class IvrConfig:
+    """``[ivr]``: the IVR flows (``ivr_flows/*.yaml``)."""
+
+    #: Directory of flow files; a flow's ``numbers`` say which calls it answers.
+    flow_dir: str = DEFAULT_FLOW_DIR
+    #: Seconds between checks for changed flow files (0 = load once at start).
+    reload_seconds: int = DEFAULT_FLOW_RELOAD_SECONDS
+
+    def __post_init__(self) -> None:
+        _check_range("ivr.reload_seconds", self.reload_seconds, 0, 3600)
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    """``[asr]``: Vosk speech recognition for menus (grammar mode)."""
+
+    #: Where models are looked for: ``<model_dir>/<lang>/`` (VOSK_MODEL_KK and
+    #: VOSK_MODEL_RU override it).
+    model_dir: str = DEFAULT_MODEL_DIR
+    #: Decoding threads (Vosk releases the GIL while decoding).
+    workers: int = DEFAULT_ASR_WORKERS
+    #: Results under this confidence (mean word confidence, 0-100) count as no match.
+    min_confidence: int = DEFAULT_ASR_MIN_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        _check_range("asr.workers", self.workers, 1, 64)
+        _check_range("asr.min_confidence", self.min_confidence, 0, 100)
 
 
 @dataclass(frozen=True)
@@ -364,6 +404,8 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    ivr: IvrConfig = field(default_factory=IvrConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -386,6 +428,8 @@ SECTIONS: dict[str, type[Any]] = {
     "voice": VoiceConfig,
     "registrar": RegistrarConfig,
     "engine": EngineConfig,
+    "ivr": IvrConfig,
+    "asr": AsrConfig,
     "log": LogConfig,
 }
 

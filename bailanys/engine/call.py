@@ -25,6 +25,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
@@ -85,6 +88,7 @@ class Call:
         self.direction = direction
         self.state = CallState.OFFERED
         self.language: str | None = None
+        self.number = ""  # the dialled number (Request-URI user part) of an inbound call
         self.created = time.monotonic()
         self.answered_at: float | None = None
         self.end_cause: str | None = None
@@ -220,6 +224,19 @@ class Call:
         if self.state is CallState.ENDED:
             return False
         return await self.session.player.play(audio, interruptible=interruptible)
+
+    def stop_playback(self) -> None:
+        """Cut every prompt queued or playing (the IVR moved on)."""
+        self.session.player.stop()
+
+    def listen(self, on_audio: Callable[[NDArray[np.int16]], None] | None) -> None:
+        """Hand the caller's audio (decoded 20 ms frames) to ``on_audio``; None stops."""
+        if self.state is CallState.ENDED:
+            return
+        if on_audio is None:
+            self.engine.hub.untap(self.session)
+        else:
+            self.engine.hub.tap(self.session, on_audio)
 
     async def next_digit(self, wait_s: float) -> str | None:
         try:

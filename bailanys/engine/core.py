@@ -23,6 +23,7 @@ from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
 from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
+from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.registrar import Registrar
@@ -73,6 +74,7 @@ class Engine:
             voices={"kk": config.voice.voice_kk, "ru": config.voice.voice_ru},
         )
         self.prompts = PromptLibrary(self.renderer, config.engine.languages)
+        self.ivr = FlowService(self)
         self.transport = SipTransport(
             config.sip.host,
             config.sip.port,
@@ -123,6 +125,7 @@ class Engine:
         )
         await self.registrar.start(time.time())
         await self.prompts.prepare()  # before the first call can need them
+        await self.ivr.start()  # flows and their prompts, before the first call too
         await self.hub.start()
         await self.transport.start()
         if self.endpoint.port != self.transport.port:
@@ -136,7 +139,7 @@ class Engine:
             "/".join(t.upper() for t in cfg.sip.transports),
             cfg.rtp_host,
             cfg.media.rtp_ports,
-            ", ".join(cfg.engine.numbers),
+            ", ".join(sorted({*cfg.engine.numbers, *self.ivr.numbers()})),
         )
 
     async def stop(self) -> None:
@@ -144,6 +147,7 @@ class Engine:
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
             await call.hangup("shutdown")
         await asyncio.sleep(0.05)  # let the BYEs leave
+        await self.ivr.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -271,7 +275,7 @@ class Engine:
         if ruri.scheme not in ("sip", "sips"):
             handle.reply(416, to_tag=new_tag())
             return
-        if ruri.user not in self.config.engine.numbers:
+        if not self.answers(ruri.user or ""):
             handle.reply(404, to_tag=new_tag())
             return
         if not req.body or req.content_type != "application/sdp":
@@ -328,6 +332,7 @@ class Engine:
             peer=handle.source.addr,
             transport=handle.source.transport,
         )
+        call.number = _dialled(req.uri)
         call.sdp_version = 1
         call.local_sdp = bytes(answer.sdp)
         if self.config.media.record_calls:
@@ -449,15 +454,24 @@ class Engine:
 
     # ------------------------------------------------------------ helpers
 
+    def answers(self, number: str) -> bool:
+        """Whether a call to ``number`` is ours: a flow's number, or the demo's."""
+        return self.ivr.for_number(number) is not None or number in self.config.engine.numbers
+
     def flow_for(self, call: Call) -> FlowFactory | None:
         if call.direction != "inbound":
             return None
+        flow = self.ivr.for_number(call.number)
+        if flow is not None:
+            return self.ivr.factory(flow)
+        if call.number not in self.config.engine.numbers:
+            return None
         no_input = float(self.config.engine.no_input_seconds)
 
-        async def flow(c: Call) -> None:
+        async def demo(c: Call) -> None:
             await run_demo(c, self.prompts, no_input=no_input)
 
-        return flow
+        return demo
 
     def register_call(self, call: Call) -> None:
         assert call.dialog is not None
@@ -488,6 +502,13 @@ class Engine:
             user=user,
             contact=contact,
         )
+
+
+def _dialled(uri: str) -> str:
+    try:
+        return SipUri.parse(uri).user or ""
+    except SipParseError:
+        return ""
 
 
 def _to_tag(req: Request) -> str | None:

@@ -59,6 +59,38 @@ class PromptLibrary:
             self._audio[(lang, text)] = EncodedAudio.from_pcm(pcm)
         log.info("%d prompts ready in %s", len(self._audio), ", ".join(self.languages))
 
+    async def add(self, items: Iterable[tuple[str, str]]) -> int:
+        """Render and load ``(language, text)`` items not yet in memory (a flow's prompts).
+
+        Rendering runs in the TTS worker process and decoding in a thread:
+        the loop is never blocked.  Returns how many were new.
+        """
+        new = [item for item in dict.fromkeys(items) if item not in self._audio]
+        if not new:
+            return 0
+        paths = await self._renderer.render_all(new)
+        loaded = await asyncio.to_thread(_load_all, paths)
+        for item, pcm in zip(new, loaded, strict=True):
+            self._pcm[item] = pcm
+            self._audio[item] = EncodedAudio.from_pcm(pcm)
+        return len(new)
+
+    async def add_files(self, paths: Iterable[str]) -> int:
+        """Load recorded prompts (WAV, any rate: resampled to 8 kHz) not yet in memory."""
+        new = [p for p in dict.fromkeys(paths) if ("file", p) not in self._audio]
+        if not new:
+            return 0
+        loaded = await asyncio.to_thread(_load_all, [Path(p) for p in new])
+        for p, pcm in zip(new, loaded, strict=True):
+            self._audio[("file", p)] = EncodedAudio.from_pcm(pcm)
+        return len(new)
+
+    def file(self, path: str) -> EncodedAudio:
+        try:
+            return self._audio[("file", path)]
+        except KeyError:
+            raise VoiceError(f"recorded prompt not loaded: {path}") from None
+
     def text(self, lang: str, text: str) -> EncodedAudio:
         try:
             return self._audio[(lang, text)]

@@ -41,8 +41,8 @@ def check_graph(flow: Flow, node_paths: dict[str, Path_]) -> list[tuple[Path_, s
                          f"a loop with no input: {shown} (a silent caller would never leave; "
                          "end it with a hangup, or make a step wait for a key)"))
     for node_id in reachable:
-        node = nodes.get(node_id)
-        if node is not None and not node.edges() and not isinstance(node, Hangup | Handoff):
+        found = nodes.get(node_id)
+        if found is not None and not found.edges() and not isinstance(found, Hangup | Handoff):
             problems.append((node_paths.get(node_id, ("nodes", node_id)), "a dead end"))
     return problems
 

@@ -56,7 +56,8 @@ def holds(
         state = queue_state(cond.queue)
         if state is None:
             return False
-        if cond.agents_available is not None and (state.agents_available > 0) != cond.agents_available:
+        free = state.agents_available > 0
+        if cond.agents_available is not None and free != cond.agents_available:
             return False
         if cond.waiting_at_most is not None and state.waiting > cond.waiting_at_most:
             return False

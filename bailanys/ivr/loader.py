@@ -164,7 +164,8 @@ class _Builder:
             return
         for key in data:
             if key not in _DEFAULT_KEYS:
-                self.err(("defaults", key), f"unknown key; expected one of: {', '.join(_DEFAULT_KEYS)}")
+                self.err(("defaults", key),
+                         f"unknown key; expected one of: {', '.join(_DEFAULT_KEYS)}")
         self.defaults = dict(data)
 
     def _shared_prompts(self, data: Any) -> None:
@@ -195,14 +196,14 @@ class _Builder:
         if kind == "say":
             prompt = self._say_prompt(f)
             node = Say(node_id, line, prompt or Prompt(), f.node("next", True) or "",
-                       f.bool("barge_in", True))
+                       f.flag("barge_in", True))
         elif kind == "menu":
             node = Menu(node_id, line, f.prompt("prompt", True) or Prompt(), self._options(f),
                         self._retry(f), f.node("fallback", True) or "")
         elif kind == "collect":
             node = self._collect(node_id, line, f)
         elif kind == "set_language":
-            lang = f.str("language", True) or ""
+            lang = f.text("language", True) or ""
             if lang and lang not in self.languages:
                 self.err(path + ("language",), f"{lang!r} is not one of the flow's languages "
                          f"({', '.join(self.languages)})")
@@ -211,18 +212,19 @@ class _Builder:
             node = Branch(node_id, line, self._cases(f), f.node("default", True) or "")
         elif kind == "queue":
             node = QueueNode(node_id, line, f.prompt("prompt", False), f.node("fallback", False),
-                             queue=f.str("queue", True) or "", skills=tuple(f.str_list("skills")))
+                             queue=f.text("queue", True) or "", skills=tuple(f.str_list("skills")))
         elif kind == "robot":
             node = Robot(node_id, line, f.prompt("prompt", False), f.node("fallback", True),
-                         service=f.str("service", False))
+                         service=f.text("service", False))
         elif kind == "transfer":
             node = Transfer(node_id, line, f.prompt("prompt", False), f.node("fallback", True),
-                            target=f.str("target", True) or "")
+                            target=f.text("target", True) or "")
         elif kind == "survey":
             node = Survey(node_id, line, self._questions(f), f.prompt("thanks", False),
                           self._retry(f), f.node("next", True) or "")
         elif kind == "hangup":
-            node = Hangup(node_id, line, f.prompt("prompt", False), f.str("cause", False) or "normal")
+            node = Hangup(node_id, line, f.prompt("prompt", False),
+                          f.text("cause", False) or "normal")
         else:
             node = Goto(node_id, line, f.node("next", True) or "")
         f.finish()
@@ -266,7 +268,7 @@ class _Builder:
 
     def _retry(self, f: _Fields) -> Retry:
         timeout = f.number("timeout_s", self.defaults.get("timeout_s", DEFAULT_TIMEOUT_S), 0.5, 120)
-        retries = f.int("retries", self.defaults.get("retries", DEFAULT_RETRIES), 0, 10)
+        retries = f.whole("retries", self.defaults.get("retries", DEFAULT_RETRIES), 0, 10)
         no_input = f.prompt("no_input", False) or self._default_prompt("no_input")
         no_match = f.prompt("no_match", False) or self._default_prompt("no_match")
         return Retry(float(timeout), retries, no_input, no_match)
@@ -306,7 +308,8 @@ class _Builder:
                 for w in ws:
                     seen = words_seen.get((lang, w.casefold()))
                     if seen is not None and seen != i:
-                        self.err(p + ("words", lang), f"{w!r} is already said for option {seen + 1}")
+                        self.err(p + ("words", lang),
+                                 f"{w!r} is already said for option {seen + 1}")
                     words_seen[(lang, w.casefold())] = i
             if key is None and not words:
                 self.err(p, "an option needs a 'key', 'words', or both")
@@ -340,18 +343,18 @@ class _Builder:
 
     def _collect(self, node_id: str, line: int, f: _Fields) -> Collect:
         prompt = f.prompt("prompt", True) or Prompt()
-        into = f.str("into", True) or ""
+        into = f.text("into", True) or ""
         if into and not _NAME.match(into):
             self.err(f.path + ("into",), "a variable name is letters, digits and '_'")
-        min_len = f.int("min_length", 1, 1, 64)
-        max_len = f.int("max_length", max(min_len, 16), 1, 64)
+        min_len = f.whole("min_length", 1, 1, 64)
+        max_len = f.whole("max_length", max(min_len, 16), 1, 64)
         if min_len > max_len:
             self.err(f.path + ("min_length",), f"min_length {min_len} > max_length {max_len}")
         term_raw = f.take("terminator", "#")
         terminator = None if term_raw in (None, "", False) else str(term_raw)
         if terminator is not None and (len(terminator) != 1 or terminator not in KEYPAD):
             self.err(f.path + ("terminator",), f"{terminator!r} is not one keypad key")
-        validator = f.str("validator", False)
+        validator = f.text("validator", False)
         if validator is not None and validator not in VALIDATORS:
             self.err(f.path + ("validator",), f"unknown validator {validator!r}; known: "
                      + ", ".join(VALIDATORS))
@@ -378,7 +381,7 @@ class _Builder:
                 self.err(p, "a question is a mapping: {id: ..., prompt: {...}}")
                 continue
             qf = _Fields(self, item, p)
-            qid = qf.str("id", True) or f"q{i + 1}"
+            qid = qf.text("id", True) or f"q{i + 1}"
             if qid in ids:
                 self.err(p + ("id",), f"question id {qid!r} is used twice")
             ids.add(qid)
@@ -413,7 +416,7 @@ class _Builder:
             return Condition()
         cf = _Fields(self, data, path)
         time_range = None
-        raw_time = cf.str("time", False)
+        raw_time = cf.text("time", False)
         if raw_time is not None:
             time_range = _time_range(raw_time)
             if time_range is None:
@@ -426,7 +429,7 @@ class _Builder:
                 self.err(path + ("weekdays",), f"unknown weekday {bad[0]!r}; use "
                          + ", ".join(WEEKDAYS))
             weekdays = frozenset(WEEKDAYS.index(n.lower()[:3]) for n in names if n not in bad)
-        var = cf.str("var", False)
+        var = cf.text("var", False)
         equals_raw = cf.take("equals")
         equals = None if equals_raw is None else str(equals_raw)
         one_of_raw = cf.take("one_of")
@@ -440,12 +443,12 @@ class _Builder:
             self.err(path, "'equals' and 'one_of' need 'var'")
         if var is not None and equals is None and one_of is None:
             self.err(path, "'var' needs 'equals' or 'one_of'")
-        language = cf.str("language", False)
+        language = cf.text("language", False)
         if language is not None and language not in self.languages:
             self.err(path + ("language",), f"{language!r} is not one of the flow's languages")
-        queue = cf.str("queue", False)
-        agents = cf.bool_opt("agents_available")
-        waiting = cf.int_opt("waiting_at_most", 0, 100000)
+        queue = cf.text("queue", False)
+        agents = cf.flag_opt("agents_available")
+        waiting = cf.whole_opt("waiting_at_most", 0, 100000)
         if (agents is not None or waiting is not None) and queue is None:
             self.err(path, "'agents_available' and 'waiting_at_most' need 'queue'")
         if queue is not None and agents is None and waiting is None:
@@ -532,7 +535,9 @@ class _Fields:
         self.used.add(key)
         return self.body.get(key, default)
 
-    def _get(self, key: str, required: bool, check: Callable[[Any], T | None], what: str) -> T | None:
+    def _get(
+        self, key: str, required: bool, check: Callable[[Any], T | None], what: str
+    ) -> T | None:
         value = self.take(key)
         if value is None:
             if required:
@@ -543,18 +548,18 @@ class _Fields:
             self.b.err(self.path + (key,), f"expected {what}")
         return result
 
-    def str(self, key: str, required: bool) -> str | None:
+    def text(self, key: str, required: bool) -> str | None:
         return self._get(key, required, lambda v: str(v) if isinstance(v, str | int) and not
                          isinstance(v, bool) else None, "a text")
 
     def node(self, key: str, required: bool) -> str | None:
-        return self.str(key, required)
+        return self.text(key, required)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self._get(key, False, lambda v: v if isinstance(v, bool) else None, "true or false")
         return default if value is None else value
 
-    def bool_opt(self, key: str) -> bool | None:
+    def flag_opt(self, key: str) -> bool | None:
         return self._get(key, False, lambda v: v if isinstance(v, bool) else None, "true or false")
 
     def number(self, key: str, default: Any, lo: float, hi: float) -> float:
@@ -564,17 +569,17 @@ class _Fields:
             return float(lo)
         return float(value)
 
-    def int(self, key: str, default: Any, lo: int, hi: int) -> int:
+    def whole(self, key: str, default: Any, lo: int, hi: int) -> int:
         value = self.take(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             self.b.err(self.path + (key,), f"expected a whole number from {lo} to {hi}")
             return lo
         return value
 
-    def int_opt(self, key: str, lo: int, hi: int) -> int | None:
+    def whole_opt(self, key: str, lo: int, hi: int) -> int | None:
         if key not in self.body:
             return None
-        return self.int(key, None, lo, hi)
+        return self.whole(key, None, lo, hi)
 
     def str_list(self, key: str) -> list[str]:
         self.used.add(key)

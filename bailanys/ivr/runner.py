@@ -35,7 +35,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bailanys.ivr.conditions import QueueState, holds
-
+from bailanys.ivr.iin import InvalidIinError, validate_iin
 from bailanys.ivr.model import (
     Branch,
     Collect,
@@ -549,11 +549,10 @@ class FlowRunner:
         if len(value) < node.min_length:
             reason = "too_short"
         elif node.validator == "iin":
-            from bailanys.ivr.iin import validate_iin
-
-            result = validate_iin(value)
-            if not result.valid:
-                reason = f"iin_{result.reason}"
+            try:
+                validate_iin(value)
+            except InvalidIinError as exc:
+                reason = f"iin_{exc.reason.value}"
         if reason is not None:
             self.attempt += 1
             out.append(Emit("ivr.no_match", {"node": node.id, "source": "dtmf",

@@ -130,7 +130,9 @@ class FlowHarness:
         return self._timer is not None
 
     def events(self, type_: str | None = None) -> list[Emit]:
-        return [a for a in self.actions if isinstance(a, Emit) and (type_ is None or a.type == type_)]
+        return [
+            a for a in self.actions if isinstance(a, Emit) and (type_ is None or a.type == type_)
+        ]
 
     def nodes_entered(self) -> list[str]:
         return [str(e.fields["node"]) for e in self.events("ivr.node")]

@@ -31,7 +31,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 def dotted(path: Path_) -> str:
@@ -106,7 +108,9 @@ def _convert(node: yaml.Node, path: Path_, src: Source) -> Any:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 line = key_node.start_mark.line + 1
-                src.problems.append(Problem(src.file, line, dotted(path), "a key must be a plain value"))
+                src.problems.append(
+                    Problem(src.file, line, dotted(path), "a key must be a plain value")
+                )
                 continue
             key = str(_scalar(key_node))
             if key in out:

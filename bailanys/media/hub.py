@@ -20,11 +20,13 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bailanys.errors import MediaError
 from bailanys.media import g711
@@ -82,6 +84,7 @@ class MediaHub:
         self.stats = HubStats()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
         self._recorders: set[Recorder] = set()
+        self._taps: set[RtpSession] = set()  # sessions whose received audio goes to on_audio
         self._closing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
@@ -147,6 +150,7 @@ class MediaHub:
         session.close()
         self._free_ports.append(session.port)
         self._free_slots.append(session.slot)
+        self.untap(session)
         recorder, session.recorder = session.recorder, None
         if recorder is not None:
             self._recorders.discard(recorder)
@@ -160,6 +164,15 @@ class MediaHub:
         session.recorder = recorder
         self._recorders.add(recorder)
         return recorder
+
+    def tap(self, session: RtpSession, on_audio: Callable[[NDArray[np.int16]], None]) -> None:
+        """Hand every decoded received frame of ``session`` to ``on_audio`` (on the loop)."""
+        session.on_audio = on_audio
+        self._taps.add(session)
+
+    def untap(self, session: RtpSession) -> None:
+        session.on_audio = None
+        self._taps.discard(session)
 
     @property
     def sessions(self) -> list[RtpSession]:
@@ -230,6 +243,11 @@ class MediaHub:
                 for i, session in enumerate(owners):
                     if session.recorder is not None:
                         rx_frames[session.slot] = pcm[i]
+            if self._taps:
+                for i, session in enumerate(owners):
+                    on_audio = session.on_audio
+                    if on_audio is not None:
+                        on_audio(pcm[i])
             if not self.inband_dtmf:
                 continue
             slot_arr = np.fromiter(slots, dtype=np.int64, count=len(slots))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bailanys.media.dtmf4733 import Rfc4733Receiver, Rfc4733Sender
 from bailanys.media.goertzel import dtmf_tone
@@ -107,6 +108,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self.on_dtmf: DtmfCallback | None = None
         self.rfc4733_seen = False  # once the peer sends RFC 4733, in-band digits are ignored
         self.recorder: Recorder | None = None
+        # Received audio, one decoded 20 ms frame (160 int16 at 8 kHz) per
+        # tick, for a speech recogniser; set through MediaHub.tap().
+        self.on_audio: Callable[[NDArray[np.int16]], None] | None = None
         self.stats = RtpStats()
         self.closed = False
         # Sender state (RFC 3550 §5.1: random initial values).

@@ -35,8 +35,10 @@ if str(_ROOT) not in sys.path:
 
 from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
+    AsrConfig,
     Config,
     EngineConfig,
+    IvrConfig,
     MediaConfig,
     RegistrarConfig,
     SipConfig,
@@ -104,7 +106,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     """``await engine_factory(sip=..., engine=...)``: started engines, stopped at teardown.
 
     Keyword arguments are extra fields for ``SipConfig`` (``sip``),
-    ``EngineConfig`` (``engine``) and ``MediaConfig`` (``media``) as dicts.
+    ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
+    (``ivr``) and ``AsrConfig`` (``asr``) as dicts.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -113,8 +116,12 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         sip: dict[str, Any] | None = None,
         engine: dict[str, Any] | None = None,
         media: dict[str, Any] | None = None,
+        ivr: dict[str, Any] | None = None,
+        asr: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
+        no_flows = tmp_path / "no-flows"
+        no_flows.mkdir(exist_ok=True)
         config = Config(
             sip=SipConfig(listen=f"127.0.0.1:{free_sip_port()}", **(sip or {})),
             media=MediaConfig(
@@ -123,7 +130,12 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             store=StoreConfig(path=str(tmp_path / f"b{n}.db"), batch_ms=20),
             voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
             registrar=RegistrarConfig(users=USERS),
-            engine=EngineConfig(**{"no_input_seconds": NO_INPUT_S, **(engine or {})}),
+            engine=EngineConfig(
+                **{"no_input_seconds": NO_INPUT_S, "numbers": ("1414",), **(engine or {})}
+            ),
+            # By default no flows (1414 is the built-in demo) and no speech models.
+            ivr=IvrConfig(**{"flow_dir": str(no_flows), "reload_seconds": 0, **(ivr or {})}),
+            asr=AsrConfig(**{"model_dir": str(no_flows), **(asr or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)
