@@ -1,0 +1,45 @@
+"""The phrases package as a whole: re-exports and purity."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from bailanys.voice import phrases
+from bailanys.voice.phrases import demo, keypad, languages
+
+MODULES = ["languages", "keypad", "demo", "numbers_ru", "numbers_kk", "durations", "queue"]
+
+
+def test_old_names_are_re_exported() -> None:
+    assert phrases.LANGUAGES is languages.LANGUAGES
+    assert phrases.DEMO_PROMPTS is demo.DEMO_PROMPTS
+    assert phrases.demo_prompt is demo.demo_prompt
+    assert phrases.digit_word is keypad.digit_word
+    assert phrases.readback_intro is keypad.readback_intro
+    assert phrases.digits_readback is keypad.digits_readback
+    assert set(phrases.__all__) == {
+        "DEMO_PROMPTS",
+        "LANGUAGES",
+        "demo_prompt",
+        "digit_word",
+        "digits_readback",
+        "readback_intro",
+    }
+
+
+def test_every_module_is_in_the_package() -> None:
+    package_dir = Path(phrases.__file__).parent
+    on_disk = {p.stem for p in package_dir.glob("*.py")} - {"__init__"}
+    assert on_disk == set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_is_pure(name: str) -> None:
+    module = importlib.import_module(f"bailanys.voice.phrases.{name}")
+    assert module.__file__ is not None
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    for banned in ("import asyncio", "import os", "open(", "import socket", "subprocess"):
+        assert banned not in source, (name, banned)

@@ -1,0 +1,359 @@
+"""Queue announcements and durations (bailanys.voice.phrases.queue, .durations).
+
+The Russian numerals inside the duration phrases are cross-checked against
+num2words (genitive after "около", nominative in plain durations); the noun
+forms against the agreement rule written out again here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+from num2words import num2words
+
+from bailanys.voice.phrases.durations import (
+    approx_duration,
+    duration_words,
+    split_seconds,
+    wait_minutes,
+)
+from bailanys.voice.phrases.languages import LANGUAGES
+from bailanys.voice.phrases.queue import (
+    free_call_announcement,
+    position_announcement,
+    wait_announcement,
+)
+
+# ---------------------------------------------------------------- the brief's examples
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ru", "Вы третий в очереди."),
+        ("kk", "Кезекте үшінші орындасыз."),
+    ],
+)
+def test_position_example(lang: str, text: str) -> None:
+    assert position_announcement(lang, 3) == text
+
+
+@pytest.mark.parametrize(
+    ("lang", "seconds", "text"),
+    [
+        ("ru", 120, "Ожидаемое время ожидания около двух минут."),
+        ("kk", 120, "Шамамен екі минут күтесіз."),
+        ("ru", 30, "Ожидаемое время ожидания менее минуты."),
+        ("kk", 30, "Бір минуттан аз күтесіз."),
+        ("ru", 80 * 60, "Ожидаемое время ожидания около одного часа двадцати минут."),
+        ("kk", 80 * 60, "Шамамен бір сағат жиырма минут күтесіз."),
+        ("ru", 60, "Ожидаемое время ожидания около одной минуты."),
+        ("kk", 60, "Шамамен бір минут күтесіз."),
+        ("ru", 21 * 60, "Ожидаемое время ожидания около двадцати одной минуты."),
+        ("ru", 5 * 60, "Ожидаемое время ожидания около пяти минут."),
+        ("ru", 3600, "Ожидаемое время ожидания около одного часа."),
+        ("kk", 3600, "Шамамен бір сағат күтесіз."),
+        ("ru", 7200, "Ожидаемое время ожидания около двух часов."),
+    ],
+)
+def test_wait_examples(lang: str, seconds: float, text: str) -> None:
+    assert wait_announcement(lang, seconds) == text
+
+
+def test_free_call() -> None:
+    assert free_call_announcement("ru") == "Звонок бесплатный."
+    assert free_call_announcement("kk") == "Қоңырау тегін."
+
+
+@pytest.mark.parametrize(
+    ("lang", "seconds", "text"),
+    [
+        ("ru", 3900, "один час пять минут"),
+        ("kk", 3900, "бір сағат бес минут"),
+    ],
+)
+def test_plain_duration_example(lang: str, seconds: int, text: str) -> None:
+    assert duration_words(lang, seconds) == text
+
+
+# ---------------------------------------------------------------- positions
+
+
+@pytest.mark.parametrize(
+    ("position", "ru", "kk"),
+    [
+        (1, "первый", "бірінші"),
+        (2, "второй", "екінші"),
+        (3, "третий", "үшінші"),
+        (6, "шестой", "алтыншы"),
+        (10, "десятый", "оныншы"),
+        (11, "одиннадцатый", "он бірінші"),
+        (20, "двадцатый", "жиырмасыншы"),
+        (21, "двадцать первый", "жиырма бірінші"),
+        (40, "сороковой", "қырқыншы"),
+        (50, "пятидесятый", "елуінші"),
+        (100, "сотый", "жүзінші"),
+        (200, "двухсотый", "екі жүзінші"),
+        (1000, "тысячный", "мыңыншы"),
+    ],
+)
+def test_position_table(position: int, ru: str, kk: str) -> None:
+    assert position_announcement("ru", position) == f"Вы {ru} в очереди."
+    assert position_announcement("kk", position) == f"Кезекте {kk} орындасыз."
+
+
+@pytest.mark.parametrize("position", [0, -1])
+def test_position_starts_at_one(position: int) -> None:
+    for lang in LANGUAGES:
+        with pytest.raises(ValueError, match="starts at 1"):
+            position_announcement(lang, position)
+
+
+def test_position_must_be_an_int() -> None:
+    with pytest.raises(TypeError):
+        position_announcement("ru", 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        position_announcement("ru", True)
+
+
+# ---------------------------------------------------------------- rounding
+
+
+@pytest.mark.parametrize(
+    ("seconds", "minutes"),
+    [
+        (0, 0),
+        (1, 0),
+        (30, 0),
+        (59, 0),
+        (59.999, 0),
+        (60, 1),
+        (89, 1),
+        (89.99, 1),
+        (90, 2),
+        (149, 2),
+        (150, 3),
+        (599, 10),
+        (3570, 60),
+        (3600, 60),
+        (4800, 80),
+        (10800, 180),
+    ],
+)
+def test_wait_minutes(seconds: float, minutes: int) -> None:
+    assert wait_minutes(seconds) == minutes
+
+
+@pytest.mark.parametrize("seconds", [-1, -0.001, math.nan, math.inf])
+def test_wait_minutes_rejects_bad_estimates(seconds: float) -> None:
+    with pytest.raises(ValueError):
+        wait_minutes(seconds)
+    with pytest.raises(ValueError):
+        wait_announcement("ru", seconds)
+
+
+def test_wait_minutes_rejects_non_numbers() -> None:
+    with pytest.raises(TypeError):
+        wait_minutes(True)
+    with pytest.raises(TypeError):
+        wait_minutes("60")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- approximate durations
+
+# Hand table of what a queue announces, 1 minute .. 3 hours.
+APPROX = [
+    (1, "около одной минуты", "шамамен бір минут"),
+    (2, "около двух минут", "шамамен екі минут"),
+    (3, "около трёх минут", "шамамен үш минут"),
+    (4, "около четырёх минут", "шамамен төрт минут"),
+    (5, "около пяти минут", "шамамен бес минут"),
+    (10, "около десяти минут", "шамамен он минут"),
+    (11, "около одиннадцати минут", "шамамен он бір минут"),
+    (12, "около двенадцати минут", "шамамен он екі минут"),
+    (15, "около пятнадцати минут", "шамамен он бес минут"),
+    (20, "около двадцати минут", "шамамен жиырма минут"),
+    (21, "около двадцати одной минуты", "шамамен жиырма бір минут"),
+    (22, "около двадцати двух минут", "шамамен жиырма екі минут"),
+    (30, "около тридцати минут", "шамамен отыз минут"),
+    (31, "около тридцати одной минуты", "шамамен отыз бір минут"),
+    (40, "около сорока минут", "шамамен қырық минут"),
+    (41, "около сорока одной минуты", "шамамен қырық бір минут"),
+    (45, "около сорока пяти минут", "шамамен қырық бес минут"),
+    (50, "около пятидесяти минут", "шамамен елу минут"),
+    (59, "около пятидесяти девяти минут", "шамамен елу тоғыз минут"),
+    (60, "около одного часа", "шамамен бір сағат"),
+    (61, "около одного часа одной минуты", "шамамен бір сағат бір минут"),
+    (62, "около одного часа двух минут", "шамамен бір сағат екі минут"),
+    (65, "около одного часа пяти минут", "шамамен бір сағат бес минут"),
+    (71, "около одного часа одиннадцати минут", "шамамен бір сағат он бір минут"),
+    (80, "около одного часа двадцати минут", "шамамен бір сағат жиырма минут"),
+    (81, "около одного часа двадцати одной минуты", "шамамен бір сағат жиырма бір минут"),
+    (90, "около одного часа тридцати минут", "шамамен бір сағат отыз минут"),
+    (100, "около одного часа сорока минут", "шамамен бір сағат қырық минут"),
+    (119, "около одного часа пятидесяти девяти минут", "шамамен бір сағат елу тоғыз минут"),
+    (120, "около двух часов", "шамамен екі сағат"),
+    (121, "около двух часов одной минуты", "шамамен екі сағат бір минут"),
+    (135, "около двух часов пятнадцати минут", "шамамен екі сағат он бес минут"),
+    (150, "около двух часов тридцати минут", "шамамен екі сағат отыз минут"),
+    (161, "около двух часов сорока одной минуты", "шамамен екі сағат қырық бір минут"),
+    (179, "около двух часов пятидесяти девяти минут", "шамамен екі сағат елу тоғыз минут"),
+    (180, "около трёх часов", "шамамен үш сағат"),
+    (181, "около трёх часов одной минуты", "шамамен үш сағат бір минут"),
+    (210, "около трёх часов тридцати минут", "шамамен үш сағат отыз минут"),
+    (1440, "около двадцати четырёх часов", "шамамен жиырма төрт сағат"),
+    (1500, "около двадцати пяти часов", "шамамен жиырма бес сағат"),
+    (1260, "около двадцати одного часа", "шамамен жиырма бір сағат"),
+]
+
+
+@pytest.mark.parametrize(("minutes", "ru", "kk"), APPROX)
+def test_approx_duration_table(minutes: int, ru: str, kk: str) -> None:
+    assert approx_duration("ru", minutes) == ru
+    assert approx_duration("kk", minutes) == kk
+
+
+def _gen_noun(n: int, sg: str, pl: str) -> str:
+    return sg if n % 10 == 1 and n % 100 != 11 else pl
+
+
+def _nom_noun(n: int, nom_sg: str, gen_sg: str, gen_pl: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return nom_sg
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return gen_sg
+    return gen_pl
+
+
+@pytest.mark.parametrize("minutes", range(1, 181))
+def test_every_announced_wait_up_to_three_hours(minutes: int) -> None:
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        hours_words = num2words(hours, lang="ru", case="g", gender="m")
+        parts.append(f"{hours_words} {_gen_noun(hours, 'часа', 'часов')}")
+    if mins:
+        mins_words = num2words(mins, lang="ru", case="g", gender="f")
+        parts.append(f"{mins_words} {_gen_noun(mins, 'минуты', 'минут')}")
+    about = "около " + " ".join(parts)
+    assert approx_duration("ru", minutes) == about
+    assert wait_announcement("ru", minutes * 60) == f"Ожидаемое время ожидания {about}."
+
+    kk_parts = []
+    if hours:
+        kk_parts.append(f"{num2words(hours, lang='kz')} сағат")
+    if mins:
+        kk_parts.append(f"{num2words(mins, lang='kz')} минут")
+    assert approx_duration("kk", minutes) == "шамамен " + " ".join(kk_parts)
+    assert wait_announcement("kk", minutes * 60) == f"Шамамен {' '.join(kk_parts)} күтесіз."
+
+
+def test_approx_duration_needs_a_minute() -> None:
+    for lang in LANGUAGES:
+        with pytest.raises(ValueError, match="at least one minute"):
+            approx_duration(lang, 0)
+        with pytest.raises(ValueError, match="negative"):
+            approx_duration(lang, -5)
+
+
+# ---------------------------------------------------------------- exact durations
+
+
+@pytest.mark.parametrize(
+    ("seconds", "ru", "kk"),
+    [
+        (0, "ноль секунд", "нөл секунд"),
+        (1, "одна секунда", "бір секунд"),
+        (2, "две секунды", "екі секунд"),
+        (5, "пять секунд", "бес секунд"),
+        (21, "двадцать одна секунда", "жиырма бір секунд"),
+        (59, "пятьдесят девять секунд", "елу тоғыз секунд"),
+        (60, "одна минута", "бір минут"),
+        (61, "одна минута одна секунда", "бір минут бір секунд"),
+        (150, "две минуты тридцать секунд", "екі минут отыз секунд"),
+        (3600, "один час", "бір сағат"),
+        (3661, "один час одна минута одна секунда", "бір сағат бір минут бір секунд"),
+        (3900, "один час пять минут", "бір сағат бес минут"),
+        (7200, "два часа", "екі сағат"),
+        (7320, "два часа две минуты", "екі сағат екі минут"),
+        (5 * 3600 + 11 * 60, "пять часов одиннадцать минут", "бес сағат он бір минут"),
+        (86400, "двадцать четыре часа", "жиырма төрт сағат"),
+        (21 * 3600 + 22 * 60, "двадцать один час двадцать две минуты",
+         "жиырма бір сағат жиырма екі минут"),
+    ],
+)  # fmt: skip
+def test_duration_words_table(seconds: int, ru: str, kk: str) -> None:
+    assert duration_words("ru", seconds) == ru
+    assert duration_words("kk", seconds) == kk
+
+
+@pytest.mark.parametrize("hours", [1, 2, 3])
+def test_every_hour_and_minute_up_to_three_hours(hours: int) -> None:
+    for mins in range(60):
+        seconds = hours * 3600 + mins * 60
+        ru = f"{num2words(hours, lang='ru')} {_nom_noun(hours, 'час', 'часа', 'часов')}"
+        kk = f"{num2words(hours, lang='kz')} сағат"
+        if mins:
+            mins_ru = num2words(mins, lang="ru", gender="f")
+            ru += f" {mins_ru} {_nom_noun(mins, 'минута', 'минуты', 'минут')}"
+            kk += f" {num2words(mins, lang='kz')} минут"
+        assert duration_words("ru", seconds) == ru
+        assert duration_words("kk", seconds) == kk
+
+
+@pytest.mark.parametrize(
+    ("seconds", "parts"),
+    [(0, (0, 0, 0)), (59, (0, 0, 59)), (60, (0, 1, 0)), (3905, (1, 5, 5)), (86399, (23, 59, 59))],
+)
+def test_split_seconds(seconds: int, parts: tuple[int, int, int]) -> None:
+    assert split_seconds(seconds) == parts
+
+
+def test_duration_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        duration_words("ru", -1)
+    with pytest.raises(TypeError):
+        duration_words("ru", 1.5)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- every text
+
+
+@pytest.mark.parametrize("lang", ["en", "", "KK", "rus", "kz"])
+def test_unknown_language(lang: str) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: position_announcement(lang, 1),
+        lambda: wait_announcement(lang, 120),
+        lambda: free_call_announcement(lang),
+        lambda: duration_words(lang, 60),
+        lambda: approx_duration(lang, 1),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="unknown language"):
+            call()
+
+
+def test_spoken_texts_have_no_digits() -> None:
+    # espeak-ng does not agree digits with nouns; every number is a word.
+    for lang in LANGUAGES:
+        texts = [free_call_announcement(lang)]
+        texts += [position_announcement(lang, p) for p in range(1, 1001)]
+        texts += [wait_announcement(lang, s) for s in range(0, 4 * 3600, 7)]
+        texts += [duration_words(lang, s) for s in range(0, 4 * 3600, 13)]
+        for text in texts:
+            assert not any(ch.isdigit() for ch in text), text
+            assert "  " not in text and text == text.strip(), text
+
+
+def test_sentences_start_with_a_capital_and_end_with_a_full_stop() -> None:
+    for lang in LANGUAGES:
+        for text in (
+            position_announcement(lang, 7),
+            wait_announcement(lang, 30),
+            wait_announcement(lang, 600),
+            wait_announcement(lang, 7000),
+            free_call_announcement(lang),
+        ):
+            assert text[0].isupper() and text.endswith("."), text
