@@ -24,6 +24,10 @@ lint: deps
 bench: deps
 	$(PY) bench/run_all.py
 
+# Downloads the Vosk models for speech menus into voice_models/ru/ and voice_models/kk/.
+models:
+	@./scripts/fetch-models.sh
+
 # Has SIPp dial 1414 on the running engine (make run), press 2 then 1 2 3 #.
 demo-call: deps
 	$(PY) -m bailanys demo-call --config $(CONFIG)
