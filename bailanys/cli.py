@@ -265,6 +265,8 @@ def _add_plugin_commands(subparsers: Any) -> None:
             raise
     else:
         democall.register(subparsers)
+    # ---- flows check / draw: owned by bailanys/ivr/commands.py ---------------
+    importlib.import_module("bailanys.ivr.commands").register(subparsers)
     # ---- end of plugin commands ---------------------------------------------
 
 

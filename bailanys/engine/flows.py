@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class FlowService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -38,6 +43,8 @@ class FlowService:
         self.reload_seconds = cfg.ivr.reload_seconds
         self._watcher: asyncio.Task[None] | None = None
         self.speech: Any = None  # bailanys.voice.asr.AsrService when models exist
+        #: Time as the flows see it (branches on time of day); tests replace it.
+        self.clock: Callable[[], datetime] = _utc_now
 
     # ------------------------------------------------------------ lifecycle
 
@@ -80,6 +87,7 @@ class FlowService:
                 speech=self.speech,
                 handoffs=None,  # the queue manager and the robot plug in here
                 language=call.language,
+                clock=self.clock,
             )
             call.engine.events.append(
                 "ivr.flow", call.id, flow=flow.name, version=flow.version, number=call.number

@@ -10,7 +10,7 @@ hear the menu again") are fine.
 
 from __future__ import annotations
 
-from bailanys.ivr.model import Flow, Goto, Handoff, Hangup
+from bailanys.ivr.model import Branch, Flow, Goto, Handoff, Hangup, Menu, Node
 from bailanys.ivr.yamlsrc import Path_
 
 
@@ -24,9 +24,10 @@ def check_graph(flow: Flow, node_paths: dict[str, Path_]) -> list[tuple[Path_, s
         problems.append((("start",), f"unknown node {flow.start!r}"))
     for node_id, node in nodes.items():
         path = node_paths.get(node_id, ("nodes", node_id))
-        for label, target, _ in node.edges():
+        for i, (label, target, _) in enumerate(node.edges()):
             if target and target not in nodes and target not in node_paths:
-                problems.append((path, f"{label} -> unknown node {target!r}"))
+                problems.append((path + _edge_field(node, i, label),
+                                 f"unknown node {target!r}"))
             if isinstance(node, Goto) and target == node_id:
                 problems.append((path, "goes to itself"))
     reachable = _reachable(flow)
@@ -45,6 +46,15 @@ def check_graph(flow: Flow, node_paths: dict[str, Path_]) -> list[tuple[Path_, s
         if found is not None and not found.edges() and not isinstance(found, Hangup | Handoff):
             problems.append((node_paths.get(node_id, ("nodes", node_id)), "a dead end"))
     return problems
+
+
+def _edge_field(node: Node, index: int, label: str) -> Path_:
+    """Where edge ``index`` of ``node`` is written in the file."""
+    if isinstance(node, Menu) and index < len(node.options):
+        return ("options", index, "next")
+    if isinstance(node, Branch) and index < len(node.cases):
+        return ("cases", index, "next")
+    return (label,)
 
 
 def _reachable(flow: Flow) -> set[str]:

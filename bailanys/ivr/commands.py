@@ -1,0 +1,101 @@
+"""``bailanys flows check [PATH ...]`` and ``bailanys flows draw FLOW``.
+
+``check`` loads each flow file (or every ``*.yaml`` in a directory; by
+default the configured ``ivr.flow_dir``) exactly as the engine would and
+prints each problem on its own line as ``file:line: field: message``; it
+exits 1 when there is any.  ``draw`` writes ``FLOW.dot`` and ``FLOW.svg``
+(Graphviz) next to the file, or under ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bailanys.config import load_config
+from bailanys.errors import ConfigError
+from bailanys.ivr import draw
+from bailanys.ivr.loader import load_flow
+from bailanys.ivr.registry import load_dir
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    flows = subparsers.add_parser("flows", help="IVR flow tools: check, draw")
+    sub = flows.add_subparsers(dest="flows_command", metavar="ACTION", required=True)
+    check = sub.add_parser("check", help="validate flow files; print every problem")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="flow files or directories (default: ivr.flow_dir of the config)")
+    check.add_argument("--config", metavar="PATH", default=None,
+                       help="TOML configuration (for ivr.flow_dir)")
+    check.set_defaults(func=cmd_check)
+    drawp = sub.add_parser("draw", help="write a flow's diagram as Graphviz DOT and SVG")
+    drawp.add_argument("flow", metavar="FLOW", help="a flow file")
+    drawp.add_argument("--out", metavar="BASE", default=None,
+                       help="output path without extension (default: next to the flow file)")
+    drawp.set_defaults(func=cmd_draw)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    if not paths:
+        try:
+            paths = [Path(load_config(args.config).ivr.flow_dir)]
+        except ConfigError as exc:
+            print(f"bailanys: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    problems = 0
+    for path in paths:
+        if path.is_dir():
+            fs = load_dir(path)
+            for problem in fs.problems:
+                print(problem)
+            problems += len(fs.problems)
+            for flow in fs.flows.values():
+                print(f"ok: {flow.file}: flow {flow.name} version {flow.version}, "
+                      f"{len(flow.nodes)} nodes, numbers {', '.join(flow.numbers) or '-'}")
+            if not fs.flows and not fs.problems:
+                print(f"{path}: no flow files (*.yaml)")
+        elif path.exists():
+            one, found = load_flow(path)
+            for problem in found:
+                print(problem)
+            problems += len(found)
+            if one is not None:
+                print(f"ok: {path}: flow {one.name} version {one.version}, "
+                      f"{len(one.nodes)} nodes, numbers {', '.join(one.numbers) or '-'}")
+        else:
+            print(f"{path}: no such file or directory")
+            problems += 1
+    if problems:
+        print(f"{problems} problem{'s' if problems != 1 else ''}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    path = Path(args.flow)
+    if not path.is_file():
+        print(f"bailanys: {path}: no such flow file", file=sys.stderr)
+        return EXIT_USAGE
+    flow, problems = load_flow(path)
+    if flow is None:
+        for problem in problems:
+            print(problem)
+        print(f"bailanys: {path} has problems; fix them first (bailanys flows check)",
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+    base = Path(args.out) if args.out else path.with_suffix("")
+    try:
+        written = draw.write(flow, base)
+    except draw.DrawError as exc:
+        print(f"bailanys: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for p in written:
+        print(p)
+    return EXIT_OK
