@@ -71,6 +71,14 @@ class EngineProcess:
                     f'prompt_dir = "{ROOT / "voice_models" / "prompts"}"',
                     "[engine]",
                     "no_input_seconds = 300",
+                    # The built-in demo on 1414 (prompts, DTMF), as the figures
+                    # in the README were measured; no YAML flows, no speech.
+                    'numbers = ["1414"]',
+                    "[ivr]",
+                    f'flow_dir = "{workdir / "no-flows"}"',
+                    "reload_seconds = 0",
+                    "[asr]",
+                    f'model_dir = "{workdir / "no-flows"}"',
                     "[log]",
                     'level = "WARNING"',
                 ]
