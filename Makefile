@@ -28,7 +28,7 @@ bench: deps
 models:
 	@./scripts/fetch-models.sh
 
-# Has SIPp dial 1414 on the running engine (make run), press 2 then 1 2 3 #.
+# Has SIPp dial the line test (1499) on the running engine (make run), press 2 then 1 2 3 #.
 demo-call: deps
 	$(PY) -m bailanys demo-call --config $(CONFIG)
 

@@ -1,8 +1,8 @@
 """``bailanys demo-call``: SIPp dials the running engine and presses keys.
 
 It runs SIPp's ``demo_dtmf.xml`` scenario (tests/peers/scenarios): INVITE to
-1414, listen to the greeting, press 2 (Russian), press 1 2 3 #, hear the
-keys read back, and the engine hangs up.  Then it prints the call's stored
+the line-test demo (the first of ``engine.numbers``: 1499), listen to the
+greeting, press 2 (Russian), press 1 2 3 #, hear the keys read back, and the engine hangs up.  Then it prints the call's stored
 events, as ``bailanys events --call ID`` would.
 
 Start the engine first (``make run``), then ``make demo-call``.
@@ -31,7 +31,7 @@ SCENARIO = ROOT / "tests" / "peers" / "scenarios" / "demo_dtmf.xml"
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo-call",
-        help="have SIPp call the running engine's 1414 and press 2, 1, 2, 3, #",
+        help="have SIPp call the running engine's line test (1499) and press 2, 1, 2, 3, #",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
