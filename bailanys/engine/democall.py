@@ -2,8 +2,9 @@
 
 It runs SIPp's ``demo_dtmf.xml`` scenario (tests/peers/scenarios): INVITE to
 the line-test demo (the first of ``engine.numbers``: 1499), listen to the
-greeting, press 2 (Russian), press 1 2 3 #, hear the keys read back, and the engine hangs up.  Then it prints the call's stored
-events, as ``bailanys events --call ID`` would.
+greeting, press 2 (Russian), press 1 2 3 #, hear the keys read back, and
+the engine hangs up.  Then it prints the call's stored events, as
+``bailanys events --call ID`` would.
 
 Start the engine first (``make run``), then ``make demo-call``.
 """
