@@ -12,6 +12,7 @@ the caller's choice, while the menu prompt is still playing (barge-in).
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -62,8 +63,9 @@ nodes:
 
 
 async def test_keyword_spoken_over_rtp_chooses_the_option(
-    engine_factory: EngineFactory, tmp_path: Path
+    engine_factory: EngineFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bailanys.engine.flows")
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "speech.yaml").write_text(FLOW, encoding="utf-8")
@@ -75,6 +77,9 @@ async def test_keyword_spoken_over_rtp_chooses_the_option(
     )
     assert eng.ivr.speech is not None and eng.ivr.speech.available("kk")
     assert not eng.ivr.speech.available("ru")  # no Russian model: keys only
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("speech menus in kk: Vosk model") for line in lines), lines
+    assert any(line.startswith("menus in ru run keypad-only") for line in lines), lines
 
     sipp_dir = tmp_path / "sipp"
     # 1.5 s of silence, the word, then silence to the end of the call.
