@@ -118,9 +118,9 @@ def _main_prompt(node: Node) -> Prompt | None:
 def _detail(node: Node) -> str:
     if isinstance(node, QueueNode):
         skills = f" {', '.join(node.skills)}" if node.skills else ""
-        return f"\\nqueue {node.queue}{skills}"
+        return f"\\nqueue {_escape(node.queue + skills)}"
     if isinstance(node, Robot) and node.service:
-        return f"\\n{node.service}"
+        return f"\\n{_escape(node.service)}"
     if isinstance(node, Transfer):
         return f"\\n{_escape(node.target)}"
     if isinstance(node, SetLanguage):

@@ -114,6 +114,8 @@ class _Builder:
             self.err(("flow",), "a flow name is letters, digits, '_' and '-'")
         numbers = self._str_list(data, ("numbers",), pattern=_NUMBER, what="a dialled number")
         langs = self._str_list(data, ("languages",), required=True, what="a language")
+        if data.get("languages") == []:
+            self.err(("languages",), "list at least one of: " + ", ".join(SUPPORTED_LANGUAGES))
         for i, lang in enumerate(langs):
             if lang not in SUPPORTED_LANGUAGES:
                 self.err(("languages", i), f"unsupported language {lang!r}; "
@@ -295,7 +297,9 @@ class _Builder:
             of = _Fields(self, item, p)
             key_raw = of.take("key")
             key: str | None = None
-            if key_raw is not None:
+            if key_raw is None and "key" in item:
+                self.err(p + ("key",), "empty key (an unquoted # starts a comment: write '#')")
+            elif key_raw is not None:
                 key = str(key_raw)
                 if len(key) != 1 or key not in KEYPAD:
                     self.err(p + ("key",), f"{key!r} is not one keypad key ({KEYPAD})")

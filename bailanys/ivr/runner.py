@@ -57,7 +57,7 @@ from bailanys.ivr.model import (
 
 log = logging.getLogger(__name__)
 
-MAX_SILENT_STEPS = 64  # nodes entered without input before the runner gives up (a guard)
+MAX_SILENT_STEPS = 256  # nodes entered for one input before the runner gives up (a guard)
 SURVEY_KEYS = "12345"
 
 
@@ -241,6 +241,7 @@ class FlowRunner:
     def handle(self, inp: Input, now: datetime) -> list[Action]:
         """Feed one input; returns the actions to execute, in order."""
         out: list[Action] = []
+        self._silent_steps = 0  # the guard counts nodes entered within one input
         if self.done and not isinstance(inp, HandoffFailed):
             return out
         if isinstance(inp, HungUp):
@@ -491,8 +492,17 @@ class FlowRunner:
         node = self.node
         if not isinstance(node, Menu) or self.phase not in (Phase.PROMPT, Phase.WAIT):
             return
+        if sp.lang not in self._langs():
+            return  # a late result from a recogniser of a language no longer listened to
         option = node.option_for_phrase(sp.lang, sp.phrase) if sp.phrase else None
         self._silent_steps = 0
+        if (option is None or not sp.accepted) and self.phase is Phase.PROMPT:
+            # Speech that is not a confident keyword does not cut the prompt:
+            # a cough or a voice in the room must not restart the menu.
+            fields: dict[str, object] = {"node": node.id, "value": sp.phrase or "[unk]",
+                                         "confidence": round(sp.confidence, 3)}
+            out.append(Emit("ivr.speech_ignored", fields))
+            return
         if option is None or not sp.accepted:
             value = sp.phrase or "[unk]"
             nxt = self._no_match(node, "speech", value, sp.confidence, now, out)

@@ -78,6 +78,11 @@ def load(text: str, file: str) -> Source:
         line = mark.line + 1 if mark is not None else 0
         src.problems.append(Problem(file, line, "", f"YAML syntax: {exc.problem or exc}"))
         return src
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL: no mark
+        line = text.count("\n", 0, exc.position) + 1
+        src.problems.append(Problem(file, line, "", f"YAML: unacceptable character "
+                                    f"#x{exc.character:04x}: {exc.reason}"))
+        return src
     except yaml.YAMLError as exc:
         src.problems.append(Problem(file, 0, "", f"YAML: {exc}"))
         return src
