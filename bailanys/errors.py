@@ -10,7 +10,13 @@
     ├── SdpError               a malformed SDP body (answered with 400/488)
     ├── MediaError
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
-    └── VoiceError             a prompt cannot be rendered (TTS failure)
+    ├── VoiceError             a prompt cannot be rendered, a speech model not used
+    ├── InputError             a caller's or user's value is not valid
+    │   └── InvalidIinError    (bailanys.ivr.iin) not an IIN; ``reason`` says why
+    └── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
+
+Problems in flow files are not exceptions: the loader returns them as
+:class:`~bailanys.ivr.yamlsrc.Problem` lines (file, line, field, message).
 
 Errors caused by the remote side (``SipParseError``, ``RtpParseError``) become
 protocol answers or dropped packets; they never escape to the event loop.
@@ -77,3 +83,7 @@ class RtpParseError(MediaError):
 
 class VoiceError(BailanysError):
     """A prompt could not be rendered or loaded."""
+
+
+class InputError(BailanysError, ValueError):
+    """A value typed or said by a caller, or given by a user, is not valid."""

@@ -67,7 +67,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Final
 
-from bailanys.errors import BailanysError
+from bailanys.errors import InputError
 
 #: Digits in an IIN.
 IIN_LENGTH: Final = 12
@@ -110,7 +110,7 @@ _MESSAGES: Final[Mapping[IinErrorReason, str]] = {
 }
 
 
-class InvalidIinError(BailanysError, ValueError):
+class InvalidIinError(InputError):
     """A text is not a valid IIN; :attr:`reason` says why.
 
     A :class:`ValueError` too, so that callers validating any input can catch
