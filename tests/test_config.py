@@ -51,7 +51,7 @@ def test_none_path_reads_project_default() -> None:
     assert config.sip.transports == ("udp", "tcp")
     assert config.media.port_range == (20000, 29999)
     assert config.store.path == "var/bailanys.db"
-    assert config.engine.numbers == ("1414",)
+    assert config.engine.numbers == ("1499",)
     assert config.log.level == "INFO"
 
 
@@ -331,3 +331,25 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 
 def test_media_port_range_property() -> None:
     assert MediaConfig(rtp_ports="30000-30001").port_range == (30000, 30001)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[ivr]\nreload_seconds = -1\n", "ivr.reload_seconds"),
+        ("[ivr]\nflow_dirs = 'x'\n", "flow_dirs"),
+        ("[asr]\nworkers = 0\n", "asr.workers"),
+        ("[asr]\nmin_confidence = 101\n", "asr.min_confidence"),
+    ],
+)
+def test_ivr_and_asr_errors(tmp_path: Path, text: str, message: str) -> None:
+    assert message in error(tmp_path, text)
+
+
+def test_ivr_and_asr_from_env(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, ""),
+        env={"BAILANYS_IVR_FLOW_DIR": "/srv/flows", "BAILANYS_ASR_MIN_CONFIDENCE": "75"},
+    )
+    assert config.ivr.flow_dir == "/srv/flows"
+    assert config.asr.min_confidence == 75
