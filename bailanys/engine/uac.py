@@ -111,6 +111,24 @@ class OutboundCall(Call):
 
 async def place_call(engine: Engine, binding: Binding, *, ring_s: float = 30.0) -> OutboundCall:
     """INVITE ``binding``'s phone; return the call once answered, refused or timed out."""
+    call = await start_call(engine, binding)
+    try:
+        await asyncio.wait_for(asyncio.shield(call.result), ring_s)
+    except TimeoutError:
+        call.cancel()
+        await call.end("no_answer")
+    if call.result.done() and call.result.result():
+        call.limit_duration(engine.config.engine.max_call_seconds)
+    return call
+
+
+async def start_call(engine: Engine, binding: Binding) -> OutboundCall:
+    """Send the INVITE and return at once; ``call.result`` resolves when it is decided.
+
+    The caller owns the ring: on its timeout it calls ``call.cancel()`` and
+    ``await call.end(...)`` (the queue manager rings agents this way, so
+    that a caller who hangs up stops the agent's phone ringing).
+    """
     cfg = engine.config
     session = await engine.hub.open_session()
     offer = make_offer(cfg.rtp_host, session.port, int(time.time()))
@@ -146,11 +164,4 @@ async def place_call(engine: Engine, binding: Binding, *, ring_s: float = 30.0) 
     )
     engine.events.append("call.originated", call.id, to=aor, contact=binding.contact)
     engine.endpoint.send_request(invite, dest, call.on_response, transport=transport)
-    try:
-        await asyncio.wait_for(asyncio.shield(call.result), ring_s)
-    except TimeoutError:
-        call.cancel()
-        await call.end("no_answer")
-    if call.result.done() and call.result.result():
-        call.limit_duration(cfg.engine.max_call_seconds)
     return call

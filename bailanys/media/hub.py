@@ -85,6 +85,7 @@ class MediaHub:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
         self._recorders: set[Recorder] = set()
         self._taps: set[RtpSession] = set()  # sessions whose received audio goes to on_audio
+        self._bridged: set[RtpSession] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
@@ -151,6 +152,7 @@ class MediaHub:
         self._free_ports.append(session.port)
         self._free_slots.append(session.slot)
         self.untap(session)
+        self.unbridge(session)
         recorder, session.recorder = session.recorder, None
         if recorder is not None:
             self._recorders.discard(recorder)
@@ -170,6 +172,27 @@ class MediaHub:
         session.on_audio = on_audio
         self._taps.add(session)
 
+    def bridge(self, a: RtpSession, b: RtpSession) -> None:
+        """Relay audio between two legs (a B2BUA's media path), one tick of delay.
+
+        Each tick, what ``a`` received is sent to ``b`` and the other way
+        round, re-encoded when the legs' codecs differ; a recorder on ``a``
+        gets ``a``'s caller on the left and ``b``'s audio on the right.
+        """
+        self.unbridge(a)
+        self.unbridge(b)
+        a.bridge_peer, b.bridge_peer = b, a
+        a.bridge_rx = b.bridge_rx = None
+        self._bridged.update((a, b))
+
+    def unbridge(self, session: RtpSession) -> None:
+        peer = session.bridge_peer
+        for s in (session, peer):
+            if s is not None:
+                s.bridge_peer = None
+                s.bridge_rx = None
+                self._bridged.discard(s)
+
     def untap(self, session: RtpSession) -> None:
         session.on_audio = None
         self._taps.discard(session)
@@ -187,8 +210,12 @@ class MediaHub:
         # Send first: the frames' due time is the tick's; receiving can wait.
         due = self.clock.due(index)
         t0 = time.monotonic()
-        for session in sessions:
-            session.send_frame(session.player.next_frame())
+        if self._bridged:
+            tx_frames = self._send_bridged(sessions)
+        else:
+            tx_frames = None
+            for session in sessions:
+                session.send_frame(session.player.next_frame())
         t1 = time.monotonic()
         rx_frames: dict[int, np.ndarray] = {}
         self._receive(sessions, rx_frames)
@@ -207,7 +234,23 @@ class MediaHub:
             for session in sessions:
                 rec = session.recorder
                 if rec is not None:
-                    rec.write(rx_frames.get(session.slot), session.player.last_pcm)
+                    tx = tx_frames.get(session.slot) if tx_frames is not None else None
+                    rec.write(rx_frames.get(session.slot),
+                              tx if tx is not None else session.player.last_pcm)
+
+    def _send_bridged(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]]:
+        """The send loop when some legs are bridged: they send their peer's last frame."""
+        tx: dict[int, NDArray[np.int16]] = {}
+        for session in sessions:
+            peer = session.bridge_peer
+            pcm = None if peer is None else peer.bridge_rx
+            if pcm is None:
+                session.send_frame(session.player.next_frame())
+                continue
+            encode = g711.ulaw_encode if session.codec == "PCMU" else g711.alaw_encode
+            session.send_frame(encode(pcm))
+            tx[session.slot] = pcm
+        return tx
 
     def _housekeeping(self, index: int) -> None:
         """Per-session chores, spread evenly over the ticks (never all in one tick).
@@ -224,6 +267,8 @@ class MediaHub:
 
     def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
         """Pop one frame per session, decode all in batch, detect in-band DTMF."""
+        for session in self._bridged:
+            session.bridge_rx = None  # no packet this tick: the peer hears silence
         by_codec: dict[str, tuple[list[int], list[bytes], list[RtpSession]]] = {}
         for session in sessions:
             pkt = session.jitter.pop()
@@ -243,6 +288,10 @@ class MediaHub:
                 for i, session in enumerate(owners):
                     if session.recorder is not None:
                         rx_frames[session.slot] = pcm[i]
+            if self._bridged:
+                for i, session in enumerate(owners):
+                    if session.bridge_peer is not None:
+                        session.bridge_rx = pcm[i]
             if self._taps:
                 for i, session in enumerate(owners):
                     on_audio = session.on_audio

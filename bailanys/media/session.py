@@ -111,6 +111,10 @@ class RtpSession(asyncio.DatagramProtocol):
         # Received audio, one decoded 20 ms frame (160 int16 at 8 kHz) per
         # tick, for a speech recogniser; set through MediaHub.tap().
         self.on_audio: Callable[[NDArray[np.int16]], None] | None = None
+        # Bridge (set through MediaHub.bridge): the other leg's audio is sent
+        # instead of the player's; bridge_rx is this leg's last received frame.
+        self.bridge_peer: RtpSession | None = None
+        self.bridge_rx: NDArray[np.int16] | None = None
         self.stats = RtpStats()
         self.closed = False
         # Sender state (RFC 3550 §5.1: random initial values).
