@@ -267,6 +267,8 @@ def _add_plugin_commands(subparsers: Any) -> None:
         democall.register(subparsers)
     # ---- flows check / draw: owned by bailanys/ivr/commands.py ---------------
     importlib.import_module("bailanys.ivr.commands").register(subparsers)
+    # ---- export queue-log: owned by bailanys/queue/commands.py ---------------
+    importlib.import_module("bailanys.queue.commands").register(subparsers)
     # ---- end of plugin commands ---------------------------------------------
 
 

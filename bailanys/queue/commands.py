@@ -1,0 +1,106 @@
+"""``bailanys export queue-log``: the stored queue events as an Asterisk ``queue_log``.
+
+Reads the event store of the configuration (``store.path``) read-only, like
+``bailanys events``, and writes one line per queue_log event to stdout or
+``--out FILE`` (the mapping is in ``queuelog.py``). ``--since`` and
+``--until`` pick events by time; a line whose call began before ``--since``
+lacks what only earlier events say (the caller ID, the ring start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bailanys.cli import (
+    EXIT_OK,
+    CommandError,
+    _parse_time,
+    add_config_option,
+    load_config_or_exit,
+)
+from bailanys.errors import BailanysError
+from bailanys.queue.queuelog import DEFAULT_AGENT_PREFIX, to_queue_log
+
+if TYPE_CHECKING:
+    from bailanys.store.events import Event
+
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    export = subparsers.add_parser("export", help="stored events in other systems' formats")
+    sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    qlog = sub.add_parser(
+        "queue-log",
+        help="queue events as an Asterisk queue_log (QueueMetrics, Asternic, loaders)",
+    )
+    add_config_option(qlog)
+    qlog.add_argument(
+        "--since", metavar="ISO", type=_parse_time, help="from this time (UTC if no offset)"
+    )
+    qlog.add_argument(
+        "--until", metavar="ISO", type=_parse_time, help="before this time (UTC if no offset)"
+    )
+    qlog.add_argument("--out", metavar="FILE", default=None,
+                      help="write the log to FILE (default: stdout)")
+    qlog.add_argument("--agent-prefix", metavar="PREFIX", default=DEFAULT_AGENT_PREFIX,
+                      help=f"channel prefix of agent names, e.g. SIP/ (default: "
+                      f"{DEFAULT_AGENT_PREFIX})")
+    qlog.set_defaults(func=cmd_queue_log)
+
+
+async def _read(path: str, since: float | None, until: float | None) -> list[Event]:
+    from bailanys.store import Store
+
+    store = await Store.open(path, readonly=True)
+    try:
+        return await store.events.query(since=since, until=until)
+    finally:
+        await store.close()
+
+
+def cmd_queue_log(args: argparse.Namespace) -> int:
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise CommandError("--since must be before --until", EXIT_USAGE)
+    config = load_config_or_exit(args)
+    path = config.store.path
+    if path == ":memory:" or not Path(path).is_file():
+        raise CommandError(
+            f"no event store at {path} (store.path in {config.source or 'the defaults'}); "
+            "run `bailanys serve` first or pass --config"
+        )
+    try:
+        events = asyncio.run(_read(path, args.since, args.until))
+    except BailanysError as exc:
+        raise CommandError(str(exc)) from None
+    lines = to_queue_log(events, agent_prefix=args.agent_prefix)
+    if args.out is not None:
+        count = _write_file(Path(args.out), lines)
+        print(f"{args.out}: {count} lines")
+        return EXIT_OK
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `bailanys export queue-log | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
+
+
+def _write_file(path: Path, lines: Iterable[str]) -> int:
+    """Write the lines with ``\\n`` ends (as Asterisk does); returns how many."""
+    count = 0
+    try:
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for line in lines:
+                out.write(line + "\n")
+                count += 1
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    return count
