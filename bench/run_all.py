@@ -17,6 +17,7 @@ RUNS = [
     ["engine_capacity.py", "--calls", "500,750,1000", "--hold", "20", "--repeat", "3",
      "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
     ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
+    ["ewt.py"],
 ]
 
 
