@@ -1,0 +1,136 @@
+"""What the queue core returns, and what it needs from a wait estimator.
+
+The core (:mod:`bailanys.queue.core`, which re-exports every name here)
+answers each input with a list of actions for the engine to execute in
+order. :class:`Emit` carries an event for the event log; its types and
+fields are fixed, because the Asterisk ``queue_log`` export
+(:mod:`bailanys.queue.queuelog`) and the KPI folds read them:
+
+=========================  ====================================================
+type                       fields (``call_id`` is the caller's call id)
+=========================  ====================================================
+queue.joined               queue, position, skills, language, priority
+queue.announced            queue, position, estimate
+queue.abandoned            queue, position, orig_position, waited, short
+queue.timeout              queue, position, orig_position, waited, overflow
+queue.callback_requested   queue, position, waited, number
+queue.callback             queue, agent, waited  (the callback is being placed)
+agent.state                agent, state, previous, reason  (every change)
+agent.ringing              agent, queue, timeout
+agent.no_answer            agent, queue, rang
+call.connected             queue, agent, waited, orig_position
+call.completed             queue, agent, waited, talk, by, orig_position
+call.disposition           queue, agent, resolved, topic
+=========================  ====================================================
+
+Durations (``waited``, ``talk``, ``rang``, ``estimate``) are seconds rounded
+to the millisecond; ``waited`` counts from the caller's first join, so an
+overflowed caller's wait includes the first queue (DOMAIN.md KPI 1 is the
+wait after the voice menu). ``orig_position`` is the position on entering
+the queue named. A failed callback is reported as ``queue.abandoned``: the
+citizen was not served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class WaitEstimator(Protocol):
+    """Expected-wait model (``bailanys.queue.estimator``). ``waited`` is the
+    time in the queue named; ``staffed`` counts logged-in agents qualified
+    for the caller and not on break, ``available`` those free now."""
+
+    def on_join(self, queue: str, call_id: str, now: float) -> None: ...
+    def on_answer(self, queue: str, call_id: str, waited: float, now: float) -> None: ...
+    def on_abandon(self, queue: str, call_id: str, waited: float, now: float) -> None: ...
+    def on_complete(
+        self, queue: str, call_id: str, talk: float, wrap_up: float, now: float
+    ) -> None: ...
+    def estimate(
+        self, queue: str, position: int, staffed: int, available: int, now: float
+    ) -> float: ...
+
+
+# --- actions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ring:
+    """Ring ``agent``'s phone for ``call_id``; report ring_answered or
+    ring_failed (no answer within ``timeout_s``, busy, unreachable)."""
+
+    call_id: str
+    agent: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class CancelRing:
+    """Stop ringing ``agent``'s phone: the caller left."""
+
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Tell the caller its position, expected wait (None: unknown), that the
+    call is free, and (``callback_offered``) the callback key."""
+
+    call_id: str
+    position: int
+    estimate_s: float | None
+    callback_offered: bool
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The agent answered and the engine bridged: nothing more to do."""
+
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """The caller waited ``max_wait_s``. ``target`` is the queue it is now in
+    (the core moved it); None: it was dropped, say all operators are busy
+    and hang up."""
+
+    call_id: str
+    target: str | None
+
+
+@dataclass(frozen=True)
+class CallBack:
+    """Dial ``number`` for ``call_id``; ``agent`` is reserved. Report
+    callback_answered or callback_failed."""
+
+    call_id: str
+    agent: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Append an event to the event log (types and fields: module docs)."""
+
+    type: str
+    call_id: str | None
+    fields: Mapping[str, object]
+
+
+Action = Ring | CancelRing | Announce | Connected | Overflow | CallBack | Emit
+
+
+def emit(out: list[Action], type_: str, call_id: str | None, **fields: object) -> None:
+    """Append ``Emit(type_, call_id, fields)`` to ``out``."""
+    out.append(Emit(type_, call_id, fields))
+
+
+def seconds(value: float) -> float:
+    """A duration for an event: seconds rounded to the millisecond."""
+    return round(value, 3)

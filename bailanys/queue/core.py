@@ -1,0 +1,378 @@
+"""The ACD core: queues of callers, agents, dispatch. Sans-IO.
+
+The engine calls a method when something happens (a caller joins, a phone
+answers, a call ends, time passes) and executes the actions returned, in
+order (:mod:`bailanys.queue.actions`, re-exported here: Ring, CancelRing,
+Announce, Connected, Overflow, CallBack, and Emit for the event log). Time
+is an input (``now``, monotonic seconds); nothing here sleeps, awaits or
+speaks SIP (ARCHITECTURE.md: "it decides, the engine bridges"). Agents
+live in :mod:`~bailanys.queue.pool`, callers in :mod:`~bailanys.queue.waiting`.
+
+A caller moves through these states::
+
+    waiting --dispatch--> ringing --ring_answered--> connected --call_ended--> gone
+       |  ^                  | ring_failed: back to waiting, same place
+       |  +-------------------------------------+ callback_answered: ring the reserved
+       +--request_callback--> callback --dispatch--> calling_back   agent, or wait again
+
+Decisions:
+
+- Order within a queue is ``(-priority, counter)``: higher caller priority
+  first, FIFO within a priority (a global counter: keys never tie).
+- Dispatch serves queue priority tiers from the highest; within a tier the
+  callers of all its queues in ``(-priority, counter)`` order. A caller no
+  free agent can serve is skipped and keeps its place: a Russian speaker
+  at the head must not keep a free Kazakh-only agent idle.
+- An announcement at join (unless an agent is rung at once), then every
+  ``announce_interval_s`` (DOMAIN.md item 12); see ``waiting``.
+- After ``max_wait_s`` in a queue (callers being rung or waiting for a
+  callback are exempt) the caller overflows. It keeps its join time and its
+  counter: ``waited`` counts from the first join, and in the new queue it
+  stands ahead of callers who joined after it (its wait is not reset).
+- A failed ring counts a no-answer; the caller keeps its place; that agent
+  is rung for it again only when no other free qualified agent is untried,
+  after ``retry_s`` (Asterisk ``retry``). The engine times the ring
+  (``Ring.timeout_s``) and reports ``ring_failed``.
+- A callback keeps the caller's place; at its turn an agent is reserved
+  (``available`` but offered nothing else) while the engine dials.
+- ``disposition`` is accepted once, from the agent who took the call, for
+  their current or last call.
+- ``abandon`` of an unknown call returns no actions (a caller may leave at
+  any moment); every other misuse raises :class:`QueueError`, and an agent
+  event the table refuses raises its subclass ``AgentStateError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bailanys.errors import InputError
+from bailanys.ivr.conditions import QueueState
+from bailanys.queue import routing
+from bailanys.queue.actions import (
+    Action,
+    Announce,
+    CallBack,
+    CancelRing,
+    Connected,
+    Emit,
+    Overflow,
+    Ring,
+    WaitEstimator,
+    emit,
+    seconds,
+)
+from bailanys.queue.agents import Agent, AgentEvent, QueueError
+from bailanys.queue.callers import (
+    Caller,
+    CallerSnapshot,
+    CallerState,
+    QueueSnapshot,
+    Snapshot,
+)
+from bailanys.queue.pool import AgentPool
+from bailanys.queue.settings import QueueConfig, QueueSettings
+from bailanys.queue.waiting import Waiting
+
+__all__ = [
+    "Action",
+    "Announce",
+    "CallBack",
+    "CancelRing",
+    "Connected",
+    "Emit",
+    "Overflow",
+    "QueueCore",
+    "QueueError",
+    "Ring",
+    "Snapshot",
+    "WaitEstimator",
+]
+
+log = logging.getLogger(__name__)
+
+_LIVE = (CallerState.WAITING, CallerState.CALLBACK)  # those dispatch offers an agent
+_S = seconds
+
+
+class QueueCore:
+    """All queues and agents of one engine; see the module docs."""
+
+    def __init__(self, config: QueueConfig, estimator: WaitEstimator | None = None) -> None:
+        self.config = config
+        self.estimator = estimator
+        self.pool = AgentPool(config.agents)
+        self.waiting = Waiting(config, estimator, self.pool)
+        priorities = sorted({q.priority for q in config.queues.values()}, reverse=True)
+        self._tiers = [[n for n, q in config.queues.items() if q.priority == p] for p in priorities]
+        self._rr: dict[str, int] = {}  # queue -> config index of the agent rung last
+
+    # --- callers ------------------------------------------------------------------
+
+    def join(
+        self,
+        call_id: str,
+        queue: str,
+        *,
+        skills: Sequence[str] = (),
+        language: str | None = None,
+        priority: int | None = None,
+        now: float,
+    ) -> list[Action]:
+        """A caller enters ``queue`` (``priority`` None: 0); ring or announce."""
+        settings = self._queue(queue)
+        prio = 0 if priority is None else priority
+        caller = self.waiting.new(call_id, queue, skills, language, prio, now)
+        out: list[Action] = []
+        self.waiting.enter(out, caller, settings, now)
+        out += self._dispatch(now)
+        if caller.state is CallerState.WAITING:
+            self.waiting.announce(out, caller, now)
+        return out
+
+    def abandon(self, call_id: str, now: float) -> list[Action]:
+        """The caller hung up before an agent answered (a ring is cancelled).
+        An unknown call (already gone) gives no actions."""
+        caller = self.waiting.callers.get(call_id)
+        if caller is None:
+            return []
+        if caller.state is CallerState.CONNECTED:
+            raise QueueError(f"call {call_id!r} is connected: report call_ended")
+        out: list[Action] = []
+        self.waiting.drop(out, caller, now)
+        if caller.state is CallerState.RINGING:
+            agent = self.pool.get(str(caller.agent))
+            self.pool.change(out, agent, AgentEvent.CANCEL, now, call_id=call_id)
+            out.append(CancelRing(call_id, agent.user))
+        out += self._dispatch(now)
+        return out
+
+    def request_callback(self, call_id: str, number: str, now: float) -> list[Action]:
+        """The caller leaves the line, keeping its place, to be called on ``number``."""
+        caller = self.waiting.get(call_id, CallerState.WAITING)
+        if not self.config.queues[caller.queue].callback:
+            raise QueueError(f"queue {caller.queue!r} offers no callback")
+        if not number.strip():
+            raise InputError(f"call {call_id!r}: no number to call back")
+        caller.state, caller.number, caller.deadline = CallerState.CALLBACK, number, None
+        out: list[Action] = []
+        emit(out, "queue.callback_requested", call_id, queue=caller.queue,
+             position=self.waiting.position(caller),
+             waited=_S(now - caller.joined), number=number)
+        out += self._dispatch(now)
+        return out
+
+    def callback_answered(self, call_id: str, now: float) -> list[Action]:
+        """The caller picked up our callback: ring the reserved agent, or, if
+        that agent paused or left meanwhile, wait on the line at its place."""
+        caller = self.waiting.get(call_id, CallerState.CALLING_BACK)
+        out: list[Action] = []
+        if self.pool.release(caller.agent, call_id):
+            self._ring(out, caller, self.pool.get(str(caller.agent)), now)
+            return out
+        caller.state, caller.agent = CallerState.WAITING, None
+        out += self._dispatch(now)
+        if caller.state is CallerState.WAITING:
+            caller.next_announce = now
+            self.waiting.announce(out, caller, now)
+        return out
+
+    def callback_failed(self, call_id: str, now: float) -> list[Action]:
+        """Our callback was not answered: the caller is dropped, the agent freed."""
+        caller = self.waiting.get(call_id, CallerState.CALLING_BACK)
+        out: list[Action] = []
+        self.waiting.drop(out, caller, now)
+        out += self._dispatch(now)
+        return out
+
+    def ring_answered(self, call_id: str, now: float) -> list[Action]:
+        """The agent answered and the engine bridged the two legs."""
+        caller = self.waiting.get(call_id, CallerState.RINGING)
+        agent = self.pool.get(str(caller.agent))
+        out: list[Action] = []
+        self.pool.change(out, agent, AgentEvent.ANSWER, now, call_id=call_id)
+        self.pool.connected(agent, call_id, caller.queue)
+        self.waiting.lines[caller.queue].remove(caller)
+        caller.state, caller.connected_at = CallerState.CONNECTED, now
+        emit(out, "call.connected", call_id, queue=caller.queue, agent=agent.user,
+             waited=_S(now - caller.joined), orig_position=caller.orig_position)
+        out.append(Connected(call_id, agent.user))
+        if self.estimator is not None:
+            self.estimator.on_answer(caller.queue, call_id, now - caller.entered, now)
+        return out
+
+    def ring_failed(self, call_id: str, now: float) -> list[Action]:
+        """No answer, refused or unreachable: a no-answer for the agent (maybe
+        an auto-pause); the caller keeps its place and the next agent is tried."""
+        caller = self.waiting.get(call_id, CallerState.RINGING)
+        agent = self.pool.get(str(caller.agent))
+        out: list[Action] = []
+        emit(out, "agent.no_answer", call_id, agent=agent.user, queue=caller.queue,
+             rang=_S(now - caller.rang_at))
+        limit = self.config.queues[caller.queue].max_no_answers
+        self.pool.change(out, agent, AgentEvent.NO_ANSWER, now, call_id=call_id,
+                         max_no_answers=limit)
+        caller.tried[agent.user] = now
+        caller.state, caller.agent = CallerState.WAITING, None
+        out += self._dispatch(now)
+        return out
+
+    def call_ended(self, call_id: str, now: float, by: str) -> list[Action]:
+        """A bridged call ended (``by`` "caller" or "agent"): the agent wraps up."""
+        if by not in ("caller", "agent"):
+            raise QueueError(f"call {call_id!r}: ended by 'caller' or 'agent', not {by!r}")
+        caller = self.waiting.get(call_id, CallerState.CONNECTED)
+        agent = self.pool.get(str(caller.agent))
+        settings = self.config.queues[caller.queue]
+        del self.waiting.callers[call_id]
+        talk = now - caller.connected_at
+        out: list[Action] = []
+        emit(out, "call.completed", call_id, queue=caller.queue, agent=agent.user,
+             waited=_S(caller.connected_at - caller.joined), talk=_S(talk), by=by,
+             orig_position=caller.orig_position)
+        self.pool.change(out, agent, AgentEvent.HANG_UP, now, call_id=call_id)
+        self.pool.wrap_up(out, agent, settings.wrap_up_s, call_id, now)
+        if self.estimator is not None:
+            self.estimator.on_complete(caller.queue, call_id, talk, settings.wrap_up_s, now)
+        out += self._dispatch(now)
+        return out
+
+    # --- agents -------------------------------------------------------------------
+
+    def login(self, user: str, now: float) -> list[Action]:
+        out: list[Action] = []
+        self.pool.change(out, self.pool.get(user), AgentEvent.LOGIN, now)
+        out += self._dispatch(now)
+        return out
+
+    def logout(self, user: str, now: float) -> list[Action]:
+        """Log out; while ringing or on a call, deferred until that ends."""
+        agent = self.pool.get(user)
+        out: list[Action] = []
+        self.pool.change(out, agent, AgentEvent.LOGOUT, now, call_id=agent.current_call)
+        return out
+
+    def pause(self, user: str, reason: str, now: float) -> list[Action]:
+        """A break (from available or wrap-up) with ``reason``, e.g. "lunch"."""
+        agent = self.pool.get(user)
+        out: list[Action] = []
+        self.pool.change(out, agent, AgentEvent.PAUSE, now, reason=reason,
+                         call_id=agent.current_call)
+        return out
+
+    def unpause(self, user: str, now: float) -> list[Action]:
+        out: list[Action] = []
+        self.pool.change(out, self.pool.get(user), AgentEvent.UNPAUSE, now)
+        out += self._dispatch(now)
+        return out
+
+    def disposition(
+        self, call_id: str, agent_user: str, resolved: bool, topic: str | None, now: float
+    ) -> list[Action]:
+        """The verdict of the agent who took the call (current or last), once."""
+        return [self.pool.disposition(call_id, agent_user, resolved, topic)]
+
+    # --- time ---------------------------------------------------------------------
+
+    def tick(self, now: float) -> list[Action]:
+        """Wrap-ups that ended, maximum waits, dispatch, due announcements."""
+        out: list[Action] = []
+        self.pool.end_wrap_ups(out, now)
+        for line in list(self.waiting.lines.values()):
+            for caller in line:  # a copy: overflow moves callers between lines
+                if caller.state is CallerState.WAITING and caller.deadline is not None:
+                    if caller.deadline <= now:
+                        self.waiting.overflow(out, caller, now)
+        out += self._dispatch(now)
+        for line in self.waiting.lines.values():
+            for position, caller in enumerate(line, 1):
+                if caller.state is CallerState.WAITING and caller.next_announce <= now:
+                    self.waiting.announce(out, caller, now, position)
+        return out
+
+    def next_timer(self) -> float | None:
+        """The earliest ``now`` at which :meth:`tick` has work; None: none."""
+        times = [t for t in (self.pool.next_timer(),) if t is not None]
+        for caller in self.waiting.callers.values():
+            if caller.state is CallerState.WAITING:
+                times.append(caller.next_announce)
+                times += [t for t in (caller.deadline, caller.retry_at) if t is not None]
+        return min(times, default=None)
+
+    # --- queries ------------------------------------------------------------------
+
+    def position(self, call_id: str) -> int | None:
+        """1-based place in its queue; None when unknown or connected."""
+        caller = self.waiting.callers.get(call_id)
+        if caller is None or caller.state is CallerState.CONNECTED:
+            return None
+        return self.waiting.position(caller)
+
+    def queue_state(self, name: str) -> QueueState | None:
+        """Free agents with the queue's own skills, and callers in it; None
+        for an unknown queue (so the IVR's ``QueueStates`` protocol fits)."""
+        settings = self.config.queues.get(name)
+        if settings is None:
+            return None
+        required = frozenset(settings.skills)
+        free = sum(1 for a in self.pool.free() if routing.qualifies(a, required))
+        return QueueState(agents_available=free, waiting=len(self.waiting.lines[name]))
+
+    def agent(self, user: str) -> Agent:
+        """The live agent record: read it, do not change it."""
+        return self.pool.get(user)
+
+    def snapshot(self, now: float) -> Snapshot:
+        """Plain data for the console: every queue's callers, every agent."""
+        queues = []
+        for name, line in self.waiting.lines.items():
+            callers = tuple(
+                CallerSnapshot(c.call_id, position, _S(now - c.joined), c.language,
+                               c.number is not None, c.state.value, c.agent)
+                for position, c in enumerate(line, 1)
+            )
+            state = self.queue_state(name)
+            queues.append(QueueSnapshot(name, callers, state.agents_available if state else 0))
+        return Snapshot(tuple(queues), self.pool.snapshot())
+
+    # --- internals ----------------------------------------------------------------
+
+    def _queue(self, name: str) -> QueueSettings:
+        settings = self.config.queues.get(name)
+        if settings is None:
+            raise QueueError(f"unknown queue {name!r}")
+        return settings
+
+    def _dispatch(self, now: float) -> list[Action]:
+        """Offer free agents to callers: queue priority tiers, then caller order."""
+        out: list[Action] = []
+        free, lines = self.pool.free(), self.waiting.lines
+        for tier in self._tiers:
+            if not free:
+                break
+            live = sorted((c for n in tier for c in lines[n] if c.state in _LIVE), key=Caller.key)
+            pairs = routing.assign(live, free, self.config.queues, self.pool.order, self._rr, now)
+            for caller, agent in pairs:
+                self._offer(out, caller, agent, now)
+        return out
+
+    def _offer(self, out: list[Action], caller: Caller, agent: Agent, now: float) -> None:
+        """Ring ``agent`` for a caller on the line; for one waiting for a
+        callback, reserve the agent and have the engine dial the caller."""
+        if caller.state is CallerState.CALLBACK and caller.number is not None:
+            self.pool.reserve(agent.user, caller.call_id)
+            caller.state, caller.agent = CallerState.CALLING_BACK, agent.user
+            emit(out, "queue.callback", caller.call_id, queue=caller.queue, agent=agent.user,
+                 waited=_S(now - caller.joined))
+            out.append(CallBack(caller.call_id, agent.user, caller.number))
+        else:
+            self._ring(out, caller, agent, now)
+
+    def _ring(self, out: list[Action], caller: Caller, agent: Agent, now: float) -> None:
+        timeout = self.config.queues[caller.queue].ring_timeout_s
+        self.pool.change(out, agent, AgentEvent.RING, now, call_id=caller.call_id)
+        caller.state, caller.agent, caller.rang_at = CallerState.RINGING, agent.user, now
+        emit(out, "agent.ringing", caller.call_id, agent=agent.user, queue=caller.queue,
+             timeout=timeout)
+        out.append(Ring(caller.call_id, agent.user, timeout))

@@ -1,0 +1,173 @@
+"""The agents of one engine: their states, wrap-up timers, callback
+reservations and last calls. Used by :class:`~bailanys.queue.core.QueueCore`.
+
+Every state change goes through :meth:`AgentPool.change`, which applies the
+table of :mod:`bailanys.queue.agents` and emits ``agent.state`` (agent,
+state, previous, reason), so no change goes unreported.
+
+An agent is *free* when ``available`` and not reserved. A reservation holds
+a free agent for a caller being called back (Asterisk has no callbacks; the
+agent stays ``available`` in the table because their phone is idle); any
+change of state drops it. Wrap-up lasts the queue's ``wrap_up_s`` (Asterisk
+``wrapuptime``) and ends in :meth:`AgentPool.end_wrap_ups`, called by tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bailanys.queue.actions import Action, Emit, emit
+from bailanys.queue.agents import (
+    Agent,
+    AgentEvent,
+    AgentState,
+    QueueError,
+    StateChange,
+    transition,
+)
+from bailanys.queue.callers import AgentSnapshot
+from bailanys.queue.routing import qualifies
+from bailanys.queue.settings import AgentSettings
+
+#: States in which an agent counts as staffed (logged in, not on break).
+STAFFED = frozenset(
+    {AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP}
+)
+
+
+@dataclass(slots=True)
+class _Handled:
+    """An agent's current or last call: what ``disposition`` may name."""
+
+    call_id: str
+    queue: str
+    disposed: bool = False
+
+
+class AgentPool:
+    def __init__(self, agents: Mapping[str, AgentSettings]) -> None:
+        self.agents = {user: Agent(settings) for user, settings in agents.items()}
+        #: Each user's place in the config (round robin's order, the last tie-break).
+        self.order = {user: i for i, user in enumerate(agents)}
+        self._reserved: dict[str, str] = {}  # agent -> call being called back
+        self._wrap_until: dict[str, float] = {}  # agent -> end of wrap-up
+        self._last_call: dict[str, _Handled] = {}  # agent -> current or last call
+        # (staffed, free) by required skills, valid until an agent changes.
+        self._staffing: dict[frozenset[str], tuple[int, int]] = {}
+
+    def get(self, user: str) -> Agent:
+        agent = self.agents.get(user)
+        if agent is None:
+            raise QueueError(f"unknown agent {user!r}")
+        return agent
+
+    def change(
+        self,
+        out: list[Action],
+        agent: Agent,
+        event: AgentEvent,
+        now: float,
+        *,
+        call_id: str | None = None,
+        reason: str = "",
+        max_no_answers: int = 0,
+    ) -> StateChange | None:
+        """One transition, its ``agent.state`` event and the bookkeeping;
+        None when only a logout was deferred. Raises ``AgentStateError``."""
+        change = transition(
+            agent, event, now, reason=reason, call_id=call_id, max_no_answers=max_no_answers
+        )
+        if change is None:
+            return None
+        self._staffing.clear()
+        emit(
+            out, "agent.state", call_id, agent=agent.user, state=change.state.value,
+            previous=change.previous.value, reason=change.reason,
+        )
+        if change.state is not AgentState.AVAILABLE:
+            self._reserved.pop(agent.user, None)
+        if change.state is not AgentState.WRAP_UP:
+            self._wrap_until.pop(agent.user, None)
+        return change
+
+    # --- free agents and reservations -------------------------------------------
+
+    def free(self) -> list[Agent]:
+        """Agents who may be offered a call now, in config order."""
+        return [
+            a for a in self.agents.values()
+            if a.state is AgentState.AVAILABLE and a.user not in self._reserved
+        ]
+
+    def staffing(self, required: frozenset[str]) -> tuple[int, int]:
+        """(staffed, free) agents qualified for ``required`` (the estimator's input)."""
+        known = self._staffing.get(required)
+        if known is not None:
+            return known
+        staffed = free = 0
+        for agent in self.agents.values():
+            if agent.state in STAFFED and qualifies(agent, required):
+                staffed += 1
+                free += agent.state is AgentState.AVAILABLE and agent.user not in self._reserved
+        self._staffing[required] = (staffed, free)
+        return staffed, free
+
+    def reserve(self, user: str, call_id: str) -> None:
+        self._reserved[user] = call_id
+        self._staffing.clear()
+
+    def release(self, user: str | None, call_id: str) -> bool:
+        """Drop ``user``'s reservation for ``call_id``; False if it had none
+        (it paused or logged out meanwhile)."""
+        if user is None or self._reserved.get(user) != call_id:
+            return False
+        del self._reserved[user]
+        self._staffing.clear()
+        return True
+
+    # --- calls ---------------------------------------------------------------------
+
+    def connected(self, agent: Agent, call_id: str, queue: str) -> None:
+        """``agent`` took ``call_id``: it may now give a disposition for it."""
+        self._last_call[agent.user] = _Handled(call_id, queue)
+
+    def wrap_up(self, out: list[Action], agent: Agent, wrap_up_s: float, call_id: str,
+                now: float) -> None:
+        """After hang-up: wrap up for ``wrap_up_s`` (0: available at once)."""
+        if agent.state is not AgentState.WRAP_UP:
+            return  # a deferred logout was applied instead
+        if wrap_up_s > 0:
+            self._wrap_until[agent.user] = now + wrap_up_s
+        else:
+            self.change(out, agent, AgentEvent.WRAP_UP_DONE, now, call_id=call_id)
+
+    def end_wrap_ups(self, out: list[Action], now: float) -> None:
+        for user, until in list(self._wrap_until.items()):
+            if until <= now:
+                agent = self.agents[user]
+                self.change(out, agent, AgentEvent.WRAP_UP_DONE, now, call_id=agent.current_call)
+
+    def next_timer(self) -> float | None:
+        return min(self._wrap_until.values(), default=None)
+
+    def disposition(self, call_id: str, user: str, resolved: bool, topic: str | None) -> Emit:
+        """``call.disposition``, once, for the agent's current or last call."""
+        self.get(user)
+        handled = self._last_call.get(user)
+        if handled is None or handled.call_id != call_id:
+            raise QueueError(f"agent {user} has no call {call_id!r} to give a disposition for")
+        if handled.disposed:
+            raise QueueError(f"call {call_id!r} already has a disposition")
+        handled.disposed = True
+        fields = {"queue": handled.queue, "agent": user, "resolved": resolved, "topic": topic}
+        return Emit("call.disposition", call_id, fields)
+
+    def snapshot(self) -> tuple[AgentSnapshot, ...]:
+        return tuple(
+            AgentSnapshot(
+                a.user, a.settings.name, a.state.value, a.since, a.reason, a.current_call,
+                a.logout_pending,
+            )
+            for a in self.agents.values()
+        )
