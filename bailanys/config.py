@@ -93,6 +93,9 @@ DEFAULT_FLOW_DIR = "ivr_flows"
 #: Flow files are checked for changes this often (a stat per file: cheap).
 DEFAULT_FLOW_RELOAD_SECONDS = 2
 DEFAULT_MODEL_DIR = "voice_models"
+DEFAULT_QUEUE_FILE = "configs/queues.toml"
+#: Announcements are due on whole seconds; a quarter second keeps them on time.
+DEFAULT_QUEUE_TICK_MS = 250
 #: Two decoding threads: the CI machine has two cores and media needs one.
 DEFAULT_ASR_WORKERS = 2
 #: Vosk word confidences of in-grammar words in quiet speech are near 100;
@@ -363,6 +366,21 @@ class IvrConfig:
 
 
 @dataclass(frozen=True)
+class QueueFileConfig:
+    """``[queue]``: the queues and agents (their own file: ``configs/queues.toml``)."""
+
+    #: TOML file with ``[queues.NAME]`` and ``[agents.USER]`` tables.
+    file: str = DEFAULT_QUEUE_FILE
+    #: Record every call bridged to an agent (stereo WAV: caller left, agent right).
+    record: bool = True
+    #: Seconds between the queue manager's clock ticks (announcements, timeouts).
+    tick_ms: int = DEFAULT_QUEUE_TICK_MS
+
+    def __post_init__(self) -> None:
+        _check_range("queue.tick_ms", self.tick_ms, 50, 5000)
+
+
+@dataclass(frozen=True)
 class AsrConfig:
     """``[asr]``: Vosk speech recognition for menus (grammar mode)."""
 
@@ -405,6 +423,7 @@ class Config:
     registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
+    queue: QueueFileConfig = field(default_factory=QueueFileConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
@@ -429,6 +448,7 @@ SECTIONS: dict[str, type[Any]] = {
     "registrar": RegistrarConfig,
     "engine": EngineConfig,
     "ivr": IvrConfig,
+    "queue": QueueFileConfig,
     "asr": AsrConfig,
     "log": LogConfig,
 }

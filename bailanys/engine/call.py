@@ -244,6 +244,15 @@ class Call:
         except TimeoutError:
             return None
 
+    def caller_uri(self) -> str:
+        """The caller's address (From URI of an inbound call), for a callback."""
+        return "" if self.dialog is None else self.dialog.remote_uri
+
+    def callback_target(self) -> tuple[str, Addr, str]:
+        """(Contact URI, source address, transport) to call this caller back."""
+        target = self.dialog.remote_target if self.dialog is not None else ""
+        return target, self.peer, self.transport
+
     def send_dtmf(self, digits: str) -> None:
         """Press keys towards the peer (RFC 4733 when negotiated, else tones)."""
         self.session.send_dtmf(digits)

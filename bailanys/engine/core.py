@@ -26,8 +26,9 @@ from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
+from bailanys.engine.queues import QueueService
 from bailanys.engine.registrar import Registrar
-from bailanys.engine.uac import OutboundCall, place_call
+from bailanys.engine.uac import OutboundCall, place_call, start_call
 from bailanys.errors import MediaError, SdpError, SipParseError
 from bailanys.media.hub import MediaHub
 from bailanys.sip.dialog import Dialog, dialog_id_of
@@ -75,6 +76,7 @@ class Engine:
         )
         self.prompts = PromptLibrary(self.renderer, config.engine.languages)
         self.ivr = FlowService(self)
+        self.queues = QueueService(self)
         self.transport = SipTransport(
             config.sip.host,
             config.sip.port,
@@ -125,6 +127,7 @@ class Engine:
         )
         await self.registrar.start(time.time())
         await self.prompts.prepare()  # before the first call can need them
+        await self.queues.start()  # before the flows: their queue nodes hand calls to it
         await self.ivr.start()  # flows and their prompts, before the first call too
         await self.hub.start()
         await self.transport.start()
@@ -148,6 +151,7 @@ class Engine:
             await call.hangup("shutdown")
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
+        await self.queues.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -223,9 +227,29 @@ class Engine:
 
     def on_ack(self, ack: Request, source: Source) -> None:
         call = self.calls.get(dialog_id_of(ack, uas=True))
+        if call is None:
+            call = self._ack_with_wrong_to_tag(ack)
         if call is not None:
             call.on_ack(ack)
             self._drop_awaiting_ack(call)
+
+    def _ack_with_wrong_to_tag(self, ack: Request) -> Call | None:
+        """An ACK for our 2xx whose To tag is not ours (pyVoIP 1.6.8 invents a new one).
+
+        RFC 3261 §12.2.2 would not match it to the dialog; a call answered
+        and awaiting its ACK from the same Call-ID, From tag and CSeq number
+        is unambiguous, so it is taken rather than leaving the call to time
+        out with the caller on the line.
+        """
+        call_id, _, remote_tag = dialog_id_of(ack, uas=True)
+        for call in self._awaiting_ack.values():
+            d = call.dialog
+            if (d is not None and call.state is CallState.ANSWERED and d.id[0] == call_id
+                    and d.id[2] == remote_tag and d.remote_seq == ack.cseq[0]):
+                log.info("call %s: ACK with a foreign To tag taken (same Call-ID, From tag "
+                         "and CSeq)", call.id[:8])
+                return call
+        return None
 
     def on_cancel(self, invite: ServerHandle) -> None:
         entry = self._by_invite.pop(server_key(invite.request), None)
@@ -452,6 +476,14 @@ class Engine:
             raise LookupError(f"{user} is not registered")
         return await place_call(self, bindings[0], ring_s=ring_s)
 
+    async def start_call_user(self, user: str) -> OutboundCall:
+        """INVITE an operator's registered phone and return at once (see uac.start_call)."""
+        assert self.registrar is not None
+        bindings = self.registrar.lookup(user, time.time())
+        if not bindings:
+            raise LookupError(f"{user} is not registered")
+        return await start_call(self, bindings[0])
+
     # ------------------------------------------------------------ helpers
 
     def answers(self, number: str) -> bool:
@@ -502,6 +534,7 @@ class Engine:
             user=user,
             contact=contact,
         )
+        self.queues.registration_changed(user, registered)
 
 
 def _dialled(uri: str) -> str:

@@ -85,7 +85,8 @@ class FlowService:
                 audio_for=self.audio_for,
                 emit=self._emit,
                 speech=self.speech,
-                handoffs=None,  # the queue manager and the robot plug in here
+                handoffs=self.engine.queues,
+                queues=self.engine.queues,
                 language=call.language,
                 clock=self.clock,
             )

@@ -130,10 +130,11 @@ class IvrSession:
         self._timer: asyncio.TimerHandle | None = None
         self._recognisers: list[SpeechSession] = []
         self._ended: str | None = None  # how the flow ended: "hangup", "handoff"
+        self._pump: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Run the flow until it hangs up or hands the call over (cancelled on call end)."""
-        self._spawn(self._pump_digits())
+        self._start_pump()
         try:
             await self._execute(self.runner.start(self._clock()))
             while self._ended is None:
@@ -180,7 +181,13 @@ class IvrSession:
                 await self._drain_playback()
                 await self.call.hangup(action.cause)
             elif isinstance(action, EnterQueue | StartRobot | TransferCall):
-                self._spawn(self._handoff(action))
+                # The call's keys and audio belong to whoever takes it now.
+                self._stop_pump()
+                self._stop_listening()
+                # Inline, in the call's flow task: the taker may hang the call
+                # up (Call.end then skips awaiting the task it runs in), and
+                # the caller's hang-up cancels it with the flow.
+                await self._handoff(action)
 
     async def _play(self, audio: EncodedAudio, token: int, barge_in: bool) -> None:
         completed = await self.call.play(audio, interruptible=barge_in)
@@ -215,7 +222,19 @@ class IvrSession:
             self._ended = "handoff"
             self._inputs.put_nowait(None)  # wake run() to end
         else:
+            self._start_pump()
             self._inputs.put_nowait(HandoffFailed(reason))
+
+    def _start_pump(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._pump_digits(), name="ivr")
+            self._tasks.add(self._pump)
+            self._pump.add_done_callback(self._tasks.discard)
+
+    def _stop_pump(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
 
     async def _pump_digits(self) -> None:
         while True:

@@ -40,6 +40,7 @@ from bailanys.config import (  # noqa: E402
     EngineConfig,
     IvrConfig,
     MediaConfig,
+    QueueFileConfig,
     RegistrarConfig,
     SipConfig,
     StoreConfig,
@@ -54,7 +55,7 @@ from tests.peers.sipp import SCENARIOS, SippResult, find_sipp, run_sipp_async  #
 #: One prompt cache for every test and every session (gitignored).
 PROMPT_DIR = PROJECT_ROOT / "voice_models" / "prompts"
 #: The registrar's one operator in these tests.
-USERS = {"1001": "pw1001"}
+USERS = {"1001": "pw1001", "1002": "pw1002"}
 #: Seconds of silence before the demo flow gives up; short keeps failures fast.
 NO_INPUT_S = 3
 #: RTP ports per engine: the flood test holds a few dozen calls at once.
@@ -118,6 +119,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         media: dict[str, Any] | None = None,
         ivr: dict[str, Any] | None = None,
         asr: dict[str, Any] | None = None,
+        queue: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -136,6 +138,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # By default no flows (1414 is the built-in demo) and no speech models.
             ivr=IvrConfig(**{"flow_dir": str(no_flows), "reload_seconds": 0, **(ivr or {})}),
             asr=AsrConfig(**{"model_dir": str(no_flows), **(asr or {})}),
+            # By default no queue file: queue nodes fall back.
+            queue=QueueFileConfig(**{"file": str(no_flows / "queues.toml"), **(queue or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)

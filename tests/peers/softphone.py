@@ -100,8 +100,10 @@ class PyVoipAgent:
         local_ip: str = "127.0.0.1",
         tone_hz: float | None = 440.0,
         answer: bool = True,
+        talk_s: float | None = None,
     ) -> None:
         self.user = user
+        self.talk_s = talk_s  # hang up this long after answering (None: the far end hangs up)
         self.tone = tone_frames(tone_hz) if tone_hz else b""
         self.answer = answer
         self.events: queue.Queue[AgentEvent] = queue.Queue()
@@ -238,10 +240,13 @@ class PyVoipAgent:
         """Feed the tone a frame ahead and drain received audio every 20 ms."""
         pos = 0
         next_t = time.monotonic()
+        until = None if self.talk_s is None else next_t + self.talk_s
         if self.tone:
             call.write_audio(self.tone[:FRAME_BYTES])
             pos = FRAME_BYTES
         while call.state == CallState.ANSWERED and not self._stopping.is_set():
+            if until is not None and time.monotonic() >= until:
+                break
             if self.tone:
                 frame = self.tone[pos : pos + FRAME_BYTES]
                 if len(frame) < FRAME_BYTES:
