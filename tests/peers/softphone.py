@@ -101,8 +101,10 @@ class PyVoipAgent:
         tone_hz: float | None = 440.0,
         answer: bool = True,
         talk_s: float | None = None,
+        ignore: bool = False,
     ) -> None:
         self.user = user
+        self.ignore = ignore  # let calls ring unanswered (no 486): the caller's timeout ends them
         self.talk_s = talk_s  # hang up this long after answering (None: the far end hangs up)
         self.tone = tone_frames(tone_hz) if tone_hz else b""
         self.answer = answer
@@ -216,6 +218,8 @@ class PyVoipAgent:
         """pyVoIP's callCallback, run on its 1 s Timer thread per call."""
         call_id = str(call.call_id)
         self._emit("ringing", call_id)
+        if self.ignore:
+            return
         if not self.answer:
             try:
                 call.deny()

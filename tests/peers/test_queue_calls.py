@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bailanys.queue.queuelog import to_queue_log
 from tests.peers.conftest import (
     EngineFactory,
     EngineUnderTest,
@@ -112,7 +113,7 @@ async def test_wait_announce_skip_no_answer_bridge_record(
     sipp_dir = tmp_path / "sipp"
     # The caller's voice: a 700 Hz tone, looped (ivr_silent.xml streams this file).
     make_ulaw_wav(sipp_dir / "bailanys_silence.wav", 2.0, 700.0)
-    refusing = _agent(eng, "1001", answer=False)
+    refusing = _agent(eng, "1001", ignore=True)  # rings out: ring_timeout_s, then CANCEL
     answering = _agent(eng, "1002", talk_s=3.0, tone_hz=440.0)
     async with session_watch(eng) as sessions:
         caller = asyncio.create_task(
@@ -121,7 +122,7 @@ async def test_wait_announce_skip_no_answer_bridge_record(
         try:
             await _wait_event(eng, "queue.joined")
             await asyncio.sleep(6.0)  # past one announcement interval with no agent
-            await _start(refusing)  # longest idle: rung first, refuses
+            await _start(refusing)  # longest idle: rung first, never answers
             await _start(answering)
             res = await caller
         finally:
@@ -155,6 +156,17 @@ async def test_wait_announce_skip_no_answer_bridge_record(
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
     left, right = (float(np.sqrt(np.mean(pcm[:, i].astype(np.float64) ** 2))) for i in (0, 1))
     assert left > 300 and right > 300, (left, right)
+
+    # The agent's disposition, through the API the console will use.
+    eng.queues.disposition(caller_id, "1002", True, "public_services")
+    await eng.events.flush()
+    disposition = [e for e in await events_of(eng) if e.type == "call.disposition"]
+    assert len(disposition) == 1 and disposition[0].data["resolved"] is True
+    # ... and the whole call as Asterisk's queue_log, for existing statistics tools.
+    lines = [line.split("|") for line in to_queue_log(await events_of(eng))]
+    verbs = [f[4] for f in lines if f[1] == caller_id]
+    assert verbs[0] == "ENTERQUEUE" and "RINGNOANSWER" in verbs
+    assert verbs[-2:] == ["CONNECT", "COMPLETEAGENT"], verbs
 
 
 async def test_caller_who_hangs_up_is_abandoned_with_its_wait(
@@ -259,3 +271,52 @@ async def test_callback_keeps_the_place_and_the_engine_calls_back(
     assert agent.received_audio_bytes > 0  # the called-back caller's tone reached the agent
     ended = [e.data["cause"] for e in events if e.type == "call.ended"]
     assert "callback_requested" in ended
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_agent_hangs_up_and_the_caller_rates_the_call(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    """survey = true: after the agent hangs up the caller hears the question and presses 5."""
+    from pyVoIP.VoIP import CallState
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "queue.yaml").write_text(FLOW, encoding="utf-8")
+    queues = tmp_path / "queues.toml"
+    queues.write_text(CALLBACK_QUEUES.replace("callback = true", "callback = false\nsurvey = true"),
+                      encoding="utf-8")
+    eng = await engine_factory(
+        ivr={"flow_dir": str(flows)}, queue={"file": str(queues)}, engine={"numbers": ()}
+    )
+    caller = _agent(eng, "1002", tone_hz=300.0)
+    agent = _agent(eng, "1001", talk_s=2.0)
+    await _start(agent)
+    await _start(caller)
+    try:
+        call = await asyncio.to_thread(caller.phone.call, "1417")
+        await _wait_event(eng, "call.completed", within=30)
+        for _ in range(50):  # the survey started
+            if any(e.type == "ivr.node" and e.data.get("node") == "survey"
+                   for e in eng.appended):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(_press, call, "5")
+        await _wait_event(eng, "survey.answered", within=15)
+        for _ in range(150):  # thanks, then the engine hangs up
+            if call.state == CallState.ENDED:
+                break
+            await asyncio.sleep(0.1)
+        assert call.state == CallState.ENDED
+    finally:
+        await asyncio.to_thread(agent.stop, deregister=False)
+        await asyncio.to_thread(caller.stop, deregister=False)
+    events = await events_of(eng)
+    answered = [e for e in events if e.type == "survey.answered"]
+    assert [(e.data["question"], e.data["score"]) for e in answered] == [("satisfaction", 5)]
+    completed = next(e for e in events if e.type == "call.completed")
+    assert completed.data["by"] == "agent"
+    assert answered[0].call_id == completed.call_id
+    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
+    assert "survey_done" in ended
