@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from bailanys.queue.queuelog import to_queue_log
+from bailanys.voice.phrases.queue import position_announcement
 from tests.peers.conftest import (
     EngineFactory,
     EngineUnderTest,
@@ -150,6 +151,10 @@ async def test_wait_announce_skip_no_answer_bridge_record(
     # Packets both ways on both legs, and a two-channel recording.
     caller_leg = next(s for s in sessions if s.bridge_peer is None and s.stats.received > 200)
     assert caller_leg.stats.sent > 200
+    # The announcements went out as RTP: at least two position announcements'
+    # worth of prompt frames (the rest is music on hold) before the bridge.
+    position = eng.prompts.text("ru", position_announcement("ru", 1))
+    assert caller_leg.player.frames_played >= 2 * position.frames
     rec = next(e for e in events if e.type == "call.recording")
     with wave.open(rec.data["path"]) as w:
         assert w.getnchannels() == 2

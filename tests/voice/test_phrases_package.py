@@ -10,7 +10,9 @@ import pytest
 from bailanys.voice import phrases
 from bailanys.voice.phrases import demo, keypad, languages
 
-MODULES = ["languages", "keypad", "demo", "numbers_ru", "numbers_kk", "durations", "queue"]
+MODULES = [
+    "languages", "keypad", "demo", "numbers_ru", "numbers_kk", "durations", "queue", "waiting",
+]
 
 
 def test_old_names_are_re_exported() -> None:
@@ -43,3 +45,12 @@ def test_module_is_pure(name: str) -> None:
     source = Path(module.__file__).read_text(encoding="utf-8")
     for banned in ("import asyncio", "import os", "open(", "import socket", "subprocess"):
         assert banned not in source, (name, banned)
+
+
+def test_waiting_sentences_exist_in_both_languages_without_digits() -> None:
+    from bailanys.voice.phrases import waiting
+
+    for table in waiting.ALL:
+        assert set(table) == {"kk", "ru"}
+        for text in table.values():
+            assert text.strip() and not any(ch.isdigit() for ch in text)

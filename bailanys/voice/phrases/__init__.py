@@ -11,6 +11,7 @@ Modules, one concern each:
 * :mod:`.numbers_ru`, :mod:`.numbers_kk`: cardinals, ordinals, agreement.
 * :mod:`.durations`: exact and approximate durations.
 * :mod:`.queue`: queue announcements (position, expected wait, free call).
+* :mod:`.waiting`: fixed queue sentences (callback offer, survey, time-out).
 
 The names below are re-exported so that ``from bailanys.voice import phrases``
 and ``phrases.demo_prompt(...)`` keep working as before the split.
