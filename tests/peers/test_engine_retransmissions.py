@@ -13,6 +13,7 @@ import socket
 
 import pytest
 
+from bailanys.sip.message import Request, parse_message
 from bailanys.sip.transaction import TransactionState
 from tests.peers.conftest import EngineFactory, EngineUnderTest, events_of, wait_until_idle
 
@@ -165,3 +166,25 @@ async def test_a_call_on_hold_is_not_timed_out(engine_factory: EngineFactory) ->
     assert len(engine.calls) == 1
     phone.send(phone.request("BYE", 2, "bye4", to_tag=to_tag))
     assert 200 in status_lines(await phone.responses(0.5), "2 BYE")
+
+
+async def test_ack_with_a_foreign_to_tag_confirms_the_call(engine: EngineUnderTest) -> None:
+    """pyVoIP 1.6.8 puts a fresh To tag in its ACK; same Call-ID, From tag and CSeq:
+    the call is confirmed (its flow starts) instead of timing out with no ACK."""
+    phone = Phone(engine)
+    phone.send(phone.request("INVITE", 1, "inv1", body=SDP.format(port=40000,
+                                                                 direction="sendrecv")))
+    got = await phone.responses(1.0)
+    assert any(r.startswith("SIP/2.0 200") for r in got), got
+    phone.send(phone.request("ACK", 1, "ack1", to_tag="not-the-engines-tag"))
+    for _ in range(50):
+        if await events_of(engine, "call.language") or any(
+            c.state.value == "confirmed" for c in engine.calls.values()
+        ):
+            break
+        await asyncio.sleep(0.05)
+    assert [c.state.value for c in engine.calls.values()] == ["confirmed"]
+    # Once confirmed, or with another CSeq, a foreign tag is not taken.
+    other = parse_message(phone.request("ACK", 7, "ack2", to_tag="x"))
+    assert isinstance(other, Request)
+    assert engine._ack_with_wrong_to_tag(other) is None
