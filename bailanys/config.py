@@ -94,6 +94,9 @@ DEFAULT_FLOW_DIR = "ivr_flows"
 DEFAULT_FLOW_RELOAD_SECONDS = 2
 DEFAULT_MODEL_DIR = "voice_models"
 DEFAULT_QUEUE_FILE = "configs/queues.toml"
+DEFAULT_CONSOLE_LISTEN = "127.0.0.1:8080"
+DEFAULT_SESSION_TTL_S = 8 * 3600  # one shift
+DEFAULT_SERVICE_LEVEL_S = 20  # the usual 80/20 service level
 #: Announcements are due on whole seconds; a quarter second keeps them on time.
 DEFAULT_QUEUE_TICK_MS = 250
 #: Two decoding threads: the CI machine has two cores and media needs one.
@@ -380,6 +383,48 @@ class QueueFileConfig:
         _check_range("queue.tick_ms", self.tick_ms, 50, 5000)
 
 
+CONSOLE_ROLES = ("supervisor", "analyst", "qa", "admin")
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """``[console]``: the supervisors' live console (HTTP + websockets)."""
+
+    #: host:port of the console; keep it on loopback or behind a TLS proxy.
+    listen: str = DEFAULT_CONSOLE_LISTEN
+    #: Seconds a login session lasts without activity.
+    session_ttl_s: int = DEFAULT_SESSION_TTL_S
+    #: Service-level threshold T in seconds (share answered within T).
+    service_level_s: int = DEFAULT_SERVICE_LEVEL_S
+    #: ``[console.users]``: user = "ROLE:HASH", ROLE one of supervisor, analyst,
+    #: qa, admin; HASH from ``bailanys console hash-password`` (scrypt).
+    users: Mapping[str, str] = field(default_factory=_empty_users)
+
+    def __post_init__(self) -> None:
+        split_host_port(self.listen, "console.listen")
+        _check_range("console.session_ttl_s", self.session_ttl_s, 60, 7 * 86400)
+        _check_range("console.service_level_s", self.service_level_s, 1, 600)
+        for user, value in self.users.items():
+            key = f"console.users.{user}"
+            if not isinstance(value, str) or ":" not in value:
+                raise _invalid(key, 'expected "ROLE:HASH" (bailanys console hash-password)')
+            role, _, hashed = value.partition(":")
+            if role not in CONSOLE_ROLES:
+                raise _invalid(key, f"expected a role among {', '.join(CONSOLE_ROLES)}, "
+                               f"got {role!r}")
+            if not hashed.startswith("scrypt$"):
+                raise _invalid(key, "expected a scrypt hash (bailanys console hash-password)")
+        object.__setattr__(self, "users", types.MappingProxyType(dict(self.users)))
+
+    @property
+    def host(self) -> str:
+        return split_host_port(self.listen, "console.listen")[0]
+
+    @property
+    def port(self) -> int:
+        return split_host_port(self.listen, "console.listen")[1]
+
+
 @dataclass(frozen=True)
 class AsrConfig:
     """``[asr]``: Vosk speech recognition for menus (grammar mode)."""
@@ -424,6 +469,7 @@ class Config:
     engine: EngineConfig = field(default_factory=EngineConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
     queue: QueueFileConfig = field(default_factory=QueueFileConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
@@ -449,6 +495,7 @@ SECTIONS: dict[str, type[Any]] = {
     "engine": EngineConfig,
     "ivr": IvrConfig,
     "queue": QueueFileConfig,
+    "console": ConsoleConfig,
     "asr": AsrConfig,
     "log": LogConfig,
 }
