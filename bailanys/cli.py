@@ -269,6 +269,8 @@ def _add_plugin_commands(subparsers: Any) -> None:
     importlib.import_module("bailanys.ivr.commands").register(subparsers)
     # ---- export queue-log: owned by bailanys/queue/commands.py ---------------
     importlib.import_module("bailanys.queue.commands").register(subparsers)
+    # ---- console hash-password: owned by bailanys/console/commands.py -------
+    importlib.import_module("bailanys.console.commands").register(subparsers)
     # ---- end of plugin commands ---------------------------------------------
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
+from bailanys.engine.console import EngineConsole
 from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
@@ -77,6 +78,7 @@ class Engine:
         self.prompts = PromptLibrary(self.renderer, config.engine.languages)
         self.ivr = FlowService(self)
         self.queues = QueueService(self)
+        self.console = EngineConsole(self)
         self.transport = SipTransport(
             config.sip.host,
             config.sip.port,
@@ -129,6 +131,7 @@ class Engine:
         await self.prompts.prepare()  # before the first call can need them
         await self.queues.start()  # before the flows: their queue nodes hand calls to it
         await self.ivr.start()  # flows and their prompts, before the first call too
+        await self.console.start()  # KPIs from today's stored events, then live
         await self.hub.start()
         await self.transport.start()
         if self.endpoint.port != self.transport.port:
@@ -152,6 +155,7 @@ class Engine:
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
         await self.queues.stop()
+        await self.console.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

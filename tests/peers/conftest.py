@@ -37,6 +37,7 @@ from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
     AsrConfig,
     Config,
+    ConsoleConfig,
     EngineConfig,
     IvrConfig,
     MediaConfig,
@@ -120,6 +121,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         ivr: dict[str, Any] | None = None,
         asr: dict[str, Any] | None = None,
         queue: dict[str, Any] | None = None,
+        console: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -140,6 +142,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             asr=AsrConfig(**{"model_dir": str(no_flows), **(asr or {})}),
             # By default no queue file: queue nodes fall back.
             queue=QueueFileConfig(**{"file": str(no_flows / "queues.toml"), **(queue or {})}),
+            # By default no console server (the KPI fold still runs).
+            console=ConsoleConfig(**{"listen": "", **(console or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)

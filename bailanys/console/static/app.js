@@ -1,0 +1,394 @@
+// The supervisor page: a websocket client of PROTOCOL.md. It renders the
+// KPIs, the calls waiting over the last hour, the queues with their callers
+// and the agents, counts times up every second on the server's clock, and
+// sends actions. Data reaches the page through textContent only, never parsed
+// as HTML: a caller's or agent's name cannot inject markup.
+import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const HOUR_S = 3600;
+const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
+// unit -> [i18n key of its symbol, fraction digits]
+const UNITS = { s: ["unit_s", 0], min: ["unit_min", 1], "%": [null, 1], points: ["unit_points", 2] };
+const MAX_RETRY_MS = 15000;
+
+const state = {
+  data: { queues: [], agents: [], kpis: {}, history: [] },
+  at: {}, // key -> server time (s) of the message that brought its value
+  user: null,
+  offsetMs: 0, // server clock minus browser clock
+  ws: null,
+  nextId: 1,
+  retryMs: 1000,
+};
+
+const serverNow = () => (Date.now() + state.offsetMs) / 1000;
+
+// --- small helpers ---------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function fmtDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+function fmtNumber(value, digits) {
+  return value.toLocaleString(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function fmtValue(value, unit) {
+  const [key, digits] = UNITS[unit] ?? [null, 1];
+  const number = fmtNumber(value, digits);
+  if (unit === "%") return `${number} %`;
+  if (key) return `${number} ${t(key)}`;
+  return unit ? `${number} ${unit}` : number;
+}
+
+function label(prefix, value) {
+  return has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value);
+}
+
+function live(since) {
+  return el("span", { class: "live", "data-since": since, text: fmtDuration(serverNow() - since) });
+}
+
+// --- rendering -------------------------------------------------------------------
+
+function renderUser() {
+  const who = document.getElementById("who");
+  const user = state.user;
+  if (!user) return;
+  const parts = [user.name, label("role_", user.role)];
+  if (!user.can_act) parts.push(t("view_only"));
+  who.textContent = parts.join(" · ");
+  document.body.classList.toggle("view-only", !user.can_act);
+}
+
+// KPIs come as bailanys.metrics' Kpi.to_json(): {value, samples, status, limit, goal},
+// keyed by name; the unit follows the name's suffix unless the KPI names one.
+const SUFFIX_UNITS = { _s: "s", _pct: "%", _score: "points" };
+const LOWER_IS_BETTER = new Set(["wait_s", "lost_pct", "cdi_pct", "asa_s", "aht_s"]);
+
+function kpiUnit(id, kpi) {
+  if (kpi.unit) return kpi.unit;
+  const suffix = Object.keys(SUFFIX_UNITS).find((s) => id.endsWith(s));
+  return suffix ? SUFFIX_UNITS[suffix] : "";
+}
+
+function kpiStatus(kpi) {
+  if (kpi.value === null || kpi.value === undefined) return "no_data";
+  return STATUSES.includes(kpi.status) ? kpi.status : "no_target";
+}
+
+function targetText(id, kpi, unit) {
+  const parts = [];
+  if (kpi.goal != null) parts.push(`${t("goal")}: ${fmtValue(kpi.goal, unit)}`);
+  if (kpi.limit != null) {
+    const lower = LOWER_IS_BETTER.has(id) || (kpi.goal != null && kpi.goal < kpi.limit);
+    parts.push(`${t("limit")} ${lower ? "≤" : "≥"} ${fmtValue(kpi.limit, unit)}`);
+  }
+  return parts.join(" · ");
+}
+
+function renderKpis() {
+  const box = document.getElementById("kpis");
+  const entries = Object.entries(state.data.kpis ?? {});
+  if (!entries.length) {
+    box.replaceChildren(el("p", { class: "empty", text: t("no_data") }));
+    return;
+  }
+  box.replaceChildren(...entries.map(([id, kpi]) => {
+    const status = kpiStatus(kpi);
+    const unit = kpiUnit(id, kpi);
+    const name = has(`kpi_${id}`) ? t(`kpi_${id}`) : (kpi.label?.[currentLang()] ?? id);
+    const value = kpi.value == null ? t("no_data") : fmtValue(kpi.value, unit);
+    return el("div", { class: "kpi", "data-kpi": id, "data-status": status },
+      el("div", { class: "kpi-label", text: name }),
+      el("div", { class: "kpi-value", text: value }),
+      el("div", { class: "kpi-target", text: targetText(id, kpi, unit) }),
+      el("div", { class: "kpi-status", text: t(`status_${status}`) }));
+  }));
+}
+
+function renderChart() {
+  const chart = document.getElementById("chart");
+  const [left, right, top, bottom, height] = [34, 592, 10, 116, 140];
+  const now = serverNow();
+  const from = now - HOUR_S;
+  const points = (state.data.history ?? [])
+    .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.waiting) && p.t >= from)
+    .sort((a, b) => a.t - b.t);
+  const max = Math.max(1, ...points.map((p) => p.waiting));
+  const x = (time) => (left + (Math.min(time, now) - from) / HOUR_S * (right - left)).toFixed(1);
+  const y = (value) => (bottom - value / max * (bottom - top)).toFixed(1);
+  const nodes = [
+    svg("line", { x1: left, y1: bottom, x2: right, y2: bottom, class: "axis" }),
+    svg("line", { x1: left, y1: top, x2: left, y2: bottom, class: "axis" }),
+    svg("text", { x: left - 4, y: top + 8, "text-anchor": "end", class: "tick" }, String(max)),
+    svg("text", { x: left - 4, y: bottom, "text-anchor": "end", class: "tick" }, "0"),
+    svg("text", { x: left, y: height - 6, class: "tick" }, t("chart_ago")),
+    svg("text", { x: right, y: height - 6, "text-anchor": "end", class: "tick" }, t("chart_now")),
+  ];
+  if (points.length) {
+    const line = points.map((p) => `${x(p.t)},${y(p.waiting)}`).join(" ");
+    const first = x(points[0].t);
+    const last = x(points[points.length - 1].t);
+    nodes.push(svg("polygon", { points: `${first},${bottom} ${line} ${last},${bottom}`, class: "area" }));
+    nodes.push(svg("polyline", { points: line, class: "line" }));
+  } else {
+    nodes.push(svg("text", { x: (left + right) / 2, y: (top + bottom) / 2, "text-anchor": "middle",
+      class: "empty" }, t("no_data")));
+  }
+  chart.replaceChildren(...nodes);
+  chart.dataset.points = String(points.length);
+  const latest = points.length ? points[points.length - 1].waiting : t("no_data");
+  chart.setAttribute("aria-label", `${t("chart_title")}: ${latest}`);
+}
+
+const CALLER_COLUMNS = ["col_position", "col_call", "col_waited", "col_language", "col_callback",
+  "col_caller_state"];
+
+function renderQueue(queue, stamp) {
+  const waiting = queue.waiting ?? [];
+  const name = queue.label?.[currentLang()] ?? queue.name;
+  const head = el("h3", {},
+    el("span", { class: "queue-name", text: `${t("queue")}: ${name}` }),
+    el("span", { class: "count", "data-count": waiting.length, text: `${t("waiting")}: ${waiting.length}` }),
+    queue.agents_available == null ? null
+      : el("span", { class: "free", text: `${t("agents_free")}: ${queue.agents_available}` }));
+  if (!waiting.length) {
+    return el("article", { class: "queue", "data-queue": queue.name }, head,
+      el("p", { class: "empty", text: t("no_callers") }));
+  }
+  const rows = waiting.map((c) => el("tr", { "data-call": c.call_id, "data-state": c.state ?? "waiting" },
+    el("td", { class: "num", text: String(c.position) }),
+    el("td", { class: "call", text: c.call_id }),
+    el("td", {}, live(stamp - (c.waited ?? 0))),
+    el("td", { text: c.language ? label("language_", c.language) : "—" }),
+    el("td", { text: c.callback ? t("yes") : t("no") }),
+    el("td", { text: label("caller_", c.state ?? "waiting") })));
+  const table = el("table", { class: "callers" },
+    el("thead", {}, el("tr", {}, ...CALLER_COLUMNS.map((key) => el("th", { text: t(key) })))),
+    el("tbody", {}, ...rows));
+  return el("article", { class: "queue", "data-queue": queue.name }, head, table);
+}
+
+function renderQueues() {
+  const box = document.getElementById("queues");
+  const queues = state.data.queues ?? [];
+  const stamp = state.at.queues ?? serverNow();
+  if (!queues.length) box.replaceChildren(el("p", { class: "empty", text: t("no_queues") }));
+  else box.replaceChildren(...queues.map((q) => renderQueue(q, stamp)));
+}
+
+function agentButtons(agent) {
+  const button = (name) => el("button", { type: "button", "data-action": name, text: t(`act_${name}`) });
+  if (agent.state === "logged_out") return [button("agent_login")];
+  const buttons = [button(agent.state === "break" ? "agent_unpause" : "agent_pause")];
+  if (agent.current_call) buttons.push(button("disposition"));
+  buttons.push(button("agent_logout"));
+  return buttons;
+}
+
+function renderAgents() {
+  const body = document.querySelector("#agents tbody");
+  const agents = state.data.agents ?? [];
+  const canAct = Boolean(state.user?.can_act);
+  if (!agents.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: t("no_agents") })));
+    return;
+  }
+  body.replaceChildren(...agents.map((a) => {
+    let stateText = label("state_", a.state);
+    if (a.logout_pending) stateText += ` (${t("logout_pending")})`;
+    return el("tr", { "data-agent": a.user, "data-state": a.state },
+      el("td", {}, el("span", { class: "agent-user", text: a.user }),
+        a.name && a.name !== a.user ? el("span", { class: "agent-name", text: a.name }) : null),
+      el("td", {}, el("span", { class: "state", "data-state": a.state, text: stateText })),
+      el("td", {}, Number.isFinite(a.since) ? live(a.since) : "—"),
+      el("td", { class: "reason", text: a.reason ? label("reason_", a.reason) : "" }),
+      el("td", { class: "call", "data-current-call": a.current_call ?? "", text: a.current_call ?? "" }),
+      canAct ? el("td", { class: "acting" }, el("div", { class: "actions" }, ...agentButtons(a))) : null);
+  }));
+}
+
+const RENDER = { queues: renderQueues, agents: renderAgents, kpis: renderKpis, history: renderChart };
+
+function renderAll() {
+  renderUser();
+  for (const render of Object.values(RENDER)) render();
+}
+
+function tick() {
+  const now = serverNow();
+  for (const node of document.querySelectorAll("[data-since]")) {
+    node.textContent = fmtDuration(now - Number(node.dataset.since));
+  }
+}
+
+let toastTimer = 0;
+function toast(text, kind = "ok") {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 4000);
+}
+
+// --- the websocket ---------------------------------------------------------------
+
+function onMessage(msg) {
+  if (typeof msg.now === "number") state.offsetMs = msg.now * 1000 - Date.now();
+  if (msg.type === "snapshot") {
+    state.user = msg.user;
+    state.data = { ...state.data, ...msg.data };
+    for (const key of Object.keys(RENDER)) state.at[key] = msg.now;
+    renderAll();
+  } else if (msg.type === "delta") {
+    for (const [key, value] of Object.entries(msg.data ?? {})) {
+      state.data[key] = value;
+      state.at[key] = msg.now;
+      RENDER[key]?.();
+    }
+  } else if (msg.type === "ack") {
+    toast(t("ack"));
+  } else if (msg.type === "error") {
+    const key = `err_${msg.code}`;
+    toast(has(key) ? `${t(key)}: ${msg.message}` : msg.message, "error");
+  }
+}
+
+function setConn(status) {
+  const node = document.getElementById("conn");
+  node.dataset.conn = status;
+  node.dataset.i18n = `conn_${status}`;
+  node.textContent = t(`conn_${status}`);
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+  let opened = false;
+  state.ws = ws;
+  setConn("connecting");
+  ws.addEventListener("open", () => {
+    opened = true;
+    state.retryMs = 1000;
+    setConn("online");
+  });
+  ws.addEventListener("message", (event) => {
+    let msg;
+    try {
+      msg = JSON.parse(event.data);
+    } catch (e) {
+      return;
+    }
+    onMessage(msg);
+  });
+  ws.addEventListener("close", (event) => {
+    state.ws = null;
+    setConn("offline");
+    if (event.code === 1008) { // the session ended (logout, expiry)
+      location.assign("/login");
+      return;
+    }
+    setTimeout(reconnect, opened ? 1000 : state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, MAX_RETRY_MS);
+  });
+}
+
+// A refused upgrade (401) looks like any failed connection: ask the page
+// itself whether the session is still there before connecting again.
+async function reconnect() {
+  try {
+    const response = await fetch("/", { redirect: "manual", cache: "no-store" });
+    if (response.type === "opaqueredirect") {
+      location.assign("/login");
+      return;
+    }
+  } catch (e) {
+    setTimeout(reconnect, state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, MAX_RETRY_MS);
+    return;
+  }
+  connect();
+}
+
+function sendAction(name, fields) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+    toast(t("err_offline"), "error");
+    return;
+  }
+  const id = state.nextId++;
+  state.ws.send(JSON.stringify({ type: "action", id, action: { name, ...fields } }));
+}
+
+// --- actions ---------------------------------------------------------------------
+
+const pauseDialog = document.getElementById("pause-dialog");
+const dispositionForm = document.getElementById("disposition-form");
+
+document.getElementById("agents").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const row = button.closest("[data-agent]");
+  const agent = row.dataset.agent;
+  const name = button.dataset.action;
+  if (name === "agent_pause") {
+    pauseDialog.dataset.agent = agent;
+    pauseDialog.returnValue = "";
+    pauseDialog.querySelector(".pause-agent").textContent = `${t("col_agent")}: ${agent}`;
+    pauseDialog.showModal();
+  } else if (name === "disposition") {
+    dispositionForm.elements.agent.value = agent;
+    dispositionForm.elements.call_id.value = row.querySelector("[data-current-call]").dataset.currentCall;
+    dispositionForm.elements.topic.focus();
+  } else {
+    sendAction(name, { agent });
+  }
+});
+
+pauseDialog.addEventListener("close", () => {
+  if (pauseDialog.returnValue !== "confirm") return;
+  const reason = document.getElementById("pause-reason").value;
+  sendAction("agent_pause", { agent: pauseDialog.dataset.agent, reason });
+});
+
+dispositionForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(dispositionForm);
+  sendAction("disposition", {
+    call_id: String(form.get("call_id")).trim(),
+    agent: String(form.get("agent")).trim(),
+    resolved: form.get("resolved") === "on",
+    topic: String(form.get("topic")).trim() || null,
+  });
+});
+
+initLangSwitch(renderAll);
+renderAll();
+setInterval(tick, 1000);
+setInterval(renderChart, 30000);
+connect();
