@@ -1,0 +1,119 @@
+"""The KPI fold's records: one window's counters and the context it keeps.
+
+The fold (``fold.py``) keeps per call, per agent and per (caller number,
+topic) only what later events need (docs/kpi.md, "Memory"); these are
+those records, plus the helpers that read event fields defensively (the
+event log is our own, but stored rows may come from older versions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bailanys.errors import SipParseError
+from bailanys.metrics.snapshot import Scope
+from bailanys.sip.headers import SipUri
+
+#: Caller-ID user parts that name no one.
+ANONYMOUS = frozenset({"anonymous", "unknown", "restricted", "unavailable", "private"})
+
+#: Additions to a scope's counters: Counts field name -> amount.
+Delta = Mapping[str, float]
+
+
+def caller_number(uri: object) -> str:
+    """The caller's number: the user part of ``call.offered``'s ``from`` URI.
+
+    ``+7 701...`` and the national ``8 701...`` both become ``7701...`` so a
+    repeat caller is recognised whichever way the network wrote it;
+    anonymous callers give "".
+    """
+    if not isinstance(uri, str) or not uri.strip():
+        return ""
+    text = uri.strip()
+    if text.startswith("<"):
+        text = text[1:].partition(">")[0]
+    try:
+        parsed = SipUri.parse(text)
+    except SipParseError:
+        return ""
+    user = parsed.opaque if parsed.scheme == "tel" else (parsed.user or "")
+    user = user.partition(";")[0].strip()
+    if user.lower() in ANONYMOUS:
+        return ""
+    digits = user.lstrip("+").replace("-", "")
+    if digits.isdigit():
+        if len(digits) == 11 and digits.startswith("8"):
+            return "7" + digits[1:]
+        return digits
+    return user
+
+
+def num(value: object) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return 0.0
+
+
+def text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class Period:
+    """One window's counters: what a roll-over starts afresh."""
+
+    __slots__ = ("agent_seconds", "pid", "scopes", "start")
+
+    def __init__(self, pid: int, start: float | None) -> None:
+        self.pid = pid
+        self.start = start
+        self.scopes: dict[Scope, dict[str, float]] = {}
+        self.agent_seconds: dict[str, dict[str, float]] = {}
+
+    def add(self, scope: Scope, delta: Delta, sign: int = 1) -> None:
+        acc = self.scopes.get(scope)
+        if acc is None:
+            acc = self.scopes[scope] = {}
+        for name, value in delta.items():
+            acc[name] = acc.get(name, 0) + sign * value
+
+
+@dataclass(slots=True, eq=False)
+class CallContext:
+    """Context of one caller's call (keyed by the caller's call id)."""
+
+    call_id: str
+    touched: float  # ts of its last event
+    number: str = ""
+    language: str | None = None
+    queue: str | None = None  # current (or last) queue; None: never queued
+    topic: str | None = None  # disposition's topic, else the queue's name
+    joined_at: float | None = None  # first queue.joined
+    waiting: bool = False  # on the line in a queue
+    callback: bool = False  # asked for a callback, not yet answered or dropped
+    connected: bool = False
+    ended: bool = False  # the caller's leg ended
+    disposed: bool = False  # its topic is final
+    #: What it counted in each open window (by period id) while its topic may move.
+    pending: dict[int, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AgentContext:
+    state: str
+    since: float | None  # None: before the first event seen
+    wrap_call: CallContext | None = None
+    wrap_start: float | None = None
+
+
+@dataclass(slots=True)
+class Contact:
+    """The last resolved contact of a (number, topic): what a repeat takes back."""
+
+    ts: float
+    scopes: tuple[Scope, ...]
+    counted: tuple[int, ...]  # period ids that counted it as FCR
