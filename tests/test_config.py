@@ -36,7 +36,11 @@ def error(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
 def test_builtin_defaults_equal_default_toml() -> None:
     from_file = load_config(DEFAULT_CONFIG_PATH, env={})
     builtin = Config()
-    assert dataclasses.replace(from_file, source=None, registrar=builtin.registrar) == builtin
+    assert dataclasses.replace(
+        from_file, source=None, registrar=builtin.registrar, console=builtin.console
+    ) == builtin
+    assert dataclasses.replace(from_file.console, users={}) == builtin.console
+    assert list(from_file.console.users) == ["supervisor"]
     assert dict(from_file.registrar.users) == {
         "1001": "demo-1001-change-me",
         "1002": "demo-1002-change-me",
