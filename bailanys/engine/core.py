@@ -150,6 +150,8 @@ class Engine:
 
     async def stop(self) -> None:
         """Hang up every call, then stop SIP, media, the registrar and the store."""
+        if not self.started:
+            return
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
             await call.hangup("shutdown")
         await asyncio.sleep(0.05)  # let the BYEs leave

@@ -122,6 +122,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         asr: dict[str, Any] | None = None,
         queue: dict[str, Any] | None = None,
         console: dict[str, Any] | None = None,
+        store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -131,7 +132,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             media=MediaConfig(
                 rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec"), **(media or {})
             ),
-            store=StoreConfig(path=str(tmp_path / f"b{n}.db"), batch_ms=20),
+            store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20),
             voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
             registrar=RegistrarConfig(users=USERS),
             engine=EngineConfig(
