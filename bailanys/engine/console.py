@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 0.1  # deltas to console clients at most ten times a second
+FLUSH_S = 0.05  # deltas to console clients at most twenty times a second
 HISTORY_STEP_S = 10.0  # one point of the "calls waiting" chart every 10 s
 HISTORY_POINTS = 360  # the last hour
 _QUEUE_EVENTS = ("queue.", "call.connected", "call.completed", "call.ended")
