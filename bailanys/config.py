@@ -391,6 +391,7 @@ class ConsoleConfig:
     """``[console]``: the supervisors' live console (HTTP + websockets)."""
 
     #: host:port of the console; keep it on loopback or behind a TLS proxy.
+    #: Empty: no console.
     listen: str = DEFAULT_CONSOLE_LISTEN
     #: Seconds a login session lasts without activity.
     session_ttl_s: int = DEFAULT_SESSION_TTL_S
@@ -401,7 +402,8 @@ class ConsoleConfig:
     users: Mapping[str, str] = field(default_factory=_empty_users)
 
     def __post_init__(self) -> None:
-        split_host_port(self.listen, "console.listen")
+        if self.listen:
+            split_host_port(self.listen, "console.listen")
         _check_range("console.session_ttl_s", self.session_ttl_s, 60, 7 * 86400)
         _check_range("console.service_level_s", self.service_level_s, 1, 600)
         for user, value in self.users.items():

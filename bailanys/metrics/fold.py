@@ -42,7 +42,6 @@ provisional until ``fcr_window_s`` after it ends.
 from __future__ import annotations
 
 import itertools
-import logging
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -71,8 +70,6 @@ from bailanys.metrics.snapshot import (
 )
 from bailanys.metrics.targets import KpiTargets
 from bailanys.store.events import Event
-
-log = logging.getLogger(__name__)
 
 #: Service-level time T: the industry's "80 % in 20 s" convention (the
 #: standard sets none; Asterisk's ``servicelevel`` has no default).

@@ -82,14 +82,14 @@ class Counts:
     def from_mapping(cls, values: Mapping[str, float]) -> Counts:
         """From the fold's accumulator (missing names are 0)."""
         kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            value = values.get(f.name, 0)
-            kwargs[f.name] = round(value) if f.type == "int" else float(value)
+        for name in COUNT_FIELDS:
+            value = values.get(name, 0)
+            kwargs[name] = round(value) if name in INT_COUNT_FIELDS else float(value)
         return cls(**kwargs)
 
     def is_empty(self) -> bool:
         """No event counted (float sums left by moves between topics ignored)."""
-        return not any(getattr(self, f.name) for f in fields(self) if f.type == "int")
+        return not any(getattr(self, name) for name in INT_COUNT_FIELDS)
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -97,7 +97,7 @@ class Counts:
 
 #: Names of the counted quantities, and which of them are whole numbers.
 COUNT_FIELDS = tuple(f.name for f in fields(Counts))
-INT_COUNT_FIELDS = frozenset(f.name for f in fields(Counts) if f.type == "int")
+INT_COUNT_FIELDS = frozenset(f.name for f in fields(Counts) if f.type in ("int", int))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ Time is an input: nothing here reads a clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -47,9 +48,9 @@ PREVIOUS_INTERVAL, PREVIOUS_DAY = "previous_interval", "previous_day"
 
 def interval_start(ts: float, tz: tzinfo = ALMATY, interval_s: int = INTERVAL_S) -> float:
     """Start of the ``interval_s`` interval holding ``ts``, on the local wall clock."""
-    offset = datetime.fromtimestamp(ts, tz).utcoffset()
-    local = ts + (offset.total_seconds() if offset is not None else 0.0)
-    return ts - (local % interval_s)
+    delta = datetime.fromtimestamp(ts, tz).utcoffset()
+    offset = delta.total_seconds() if delta is not None else 0.0
+    return float(math.floor((ts + offset) / interval_s) * interval_s - offset)
 
 
 def day_start(ts: float, tz: tzinfo = ALMATY) -> float:
