@@ -13,7 +13,10 @@
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
     ├── InputError             a caller's or user's value is not valid
     │   └── InvalidIinError    (bailanys.ivr.iin) not an IIN; ``reason`` says why
-    └── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
+    ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
+    ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
+    │   └── AgentStateError    an agent event its state table refuses
+    └── ActionError            (bailanys.console.api) the engine refuses a console action
 
 Problems in flow files are not exceptions: the loader returns them as
 :class:`~bailanys.ivr.yamlsrc.Problem` lines (file, line, field, message).
