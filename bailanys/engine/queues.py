@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,23 +297,23 @@ class QueueService:
                                                  w.queue)
         self._run(actions)
         w.state = "callback"
+        await self._say_and_hang_up(w, waiting.CALLBACK_CONFIRMED, "callback_requested")
+        return True
+
+    async def _say_and_hang_up(self, w: _Waiter, table: Mapping[str, str], cause: str) -> None:
+        """A last sentence in the caller's language(s), then BYE."""
         w.call.stop_playback()
         for lang in w.languages:
-            await w.call.play(self.engine.prompts.text(
-                lang, waiting.text(waiting.CALLBACK_CONFIRMED, lang)), interruptible=False)
-        await w.call.hangup("callback_requested")
-        return True
+            await w.call.play(self.engine.prompts.text(lang, waiting.text(table, lang)),
+                              interruptible=False)
+        await w.call.hangup(cause)
 
     async def _overflow(self, w: _Waiter, msg: Overflow) -> bool:
         if msg.target is not None and self.core is not None:
             w.queue = msg.target
             return False  # the core moved the caller; keep holding
         w.state = "done"
-        w.call.stop_playback()
-        for lang in w.languages:
-            await w.call.play(self.engine.prompts.text(
-                lang, waiting.text(waiting.QUEUE_TIMEOUT, lang)), interruptible=False)
-        await w.call.hangup("queue_timeout")
+        await self._say_and_hang_up(w, waiting.QUEUE_TIMEOUT, "queue_timeout")
         return True
 
     async def _after_agent(self, w: _Waiter) -> None:
