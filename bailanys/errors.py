@@ -16,7 +16,8 @@
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    an agent event its state table refuses
-    └── ActionError            (bailanys.console.api) the engine refuses a console action
+    ├── ActionError            (bailanys.console.api) the engine refuses a console action
+    └── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
 
 Problems in flow files are not exceptions: the loader returns them as
 :class:`~bailanys.ivr.yamlsrc.Problem` lines (file, line, field, message).

@@ -46,7 +46,31 @@ SCHEMA_V1: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1),)
+#: Version 2: the SMS outbox (``bailanys.robot.sms``). One row per message;
+#: ``state`` is one of queued/sent/delivered/failed; ``next_try`` is the
+#: epoch second of the next send attempt; ``kannel_id`` is the SMSC's
+#: message id as Kannel reports it (``%F`` in the DLR URL), from the first DLR. Our ``id``
+#: travels in the DLR URL.
+SCHEMA_V2_SMS: tuple[str, ...] = (
+    """
+    CREATE TABLE sms_outbox (
+        id         INTEGER PRIMARY KEY,
+        created    REAL NOT NULL,
+        to_number  TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        state      TEXT NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'sent', 'delivered', 'failed')),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_try   REAL NOT NULL,
+        kannel_id  TEXT,
+        last_error TEXT,
+        updated    REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX sms_outbox_state_id ON sms_outbox (state, id)",
+)
+
+MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:

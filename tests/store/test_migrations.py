@@ -21,7 +21,7 @@ async def test_fresh_database_gets_latest_schema(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "m.db")
     try:
         assert await schema_version(db) == 0
-        assert await migrate(db) == latest_version() == 1
+        assert await migrate(db) == latest_version() == len(MIGRATIONS)
         assert {"events", "registrations", "events_call_id", "events_type_ts"} <= await tables(db)
         rows = await db.fetchall("PRAGMA journal_mode")
         assert rows[0][0] == "wal"
@@ -35,8 +35,8 @@ async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     try:
         await migrate(db)
         await db.execute("INSERT INTO events (ts, type, data) VALUES (1, 'x', '{}')")
-        assert await migrate(db) == 1
-        assert await migrate(db) == 1
+        assert await migrate(db) == latest_version()
+        assert await migrate(db) == latest_version()
         rows = await db.fetchall("SELECT count(*) FROM events")
         assert rows[0][0] == 1
     finally:
@@ -65,15 +65,16 @@ async def test_later_steps_applied_in_order_and_failed_step_rolled_back(tmp_path
     db = await Database.open(tmp_path / "steps.db")
     try:
         await migrate(db)
+        n = latest_version()
         steps = (
             *MIGRATIONS,
-            (2, ("CREATE TABLE t2 (a INTEGER)", "INSERT INTO t2 VALUES (1)")),
-            (3, ("CREATE TABLE t3 (a INTEGER)", "THIS IS NOT SQL")),
+            (n + 1, ("CREATE TABLE t2 (a INTEGER)", "INSERT INTO t2 VALUES (1)")),
+            (n + 2, ("CREATE TABLE t3 (a INTEGER)", "THIS IS NOT SQL")),
         )
-        with pytest.raises(StoreError, match="migration to version 3 failed"):
+        with pytest.raises(StoreError, match=f"migration to version {n + 2} failed"):
             await migrate(db, steps)
-        # Step 2 landed whole, step 3 not at all (its CREATE TABLE rolled back).
-        assert await schema_version(db) == 2
+        # The first new step landed whole, the second not at all (rolled back).
+        assert await schema_version(db) == n + 1
         names = await tables(db)
         assert "t2" in names and "t3" not in names
     finally:
@@ -93,5 +94,5 @@ async def test_readonly_open_of_unmigrated_database_refused(tmp_path: Path) -> N
     path = tmp_path / "empty.db"
     db = await Database.open(path)
     await db.close()
-    with pytest.raises(StoreError, match="schema version 0, expected 1"):
+    with pytest.raises(StoreError, match=f"schema version 0, expected {latest_version()}"):
         await Store.open(path, readonly=True)

@@ -1,0 +1,380 @@
+"""The SMS outbox: messages stored first, sent through Kannel in order, tracked by DLR.
+
+State machine (a table plus one transition function, ``next_state``)::
+
+    queued --accepted by Kannel--> sent --DLR 1--> delivered
+      |                              |
+      +--attempts exhausted-->  failed <--DLR 2 or 16--+
+    queued --DLR 1 / 2 / 16--> delivered / failed   (a DLR may beat our UPDATE)
+
+DLR 4 (buffered) and 8 (SMSC submit) are intermediate: no state change.
+``delivered`` and ``failed`` are final.
+
+``SmsOutbox.enqueue`` writes the row (``sms_outbox``, migration 2) before
+anything else and wakes the one sender task, which sends the oldest
+``queued`` row once its ``next_try`` has come. Failures (Kannel down, 4xx,
+5xx) back off exponentially: ``backoff_base_s * 2**(attempts-1)`` capped at
+``backoff_cap_s``; after ``max_attempts`` the row is ``failed``. Sending is
+strictly in order (head of line): while the oldest message waits for its
+retry, the later ones wait too, which is also what a down gateway needs.
+
+Kannel's sendsms and DLR interface: see ``bailanys.robot.kannel`` (Kannel
+User's Guide, "SMS Push (send-sms) CGI interface" and "Delivery reports").
+``DlrServer`` is the small HTTP receiver of Kannel's ``dlr-url`` calls:
+``GET /dlr?id=<ours>&status=<%d>&kid=<%F>``.
+
+Events (``emit(type, fields)``): ``sms.queued``, ``sms.sent``,
+``sms.delivered``, ``sms.failed``, with the message id and the number
+masked to its last 4 digits; never the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bailanys.errors import InputError
+from bailanys.robot.kannel import DlrStatus, Kannel, KannelError
+from bailanys.store.db import Database
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str, dict[str, Any]], None]
+
+#: First retry after 2 s, doubling: a restarting bearerbox is back in seconds.
+DEFAULT_BACKOFF_BASE_S = 2.0
+#: Never wait more than 5 min between tries, so an outage of hours costs at
+#: most 5 min of extra delay once Kannel is back.
+DEFAULT_BACKOFF_CAP_S = 300.0
+#: 2+4+...+256 s plus the cap: about 40 min of trying before giving up.
+DEFAULT_MAX_ATTEMPTS = 16
+#: Longest DLR request line plus headers we read (Kannel's are ~200 bytes).
+MAX_DLR_REQUEST = 8192
+
+
+class SmsState(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class SmsEvent(enum.StrEnum):
+    """What moves a message: our send's outcome or Kannel's delivery report."""
+
+    ACCEPTED = "accepted"  # Kannel answered 2xx
+    GAVE_UP = "gave_up"  # attempts exhausted
+    DLR_DELIVERED = "dlr_delivered"  # %d = 1
+    DLR_FAILED = "dlr_failed"  # %d = 2 or 16
+
+
+TRANSITIONS: Mapping[tuple[SmsState, SmsEvent], SmsState] = {
+    (SmsState.QUEUED, SmsEvent.ACCEPTED): SmsState.SENT,
+    (SmsState.QUEUED, SmsEvent.GAVE_UP): SmsState.FAILED,
+    (SmsState.QUEUED, SmsEvent.DLR_DELIVERED): SmsState.DELIVERED,
+    (SmsState.QUEUED, SmsEvent.DLR_FAILED): SmsState.FAILED,
+    (SmsState.SENT, SmsEvent.DLR_DELIVERED): SmsState.DELIVERED,
+    (SmsState.SENT, SmsEvent.DLR_FAILED): SmsState.FAILED,
+}
+
+
+def next_state(state: SmsState, event: SmsEvent) -> SmsState | None:
+    """The state after ``event``, or ``None`` when the table has no such move."""
+    return TRANSITIONS.get((state, event))
+
+
+def dlr_event(status: int) -> SmsEvent | None:
+    """Map Kannel's ``%d`` to an event; intermediate reports (4, 8) give ``None``."""
+    flags = DlrStatus(status & 31)
+    if flags & DlrStatus.DELIVERED:
+        return SmsEvent.DLR_DELIVERED
+    if flags & (DlrStatus.UNDELIVERED | DlrStatus.SMSC_REJECT):
+        return SmsEvent.DLR_FAILED
+    return None
+
+
+def backoff_s(attempts: int, base_s: float, cap_s: float) -> float:
+    """Seconds before try number ``attempts + 1`` after ``attempts`` failures."""
+    if attempts < 1:
+        return 0.0
+    return float(min(cap_s, base_s * 2 ** min(attempts - 1, 62)))
+
+
+def mask_number(number: str) -> str:
+    """Keep the last 4 digits only: ``+77011234567`` -> ``*******4567``."""
+    digits = [c for c in number if c.isdigit()]
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + "".join(digits[-4:])
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    """Retry policy of the outbox.
+
+    max_attempts: tries before a message is ``failed``.
+    backoff_base_s, backoff_cap_s: see ``backoff_s``.
+    """
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
+    backoff_cap_s: float = DEFAULT_BACKOFF_CAP_S
+
+
+@dataclass(frozen=True)
+class SmsRecord:
+    id: int
+    created: float
+    to_number: str
+    text: str
+    state: SmsState
+    attempts: int
+    next_try: float
+    kannel_id: str | None
+    last_error: str | None
+    updated: float
+
+
+_COLUMNS = (
+    "id, created, to_number, text, state, attempts, next_try, kannel_id, last_error, updated"
+)
+
+
+def _record(row: Any) -> SmsRecord:
+    return SmsRecord(
+        int(row[0]), float(row[1]), str(row[2]), str(row[3]), SmsState(row[4]),
+        int(row[5]), float(row[6]), row[7], row[8], float(row[9]),
+    )  # fmt: skip
+
+
+def _no_emit(type_: str, fields: dict[str, Any]) -> None:
+    return None
+
+
+class SmsOutbox:
+    """The outbox table plus its one sender task (``start`` / ``stop``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        kannel: Kannel,
+        *,
+        config: SmsConfig | None = None,
+        emit: Emit = _no_emit,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.kannel = kannel
+        self.config = config or SmsConfig()
+        self.emit = emit
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="sms-outbox")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- API ---------------------------------------------------------------
+
+    async def enqueue(self, to: str, text: str) -> int:
+        """Store the message (committed) and return its id; sending happens later."""
+        if not to.strip() or not any(c.isdigit() for c in to):
+            raise InputError(f"SMS recipient {to!r} is not a number")
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO sms_outbox (created, to_number, text, state, attempts,"
+                " next_try, updated) VALUES (?, ?, ?, 'queued', 0, ?, ?)",
+                (now, to, text, now, now),
+            )
+            msg_id = int(cursor.lastrowid or 0)
+        self.emit("sms.queued", {"sms_id": msg_id, "to": mask_number(to)})
+        self._wake.set()
+        return msg_id
+
+    async def get(self, msg_id: int) -> SmsRecord | None:
+        rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM sms_outbox WHERE id = ?", (msg_id,))
+        return _record(rows[0]) if rows else None
+
+    async def handle_dlr(self, query: Mapping[str, str]) -> SmsState | None:
+        """Apply one Kannel delivery report; returns the state now, ``None`` if unknown id.
+
+        ``query`` holds ``id`` (ours), ``status`` (Kannel's ``%d``) and
+        optionally ``kid`` (the SMSC's message id, ``%F``). Bad values raise ``InputError``.
+        """
+        try:
+            msg_id = int(query["id"])
+            status = int(query["status"])
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"DLR needs integer id and status, got {dict(query)!r}") from exc
+        kid = query.get("kid") or None
+        if kid is not None and kid.startswith("%"):  # Kannel left the escape unexpanded
+            kid = None
+        if kid is not None:
+            await self.db.execute(
+                "UPDATE sms_outbox SET kannel_id = ?, updated = ?"
+                " WHERE id = ? AND kannel_id IS NULL",
+                (kid, self.clock(), msg_id),
+            )
+        event = dlr_event(status)
+        error = None if event in (None, SmsEvent.DLR_DELIVERED) else f"DLR {status}"
+        # The sender may move the row (queued -> sent) between our read and our
+        # conditional UPDATE; then read again (at most a few times: only the
+        # sender and DLRs move a row, and final states do not move).
+        for _ in range(4):
+            record = await self.get(msg_id)
+            if record is None:
+                log.warning("DLR for unknown SMS %d (status %d)", msg_id, status)
+                return None
+            new = next_state(record.state, event) if event is not None else None
+            if new is None:
+                log.debug("SMS %d: DLR %d in state %s, no change", msg_id, status, record.state)
+                return record.state
+            if await self._move(record, new, last_error=error):
+                return new
+        log.warning("SMS %d: DLR %d lost a race four times; state left as is", msg_id, status)
+        return None
+
+    # -- sender --------------------------------------------------------------
+
+    async def _move(
+        self, record: SmsRecord, new: SmsState, *, last_error: str | None, **extra: Any
+    ) -> bool:
+        """Write ``new`` if the row is still in ``record.state``; emit and log it."""
+        changed = await self.db.execute(
+            "UPDATE sms_outbox SET state = ?, last_error = COALESCE(?, last_error), updated = ?"
+            " WHERE id = ? AND state = ?",
+            (new.value, last_error, self.clock(), record.id, record.state.value),
+        )
+        if not changed:
+            return False
+        log.info("SMS %d: %s -> %s", record.id, record.state, new)
+        self.emit(f"sms.{new.value}", {
+            "sms_id": record.id, "to": mask_number(record.to_number), **extra})  # fmt: skip
+        return True
+
+    async def _head(self) -> SmsRecord | None:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM sms_outbox WHERE state = 'queued' ORDER BY id LIMIT 1"
+        )
+        return _record(rows[0]) if rows else None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            head = await self._head()
+            if head is None:
+                await self._wake.wait()
+                continue
+            delay = head.next_try - self.clock()
+            if delay > 0:
+                # A new enqueue does not jump the line; it just re-checks.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            await self._try(head)
+
+    async def _try(self, record: SmsRecord) -> None:
+        attempts = record.attempts + 1
+        try:
+            answer = await self.kannel.send(record.to_number, record.text, record.id)
+        except KannelError as exc:
+            error = str(exc)
+            if attempts >= self.config.max_attempts:
+                await self.db.execute(
+                    "UPDATE sms_outbox SET attempts = ? WHERE id = ?", (attempts, record.id)
+                )
+                await self._move(record, SmsState.FAILED, last_error=error, attempts=attempts)
+                return
+            wait = backoff_s(attempts, self.config.backoff_base_s, self.config.backoff_cap_s)
+            log.warning("SMS %d: try %d failed (%s); next in %.1f s", record.id, attempts,
+                        error, wait)  # fmt: skip
+            await self.db.execute(
+                "UPDATE sms_outbox SET attempts = ?, next_try = ?, last_error = ?, updated = ?"
+                " WHERE id = ? AND state = 'queued'",
+                (attempts, self.clock() + wait, error, self.clock(), record.id),
+            )
+            return
+        await self.db.execute(
+            "UPDATE sms_outbox SET attempts = ? WHERE id = ?", (attempts, record.id)
+        )
+        await self._move(record, SmsState.SENT, last_error=None, attempts=attempts)
+        log.debug("SMS %d: Kannel said %r", record.id, answer)
+
+
+class DlrServer:
+    """Receives Kannel's DLR URL calls: ``GET /dlr?id=..&status=..`` -> ``handle_dlr``.
+
+    Answers 200 ``OK`` when applied (or the id is unknown: Kannel must not
+    retry a report we can never use), 400 for a bad query, 404 for another
+    path, 405 for another method.
+    """
+
+    def __init__(self, host: str, port: int, outbox: SmsOutbox, *, path: str = "/dlr") -> None:
+        self.host = host
+        self.port = port
+        self.outbox = outbox
+        self.path = path
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            status, body = await self._answer(reader)
+            writer.write(
+                f"HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n{body}".encode()
+            )
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            log.debug("DLR connection dropped", exc_info=True)
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader) -> tuple[str, str]:
+        async with asyncio.timeout(10):
+            head = await reader.readuntil(b"\r\n\r\n")
+        if len(head) > MAX_DLR_REQUEST:
+            return "400 Bad Request", "too long\n"
+        parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+        if len(parts) != 3:
+            return "400 Bad Request", "bad request line\n"
+        if parts[0] != "GET":
+            return "405 Method Not Allowed", "GET only\n"
+        url = urlsplit(parts[1])
+        if url.path != self.path:
+            return "404 Not Found", "no such path\n"
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        try:
+            await self.outbox.handle_dlr(query)
+        except InputError as exc:
+            return "400 Bad Request", f"{exc}\n"
+        return "200 OK", "OK\n"
