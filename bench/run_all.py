@@ -19,6 +19,7 @@ RUNS = [
     ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
     ["ewt.py"],
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
+    ["faq_accuracy.py"],
 ]
 
 
