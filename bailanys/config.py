@@ -95,6 +95,7 @@ DEFAULT_FLOW_RELOAD_SECONDS = 2
 DEFAULT_MODEL_DIR = "voice_models"
 DEFAULT_QUEUE_FILE = "configs/queues.toml"
 DEFAULT_CONSOLE_LISTEN = "127.0.0.1:8080"
+DEFAULT_ROBOT_DEMO_DB = "var/robot-demo.db"
 DEFAULT_SESSION_TTL_S = 8 * 3600  # one shift
 DEFAULT_SERVICE_LEVEL_S = 20  # the usual 80/20 service level
 #: Announcements are due on whole seconds; a quarter second keeps them on time.
@@ -383,6 +384,31 @@ class QueueFileConfig:
         _check_range("queue.tick_ms", self.tick_ms, 50, 5000)
 
 
+@dataclass(frozen=True)
+class RobotConfig:
+    """``[robot]``: the voice robot's self-service back end and SMS (Kannel)."""
+
+    #: SQLite file of the demo back end (sample documents, branches, slots).
+    demo_db: str = DEFAULT_ROBOT_DEMO_DB
+    #: Kannel smsbox's sendsms interface "host:port"; empty: no SMS (services
+    #: that need one hand the caller to an operator).
+    kannel: str = ""
+    kannel_user: str = "bailanys"
+    kannel_password: str = ""
+    #: The sender shown to the citizen.
+    sms_sender: str = "1414"
+    #: host:port where Kannel's delivery reports are received; empty: none.
+    dlr_listen: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.demo_db:
+            raise _invalid("robot.demo_db", "expected a file path, got ''")
+        for key in ("kannel", "dlr_listen"):
+            value = getattr(self, key)
+            if value:
+                split_host_port(value, f"robot.{key}")
+
+
 CONSOLE_ROLES = ("supervisor", "analyst", "qa", "admin")
 
 
@@ -472,6 +498,7 @@ class Config:
     ivr: IvrConfig = field(default_factory=IvrConfig)
     queue: QueueFileConfig = field(default_factory=QueueFileConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    robot: RobotConfig = field(default_factory=RobotConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
@@ -498,6 +525,7 @@ SECTIONS: dict[str, type[Any]] = {
     "ivr": IvrConfig,
     "queue": QueueFileConfig,
     "console": ConsoleConfig,
+    "robot": RobotConfig,
     "asr": AsrConfig,
     "log": LogConfig,
 }

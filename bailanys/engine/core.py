@@ -29,6 +29,7 @@ from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
 from bailanys.engine.registrar import Registrar
+from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
 from bailanys.errors import MediaError, SdpError, SipParseError
 from bailanys.media.hub import MediaHub
@@ -79,6 +80,7 @@ class Engine:
         self.ivr = FlowService(self)
         self.queues = QueueService(self)
         self.console = EngineConsole(self)
+        self.robot = RobotService(self)
         self.transport = SipTransport(
             config.sip.host,
             config.sip.port,
@@ -130,6 +132,7 @@ class Engine:
         await self.registrar.start(time.time())
         await self.prompts.prepare()  # before the first call can need them
         await self.queues.start()  # before the flows: their queue nodes hand calls to it
+        await self.robot.start()
         await self.ivr.start()  # flows and their prompts, before the first call too
         await self.console.start()  # KPIs from today's stored events, then live
         await self.hub.start()
@@ -157,6 +160,7 @@ class Engine:
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
         await self.queues.stop()
+        await self.robot.stop()
         await self.console.stop()
         for task in list(self._tasks):
             task.cancel()

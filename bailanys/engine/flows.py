@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.registry import FlowRegistry, FlowSet
-from bailanys.ivr.session import IvrSession
+from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
+from bailanys.ivr.session import IvrCall, IvrSession
 from bailanys.media.player import EncodedAudio
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class FlowService:
                 audio_for=self.audio_for,
                 emit=self._emit,
                 speech=self.speech,
-                handoffs=self.engine.queues,
+                handoffs=_Handoffs(self.engine),
                 queues=self.engine.queues,
                 language=call.language,
                 clock=self.clock,
@@ -163,3 +164,23 @@ class FlowService:
                 raise
             except Exception:
                 log.exception("reloading flows failed; the current flows keep serving")
+
+
+class _Handoffs:
+    """Where a flow's hand-over nodes go: the queue manager, the voice robot."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def enter_queue(self, call: IvrCall, action: EnterQueue) -> bool:
+        return await self.engine.queues.enter_queue(call, action)
+
+    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool:
+        from bailanys.engine.call import Call
+
+        if not isinstance(call, Call):
+            return False
+        return await self.engine.robot.run(call, action)
+
+    async def transfer(self, call: IvrCall, action: TransferCall) -> bool:
+        return False  # transfers to outside numbers are not served yet

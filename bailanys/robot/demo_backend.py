@@ -38,6 +38,9 @@ SAMPLE_IINS: Final = {
     "771102310003": "no document; one overdue request",
     "010630510007": "passport REJECTED; no requests",
     "551201310006": "ID card ISSUED; no requests",
+    # No two equal digits side by side: SIPp's recorded RFC 2833 pcaps replay
+    # one timestamp, so a repeated key would read as a retransmission.
+    "850315401013": "ID card READY at ALA-1; no requests (keyed by SIPp in tests)",
 }
 #: Where certificate links point in the demo.
 DEMO_LINK_BASE: Final = "https://egov.example.kz/cert/"
@@ -96,6 +99,7 @@ def _sample_rows(today: date) -> tuple[list[tuple[object, ...]], list[tuple[obje
         ("920723410006", "in_progress", "id_card", None, (today + timedelta(days=5)).isoformat()),
         ("010630510007", "rejected", "passport", None, None),
         ("551201310006", "issued", "id_card", "ALA-1", (today - timedelta(days=40)).isoformat()),
+        ("850315401013", "ready", "id_card", "ALA-1", (today - timedelta(days=1)).isoformat()),
     ]
     reqs: list[tuple[object, ...]] = [
         ("20240001234", "850315410002", "pension", "in_progress", d(),

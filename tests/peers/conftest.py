@@ -43,6 +43,7 @@ from bailanys.config import (  # noqa: E402
     MediaConfig,
     QueueFileConfig,
     RegistrarConfig,
+    RobotConfig,
     SipConfig,
     StoreConfig,
     VoiceConfig,
@@ -122,6 +123,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         asr: dict[str, Any] | None = None,
         queue: dict[str, Any] | None = None,
         console: dict[str, Any] | None = None,
+        robot: dict[str, Any] | None = None,
         store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
@@ -145,6 +147,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             queue=QueueFileConfig(**{"file": str(no_flows / "queues.toml"), **(queue or {})}),
             # By default no console server (the KPI fold still runs).
             console=ConsoleConfig(**{"listen": "", **(console or {})}),
+            robot=RobotConfig(**{"demo_db": str(tmp_path / f"robot{n}.db"), **(robot or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)
