@@ -28,12 +28,32 @@ from __future__ import annotations
 import enum
 import logging
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bailanys.ivr.actions import (
+    Action,
+    CancelTimer,
+    Digit,
+    Emit,
+    EnterQueue,
+    HandoffFailed,
+    HangUpCall,
+    HungUp,
+    Input,
+    Listen,
+    Play,
+    PlayDone,
+    SetCallLanguage,
+    Speech,
+    StartRobot,
+    StartTimer,
+    StopListening,
+    StopPlayback,
+    TimerFired,
+    TransferCall,
+)
 from bailanys.ivr.conditions import QueueState, holds
 from bailanys.ivr.iin import InvalidIinError, validate_iin
 from bailanys.ivr.model import (
@@ -59,129 +79,6 @@ log = logging.getLogger(__name__)
 
 MAX_SILENT_STEPS = 256  # nodes entered for one input before the runner gives up (a guard)
 SURVEY_KEYS = "12345"
-
-
-# ------------------------------------------------------------------ inputs
-
-
-@dataclass(frozen=True)
-class Digit:
-    key: str
-
-
-@dataclass(frozen=True)
-class Speech:
-    """A final speech result from the recognizer of ``lang``."""
-
-    lang: str
-    phrase: str | None  # the grammar phrase recognised, None for "[unk]"
-    confidence: float
-    accepted: bool = True  # over the confidence threshold
-
-
-@dataclass(frozen=True)
-class PlayDone:
-    token: int
-    completed: bool = True
-
-
-@dataclass(frozen=True)
-class TimerFired:
-    token: int
-
-
-@dataclass(frozen=True)
-class HandoffFailed:
-    reason: str
-
-
-@dataclass(frozen=True)
-class HungUp:
-    pass
-
-
-Input = Digit | Speech | PlayDone | TimerFired | HandoffFailed | HungUp
-
-
-# ------------------------------------------------------------------ actions
-
-
-@dataclass(frozen=True)
-class Play:
-    prompt: Prompt
-    lang: str
-    token: int
-    barge_in: bool
-
-
-@dataclass(frozen=True)
-class StopPlayback:
-    pass
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    token: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    pass
-
-
-@dataclass(frozen=True)
-class Listen:
-    """Recognise these keywords (language -> phrases) until :class:`StopListening`."""
-
-    words: Mapping[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class StopListening:
-    pass
-
-
-@dataclass(frozen=True)
-class SetCallLanguage:
-    lang: str
-
-
-@dataclass(frozen=True)
-class Emit:
-    type: str
-    fields: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class EnterQueue:
-    queue: str
-    skills: tuple[str, ...]  # the node's skills plus the caller's language
-    language: str | None
-    variables: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class StartRobot:
-    service: str | None
-    language: str | None
-    variables: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class TransferCall:
-    target: str
-
-
-@dataclass(frozen=True)
-class HangUpCall:
-    cause: str
-
-
-Action = (
-    Play | StopPlayback | StartTimer | CancelTimer | Listen | StopListening | SetCallLanguage
-    | Emit | EnterQueue | StartRobot | TransferCall | HangUpCall
-)
 
 
 class QueueStates(Protocol):
@@ -611,3 +508,31 @@ def _mask(value: str, node: Collect) -> str:
     if node.validator == "iin" and len(value) > 4:
         return "*" * (len(value) - 4) + value[-4:]
     return value
+
+
+__all__ = [
+    "Action",
+    "CancelTimer",
+    "Digit",
+    "Emit",
+    "EnterQueue",
+    "FlowRunner",
+    "HandoffFailed",
+    "HangUpCall",
+    "HungUp",
+    "Input",
+    "Listen",
+    "MAX_SILENT_STEPS",
+    "Phase",
+    "Play",
+    "PlayDone",
+    "QueueStates",
+    "SetCallLanguage",
+    "Speech",
+    "StartRobot",
+    "StartTimer",
+    "StopListening",
+    "StopPlayback",
+    "TimerFired",
+    "TransferCall",
+]

@@ -1,0 +1,136 @@
+"""The flow runner's vocabulary: inputs it is fed and actions it returns.
+
+Plain frozen dataclasses (sans-IO): the adapter (:mod:`bailanys.ivr.session`)
+turns what happens on a call into inputs and executes the actions; tests do
+the same with time as an input (:mod:`bailanys.ivr.testing`). The runner
+itself is :mod:`bailanys.ivr.runner`, which re-exports these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bailanys.ivr.model import Prompt
+
+# ------------------------------------------------------------------ inputs
+
+
+@dataclass(frozen=True)
+class Digit:
+    key: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A final speech result from the recognizer of ``lang``."""
+
+    lang: str
+    phrase: str | None  # the grammar phrase recognised, None for "[unk]"
+    confidence: float
+    accepted: bool = True  # over the confidence threshold
+
+
+@dataclass(frozen=True)
+class PlayDone:
+    token: int
+    completed: bool = True
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    token: int
+
+
+@dataclass(frozen=True)
+class HandoffFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class HungUp:
+    pass
+
+
+Input = Digit | Speech | PlayDone | TimerFired | HandoffFailed | HungUp
+
+
+# ------------------------------------------------------------------ actions
+
+
+@dataclass(frozen=True)
+class Play:
+    prompt: Prompt
+    lang: str
+    token: int
+    barge_in: bool
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    token: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    pass
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Recognise these keywords (language -> phrases) until :class:`StopListening`."""
+
+    words: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class StopListening:
+    pass
+
+
+@dataclass(frozen=True)
+class SetCallLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class Emit:
+    type: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnterQueue:
+    queue: str
+    skills: tuple[str, ...]  # the node's skills plus the caller's language
+    language: str | None
+    variables: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StartRobot:
+    service: str | None
+    language: str | None
+    variables: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TransferCall:
+    target: str
+
+
+@dataclass(frozen=True)
+class HangUpCall:
+    cause: str
+
+
+Action = (
+    Play | StopPlayback | StartTimer | CancelTimer | Listen | StopListening | SetCallLanguage
+    | Emit | EnterQueue | StartRobot | TransferCall | HangUpCall
+)
