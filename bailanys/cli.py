@@ -216,14 +216,19 @@ async def _read_events(path: str, args: argparse.Namespace) -> list[Any]:
         await store.close()
 
 
-def cmd_events(args: argparse.Namespace) -> int:
-    config = load_config_or_exit(args)
+def store_path_or_exit(config: Config) -> str:
+    """The configured event store's path; CommandError when there is none yet."""
     path = config.store.path
     if path == ":memory:" or not Path(path).is_file():
         raise CommandError(
             f"no event store at {path} (store.path in {config.source or 'the defaults'}); "
             "run `bailanys serve` first or pass --config"
         )
+    return path
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    path = store_path_or_exit(load_config_or_exit(args))
     try:
         events = asyncio.run(_read_events(path, args))
     except BailanysError as exc:

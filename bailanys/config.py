@@ -622,6 +622,24 @@ def _env_suggestion(var: str) -> str:
     return f" (did you mean '{ENV_PREFIX}{close[0]}'?)" if close else ""
 
 
+def read_toml(file: Path) -> dict[str, Any]:
+    """A TOML file's tables; any problem is one :class:`ConfigError` line naming the file."""
+    where = str(file)
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=where) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, expected a TOML file", path=where) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TOML syntax error: {exc}", path=where) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=where) from None
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read, override from ``env`` (default ``os.environ``) and validate.
 
@@ -635,21 +653,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     else:
         file = Path(path)
     where = str(file) if file is not None else "<defaults>"
-    data: dict[str, Any] = {}
-    if file is not None:
-        try:
-            with file.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError("no such file", path=where) from None
-        except IsADirectoryError:
-            raise ConfigError("is a directory, expected a TOML file", path=where) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"TOML syntax error: {exc}", path=where) from None
-        except UnicodeDecodeError:
-            raise ConfigError("not UTF-8 text", path=where) from None
+    data: dict[str, Any] = read_toml(file) if file is not None else {}
 
     values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     origin: dict[str, tuple[str, str]] = {}  # "section.key" -> (where, key as named there)

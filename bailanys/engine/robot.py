@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bailanys.errors import SipParseError
 from bailanys.ivr.runner import StartRobot
 from bailanys.robot.demo_backend import SqliteDemoBackend
 from bailanys.robot.kannel import HttpKannel, KannelConfig
@@ -42,6 +43,7 @@ from bailanys.robot.services import (
     perform,
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
+from bailanys.sip.headers import SipUri
 
 if TYPE_CHECKING:
     from bailanys.engine.call import Call
@@ -169,6 +171,9 @@ async def _collect(call: Call, act: Collect) -> Digits | NoInput:
 
 def _number(uri: str) -> str:
     """The user part of a caller's SIP URI when it is a phone number."""
-    user = uri.partition(":")[2].partition("@")[0]
+    try:
+        user = SipUri.parse(uri).user or ""
+    except SipParseError:
+        return ""
     return user if user.lstrip("+").isdigit() else ""
 

@@ -23,6 +23,7 @@ from bailanys.cli import (
     _parse_time,
     add_config_option,
     load_config_or_exit,
+    store_path_or_exit,
 )
 from bailanys.errors import BailanysError
 from bailanys.queue.queuelog import DEFAULT_AGENT_PREFIX, to_queue_log
@@ -68,13 +69,7 @@ async def _read(path: str, since: float | None, until: float | None) -> list[Eve
 def cmd_queue_log(args: argparse.Namespace) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise CommandError("--since must be before --until", EXIT_USAGE)
-    config = load_config_or_exit(args)
-    path = config.store.path
-    if path == ":memory:" or not Path(path).is_file():
-        raise CommandError(
-            f"no event store at {path} (store.path in {config.source or 'the defaults'}); "
-            "run `bailanys serve` first or pass --config"
-        )
+    path = store_path_or_exit(load_config_or_exit(args))
     try:
         events = asyncio.run(_read(path, args.since, args.until))
     except BailanysError as exc:

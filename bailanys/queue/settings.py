@@ -26,7 +26,6 @@ application's timeout for ``max_wait_s``.
 from __future__ import annotations
 
 import re
-import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -35,6 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bailanys.config import read_toml
 from bailanys.errors import ConfigError
 
 # --- defaults and limits, each with where the number comes from ---------------
@@ -312,19 +312,7 @@ def _read(where: str, key: str, table: Any, kinds: Mapping[str, str]) -> dict[st
 def load_queue_config(path: Path) -> QueueConfig:
     """Read and validate a queues file; raise ``ConfigError`` (one line)."""
     where = str(path)
-    try:
-        with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError("no such file", path=where) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, expected a TOML file", path=where) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"TOML syntax error: {exc}", path=where) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=where) from None
+    data = read_toml(Path(path))
     for section in data:
         if section not in ("queues", "agents"):
             raise ConfigError(
