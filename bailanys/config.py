@@ -399,6 +399,11 @@ class RobotConfig:
     sms_sender: str = "1414"
     #: host:port where Kannel's delivery reports are received; empty: none.
     dlr_listen: str = ""
+    #: The FAQ the voice assistant answers from (bailanys.robot.faq); empty:
+    #: no questions, the assistant offers the self-services by key only.
+    faq: str = "knowledge/faq.yaml"
+    #: Cache of the FAQ's sentence embeddings (keyed by the FAQ's content).
+    faq_cache: str = "var/faq_embeddings.npz"
 
     def __post_init__(self) -> None:
         if not self.demo_db:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.registry import FlowRegistry, FlowSet
-from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
+from bailanys.ivr.runner import EnterQueue, HandedBack, StartRobot, TransferCall
 from bailanys.ivr.session import IvrCall, IvrSession
 from bailanys.media.player import EncodedAudio
 
@@ -175,7 +175,7 @@ class _Handoffs:
     async def enter_queue(self, call: IvrCall, action: EnterQueue) -> bool:
         return await self.engine.queues.enter_queue(call, action)
 
-    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool:
+    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool | HandedBack:
         from bailanys.engine.call import Call
 
         if not isinstance(call, Call):

@@ -1,15 +1,28 @@
-"""The engine's side of the voice robot: self-service machines on calls, and SMS.
+"""The engine's side of the voice robot: the assistant and self-services on calls, and SMS.
 
-A flow's ``robot`` node with a ``service`` (``document_readiness``,
-``booking``, ``certificate``, ``required_documents``, ``open_requests``)
-runs that service's pure :class:`~bailanys.robot.services.ServiceMachine`
-on the call: its sentences are rendered by the TTS worker and played (keys
-barge in and are kept), its digit entries are read with their time-outs,
-back-end calls go to the demo SQLite back end, and SMS go out through the
-Kannel outbox (stored first, retried, delivery reports applied). A
-machine that hands the caller over makes the node's ``fallback`` run (an
-operator queue). A robot node without a service — free questions answered
-from the FAQ — is not wired to calls yet: it falls back too.
+A flow's ``robot`` node runs here (inside the call's flow task, so the
+caller hanging up cancels it):
+
+* with a ``service`` (``document_readiness``, ``booking``, ``certificate``,
+  ``required_documents``, ``open_requests``): that service's pure
+  :class:`~bailanys.robot.services.ServiceMachine`, then goodbye;
+* without one: the voice assistant (:class:`~bailanys.robot.assistant.AssistantMachine`):
+  the caller's question is transcribed free-form by Vosk (the turn starts
+  when :class:`~bailanys.voice.vad.VoiceActivity` hears speech and ends
+  with Vosk's end of utterance, or after ``max_s``), matched against the
+  FAQ off the loop, and answered; keys 1-5 run the services, after which
+  the caller may ask again.
+
+Sentences are rendered by the TTS worker and played (keys barge in and are
+kept), digit entries are read with their time-outs, back-end calls go to the
+demo SQLite back end, and SMS go out through the Kannel outbox (stored first,
+retried, delivery reports applied). A hand-over gives the call back to the
+flow (the node's ``fallback`` runs) with the ``topic`` variable set to the
+FAQ topic the assistant guessed, so the flow can pick the operator queue.
+
+:attr:`RobotService.transcript_hook` exists for tests only: it may replace
+the transcript of a spoken turn (the real audio path still runs), since no
+Kazakh or Russian Vosk model can be downloaded on CI machines.
 """
 
 from __future__ import annotations
@@ -17,14 +30,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bailanys.errors import SipParseError
-from bailanys.ivr.runner import StartRobot
+import numpy as np
+from numpy.typing import NDArray
+
+from bailanys.errors import ConfigError, SipParseError, VoiceError
+from bailanys.ivr.runner import HandedBack, StartRobot
+from bailanys.robot import assistant as asst
+from bailanys.robot.assistant import AssistantMachine, Heard, Listen, RunService, ServiceDone
 from bailanys.robot.demo_backend import SqliteDemoBackend
+from bailanys.robot.faq import load_kb
 from bailanys.robot.kannel import HttpKannel, KannelConfig
+from bailanys.robot.matcher import Matcher, MatcherConfig
 from bailanys.robot.otp import OtpStore
 from bailanys.robot.services import (
     CallBackend,
@@ -44,6 +65,8 @@ from bailanys.robot.services import (
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
 from bailanys.sip.headers import SipUri
+from bailanys.voice.grammar import SpeechResult
+from bailanys.voice.vad import VoiceActivity
 
 if TYPE_CHECKING:
     from bailanys.engine.call import Call
@@ -59,6 +82,11 @@ SERVICES = {
     "required_documents": Service.REQUIRED_DOCUMENTS,
     "open_requests": Service.OPEN_REQUESTS,
 }
+#: How often a listening turn looks at its deadlines (seconds).
+LISTEN_TICK_S = 0.05
+
+#: (language, Vosk text) -> the text to match. Tests only (module docstring).
+TranscriptHook = Callable[[str, str], str]
 
 
 class RobotService:
@@ -68,6 +96,9 @@ class RobotService:
         self.outbox: SmsOutbox | None = None
         self.dlr: DlrServer | None = None
         self.otp = OtpStore()
+        self.matcher: Matcher | None = None
+        self.transcript_hook: TranscriptHook | None = None
+        self._warm: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         cfg = self.engine.config.robot
@@ -93,8 +124,18 @@ class RobotService:
                      cfg.dlr_listen or "off")
         else:
             log.info("no SMS gateway (robot.kannel is empty): SMS services hand over")
+        if cfg.faq:
+            self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache)
+            self._warm = asyncio.get_running_loop().create_task(self._render_fixed(),
+                                                                name="robot-prompts")
+        else:
+            log.info("no FAQ (robot.faq is empty): the assistant offers keys only")
 
     async def stop(self) -> None:
+        if self._warm is not None:
+            self._warm.cancel()
+            await asyncio.gather(self._warm, return_exceptions=True)
+            self._warm = None
         if self.dlr is not None:
             await self.dlr.stop()
             self.dlr = None
@@ -105,19 +146,47 @@ class RobotService:
             await self.backend.close()
             self.backend = None
 
+    async def _render_fixed(self) -> None:
+        """Render the assistant's fixed sentences and every FAQ answer ahead of calls."""
+        items = [(lang, text) for by_lang in asst.texts().values()
+                 for lang, text in by_lang.items()]
+        if self.matcher is not None:
+            items += [(lang, text) for e in self.matcher.kb.entries
+                      for lang, text in e.answer.items()]
+        try:
+            new = await self.engine.prompts.add(items)
+            log.info("voice assistant: %d sentences rendered", new)
+        except (VoiceError, OSError) as exc:
+            log.warning("voice assistant sentences not pre-rendered: %s", exc)
+
     def _emit_sms(self, type_: str, fields: dict[str, object]) -> None:
         self.engine.events.append(type_, None, **fields)
 
-    # ------------------------------------------------------------ a service on a call
+    # ------------------------------------------------------------ a robot node on a call
 
-    async def run(self, call: Call, action: StartRobot) -> bool:
-        """Run the node's service; False when the caller is to be handed over."""
-        service = SERVICES.get(action.service or "")
-        if service is None or self.backend is None:
+    async def run(self, call: Call, action: StartRobot) -> bool | HandedBack:
+        """Run the node's service or the assistant; a hand-over gives the call back."""
+        if self.backend is None:
             return False
         lang = action.language or self.engine.config.engine.languages[0]
+        if action.service is None:
+            return await self._assistant(call, lang)
+        service = SERVICES.get(action.service)
+        if service is None:
+            return False
+        outcome = await self._service(call, service, lang, farewell=True)
+        if outcome.startswith("handed_over"):
+            return False
+        await call.hangup(f"robot_{outcome}")
+        return True
+
+    async def _service(self, call: Call, service: Service, lang: str, *,
+                       farewell: bool) -> str:
+        """One self-service to its end; returns its outcome ("handed_over:..." included)."""
+        assert self.backend is not None
         phone = _number(call.caller_uri())
-        machine = ServiceMachine(service, lang, today=date.today(), phone=phone, otp=self.otp)
+        machine = ServiceMachine(service, lang, today=date.today(), phone=phone, otp=self.otp,
+                                 farewell=farewell)
         actions = machine.start(time.monotonic())
         while actions:
             inputs: list[Input] = []
@@ -125,8 +194,7 @@ class RobotService:
                 if isinstance(act, Emit):
                     self.engine.events.append(act.type, call.id, **dict(act.fields))
                 elif isinstance(act, Say):
-                    await self.engine.prompts.add([(act.lang, act.text)])
-                    await call.play(self.engine.prompts.text(act.lang, act.text))
+                    await self._say(call, act.lang, act.text)
                 elif isinstance(act, Collect):
                     inputs.append(await _collect(call, act))
                 elif isinstance(act, CallBackend):
@@ -136,7 +204,41 @@ class RobotService:
                 elif isinstance(act, HandOver):
                     self.engine.events.append("robot.handover", call.id, reason=act.reason,
                                               service=service.value)
-                    return False
+                    return f"handed_over:{act.reason}"
+                elif isinstance(act, End):
+                    return act.outcome
+            actions = []
+            for inp in inputs:
+                actions += machine.handle(inp, time.monotonic())
+        return machine.outcome or "completed"
+
+    async def _assistant(self, call: Call, lang: str) -> bool | HandedBack:
+        speech = self.matcher is not None and self._speech_for(lang) is not None
+        machine = AssistantMachine(
+            lang, threshold=self.matcher.threshold if self.matcher else 1.0, speech=speech)
+        phone = _number(call.caller_uri())
+        actions = machine.start(time.monotonic())
+        while actions:
+            inputs: list[asst.Input] = []
+            for act in actions:
+                if isinstance(act, Emit):
+                    self.engine.events.append(act.type, call.id, **dict(act.fields))
+                elif isinstance(act, Say):
+                    await self._say(call, act.lang, act.text)
+                elif isinstance(act, Listen):
+                    inputs.append(await self._listen(call, lang, act, speech=speech))
+                elif isinstance(act, Collect):
+                    inputs.append(await _collect(call, act))
+                elif isinstance(act, RunService):
+                    outcome = await self._service(call, act.service, lang, farewell=False)
+                    inputs.append(ServiceDone(outcome, outcome.startswith("handed_over")))
+                elif isinstance(act, SendSms):
+                    inputs.append(await self._sms(phone, act.text))
+                elif isinstance(act, asst.Transfer):
+                    self.engine.events.append("robot.handover", call.id, reason=act.reason,
+                                              topic=act.topic or "")
+                    return HandedBack(f"robot_{act.reason}",
+                                      {"topic": act.topic} if act.topic else {})
                 elif isinstance(act, End):
                     await call.hangup(f"robot_{act.outcome}")
                     return True
@@ -144,6 +246,70 @@ class RobotService:
             for inp in inputs:
                 actions += machine.handle(inp, time.monotonic())
         return True
+
+    async def _say(self, call: Call, lang: str, text: str) -> None:
+        await self.engine.prompts.add([(lang, text)])
+        await call.play(self.engine.prompts.text(lang, text))
+
+    def _speech_for(self, lang: str) -> Any:
+        speech = getattr(self.engine.ivr, "speech", None)
+        if speech is None or not speech.available(lang):
+            return None
+        return speech
+
+    async def _listen(self, call: Call, lang: str, act: Listen, *,
+                      speech: bool) -> Heard | Digits | NoInput:
+        """One turn: a key, a spoken question (transcribed and matched), or silence."""
+        asr = self._speech_for(lang) if speech else None
+        if asr is None:
+            key = await call.next_digit(act.timeout_s)
+            return Digits(key) if key is not None else NoInput()
+        results: asyncio.Queue[SpeechResult] = asyncio.Queue()
+        vad = VoiceActivity()
+        session = asr.transcription_session(lang, results.put_nowait)
+
+        def feed(pcm: NDArray[np.int16]) -> None:
+            session.feed(pcm)
+            vad.push(pcm)
+
+        call.listen(feed)
+        started = time.monotonic()
+        key_task = asyncio.ensure_future(call.next_digit(act.max_s))
+        text: str | None = None
+        try:
+            while True:
+                elapsed = time.monotonic() - started
+                if key_task.done():
+                    key = key_task.result()
+                    if key is not None:
+                        return Digits(key)
+                while not results.empty():
+                    r = results.get_nowait()
+                    if r.phrase:
+                        text = r.phrase
+                        break
+                if text is not None:
+                    break
+                if not vad.started and elapsed >= act.timeout_s:
+                    return NoInput()
+                if elapsed >= act.max_s:
+                    call.listen(None)
+                    final = await session.finish()
+                    text = (final.phrase or "") if final is not None else ""
+                    break
+                await asyncio.sleep(LISTEN_TICK_S)
+        finally:
+            call.listen(None)
+            session.close()
+            if not key_task.done():
+                key_task.cancel()
+                await asyncio.gather(key_task, return_exceptions=True)
+        if self.transcript_hook is not None:
+            text = self.transcript_hook(lang, text)
+        if not text or self.matcher is None:
+            return Heard("", None)
+        result = await asyncio.to_thread(self.matcher.match, text)
+        return Heard(text, result)
 
     async def _sms(self, phone: str, text: str) -> SmsResult:
         if self.outbox is None or not phone:
@@ -155,6 +321,17 @@ class RobotService:
             return SmsResult(False)
         return SmsResult(True)
 
+
+def _load_matcher(faq: str, cache: str) -> Matcher | None:
+    """Load the FAQ and its matcher (seconds: run in a thread); None, logged, on a bad file."""
+    try:
+        kb = load_kb(faq)
+    except (ConfigError, OSError) as exc:
+        log.error("FAQ not loaded, the assistant offers keys only: %s", exc)
+        return None
+    matcher = Matcher(kb, MatcherConfig(cache=Path(cache)))
+    log.info("FAQ: %d entries from %s; answer threshold %.2f", len(kb), faq, matcher.threshold)
+    return matcher
 
 async def _collect(call: Call, act: Collect) -> Digits | NoInput:
     """Keys until ``max_digits`` or the terminator; silence for ``timeout_s`` ends it."""

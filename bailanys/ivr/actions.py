@@ -44,7 +44,22 @@ class TimerFired:
 
 @dataclass(frozen=True)
 class HandoffFailed:
+    """The hand-over did not take the call: the node's ``fallback`` runs.
+
+    ``variables`` are set first (the voice robot hands back the ``topic`` it
+    guessed, so the flow can route the caller to the right queue).
+    """
+
     reason: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HandedBack:
+    """What a hand-over returns when it gives the call back to the flow with variables."""
+
+    reason: str
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

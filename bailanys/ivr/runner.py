@@ -38,6 +38,7 @@ from bailanys.ivr.actions import (
     Digit,
     Emit,
     EnterQueue,
+    HandedBack,
     HandoffFailed,
     HangUpCall,
     HungUp,
@@ -159,6 +160,7 @@ class FlowRunner:
                 self._timer = -1
                 self._timeout(now, out)
         elif isinstance(inp, HandoffFailed):
+            self.variables.update(inp.variables)
             self._handoff_failed(inp.reason, now, out)
         return out
 
@@ -516,6 +518,7 @@ __all__ = [
     "Digit",
     "Emit",
     "EnterQueue",
+    "HandedBack",
     "FlowRunner",
     "HandoffFailed",
     "HangUpCall",

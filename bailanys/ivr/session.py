@@ -27,6 +27,7 @@ from bailanys.ivr.runner import (
     Emit,
     EnterQueue,
     FlowRunner,
+    HandedBack,
     HandoffFailed,
     HangUpCall,
     HungUp,
@@ -90,12 +91,13 @@ class Handoffs(Protocol):
     """Where ``queue``, ``robot`` and ``transfer`` nodes hand the call.
 
     Each returns True when it took the call (the flow ends there) and False
-    when it cannot (the node's fallback runs).
+    when it cannot (the node's fallback runs). The robot may also give the
+    call back with variables to set before the fallback (:class:`HandedBack`).
     """
 
     async def enter_queue(self, call: IvrCall, action: EnterQueue) -> bool: ...
 
-    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool: ...
+    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool | HandedBack: ...
 
     async def transfer(self, call: IvrCall, action: TransferCall) -> bool: ...
 
@@ -204,13 +206,18 @@ class IvrSession:
         h = self._handoffs
         ok = False
         reason = "unavailable"
+        variables: Mapping[str, str] = {}
         try:
             if h is None:
                 reason = "not configured"
             elif isinstance(action, EnterQueue):
                 ok = await h.enter_queue(self.call, action)
             elif isinstance(action, StartRobot):
-                ok = await h.start_robot(self.call, action)
+                taken = await h.start_robot(self.call, action)
+                if isinstance(taken, HandedBack):
+                    reason, variables = taken.reason, taken.variables
+                else:
+                    ok = taken
             else:
                 ok = await h.transfer(self.call, action)
         except asyncio.CancelledError:
@@ -223,7 +230,7 @@ class IvrSession:
             self._inputs.put_nowait(None)  # wake run() to end
         else:
             self._start_pump()
-            self._inputs.put_nowait(HandoffFailed(reason))
+            self._inputs.put_nowait(HandoffFailed(reason, variables))
 
     def _start_pump(self) -> None:
         if self._pump is None or self._pump.done():

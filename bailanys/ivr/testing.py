@@ -16,7 +16,7 @@ the prompts played (language, text) and the nodes entered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from bailanys.ivr.model import Flow
@@ -99,8 +99,10 @@ class FlowHarness:
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
 
-    def handoff_failed(self, reason: str = "unavailable") -> list[Action]:
-        return self.feed(HandoffFailed(reason))
+    def handoff_failed(
+        self, reason: str = "unavailable", variables: Mapping[str, str] | None = None
+    ) -> list[Action]:
+        return self.feed(HandoffFailed(reason, dict(variables or {})))
 
     def hangup(self) -> list[Action]:
         return self.feed(HungUp())

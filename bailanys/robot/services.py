@@ -229,6 +229,7 @@ class ServiceMachine:
         today: date,
         phone: str = "",
         otp: OtpStore | None = None,
+        farewell: bool = True,
     ) -> None:
         check_lang(lang)
         if service is Service.CERTIFICATE and otp is None:
@@ -238,6 +239,8 @@ class ServiceMachine:
         self.today = today
         self.phone = phone
         self.otp = otp
+        #: Say goodbye on ending (False: the voice assistant goes on after the service).
+        self.farewell = farewell
         self.step = Step.DONE
         self.outcome: str | None = None
         self.tries = 0
@@ -293,7 +296,7 @@ class ServiceMachine:
         out.append(SendSms(text))
 
     def _end(self, out: list[Action], outcome: str, *, bye: bool = True) -> None:
-        if bye:
+        if bye and self.farewell:
             self._say(out, "bye")
         self._event(out, "done", outcome)
         self._go(Step.DONE)

@@ -47,7 +47,13 @@ from numpy.typing import NDArray
 
 from bailanys.errors import VoiceError
 from bailanys.voice.audio import to_int16
-from bailanys.voice.grammar import Grammar, SpeechResult, compile_grammar, parse_result
+from bailanys.voice.grammar import (
+    FREE_FORM,
+    Grammar,
+    SpeechResult,
+    compile_grammar,
+    parse_result,
+)
 from bailanys.voice.models import ModelLoader, Recognizer, SpeechModel, VoskModel
 from bailanys.voice.resample import IN_RATE, OUT_RATE, Upsampler
 
@@ -377,6 +383,35 @@ class AsrService:
             executor=self._executor,
             loop=asyncio.get_running_loop(),
             min_confidence=self.config.min_confidence if min_confidence is None else min_confidence,
+            on_close=self._sessions.discard,
+        )
+        self._sessions.add(session)
+        return session
+
+    def transcription_session(
+        self,
+        lang: str,
+        on_result: Callable[[SpeechResult], None],
+        *,
+        min_confidence: float = 0.0,
+    ) -> GrammarSession:
+        """A free-form session (no grammar): each utterance's text, for the voice robot.
+
+        ``phrase`` of a result is its text; ``accepted`` when it has words and
+        the mean word confidence reaches ``min_confidence``. Raises
+        :class:`VoiceError` when ``lang`` has no model.
+        """
+        model = self._models.get(lang)
+        if model is None or self._executor is None:
+            raise VoiceError(f"no speech model for {lang!r} (the robot takes keys only)")
+        session = GrammarSession(
+            lang=lang,
+            model=model,
+            grammar=FREE_FORM,
+            on_result=on_result,
+            executor=self._executor,
+            loop=asyncio.get_running_loop(),
+            min_confidence=min_confidence,
             on_close=self._sessions.discard,
         )
         self._sessions.add(session)

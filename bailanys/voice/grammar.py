@@ -21,7 +21,7 @@ from typing import Final
 
 from bailanys.errors import VoiceError
 
-__all__ = ["UNK", "Grammar", "SpeechResult", "compile_grammar", "parse_result"]
+__all__ = ["FREE_FORM", "UNK", "Grammar", "SpeechResult", "compile_grammar", "parse_result"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,16 @@ class Grammar:
     lookup: Mapping[str, str] = field(default_factory=dict)
     #: Words of the caller's phrases missing from the model's vocabulary.
     unknown_words: tuple[str, ...] = ()
+
+    @property
+    def free_form(self) -> bool:
+        """No phrases: the model's full vocabulary (a question to the voice robot)."""
+        return not self.phrases
+
+
+#: Free-form transcription: Vosk without a grammar; a result's ``phrase`` is
+#: its text (``[unk]`` words dropped).
+FREE_FORM: Final = Grammar(())
 
 
 def _normalise(text: str) -> list[str]:
@@ -122,6 +132,6 @@ def parse_result(
     ]
     confidence = sum(confs) / len(confs) if confs else 0.0
     key = " ".join(w for w in text.split() if w != UNK)
-    phrase = grammar.lookup.get(key)
+    phrase = (key or None) if grammar.free_form else grammar.lookup.get(key)
     accepted = phrase is not None and confidence >= min_confidence
     return SpeechResult(lang, text, confidence, phrase, accepted)

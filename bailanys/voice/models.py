@@ -303,7 +303,10 @@ class VoskModel:
     def recognizer(self, phrases: Sequence[str]) -> Recognizer:
         # ensure_ascii=False: Vosk's JSON reader does not decode \\u escapes,
         # so escaped Cyrillic or Hangul words would all be "missing".
-        grammar = json.dumps(list(phrases), ensure_ascii=False)
-        rec = vosk.KaldiRecognizer(self._model, float(OUT_RATE), grammar)
+        if phrases:
+            grammar = json.dumps(list(phrases), ensure_ascii=False)
+            rec = vosk.KaldiRecognizer(self._model, float(OUT_RATE), grammar)
+        else:  # free-form: the model's own language model
+            rec = vosk.KaldiRecognizer(self._model, float(OUT_RATE))
         rec.SetWords(True)  # per-word confidences in results
         return cast(Recognizer, rec)

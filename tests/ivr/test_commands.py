@@ -35,7 +35,7 @@ def test_check_the_real_flows(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert len(out) == 1
     assert re.fullmatch(rf"ok: {re.escape(str(FLOW_DIR / '1414.yaml'))}: flow hotline-1414 "
-                        r"version [0-9a-f]{12}, 18 nodes, numbers 1414", out[0]), out
+                        r"version [0-9a-f]{12}, 20 nodes, numbers 1414", out[0]), out
     assert err == ""
 
 

@@ -176,6 +176,23 @@ def test_option_4_robot_then_consultation_queue_when_the_robot_fails() -> None:
     assert h.final() == EnterQueue("consultation", ("public_services", "ru"), "ru", {})
 
 
+@pytest.mark.parametrize(("topic", "queue", "skill"), [
+    ("egov", "egov", "egov_portal"), ("eds", "egov", "egov_portal"),
+    ("pension", "consultation", "public_services"), (None, "consultation", "public_services"),
+])
+def test_option_6_assistant_hands_back_the_topic_and_the_flow_picks_the_queue(
+    topic: str | None, queue: str, skill: str
+) -> None:
+    h = at_main_menu("kk")
+    h.press("6")
+    assert h.final() == StartRobot(None, "kk", {})
+    h.handoff_failed("robot_not_understood", {"topic": topic} if topic else {})
+    assert h.events("ivr.fallback")[-1].fields["to"] == "robot_route"
+    h.finish_prompts()
+    variables = {"topic": topic} if topic else {}
+    assert h.final() == EnterQueue(queue, (skill, "kk"), "kk", variables)
+
+
 def test_option_5_complaint_then_busy_hangs_up_no_agents() -> None:
     h = at_main_menu("ru")
     h.press("5")
@@ -196,7 +213,7 @@ def test_option_5_complaint_then_busy_hangs_up_no_agents() -> None:
 
 @pytest.mark.parametrize(("key", "node"), [
     ("1", "queue_consultation"), ("2", "queue_egov"), ("3", "service_centres"),
-    ("4", "readiness_robot"), ("5", "complaint"), ("0", "queue_general"),
+    ("4", "readiness_robot"), ("5", "complaint"), ("6", "assistant"), ("0", "queue_general"),
 ])
 def test_each_main_menu_key(key: str, node: str) -> None:
     h = at_main_menu("kk")

@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from bailanys.errors import VoiceError
 from bailanys.media.g711 import ulaw_decode, ulaw_encode
 from bailanys.voice.asr import DEFAULT_MIN_CONFIDENCE, AsrConfig, AsrService, SpeechResult
 from bailanys.voice.audio import resample, silence
@@ -227,3 +228,44 @@ def test_private_copy_of_the_korean_model(work_dir: Path, model: SpeechModel) ->
     assert (mirror / "conf" / "mfcc.conf").read_text().endswith(f"{DITHER_OFF}\n")
     assert (mirror / "am").is_symlink() and (mirror / "conf" / "model.conf").is_symlink()
     assert model.knows("상담원") and not model.knows("[unk]")
+
+
+# ------------------------------------------------------------ free-form (the voice robot)
+
+
+async def transcribe(service: AsrService, pcm: Pcm) -> list[SpeechResult]:
+    got: list[SpeechResult] = []
+    session = service.transcription_session("ko", got.append)
+    for frame in frames(pcm):
+        session.feed(frame)
+    await session.finish()
+    return got
+
+
+async def test_free_form_transcribes_speech_without_a_grammar(
+    running: AsrService, audio: dict[str, Pcm]
+) -> None:
+    """No grammar: the model's own vocabulary; the phrase is the text itself.
+
+    What the small Korean model makes of espeak-ng's voice without a grammar
+    is not the words spoken (its language model expects human speech), so
+    this checks the path and its repeatability, not the words: the robot's
+    call test supplies the words through its text hook.
+    """
+    pcm = np.concatenate([audio[k] for k in KEYWORDS[:2]])
+    results = await transcribe(running, pcm)
+    assert results and all(r.text for r in results)
+    assert all(r.phrase == (" ".join(w for w in r.text.split() if w != "[unk]") or None)
+               for r in results)
+    assert all(r.accepted for r in results if r.phrase)
+    again = await transcribe(running, pcm)
+    assert [r.text for r in again] == [r.text for r in results]
+
+
+async def test_free_form_gives_nothing_on_silence(running: AsrService) -> None:
+    assert await transcribe(running, silence(3000)) == []
+
+
+async def test_free_form_needs_a_model(running: AsrService) -> None:
+    with pytest.raises(VoiceError):
+        running.transcription_session("kk", lambda r: None)
