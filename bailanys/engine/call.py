@@ -95,6 +95,8 @@ class Call:
         self.sdp_version = 0
         self.local_sdp: bytes = b""
         self._digits: asyncio.Queue[str] = asyncio.Queue()
+        #: True while the robot reads an IIN or a one-time code: keys are not logged.
+        self.secret_keys = False
         self._flow: asyncio.Task[None] | None = None
         self._retransmitter: Invite2xxRetransmitter | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -198,7 +200,10 @@ class Call:
     def on_dtmf(self, digit: str, source: str) -> None:
         if self.state is CallState.ENDED:
             return
-        self.engine.events.append("dtmf", self.id, digit=digit, source=source)
+        if self.secret_keys:  # an IIN or a one-time code: the key is not logged
+            self.engine.events.append("dtmf", self.id, digit="", source=source, masked=True)
+        else:
+            self.engine.events.append("dtmf", self.id, digit=digit, source=source)
         self._digits.put_nowait(digit)
 
     # ------------------------------------------------------------ flow side (CallControl)

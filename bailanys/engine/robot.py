@@ -31,6 +31,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,27 +191,40 @@ class RobotService:
         actions = machine.start(time.monotonic())
         while actions:
             inputs: list[Input] = []
-            for act in actions:
-                if isinstance(act, Emit):
-                    self.engine.events.append(act.type, call.id, **dict(act.fields))
-                elif isinstance(act, Say):
-                    await self._say(call, act.lang, act.text)
-                elif isinstance(act, Collect):
-                    inputs.append(await _collect(call, act))
-                elif isinstance(act, CallBackend):
-                    inputs.append(await perform(act, self.backend))
-                elif isinstance(act, SendSms):
-                    inputs.append(await self._sms(phone, act.text))
-                elif isinstance(act, HandOver):
-                    self.engine.events.append("robot.handover", call.id, reason=act.reason,
-                                              service=service.value)
-                    return f"handed_over:{act.reason}"
-                elif isinstance(act, End):
-                    return act.outcome
+            call.secret_keys = any(isinstance(a, Collect) and a.secret for a in actions)
+            try:
+                outcome = await self._service_batch(call, service, actions, inputs, phone)
+            finally:
+                call.secret_keys = False
+            if outcome is not None:
+                return outcome
             actions = []
             for inp in inputs:
                 actions += machine.handle(inp, time.monotonic())
         return machine.outcome or "completed"
+
+    async def _service_batch(self, call: Call, service: Service, actions: list[Any],
+                             inputs: list[Input], phone: str) -> str | None:
+        """Execute one batch of a service's actions, appending inputs; its outcome once ended."""
+        assert self.backend is not None
+        for act in actions:
+            if isinstance(act, Emit):
+                self.engine.events.append(act.type, call.id, **dict(act.fields))
+            elif isinstance(act, Say):
+                await self._say(call, act.lang, act.text)
+            elif isinstance(act, Collect):
+                inputs.append(await _collect(call, act))
+            elif isinstance(act, CallBackend):
+                inputs.append(await perform(act, self.backend))
+            elif isinstance(act, SendSms):
+                inputs.append(await self._sms(phone, act.text))
+            elif isinstance(act, HandOver):
+                self.engine.events.append("robot.handover", call.id, reason=act.reason,
+                                          service=service.value)
+                return f"handed_over:{act.reason}"
+            elif isinstance(act, End):
+                return act.outcome
+        return None
 
     async def _assistant(self, call: Call, lang: str) -> bool | HandedBack:
         speech = self.matcher is not None and self._speech_for(lang) is not None
@@ -219,35 +233,60 @@ class RobotService:
         phone = _number(call.caller_uri())
         actions = machine.start(time.monotonic())
         while actions:
-            inputs: list[asst.Input] = []
-            for act in actions:
-                if isinstance(act, Emit):
-                    self.engine.events.append(act.type, call.id, **dict(act.fields))
-                elif isinstance(act, Say):
-                    await self._say(call, act.lang, act.text)
-                elif isinstance(act, Listen):
-                    inputs.append(await self._listen(call, lang, act, speech=speech))
-                elif isinstance(act, Collect):
-                    inputs.append(await _collect(call, act))
-                elif isinstance(act, RunService):
-                    outcome = await self._service(call, act.service, lang, farewell=False)
-                    inputs.append(ServiceDone(outcome, outcome.startswith("handed_over")))
-                elif isinstance(act, SendSms):
-                    inputs.append(await self._sms(phone, act.text))
-                elif isinstance(act, asst.Transfer):
-                    self.engine.events.append("robot.handover", call.id, reason=act.reason,
-                                              topic=act.topic or "")
-                    return HandedBack(f"robot_{act.reason}",
-                                      {"topic": act.topic} if act.topic else {})
-                elif isinstance(act, End):
-                    await call.hangup(f"robot_{act.outcome}")
-                    return True
+            # A batch that ends listening listens from its first prompt on: the
+            # caller may start the question over the menu (speech barge-in).
+            asr = self._speech_for(lang) if speech else None
+            turn = _Turn(call, asr, lang) if asr and isinstance(actions[-1], Listen) else None
+            try:
+                inputs, back = await self._assistant_batch(call, lang, actions, turn, phone)
+            finally:
+                if turn is not None:
+                    turn.close()
+            if back is not None:
+                return True if back.taken else HandedBack(back.reason, back.variables)
             actions = []
             for inp in inputs:
                 actions += machine.handle(inp, time.monotonic())
         return True
 
+    async def _assistant_batch(
+        self, call: Call, lang: str, actions: list[asst.AssistantAction], turn: _Turn | None,
+        phone: str,
+    ) -> tuple[list[asst.Input], _Back | None]:
+        """Execute one batch of the assistant's actions: the inputs they produced, or the end."""
+        inputs: list[asst.Input] = []
+        for act in actions:
+            if isinstance(act, Emit):
+                self.engine.events.append(act.type, call.id, **dict(act.fields))
+            elif isinstance(act, Say):
+                if turn is None or not turn.voice.started:
+                    await self._say(call, act.lang, act.text)
+            elif isinstance(act, Listen):
+                if turn is None:
+                    inputs.append(await _keys_only(call, act))
+                else:
+                    inputs.append(await self._heard(lang, await turn.wait(act)))
+            elif isinstance(act, Collect):
+                inputs.append(await _collect(call, act))
+            elif isinstance(act, RunService):
+                outcome = await self._service(call, act.service, lang, farewell=False)
+                inputs.append(ServiceDone(outcome, outcome.startswith("handed_over")))
+            elif isinstance(act, SendSms):
+                inputs.append(await self._sms(phone, act.text))
+            elif isinstance(act, asst.Transfer):
+                self.engine.events.append("robot.handover", call.id, reason=act.reason,
+                                          topic=act.topic or "")
+                variables = {"topic": act.topic} if act.topic else {}
+                return inputs, _Back(False, f"robot_{act.reason}", variables)
+            elif isinstance(act, End):
+                await call.hangup(f"robot_{act.outcome}")
+                return inputs, _Back(True, act.outcome, {})
+        return inputs, None
+
     async def _say(self, call: Call, lang: str, text: str) -> None:
+        """Play a sentence; skipped when the caller already pressed a key (type-ahead)."""
+        if call.pending_digit() is not None:
+            return
         await self.engine.prompts.add([(lang, text)])
         await call.play(self.engine.prompts.text(lang, text))
 
@@ -257,53 +296,11 @@ class RobotService:
             return None
         return speech
 
-    async def _listen(self, call: Call, lang: str, act: Listen, *,
-                      speech: bool) -> Heard | Digits | NoInput:
-        """One turn: a key, a spoken question (transcribed and matched), or silence."""
-        asr = self._speech_for(lang) if speech else None
-        if asr is None:
-            key = await call.next_digit(act.timeout_s)
-            return Digits(key) if key is not None else NoInput()
-        results: asyncio.Queue[SpeechResult] = asyncio.Queue()
-        vad = VoiceActivity()
-        session = asr.transcription_session(lang, results.put_nowait)
-
-        def feed(pcm: NDArray[np.int16]) -> None:
-            session.feed(pcm)
-            vad.push(pcm)
-
-        call.listen(feed)
-        started = time.monotonic()
-        key_task = asyncio.ensure_future(call.next_digit(act.max_s))
-        text: str | None = None
-        try:
-            while True:
-                elapsed = time.monotonic() - started
-                if key_task.done():
-                    key = key_task.result()
-                    if key is not None:
-                        return Digits(key)
-                while not results.empty():
-                    r = results.get_nowait()
-                    if r.phrase:
-                        text = r.phrase
-                        break
-                if text is not None:
-                    break
-                if not vad.started and elapsed >= act.timeout_s:
-                    return NoInput()
-                if elapsed >= act.max_s:
-                    call.listen(None)
-                    final = await session.finish()
-                    text = (final.phrase or "") if final is not None else ""
-                    break
-                await asyncio.sleep(LISTEN_TICK_S)
-        finally:
-            call.listen(None)
-            session.close()
-            if not key_task.done():
-                key_task.cancel()
-                await asyncio.gather(key_task, return_exceptions=True)
+    async def _heard(self, lang: str, turn: Digits | NoInput | str) -> Heard | Digits | NoInput:
+        """A spoken turn's text, through the test hook if set, matched off the loop."""
+        if not isinstance(turn, str):
+            return turn
+        text = turn
         if self.transcript_hook is not None:
             text = self.transcript_hook(lang, text)
         if not text or self.matcher is None:
@@ -333,8 +330,78 @@ def _load_matcher(faq: str, cache: str) -> Matcher | None:
     log.info("FAQ: %d entries from %s; answer threshold %.2f", len(kb), faq, matcher.threshold)
     return matcher
 
+@dataclass(frozen=True)
+class _Back:
+    """The assistant ended: the call was taken (hung up here) or is given back."""
+
+    taken: bool
+    reason: str
+    variables: dict[str, str]
+
+
+class _Turn:
+    """One listening turn of the assistant: free-form Vosk on the caller's audio.
+
+    Opened before the prompts that precede the turn, so that speech cuts
+    them (barge-in); the silence time-out counts from :meth:`wait`.
+    """
+
+    def __init__(self, call: Call, asr: Any, lang: str) -> None:
+        self.call = call
+        self.voice = VoiceActivity()
+        self._results: asyncio.Queue[SpeechResult] = asyncio.Queue()
+        self._session = asr.transcription_session(lang, self._results.put_nowait)
+        call.listen(self._feed)
+
+    def _feed(self, pcm: NDArray[np.int16]) -> None:
+        self._session.feed(pcm)
+        if not self.voice.started and self.voice.push(pcm):
+            self.call.stop_playback()  # the caller speaks: the prompt gives way
+
+    async def wait(self, act: Listen) -> Digits | NoInput | str:
+        """A key, the turn's text (maybe empty), or silence for ``act.timeout_s``."""
+        started = time.monotonic()
+        key_task = asyncio.ensure_future(self.call.next_digit(act.max_s))
+        try:
+            while True:
+                if key_task.done():
+                    key = key_task.result()
+                    if key is not None:
+                        return Digits(key)
+                while not self._results.empty():
+                    result = self._results.get_nowait()
+                    if result.phrase:
+                        return result.phrase
+                elapsed = time.monotonic() - started
+                if not self.voice.started and elapsed >= act.timeout_s:
+                    return NoInput()
+                if elapsed >= act.max_s:  # still speaking: cut, take what was said
+                    self.call.listen(None)
+                    final = await self._session.finish()
+                    return (final.phrase or "") if final is not None else ""
+                await asyncio.sleep(LISTEN_TICK_S)
+        finally:
+            if not key_task.done():
+                key_task.cancel()
+                await asyncio.gather(key_task, return_exceptions=True)
+
+    def close(self) -> None:
+        self.call.listen(None)
+        self._session.close()
+
+
+async def _keys_only(call: Call, act: Listen) -> Digits | NoInput:
+    key = await call.next_digit(act.timeout_s)
+    return Digits(key) if key is not None else NoInput()
+
+
 async def _collect(call: Call, act: Collect) -> Digits | NoInput:
-    """Keys until ``max_digits`` or the terminator; silence for ``timeout_s`` ends it."""
+    """Keys until ``max_digits`` or the terminator; silence for ``timeout_s`` ends it.
+
+    A ``secret`` entry (IIN, code) keeps its keys out of the event log: the
+    service loop marks the call for the whole batch, so keys typed over the
+    prompt are masked too.
+    """
     keys = ""
     while len(keys) < act.max_digits:
         key = await call.next_digit(act.timeout_s)

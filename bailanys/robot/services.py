@@ -174,6 +174,7 @@ class Collect:
     max_digits: int
     timeout_s: float = COLLECT_TIMEOUT_S
     terminator: str | None = None  # "#" ends a variable-length entry
+    secret: bool = False  # an IIN or a code: the keys are not written to the event log
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,8 @@ class ServiceMachine:
     def _collect(self, out: list[Action], step: Step, max_digits: int,
                  terminator: str | None = None) -> None:
         self._go(step)
-        out.append(Collect(max_digits, terminator=terminator))
+        secret = step in (Step.IIN, Step.CODE, Step.BOOKING_ID)
+        out.append(Collect(max_digits, terminator=terminator, secret=secret))
 
     def _call(self, out: list[Action], method: str, *args: object) -> None:
         self._go(Step.BACKEND)

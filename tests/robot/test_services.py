@@ -78,7 +78,7 @@ def assert_private(actions: list[object]) -> None:
 def test_document_ready(lang: str) -> None:
     m = machine(Service.DOCUMENT_STATUS, lang)
     out = m.start(0.0)
-    assert only(out, Collect) == [Collect(12)]
+    assert only(out, Collect) == [Collect(12, secret=True)]
     out += (step := m.handle(Digits(IIN), 1.0))
     assert only(step, CallBackend) == [CallBackend("document_status", (IIN,))]
     out += m.handle(BackendResult(DocumentStatus(DocumentState.READY, "passport", "AST-1")), 2.0)
@@ -116,7 +116,7 @@ def test_invalid_iin_retry_then_ok() -> None:
     m = machine(Service.DOCUMENT_STATUS)
     m.start(0.0)
     out = m.handle(Digits("850315410003"), 1.0)  # bad check digit
-    assert "неверно" in texts(out) and only(out, Collect) == [Collect(12)]
+    assert "неверно" in texts(out) and only(out, Collect) == [Collect(12, secret=True)]
     assert events(out)[0]["outcome"] == "invalid:checksum"
     out = m.handle(Digits("12345"), 2.0)
     assert only(out, Collect)
@@ -262,7 +262,7 @@ def test_booking_bad_menu_choice_retries() -> None:
 def test_cancel_booking() -> None:
     m = start_booking()
     out = m.handle(Digits("2"), 2.0)
-    assert only(out, Collect) == [Collect(12, terminator="#")]
+    assert only(out, Collect) == [Collect(12, terminator="#", secret=True)]
     out = m.handle(Digits("42"), 3.0)
     assert only(out, CallBackend) == [CallBackend("cancel", ("42", IIN))]
     out = m.handle(BackendResult(True), 4.0)
@@ -294,7 +294,7 @@ def start_cert(otp: OtpStore, lang: str = "ru") -> tuple[ServiceMachine, str]:
     assert code not in texts(out)
     out = m.handle(SmsResult(True), 3.0)
     assert "шестизначный" in texts(out) or "Алты" in texts(out)
-    assert only(out, Collect) == [Collect(6)]
+    assert only(out, Collect) == [Collect(6, secret=True)]
     return m, code
 
 
