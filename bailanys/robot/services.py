@@ -426,6 +426,7 @@ class ServiceMachine:
             if i is None:
                 return self._retry(out, "bad_choice")
             self._kind = (CertificateKind.PSYCHIATRIC, CertificateKind.NARCOLOGICAL)[i]
+            self._event(out, "kind", self._kind.value)
             self._ask(out, Step.IIN)
         elif step is Step.ACTION:
             i = self._choice(text, 2)
