@@ -55,6 +55,11 @@ DEFAULT_BACKOFF_BASE_S = 2.0
 DEFAULT_BACKOFF_CAP_S = 300.0
 #: 2+4+...+256 s plus the cap: about 40 min of trying before giving up.
 DEFAULT_MAX_ATTEMPTS = 16
+#: Kannel answers that no retry can change: ``400`` is smsbox refusing the
+#: message itself (missing or black-listed receiver, text too long, bad
+#: coding); it fails at once. ``403`` (authorization: a configuration being
+#: fixed) and ``5xx`` are retried with backoff.
+PERMANENT_STATUSES = frozenset({400})
 #: Longest DLR request line plus headers we read (Kannel's are ~200 bytes).
 MAX_DLR_REQUEST = 8192
 
@@ -297,7 +302,7 @@ class SmsOutbox:
             answer = await self.kannel.send(record.to_number, record.text, record.id)
         except KannelError as exc:
             error = str(exc)
-            if attempts >= self.config.max_attempts:
+            if attempts >= self.config.max_attempts or exc.status in PERMANENT_STATUSES:
                 await self.db.execute(
                     "UPDATE sms_outbox SET attempts = ? WHERE id = ?", (attempts, record.id)
                 )

@@ -264,6 +264,30 @@ async def test_gives_up_after_max_attempts(db: Database, smsbox: FakeSmsbox) -> 
     assert events[-1] == ("sms.failed", {"sms_id": msg, "to": "*******4567", "attempts": 4})
 
 
+async def test_a_message_kannel_refuses_fails_at_once(db: Database, smsbox: FakeSmsbox) -> None:
+    """400 (the message itself is refused): no retry; the next message still goes."""
+    smsbox.answer = lambda n: (
+        ("400 Bad Request", "Number(s) has/have been denied by white- and/or black-lists.")
+        if n == 1 else ("202 Accepted", "0: Accepted"))
+    events: list[tuple[str, dict[str, Any]]] = []
+    outbox = outbox_for(db, smsbox.port, events)
+    bad = await outbox.enqueue("87011234567", "a")
+    good = await outbox.enqueue("87011234568", "b")
+    outbox.start()
+    try:
+
+        async def done() -> bool:
+            return await state_of(outbox, good) is SmsState.SENT
+
+        await until(done)
+    finally:
+        await outbox.stop()
+    rec = await outbox.get(bad)
+    assert rec is not None and rec.state is SmsState.FAILED and rec.attempts == 1
+    assert rec.last_error is not None and "denied" in rec.last_error
+    assert len(smsbox.requests) == 2
+
+
 async def test_kannel_down_keeps_queued_then_sends(db: Database) -> None:
     box = FakeSmsbox()
     await box.start()
