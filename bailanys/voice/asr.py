@@ -375,18 +375,8 @@ class AsrService:
             if len(self._grammars) >= GRAMMAR_CACHE:
                 self._grammars.clear()
             self._grammars[key] = grammar
-        session = GrammarSession(
-            lang=lang,
-            model=model,
-            grammar=grammar,
-            on_result=on_result,
-            executor=self._executor,
-            loop=asyncio.get_running_loop(),
-            min_confidence=self.config.min_confidence if min_confidence is None else min_confidence,
-            on_close=self._sessions.discard,
-        )
-        self._sessions.add(session)
-        return session
+        conf = self.config.min_confidence if min_confidence is None else min_confidence
+        return self._open(lang, model, grammar, on_result, conf)
 
     def transcription_session(
         self,
@@ -404,10 +394,15 @@ class AsrService:
         model = self._models.get(lang)
         if model is None or self._executor is None:
             raise VoiceError(f"no speech model for {lang!r} (the robot takes keys only)")
+        return self._open(lang, model, FREE_FORM, on_result, min_confidence)
+
+    def _open(self, lang: str, model: SpeechModel, grammar: Grammar,
+              on_result: Callable[[SpeechResult], None], min_confidence: float) -> GrammarSession:
+        assert self._executor is not None
         session = GrammarSession(
             lang=lang,
             model=model,
-            grammar=FREE_FORM,
+            grammar=grammar,
             on_result=on_result,
             executor=self._executor,
             loop=asyncio.get_running_loop(),
