@@ -58,6 +58,7 @@ import statistics
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -295,6 +296,28 @@ class DayResult:
     staffed: list[int] = field(default_factory=list)
     estimates: list[list[float]] = field(default_factory=list)  # per estimator
     censored: int = 0
+    #: What simulate()'s ``on_announce`` hook returned for each scored
+    #: announcement, aligned with ``actual``; empty without the hook.
+    notes: list[object] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The queue as an engine could see it at one announcement (``on_announce``).
+
+    Parallel per-operator lists cover the busy operators who stay after their
+    call (those who log out after it are only counted in ``leaving``).
+    """
+
+    call: int  # index of the announced call
+    now: float
+    position: int
+    staffed: int
+    waited: list[float]  # callers at positions 1..position, oldest first
+    elapsed: list[float]  # handle time (talk + wrap-up) so far
+    wrapping: list[float]  # wrap-up time so far, -1.0 while still talking
+    pause: list[float]  # break owed after the current call, s (0: none)
+    leaving: int
 
 
 # Event kinds, in heap entries (time, seq, kind, index, value).
@@ -307,8 +330,14 @@ def simulate(
     days: int,
     scenario: Scenario = DEFAULT,
     estimators: list[Estimator] | None = None,
+    on_announce: Callable[[Snapshot], object] | None = None,
 ) -> list[DayResult]:
-    """``days`` consecutive weekdays (Monday first) of one queue; one result per day."""
+    """``days`` consecutive weekdays (Monday first) of one queue; one result per day.
+
+    ``on_announce``, if given, sees a :class:`Snapshot` at every announcement;
+    what it returns lands in ``DayResult.notes`` if the caller is answered.
+    It changes no result (bench/ewt_oracle.py uses it).
+    """
     sc = scenario
     rng = np.random.default_rng(seed)
     ests = estimators if estimators is not None else make_estimators()
@@ -356,25 +385,29 @@ def simulate(
 
     state = [OFF] * n_agents
     current = [-1] * n_agents  # call index an agent handles
+    answered_at = [0.0] * n_agents  # when it took that call
     break_due = [0.0] * n_agents  # seconds of break owed after the current call
     logout_due = [False] * n_agents
     idle: set[int] = set()
     staffed = 0
     waiting: list[int] = []  # call indices, oldest first
     queued = [False] * n_calls
-    pending: dict[int, list[tuple[float, list[float], int, int]]] = {}
+    pending: dict[int, list[tuple[float, list[float], int, int, object]]] = {}
     results = [DayResult(d, seed, estimates=[[] for _ in ests]) for d in range(days)]
     ids = [f"c{i}" for i in range(n_calls)]
 
     def serve(i: int, a: int, t: float) -> None:
         state[a] = BUSY
         current[a] = i
+        answered_at[a] = t
         waited = t - arrive_l[i]
         for e in ests:
             e.on_answer(QUEUE, ids[i], waited, t)
         res = results[int(day_of[i])]
         res.answered_waits.append(waited)
-        for t_ann, values, position, staffed_then in pending.pop(i, ()):
+        for t_ann, values, position, staffed_then, note in pending.pop(i, ()):
+            if on_announce is not None:
+                res.notes.append(note)
             res.actual.append(t - t_ann)
             res.positions.append(position)
             res.staffed.append(staffed_then)
@@ -402,11 +435,23 @@ def simulate(
             state[a] = IDLE
             idle.add(a)
 
+    def snapshot(i: int, t: float, position: int) -> Snapshot:
+        stay = [a for a in range(n_agents) if state[a] == BUSY and not logout_due[a]]
+        elapsed = [t - answered_at[a] for a in stay]
+        talked = [talk_l[current[a]] for a in stay]
+        return Snapshot(
+            i, t, position, staffed, [t - arrive_l[j] for j in waiting[:position]], elapsed,
+            [e - tk if e >= tk else -1.0 for e, tk in zip(elapsed, talked, strict=True)],
+            [break_due[a] for a in stay],
+            sum(1 for a in range(n_agents) if state[a] == BUSY and logout_due[a]),
+        )
+
     def announce(i: int, t: float) -> None:
         position = bisect.bisect_left(waiting, i) + 1
         available = len(idle)
         values = [e.estimate(QUEUE, position, staffed, available, t) for e in ests]
-        pending.setdefault(i, []).append((t, values, position, staffed))
+        note = None if on_announce is None else on_announce(snapshot(i, t, position))
+        pending.setdefault(i, []).append((t, values, position, staffed, note))
         push(t + ANNOUNCE_EVERY_S, ANNOUNCE, i)
 
     while heap:

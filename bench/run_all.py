@@ -18,6 +18,7 @@ RUNS = [
      "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
     ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
     ["ewt.py"],
+    ["ewt_oracle.py"],
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
     ["faq_accuracy.py"],
 ]
