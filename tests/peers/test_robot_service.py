@@ -73,3 +73,34 @@ async def test_document_readiness_by_keypad(engine_factory: EngineFactory, tmp_p
     assert ended and ended[0].startswith("robot_"), ended
     assert not [e for e in events if e.type == "robot.handover"]
     assert all(IIN not in str(e.data) for e in events)
+
+
+ASSISTANT_FLOW = FLOW.replace("    service: document_readiness\n", "").replace(
+    "numbers: [\"1419\"]", "numbers: [\"1421\"]").replace(
+    "    cause: handed_over\n",  # a goodbye: SIPp is still sending the key when it starts
+    "    cause: handed_over\n    prompt: {kk: Сау болыңыз., ru: До свидания.}\n")
+
+
+async def test_assistant_without_a_speech_model_hands_back_on_key_0(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    """No Vosk model: the assistant offers keys only; 0 gives the call back to the flow,
+    whose fallback runs (here a goodbye and a hang-up)."""
+    assert "service:" not in ASSISTANT_FLOW
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "assistant.yaml").write_text(ASSISTANT_FLOW, encoding="utf-8")
+    eng = await engine_factory(ivr={"flow_dir": str(flows)}, engine={"numbers": ()})
+    res = await run_sipp_async(_scenario(tmp_path, "0"), eng.target, cwd=tmp_path / "sipp",
+                               timeout_s=60, service="1421")
+    assert res.ok, res.describe()
+    assert await wait_until_idle(eng)
+    events = await events_of(eng)
+    faq = [(e.data["step"], e.data["outcome"]) for e in events if e.type == "robot.faq"]
+    assert faq == [("start", "started"), ("handover", "operator_key")], faq
+    handover = [e.data for e in events if e.type == "robot.handover"]
+    assert handover == [{"reason": "operator_key", "topic": ""}]
+    fallback = [e.data for e in events if e.type == "ivr.fallback"]
+    assert fallback == [{"node": "robot", "reason": "robot_operator_key", "to": "bye"}]
+    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
+    assert ended and ended[0] == "handed_over", ended
