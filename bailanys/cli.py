@@ -276,6 +276,8 @@ def _add_plugin_commands(subparsers: Any) -> None:
     importlib.import_module("bailanys.queue.commands").register(subparsers)
     # ---- console hash-password: owned by bailanys/console/commands.py -------
     importlib.import_module("bailanys.console.commands").register(subparsers)
+    # ---- faq check / export / import: owned by bailanys/robot/commands.py ---
+    importlib.import_module("bailanys.robot.commands").register(subparsers)
     # ---- end of plugin commands ---------------------------------------------
 
 

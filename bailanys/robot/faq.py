@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bailanys.errors import ConfigError
 from bailanys.ivr.yamlsrc import Path_, Problem, Source, load_file
 
@@ -204,6 +206,24 @@ def load_kb(path: str | Path) -> KnowledgeBase:
     if problems:
         raise FaqError(problems)
     return kb
+
+
+def dump_yaml(kb: KnowledgeBase) -> str:
+    """The knowledge base as a FAQ YAML file that :func:`load` reads back unchanged."""
+    entries: list[dict[str, Any]] = []
+    for e in kb.entries:
+        raw: dict[str, Any] = {
+            "id": e.id,
+            "topic": e.topic,
+            "questions": {lang: list(e.questions.get(lang, ())) for lang in LANGS},
+            "answer": {lang: e.answer.get(lang, "") for lang in LANGS},
+        }
+        if e.sms:
+            raw["sms"] = {lang: e.sms.get(lang, "") for lang in LANGS}
+        entries.append(raw)
+    head = "# Voice assistant FAQ (bailanys faq import). SAMPLE content until replaced.\n"
+    return head + yaml.safe_dump({"entries": entries}, allow_unicode=True, sort_keys=False,
+                                 width=100)
 
 
 # -- CSV ------------------------------------------------------------------------
