@@ -48,7 +48,7 @@ from bailanys.robot.faq import load_kb
 from bailanys.robot.kannel import HttpKannel, KannelConfig
 from bailanys.robot.matcher import Matcher, MatcherConfig
 from bailanys.robot.otp import OtpStore
-from bailanys.robot.services import (
+from bailanys.robot.service_io import (
     CallBackend,
     Collect,
     Digits,
@@ -59,9 +59,11 @@ from bailanys.robot.services import (
     NoInput,
     Say,
     SendSms,
+    SmsResult,
+)
+from bailanys.robot.services import (
     Service,
     ServiceMachine,
-    SmsResult,
     perform,
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox

@@ -44,7 +44,7 @@ from enum import StrEnum
 from typing import Final
 
 from bailanys.robot.matcher import CLARIFY_FLOOR, Action, MatchResult, clarify_prompt, decide
-from bailanys.robot.services import (
+from bailanys.robot.service_io import (
     Collect,
     Digits,
     Emit,
@@ -53,8 +53,10 @@ from bailanys.robot.services import (
     NoInput,
     Say,
     SendSms,
-    Service,
     SmsResult,
+)
+from bailanys.robot.services import (
+    Service,
 )
 from bailanys.voice.phrases.languages import check_lang
 

@@ -38,8 +38,7 @@ numbers as words (espeak-ng reads numerals badly, see
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Final
@@ -59,6 +58,23 @@ from bailanys.robot.backend import (
     SlotTakenError,
 )
 from bailanys.robot.otp import CODE_DIGITS, Issued, OtpStore, Verdict
+from bailanys.robot.service_io import (
+    Action,
+    BackendFailed,
+    BackendResult,
+    CallBackend,
+    Collect,
+    Digits,
+    Emit,
+    End,
+    HandOver,
+    HungUp,
+    Input,
+    NoInput,
+    Say,
+    SendSms,
+    SmsResult,
+)
 from bailanys.robot.service_texts import (
     _DOC_STATE_KEY,
     _OPEN_REQUEST_RU,
@@ -76,8 +92,6 @@ log = logging.getLogger(__name__)
 
 #: Tries at one step (bad or no input) before the caller is handed over.
 MAX_TRIES: Final = 3
-#: Seconds to wait for the first key (the IVR runner's no-input default).
-COLLECT_TIMEOUT_S: Final = 8.0
 #: Working days offered for a booking, and free slots read out (one key each).
 DAYS_OFFERED: Final = 3
 SLOTS_OFFERED: Final = 5
@@ -123,88 +137,6 @@ DOCUMENT_SERVICES: Final = (
 )
 
 
-# ------------------------------------------------------------------ inputs
-
-
-@dataclass(frozen=True)
-class Digits:
-    text: str  # the keys collected, terminator stripped
-
-
-@dataclass(frozen=True)
-class NoInput:
-    pass
-
-
-@dataclass(frozen=True)
-class BackendResult:
-    value: object
-
-
-@dataclass(frozen=True)
-class BackendFailed:
-    retryable: bool = False
-    slot_taken: bool = False
-
-
-@dataclass(frozen=True)
-class SmsResult:
-    sent: bool
-
-
-@dataclass(frozen=True)
-class HungUp:
-    pass
-
-
-Input = Digits | NoInput | BackendResult | BackendFailed | SmsResult | HungUp
-
-
-# ------------------------------------------------------------------ actions
-
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-    lang: str
-
-
-@dataclass(frozen=True)
-class Collect:
-    max_digits: int
-    timeout_s: float = COLLECT_TIMEOUT_S
-    terminator: str | None = None  # "#" ends a variable-length entry
-    secret: bool = False  # an IIN or a code: the keys are not written to the event log
-
-
-@dataclass(frozen=True)
-class CallBackend:
-    method: str  # a ServiceBackend method name
-    args: tuple[object, ...]
-
-
-@dataclass(frozen=True)
-class SendSms:
-    text: str  # to the caller's number, from 1414
-
-
-@dataclass(frozen=True)
-class HandOver:
-    reason: str
-
-
-@dataclass(frozen=True)
-class End:
-    outcome: str
-
-
-@dataclass(frozen=True)
-class Emit:
-    type: str
-    fields: Mapping[str, object] = field(default_factory=dict)
-
-
-Action = Say | Collect | CallBackend | SendSms | HandOver | End | Emit
 
 
 async def perform(call: CallBackend, backend: ServiceBackend) -> BackendResult | BackendFailed:

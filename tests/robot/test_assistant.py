@@ -21,7 +21,7 @@ from bailanys.robot.assistant import (
 )
 from bailanys.robot.faq import Entry
 from bailanys.robot.matcher import Candidate, MatchResult, clarify_prompt, decide
-from bailanys.robot.services import (
+from bailanys.robot.service_io import (
     Collect,
     Digits,
     Emit,
@@ -30,8 +30,10 @@ from bailanys.robot.services import (
     NoInput,
     Say,
     SendSms,
-    Service,
     SmsResult,
+)
+from bailanys.robot.services import (
+    Service,
 )
 
 THRESHOLD = 0.79

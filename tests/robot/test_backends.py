@@ -24,12 +24,14 @@ from bailanys.robot.backend import (
 )
 from bailanys.robot.backend_http import HttpBackend
 from bailanys.robot.demo_backend import SAMPLE_IINS, SqliteDemoBackend
-from bailanys.robot.services import (
+from bailanys.robot.service_io import (
     CallBackend,
     Digits,
+    SmsResult,
+)
+from bailanys.robot.services import (
     Service,
     ServiceMachine,
-    SmsResult,
     perform,
 )
 

@@ -18,7 +18,7 @@ from bailanys.robot.backend import (
     RequestStatus,
 )
 from bailanys.robot.otp import OtpConfig, OtpStore
-from bailanys.robot.services import (
+from bailanys.robot.service_io import (
     BackendFailed,
     BackendResult,
     CallBackend,
@@ -31,9 +31,11 @@ from bailanys.robot.services import (
     NoInput,
     Say,
     SendSms,
+    SmsResult,
+)
+from bailanys.robot.services import (
     Service,
     ServiceMachine,
-    SmsResult,
     Step,
     date_words,
     time_words,

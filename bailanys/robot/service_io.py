@@ -1,0 +1,100 @@
+"""What the self-services and the voice assistant exchange with their adapter.
+
+Inputs (what happened: keys, silence, a back-end result, an SMS queued or
+not, a hang-up) and actions (say, collect keys, call the back end, send an
+SMS, hand over, end, emit an event): plain frozen dataclasses shared by
+:mod:`bailanys.robot.services` and :mod:`bailanys.robot.assistant`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+#: Seconds to wait for the first key (the IVR runner's no-input default).
+COLLECT_TIMEOUT_S: Final = 8.0
+
+
+# ------------------------------------------------------------------ inputs
+
+
+@dataclass(frozen=True)
+class Digits:
+    text: str  # the keys collected, terminator stripped
+
+
+@dataclass(frozen=True)
+class NoInput:
+    pass
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    value: object
+
+
+@dataclass(frozen=True)
+class BackendFailed:
+    retryable: bool = False
+    slot_taken: bool = False
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    sent: bool
+
+
+@dataclass(frozen=True)
+class HungUp:
+    pass
+
+
+Input = Digits | NoInput | BackendResult | BackendFailed | SmsResult | HungUp
+
+
+# ------------------------------------------------------------------ actions
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Collect:
+    max_digits: int
+    timeout_s: float = COLLECT_TIMEOUT_S
+    terminator: str | None = None  # "#" ends a variable-length entry
+    secret: bool = False  # an IIN or a code: the keys are not written to the event log
+
+
+@dataclass(frozen=True)
+class CallBackend:
+    method: str  # a ServiceBackend method name
+    args: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class SendSms:
+    text: str  # to the caller's number, from 1414
+
+
+@dataclass(frozen=True)
+class HandOver:
+    reason: str
+
+
+@dataclass(frozen=True)
+class End:
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Emit:
+    type: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+
+Action = Say | Collect | CallBackend | SendSms | HandOver | End | Emit
