@@ -31,7 +31,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -245,7 +244,7 @@ class RobotService:
                 if turn is not None:
                     turn.close()
             if back is not None:
-                return True if back.taken else HandedBack(back.reason, back.variables)
+                return back
             actions = []
             for inp in inputs:
                 actions += machine.handle(inp, time.monotonic())
@@ -254,8 +253,9 @@ class RobotService:
     async def _assistant_batch(
         self, call: Call, lang: str, actions: list[asst.AssistantAction], turn: _Turn | None,
         phone: str,
-    ) -> tuple[list[asst.Input], _Back | None]:
-        """Execute one batch of the assistant's actions: the inputs they produced, or the end."""
+    ) -> tuple[list[asst.Input], bool | HandedBack | None]:
+        """Execute one batch of the assistant's actions: the inputs they produced, and how
+        the assistant ended (True: the call was taken; HandedBack; None: it goes on)."""
         inputs: list[asst.Input] = []
         for act in actions:
             if isinstance(act, Emit):
@@ -279,10 +279,10 @@ class RobotService:
                 self.engine.events.append("robot.handover", call.id, reason=act.reason,
                                           topic=act.topic or "")
                 variables = {"topic": act.topic} if act.topic else {}
-                return inputs, _Back(False, f"robot_{act.reason}", variables)
+                return inputs, HandedBack(f"robot_{act.reason}", variables)
             elif isinstance(act, End):
                 await call.hangup(f"robot_{act.outcome}")
-                return inputs, _Back(True, act.outcome, {})
+                return inputs, True
         return inputs, None
 
     async def _say(self, call: Call, lang: str, text: str) -> None:
@@ -331,15 +331,6 @@ def _load_matcher(faq: str, cache: str) -> Matcher | None:
     matcher = Matcher(kb, MatcherConfig(cache=Path(cache)))
     log.info("FAQ: %d entries from %s; answer threshold %.2f", len(kb), faq, matcher.threshold)
     return matcher
-
-@dataclass(frozen=True)
-class _Back:
-    """The assistant ended: the call was taken (hung up here) or is given back."""
-
-    taken: bool
-    reason: str
-    variables: dict[str, str]
-
 
 class _Turn:
     """One listening turn of the assistant: free-form Vosk on the caller's audio.

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bailanys.robot.faq import Entry
 from bailanys.robot.matcher import CLARIFY_FLOOR, Action, MatchResult, clarify_prompt, decide
 from bailanys.robot.service_io import (
     Collect,
@@ -202,10 +203,9 @@ class AssistantMachine:
         self.turns = 0
         self._attempt = 1  # 2 after one "say it in other words" or one clarification
         self._silences = 0
-        self._options: tuple[str, ...] = ()  # CLARIFY: entry ids for keys 1, 2
+        self._options: tuple[Entry, ...] = ()  # CLARIFY: the entries of keys 1, 2
         self._topic: str | None = None  # the best guess so far
         self._sms: str | None = None  # SMS_OFFER: the text to send
-        self._entries: dict[str, tuple[str, Mapping[str, str], Mapping[str, str] | None]] = {}
 
     @property
     def done(self) -> bool:
@@ -228,7 +228,7 @@ class AssistantMachine:
             return out
         if isinstance(inp, HungUp):
             self._event(out, self.phase.value, "hung_up")
-            self._finish(out, "hung_up")
+            self._finish("hung_up")
             return out
         phase = self.phase
         if phase is Phase.SERVICE:
@@ -267,13 +267,11 @@ class AssistantMachine:
             return
         if d.action is Action.ANSWER and d.entry is not None:
             self._event(out, "question", "answered", **fields)
-            self._answer(out, d.entry.id, d.entry.answer, d.entry.sms, d.entry.topic)
+            self._answer(out, d.entry)
         elif d.action is Action.CLARIFY:
             self._event(out, "question", "clarify", **fields)
             self._topic = best.entry.topic
-            self._options = tuple(e.id for e in d.options)
-            for e in d.options:
-                self._entries[e.id] = (e.topic, e.answer, e.sms)
+            self._options = d.options
             self._attempt = 2
             out.append(Say(clarify_prompt(d, self.lang), self.lang))
             out.append(Collect(1))
@@ -297,10 +295,9 @@ class AssistantMachine:
     def _key(self, key: str, out: list[AssistantAction]) -> None:
         if self.phase is Phase.CLARIFY:
             if key in ("1", "2") and int(key) <= len(self._options):
-                entry_id = self._options[int(key) - 1]
-                topic, answer, sms = self._entries[entry_id]
-                self._event(out, "clarified", "answered", entry=entry_id)
-                self._answer(out, entry_id, answer, sms, topic)
+                entry = self._options[int(key) - 1]
+                self._event(out, "clarified", "answered", entry=entry.id)
+                self._answer(out, entry)
             else:
                 self._event(out, "clarified", "no_choice")
                 self._transfer(out, "not_understood", self._topic)
@@ -333,7 +330,7 @@ class AssistantMachine:
             self._sms = None
             self.phase = Phase.MENU
             self._event(out, "turn", "no_input")
-            self._next_turn(out, counted=False)
+            self._next_turn(out)
             return
         self._silences += 1
         self._event(out, "turn", "no_input")
@@ -346,35 +343,32 @@ class AssistantMachine:
 
     def _service_done(self, inp: ServiceDone, out: list[AssistantAction]) -> None:
         if inp.outcome == "hung_up":
-            self._finish(out, "hung_up")
+            self._finish("hung_up")
         elif inp.handed_over:
             self._transfer(out, "service", self._topic)
         else:
-            self._next_turn(out, counted=False)
+            self._next_turn(out)
 
     # ------------------------------------------------------------ outputs
 
-    def _answer(self, out: list[AssistantAction], entry_id: str, answer: Mapping[str, str],
-                sms: Mapping[str, str] | None, topic: str) -> None:
-        self._topic = topic
+    def _answer(self, out: list[AssistantAction], entry: Entry) -> None:
+        self._topic = entry.topic
         self._attempt = 1
         self.turns += 1
-        out.append(Say(answer[self.lang], self.lang))
-        if sms is not None and sms.get(self.lang):
-            self._sms = sms[self.lang]
+        out.append(Say(entry.answer[self.lang], self.lang))
+        if entry.sms is not None and entry.sms.get(self.lang):
+            self._sms = entry.sms[self.lang]
             self._say(out, "sms_offer")
             out.append(Listen())
             self.phase = Phase.SMS_OFFER
             return
-        self._next_turn(out, counted=False)
+        self._next_turn(out)
 
-    def _next_turn(self, out: list[AssistantAction], counted: bool = False) -> None:
+    def _next_turn(self, out: list[AssistantAction]) -> None:
         """"Anything else?" — or goodbye after :attr:`max_turns`."""
-        if counted:
-            self.turns += 1
         if self.turns >= self.max_turns:
             self._say(out, "bye")
-            self._finish(out, "completed")
+            self._finish("completed")
             out.append(End("completed"))
             return
         self._attempt = 1
@@ -384,10 +378,10 @@ class AssistantMachine:
 
     def _transfer(self, out: list[AssistantAction], reason: str, topic: str | None) -> None:
         self._event(out, "handover", reason, topic=topic or "")
-        self._finish(out, f"handed_over:{reason}")
+        self._finish(f"handed_over:{reason}")
         out.append(Transfer(reason, topic))
 
-    def _finish(self, out: list[AssistantAction], outcome: str) -> None:
+    def _finish(self, outcome: str) -> None:
         self.phase = Phase.DONE
         self.outcome = outcome
 
