@@ -68,12 +68,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bailanys.queue.estimator import WaitEstimator  # noqa: E402
+from bailanys.queue.agents import AgentState  # noqa: E402
+from bailanys.queue.estimator import AgentView, QueueView, WaitEstimator  # noqa: E402
 
 QUEUE = "1414-ru"
 DAY_S = 86_400.0
 OPEN_H = 9
 ANNOUNCE_EVERY_S = 60.0
+#: A break this long or longer is reported as "lunch", a shorter one as "break".
+LUNCH_S = 30 * 60.0
 #: Target of the task: our mean absolute error at most half of Asterisk's.
 TARGET_RATIO = 0.5
 
@@ -128,9 +131,8 @@ class Estimator(Protocol):
     def on_complete(
         self, queue: str, call_id: str, talk: float, wrap_up: float, now: float
     ) -> None: ...
-    def estimate(
-        self, queue: str, position: int, staffed: int, available: int, now: float
-    ) -> float: ...
+    def on_break(self, reason: str, duration: float, now: float) -> None: ...
+    def estimate(self, queue: str, view: QueueView, now: float) -> float: ...
 
 
 class _WaitingCallers:
@@ -198,10 +200,11 @@ class AsteriskHoldtime:
     ) -> None:
         pass
 
-    def estimate(
-        self, queue: str, position: int, staffed: int, available: int, now: float
-    ) -> float:
-        waited = int(self._q(queue).waited(position, now))
+    def on_break(self, reason: str, duration: float, now: float) -> None:
+        pass
+
+    def estimate(self, queue: str, view: QueueView, now: float) -> float:
+        waited = int(self._q(queue).waited(view.position, now))
         return float(abs(self.holdtime.get(queue, 0) - waited))
 
 
@@ -247,9 +250,11 @@ class VicidialEstimate:
     ) -> None:
         pass
 
-    def estimate(
-        self, queue: str, position: int, staffed: int, available: int, now: float
-    ) -> float:
+    def on_break(self, reason: str, duration: float, now: float) -> None:
+        pass
+
+    def estimate(self, queue: str, view: QueueView, now: float) -> float:
+        position = view.position
         last = self.last.get(queue)
         hold = int((sum(last) / len(last) if last else 0.0) + 1)
         waiting = self._q(queue)
@@ -387,6 +392,8 @@ def simulate(
     current = [-1] * n_agents  # call index an agent handles
     answered_at = [0.0] * n_agents  # when it took that call
     break_due = [0.0] * n_agents  # seconds of break owed after the current call
+    break_start = [0.0] * n_agents  # when the current break began
+    break_reason = [""] * n_agents
     logout_due = [False] * n_agents
     idle: set[int] = set()
     staffed = 0
@@ -415,6 +422,36 @@ def simulate(
                 res.estimates[j].append(v)
         push(t + talk_l[i] + wrap_l[i], RELEASE, a)
 
+    def start_break(a: int, t: float, length: float) -> None:
+        nonlocal staffed
+        state[a] = ON_BREAK
+        staffed -= 1
+        break_start[a] = t
+        break_reason[a] = "lunch" if length >= LUNCH_S else "break"
+        push(t + length, BREAK_END, a)
+
+    def view(t: float, position: int) -> QueueView:
+        """What the engine's queue core passes at an announcement."""
+        agents = []
+        for a in range(n_agents):
+            if state[a] == IDLE:
+                agents.append(AgentView(AgentState.AVAILABLE))
+            elif state[a] == BUSY:
+                elapsed, talked = t - answered_at[a], talk_l[current[a]]
+                owed = ("lunch" if break_due[a] >= LUNCH_S else "break") if break_due[a] else ""
+                agents.append(
+                    AgentView(AgentState.ON_CALL, elapsed, leaving=logout_due[a],
+                              pause_after=owed)
+                    if elapsed < talked else
+                    AgentView(AgentState.WRAP_UP, elapsed - talked, leaving=logout_due[a],
+                              pause_after=owed)
+                )
+            elif state[a] == ON_BREAK:
+                agents.append(AgentView(AgentState.BREAK, t - break_start[a], break_reason[a],
+                                        leaving=logout_due[a]))
+        return QueueView(position, tuple(t - arrive_l[j] for j in waiting[:position]),
+                         tuple(agents))
+
     def agent_free(a: int, t: float) -> None:
         """A staffed operator is free: leave, take a break, a caller, or wait."""
         nonlocal staffed
@@ -423,9 +460,7 @@ def simulate(
             logout_due[a] = False
             staffed -= 1
         elif break_due[a] > 0:
-            state[a] = ON_BREAK
-            staffed -= 1
-            push(t + break_due[a], BREAK_END, a)
+            start_break(a, t, break_due[a])
             break_due[a] = 0.0
         elif waiting:
             i = waiting.pop(0)
@@ -448,8 +483,8 @@ def simulate(
 
     def announce(i: int, t: float) -> None:
         position = bisect.bisect_left(waiting, i) + 1
-        available = len(idle)
-        values = [e.estimate(QUEUE, position, staffed, available, t) for e in ests]
+        seen = view(t, position)
+        values = [e.estimate(QUEUE, seen, t) for e in ests]
         note = None if on_announce is None else on_announce(snapshot(i, t, position))
         pending.setdefault(i, []).append((t, values, position, staffed, note))
         push(t + ANNOUNCE_EVERY_S, ANNOUNCE, i)
@@ -503,13 +538,13 @@ def simulate(
         elif kind == BREAK:
             if state[k] == IDLE:
                 idle.discard(k)
-                state[k] = ON_BREAK
-                staffed -= 1
-                push(t + value, BREAK_END, k)
+                start_break(k, t, value)
             elif state[k] != OFF:
                 break_due[k] += value
         elif kind == BREAK_END:
             if state[k] == ON_BREAK:
+                for e in ests:
+                    e.on_break(break_reason[k], t - break_start[k], t)
                 if logout_due[k]:
                     state[k] = OFF
                     logout_due[k] = False

@@ -37,11 +37,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bailanys.queue.estimator import QueueView
+
 
 class WaitEstimator(Protocol):
     """Expected-wait model (``bailanys.queue.estimator``). ``waited`` is the
-    time in the queue named; ``staffed`` counts logged-in agents qualified
-    for the caller and not on break, ``available`` those free now."""
+    time in the queue named; ``view`` is the queue as the announced caller
+    sees it (its place, the waits up to it, the qualified agents' states)."""
 
     def on_join(self, queue: str, call_id: str, now: float) -> None: ...
     def on_answer(self, queue: str, call_id: str, waited: float, now: float) -> None: ...
@@ -49,9 +51,8 @@ class WaitEstimator(Protocol):
     def on_complete(
         self, queue: str, call_id: str, talk: float, wrap_up: float, now: float
     ) -> None: ...
-    def estimate(
-        self, queue: str, position: int, staffed: int, available: int, now: float
-    ) -> float: ...
+    def on_break(self, reason: str, duration: float, now: float) -> None: ...
+    def estimate(self, queue: str, view: QueueView, now: float) -> float: ...
 
 
 # --- actions ------------------------------------------------------------------

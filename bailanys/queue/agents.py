@@ -25,6 +25,13 @@ stops ringing (no_answer, cancel) or the call ends (hang_up): the agent goes
 straight to ``logged_out`` and is offered no further call. An operator
 ending a shift mid-call should not have to click again after it.
 
+A pause while ``ringing`` or ``on_call`` is deferred the same way ("not
+ready after this call"): the reason is kept (``pause_pending``) and the
+agent goes to ``break`` instead of ``available`` when the phone stops
+ringing or the wrap-up ends (the call still gets its wrap-up). ``unpause``
+before then takes the wish back. The wait estimator counts on it: that
+agent's next free moment is after the break.
+
 Every other pair raises :class:`AgentStateError`. ``cancel`` is not one of
 the operator's actions: the queue core sends it when a caller abandons while
 the agent's phone rings, so the miss does not count against the agent.
@@ -103,8 +110,8 @@ TRANSITIONS: Mapping[tuple[AgentState, AgentEvent], AgentState] = {
     (S.BREAK, E.LOGOUT): S.LOGGED_OUT,
 }
 
-#: Logout in these states is recorded and applied when the call ends.
-DEFERRED_LOGOUT = frozenset({S.RINGING, S.ON_CALL})
+#: Logout and pause in these states are recorded and applied when the call ends.
+DEFERRED = frozenset({S.RINGING, S.ON_CALL})
 
 
 @dataclass(slots=True)
@@ -127,6 +134,9 @@ class Agent:
     current_call: str | None = None
     #: Logout asked while ringing or on a call: applied when that ends.
     logout_pending: bool = False
+    #: Break reason asked while ringing or on a call: taken when that (and
+    #: its wrap-up) ends; empty if none.
+    pause_pending: str = ""
 
     @property
     def user(self) -> str:
@@ -159,9 +169,17 @@ def transition(
     for ``no_answer`` (0: never). Raises :class:`AgentStateError`.
     """
     previous = agent.state
-    if event is E.LOGOUT and previous in DEFERRED_LOGOUT:
+    if event is E.LOGOUT and previous in DEFERRED:
         agent.logout_pending = True
         log.info("agent %s: logout deferred until the call ends", agent.user)
+        return None
+    if event is E.PAUSE and previous in DEFERRED:
+        agent.pause_pending = reason or "break"
+        log.info("agent %s: break deferred until the call ends", agent.user)
+        return None
+    if event is E.UNPAUSE and agent.pause_pending and previous is not S.BREAK:
+        agent.pause_pending = ""
+        log.info("agent %s: deferred break taken back", agent.user)
         return None
     target = TRANSITIONS.get((previous, event))
     if target is None:
@@ -185,10 +203,14 @@ def transition(
         new_reason = reason or "break"
     elif event is E.UNPAUSE:
         agent.consecutive_no_answers = 0
+    if agent.pause_pending and target is S.AVAILABLE and event is not E.UNPAUSE:
+        target, new_reason = S.BREAK, agent.pause_pending
     if agent.logout_pending and event in (E.NO_ANSWER, E.CANCEL, E.HANG_UP):
         target, new_reason = S.LOGGED_OUT, ""
     if target is S.LOGGED_OUT:
         agent.logout_pending = False
+    if target in (S.BREAK, S.LOGGED_OUT):
+        agent.pause_pending = ""
     if target not in (S.RINGING, S.ON_CALL, S.WRAP_UP):
         agent.current_call = None
     agent.state, agent.reason, agent.since = target, new_reason, now

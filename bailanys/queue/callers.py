@@ -97,6 +97,10 @@ class Line:
             raise KeyError(caller.call_id)
         return index + 1
 
+    def head(self, count: int) -> list[Caller]:
+        """The first ``count`` callers, in order."""
+        return self._callers[:count]
+
     def __len__(self) -> int:
         return len(self._callers)
 
@@ -138,6 +142,8 @@ class AgentSnapshot:
     reason: str
     current_call: str | None
     logout_pending: bool
+    #: A break asked for during the call ("" if none).
+    pause_pending: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ from bailanys.queue.actions import (
     emit,
     seconds,
 )
-from bailanys.queue.agents import Agent, AgentEvent, QueueError
+from bailanys.queue.agents import Agent, AgentEvent, AgentState, QueueError
 from bailanys.queue.callers import (
     Caller,
     CallerSnapshot,
@@ -250,11 +250,16 @@ class QueueCore:
         """Log out; while ringing or on a call, deferred until that ends."""
         agent = self.pool.get(user)
         out: list[Action] = []
+        on_break = agent.state is AgentState.BREAK
+        reason, since = agent.reason, agent.since
         self.pool.change(out, agent, AgentEvent.LOGOUT, now, call_id=agent.current_call)
+        if on_break:
+            self._break_ended(reason, since, now)
         return out
 
     def pause(self, user: str, reason: str, now: float) -> list[Action]:
-        """A break (from available or wrap-up) with ``reason``, e.g. "lunch"."""
+        """A break with ``reason``, e.g. "lunch": now from available or
+        wrap-up, after the call while ringing or on a call."""
         agent = self.pool.get(user)
         out: list[Action] = []
         self.pool.change(out, agent, AgentEvent.PAUSE, now, reason=reason,
@@ -262,10 +267,20 @@ class QueueCore:
         return out
 
     def unpause(self, user: str, now: float) -> list[Action]:
+        """Back from a break; before a deferred one began, taken back."""
+        agent = self.pool.get(user)
+        reason, since = agent.reason, agent.since
         out: list[Action] = []
-        self.pool.change(out, self.pool.get(user), AgentEvent.UNPAUSE, now)
+        change = self.pool.change(out, agent, AgentEvent.UNPAUSE, now)
+        if change is not None:
+            self._break_ended(reason, since, now)
         out += self._dispatch(now)
         return out
+
+    def _break_ended(self, reason: str, since: float, now: float) -> None:
+        """Tell the estimator how long a break of ``reason`` lasted."""
+        if self.estimator is not None:
+            self.estimator.on_break(reason, max(0.0, now - since), now)
 
     def disposition(
         self, call_id: str, agent_user: str, resolved: bool, topic: str | None, now: float

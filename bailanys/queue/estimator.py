@@ -2,10 +2,29 @@
 
 Callers hear "expected waiting time about N minutes" when they join and at
 least every minute (DOMAIN.md, requirements item 12).  Pure code: no
-asyncio, no I/O, no clock; time is an input in seconds.  State is a few
-numbers per queue, so every event and every estimate is O(1).
+asyncio, no I/O, no clock; time is an input in seconds.
 
-The model, for the caller at 1-based ``position`` in a FIFO queue:
+The queue core passes a :class:`QueueView` at each announcement: the
+caller's place, how long each caller up to it has waited, and what each
+qualified agent is doing and since when (talking, wrapping up, on a break
+and why, being rung, free; leaving after the call).  Two models use it:
+
+**Simulation** (once the queue has :attr:`WaitEstimatorConfig.min_history`
+completed calls).  :func:`bailanys.queue.forecast.answer_times` draws
+:attr:`~WaitEstimatorConfig.draws` futures of the queue from now: each
+agent's next free moment from the rest of what it is doing, conditioned on
+how long it has been doing it; then whole talk times and wrap-ups; callers
+ahead hanging up by the Kaplan-Meier patience, conditioned on what they
+have waited.  The announced value is the median answer time of the
+futures: the median minimises the mean absolute error of what callers hear.
+Every distribution is the last :attr:`~WaitEstimatorConfig.history`
+observations (talk, wrap-up, patience per queue; breaks per reason across
+queues): what this call centre does now, with no family assumed.  The
+futures come from a generator seeded once, so a replay of the same events
+gives the same announcements.
+
+**Rate model** (cold start, and :meth:`WaitEstimator.rate_estimate`), for the
+caller at 1-based ``position`` in a FIFO queue:
 
 1. The caller is connected at the k-th agent release, k = position -
    available: the first ``available`` callers take the agents free now.
@@ -22,22 +41,25 @@ The model, for the caller at 1-based ``position`` in a FIFO queue:
    who hung up also one abandon.  Both sums decay per caller
    (:attr:`WaitEstimatorConfig.abandon_beta`); a prior of
    :data:`PRIOR_PATIENCE_S` worth one abandon keeps an empty history sane.
-   Callers answered at once carry no information and are left out.  On the
-   simulation this term matters most: without it the error grows by half.
+   Callers answered at once carry no information and are left out.
 4. With m callers still ahead the next step (a release or an abandon ahead)
    comes at rate r + m * theta, so the expected wait is
    ``sum(1 / (r + m * theta) for m in range(k))``, computed in O(1) as the
    first term plus a midpoint integral of the rest:
    ``1/r + ln((r + (k - 1/2) theta) / (r + theta/2)) / theta``.
-5. Callers are told the median, not the mean: the median minimises the
-   mean absolute error of what they hear.  A sum of k exponential gaps is a
-   gamma(k) variable whose median is about ``mean - 1/(3 r)`` (K. P. Choi,
-   "On the medians of gamma distributions and an equation of Ramanujan",
-   Proc. AMS 121 (1994): median ~ k - 1/3).
+5. Callers are told the median, not the mean.  A sum of k exponential gaps
+   is a gamma(k) variable whose median is about ``mean - 1/(3 r)`` (K. P.
+   Choi, "On the medians of gamma distributions and an equation of
+   Ramanujan", Proc. AMS 121 (1994): median ~ k - 1/3).
 
-No agent staffed: :data:`NO_AGENT_WAIT_S`, a long value; every estimate is
-capped at :data:`MAX_WAIT_S`.  The announcement layer rounds to minutes
-(:func:`bailanys.voice.phrases.durations.wait_minutes`).
+The rate model sees only counts; an agent 20 minutes into a call, one a
+few seconds from the end of wrap-up and one halfway through lunch count
+the same.  The simulation tells them apart, which is where its gain comes
+from (bench/ewt.py; bench/ewt_oracle.py bounds what any model could do).
+
+No agent staffed and none on a break: :data:`NO_AGENT_WAIT_S`, a long
+value; every estimate is capped at :data:`MAX_WAIT_S`.  The announcement
+layer rounds to minutes (:func:`bailanys.voice.phrases.durations.wait_minutes`).
 
 Measured, not guessed: ``bench/ewt.py`` replays simulated 1414-like days
 against this estimator and the Asterisk and VICIdial formulas.
@@ -46,8 +68,15 @@ against this estimator and the Asterisk and VICIdial formulas.
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+import numpy as np
+
+from bailanys.queue.agents import AgentState
+from bailanys.queue.forecast import Empirical, Survival, answer_times
 
 #: Cold-start handle time (talk + wrap-up), seconds: 4.5 min talk + 30 s
 #: wrap-up.  A guess: the 1414 profile (domain/kz-1414-contact-center-
@@ -73,6 +102,18 @@ ABANDON_BETA: Final = 0.01
 
 #: Median of a gamma(k) wait: k - 1/3 release gaps (Choi 1994).
 MEDIAN_SHIFT: Final = 1.0 / 3.0
+
+#: Futures drawn per estimate: the median of 200 draws is within ~5 % of
+#: the true median for the spreads seen on the bench, at ~1 ms per estimate.
+DRAWS: Final = 200
+#: Observations kept per distribution (talk, wrap-up, patience per queue;
+#: breaks per reason): a few hours of a busy 1414 queue.  Abandons are a
+#: tenth of waiting callers, so the patience curve needs that many to see a
+#: few hundred; on bench/ewt.py 400 was worse by ~0.02 of Asterisk's error,
+#: 5000 no better.
+HISTORY: Final = 2000
+#: Completed calls of a queue before the simulation replaces the rate model.
+MIN_HISTORY: Final = 30
 
 #: Announced when no agent is staffed: an hour, i.e. "a long time".  The
 #: queue's own rules (overflow, callback offer) should act before that.
@@ -101,6 +142,14 @@ class WaitEstimatorConfig:
     no_agent_wait_s: float = NO_AGENT_WAIT_S
     #: Upper bound of every estimate, seconds.
     max_wait_s: float = MAX_WAIT_S
+    #: Futures drawn per estimate by the simulation.
+    draws: int = DRAWS
+    #: Observations kept per learnt distribution.
+    history: int = HISTORY
+    #: Completed calls of a queue before the simulation is used.
+    min_history: int = MIN_HISTORY
+    #: Seed of the futures' generator (the same events give the same estimates).
+    seed: int = 0
 
     def __post_init__(self) -> None:
         positive = {
@@ -121,12 +170,99 @@ class WaitEstimatorConfig:
                 raise ValueError(f"{name} must be in (0, 1], got {value!r}")
         if not (math.isfinite(self.median_shift) and 0 <= self.median_shift < 1):
             raise ValueError(f"median_shift must be in [0, 1), got {self.median_shift!r}")
+        for name, count in (
+            ("draws", self.draws), ("history", self.history), ("min_history", self.min_history)
+        ):
+            if not (isinstance(count, int) and count >= 1):
+                raise ValueError(f"{name} must be a whole number of at least 1, got {count!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One qualified agent at an announcement: what the estimate needs."""
+
+    #: Anything but ``logged_out``.
+    state: AgentState
+    #: Seconds since the agent entered ``state`` (talk so far, wrap-up so
+    #: far, break so far).
+    elapsed: float = 0.0
+    #: The break reason while on a break ("lunch", "auto_pause", ...).
+    reason: str = ""
+    #: Logs out when the current call ends: no further call from this agent.
+    leaving: bool = False
+    #: A break asked for during the call, taken when it ends: its reason.
+    pause_after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """The queue as one waiting caller sees it: the estimator's input."""
+
+    #: The caller's 1-based place in the queue.
+    position: int
+    #: Seconds waited by the callers at positions 1..``position``, in queue
+    #: order (the caller's own wait last); shorter when unknown.
+    waited: tuple[float, ...] = ()
+    #: Every agent qualified for the caller who is logged in.
+    agents: tuple[AgentView, ...] = ()
+
+    @property
+    def staffed(self) -> int:
+        """Agents logged in and not on a break."""
+        return sum(1 for a in self.agents if a.state is not AgentState.BREAK)
+
+    @property
+    def available(self) -> int:
+        """Agents free now."""
+        return sum(1 for a in self.agents if a.state is AgentState.AVAILABLE)
+
+    @classmethod
+    def counts(cls, position: int, staffed: int, available: int) -> QueueView:
+        """A view of counts only: ``available`` free agents, the rest just
+        answered a call (what a caller of :meth:`WaitEstimator.rate_estimate`
+        knows)."""
+        if staffed < 0 or available < 0:
+            raise ValueError(f"agent counts must not be negative: {staffed!r}, {available!r}")
+        free = min(available, staffed)
+        agents = (AgentView(AgentState.AVAILABLE),) * free + (
+            AgentView(AgentState.ON_CALL),) * (staffed - free)
+        return cls(position, (), agents)
+
+
+class _History:
+    """The last ``size`` observations and their distribution, rebuilt only
+    when asked for after a change."""
+
+    __slots__ = ("values", "flags", "_dist")
+
+    def __init__(self, size: int) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+        self.flags: deque[bool] = deque(maxlen=size)
+        self._dist: Empirical | Survival | None = None
+
+    def add(self, value: float, flag: bool = False) -> None:
+        self.values.append(value)
+        self.flags.append(flag)
+        self._dist = None
+
+    def empirical(self) -> Empirical | None:
+        if not self.values:
+            return None
+        if not isinstance(self._dist, Empirical):
+            self._dist = Empirical(self.values)
+        return self._dist
+
+    def survival(self) -> Survival:
+        if not isinstance(self._dist, Survival):
+            self._dist = Survival(self.values, self.flags)
+        return self._dist
 
 
 class _QueueStats:
-    """What one queue's estimate needs: five numbers, whatever the traffic."""
+    """What one queue's estimate needs: bounded, whatever the traffic."""
 
-    __slots__ = ("completed", "handle_s", "abandons", "exposure_s", "waited_callers")
+    __slots__ = ("completed", "handle_s", "abandons", "exposure_s", "waited_callers",
+                 "talk", "wrap", "patience")
 
     def __init__(self, config: WaitEstimatorConfig) -> None:
         self.completed = 0  # calls whose handle time was averaged in
@@ -134,6 +270,9 @@ class _QueueStats:
         self.abandons = 0.0  # decayed count of callers who hung up waiting
         self.exposure_s = 0.0  # decayed seconds waited by callers who waited
         self.waited_callers = 0  # callers who left the queue after waiting > 0 s
+        self.talk = _History(config.history)  # talk times
+        self.wrap = _History(config.history)  # wrap-up times
+        self.patience = _History(config.history)  # (waited, hung up) of callers who waited
 
 
 def _check_duration(name: str, value: float) -> None:
@@ -152,6 +291,9 @@ class WaitEstimator:
     def __init__(self, config: WaitEstimatorConfig | None = None) -> None:
         self.config = config if config is not None else WaitEstimatorConfig()
         self._queues: dict[str, _QueueStats] = {}
+        self._breaks: dict[str, _History] = {}  # break lengths by reason
+        self._all_breaks = _History(self.config.history)
+        self._rng = np.random.default_rng(self.config.seed)
 
     def _stats(self, queue: str) -> _QueueStats:
         stats = self._queues.get(queue)
@@ -181,6 +323,8 @@ class WaitEstimator:
         stats.abandons = stats.abandons * keep + (1.0 if abandoned else 0.0)
         stats.exposure_s = stats.exposure_s * keep + waited
         stats.waited_callers += 1
+        if waited > 0:
+            stats.patience.add(waited, abandoned)
 
     def on_complete(
         self, queue: str, call_id: str, talk: float, wrap_up: float, now: float
@@ -194,6 +338,18 @@ class WaitEstimator:
         # A running mean weighted with the prior at first, then an EWMA.
         weight = max(config.handle_alpha, 1.0 / (stats.completed + config.prior_handle_weight))
         stats.handle_s += weight * (talk + wrap_up - stats.handle_s)
+        stats.talk.add(talk)
+        stats.wrap.add(wrap_up)
+
+    def on_break(self, reason: str, duration: float, now: float) -> None:
+        """An agent came back from a break of ``reason`` after ``duration`` s
+        (breaks are the agent's, not a queue's: learnt across queues)."""
+        _check_duration("duration", duration)
+        history = self._breaks.get(reason)
+        if history is None:
+            history = self._breaks[reason] = _History(self.config.history)
+        history.add(duration)
+        self._all_breaks.add(duration)
 
     # -- the estimate --------------------------------------------------------
 
@@ -210,10 +366,83 @@ class WaitEstimator:
             return 1.0 / prior
         return (stats.abandons + 1.0) / (stats.exposure_s + prior)
 
-    def estimate(
-        self, queue: str, position: int, staffed: int, available: int, now: float
+    def estimate(self, queue: str, view: QueueView, now: float) -> float:
+        """Seconds until an agent answers the caller of ``view`` if it holds.
+
+        0 when an agent is free for this caller;
+        :attr:`~WaitEstimatorConfig.no_agent_wait_s` when nobody is staffed
+        and no break is expected to end.  Raises ``ValueError`` for a
+        position below 1 or a negative duration.
+        """
+        if view.position < 1:
+            raise ValueError(f"position is 1-based, got {view.position!r}")
+        for wait in view.waited:
+            _check_duration("waited", wait)
+        for agent in view.agents:
+            _check_duration("elapsed", agent.elapsed)
+        if view.position <= view.available:
+            return 0.0
+        stats = self._queues.get(queue)
+        if stats is None or stats.completed < self.config.min_history:
+            return self.rate_estimate(queue, view.position, view.staffed, view.available)
+        first = self._first_free(stats, view.agents)
+        if first is None:
+            return self.config.no_agent_wait_s
+        talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
+        assert talk is not None and wrap is not None  # completed >= min_history >= 1
+        ahead = np.asarray(view.waited[: view.position - 1], dtype=np.float64)
+        if len(ahead) < view.position - 1:  # waits not given: count them as just joined
+            ahead = np.concatenate([np.zeros(view.position - 1 - len(ahead)), ahead])
+        draws = self.config.draws
+        patience = stats.patience.survival().remaining(self._rng, ahead, (draws, len(ahead)))
+        answers = answer_times(self._rng, first, talk, wrap, patience)
+        wait = float(np.median(answers))
+        return min(max(wait, 0.0), self.config.max_wait_s)
+
+    def _first_free(self, stats: _QueueStats, agents: Sequence[AgentView]) -> np.ndarray | None:
+        """(draws, agents): when each agent who stays is first free; None if none will be."""
+        draws, rng = self.config.draws, self._rng
+        talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
+        assert talk is not None and wrap is not None
+        columns: list[np.ndarray] = []
+        for agent in agents:
+            if agent.leaving:
+                continue
+            state, elapsed = agent.state, np.full(draws, agent.elapsed)
+            free: np.ndarray | None = None
+            if state is AgentState.AVAILABLE:
+                free = np.zeros(draws)
+            elif state is AgentState.RINGING:
+                free = talk.draw(rng, (draws,)) + wrap.draw(rng, (draws,))
+            elif state is AgentState.ON_CALL:
+                free = talk.residual(rng, elapsed) + wrap.draw(rng, (draws,))
+            elif state is AgentState.WRAP_UP:
+                free = wrap.residual(rng, elapsed)
+            elif state is AgentState.BREAK:
+                history = self._breaks.get(agent.reason)
+                breaks = history.empirical() if history is not None else None
+                if breaks is not None:  # a reason never seen to end: not counted on
+                    free = breaks.residual(rng, elapsed)
+            if free is not None and agent.pause_after and state is not AgentState.BREAK:
+                breaks = self._break_lengths(agent.pause_after)
+                free = None if breaks is None else free + breaks.draw(rng, (draws,))
+            if free is not None:
+                columns.append(free)
+        if not columns:
+            return None
+        return np.stack(columns, axis=1)
+
+    def _break_lengths(self, reason: str) -> Empirical | None:
+        """Lengths of breaks of ``reason``, else of any break; None before any
+        (for a break still to begin: some break is better than none)."""
+        history = self._breaks.get(reason)
+        found = history.empirical() if history is not None else None
+        return found if found is not None else self._all_breaks.empirical()
+
+    def rate_estimate(
+        self, queue: str, position: int, staffed: int, available: int
     ) -> float:
-        """Seconds until an agent answers the caller at ``position`` (1-based).
+        """The rate model (module doc) from counts alone, seconds.
 
         ``staffed``: logged-in qualified agents not on break; ``available``:
         those free now.  Returns 0 when an agent is free for this caller,

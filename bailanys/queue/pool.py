@@ -27,6 +27,7 @@ from bailanys.queue.agents import (
     transition,
 )
 from bailanys.queue.callers import AgentSnapshot
+from bailanys.queue.estimator import AgentView
 from bailanys.queue.routing import qualifies
 from bailanys.queue.settings import AgentSettings
 
@@ -113,6 +114,21 @@ class AgentPool:
         self._staffing[required] = (staffed, free)
         return staffed, free
 
+    def view(self, required: frozenset[str], now: float) -> tuple[AgentView, ...]:
+        """What each logged-in agent qualified for ``required`` is doing and
+        since when (the wait estimator's input). A reserved agent counts as
+        being rung: its next caller is taken."""
+        seen: list[AgentView] = []
+        for agent in self.agents.values():
+            if agent.state is AgentState.LOGGED_OUT or not qualifies(agent, required):
+                continue
+            state = agent.state
+            if state is AgentState.AVAILABLE and agent.user in self._reserved:
+                state = AgentState.RINGING
+            seen.append(AgentView(state, max(0.0, now - agent.since), agent.reason,
+                                  agent.logout_pending, agent.pause_pending))
+        return tuple(seen)
+
     def reserve(self, user: str, call_id: str) -> None:
         self._reserved[user] = call_id
         self._staffing.clear()
@@ -167,7 +183,7 @@ class AgentPool:
         return tuple(
             AgentSnapshot(
                 a.user, a.settings.name, a.state.value, a.since, a.reason, a.current_call,
-                a.logout_pending,
+                a.logout_pending, a.pause_pending,
             )
             for a in self.agents.values()
         )

@@ -23,6 +23,7 @@ from bailanys.queue import routing
 from bailanys.queue.actions import Action, Announce, Overflow, WaitEstimator, emit, seconds
 from bailanys.queue.agents import QueueError
 from bailanys.queue.callers import Caller, CallerState, Line
+from bailanys.queue.estimator import QueueView
 from bailanys.queue.pool import AgentPool
 from bailanys.queue.settings import QueueConfig, QueueSettings
 
@@ -113,6 +114,12 @@ class Waiting:
         else:
             self.enter(out, caller, self.config.queues[target], now)
 
+    def view(self, caller: Caller, position: int, now: float) -> QueueView:
+        """The queue as ``caller`` at ``position`` sees it (the estimator's input)."""
+        ahead = self.lines[caller.queue].head(position)
+        waited = tuple(max(0.0, now - c.entered) for c in ahead)
+        return QueueView(position, waited, self.pool.view(caller.required, now))
+
     def announce(
         self, out: list[Action], caller: Caller, now: float, position: int | None = None
     ) -> None:
@@ -123,8 +130,7 @@ class Waiting:
             position = self.lines[caller.queue].position(caller)
         estimate: float | None = None
         if self.estimator is not None:
-            staffed, free = self.pool.staffing(caller.required)
-            value = self.estimator.estimate(caller.queue, position, staffed, free, now)
+            value = self.estimator.estimate(caller.queue, self.view(caller, position, now), now)
             estimate = seconds(value) if math.isfinite(value) else None
         emit(out, "queue.announced", caller.call_id, queue=caller.queue, position=position,
              estimate=estimate)

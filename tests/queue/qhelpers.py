@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bailanys.queue.core import Action, Emit, QueueCore
+from bailanys.queue.estimator import QueueView
 from bailanys.queue.settings import AgentSettings, QueueConfig, QueueSettings
 
 
@@ -53,6 +54,7 @@ class FakeEstimator:
     def __init__(self, per_position: float = 30.0) -> None:
         self.per_position = per_position
         self.calls: list[tuple[Any, ...]] = []
+        self.views: list[QueueView] = []
 
     def on_join(self, queue: str, call_id: str, now: float) -> None:
         self.calls.append(("join", queue, call_id, now))
@@ -67,7 +69,10 @@ class FakeEstimator:
                     now: float) -> None:
         self.calls.append(("complete", queue, call_id, talk, wrap_up, now))
 
-    def estimate(self, queue: str, position: int, staffed: int, available: int,
-                 now: float) -> float:
-        self.calls.append(("estimate", queue, position, staffed, available, now))
-        return self.per_position * position
+    def on_break(self, reason: str, duration: float, now: float) -> None:
+        self.calls.append(("break", reason, duration, now))
+
+    def estimate(self, queue: str, view: QueueView, now: float) -> float:
+        self.views.append(view)
+        self.calls.append(("estimate", queue, view.position, view.staffed, view.available, now))
+        return self.per_position * view.position

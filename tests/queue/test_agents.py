@@ -39,6 +39,7 @@ ALLOWED = {
     (S.BREAK, E.LOGOUT): S.LOGGED_OUT,
 }
 DEFERRED = {(S.RINGING, E.LOGOUT), (S.ON_CALL, E.LOGOUT)}
+DEFERRED_PAUSE = {(S.RINGING, E.PAUSE), (S.ON_CALL, E.PAUSE)}
 
 
 def agent_in(state: AgentState) -> Agent:
@@ -65,6 +66,10 @@ def test_every_state_and_event(state: AgentState, event: AgentEvent) -> None:
     if (state, event) in DEFERRED:
         assert transition(agent, event, 5.0) is None
         assert (agent.state, agent.since, agent.logout_pending) == (state, 1.0, True)
+        assert agent.current_call == "c1"
+    elif (state, event) in DEFERRED_PAUSE:
+        assert transition(agent, event, 5.0, reason="lunch") is None
+        assert (agent.state, agent.since, agent.pause_pending) == (state, 1.0, "lunch")
         assert agent.current_call == "c1"
     elif (state, event) in ALLOWED:
         change = transition(agent, event, 5.0, reason="lunch", call_id="c2")
@@ -159,3 +164,61 @@ def test_deferred_logout_survives_an_answer() -> None:
     assert agent.logout_pending
     change = transition(agent, E.HANG_UP, 4.0)
     assert change is not None and change.state is S.LOGGED_OUT
+
+
+# -- a break asked for during a call ---------------------------------------------
+
+
+def test_pause_during_a_call_is_taken_after_the_wrap_up() -> None:
+    agent = agent_in(S.ON_CALL)
+    assert transition(agent, E.PAUSE, 2.0, reason="lunch") is None
+    change = transition(agent, E.HANG_UP, 3.0)
+    assert change == StateChange("1001", S.ON_CALL, S.WRAP_UP, "")  # the call is wrapped up
+    assert agent.pause_pending == "lunch"
+    change = transition(agent, E.WRAP_UP_DONE, 4.0)
+    assert change == StateChange("1001", S.WRAP_UP, S.BREAK, "lunch")
+    assert (agent.reason, agent.pause_pending, agent.current_call) == ("lunch", "", None)
+    assert transition(agent, E.UNPAUSE, 9.0) == StateChange("1001", S.BREAK, S.AVAILABLE, "")
+
+
+def test_pause_while_ringing_is_taken_when_the_ring_ends() -> None:
+    for event in (E.NO_ANSWER, E.CANCEL):
+        agent = agent_in(S.RINGING)
+        assert transition(agent, E.PAUSE, 2.0) is None
+        assert agent.pause_pending == "break"  # no reason given
+        assert transition(agent, event, 3.0) == StateChange("1001", S.RINGING, S.BREAK, "break")
+    agent = agent_in(S.RINGING)
+    transition(agent, E.PAUSE, 2.0, reason="tea")
+    transition(agent, E.ANSWER, 3.0)  # answered: the break waits for the call's end
+    assert (agent.state, agent.pause_pending) == (S.ON_CALL, "tea")
+
+
+def test_unpause_before_the_call_ends_takes_the_break_back() -> None:
+    agent = agent_in(S.ON_CALL)
+    transition(agent, E.PAUSE, 2.0, reason="lunch")
+    assert transition(agent, E.UNPAUSE, 3.0) is None
+    assert agent.pause_pending == ""
+    transition(agent, E.HANG_UP, 4.0)
+    change = transition(agent, E.WRAP_UP_DONE, 5.0)
+    assert change is not None and change.state is S.AVAILABLE
+    # Without a deferred break, unpause on a call is still refused.
+    with pytest.raises(AgentStateError):
+        transition(agent_in(S.ON_CALL), E.UNPAUSE, 1.0)
+
+
+def test_logout_wins_over_a_deferred_break() -> None:
+    agent = agent_in(S.ON_CALL)
+    transition(agent, E.PAUSE, 2.0, reason="lunch")
+    transition(agent, E.LOGOUT, 2.5)
+    change = transition(agent, E.HANG_UP, 3.0)
+    assert change == StateChange("1001", S.ON_CALL, S.LOGGED_OUT, "")
+    assert (agent.pause_pending, agent.logout_pending) == ("", False)
+
+
+def test_a_pause_in_wrap_up_clears_the_deferred_one() -> None:
+    agent = agent_in(S.ON_CALL)
+    transition(agent, E.PAUSE, 2.0, reason="lunch")
+    transition(agent, E.HANG_UP, 3.0)
+    assert transition(agent, E.PAUSE, 4.0, reason="tea") == StateChange(
+        "1001", S.WRAP_UP, S.BREAK, "tea")
+    assert agent.pause_pending == ""

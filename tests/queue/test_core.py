@@ -9,7 +9,7 @@ import pytest
 
 from bailanys.errors import InputError
 from bailanys.ivr.conditions import QueueState
-from bailanys.queue.agents import AgentStateError
+from bailanys.queue.agents import AgentState, AgentStateError
 from bailanys.queue.core import (
     Announce,
     CancelRing,
@@ -19,6 +19,7 @@ from bailanys.queue.core import (
     QueueError,
     Ring,
 )
+from bailanys.queue.estimator import AgentView
 from bailanys.queue.settings import QueueSettings
 from tests.queue.qhelpers import (
     FakeEstimator,
@@ -320,3 +321,61 @@ def test_misuse_raises_queue_error() -> None:
     core.join("c2", "q", now=3.0)
     with pytest.raises(InputError, match="no number"):
         core.request_callback("c2", " ", 3.0)
+
+
+def test_the_estimator_sees_each_qualified_agent_and_the_waits_ahead() -> None:
+    est = FakeEstimator()
+    core = QueueCore(config(QueueSettings("q", wrap_up_s=30.0), a={"kk": 1}, b={"kk": 1},
+                            c={"kk": 1}, d={"ru": 1}), est)
+    for user in ("a", "b", "c", "d"):
+        core.login(user, 0.0)
+    core.pause("c", "lunch", 5.0)
+    core.join("c1", "q", language="kk", now=10.0)  # a rung
+    core.ring_answered("c1", 12.0)
+    core.join("c2", "q", language="kk", now=20.0)  # b rung
+    core.ring_answered("c2", 21.0)
+    core.logout("b", 40.0)  # deferred: b leaves after this call
+    core.call_ended("c1", 50.0, by="agent")  # a wraps up for 30 s
+    core.join("c3", "q", language="kk", now=60.0)
+    core.join("c4", "q", language="kk", now=70.0)
+    v = est.views[-1]
+    assert (v.position, v.waited) == (2, (10.0, 0.0))
+    assert v.agents == (  # d speaks no Kazakh: not in the view
+        AgentView(AgentState.WRAP_UP, 20.0),
+        AgentView(AgentState.ON_CALL, 49.0, leaving=True),
+        AgentView(AgentState.BREAK, 65.0, reason="lunch"),
+    )
+    assert (v.staffed, v.available) == (2, 0)
+
+
+def test_a_break_asked_for_on_a_call_follows_its_wrap_up_and_is_learnt() -> None:
+    est = FakeEstimator()
+    core = QueueCore(config(QueueSettings("q", wrap_up_s=10.0), a={}), est)
+    core.login("a", 0.0)
+    core.join("c1", "q", now=1.0)
+    core.ring_answered("c1", 2.0)
+    assert core.pause("a", "lunch", 3.0) == []  # deferred: nothing changes yet
+    core.join("c2", "q", now=4.0)
+    assert est.views[-1].agents[0].pause_after == "lunch"
+    out = core.call_ended("c1", 20.0, by="agent")
+    assert fields(out, "agent.state") == [state("a", "wrap_up", "on_call")]
+    out = core.tick(30.0)  # wrap-up over: the break, not c2
+    assert fields(out, "agent.state") == [state("a", "break", "wrap_up", "lunch")]
+    assert commands(out) == []
+    out = core.unpause("a", 930.0)
+    assert fields(out, "agent.state")[0] == state("a", "available", "break")
+    assert ("break", "lunch", 900.0, 930.0) in est.calls
+    assert types(out)[-1] == "agent.ringing"  # c2 at last
+
+
+def test_unpause_on_a_call_takes_back_the_deferred_break() -> None:
+    est = FakeEstimator()
+    core = QueueCore(config(QueueSettings("q"), a={}), est)
+    core.login("a", 0.0)
+    core.join("c1", "q", now=1.0)
+    core.ring_answered("c1", 2.0)
+    core.pause("a", "tea", 3.0)
+    assert core.unpause("a", 4.0) == []
+    assert not [c for c in est.calls if c[0] == "break"]  # no break happened
+    with pytest.raises(AgentStateError):
+        core.unpause("a", 5.0)  # nothing left to take back
