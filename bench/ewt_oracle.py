@@ -41,10 +41,12 @@ announces what ours does (the count is printed).
 This is an optimistic bound for any real engine seeing the same state: it
 knows the true distributions exactly, which no real engine does (it must
 estimate them from history, with drift and noise).  It is not a bound on
-every conceivable estimator: one that learnt the staffing schedule (shift
-starts, returns from breaks) could beat it at those moments.  If even this
-oracle does not reach 0.5 of Asterisk's MAE, the target is out of reach on
-these traces for lack of information, not for want of a better estimator.
+an estimator that sees more: the engine's estimator now also counts on
+operators coming back from breaks (how long breaks of that reason last),
+which these oracles do not, so it can beat the handle-only oracle.  What
+the oracles measure is the value of each kind of knowledge: talk/wrap-up
+phase and owed breaks (oracle -> oracle+phase), and the true
+distributions (oracle+phase against ours).
 The printed 95 % interval is a paired bootstrap over the sampled
 announcements; announcements of one day are correlated, so it understates
 the day-to-day uncertainty.  Figures are printed, never asserted.

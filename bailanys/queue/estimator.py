@@ -106,6 +106,10 @@ MEDIAN_SHIFT: Final = 1.0 / 3.0
 #: Futures drawn per estimate: the median of 200 draws is within ~5 % of
 #: the true median for the spreads seen on the bench, at ~1 ms per estimate.
 DRAWS: Final = 200
+#: Beyond this place the futures drawn shrink in proportion (the estimate's
+#: cost is linear in the callers ahead), down to :data:`MIN_DRAWS`.
+DEEP: Final = 40
+MIN_DRAWS: Final = 50
 #: Observations kept per distribution (talk, wrap-up, patience per queue;
 #: breaks per reason): a few hours of a busy 1414 queue.  Abandons are a
 #: tenth of waiting callers, so the patience curve needs that many to see a
@@ -385,7 +389,11 @@ class WaitEstimator:
         stats = self._queues.get(queue)
         if stats is None or stats.completed < self.config.min_history:
             return self.rate_estimate(queue, view.position, view.staffed, view.available)
-        first = self._first_free(stats, view.agents)
+        # The futures' cost grows with the callers ahead; a deep place's wait
+        # is a sum of many gaps, so fewer futures give as steady a median.
+        most = self.config.draws
+        draws = min(most, max(MIN_DRAWS, most * DEEP // view.position))
+        first = self._first_free(stats, view.agents, draws)
         if first is None:
             return self.config.no_agent_wait_s
         talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
@@ -393,44 +401,56 @@ class WaitEstimator:
         ahead = np.asarray(view.waited[: view.position - 1], dtype=np.float64)
         if len(ahead) < view.position - 1:  # waits not given: count them as just joined
             ahead = np.concatenate([np.zeros(view.position - 1 - len(ahead)), ahead])
-        draws = self.config.draws
         patience = stats.patience.survival().remaining(self._rng, ahead, (draws, len(ahead)))
         answers = answer_times(self._rng, first, talk, wrap, patience)
         wait = float(np.median(answers))
         return min(max(wait, 0.0), self.config.max_wait_s)
 
-    def _first_free(self, stats: _QueueStats, agents: Sequence[AgentView]) -> np.ndarray | None:
-        """(draws, agents): when each agent who stays is first free; None if none will be."""
-        draws, rng = self.config.draws, self._rng
+    def _first_free(
+        self, stats: _QueueStats, agents: Sequence[AgentView], draws: int
+    ) -> np.ndarray | None:
+        """(draws, agents): when each agent who stays is first free; None if none will be.
+
+        Agents are drawn in blocks of the same state (and break reason), so
+        the cost is a few numpy calls whatever the number of agents."""
+        rng = self._rng
         talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
         assert talk is not None and wrap is not None
-        columns: list[np.ndarray] = []
+        groups: dict[tuple[AgentState, str], list[AgentView]] = {}
         for agent in agents:
-            if agent.leaving:
-                continue
-            state, elapsed = agent.state, np.full(draws, agent.elapsed)
-            free: np.ndarray | None = None
+            if not agent.leaving:
+                key = (agent.state, agent.reason if agent.state is AgentState.BREAK else "")
+                groups.setdefault(key, []).append(agent)
+        blocks: list[np.ndarray] = []
+        for (state, reason), members in groups.items():
+            shape = (draws, len(members))
+            elapsed = np.broadcast_to(np.array([a.elapsed for a in members]), shape)
             if state is AgentState.AVAILABLE:
-                free = np.zeros(draws)
+                free = np.zeros(shape)
             elif state is AgentState.RINGING:
-                free = talk.draw(rng, (draws,)) + wrap.draw(rng, (draws,))
+                free = talk.draw(rng, shape) + wrap.draw(rng, shape)
             elif state is AgentState.ON_CALL:
-                free = talk.residual(rng, elapsed) + wrap.draw(rng, (draws,))
+                free = talk.residual(rng, elapsed) + wrap.draw(rng, shape)
             elif state is AgentState.WRAP_UP:
                 free = wrap.residual(rng, elapsed)
-            elif state is AgentState.BREAK:
-                history = self._breaks.get(agent.reason)
+            else:  # a break: a reason never seen to end is not counted on
+                history = self._breaks.get(reason)
                 breaks = history.empirical() if history is not None else None
-                if breaks is not None:  # a reason never seen to end: not counted on
-                    free = breaks.residual(rng, elapsed)
-            if free is not None and agent.pause_after and state is not AgentState.BREAK:
-                breaks = self._break_lengths(agent.pause_after)
-                free = None if breaks is None else free + breaks.draw(rng, (draws,))
-            if free is not None:
-                columns.append(free)
-        if not columns:
-            return None
-        return np.stack(columns, axis=1)
+                if breaks is None:
+                    continue
+                blocks.append(breaks.residual(rng, elapsed))
+                continue
+            keep = np.ones(len(members), dtype=bool)
+            for after in {a.pause_after for a in members if a.pause_after}:
+                column = np.array([a.pause_after == after for a in members])
+                lengths = self._break_lengths(after)
+                if lengths is None:  # no break seen yet: not counted on
+                    keep &= ~column
+                else:
+                    free = free + np.where(column, lengths.draw(rng, shape), 0.0)
+            blocks.append(free[:, keep])
+        columns = np.concatenate(blocks, axis=1) if blocks else np.zeros((draws, 0))
+        return columns if columns.shape[1] else None
 
     def _break_lengths(self, reason: str) -> Empirical | None:
         """Lengths of breaks of ``reason``, else of any break; None before any

@@ -137,6 +137,9 @@ def releases(
         handles = talk.draw(rng, shape) + wrap.draw(rng, shape)
         later = first[..., None] + np.cumsum(handles, axis=2)
         times = np.concatenate([first[..., None], later], axis=2).reshape(draws, -1)
+        # Only the first ``needed`` matter: partition, then sort those.
+        if needed < times.shape[1]:
+            times = np.partition(times, needed - 1, axis=1)[:, :needed]
         times.sort(axis=1)
         # Exact when no agent could be free once more before the needed-th time.
         if (times[:, needed - 1] <= later[..., -1].min(axis=1)).all():
