@@ -282,13 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     best = min(oracles, key=lambda n: float(np.abs(err[n]).mean()))
     best_ratio = float(np.abs(err[best]).mean() / np.abs(ast).mean())
     lo, hi = interval[best]
-    if best_ratio > ewt.TARGET_RATIO:
-        print(f"conclusion: {ewt.TARGET_RATIO} is NOT reachable even by the oracle: the best "
-              f"({best}) gets {best_ratio:.3f} of Asterisk's MAE (95 % {lo:.3f}-{hi:.3f}) "
-              "knowing the true distributions")
-    else:
-        print(f"conclusion: the oracle ({best}) reaches {best_ratio:.3f} <= {ewt.TARGET_RATIO} of "
-              f"Asterisk's MAE (95 % {lo:.3f}-{hi:.3f}): the state holds enough information")
+    print(f"best oracle: {best} at {best_ratio:.3f} of Asterisk's MAE (95 % {lo:.3f}-{hi:.3f}),"
+          f" knowing the true distributions but not when breaks end; target "
+          f"{ewt.TARGET_RATIO}")
     print(f"elapsed {time.perf_counter() - started:.1f} s")
     return 0
 
