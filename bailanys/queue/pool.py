@@ -31,11 +31,6 @@ from bailanys.queue.estimator import AgentView
 from bailanys.queue.routing import qualifies
 from bailanys.queue.settings import AgentSettings
 
-#: States in which an agent counts as staffed (logged in, not on break).
-STAFFED = frozenset(
-    {AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP}
-)
-
 
 @dataclass(slots=True)
 class _Handled:
@@ -54,8 +49,6 @@ class AgentPool:
         self._reserved: dict[str, str] = {}  # agent -> call being called back
         self._wrap_until: dict[str, float] = {}  # agent -> end of wrap-up
         self._last_call: dict[str, _Handled] = {}  # agent -> current or last call
-        # (staffed, free) by required skills, valid until an agent changes.
-        self._staffing: dict[frozenset[str], tuple[int, int]] = {}
 
     def get(self, user: str) -> Agent:
         agent = self.agents.get(user)
@@ -81,7 +74,6 @@ class AgentPool:
         )
         if change is None:
             return None
-        self._staffing.clear()
         emit(
             out, "agent.state", call_id, agent=agent.user, state=change.state.value,
             previous=change.previous.value, reason=change.reason,
@@ -101,19 +93,6 @@ class AgentPool:
             if a.state is AgentState.AVAILABLE and a.user not in self._reserved
         ]
 
-    def staffing(self, required: frozenset[str]) -> tuple[int, int]:
-        """(staffed, free) agents qualified for ``required`` (the estimator's input)."""
-        known = self._staffing.get(required)
-        if known is not None:
-            return known
-        staffed = free = 0
-        for agent in self.agents.values():
-            if agent.state in STAFFED and qualifies(agent, required):
-                staffed += 1
-                free += agent.state is AgentState.AVAILABLE and agent.user not in self._reserved
-        self._staffing[required] = (staffed, free)
-        return staffed, free
-
     def view(self, required: frozenset[str], now: float) -> tuple[AgentView, ...]:
         """What each logged-in agent qualified for ``required`` is doing and
         since when (the wait estimator's input). A reserved agent counts as
@@ -131,7 +110,6 @@ class AgentPool:
 
     def reserve(self, user: str, call_id: str) -> None:
         self._reserved[user] = call_id
-        self._staffing.clear()
 
     def release(self, user: str | None, call_id: str) -> bool:
         """Drop ``user``'s reservation for ``call_id``; False if it had none
@@ -139,7 +117,6 @@ class AgentPool:
         if user is None or self._reserved.get(user) != call_id:
             return False
         del self._reserved[user]
-        self._staffing.clear()
         return True
 
     # --- calls ---------------------------------------------------------------------
