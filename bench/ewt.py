@@ -143,6 +143,7 @@ class Estimator(Protocol):
         self, queue: str, call_id: str, talk: float, wrap_up: float, now: float
     ) -> None: ...
     def on_break(self, reason: str, duration: float, now: float) -> None: ...
+    def on_login(self, user: str, now: float) -> None: ...
     def estimate(self, queue: str, view: QueueView, now: float) -> float: ...
 
 
@@ -214,6 +215,9 @@ class AsteriskHoldtime:
     def on_break(self, reason: str, duration: float, now: float) -> None:
         pass
 
+    def on_login(self, user: str, now: float) -> None:
+        pass
+
     def estimate(self, queue: str, view: QueueView, now: float) -> float:
         waited = int(self._q(queue).waited(view.position, now))
         return float(abs(self.holdtime.get(queue, 0) - waited))
@@ -264,6 +268,9 @@ class VicidialEstimate:
     def on_break(self, reason: str, duration: float, now: float) -> None:
         pass
 
+    def on_login(self, user: str, now: float) -> None:
+        pass
+
     def estimate(self, queue: str, view: QueueView, now: float) -> float:
         position = view.position
         last = self.last.get(queue)
@@ -284,8 +291,13 @@ class VicidialEstimate:
 NAMES = ("bailanys", "asterisk", "vicidial")
 
 
+def calendar(now: float) -> tuple[int, float]:
+    """Simulated time as the engine's wall clock: (day number, seconds of the day)."""
+    return int(now // DAY_S), now % DAY_S
+
+
 def make_estimators() -> list[Estimator]:
-    return [WaitEstimator(), AsteriskHoldtime(), VicidialEstimate()]
+    return [WaitEstimator(calendar=calendar), AsteriskHoldtime(), VicidialEstimate()]
 
 
 # -- the simulation -----------------------------------------------------------
@@ -413,6 +425,7 @@ def simulate(
     pending: dict[int, list[tuple[float, list[float], int, int, object]]] = {}
     results = [DayResult(d, seed, estimates=[[] for _ in ests]) for d in range(days)]
     ids = [f"c{i}" for i in range(n_calls)]
+    users = [f"op{a}" for a in range(n_agents)]
 
     def serve(i: int, a: int, t: float) -> None:
         state[a] = BUSY
@@ -445,21 +458,24 @@ def simulate(
         """What the engine's queue core passes at an announcement."""
         agents = []
         for a in range(n_agents):
-            if state[a] == IDLE:
-                agents.append(AgentView(AgentState.AVAILABLE))
+            user = users[a]
+            if state[a] == OFF:
+                agents.append(AgentView(AgentState.LOGGED_OUT, user=user))
+            elif state[a] == IDLE:
+                agents.append(AgentView(AgentState.AVAILABLE, user=user))
             elif state[a] == BUSY:
                 elapsed, talked = t - answered_at[a], talk_l[current[a]]
                 owed = ("lunch" if break_due[a] >= LUNCH_S else "break") if break_due[a] else ""
                 agents.append(
                     AgentView(AgentState.ON_CALL, elapsed, leaving=logout_due[a],
-                              pause_after=owed)
+                              pause_after=owed, user=user)
                     if elapsed < talked else
                     AgentView(AgentState.WRAP_UP, elapsed - talked, leaving=logout_due[a],
-                              pause_after=owed)
+                              pause_after=owed, user=user)
                 )
             elif state[a] == ON_BREAK:
                 agents.append(AgentView(AgentState.BREAK, t - break_start[a], break_reason[a],
-                                        leaving=logout_due[a]))
+                                        leaving=logout_due[a], user=user))
         return QueueView(position, tuple(t - arrive_l[j] for j in waiting[:position]),
                          tuple(agents))
 
@@ -535,6 +551,8 @@ def simulate(
                 e.on_complete(QUEUE, ids[i], talk_l[i], wrap_l[i], t)
             agent_free(k, t)
         elif kind == LOGIN:
+            for e in ests:
+                e.on_login(users[k], t)
             staffed += 1
             logout_due[k] = False
             break_due[k] = 0.0

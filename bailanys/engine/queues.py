@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuesti
 from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
 from bailanys.ivr.session import IvrCall, IvrSession
 from bailanys.media.player import EncodedAudio
+from bailanys.metrics.windows import ALMATY
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import (
     Announce,
@@ -49,7 +51,7 @@ from bailanys.queue.core import (
     QueueCore,
     Ring,
 )
-from bailanys.queue.estimator import WaitEstimator
+from bailanys.queue.estimator import Calendar, WaitEstimator
 from bailanys.queue.settings import QueueConfig, load_queue_config
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
@@ -64,6 +66,19 @@ if TYPE_CHECKING:
     from bailanys.engine.uac import OutboundCall
 
 log = logging.getLogger(__name__)
+
+
+def wall_calendar(tz: tzinfo) -> Calendar:
+    """The queue core's ``now`` (``time.monotonic()``) as (local day number,
+    seconds since local midnight) in ``tz``: when agents usually log in."""
+
+    def at(now: float) -> tuple[int, float]:
+        local = datetime.fromtimestamp(time.time() - (time.monotonic() - now), tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local.toordinal(), (local - midnight).total_seconds()
+
+    return at
+
 
 SURVEY_TIMEOUT_S = 8.0
 CALLBACK_RING_S = 30.0  # how long a called-back caller's phone rings
@@ -108,7 +123,7 @@ class QueueService:
             self.config = await asyncio.to_thread(load_queue_config, path)
         except ConfigError:
             raise
-        self.core = QueueCore(self.config, WaitEstimator())
+        self.core = QueueCore(self.config, WaitEstimator(calendar=wall_calendar(ALMATY)))
         self._moh = EncodedAudio.from_pcm(music_on_hold())
         texts = [(lang, waiting.text(t, lang)) for t in waiting.ALL
                  for lang in self.engine.config.engine.languages]

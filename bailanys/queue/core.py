@@ -242,7 +242,9 @@ class QueueCore:
 
     def login(self, user: str, now: float) -> list[Action]:
         out: list[Action] = []
-        self.pool.change(out, self.pool.get(user), AgentEvent.LOGIN, now)
+        change = self.pool.change(out, self.pool.get(user), AgentEvent.LOGIN, now)
+        if change is not None and self.estimator is not None:
+            self.estimator.on_login(user, now)
         out += self._dispatch(now)
         return out
 

@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -77,6 +77,11 @@ import numpy as np
 
 from bailanys.queue.agents import AgentState
 from bailanys.queue.forecast import Empirical, Survival, answer_times
+from bailanys.queue.logins import LoginHabits
+
+#: Maps the ``now`` the queue core passes to (local day number, seconds
+#: since local midnight): the engine's wall clock in the centre's time zone.
+Calendar = Callable[[float], tuple[int, float]]
 
 #: Cold-start handle time (talk + wrap-up), seconds: 4.5 min talk + 30 s
 #: wrap-up.  A guess: the 1414 profile (domain/kz-1414-contact-center-
@@ -181,11 +186,15 @@ class WaitEstimatorConfig:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {count!r}")
 
 
+_NOT_STAFFED: Final = frozenset({AgentState.BREAK, AgentState.LOGGED_OUT})
+
+
 @dataclass(frozen=True, slots=True)
 class AgentView:
     """One qualified agent at an announcement: what the estimate needs."""
 
-    #: Anything but ``logged_out``.
+    #: ``logged_out`` agents are listed too, with ``user``: their usual login
+    #: time may be near (:class:`bailanys.queue.logins.LoginHabits`).
     state: AgentState
     #: Seconds since the agent entered ``state`` (talk so far, wrap-up so
     #: far, break so far).
@@ -196,6 +205,8 @@ class AgentView:
     leaving: bool = False
     #: A break asked for during the call, taken when it ends: its reason.
     pause_after: str = ""
+    #: The agent's SIP user (what :meth:`WaitEstimator.on_login` was given).
+    user: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,13 +218,13 @@ class QueueView:
     #: Seconds waited by the callers at positions 1..``position``, in queue
     #: order (the caller's own wait last); shorter when unknown.
     waited: tuple[float, ...] = ()
-    #: Every agent qualified for the caller who is logged in.
+    #: Every agent qualified for the caller (logged out ones too).
     agents: tuple[AgentView, ...] = ()
 
     @property
     def staffed(self) -> int:
         """Agents logged in and not on a break."""
-        return sum(1 for a in self.agents if a.state is not AgentState.BREAK)
+        return sum(1 for a in self.agents if a.state not in _NOT_STAFFED)
 
     @property
     def available(self) -> int:
@@ -292,8 +303,16 @@ class WaitEstimator:
     the interface (and logs); the model keeps no per-call state.
     """
 
-    def __init__(self, config: WaitEstimatorConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: WaitEstimatorConfig | None = None,
+        calendar: Calendar | None = None,
+    ) -> None:
         self.config = config if config is not None else WaitEstimatorConfig()
+        #: ``now`` -> (local day number, seconds since local midnight); without
+        #: it logins are not learnt and logged-out agents are not expected.
+        self.calendar = calendar
+        self._logins = LoginHabits()
         self._queues: dict[str, _QueueStats] = {}
         self._breaks: dict[str, _History] = {}  # break lengths by reason
         self._all_breaks = _History(self.config.history)
@@ -355,6 +374,12 @@ class WaitEstimator:
         history.add(duration)
         self._all_breaks.add(duration)
 
+    def on_login(self, user: str, now: float) -> None:
+        """``user`` logged in: learnt as a habit of that time of day."""
+        if self.calendar is not None:
+            day, second = self.calendar(now)
+            self._logins.record(user, day, second)
+
     # -- the estimate --------------------------------------------------------
 
     def handle_time(self, queue: str) -> float:
@@ -393,7 +418,7 @@ class WaitEstimator:
         # is a sum of many gaps, so fewer futures give as steady a median.
         most = self.config.draws
         draws = min(most, max(MIN_DRAWS, most * DEEP // view.position))
-        first = self._first_free(stats, view.agents, draws)
+        first = self._first_free(stats, view.agents, draws, now)
         if first is None:
             return self.config.no_agent_wait_s
         talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
@@ -407,9 +432,10 @@ class WaitEstimator:
         return min(max(wait, 0.0), self.config.max_wait_s)
 
     def _first_free(
-        self, stats: _QueueStats, agents: Sequence[AgentView], draws: int
+        self, stats: _QueueStats, agents: Sequence[AgentView], draws: int, now: float
     ) -> np.ndarray | None:
-        """(draws, agents): when each agent who stays is first free; None if none will be.
+        """(draws, agents): when each agent who stays, or is expected to log
+        in, is first free (``inf``: not in that future); None if none will be.
 
         Agents are drawn in blocks of the same state (and break reason), so
         the cost is a few numpy calls whatever the number of agents."""
@@ -417,11 +443,16 @@ class WaitEstimator:
         talk, wrap = stats.talk.empirical(), stats.wrap.empirical()
         assert talk is not None and wrap is not None
         groups: dict[tuple[AgentState, str], list[AgentView]] = {}
+        blocks: list[np.ndarray] = []
+        away = [a.user for a in agents if a.state is AgentState.LOGGED_OUT and a.user]
+        if away:
+            arriving = self._arrivals(away, draws, now)
+            if arriving is not None:
+                blocks.append(arriving)
         for agent in agents:
-            if not agent.leaving:
+            if agent.state is not AgentState.LOGGED_OUT and not agent.leaving:
                 key = (agent.state, agent.reason if agent.state is AgentState.BREAK else "")
                 groups.setdefault(key, []).append(agent)
-        blocks: list[np.ndarray] = []
         for (state, reason), members in groups.items():
             shape = (draws, len(members))
             elapsed = np.broadcast_to(np.array([a.elapsed for a in members]), shape)
@@ -451,6 +482,19 @@ class WaitEstimator:
             blocks.append(free[:, keep])
         columns = np.concatenate(blocks, axis=1) if blocks else np.zeros((draws, 0))
         return columns if columns.shape[1] else None
+
+    def _arrivals(self, users: Sequence[str], draws: int, now: float) -> np.ndarray | None:
+        """(draws, users expected): when each logged-out agent who may log in
+        within :attr:`~WaitEstimatorConfig.max_wait_s` does so, by the day
+        drawn for each future (``inf``: not that day); None if nobody."""
+        if self.calendar is None:
+            return None
+        day, second = self.calendar(now)
+        days = self._logins.next_logins(users, day, second, self.config.max_wait_s)
+        days = days[:, np.isfinite(days).any(axis=0)]
+        if days.size == 0:
+            return None
+        return np.asarray(days[self._rng.integers(0, len(days), size=draws)], dtype=np.float64)
 
     def _break_lengths(self, reason: str) -> Empirical | None:
         """Lengths of breaks of ``reason``, else of any break; None before any

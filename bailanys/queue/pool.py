@@ -94,18 +94,18 @@ class AgentPool:
         ]
 
     def view(self, required: frozenset[str], now: float) -> tuple[AgentView, ...]:
-        """What each logged-in agent qualified for ``required`` is doing and
-        since when (the wait estimator's input). A reserved agent counts as
-        being rung: its next caller is taken."""
+        """What each agent qualified for ``required`` is doing and since when
+        (the wait estimator's input; logged-out agents too: one may be due).
+        A reserved agent counts as being rung: its next caller is taken."""
         seen: list[AgentView] = []
         for agent in self.agents.values():
-            if agent.state is AgentState.LOGGED_OUT or not qualifies(agent, required):
+            if not qualifies(agent, required):
                 continue
             state = agent.state
             if state is AgentState.AVAILABLE and agent.user in self._reserved:
                 state = AgentState.RINGING
             seen.append(AgentView(state, max(0.0, now - agent.since), agent.reason,
-                                  agent.logout_pending, agent.pause_pending))
+                                  agent.logout_pending, agent.pause_pending, agent.user))
         return tuple(seen)
 
     def reserve(self, user: str, call_id: str) -> None:

@@ -72,6 +72,9 @@ class FakeEstimator:
     def on_break(self, reason: str, duration: float, now: float) -> None:
         self.calls.append(("break", reason, duration, now))
 
+    def on_login(self, user: str, now: float) -> None:
+        self.calls.append(("login", user, now))
+
     def estimate(self, queue: str, view: QueueView, now: float) -> float:
         self.views.append(view)
         self.calls.append(("estimate", queue, view.position, view.staffed, view.available, now))

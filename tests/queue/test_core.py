@@ -262,6 +262,9 @@ def test_estimator_is_told_and_asked() -> None:
     core.call_ended("c1", 10.0, by="agent")
     core.abandon("c2", 11.0)
     assert est.calls == [
+        ("login", "a", 0.0),
+        ("login", "b", 0.0),
+        ("login", "c", 0.0),
         ("join", "q", "c1", 1.0),
         ("join", "q", "c2", 2.0),
         ("estimate", "q", 2, 1, 0, 2.0),  # a staffed (ringing), b on break, c no kk
@@ -326,9 +329,10 @@ def test_misuse_raises_queue_error() -> None:
 def test_the_estimator_sees_each_qualified_agent_and_the_waits_ahead() -> None:
     est = FakeEstimator()
     core = QueueCore(config(QueueSettings("q", wrap_up_s=30.0), a={"kk": 1}, b={"kk": 1},
-                            c={"kk": 1}, d={"ru": 1}), est)
-    for user in ("a", "b", "c", "d"):
+                            c={"kk": 1}, d={"ru": 1}, e={"kk": 1}), est)
+    for user in ("a", "b", "c", "d", "e"):
         core.login(user, 0.0)
+    core.logout("e", 8.0)
     core.pause("c", "lunch", 5.0)
     core.join("c1", "q", language="kk", now=10.0)  # a rung
     core.ring_answered("c1", 12.0)
@@ -341,11 +345,14 @@ def test_the_estimator_sees_each_qualified_agent_and_the_waits_ahead() -> None:
     v = est.views[-1]
     assert (v.position, v.waited) == (2, (10.0, 0.0))
     assert v.agents == (  # d speaks no Kazakh: not in the view
-        AgentView(AgentState.WRAP_UP, 20.0),
-        AgentView(AgentState.ON_CALL, 49.0, leaving=True),
-        AgentView(AgentState.BREAK, 65.0, reason="lunch"),
+        AgentView(AgentState.WRAP_UP, 20.0, user="a"),
+        AgentView(AgentState.ON_CALL, 49.0, leaving=True, user="b"),
+        AgentView(AgentState.BREAK, 65.0, reason="lunch", user="c"),
+        AgentView(AgentState.LOGGED_OUT, 62.0, user="e"),  # its login may be due
     )
     assert (v.staffed, v.available) == (2, 0)
+    assert [c for c in est.calls if c[0] == "login"] == [
+        ("login", u, 0.0) for u in ("a", "b", "c", "d", "e")]
 
 
 def test_a_break_asked_for_on_a_call_follows_its_wrap_up_and_is_learnt() -> None:
