@@ -6,14 +6,15 @@ A discrete-event simulation (heapq) of one queue of the 1414 hotline
 replays the same days against three estimators that all observe the same
 events through the interface of :class:`bailanys.queue.estimator.WaitEstimator`
 (joins, answers, abandons, completed calls with talk and wrap-up, ended
-breaks with reason and length) and, at each announcement, the same
-:class:`~bailanys.queue.estimator.QueueView` the engine's queue core passes:
-the caller's place, the waits of the callers up to it, and for each
-operator logged in: talking or wrapping up and for how long, on a break
-("break" under 30 minutes, else "lunch") and for how long, leaving after
-the call, a break asked for during the call.  Nothing else: not the
-simulation's distributions, not when operators will log in, go on a break
-they have not asked for yet, or log out:
+breaks with reason and length, logins with the time of day) and, at each
+announcement, the same :class:`~bailanys.queue.estimator.QueueView` the
+engine's queue core passes: the caller's place, the waits of the callers up
+to it, and for each operator: logged out, or talking or wrapping up and for
+how long, on a break ("break" under 30 minutes, else "lunch") and for how
+long, leaving after the call, a break asked for during the call.  Nothing
+else: not the simulation's distributions or shift plan, not when operators
+will log in today (only when they did on earlier days), go on a break they
+have not asked for yet, or log out:
 
 * ``bailanys``: the engine's estimator, imported (the code under test);
 * ``asterisk``: app_queue.c's announced hold time (:class:`AsteriskHoldtime`);
@@ -45,7 +46,9 @@ actual remaining wait (answer time - announcement time).  Announcements to
 callers who hang up are censored (their remaining wait is unknown) and
 excluded; their count is printed.  Callers answered on arrival hear no
 estimate and are not scored.  Estimators keep their state from day to day
-(the engine runs for days; the nights are quiet).
+(the engine runs for days; the nights are quiet), so ours knows on the
+second day that the afternoon shift logs in at 13:00; the first day of each
+seed it does not.
 
 Printed: per day and pooled, each estimator's mean absolute error (MAE),
 the 90th percentile of the absolute error and the median error (bias);

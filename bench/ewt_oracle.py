@@ -2,9 +2,11 @@
 
     python bench/ewt_oracle.py [--samples 20000] [--draws 400] [--quick]
 
-bench/ewt.py scores three wait-time estimators on simulated 1414-like days;
-the target (our MAE at most half of Asterisk's) is not met there.  This
-script asks whether it could be: on the same simulated days (bench/ewt.py's
+bench/ewt.py scores three wait-time estimators on simulated 1414-like days
+against a target (our MAE at most half of Asterisk's).  This script measures
+what knowing the true distributions and each operator's phase is worth,
+with oracles that see less than the engine's estimator now does (see the
+end of this note): on the same simulated days (bench/ewt.py's
 default scenario, its 5 weekdays x seeds 1-3, imported and run unchanged),
 it draws a fixed random sample of the scored announcements (announcements
 to callers who were answered) and scores, on that very sample, ours,
@@ -42,8 +44,9 @@ This is an optimistic bound for any real engine seeing the same state: it
 knows the true distributions exactly, which no real engine does (it must
 estimate them from history, with drift and noise).  It is not a bound on
 an estimator that sees more: the engine's estimator now also counts on
-operators coming back from breaks (how long breaks of that reason last),
-which these oracles do not, so it can beat the handle-only oracle.  What
+operators coming back from breaks (how long breaks of that reason last) and
+on logged-out operators logging in at their usual time, which these oracles
+do not, so it beats them.  What
 the oracles measure is the value of each kind of knowledge: talk/wrap-up
 phase and owed breaks (oracle -> oracle+phase), and the true
 distributions (oracle+phase against ours).

@@ -7,7 +7,8 @@ asyncio, no I/O, no clock; time is an input in seconds.
 The queue core passes a :class:`QueueView` at each announcement: the
 caller's place, how long each caller up to it has waited, and what each
 qualified agent is doing and since when (talking, wrapping up, on a break
-and why, being rung, free; leaving after the call).  Two models use it:
+and why, being rung, free, logged out; leaving after the call).  Two models
+use it:
 
 **Simulation** (once the queue has :attr:`WaitEstimatorConfig.min_history`
 completed calls).  :func:`bailanys.queue.forecast.answer_times` draws
@@ -15,7 +16,10 @@ completed calls).  :func:`bailanys.queue.forecast.answer_times` draws
 agent's next free moment from the rest of what it is doing, conditioned on
 how long it has been doing it; then whole talk times and wrap-ups; callers
 ahead hanging up by the Kaplan-Meier patience, conditioned on what they
-have waited.  The announced value is the median answer time of the
+have waited; logged-out agents logging in as they did on a past day drawn
+for that future (:class:`bailanys.queue.logins.LoginHabits`, given a
+:data:`Calendar`: the shift that starts at 13:00 is not a surprise at
+12:55).  The announced value is the median answer time of the
 futures: the median minimises the mean absolute error of what callers hear.
 Every distribution is the last :attr:`~WaitEstimatorConfig.history`
 observations (talk, wrap-up, patience per queue; breaks per reason across
