@@ -100,8 +100,3 @@ class LoginHabits:
                 table[i, j, : len(seen)] = seen
         self._cache = (today, rows, table)
         return rows, table
-
-    def forget(self, user: str) -> None:
-        """Drop ``user``'s history (an agent removed from the configuration)."""
-        self._logins.pop(user, None)
-        self._cache = None
