@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from bailanys.engine.call import Call
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import start_call
-from bailanys.errors import ConfigError, MediaError, SipParseError
+from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
 from bailanys.ivr.conditions import QueueState
 from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuestion
 from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
@@ -52,6 +52,7 @@ from bailanys.queue.core import (
     Ring,
 )
 from bailanys.queue.estimator import Calendar, WaitEstimator
+from bailanys.queue.logins import DAYS as LOGIN_DAYS
 from bailanys.queue.settings import QueueConfig, load_queue_config
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
@@ -64,6 +65,7 @@ from bailanys.voice.phrases.queue import (
 if TYPE_CHECKING:
     from bailanys.engine.core import Engine
     from bailanys.engine.uac import OutboundCall
+    from bailanys.store.events import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,26 @@ def wall_calendar(tz: tzinfo) -> Calendar:
         return local.toordinal(), (local - midnight).total_seconds()
 
     return at
+
+
+async def replay_logins(
+    events: EventLog, estimator: WaitEstimator, tz: tzinfo, now_ts: float
+) -> int:
+    """Agents' logins of the last :data:`~bailanys.queue.logins.DAYS` days from
+    the event log into ``estimator``, oldest first: a restart does not make
+    the shift that starts at 13:00 a surprise again.  Returns how many."""
+    found = await events.query(
+        type="agent.state", since=now_ts - (LOGIN_DAYS + 1) * 86_400.0,
+        fields={"state": "available", "previous": "logged_out"},
+    )
+    habits = estimator.logins
+    for event in found:
+        user = event.data.get("agent")
+        if isinstance(user, str) and user:
+            local = datetime.fromtimestamp(event.ts, tz)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            habits.record(user, local.toordinal(), (local - midnight).total_seconds())
+    return len(found)
 
 
 SURVEY_TIMEOUT_S = 8.0
@@ -123,7 +145,13 @@ class QueueService:
             self.config = await asyncio.to_thread(load_queue_config, path)
         except ConfigError:
             raise
-        self.core = QueueCore(self.config, WaitEstimator(calendar=wall_calendar(ALMATY)))
+        estimator = WaitEstimator(calendar=wall_calendar(ALMATY))
+        try:
+            count = await replay_logins(self.engine.events, estimator, ALMATY, time.time())
+            log.info("wait estimator: %d agent logins of the last days replayed", count)
+        except StoreError as exc:  # the estimate then learns from today on
+            log.warning("wait estimator: stored logins not replayed: %s", exc)
+        self.core = QueueCore(self.config, estimator)
         self._moh = EncodedAudio.from_pcm(music_on_hold())
         texts = [(lang, waiting.text(t, lang)) for t in waiting.ALL
                  for lang in self.engine.config.engine.languages]

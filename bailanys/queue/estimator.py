@@ -384,6 +384,12 @@ class WaitEstimator:
             day, second = self.calendar(now)
             self._logins.record(user, day, second)
 
+    @property
+    def logins(self) -> LoginHabits:
+        """The agents' login habits (the engine replays stored logins into
+        it at start, oldest first, so a restart does not forget them)."""
+        return self._logins
+
     # -- the estimate --------------------------------------------------------
 
     def handle_time(self, queue: str) -> float:

@@ -245,11 +245,13 @@ class EventLog:
         since: float | None = None,
         until: float | None = None,
         limit: int | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> list[Event]:
         """Stored events matching every given filter, oldest (lowest id) first.
 
-        ``since`` is inclusive, ``until`` exclusive (epoch seconds). Events
-        still buffered are flushed first, so the result includes them.
+        ``since`` is inclusive, ``until`` exclusive (epoch seconds);
+        ``fields``: data fields that must equal these strings. Events still
+        buffered are flushed first, so the result includes them.
         """
         if self._buffer and not self._db.readonly:
             await self.flush()
@@ -264,6 +266,9 @@ class EventLog:
             if value is not None:
                 where.append(f"{column} {op} ?")
                 params.append(value)
+        for key, value in (fields or {}).items():
+            where.append("json_extract(data, ?) = ?")
+            params += [f'$."{key}"', value]
         sql = "SELECT id, ts, type, call_id, data FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
