@@ -75,11 +75,16 @@ def wall_calendar(tz: tzinfo) -> Calendar:
     seconds since local midnight) in ``tz``: when agents usually log in."""
 
     def at(now: float) -> tuple[int, float]:
-        local = datetime.fromtimestamp(time.time() - (time.monotonic() - now), tz)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return local.toordinal(), (local - midnight).total_seconds()
+        return local_day_time(time.time() - (time.monotonic() - now), tz)
 
     return at
+
+
+def local_day_time(ts: float, tz: tzinfo) -> tuple[int, float]:
+    """Epoch ``ts`` as (local day number, seconds since local midnight) in ``tz``."""
+    local = datetime.fromtimestamp(ts, tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.toordinal(), (local - midnight).total_seconds()
 
 
 async def replay_logins(
@@ -96,9 +101,7 @@ async def replay_logins(
     for event in found:
         user = event.data.get("agent")
         if isinstance(user, str) and user:
-            local = datetime.fromtimestamp(event.ts, tz)
-            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            habits.record(user, local.toordinal(), (local - midnight).total_seconds())
+            habits.record(user, *local_day_time(event.ts, tz))
     return len(found)
 
 
