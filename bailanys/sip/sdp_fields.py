@@ -39,7 +39,16 @@ STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int, int]] = {
 
 _TOKEN_RE = re.compile(r"^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?$")
-_RTPMAP_RE = re.compile(r"^(\d{1,3})\s+([^/\s]+)/(\d{1,9})(?:/(\d{1,3}))?\s*$")
+_RTPMAP_RE = re.compile(r"^([0-9]{1,3})\s+([^/\s]+)/([0-9]{1,9})(?:/([0-9]{1,3}))?\s*$")
+# RFC 8866 §9: ptime-value = non-zero-int-or-real (decimal digits, one optional
+# fraction; no sign, exponent, "inf" or "nan").  Nine digits either side are
+# far beyond any packet time and keep float() exact enough.
+_DECIMAL_RE = re.compile(r"^[0-9]{1,9}(?:\.[0-9]{0,9})?$")
+
+#: The most digits of a number field (sess-id, sess-version, t= times, ports,
+#: payload types): 2**64 - 1 has 20, and RFC 4566 §5.2 / §5.9 suggest 64-bit
+#: NTP values for sess-id and the t= times.  Checked before ``int()``.
+MAX_NUMBER_DIGITS = 20
 
 
 class Direction(StrEnum):
@@ -74,13 +83,33 @@ class Direction(StrEnum):
 
 
 def parse_number(text: str, what: str, lo: int = 0, hi: int | None = None) -> int:
-    """A decimal number ``lo <= n <= hi`` in field ``what``; SdpError otherwise."""
+    """A decimal number ``lo <= n <= hi`` in field ``what``; SdpError otherwise.
+
+    At most :data:`MAX_NUMBER_DIGITS` digits: the length is checked before
+    ``int()``, which refuses strings of more than 4,300 digits with a
+    ``ValueError`` (and would spend quadratic time on long ones).
+    """
     if not text.isascii() or not text.isdigit():
         raise SdpError(f"{what}: not a number: {text[:40]!r}")
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise SdpError(f"{what}: number of {len(text)} digits (at most {MAX_NUMBER_DIGITS})")
     value = int(text)
     if value < lo or (hi is not None and value > hi):
         raise SdpError(f"{what}: out of range: {value}")
     return value
+
+
+def parse_decimal(text: str, what: str) -> float:
+    """A non-negative decimal such as ``20`` or ``20.0`` (RFC 8866 §9 ``non-zero-int-or-real``).
+
+    Leading and trailing blanks are ignored.  Anything else (a sign, an
+    exponent, ``inf``, ``nan``, more than nine digits either side of the
+    point) raises :class:`SdpError`, so the result is always finite.
+    """
+    value = text.strip()
+    if not _DECIMAL_RE.fullmatch(value):
+        raise SdpError(f"{what}: not a decimal number: {text[:40]!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -130,7 +159,7 @@ class Connection:
         if nettype != "IN":
             raise SdpError(f"c= unknown network type {nettype[:20]!r}")
         addr, slash, suffix = full.partition("/")
-        if slash and not re.fullmatch(r"\d{1,3}(?:/\d{1,5})?", suffix):
+        if slash and not re.fullmatch(r"[0-9]{1,3}(?:/[0-9]{1,5})?", suffix):
             raise SdpError(f"c= bad ttl/count in {full[:60]!r}")
         if addrtype == "IP4":
             if not _is_ip(addr, 4) and not _HOST_RE.match(addr):
@@ -198,8 +227,10 @@ class RtpMap:
         m = _RTPMAP_RE.match(text)
         if not m:
             raise SdpError(f"a=rtpmap malformed: {text[:60]!r}")
+        channels = m.group(4)
         return cls(parse_number(m.group(1), "rtpmap payload type", 0, 127), m.group(2),
-                   int(m.group(3)), int(m.group(4)) if m.group(4) else None)
+                   parse_number(m.group(3), "rtpmap clock rate"),
+                   parse_number(channels, "rtpmap channels") if channels else None)
 
     def matches(self, name: str, clock_rate: int = 8000) -> bool:
         """Same codec: names compare case-insensitively (RFC 4855 §3), mono only."""

@@ -5,7 +5,10 @@ Pure code: no I/O.  :meth:`SessionDescription.parse` turns a body into frozen
 dataclasses and ``bytes(sd)`` / ``str(sd)`` writes it back (CRLF line ends,
 RFC 4566 §5 line order).  Anything malformed raises
 :class:`~bailanys.errors.SdpError` and nothing else; lines of unknown type and
-attributes we do not interpret are kept verbatim.  The line values (``o=``,
+attributes we do not interpret are kept verbatim.  Every number is bounded
+(at most 20 digits, checked before ``int()``), and the numeric attributes we
+read (``a=ptime``, ``a=maxptime``) must be plain decimals (RFC 8866 §9): no
+sign, exponent, ``inf`` or ``nan``.  The line values (``o=``,
 ``c=``, ``a=``) are in :mod:`bailanys.sip.sdp_fields`; import both from
 :mod:`bailanys.sip.sdp`.
 """
@@ -24,6 +27,7 @@ from bailanys.sip.sdp_fields import (
     Direction,
     Origin,
     RtpMap,
+    parse_decimal,
     parse_number,
 )
 
@@ -32,6 +36,22 @@ _NEWLINE_RE = re.compile(r"\r\n|\n|\r")
 # RFC 4566 §5 order of session-level lines (after v, o, s) and media-level lines.
 _SESSION_ORDER = "iuepcbtrzka"
 _MEDIA_ORDER = "icbka"
+
+
+# Attributes whose value is a number we read (RFC 4566 §6 ptime and maxptime,
+# RFC 8866 §9 grammar): checked when parsed, so a malformed one is an SdpError
+# there (answer 488) and not a surprise when the value is used.
+_DECIMAL_ATTRIBUTES = frozenset({"ptime", "maxptime"})
+#: Packet times in ms we follow (RFC 4566 §6 ptime); others are ignored.
+MAX_PTIME_MS = 1000
+
+
+def _attribute(text: str) -> Attribute:
+    """An ``a=`` line's value, with the numeric attributes checked."""
+    attr = Attribute.parse(text)
+    if attr.name in _DECIMAL_ATTRIBUTES:
+        parse_decimal(attr.value or "", f"a={attr.name}")
+    return attr
 
 
 def _in_order(lines: list[str], order: str) -> tuple[str, ...]:
@@ -116,13 +136,19 @@ class MediaDescription:
 
     @property
     def ptime(self) -> int | None:
-        """``a=ptime`` in ms (RFC 4566 §6); decimals rounded, junk ignored."""
+        """``a=ptime`` in ms (RFC 4566 §6), decimals rounded; None when absent or unusable.
+
+        :meth:`SessionDescription.parse` already refused a malformed value;
+        a section built in code is read the same way and never raises.
+        """
         value = self.attribute("ptime")
-        try:
-            ms = round(float(value)) if value else None
-        except ValueError:
+        if not value:
             return None
-        return ms if ms is not None and 0 < ms <= 1000 else None
+        try:
+            ms = round(parse_decimal(value, "a=ptime"))
+        except SdpError:
+            return None
+        return ms if 0 < ms <= MAX_PTIME_MS else None
 
     @property
     def direction(self) -> Direction | None:
@@ -218,7 +244,7 @@ class SessionDescription:
                         raise SdpError(f"line {lineno}: two c= lines in one media section")
                     m = replace(m, connection=Connection.parse(value))
                 elif kind == "a":
-                    m_attrs.append(Attribute.parse(value))
+                    m_attrs.append(_attribute(value))
                 else:
                     m_extra.append(line)
             elif kind == "o":
@@ -238,7 +264,7 @@ class SessionDescription:
                 times.append((parse_number(parts[0], "t= start"),
                               parse_number(parts[1], "t= stop")))
             elif kind == "a":
-                attrs.append(Attribute.parse(value))
+                attrs.append(_attribute(value))
             else:
                 extra.append(line)
         close_media()

@@ -281,7 +281,9 @@ CASES = [
          Codec("PCMU", 0), remote=("2001:db8::5", 5004)),
     Case("ptime 30", sdp(*HEAD, *audio("0", "a=ptime:30")), Codec("PCMU", 0), ptime=30),
     Case("ptime decimal", sdp(*HEAD, *audio("0", "a=ptime:20.0")), Codec("PCMU", 0)),
-    Case("ptime junk", sdp(*HEAD, *audio("0", "a=ptime:abc")), Codec("PCMU", 0)),
+    Case("ptime out of range", sdp(*HEAD, *audio("0", "a=ptime:0")), Codec("PCMU", 0)),
+    Case("ptime too long", sdp(*HEAD, *audio("0", "a=ptime:2000")), Codec("PCMU", 0)),
+    Case("ptime blanks", sdp(*HEAD, *audio("0", "a=ptime: 30 ")), Codec("PCMU", 0), ptime=30),
 ]
 
 
@@ -586,6 +588,21 @@ MALFORMED = {
     "attribute name with space": sdp(*HEAD, *audio("0", "a=rtp map:0 PCMU/8000")),
     "not utf-8": sdp(*HEAD, *audio("0")).replace(b"s=-", b"s=\xff\xfe"),
     "unicode digits port": sdp(*HEAD, "m=audio ５００４ RTP/AVP 0"),
+    # RFC 8866 §9 ptime-value: digits and one optional fraction, nothing else
+    # (issue 13: "inf" raised OverflowError after the media port was opened).
+    **{f"ptime {v[:12]}": sdp(*HEAD, *audio("0", f"a=ptime:{v}"))
+       for v in ("inf", "-inf", "1e999", "NaN", "-20", "0x14", "1_0", "٢٠", "abc", "", "9" * 5000)},
+    "session ptime inf": sdp(*HEAD, "a=ptime:inf", *audio("0")),
+    "maxptime inf": sdp(*HEAD, *audio("0", "a=maxptime:inf")),
+    # Numbers longer than 20 digits (int() refuses more than 4,300 with a ValueError).
+    "5000-digit sess-id": sdp("v=0", f"o=- {'1' * 5000} 1 IN IP4 1.1.1.1", *HEAD[2:], *audio("0")),
+    "21-digit sess-version": sdp("v=0", f"o=- 1 {'9' * 21} IN IP4 1.1.1.1", *HEAD[2:],
+                                 *audio("0")),
+    "5000-digit v": sdp("v=" + "0" * 5000, *HEAD[1:], *audio("0")),
+    "5000-digit t": sdp(*HEAD[:4], f"t={'1' * 5000} 0", *audio("0")),
+    "5000-digit port": sdp(*HEAD, f"m=audio {'0' * 4996}5004 RTP/AVP 0"),
+    "5000-digit port count": sdp(*HEAD, f"m=audio 5004/{'2' * 5000} RTP/AVP 0"),
+    "5000-digit format": sdp(*HEAD, f"m=audio 5004 RTP/AVP {'0' * 5000}"),
 }
 
 
@@ -639,6 +656,10 @@ def test_media_description_helpers() -> None:
         Attribute("ptime", "2000")))
     assert m.fmtp(101) == "0-15"
     assert m.ptime is None  # out of range
+    for junk in ("inf", "-inf", "1e999", "nan", "9" * 5000):  # built in code: never raises
+        built = MediaDescription("audio", 5004, "RTP/AVP", ("0",),
+                                 attributes=(Attribute("ptime", junk),))
+        assert built.ptime is None, junk
     assert m.direction is None
     assert m.lines()[0] == "m=audio 5004 RTP/AVP 0 101"
     assert RtpMap.parse("96 opus/48000/2") == RtpMap(96, "opus", 48000, 2)
@@ -646,3 +667,15 @@ def test_media_description_helpers() -> None:
     for bad in ("x PCMU/8000", "0 PCMU", "200 PCMU/8000", ""):
         with pytest.raises(SdpError):
             RtpMap.parse(bad)
+
+
+def test_numbers_are_bounded_not_refused() -> None:
+    """Twenty digits (a 64-bit NTP sess-id, RFC 4566 §5.2) parse; the rtpmap clock is read."""
+    big = "1" + "0" * 19
+    sd = SessionDescription.parse(sdp("v=0", f"o=- {big} {big} IN IP4 1.1.1.1", *HEAD[2:4],
+                                      f"t={big} 0", *audio("0 96", "a=rtpmap:96 opus/48000/2")))
+    assert sd.origin.session_id == int(big) and sd.times == ((int(big), 0),)
+    assert sd.media[0].rtpmaps[96] == RtpMap(96, "opus", 48000, 2)
+    # An rtpmap with a huge clock rate is junk we skip (RFC 3551 §6 fills PT 0).
+    sd2 = SessionDescription.parse(sdp(*HEAD, *audio("0", f"a=rtpmap:0 PCMU/{'8' * 5000}")))
+    assert sd2.media[0].rtpmaps == {0: RtpMap(0, "PCMU", 8000, 1)}
