@@ -16,6 +16,7 @@ import logging
 import resource
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
 from bailanys.errors import MediaError, SdpError, SipParseError
 from bailanys.media.hub import MediaHub
+from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog, dialog_id_of
 from bailanys.sip.endpoint import Endpoint, ServerHandle
 from bailanys.sip.headers import NameAddr, SipUri
@@ -97,6 +99,7 @@ class Engine:
         self.calls: dict[tuple[str, str, str], Call] = {}  # by dialog id
         self._by_invite: dict[object, tuple[Call, ServerHandle]] = {}
         self._awaiting_ack: dict[object, Call] = {}  # answered INVITEs, until their ACK
+        self._setup_failures: dict[str, int] = {}  # unexpected set-up errors by type
         self._tasks: set[asyncio.Task[Any]] = set()
         self._events: EventLog | None = None
         self.started = False
@@ -280,6 +283,16 @@ class Engine:
     # ------------------------------------------------------------ INVITE
 
     def _new_call(self, handle: ServerHandle) -> None:
+        """A new INVITE: admit it (flood guard, call limit, number, offer) or refuse it."""
+        try:
+            self._admit_call(handle)
+        except Exception as exc:  # a bug must still answer the INVITE (RFC 3261 §21.5.1)
+            self._log_setup_failure(exc, 500)
+            with contextlib.suppress(Exception):
+                if not handle.final_sent:
+                    handle.reply(500, to_tag=new_tag())
+
+    def _admit_call(self, handle: ServerHandle) -> None:
         req = handle.request
         key = server_key(req)
         if key in self._by_invite:
@@ -319,38 +332,43 @@ class Engine:
         self.spawn(self._setup_call(handle, key))
 
     async def _setup_call(self, handle: ServerHandle, key: object) -> None:
+        """Answer a new INVITE (RFC 3261 §13.3.1): 180, then 200 with the SDP answer.
+
+        Nothing a failure leaves behind leaks (issue 13): whatever was opened
+        (the RTP/RTCP ports, the recorder, the ``_by_invite`` entry, the call)
+        is closed again and the INVITE gets a final response: 488 for an
+        offer that cannot be read or accepted (RFC 3264 §6, RFC 3261
+        §21.4.26), 503 when no media port is free, 400 for a request the
+        dialog refuses, 500 for anything else (§21.5.1), or a BYE when our
+        200 had already gone.  An unexpected error is logged once, here.
+        """
+        setup = _Setup()
+        try:
+            await self._answer_call(handle, key, setup)
+        except asyncio.CancelledError:
+            # The engine is stopping: stop() ends the calls; ports no call owns close here.
+            if setup.call is None and setup.session is not None:
+                self.hub.close_session(setup.session)
+            raise
+        except Exception as exc:
+            await self._setup_failed(handle, setup, exc)
+
+    async def _answer_call(self, handle: ServerHandle, key: object, setup: _Setup) -> None:
+        """The steps of :meth:`_setup_call`; ``setup`` records what each one opened."""
         req = handle.request
-        try:
-            offer = SessionDescription.parse(req.body)
-        except SdpError as exc:
-            handle.reply(400, f"Bad SDP ({str(exc)[:40]})", to_tag=new_tag())
-            return
-        try:
-            session = await self.hub.open_session()
-        except MediaError as exc:
-            log.warning("no media for a new call: %s", exc)
-            handle.reply(503, "No Media Ports", to_tag=new_tag(),
-                         extra=[("Retry-After", str(RETRY_AFTER_S))])
-            return
-        local_tag = new_tag()
-        try:
-            answer = negotiate(
-                offer,
-                local_ip=self.config.rtp_host,
-                local_port=session.port,
-                session_id=int(time.time()),
-                session_version=1,
-            )
-            dialog = Dialog.uas(req, local_tag, self._contact(handle.source.transport))
-        except NoCommonCodec:
-            self.hub.close_session(session)
-            handle.reply(488, to_tag=local_tag, extra=[("Warning", '305 bailanys "PCMU/PCMA"')])
-            return
-        except (SdpError, SipParseError) as exc:
-            self.hub.close_session(session)
-            handle.reply(400, f"Bad Request ({str(exc)[:40]})", to_tag=local_tag)
-            return
+        offer = SessionDescription.parse(req.body)
+        setup.session = session = await self.hub.open_session()
+        local_tag = setup.local_tag
+        answer = negotiate(
+            offer,
+            local_ip=self.config.rtp_host,
+            local_port=session.port,
+            session_id=int(time.time()),
+            session_version=1,
+        )
         media = answer.media
+        setup.offer_read = True
+        dialog = Dialog.uas(req, local_tag, self._contact(handle.source.transport))
         session.configure(
             remote=media.remote_addr,
             codec=media.codec.name,
@@ -359,7 +377,7 @@ class Engine:
         )
         session.sending = media.direction.sends
         session.expect_rtp = media.direction.receives and not media.on_hold
-        call = Call(
+        setup.call = call = Call(
             self,
             dialog=dialog,
             session=session,
@@ -369,9 +387,9 @@ class Engine:
         call.number = _dialled(req.uri)
         call.sdp_version = 1
         call.local_sdp = bytes(answer.sdp)
+        self._by_invite[key] = (call, handle)
         if self.config.media.record_calls:
             self.hub.record(session, Path(self.config.media.record_dir) / f"{call.id}.wav")
-        self._by_invite[key] = (call, handle)
         from_uri = _uri_of(req.headers.get("From"))
         to_uri = _uri_of(req.headers.get("To"))
         self.events.append(
@@ -380,6 +398,7 @@ class Engine:
             **{"from": from_uri, "to": to_uri, "codec": media.codec.name,
                "transport": handle.source.transport},
         )
+        setup.offered = True
         handle.reply(180, to_tag=local_tag)
         delay = self.config.engine.answer_delay_ms / 1000.0
         if delay > 0:
@@ -402,6 +421,57 @@ class Engine:
         call.answered(ok)
         self._awaiting_ack[key] = call
         call.limit_duration(self.config.engine.max_call_seconds)
+
+    async def _setup_failed(self, handle: ServerHandle, setup: _Setup, exc: Exception) -> None:
+        """Close what a failed set-up opened, then answer the INVITE (see :meth:`_setup_call`)."""
+        extra: list[tuple[str, str]] = []
+        reason: str | None = None
+        if isinstance(exc, NoCommonCodec):
+            status = 488
+            extra.append(("Warning", '305 bailanys "PCMU/PCMA"'))  # §20.43: media format
+        elif isinstance(exc, SdpError):
+            status, reason = 488, f"Bad SDP ({str(exc)[:40]})"
+        elif isinstance(exc, SipParseError) and setup.call is None:
+            status, reason = 400, f"Bad Request ({str(exc)[:40]})"
+        elif isinstance(exc, MediaError) and setup.session is None:
+            log.warning("no media for a new call: %s", exc)
+            status, reason = 503, "No Media Ports"
+            extra.append(("Retry-After", str(RETRY_AFTER_S)))
+        else:
+            # Not a refusal we foresaw: a bug.  While the offer was being read
+            # it is the offer's doing (488); afterwards it is ours (500).
+            status = 500 if setup.offer_read else 488
+            self._log_setup_failure(exc, status)
+        call = setup.call
+        try:
+            if call is not None and setup.offered:
+                # call.ended follows the stored call.offered; after our 200 the BYE goes too.
+                await (call.hangup if handle.final_sent else call.end)("setup_failed")
+        except Exception as cleanup_exc:
+            self._log_setup_failure(cleanup_exc, status)
+        finally:
+            if call is not None:
+                self.forget(call)  # the call tables, the _by_invite entry, the session
+            if setup.session is not None:
+                self.hub.close_session(setup.session)  # and with it the recorder
+        if not handle.final_sent:
+            try:
+                handle.reply(status, reason, to_tag=setup.local_tag, extra=extra)
+            except Exception as reply_exc:
+                self._log_setup_failure(reply_exc, status)
+
+    def _log_setup_failure(self, exc: BaseException, status: int) -> None:
+        """One line per failed set-up; the traceback the first time each error type is seen.
+
+        The SIP port faces the whole network: a request that trips a bug
+        could be sent thousands of times, so the log names it once in full.
+        """
+        name = type(exc).__name__
+        seen = self._setup_failures[name] = self._setup_failures.get(name, 0) + 1
+        if seen == 1:
+            log.error("call set-up failed, answered %d: %s: %s", status, name, exc, exc_info=exc)
+        else:
+            log.error("call set-up failed, answered %d: %s (%d times)", status, name, seen)
 
     def _reinvite(self, handle: ServerHandle) -> None:
         """A re-INVITE in a dialog (§14.2): hold, unhold, or a new remote address."""
@@ -545,6 +615,17 @@ class Engine:
             contact=contact,
         )
         self.queues.registration_changed(user, registered)
+
+
+@dataclass
+class _Setup:
+    """What one INVITE's set-up has opened so far, for :meth:`Engine._setup_failed`."""
+
+    local_tag: str = field(default_factory=new_tag)
+    session: RtpSession | None = None
+    call: Call | None = None
+    offer_read: bool = False  # the offer was parsed and negotiated
+    offered: bool = False  # call.offered was appended (so call.ended must follow)
 
 
 def _dialled(uri: str) -> str:
