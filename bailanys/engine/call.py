@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 import logging
 import time
 import uuid
@@ -341,8 +342,9 @@ class Call:
 
 
 def _is_ip(host: str) -> bool:
-    h = host.strip("[]")
-    if ":" in h:
-        return True
-    parts = h.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+    """An IPv4 or IPv6 literal (a Contact's host comes from the network: never int() it)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
