@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bailanys.engine.call import _is_ip
 from bailanys.errors import RtpParseError, SdpError, SipParseError
 from bailanys.media.dtmf4733 import DIGITS, Rfc4733Receiver, Rfc4733Sender, TelephoneEvent
 from bailanys.media.rtcp import RtcpState
@@ -414,10 +415,15 @@ def _read_request(req: Request) -> None:
         raise AssertionError("our response does not parse back")
     if req.method == "INVITE":
         try:
-            Dialog.uas(req, "fz1", "<sip:bailanys@192.0.2.1>")
+            dialog = Dialog.uas(req, "fz1", "<sip:bailanys@192.0.2.1>")
         except SipParseError as exc:
             if "Contact" not in str(exc):
                 raise
+        else:  # our BYE in that dialog (§12.2.1.1), and where it would go
+            bye = dialog.create_request("BYE", via="SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKfz")
+            if not isinstance(parse_message(bytes(bye)), Request):
+                raise AssertionError("our BYE does not parse back")
+            _is_ip(SipUri.parse(dialog.remote_target).host)
     for value in req.headers.get_all("Authorization"):
         try:
             parse_auth_header(value)
