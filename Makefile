@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFIG ?= configs/default.toml
 
-.PHONY: deps run test test-fast lint bench demo-call models clean
+.PHONY: deps run test test-fast lint bench fuzz demo-call models clean
 
 deps:
 	@./scripts/ensure-deps.sh
@@ -23,6 +23,12 @@ lint: deps
 
 bench: deps
 	$(PY) bench/run_all.py
+
+# Mutation-fuzzes the SIP, SDP, RTP, RTCP and RFC 4733 parsers for FUZZ_SECONDS each
+# (5 minutes in all); prints inputs tried and escapes per parser, fails on any escape.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(PY) bench/hostile.py --parsers-only --seconds $(FUZZ_SECONDS)
 
 # Downloads the Vosk models for speech menus into voice_models/ru/ and voice_models/kk/.
 models:

@@ -1,7 +1,9 @@
 """``make bench``: every benchmark in ``bench/``, figures printed.
 
 The engine's capacity and call-setup rate (engine_capacity.py), then the
-same load against the engine and a minimal pyVoIP app (compare_pyvoip.py).
+same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
+the wait estimates, the console's latency, the FAQ's accuracy, and hostile
+input against the parsers and a running engine (hostile.py).
 Benchmarks print figures; they never assert timings (shared, noisy machines).
 """
 
@@ -21,6 +23,7 @@ RUNS = [
     ["ewt_oracle.py"],
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
     ["faq_accuracy.py"],
+    ["hostile.py", "--seconds", "20"],
 ]
 
 
