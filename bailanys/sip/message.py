@@ -250,11 +250,11 @@ class Message:
 
     @property
     def cseq(self) -> tuple[int, str]:
-        """(sequence number, method) from the CSeq header (§20.16)."""
+        """(sequence number, method) from the CSeq header (§20.16); at most 10 digits."""
         raw = self.headers.get("CSeq") or ""
         parts = raw.split()
-        if len(parts) != 2 or not is_digits(parts[0]):
-            raise SipParseError(f"bad CSeq {raw!r}")
+        if len(parts) != 2 or not is_digits(parts[0]) or len(parts[0]) > 10:
+            raise SipParseError(f"bad CSeq {raw[:40]!r}")
         return int(parts[0]), parts[1]
 
     @property

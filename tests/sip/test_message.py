@@ -199,6 +199,10 @@ def test_leading_crlfs_are_ignored() -> None:
         (RESPONSE.replace(b"180", b"99 "), None),
         (RESPONSE.replace(b"CSeq: 314159 INVITE\r\n", b""), None),
         (b"x" * 70000, 513),
+        # Numbers longer than int() takes (4,300 digits) are refused by length first.
+        (INVITE.replace(b"CSeq: 314159", b"CSeq: " + b"9" * 5000), 400),
+        (INVITE.replace(b"Max-Forwards: 70", b"Max-Forwards: " + b"7" * 5000), 400),
+        (RESPONSE.replace(b"CSeq: 314159", b"CSeq: " + b"9" * 5000), None),
     ],
 )
 def test_malformed_messages(data: bytes, status: int | None) -> None:
@@ -278,3 +282,10 @@ def test_fuzz_random_bytes() -> None:
             parse_message(data)
         except SipParseError:
             pass
+
+
+def test_cseq_of_a_built_message_is_bounded() -> None:
+    """``Message.cseq`` refuses a number longer than 10 digits (never a ValueError)."""
+    req = Request.build("OPTIONS", "sip:a@b", [("CSeq", "9" * 5000 + " OPTIONS")])
+    with pytest.raises(SipParseError):
+        req.cseq  # noqa: B018 - the property parses
