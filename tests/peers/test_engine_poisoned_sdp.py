@@ -12,6 +12,7 @@ UDP sockets it held before.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -244,3 +245,40 @@ async def test_any_setup_failure_closes_and_answers(
         assert types[0] == "call.offered" and types[-1] == "call.ended", types
         ended = [e for e in engine.appended if e.type == "call.ended"]
         assert ended[0].data["cause"] == "setup_failed"
+
+
+MUTATED = 2000
+
+
+async def test_mutated_sip_never_trips_the_engine(
+    engine_factory: EngineFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """2,000 mutated SIP messages (tests/fuzzing.py) at a live engine: no error logged, served."""
+    import random
+
+    from tests.fuzzing import SIP, mutate
+
+    engine = await engine_factory(sip={"max_new_calls_per_source_per_second": 1_000_000})
+    rng = random.Random(13)
+    port = str(engine.transport.port).encode()
+    seeds = [s.replace(b"5060", port) for s in SIP.seeds]
+    invite = next(s for s in seeds if s.startswith(b"INVITE sip:1414@"))
+    seeds += [invite] * 50  # mostly INVITEs to the demo: the call set-up path is fuzzed too
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    try:
+        dest = (engine.config.sip.host, engine.transport.port)
+        for i in range(MUTATED):
+            transport.sendto(mutate(rng.choice(seeds), rng, seeds, binary=False), dest)
+            if i % 20 == 19:
+                await asyncio.sleep(0.005)
+        await asyncio.sleep(0.5)
+    finally:
+        transport.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors[:5]]
+    assert engine.endpoint.stats["bad"] > 0  # the mutations reached the parser's refusals
+    res = await sipp(engine, "short_call.xml", tmp_path / "sipp", calls=1)
+    assert res.ok and res.successful == 1, res.describe()
