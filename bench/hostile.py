@@ -196,7 +196,9 @@ def _request(method: str, uri: str, sock: socket.socket, call_id: str, *, branch
              cseq: int = 1, to_tag: str = "", from_user: str = "hostile", extra: str = "",
              body: bytes = b"") -> bytes:
     host, port = sock.getsockname()[:2]
-    to = f"<{uri}>" + (f";tag={to_tag}" if to_tag else "")
+    # REGISTER: To is the address of record being registered (RFC 3261 §10.2).
+    aor = uri.replace("sip:", f"sip:{from_user}@") if method == "REGISTER" else uri
+    to = f"<{aor}>" + (f";tag={to_tag}" if to_tag else "")
     ctype = "Content-Type: application/sdp\r\n" if body else ""
     return (
         f"{method} {uri} SIP/2.0\r\n"
@@ -489,10 +491,34 @@ def register_guesses(engine: EngineProcess, seconds: float) -> None:
                 sock.sendto(_request("REGISTER", uri, sock, cid, cseq=cseq, from_user=USER,
                                      extra="Expires: 3600\r\n"), engine.addr)
         elapsed = max(last - t0, 1e-9)
+        right = _register_once(engine, sock, PASSWORD, "3600")
+        if right == 200:
+            _register_once(engine, sock, PASSWORD, "0")  # unregister again
     answered = sum(statuses.values())
-    print(f"  {answered:,} guesses answered in {elapsed:.1f} s: {answered / elapsed:,.0f}/s; "
-          f"statuses {dict(sorted(statuses.items()))}")
+    print(f"  {answered:,} wrong passwords answered in {elapsed:.1f} s: "
+          f"{answered / elapsed:,.0f}/s; statuses {dict(sorted(statuses.items()))}")
+    print(f"  the right password from the guessing address right after: {right} "
+          "(200: nothing was locked, every answer above was a password check)")
     print(f"  configured limit: {_configured_limit(engine.config_path)}")
+
+
+def _register_once(engine: EngineProcess, sock: socket.socket, password: str,
+                   expires: str) -> int | None:
+    """One REGISTER for 1001 with ``password``: the final status, or None."""
+    uri = f"sip:{HOST}:{engine.port}"
+    cid = f"right-{random.randrange(1 << 30)}"
+    sock.sendto(_request("REGISTER", uri, sock, cid, from_user=USER,
+                         extra=f"Expires: {expires}\r\n"), engine.addr)
+    resp = _final(sock, 3.0, cid)
+    if resp is None or resp.status not in (401, 407):
+        return resp.status if resp is not None else None
+    auth = build_authorization(resp.headers.get("WWW-Authenticate") or "", method="REGISTER",
+                               uri=uri, username=USER, password=password)
+    sock.sendto(_request("REGISTER", uri, sock, cid, cseq=2, from_user=USER,
+                         extra=f"Expires: {expires}\r\nAuthorization: {auth}\r\n"),
+                engine.addr)
+    resp = _final(sock, 3.0, cid)
+    return resp.status if resp is not None else None
 
 
 def run_engine(invites: int, packets: int, guess_seconds: float) -> bool:
