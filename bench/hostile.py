@@ -21,8 +21,10 @@ get around it anyway), then:
   them well-formed RFC 4733 key events): the ``dtmf`` events the engine
   stored (must be 0), then whether a key from the caller's own stream counts;
 * REGISTER guesses: wrong passwords for 1001 from 8 concurrent guessers for
-  ``--guess-seconds``: the guesses answered per second and their statuses,
-  against the limit in the config (if it has one).
+  ``--guess-seconds``: the answers per second and their statuses, the
+  guesses actually checked per second (403; a throttled answer checks
+  nothing), whether the right password from the same address is then still
+  accepted, and the limit in the engine's config (if it has one).
 
 Loopback only, bounded in count and time.  Exit status 1 when a parser let
 an error escape, a port leaked or a phantom digit was stored.  Never a timed
@@ -495,8 +497,10 @@ def register_guesses(engine: EngineProcess, seconds: float) -> None:
         if right == 200:
             _register_once(engine, sock, PASSWORD, "0")  # unregister again
     answered = sum(statuses.values())
-    print(f"  {answered:,} wrong passwords answered in {elapsed:.1f} s: "
-          f"{answered / elapsed:,.0f}/s; statuses {dict(sorted(statuses.items()))}")
+    checked = statuses[403]  # §22.4: a wrong password; any other answer checked nothing
+    print(f"  {answered:,} wrong passwords answered in {elapsed:.1f} s "
+          f"({answered / elapsed:,.0f}/s), statuses {dict(sorted(statuses.items()))}")
+    print(f"  guesses checked (403): {checked:,}, {checked / elapsed:,.1f}/s")
     print(f"  the right password from the guessing address right after: {right} "
           "(200: nothing was locked, every answer above was a password check)")
     print(f"  configured limit: {_configured_limit(engine.config_path)}")
