@@ -18,6 +18,7 @@ is back to zero (calls in progress, waiting, agents ringing or talking).
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import threading
@@ -44,7 +45,9 @@ from tests.peers.test_queue_calls import FLOW, _start  # noqa: E402
 
 pytestmark = [pytest.mark.peer, needs_sipp]
 
-SEED = 1320
+#: This seed draws every phase and every agent behaviour; another one
+#: (BAILANYS_ENDINGS_SEED=N) hunts further, e.g. in a loop.
+SEED = int(os.environ.get("BAILANYS_ENDINGS_SEED", "1320"))
 CALLS = 12
 #: Seconds over which the callers dial in (two agents: some wait, some ring).
 SPREAD_S = 6.0
@@ -65,6 +68,7 @@ strategy = "longest_idle"
 announce_interval_s = 5
 ring_timeout_s = 3
 wrap_up_s = 1
+max_no_answers = 0  # rings out are drawn at random: no auto-pause, all end available
 callback = false
 survey = true
 
@@ -201,6 +205,7 @@ async def test_random_endings_leave_no_call_no_task_and_zero_gauges(
     assert queues_svc._waiters == {} and queues_svc._rings == {}, why
     assert not queues_svc._tasks, (why, queues_svc._tasks)
     assert not eng._tasks, (why, eng._tasks)
+    assert not eng.hub._closing, why  # every recording's file is closed
     offered = {e.call_id for e in eng.appended if e.type == "call.offered"}
     ended = [e.call_id for e in eng.appended if e.type == "call.ended"]
     assert len(offered) == CALLS and offered <= set(ended), why
@@ -212,5 +217,5 @@ async def test_random_endings_leave_no_call_no_task_and_zero_gauges(
     assert busy == {}, (why, busy)
     available = [v for k, v in gauges.items() if "agents" in k and "state=available" in k]
     assert available == [2], (why, gauges)
-    phases = {p.split()[1] for p in plans}
-    assert len(phases) >= 4, plans  # the seed covers most phases
+    if SEED == 1320:  # the default seed covers every phase
+        assert {p.split()[1] for p in plans} == set(PHASES), plans
