@@ -586,7 +586,10 @@ class Engine:
         return demo
 
     def register_call(self, call: Call) -> None:
+        """Enter an answered outbound call in the call table (an ended one never)."""
         assert call.dialog is not None
+        if call.state is CallState.ENDED:
+            return  # forget() ran already: an entry now would stay for good
         self.calls[call.dialog.id] = call
 
     def forget(self, call: Call) -> None:

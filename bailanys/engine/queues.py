@@ -11,7 +11,8 @@ engine bridges", ARCHITECTURE.md):
   callback key;
 * ``Ring`` places a call to the agent's registered phone (UAC) and owns the
   ring: the caller hanging up cancels it (CANCEL); on answer the two legs
-  are bridged in the media hub and recorded (caller left, agent right);
+  are bridged in the media hub and recorded (caller left, agent right)
+  until the bridge ends: the recording holds the conversation only;
 * the agent hanging up sends the caller to the satisfaction survey when the
   queue asks for one; the caller hanging up hangs up the agent's leg;
 * agents log in when their phone registers and out when it unregisters;
@@ -121,6 +122,7 @@ class _Waiter:
     state: str = "waiting"  # waiting -> ringing-agent -> bridged -> done
     agent_call: OutboundCall | None = None
     agent: str | None = None
+    recorded: bool = False  # the queue records this bridge (stopped when it ends)
     callback_offered: bool = False
 
 
@@ -393,10 +395,17 @@ class QueueService:
         elif w.state == "bridged":
             w.state = "done"
             self._run(core.call_ended(w.key, now, by="caller"))
+            self._stop_recording(w)
             agent_call = w.agent_call
             if agent_call is not None:
                 self.engine.hub.unbridge(agent_call.session)
                 self._spawn(agent_call.hangup("caller_hangup"))
+
+    def _stop_recording(self, w: _Waiter) -> None:
+        """The bridge ended: the queue's recording ends with it (not the survey)."""
+        if w.recorded:
+            w.recorded = False
+            self.engine.hub.stop_recording(w.call.session)
 
     # ------------------------------------------------------------ the core's decisions
 
@@ -464,7 +473,12 @@ class QueueService:
         if self.engine.config.queue.record:
             rec_dir = Path(self.engine.config.media.record_dir)
             path = rec_dir / f"{w.key}.wav"
-            hub.record(w.call.session, path)
+            # With media.record_calls the whole call is recorded already
+            # (same file name): that recording goes on; else the queue's
+            # recording holds the bridged conversation only.
+            if w.call.session.recorder is None:
+                hub.record(w.call.session, path)
+                w.recorded = True
             self.engine.events.append("call.recording", w.key, path=str(path),
                                       agent=agent, channels="caller,agent")
         self._run(core.ring_answered(w.key, time.monotonic()))
@@ -472,6 +486,7 @@ class QueueService:
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"
             hub.unbridge(w.call.session)
+            self._stop_recording(w)
             self._run(core.call_ended(w.key, time.monotonic(), by="agent"))
             w.inbox.put_nowait("agent_left")
 

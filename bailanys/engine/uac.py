@@ -66,6 +66,9 @@ class OutboundCall(Call):
         if response.status >= 300:
             self._finish(False, f"rejected_{response.status}")
             return
+        if self.state is CallState.ENDED:
+            self._late_answer(response)
+            return
         try:
             self.dialog = Dialog.uac(self.invite, response)
             answer = SessionDescription.parse(response.body)
@@ -86,6 +89,23 @@ class OutboundCall(Call):
         self.connected()
         if not self.result.done():
             self.result.set_result(True)
+
+    def _late_answer(self, response: Response) -> None:
+        """A 2xx for a call we already gave up (its CANCEL crossed the answer,
+        RFC 3261 §9.1; or the ring timed out): ACK it (§13.2.2.4) and hang it
+        up at once (§15.1.1).  It never joins the engine's call table, so
+        nothing is left there (issue 13: a phone answering 1 s into its ring
+        while the caller hung up left ``calls_in_progress`` at 1 for good)."""
+        try:
+            self._send_ack(response)
+        except (SipParseError, ValueError) as exc:
+            log.info("call %s: late 2xx not ACKed: %s", self.id[:8], exc)
+            return
+        assert self.dialog is not None
+        bye = self.dialog.create_request("BYE", via=self.engine.endpoint.via(self.transport))
+        self.engine.endpoint.send_request(bye, self.target_addr(), lambda _r: None,
+                                          transport=self.transport)
+        log.info("call %s: answered after we gave up; BYE sent", self.id[:8])
 
     def _send_ack(self, response: Response) -> None:
         if self.dialog is None:

@@ -153,19 +153,34 @@ class MediaHub:
         self._free_slots.append(session.slot)
         self.untap(session)
         self.unbridge(session)
-        recorder, session.recorder = session.recorder, None
-        if recorder is not None:
-            self._recorders.discard(recorder)
-            task = asyncio.get_running_loop().create_task(recorder.close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        self.stop_recording(session)
 
     def record(self, session: RtpSession, path: Path) -> Recorder:
-        """Start recording ``session`` (both directions, stereo) into ``path``."""
+        """Start recording ``session`` (both directions, stereo) into ``path``.
+
+        A session records into one file at a time: a recording already
+        running is finished first.
+        """
+        self.stop_recording(session)
         recorder = Recorder(path, self._executor)
         session.recorder = recorder
         self._recorders.add(recorder)
         return recorder
+
+    def stop_recording(self, session: RtpSession) -> None:
+        """Stop recording ``session`` now; the file is finished in the background.
+
+        The queue calls it when a bridge ends, so that a recording holds
+        the bridged conversation only (issue 13: not the survey after it).
+        Idempotent; :meth:`stop` waits for the files to be closed.
+        """
+        recorder, session.recorder = session.recorder, None
+        if recorder is None:
+            return
+        self._recorders.discard(recorder)
+        task = asyncio.get_running_loop().create_task(recorder.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def tap(self, session: RtpSession, on_audio: Callable[[NDArray[np.int16]], None]) -> None:
         """Hand every decoded received frame of ``session`` to ``on_audio`` (on the loop)."""

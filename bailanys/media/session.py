@@ -9,7 +9,11 @@ are counted and dropped.  Sending is driven by the shared media clock
 
 Symmetric RTP (RFC 4961; "comedia" latching): we send to the address the
 SDP named until the first valid packet arrives, then latch to its source
-and ignore packets from any other source for the rest of the call.
+and ignore packets from any other address until a re-INVITE changes the
+remote media.  On that address, only one SSRC is heard: a new one must pass
+RFC 3550 A.1's probation first (:mod:`bailanys.media.srcval`), so packets
+from another source (a spoofed address) key no digit and are neither
+played, detected nor recorded.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bailanys.media.jitter import JitterBuffer
 from bailanys.media.player import EncodedAudio, Player
 from bailanys.media.rtcp import RtcpState
 from bailanys.media.rtp import RtpPacket
+from bailanys.media.srcval import SourceValidator
 
 if TYPE_CHECKING:
     from bailanys.media.recorder import Recorder
@@ -63,6 +68,7 @@ class RtpStats:
     rtcp: int = 0
     garbage: int = 0  # not RTP at all, or malformed
     foreign: int = 0  # valid RTP from a source other than the latched one
+    unvalidated: int = 0  # RTP from the latched address but an SSRC not (yet) validated
     unknown_pt: int = 0
 
 
@@ -93,6 +99,10 @@ class RtpSession(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.remote: Addr | None = None  # from SDP
         self.latched: Addr | None = None
+        # The peer's validated SSRC (-1: none yet); other SSRCs go through
+        # source validation (RFC 3550 A.1) before they are heard.
+        self.rx_ssrc = -1
+        self.source = SourceValidator()
         self.symmetric = symmetric  # send to the latched source (else to the SDP address)
         self.codec = "PCMU"
         self.audio_pt = PT_PCMU
@@ -137,9 +147,18 @@ class RtpSession(asyncio.DatagramProtocol):
     def configure(
         self, *, remote: Addr, codec: str, audio_pt: int, dtmf_pt: int | None
     ) -> None:
-        """Apply the negotiated media (SDP answer, RFC 3264)."""
+        """Apply the negotiated media (SDP answer, RFC 3264).
+
+        A new remote address (a re-INVITE moving the media, RFC 3264 §8)
+        releases the address latch and the validated SSRC: the first packet
+        after it sets both again.
+        """
         if self.remote != remote:
+            if self.remote is not None:
+                self.latched = None
             self.remote = remote
+            self.source.restart()
+            self.rx_ssrc = -1
         self.codec = codec
         self.audio_pt = audio_pt
         self.dtmf_pt = dtmf_pt
@@ -187,6 +206,8 @@ class RtpSession(asyncio.DatagramProtocol):
                     stats.garbage += 1
                     return
                 seq, ts, ssrc = pkt.sequence_number, pkt.timestamp, pkt.ssrc
+            if ssrc != self.rx_ssrc and not self._new_source(ssrc, seq):
+                return
             self._rx_stats(ssrc, seq, ts, _monotonic())
             stats.received += 1
             self.jitter.put(pkt)
@@ -195,9 +216,13 @@ class RtpSession(asyncio.DatagramProtocol):
                 if digit is not None:
                     self.dtmf(digit, "rfc4733")
         elif pt == self.dtmf_pt:
-            self.rfc4733_seen = True
             try:
                 pkt = RtpPacket.parse(data)
+                if pkt.ssrc != self.rx_ssrc and not self._new_source(
+                    pkt.ssrc, pkt.sequence_number
+                ):
+                    return
+                self.rfc4733_seen = True
                 digit = self.rfc4733.feed(pkt.timestamp, pkt.payload, pkt.marker)
             except Exception:
                 stats.garbage += 1
@@ -207,6 +232,24 @@ class RtpSession(asyncio.DatagramProtocol):
                 self.dtmf(digit, "rfc4733")
         else:
             stats.unknown_pt += 1
+
+    def _new_source(self, ssrc: int, seq: int) -> bool:
+        """A packet from an SSRC other than the validated one (RFC 3550 A.1).
+
+        Dropped (and counted) while the SSRC is on probation; when it
+        passes, it becomes the source: an event in progress of the old one
+        is forgotten (the jitter buffer and RTCP statistics restart on
+        their own when they see the new SSRC).
+        """
+        previous = self.source.ssrc
+        if not self.source.admit(ssrc, seq, self.stats.received):
+            self.stats.unvalidated += 1
+            return False
+        self.rx_ssrc = ssrc
+        if previous is not None:
+            log.info("rtp port %d: source %08x -> %08x", self.port, previous, ssrc)
+            self.rfc4733.reset()
+        return True
 
     def dtmf(self, digit: str, source: str) -> None:
         """A digit was detected: barge-in, then tell the call."""

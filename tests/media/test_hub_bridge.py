@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import wave
+from pathlib import Path
 
 import numpy as np
 
@@ -70,5 +72,32 @@ async def test_closing_a_bridged_leg_unbridges_its_peer() -> None:
         assert b.bridge_peer is None
         await asyncio.sleep(0.1)  # the tick keeps running with the survivor
         assert b.stats.sent > 0
+    finally:
+        await hub.stop()
+
+
+async def test_stop_recording_ends_the_file_while_the_session_lives_on(tmp_path: Path) -> None:
+    """Issue 13: a bridge's recording holds the bridge only; the leg goes on (the survey)."""
+    hub, a, b, c, d = await legs()
+    path = tmp_path / "bridge.wav"
+    try:
+        hub.bridge(b, c)
+        first = hub.record(b, tmp_path / "first.wav")
+        recorder = hub.record(b, path)  # one file at a time: the first one is finished
+        assert b.recorder is recorder
+        await asyncio.sleep(0.5)
+        hub.unbridge(b)
+        hub.stop_recording(b)
+        frames = recorder.frames
+        assert b.recorder is None
+        hub.stop_recording(b)  # idempotent
+        await asyncio.sleep(0.4)  # the leg still sends; nothing more is recorded
+        assert recorder.frames == frames and b.stats.sent > frames
+        if hub._closing:
+            await asyncio.gather(*hub._closing)
+        assert first.closed and recorder.closed
+        with wave.open(str(path)) as w:
+            assert w.getnframes() == frames * 160
+        assert 0.4 <= frames * 0.02 <= 0.7
     finally:
         await hub.stop()
