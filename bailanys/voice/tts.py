@@ -37,6 +37,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import uuid
 import wave
 from collections import OrderedDict
@@ -139,7 +140,14 @@ def _synthesise(engine: Any, voices: list[tuple[str, list[str]]], job: _Job) -> 
 
 
 def _worker_main(conn: Connection) -> None:
-    """Entry point of the worker: init pyttsx3, then serve jobs until ``None`` or EOF."""
+    """Entry point of the worker: init pyttsx3, then serve jobs until ``None`` or EOF.
+
+    SIGINT is ignored (it was blocked since the fork, see ``_spawn``): a
+    terminal's Ctrl-C reaches the whole process group, and the parent, not
+    the signal, ends the worker (``None``, or EOF when the parent is gone).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         import pyttsx3
 
@@ -183,6 +191,21 @@ def _exchange(conn: Connection, message: object) -> tuple[str, Any]:
     return reply
 
 
+def _spawn(proc: BaseProcess) -> None:
+    """Start ``proc`` with SIGINT blocked in this (worker) thread, hence in the child.
+
+    The mask is inherited through fork and exec, so a Ctrl-C while the child
+    imports stays pending until ``_worker_main`` ignores it: no
+    KeyboardInterrupt traceback from the worker, ever (issue 13).  Only the
+    calling thread's mask changes; the event loop's thread still gets Ctrl-C.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        proc.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class _Worker:
     """The one TTS process: started lazily, restarted after a crash or a timeout."""
 
@@ -219,7 +242,7 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker_main, args=(child,), name="bailanys-tts", daemon=True)
-        await asyncio.to_thread(proc.start)
+        await asyncio.to_thread(_spawn, proc)
         child.close()
         self._proc, self._conn = proc, parent
         self.starts += 1
@@ -300,6 +323,8 @@ class PromptRenderer:
         self.voices: Mapping[str, str] = MappingProxyType(dict(voices))
         self.job_timeout = job_timeout
         self.jobs = 0  # jobs sent to the worker (cache misses actually rendered)
+        self.missing = 0  # prompts render_all found missing from the cache (progress total)
+        self.rendered = 0  # prompts rendered into the cache (progress count)
         self._worker = _Worker()
         self._inflight: dict[str, asyncio.Task[Path]] = {}
         self._closed = False
@@ -349,6 +374,8 @@ class PromptRenderer:
         items = list(items)
         for lang, _ in items:
             self._voice(lang)  # fail before rendering anything
+        self.missing += len({p for p in (self.path_for(lang, text) for lang, text in items)
+                             if not p.exists()})
         return [await self.render(lang, text) for lang, text in items]
 
     async def close(self) -> None:
@@ -391,6 +418,7 @@ class PromptRenderer:
             raise VoiceError(f"prompt [{lang}] {text[:40]!r}: cache {self.cache_dir}: {e}") from e
         finally:
             raw.unlink(missing_ok=True)
+        self.rendered += 1
         log.debug("rendered %s (%s, %d chars)", path.name, voice, len(text))
         return path
 
