@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: After the engine stopped, threads still running get this long before the
 #: process exits anyway: "every start-up failure must exit non-zero within a
@@ -377,3 +378,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"bailanys: {exc}", file=sys.stderr)
         return exc.status
+    except KeyboardInterrupt:  # Ctrl-C before serve's loop runs (while importing): no traceback
+        print("bailanys: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -23,8 +23,9 @@ does:
 
 espeak-ng writes 22050 Hz mono; the parent resamples to 8 kHz int16
 (:func:`bailanys.voice.audio.resample`, up=160 down=441) and writes the
-cache file atomically. Nothing here blocks the event loop: the worker is
-reached through a thread, and decoding and resampling run in threads.
+cache file atomically. Nothing here blocks the event loop (but for the
+~6 ms of spawning the worker, see ``_spawn``): the worker is reached through
+a thread, and decoding and resampling run in threads.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import uuid
 import wave
 from collections import OrderedDict
@@ -142,12 +144,11 @@ def _synthesise(engine: Any, voices: list[tuple[str, list[str]]], job: _Job) -> 
 def _worker_main(conn: Connection) -> None:
     """Entry point of the worker: init pyttsx3, then serve jobs until ``None`` or EOF.
 
-    SIGINT is ignored (it was blocked since the fork, see ``_spawn``): a
-    terminal's Ctrl-C reaches the whole process group, and the parent, not
-    the signal, ends the worker (``None``, or EOF when the parent is gone).
+    SIGINT is ignored (since the spawn, see ``_spawn``): a terminal's Ctrl-C
+    reaches the whole process group, and the parent, not the signal, ends
+    the worker (``None``, or EOF when the parent is gone).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         import pyttsx3
 
@@ -192,18 +193,25 @@ def _exchange(conn: Connection, message: object) -> tuple[str, Any]:
 
 
 def _spawn(proc: BaseProcess) -> None:
-    """Start ``proc`` with SIGINT blocked in this (worker) thread, hence in the child.
+    """Start ``proc`` with SIGINT ignored, which the child inherits through exec.
 
-    The mask is inherited through fork and exec, so a Ctrl-C while the child
-    imports stays pending until ``_worker_main`` ignores it: no
-    KeyboardInterrupt traceback from the worker, ever (issue 13).  Only the
-    calling thread's mask changes; the event loop's thread still gets Ctrl-C.
+    A terminal's Ctrl-C goes to the whole process group; a child that starts
+    with SIGINT ignored never gets a KeyboardInterrupt, not even while it
+    imports (Python installs its handler only over the default disposition),
+    so it prints no traceback (issue 13); the parent ends it.  The
+    disposition is process-wide and only the main thread may change it, so
+    this runs on the loop's thread for the few milliseconds of the spawn
+    (6 ms measured), and the parent's own handler is put back at once.  (A
+    blocked SIGINT would not do: the spawned child starts with an empty mask.)
     """
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    if threading.current_thread() is not threading.main_thread():
+        proc.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         proc.start()
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Worker:
@@ -242,7 +250,7 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker_main, args=(child,), name="bailanys-tts", daemon=True)
-        await asyncio.to_thread(_spawn, proc)
+        _spawn(proc)
         child.close()
         self._proc, self._conn = proc, parent
         self.starts += 1
