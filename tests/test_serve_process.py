@@ -171,4 +171,4 @@ def test_ctrl_c_stops_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "interrupted: stopped" in stderr
-    assert " ready in " in stderr  # the start-up's last line says how long it took
+    assert "bailanys.engine.core: ready in " in stderr  # how long the start-up took

@@ -176,7 +176,7 @@ class Engine:
         async with step("loading queues", rendered()):  # before the flows: their queue nodes
             await self.queues.start()
         undo.push_async_callback(_undo, "voice robot", self.robot.stop)
-        async with step("loading the voice robot (FAQ embeddings)", rendered()):
+        async with step("loading the voice robot (FAQ embeddings)", self._faq_count):
             await self.robot.start()
         undo.push_async_callback(_undo, "flows", self.ivr.stop)
         async with step("loading flows and speech models", rendered()):
@@ -191,6 +191,9 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
+
+    def _faq_count(self) -> tuple[int, int]:
+        return self.robot.faq_embedded
 
     def _render_count(self) -> Count:
         """A progress count of the prompts rendered from now on: (rendered, missing)."""
