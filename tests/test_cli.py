@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from bailanys import cli
@@ -257,3 +259,21 @@ async def test_sigterm_stops_serve_cleanly() -> None:
     await asyncio.wait_for(task, timeout=5)  # returns normally, not cancelled
     assert cancelled
     assert not task.cancelled()
+
+
+def test_lingering_threads_are_named_after_a_bounded_wait() -> None:
+    """serve's safety net: a thread left running cannot hold the exit (issue 13 item 4)."""
+    release = threading.Event()
+    stuck = threading.Thread(target=release.wait, name="stuck-writer")
+    quick = threading.Thread(target=lambda: None, name="quick")
+    stuck.start()
+    quick.start()
+    try:
+        began = time.monotonic()
+        left = cli.lingering_threads(0.2)  # (other tests' threads may linger too)
+        assert "stuck-writer" in left and "quick" not in left
+        assert time.monotonic() - began < 1.0
+    finally:
+        release.set()
+        stuck.join()
+    assert "stuck-writer" not in cli.lingering_threads(0.2)

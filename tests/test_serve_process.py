@@ -171,4 +171,5 @@ def test_ctrl_c_stops_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "interrupted: stopped" in stderr
+    assert "still running after the engine stopped" not in stderr
     assert "bailanys.engine.core: ready in " in stderr  # how long the start-up took
