@@ -21,6 +21,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +37,12 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: After the engine stopped, threads still running get this long before the
+#: process exits anyway: "every start-up failure must exit non-zero within a
+#: second" (issue 13 item 4).
+EXIT_GRACE_S = 0.5
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -113,6 +120,13 @@ async def _serve_until_stopped(serve: Callable[[Config], Awaitable[None]], confi
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the engine; exit 0 after Ctrl-C or SIGTERM, 2 for a bad config, 1 otherwise.
+
+    A start-up failure ends the process at once with one line (systemd's
+    ``Restart=`` depends on the exit, issue 13 item 4): the engine closes
+    what it opened, and threads that would still hold the exit are not
+    waited for beyond :data:`EXIT_GRACE_S`.
+    """
     config = load_config_or_exit(args)
     configure_logging(config.log.level)
     try:
@@ -120,15 +134,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CommandError(f"the engine cannot be loaded: {exc}") from None
     log.info("bailanys %s: config %s", __version__, config.source or "<built-in defaults>")
+    error: CommandError | None = None
     try:
         run_async(_serve_until_stopped(server.serve, config))
     except KeyboardInterrupt:
         log.info("interrupted: stopped")
     except ConfigError as exc:
-        raise CommandError(str(exc), EXIT_CONFIG) from None
+        error = CommandError(str(exc), EXIT_CONFIG)
     except (BailanysError, OSError) as exc:
-        raise CommandError(str(exc)) from None
+        error = CommandError(str(exc))
+    lingering = lingering_threads(EXIT_GRACE_S)
+    if lingering:
+        log.error("still running after the engine stopped: %s; exiting anyway",
+                  ", ".join(lingering))
+        if error is not None:
+            print(f"bailanys: {error}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(error.status if error is not None else EXIT_OK)
+    if error is not None:
+        raise error
     return EXIT_OK
+
+
+def lingering_threads(grace_s: float) -> list[str]:
+    """Names of the non-daemon threads still alive after waiting up to ``grace_s`` in all.
+
+    Python waits for these at exit; one left by a bug (an unclosed aiosqlite
+    connection) would keep a failed engine from ever exiting.
+    """
+    deadline = time.monotonic() + grace_s
+    main = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in threading.enumerate()
+            if t is not main and not t.daemon and t.is_alive()]
 
 
 # --- events ----------------------------------------------------------------------
@@ -250,7 +291,20 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    load_config_or_exit(args)
+    """Check the config, then the queues file, the flows and the FAQ it names.
+
+    Prints "ok", or each problem of those files on its own line
+    (``file[:line]: key: message``) and exits 1; a bad config itself is one
+    line on stderr and exit 2, as for every command.
+    """
+    from bailanys.configcheck import check_files
+
+    problems = check_files(load_config_or_exit(args))
+    for problem in problems:
+        print(problem)
+    if problems:
+        n = len(problems)
+        raise CommandError(f"{n} problem{'s' if n != 1 else ''} in the files the config names")
     print("ok")
     return EXIT_OK
 
@@ -306,7 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = config_sub.add_parser("check", help='validate; print "ok" or the error')
+    check = config_sub.add_parser(
+        "check", help='validate it and its queues, flows and FAQ; print "ok" or the problems'
+    )
     add_config_option(check)
     check.set_defaults(func=cmd_config_check)
 
@@ -322,3 +378,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"bailanys: {exc}", file=sys.stderr)
         return exc.status
+    except KeyboardInterrupt:  # Ctrl-C before serve's loop runs (while importing): no traceback
+        print("bailanys: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

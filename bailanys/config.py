@@ -373,7 +373,9 @@ class IvrConfig:
 class QueueFileConfig:
     """``[queue]``: the queues and agents (their own file: ``configs/queues.toml``)."""
 
-    #: TOML file with ``[queues.NAME]`` and ``[agents.USER]`` tables.
+    #: TOML file with ``[queues.NAME]`` and ``[agents.USER]`` tables; one that
+    #: does not exist stops the engine (``bailanys.configcheck``); "" runs
+    #: without queues on purpose (queue nodes take their fallback).
     file: str = DEFAULT_QUEUE_FILE
     #: Record every call bridged to an agent (stereo WAV: caller left, agent right).
     record: bool = True

@@ -3,6 +3,7 @@
     BailanysError
     ├── ConfigError            a bad config file, key or value (names file, key)
     ├── StoreError             the event store cannot be opened or migrated
+    ├── StartupError           the engine cannot start (an address in use)
     ├── SipError
     │   ├── SipParseError      a malformed SIP message from the network
     │   │                      (``status`` says which response to send, if any)
@@ -50,6 +51,13 @@ class ConfigError(BailanysError):
 
 class StoreError(BailanysError):
     """The store cannot be opened, migrated or written."""
+
+
+class StartupError(BailanysError):
+    """The engine cannot start for a reason outside its config (a port in use).
+
+    The message names the setting and the address, in one line.
+    """
 
 
 class SipError(BailanysError):

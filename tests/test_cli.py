@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from bailanys import cli
@@ -118,10 +120,79 @@ def test_events_missing_database(tmp_path: Path) -> None:
 
 
 def test_config_check_ok(tmp_path: Path) -> None:
-    result = run("config", "check", cwd=tmp_path)
+    # Relative paths (queue.file, ivr.flow_dir, robot.faq) are relative to the
+    # working directory: the project root, as `make run` runs.
+    result = run("config", "check", cwd=PROJECT_ROOT)
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
     example = PROJECT_ROOT / "configs" / "example-operators.toml"
-    assert run("config", "check", "--config", str(example), cwd=tmp_path).stdout == "ok\n"
+    assert run("config", "check", "--config", str(example), cwd=PROJECT_ROOT).stdout == "ok\n"
+
+
+def checked_config(tmp_path: Path, *, queues: str | None, faq: str = "",
+                   flows: dict[str, str] | None = None) -> Path:
+    """A config naming a queues file (None: a missing one), a flow folder and a FAQ."""
+    flow_dir = tmp_path / "flows"
+    flow_dir.mkdir()
+    for name, text in (flows or {}).items():
+        (flow_dir / name).write_text(text, encoding="utf-8")
+    queue_file = tmp_path / "queues.toml"
+    if queues is not None:
+        queue_file.write_text(queues, encoding="utf-8")
+    faq_file = tmp_path / "faq.yaml"
+    if faq:
+        faq_file.write_text(faq, encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'[queue]\nfile = "{queue_file}"\n[ivr]\nflow_dir = "{flow_dir}"\n'
+        f'[robot]\nfaq = "{faq_file if faq else ""}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_config_check_reads_the_queues_file(tmp_path: Path) -> None:
+    """Issue 13 item 4: "ok" was printed for a queues file with an unknown key."""
+    config = checked_config(tmp_path, queues="[queues.general]\nbogus = 1\n")
+    result = run("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{tmp_path / 'queues.toml'}: queues.general.bogus: "
+                                    "unknown key (known: ")
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == "bailanys: 1 problem in the files the config names\n"
+
+
+def test_config_check_missing_queues_file_is_an_error(tmp_path: Path) -> None:
+    config = checked_config(tmp_path, queues=None)
+    result = run("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == (f"{config}: queue.file: no such file: {tmp_path / 'queues.toml'} "
+                             '(write queue.file = "" to run without queues)\n')
+    # An empty setting runs without queues on purpose: no problem.
+    config.write_text(f'[queue]\nfile = ""\n[ivr]\nflow_dir = "{tmp_path / "flows"}"\n'
+                      '[robot]\nfaq = ""\n', encoding="utf-8")
+    result = run("config", "check", "--config", str(config), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "ok\n")
+
+
+def test_config_check_reads_flows_and_faq(tmp_path: Path) -> None:
+    flow = (PROJECT_ROOT / "ivr_flows" / "1414.yaml").read_text(encoding="utf-8")
+    config = checked_config(
+        tmp_path,
+        queues="[queues.other]\n",
+        flows={"broken.yaml": "name: x\nnodes: [\n", "1414.yaml": flow},
+        faq="entries:\n  - id: 1\n    bogus: true\n",
+    )
+    result = run("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    broken = [line for line in lines if line.startswith(f"{tmp_path / 'flows' / 'broken.yaml'}:")]
+    assert broken, lines
+    # The flow's queue nodes name queues the queues file does not have.
+    assert any(line.startswith(f"{tmp_path / 'flows' / '1414.yaml'}: nodes.")
+               and "no queue" in line and "(queues: other)" in line for line in lines), lines
+    faq = [line for line in lines if line.startswith(f"{tmp_path / 'faq.yaml'}:")]
+    assert faq, lines
+    assert result.stderr == f"bailanys: {len(lines)} problems in the files the config names\n"
 
 
 def test_bad_config_one_line_exit_2(tmp_path: Path) -> None:
@@ -188,3 +259,21 @@ async def test_sigterm_stops_serve_cleanly() -> None:
     await asyncio.wait_for(task, timeout=5)  # returns normally, not cancelled
     assert cancelled
     assert not task.cancelled()
+
+
+def test_lingering_threads_are_named_after_a_bounded_wait() -> None:
+    """serve's safety net: a thread left running cannot hold the exit (issue 13 item 4)."""
+    release = threading.Event()
+    stuck = threading.Thread(target=release.wait, name="stuck-writer")
+    quick = threading.Thread(target=lambda: None, name="quick")
+    stuck.start()
+    quick.start()
+    try:
+        began = time.monotonic()
+        left = cli.lingering_threads(0.2)  # (other tests' threads may linger too)
+        assert "stuck-writer" in left and "quick" not in left
+        assert time.monotonic() - began < 1.0
+    finally:
+        release.set()
+        stuck.join()
+    assert "stuck-writer" not in cli.lingering_threads(0.2)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import resource
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,10 @@ from bailanys.engine.queues import QueueService
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
-from bailanys.errors import MediaError, SdpError, SipParseError
+from bailanys.errors import MediaError, SdpError, SipParseError, StartupError
 from bailanys.media.hub import MediaHub
 from bailanys.media.session import RtpSession
+from bailanys.progress import Count, StartupProgress
 from bailanys.sip.dialog import Dialog, dialog_id_of
 from bailanys.sip.endpoint import Endpoint, ServerHandle
 from bailanys.sip.headers import NameAddr, SipUri
@@ -113,14 +115,49 @@ class Engine:
         return self._events
 
     async def start(self) -> None:
+        """Start every part, in order; a failure undoes what was started.
+
+        When a step fails (a bad queue file, a port in use) or start-up is
+        cancelled (Ctrl-C), the parts already started are stopped in reverse
+        order before the error propagates: no socket, thread (the store's
+        aiosqlite thread) or process (the TTS worker) is left behind, so the
+        process exits at once and systemd can restart it (issue 13 item 4).
+        Each step that takes more than a second logs its progress, and the
+        last line says ``ready in N s`` (issue 13).
+        """
         _raise_fd_limit()
+        progress = StartupProgress(log.info)
+        async with contextlib.AsyncExitStack() as undo:
+            await self._start_parts(undo, progress)
+            undo.pop_all()  # started: stop() owns them now
+        self.started = True
+        self.gc.start()  # after start-up: freeze what exists, then serve
         cfg = self.config
+        log.info(
+            "listening for SIP on %s:%d (%s); RTP %s ports %s; answering %s",
+            cfg.sip.host,
+            self.transport.port,
+            "/".join(t.upper() for t in cfg.sip.transports),
+            cfg.rtp_host,
+            cfg.media.rtp_ports,
+            ", ".join(sorted({*cfg.engine.numbers, *self.ivr.numbers()})),
+        )
+        log.info("%s", progress.ready())
+
+    async def _start_parts(
+        self, undo: contextlib.AsyncExitStack, progress: StartupProgress
+    ) -> None:
+        """The steps of :meth:`start`; each pushes its undo before it can fail half-way."""
+        cfg = self.config
+        step = progress.step
         if self.store is None:
-            self.store = await Store.open(
-                cfg.store.path,
-                batch_interval=cfg.store.batch_ms / 1000.0,
-                batch_max=cfg.store.batch_max,
-            )
+            async with step("opening the event store"):
+                self.store = await Store.open(
+                    cfg.store.path,
+                    batch_interval=cfg.store.batch_ms / 1000.0,
+                    batch_max=cfg.store.batch_max,
+                )
+            undo.push_async_callback(_undo, "event store", self._close_own_store)
         self._events = self.store.events
         self.registrar = Registrar(
             cfg.registrar.users,
@@ -132,27 +169,43 @@ class Engine:
             store=self.store.registrations,
             on_change=self._registration_changed,
         )
+        undo.push_async_callback(_undo, "registrar", self.registrar.stop)
         await self.registrar.start(time.time())
-        await self.prompts.prepare()  # before the first call can need them
-        await self.queues.start()  # before the flows: their queue nodes hand calls to it
-        await self.robot.start()
-        await self.ivr.start()  # flows and their prompts, before the first call too
-        await self.console.start()  # KPIs from today's stored events, then live
+        undo.push_async_callback(_undo, "TTS worker", self.renderer.close)
+        rendered = self._render_count
+        async with step("rendering prompts", rendered()):  # before the first call can need them
+            await self.prompts.prepare()
+        undo.push_async_callback(_undo, "queues", self.queues.stop)
+        async with step("loading queues", rendered()):  # before the flows: their queue nodes
+            await self.queues.start()
+        undo.push_async_callback(_undo, "voice robot", self.robot.stop)
+        async with step("loading the voice robot (FAQ embeddings)", self._faq_count):
+            await self.robot.start()
+        undo.push_async_callback(_undo, "flows", self.ivr.stop)
+        async with step("loading flows and speech models", rendered()):
+            await self.ivr.start()  # flows and their prompts, before the first call too
+        undo.push_async_callback(_undo, "console", self.console.stop)
+        async with step("replaying today's events into the KPIs"):
+            await _listening("console.listen", cfg.console.listen, self.console.start())
+        undo.push_async_callback(_undo, "media", self.hub.stop)
         await self.hub.start()
-        await self.transport.start()
+        undo.push_async_callback(_undo, "SIP transport", self.transport.stop)
+        undo.callback(self.endpoint.close)
+        await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
-        self.started = True
-        self.gc.start()  # after start-up: freeze what exists, then serve
-        log.info(
-            "listening for SIP on %s:%d (%s); RTP %s ports %s; answering %s",
-            cfg.sip.host,
-            self.transport.port,
-            "/".join(t.upper() for t in cfg.sip.transports),
-            cfg.rtp_host,
-            cfg.media.rtp_ports,
-            ", ".join(sorted({*cfg.engine.numbers, *self.ivr.numbers()})),
-        )
+
+    def _faq_count(self) -> tuple[int, int]:
+        return self.robot.faq_embedded
+
+    def _render_count(self) -> Count:
+        """A progress count of the prompts rendered from now on: (rendered, missing)."""
+        r0, m0 = self.renderer.rendered, self.renderer.missing
+        return lambda: (self.renderer.rendered - r0, self.renderer.missing - m0)
+
+    async def _close_own_store(self) -> None:
+        if self._own_store and self.store is not None:
+            await self.store.close()
 
     async def stop(self) -> None:
         """Hang up every call, then stop SIP, media, the registrar and the store."""
@@ -652,6 +705,25 @@ def _uri_of(value: str | None) -> str:
         return NameAddr.parse(value).uri
     except SipParseError:
         return value
+
+
+async def _undo(what: str, stop: Callable[[], Awaitable[None]]) -> None:
+    """Stop one part after a failed start; a second failure is logged, not raised."""
+    try:
+        await stop()
+    except Exception:
+        log.exception("start-up failed, and stopping the %s failed too", what)
+
+
+async def _listening(key: str, address: str, start: Awaitable[None]) -> None:
+    """Await a server's start; an address in use becomes one clear StartupError."""
+    try:
+        await start
+    except OSError as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc  # uvloop wraps it
+        reason = (cause.strerror or str(cause)).lower()
+        hint = " (is another engine running?)" if cause.errno == errno.EADDRINUSE else ""
+        raise StartupError(f"{key} {address}: cannot listen: {reason}{hint}") from None
 
 
 def _raise_fd_limit() -> None:

@@ -31,6 +31,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bailanys.configcheck import missing_queue_file
 from bailanys.engine.call import Call
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import start_call
@@ -142,10 +143,13 @@ class QueueService:
 
     async def start(self) -> None:
         cfg = self.engine.config.queue
-        path = Path(cfg.file)
-        if not await asyncio.to_thread(path.is_file):
-            log.warning("no queue file %s: queue nodes fall back (no operators)", path)
+        if not cfg.file:
+            log.info("no queues (queue.file is empty): queue nodes take their fallback")
             return
+        missing = await asyncio.to_thread(missing_queue_file, self.engine.config)
+        if missing is not None:  # not a contact centre with no operators (issue 13 item 4)
+            raise missing
+        path = Path(cfg.file)
         try:
             self.config = await asyncio.to_thread(load_queue_config, path)
         except ConfigError:

@@ -101,6 +101,8 @@ class RobotService:
         self.matcher: Matcher | None = None
         self.transcript_hook: TranscriptHook | None = None
         self._warm: asyncio.Task[None] | None = None
+        #: (FAQ variants embedded, to embed) while start() computes them: start-up progress.
+        self.faq_embedded: tuple[int, int] = (0, 0)
 
     async def start(self) -> None:
         cfg = self.engine.config.robot
@@ -127,11 +129,15 @@ class RobotService:
         else:
             log.info("no SMS gateway (robot.kannel is empty): SMS services hand over")
         if cfg.faq:
-            self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache)
+            self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache,
+                                                   self._faq_progress)
             self._warm = asyncio.get_running_loop().create_task(self._render_fixed(),
                                                                 name="robot-prompts")
         else:
             log.info("no FAQ (robot.faq is empty): the assistant offers keys only")
+
+    def _faq_progress(self, done: int, total: int) -> None:
+        self.faq_embedded = (done, total)  # from the loading thread: one assignment
 
     async def stop(self) -> None:
         if self._warm is not None:
@@ -321,14 +327,18 @@ class RobotService:
         return SmsResult(True)
 
 
-def _load_matcher(faq: str, cache: str) -> Matcher | None:
-    """Load the FAQ and its matcher (seconds: run in a thread); None, logged, on a bad file."""
+def _load_matcher(faq: str, cache: str,
+                  progress: Callable[[int, int], None] | None = None) -> Matcher | None:
+    """Load the FAQ and its matcher (seconds: run in a thread); None, logged, on a bad file.
+
+    ``progress`` is told (embedded, to embed) while the embeddings are computed.
+    """
     try:
         kb = load_kb(faq)
     except (ConfigError, OSError) as exc:
         log.error("FAQ not loaded, the assistant offers keys only: %s", exc)
         return None
-    matcher = Matcher(kb, MatcherConfig(cache=Path(cache)))
+    matcher = Matcher(kb, MatcherConfig(cache=Path(cache), progress=progress))
     log.info("FAQ: %d entries from %s; answer threshold %.2f", len(kb), faq, matcher.threshold)
     return matcher
 

@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 async def serve(config: Config, *, ready: asyncio.Event | None = None) -> None:
     """Start the engine, signal ``ready``, and run until this task is cancelled."""
     engine = Engine(config)
+    await engine.start()  # a failed start has already stopped what it started
     try:
-        await engine.start()
         if ready is not None:
             ready.set()
         await asyncio.Event().wait()  # until cancelled

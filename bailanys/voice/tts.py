@@ -23,8 +23,9 @@ does:
 
 espeak-ng writes 22050 Hz mono; the parent resamples to 8 kHz int16
 (:func:`bailanys.voice.audio.resample`, up=160 down=441) and writes the
-cache file atomically. Nothing here blocks the event loop: the worker is
-reached through a thread, and decoding and resampling run in threads.
+cache file atomically. Nothing here blocks the event loop (but for the
+~6 ms of spawning the worker, see ``_spawn``): the worker is reached through
+a thread, and decoding and resampling run in threads.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import uuid
 import wave
 from collections import OrderedDict
@@ -139,7 +142,13 @@ def _synthesise(engine: Any, voices: list[tuple[str, list[str]]], job: _Job) -> 
 
 
 def _worker_main(conn: Connection) -> None:
-    """Entry point of the worker: init pyttsx3, then serve jobs until ``None`` or EOF."""
+    """Entry point of the worker: init pyttsx3, then serve jobs until ``None`` or EOF.
+
+    SIGINT is ignored (since the spawn, see ``_spawn``): a terminal's Ctrl-C
+    reaches the whole process group, and the parent, not the signal, ends
+    the worker (``None``, or EOF when the parent is gone).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import pyttsx3
 
@@ -183,6 +192,28 @@ def _exchange(conn: Connection, message: object) -> tuple[str, Any]:
     return reply
 
 
+def _spawn(proc: BaseProcess) -> None:
+    """Start ``proc`` with SIGINT ignored, which the child inherits through exec.
+
+    A terminal's Ctrl-C goes to the whole process group; a child that starts
+    with SIGINT ignored never gets a KeyboardInterrupt, not even while it
+    imports (Python installs its handler only over the default disposition),
+    so it prints no traceback (issue 13); the parent ends it.  The
+    disposition is process-wide and only the main thread may change it, so
+    this runs on the loop's thread for the few milliseconds of the spawn
+    (6 ms measured), and the parent's own handler is put back at once.  (A
+    blocked SIGINT would not do: the spawned child starts with an empty mask.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        proc.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Worker:
     """The one TTS process: started lazily, restarted after a crash or a timeout."""
 
@@ -219,7 +250,7 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker_main, args=(child,), name="bailanys-tts", daemon=True)
-        await asyncio.to_thread(proc.start)
+        _spawn(proc)
         child.close()
         self._proc, self._conn = proc, parent
         self.starts += 1
@@ -300,6 +331,8 @@ class PromptRenderer:
         self.voices: Mapping[str, str] = MappingProxyType(dict(voices))
         self.job_timeout = job_timeout
         self.jobs = 0  # jobs sent to the worker (cache misses actually rendered)
+        self.missing = 0  # prompts render_all found missing from the cache (progress total)
+        self.rendered = 0  # prompts rendered into the cache (progress count)
         self._worker = _Worker()
         self._inflight: dict[str, asyncio.Task[Path]] = {}
         self._closed = False
@@ -349,6 +382,8 @@ class PromptRenderer:
         items = list(items)
         for lang, _ in items:
             self._voice(lang)  # fail before rendering anything
+        self.missing += len({p for p in (self.path_for(lang, text) for lang, text in items)
+                             if not p.exists()})
         return [await self.render(lang, text) for lang, text in items]
 
     async def close(self) -> None:
@@ -391,6 +426,7 @@ class PromptRenderer:
             raise VoiceError(f"prompt [{lang}] {text[:40]!r}: cache {self.cache_dir}: {e}") from e
         finally:
             raw.unlink(missing_ok=True)
+        self.rendered += 1
         log.debug("rendered %s (%s, %d chars)", path.name, voice, len(text))
         return path
 

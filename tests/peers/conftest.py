@@ -143,8 +143,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # By default no flows (1414 is the built-in demo) and no speech models.
             ivr=IvrConfig(**{"flow_dir": str(no_flows), "reload_seconds": 0, **(ivr or {})}),
             asr=AsrConfig(**{"model_dir": str(no_flows), **(asr or {})}),
-            # By default no queue file: queue nodes fall back.
-            queue=QueueFileConfig(**{"file": str(no_flows / "queues.toml"), **(queue or {})}),
+            # By default no queues (queue.file = ""): queue nodes fall back.
+            queue=QueueFileConfig(**{"file": "", **(queue or {})}),
             # By default no console server (the KPI fold still runs).
             console=ConsoleConfig(**{"listen": "", **(console or {})}),
             robot=RobotConfig(**{"demo_db": str(tmp_path / f"robot{n}.db"), **(robot or {})}),

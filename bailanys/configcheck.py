@@ -1,0 +1,92 @@
+"""The files a configuration names, checked as the engine would load them.
+
+``bailanys config check`` validates the main TOML (``bailanys.config``) and
+then, with :func:`check_files`, every file it points to (issue 13 item 4):
+
+* ``queue.file``: the queues and agents (``bailanys.queue.settings``); a
+  file that does not exist is an error, since the engine would start a
+  contact centre with no operators.  ``queue.file = ""`` says on purpose
+  "no queues" (queue nodes of the flows then take their fallback);
+* ``ivr.flow_dir``: every flow file (``bailanys.ivr.registry``), and each
+  flow's ``queue`` nodes against the queues file;
+* ``robot.faq``: the voice assistant's FAQ (``bailanys.robot.faq``), unless
+  empty.
+
+Each problem is one line ``file[:line]: key: message`` like the loaders'.
+Blocking file I/O: call it from a thread when an event loop runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bailanys.config import Config
+from bailanys.errors import ConfigError
+
+__all__ = ["check_files", "missing_queue_file"]
+
+
+def missing_queue_file(config: Config) -> ConfigError | None:
+    """The error for a ``queue.file`` that names no file; None when it is fine or empty."""
+    name = config.queue.file
+    if not name or Path(name).is_file():
+        return None
+    return ConfigError(
+        f"no such file: {name} (write queue.file = \"\" to run without queues)",
+        path=config.source or "<defaults>",
+        key="queue.file",
+    )
+
+
+def check_files(config: Config) -> list[str]:
+    """Every problem in the queues file, the flows and the FAQ; [] when all is well."""
+    problems, queues = _queue_problems(config)
+    problems += _flow_problems(config, queues)
+    problems += _faq_problems(config)
+    return problems
+
+
+def _queue_problems(config: Config) -> tuple[list[str], set[str] | None]:
+    """Problems of the queues file, and its queue names (None: no cross-check)."""
+    from bailanys.queue.settings import load_queue_config
+
+    if not config.queue.file:
+        return [], None  # no queues on purpose: queue nodes take their fallback
+    missing = missing_queue_file(config)
+    if missing is not None:
+        return [str(missing)], None
+    try:
+        loaded = load_queue_config(Path(config.queue.file))
+    except ConfigError as exc:
+        return [str(exc)], None
+    return [], set(loaded.queues)
+
+
+def _flow_problems(config: Config, queues: set[str] | None) -> list[str]:
+    from bailanys.ivr.model import QueueNode
+    from bailanys.ivr.registry import load_dir
+
+    directory = Path(config.ivr.flow_dir)
+    if not directory.is_dir():
+        where = config.source or "<defaults>"
+        return [f"{where}: ivr.flow_dir: no such directory: {directory}"]
+    flows = load_dir(directory)
+    out = [str(p) for p in flows.problems]
+    if queues is None:
+        return out  # no queues on purpose, or the file has its own problem
+    for flow in flows.flows.values():
+        for node_id, node in flow.nodes.items():
+            if isinstance(node, QueueNode) and node.queue not in queues:
+                known = ", ".join(sorted(queues)) or "none"
+                out.append(f"{flow.file}: nodes.{node_id}.queue: no queue {node.queue!r} in "
+                           f"queue.file {config.queue.file or '(empty)'} (queues: {known})")
+    return out
+
+
+def _faq_problems(config: Config) -> list[str]:
+    from bailanys.robot.faq import load
+
+    if not config.robot.faq:
+        return []
+    _, problems = load(config.robot.faq)
+    return [str(p) for p in problems]
