@@ -19,6 +19,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from bailanys.authguard import AuthGuard
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
 from bailanys.engine.console import EngineConsole
@@ -128,6 +129,8 @@ class Engine:
             nonce_ttl=cfg.registrar.nonce_ttl,
             store=self.store.registrations,
             on_change=self._registration_changed,
+            guard=AuthGuard("sip", cfg.auth.limits, known=cfg.registrar.users.__contains__,
+                            emit=lambda type_, fields: self.events.append(type_, None, **fields)),
         )
         await self.registrar.start(time.time())
         await self.prompts.prepare()  # before the first call can need them

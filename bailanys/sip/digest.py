@@ -155,6 +155,19 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
     return scheme, params
 
 
+def digest_username(authorization: str) -> str | None:
+    """The ``username`` of a Digest ``Authorization`` value, or None (no hashing).
+
+    What the registrar's failure throttling keys an attempt on before it
+    decides whether to check the digest at all.
+    """
+    try:
+        scheme, params = parse_auth_header(authorization)
+    except SipParseError:
+        return None
+    return params.get("username") if scheme.lower() == "digest" else None
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
