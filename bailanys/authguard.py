@@ -12,15 +12,15 @@ What is counted
 
 Limits (fail2ban's ``maxretry``/``findtime``/``bantime.increment``, Kamailio
 ``pike``'s per-source density, ``ratelimit``'s token bucket)
-    Every key has a leaky bucket of failures: each failure adds 1, the level
-    drains at ``failures / window_s`` per second.  The failure that brings
-    the level to ``failures`` bans the key for ``ban_s``, doubled for every
-    earlier ban (its *strikes*), at most ``max_ban_s``.  The level keeps its
-    debt through the ban, so right after one the next failure bans again:
-    for each key, the passwords checked in any T seconds are at most
-    ``failures + failures * T / window_s`` -- the configured rate -- and the
-    bans make it far fewer.  Strikes are forgotten after ``forget_s`` without
-    failures.
+    Every key has a leaky bucket of failures (GCRA, in whole failures): each
+    failure adds 1, one is forgotten every ``window_s / failures`` seconds.
+    The failure that brings the count to ``failures`` bans the key for
+    ``ban_s``, doubled for every earlier ban (its *strikes*), at most
+    ``max_ban_s``.  The count is kept through the ban, so right after one
+    the next failure bans again: for each key, the passwords checked in any
+    T seconds are at most ``failures + failures * T / window_s`` -- the
+    configured rate -- and the bans make it fewer.  Strikes are forgotten
+    after ``forget_s`` without failures.
 
 Keys
     *source*: the client's IPv4 address, or its IPv6 /64 (one customer's
@@ -165,20 +165,24 @@ class Ban:
 class _Entry:
     """A key's failure bucket and ban history."""
 
-    level: float = 0.0
-    last: float = 0.0  # when ``level`` was last drained
+    level: int = 0  # failures not yet forgotten
+    last: float = 0.0  # when the last one was forgotten (or the first counted)
     strikes: int = 0
     banned_until: float = 0.0
     last_failure: float = 0.0
 
-    def drain(self, now: float, rate: float) -> None:
-        now = max(now, self.last)  # a clock stepping back must not refill the bucket
-        self.level = max(0.0, self.level - (now - self.last) * rate)
-        self.last = now
+    def drain(self, now: float, every: float) -> None:
+        """Forget one failure per ``every`` seconds since ``last``."""
+        steps = int(max(0.0, now - self.last) // every)  # a clock stepping back forgets none
+        if self.level == 0 or steps >= self.level:
+            self.level, self.last = 0, max(now, self.last)
+        elif steps:
+            self.level -= steps
+            self.last += steps * every
 
-    def idle(self, now: float, rate: float, forget_s: float) -> bool:
+    def idle(self, now: float, every: float, forget_s: float) -> bool:
         """Nothing left to remember: no ban, an empty bucket, no history."""
-        return (now >= self.banned_until and self.level - (now - self.last) * rate <= 0
+        return (now >= self.banned_until and self.level <= (now - self.last) // every
                 and (self.strikes == 0 or now - self.last_failure >= forget_s))
 
 
@@ -311,16 +315,18 @@ class AuthGuard:
         since = self._trusted.get((source_key(source), _bounded(account)))
         return since is not None and now - since < self.limits.trust_s
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
         """Entries held (sources, pairs, account names; not the trusted pairs)."""
         return len(self._entries) + len(self._accounts)
 
     # --- inside ---------------------------------------------------------------------
 
-    def _rate(self, key: tuple[str, ...]) -> float:
+    def _every(self, key: tuple[str, ...]) -> float:
+        """Seconds after which one failure of ``key`` is forgotten."""
         limit = (self.limits.account_failures if key[0] == "account"
                  else self.limits.source_failures)
-        return limit / self.limits.window_s
+        return self.limits.window_s / limit
 
     def _get(self, key: tuple[str, ...]) -> _Entry | None:
         if key[0] == "account" and self._known(key[1]):
@@ -338,8 +344,8 @@ class AuthGuard:
                 self._entries.popitem(last=False)
         if entry.strikes and now - entry.last_failure >= self.limits.forget_s:
             entry.strikes = 0
-        entry.drain(now, limit / self.limits.window_s)
-        entry.level += 1.0
+        entry.drain(now, self.limits.window_s / limit)
+        entry.level = min(limit, entry.level + 1)
         entry.last_failure = now
         if entry.level < limit or now < entry.banned_until:
             return None
@@ -356,7 +362,7 @@ class AuthGuard:
             if not self._entries:
                 break
             key, entry = next(iter(self._entries.items()))
-            if not entry.idle(now, self._rate(key), forget):
+            if not entry.idle(now, self._every(key), forget):
                 break
             del self._entries[key]
         for _ in range(_PRUNE_STEP):

@@ -158,7 +158,8 @@ class Pages:
                  wall_clock: Callable[[], float] = time.time) -> None:
         self._users = users
         #: Throttles wrong passwords (default limits when none is given).
-        self.guard = guard or AuthGuard("console", known=users.__contains__)
+        self.guard = (guard if guard is not None
+                      else AuthGuard("console", known=users.__contains__))
         self._wall = wall_clock
         self._sessions = sessions
         self._api = api

@@ -197,7 +197,8 @@ class ConsoleServer:
         self._api = api
         self._secure_cookie = secure_cookie
         self._static_dir = static_dir
-        self.guard = guard or AuthGuard("console", known=users.__contains__)
+        self.guard = (guard if guard is not None
+                      else AuthGuard("console", known=users.__contains__))
         self._wall_clock = wall_clock
         self._pages: Pages | None = None
         self._server: Server | None = None

@@ -72,7 +72,8 @@ class Registrar:
     ) -> None:
         self._users = dict(users)
         #: Throttles wrong passwords (default limits when none is given).
-        self.guard = guard or AuthGuard("sip", known=self._users.__contains__)
+        self.guard = (guard if guard is not None
+                      else AuthGuard("sip", known=self._users.__contains__))
         self.realm = realm
         self.min_expires = min_expires
         self.max_expires = max_expires
