@@ -17,7 +17,9 @@ import re
 
 import pytest
 
-from tests.peers.conftest import EngineFactory, events_of, session_watch
+from bailanys.console.auth import hash_password
+from tests.console.helpers import login
+from tests.peers.conftest import EngineFactory, events_of, free_sip_port, session_watch
 from tests.peers.register_flood import flood, register_once
 from tests.peers.sipp import free_port
 
@@ -97,3 +99,19 @@ async def test_guessing_is_slowed_while_phones_register_and_calls_get_media(
     m = re.search(r'^bailanys_auth_blocked_total\{kind="sip",scope="account"\} (\S+)$',
                   metrics, re.M)
     assert m and float(m.group(1)) >= result.refused
+
+
+async def test_console_logins_are_throttled_in_the_engine(
+        engine_factory: EngineFactory) -> None:
+    """The engine's console: wrong logins become 429, events and console counters."""
+    port = free_sip_port()
+    engine = await engine_factory(auth=AUTH, console={
+        "listen": f"127.0.0.1:{port}", "users": {"sup": "supervisor:" + hash_password("pw")}})
+    codes = [(await login(port, "sup", f"guess{i}")).status for i in range(5)]
+    assert codes == [303, 303, 429, 429, 429]
+    assert (await login(port, "sup", "pw", source="127.0.0.2")).status == 303
+    blocked = await events_of(engine, "auth.blocked")
+    assert [(e.data["kind"], e.data["scope"]) for e in blocked] == [("console", "source")]
+    metrics = engine.console.metrics_text().decode()
+    assert 'bailanys_auth_failures_total{kind="console"} 3.0' in metrics
+    assert 'bailanys_auth_blocked_total{kind="console",scope="source"} 2.0' in metrics
