@@ -20,7 +20,10 @@ account from an address not trusted for it, is answered ``503 Service
 Unavailable`` with ``Retry-After`` (RFC 3261 §21.5.4, §20.33): the refusal is
 temporary, and a phone that is refused retries after the delay instead of
 giving up as it would on 403 ("SHOULD NOT be repeated", §21.4.4).  No
-digest is computed for it, so it tells a guesser nothing.  A right password
+digest is computed for it, so it tells a guesser nothing.  Nonces are tied
+to the address they were sent to (:mod:`bailanys.sip.digest`), so only an
+address that receives our answers can have a password checked: a spoofed
+UDP source can neither guess nor get anyone banned.  A right password
 trusts the address for the account; so do the bindings loaded at start-up.
 """
 
@@ -33,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
 
-from bailanys.authguard import AuthGuard
+from bailanys.authguard import AuthGuard, source_key
 from bailanys.errors import SipParseError
 from bailanys.sip.digest import AuthStatus, DigestChallenger, digest_username
 from bailanys.sip.headers import NameAddr
@@ -166,13 +169,14 @@ class Registrar:
                       account, block.scope)
             return make_response(request, 503, to_tag=_tag(),
                                  extra=[("Retry-After", str(block.retry_after(now)))])
+        bind = source_key(address)  # nonces answer only from where they were sent
         if auth_value is None or not digest:
             # No credentials we understand (RFC 4475 §3.3.7 regaut01: an
             # unknown scheme is a missing credential): challenge.
-            return self._challenge(request, now)
-        result = self._auth.verify(auth_value, request.method, self._users.get, now)
+            return self._challenge(request, now, bind)
+        result = self._auth.verify(auth_value, request.method, self._users.get, now, bind)
         if result.stale:
-            return self._challenge(request, now, stale=True)
+            return self._challenge(request, now, bind, stale=True)
         if result.status is AuthStatus.MALFORMED:
             log.info("REGISTER from %s: bad Authorization: %s", address, result.reason)
             return make_response(request, 400, "Bad Authorization", to_tag=_tag())
@@ -194,12 +198,13 @@ class Registrar:
             return make_response(request, 403, "Forbidden", to_tag=_tag())
         return self._update(request, source, user, now)
 
-    def _challenge(self, request: Request, now: float, *, stale: bool = False) -> Response:
+    def _challenge(self, request: Request, now: float, bind: str, *,
+                   stale: bool = False) -> Response:
         return make_response(
             request,
             401,
             to_tag=_tag(),
-            extra=[("WWW-Authenticate", self._auth.challenge(now, stale=stale))],
+            extra=[("WWW-Authenticate", self._auth.challenge(now, stale=stale, bind=bind))],
         )
 
     def _update(self, request: Request, source: Source, user: str, now: float) -> Response:

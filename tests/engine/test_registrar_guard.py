@@ -14,10 +14,20 @@ import pytest
 from bailanys.authguard import AuthGuard, Limits
 from bailanys.engine.registrar import Registrar
 from bailanys.sip import digest
+from bailanys.sip.digest import build_authorization
 from bailanys.sip.message import Response
 from bailanys.sip.transport import Source
 from bailanys.store import Store
-from tests.engine.test_registrar import PHONE, T0, USERS, answer, do_register, make, register
+from tests.engine.test_registrar import (
+    PHONE,
+    RURI,
+    T0,
+    USERS,
+    answer,
+    do_register,
+    make,
+    register,
+)
 
 LIMITS = Limits(source_failures=3, account_failures=5, window_s=600, ban_s=60, max_ban_s=600)
 
@@ -33,8 +43,21 @@ def at(address: str) -> Source:
     return Source("UDP", (address, 5060))
 
 
+def challenge(registrar: Registrar, source: Source, now: float, user: str = "101",
+              password: str = "guess") -> str | Response:
+    """The Authorization a phone at ``source`` sends, or the refusal it got instead."""
+    first = registrar.handle(register(user), source, now)
+    value = first.headers.get("WWW-Authenticate")
+    if value is None:
+        return first
+    return build_authorization(value, method="REGISTER", uri=RURI, username=user,
+                               password=password)
+
+
 def guess(registrar: Registrar, source: Source, now: float, user: str = "101") -> Response:
-    auth = answer(registrar, now, user=user, password="guess")  # challenged from PHONE
+    auth = challenge(registrar, source, now, user)
+    if isinstance(auth, Response):
+        return auth
     return registrar.handle(register(user, auth=auth, cseq=2), source, now)
 
 
@@ -134,3 +157,23 @@ async def test_a_phone_registered_before_a_restart_stays_trusted(tmp_path: Path)
         await second.stop()
     finally:
         await store.close()
+
+
+async def test_a_spoofed_source_can_neither_guess_nor_get_anyone_banned(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrong digests "from" the phone's address with a nonce sent elsewhere: not checked."""
+    registrar = guarded()
+    assert do_register(registrar, T0).status == 200  # the phone at PHONE
+    auth = challenge(registrar, at("203.0.113.66"), T0)  # a nonce sent to the attacker
+    assert isinstance(auth, str)
+    hashed: list[str] = []
+    real = digest.digest_response
+    monkeypatch.setattr(digest, "digest_response",
+                        lambda **kw: hashed.append(kw["username"]) or real(**kw))
+    for i in range(20):  # ... used with PHONE's address as the (spoofed) source
+        reply = registrar.handle(register(auth=auth, cseq=2 + i), PHONE, T0)
+        assert reply.status == 401 and "stale=true" in (reply.headers.get("WWW-Authenticate")
+                                                        or "")
+    assert hashed == []  # stopped before any digest was computed
+    assert registrar.guard.failures == 0
+    assert do_register(registrar, T0 + 1).status == 200

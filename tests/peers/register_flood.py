@@ -2,9 +2,10 @@
 
 Blocking sockets, for a thread beside the engine's loop (or for bench/).
 Linux routes all of 127.0.0.0/8 to loopback, so ``127.0.0.x`` addresses are
-distinct sources on one machine.  The digests are built with a wrong
-password against one real challenge: nonces are stateless, and a wrong
-digest is refused whatever nonce it carries (RFC 7616 §3.4).
+distinct sources on one machine.  Each address asks for one challenge and
+then repeats its answer, built with a wrong password: the engine's nonces
+answer only from the address they were sent to, and a wrong digest is
+wrong whatever its nonce count.
 """
 
 from __future__ import annotations
@@ -107,12 +108,14 @@ def flood(target: tuple[str, int], user: str, sources: Sequence[str], *,
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             socks.append(sock)
             sock.bind((address, 0))
-        first = _ask(socks[0], target, register_text(target, socks[0].getsockname()[:2], user))
-        challenge = _header(first, "WWW-Authenticate")
-        assert challenge is not None, first
-        auth = build_authorization(challenge, method="REGISTER", uri=f"sip:{target[0]}",
-                                   username=user, password=password)
+        auths = []
         for sock in socks:
+            first = _ask(sock, target, register_text(target, sock.getsockname()[:2], user))
+            challenge = _header(first, "WWW-Authenticate")
+            assert challenge is not None, first
+            auths.append(build_authorization(challenge, method="REGISTER",
+                                             uri=f"sip:{target[0]}", username=user,
+                                             password=password))
             sock.setblocking(False)
         statuses: Counter[int] = Counter()
 
@@ -130,7 +133,7 @@ def flood(target: tuple[str, int], user: str, sources: Sequence[str], *,
             delay = start + i / per_second - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            sock = socks[i % len(socks)]
+            sock, auth = socks[i % len(socks)], auths[i % len(socks)]
             sock.sendto(register_text(target, sock.getsockname()[:2], user, auth), target)
             drain()
         elapsed = time.monotonic() - start
