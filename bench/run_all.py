@@ -21,6 +21,7 @@ RUNS = [
     ["ewt_oracle.py"],
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
     ["faq_accuracy.py"],
+    ["auth_guessing.py", "--rate", "800", "--seconds", "10", "--sources", "10"],
 ]
 
 
