@@ -26,7 +26,13 @@ Keys
     *source*: the client's IPv4 address, or its IPv6 /64 (one customer's
     prefix: an attacker holds the whole /64).  *account*: the name tried,
     known or not (an unknown name is throttled exactly like a known one, so
-    the answers do not tell which accounts exist).
+    the answers do not tell which accounts exist).  A source must be real
+    for its failures to count: the registrar checks a digest only when its
+    nonce was sent to that address (bailanys.sip.digest), so a spoofed UDP
+    source gets nobody banned; the console's are TCP peers.  Behind a
+    reverse proxy every console user comes from the proxy's address: its
+    source ban then stops everyone but the trusted pairs (the proxy's own
+    rate limits are the place for per-client limits).
 
 Not locking the operator out (the denial-of-service problem)
     An account limit that applies to everyone lets an attacker who knows a
