@@ -3,7 +3,7 @@
 ``load_config(path, env)`` reads ``configs/default.toml`` (or the given file),
 applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
-``voice``, ``registrar``, ``engine``, ``log``). Every value is checked here,
+``voice``, ``registrar``, ``auth``, ``engine``, ``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bailanys import authguard
 from bailanys.errors import ConfigError
 
 #: ``configs/default.toml`` next to the package (the project root).
@@ -327,6 +328,48 @@ class RegistrarConfig:
 
 
 @dataclass(frozen=True)
+class AuthConfig:
+    """``[auth]``: throttling of wrong passwords, SIP REGISTER and console login alike.
+
+    The policy and where each default comes from: :mod:`bailanys.authguard`.
+    """
+
+    #: Wrong passwords from one address (IPv6: one /64) within ``window_s``
+    #: before it is banned (fail2ban's maxretry).
+    source_failures: int = authguard.DEFAULT_SOURCE_FAILURES
+    #: Wrong passwords for one account, from addresses that have not logged
+    #: in as it, within ``window_s`` before the account is banned for them.
+    account_failures: int = authguard.DEFAULT_ACCOUNT_FAILURES
+    #: The failures above drain over this many seconds (fail2ban's findtime).
+    window_s: int = authguard.DEFAULT_WINDOW_S
+    #: First ban in seconds; each later ban of the same key doubles it...
+    ban_s: int = authguard.DEFAULT_BAN_S
+    #: ...up to this many seconds.
+    max_ban_s: int = authguard.DEFAULT_MAX_BAN_S
+    #: Seconds without failures after which a key's earlier bans are forgotten.
+    forget_s: int = authguard.DEFAULT_FORGET_S
+    #: Seconds an address that logged in as an account stays exempt from that
+    #: account's ban (so an attack cannot lock the operator out).
+    trust_s: int = authguard.DEFAULT_TRUST_S
+    #: Addresses and names remembered at once (least recently failed go first).
+    max_entries: int = authguard.DEFAULT_MAX_ENTRIES
+
+    def __post_init__(self) -> None:
+        _check_range("auth.source_failures", self.source_failures, 1, 1000)
+        _check_range("auth.account_failures", self.account_failures, 1, 10_000)
+        _check_range("auth.window_s", self.window_s, 1, 86_400)
+        _check_range("auth.ban_s", self.ban_s, 1, 86_400)
+        _check_range("auth.max_ban_s", self.max_ban_s, self.ban_s, 30 * 86_400)
+        _check_range("auth.forget_s", self.forget_s, 1, 365 * 86_400)
+        _check_range("auth.trust_s", self.trust_s, 1, 365 * 86_400)
+        _check_range("auth.max_entries", self.max_entries, 100, 10_000_000)
+
+    @property
+    def limits(self) -> authguard.Limits:
+        return authguard.Limits(**dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """``[engine]``: which calls the engine answers and how long they may last."""
 
@@ -501,6 +544,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
     queue: QueueFileConfig = field(default_factory=QueueFileConfig)
@@ -528,6 +572,7 @@ SECTIONS: dict[str, type[Any]] = {
     "store": StoreConfig,
     "voice": VoiceConfig,
     "registrar": RegistrarConfig,
+    "auth": AuthConfig,
     "engine": EngineConfig,
     "ivr": IvrConfig,
     "queue": QueueFileConfig,

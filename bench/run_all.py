@@ -24,6 +24,7 @@ RUNS = [
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
     ["faq_accuracy.py"],
     ["hostile.py", "--seconds", "20"],
+    ["auth_guessing.py", "--rate", "800", "--seconds", "10", "--sources", "10"],
 ]
 
 

@@ -7,7 +7,9 @@ body framed by ``framing.py``) with a ``Response``, or with the
 ==========================  =================================================
 ``GET /login``              the login form (``static/login.html``)
 ``POST /login``             form ``user``, ``password`` -> session cookie and
-                            303 to ``/``; a failure -> 303 to ``/login?error=1``
+                            303 to ``/``; a failure -> 303 to ``/login?error=1``;
+                            too many failures -> 429 with ``Retry-After`` and
+                            the login page saying how long to wait
 ``GET /logout``             ends the session (and its websockets), 303 to /login
 ``GET /``                   the supervisor page; 303 to ``/login`` without a session
 ``GET /static/<name>``      a file of ``static/`` by exact name (no paths:
@@ -23,6 +25,14 @@ and carries a strict Content-Security-Policy: the pages load only their own
 scripts and styles and connect only back to this server. A login checks the
 password with scrypt in a worker thread (``LOGIN_CONCURRENCY`` at a time),
 never on the event loop.
+
+Wrong passwords are throttled by an :class:`~bailanys.authguard.AuthGuard`
+(per client address and per login, growing bans): a banned attempt is
+answered ``429 Too Many Requests`` with ``Retry-After`` (RFC 6585 §4) before
+any scrypt run, and asked again once a scrypt slot is free, so a burst of
+parallel posts cannot queue up more than the slots.  The 429 body is the
+login page with ``data-retry-after`` on its body: ``login.js`` tells the
+user, in their language, how many minutes to wait.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -39,6 +50,7 @@ from urllib.parse import urlsplit
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from bailanys.authguard import AuthGuard, Block
 from bailanys.console.api import ConsoleApi
 from bailanys.console.auth import (
     ConsoleUser,
@@ -69,6 +81,8 @@ METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LOGIN_CONCURRENCY = 2
 MAX_LOGIN_CHARS = 100
 MAX_PASSWORD_CHARS = 1024
+#: Where the 429 answer's login page carries the seconds to wait.
+LOGIN_BODY_TAG = b'<body class="login-page">'
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy",
@@ -139,8 +153,14 @@ class Pages:
 
     def __init__(self, users: Mapping[str, ConsoleUser], sessions: SessionStore, api: ConsoleApi,
                  static: Mapping[str, StaticFile], *, secure_cookie: bool = False,
-                 on_logout: Callable[[str], None] = lambda token: None) -> None:
+                 on_logout: Callable[[str], None] = lambda token: None,
+                 guard: AuthGuard | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self._users = users
+        #: Throttles wrong passwords (default limits when none is given).
+        self.guard = (guard if guard is not None
+                      else AuthGuard("console", known=users.__contains__))
+        self._wall = wall_clock
         self._sessions = sessions
         self._api = api
         self._static = static
@@ -208,17 +228,48 @@ class Pages:
         except FramingError as exc:
             return error(exc.status, str(exc))
         login, password = form.get("user", "").strip(), form.get("password", "")
-        user = None
-        if 0 < len(login) <= MAX_LOGIN_CHARS and 0 < len(password) <= MAX_PASSWORD_CHARS:
+        if not (0 < len(login) <= MAX_LOGIN_CHARS and 0 < len(password) <= MAX_PASSWORD_CHARS):
+            return redirect("/login?error=1")  # nothing was checked: not a failure
+        address = peer.rpartition(":")[0] or peer
+        # Ask before waiting for a slot and again once one is free: the wait
+        # may have seen this address or login banned (no scrypt for it then).
+        user: ConsoleUser | None = None
+        block = self.guard.check(address, login, self._wall())
+        if block is None:
             async with self._login_slots:
-                user = await asyncio.to_thread(authenticate, self._users, login, password)
+                block = self.guard.check(address, login, self._wall())
+                if block is None:
+                    user = await asyncio.to_thread(authenticate, self._users, login, password)
+        if block is not None:
+            log.debug("console: login from %s refused unchecked: %s banned", peer, block.scope)
+            return self._too_many(block)
+        now = self._wall()
         if user is None:
-            log.warning("console: failed login as %r from %s", login[:MAX_LOGIN_CHARS], peer)
+            # an unknown login may be a password typed in the wrong field: not logged
+            log.warning("console: failed login as %s from %s",
+                        repr(login) if login in self._users else "an unknown user", peer)
+            bans = self.guard.failure(address, login, now)
+            for ban in bans:
+                log.warning("console: %s banned for %.0f s (ban %d) after wrong passwords",
+                            peer if ban.scope == "source" else repr(login), ban.length,
+                            ban.strikes)
+            if bans:
+                return self._too_many(Block(bans[0].scope, max(b.until for b in bans)))
             return redirect("/login?error=1")
+        self.guard.success(address, login, now)
         session = self._sessions.create(user)
         log.info("console: %s (%s) logged in from %s", user.login, user.role, peer)
         return redirect("/", session_cookie(session.token, self._sessions.ttl,
                                             secure=self._secure))
+
+    def _too_many(self, block: Block) -> Response:
+        """429 with Retry-After (RFC 6585 §4): the login page, told how long to wait."""
+        wait = block.retry_after(self._wall())
+        page = self._static["login.html"]
+        body = page.body.replace(LOGIN_BODY_TAG,
+                                 LOGIN_BODY_TAG[:-1] + b' data-retry-after="%d">' % wait, 1)
+        return response(HTTPStatus.TOO_MANY_REQUESTS, body, page.content_type,
+                        headers=[("Retry-After", str(wait))])
 
     def _logout(self, request: Request) -> Response:
         token = token_from_cookies(request.headers.get_all("Cookie"))

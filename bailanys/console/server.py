@@ -40,6 +40,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
+from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, ConsoleApi, Unsubscribe
 from bailanys.console.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.console.framing import (
@@ -173,12 +174,15 @@ class ConsoleServer:
     picks a free port (see :attr:`port` after :meth:`start`).
     ``secure_cookie`` adds ``Secure`` to the cookie: set it when a TLS proxy
     fronts the console. ``clock`` drives session expiry (monotonic seconds).
+    ``guard`` throttles wrong passwords (:mod:`bailanys.authguard`; default
+    limits when None); its bans run on ``wall_clock``.
     """
 
     def __init__(self, host: str, port: int, users: Mapping[str, ConsoleUser], api: ConsoleApi,
                  *, session_ttl: float = SESSION_TTL_S, secure_cookie: bool = False,
                  clock: Callable[[], float] = time.monotonic,
-                 static_dir: Path = STATIC_DIR) -> None:
+                 static_dir: Path = STATIC_DIR, guard: AuthGuard | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         for login, user in users.items():
             if login != user.login:
                 raise ConfigError(f"console user {login!r} has login {user.login!r}")
@@ -193,6 +197,9 @@ class ConsoleServer:
         self._api = api
         self._secure_cookie = secure_cookie
         self._static_dir = static_dir
+        self.guard = (guard if guard is not None
+                      else AuthGuard("console", known=users.__contains__))
+        self._wall_clock = wall_clock
         self._pages: Pages | None = None
         self._server: Server | None = None
         self._unsubscribe: Unsubscribe | None = None
@@ -216,7 +223,8 @@ class ConsoleServer:
         if missing:
             raise ConfigError(f"{self._static_dir}: missing {', '.join(sorted(missing))}")
         self._pages = Pages(self.users, self.sessions, self._api, static,
-                            secure_cookie=self._secure_cookie, on_logout=self._logged_out)
+                            secure_cookie=self._secure_cookie, on_logout=self._logged_out,
+                            guard=self.guard, wall_clock=self._wall_clock)
         self._unsubscribe = self._api.subscribe(self._on_delta)
         try:
             self._server = await serve(

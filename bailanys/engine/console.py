@@ -18,9 +18,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
 from bailanys.console.server import ConsoleServer
+from bailanys.metrics.authmetrics import AuthCollector
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
@@ -50,6 +52,9 @@ class EngineConsole:
             rtp_late_frames=lambda: engine.hub.stats.late_frames,
             event_writer_lag=lambda: engine.events.lag,
         ))
+        self.registry.register(AuthCollector(self._auth_guards))
+        #: Throttles wrong console passwords (built in start(), with the users).
+        self.login_guard: AuthGuard | None = None
         self.history: deque[dict[str, float]] = deque(maxlen=HISTORY_POINTS)
         self._subscribers: list[DeltaCallback] = []
         self._dirty: set[str] = set()
@@ -78,8 +83,12 @@ class EngineConsole:
                                    value.partition(":")[2])
                 for login, value in cfg.users.items()
             }
+            self.login_guard = AuthGuard(
+                "console", self.engine.config.auth.limits, known=users.__contains__,
+                emit=lambda type_, fields: self.engine.events.append(type_, None, **fields))
             self.server = ConsoleServer(cfg.host, cfg.port, users, self,
-                                        session_ttl=float(cfg.session_ttl_s))
+                                        session_ttl=float(cfg.session_ttl_s),
+                                        guard=self.login_guard)
             await self.server.start()
             log.info("console on http://%s:%d/ (%d users); KPIs from %d events of today",
                      cfg.host, self.server.port, len(users), len(replayed))
@@ -172,6 +181,11 @@ class EngineConsole:
 
     def metrics_text(self) -> bytes:
         return render(self.registry)
+
+    def _auth_guards(self) -> list[AuthGuard]:
+        registrar = self.engine.registrar
+        guards = [registrar.guard] if registrar is not None else []
+        return guards + ([self.login_guard] if self.login_guard is not None else [])
 
     # ------------------------------------------------------------ state
 

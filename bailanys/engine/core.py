@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bailanys.authguard import AuthGuard
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
 from bailanys.engine.console import EngineConsole
@@ -168,6 +169,8 @@ class Engine:
             nonce_ttl=cfg.registrar.nonce_ttl,
             store=self.store.registrations,
             on_change=self._registration_changed,
+            guard=AuthGuard("sip", cfg.auth.limits, known=cfg.registrar.users.__contains__,
+                            emit=lambda type_, fields: self.events.append(type_, None, **fields)),
         )
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)
         await self.registrar.start(time.time())

@@ -12,6 +12,19 @@ list: ``*`` with ``Expires: 0`` removes all bindings, ``expires`` per contact
 or the Expires header or the default, 0 removes, below the minimum is
 answered 423 with Min-Expires, above the maximum is shortened.  The 200 lists
 every current binding.
+
+Wrong passwords are throttled by an :class:`~bailanys.authguard.AuthGuard`
+(per source address and per account, growing bans; see that module).  Before
+any challenge or digest, a REGISTER from a banned source, or for a banned
+account from an address not trusted for it, is answered ``503 Service
+Unavailable`` with ``Retry-After`` (RFC 3261 §21.5.4, §20.33): the refusal is
+temporary, and a phone that is refused retries after the delay instead of
+giving up as it would on 403 ("SHOULD NOT be repeated", §21.4.4).  No
+digest is computed for it, so it tells a guesser nothing.  Nonces are tied
+to the address they were sent to (:mod:`bailanys.sip.digest`), so only an
+address that receives our answers can have a password checked: a spoofed
+UDP source can neither guess nor get anyone banned.  A right password
+trusts the address for the account; so do the bindings loaded at start-up.
 """
 
 from __future__ import annotations
@@ -23,8 +36,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
 
+from bailanys.authguard import AuthGuard, source_key
 from bailanys.errors import SipParseError
-from bailanys.sip.digest import AuthStatus, DigestChallenger
+from bailanys.sip.digest import AuthStatus, DigestChallenger, digest_username
 from bailanys.sip.headers import NameAddr
 from bailanys.sip.message import Request, Response, make_response
 from bailanys.sip.transport import Source
@@ -57,8 +71,12 @@ class Registrar:
         nonce_ttl: float,
         store: Registrations | None = None,
         on_change: Callable[[str, str, bool], None] | None = None,
+        guard: AuthGuard | None = None,
     ) -> None:
         self._users = dict(users)
+        #: Throttles wrong passwords (default limits when none is given).
+        self.guard = (guard if guard is not None
+                      else AuthGuard("sip", known=self._users.__contains__))
         self.realm = realm
         self.min_expires = min_expires
         self.max_expires = max_expires
@@ -84,6 +102,8 @@ class Registrar:
                         transport=row.transport,
                         user_agent=row.user_agent,
                     )
+                    # the phone's address keeps working if its account comes under attack
+                    self.guard.trust(_parse_source(row.source)[0], user, now)
             self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def stop(self) -> None:
@@ -139,20 +159,36 @@ class Registrar:
                 request, 420, to_tag=_tag(), extra=[("Unsupported", ", ".join(required))]
             )
         auth_value = request.headers.get("Authorization")
-        if auth_value is None or not _is_digest(auth_value):
+        digest = auth_value is not None and _is_digest(auth_value)
+        address = source.addr[0]
+        account = (digest_username(auth_value) if auth_value and digest else None) \
+            or _to_user(request)
+        block = self.guard.check(address, account, now)
+        if block is not None:
+            log.debug("REGISTER from %s for %s refused unchecked: %s banned", address,
+                      account, block.scope)
+            return make_response(request, 503, to_tag=_tag(),
+                                 extra=[("Retry-After", str(block.retry_after(now)))])
+        bind = source_key(address)  # nonces answer only from where they were sent
+        if auth_value is None or not digest:
             # No credentials we understand (RFC 4475 §3.3.7 regaut01: an
             # unknown scheme is a missing credential): challenge.
-            return self._challenge(request, now)
-        result = self._auth.verify(auth_value, request.method, self._users.get, now)
+            return self._challenge(request, now, bind)
+        result = self._auth.verify(auth_value, request.method, self._users.get, now, bind)
         if result.stale:
-            return self._challenge(request, now, stale=True)
+            return self._challenge(request, now, bind, stale=True)
         if result.status is AuthStatus.MALFORMED:
-            log.info("REGISTER from %s: bad Authorization: %s", source.addr[0], result.reason)
+            log.info("REGISTER from %s: bad Authorization: %s", address, result.reason)
             return make_response(request, 400, "Bad Authorization", to_tag=_tag())
         if not result.ok:
-            log.info("REGISTER from %s refused: %s", source.addr[0], result.reason)
+            log.info("REGISTER from %s refused: %s", address, result.reason)
+            for ban in self.guard.failure(address, result.username or account, now):
+                log.warning("REGISTER: %s %s banned for %.0f s (ban %d) after wrong passwords",
+                            ban.scope, address if ban.scope == "source" else account,
+                            ban.length, ban.strikes)
             return make_response(request, 403, "Forbidden", to_tag=_tag())
         user = result.username or ""
+        self.guard.success(address, user, now)
         try:
             aor = NameAddr.parse(request.headers.get("To") or "").sip_uri
         except SipParseError:
@@ -162,12 +198,13 @@ class Registrar:
             return make_response(request, 403, "Forbidden", to_tag=_tag())
         return self._update(request, source, user, now)
 
-    def _challenge(self, request: Request, now: float, *, stale: bool = False) -> Response:
+    def _challenge(self, request: Request, now: float, bind: str, *,
+                   stale: bool = False) -> Response:
         return make_response(
             request,
             401,
             to_tag=_tag(),
-            extra=[("WWW-Authenticate", self._auth.challenge(now, stale=stale))],
+            extra=[("WWW-Authenticate", self._auth.challenge(now, stale=stale, bind=bind))],
         )
 
     def _update(self, request: Request, source: Source, user: str, now: float) -> Response:
@@ -245,6 +282,14 @@ class Registrar:
 
 def _is_digest(authorization: str) -> bool:
     return authorization.lstrip().split(" ", 1)[0].lower() == "digest"
+
+
+def _to_user(request: Request) -> str:
+    """The user part of To (the account a REGISTER without credentials is for)."""
+    try:
+        return NameAddr.parse(request.headers.get("To") or "").sip_uri.user or ""
+    except SipParseError:
+        return ""
 
 
 def _tag() -> str:

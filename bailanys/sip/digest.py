@@ -3,11 +3,21 @@
 Pure code: time is an input (``now``, seconds), no I/O.
 
 Server side, :class:`DigestChallenger`: nonces are stateless,
-``<issued hex>.<random hex>.<HMAC-SHA256(secret, realm:issued:random)>``, so
-any process holding the secret can check them without a nonce table.  A nonce
-older than ``nonce_ttl`` is *stale*: when the digest itself is right the
-result says so and the server re-challenges with ``stale=true`` (RFC 7616
-§3.3) so the phone retries silently instead of asking its user.  For
+``<issued hex>.<random hex>.<HMAC-SHA256(secret, realm:issued:random:bind)>``,
+so any process holding the secret can check them without a nonce table.
+``bind`` is the client's address (the registrar passes its throttling key):
+a nonce answers only from the address it was sent to.  A nonce that is not
+ours for this address is refused as stale *before* any digest is computed:
+so a guess is only ever checked from an address that can receive our
+answers (a spoofed UDP source cannot get a password checked, hence cannot
+get an address or account banned by the failure throttling), and a foreign
+nonce is no way around the throttling.  (RFC 7616 §3.3 asks for
+``stale=true`` only with a right digest; for a nonce that was never ours
+for this client, not checking the password is the safer reading, and the
+client just retries with the new nonce.)  A nonce of ours older than
+``nonce_ttl`` is *stale*: when the digest itself is right the result says so
+and the server re-challenges with ``stale=true`` (RFC 7616 §3.3) so the phone
+retries silently instead of asking its user.  For
 ``qop=auth`` the highest nonce-count seen per nonce is kept in a bounded table
 and a repeated or lower ``nc`` is refused as a replay (RFC 7616 §3.3, §5.12).
 Digests are compared with :func:`hmac.compare_digest`.
@@ -155,6 +165,19 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
     return scheme, params
 
 
+def digest_username(authorization: str) -> str | None:
+    """The ``username`` of a Digest ``Authorization`` value, or None (no hashing).
+
+    What the registrar's failure throttling keys an attempt on before it
+    decides whether to check the digest at all.
+    """
+    try:
+        scheme, params = parse_auth_header(authorization)
+    except SipParseError:
+        return None
+    return params.get("username") if scheme.lower() == "digest" else None
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -234,37 +257,42 @@ class DigestChallenger:
 
     # -- nonces -----------------------------------------------------------
 
-    def _mac(self, issued: int, rand: str) -> str:
-        msg = f"{self.realm}:{issued:x}:{rand}".encode()
+    def _mac(self, issued: int, rand: str, bind: str) -> str:
+        msg = f"{self.realm}:{issued:x}:{rand}:{bind}".encode("utf-8", "surrogateescape")
         return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()[:32]
 
-    def make_nonce(self, now: float) -> str:
+    def make_nonce(self, now: float, bind: str = "") -> str:
         issued = int(now)
         rand = self._token(8).hex()
-        return f"{issued:x}.{rand}.{self._mac(issued, rand)}"
+        return f"{issued:x}.{rand}.{self._mac(issued, rand, bind)}"
 
-    def _nonce_issued(self, nonce: str, now: float) -> int | None:
-        """When ``nonce`` was issued, if it is ours and still fresh; else None."""
+    def _nonce_ours(self, nonce: str, bind: str) -> int | None:
+        """When ``nonce`` was issued, if we issued it to ``bind`` (fresh or not); else None."""
         parts = nonce.split(".")
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{1,12}", parts[0]):
             return None
         issued = int(parts[0], 16)
-        if not hmac.compare_digest(self._mac(issued, parts[1]), parts[2]):
-            return None
-        if not issued - _MAX_FUTURE_S <= now < issued + self.nonce_ttl:
+        given = parts[2].encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(self._mac(issued, parts[1], bind).encode(), given):
             return None
         return issued
 
+    def _fresh(self, issued: int, now: float) -> bool:
+        return issued - _MAX_FUTURE_S <= now < issued + self.nonce_ttl
+
     # -- challenge --------------------------------------------------------
 
-    def challenge(self, now: float, stale: bool = False, algorithm: str = "MD5") -> str:
+    def challenge(self, now: float, stale: bool = False, algorithm: str = "MD5",
+                  bind: str = "") -> str:
         """A ``WWW-Authenticate`` / ``Proxy-Authenticate`` value (RFC 3261 §22.4, RFC 7616 §3.3).
 
         To offer SHA-256 and MD5 send two headers, SHA-256 first (RFC 7616 §3.7).
+        ``bind``: the client's address, to which the nonce is tied.
         """
         if _hash_for(algorithm) is None:
             raise ValueError(f"unsupported digest algorithm {algorithm!r}")
-        value = (f"Digest realm={_quote(self.realm)}, nonce={_quote(self.make_nonce(now))}, "
+        nonce = self.make_nonce(now, bind)
+        value = (f"Digest realm={_quote(self.realm)}, nonce={_quote(nonce)}, "
                  f'algorithm={algorithm}, qop="auth"')
         return value + ", stale=true" if stale else value
 
@@ -276,11 +304,13 @@ class DigestChallenger:
         method: str,
         password_lookup: Callable[[str], str | None],
         now: float,
+        bind: str = "",
     ) -> AuthResult:
         """Check an ``Authorization`` value for a request of ``method`` (RFC 7616 §3.4).
 
         ``password_lookup(username)`` returns the password or None.  HA2 uses
-        the client's own ``uri`` parameter as sent.  Never raises for bad input.
+        the client's own ``uri`` parameter as sent.  ``bind``: the client's
+        address, as given to :meth:`challenge`.  Never raises for bad input.
         """
         try:
             scheme, p = parse_auth_header(authorization)
@@ -312,6 +342,11 @@ class DigestChallenger:
                 return AuthResult(AuthStatus.MALFORMED, username, "nc must start at 1")
         elif algorithm.upper().endswith("-SESS"):
             return AuthResult(AuthStatus.MALFORMED, username, "-sess needs qop")
+        nonce = p["nonce"]
+        issued = self._nonce_ours(nonce, bind)
+        if issued is None:  # no password is checked against a nonce we did not send here
+            return AuthResult(AuthStatus.STALE_NONCE, username,
+                              "nonce not ours or issued to another address")
         if p["realm"] != self.realm:
             return AuthResult(AuthStatus.BAD_CREDENTIALS, username,
                               f"realm {p['realm']!r} is not {self.realm!r}")
@@ -329,10 +364,8 @@ class DigestChallenger:
         given = p["response"].lower().encode("utf-8", "replace")
         if not hmac.compare_digest(expected.encode(), given):
             return AuthResult(AuthStatus.BAD_CREDENTIALS, username, "wrong response")
-        nonce = p["nonce"]
-        issued = self._nonce_issued(nonce, now)
-        if issued is None:
-            return AuthResult(AuthStatus.STALE_NONCE, username, "nonce expired or not ours")
+        if not self._fresh(issued, now):
+            return AuthResult(AuthStatus.STALE_NONCE, username, "nonce expired")
         if qop is not None:
             last = self._last_nc.get(nonce)
             if last is None and issued <= self._forgotten_upto:

@@ -108,9 +108,13 @@ class HttpReply:
         return values[0] if values else None
 
 
-async def raw_http(port: int, *chunks: bytes, pause: float = 0.0) -> HttpReply:
-    """Send ``chunks`` (with ``pause`` between them), read the answer until EOF."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def raw_http(port: int, *chunks: bytes, pause: float = 0.0,
+                   source: str | None = None) -> HttpReply:
+    """Send ``chunks`` (with ``pause`` between them), read the answer until EOF.
+
+    ``source``: the local address to connect from (any 127.x.y.z on Linux)."""
+    local = (source, 0) if source else None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
     try:
         for i, chunk in enumerate(chunks):
             if i and pause:
@@ -144,9 +148,10 @@ def form_post(port: int, body: bytes, extra: str = "", length: int | None = None
             f"Content-Length: {size}\r\n{extra}\r\n").encode() + body
 
 
-async def login(port: int, user: str = "aigerim", password: str | None = None) -> HttpReply:
+async def login(port: int, user: str = "aigerim", password: str | None = None,
+                source: str | None = None) -> HttpReply:
     body = f"user={user}&password={password or PASSWORDS[user]}".encode()
-    return await raw_http(port, form_post(port, body))
+    return await raw_http(port, form_post(port, body), source=source)
 
 
 def cookie_token(reply: HttpReply) -> str:

@@ -36,6 +36,7 @@ if str(_ROOT) not in sys.path:
 from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
     AsrConfig,
+    AuthConfig,
     Config,
     ConsoleConfig,
     EngineConfig,
@@ -110,7 +111,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
 
     Keyword arguments are extra fields for ``SipConfig`` (``sip``),
     ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
-    (``ivr``) and ``AsrConfig`` (``asr``) as dicts.
+    (``ivr``), ``AsrConfig`` (``asr``) and ``AuthConfig`` (``auth``) as dicts.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -124,6 +125,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         queue: dict[str, Any] | None = None,
         console: dict[str, Any] | None = None,
         robot: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
         store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
@@ -137,6 +139,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20),
             voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
             registrar=RegistrarConfig(users=USERS),
+            auth=AuthConfig(**(auth or {})),
             engine=EngineConfig(
                 **{"no_input_seconds": NO_INPUT_S, "numbers": ("1414",), **(engine or {})}
             ),

@@ -77,8 +77,10 @@ def test_rfc2617_example_checked_by_server_is_stale_not_bad() -> None:
     res = srv.verify(RFC2617_AUTH, "GET", {"Mufasa": "Circle Of Life"}.get, now=0.0)
     assert res == AuthResult(AuthStatus.STALE_NONCE, "Mufasa", res.detail)
     assert res.stale and not res.ok
+    # a nonce that was never ours is not checked at all: stale whatever the password
+    # (no uncounted guess through a foreign nonce; bailanys.authguard)
     res = srv.verify(RFC2617_AUTH, "GET", {"Mufasa": "Circle of Life"}.get, now=0.0)
-    assert res.status is AuthStatus.BAD_CREDENTIALS
+    assert res.status is AuthStatus.STALE_NONCE
 
 
 RFC7616 = {
@@ -236,6 +238,22 @@ def test_forged_or_foreign_nonce(server: DigestChallenger) -> None:
         ch = f'Digest realm="{REALM}", nonce="{nonce}", qop="auth"'
         assert server.verify(answer(ch), "REGISTER", lookup, 1000.0).status \
             is AuthStatus.STALE_NONCE, nonce
+
+
+def test_a_nonce_answers_only_from_the_address_it_was_sent_to(
+        server: DigestChallenger) -> None:
+    """Nonces are tied to the client's address: from elsewhere no password is checked."""
+    ch = server.challenge(1000.0, bind="192.0.2.10")
+    assert server.verify(answer(ch), "REGISTER", lookup, 1000.0, bind="192.0.2.10").ok
+    for password in ("right", "wrong"):
+        ch = server.challenge(1000.0, bind="192.0.2.10")
+        auth = answer(ch, password="nope") if password == "wrong" else answer(ch)
+        res = server.verify(auth, "REGISTER", lookup, 1000.0, bind="198.51.100.7")
+        assert res.status is AuthStatus.STALE_NONCE and res.stale, password
+    # an expired nonce of ours, from its address: checked (stale only with the right one)
+    ch = server.challenge(1000.0, bind="192.0.2.10")
+    assert server.verify(answer(ch, password="nope"), "REGISTER", lookup, 2000.0,
+                         bind="192.0.2.10").status is AuthStatus.BAD_CREDENTIALS
 
 
 def test_same_secret_other_process_accepts(server: DigestChallenger) -> None:
