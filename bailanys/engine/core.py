@@ -21,6 +21,7 @@ from typing import Any
 
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
+from bailanys.engine.causes import Cause
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
@@ -28,6 +29,8 @@ from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
+from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
@@ -43,6 +46,7 @@ from bailanys.sip.transaction import server_key
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.events import EventLog
+from bailanys.voice.phrases import interruption
 from bailanys.voice.tts import PromptRenderer
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,10 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._events: EventLog | None = None
         self.started = False
+        #: True from the start of ``stop()``: new calls get 503, ends are the engine's.
+        self.stopping = False
+        #: What the start-up found open after a crash (and the breaks to restore).
+        self.recovered = Reconciliation()
         self.gc = GcPolicy()
 
     # ------------------------------------------------------------ lifecycle
@@ -119,6 +127,8 @@ class Engine:
                 batch_max=cfg.store.batch_max,
             )
         self._events = self.store.events
+        # What a crash left open is closed before the queues and the KPI replay.
+        self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         self.registrar = Registrar(
             cfg.registrar.users,
             cfg.realm,
@@ -131,6 +141,7 @@ class Engine:
         )
         await self.registrar.start(time.time())
         await self.prompts.prepare()  # before the first call can need them
+        await self.prompts.add(interruption.texts(cfg.engine.languages))  # for stop()
         await self.queues.start()  # before the flows: their queue nodes hand calls to it
         await self.robot.start()
         await self.ivr.start()  # flows and their prompts, before the first call too
@@ -151,12 +162,19 @@ class Engine:
             ", ".join(sorted({*cfg.engine.numbers, *self.ivr.numbers()})),
         )
 
-    async def stop(self) -> None:
-        """Hang up every call, then stop SIP, media, the registrar and the store."""
+    async def stop(self, *, drain_s: float | None = None) -> None:
+        """Stop taking calls, tell the callers on the line (:meth:`drain`, at
+        most ``drain_s``, default ``engine.drain_seconds``), hang up every
+        call (cause engine_shutdown), then stop SIP, media, the registrar and
+        the store."""
         if not self.started:
             return
+        self.stopping = True
+        limit = float(self.config.engine.drain_seconds) if drain_s is None else drain_s
+        if limit > 0:
+            await self.drain(limit)
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
-            await call.hangup("shutdown")
+            await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
         await self.queues.stop()
@@ -176,6 +194,41 @@ class Engine:
         if self._own_store and self.store is not None:
             await self.store.close()
         self.started = False
+
+    async def drain(self, limit_s: float) -> None:
+        """Before a stop: the queues let their callers go (``queue.abandoned``
+        cause engine_shutdown), and every caller on the line hears, in its
+        language, that the service is being restarted and to call back
+        (requirements item 34: inform callers of interruptions), then is hung
+        up with cause engine_shutdown; all within ``limit_s`` seconds. New
+        INVITEs meanwhile get 503 with Retry-After (``stopping``)."""
+        self.stopping = True
+        self.queues.drain()
+        callers = [c for c in self.calls.values()
+                   if c.peer_role is Cause.CALLER and c.state is CallState.CONFIRMED]
+        if not callers:
+            return
+        log.info("stopping: telling %d callers the service restarts (at most %.0f s)",
+                 len(callers), limit_s)
+        tasks = [self.spawn(self._tell_restart(call)) for call in callers]
+        _done, pending = await asyncio.wait(tasks, timeout=limit_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _tell_restart(self, call: Call) -> None:
+        """The restart notice in the caller's language (both if it chose none), then BYE."""
+        await call.interrupt()
+        langs = (call.language,) if call.language else tuple(self.config.engine.languages)
+        self.events.append("call.notice", call.id, notice="service_restarting",
+                           languages=",".join(langs))
+        for lang in langs:
+            audio = self.prompts.text(lang, interruption.text(interruption.SERVICE_RESTARTING,
+                                                              lang))
+            if not await call.play(audio, interruptible=False):
+                break
+        await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` as a task the engine owns (cancelled on stop)."""
@@ -293,6 +346,10 @@ class Engine:
                 handle.respond(ok)
                 return
         source = handle.source
+        if self.stopping:  # RFC 3261 §21.5.4: try again after Retry-After
+            handle.reply(503, "Restarting", to_tag=new_tag(),
+                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            return
         if not self.flood.allow(source.addr[0], time.monotonic()):
             handle.reply(503, "Too Many Calls", to_tag=new_tag(),
                          extra=[("Retry-After", str(RETRY_AFTER_S))])

@@ -274,8 +274,8 @@ async def test_callback_keeps_the_place_and_the_engine_calls_back(
     assert caller.answered_calls == 1  # it answered the engine's callback
     assert agent.answered_calls == 1
     assert agent.received_audio_bytes > 0  # the called-back caller's tone reached the agent
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
-    assert "callback_requested" in ended
+    ended = [(e.data["cause"], e.data["reason"]) for e in events if e.type == "call.ended"]
+    assert ("flow", "callback_requested") in ended
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
@@ -323,5 +323,6 @@ async def test_agent_hangs_up_and_the_caller_rates_the_call(
     completed = next(e for e in events if e.type == "call.completed")
     assert completed.data["by"] == "agent"
     assert answered[0].call_id == completed.call_id
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
-    assert "survey_done" in ended
+    ended = [(e.data["cause"], e.data["reason"]) for e in events if e.type == "call.ended"]
+    assert ("flow", "survey_done") in ended
+    assert ("agent", "remote_bye") in ended  # the agent's leg: the agent hung up
