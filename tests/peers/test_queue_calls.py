@@ -145,6 +145,10 @@ async def test_wait_announce_skip_no_answer_bridge_record(
     assert connected[0].data["waited"] >= 5.0
     completed = [e for e in events if e.type == "call.completed"]
     assert completed and completed[0].data["by"] == "agent"
+    # Who ended each leg (issue 13 contract 1): the agent's BYE ends both.
+    ends = {e.call_id: (e.data["cause"], e.data["reason"]) for e in events
+            if e.type == "call.ended"}
+    assert ends[caller_id] == ("agent", "agent_hangup"), ends
     assert answering.answered_calls == 1
     assert answering.received_audio_bytes > 0  # the caller's tone reached the agent
 
