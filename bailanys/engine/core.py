@@ -173,6 +173,9 @@ class Engine:
         limit = float(self.config.engine.drain_seconds) if drain_s is None else drain_s
         if limit > 0:
             await self.drain(limit)
+        for call, handle in list(self._by_invite.values()):  # still ringing: a final answer
+            handle.reply(503, "Restarting", to_tag=call.dialog.local_tag if call.dialog else
+                         new_tag(), extra=[("Retry-After", str(RETRY_AFTER_S))])
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
             await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave

@@ -159,3 +159,25 @@ async def test_a_caller_who_hangs_up_while_waiting_is_a_callers_abandon(
     assert res.ok, res.describe()
     assert await wait_until_idle(eng)
     assert await _ends(eng) == ([("caller", "remote_bye")], ["caller"])
+
+
+async def test_a_call_still_ringing_at_a_stop_gets_503_and_ends_with_engine_shutdown(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    eng = await _engine(engine_factory, tmp_path, engine={"answer_delay_ms": 5000})
+    loop = asyncio.get_running_loop()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.setblocking(False)
+        port = sock.getsockname()[1]
+        sock.sendto(_request("INVITE", port, 1, body=SDP.format(port=port + 2)),
+                    (eng.config.sip.host, eng.transport.port))
+        got = [(await asyncio.wait_for(loop.sock_recv(sock, 65535), 2)).decode()]
+        while not got[-1].startswith("SIP/2.0 180"):
+            got.append((await asyncio.wait_for(loop.sock_recv(sock, 65535), 2)).decode())
+        appended = eng.appended
+        await eng.stop()
+        final = (await asyncio.wait_for(loop.sock_recv(sock, 65535), 2)).decode()
+    assert final.startswith("SIP/2.0 503") and "\r\nRetry-After: 5\r\n" in final, final
+    ended = [(e.data["cause"], e.data["reason"]) for e in appended if e.type == "call.ended"]
+    assert ended == [("engine_shutdown", "shutdown")]
