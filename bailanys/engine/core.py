@@ -183,6 +183,8 @@ class Engine:
         await self.queues.stop()
         await self.robot.stop()
         await self.console.stop()
+        # The last sign of life: the next start's reconciliation dates from it.
+        self.events.append("engine.stopped", None)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
