@@ -171,8 +171,13 @@ class Engine:
             return
         self.stopping = True
         limit = float(self.config.engine.drain_seconds) if drain_s is None else drain_s
+        cut_short = False
         if limit > 0:
-            await self.drain(limit)
+            try:
+                await self.drain(limit)
+            except asyncio.CancelledError:  # a second SIGTERM: stop now, but stop whole
+                log.warning("stopping: the callers' notice cut short")
+                cut_short = True
         for call, handle in list(self._by_invite.values()):  # still ringing: a final answer
             handle.reply(503, "Restarting", to_tag=call.dialog.local_tag if call.dialog else
                          new_tag(), extra=[("Retry-After", str(RETRY_AFTER_S))])
@@ -199,6 +204,8 @@ class Engine:
         if self._own_store and self.store is not None:
             await self.store.close()
         self.started = False
+        if cut_short:
+            raise asyncio.CancelledError
 
     async def drain(self, limit_s: float) -> None:
         """Before a stop: the queues let their callers go (``queue.abandoned``
@@ -216,11 +223,14 @@ class Engine:
         log.info("stopping: telling %d callers the service restarts (at most %.0f s)",
                  len(callers), limit_s)
         tasks = [self.spawn(self._tell_restart(call)) for call in callers]
-        _done, pending = await asyncio.wait(tasks, timeout=limit_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            await asyncio.wait(tasks, timeout=limit_s)
+        finally:
+            pending = [t for t in tasks if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def _tell_restart(self, call: Call) -> None:
         """The restart notice in the caller's language (both if it chose none), then BYE."""

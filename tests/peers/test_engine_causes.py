@@ -181,3 +181,31 @@ async def test_a_call_still_ringing_at_a_stop_gets_503_and_ends_with_engine_shut
     assert final.startswith("SIP/2.0 503") and "\r\nRetry-After: 5\r\n" in final, final
     ended = [(e.data["cause"], e.data["reason"]) for e in appended if e.type == "call.ended"]
     assert ended == [("engine_shutdown", "shutdown")]
+
+
+async def test_a_second_stop_signal_cuts_the_notice_short_but_stops_whole(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    """SIGTERM twice (the stop task cancelled during the notice): the calls
+    still end with engine_shutdown and the engine still closes everything."""
+    eng = await _engine(engine_factory, tmp_path, engine={"drain_seconds": 30})
+    caller = asyncio.get_running_loop().create_task(_mute_caller(eng, 20.0))
+    for _ in range(50):
+        if any(e.type == "queue.joined" for e in eng.appended):
+            break
+        await asyncio.sleep(0.1)
+    stopping = asyncio.get_running_loop().create_task(eng.stop())
+    for _ in range(50):
+        if any(e.type == "call.notice" for e in eng.appended):
+            break
+        await asyncio.sleep(0.1)
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    got = await asyncio.wait_for(caller, 5)
+    assert any(t.startswith("BYE ") for t in got), got
+    assert not eng.started and not eng.calls and not eng.hub.sessions
+    ends = [(e.type, e.data.get("cause")) for e in eng.appended
+            if e.type in ("queue.abandoned", "call.ended", "engine.stopped")]
+    assert ends == [("queue.abandoned", "engine_shutdown"), ("call.ended", "engine_shutdown"),
+                    ("engine.stopped", None)]
