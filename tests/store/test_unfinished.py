@@ -6,7 +6,12 @@ from pathlib import Path
 
 from bailanys.engine.recovery import AGENT_MEMORY_S, CALL_LOOKBACK_S, recover
 from bailanys.store import Store
-from bailanys.store.unfinished import events_of, last_agent_states, open_call_ids
+from bailanys.store.unfinished import (
+    OPEN_CALLS_SQL,
+    events_of,
+    last_agent_states,
+    open_call_ids,
+)
 
 DAY = 86_400.0
 
@@ -70,3 +75,15 @@ async def test_an_empty_store_has_nothing_to_recover(tmp_path: Path) -> None:
         assert result.closings == () and dict(result.breaks) == {}
     finally:
         await store.close()
+
+
+async def test_the_open_calls_query_uses_the_indexes(tmp_path: Path) -> None:
+    """The store may hold years: candidates by (type, ts), each call's end by call_id."""
+    store = await Store.open(tmp_path / "b.db")
+    try:
+        plan = [str(r[3]) for r in await store.db.fetchall(
+            "EXPLAIN QUERY PLAN " + OPEN_CALLS_SQL, (0.0, 0.0))]
+    finally:
+        await store.close()
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    assert any("events_call_id (call_id=?)" in step for step in plan), plan
