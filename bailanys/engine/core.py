@@ -6,6 +6,12 @@ A UAS per RFC 3261 §8.2 and §13.3: INVITE (100 by the transaction, 180,
 (hold/unhold, §14), REGISTER (the registrar); known methods we do not serve
 get 405 with Allow, unknown ones 501.  Each new INVITE passes a flood guard
 (per source address) and the call limit first (503 with Retry-After).
+
+``stop()`` drains first (:meth:`Engine.drain`): new INVITEs get 503 with
+Retry-After, callers on the line hear that the service is being restarted
+(requirements item 34), then every call ends with cause engine_shutdown.
+``start()`` first closes what a crash left open in the store
+(:mod:`bailanys.engine.recovery`, cause engine_restart).
 """
 
 from __future__ import annotations
