@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.engine.causes import Cause, of_reason
 from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
@@ -92,7 +93,12 @@ class Call:
         self.number = ""  # the dialled number (Request-URI user part) of an inbound call
         self.created = time.monotonic()
         self.answered_at: float | None = None
-        self.end_cause: str | None = None
+        #: Who stands at the other end: a BYE from there is their hang-up
+        #: (an agent's leg is ``agent``; an inbound call or a callback, ``caller``).
+        self.peer_role = Cause.CALLER if direction == "inbound" else Cause.AGENT
+        #: Who ended the call (:mod:`~bailanys.engine.causes`) and the detail, once ended.
+        self.end_cause: Cause | None = None
+        self.end_reason: str | None = None
         self.sdp_version = 0
         self.local_sdp: bytes = b""
         self._digits: asyncio.Queue[str] = asyncio.Queue()
@@ -226,6 +232,19 @@ class Call:
             log.exception("call %s: the flow failed", self.id[:8])
             await self.hangup("flow_error")
 
+    async def interrupt(self) -> None:
+        """Stop the flow (its task cancelled and awaited) and every prompt,
+        leaving the call up: the engine speaks to the caller itself (the
+        notice before a stop, requirements item 34)."""
+        flow, self._flow = self._flow, None
+        self.stop_playback()
+        if flow is not None and flow is not asyncio.current_task():
+            flow.cancel()
+            try:
+                await flow
+            except asyncio.CancelledError:
+                pass
+
     async def play(self, audio: EncodedAudio, *, interruptible: bool = True) -> bool:
         if self.state is CallState.ENDED:
             return False
@@ -270,8 +289,12 @@ class Call:
         self.language = lang
         self.engine.events.append("call.language", self.id, language=lang)
 
-    async def hangup(self, cause: str) -> None:
-        """End the call from our side: BYE when a dialog is confirmed or answered."""
+    async def hangup(self, reason: str, cause: Cause | None = None) -> None:
+        """End the call from our side: BYE when a dialog is confirmed or answered.
+
+        ``reason`` is the detail (a flow's hang-up cause, "no_ack"...);
+        ``cause`` who ended it, by default :func:`~bailanys.engine.causes.of_reason`.
+        """
         if self.state is CallState.ENDED:
             return
         if self.state in (CallState.ANSWERED, CallState.CONFIRMED) and self.dialog is not None:
@@ -287,7 +310,7 @@ class Call:
             self.engine.endpoint.send_request(
                 bye, self.target_addr(), on_response, transport=self.transport
             )
-        await self.end(cause)
+        await self.end(reason, cause)
 
     def target_addr(self) -> Addr:
         """Where in-dialog requests go: the first route, else the remote target (§12.2.1.1).
@@ -311,11 +334,15 @@ class Call:
 
     # ------------------------------------------------------------ the end
 
-    async def end(self, cause: str) -> None:
-        """Release everything; idempotent.  Emits ``call.ended``."""
+    async def end(self, reason: str, cause: Cause | None = None) -> None:
+        """Release everything; idempotent.  Emits ``call.ended`` with ``cause``
+        (who ended it, issue 13 contract 1; default from ``reason`` and
+        :attr:`peer_role`) and ``reason`` (the detail)."""
         if not self._move(CallState.ENDED):
             return
-        self.end_cause = cause
+        if cause is None:
+            cause = of_reason(reason, self.peer_role)
+        self.end_cause, self.end_reason = cause, reason
         for name in list(self._timers):
             self._cancel_timer(name)
         self._retransmitter = None
@@ -323,7 +350,8 @@ class Call:
         self.engine.events.append(
             "call.ended",
             self.id,
-            cause=cause,
+            cause=cause.value,
+            reason=reason,
             duration=round(duration, 3),
             **self.session.quality(),
         )
@@ -338,7 +366,8 @@ class Call:
                 await flow
             except asyncio.CancelledError:
                 pass
-        log.info("call %s ended: %s after %.1f s", self.id[:8], cause, duration)
+        log.info("call %s ended: %s (%s) after %.1f s", self.id[:8], cause.value, reason,
+                 duration)
 
 
 def _is_ip(host: str) -> bool:

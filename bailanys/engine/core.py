@@ -6,6 +6,12 @@ A UAS per RFC 3261 §8.2 and §13.3: INVITE (100 by the transaction, 180,
 (hold/unhold, §14), REGISTER (the registrar); known methods we do not serve
 get 405 with Allow, unknown ones 501.  Each new INVITE passes a flood guard
 (per source address) and the call limit first (503 with Retry-After).
+
+``stop()`` drains first (:meth:`Engine.drain`): new INVITEs get 503 with
+Retry-After, callers on the line hear that the service is being restarted
+(requirements item 34), then every call ends with cause engine_shutdown.
+``start()`` first closes what a crash left open in the store
+(:mod:`bailanys.engine.recovery`, cause engine_restart).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 from bailanys.authguard import AuthGuard
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
+from bailanys.engine.causes import Cause
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
@@ -31,6 +38,8 @@ from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
+from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
@@ -48,6 +57,7 @@ from bailanys.sip.transaction import server_key
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.events import EventLog
+from bailanys.voice.phrases import interruption
 from bailanys.voice.tts import PromptRenderer
 
 log = logging.getLogger(__name__)
@@ -106,6 +116,10 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._events: EventLog | None = None
         self.started = False
+        #: True from the start of ``stop()``: new calls get 503, ends are the engine's.
+        self.stopping = False
+        #: What the start-up found open after a crash (and the breaks to restore).
+        self.recovered = Reconciliation()
         self.gc = GcPolicy()
 
     # ------------------------------------------------------------ lifecycle
@@ -160,6 +174,8 @@ class Engine:
                 )
             undo.push_async_callback(_undo, "event store", self._close_own_store)
         self._events = self.store.events
+        # What a crash left open is closed before the queues and the KPI replay.
+        self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         self.registrar = Registrar(
             cfg.registrar.users,
             cfg.realm,
@@ -178,6 +194,7 @@ class Engine:
         rendered = self._render_count
         async with step("rendering prompts", rendered()):  # before the first call can need them
             await self.prompts.prepare()
+            await self.prompts.add(interruption.texts(cfg.engine.languages))  # for stop()
         undo.push_async_callback(_undo, "queues", self.queues.stop)
         async with step("loading queues", rendered()):  # before the flows: their queue nodes
             await self.queues.start()
@@ -210,17 +227,34 @@ class Engine:
         if self._own_store and self.store is not None:
             await self.store.close()
 
-    async def stop(self) -> None:
-        """Hang up every call, then stop SIP, media, the registrar and the store."""
+    async def stop(self, *, drain_s: float | None = None) -> None:
+        """Stop taking calls, tell the callers on the line (:meth:`drain`, at
+        most ``drain_s``, default ``engine.drain_seconds``), hang up every
+        call (cause engine_shutdown), then stop SIP, media, the registrar and
+        the store."""
         if not self.started:
             return
+        self.stopping = True
+        limit = float(self.config.engine.drain_seconds) if drain_s is None else drain_s
+        cut_short = False
+        if limit > 0:
+            try:
+                await self.drain(limit)
+            except asyncio.CancelledError:  # a second SIGTERM: stop now, but stop whole
+                log.warning("stopping: the callers' notice cut short")
+                cut_short = True
+        for call, handle in list(self._by_invite.values()):  # still ringing: a final answer
+            handle.reply(503, "Restarting", to_tag=call.dialog.local_tag if call.dialog else
+                         new_tag(), extra=[("Retry-After", str(RETRY_AFTER_S))])
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
-            await call.hangup("shutdown")
+            await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
         await self.queues.stop()
         await self.robot.stop()
         await self.console.stop()
+        # The last sign of life: the next start's reconciliation dates from it.
+        self.events.append("engine.stopped", None)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -235,6 +269,46 @@ class Engine:
         if self._own_store and self.store is not None:
             await self.store.close()
         self.started = False
+        if cut_short:
+            raise asyncio.CancelledError
+
+    async def drain(self, limit_s: float) -> None:
+        """Before a stop: the queues let their callers go (``queue.abandoned``
+        cause engine_shutdown), and every caller on the line hears, in its
+        language, that the service is being restarted and to call back
+        (requirements item 34: inform callers of interruptions), then is hung
+        up with cause engine_shutdown; all within ``limit_s`` seconds. New
+        INVITEs meanwhile get 503 with Retry-After (``stopping``)."""
+        self.stopping = True
+        self.queues.drain()
+        callers = [c for c in self.calls.values()
+                   if c.peer_role is Cause.CALLER and c.state is CallState.CONFIRMED]
+        if not callers:
+            return
+        log.info("stopping: telling %d callers the service restarts (at most %.0f s)",
+                 len(callers), limit_s)
+        tasks = [self.spawn(self._tell_restart(call)) for call in callers]
+        try:
+            await asyncio.wait(tasks, timeout=limit_s)
+        finally:
+            pending = [t for t in tasks if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _tell_restart(self, call: Call) -> None:
+        """The restart notice in the caller's language (both if it chose none), then BYE."""
+        await call.interrupt()
+        langs = (call.language,) if call.language else tuple(self.config.engine.languages)
+        self.events.append("call.notice", call.id, notice="service_restarting",
+                           languages=",".join(langs))
+        for lang in langs:
+            audio = self.prompts.text(lang, interruption.text(interruption.SERVICE_RESTARTING,
+                                                              lang))
+            if not await call.play(audio, interruptible=False):
+                break
+        await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` as a task the engine owns (cancelled on stop)."""
@@ -362,6 +436,10 @@ class Engine:
                 handle.respond(ok)
                 return
         source = handle.source
+        if self.stopping:  # RFC 3261 §21.5.4: try again after Retry-After
+            handle.reply(503, "Restarting", to_tag=new_tag(),
+                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            return
         if not self.flood.allow(source.addr[0], time.monotonic()):
             handle.reply(503, "Too Many Calls", to_tag=new_tag(),
                          extra=[("Retry-After", str(RETRY_AFTER_S))])

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from bailanys.configcheck import missing_queue_file
 from bailanys.engine.call import Call
+from bailanys.engine.causes import Cause
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import start_call
 from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
@@ -125,6 +126,8 @@ class _Waiter:
     agent: str | None = None
     recorded: bool = False  # the queue records this bridge (stopped when it ends)
     callback_offered: bool = False
+    #: Who ended the agent's leg, when it ended first (the caller's leg then ends with it).
+    agent_cause: Cause | None = None
 
 
 class QueueService:
@@ -160,7 +163,7 @@ class QueueService:
             log.info("wait estimator: %d agent logins of the last days replayed", count)
         except StoreError as exc:  # the estimate then learns from today on
             log.warning("wait estimator: stored logins not replayed: %s", exc)
-        self.core = QueueCore(self.config, estimator)
+        self.core = QueueCore(self.config, estimator, time.monotonic())
         self._moh = EncodedAudio.from_pcm(music_on_hold())
         texts = [(lang, waiting.text(t, lang)) for t in waiting.ALL
                  for lang in self.engine.config.engine.languages]
@@ -170,9 +173,26 @@ class QueueService:
             for user in self.config.agents:
                 if registrar.lookup(user, time.time()):
                     self.registration_changed(user, True)
+        self._resume_breaks()
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(), name="queues")
         log.info("queues: %s; agents: %s", ", ".join(self.config.queues),
                  ", ".join(self.config.agents) or "none")
+
+    def _resume_breaks(self) -> None:
+        """Agents logged in again whose break a crash or a stop interrupted
+        (``Engine.recovered``) go back on it, with its reason and start."""
+        core = self.core
+        if core is None or self.config is None:
+            return
+        mono, wall = time.monotonic(), time.time()
+        for user, brk in self.engine.recovered.breaks.items():
+            if user in self.config.agents:
+                since = mono - max(0.0, wall - brk.since)
+                actions = core.resume_break(user, brk.reason, since, mono)
+                if actions:
+                    log.info("agent %s: back on the break %r of before the restart", user,
+                             brk.reason)
+                self._run(actions)
 
     async def stop(self) -> None:
         ticker, self._ticker = self._ticker, None
@@ -181,6 +201,22 @@ class QueueService:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def drain(self) -> None:
+        """The engine stops: no caller is offered to an agent any more; every
+        caller not talking to one leaves the queue with cause engine_shutdown
+        (``queue.abandoned``; issue 13 contract 2: not a lost call) and the
+        agents' phones stop ringing. The engine then tells them and hangs up."""
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
+            self._tasks.add(ticker)  # awaited in stop()
+        if self.core is None:
+            return
+        for w in self._waiters.values():
+            if w.state == "waiting":
+                w.state = "done"
+        self._run(self.core.drop_all(time.monotonic(), Cause.ENGINE_SHUTDOWN.value))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str = "queue") -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -380,7 +416,7 @@ class QueueService:
             )
             await session.run()
             return
-        await w.call.hangup("agent_hangup")
+        await w.call.hangup("agent_hangup", w.agent_cause)
 
     def _audio_for(self, prompt: Prompt, lang: str) -> EncodedAudio:
         return self.engine.prompts.text(lang, prompt.texts[lang])
@@ -394,8 +430,9 @@ class QueueService:
         if core is None:
             return
         now = time.monotonic()
+        cause = self._end_cause(w.call)
         if w.state == "waiting":
-            self._run(core.abandon(w.key, now))
+            self._run(core.abandon(w.key, now, cause.value))
         elif w.state == "bridged":
             w.state = "done"
             self._run(core.call_ended(w.key, now, by="caller"))
@@ -403,7 +440,14 @@ class QueueService:
             agent_call = w.agent_call
             if agent_call is not None:
                 self.engine.hub.unbridge(agent_call.session)
-                self._spawn(agent_call.hangup("caller_hangup"))
+                self._spawn(agent_call.hangup("caller_hangup", cause))
+
+    def _end_cause(self, call: Call) -> Cause:
+        """Who ended ``call`` (issue 13 contract 2): its own end cause; a leg
+        still up whose task was cancelled is the engine stopping (or failing)."""
+        if call.end_cause is not None:
+            return call.end_cause
+        return Cause.ENGINE_SHUTDOWN if self.engine.stopping else Cause.ERROR
 
     def _stop_recording(self, w: _Waiter) -> None:
         """The bridge ended: the queue's recording ends with it (not the survey)."""
@@ -459,10 +503,13 @@ class QueueService:
                 self._run(core.ring_failed(action.call_id, time.monotonic()))
                 return
             await self._bridge(w, out, action.agent)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the caller left, or the engine stops
             if out is not None and not out.ended.is_set():
                 out.cancel()
-                await out.hangup("cancelled")
+                cause = self._end_cause(w.call) if w is not None else Cause.CALLER
+                if self.engine.stopping:
+                    cause = Cause.ENGINE_SHUTDOWN
+                await out.hangup("ring_cancelled", cause)
             raise
 
     async def _bridge(self, w: _Waiter, out: OutboundCall, agent: str) -> None:
@@ -489,6 +536,7 @@ class QueueService:
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"
+            w.agent_cause = out.end_cause
             hub.unbridge(w.call.session)
             self._stop_recording(w)
             self._run(core.call_ended(w.key, time.monotonic(), by="agent"))
@@ -506,13 +554,16 @@ class QueueService:
             binding = Binding("callback", target.contact, 0.0, target.source, target.transport,
                               "")
             leg = await start_call(self.engine, binding)
+            leg.peer_role = Cause.CALLER  # the citizen is at the other end
             answered = await asyncio.wait_for(asyncio.shield(leg.result), CALLBACK_RING_S)
         except (LookupError, TimeoutError, SipParseError, MediaError) as exc:
             log.info("callback for %s failed: %s", action.call_id[:8], exc)
             if leg is not None and not leg.ended.is_set():
                 leg.cancel()
                 await leg.end("no_answer")
-            self._run(core.callback_failed(action.call_id, time.monotonic()))
+            # Not answered: the citizen's (counted as before); not placed: ours.
+            cause = Cause.CALLER if isinstance(exc, TimeoutError) else Cause.ERROR
+            self._run(core.callback_failed(action.call_id, time.monotonic(), cause.value))
             return
         if not answered:
             self._run(core.callback_failed(action.call_id, time.monotonic()))

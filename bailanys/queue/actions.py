@@ -11,7 +11,7 @@ type                       fields (``call_id`` is the caller's call id)
 =========================  ====================================================
 queue.joined               queue, position, skills, language, priority
 queue.announced            queue, position, estimate
-queue.abandoned            queue, position, orig_position, waited, short
+queue.abandoned            queue, position, orig_position, waited, short, cause
 queue.timeout              queue, position, orig_position, waited, overflow
 queue.callback_requested   queue, position, waited, number
 queue.callback             queue, agent, waited  (the callback is being placed)
@@ -28,7 +28,11 @@ to the millisecond; ``waited`` counts from the caller's first join, so an
 overflowed caller's wait includes the first queue (DOMAIN.md KPI 1 is the
 wait after the voice menu). ``orig_position`` is the position on entering
 the queue named. A failed callback is reported as ``queue.abandoned``: the
-citizen was not served.
+citizen was not served. ``cause`` of ``queue.abandoned`` is who ended the
+call (:mod:`bailanys.engine.causes`): ``caller`` for a hang-up while
+waiting (or a callback not answered), otherwise the engine's cause
+(engine_shutdown, engine_restart, rtp_timeout, max_duration, error); only
+``caller`` is a lost call.
 """
 
 from __future__ import annotations

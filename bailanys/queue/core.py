@@ -99,10 +99,12 @@ _S = seconds
 class QueueCore:
     """All queues and agents of one engine; see the module docs."""
 
-    def __init__(self, config: QueueConfig, estimator: WaitEstimator | None = None) -> None:
+    def __init__(self, config: QueueConfig, estimator: WaitEstimator | None = None,
+                 now: float = 0.0) -> None:
+        """``now``: the engine's start (the agents' states count from it)."""
         self.config = config
         self.estimator = estimator
-        self.pool = AgentPool(config.agents)
+        self.pool = AgentPool(config.agents, now)
         self.waiting = Waiting(config, estimator, self.pool)
         priorities = sorted({q.priority for q in config.queues.values()}, reverse=True)
         self._tiers = [[n for n, q in config.queues.items() if q.priority == p] for p in priorities]
@@ -131,21 +133,39 @@ class QueueCore:
             self.waiting.announce(out, caller, now)
         return out
 
-    def abandon(self, call_id: str, now: float) -> list[Action]:
-        """The caller hung up before an agent answered (a ring is cancelled).
-        An unknown call (already gone) gives no actions."""
+    def abandon(self, call_id: str, now: float, cause: str = "caller") -> list[Action]:
+        """The caller left before an agent answered (a ring is cancelled).
+        ``cause`` (``queue.abandoned``'s field, :mod:`bailanys.engine.causes`)
+        says who ended the call: ``caller`` when the caller hung up, else what
+        did (engine_shutdown, rtp_timeout...). An unknown call (already gone)
+        gives no actions."""
         caller = self.waiting.callers.get(call_id)
         if caller is None:
             return []
         if caller.state is CallerState.CONNECTED:
             raise QueueError(f"call {call_id!r} is connected: report call_ended")
         out: list[Action] = []
-        self.waiting.drop(out, caller, now)
+        self.waiting.drop(out, caller, now, cause)
         if caller.state is CallerState.RINGING:
             agent = self.pool.get(str(caller.agent))
             self.pool.change(out, agent, AgentEvent.CANCEL, now, call_id=call_id)
             out.append(CancelRing(call_id, agent.user))
         out += self._dispatch(now)
+        return out
+
+    def drop_all(self, now: float, cause: str) -> list[Action]:
+        """Every caller not yet connected leaves (the engine stops: ``cause``
+        engine_shutdown): ``queue.abandoned`` each, rings cancelled, callbacks
+        forgotten. Nobody is offered to an agent after this (no dispatch)."""
+        out: list[Action] = []
+        for call_id, caller in list(self.waiting.callers.items()):
+            if caller.state is CallerState.CONNECTED:
+                continue
+            self.waiting.drop(out, caller, now, cause)
+            if caller.state is CallerState.RINGING:
+                agent = self.pool.get(str(caller.agent))
+                self.pool.change(out, agent, AgentEvent.CANCEL, now, call_id=call_id)
+                out.append(CancelRing(call_id, agent.user))
         return out
 
     def request_callback(self, call_id: str, number: str, now: float) -> list[Action]:
@@ -178,11 +198,13 @@ class QueueCore:
             self.waiting.announce(out, caller, now)
         return out
 
-    def callback_failed(self, call_id: str, now: float) -> list[Action]:
-        """Our callback was not answered: the caller is dropped, the agent freed."""
+    def callback_failed(self, call_id: str, now: float, cause: str = "caller") -> list[Action]:
+        """Our callback was not answered: the caller is dropped, the agent
+        freed. ``cause``: ``caller`` when the citizen did not answer (counted
+        as before, a lost call), else what failed (``error``: no address)."""
         caller = self.waiting.get(call_id, CallerState.CALLING_BACK)
         out: list[Action] = []
-        self.waiting.drop(out, caller, now)
+        self.waiting.drop(out, caller, now, cause)
         out += self._dispatch(now)
         return out
 
@@ -277,6 +299,18 @@ class QueueCore:
         if change is not None:
             self._break_ended(reason, since, now)
         out += self._dispatch(now)
+        return out
+
+    def resume_break(self, user: str, reason: str, since: float, now: float) -> list[Action]:
+        """After a restart, put a logged-in available agent back on the break
+        (``reason``) it was on since ``since``: the console's pause survives
+        a restart (issue 13 defect 9). Any other state: nothing."""
+        agent = self.pool.get(user)
+        out: list[Action] = []
+        if agent.state is not AgentState.AVAILABLE:
+            return out
+        self.pool.change(out, agent, AgentEvent.PAUSE, now, reason=reason)
+        agent.since = min(since, now)
         return out
 
     def _break_ended(self, reason: str, since: float, now: float) -> None:

@@ -42,8 +42,10 @@ class _Handled:
 
 
 class AgentPool:
-    def __init__(self, agents: Mapping[str, AgentSettings]) -> None:
-        self.agents = {user: Agent(settings) for user, settings in agents.items()}
+    def __init__(self, agents: Mapping[str, AgentSettings], now: float = 0.0) -> None:
+        """``now``: when the engine started; an agent who never logged in has
+        been logged out since then (not since the host booted, monotonic 0)."""
+        self.agents = {user: Agent(settings, since=now) for user, settings in agents.items()}
         #: Each user's place in the config (round robin's order, the last tie-break).
         self.order = {user: i for i, user in enumerate(agents)}
         self._reserved: dict[str, str] = {}  # agent -> call being called back

@@ -87,15 +87,17 @@ class Waiting:
         if self.estimator is not None:
             self.estimator.on_join(settings.name, caller.call_id, now)
 
-    def drop(self, out: list[Action], caller: Caller, now: float) -> None:
-        """Take an unanswered caller out: it hung up, or its callback failed."""
+    def drop(self, out: list[Action], caller: Caller, now: float, cause: str) -> None:
+        """Take an unanswered caller out: it hung up, or its callback failed;
+        ``cause`` says who ended it (:mod:`bailanys.engine.causes`)."""
         self.pool.release(caller.agent, caller.call_id)
         position = self.lines[caller.queue].remove(caller)
         del self.callers[caller.call_id]
         waited = now - caller.joined
         short = waited < self.config.queues[caller.queue].short_abandon_s
         emit(out, "queue.abandoned", caller.call_id, queue=caller.queue, position=position,
-             orig_position=caller.orig_position, waited=seconds(waited), short=short)
+             orig_position=caller.orig_position, waited=seconds(waited), short=short,
+             cause=cause)
         if self.estimator is not None:
             self.estimator.on_abandon(caller.queue, caller.call_id, now - caller.entered, now)
 

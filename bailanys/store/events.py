@@ -107,10 +107,20 @@ class EventLog:
 
         Must be called from the event loop's thread.
         """
+        return self._append(self._clock(), type, call_id, fields)
+
+    def append_at(self, ts: float, type: str, call_id: str | None = None,
+                  **fields: Any) -> Event:
+        """Record an event dated ``ts`` (the start-up reconciliation closes a
+        crash's calls at their last known time); otherwise as :meth:`append`."""
+        return self._append(ts, type, call_id, fields)
+
+    def _append(self, ts: float, type: str, call_id: str | None,
+                fields: dict[str, Any]) -> Event:
         clash = RESERVED_FIELDS.intersection(fields)
         if clash:
             raise ValueError(f"event field names reserved for columns: {sorted(clash)}")
-        event = Event(None, self._clock(), type, call_id, fields)
+        event = Event(None, ts, type, call_id, fields)
         # Serialised now: bad data fails in the caller, and later mutation
         # of a field's value cannot change what is stored.
         self._buffer.append((event, _dumps(fields)))

@@ -141,7 +141,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             registrar=RegistrarConfig(users=USERS),
             auth=AuthConfig(**(auth or {})),
             engine=EngineConfig(
-                **{"no_input_seconds": NO_INPUT_S, "numbers": ("1414",), **(engine or {})}
+                # drain_seconds 0: a test ending with calls up stops at once.
+                **{"no_input_seconds": NO_INPUT_S, "numbers": ("1414",), "drain_seconds": 0,
+                   **(engine or {})}
             ),
             # By default no flows (1414 is the built-in demo) and no speech models.
             ivr=IvrConfig(**{"flow_dir": str(no_flows), "reload_seconds": 0, **(ivr or {})}),
@@ -266,7 +268,7 @@ async def assert_demo_call(
     assert [(e.call_id, e.data["language"]) for e in lang] == [(call_id, "ru")]
     ended = await events_of(engine, "call.ended")
     assert [e.call_id for e in ended] == [call_id], ended
-    assert ended[0].data["cause"] == cause, ended
+    assert ended[0].data["reason"] == cause, ended  # the detail; "cause" is who
     assert ended[0].data["duration"] > 0
     return call_id
 

@@ -65,8 +65,9 @@ async def test_cancel_while_ringing(engine_factory: EngineFactory, tmp_path: Pat
     engine = await engine_factory(engine={"answer_delay_ms": 2000})
     res = await sipp(engine, "engine_cancel.xml", tmp_path, timeout_s=10)
     assert res.ok, res.describe()
-    types = [(e.type, e.data.get("cause")) for e in await events_of(engine)]
-    assert types == [("call.offered", None), ("call.ended", "cancelled")], types
+    types = [(e.type, e.data.get("cause"), e.data.get("reason"))
+             for e in await events_of(engine)]
+    assert types == [("call.offered", None, None), ("call.ended", "caller", "cancelled")], types
     await asyncio.sleep(2.2)  # past the ring delay: the cancelled call must not be answered
     assert [e.type for e in await events_of(engine)] == ["call.offered", "call.ended"]
     assert not engine.calls and not engine.hub.sessions
@@ -81,7 +82,7 @@ async def test_hold_and_unhold(engine: EngineUnderTest, tmp_path: Path) -> None:
         "call.offered", "call.answered", "call.hold", "call.unhold", "call.ended",
     ], types  # fmt: skip
     ended = (await events_of(engine, "call.ended"))[0]
-    assert ended.data["cause"] == "remote_bye"
+    assert (ended.data["cause"], ended.data["reason"]) == ("caller", "remote_bye")
 
 
 async def test_refusals(engine: EngineUnderTest, tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ async def test_engine_calls_registered_agent(engine: EngineUnderTest) -> None:
         ], events  # fmt: skip
         assert {c for _, c in events} == {call.id}
         end = (await events_of(engine, "call.ended"))[0]
-        assert end.data["cause"] == "normal" and end.data["duration"] > prompt.duration * 0.9
+        assert end.data["reason"] == "normal" and end.data["duration"] > prompt.duration * 0.9
         assert not engine.calls
     finally:
         await asyncio.to_thread(agent.stop, deregister=False)

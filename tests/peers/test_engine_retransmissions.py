@@ -150,7 +150,7 @@ async def test_a_silent_peer_is_hung_up_after_the_rtp_timeout(
     byes = [r for r in got if r.startswith("BYE ")]
     assert byes, got
     (ended,) = await events_of(engine, "call.ended")
-    assert ended.data["cause"] == "rtp_timeout"
+    assert (ended.data["cause"], ended.data["reason"]) == ("rtp_timeout", "rtp_timeout")
     assert await wait_until_idle(engine)
 
 

@@ -83,7 +83,8 @@ async def test_walk_to_the_complaints_queue(
     fallback = [e for e in events if e.type == "ivr.fallback"]
     assert fallback and fallback[0].data["to"] == "busy"
     ended = [e for e in events if e.type == "call.ended"]
-    assert len(ended) == 1 and ended[0].data["cause"] == "no_agents"
+    assert len(ended) == 1 and ended[0].data["reason"] == "no_agents"
+    assert ended[0].data["cause"] == "flow"
 
     # The prompts went out as RTP: the complaint notice, the queue prompt (it
     # says the call is free) and the busy message play to their end, in Russian.
@@ -132,5 +133,5 @@ async def test_silent_caller_retries_then_fallback(
     queued = [e for e in events if e.type == "ivr.queue"]
     assert queued[0].data["skills"] == ["bilingual"]  # no language chosen
     ended = [e for e in events if e.type == "call.ended"]
-    assert ended[0].data["cause"] == "no_agents"
+    assert ended[0].data["reason"] == "no_agents"
     assert sessions[0].stats.received > 100  # the caller's silence arrived as RTP

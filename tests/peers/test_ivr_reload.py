@@ -88,7 +88,7 @@ async def test_edit_serves_new_calls_and_keeps_calls_in_progress(
 
     events = await events_of(eng)
     flows_seen = {e.call_id: e.data["version"] for e in events if e.type == "ivr.flow"}
-    causes = {e.call_id: e.data["cause"] for e in events if e.type == "call.ended"}
+    causes = {e.call_id: e.data["reason"] for e in events if e.type == "call.ended"}
     assert sorted(flows_seen.values()) == sorted([v1, v2])
     by_version = {v: c for c, v in flows_seen.items()}
     assert causes[by_version[v1]] == "v1"

@@ -97,7 +97,7 @@ async def test_keyword_spoken_over_rtp_chooses_the_option(
     assert inputs[0].data["source"] == "speech"
     assert inputs[0].data["value"] == "상담원"
     assert inputs[0].data["confidence"] >= 0.6
-    assert [e.data["cause"] for e in events if e.type == "call.ended"] == ["chose_agent"]
+    assert [e.data["reason"] for e in events if e.type == "call.ended"] == ["chose_agent"]
     assert not [e for e in events if e.type in ("dtmf", "ivr.no_match", "ivr.no_input")]
 
 

@@ -145,6 +145,10 @@ async def test_wait_announce_skip_no_answer_bridge_record(
     assert connected[0].data["waited"] >= 5.0
     completed = [e for e in events if e.type == "call.completed"]
     assert completed and completed[0].data["by"] == "agent"
+    # Who ended each leg (issue 13 contract 1): the agent's BYE ends both.
+    ends = {e.call_id: (e.data["cause"], e.data["reason"]) for e in events
+            if e.type == "call.ended"}
+    assert ends[caller_id] == ("agent", "agent_hangup"), ends
     assert answering.answered_calls == 1
     assert answering.received_audio_bytes > 0  # the caller's tone reached the agent
 
@@ -274,8 +278,8 @@ async def test_callback_keeps_the_place_and_the_engine_calls_back(
     assert caller.answered_calls == 1  # it answered the engine's callback
     assert agent.answered_calls == 1
     assert agent.received_audio_bytes > 0  # the called-back caller's tone reached the agent
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
-    assert "callback_requested" in ended
+    ended = [(e.data["cause"], e.data["reason"]) for e in events if e.type == "call.ended"]
+    assert ("flow", "callback_requested") in ended
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
@@ -323,5 +327,6 @@ async def test_agent_hangs_up_and_the_caller_rates_the_call(
     completed = next(e for e in events if e.type == "call.completed")
     assert completed.data["by"] == "agent"
     assert answered[0].call_id == completed.call_id
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
-    assert "survey_done" in ended
+    ended = [(e.data["cause"], e.data["reason"]) for e in events if e.type == "call.ended"]
+    assert ("flow", "survey_done") in ended
+    assert ("agent", "remote_bye") in ended  # the agent's leg: the agent hung up

@@ -69,7 +69,7 @@ async def test_document_readiness_by_keypad(engine_factory: EngineFactory, tmp_p
     steps = [(e.data["step"], e.data["outcome"]) for e in events if e.type == "robot.service"]
     assert steps == [("start", "started"), ("iin", "valid"), ("backend", "ready"),
                      ("done", "completed")], steps
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
+    ended = [e.data["reason"] for e in events if e.type == "call.ended"]
     assert ended and ended[0].startswith("robot_"), ended
     assert not [e for e in events if e.type == "robot.handover"]
     assert all(IIN not in str(e.data) for e in events)
@@ -102,5 +102,5 @@ async def test_assistant_without_a_speech_model_hands_back_on_key_0(
     assert handover == [{"reason": "operator_key", "topic": ""}]
     fallback = [e.data for e in events if e.type == "ivr.fallback"]
     assert fallback == [{"node": "robot", "reason": "robot_operator_key", "to": "bye"}]
-    ended = [e.data["cause"] for e in events if e.type == "call.ended"]
+    ended = [e.data["reason"] for e in events if e.type == "call.ended"]
     assert ended and ended[0] == "handed_over", ended

@@ -18,7 +18,9 @@ from bailanys.queue.agents import (
     StateChange,
     transition,
 )
-from bailanys.queue.settings import AgentSettings
+from bailanys.queue.core import QueueCore
+from bailanys.queue.settings import AgentSettings, QueueSettings
+from tests.queue.qhelpers import config as make_config
 
 S, E = AgentState, AgentEvent
 
@@ -222,3 +224,13 @@ def test_a_pause_in_wrap_up_clears_the_deferred_one() -> None:
     assert transition(agent, E.PAUSE, 4.0, reason="tea") == StateChange(
         "1001", S.WRAP_UP, S.BREAK, "tea")
     assert agent.pause_pending == ""
+
+
+def test_an_agent_who_never_logged_in_is_logged_out_since_the_start() -> None:
+    """Issue 13: "time in state" of an agent who never logged in was the
+    host's uptime (since = monotonic 0); it counts from the engine's start."""
+    core = QueueCore(make_config(QueueSettings("q"), a={"kk": 5}), None, 5000.0)
+    (agent,) = core.snapshot(5003.0).agents
+    assert (agent.state, agent.since) == ("logged_out", 5000.0)
+    view = core.pool.view(frozenset(), 5003.0)
+    assert view[0].elapsed == 3.0

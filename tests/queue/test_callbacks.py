@@ -64,7 +64,7 @@ def test_a_failed_callback_drops_the_caller_and_frees_the_agent() -> None:
     out = core.callback_failed("cb", 50.0)
     assert out == [
         Emit("queue.abandoned", "cb", {"queue": "q", "position": 1, "orig_position": 1,
-                                       "waited": 50.0, "short": False}),
+                                       "waited": 50.0, "short": False, "cause": "caller"}),
         Emit("agent.state", "next", state("a", "ringing", "available")),
         Emit("agent.ringing", "next", {"agent": "a", "queue": "q", "timeout": 15.0}),
         Ring("next", "a", 15.0),

@@ -176,7 +176,7 @@ def test_abandon_while_ringing_cancels_without_a_miss() -> None:
     out = core.abandon("c1", 3.0)
     assert out == [
         Emit("queue.abandoned", "c1", {"queue": "q", "position": 1, "orig_position": 1,
-                                       "waited": 3.0, "short": True}),
+                                       "waited": 3.0, "short": True, "cause": "caller"}),
         Emit("agent.state", "c1", state("a", "available", "ringing")),
         CancelRing("c1", "a"),
     ]
@@ -191,7 +191,7 @@ def test_abandon_while_waiting_frees_the_place() -> None:
     out = core.abandon("c1", 6.0)
     assert out == [Emit("queue.abandoned", "c1", {"queue": "q", "position": 2,
                                                    "orig_position": 2, "waited": 5.0,
-                                                   "short": False})]
+                                                   "short": False, "cause": "caller"})]
     assert [core.position(c) for c in ("c0", "c1", "c2")] == [1, None, 2]
 
 
@@ -386,3 +386,34 @@ def test_unpause_on_a_call_takes_back_the_deferred_break() -> None:
     assert not [c for c in est.calls if c[0] == "break"]  # no break happened
     with pytest.raises(AgentStateError):
         core.unpause("a", 5.0)  # nothing left to take back
+
+
+def test_abandon_carries_the_cause_of_the_end() -> None:
+    """Issue 13 defect 8: the engine's hang-ups are not the caller's abandons."""
+    core = one_queue()
+    core.join("c1", "q", now=0.0)
+    out = core.abandon("c1", 30.0, "rtp_timeout")
+    assert fields(out, "queue.abandoned")[0]["cause"] == "rtp_timeout"
+
+
+def test_drop_all_lets_every_caller_not_talking_go_without_dispatch() -> None:
+    """The engine stops: waiting, ringing and callback callers leave with the
+    cause given; the connected one stays; no agent is offered anyone."""
+    core = logged_in(one_queue(callback=True), "a")
+    core.join("talking", "q", now=0.0)
+    core.ring_answered("talking", 1.0)
+    core.login("b", 1.0)
+    core.join("ringing", "q", now=2.0)  # b is rung
+    core.join("waiting", "q", now=3.0)
+    core.join("cb", "q", now=4.0)
+    core.request_callback("cb", "sip:7701@example", 5.0)
+    out = core.drop_all(10.0, "engine_shutdown")
+    assert [(c, f["cause"]) for t, c, f in events(out) if t == "queue.abandoned"] == [
+        ("ringing", "engine_shutdown"), ("waiting", "engine_shutdown"),
+        ("cb", "engine_shutdown")]
+    assert commands(out) == [CancelRing("ringing", "b")]
+    assert core.agent("b").state is AgentState.AVAILABLE
+    assert core.agent("a").state is AgentState.ON_CALL
+    assert [core.position(c) for c in ("ringing", "waiting", "cb")] == [None] * 3
+    assert core.queue_state("q") == QueueState(agents_available=1, waiting=0)
+    assert core.tick(11.0) == []  # nobody left to offer b

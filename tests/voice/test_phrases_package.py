@@ -12,6 +12,7 @@ from bailanys.voice.phrases import demo, keypad, languages
 
 MODULES = [
     "languages", "keypad", "demo", "numbers_ru", "numbers_kk", "durations", "queue", "waiting",
+    "interruption",
 ]
 
 
@@ -54,3 +55,17 @@ def test_waiting_sentences_exist_in_both_languages_without_digits() -> None:
         assert set(table) == {"kk", "ru"}
         for text in table.values():
             assert text.strip() and not any(ch.isdigit() for ch in text)
+
+
+def test_the_restart_notice_exists_in_both_languages_without_digits() -> None:
+    """Requirements item 34: callers are told of an interruption, in their language."""
+    from bailanys.voice.phrases import interruption
+
+    table = interruption.SERVICE_RESTARTING
+    assert set(table) == {"kk", "ru"}
+    for text in table.values():
+        assert text.strip() and not any(ch.isdigit() for ch in text)
+    assert "перезвоните" in table["ru"] and "қайта қоңырау шалыңыз" in table["kk"]
+    assert interruption.texts(("ru",)) == [("ru", table["ru"])]
+    with pytest.raises(ValueError):
+        interruption.text(table, "en")

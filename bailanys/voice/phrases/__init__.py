@@ -12,6 +12,7 @@ Modules, one concern each:
 * :mod:`.durations`: exact and approximate durations.
 * :mod:`.queue`: queue announcements (position, expected wait, free call).
 * :mod:`.waiting`: fixed queue sentences (callback offer, survey, time-out).
+* :mod:`.interruption`: the service is being restarted (said before a stop).
 
 The names below are re-exported so that ``from bailanys.voice import phrases``
 and ``phrases.demo_prompt(...)`` keep working as before the split.
