@@ -170,8 +170,15 @@ def test_auto_pause_after_max_no_answers() -> None:
     assert core.agent("a").consecutive_no_answers == 0
 
 
+def test_no_grace_period_by_default_an_early_hang_up_is_not_short() -> None:
+    core = one_queue()
+    core.join("c1", "q", now=0.0)
+    (out,) = core.abandon("c1", 0.5)
+    assert isinstance(out, Emit) and out.fields["short"] is False
+
+
 def test_abandon_while_ringing_cancels_without_a_miss() -> None:
-    core = logged_in(one_queue(), "a")
+    core = logged_in(one_queue(short_abandon_s=5.0), "a")
     core.join("c1", "q", now=0.0)
     out = core.abandon("c1", 3.0)
     assert out == [
