@@ -467,7 +467,7 @@ class QueueService:
             hub.record(w.call.session, path)
             self.engine.events.append("call.recording", w.key, path=str(path),
                                       agent=agent, channels="caller,agent")
-        self._run(core.ring_answered(w.key, time.monotonic()))
+        self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"

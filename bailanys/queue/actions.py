@@ -18,7 +18,7 @@ queue.callback             queue, agent, waited  (the callback is being placed)
 agent.state                agent, state, previous, reason  (every change)
 agent.ringing              agent, queue, timeout
 agent.no_answer            agent, queue, rang
-call.connected             queue, agent, waited, orig_position
+call.connected             queue, agent, waited, orig_position, leg
 call.completed             queue, agent, waited, talk, by, orig_position
 call.disposition           queue, agent, resolved, topic
 =========================  ====================================================
@@ -27,7 +27,8 @@ Durations (``waited``, ``talk``, ``rang``, ``estimate``) are seconds rounded
 to the millisecond; ``waited`` counts from the caller's first join, so an
 overflowed caller's wait includes the first queue (DOMAIN.md KPI 1 is the
 wait after the voice menu). ``orig_position`` is the position on entering
-the queue named. A failed callback is reported as ``queue.abandoned``: the
+the queue named. ``leg`` is the call id of the agent's leg (when the
+engine passes it). A failed callback is reported as ``queue.abandoned``: the
 citizen was not served.
 """
 
