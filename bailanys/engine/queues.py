@@ -57,9 +57,9 @@ from bailanys.queue.settings import QueueConfig, load_queue_config
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
 from bailanys.voice.phrases.queue import (
+    expected_wait_announcement,
     free_call_announcement,
     position_announcement,
-    wait_announcement,
 )
 
 if TYPE_CHECKING:
@@ -312,8 +312,9 @@ class QueueService:
         texts: list[tuple[str, str]] = []
         for lang in w.languages:
             texts.append((lang, position_announcement(lang, msg.position)))
-            if msg.estimate_s is not None:
-                texts.append((lang, wait_announcement(lang, msg.estimate_s)))
+            wait = expected_wait_announcement(lang, msg.estimate_s, msg.limit_s, msg.at_limit)
+            if wait is not None:
+                texts.append((lang, wait))
             texts.append((lang, free_call_announcement(lang)))
             if msg.callback_offered:
                 texts.append((lang, waiting.text(waiting.CALLBACK_OFFER, lang)))

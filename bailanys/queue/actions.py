@@ -81,12 +81,19 @@ class CancelRing:
 @dataclass(frozen=True)
 class Announce:
     """Tell the caller its position, expected wait (None: unknown), that the
-    call is free, and (``callback_offered``) the callback key."""
+    call is free, and (``callback_offered``) the callback key.
+
+    ``limit_s``: seconds left before the queue's ``max_wait_s`` (None: no
+    limit), when ``at_limit`` happens: "overflow" (another queue) or
+    "hang_up" (told the operators are busy). A wait past it is never
+    announced (``voice.phrases.queue.expected_wait_announcement``)."""
 
     call_id: str
     position: int
     estimate_s: float | None
     callback_offered: bool
+    limit_s: float | None = None
+    at_limit: str | None = None
 
 
 @dataclass(frozen=True)
