@@ -246,7 +246,7 @@ class QueueService:
         try:
             self._run(core.join(call.id, action.queue, skills=skills, language=action.language,
                                 now=time.monotonic()))
-            await self._hold(w)
+            await self._hold(w, action.prompt)
             return True
         except asyncio.CancelledError:
             self._caller_gone(w)
@@ -262,10 +262,11 @@ class QueueService:
 
     # ------------------------------------------------------------ holding a caller
 
-    async def _hold(self, w: _Waiter) -> None:
+    async def _hold(self, w: _Waiter, prompt: Prompt | None = None) -> None:
         call = w.call
         pump = self._spawn(self._pump_digits(w), name="queue-keys")
         try:
+            await self._node_prompt(w, prompt)
             self._music(w)
             while True:
                 msg = await w.inbox.get()
@@ -286,6 +287,15 @@ class QueueService:
                         return
         finally:
             pump.cancel()
+
+    async def _node_prompt(self, w: _Waiter, prompt: Prompt | None) -> None:
+        """The queue node's own prompt, said after the join (an answer cuts it)."""
+        if prompt is None:
+            return
+        for lang in w.languages:
+            if w.state != "waiting" or lang not in prompt.languages():
+                continue
+            await w.call.play(self.engine.ivr.audio_for(prompt, lang), interruptible=False)
 
     async def _pump_digits(self, w: _Waiter) -> None:
         while True:
