@@ -483,6 +483,11 @@ class ConsoleConfig:
     session_ttl_s: int = DEFAULT_SESSION_TTL_S
     #: Service-level threshold T in seconds (share answered within T).
     service_level_s: int = DEFAULT_SERVICE_LEVEL_S
+    #: KPI 1 of every caller who left the queue, not only the answered
+    #: (docs/kpi.md, "Readings": false is the requirement's reading).
+    kpi_wait_of_all: bool = False
+    #: FCR per call with a disposition, not per request (docs/kpi.md).
+    kpi_fcr_per_call: bool = False
     #: ``[console.users]``: user = "ROLE:HASH", ROLE one of supervisor, analyst,
     #: qa, admin; HASH from ``bailanys console hash-password`` (scrypt).
     users: Mapping[str, str] = field(default_factory=_empty_users)

@@ -357,3 +357,12 @@ def test_ivr_and_asr_from_env(tmp_path: Path) -> None:
     )
     assert config.ivr.flow_dir == "/srv/flows"
     assert config.asr.min_confidence == 75
+
+
+def test_kpi_readings_are_options_of_the_console(tmp_path: Path) -> None:
+    """docs/kpi.md "Readings": the requirement's by default, the others on request."""
+    assert not load_config(write(tmp_path, ""), env={}).console.kpi_fcr_per_call
+    path = write(tmp_path, "[console]\nkpi_wait_of_all = true\nkpi_fcr_per_call = true\n")
+    console = load_config(path, env={}).console
+    assert console.kpi_wait_of_all and console.kpi_fcr_per_call
+    assert "console.kpi_fcr_per_call" in error(tmp_path, "[console]\nkpi_fcr_per_call = 1\n")

@@ -45,7 +45,9 @@ class EngineConsole:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         cfg = engine.config.console
-        self.windows = KpiWindows(KpiConfig(service_level_s=float(cfg.service_level_s)))
+        self.windows = KpiWindows(KpiConfig(
+            service_level_s=float(cfg.service_level_s), wait_of_all=cfg.kpi_wait_of_all,
+            fcr_per_call=cfg.kpi_fcr_per_call))
         self.registry = make_registry(KpiCollector(
             lambda: self.windows.snapshots(time.time()),
             calls_in_progress=lambda: len(engine.calls),

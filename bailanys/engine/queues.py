@@ -60,9 +60,9 @@ from bailanys.queue.settings import QueueConfig, load_queue_config
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
 from bailanys.voice.phrases.queue import (
+    expected_wait_announcement,
     free_call_announcement,
     position_announcement,
-    wait_announcement,
 )
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ class QueueService:
         try:
             self._run(core.join(call.id, action.queue, skills=skills, language=action.language,
                                 now=time.monotonic()))
-            await self._hold(w)
+            await self._hold(w, action.prompt)
             return True
         except asyncio.CancelledError:
             self._caller_gone(w)
@@ -304,10 +304,11 @@ class QueueService:
 
     # ------------------------------------------------------------ holding a caller
 
-    async def _hold(self, w: _Waiter) -> None:
+    async def _hold(self, w: _Waiter, prompt: Prompt | None = None) -> None:
         call = w.call
         pump = self._spawn(self._pump_digits(w), name="queue-keys")
         try:
+            await self._node_prompt(w, prompt)
             self._music(w)
             while True:
                 msg = await w.inbox.get()
@@ -328,6 +329,15 @@ class QueueService:
                         return
         finally:
             pump.cancel()
+
+    async def _node_prompt(self, w: _Waiter, prompt: Prompt | None) -> None:
+        """The queue node's own prompt, said after the join (an answer cuts it)."""
+        if prompt is None:
+            return
+        for lang in w.languages:
+            if w.state != "waiting" or lang not in prompt.languages():
+                continue
+            await w.call.play(self.engine.ivr.audio_for(prompt, lang), interruptible=False)
 
     async def _pump_digits(self, w: _Waiter) -> None:
         while True:
@@ -354,8 +364,9 @@ class QueueService:
         texts: list[tuple[str, str]] = []
         for lang in w.languages:
             texts.append((lang, position_announcement(lang, msg.position)))
-            if msg.estimate_s is not None:
-                texts.append((lang, wait_announcement(lang, msg.estimate_s)))
+            wait = expected_wait_announcement(lang, msg.estimate_s, msg.limit_s, msg.at_limit)
+            if wait is not None:
+                texts.append((lang, wait))
             texts.append((lang, free_call_announcement(lang)))
             if msg.callback_offered:
                 texts.append((lang, waiting.text(waiting.CALLBACK_OFFER, lang)))
@@ -532,7 +543,7 @@ class QueueService:
                 w.recorded = True
             self.engine.events.append("call.recording", w.key, path=str(path),
                                       agent=agent, channels="caller,agent")
-        self._run(core.ring_answered(w.key, time.monotonic()))
+        self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"

@@ -122,10 +122,17 @@ class Emit:
 
 @dataclass(frozen=True)
 class EnterQueue:
+    """Hand the call to a queue. The queue node's own prompt ("connecting
+    you...") travels with it and is played by the queue, after the caller
+    joined: the wait the standard measures starts when the menu ends
+    (Appendix 1 item 1, docs/kpi.md), so a caller who hangs up during it is
+    offered and lost, not unseen. It is payload, not identity (no compare)."""
+
     queue: str
     skills: tuple[str, ...]  # the node's skills plus the caller's language
     language: str | None
     variables: Mapping[str, str]
+    prompt: Prompt | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

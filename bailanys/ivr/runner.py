@@ -205,7 +205,7 @@ class FlowRunner:
             self._question = 0
             return self._ask_survey(node, None, out)
         if isinstance(node, Handoff | Hangup):
-            if node.prompt is not None:
+            if node.prompt is not None and not isinstance(node, QueueNode):
                 self._play_all(node.prompt, False, out)
                 self.phase = Phase.SAY
                 return None
@@ -310,7 +310,9 @@ class FlowRunner:
             skills = node.skills + ((self.language,) if self.language else ())
             out.append(Emit("ivr.queue", {"node": node.id, "queue": node.queue,
                                           "skills": list(skills)}))
-            out.append(EnterQueue(node.queue, skills, self.language, dict(self.variables)))
+            # the queue plays the node's prompt once the caller has joined (EnterQueue)
+            out.append(EnterQueue(node.queue, skills, self.language, dict(self.variables),
+                                  node.prompt))
         elif isinstance(node, Robot):
             out.append(Emit("ivr.robot", {"node": node.id, "service": node.service}))
             out.append(StartRobot(node.service, self.language, dict(self.variables)))

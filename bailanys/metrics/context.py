@@ -112,8 +112,10 @@ class AgentContext:
 
 @dataclass(slots=True)
 class Contact:
-    """The last resolved contact of a (number, topic): what a repeat takes back."""
+    """The open request of a (number, topic): when it opened, and what a
+    repeat takes back (per call: the last resolved contact)."""
 
     ts: float
     scopes: tuple[Scope, ...]
-    counted: tuple[int, ...]  # period ids that counted it as FCR
+    counted: tuple[int, ...]  # period ids that counted it
+    fcr: bool = True  # still counted as resolved at the first contact

@@ -29,14 +29,24 @@ once. A call's topic is its disposition's topic, or its queue's name until
 overflow to another queue) changes it, what the call counted so far in the
 open windows moves to the new topic.
 
-FCR (requirements item 3.16, Appendix 1 item 4) is folded incrementally: a
-resolved disposition counts as first-contact resolved at once and is taken
-back when a repeat contact from the same caller number on the same topic
-(another disposition, or a non-short abandon or final timeout, whose topic
-is the queue's name) comes within ``fcr_window_s``. Only the last resolved
-contact per (number, topic) is kept, so memory is bounded by the callers of
-the last ``fcr_window_s``, not by the events. A window's FCR is therefore
-provisional until ``fcr_window_s`` after it ends.
+FCR (requirements item 3.16, Appendix 1 item 4: the share of *requests*
+resolved at the first contact) is folded incrementally, per request: a
+disposition from a caller number on a topic with no request of that
+(number, topic) opened within ``fcr_window_s`` opens one (``requests + 1``),
+first-contact resolved at once if the disposition says resolved. A later
+contact on it within the window (another disposition, or a caller's
+non-short abandon or final timeout, whose topic is the queue's name) is a
+repeat: it takes that resolution back, once, and opens nothing.  Only the
+request per (number, topic) is kept, so memory is bounded by the callers
+of the last ``fcr_window_s``, not by the events. A window's FCR is
+therefore provisional until ``fcr_window_s`` after it ends.
+``KpiConfig.fcr_per_call`` gives the older reading: every disposition is
+its own request and a repeat takes back only the last resolved contact.
+
+An abandon counts as lost only when its ``cause`` is "caller" (no cause,
+as in events stored before causes existed, reads as "caller"); another
+cause (engine_shutdown, engine_restart, rtp_timeout, max_duration, error)
+is counted as ``dropped``: the engine's doing, not the caller's.
 """
 
 from __future__ import annotations
@@ -58,6 +68,7 @@ from bailanys.metrics.context import (
     num,
     text,
 )
+from bailanys.metrics.formulas import PLAN_LOST_AFTER_S
 from bailanys.metrics.snapshot import (
     SCOPE_KINDS,
     TOTAL,
@@ -83,6 +94,8 @@ DEFAULT_CALL_MEMORY_S = 6 * 3_600.0
 MAIN = "main"
 
 _TAKE_BACK: Delta = {"fcr": -1, "repeats": 1}
+#: ``queue.abandoned``'s cause when the caller hung up (CONTRACTS item 2).
+CALLER = "caller"
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,12 @@ class KpiConfig:
     survey_questions: frozenset[str] | None = None
     #: Seconds without events after which a call's record is dropped.
     call_memory_s: float = DEFAULT_CALL_MEMORY_S
+    #: KPI 1 averages every caller who left the queue, not the answered only
+    #: (docs/kpi.md: the requirement's reading is the default, False).
+    wait_of_all: bool = False
+    #: FCR per call with a disposition (a repeat counts on its own merit)
+    #: instead of per request (the requirement's reading, False).
+    fcr_per_call: bool = False
     targets: KpiTargets = field(default_factory=KpiTargets)
 
     def __post_init__(self) -> None:
@@ -248,18 +267,29 @@ class KpiFold:
             out.append(("queue", queue))
         return tuple(out)
 
-    def _repeat(self, rec: CallContext, ts: float) -> None:
-        """A contact from ``rec``'s number on its topic: take back the last
-        resolved one if it lies within the FCR window."""
+    def _repeat(self, rec: CallContext, ts: float) -> bool:
+        """A contact from ``rec``'s number on its topic. Per request: True if
+        it falls within an open request (taking its first-contact resolution
+        back, once). Per call: take back the last resolved contact within
+        the window; always False (the contact counts on its own)."""
         if not rec.number or rec.queue is None:
-            return
-        previous = self._contacts.pop((rec.number, rec.topic or rec.queue), None)
-        if previous is None or ts - previous.ts > self.config.fcr_window_s:
-            return
-        for p in self._periods.values():
-            if p.pid in previous.counted:
-                for scope in previous.scopes:
-                    p.add(scope, _TAKE_BACK)
+            return False
+        key = (rec.number, rec.topic or rec.queue)
+        previous = self._contacts.get(key)
+        if previous is None:
+            return False
+        if ts - previous.ts > self.config.fcr_window_s:
+            del self._contacts[key]
+            return False
+        if self.config.fcr_per_call:
+            del self._contacts[key]
+        if previous.fcr:
+            previous.fcr = False
+            for p in self._periods.values():
+                if p.pid in previous.counted:
+                    for scope in previous.scopes:
+                        p.add(scope, _TAKE_BACK)
+        return not self.config.fcr_per_call
 
     def _wait_delta(self, waited: float) -> dict[str, float]:
         return {"left": 1, "wait_total": waited}
@@ -314,11 +344,18 @@ class KpiFold:
         rec, queue = self._queued(event)
         waited = num(event.data.get("waited"))
         short = bool(event.data.get("short"))
-        delta = {"abandoned": 1, "abandoned_short": int(short),
-                 "abandoned_in_sl": self._in_sl(waited), **self._wait_delta(waited)}
+        by_caller = (text(event.data.get("cause")) or CALLER) == CALLER
+        delta: dict[str, float]
+        if by_caller:
+            delta = {"abandoned": 1, "abandoned_short": int(short),
+                     "abandoned_in_sl": self._in_sl(waited),
+                     "abandoned_within_30s": int(waited <= PLAN_LOST_AFTER_S),
+                     "abandoned_wait_total": waited, **self._wait_delta(waited)}
+        else:  # the engine ended the call: not a lost call, not a contact
+            delta = {"dropped": 1, **self._wait_delta(waited)}
         self._count_call(event.ts, rec, delta)
         self._count_queue(event.ts, queue, delta)
-        if not short:
+        if by_caller and not short:
             self._repeat(rec, event.ts)
         self._left_line(rec)
         self._maybe_forget(rec)
@@ -374,16 +411,21 @@ class KpiFold:
             self._retopic(rec, topic)
         rec.disposed = True
         rec.pending = {}
-        self._repeat(rec, event.ts)
+        first = not self._repeat(rec, event.ts)
         resolved = int(bool(event.data.get("resolved")))
-        delta = {"dispositions": 1, "resolved": resolved, "fcr": resolved}
+        fcr = resolved if first else 0
+        delta = {"dispositions": 1, "resolved": resolved, "requests": int(first), "fcr": fcr}
         self._count_call(event.ts, rec, delta)
         self._count_queue(event.ts, queue, delta)
         counted = tuple(p.pid for p in self._counting(event.ts))
-        if resolved and rec.number and rec.queue is not None and counted:
+        # Per request every opened request is kept (a repeat of an unresolved
+        # one opens nothing); per call only a counted resolution.
+        keep = first if not self.config.fcr_per_call else bool(resolved and counted)
+        if keep and rec.number and rec.queue is not None:
             key = (rec.number, rec.topic or rec.queue)
             self._contacts.pop(key, None)
-            self._contacts[key] = Contact(event.ts, self._scopes(rec, queue), counted)
+            self._contacts[key] = Contact(event.ts, self._scopes(rec, queue), counted,
+                                          bool(fcr))
         self._maybe_forget(rec)
 
     def _on_survey(self, event: Event) -> None:
@@ -447,13 +489,14 @@ class KpiFold:
             for scope in self._scopes(rec, rec.queue):
                 waiting.setdefault(scope, []).append(waited)
         scopes: list[ScopeSnapshot] = []
+        wait_of_all = self.config.wait_of_all
         for scope in sorted(set(period.scopes) | set(waiting) | {TOTAL}, key=_scope_order):
             counts = Counts.from_mapping(period.scopes.get(scope, {}))
             waits = waiting.get(scope, [])
             if scope != TOTAL and not waits and counts.is_empty():
                 continue  # e.g. a topic whose calls all moved to another
             scopes.append(ScopeSnapshot(
-                scope, counts, formulas.kpis(counts, targets),
+                scope, counts, formulas.kpis(counts, targets, wait_of_all=wait_of_all),
                 len(waits), max(waits) if waits else None,
             ))
         agents: list[AgentSnapshot] = []

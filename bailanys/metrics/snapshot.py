@@ -56,24 +56,28 @@ class Counts:
     offered: int = 0  # queue.joined (per call: the first join)
     answered: int = 0  # call.connected
     answered_in_sl: int = 0  # ... with waited <= the service-level time T
-    abandoned: int = 0  # queue.abandoned, short ones included
+    abandoned: int = 0  # queue.abandoned by the caller (cause "caller"), short ones included
     abandoned_short: int = 0  # ... with short = true (under the queue's short_abandon_s)
     abandoned_in_sl: int = 0  # ... with waited <= T (Asterisk SL2)
+    abandoned_within_30s: int = 0  # ... with waited <= 30 s (the 1414 plan's reading)
+    dropped: int = 0  # queue.abandoned with another cause: the engine's doing, not lost
     timed_out: int = 0  # queue.timeout (per call: only those not overflowed)
     overflowed: int = 0  # queue.timeout with an overflow queue
     callbacks: int = 0  # queue.callback_requested
-    left: int = 0  # callers who left the queue: answered + abandoned + timed out
+    left: int = 0  # callers who left the queue: answered + abandoned + dropped + timed out
     handled: int = 0  # call.completed
     dispositions: int = 0  # call.disposition
     resolved: int = 0  # ... with resolved = true
-    fcr: int = 0  # resolved and not (yet) followed by a repeat contact
-    repeats: int = 0  # resolved contacts taken back by a repeat (fcr = resolved - repeats)
+    requests: int = 0  # dispositions that opened a request (FCR's denominator)
+    fcr: int = 0  # requests resolved at their first contact, not (yet) repeated
+    repeats: int = 0  # first-contact resolutions taken back by a repeat contact
     surveys: int = 0  # survey.answered scores 1-5 counted
     score_total: int = 0  # their sum
     satisfied: int = 0  # scores 4-5 (CSI)
     dissatisfied: int = 0  # scores 1-2 (CDI)
     wait_total: float = 0.0  # sum of ``waited`` of the callers who left
     answered_wait_total: float = 0.0  # sum of ``waited`` of the answered
+    abandoned_wait_total: float = 0.0  # sum of ``waited`` of the callers who hung up
     talk_total: float = 0.0  # sum of ``talk`` (call.completed)
     hold_total: float = 0.0  # sum of hold time (0: the events report no holds yet)
     wrap_up_total: float = 0.0  # sum of wrap-up time after handled calls

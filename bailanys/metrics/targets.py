@@ -84,6 +84,8 @@ CDI_PCT = Target(10.0, _MOST, None, "1414 profile, CDI")
 FCR_PCT = Target(80.0, _LEAST, 85.0, f"{_APP1} 4")
 #: Item 5: lost calls, 5 - 10 % (the 1414 plan: 5 %).
 LOST_PCT = Target(10.0, _MOST, 5.0, f"{_APP1} 5")
+#: The 1414 plan: 5 % lost after the menu and a 30 s wait.
+LOST_AFTER_30S_PCT = Target(5.0, _MOST, None, "1414 profile, plan")
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,12 @@ class KpiTargets:
     cdi_pct: Target | None = CDI_PCT
     fcr_pct: Target | None = FCR_PCT
     lost_pct: Target | None = LOST_PCT
+    lost_after_30s_pct: Target | None = LOST_AFTER_30S_PCT
     #: Not in the standard; configure e.g. Target(80, "at_least") for an 80/20 goal.
     asa_s: Target | None = None
+    #: Shown beside KPI 1; the standard sets no target for it.
+    abandoned_wait_s: Target | None = None
+    dropped_pct: Target | None = None
     service_level_pct: Target | None = None
     sl2_pct: Target | None = None
     aht_s: Target | None = None

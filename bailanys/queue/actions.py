@@ -18,7 +18,7 @@ queue.callback             queue, agent, waited  (the callback is being placed)
 agent.state                agent, state, previous, reason  (every change)
 agent.ringing              agent, queue, timeout
 agent.no_answer            agent, queue, rang
-call.connected             queue, agent, waited, orig_position
+call.connected             queue, agent, waited, orig_position, leg
 call.completed             queue, agent, waited, talk, by, orig_position
 call.disposition           queue, agent, resolved, topic
 =========================  ====================================================
@@ -27,7 +27,8 @@ Durations (``waited``, ``talk``, ``rang``, ``estimate``) are seconds rounded
 to the millisecond; ``waited`` counts from the caller's first join, so an
 overflowed caller's wait includes the first queue (DOMAIN.md KPI 1 is the
 wait after the voice menu). ``orig_position`` is the position on entering
-the queue named. A failed callback is reported as ``queue.abandoned``: the
+the queue named. ``leg`` is the call id of the agent's leg (when the
+engine passes it). A failed callback is reported as ``queue.abandoned``: the
 citizen was not served. ``cause`` of ``queue.abandoned`` is who ended the
 call (:mod:`bailanys.engine.causes`): ``caller`` for a hang-up while
 waiting (or a callback not answered), otherwise the engine's cause
@@ -84,12 +85,19 @@ class CancelRing:
 @dataclass(frozen=True)
 class Announce:
     """Tell the caller its position, expected wait (None: unknown), that the
-    call is free, and (``callback_offered``) the callback key."""
+    call is free, and (``callback_offered``) the callback key.
+
+    ``limit_s``: seconds left before the queue's ``max_wait_s`` (None: no
+    limit), when ``at_limit`` happens: "overflow" (another queue) or
+    "hang_up" (told the operators are busy). A wait past it is never
+    announced (``voice.phrases.queue.expected_wait_announcement``)."""
 
     call_id: str
     position: int
     estimate_s: float | None
     callback_offered: bool
+    limit_s: float | None = None
+    at_limit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Reads the event store of the configuration (``store.path``) read-only, like
 ``bailanys events``, and writes one line per queue_log event to stdout or
 ``--out FILE`` (the mapping is in ``queuelog.py``). ``--since`` and
 ``--until`` pick events by time; a line whose call began before ``--since``
-lacks what only earlier events say (the caller ID, the ring start).
+lacks what only earlier events say (the caller ID, the ring start). The
+queues file of the configuration (``queue.file``) says which queues each
+agent serves: their member and pause lines are written per queue.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from bailanys.cli import (
     store_path_or_exit,
 )
 from bailanys.errors import BailanysError
-from bailanys.queue.queuelog import DEFAULT_AGENT_PREFIX, to_queue_log
+from bailanys.queue.queuelog import DEFAULT_AGENT_PREFIX, members_of, to_queue_log
+from bailanys.queue.settings import load_queue_config
 
 if TYPE_CHECKING:
     from bailanys.store.events import Event
@@ -69,12 +72,15 @@ async def _read(path: str, since: float | None, until: float | None) -> list[Eve
 def cmd_queue_log(args: argparse.Namespace) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise CommandError("--since must be before --until", EXIT_USAGE)
-    path = store_path_or_exit(load_config_or_exit(args))
+    config = load_config_or_exit(args)
+    path = store_path_or_exit(config)
     try:
+        queues = Path(config.queue.file)
+        members = members_of(load_queue_config(queues)) if queues.is_file() else None
         events = asyncio.run(_read(path, args.since, args.until))
     except BailanysError as exc:
         raise CommandError(str(exc)) from None
-    lines = to_queue_log(events, agent_prefix=args.agent_prefix)
+    lines = to_queue_log(events, agent_prefix=args.agent_prefix, members=members)
     if args.out is not None:
         count = _write_file(Path(args.out), lines)
         print(f"{args.out}: {count} lines")

@@ -208,8 +208,9 @@ class QueueCore:
         out += self._dispatch(now)
         return out
 
-    def ring_answered(self, call_id: str, now: float) -> list[Action]:
-        """The agent answered and the engine bridged the two legs."""
+    def ring_answered(self, call_id: str, now: float, leg: str | None = None) -> list[Action]:
+        """The agent answered and the engine bridged the two legs; ``leg``:
+        the agent leg's call id (queue_log's bridged channel)."""
         caller = self.waiting.get(call_id, CallerState.RINGING)
         agent = self.pool.get(str(caller.agent))
         out: list[Action] = []
@@ -218,7 +219,8 @@ class QueueCore:
         self.waiting.lines[caller.queue].remove(caller)
         caller.state, caller.connected_at = CallerState.CONNECTED, now
         emit(out, "call.connected", call_id, queue=caller.queue, agent=agent.user,
-             waited=_S(now - caller.joined), orig_position=caller.orig_position)
+             waited=_S(now - caller.joined), orig_position=caller.orig_position,
+             **({"leg": leg} if leg else {}))
         out.append(Connected(call_id, agent.user))
         if self.estimator is not None:
             self.estimator.on_answer(caller.queue, call_id, now - caller.entered, now)

@@ -15,17 +15,18 @@ Mapping (ours -> queue_log; ``-`` in the agent column writes ``NONE``)::
     queue.joined            ENTERQUEUE       url="" | callerid | position
     agent.ringing           (remembers when the agent's phone began to ring)
     agent.no_answer         RINGNOANSWER     ringtime in ms (from ``rang``)
-    call.connected          CONNECT          holdtime | bridged uniqueid ("") | ringtime
+    call.connected          CONNECT          holdtime | bridged uniqueid (``leg``) | ringtime
     call.completed by=caller  COMPLETECALLER holdtime | calltime | origposition
     call.completed by=agent   COMPLETEAGENT  holdtime | calltime | origposition
-    queue.abandoned         ABANDON          position | origposition | waittime
+    queue.abandoned         RINGCANCELED     ringtime in ms, per agent still ringing
+                            ABANDON          position | origposition | waittime
     queue.timeout           EXITWITHTIMEOUT  position | origposition | waittime
     queue.callback_requested  CALLBACKREQUEST position | origposition | waittime | number
     queue.callback          CALLBACK         waittime      (custom, see below)
-    agent.state into break    PAUSE    reason   (queue NONE, callid NONE)
-    agent.state out of break  UNPAUSE  reason   (queue NONE, callid NONE)
-    agent.state logged_out -> other  ADDMEMBER  ""  (queue NONE, callid NONE)
-    agent.state other -> logged_out  REMOVEMEMBER ""
+    agent.state logged_out -> other  ADDMEMBER  "" or PAUSED   per queue of the agent
+    agent.state into break    PAUSEALL reason (queue NONE), then PAUSE reason per queue
+    agent.state out of break  UNPAUSEALL reason (queue NONE), then UNPAUSE per queue
+    agent.state other -> logged_out  REMOVEMEMBER ""   per queue of the agent
     queue.announced, call.disposition, others: no line (Asterisk has none)
 
 Choices, where the format leaves one:
@@ -40,16 +41,29 @@ Choices, where the format leaves one:
   time. A phone that joins queues under its own channel name, which is
   what our agents are, is a dynamic member (AddQueueMember), logged as
   ADDMEMBER / REMOVEMEMBER, the pair current tools take as an agent's
-  session. Our login is for every queue at once, so the queue column is
-  ``NONE``. Logging out of a break writes UNPAUSE before REMOVEMEMBER, so
-  the pause has an end.
+  session. Our login is for every queue the agent serves (``members``:
+  agent -> queues, from the queues file: the queues whose skills the agent
+  has), so it is written once per queue, as Asterisk writes a member added
+  to several queues. Our pause is for all queues at once, which Asterisk
+  logs (``set_member_paused()`` with no queue name) as one PAUSEALL on
+  queue ``NONE`` followed by a PAUSE in each queue; likewise UNPAUSEALL and
+  UNPAUSE. Logging in straight into a break adds the member PAUSED; logging
+  out of a break writes the unpause before REMOVEMEMBER, so the pause has
+  an end. The callid column of these lines is ``NONE`` (Asterisk writes
+  ``NONE`` for pauses, and the source, e.g. ``MANAGER``, for members). With
+  no ``members`` given (or an agent not in it) the lines go to queue
+  ``NONE``, as a reader without the queues file can only guess.
+- A caller hanging up while agents ring gives, as ``wait_for_answer()``
+  does, a RINGCANCELED per agent being rung, with the ring time in ms,
+  before the ABANDON.
 - Asterisk's app_queue has no callback: the request and the call back are
   custom events (as the QueueLog() application writes them), CALLBACKREQUEST
   with ABANDON's three fields followed by the number to call, and CALLBACK
   with our ``waited`` as its waittime. Readers that do not know them skip
   them.
-- CONNECT's second field names the agent's channel; our events carry no
-  separate id for the agent's leg, so it is empty.
+- CONNECT's second field is the bridged channel's uniqueid: the call id of
+  the agent's leg (``call.connected``'s ``leg``; empty when an older event
+  lacks it).
 
 Seconds, as Asterisk computes them: a hold, call or wait time is the
 difference of two whole-second clock readings, ``time(end) - time(start)``,
@@ -69,7 +83,7 @@ Text fields cannot hold the separator: ``|`` and line breaks become ``_``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,9 +91,11 @@ from bailanys.errors import SipParseError
 from bailanys.sip.headers import SipUri
 
 if TYPE_CHECKING:
+    from bailanys.queue.settings import QueueConfig
     from bailanys.store.events import Event
 
-__all__ = ["DEFAULT_AGENT_PREFIX", "FIELDS", "NONE", "QueueLog", "caller_id", "to_queue_log"]
+__all__ = ["DEFAULT_AGENT_PREFIX", "FIELDS", "NONE", "QueueLog", "caller_id", "members_of",
+           "to_queue_log"]
 
 #: Current Asterisk names SIP queue members ``PJSIP/<endpoint>``.
 DEFAULT_AGENT_PREFIX = "PJSIP/"
@@ -90,6 +106,7 @@ NONE = "NONE"
 FIELDS: Mapping[str, tuple[str, ...]] = {
     "ENTERQUEUE": ("url", "callerid", "position"),
     "RINGNOANSWER": ("ringtime_ms",),
+    "RINGCANCELED": ("ringtime_ms",),
     "CONNECT": ("holdtime", "bridgedchanneluniqueid", "ringtime"),
     "COMPLETECALLER": ("holdtime", "calltime", "origposition"),
     "COMPLETEAGENT": ("holdtime", "calltime", "origposition"),
@@ -97,7 +114,9 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     "EXITWITHTIMEOUT": ("position", "origposition", "waittime"),
     "PAUSE": ("reason",),
     "UNPAUSE": ("reason",),
-    "ADDMEMBER": ("unused",),
+    "PAUSEALL": ("reason",),
+    "UNPAUSEALL": ("reason",),
+    "ADDMEMBER": ("paused",),
     "REMOVEMEMBER": ("unused",),
     # Ours: Asterisk has no callback.
     "CALLBACKREQUEST": ("position", "origposition", "waittime", "number"),
@@ -106,6 +125,16 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
 
 _BREAK = "break"
 _LOGGED_OUT = "logged_out"
+
+
+def members_of(config: QueueConfig) -> dict[str, tuple[str, ...]]:
+    """Agent -> the queues it serves (has every skill of), in config order:
+    the queues its member lines are written in."""
+    return {
+        user: tuple(name for name, queue in config.queues.items()
+                    if set(queue.skills) <= agent.skill_set)
+        for user, agent in config.agents.items()
+    }
 
 
 def caller_id(uri: Any) -> str:
@@ -143,8 +172,11 @@ class QueueLog:
     forgets it at ``call.ended``.
     """
 
-    def __init__(self, *, agent_prefix: str = DEFAULT_AGENT_PREFIX) -> None:
+    def __init__(self, *, agent_prefix: str = DEFAULT_AGENT_PREFIX,
+                 members: Mapping[str, Sequence[str]] | None = None) -> None:
         self.agent_prefix = agent_prefix
+        #: Agent (SIP user) -> the queues it is a member of.
+        self.members = members
         self._calls: dict[str, _Call] = {}
         self._handlers: dict[str, Callable[[Event], list[str]]] = {
             "call.offered": self._offered,
@@ -228,7 +260,8 @@ class QueueLog:
         call.connected_at = event.ts
         ring = 0 if started is None else max(0, round((event.ts - started) * 1000)) // 1000
         hold = _seconds(call.joined_at, event.ts, data.get("waited"))
-        return [self._line(event, "CONNECT", hold, "", ring, agent=agent)]
+        leg = _str(data.get("leg"))
+        return [self._line(event, "CONNECT", hold, leg, ring, agent=agent)]
 
     def _completed(self, event: Event) -> list[str]:
         call, data = self._call(event), event.data
@@ -243,11 +276,18 @@ class QueueLog:
 
     def _left(self, event: Event) -> list[str]:
         call, data = self._call(event), event.data
+        out: list[str] = []
+        abandoned = event.type == "queue.abandoned"
+        if abandoned:  # the caller hung up while these phones rang
+            for agent, started in call.rings.items():
+                ms = max(0, round((event.ts - started) * 1000))
+                out.append(self._line(event, "RINGCANCELED", ms, agent=agent))
         call.rings.clear()
-        verb = "ABANDON" if event.type == "queue.abandoned" else "EXITWITHTIMEOUT"
+        verb = "ABANDON" if abandoned else "EXITWITHTIMEOUT"
         position = _int(data.get("position"))
         waited = _seconds(call.joined_at, event.ts, data.get("waited"))
-        return [self._line(event, verb, position, _orig(call, event), waited)]
+        out.append(self._line(event, verb, position, _orig(call, event), waited))
+        return out
 
     def _callback_requested(self, event: Event) -> list[str]:
         call, data = self._call(event), event.data
@@ -269,20 +309,40 @@ class QueueLog:
         if not agent or state == previous:
             return []
         reason = _str(data.get("reason"))
+        queues = self._queues(agent)
         lines: list[str] = []
 
-        def add(verb: str, value: str) -> None:
-            lines.append(self._line(event, verb, value, agent=agent, queue=NONE, callid=NONE))
+        def add(verb: str, value: str, queue: str) -> None:
+            lines.append(self._line(event, verb, value, agent=agent, queue=queue, callid=NONE))
+
+        def each(verb: str, value: str) -> None:
+            for queue in queues:
+                add(verb, value, queue)
 
         if previous == _LOGGED_OUT:
-            add("ADDMEMBER", "")
+            each("ADDMEMBER", "PAUSED" if state == _BREAK else "")
         if previous == _BREAK:
-            add("UNPAUSE", reason)
+            self._all(add, "UNPAUSEALL", reason, queues)
+            each("UNPAUSE", reason)
         if state == _BREAK:
-            add("PAUSE", reason)
+            self._all(add, "PAUSEALL", reason, queues)
+            each("PAUSE", reason)
         if state == _LOGGED_OUT:
-            add("REMOVEMEMBER", "")
+            each("REMOVEMEMBER", "")
         return lines
+
+    def _queues(self, agent: str) -> tuple[str, ...]:
+        """The queues of ``agent``'s member lines; (NONE,) when unknown."""
+        known = None if self.members is None else self.members.get(agent)
+        return tuple(known) if known else (NONE,)
+
+    @staticmethod
+    def _all(add: Callable[[str, str, str], None], verb: str, reason: str,
+             queues: tuple[str, ...]) -> None:
+        """PAUSEALL / UNPAUSEALL on queue NONE, before the per-queue lines
+        (only when those name real queues)."""
+        if queues != (NONE,):
+            add(verb, reason, NONE)
 
     def _ended(self, event: Event) -> list[str]:
         if event.call_id:
@@ -291,10 +351,11 @@ class QueueLog:
 
 
 def to_queue_log(
-    events: Iterable[Event], *, agent_prefix: str = DEFAULT_AGENT_PREFIX
+    events: Iterable[Event], *, agent_prefix: str = DEFAULT_AGENT_PREFIX,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> Iterator[str]:
     """queue_log lines, without line ends, for ``events`` taken oldest first."""
-    mapper = QueueLog(agent_prefix=agent_prefix)
+    mapper = QueueLog(agent_prefix=agent_prefix, members=members)
     for event in events:
         yield from mapper.feed(event)
 

@@ -137,5 +137,7 @@ class Waiting:
         emit(out, "queue.announced", caller.call_id, queue=caller.queue, position=position,
              estimate=estimate)
         offered = settings.callback and caller.number is None
-        out.append(Announce(caller.call_id, position, estimate, offered))
+        limit = None if caller.deadline is None else seconds(max(0.0, caller.deadline - now))
+        at_limit = None if limit is None else ("overflow" if settings.overflow else "hang_up")
+        out.append(Announce(caller.call_id, position, estimate, offered, limit, at_limit))
         caller.advance_announce(now, settings.announce_interval_s)

@@ -62,7 +62,8 @@ async def test_a_supervisor_watches_switches_language_and_pauses_an_agent(
     await expect(page.locator("h2[data-i18n=queues]")).to_have_text("Кезектер")
     kpi = page.locator("[data-kpi=fcr_pct]")
     await expect(kpi).to_have_attribute("data-status", "within")
-    await expect(kpi.locator(".kpi-label")).to_have_text("Бірінші қоңыраудан шешу")
+    await expect(kpi.locator(".kpi-label")).to_have_text(
+        "Бастапқы жүгінуде шешілген өтініштер (FCR)")
     for name, status in [("lost_pct", "warning"), ("wait_s", "breach"),
                          ("satisfaction_score", "no_data"), ("service_level_pct", "no_target")]:
         await expect(page.locator(f"[data-kpi={name}]")).to_have_attribute("data-status", status)

@@ -38,7 +38,9 @@ def test_kazakh_uses_the_standards_terms() -> None:
     assert kk["waiting"] == "Күтуде" and kk["state_break"] == "Үзіліс"
     assert kk["kpi_service_level_pct"] == "Қызмет деңгейі"
     assert kk["kpi_lost_pct"] == "Жоғалған қоңыраулар үлесі"
-    assert kk["kpi_fcr_pct"] == "Бірінші қоңыраудан шешу"
+    # item 3.16: requests resolved at the first contact ("бастапқы жүгіну")
+    assert kk["kpi_fcr_pct"] == "Бастапқы жүгінуде шешілген өтініштер (FCR)"
+    assert kk["kpi_lost_after_30s_pct"].startswith("30 секунд күткеннен кейін жоғалған")
     assert kk["kpi_satisfaction_score"].startswith("Қанағаттану")
     ru = strings()["ru"]
     assert sum(kk[k] != ru[k] for k in kk) > len(kk) * 0.9  # really translated

@@ -114,12 +114,16 @@ def test_only_the_last_prompt_of_a_pair_moves_on() -> None:
 
 def test_option_1_consultation_queue_with_the_callers_language() -> None:
     h = at_main_menu("ru")
+    played = len(h.played())
     h.press("1")
     assert h.node == "queue_consultation"
-    assert h.played()[-1] == ("ru", text("queue_consultation", "ru"))
-    assert h.final() is None  # the "connecting" prompt plays first
-    h.finish_prompts()
-    assert h.final() == EnterQueue("consultation", ("public_services", "ru"), "ru", {})
+    # handed over at once: the queue says "connecting" once the caller has
+    # joined, so the wait after the menu (and a hang-up during it) is counted
+    final = h.final()
+    assert final == EnterQueue("consultation", ("public_services", "ru"), "ru", {})
+    assert isinstance(final, EnterQueue) and final.prompt == FLOW.nodes["queue_consultation"].prompt
+    assert final.prompt is not None and final.prompt.texts["ru"] == text("queue_consultation", "ru")
+    assert len(h.played()) == played  # the runner plays nothing itself
     assert h.phase is Phase.HANDOFF
     assert h.events("ivr.queue")[-1].fields == {
         "node": "queue_consultation", "queue": "consultation",
@@ -325,10 +329,12 @@ def test_no_input_retries_then_fallback() -> None:
 def test_silent_caller_at_the_language_menu_gets_a_bilingual_operator() -> None:
     h = call()
     h.silent(4)
-    assert h.final() == EnterQueue("general", ("bilingual",), None, {})
-    # both languages in turn, since none was chosen
-    assert h.played()[-2:] == [("kk", text("queue_any_language", "kk")),
-                               ("ru", text("queue_any_language", "ru"))]
+    final = h.final()
+    assert final == EnterQueue("general", ("bilingual",), None, {})
+    # the queue says the prompt (in both languages, since none was chosen)
+    assert isinstance(final, EnterQueue) and final.prompt is not None
+    assert final.prompt.texts == {"kk": text("queue_any_language", "kk"),
+                                  "ru": text("queue_any_language", "ru")}
     assert not h.events("ivr.error")
 
 
@@ -396,7 +402,7 @@ def test_key_during_a_menu_prompt_stops_it() -> None:
 
 def test_keys_during_a_hand_over_prompt_do_nothing() -> None:
     h = at_main_menu("ru")
-    h.press("1")  # "connecting" plays, without barge-in
+    h.press("1")  # handed over at once ("connecting" is the queue's to say)
     assert h.press("5") == []
     h.finish_prompts()
     assert h.final() == EnterQueue("consultation", ("public_services", "ru"), "ru", {})

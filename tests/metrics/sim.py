@@ -103,8 +103,16 @@ class Sim:
         if self.state.get(call) not in ("waiting", "ringing"):
             return
         self.state[call] = "gone"
-        self.ev("call.ended", call, cause="bye", duration=1.0)
-        self.safe(lambda: self.core.abandon(call, self.now))
+        # mostly the caller; sometimes the engine ends the call (CONTRACTS item 2)
+        cause = "caller" if self.rng.random() < 0.85 else self.rng.choice(ENGINE_CAUSES)
+        self.ev("call.ended", call, cause=cause, duration=1.0)
+
+        def abandon() -> list[Action]:
+            return [Emit(a.type, a.call_id, {**a.fields, "cause": cause})
+                    if isinstance(a, Emit) and a.type == "queue.abandoned" else a
+                    for a in self.core.abandon(call, self.now)]
+
+        self.safe(abandon)
 
     def ask_callback(self, call: str) -> None:
         if self.state.get(call) != "waiting":
@@ -199,6 +207,10 @@ class Sim:
         self.run(self.core.tick(self.now))
         if self.now + 2.0 < until:
             self.at(self.now + 2.0, lambda: self.tick(until))
+
+
+#: ``queue.abandoned`` causes that are the engine's doing, not the caller's.
+ENGINE_CAUSES = ("engine_shutdown", "engine_restart", "rtp_timeout", "max_duration", "error")
 
 
 def config(rng: random.Random, agents: int) -> QueueConfig:

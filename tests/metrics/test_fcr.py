@@ -1,6 +1,7 @@
-"""FCR (Appendix 1 item 4), folded incrementally: a resolved contact counts at
-once and is taken back by a repeat from the same number on the same topic
-within 7 days."""
+"""FCR (item 3.16, Appendix 1 item 4), folded incrementally and per request:
+the first contact of a number on a topic opens a request, resolved at once
+if its disposition says so; a repeat within 7 days takes that back and opens
+nothing. ``KpiConfig(fcr_per_call=True)`` keeps the older per-call reading."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def snap(log: Log, config: KpiConfig | None = None) -> KpiSnapshot:
 
 
 def fcr(counts: Counts) -> tuple[int, int, int, int]:
+    """(dispositions, resolved, fcr, repeats)."""
     return counts.dispositions, counts.resolved, counts.fcr, counts.repeats
+
+
+PER_CALL = KpiConfig(fcr_per_call=True)
 
 
 def contact(log: Log, day: float, call: str, *, number: str | None = NUMBER,
@@ -34,13 +39,59 @@ def contact(log: Log, day: float, call: str, *, number: str | None = NUMBER,
                  queue=queue, agent=f"a-{call}")
 
 
-def test_repeat_within_seven_days_takes_the_first_back() -> None:
+def test_a_repeat_within_seven_days_makes_the_request_not_fcr_and_opens_none() -> None:
     log = Log()
     contact(log, 0, "c1")
     contact(log, 3, "c2")
     s = snap(log)
+    assert fcr(s.total.counts) == (2, 2, 0, 1)
+    assert s.total.counts.requests == 1
+    assert s.total.kpi("fcr_pct").value == pytest.approx(0.0)
+    assert s.total.kpi("fcr_pct").samples == 1
+
+
+def test_per_call_option_counts_the_repeat_on_its_own_merit() -> None:
+    log = Log()
+    contact(log, 0, "c1")
+    contact(log, 3, "c2")
+    s = snap(log, PER_CALL)
     assert fcr(s.total.counts) == (2, 2, 1, 1)
+    assert s.total.counts.requests == 2
     assert s.total.kpi("fcr_pct").value == pytest.approx(50.0)
+
+
+def test_requests_not_calls_are_the_denominator() -> None:
+    """Three callers; one calls three times about the same passport: three
+    requests, two resolved at the first contact (the per-call reading would
+    give 3 of 5)."""
+    log = Log()
+    contact(log, 0, "c1")
+    contact(log, 1, "c2")
+    contact(log, 2, "c3")
+    contact(log, 0.5, "d1", number="+77015550001")
+    contact(log, 0.6, "e1", number="+77015550002")
+    s = snap(log)
+    assert (s.total.counts.requests, s.total.counts.fcr) == (3, 2)
+    assert s.total.kpi("fcr_pct").value == pytest.approx(200 / 3)
+    assert snap(log, PER_CALL).total.kpi("fcr_pct").value == pytest.approx(60.0)
+
+
+def test_an_unresolved_first_contact_is_not_fcr_even_if_the_repeat_resolves() -> None:
+    log = Log()
+    contact(log, 0, "c1", resolved=False)
+    contact(log, 1, "c2")
+    s = snap(log)
+    assert (s.total.counts.requests, s.total.counts.fcr, s.total.counts.repeats) == (1, 0, 0)
+    assert fcr(snap(log, PER_CALL).total.counts) == (2, 1, 1, 0)
+
+
+def test_the_window_runs_from_the_requests_first_contact() -> None:
+    log = Log()
+    contact(log, 0, "c1")
+    contact(log, 5, "c2")  # a repeat: c1 not FCR
+    contact(log, 8, "c3")  # 8 days after c1: a new request, resolved
+    s = snap(log)
+    assert (s.total.counts.requests, s.total.counts.fcr) == (2, 1)
 
 
 def test_repeat_after_the_window_keeps_it() -> None:
@@ -48,6 +99,7 @@ def test_repeat_after_the_window_keeps_it() -> None:
     contact(log, 0, "c1")
     contact(log, 7.5, "c2")
     assert fcr(snap(log).total.counts) == (2, 2, 2, 0)
+    assert snap(log).total.counts.requests == 2
 
 
 def test_window_is_configurable() -> None:
@@ -58,7 +110,7 @@ def test_window_is_configurable() -> None:
 
 
 @pytest.mark.parametrize(
-    ("second", "kept"),
+    ("second", "requests"),
     [
         ({"topic": "id_card"}, 2),  # another topic: a new question
         ({"number": "+77019998877"}, 2),  # another caller
@@ -66,27 +118,26 @@ def test_window_is_configurable() -> None:
         ({"topic": None, "queue": "passport"}, 1),  # no topic: the queue's name is the topic
     ],
 )
-def test_what_counts_as_the_same_caller_and_topic(second: dict[str, object], kept: int) -> None:
+def test_what_counts_as_the_same_caller_and_topic(second: dict[str, object],
+                                                   requests: int) -> None:
     log = Log()
     contact(log, 0, "c1")
     contact(log, 2, "c2", **second)  # type: ignore[arg-type]
-    assert snap(log).total.counts.fcr == kept
+    counts = snap(log).total.counts
+    assert (counts.requests, counts.fcr) == (requests, 2 if requests == 2 else 0)
+    assert snap(log, PER_CALL).total.counts.fcr == (2 if requests == 2 else 1)
 
 
-def test_only_the_last_resolved_contact_is_taken_back() -> None:
+def test_per_call_only_the_last_resolved_contact_is_taken_back() -> None:
     log = Log()
     contact(log, 0, "c1")
     contact(log, 2, "c2")  # takes c1 back
     contact(log, 4, "c3")  # takes c2 back; c1 is already out
     contact(log, 12, "c4")  # 8 days after c3: keeps it
-    assert fcr(snap(log).total.counts) == (4, 4, 2, 2)
-
-
-def test_unresolved_contacts_are_never_fcr() -> None:
-    log = Log()
-    contact(log, 0, "c1", resolved=False)
-    contact(log, 1, "c2")
-    assert fcr(snap(log).total.counts) == (2, 1, 1, 0)
+    assert fcr(snap(log, PER_CALL).total.counts) == (4, 4, 2, 2)
+    # per request: c1 opens one (taken back once), c4 (12 days on) another
+    s = snap(log)
+    assert (s.total.counts.requests, s.total.counts.fcr, s.total.counts.repeats) == (2, 1, 1)
 
 
 def test_unanswered_repeats_count_short_abandons_do_not() -> None:
@@ -115,8 +166,9 @@ def test_take_back_hits_the_scopes_of_the_first_contact() -> None:
     topic = s.scope("topic", "passport")
     assert kk and ru and egov and general and topic
     assert fcr(kk.counts) == fcr(egov.counts) == (1, 1, 0, 1)
-    assert fcr(ru.counts) == fcr(general.counts) == (1, 1, 1, 0)
-    assert fcr(topic.counts) == (2, 2, 1, 1)
+    assert fcr(ru.counts) == fcr(general.counts) == (1, 1, 0, 0)
+    assert fcr(topic.counts) == (2, 2, 0, 1)
+    assert (kk.counts.requests, ru.counts.requests, topic.counts.requests) == (1, 0, 1)
 
 
 def test_anonymous_callers_cannot_be_recognised() -> None:

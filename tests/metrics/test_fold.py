@@ -56,13 +56,16 @@ def test_total_counts_and_kpis(mixed: KpiSnapshot) -> None:
             c.timed_out, c.left) == (6, 6, 2, 3, 1, 1, 6)
     assert (c.answered_in_sl, c.abandoned_in_sl, c.handled) == (1, 2, 2)
     v = values(mixed.total)
-    assert v["wait_s"] == approx((10 + 30 + 3 + 40 + 15 + 120) / 6)  # KPI 1
+    assert v["wait_s"] == approx(20.0)  # KPI 1: the wait "for an answer", of the answered
+    assert v["abandoned_wait_s"] == approx((3 + 40 + 15) / 3)  # beside it
     assert v["asa_s"] == approx(20.0)
     assert v["service_level_pct"] == approx(50.0)  # 1 of 2 answered within 20 s
     assert v["sl2_pct"] == approx(60.0)  # (1 answered + 2 abandoned within 20 s) / 5
     assert v["lost_pct"] == approx(40.0)  # KPI 5: (3 - 1 short) / (6 - 1 short)
+    assert v["lost_after_30s_pct"] == approx(25.0)  # 1414 plan: c4 / (6 - 2 within 30 s)
+    assert v["dropped_pct"] == approx(0.0)
     assert v["aht_s"] == approx((100 + 20 + 200 + 10) / 2)  # talk + hold 0 + wrap-up
-    assert v["fcr_pct"] == approx(50.0)  # 1 resolved of 2 dispositions
+    assert v["fcr_pct"] == approx(50.0)  # 1 resolved of 2 requests
     assert v["satisfaction_score"] == approx(3.5)
     assert v["csi_pct"] == approx(50.0) and v["cdi_pct"] == approx(50.0)
     assert v["accuracy_pct"] is None
@@ -71,10 +74,11 @@ def test_total_counts_and_kpis(mixed: KpiSnapshot) -> None:
 
 def test_language_scopes(mixed: KpiSnapshot) -> None:
     kk, ru = values(mixed.scope("language", "kk")), values(mixed.scope("language", "ru"))
-    assert kk["wait_s"] == approx((10 + 3 + 15 + 120) / 4)
+    assert kk["wait_s"] == approx(10.0)
+    assert kk["abandoned_wait_s"] == approx(9.0)
     assert kk["lost_pct"] == approx(100 / 3)  # c5 of (4 offered - 1 short)
     assert kk["aht_s"] == approx(120.0)
-    assert ru["wait_s"] == approx(35.0)
+    assert ru["wait_s"] == approx(30.0)
     assert ru["lost_pct"] == approx(50.0)
     assert ru["satisfaction_score"] == approx(2.0) and ru["cdi_pct"] == approx(100.0)
 
@@ -90,13 +94,13 @@ def test_queue_and_topic_scopes(mixed: KpiSnapshot) -> None:
         1, 1, 1, 1, 1, 1)
     assert values(passport)["aht_s"] == approx(120.0)
     egov = values(mixed.scope("topic", "egov"))  # the rest: no topic given, the queue's
-    assert egov["wait_s"] == approx((30 + 3 + 40 + 15 + 120) / 5)
+    assert egov["wait_s"] == approx(30.0)
     assert egov["lost_pct"] == approx(50.0)
 
 
 def test_statuses_against_the_standard(mixed: KpiSnapshot) -> None:
     status = {k.name: k.status for k in mixed.total.kpis}
-    assert status["wait_s"] is Status.WITHIN  # 36.3 s <= 54 s
+    assert status["wait_s"] is Status.WITHIN  # 20 s <= 54 s
     assert status["lost_pct"] is Status.BREACH  # 40 % > 10 %
     assert status["fcr_pct"] is Status.BREACH
     assert status["asa_s"] is Status.NO_TARGET
@@ -125,7 +129,8 @@ def test_overflow_counts_a_call_once_but_each_queue_visit() -> None:
     assert egov is not None and general is not None
     assert (total.offered, total.overflowed, total.timed_out, total.abandoned, total.left) == (
         1, 1, 0, 1, 1)
-    assert total.wait_total == 90.0  # KPI 1: the whole wait after the menu, once
+    assert total.wait_total == 90.0  # the whole wait after the menu, once
+    assert total.abandoned_wait_total == 90.0
     assert (egov.counts.offered, egov.counts.timed_out, egov.counts.overflowed) == (1, 1, 1)
     assert egov.counts.wait_total == 60.0
     assert (general.counts.offered, general.counts.abandoned) == (1, 1)
@@ -141,8 +146,70 @@ def test_timeouts_are_not_lost_calls_but_leave_the_queue() -> None:
     log.abandoned(10, "c2", wait=100)
     v = values(fold(log.events).snapshot(T0 + 900).total)
     assert v["lost_pct"] == approx(50.0)  # item 5 counts hang-ups by the caller
-    assert v["wait_s"] == approx(200.0)
+    assert v["wait_s"] is None  # no caller was answered
+    assert v["abandoned_wait_s"] == approx(100.0)
     assert v["sl2_pct"] == approx(0.0)
+    everyone = fold(log.events, KpiConfig(wait_of_all=True)).snapshot(T0 + 900).total
+    assert values(everyone)["wait_s"] == approx(200.0)  # the option: every caller who left
+
+
+def test_wait_of_all_option_gives_the_older_kpi_1(mixed: KpiSnapshot) -> None:
+    log = Log()
+    log.answered(0, "c1", wait=10)
+    log.abandoned(10, "c2", wait=3)
+    log.abandoned(20, "c3", wait=50)
+    default = values(fold(log.events).snapshot(T0 + 900).total)
+    every = values(fold(log.events, KpiConfig(wait_of_all=True)).snapshot(T0 + 900).total)
+    assert (default["wait_s"], default["abandoned_wait_s"]) == (approx(10.0), approx(26.5))
+    assert every["wait_s"] == approx(21.0)
+
+
+def engine_drop(log: Log, t: float, call: str, cause: str | None, wait: float = 40.0) -> None:
+    joined = log.arrive(t, call, "+77015550000", "egov", "kk")
+    data = {} if cause is None else {"cause": cause}
+    log.ev(joined + wait, "queue.abandoned", call, queue="egov", position=1, orig_position=1,
+           waited=wait, short=False, **data)
+    log.ev(joined + wait, "call.ended", call, cause=cause or "caller", duration=wait)
+
+
+@pytest.mark.parametrize("cause", ["engine_shutdown", "engine_restart", "rtp_timeout",
+                                   "max_duration", "error"])
+def test_an_abandon_the_engine_caused_is_dropped_not_lost(cause: str) -> None:
+    log = Log()
+    log.answered(0, "c1", wait=10)
+    engine_drop(log, 10, "c2", cause)
+    snap = fold(log.events).snapshot(T0 + 900)
+    c, v = snap.total.counts, values(snap.total)
+    assert (c.offered, c.abandoned, c.dropped, c.left) == (2, 0, 1, 2)
+    assert v["lost_pct"] == approx(0.0) and v["lost_after_30s_pct"] == approx(0.0)
+    assert v["dropped_pct"] == approx(50.0)
+    assert v["abandoned_wait_s"] is None and v["sl2_pct"] == approx(100.0)
+    queue = snap.scope("queue", "egov")
+    assert queue is not None and queue.counts.dropped == 1 and queue.waiting == 0
+
+
+@pytest.mark.parametrize("cause", ["caller", None])
+def test_an_abandon_by_the_caller_or_with_no_cause_is_lost(cause: str | None) -> None:
+    log = Log()
+    log.answered(0, "c1", wait=10)
+    engine_drop(log, 10, "c2", cause)
+    c = fold(log.events).snapshot(T0 + 900).total.counts
+    assert (c.abandoned, c.dropped) == (1, 0)
+
+
+def test_no_grace_period_by_default_and_the_plans_30_s_reading() -> None:
+    """The queue core flags ``short`` only under the queue's short_abandon_s,
+    0 by default: a 3 s abandon is lost; the 1414 plan's reading leaves out
+    abandons within 30 s."""
+    log = Log()
+    log.answered(0, "c1", wait=10)
+    log.abandoned(10, "c2", wait=3, short_s=0)
+    log.abandoned(20, "c3", wait=30, short_s=0)
+    log.abandoned(30, "c4", wait=31, short_s=0)
+    v = values(fold(log.events).snapshot(T0 + 900).total)
+    assert v["lost_pct"] == approx(75.0)  # 3 of 4
+    assert v["lost_after_30s_pct"] == approx(50.0)  # c4 of (4 - 2 within 30 s)
+    assert fold(log.events).snapshot(T0 + 900).total.kpi("lost_after_30s_pct").limit == 5.0
 
 
 def test_surveys_mean_csi_cdi_and_filters() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.snapshot import KpiSnapshot
 from bailanys.metrics.windows import (
     ALMATY,
@@ -206,6 +207,25 @@ def test_live_windows_equal_recomputation(seed: int, start: float) -> None:
         assert day.start is not None and same(day, recompute(events, day.start, day.now))
     total = snaps["live"].total.counts
     assert total.answered and total.abandoned and total.dispositions and total.surveys
+    assert total.dropped and total.requests and total.repeats
+
+
+def test_the_other_readings_are_incremental_too() -> None:
+    """The options (FCR per call, KPI 1 of every caller) fold live exactly as
+    a recomputation does, and differ from the defaults on the same calls."""
+    events = simulate(7, T0, calls=120, agents=5, minutes=75)
+    options = KpiConfig(fcr_per_call=True, wait_of_all=True)
+    windows = KpiWindows(options)
+    for snap in feed(windows, events):
+        assert snap.start is not None
+        assert same(snap, recompute(events, snap.start, snap.now, options))
+    now = events[-1].ts + 1.0
+    live = windows.snapshots(now)["live"]
+    assert same(live, recompute(events, events[0].ts, now, options))
+    default = recompute(events, events[0].ts, now).total
+    assert live.total.counts.requests == live.total.counts.dispositions
+    assert default.counts.requests < live.total.counts.requests
+    assert default.kpi("wait_s").value != live.total.kpi("wait_s").value
 
 
 def test_restart_replays_to_the_same_state() -> None:

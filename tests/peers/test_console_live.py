@@ -10,7 +10,9 @@ gets its first sample). Then the KPIs survive an engine restart.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,21 @@ from tests.peers.softphone import PyVoipAgent  # noqa: E402
 pytestmark = [pytest.mark.peer, needs_sipp]
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+async def _promtool_check(url: str) -> None:
+    """``promtool check metrics`` on the page at ``url`` (Debian package
+    prometheus, scripts/ensure-deps.sh): exit 0, no problem reported."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return  # tests/metrics/test_prometheus.py reports the missing tool
+    page = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())
+    assert b"bailanys_kpi_counted_total" in page
+    proc = await asyncio.create_subprocess_exec(
+        promtool, "check", "metrics", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(page), 30)
+    assert (proc.returncode, out) == (0, b"")
 PASSWORD = "pw-supervisor"
 FLOW = """
 flow: console-test
@@ -144,6 +161,8 @@ async def test_supervisor_sees_the_queue_live_and_ends_a_break(
         caller = None
         assert res.ok, res.describe()
         assert await wait_until_idle(eng)
+        # /metrics of the engine after a real call: promtool finds nothing to say
+        await _promtool_check(f"{base}/metrics")
     finally:
         if caller is not None:
             caller.cancel()

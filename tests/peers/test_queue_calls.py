@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bailanys.metrics.windows import recompute
 from bailanys.queue.queuelog import to_queue_log
 from bailanys.voice.phrases.queue import position_announcement
 from tests.peers.conftest import (
@@ -60,7 +61,6 @@ strategy = "longest_idle"
 announce_interval_s = 5
 ring_timeout_s = 6
 wrap_up_s = 1
-short_abandon_s = 5
 callback = true
 
 [agents.1001]
@@ -194,9 +194,33 @@ async def test_caller_who_hangs_up_is_abandoned_with_its_wait(
     joined = next(e for e in events if e.type == "queue.joined")
     waited = abandoned[0].data["waited"]
     assert abs(waited - (abandoned[0].ts - joined.ts)) < 0.5
-    assert 5.0 <= waited <= 10.0  # 10 s call minus the queue node's prompt
+    assert 8.0 <= waited <= 10.5  # the 10 s call: the queue node's prompt is in the wait
     assert abandoned[0].data["short"] is False
     assert abandoned[0].data["position"] == 1
+
+
+async def test_a_hang_up_during_the_queue_prompt_is_offered_and_lost(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    """The wait the standard measures starts when the menu ends: a caller who
+    hangs up while the queue node says "stay on the line" joined the queue
+    and is a lost call (it used to be neither offered nor lost)."""
+    eng = await _engine(engine_factory, tmp_path)
+    sipp_dir = tmp_path / "sipp"
+    make_ulaw_wav(sipp_dir / "bailanys_load.wav", 1.0, 0.0)
+    res = await sipp(eng, "load_call.xml", sipp_dir, timeout_s=30, service="1417",
+                     duration_ms=1000)
+    assert res.ok, res.describe()
+    assert await wait_until_idle(eng)
+    events = await events_of(eng)
+    types = [e.type for e in events]
+    assert "queue.joined" in types and "queue.abandoned" in types
+    assert types.index("queue.joined") < types.index("queue.abandoned")
+    (abandoned,) = [e for e in events if e.type == "queue.abandoned"]
+    assert abandoned.data["waited"] < 2.0 and abandoned.data["short"] is False
+    total = recompute(events, events[0].ts, events[-1].ts + 1).total
+    assert (total.counts.offered, total.counts.abandoned) == (1, 1)
+    assert total.kpi("lost_pct").value == 100.0
 
 
 CALLBACK_QUEUES = """

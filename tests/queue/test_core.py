@@ -170,8 +170,23 @@ def test_auto_pause_after_max_no_answers() -> None:
     assert core.agent("a").consecutive_no_answers == 0
 
 
-def test_abandon_while_ringing_cancels_without_a_miss() -> None:
+def test_connected_names_the_agents_leg_for_the_queue_log() -> None:
     core = logged_in(one_queue(), "a")
+    core.join("c1", "q", now=0.0)
+    out = core.ring_answered("c1", 2.0, leg="agent-leg-1")
+    assert events(out)[1] == ("call.connected", "c1", {
+        "queue": "q", "agent": "a", "waited": 2.0, "orig_position": 1, "leg": "agent-leg-1"})
+
+
+def test_no_grace_period_by_default_an_early_hang_up_is_not_short() -> None:
+    core = one_queue()
+    core.join("c1", "q", now=0.0)
+    (out,) = core.abandon("c1", 0.5)
+    assert isinstance(out, Emit) and out.fields["short"] is False
+
+
+def test_abandon_while_ringing_cancels_without_a_miss() -> None:
+    core = logged_in(one_queue(short_abandon_s=5.0), "a")
     core.join("c1", "q", now=0.0)
     out = core.abandon("c1", 3.0)
     assert out == [

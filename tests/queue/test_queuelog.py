@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 
 from bailanys import cli
-from bailanys.queue.queuelog import FIELDS, QueueLog, caller_id, to_queue_log
+from bailanys.queue.queuelog import FIELDS, QueueLog, caller_id, members_of, to_queue_log
+from bailanys.queue.settings import AgentSettings, QueueConfig, QueueSettings
 from bailanys.store import Event, Store
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 CALL = "3f2a9c0d5b7e4e1a9f0c2d4b6a8e1f03"
 ABANDONED = "0b5e7d1c9a3f4e2d8c6b4a2f0e1d3c5b"
 TIMED_OUT = "9e8d7c6b5a4f4e3d2c1b0a9f8e7d6c5b"
+AGENT_LEG = "5d41402abc4b2a76b9719d911017c592"
 
 #: queue_log event -> how many data fields Asterisk writes after the event
 #: name (docs.asterisk.org "Queue Logs"; ENTERQUEUE's position per app_queue.c),
@@ -27,13 +29,16 @@ ASTERISK_DATA_FIELDS = {
     "ENTERQUEUE": 3,  # url|callerid|position
     "CONNECT": 3,  # holdtime|bridgedchanneluniqueid|ringtime
     "RINGNOANSWER": 1,  # ringtime in ms
+    "RINGCANCELED": 1,  # ringtime in ms (app_queue.c wait_for_answer())
     "COMPLETECALLER": 3,  # holdtime|calltime|origposition
     "COMPLETEAGENT": 3,
     "ABANDON": 3,  # position|origposition|waittime
     "EXITWITHTIMEOUT": 3,
     "PAUSE": 1,  # reason
     "UNPAUSE": 1,
-    "ADDMEMBER": 1,  # empty
+    "PAUSEALL": 1,  # reason (set_member_paused() with no queue name)
+    "UNPAUSEALL": 1,
+    "ADDMEMBER": 1,  # "" or PAUSED
     "REMOVEMEMBER": 1,
     "CALLBACKREQUEST": 4,
     "CALLBACK": 1,
@@ -61,7 +66,7 @@ FULL_CALL = [
     ev(27.1, "agent.no_answer", CALL, agent="1001", queue="support", rang=15.0),
     ev(27.3, "agent.ringing", CALL, agent="1002", queue="support", timeout=15.0),
     ev(31.8, "call.connected", CALL, queue="support", agent="1002", waited=28.4,
-       orig_position=2),
+       orig_position=2, leg=AGENT_LEG),
     ev(95.55, "call.completed", CALL, queue="support", agent="1002", waited=28.4, talk=63.75,
        by="caller", orig_position=2),
     ev(97.0, "call.disposition", CALL, queue="support", agent="1002", resolved=True,
@@ -71,8 +76,9 @@ FULL_CALL = [
 FULL_CALL_LINES = [
     f"1700000003|{CALL}|support|NONE|ENTERQUEUE||+77011234567|2",
     f"1700000027|{CALL}|support|PJSIP/1001|RINGNOANSWER|15000",
-    # hold: second 31 - second 3; ring 4.5 s -> 4; no id for the agent's leg
-    f"1700000031|{CALL}|support|PJSIP/1002|CONNECT|28||4",
+    # hold: second 31 - second 3; the agent's leg (Asterisk: the peer's uniqueid);
+    # ring 4.5 s -> 4
+    f"1700000031|{CALL}|support|PJSIP/1002|CONNECT|28|{AGENT_LEG}|4",
     # talk 63.75 s from second 31 to second 95 counts 64, as time() - callstart does
     f"1700000095|{CALL}|support|PJSIP/1002|COMPLETECALLER|28|64|2",
 ]
@@ -87,6 +93,8 @@ ABANDON = [
 ]
 ABANDON_LINES = [
     f"1700000100|{ABANDONED}|sales|NONE|ENTERQUEUE||1002|1",
+    # the caller hung up while 1001 rang (5.2 s), as app_queue's wait_for_answer() logs it
+    f"1700000108|{ABANDONED}|sales|PJSIP/1001|RINGCANCELED|5200",
     f"1700000108|{ABANDONED}|sales|NONE|ABANDON|1|1|8",
 ]
 
@@ -127,6 +135,86 @@ LOGIN_LINES = [
 ]
 
 
+#: The queues each agent serves (``members_of`` the queues file).
+MEMBERS = {"1001": ("sales", "support"), "1002": ("support",)}
+#: With the queues known, as Asterisk writes a member of several queues and a
+#: pause of all queues at once (set_member_paused() with no queue name).
+PAUSE_LINES_PER_QUEUE = [
+    "1700000600|NONE|NONE|PJSIP/1001|PAUSEALL|lunch",
+    "1700000600|NONE|sales|PJSIP/1001|PAUSE|lunch",
+    "1700000600|NONE|support|PJSIP/1001|PAUSE|lunch",
+    "1700002400|NONE|NONE|PJSIP/1001|UNPAUSEALL|",
+    "1700002400|NONE|sales|PJSIP/1001|UNPAUSE|",
+    "1700002400|NONE|support|PJSIP/1001|UNPAUSE|",
+]
+LOGIN_LINES_PER_QUEUE = [
+    "1700003000|NONE|support|PJSIP/1002|ADDMEMBER|",
+    "1700003600|NONE|support|PJSIP/1002|REMOVEMEMBER|",
+]
+
+
+def test_member_and_pause_lines_are_written_per_queue() -> None:
+    assert lines(PAUSES + LOGINS, members=MEMBERS) == PAUSE_LINES_PER_QUEUE + LOGIN_LINES_PER_QUEUE
+
+
+def test_login_into_a_break_adds_the_member_paused() -> None:
+    out = lines([
+        ev(1.0, "agent.state", agent="1001", state="break", previous="logged_out",
+           reason="training"),
+        ev(9.0, "agent.state", agent="1001", state="logged_out", previous="break", reason=""),
+    ], members=MEMBERS)
+    assert out == [
+        "1700000001|NONE|sales|PJSIP/1001|ADDMEMBER|PAUSED",
+        "1700000001|NONE|support|PJSIP/1001|ADDMEMBER|PAUSED",
+        "1700000001|NONE|NONE|PJSIP/1001|PAUSEALL|training",
+        "1700000001|NONE|sales|PJSIP/1001|PAUSE|training",
+        "1700000001|NONE|support|PJSIP/1001|PAUSE|training",
+        "1700000009|NONE|NONE|PJSIP/1001|UNPAUSEALL|",
+        "1700000009|NONE|sales|PJSIP/1001|UNPAUSE|",
+        "1700000009|NONE|support|PJSIP/1001|UNPAUSE|",
+        "1700000009|NONE|sales|PJSIP/1001|REMOVEMEMBER|",
+        "1700000009|NONE|support|PJSIP/1001|REMOVEMEMBER|",
+    ]
+
+
+def test_every_agent_ringing_gets_a_ringcanceled() -> None:
+    out = lines([
+        ev(0.0, "queue.joined", "x", queue="q", position=1),
+        ev(1.0, "agent.ringing", "x", agent="1001", queue="q", timeout=15.0),
+        ev(2.0, "agent.no_answer", "x", agent="1001", queue="q", rang=1.0),
+        ev(2.5, "agent.ringing", "x", agent="1002", queue="q", timeout=15.0),
+        ev(3.25, "queue.abandoned", "x", queue="q", position=1, orig_position=1, waited=3.25,
+           short=False, cause="caller"),
+    ])
+    assert out == [
+        "1700000000|x|q|NONE|ENTERQUEUE|||1",
+        "1700000002|x|q|PJSIP/1001|RINGNOANSWER|1000",
+        "1700000003|x|q|PJSIP/1002|RINGCANCELED|750",
+        "1700000003|x|q|NONE|ABANDON|1|1|3",
+    ]
+
+
+def test_a_timeout_while_nobody_rings_cancels_nothing() -> None:
+    out = lines([ev(0.0, "queue.joined", "x", queue="q", position=1),
+                 ev(1.0, "agent.ringing", "x", agent="1001", queue="q", timeout=15.0),
+                 ev(2.0, "call.connected", "x", queue="q", agent="1001", waited=2.0,
+                     orig_position=1),
+                 ev(9.0, "queue.abandoned", "x", queue="q", position=1, waited=9.0)])
+    assert [line.split("|")[4] for line in out] == ["ENTERQUEUE", "CONNECT", "ABANDON"]
+
+
+def test_members_of_the_queues_file() -> None:
+    config = QueueConfig(
+        {"general": QueueSettings("general"),
+         "egov": QueueSettings("egov", skills=("egov_portal",)),
+         "complaints": QueueSettings("complaints", skills=("complaints",))},
+        {"1001": AgentSettings("1001", skills={"kk": 10, "complaints": 7}),
+         "1002": AgentSettings("1002", skills={"ru": 10, "egov_portal": 8})},
+    )
+    assert members_of(config) == {"1001": ("general", "complaints"),
+                                  "1002": ("general", "egov")}
+
+
 @pytest.mark.parametrize(
     ("events", "expected"),
     [
@@ -157,7 +245,7 @@ def test_every_line_has_the_field_count_of_its_event() -> None:
              ev(5001.0, "call.completed", "c", queue="q", agent="7", waited=1.0, talk=2.0,
                 by="agent", orig_position=1)]
     seen: set[str] = set()
-    for line in lines(every):
+    for line in lines(every, members=MEMBERS):
         fields = line.split("|")
         verb = fields[4]
         seen.add(verb)
@@ -400,8 +488,13 @@ async def _fill(db: Path, events: list[Event]) -> None:
 def config(tmp_path: Path) -> Path:
     db = tmp_path / "var" / "events.db"
     asyncio.run(_fill(db, [*FULL_CALL, *ABANDON, *TIMEOUT, *PAUSES, *LOGINS]))
+    queues = tmp_path / "queues.toml"
+    queues.write_text('[queues.sales]\n[queues.support]\nskills = ["billing"]\n'
+                      '[agents.1001]\nskills = { billing = 5 }\n'
+                      '[agents.1002]\nskills = { billing = 3 }\n', encoding="utf-8")
     path = tmp_path / "c.toml"
-    path.write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+    path.write_text(f'[store]\npath = "{db}"\n[queue]\nfile = "{queues}"\n',
+                    encoding="utf-8")
     return path
 
 
@@ -411,7 +504,13 @@ def export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
     return status, captured.out, captured.err
 
 
-ALL_LINES = FULL_CALL_LINES + ABANDON_LINES + TIMEOUT_LINES + PAUSE_LINES + LOGIN_LINES
+#: The command reads the queues file: 1001 serves sales and support, 1002 both too.
+ALL_LINES = FULL_CALL_LINES + ABANDON_LINES + TIMEOUT_LINES + PAUSE_LINES_PER_QUEUE + [
+    "1700003000|NONE|sales|PJSIP/1002|ADDMEMBER|",
+    *LOGIN_LINES_PER_QUEUE[:1],
+    "1700003600|NONE|sales|PJSIP/1002|REMOVEMEMBER|",
+    *LOGIN_LINES_PER_QUEUE[1:],
+]
 
 
 def test_command_writes_the_log_to_stdout(config: Path,

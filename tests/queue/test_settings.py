@@ -68,7 +68,7 @@ def test_good_file(tmp_path: Path) -> None:
     c = config.queues["consultation"]
     assert c == QueueSettings(
         "consultation", ("public_services",), Strategy.FEWEST_CALLS, 30.0, 900.0, "general",
-        True, "#", 0.0, 5.0, 20.5, 5.0, 0, 2, True,
+        True, "#", 0.0, 0.0, 20.5, 5.0, 0, 2, True,
     )
     assert isinstance(c.announce_interval_s, float) and isinstance(c.strategy, Strategy)
     assert config.queues["general"] == QueueSettings("general")
@@ -84,7 +84,7 @@ def test_defaults() -> None:
     assert q.strategy is Strategy.LONGEST_IDLE
     assert q.announce_interval_s == DEFAULT_ANNOUNCE_INTERVAL_S == 60.0
     assert (q.max_wait_s, q.overflow, q.callback, q.callback_key) == (None, None, True, "1")
-    assert (q.wrap_up_s, q.short_abandon_s, q.ring_timeout_s) == (10.0, 5.0, 15.0)
+    assert (q.wrap_up_s, q.short_abandon_s, q.ring_timeout_s) == (10.0, 0.0, 15.0)
     assert (q.retry_s, q.max_no_answers, q.priority, q.survey) == (5.0, 3, 0, False)
 
 

@@ -148,3 +148,20 @@ def test_a_caller_being_rung_does_not_time_out() -> None:
                                      "waited": 15.0, "overflow": None}),
         Overflow("c1", None),
     ]
+
+
+def test_announcements_carry_the_time_left_and_what_happens_then() -> None:
+    """Never a wait past ``max_wait_s``: the engine says what happens at the
+    limit instead (voice.phrases.queue.expected_wait_announcement)."""
+    est = FakeEstimator(per_position=3600.0)
+    core = QueueCore(config(QueueSettings("q", announce_interval_s=60, callback=False,
+                                          max_wait_s=1800, overflow="other"),
+                            QueueSettings("other", callback=False, max_wait_s=600),
+                            a={"kk": 1}), est)
+    core.login("a", 0.0)
+    core.pause("a", "lunch", 0.0)
+    assert commands(core.join("c1", "q", now=0.0)) == [
+        Announce("c1", 1, 3600.0, False, 1800.0, "overflow")]
+    assert commands(core.tick(60.0)) == [Announce("c1", 1, 3600.0, False, 1740.0, "overflow")]
+    out = core.tick(1800.0)  # overflows into "other", which hangs up after 600 s
+    assert Announce("c1", 1, 3600.0, False, 600.0, "hang_up") in commands(out)

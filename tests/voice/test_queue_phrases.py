@@ -21,7 +21,11 @@ from bailanys.voice.phrases.durations import (
 )
 from bailanys.voice.phrases.languages import LANGUAGES
 from bailanys.voice.phrases.queue import (
+    HANG_UP,
+    OVERFLOW,
+    expected_wait_announcement,
     free_call_announcement,
+    limit_announcement,
     position_announcement,
     wait_announcement,
 )
@@ -357,3 +361,70 @@ def test_sentences_start_with_a_capital_and_end_with_a_full_stop() -> None:
             free_call_announcement(lang),
         ):
             assert text[0].isupper() and text.endswith("."), text
+
+
+# ---------------------------------------------------------------- never past the queue's limit
+
+
+def test_an_hour_is_not_announced_in_a_queue_that_gives_up_after_thirty_minutes() -> None:
+    """The issue's case: max_wait_s 1800, an estimate of about an hour."""
+    assert expected_wait_announcement("ru", 3600.0, 1800.0, HANG_UP) == (
+        "Если в течение тридцати минут оператор не освободится, мы завершим звонок; "
+        "вы сможете перезвонить позже.")
+    assert expected_wait_announcement("kk", 3600.0, 1800.0, HANG_UP) == (
+        "Отыз минут ішінде оператор босамаса, қоңырау аяқталады, кейінірек қайта "
+        "қоңырау шала аласыз.")
+    assert expected_wait_announcement("ru", 3600.0, 1800.0, OVERFLOW) == (
+        "Если в течение тридцати минут оператор не освободится, мы передадим ваш звонок "
+        "другим операторам.")
+    assert expected_wait_announcement("kk", 3600.0, 1800.0, OVERFLOW) == (
+        "Отыз минут ішінде оператор босамаса, қоңырауыңызды басқа операторларға жалғаймыз.")
+
+
+@pytest.mark.parametrize(
+    ("estimate", "limit", "says_wait"),
+    [
+        (600.0, 1800.0, True),  # ten minutes of thirty: the wait
+        (1800.0, 1800.0, True),  # exactly the limit
+        (1790.0, 1770.0, False),  # announced as 30 minutes, 29.5 left: the limit
+        (30.0, 20.0, True),  # "less than a minute" promises nothing past 20 s
+        (None, 1800.0, False),  # no estimate (no operator): what happens at the limit
+        (3600.0, None, True),  # no limit: the estimate as before
+        (None, None, None),  # nothing to say
+    ],
+)
+def test_the_choice_between_the_wait_and_the_limit(
+    estimate: float | None, limit: float | None, says_wait: bool | None
+) -> None:
+    for lang in LANGUAGES:
+        text = expected_wait_announcement(lang, estimate, limit, None if limit is None
+                                          else HANG_UP)
+        if says_wait is None:
+            assert text is None
+        elif says_wait:
+            assert estimate is not None and text == wait_announcement(lang, estimate)
+        else:
+            assert limit is not None and text == limit_announcement(lang, limit, HANG_UP)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "ru", "kk"),
+    [
+        (1799.0, "Если в течение двадцати девяти минут", "Жиырма тоғыз минут ішінде"),  # down
+        (60.0, "Если в течение минуты", "Бір минут ішінде"),
+        (5400.0, "Если в течение одного часа тридцати минут", "Бір сағат отыз минут ішінде"),
+        (1260.0, "Если в течение двадцати одной минуты", "Жиырма бір минут ішінде"),
+        (45.0, "Если оператор не освободится в ближайшее время", "Жақын арада"),
+    ],
+)
+def test_the_time_left_is_rounded_down(seconds: float, ru: str, kk: str) -> None:
+    assert limit_announcement("ru", seconds, OVERFLOW).startswith(ru)
+    assert limit_announcement("kk", seconds, OVERFLOW).startswith(kk)
+
+
+@pytest.mark.parametrize("bad", [math.inf, -1.0, math.nan])
+def test_limit_announcement_refuses_bad_input(bad: float) -> None:
+    with pytest.raises(ValueError):
+        limit_announcement("ru", bad, OVERFLOW)
+    with pytest.raises(ValueError):
+        limit_announcement("kk", 60.0, "transfer")

@@ -88,7 +88,8 @@ function renderUser() {
 // KPIs come as bailanys.metrics' Kpi.to_json(): {value, samples, status, limit, goal},
 // keyed by name; the unit follows the name's suffix unless the KPI names one.
 const SUFFIX_UNITS = { _s: "s", _pct: "%", _score: "points" };
-const LOWER_IS_BETTER = new Set(["wait_s", "lost_pct", "cdi_pct", "asa_s", "aht_s"]);
+const LOWER_IS_BETTER = new Set(["wait_s", "abandoned_wait_s", "lost_pct", "lost_after_30s_pct",
+  "dropped_pct", "cdi_pct", "asa_s", "aht_s"]);
 
 function kpiUnit(id, kpi) {
   if (kpi.unit) return kpi.unit;
