@@ -236,8 +236,12 @@ class Call:
         """Stop the flow (its task cancelled and awaited) and every prompt,
         leaving the call up: the engine speaks to the caller itself (the
         notice before a stop, requirements item 34)."""
-        flow, self._flow = self._flow, None
         self.stop_playback()
+        await self._cancel_flow()
+
+    async def _cancel_flow(self) -> None:
+        """Cancel the flow's task and wait for it (not when the flow itself asks)."""
+        flow, self._flow = self._flow, None
         if flow is not None and flow is not asyncio.current_task():
             flow.cancel()
             try:
@@ -359,13 +363,7 @@ class Call:
         self.session.on_dtmf = None  # break the call <-> session cycles early
         self.session.on_timeout = None
         self.ended.set()
-        flow, self._flow = self._flow, None
-        if flow is not None and flow is not asyncio.current_task():
-            flow.cancel()
-            try:
-                await flow
-            except asyncio.CancelledError:
-                pass
+        await self._cancel_flow()
         log.info("call %s ended: %s (%s) after %.1f s", self.id[:8], cause.value, reason,
                  duration)
 
