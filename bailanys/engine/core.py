@@ -244,8 +244,7 @@ class Engine:
                 log.warning("stopping: the callers' notice cut short")
                 cut_short = True
         for call, handle in list(self._by_invite.values()):  # still ringing: a final answer
-            handle.reply(503, "Restarting", to_tag=call.dialog.local_tag if call.dialog else
-                         new_tag(), extra=[("Retry-After", str(RETRY_AFTER_S))])
+            _unavailable(handle, "Restarting", call.dialog.local_tag if call.dialog else None)
         for call in list(self.calls.values()) + [c for c, _ in self._by_invite.values()]:
             await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
@@ -437,16 +436,13 @@ class Engine:
                 return
         source = handle.source
         if self.stopping:  # RFC 3261 §21.5.4: try again after Retry-After
-            handle.reply(503, "Restarting", to_tag=new_tag(),
-                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            _unavailable(handle, "Restarting")
             return
         if not self.flood.allow(source.addr[0], time.monotonic()):
-            handle.reply(503, "Too Many Calls", to_tag=new_tag(),
-                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            _unavailable(handle, "Too Many Calls")
             return
         if len(self.calls) + len(self._by_invite) >= self.config.sip.max_calls:
-            handle.reply(503, "Busy", to_tag=new_tag(),
-                         extra=[("Retry-After", str(RETRY_AFTER_S))])
+            _unavailable(handle, "Busy")
             return
         try:
             ruri = SipUri.parse(req.uri)
@@ -777,6 +773,12 @@ def _to_tag(req: Request) -> str | None:
         return NameAddr.parse(req.headers.get("To") or "").tag
     except SipParseError:
         return None
+
+
+def _unavailable(handle: ServerHandle, reason: str, to_tag: str | None = None) -> None:
+    """503 with Retry-After (RFC 3261 §21.5.4, §20.33): refused for now, not for good."""
+    handle.reply(503, reason, to_tag=to_tag or new_tag(),
+                 extra=[("Retry-After", str(RETRY_AFTER_S))])
 
 
 def _uri_of(value: str | None) -> str:
