@@ -13,7 +13,7 @@
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
     ├── InputError             a caller's or user's value is not valid
-    │   └── InvalidIinError    (bailanys.ivr.iin) not an IIN; ``reason`` says why
+    │   └── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    an agent event its state table refuses
@@ -21,7 +21,7 @@
     └── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
 
 Problems in flow files are not exceptions: the loader returns them as
-:class:`~bailanys.ivr.yamlsrc.Problem` lines (file, line, field, message).
+:class:`~bailanys.yamlsrc.Problem` lines (file, line, field, message).
 
 Errors caused by the remote side (``SipParseError``, ``RtpParseError``) become
 protocol answers or dropped packets; they never escape to the event loop.

@@ -37,12 +37,10 @@ from bailanys.engine.causes import Cause
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import start_call
 from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
-from bailanys.ivr.conditions import QueueState
 from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuestion
 from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
 from bailanys.ivr.session import IvrCall, IvrSession
 from bailanys.media.player import EncodedAudio
-from bailanys.metrics.windows import ALMATY
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import (
     Announce,
@@ -57,6 +55,8 @@ from bailanys.queue.core import (
 from bailanys.queue.estimator import Calendar, WaitEstimator
 from bailanys.queue.logins import DAYS as LOGIN_DAYS
 from bailanys.queue.settings import QueueConfig, load_queue_config
+from bailanys.queuestate import QueueState
+from bailanys.timezone import ALMATY
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
 from bailanys.voice.phrases.queue import (

@@ -11,7 +11,7 @@ hear the menu again") are fine.
 from __future__ import annotations
 
 from bailanys.ivr.model import Branch, Flow, Goto, Handoff, Hangup, Menu, Node
-from bailanys.ivr.yamlsrc import Path_
+from bailanys.yamlsrc import Path_
 
 
 def check_graph(flow: Flow, node_paths: dict[str, Path_]) -> list[tuple[Path_, str]]:

@@ -11,17 +11,11 @@ queue manager; without one they do not hold (the flow takes its default).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
 
 from bailanys.ivr.model import Condition
-
-
-@dataclass(frozen=True)
-class QueueState:
-    agents_available: int
-    waiting: int
+from bailanys.queuestate import QueueState
 
 
 def in_time_range(now: dtime, start: dtime, end: dtime) -> bool:

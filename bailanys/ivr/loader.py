@@ -1,7 +1,7 @@
 """Build a :class:`~bailanys.ivr.model.Flow` from a YAML file, reporting every problem.
 
 Loading never raises on bad input: :func:`load_flow` returns the flow (or
-``None``) and a list of :class:`~bailanys.ivr.yamlsrc.Problem`, each naming
+``None``) and a list of :class:`~bailanys.yamlsrc.Problem`, each naming
 the file, line and field.  The checks that need the whole graph
 (references, reachability, loops with no input) are in
 :mod:`bailanys.ivr.checks`; this module checks each field.
@@ -42,7 +42,8 @@ from bailanys.ivr.model import (
     SurveyQuestion,
     Transfer,
 )
-from bailanys.ivr.yamlsrc import Path_, Problem, Source, load, load_file
+from bailanys.timezone import ALMATY_NAME
+from bailanys.yamlsrc import Path_, Problem, Source, load, load_file
 
 #: Languages a flow may use: the ones every caller-facing phrase exists in.
 SUPPORTED_LANGUAGES = ("kk", "ru")
@@ -50,7 +51,7 @@ VALIDATORS = ("iin",)
 DEFAULT_TIMEOUT_S = 6.0  # silence after a prompt before "no input"
 DEFAULT_RETRIES = 2  # tries after the first (three in all), as common IVR practice
 DEFAULT_INTERDIGIT_S = 4.0
-DEFAULT_TIMEZONE = "Asia/Almaty"  # Kazakhstan, UTC+5 since 1 March 2024
+DEFAULT_TIMEZONE = ALMATY_NAME  # Kazakhstan, UTC+5 since 1 March 2024
 
 _TOP_KEYS = (
     "flow", "description", "numbers", "languages", "timezone", "start", "defaults", "prompts",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bailanys.ivr.loader import load_flow
 from bailanys.ivr.model import Flow
-from bailanys.ivr.yamlsrc import Problem
+from bailanys.yamlsrc import Problem
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bailanys.iin import InvalidIinError, validate_iin
 from bailanys.ivr.actions import (
     Action,
     CancelTimer,
@@ -55,8 +56,7 @@ from bailanys.ivr.actions import (
     TimerFired,
     TransferCall,
 )
-from bailanys.ivr.conditions import QueueState, holds
-from bailanys.ivr.iin import InvalidIinError, validate_iin
+from bailanys.ivr.conditions import holds
 from bailanys.ivr.model import (
     Branch,
     Collect,
@@ -75,6 +75,7 @@ from bailanys.ivr.model import (
     Survey,
     Transfer,
 )
+from bailanys.queuestate import QueueState
 
 log = logging.getLogger(__name__)
 

@@ -32,14 +32,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from bailanys.metrics.fold import MAIN, KpiConfig, KpiFold
 from bailanys.metrics.snapshot import KpiSnapshot
 from bailanys.store.events import Event
+from bailanys.timezone import ALMATY
 
-#: Kazakhstan's single time zone (UTC+5 since 1 March 2024), as the flows use.
-ALMATY = ZoneInfo("Asia/Almaty")
 #: The reporting interval: 15 minutes, the usual contact-centre grid.
 INTERVAL_S = 900
 LIVE, INTERVAL, TODAY = "live", "interval", "today"

@@ -48,7 +48,6 @@ import logging
 from collections.abc import Sequence
 
 from bailanys.errors import InputError
-from bailanys.ivr.conditions import QueueState
 from bailanys.queue import routing
 from bailanys.queue.actions import (
     Action,
@@ -74,6 +73,7 @@ from bailanys.queue.callers import (
 from bailanys.queue.pool import AgentPool
 from bailanys.queue.settings import QueueConfig, QueueSettings
 from bailanys.queue.waiting import Waiting
+from bailanys.queuestate import QueueState
 
 __all__ = [
     "Action",

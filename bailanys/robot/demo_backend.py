@@ -2,7 +2,7 @@
 
 The database is created and filled with sample data on first open, so the
 robot can be tried without any state system. The sample IINs all pass
-:func:`bailanys.ivr.iin.validate_iin` (see :data:`SAMPLE_IINS`).
+:func:`bailanys.iin.validate_iin` (see :data:`SAMPLE_IINS`).
 
 Slots: each branch has opening hours, a slot length and working weekdays;
 a slot is free when no active booking holds it. Sundays are closed

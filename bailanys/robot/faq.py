@@ -9,8 +9,8 @@ A knowledge file (``knowledge/faq.yaml``) is a mapping with one key,
       answer: {kk: "...", ru: "..."}          # spoken by espeak-ng
       sms: {kk: "...", ru: "..."}             # optional, sent as text
 
-It is read like an IVR flow (:mod:`bailanys.ivr.yamlsrc`): parsing never
-raises, and every mistake is a :class:`~bailanys.ivr.yamlsrc.Problem` naming
+It is read like an IVR flow (:mod:`bailanys.yamlsrc`): parsing never
+raises, and every mistake is a :class:`~bailanys.yamlsrc.Problem` naming
 file, line and field.  Spoken answers must not contain digits: espeak-ng
 reads "1414" digit by digit or as a number depending on the voice, so the
 content writes numbers as words (the SMS may carry digits).
@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from bailanys.errors import ConfigError
-from bailanys.ivr.yamlsrc import Path_, Problem, Source, load_file
+from bailanys.yamlsrc import Path_, Problem, Source, load_file
 
 LANGS = ("kk", "ru")
 # Fewer than three phrasings leave the matcher one or two ways to recognise an

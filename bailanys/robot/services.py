@@ -43,7 +43,7 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Final
 
-from bailanys.ivr.iin import IIN_LENGTH, InvalidIinError, validate_iin
+from bailanys.iin import IIN_LENGTH, InvalidIinError, validate_iin
 from bailanys.robot.backend import (
     BackendError,
     Booking,

@@ -7,9 +7,9 @@ import math
 from datetime import datetime
 
 from bailanys.engine.queues import replay_logins, wall_calendar
-from bailanys.metrics.windows import ALMATY
 from bailanys.queue.estimator import WaitEstimator
 from bailanys.store import Store
+from bailanys.timezone import ALMATY
 
 H = 3600.0
 

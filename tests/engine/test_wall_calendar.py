@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bailanys.engine.queues import wall_calendar
-from bailanys.metrics.windows import ALMATY
+from bailanys.timezone import ALMATY
 
 
 def test_now_is_today_in_almaty() -> None:

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bailanys.ivr.conditions import QueueState, holds, in_time_range
+from bailanys.ivr.conditions import holds, in_time_range
 from bailanys.ivr.model import Condition
+from bailanys.queuestate import QueueState
 
 ALMATY = ZoneInfo("Asia/Almaty")
 WEDNESDAY = datetime(2026, 3, 4, 10, 0, tzinfo=ALMATY)

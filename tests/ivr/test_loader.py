@@ -17,7 +17,7 @@ import pytest
 from bailanys.ivr.checks import check_graph
 from bailanys.ivr.loader import load_flow, load_flow_text
 from bailanys.ivr.model import Branch, Collect, Flow, Hangup, Node, Prompt, Say
-from bailanys.ivr.yamlsrc import Problem
+from bailanys.yamlsrc import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_1414 = ROOT / "ivr_flows" / "1414.yaml"

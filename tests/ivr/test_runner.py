@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bailanys.ivr.conditions import QueueState
 from bailanys.ivr.loader import load_flow, load_flow_text
 from bailanys.ivr.model import Flow, Goto, Menu, QueueNode
 from bailanys.ivr.runner import (
@@ -33,6 +32,7 @@ from bailanys.ivr.runner import (
     TransferCall,
 )
 from bailanys.ivr.testing import FlowHarness
+from bailanys.queuestate import QueueState
 
 ROOT = Path(__file__).resolve().parents[2]
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bailanys.metrics.windows import ALMATY
 from bailanys.store.events import Event
+from bailanys.timezone import ALMATY
 
 #: Monday 3 March 2025, 10:00 in Almaty (UTC+5): an interval edge.
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=ALMATY).timestamp()

@@ -12,7 +12,6 @@ import pytest
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.snapshot import KpiSnapshot
 from bailanys.metrics.windows import (
-    ALMATY,
     KpiWindows,
     day_start,
     interval_start,
@@ -20,6 +19,7 @@ from bailanys.metrics.windows import (
     recompute,
 )
 from bailanys.store.events import Event
+from bailanys.timezone import ALMATY
 from tests.metrics.mhelpers import T0, Log
 from tests.metrics.sim import simulate
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bailanys.ivr.conditions import QueueState
 from bailanys.queue.core import Announce, CallBack, Emit, QueueCore, QueueError, Ring
 from bailanys.queue.settings import QueueSettings
+from bailanys.queuestate import QueueState
 from tests.queue.qhelpers import FakeEstimator, commands, config, events, state, types
 
 NUMBER = "+77011234567"

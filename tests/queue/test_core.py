@@ -8,7 +8,6 @@ import math
 import pytest
 
 from bailanys.errors import InputError
-from bailanys.ivr.conditions import QueueState
 from bailanys.queue.agents import AgentState, AgentStateError
 from bailanys.queue.core import (
     Announce,
@@ -21,6 +20,7 @@ from bailanys.queue.core import (
 )
 from bailanys.queue.estimator import AgentView
 from bailanys.queue.settings import QueueSettings
+from bailanys.queuestate import QueueState
 from tests.queue.qhelpers import (
     FakeEstimator,
     commands,

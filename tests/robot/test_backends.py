@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bailanys.ivr.iin import validate_iin
+from bailanys.iin import validate_iin
 from bailanys.robot.backend import (
     BackendError,
     BackendTimeout,

@@ -1,12 +1,12 @@
-"""YAML with line numbers: the flow loader's view of a file.
+"""YAML with line numbers: how the IVR flows and the FAQ are read.
 
 PyYAML's composer gives every node a start mark; this module turns the node
 tree into plain Python values (dict, list, str, int, float, bool, None) and
 keeps, beside them, the line of every value by its path (``("nodes",
 "main", "options", 2, "next")``), so that an error can name the file, line
 and field.  Duplicate keys in one mapping, which PyYAML accepts silently
-(the last one wins), are reported here: in a flow they are always a
-mistake.
+(the last one wins), are reported here: in a flow or a FAQ file they are
+always a mistake.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Problem:
-    """One error found in a flow file."""
+    """One error found in a YAML file (a flow, the FAQ)."""
 
     file: str
     line: int  # 1-based; 0 when unknown

@@ -1,4 +1,4 @@
-"""Kazakhstan's IIN (bailanys.ivr.iin).
+"""Kazakhstan's IIN (bailanys.iin).
 
 Every number here is synthetic: birth dates on round days with serials 0000-
 0100 and the check digit computed by hand (worked sums below) or by
@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from bailanys.errors import BailanysError
-from bailanys.ivr.iin import (
+from bailanys.iin import (
     IIN_LENGTH,
     IinErrorReason,
     IinResult,
