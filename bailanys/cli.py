@@ -1,13 +1,18 @@
-"""``bailanys ...`` commands (argparse): serve, events, config check.
+"""``bailanys ...`` commands (argparse): serve, events, config check, and the parser.
 
 Every command is a function ``(args) -> exit status`` set as the parser's
 ``func``. A user's mistake (bad config, missing database) ends as one line
 ``bailanys: <message>`` on stderr, never a traceback: exit 2 for a bad
 configuration, 1 for anything else that went wrong.
 
-Other modules may add commands: ``bailanys.engine.democall.register(sub)``
-adds ``demo-call`` (see ``_add_plugin_commands``); such a command uses
-``add_config_option(parser)`` and ``load_config_or_exit(args)`` like ours.
+The other commands belong to the layers they serve and are added by their
+``register(subparsers)``: ``demo-call`` (:mod:`bailanys.engine.democall`),
+``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
+``console`` (:mod:`bailanys.console.commands`) and ``faq``
+(:mod:`bailanys.robot.commands`). What they share with the commands here
+(exit statuses, :class:`~bailanys.cliutil.CommandError`, ``--config``, time
+options, output) is in :mod:`bailanys.cliutil`, which they import instead of
+this module.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -25,55 +29,40 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bailanys import __version__
-from bailanys.config import Config, load_config
+from bailanys.cliutil import (
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandError,
+    Handler,
+    add_config_option,
+    add_time_range,
+    load_config_or_exit,
+    plural,
+    positive_int,
+    print_problems,
+    read_events,
+    store_path_or_exit,
+    write_lines,
+)
+from bailanys.config import Config
+from bailanys.console import commands as console_commands
+from bailanys.engine import democall
 from bailanys.errors import BailanysError, ConfigError
+from bailanys.ivr import commands as ivr_commands
+from bailanys.queue import commands as queue_commands
+from bailanys.robot import commands as robot_commands
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: After the engine stopped, threads still running get this long before the
-#: process exits anyway: "every start-up failure must exit non-zero within a
-#: second" (issue 13 item 4).
+#: process exits anyway: every start-up failure must exit non-zero within a
+#: second, for systemd's ``Restart=`` to act on it.
 EXIT_GRACE_S = 0.5
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class CommandError(Exception):
-    """Ends a command with one line on stderr and an exit status."""
-
-    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-# --- helpers shared by commands --------------------------------------------------
-
-
-def add_config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        default=None,
-        help="TOML configuration (default: configs/default.toml); "
-        "BAILANYS_<SECTION>_<KEY> variables override it",
-    )
-
-
-def load_config_or_exit(args: argparse.Namespace) -> Config:
-    """Load ``args.config``; a bad config raises CommandError (exit 2)."""
-    try:
-        return load_config(args.config)
-    except ConfigError as exc:
-        raise CommandError(str(exc), EXIT_CONFIG) from None
 
 
 def configure_logging(level: str) -> None:
@@ -123,14 +112,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the engine; exit 0 after Ctrl-C or SIGTERM, 2 for a bad config, 1 otherwise.
 
     A start-up failure ends the process at once with one line (systemd's
-    ``Restart=`` depends on the exit, issue 13 item 4): the engine closes
+    ``Restart=`` depends on the exit): the engine closes
     what it opened, and threads that would still hold the exit are not
     waited for beyond :data:`EXIT_GRACE_S`.
     """
     config = load_config_or_exit(args)
     configure_logging(config.log.level)
     try:
-        server = importlib.import_module("bailanys.engine.server")
+        from bailanys.engine import server  # the whole engine: only `serve` needs it
     except ImportError as exc:
         raise CommandError(f"the engine cannot be loaded: {exc}") from None
     log.info("bailanys %s: config %s", __version__, config.source or "<built-in defaults>")
@@ -173,33 +162,6 @@ def lingering_threads(grace_s: float) -> list[str]:
 
 
 # --- events ----------------------------------------------------------------------
-
-
-def _parse_time(text: str) -> float:
-    """ISO-8601 (naive means UTC) or epoch seconds -> epoch seconds."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO-8601 time such as 2025-01-31T09:00:00Z or epoch seconds, got {text!r}"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def iso_utc(ts: float) -> str:
@@ -245,45 +207,20 @@ def format_table(events: Sequence[Any]) -> list[str]:
     return lines
 
 
-async def _read_events(path: str, args: argparse.Namespace) -> list[Any]:
-    from bailanys.store import Store
-
-    store = await Store.open(path, readonly=True)
-    try:
-        return await store.events.query(
-            call_id=args.call, type=args.type, since=args.since, until=args.until, limit=args.limit
-        )
-    finally:
-        await store.close()
-
-
-def store_path_or_exit(config: Config) -> str:
-    """The configured event store's path; CommandError when there is none yet."""
-    path = config.store.path
-    if path == ":memory:" or not Path(path).is_file():
-        raise CommandError(
-            f"no event store at {path} (store.path in {config.source or 'the defaults'}); "
-            "run `bailanys serve` first or pass --config"
-        )
-    return path
-
-
 def cmd_events(args: argparse.Namespace) -> int:
     path = store_path_or_exit(load_config_or_exit(args))
     try:
-        events = asyncio.run(_read_events(path, args))
+        events = asyncio.run(read_events(
+            path, call_id=args.call, type=args.type, since=args.since, until=args.until,
+            limit=args.limit,
+        ))
     except BailanysError as exc:
         raise CommandError(str(exc)) from None
     if args.json:
         lines = [json.dumps(event_json_obj(e), ensure_ascii=False) for e in events]
     else:
         lines = format_table(events) if events else []
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `bailanys events | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    write_lines(lines)
     return EXIT_OK
 
 
@@ -300,11 +237,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     from bailanys.configcheck import check_files
 
     problems = check_files(load_config_or_exit(args))
-    for problem in problems:
-        print(problem)
-    if problems:
-        n = len(problems)
-        raise CommandError(f"{n} problem{'s' if n != 1 else ''} in the files the config names")
+    if print_problems(problems):
+        raise CommandError(f"{plural(len(problems), 'problem')} in the files the config names")
     print("ok")
     return EXIT_OK
 
@@ -312,27 +246,13 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 # --- the parser ------------------------------------------------------------------
 
 
-def _add_plugin_commands(subparsers: Any) -> None:
-    """Commands other modules own. Each module's ``register(subparsers)`` adds
-    its parser(s) with ``set_defaults(func=handler)``; a module that does not
-    exist yet is skipped so the CLI works without it."""
-    # ---- demo-call: owned by bailanys/engine/democall.py ----------------------
-    try:
-        democall = importlib.import_module("bailanys.engine.democall")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bailanys.engine.democall":
-            raise
-    else:
-        democall.register(subparsers)
-    # ---- flows check / draw: owned by bailanys/ivr/commands.py ---------------
-    importlib.import_module("bailanys.ivr.commands").register(subparsers)
-    # ---- export queue-log: owned by bailanys/queue/commands.py ---------------
-    importlib.import_module("bailanys.queue.commands").register(subparsers)
-    # ---- console hash-password: owned by bailanys/console/commands.py -------
-    importlib.import_module("bailanys.console.commands").register(subparsers)
-    # ---- faq check / export / import: owned by bailanys/robot/commands.py ---
-    importlib.import_module("bailanys.robot.commands").register(subparsers)
-    # ---- end of plugin commands ---------------------------------------------
+def _add_layer_commands(subparsers: Any) -> None:
+    """The commands each layer owns, added by its ``register(subparsers)``."""
+    democall.register(subparsers)  # demo-call
+    ivr_commands.register(subparsers)  # flows check / draw
+    queue_commands.register(subparsers)  # export queue-log
+    console_commands.register(subparsers)  # console hash-password
+    robot_commands.register(subparsers)  # faq check / export / import
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -348,13 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_option(events)
     events.add_argument("--call", metavar="ID", help="only this call's events")
     events.add_argument("--type", metavar="T", help="only events of this type")
-    events.add_argument(
-        "--since", metavar="ISO", type=_parse_time, help="from this time (UTC if no offset)"
-    )
-    events.add_argument(
-        "--until", metavar="ISO", type=_parse_time, help="before this time (UTC if no offset)"
-    )
-    events.add_argument("--limit", metavar="N", type=_positive, help="at most N events")
+    add_time_range(events)
+    events.add_argument("--limit", metavar="N", type=positive_int, help="at most N events")
     events.add_argument("--json", action="store_true", help="one JSON object per line")
     events.set_defaults(func=cmd_events)
 
@@ -366,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_option(check)
     check.set_defaults(func=cmd_config_check)
 
-    _add_plugin_commands(sub)
+    _add_layer_commands(sub)
     return parser
 
 

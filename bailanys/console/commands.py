@@ -14,10 +14,8 @@ import getpass
 import sys
 from typing import Any
 
-from bailanys.cli import EXIT_OK, CommandError
+from bailanys.cliutil import EXIT_OK, EXIT_USAGE, CommandError
 from bailanys.console.auth import hash_password
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:

@@ -14,15 +14,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bailanys.config import load_config
-from bailanys.errors import ConfigError
+from bailanys.cliutil import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    CommandError,
+    add_config_option,
+    load_config_or_exit,
+    plural,
+    print_problems,
+)
 from bailanys.ivr import draw
 from bailanys.ivr.loader import load_flow
 from bailanys.ivr.registry import load_dir
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -31,8 +35,7 @@ def register(subparsers: Any) -> None:
     check = sub.add_parser("check", help="validate flow files; print every problem")
     check.add_argument("paths", nargs="*", metavar="PATH",
                        help="flow files or directories (default: ivr.flow_dir of the config)")
-    check.add_argument("--config", metavar="PATH", default=None,
-                       help="TOML configuration (for ivr.flow_dir)")
+    add_config_option(check, help="TOML configuration (for ivr.flow_dir)")
     check.set_defaults(func=cmd_check)
     drawp = sub.add_parser("draw", help="write a flow's diagram as Graphviz DOT and SVG")
     drawp.add_argument("flow", metavar="FLOW", help="a flow file")
@@ -44,17 +47,12 @@ def register(subparsers: Any) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     if not paths:
-        try:
-            paths = [Path(load_config(args.config).ivr.flow_dir)]
-        except ConfigError as exc:
-            print(f"bailanys: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+        paths = [Path(load_config_or_exit(args).ivr.flow_dir)]
     problems = 0
     for path in paths:
         if path.is_dir():
             fs = load_dir(path)
-            for problem in fs.problems:
-                print(problem)
+            print_problems(fs.problems)
             problems += len(fs.problems)
             for flow in fs.flows.values():
                 print(f"ok: {flow.file}: flow {flow.name} version {flow.version}, "
@@ -63,8 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{path}: no flow files (*.yaml)")
         elif path.exists():
             one, found = load_flow(path)
-            for problem in found:
-                print(problem)
+            print_problems(found)
             problems += len(found)
             if one is not None:
                 print(f"ok: {path}: flow {one.name} version {one.version}, "
@@ -73,7 +70,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{path}: no such file or directory")
             problems += 1
     if problems:
-        print(f"{problems} problem{'s' if problems != 1 else ''}", file=sys.stderr)
+        print(plural(problems, "problem"), file=sys.stderr)
         return EXIT_PROBLEMS
     return EXIT_OK
 
@@ -81,21 +78,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_draw(args: argparse.Namespace) -> int:
     path = Path(args.flow)
     if not path.is_file():
-        print(f"bailanys: {path}: no such flow file", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(f"{path}: no such flow file", EXIT_USAGE)
     flow, problems = load_flow(path)
     if flow is None:
-        for problem in problems:
-            print(problem)
-        print(f"bailanys: {path} has problems; fix them first (bailanys flows check)",
-              file=sys.stderr)
-        return EXIT_PROBLEMS
+        print_problems(problems)
+        raise CommandError(f"{path} has problems; fix them first (bailanys flows check)",
+                           EXIT_PROBLEMS)
     base = Path(args.out) if args.out else path.with_suffix("")
     try:
         written = draw.write(flow, base)
     except draw.DrawError as exc:
-        print(f"bailanys: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        raise CommandError(str(exc), EXIT_PROBLEMS) from None
     for p in written:
         print(p)
     return EXIT_OK

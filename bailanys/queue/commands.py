@@ -13,28 +13,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bailanys.cli import (
+from bailanys.cliutil import (
     EXIT_OK,
+    EXIT_USAGE,
     CommandError,
-    _parse_time,
     add_config_option,
+    add_time_range,
     load_config_or_exit,
+    read_events,
     store_path_or_exit,
+    write_lines,
 )
 from bailanys.errors import BailanysError
 from bailanys.queue.queuelog import DEFAULT_AGENT_PREFIX, members_of, to_queue_log
 from bailanys.queue.settings import load_queue_config
-
-if TYPE_CHECKING:
-    from bailanys.store.events import Event
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -45,28 +41,13 @@ def register(subparsers: Any) -> None:
         help="queue events as an Asterisk queue_log (QueueMetrics, Asternic, loaders)",
     )
     add_config_option(qlog)
-    qlog.add_argument(
-        "--since", metavar="ISO", type=_parse_time, help="from this time (UTC if no offset)"
-    )
-    qlog.add_argument(
-        "--until", metavar="ISO", type=_parse_time, help="before this time (UTC if no offset)"
-    )
+    add_time_range(qlog)
     qlog.add_argument("--out", metavar="FILE", default=None,
                       help="write the log to FILE (default: stdout)")
     qlog.add_argument("--agent-prefix", metavar="PREFIX", default=DEFAULT_AGENT_PREFIX,
                       help=f"channel prefix of agent names, e.g. SIP/ (default: "
                       f"{DEFAULT_AGENT_PREFIX})")
     qlog.set_defaults(func=cmd_queue_log)
-
-
-async def _read(path: str, since: float | None, until: float | None) -> list[Event]:
-    from bailanys.store import Store
-
-    store = await Store.open(path, readonly=True)
-    try:
-        return await store.events.query(since=since, until=until)
-    finally:
-        await store.close()
 
 
 def cmd_queue_log(args: argparse.Namespace) -> int:
@@ -77,7 +58,7 @@ def cmd_queue_log(args: argparse.Namespace) -> int:
     try:
         queues = Path(config.queue.file)
         members = members_of(load_queue_config(queues)) if queues.is_file() else None
-        events = asyncio.run(_read(path, args.since, args.until))
+        events = asyncio.run(read_events(path, since=args.since, until=args.until))
     except BailanysError as exc:
         raise CommandError(str(exc)) from None
     lines = to_queue_log(events, agent_prefix=args.agent_prefix, members=members)
@@ -85,12 +66,7 @@ def cmd_queue_log(args: argparse.Namespace) -> int:
         count = _write_file(Path(args.out), lines)
         print(f"{args.out}: {count} lines")
         return EXIT_OK
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `bailanys export queue-log | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    write_lines(lines)
     return EXIT_OK
 
 

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bailanys.config import load_config
-from bailanys.errors import ConfigError
-from bailanys.robot.faq import dump_yaml, export_csv, import_csv, load
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
+from bailanys.cliutil import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    CommandError,
+    add_config_option,
+    load_config_or_exit,
+    print_problems,
+)
+from bailanys.robot.faq import KnowledgeBase, dump_yaml, export_csv, import_csv, load
 
 
 def register(subparsers: Any) -> None:
@@ -35,13 +37,13 @@ def register(subparsers: Any) -> None:
     check = sub.add_parser("check", help="validate a FAQ file; print every problem")
     check.add_argument("path", nargs="?", default=None,
                        help="FAQ YAML (default: robot.faq of the config)")
-    check.add_argument("--config", metavar="PATH", default=None)
+    add_config_option(check, help=None)
     check.set_defaults(func=cmd_check)
     exp = sub.add_parser("export", help="write the FAQ as CSV (one row per entry)")
     exp.add_argument("csv", metavar="CSV")
     exp.add_argument("--faq", metavar="PATH", default=None,
                      help="FAQ YAML (default: robot.faq of the config)")
-    exp.add_argument("--config", metavar="PATH", default=None)
+    add_config_option(exp, help=None)
     exp.set_defaults(func=cmd_export)
     imp = sub.add_parser("import", help="validate a CSV and write it as FAQ YAML")
     imp.add_argument("csv", metavar="CSV")
@@ -50,47 +52,39 @@ def register(subparsers: Any) -> None:
     imp.set_defaults(func=cmd_import)
 
 
-def _faq_path(path: str | None, config: str | None) -> Path | None:
+def _faq_path(path: str | None, args: argparse.Namespace) -> Path:
+    """``path``, else the configured ``robot.faq``; CommandError (exit 2) when there is none."""
     if path:
         return Path(path)
-    try:
-        configured = load_config(config).robot.faq
-    except ConfigError as exc:
-        print(f"bailanys: {exc}", file=sys.stderr)
-        return None
+    configured = load_config_or_exit(args).robot.faq
     if not configured:
-        print("bailanys: robot.faq is empty in the configuration", file=sys.stderr)
-        return None
+        raise CommandError("robot.faq is empty in the configuration", EXIT_USAGE)
     return Path(configured)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    path = _faq_path(args.path, args.config)
-    if path is None:
-        return EXIT_USAGE
+def _load_checked(path: Path) -> KnowledgeBase | None:
+    """The FAQ at ``path``, or None after printing its problems."""
     kb, problems = load(path)
-    for problem in problems:
-        print(problem)
-    if problems:
+    return None if print_problems(problems) else kb
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = _faq_path(args.path, args)
+    kb = _load_checked(path)
+    if kb is None:
         return EXIT_PROBLEMS
     print(f"ok: {path}: {len(kb)} entries")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    path = _faq_path(args.faq, args.config)
-    if path is None:
-        return EXIT_USAGE
-    kb, problems = load(path)
-    for problem in problems:
-        print(problem)
-    if problems:
+    kb = _load_checked(_faq_path(args.faq, args))
+    if kb is None:
         return EXIT_PROBLEMS
     try:
         export_csv(kb, args.csv)
     except OSError as exc:
-        print(f"bailanys: cannot write {args.csv}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(f"cannot write {args.csv}: {exc}", EXIT_USAGE) from None
     print(f"ok: {len(kb)} entries written to {args.csv}")
     return EXIT_OK
 
@@ -98,18 +92,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
-        print(f"bailanys: {out} exists; add --force to replace it", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(f"{out} exists; add --force to replace it", EXIT_USAGE)
     kb, problems = import_csv(args.csv)
-    for problem in problems:
-        print(problem)
-    if problems:
+    if print_problems(problems):
         return EXIT_PROBLEMS
     try:
         _write_atomically(out, dump_yaml(kb))
     except OSError as exc:
-        print(f"bailanys: cannot write {out}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(f"cannot write {out}: {exc}", EXIT_USAGE) from None
     print(f"ok: {len(kb)} entries written to {out}")
     return EXIT_OK
 

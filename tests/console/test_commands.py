@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from bailanys.cli import CommandError
+from bailanys.cliutil import CommandError
 from bailanys.console import commands
 from bailanys.console.auth import verify
 
