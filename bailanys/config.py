@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bailanys import authguard
+from bailanys import authguard, tomlcheck
 from bailanys.errors import ConfigError
+from bailanys.tomlcheck import Kind
 
 #: ``configs/default.toml`` next to the package (the project root).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -606,34 +607,11 @@ def _field_types(cls: type[Any]) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
-_TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string"}
-
-
-def _describe(tp: Any) -> str:
-    if tp in _TYPE_NAMES:
-        return _TYPE_NAMES[tp]
-    if typing.get_origin(tp) is tuple:
-        return "a list of strings"
-    return "a table of strings"
-
-
 def _from_toml(tp: Any, value: Any) -> Any:
     """Check a TOML value against a field type; raise ValueError if wrong."""
-    if tp is bool:
-        ok = isinstance(value, bool)
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif tp is str:
-        ok = isinstance(value, str)
-    elif typing.get_origin(tp) is tuple:
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if ok:
-            value = tuple(value)
-    else:  # Mapping[str, str]
-        ok = isinstance(value, dict)
-    if not ok:
-        raise ValueError(f"expected {_describe(tp)}, got {value!r}")
-    return value
+    kind = tomlcheck.kind_of(tp)
+    # The only tables in the config are Mapping[str, str] ([registrar.users]).
+    return tomlcheck.check(kind, value, "a table of strings" if kind is Kind.TABLE else None)
 
 
 _TRUE = ("true", "1", "yes", "on")

@@ -36,6 +36,7 @@ from typing import Any
 
 from bailanys.config import read_toml
 from bailanys.errors import ConfigError
+from bailanys.tomlcheck import Kind, check
 
 # --- defaults and limits, each with where the number comes from ---------------
 
@@ -242,53 +243,30 @@ class QueueConfig:
 
 # --- loading --------------------------------------------------------------------
 
-_QUEUE_KEYS: dict[str, str] = {  # key -> kind of value expected in TOML
-    "skills": "names",
-    "strategy": "str",
-    "announce_interval_s": "number",
-    "max_wait_s": "number",
-    "overflow": "str",
-    "callback": "bool",
-    "callback_key": "str",
-    "wrap_up_s": "number",
-    "short_abandon_s": "number",
-    "ring_timeout_s": "number",
-    "retry_s": "number",
-    "max_no_answers": "int",
-    "priority": "int",
-    "survey": "bool",
+_QUEUE_KEYS: dict[str, Kind] = {  # key -> kind of value expected in TOML
+    "skills": Kind.STRINGS,
+    "strategy": Kind.STRING,
+    "announce_interval_s": Kind.NUMBER,
+    "max_wait_s": Kind.NUMBER,
+    "overflow": Kind.STRING,
+    "callback": Kind.BOOLEAN,
+    "callback_key": Kind.STRING,
+    "wrap_up_s": Kind.NUMBER,
+    "short_abandon_s": Kind.NUMBER,
+    "ring_timeout_s": Kind.NUMBER,
+    "retry_s": Kind.NUMBER,
+    "max_no_answers": Kind.INTEGER,
+    "priority": Kind.INTEGER,
+    "survey": Kind.BOOLEAN,
 }
-_AGENT_KEYS = {"name": "str", "skills": "levels"}
-_EXPECTED = {
-    "names": "a list of strings",
-    "str": "a string",
-    "number": "a number",
-    "int": "an integer",
-    "bool": "true or false",
-    "levels": "a table of skill = level",
-}
+_AGENT_KEYS = {"name": Kind.STRING, "skills": Kind.TABLE}
 assert set(_QUEUE_KEYS) == {f.name for f in fields(QueueSettings)} - {"name"}
 
 
-def _value(kind: str, value: Any) -> Any:
+def _value(kind: Kind, value: Any) -> Any:
     """Check one TOML value; raise ValueError naming what was expected."""
-    if kind == "names":
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        value = tuple(value) if ok else value
-    elif kind == "str":
-        ok = isinstance(value, str)
-    elif kind == "number":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    else:  # levels
-        ok = isinstance(value, dict)
-    if not ok:
-        raise ValueError(f"expected {_EXPECTED[kind]}, got {value!r}")
-    return value
+    # The only table in a queue or agent is an agent's skills (checked by AgentSettings).
+    return check(kind, value, "a table of skill = level" if kind is Kind.TABLE else None)
 
 
 def _table(where: str, key: str, value: Any) -> dict[str, Any]:
@@ -297,7 +275,7 @@ def _table(where: str, key: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def _read(where: str, key: str, table: Any, kinds: Mapping[str, str]) -> dict[str, Any]:
+def _read(where: str, key: str, table: Any, kinds: Mapping[str, Kind]) -> dict[str, Any]:
     """The keys of one ``[queues.NAME]`` or ``[agents.USER]`` table, checked."""
     out: dict[str, Any] = {}
     table = _table(where, key, table)
