@@ -23,7 +23,7 @@ def parse_params(text: str) -> Params:
     quotes stripped.
     """
     params: Params = {}
-    for part in _split_outside_quotes(text, ";"):
+    for part in split_unquoted(text, ";"):
         part = part.strip()
         if not part:
             continue
@@ -45,8 +45,15 @@ def format_params(params: Params) -> str:
     return "".join(f";{k}" if v is None else f";{k}={v}" for k, v in params.items())
 
 
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
+def split_unquoted(text: str, sep: str, *, angles: bool = False) -> list[str]:
+    """Split ``text`` on ``sep`` outside quoted-strings, quoted-pairs skipped (§25.1).
+
+    With ``angles``, also outside ``<...>`` (a URI in a name-addr may hold
+    commas, §20.10). The parts are returned as they are, unstripped and
+    empty ones kept.
+    """
     out: list[str] = []
+    depth = 0
     quoted = False
     escaped = False
     start = 0
@@ -60,7 +67,11 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
                 quoted = False
         elif ch == '"':
             quoted = True
-        elif ch == sep:
+        elif angles and ch == "<":
+            depth += 1
+        elif angles and ch == ">":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
             out.append(text[start:i])
             start = i + 1
     out.append(text[start:])

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bailanys.errors import SipParseError
+from bailanys.sip.headers import split_unquoted
 
 SIP_VERSION = "SIP/2.0"
 
@@ -108,31 +109,8 @@ def canonical_name(name: str) -> str:
 
 
 def split_list(value: str) -> list[str]:
-    """Split a list-valued header on commas outside quotes and angle brackets."""
-    items: list[str] = []
-    depth = 0
-    quoted = False
-    escaped = False
-    start = 0
-    for i, ch in enumerate(value):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            items.append(value[start:i].strip())
-            start = i + 1
-    items.append(value[start:].strip())
-    return [item for item in items if item]
+    """Split a list-valued header (§7.3.1) on commas outside quotes and angle brackets."""
+    return [item for item in (p.strip() for p in split_unquoted(value, ",", angles=True)) if item]
 
 
 class Headers:
