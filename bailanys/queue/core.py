@@ -306,7 +306,7 @@ class QueueCore:
     def resume_break(self, user: str, reason: str, since: float, now: float) -> list[Action]:
         """After a restart, put a logged-in available agent back on the break
         (``reason``) it was on since ``since``: the console's pause survives
-        a restart (issue 13 defect 9). Any other state: nothing."""
+        a restart. Any other state: nothing."""
         agent = self.pool.get(user)
         out: list[Action] = []
         if agent.state is not AgentState.AVAILABLE:
