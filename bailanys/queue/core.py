@@ -5,7 +5,7 @@ answers, a call ends, time passes) and executes the actions returned, in
 order (:mod:`bailanys.queue.actions`, re-exported here: Ring, CancelRing,
 Announce, Connected, Overflow, CallBack, and Emit for the event log). Time
 is an input (``now``, monotonic seconds); nothing here sleeps, awaits or
-speaks SIP (ARCHITECTURE.md: "it decides, the engine bridges"). Agents
+speaks SIP (``docs/architecture.md``: "it decides, the engine bridges"). Agents
 live in :mod:`~bailanys.queue.pool`, callers in :mod:`~bailanys.queue.waiting`.
 
 A caller moves through these states::
@@ -306,7 +306,7 @@ class QueueCore:
     def resume_break(self, user: str, reason: str, since: float, now: float) -> list[Action]:
         """After a restart, put a logged-in available agent back on the break
         (``reason``) it was on since ``since``: the console's pause survives
-        a restart (issue 13 defect 9). Any other state: nothing."""
+        a restart. Any other state: nothing."""
         agent = self.pool.get(user)
         out: list[Action] = []
         if agent.state is not AgentState.AVAILABLE:
