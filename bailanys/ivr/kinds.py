@@ -47,9 +47,10 @@ from bailanys.ivr.model import (
 
 if TYPE_CHECKING:
     from bailanys.ivr.loader import Fields
-    from bailanys.ivr.yamlsrc import Path_
 
 N = TypeVar("N", bound=Node)
+#: A place in a flow file: keys and list indexes from the top (the YAML reader's ``Path_``).
+Path_ = tuple[str | int, ...]
 
 
 def _no_prompt(node: Node) -> Prompt | None:
