@@ -522,12 +522,13 @@ class FlowRunner:
         return node.next
 
 
-_StartStep = Callable[[FlowRunner, Any, datetime, list[Action]], "str | None"]
+_StartStep = Callable[[FlowRunner, Any, datetime, list[Action]], str | None]
 
-#: How the runner enters a node of each kind: the one dispatch over node kinds
-#: (the kinds themselves are registered in :mod:`bailanys.ivr.kinds`;
-#: ``tests/ivr/test_kinds.py`` checks that each has its step here).  What a
-#: waiting or hand-over node does next is up to the phase handlers above.
+#: How the runner enters a node, by kind (the kinds are registered in
+#: :mod:`bailanys.ivr.kinds`; ``tests/ivr/test_kinds.py`` checks that each has
+#: its step here).  After that, the phase handlers above (keys, speech, timers,
+#: hand-over results) serve the kinds that wait for the caller (menu, collect,
+#: survey) and the hand-overs: they are the machine's phases, not per-kind steps.
 _START: dict[type[Node], _StartStep] = {
     Say: FlowRunner._start_say,
     Menu: FlowRunner._start_ask,
