@@ -60,8 +60,8 @@ log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: After the engine stopped, threads still running get this long before the
-#: process exits anyway: every start-up failure must exit non-zero within a
-#: second, for systemd's ``Restart=`` to act on it.
+#: process exits anyway, so that a failed start exits non-zero within a
+#: second and systemd's ``Restart=`` can act on it.
 EXIT_GRACE_S = 0.5
 
 
@@ -70,7 +70,7 @@ def configure_logging(level: str) -> None:
 
 
 def run_async(coro: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when installed (ARCHITECTURE.md: Concurrency), else asyncio."""
+    """Run on uvloop when installed (docs/architecture.md: Concurrency), else asyncio."""
     try:
         import uvloop
     except ImportError:
@@ -112,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the engine; exit 0 after Ctrl-C or SIGTERM, 2 for a bad config, 1 otherwise.
 
     A start-up failure ends the process at once with one line (systemd's
-    ``Restart=`` depends on the exit): the engine closes
+    ``Restart=`` acts on the exit status): the engine closes
     what it opened, and threads that would still hold the exit are not
     waited for beyond :data:`EXIT_GRACE_S`.
     """

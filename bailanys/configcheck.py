@@ -1,7 +1,7 @@
 """The files a configuration names, checked as the engine would load them.
 
 ``bailanys config check`` validates the main TOML (``bailanys.config``) and
-then, with :func:`check_files`, every file it points to (issue 13 item 4):
+then, with :func:`check_files`, every file it points to, as the engine would:
 
 * ``queue.file``: the queues and agents (``bailanys.queue.settings``); a
   file that does not exist is an error, since the engine would start a

@@ -1,7 +1,14 @@
 """The Bailanys exception tree.
 
+Every exception class defined in ``bailanys/`` is drawn here, with the
+module that defines it when that is not this one (``tests/test_errors_tree.py``
+fails when a class is missing, drawn under the wrong parent or in the wrong
+module)::
+
     BailanysError
     ├── ConfigError            a bad config file, key or value (names file, key)
+    │   └── FaqError           (bailanys.robot.faq) the FAQ file has problems;
+    │                          ``problems`` lists them, one file:line a line
     ├── StoreError             the event store cannot be opened or migrated
     ├── StartupError           the engine cannot start (an address in use)
     ├── SipError
@@ -9,16 +16,31 @@
     │   │                      (``status`` says which response to send, if any)
     │   └── SipTransactionError   a local misuse of a transaction
     ├── SdpError               a malformed SDP body (answered with 400/488)
+    │   └── NoCommonCodec      (bailanys.sip.offer_answer) no codec in common
+    │                          (RFC 3264 §6: answered with 488)
     ├── MediaError
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
-    ├── InputError             a caller's or user's value is not valid
+    ├── InputError             a caller's or user's value is not valid (also a ValueError)
     │   └── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
-    │   └── AgentStateError    an agent event its state table refuses
+    │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses
+    ├── BackendError           (bailanys.robot.backend) a self-service back end failed
+    │   │                      (``retryable``); never holds personal data
+    │   ├── BackendTimeout     (bailanys.robot.backend) no answer within the timeout
+    │   └── SlotTakenError     (bailanys.robot.backend) the booked slot is gone
+    ├── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
-    └── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
+    ├── ProtocolError          (bailanys.console.protocol) a console client's message is
+    │                          not valid (answered with an ``error`` message)
+    └── FramingError           (bailanys.console.framing) an HTTP request body cannot
+                               be framed; ``status`` is the answer to send
+
+    Exception
+    └── CommandError           (bailanys.cliutil) ends a CLI command with one line on
+                               stderr and an exit status; caught by ``main()``
+                               only, so it is not a BailanysError
 
 Problems in flow files are not exceptions: the loader returns them as
 :class:`~bailanys.yamlsrc.Problem` lines (file, line, field, message).

@@ -1,8 +1,8 @@
 """Progress of slow start-up steps, as log lines at a bounded rate.
 
-Issue 13: "the first start is silent for ~20 s while the FAQ embeddings are
-computed: show progress for every start-up step that can take more than a
-second".  A step that ends within :data:`SLOW_STEP_S` says nothing; a longer
+A start-up step that can take more than a second (the FAQ embeddings take
+~20 s on a first start) shows its progress, so that a start is never silent
+for long.  A step that ends within :data:`SLOW_STEP_S` says nothing; a longer
 one says what it is doing after that second, then every
 :data:`PROGRESS_INTERVAL_S`, with a count when it has one (``rendering
 prompts: 120/480 (3 s)``), and how long it took when it ends.
@@ -29,7 +29,7 @@ __all__ = [
     "StepProgress",
 ]
 
-#: A step quicker than this is not reported (the issue's "more than a second").
+#: A step quicker than this is not reported: a second is not worth a line.
 SLOW_STEP_S: Final = 1.0
 #: At most one progress line per step this often: a 20 s step writes ~10
 #: lines, readable on a terminal and in the journal.

@@ -1,1 +1,1 @@
-"""Bailanys analytics layer (see ARCHITECTURE.md)."""
+"""Speech analytics on the event log (empty so far; see ``docs/architecture.md``)."""

@@ -1,1 +1,2 @@
-"""Bailanys console layer (see ARCHITECTURE.md)."""
+"""The supervisors' console: the engine API it talks to (``api.py``), its websocket
+protocol (``PROTOCOL.md``), logins and the page (see ``docs/architecture.md``)."""

@@ -10,7 +10,8 @@ hear the menu again") are fine.
 
 from __future__ import annotations
 
-from bailanys.ivr.model import Branch, Flow, Goto, Handoff, Hangup, Menu, Node
+from bailanys.ivr.kinds import kind_of
+from bailanys.ivr.model import Flow, Goto, Node
 from bailanys.yamlsrc import Path_
 
 
@@ -43,18 +44,21 @@ def check_graph(flow: Flow, node_paths: dict[str, Path_]) -> list[tuple[Path_, s
                          "end it with a hangup, or make a step wait for a key)"))
     for node_id in reachable:
         found = nodes.get(node_id)
-        if found is not None and not found.edges() and not isinstance(found, Hangup | Handoff):
+        if found is not None and not found.edges() and not _may_end(found):
             problems.append((node_paths.get(node_id, ("nodes", node_id)), "a dead end"))
     return problems
 
 
 def _edge_field(node: Node, index: int, label: str) -> Path_:
     """Where edge ``index`` of ``node`` is written in the file."""
-    if isinstance(node, Menu) and index < len(node.options):
-        return ("options", index, "next")
-    if isinstance(node, Branch) and index < len(node.cases):
-        return ("cases", index, "next")
-    return (label,)
+    kind = kind_of(node)
+    return (kind.edge_field(node, index) if kind is not None else None) or (label,)
+
+
+def _may_end(node: Node) -> bool:
+    """A node with no way out is fine when its kind ends the flow (hang-up, hand-over)."""
+    kind = kind_of(node)
+    return kind is not None and kind.may_end
 
 
 def _reachable(flow: Flow) -> set[str]:

@@ -15,38 +15,10 @@ import subprocess
 from pathlib import Path
 
 from bailanys.errors import BailanysError
-from bailanys.ivr.model import (
-    Branch,
-    Collect,
-    Flow,
-    Goto,
-    Hangup,
-    Menu,
-    Node,
-    Prompt,
-    QueueNode,
-    Robot,
-    Say,
-    SetLanguage,
-    Survey,
-    Transfer,
-)
+from bailanys.ivr.kinds import NODE_KINDS, dot_escape
+from bailanys.ivr.model import Flow, Prompt
 
 LABEL_CHARS = 48  # prompt text shown under a node's name
-
-_SHAPES: dict[type, str] = {
-    Say: 'shape=box, style="rounded"',
-    Menu: 'shape=diamond, style="filled", fillcolor="#e8f0fe"',
-    Collect: 'shape=parallelogram, style="filled", fillcolor="#e8f0fe"',
-    Survey: 'shape=parallelogram, style="filled", fillcolor="#fef7e0"',
-    SetLanguage: 'shape=cds',
-    Branch: 'shape=hexagon',
-    QueueNode: 'shape=doubleoctagon, style="filled", fillcolor="#e6f4ea"',
-    Robot: 'shape=doubleoctagon, style="filled", fillcolor="#f3e8fd"',
-    Transfer: 'shape=doubleoctagon, style="filled", fillcolor="#e6f4ea"',
-    Hangup: 'shape=box, style="filled", fillcolor="#fce8e6"',
-    Goto: 'shape=point',
-}
 
 
 class DrawError(BailanysError):
@@ -67,11 +39,12 @@ def to_dot(flow: Flow) -> str:
     ]
     lang = flow.languages[0]
     for node in flow.nodes.values():
-        label = f"{node.id}\\n[{node.kind}]{_detail(node)}"
-        text = _text(_main_prompt(node), lang)
+        kind = NODE_KINDS[node.kind]
+        label = f"{node.id}\\n[{node.kind}]{kind.detail(node)}"
+        text = _text(kind.shown(node), lang)
         if text:
-            label += "\\n" + _escape(text)
-        lines.append(f"  {_quote(node.id)} [{_SHAPES[type(node)]}, label=\"{label}\"];")
+            label += "\\n" + dot_escape(text)
+        lines.append(f"  {_quote(node.id)} [{kind.shape}, label=\"{label}\"];")
         for edge_label, target, needs_input in node.edges():
             style = "" if needs_input else ", style=dashed"
             lines.append(
@@ -105,32 +78,6 @@ def write(flow: Flow, out_base: Path) -> list[Path]:
     return [dot_path, svg_path]
 
 
-def _main_prompt(node: Node) -> Prompt | None:
-    if isinstance(node, Say | Menu | Collect):
-        return node.prompt
-    if isinstance(node, Survey):
-        return node.questions[0].prompt if node.questions else None
-    if isinstance(node, QueueNode | Robot | Transfer | Hangup):
-        return node.prompt
-    return None
-
-
-def _detail(node: Node) -> str:
-    if isinstance(node, QueueNode):
-        skills = f" {', '.join(node.skills)}" if node.skills else ""
-        return f"\\nqueue {_escape(node.queue + skills)}"
-    if isinstance(node, Robot) and node.service:
-        return f"\\n{_escape(node.service)}"
-    if isinstance(node, Transfer):
-        return f"\\n{_escape(node.target)}"
-    if isinstance(node, SetLanguage):
-        return f" {node.language}"
-    if isinstance(node, Collect):
-        extra = f" {node.validator}" if node.validator else ""
-        return f"\\n{node.into}: {node.min_length}-{node.max_length} keys{extra}"
-    return ""
-
-
 def _text(prompt: Prompt | None, lang: str) -> str:
     if prompt is None:
         return ""
@@ -138,9 +85,5 @@ def _text(prompt: Prompt | None, lang: str) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
 def _quote(text: str) -> str:
-    return f'"{_escape(text)}"'
+    return f'"{dot_escape(text)}"'

@@ -4,7 +4,10 @@ Loading never raises on bad input: :func:`load_flow` returns the flow (or
 ``None``) and a list of :class:`~bailanys.yamlsrc.Problem`, each naming
 the file, line and field.  The checks that need the whole graph
 (references, reachability, loops with no input) are in
-:mod:`bailanys.ivr.checks`; this module checks each field.
+:mod:`bailanys.ivr.checks`; this module checks each field.  A node's body is
+read by its kind's ``read`` in :mod:`bailanys.ivr.kinds`, with the field
+readers of :class:`Fields` and the shared parts (prompts, retries, menu
+options, cases, questions) of :class:`FlowBuilder`.
 """
 
 from __future__ import annotations
@@ -18,29 +21,19 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bailanys.ivr import checks
+from bailanys.ivr.kinds import NODE_KINDS
 from bailanys.ivr.model import (
     KEYPAD,
-    KINDS,
     WEEKDAYS,
-    Branch,
     Case,
     Collect,
     Condition,
     Flow,
-    Goto,
-    Hangup,
-    Menu,
     MenuOption,
     Node,
     Prompt,
-    QueueNode,
     Retry,
-    Robot,
-    Say,
-    SetLanguage,
-    Survey,
     SurveyQuestion,
-    Transfer,
 )
 from bailanys.timezone import ALMATY_NAME
 from bailanys.yamlsrc import Path_, Problem, Source, load, load_file
@@ -79,7 +72,7 @@ def load_flow_text(text: str, file: str, base_dir: Path | None = None) -> tuple[
 def _build(src: Source, base_dir: Path) -> tuple[Flow | None, list[Problem]]:
     if src.data is None:
         return None, src.problems
-    builder = _Builder(src, base_dir)
+    builder = FlowBuilder(src, base_dir)
     flow = builder.flow()
     if flow is not None:
         for path, message in checks.check_graph(flow, builder.node_paths):
@@ -88,7 +81,7 @@ def _build(src: Source, base_dir: Path) -> tuple[Flow | None, list[Problem]]:
     return (flow if not problems else None), problems
 
 
-class _Builder:
+class FlowBuilder:
     def __init__(self, src: Source, base_dir: Path) -> None:
         self.src = src
         self.base_dir = base_dir
@@ -189,51 +182,16 @@ class _Builder:
             self.err(path, "a node is a mapping with a 'type'")
             return None
         kind = body.get("type")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in NODE_KINDS:
             self.err(path + ("type",), f"unknown node type {kind!r}; expected one of: "
-                     + ", ".join(KINDS))
+                     + ", ".join(NODE_KINDS))
             return None
-        f = _Fields(self, body, path)
-        line = self.src.line(path)
-        node: Node | None
-        if kind == "say":
-            prompt = self._say_prompt(f)
-            node = Say(node_id, line, prompt or Prompt(), f.node("next", True) or "",
-                       f.flag("barge_in", True))
-        elif kind == "menu":
-            node = Menu(node_id, line, f.prompt("prompt", True) or Prompt(), self._options(f),
-                        self._retry(f), f.node("fallback", True) or "")
-        elif kind == "collect":
-            node = self._collect(node_id, line, f)
-        elif kind == "set_language":
-            lang = f.text("language", True) or ""
-            if lang and lang not in self.languages:
-                self.err(path + ("language",), f"{lang!r} is not one of the flow's languages "
-                         f"({', '.join(self.languages)})")
-            node = SetLanguage(node_id, line, lang, f.node("next", True) or "")
-        elif kind == "branch":
-            node = Branch(node_id, line, self._cases(f), f.node("default", True) or "")
-        elif kind == "queue":
-            node = QueueNode(node_id, line, f.prompt("prompt", False), f.node("fallback", False),
-                             queue=f.text("queue", True) or "", skills=tuple(f.str_list("skills")))
-        elif kind == "robot":
-            node = Robot(node_id, line, f.prompt("prompt", False), f.node("fallback", True),
-                         service=f.text("service", False))
-        elif kind == "transfer":
-            node = Transfer(node_id, line, f.prompt("prompt", False), f.node("fallback", True),
-                            target=f.text("target", True) or "")
-        elif kind == "survey":
-            node = Survey(node_id, line, self._questions(f), f.prompt("thanks", False),
-                          self._retry(f), f.node("next", True) or "")
-        elif kind == "hangup":
-            node = Hangup(node_id, line, f.prompt("prompt", False),
-                          f.text("cause", False) or "normal")
-        else:
-            node = Goto(node_id, line, f.node("next", True) or "")
+        f = Fields(self, body, path)
+        node: Node = NODE_KINDS[kind].read(f, node_id, self.src.line(path))
         f.finish()
         return node
 
-    def _say_prompt(self, f: _Fields) -> Prompt | None:
+    def say_prompt(self, f: Fields) -> Prompt | None:
         has_text, has_file = "text" in f.body, "file" in f.body
         if has_text == has_file:
             self.err(f.path, "a say node needs exactly one of 'text' or 'file'")
@@ -244,7 +202,7 @@ class _Builder:
             return f.prompt("text", True)
         return self._files(f)
 
-    def _files(self, f: _Fields) -> Prompt | None:
+    def _files(self, f: Fields) -> Prompt | None:
         path = f.path + ("file",)
         data = f.take("file")
         if not isinstance(data, dict):
@@ -269,7 +227,7 @@ class _Builder:
                 self.err(path, f"missing the {lang!r} recording")
         return Prompt(files=files)
 
-    def _retry(self, f: _Fields) -> Retry:
+    def retry(self, f: Fields) -> Retry:
         timeout = f.number("timeout_s", self.defaults.get("timeout_s", DEFAULT_TIMEOUT_S), 0.5, 120)
         retries = f.whole("retries", self.defaults.get("retries", DEFAULT_RETRIES), 0, 10)
         no_input = f.prompt("no_input", False) or self._default_prompt("no_input")
@@ -281,7 +239,7 @@ class _Builder:
             return None
         return self._prompt_value(self.defaults[key], ("defaults", key))
 
-    def _options(self, f: _Fields) -> tuple[MenuOption, ...]:
+    def options(self, f: Fields) -> tuple[MenuOption, ...]:
         path = f.path + ("options",)
         data = f.take("options")
         if not isinstance(data, list) or not data:
@@ -295,7 +253,7 @@ class _Builder:
             if not isinstance(item, dict):
                 self.err(p, "an option is a mapping: {key: '1', words: {...}, next: node}")
                 continue
-            of = _Fields(self, item, p)
+            of = Fields(self, item, p)
             key_raw = of.take("key")
             key: str | None = None
             if key_raw is None and "key" in item:
@@ -323,7 +281,7 @@ class _Builder:
             out.append(MenuOption(key, words, nxt, self.src.line(p)))
         return tuple(out)
 
-    def _words(self, f: _Fields, path: Path_) -> dict[str, tuple[str, ...]]:
+    def _words(self, f: Fields, path: Path_) -> dict[str, tuple[str, ...]]:
         data = f.take("words")
         if data is None:
             return {}
@@ -346,7 +304,7 @@ class _Builder:
                 self.err(path, f"missing the {lang!r} keywords")
         return out
 
-    def _collect(self, node_id: str, line: int, f: _Fields) -> Collect:
+    def collect(self, node_id: str, line: int, f: Fields) -> Collect:
         prompt = f.prompt("prompt", True) or Prompt()
         into = f.text("into", True) or ""
         if into and not _NAME.match(into):
@@ -369,10 +327,10 @@ class _Builder:
         interdigit = f.number("interdigit_s",
                               self.defaults.get("interdigit_s", DEFAULT_INTERDIGIT_S), 0.5, 60)
         return Collect(node_id, line, prompt, into, min_len, max_len, terminator, validator,
-                       invalid, float(interdigit), self._retry(f), f.node("next", True) or "",
+                       invalid, float(interdigit), self.retry(f), f.node("next", True) or "",
                        f.node("fallback", True) or "")
 
-    def _questions(self, f: _Fields) -> tuple[SurveyQuestion, ...]:
+    def questions(self, f: Fields) -> tuple[SurveyQuestion, ...]:
         path = f.path + ("questions",)
         data = f.take("questions")
         if not isinstance(data, list) or not data:
@@ -385,7 +343,7 @@ class _Builder:
             if not isinstance(item, dict):
                 self.err(p, "a question is a mapping: {id: ..., prompt: {...}}")
                 continue
-            qf = _Fields(self, item, p)
+            qf = Fields(self, item, p)
             qid = qf.text("id", True) or f"q{i + 1}"
             if qid in ids:
                 self.err(p + ("id",), f"question id {qid!r} is used twice")
@@ -395,7 +353,7 @@ class _Builder:
             out.append(SurveyQuestion(qid, prompt))
         return tuple(out)
 
-    def _cases(self, f: _Fields) -> tuple[Case, ...]:
+    def cases(self, f: Fields) -> tuple[Case, ...]:
         path = f.path + ("cases",)
         data = f.take("cases")
         if not isinstance(data, list) or not data:
@@ -407,7 +365,7 @@ class _Builder:
             if not isinstance(item, dict):
                 self.err(p, "a case is a mapping: {when: {...}, next: node}")
                 continue
-            cf = _Fields(self, item, p)
+            cf = Fields(self, item, p)
             when = self._condition(cf.take("when"), p + ("when",))
             nxt = cf.node("next", True) or ""
             cf.finish()
@@ -419,7 +377,7 @@ class _Builder:
             self.err(path, "a condition is a mapping, e.g. {time: '09:00-21:00', weekdays: "
                      "[mon, tue]} or {var: choice, equals: '1'}")
             return Condition()
-        cf = _Fields(self, data, path)
+        cf = Fields(self, data, path)
         time_range = None
         raw_time = cf.text("time", False)
         if raw_time is not None:
@@ -527,10 +485,10 @@ class _Builder:
         return out
 
 
-class _Fields:
+class Fields:
     """Takes the known fields of one mapping; :meth:`finish` reports the unknown ones."""
 
-    def __init__(self, b: _Builder, body: dict[str, Any], path: Path_) -> None:
+    def __init__(self, b: FlowBuilder, body: dict[str, Any], path: Path_) -> None:
         self.b = b
         self.body = body
         self.path = path

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time as dtime
+from typing import ClassVar
 
 #: Keys of a telephone keypad (RFC 4733 events 0-11).
 KEYPAD = "0123456789*#"
@@ -38,26 +39,36 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Node:
+    """A node of a flow; each kind is a subclass registered in :mod:`bailanys.ivr.kinds`."""
+
+    #: The ``type:`` of the node in the flow file.
+    kind: ClassVar[str]
+
     id: str
     line: int
-
-    @property
-    def kind(self) -> str:
-        return _KIND_OF[type(self)]
 
     def edges(self) -> list[tuple[str, str, bool]]:
         """(label, target, needs_input) for every way out of this node."""
         return []
 
+    def prompts(self) -> list[Prompt | None]:
+        """Every prompt this node may play (``None`` for an optional one not given)."""
+        return []
+
 
 @dataclass(frozen=True)
 class Say(Node):
+    kind: ClassVar[str] = "say"
+
     prompt: Prompt
     next: str
     barge_in: bool = True  # a key cuts the prompt (and is kept for the next menu)
 
     def edges(self) -> list[tuple[str, str, bool]]:
         return [("next", self.next, False)]
+
+    def prompts(self) -> list[Prompt | None]:
+        return [self.prompt]
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ class MenuOption:
 
 @dataclass(frozen=True)
 class Menu(Node):
+    kind: ClassVar[str] = "menu"
+
     prompt: Prompt
     options: tuple[MenuOption, ...]
     retry: Retry
@@ -90,6 +103,9 @@ class Menu(Node):
                for o in self.options]
         out.append(("fallback", self.fallback, False))
         return out
+
+    def prompts(self) -> list[Prompt | None]:
+        return [self.prompt, self.retry.no_input, self.retry.no_match]
 
     def option_for_key(self, key: str) -> MenuOption | None:
         for option in self.options:
@@ -110,6 +126,8 @@ class Menu(Node):
 
 @dataclass(frozen=True)
 class Collect(Node):
+    kind: ClassVar[str] = "collect"
+
     prompt: Prompt
     into: str
     min_length: int
@@ -125,9 +143,14 @@ class Collect(Node):
     def edges(self) -> list[tuple[str, str, bool]]:
         return [("next", self.next, True), ("fallback", self.fallback, False)]
 
+    def prompts(self) -> list[Prompt | None]:
+        return [self.prompt, self.invalid, self.retry.no_input, self.retry.no_match]
+
 
 @dataclass(frozen=True)
 class SetLanguage(Node):
+    kind: ClassVar[str] = "set_language"
+
     language: str
     next: str
 
@@ -159,6 +182,8 @@ class Case:
 
 @dataclass(frozen=True)
 class Branch(Node):
+    kind: ClassVar[str] = "branch"
+
     cases: tuple[Case, ...]
     default: str
 
@@ -178,20 +203,29 @@ class Handoff(Node):
     def edges(self) -> list[tuple[str, str, bool]]:
         return [] if self.fallback is None else [("fallback", self.fallback, False)]
 
+    def prompts(self) -> list[Prompt | None]:
+        return [self.prompt]
+
 
 @dataclass(frozen=True)
 class QueueNode(Handoff):
+    kind: ClassVar[str] = "queue"
+
     queue: str = ""
     skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Robot(Handoff):
+    kind: ClassVar[str] = "robot"
+
     service: str | None = None  # a self-service to start with; None = questions
 
 
 @dataclass(frozen=True)
 class Transfer(Handoff):
+    kind: ClassVar[str] = "transfer"
+
     target: str = ""  # a SIP URI or a number
 
 
@@ -203,6 +237,8 @@ class SurveyQuestion:
 
 @dataclass(frozen=True)
 class Survey(Node):
+    kind: ClassVar[str] = "survey"
+
     questions: tuple[SurveyQuestion, ...]
     thanks: Prompt | None
     retry: Retry
@@ -211,35 +247,30 @@ class Survey(Node):
     def edges(self) -> list[tuple[str, str, bool]]:
         return [("next", self.next, False)]
 
+    def prompts(self) -> list[Prompt | None]:
+        return [*(q.prompt for q in self.questions), self.thanks, self.retry.no_input,
+                self.retry.no_match]
+
 
 @dataclass(frozen=True)
 class Hangup(Node):
+    kind: ClassVar[str] = "hangup"
+
     prompt: Prompt | None
     cause: str = "normal"
+
+    def prompts(self) -> list[Prompt | None]:
+        return [self.prompt]
 
 
 @dataclass(frozen=True)
 class Goto(Node):
+    kind: ClassVar[str] = "goto"
+
     next: str
 
     def edges(self) -> list[tuple[str, str, bool]]:
         return [("next", self.next, False)]
-
-
-_KIND_OF: dict[type, str] = {
-    Say: "say",
-    Menu: "menu",
-    Collect: "collect",
-    SetLanguage: "set_language",
-    Branch: "branch",
-    QueueNode: "queue",
-    Robot: "robot",
-    Survey: "survey",
-    Transfer: "transfer",
-    Hangup: "hangup",
-    Goto: "goto",
-}
-KINDS = tuple(_KIND_OF.values())
 
 
 @dataclass(frozen=True)
@@ -267,16 +298,4 @@ class Flow:
 
 
 def node_prompts(node: Node) -> list[Prompt]:
-    found: list[Prompt | None] = []
-    if isinstance(node, Say):
-        found.append(node.prompt)
-    elif isinstance(node, Menu):
-        found += [node.prompt, node.retry.no_input, node.retry.no_match]
-    elif isinstance(node, Collect):
-        found += [node.prompt, node.invalid, node.retry.no_input, node.retry.no_match]
-    elif isinstance(node, Survey):
-        found += [q.prompt for q in node.questions]
-        found += [node.thanks, node.retry.no_input, node.retry.no_match]
-    elif isinstance(node, Handoff | Hangup):
-        found.append(node.prompt)
-    return [p for p in found if p is not None]
+    return [p for p in node.prompts() if p is not None]

@@ -28,8 +28,9 @@ from __future__ import annotations
 import enum
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bailanys.iin import InvalidIinError, validate_iin
@@ -187,32 +188,46 @@ class FlowRunner:
 
     def _run(self, node: Node, now: datetime, out: list[Action]) -> str | None:
         """Start ``node``; returns the next node when it finishes at once."""
-        if isinstance(node, SetLanguage):
-            self._set_language(node.language, out)
+        start = _START.get(type(node))
+        if start is None:
+            raise AssertionError(f"unknown node {node!r}")
+        return start(self, node, now, out)
+
+    # ------------------------------------------------------------ starting a node, per kind
+
+    def _start_set_language(self, node: SetLanguage, now: datetime,
+                            out: list[Action]) -> str | None:
+        self._set_language(node.language, out)
+        return node.next
+
+    def _start_goto(self, node: Goto, now: datetime, out: list[Action]) -> str | None:
+        return node.next
+
+    def _start_branch(self, node: Branch, now: datetime, out: list[Action]) -> str | None:
+        return self._branch(node, now)
+
+    def _start_say(self, node: Say, now: datetime, out: list[Action]) -> str | None:
+        if node.barge_in and self._typeahead:
             return node.next
-        if isinstance(node, Goto):
-            return node.next
-        if isinstance(node, Branch):
-            return self._branch(node, now)
-        if isinstance(node, Say):
-            if node.barge_in and self._typeahead:
-                return node.next
-            self._play_all(node.prompt, node.barge_in, out)
+        self._play_all(node.prompt, node.barge_in, out)
+        self.phase = Phase.SAY
+        return None
+
+    def _start_ask(self, node: Menu | Collect, now: datetime, out: list[Action]) -> str | None:
+        return self._ask(node, None, now, out)
+
+    def _start_survey(self, node: Survey, now: datetime, out: list[Action]) -> str | None:
+        self._question = 0
+        return self._ask_survey(node, None, out)
+
+    def _start_handoff(self, node: Handoff | Hangup, now: datetime,
+                       out: list[Action]) -> str | None:
+        if node.prompt is not None and not isinstance(node, QueueNode):
+            self._play_all(node.prompt, False, out)
             self.phase = Phase.SAY
             return None
-        if isinstance(node, Menu | Collect):
-            return self._ask(node, None, now, out)
-        if isinstance(node, Survey):
-            self._question = 0
-            return self._ask_survey(node, None, out)
-        if isinstance(node, Handoff | Hangup):
-            if node.prompt is not None and not isinstance(node, QueueNode):
-                self._play_all(node.prompt, False, out)
-                self.phase = Phase.SAY
-                return None
-            self._after_say(node, now, out)
-            return None
-        raise AssertionError(f"unknown node {node!r}")
+        self._after_say(node, now, out)
+        return None
 
     def _set_language(self, lang: str, out: list[Action]) -> None:
         self.language = lang
@@ -506,6 +521,28 @@ class FlowRunner:
             self.node = Say(node.id, node.line, node.thanks, node.next, barge_in=False)
             return None
         return node.next
+
+
+_StartStep = Callable[[FlowRunner, Any, datetime, list[Action]], str | None]
+
+#: How the runner enters a node, by kind (the kinds are registered in
+#: :mod:`bailanys.ivr.kinds`; ``tests/ivr/test_kinds.py`` checks that each has
+#: its step here).  After that, the phase handlers above (keys, speech, timers,
+#: hand-over results) serve the kinds that wait for the caller (menu, collect,
+#: survey) and the hand-overs: they are the machine's phases, not per-kind steps.
+_START: dict[type[Node], _StartStep] = {
+    Say: FlowRunner._start_say,
+    Menu: FlowRunner._start_ask,
+    Collect: FlowRunner._start_ask,
+    SetLanguage: FlowRunner._start_set_language,
+    Branch: FlowRunner._start_branch,
+    QueueNode: FlowRunner._start_handoff,
+    Robot: FlowRunner._start_handoff,
+    Survey: FlowRunner._start_survey,
+    Transfer: FlowRunner._start_handoff,
+    Hangup: FlowRunner._start_handoff,
+    Goto: FlowRunner._start_goto,
+}
 
 
 def _mask(value: str, node: Collect) -> str:

@@ -171,7 +171,7 @@ class MediaHub:
         """Stop recording ``session`` now; the file is finished in the background.
 
         The queue calls it when a bridge ends, so that a recording holds
-        the bridged conversation only (issue 13: not the survey after it).
+        the bridged conversation only (not the survey after it).
         Idempotent; :meth:`stop` waits for the files to be closed.
         """
         recorder, session.recorder = session.recorder, None

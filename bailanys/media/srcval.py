@@ -5,7 +5,7 @@ after ``MIN_SEQUENTIAL`` packets with consecutive sequence numbers; until
 then its packets are dropped, so neither its audio (jitter buffer, in-band
 DTMF detector, recorder, speech) nor its RFC 4733 events reach the call.
 Without it, anyone able to spoof the peer's address could key digits into
-the IVR with a few stray packets (issue 13, defect 3).
+the IVR with a few stray packets (``bench/hostile.py`` tries it).
 
 Two rules on top of A.1's probation, both free on the packets of the
 validated source:

@@ -1,4 +1,4 @@
-"""Bailanys metrics layer (see ARCHITECTURE.md): the regulator's KPIs folded
+"""Bailanys metrics layer (see ``docs/architecture.md``): the regulator's KPIs folded
 live from the event stream. Definitions and sources: ``docs/kpi.md``.
 
 The Prometheus exposition is ``bailanys.metrics.prometheus`` (not imported

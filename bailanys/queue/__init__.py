@@ -1,1 +1,3 @@
-"""Bailanys queue layer (see ARCHITECTURE.md)."""
+"""The ACD core, pure: queues, agents and their states, routing, the expected-wait
+estimator, the queue_log export.  It decides, the engine bridges (see
+``docs/architecture.md``)."""

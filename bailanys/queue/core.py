@@ -5,7 +5,7 @@ answers, a call ends, time passes) and executes the actions returned, in
 order (:mod:`bailanys.queue.actions`, re-exported here: Ring, CancelRing,
 Announce, Connected, Overflow, CallBack, and Emit for the event log). Time
 is an input (``now``, monotonic seconds); nothing here sleeps, awaits or
-speaks SIP (ARCHITECTURE.md: "it decides, the engine bridges"). Agents
+speaks SIP (``docs/architecture.md``: "it decides, the engine bridges"). Agents
 live in :mod:`~bailanys.queue.pool`, callers in :mod:`~bailanys.queue.waiting`.
 
 A caller moves through these states::

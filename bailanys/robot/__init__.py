@@ -1,1 +1,3 @@
-"""Bailanys robot layer (see ARCHITECTURE.md)."""
+"""The voice robot: FAQ and matcher, the assistant's conversation, the five
+self-services, one-time codes, back ends, the SMS outbox (see
+``docs/architecture.md``)."""

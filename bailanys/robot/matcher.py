@@ -66,7 +66,7 @@ W_ENT_GRID = (0.0, 0.03, 0.06, 0.1, 0.15)
 # on the training variants, since held-out phrasings are harder.
 MAX_CONFIDENT_WRONG = 0.01
 #: Variants embedded per call while progress is reported: ~20 ms each on two
-#: cores (the ~20 s first start of issue 13), so one batch is under a second.
+#: cores (~20 s for the whole FAQ on a first start), so one batch is under a second.
 ENCODE_BATCH = 32
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
@@ -239,7 +239,7 @@ class MatcherConfig:
     max_confident_wrong: float = MAX_CONFIDENT_WRONG
     num_threads: int = 2
     #: Told (variants embedded, variants to embed) after each batch while the
-    #: embeddings are computed (not cached yet): start-up progress, issue 13.
+    #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
 
 

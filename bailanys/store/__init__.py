@@ -1,4 +1,4 @@
-"""Bailanys store layer (see ARCHITECTURE.md): SQLite through aiosqlite.
+"""Bailanys store layer (see ``docs/architecture.md``): SQLite through aiosqlite.
 
 ``Store.open(path)`` gives a migrated database with ``.events`` (the batched
 event log, ``events.py``) and ``.registrations`` (registrar bindings).

@@ -1,1 +1,2 @@
-"""Bailanys voice layer (see ARCHITECTURE.md)."""
+"""Voice: the TTS worker and prompt cache, the Kazakh and Russian phrase tables
+(``phrases/``), Vosk speech recognition (see ``docs/architecture.md``)."""

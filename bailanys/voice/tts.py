@@ -198,7 +198,7 @@ def _spawn(proc: BaseProcess) -> None:
     A terminal's Ctrl-C goes to the whole process group; a child that starts
     with SIGINT ignored never gets a KeyboardInterrupt, not even while it
     imports (Python installs its handler only over the default disposition),
-    so it prints no traceback (issue 13); the parent ends it.  The
+    so it prints no traceback on the terminal; the parent ends it.  The
     disposition is process-wide and only the main thread may change it, so
     this runs on the loop's thread for the few milliseconds of the spawn
     (6 ms measured), and the parent's own handler is put back at once.  (A
