@@ -204,3 +204,15 @@ async def test_stop_refuses_what_still_rings() -> None:
         assert (refusal.status, refusal.reason) == (503, "Restarting")
     finally:
         await rig.close()
+
+
+async def test_no_ack_for_the_200_hangs_up_with_a_bye(rig: Rig) -> None:
+    await answered(rig)
+    (call,) = rig.table.by_dialog.values()
+    for _ in range(40):  # 64*T1 = 64 ms with the fast timers
+        if call.ended.is_set():
+            break
+        await rig.settle(2)
+    assert call.end_reason == "no_ack"
+    assert rig.wire.requests("BYE")
+    assert len(rig.table) == 0 and not rig.table.awaiting_ack and rig.legs.open_now == []
