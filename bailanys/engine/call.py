@@ -9,10 +9,13 @@ State table (one transition function, :meth:`Call._move`)::
     CONFIRMED --BYE either way--> ENDED
     any       --shutdown-->     ENDED
 
-The flow talks to the call through :class:`~bailanys.engine.demo.CallControl`
-(``play``, ``next_digit``, ``hangup``); the engine drives the SIP side
-through the ``on_*`` methods.  Every task and timer a call starts is owned
-by it and cancelled in :meth:`end`.
+The flow talks to the call through ``play``, ``next_digit``, ``hangup``
+(the IVR's call protocol); the SIP transaction user drives the SIP side
+through ``answered``/``on_ack``/``end``.  A call holds no engine: it takes
+:class:`CallPorts` (the SIP sender, the media legs, the event sink, the task
+owner, the call table's register/forget) and, for an inbound call, a
+:class:`FlowRouter` that picks its flow when the ACK confirms it.  Every
+task and timer a call starts is owned by it and cancelled in :meth:`end`.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bailanys.engine.causes import Cause, of_reason
+from bailanys.engine.ports import EventSink, MediaLegs, SipSender, TaskOwner
 from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
@@ -44,9 +49,6 @@ from bailanys.sip.transaction import (
     Timeout,
 )
 from bailanys.sip.transport import Addr
-
-if TYPE_CHECKING:
-    from bailanys.engine.core import Engine
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +70,41 @@ _TRANSITIONS: dict[CallState, frozenset[CallState]] = {
 FlowFactory = Callable[["Call"], Awaitable[None]]
 
 
+class FlowRouter(Protocol):
+    """Picks the flow a confirmed inbound call runs (by its dialled number)."""
+
+    def flow_for(self, call: Call) -> FlowFactory | None: ...
+
+
+@dataclass(frozen=True)
+class CallPorts:
+    """What a call leg uses of the engine, shared by every call of one engine."""
+
+    sip: SipSender  # BYE, ACK, 2xx retransmissions, Via, timer values
+    legs: MediaLegs  # tap/untap the caller's audio, close the RTP session
+    events: EventSink
+    tasks: TaskOwner  # hang-ups started from timers and callbacks
+    register: Callable[[Call], None]  # an answered outbound leg joins the call table
+    forget: Callable[[Call], None]  # an ended call leaves the call table
+
+
 class Call:
     """One call leg handled by the engine (inbound from a caller, or outbound to an agent)."""
 
     def __init__(
         self,
-        engine: Engine,
+        ports: CallPorts,
         *,
         dialog: Dialog | None,
         session: RtpSession,
         peer: Addr,
         transport: str,
         direction: str = "inbound",
+        router: FlowRouter | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
-        self.engine = engine
+        self.ports = ports
+        self.router = router
         self.dialog = dialog
         self.session = session
         self.peer = peer  # where the request came from (used when the target is a name)
@@ -123,34 +145,34 @@ class Call:
         self.state = new
         return True
 
-    # ------------------------------------------------------------ SIP side (engine)
+    # ------------------------------------------------------------ SIP side (the UAS)
 
     def answered(self, response: Response) -> None:
         """The 200 OK was sent: retransmit it until the ACK comes (§13.3.1.4)."""
         if not self._move(CallState.ANSWERED):
             return
         self.answered_at = time.monotonic()
-        self.engine.events.append("call.answered", self.id)
-        self._retransmitter = Invite2xxRetransmitter(response, self.engine.endpoint.timers)
+        self.ports.events.append("call.answered", self.id)
+        self._retransmitter = Invite2xxRetransmitter(response, self.ports.sip.timers)
         self._run_2xx(self._retransmitter.start())
 
     def connected(self) -> None:
         """An outbound call was answered and ACKed (UAC side)."""
         if self._move(CallState.ANSWERED):
             self.answered_at = time.monotonic()
-            self.engine.events.append("call.answered", self.id)
+            self.ports.events.append("call.answered", self.id)
         self._move(CallState.CONFIRMED)
 
     def retransmit_until_ack(self, response: Response) -> None:
         """Retransmit the 2xx of a re-INVITE until its ACK (§13.3.1.4)."""
-        self._retransmitter = Invite2xxRetransmitter(response, self.engine.endpoint.timers)
+        self._retransmitter = Invite2xxRetransmitter(response, self.ports.sip.timers)
         self._run_2xx(self._retransmitter.start())
 
     def pending_2xx(self, request: Request) -> Response | None:
         """The 2xx still awaiting its ACK when ``request`` repeats its INVITE.
 
         The repeated INVITE has a transaction of its own (the first ended
-        with the 2xx, §17.2.1); the engine answers it with this same 2xx.
+        with the 2xx, §17.2.1); the UAS answers it with this same 2xx.
         """
         retransmitter = self._retransmitter
         if retransmitter is None or request.cseq[0] != retransmitter.response.cseq[0]:
@@ -167,12 +189,12 @@ class Call:
     def _run_2xx(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                self.engine.endpoint.send_stateless(action.message, self.peer, self.transport)
+                self.ports.sip.send_stateless(action.message, self.peer, self.transport)
             elif isinstance(action, StartTimer):
                 self._start_timer(action.name, action.delay, self._fire_2xx, action.name)
             elif isinstance(action, Timeout):
                 log.info("call %s: no ACK for the 200 OK", self.id[:8])
-                self.engine.spawn(self.hangup("no_ack"))
+                self.ports.tasks.spawn(self.hangup("no_ack"))
             elif isinstance(action, Terminated):
                 for name in ("2xx-retransmit", "2xx-no-ack"):
                     self._cancel_timer(name)
@@ -196,11 +218,11 @@ class Call:
 
     def _rtp_timeout(self) -> None:
         log.info("call %s: no RTP from the peer; hanging up", self.id[:8])
-        self.engine.spawn(self.hangup("rtp_timeout"))
+        self.ports.tasks.spawn(self.hangup("rtp_timeout"))
 
     def _too_long(self) -> None:
         self._timers.pop("max-duration", None)
-        self.engine.spawn(self.hangup("max_duration"))
+        self.ports.tasks.spawn(self.hangup("max_duration"))
 
     # ------------------------------------------------------------ media side
 
@@ -208,15 +230,15 @@ class Call:
         if self.state is CallState.ENDED:
             return
         if self.secret_keys:  # an IIN or a one-time code: the key is not logged
-            self.engine.events.append("dtmf", self.id, digit="", source=source, masked=True)
+            self.ports.events.append("dtmf", self.id, digit="", source=source, masked=True)
         else:
-            self.engine.events.append("dtmf", self.id, digit=digit, source=source)
+            self.ports.events.append("dtmf", self.id, digit=digit, source=source)
         self._digits.put_nowait(digit)
 
     # ------------------------------------------------------------ flow side (CallControl)
 
     def start_flow(self) -> None:
-        factory = self.engine.flow_for(self)
+        factory = None if self.router is None else self.router.flow_for(self)
         if factory is None or self._flow is not None:
             return
         self._flow = asyncio.get_running_loop().create_task(
@@ -263,9 +285,9 @@ class Call:
         if self.state is CallState.ENDED:
             return
         if on_audio is None:
-            self.engine.hub.untap(self.session)
+            self.ports.legs.untap(self.session)
         else:
-            self.engine.hub.tap(self.session, on_audio)
+            self.ports.legs.tap(self.session, on_audio)
 
     async def next_digit(self, wait_s: float) -> str | None:
         try:
@@ -291,7 +313,7 @@ class Call:
 
     def set_language(self, lang: str) -> None:
         self.language = lang
-        self.engine.events.append("call.language", self.id, language=lang)
+        self.ports.events.append("call.language", self.id, language=lang)
 
     async def hangup(self, reason: str, cause: Cause | None = None) -> None:
         """End the call from our side: BYE when a dialog is confirmed or answered.
@@ -302,7 +324,7 @@ class Call:
         if self.state is CallState.ENDED:
             return
         if self.state in (CallState.ANSWERED, CallState.CONFIRMED) and self.dialog is not None:
-            bye = self.dialog.create_request("BYE", via=self.engine.endpoint.via(self.transport))
+            bye = self.dialog.create_request("BYE", via=self.ports.sip.via(self.transport))
             call_id = self.id[:8]
 
             def on_response(resp: Response | None) -> None:
@@ -311,7 +333,7 @@ class Call:
                 elif resp.status >= 300:
                     log.info("call %s: BYE answered %d", call_id, resp.status)
 
-            self.engine.endpoint.send_request(
+            self.ports.sip.send_request(
                 bye, self.target_addr(), on_response, transport=self.transport
             )
         await self.end(reason, cause)
@@ -340,7 +362,7 @@ class Call:
 
     async def end(self, reason: str, cause: Cause | None = None) -> None:
         """Release everything; idempotent.  Emits ``call.ended`` with ``cause``
-        (who ended it, issue 13 contract 1; default from ``reason`` and
+        (who ended it, :mod:`~bailanys.engine.causes`; default from ``reason`` and
         :attr:`peer_role`) and ``reason`` (the detail)."""
         if not self._move(CallState.ENDED):
             return
@@ -351,7 +373,7 @@ class Call:
             self._cancel_timer(name)
         self._retransmitter = None
         duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
-        self.engine.events.append(
+        self.ports.events.append(
             "call.ended",
             self.id,
             cause=cause.value,
@@ -359,7 +381,8 @@ class Call:
             duration=round(duration, 3),
             **self.session.quality(),
         )
-        self.engine.forget(self)
+        self.ports.forget(self)
+        self.ports.legs.close_session(self.session)
         self.session.on_dtmf = None  # break the call <-> session cycles early
         self.session.on_timeout = None
         self.ended.set()

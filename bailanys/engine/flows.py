@@ -91,7 +91,7 @@ class FlowService:
                 language=call.language,
                 clock=self.clock,
             )
-            call.engine.events.append(
+            self.engine.events.append(
                 "ivr.flow", call.id, flow=flow.name, version=flow.version, number=call.number
             )
             await session.run()

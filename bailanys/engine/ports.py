@@ -21,6 +21,9 @@ from numpy.typing import NDArray
 from bailanys.media.player import EncodedAudio
 from bailanys.media.recorder import Recorder
 from bailanys.media.session import RtpSession
+from bailanys.sip.message import Request, Response
+from bailanys.sip.timers import Timers
+from bailanys.sip.transport import Addr, Source
 from bailanys.store.events import Event
 
 AudioTap = Callable[[NDArray[np.int16]], None]
@@ -80,3 +83,41 @@ class MediaLegs(Protocol):
     def bridge(self, a: RtpSession, b: RtpSession) -> None: ...
 
     def unbridge(self, session: RtpSession) -> None: ...
+
+
+# --- core ports
+
+
+class SipSender(Protocol):
+    """The SIP endpoint as a call leg uses it (:class:`~bailanys.sip.endpoint.Endpoint`).
+
+    Requests in client transactions (BYE, INVITE, CANCEL: RFC 3261 §17.1),
+    stateless sends (the ACK of a 2xx and the 2xx retransmissions, §13.2.2.4,
+    §13.3.1.4), a fresh Via for each request we originate (§8.1.1.7), the
+    port we listen on (for Contact) and the timer values (T1, T2).
+    """
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def timers(self) -> Timers | None: ...
+
+    def send_request(
+        self,
+        request: Request,
+        dest: Addr,
+        callback: Callable[[Response | None], None],
+        *,
+        transport: str = "UDP",
+    ) -> object: ...
+
+    def send_stateless(self, message: Request | Response, dest: Addr, transport: str) -> None: ...
+
+    def via(self, transport: str = "UDP") -> str: ...
+
+
+class RegisterHandler(Protocol):
+    """Answers a REGISTER (RFC 3261 §10.3): :class:`~bailanys.engine.registrar.Registrar`."""
+
+    def handle(self, request: Request, source: Source, now: float) -> Response: ...

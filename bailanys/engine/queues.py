@@ -35,7 +35,6 @@ from bailanys.configcheck import missing_queue_file
 from bailanys.engine.call import Call
 from bailanys.engine.causes import Cause
 from bailanys.engine.registrar import Binding
-from bailanys.engine.uac import start_call
 from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
 from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuestion
 from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
@@ -564,7 +563,7 @@ class QueueService:
                 raise LookupError("no address to call back")
             binding = Binding("callback", target.contact, 0.0, target.source, target.transport,
                               "")
-            leg = await start_call(self.engine, binding)
+            leg = await self.engine.dialer.start_call(binding)
             leg.peer_role = Cause.CALLER  # the citizen is at the other end
             answered = await asyncio.wait_for(asyncio.shield(leg.result), CALLBACK_RING_S)
         except (LookupError, TimeoutError, SipParseError, MediaError) as exc:

@@ -1,4 +1,4 @@
-"""What a crash left open, closed from the stored events (issue 13, contract 3).
+"""What a crash left open, closed from the stored events (``engine_restart`` causes).
 
 After ``kill -9`` (or a power cut) the store holds calls that were offered
 and never ended, callers waiting in a queue who never left it, agents
@@ -23,9 +23,9 @@ candidates and says what to append so that everything is closed:
   engine was down; phones still registered log their agents in again.
 
 It also says which agents were on a break (console pause, "lunch"), with
-its reason and start, so the queues put them back on it (issue 13 defect
-9): the last state of the agent that the engine itself did not write on a
-stop or a restart (reasons :data:`ENGINE_REASONS`).
+its reason and start, so the queues put them back on it: the last state
+of the agent that the engine itself did not write on a stop or a restart
+(reasons :data:`ENGINE_REASONS`).
 
 Pure: events in, events out; no I/O, no clock. The adapter that queries
 the store and appends is :mod:`bailanys.engine.recovery`.

@@ -1,8 +1,8 @@
 """The start-up adapter of :mod:`bailanys.engine.reconcile`: query, reconcile, append.
 
 :func:`recover` runs in ``Engine.start()`` once the store is open, before
-the queues start and before the console's KPI fold replays today's events
-(issue 13, contract 3), so that every fold and gauge sees the crash's calls
+the queues start and before the console's KPI fold replays today's events,
+so that every fold and gauge sees the crash's calls
 closed. It reads only what may still be open (:mod:`bailanys.store.unfinished`):
 calls opened within :func:`lookback_s` of the last stored event, agents'
 states within :data:`AGENT_MEMORY_S`.

@@ -90,7 +90,11 @@ class Registrar:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self, now: float) -> None:
+    async def start(self, now: float, store: Registrations | None = None) -> None:
+        """Load the stored bindings (from ``store`` when given: the engine opens its
+        store only when it starts) and start writing changes through."""
+        if store is not None:
+            self._store = store
         if self._store is not None:
             for user in self._users:
                 for row in await self._store.lookup(user, now):

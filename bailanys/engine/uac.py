@@ -1,10 +1,12 @@
 """Outbound calls to registered phones (RFC 3261 §8.1, §13.2): the UAC side.
 
-:func:`place_call` sends an INVITE with our SDP offer to an operator's
-registered contact, follows the provisional responses, and on a 2xx builds
-the dialog (§12.1.2), applies the SDP answer (RFC 3264 §5) and sends the
-ACK (§13.2.2.4).  A phone that does not answer within ``timeout`` is sent a
-CANCEL (§9.1).  The queue issue bridges callers to agents with this.
+:func:`start_call` sends an INVITE with our SDP offer to a registered
+contact (an operator's phone, or a caller being called back) and returns
+the leg at once; the leg follows the provisional responses, and on a 2xx
+builds the dialog (§12.1.2), applies the SDP answer (RFC 3264 §5) and sends
+the ACK (§13.2.2.4).  A phone that is not wanted any more is sent a CANCEL
+(§9.1) by :meth:`OutboundCall.cancel`; ringing with a timeout is
+:class:`~bailanys.engine.dialer.Dialer`'s.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from bailanys.engine.call import Call, CallState
+from bailanys.engine.call import Call, CallPorts, CallState
+from bailanys.engine.registrar import Binding
+from bailanys.engine.sdpapply import apply_answer
 from bailanys.errors import SdpError, SipParseError
 from bailanys.sip.dialog import Dialog
 from bailanys.sip.headers import SipUri
@@ -24,19 +28,15 @@ from bailanys.sip.sdp import SessionDescription, make_offer, parse_answer
 from bailanys.sip.transaction import build_cancel
 from bailanys.sip.transport import Addr
 
-if TYPE_CHECKING:
-    from bailanys.engine.core import Engine
-    from bailanys.engine.registrar import Binding
-
 log = logging.getLogger(__name__)
 
 
 class OutboundCall(Call):
     """A call the engine placed; ``result`` resolves True when answered."""
 
-    def __init__(self, engine: Engine, invite: Request, offer: SessionDescription,
+    def __init__(self, ports: CallPorts, invite: Request, offer: SessionDescription,
                  **kw: object) -> None:
-        super().__init__(engine, direction="outbound", **kw)  # type: ignore[arg-type]
+        super().__init__(ports, direction="outbound", **kw)  # type: ignore[arg-type]
         self.invite = invite
         self.offer = offer
         self.ack: Request | None = None
@@ -52,7 +52,7 @@ class OutboundCall(Call):
     def on_2xx_retransmission(self, response: Response) -> None:
         """The 2xx came again: our ACK was lost; send it again (§13.2.2.4)."""
         if self.ack is not None:
-            self.engine.endpoint.send_stateless(self.ack, self.target_addr(), self.transport)
+            self.ports.sip.send_stateless(self.ack, self.target_addr(), self.transport)
 
     def on_response(self, response: Response | None) -> None:
         if response is None:
@@ -60,7 +60,7 @@ class OutboundCall(Call):
             return
         if response.status < 200:
             if response.status in (180, 183) and self.state is CallState.OFFERED:
-                self.engine.events.append("call.ringing", self.id, status=response.status)
+                self.ports.events.append("call.ringing", self.id, status=response.status)
             return
         self.final_status = response.status
         if response.status >= 300:
@@ -78,14 +78,9 @@ class OutboundCall(Call):
             self._send_ack(response)
             self._finish(False, "bad_answer")
             return
-        self.session.configure(
-            remote=media.remote_addr,
-            codec=media.codec.name,
-            audio_pt=media.codec.payload_type,
-            dtmf_pt=media.telephone_event_pt,
-        )
+        apply_answer(self.session, media, direction=False)
         self._send_ack(response)
-        self.engine.register_call(self)
+        self.ports.register(self)
         self.connected()
         if not self.result.done():
             self.result.set_result(True)
@@ -93,8 +88,8 @@ class OutboundCall(Call):
     def _late_answer(self, response: Response) -> None:
         """A 2xx for a call we already gave up (its CANCEL crossed the answer,
         RFC 3261 §9.1; or the ring timed out): ACK it (§13.2.2.4) and hang it
-        up at once (§15.1.1).  It never joins the engine's call table, so
-        nothing is left there (issue 13: a phone answering 1 s into its ring
+        up at once (§15.1.1).  It never joins the call table, so
+        nothing is left there (a phone answering 1 s into its ring
         while the caller hung up left ``calls_in_progress`` at 1 for good)."""
         try:
             self._send_ack(response)
@@ -102,8 +97,8 @@ class OutboundCall(Call):
             log.info("call %s: late 2xx not ACKed: %s", self.id[:8], exc)
             return
         assert self.dialog is not None
-        bye = self.dialog.create_request("BYE", via=self.engine.endpoint.via(self.transport))
-        self.engine.endpoint.send_request(bye, self.target_addr(), lambda _r: None,
+        bye = self.dialog.create_request("BYE", via=self.ports.sip.via(self.transport))
+        self.ports.sip.send_request(bye, self.target_addr(), lambda _r: None,
                                           transport=self.transport)
         log.info("call %s: answered after we gave up; BYE sent", self.id[:8])
 
@@ -111,68 +106,62 @@ class OutboundCall(Call):
         if self.dialog is None:
             self.dialog = Dialog.uac(self.invite, response)
         cseq = self.invite.cseq[0]
-        self.ack = self.dialog.create_ack(cseq, via=self.engine.endpoint.via(self.transport))
-        self.engine.endpoint.send_stateless(self.ack, self.target_addr(), self.transport)
+        self.ack = self.dialog.create_ack(cseq, via=self.ports.sip.via(self.transport))
+        self.ports.sip.send_stateless(self.ack, self.target_addr(), self.transport)
 
     def _finish(self, answered: bool, cause: str) -> None:
         if not self.result.done():
             self.result.set_result(answered)
         if not answered:
-            self.engine.spawn(self.hangup(cause))
+            self.ports.tasks.spawn(self.hangup(cause))
 
     def cancel(self) -> None:
         """Stop ringing: CANCEL the INVITE (§9.1)."""
         if self.state is not CallState.OFFERED:
             return
-        self.engine.endpoint.send_request(
+        self.ports.sip.send_request(
             build_cancel(self.invite), self.peer, lambda _r: None, transport=self.transport
         )
 
 
-async def place_call(engine: Engine, binding: Binding, *, ring_s: float = 30.0) -> OutboundCall:
-    """INVITE ``binding``'s phone; return the call once answered, refused or timed out."""
-    call = await start_call(engine, binding)
-    try:
-        await asyncio.wait_for(asyncio.shield(call.result), ring_s)
-    except TimeoutError:
-        call.cancel()
-        await call.end("no_answer")
-    if call.result.done() and call.result.result():
-        call.limit_duration(engine.config.engine.max_call_seconds)
-    return call
+@dataclass(frozen=True)
+class UacSettings:
+    """Where our INVITEs say they come from: the address RTP is offered on,
+    our SIP host and the domain operators' addresses-of-record are in."""
+
+    rtp_host: str
+    sip_host: str
+    domain: str
 
 
-async def start_call(engine: Engine, binding: Binding) -> OutboundCall:
+async def start_call(ports: CallPorts, settings: UacSettings, binding: Binding) -> OutboundCall:
     """Send the INVITE and return at once; ``call.result`` resolves when it is decided.
 
     The caller owns the ring: on its timeout it calls ``call.cancel()`` and
-    ``await call.end(...)`` (the queue manager rings agents this way, so
-    that a caller who hangs up stops the agent's phone ringing).
+    ``await call.end(...)`` (:meth:`~bailanys.engine.dialer.Dialer.ring`).
     """
-    cfg = engine.config
-    session = await engine.hub.open_session()
-    offer = make_offer(cfg.rtp_host, session.port, int(time.time()))
+    session = await ports.legs.open_session()
+    offer = make_offer(settings.rtp_host, session.port, int(time.time()))
     transport = binding.transport if binding.transport in ("UDP", "TCP") else "UDP"
     # Send where the REGISTER came from: right behind NAT, and equal to the
     # contact otherwise (RFC 5626's flow idea, without its Path machinery).
     dest: Addr = binding.source
-    host = cfg.sip.host
-    local = f"sip:bailanys@{host}:{engine.transport.port}"
-    aor = f"sip:{binding.user}@{cfg.sip.effective_domain}"
+    local = f"sip:bailanys@{settings.sip_host}:{ports.sip.port}"
+    aor = f"sip:{binding.user}@{settings.domain}"
     try:
         SipUri.parse(binding.contact)
     except SipParseError:
-        engine.hub.close_session(session)
+        ports.legs.close_session(session)
         raise
     invite = Request.build(
         "INVITE",
         binding.contact,
         [
-            ("Via", engine.endpoint.via(transport)),
+            ("Via", ports.sip.via(transport)),
             ("Max-Forwards", "70"),
             ("From", f'"Bailanys" <{local}>;tag={new_tag()}'),
             ("To", f"<{aor}>"),
-            ("Call-ID", new_call_id(host)),
+            ("Call-ID", new_call_id(settings.sip_host)),
             ("CSeq", "1 INVITE"),
             ("Contact", f"<{local}>"),
             ("Content-Type", "application/sdp"),
@@ -180,8 +169,8 @@ async def start_call(engine: Engine, binding: Binding) -> OutboundCall:
         body=bytes(offer),
     )
     call = OutboundCall(
-        engine, invite, offer, dialog=None, session=session, peer=dest, transport=transport
+        ports, invite, offer, dialog=None, session=session, peer=dest, transport=transport
     )
-    engine.events.append("call.originated", call.id, to=aor, contact=binding.contact)
-    engine.endpoint.send_request(invite, dest, call.on_response, transport=transport)
+    ports.events.append("call.originated", call.id, to=aor, contact=binding.contact)
+    ports.sip.send_request(invite, dest, call.on_response, transport=transport)
     return call

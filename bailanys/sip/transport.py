@@ -111,8 +111,11 @@ class SipTransport:
     ) -> None:
         self.host = host
         self.port = port
-        self._on_message = on_message
-        self._on_bad = on_bad_message
+        #: Where parsed messages and unparsable ones go (the endpoint's
+        #: ``receive`` and ``bad_message``); set after construction when the
+        #: endpoint is built on this transport.
+        self.on_message = on_message
+        self.on_bad_message = on_bad_message
         self._want = {t.lower() for t in transports}
         self._udp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
@@ -167,7 +170,7 @@ class SipTransport:
     def _dispatch(self, msg: Request | Response, raw: bytes, source: Source) -> None:
         self.received += 1
         try:
-            self._on_message(msg, source)
+            self.on_message(msg, source)
         except SipParseError as exc:  # raised by deeper header validation
             self._bad(raw, source, exc)
         except Exception:
@@ -176,7 +179,7 @@ class SipTransport:
     def _bad(self, data: bytes, source: Source, exc: SipParseError) -> None:
         self.bad += 1
         try:
-            self._on_bad(data, source, exc)
+            self.on_bad_message(data, source, exc)
         except Exception:
             log.exception("error answering a bad message from %s", source.addr)
 

@@ -199,7 +199,7 @@ async def test_random_endings_leave_no_call_no_task_and_zero_gauges(
             await asyncio.to_thread(agent.stop, deregister=False)
     why = f"callers: {plans}; agents: {[a.plans for a in agents]}"
     assert idle, (why, eng.calls)
-    assert eng.calls == {} and eng._by_invite == {} and eng._awaiting_ack == {}, why
+    assert eng.calls == {} and eng.table.by_invite == {} and eng.table.awaiting_ack == {}, why
     assert eng.hub.sessions == [], why
     queues_svc = eng.queues
     assert queues_svc._waiters == {} and queues_svc._rings == {}, why

@@ -202,7 +202,7 @@ async def test_any_setup_failure_closes_and_answers(
     status: int,
 ) -> None:
     """A bug at any step of call set-up: a final answer (or BYE), nothing left open, one log."""
-    import bailanys.engine.core as core
+    import bailanys.engine.uas as core
     from bailanys.engine.call import Call
 
     engine = await engine_factory(media={"record_calls": True})  # a recorder to close too
@@ -235,7 +235,7 @@ async def test_any_setup_failure_closes_and_answers(
         await attacker.wait_for(1, within=5)
         assert list(attacker.final.values()) == [status]
         assert await wait_until_idle(engine, within=2)
-        assert not engine._by_invite and not engine._awaiting_ack
+        assert not engine.table.by_invite and not engine.table.awaiting_ack
         assert not engine.hub._recorders
         assert udp_sockets() == before
     finally:

@@ -187,4 +187,4 @@ async def test_ack_with_a_foreign_to_tag_confirms_the_call(engine: EngineUnderTe
     # Once confirmed, or with another CSeq, a foreign tag is not taken.
     other = parse_message(phone.request("ACK", 7, "ack2", to_tag="x"))
     assert isinstance(other, Request)
-    assert engine._ack_with_wrong_to_tag(other) is None
+    assert engine.uas._ack_with_wrong_to_tag(other) is None

@@ -1,0 +1,178 @@
+"""Builds the engine's parts from the config: the one place that reads it key by key.
+
+:func:`build_parts` gives an :class:`~bailanys.engine.core.Engine` its media
+hub, prompt renderer and library, the IVR/queue/robot services and the
+console adapter, the SIP transport and endpoint (the transport feeds the
+endpoint directly; the endpoint feeds the call server), the registrar, the
+flood guard, the call table, the router of dialled numbers, the call
+server (UAS) and the dialer (UAC).  Every adapter gets the small ports it
+uses (:mod:`bailanys.engine.ports`), never the engine, except the services,
+which still take the engine object for their attributes (``hub``,
+``prompts``, ``events``, ``store``, ``registrar``, ``config``, ``calls``,
+``spawn``, ``stopping``...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bailanys.authguard import AuthGuard
+from bailanys.config import Config
+from bailanys.engine.call import Call, CallPorts, FlowFactory
+from bailanys.engine.calls import CallTable
+from bailanys.engine.console import EngineConsole
+from bailanys.engine.demo import run_demo
+from bailanys.engine.dialer import Dialer
+from bailanys.engine.floodguard import FloodGuard
+from bailanys.engine.flows import FlowService
+from bailanys.engine.ports import EventSink
+from bailanys.engine.prompts import PromptLibrary
+from bailanys.engine.queues import QueueService
+from bailanys.engine.registrar import Registrar
+from bailanys.engine.robot import RobotService
+from bailanys.engine.routing import NumberRouter
+from bailanys.engine.uac import UacSettings
+from bailanys.engine.uas import CallServer, UasSettings
+from bailanys.media.hub import MediaHub
+from bailanys.sip.endpoint import Endpoint
+from bailanys.sip.message import Request, Response
+from bailanys.sip.transport import SipTransport, Source
+from bailanys.store.events import Event
+from bailanys.voice.tts import PromptRenderer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bailanys.engine.core import Engine
+    from bailanys.errors import SipParseError
+
+
+def build_parts(engine: Engine) -> None:
+    """Give ``engine`` (its ``config`` set) every part, built from the config."""
+    cfg = engine.config
+    engine.hub = media_hub(cfg)
+    engine.renderer = prompt_renderer(cfg)
+    engine.prompts = PromptLibrary(engine.renderer, cfg.engine.languages)
+    engine.ivr = FlowService(engine)
+    engine.queues = QueueService(engine)
+    engine.console = EngineConsole(engine)
+    engine.robot = RobotService(engine)
+    engine.transport, engine.endpoint = sip_endpoint(cfg)
+    events = LateEvents(lambda: engine.events)
+    engine.registrar = registrar(cfg, engine.registration_changed, events)
+    engine.flood = FloodGuard(cfg.sip.max_new_calls_per_source_per_second)
+    engine.table = table = CallTable()
+    engine.calls = table.by_dialog
+    ports = CallPorts(sip=engine.endpoint, legs=engine.hub, events=events, tasks=engine,
+                      register=table.register, forget=table.forget)
+    engine.router = NumberRouter(flows=engine.ivr, fixed_numbers=cfg.engine.numbers,
+                                 fixed=demo_flow(engine.prompts, cfg))
+    engine.uas = CallServer(table=table, ports=ports, router=engine.router,
+                            registrar=engine.registrar, flood=engine.flood,
+                            settings=uas_settings(cfg))
+    engine.endpoint.user = engine.uas
+    engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
+                           max_call_s=cfg.engine.max_call_seconds)
+
+
+class LateEvents:
+    """An event sink for a store opened only when the engine starts."""
+
+    def __init__(self, sink: Callable[[], EventSink]) -> None:
+        self._sink = sink
+
+    def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
+        return self._sink().append(type, call_id, **fields)
+
+
+def media_hub(cfg: Config) -> MediaHub:
+    """The RTP sessions, from ``media.*`` and the RTP host."""
+    media = cfg.media
+    return MediaHub(
+        cfg.rtp_host,
+        media.port_range,
+        ptime=media.ptime_ms / 1000.0,
+        inband_dtmf=media.inband_dtmf,
+        jitter_prefetch=media.jitter_prefetch,
+        symmetric_rtp=media.symmetric_rtp,
+        rtp_timeout_s=media.rtp_timeout_s,
+    )
+
+
+def prompt_renderer(cfg: Config) -> PromptRenderer:
+    """The TTS renderer and its cache, from ``voice.*``."""
+    voice = cfg.voice
+    return PromptRenderer(
+        Path(voice.prompt_dir),
+        rate=voice.rate,
+        voices={"kk": voice.voice_kk, "ru": voice.voice_ru},
+    )
+
+
+def sip_endpoint(cfg: Config) -> tuple[SipTransport, Endpoint]:
+    """The SIP transport and the endpoint on it; the transport feeds the endpoint."""
+    sip = cfg.sip
+    transport = SipTransport(sip.host, sip.port, _unattached, _unattached_bad,
+                             transports=tuple(sip.transports))
+    endpoint = Endpoint(transport, sip.host, sip.port, user_agent=sip.user_agent)
+    transport.on_message = endpoint.receive
+    transport.on_bad_message = endpoint.bad_message
+    return transport, endpoint
+
+
+def _unattached(msg: Request | Response, source: Source) -> None:
+    """The transport's handler until the endpoint is attached (a moment later)."""
+
+
+def _unattached_bad(data: bytes, source: Source, exc: SipParseError) -> None:
+    """The transport's bad-message handler until the endpoint is attached."""
+
+
+def registrar(
+    cfg: Config, on_change: Callable[[str, str, bool], None], events: EventSink
+) -> Registrar:
+    """The registrar for operators' phones, from ``registrar.*`` and ``auth.limits``.
+
+    Its store (``registrations``) is handed over when the engine starts.
+    """
+    reg = cfg.registrar
+    return Registrar(
+        reg.users,
+        cfg.realm,
+        min_expires=reg.min_expires,
+        max_expires=reg.max_expires,
+        default_expires=reg.default_expires,
+        nonce_ttl=reg.nonce_ttl,
+        on_change=on_change,
+        guard=AuthGuard("sip", cfg.auth.limits, known=reg.users.__contains__,
+                        emit=lambda type_, fields: events.append(type_, None, **fields)),
+    )
+
+
+def demo_flow(prompts: PromptLibrary, cfg: Config) -> FlowFactory:
+    """The demo flow on ``engine.numbers`` (keys read back), ``engine.no_input_seconds``."""
+    no_input = float(cfg.engine.no_input_seconds)
+
+    async def demo(c: Call) -> None:
+        await run_demo(c, prompts, no_input=no_input)
+
+    return demo
+
+
+def uas_settings(cfg: Config) -> UasSettings:
+    """The call server's settings from ``sip``, ``engine`` and ``media``."""
+    return UasSettings(
+        rtp_host=cfg.rtp_host,
+        sip_host=cfg.sip.host,
+        max_calls=cfg.sip.max_calls,
+        answer_delay_s=cfg.engine.answer_delay_ms / 1000.0,
+        max_call_s=cfg.engine.max_call_seconds,
+        record_dir=Path(cfg.media.record_dir) if cfg.media.record_calls else None,
+    )
+
+
+def uac_settings(cfg: Config) -> UacSettings:
+    """Where our INVITEs come from: the RTP host, the SIP host, the operators' domain."""
+    return UacSettings(rtp_host=cfg.rtp_host, sip_host=cfg.sip.host,
+                       domain=cfg.sip.effective_domain)
