@@ -36,6 +36,7 @@ from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
+from bailanys.engine.offered import offered
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
@@ -44,6 +45,7 @@ from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.uac import OutboundCall, place_call, start_call
 from bailanys.errors import MediaError, SdpError, SipParseError, StartupError
+from bailanys.events import CallOffered
 from bailanys.media.hub import MediaHub
 from bailanys.media.session import RtpSession
 from bailanys.progress import Count, StartupProgress
@@ -186,7 +188,7 @@ class Engine:
             store=self.store.registrations,
             on_change=self._registration_changed,
             guard=AuthGuard("sip", cfg.auth.limits, known=cfg.registrar.users.__contains__,
-                            emit=lambda type_, fields: self.events.append(type_, None, **fields)),
+                            emit=self.events.emit),
         )
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)
         await self.registrar.start(time.time())
@@ -522,12 +524,12 @@ class Engine:
             self.hub.record(session, Path(self.config.media.record_dir) / f"{call.id}.wav")
         from_uri = _uri_of(req.headers.get("From"))
         to_uri = _uri_of(req.headers.get("To"))
-        self.events.append(
-            "call.offered",
-            call.id,
-            **{"from": from_uri, "to": to_uri, "codec": media.codec.name,
-               "transport": handle.source.transport},
-        )
+        who = offered(req.headers.get("From"), req.uri)
+        self.events.emit(CallOffered(
+            call_id=call.id, from_uri=from_uri, to_uri=to_uri, codec=media.codec.name,
+            transport=handle.source.transport, caller=who.caller, dialled=who.dialled,
+            display_name=who.display_name,
+        ))
         setup.offered = True
         handle.reply(180, to_tag=local_tag)
         delay = self.config.engine.answer_delay_ms / 1000.0

@@ -74,7 +74,8 @@ FULL_CALL = [
     ev(97.5, "call.ended", CALL, cause="bye", duration=97.25),
 ]
 FULL_CALL_LINES = [
-    f"1700000003|{CALL}|support|NONE|ENTERQUEUE||+77011234567|2",
+    # the caller ID is call.offered's one normalised number (bailanys/phone.py)
+    f"1700000003|{CALL}|support|NONE|ENTERQUEUE||77011234567|2",
     f"1700000027|{CALL}|support|PJSIP/1001|RINGNOANSWER|15000",
     # hold: second 31 - second 3; the agent's leg (Asterisk: the peer's uniqueid);
     # ring 4.5 s -> 4
@@ -106,7 +107,7 @@ TIMEOUT = [
        waited=300.0, overflow="general"),
 ]
 TIMEOUT_LINES = [
-    f"1700000200|{TIMED_OUT}|support|NONE|ENTERQUEUE||+77172555000|3",
+    f"1700000200|{TIMED_OUT}|support|NONE|ENTERQUEUE||77172555000|3",
     f"1700000500|{TIMED_OUT}|support|NONE|EXITWITHTIMEOUT|1|3|300",
 ]
 
