@@ -62,20 +62,21 @@ def _anchor(type_: str) -> str:
 
 
 def _section(cls: type[EventBase]) -> str:
-    doc = inspect.cleandoc(cls.__doc__ or "")
+    doc = inspect.cleandoc(cls.__doc__ or "").replace("``", "`")  # reST -> Markdown
     lines = [f"### `{cls.type}`\n",
-             f"Version {cls.version}. Class `{cls.__name__}`. Written by: {cls.writer}.\n",
+             f"Version {cls.version}. Class `{cls.__name__}`. Written by: "
+             f"{cls.writer.replace('``', '`')}.\n",
              doc, ""]
     specs = fields_of(cls)
     if not specs:
         lines.append("No fields.\n")
         return "\n".join(lines)
-    lines.append("| field | type | |")
+    lines.append("| field | type | notes |")
     lines.append("|---|---|---|")
     for spec in specs:
         if spec.flatten:
             for k in spec.flatten:
-                lines.append(f"| `{k}` | number \\| null | optional; quality (`{spec.name}`) |")
+                lines.append(f"| `{k}` | number \\| null | optional; in `{spec.name}` in code |")
             continue
         note = "optional" if spec.omit_none else ("" if spec.required else "may be absent")
         if spec.name != spec.key:

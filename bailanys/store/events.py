@@ -305,4 +305,15 @@ class EventLog:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = await self._db.fetchall(sql, params)
-        return [Event(int(r[0]), float(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]
+        return [Event(int(r[0]), float(r[1]), r[2], r[3], _loads(int(r[0]), r[4])) for r in rows]
+
+
+def _loads(row_id: int, text: str) -> Any:
+    """A row's ``data``; {} (and a warning) when it is not JSON: one damaged
+    row must not make the log unreadable (``bailanys.events.decode`` then
+    gives ``UnknownEvent`` for it)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        log.warning("event %d: unreadable data, read as {}: %s", row_id, exc)
+        return {}
