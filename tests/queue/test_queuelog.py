@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from bailanys import cli
-from bailanys.queue.queuelog import FIELDS, QueueLog, caller_id, members_of, to_queue_log
+from bailanys.queue.queuelog import (
+    FIELDS,
+    QueueLog,
+    caller_id,
+    members_of,
+    offered_caller,
+    to_queue_log,
+)
 from bailanys.queue.settings import AgentSettings, QueueConfig, QueueSettings
 from bailanys.store import Event, Store
 
@@ -571,3 +578,18 @@ def test_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["export", "--help"])
     assert "queue-log" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"caller": "77011234567", "from": "sip:+77011234567@h"}, "77011234567"),
+        ({"from": "sip:+77011234567@h;user=phone"}, "77011234567"),  # stored before `caller`
+        ({"from": "sip:87011234567@h"}, "77011234567"),
+        ({"from": "sip:anonymous@anonymous.invalid"}, "anonymous"),
+        ({"caller": "anonymous"}, "anonymous"),
+        ({}, "anonymous"),
+    ],
+)
+def test_caller_id_is_call_offered_caller(data: dict[str, Any], expected: str) -> None:
+    assert offered_caller(data) == expected
