@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 __all__ = [
+    "AnyEvent",
     "EventBase",
     "FieldSpec",
     "Stored",
@@ -45,6 +46,7 @@ __all__ = [
     "flattened",
     "key",
     "optional",
+    "register",
     "registry",
 ]
 
@@ -111,6 +113,7 @@ class UnknownEvent:
         return dataclasses.replace(self, call_id=call_id)
 
 
+#: What :func:`decode` returns and :func:`encode` takes.
 AnyEvent = EventBase | UnknownEvent
 
 
