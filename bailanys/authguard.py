@@ -55,7 +55,7 @@ Memory
     names cannot evict a known account's ban.  Trusted pairs come only from
     right passwords and are bounded by ``max_entries`` too.
 
-Events (through ``emit(type, fields)``, never with a password)
+Events (catalogue classes through ``emit(event)``, never with a password)
     ``auth.failed``  {kind, account, known, source, suppressed}
     ``auth.blocked`` {kind, scope, source | account, until, ban_s, strikes,
     suppressed}: when a ban starts, not per refused attempt.
@@ -75,6 +75,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from bailanys.events import AuthBlocked, AuthFailed, EventBase
 
 # --- defaults, and where the numbers come from ----------------------------------
 
@@ -213,7 +215,8 @@ class _EventGate:
         return held
 
 
-Emit = Callable[[str, dict[str, Any]], object]
+#: Writes a catalogue event (the event log's ``emit``).
+Emit = Callable[[EventBase], object]
 
 
 def source_key(address: str) -> str:
@@ -246,7 +249,7 @@ class AuthGuard:
 
     def __init__(self, kind: str, limits: Limits | None = None, *,
                  known: Callable[[str], bool] = lambda account: False,
-                 emit: Emit = lambda type_, fields: None) -> None:
+                 emit: Emit = lambda event: None) -> None:
         self.kind = kind
         self.limits = limits or Limits()
         self._known = known
@@ -254,7 +257,8 @@ class AuthGuard:
         self._entries: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
         self._accounts: dict[str, _Entry] = {}  # known accounts: never evicted
         self._trusted: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._gates = {"auth.failed": _EventGate(), "auth.blocked": _EventGate()}
+        self._gates: dict[type[AuthFailed | AuthBlocked], _EventGate] = {
+            AuthFailed: _EventGate(), AuthBlocked: _EventGate()}
         #: Passwords checked and found wrong (``bailanys_auth_failures_total``).
         self.failures = 0
         #: Attempts refused unchecked, by scope (``bailanys_auth_blocked_total``).
@@ -281,7 +285,7 @@ class AuthGuard:
         self.failures += 1
         src, account = source_key(source), _bounded(account)
         known = self._known(account)
-        self._event("auth.failed", now, account=account if known else "?", known=known,
+        self._event(AuthFailed, now, account=account if known else "?", known=known,
                     source=src)
         charges: list[tuple[Scope, tuple[str, ...], int]]
         if self.trusted(src, account, now):
@@ -296,7 +300,7 @@ class AuthGuard:
                 bans.append(ban)
                 named = ({"source": src} if scope is Scope.SOURCE
                          else {"account": account if known else "?"})
-                self._event("auth.blocked", now, scope=scope.value, **named,
+                self._event(AuthBlocked, now, scope=scope.value, **named,
                             until=round(ban.until, 3), ban_s=round(ban.length, 3),
                             strikes=ban.strikes)
         return bans
@@ -379,7 +383,7 @@ class AuthGuard:
                 break
             del self._trusted[pair]
 
-    def _event(self, type_: str, now: float, **fields: Any) -> None:
-        held = self._gates[type_].admit(now)
+    def _event(self, cls: type[AuthFailed | AuthBlocked], now: float, **fields: Any) -> None:
+        held = self._gates[cls].admit(now)
         if held is not None:
-            self._emit(type_, {"kind": self.kind, **fields, "suppressed": held})
+            self._emit(cls(kind=self.kind, **fields, suppressed=held))

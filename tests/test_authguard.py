@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bailanys.authguard import AuthGuard, Block, Limits, Scope, source_key
+from bailanys.events import encode
 
 LIMITS = Limits(source_failures=3, account_failures=6, window_s=60, ban_s=10, max_ban_s=80,
                 forget_s=1000, trust_s=500, max_entries=100)
@@ -17,7 +18,7 @@ def guard(limits: Limits = LIMITS, events: list[tuple[str, dict[str, Any]]] | No
           accounts: tuple[str, ...] = ("1001", "1002")) -> AuthGuard:
     sink = events if events is not None else []
     return AuthGuard("sip", limits, known=accounts.__contains__,
-                     emit=lambda t, f: sink.append((t, f)))
+                     emit=lambda e: sink.append(encode(e)[::2]))
 
 
 def fail_until_blocked(g: AuthGuard, source: str, account: str, now: float) -> int:

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from bailanys.engine.causes import Cause, of_reason
 from bailanys.engine.ports import EventSink, MediaLegs, SipSender, TaskOwner
+from bailanys.events import CallAnswered, CallEnded, CallLanguage, Dtmf
 from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
@@ -152,7 +153,7 @@ class Call:
         if not self._move(CallState.ANSWERED):
             return
         self.answered_at = time.monotonic()
-        self.ports.events.append("call.answered", self.id)
+        self.ports.events.emit(CallAnswered(call_id=self.id))
         self._retransmitter = Invite2xxRetransmitter(response, self.ports.sip.timers)
         self._run_2xx(self._retransmitter.start())
 
@@ -160,7 +161,7 @@ class Call:
         """An outbound call was answered and ACKed (UAC side)."""
         if self._move(CallState.ANSWERED):
             self.answered_at = time.monotonic()
-            self.ports.events.append("call.answered", self.id)
+            self.ports.events.emit(CallAnswered(call_id=self.id))
         self._move(CallState.CONFIRMED)
 
     def retransmit_until_ack(self, response: Response) -> None:
@@ -230,9 +231,9 @@ class Call:
         if self.state is CallState.ENDED:
             return
         if self.secret_keys:  # an IIN or a one-time code: the key is not logged
-            self.ports.events.append("dtmf", self.id, digit="", source=source, masked=True)
+            self.ports.events.emit(Dtmf(call_id=self.id, digit="", source=source, masked=True))
         else:
-            self.ports.events.append("dtmf", self.id, digit=digit, source=source)
+            self.ports.events.emit(Dtmf(call_id=self.id, digit=digit, source=source))
         self._digits.put_nowait(digit)
 
     # ------------------------------------------------------------ flow side (CallControl)
@@ -313,7 +314,7 @@ class Call:
 
     def set_language(self, lang: str) -> None:
         self.language = lang
-        self.ports.events.append("call.language", self.id, language=lang)
+        self.ports.events.emit(CallLanguage(call_id=self.id, language=lang))
 
     async def hangup(self, reason: str, cause: Cause | None = None) -> None:
         """End the call from our side: BYE when a dialog is confirmed or answered.
@@ -373,14 +374,13 @@ class Call:
             self._cancel_timer(name)
         self._retransmitter = None
         duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
-        self.ports.events.append(
-            "call.ended",
-            self.id,
+        self.ports.events.emit(CallEnded(
+            call_id=self.id,
             cause=cause.value,
             reason=reason,
             duration=round(duration, 3),
-            **self.session.quality(),
-        )
+            quality=self.session.quality(),
+        ))
         self.ports.forget(self)
         self.ports.legs.close_session(self.session)
         self.session.on_dtmf = None  # break the call <-> session cycles early

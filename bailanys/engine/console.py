@@ -87,7 +87,7 @@ class EngineConsole:
             }
             self.login_guard = AuthGuard(
                 "console", self.engine.config.auth.limits, known=users.__contains__,
-                emit=lambda type_, fields: self.engine.events.append(type_, None, **fields))
+                emit=self.engine.events.emit)
             self.server = ConsoleServer(cfg.host, cfg.port, users, self,
                                         session_ttl=float(cfg.session_ttl_s),
                                         guard=self.login_guard)

@@ -45,6 +45,7 @@ from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
 from bailanys.engine.wiring import build_parts
 from bailanys.errors import StartupError
+from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
 from bailanys.progress import Count, StartupProgress
 from bailanys.sip.endpoint import Endpoint
@@ -218,7 +219,7 @@ class Engine:
         await self.robot.stop()
         await self.console.stop()
         # The last sign of life: the next start's reconciliation dates from it.
-        self.events.append("engine.stopped", None)
+        self.events.emit(EngineStopped())
         await self._tasks.cancel_all()
         self.gc.stop()
         self.endpoint.close()
@@ -261,8 +262,8 @@ class Engine:
         """The restart notice in the caller's language (both if it chose none), then BYE."""
         await call.interrupt()
         langs = (call.language,) if call.language else tuple(self.config.engine.languages)
-        self.events.append("call.notice", call.id, notice="service_restarting",
-                           languages=",".join(langs))
+        self.events.emit(CallNotice(call_id=call.id, notice="service_restarting",
+                                    languages=",".join(langs)))
         for lang in langs:
             audio = self.prompts.text(lang, interruption.text(interruption.SERVICE_RESTARTING,
                                                               lang))
@@ -288,12 +289,8 @@ class Engine:
 
     def registration_changed(self, user: str, contact: str, registered: bool) -> None:
         """A phone registered or unregistered: an event, and the queues learn of it."""
-        self.events.append(
-            "agent.registered" if registered else "agent.unregistered",
-            None,
-            user=user,
-            contact=contact,
-        )
+        kind = AgentRegistered if registered else AgentUnregistered
+        self.events.emit(kind(user=user, contact=contact))
         self.queues.registration_changed(user, registered)
 
 

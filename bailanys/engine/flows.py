@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bailanys.events import EventBase
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.registry import FlowRegistry, FlowSet
 from bailanys.ivr.runner import EnterQueue, HandedBack, StartRobot, TransferCall
@@ -104,8 +105,8 @@ class FlowService:
             return prompts.file(prompt.files[lang])
         return prompts.text(lang, prompt.texts[lang])
 
-    def _emit(self, type_: str, call_id: str, fields: Mapping[str, object]) -> None:
-        self.engine.events.append(type_, call_id, **dict(fields))
+    def _emit(self, event: EventBase) -> None:
+        self.engine.events.emit(event)
 
     # ------------------------------------------------------------ prompts, speech, reloads
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.events import EventBase
 from bailanys.media.player import EncodedAudio
 from bailanys.media.recorder import Recorder
 from bailanys.media.session import RtpSession
@@ -30,7 +31,15 @@ AudioTap = Callable[[NDArray[np.int16]], None]
 
 
 class EventSink(Protocol):
-    """Where events go: the store's :class:`~bailanys.store.events.EventLog`."""
+    """Where events go: the store's :class:`~bailanys.store.events.EventLog`.
+
+    Events are the typed classes of :mod:`bailanys.events` (docs/events.md);
+    ``emit_at`` dates one in the past (the start-up reconciliation).
+    """
+
+    def emit(self, event: EventBase) -> Event: ...
+
+    def emit_at(self, ts: float, event: EventBase) -> Event: ...
 
     def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event: ...
 

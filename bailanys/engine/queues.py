@@ -36,6 +36,7 @@ from bailanys.engine.call import Call
 from bailanys.engine.causes import Cause
 from bailanys.engine.registrar import Binding
 from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
+from bailanys.events import EventBase
 from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuestion
 from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
 from bailanys.ivr.session import IvrCall, IvrSession
@@ -431,8 +432,8 @@ class QueueService:
     def _audio_for(self, prompt: Prompt, lang: str) -> EncodedAudio:
         return self.engine.prompts.text(lang, prompt.texts[lang])
 
-    def _emit(self, type_: str, call_id: str, fields: Any) -> None:
-        self.engine.events.append(type_, call_id, **dict(fields))
+    def _emit(self, event: EventBase) -> None:
+        self.engine.events.emit(event)
 
     def _caller_gone(self, w: _Waiter) -> None:
         """The caller's leg ended (hang-up) while held or bridged."""
@@ -470,7 +471,7 @@ class QueueService:
     def _run(self, actions: list[Any]) -> None:
         for action in actions:
             if isinstance(action, Emit):
-                self.engine.events.append(action.type, action.call_id, **dict(action.fields))
+                self.engine.events.emit(action.event)
             elif isinstance(action, Ring):
                 task = self._spawn(self._ring(action), name="queue-ring")
                 self._rings[action.call_id] = task

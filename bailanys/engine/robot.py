@@ -38,8 +38,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bailanys.errors import ConfigError, SipParseError, VoiceError
+from bailanys.errors import ConfigError, VoiceError
+from bailanys.events import EventBase
 from bailanys.ivr.runner import HandedBack, StartRobot
+from bailanys.phone import dialable
 from bailanys.robot import assistant as asst
 from bailanys.robot.assistant import AssistantMachine, Heard, Listen, RunService, ServiceDone
 from bailanys.robot.demo_backend import SqliteDemoBackend
@@ -66,7 +68,6 @@ from bailanys.robot.services import (
     perform,
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
-from bailanys.sip.headers import SipUri
 from bailanys.voice.grammar import SpeechResult
 from bailanys.voice.vad import VoiceActivity
 
@@ -167,8 +168,8 @@ class RobotService:
         except (VoiceError, OSError) as exc:
             log.warning("voice assistant sentences not pre-rendered: %s", exc)
 
-    def _emit_sms(self, type_: str, fields: dict[str, object]) -> None:
-        self.engine.events.append(type_, None, **fields)
+    def _emit_sms(self, event: EventBase) -> None:
+        self.engine.events.emit(event)
 
     # ------------------------------------------------------------ a robot node on a call
 
@@ -192,7 +193,7 @@ class RobotService:
                        farewell: bool) -> str:
         """One self-service to its end; returns its outcome ("handed_over:..." included)."""
         assert self.backend is not None
-        phone = _number(call.caller_uri())
+        phone = dialable(call.caller_uri())
         machine = ServiceMachine(service, lang, today=date.today(), phone=phone, otp=self.otp,
                                  farewell=farewell)
         actions = machine.start(time.monotonic())
@@ -216,7 +217,7 @@ class RobotService:
         assert self.backend is not None
         for act in actions:
             if isinstance(act, Emit):
-                self.engine.events.append(act.type, call.id, **dict(act.fields))
+                self.engine.events.emit(act.event.for_call(call.id))
             elif isinstance(act, Say):
                 await self._say(call, act.lang, act.text)
             elif isinstance(act, Collect):
@@ -237,7 +238,7 @@ class RobotService:
         speech = self.matcher is not None and self._speech_for(lang) is not None
         machine = AssistantMachine(
             lang, threshold=self.matcher.threshold if self.matcher else 1.0, speech=speech)
-        phone = _number(call.caller_uri())
+        phone = dialable(call.caller_uri())
         actions = machine.start(time.monotonic())
         while actions:
             # A batch that ends listening listens from its first prompt on: the
@@ -265,7 +266,7 @@ class RobotService:
         inputs: list[asst.Input] = []
         for act in actions:
             if isinstance(act, Emit):
-                self.engine.events.append(act.type, call.id, **dict(act.fields))
+                self.engine.events.emit(act.event.for_call(call.id))
             elif isinstance(act, Say):
                 if turn is None or not turn.voice.started:
                     await self._say(call, act.lang, act.text)
@@ -414,13 +415,4 @@ async def _collect(call: Call, act: Collect) -> Digits | NoInput:
             break
         keys += key
     return Digits(keys) if keys else NoInput()
-
-
-def _number(uri: str) -> str:
-    """The user part of a caller's SIP URI when it is a phone number."""
-    try:
-        user = SipUri.parse(uri).user or ""
-    except SipParseError:
-        return ""
-    return user if user.lstrip("+").isdigit() else ""
 

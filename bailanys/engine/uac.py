@@ -20,6 +20,7 @@ from bailanys.engine.call import Call, CallPorts, CallState
 from bailanys.engine.registrar import Binding
 from bailanys.engine.sdpapply import apply_answer
 from bailanys.errors import SdpError, SipParseError
+from bailanys.events import CallOriginated, CallRinging
 from bailanys.sip.dialog import Dialog
 from bailanys.sip.headers import SipUri
 from bailanys.sip.ids import new_call_id, new_tag
@@ -60,7 +61,7 @@ class OutboundCall(Call):
             return
         if response.status < 200:
             if response.status in (180, 183) and self.state is CallState.OFFERED:
-                self.ports.events.append("call.ringing", self.id, status=response.status)
+                self.ports.events.emit(CallRinging(call_id=self.id, status=response.status))
             return
         self.final_status = response.status
         if response.status >= 300:
@@ -171,6 +172,6 @@ async def start_call(ports: CallPorts, settings: UacSettings, binding: Binding) 
     call = OutboundCall(
         ports, invite, offer, dialog=None, session=session, peer=dest, transport=transport
     )
-    ports.events.append("call.originated", call.id, to=aor, contact=binding.contact)
+    ports.events.emit(CallOriginated(call_id=call.id, to=aor, contact=binding.contact))
     ports.sip.send_request(invite, dest, call.on_response, transport=transport)
     return call

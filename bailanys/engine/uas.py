@@ -27,10 +27,12 @@ from typing import Protocol
 from bailanys.engine.call import Call, CallPorts, CallState, FlowRouter
 from bailanys.engine.calls import CallTable
 from bailanys.engine.floodguard import FloodGuard
+from bailanys.engine.offered import offered
 from bailanys.engine.ports import RegisterHandler
 from bailanys.engine.sdpapply import apply_answer
 from bailanys.engine.uac import OutboundCall
 from bailanys.errors import MediaError, SdpError, SipParseError
+from bailanys.events import CallHold, CallOffered, CallUnhold
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog, dialog_id_of
 from bailanys.sip.endpoint import ServerHandle
@@ -331,12 +333,12 @@ class CallServer:
         media = answer.media
         from_uri = _uri_of(req.headers.get("From"))
         to_uri = _uri_of(req.headers.get("To"))
-        self._ports.events.append(
-            "call.offered",
-            call.id,
-            **{"from": from_uri, "to": to_uri, "codec": media.codec.name,
-               "transport": handle.source.transport},
-        )
+        who = offered(req.headers.get("From"), req.uri)
+        self._ports.events.emit(CallOffered(
+            call_id=call.id, from_uri=from_uri, to_uri=to_uri, codec=media.codec.name,
+            transport=handle.source.transport, caller=who.caller, dialled=who.dialled,
+            display_name=who.display_name,
+        ))
 
     def _send_ok(self, handle: ServerHandle, key: object, call: Call, local_tag: str) -> None:
         """200 with the SDP answer (§13.3.1.4), retransmitted until the ACK."""
@@ -468,7 +470,7 @@ class CallServer:
             return None
         media = answer.media
         if apply_answer(call.session, media):
-            self._ports.events.append("call.hold" if media.on_hold else "call.unhold", call.id)
+            self._ports.events.emit((CallHold if media.on_hold else CallUnhold)(call_id=call.id))
         call.local_sdp = bytes(answer.sdp)
         return call.local_sdp
 

@@ -34,6 +34,7 @@ from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
+from bailanys.events import EventBase
 from bailanys.media.hub import MediaHub
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
@@ -84,6 +85,12 @@ class LateEvents:
 
     def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
         return self._sink().append(type, call_id, **fields)
+
+    def emit(self, event: EventBase) -> Event:
+        return self._sink().emit(event)
+
+    def emit_at(self, ts: float, event: EventBase) -> Event:
+        return self._sink().emit_at(ts, event)
 
 
 def media_hub(cfg: Config) -> MediaHub:
@@ -146,7 +153,7 @@ def registrar(
         nonce_ttl=reg.nonce_ttl,
         on_change=on_change,
         guard=AuthGuard("sip", cfg.auth.limits, known=reg.users.__contains__,
-                        emit=lambda type_, fields: events.append(type_, None, **fields)),
+                        emit=events.emit),
     )
 
 

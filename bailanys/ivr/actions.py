@@ -4,6 +4,8 @@ Plain frozen dataclasses (sans-IO): the adapter (:mod:`bailanys.ivr.session`)
 turns what happens on a call into inputs and executes the actions; tests do
 the same with time as an input (:mod:`bailanys.ivr.testing`). The runner
 itself is :mod:`bailanys.ivr.runner`, which re-exports these names.
+``Emit`` (an event of the catalogue, :mod:`bailanys.events`) and ``HungUp``
+are the ones shared with the queue and robot cores.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bailanys.events import Emit as Emit
+from bailanys.events import HungUp as HungUp
 from bailanys.ivr.model import Prompt
 
 # ------------------------------------------------------------------ inputs
@@ -62,11 +66,6 @@ class HandedBack:
     variables: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class HungUp:
-    pass
-
-
 Input = Digit | Speech | PlayDone | TimerFired | HandoffFailed | HungUp
 
 
@@ -112,12 +111,6 @@ class StopListening:
 @dataclass(frozen=True)
 class SetCallLanguage:
     lang: str
-
-
-@dataclass(frozen=True)
-class Emit:
-    type: str
-    fields: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

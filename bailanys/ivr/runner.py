@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bailanys import events as ev
 from bailanys.iin import InvalidIinError, validate_iin
 from bailanys.ivr.actions import (
     Action,
@@ -133,8 +134,8 @@ class FlowRunner:
     # ------------------------------------------------------------ entry points
 
     def start(self, now: datetime) -> list[Action]:
-        out: list[Action] = [Emit("ivr.started", {"flow": self.flow.name,
-                                                  "version": self.flow.version})]
+        out: list[Action] = [Emit(ev.IvrStarted(flow=self.flow.name,
+                                                      flow_version=self.flow.version))]
         self._enter(self.flow.start, now, out)
         return out
 
@@ -146,7 +147,7 @@ class FlowRunner:
             return out
         if isinstance(inp, HungUp):
             node = self.node.id if self.node else None
-            out.append(Emit("ivr.hangup", {"node": node, "phase": self.phase.value}))
+            out.append(Emit(ev.IvrHangup(node=node, phase=self.phase.value)))
             self._stop(out)
             self.phase = Phase.DONE
         elif isinstance(inp, Digit):
@@ -174,13 +175,13 @@ class FlowRunner:
             if self._silent_steps > MAX_SILENT_STEPS:
                 log.error("flow %s: %d steps without input; hanging up", self.flow.name,
                           MAX_SILENT_STEPS)
-                out.append(Emit("ivr.error", {"node": node_id, "reason": "too many steps"}))
+                out.append(Emit(ev.IvrError(node=node_id, reason="too many steps")))
                 self._finish(out, HangUpCall("flow_loop"))
                 return
             node = self.flow.node(node_id)
             self.node = node
             self.attempt = 0
-            out.append(Emit("ivr.node", {"node": node.id, "kind": node.kind}))
+            out.append(Emit(ev.IvrNode(node=node.id, kind=node.kind)))
             nxt = self._run(node, now, out)
             if nxt is None:
                 return
@@ -317,30 +318,30 @@ class FlowRunner:
     def _after_say(self, node: Node, now: datetime, out: list[Action]) -> None:
         """A hang-up or hand-over node whose prompt has been said."""
         if isinstance(node, Hangup):
-            out.append(Emit("ivr.hangup_node", {"node": node.id, "cause": node.cause}))
+            out.append(Emit(ev.IvrHangupNode(node=node.id, cause=node.cause)))
             self._finish(out, HangUpCall(node.cause))
             return
         self._stop(out)
         self.phase = Phase.HANDOFF
         if isinstance(node, QueueNode):
             skills = node.skills + ((self.language,) if self.language else ())
-            out.append(Emit("ivr.queue", {"node": node.id, "queue": node.queue,
-                                          "skills": list(skills)}))
+            out.append(Emit(ev.IvrQueue(node=node.id, queue=node.queue,
+                                              skills=tuple(skills))))
             # the queue plays the node's prompt once the caller has joined (EnterQueue)
             out.append(EnterQueue(node.queue, skills, self.language, dict(self.variables),
                                   node.prompt))
         elif isinstance(node, Robot):
-            out.append(Emit("ivr.robot", {"node": node.id, "service": node.service}))
+            out.append(Emit(ev.IvrRobot(node=node.id, service=node.service)))
             out.append(StartRobot(node.service, self.language, dict(self.variables)))
         elif isinstance(node, Transfer):
-            out.append(Emit("ivr.transfer", {"node": node.id, "target": node.target}))
+            out.append(Emit(ev.IvrTransfer(node=node.id, target=node.target)))
             out.append(TransferCall(node.target))
 
     def _handoff_failed(self, reason: str, now: datetime, out: list[Action]) -> None:
         node = self.node
         if self.phase is not Phase.HANDOFF or not isinstance(node, Handoff):
             return
-        out.append(Emit("ivr.fallback", {"node": node.id, "reason": reason, "to": node.fallback}))
+        out.append(Emit(ev.IvrFallback(node=node.id, reason=reason, to=node.fallback)))
         if node.fallback is None:
             self._finish(out, HangUpCall(f"{node.kind}_unavailable"))
             return
@@ -400,8 +401,8 @@ class FlowRunner:
 
     def _chosen(self, node: Menu, option: MenuOption, source: str, value: str,
                 confidence: float, out: list[Action]) -> str:
-        out.append(Emit("ivr.input", {"node": node.id, "source": source, "value": value,
-                                      "confidence": round(confidence, 3), "next": option.next}))
+        out.append(Emit(ev.IvrInput(node=node.id, source=source, value=value,
+                                          confidence=round(confidence, 3), next=option.next)))
         self._stop(out)
         return option.next
 
@@ -416,9 +417,8 @@ class FlowRunner:
         if (option is None or not sp.accepted) and self.phase is Phase.PROMPT:
             # Speech that is not a confident keyword does not cut the prompt:
             # a cough or a voice in the room must not restart the menu.
-            fields: dict[str, object] = {"node": node.id, "value": sp.phrase or "[unk]",
-                                         "confidence": round(sp.confidence, 3)}
-            out.append(Emit("ivr.speech_ignored", fields))
+            out.append(Emit(ev.IvrSpeechIgnored(node=node.id, value=sp.phrase or "[unk]",
+                                                confidence=round(sp.confidence, 3))))
             return
         if option is None or not sp.accepted:
             value = sp.phrase or "[unk]"
@@ -431,11 +431,9 @@ class FlowRunner:
     def _no_match(self, node: Menu | Collect | Survey, source: str, value: str,
                   confidence: float | None, now: datetime, out: list[Action]) -> str | None:
         self.attempt += 1
-        fields: dict[str, object] = {"node": node.id, "source": source, "value": value,
-                                     "attempt": self.attempt}
-        if confidence is not None:
-            fields["confidence"] = round(confidence, 3)
-        out.append(Emit("ivr.no_match", fields))
+        out.append(Emit(ev.IvrNoMatch(
+            node=node.id, source=source, value=value, attempt=self.attempt,
+            confidence=None if confidence is None else round(confidence, 3))))
         return self._retry_or_fallback(node, node.retry.no_match, now, out)
 
     def _timeout(self, now: datetime, out: list[Action]) -> None:
@@ -448,7 +446,7 @@ class FlowRunner:
         if not isinstance(node, Menu | Collect | Survey) or self.phase is not Phase.WAIT:
             return
         self.attempt += 1
-        out.append(Emit("ivr.no_input", {"node": node.id, "attempt": self.attempt}))
+        out.append(Emit(ev.IvrNoInput(node=node.id, attempt=self.attempt)))
         nxt = self._retry_or_fallback(node, node.retry.no_input, now, out)
         if nxt is not None:
             self._enter(nxt, now, out)
@@ -457,11 +455,11 @@ class FlowRunner:
                            now: datetime, out: list[Action]) -> str | None:
         if self.attempt > node.retry.retries:
             if isinstance(node, Survey):
-                out.append(Emit("survey.skipped", {"node": node.id,
-                                                   "question": node.questions[self._question].id}))
+                out.append(Emit(ev.SurveySkipped(
+                    node=node.id, question=node.questions[self._question].id)))
                 return self._next_question(node, out)
-            out.append(Emit("ivr.fallback", {"node": node.id, "reason": "retries",
-                                             "to": node.fallback}))
+            out.append(Emit(ev.IvrFallback(node=node.id, reason="retries",
+                                                 to=node.fallback)))
             self._stop(out)
             return node.fallback
         self._stop(out)
@@ -482,15 +480,15 @@ class FlowRunner:
                 reason = f"iin_{exc.reason.value}"
         if reason is not None:
             self.attempt += 1
-            out.append(Emit("ivr.no_match", {"node": node.id, "source": "dtmf",
-                                             "value": _mask(value, node), "reason": reason,
-                                             "attempt": self.attempt}))
+            out.append(Emit(ev.IvrNoMatch(node=node.id, source="dtmf",
+                                                 value=_mask(value, node), reason=reason,
+                                                 attempt=self.attempt)))
             self.phase = Phase.WAIT
             return self._retry_or_fallback(node, node.invalid or node.retry.no_match, now, out)
         self.variables[node.into] = value
-        out.append(Emit("ivr.input", {"node": node.id, "source": "dtmf", "var": node.into,
-                                      "value": _mask(value, node), "confidence": 1.0,
-                                      "next": node.next}))
+        out.append(Emit(ev.IvrInput(node=node.id, source="dtmf", var=node.into,
+                                          value=_mask(value, node), confidence=1.0,
+                                          next=node.next)))
         self._stop(out)
         return node.next
 
@@ -502,8 +500,8 @@ class FlowRunner:
             nxt = self._no_match(node, "dtmf", key, None, now, out)
         else:
             question = node.questions[self._question]
-            out.append(Emit("survey.answered", {"node": node.id, "question": question.id,
-                                                "score": int(key)}))
+            out.append(Emit(ev.SurveyAnswered(node=node.id, question=question.id,
+                                                    score=int(key))))
             self._stop(out)
             nxt = self._next_question(node, out)
         if nxt is not None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.events import EventBase
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.runner import (
     Action,
@@ -103,7 +104,8 @@ class Handoffs(Protocol):
 
 
 AudioFor = Callable[[Prompt, str], EncodedAudio]
-EmitFn = Callable[[str, str, Mapping[str, object]], None]  # (type, call id, fields)
+#: Writes a catalogue event (the event log's ``emit``); the session sets its call id.
+EmitFn = Callable[[EventBase], object]
 
 
 class IvrSession:
@@ -148,7 +150,7 @@ class IvrSession:
                 # The caller hung up mid-flow: record where (lost in the IVR).
                 for action in self.runner.handle(HungUp(), self._clock()):
                     if isinstance(action, Emit):
-                        self._emit(action.type, self.call.id, action.fields)
+                        self._emit(action.event.for_call(self.call.id))
             raise
         finally:
             await self._cleanup()
@@ -158,7 +160,7 @@ class IvrSession:
     async def _execute(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Emit):
-                self._emit(action.type, self.call.id, action.fields)
+                self._emit(action.event.for_call(self.call.id))
             elif isinstance(action, Play):
                 audio = self._audio_for(action.prompt, action.lang)
                 self._spawn(self._play(audio, action.token, action.barge_in))

@@ -12,43 +12,30 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bailanys.errors import SipParseError
 from bailanys.metrics.snapshot import Scope
-from bailanys.sip.headers import SipUri
-
-#: Caller-ID user parts that name no one.
-ANONYMOUS = frozenset({"anonymous", "unknown", "restricted", "unavailable", "private"})
+from bailanys.phone import ANONYMOUS, caller_of_uri
 
 #: Additions to a scope's counters: Counts field name -> amount.
 Delta = Mapping[str, float]
 
 
 def caller_number(uri: object) -> str:
-    """The caller's number: the user part of ``call.offered``'s ``from`` URI.
+    """The caller's number of a From URI (``bailanys.phone``: ``+7 701...``
+    and the national ``8 701...`` both become ``7701...`` so a repeat caller
+    is recognised whichever way the network wrote it); anonymous callers
+    give "" (they are not one repeat caller)."""
+    number = caller_of_uri(uri)
+    return "" if number == ANONYMOUS else number
 
-    ``+7 701...`` and the national ``8 701...`` both become ``7701...`` so a
-    repeat caller is recognised whichever way the network wrote it;
-    anonymous callers give "".
-    """
-    if not isinstance(uri, str) or not uri.strip():
-        return ""
-    text = uri.strip()
-    if text.startswith("<"):
-        text = text[1:].partition(">")[0]
-    try:
-        parsed = SipUri.parse(text)
-    except SipParseError:
-        return ""
-    user = parsed.opaque if parsed.scheme == "tel" else (parsed.user or "")
-    user = user.partition(";")[0].strip()
-    if user.lower() in ANONYMOUS:
-        return ""
-    digits = user.lstrip("+").replace("-", "")
-    if digits.isdigit():
-        if len(digits) == 11 and digits.startswith("8"):
-            return "7" + digits[1:]
-        return digits
-    return user
+
+def offered_number(data: Mapping[str, object]) -> str:
+    """The caller's number of a ``call.offered``: its ``caller`` field (the
+    engine's one normalisation), or for rows stored before it existed,
+    :func:`caller_number` of its ``from`` URI; "" when anonymous."""
+    caller = data.get("caller")
+    if isinstance(caller, str) and caller:
+        return "" if caller == ANONYMOUS else caller
+    return caller_number(data.get("from"))
 
 
 def num(value: object) -> float:

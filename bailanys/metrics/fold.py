@@ -64,8 +64,8 @@ from bailanys.metrics.context import (
     Contact,
     Delta,
     Period,
-    caller_number,
     num,
+    offered_number,
     text,
 )
 from bailanys.metrics.formulas import PLAN_LOST_AFTER_S
@@ -309,7 +309,7 @@ class KpiFold:
 
     def _on_offered(self, event: Event) -> None:
         rec = self._touch(str(event.call_id), event.ts)
-        rec.number = caller_number(event.data.get("from"))
+        rec.number = offered_number(event.data)
         self._count_call(event.ts, None, {"received": 1})
 
     def _on_language(self, event: Event) -> None:

@@ -2,7 +2,8 @@
 
 The core (:mod:`bailanys.queue.core`, which re-exports every name here)
 answers each input with a list of actions for the engine to execute in
-order. :class:`Emit` carries an event for the event log; its types and
+order. :class:`Emit` carries an event of the catalogue
+(:mod:`bailanys.events`, docs/events.md) for the event log; its types and
 fields are fixed, because the Asterisk ``queue_log`` export
 (:mod:`bailanys.queue.queuelog`) and the KPI folds read them:
 
@@ -38,10 +39,11 @@ waiting (or a callback not answered), otherwise the engine's cause
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bailanys.events import Emit as Emit
+from bailanys.events import EventBase
 from bailanys.queue.estimator import QueueView
 
 
@@ -128,21 +130,12 @@ class CallBack:
     number: str
 
 
-@dataclass(frozen=True)
-class Emit:
-    """Append an event to the event log (types and fields: module docs)."""
-
-    type: str
-    call_id: str | None
-    fields: Mapping[str, object]
-
-
 Action = Ring | CancelRing | Announce | Connected | Overflow | CallBack | Emit
 
 
-def emit(out: list[Action], type_: str, call_id: str | None, **fields: object) -> None:
-    """Append ``Emit(type_, call_id, fields)`` to ``out``."""
-    out.append(Emit(type_, call_id, fields))
+def emit(out: list[Action], event: EventBase) -> None:
+    """Append ``Emit(event)`` to ``out``."""
+    out.append(Emit(event))
 
 
 def seconds(value: float) -> float:

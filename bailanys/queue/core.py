@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bailanys import events as ev
 from bailanys.errors import InputError
 from bailanys.queue import routing
 from bailanys.queue.actions import (
@@ -177,9 +178,9 @@ class QueueCore:
             raise InputError(f"call {call_id!r}: no number to call back")
         caller.state, caller.number, caller.deadline = CallerState.CALLBACK, number, None
         out: list[Action] = []
-        emit(out, "queue.callback_requested", call_id, queue=caller.queue,
-             position=self.waiting.position(caller),
-             waited=_S(now - caller.joined), number=number)
+        emit(out, ev.QueueCallbackRequested(
+            call_id=call_id, queue=caller.queue, position=self.waiting.position(caller),
+            waited=_S(now - caller.joined), number=number))
         out += self._dispatch(now)
         return out
 
@@ -218,9 +219,10 @@ class QueueCore:
         self.pool.connected(agent, call_id, caller.queue)
         self.waiting.lines[caller.queue].remove(caller)
         caller.state, caller.connected_at = CallerState.CONNECTED, now
-        emit(out, "call.connected", call_id, queue=caller.queue, agent=agent.user,
-             waited=_S(now - caller.joined), orig_position=caller.orig_position,
-             **({"leg": leg} if leg else {}))
+        emit(out, ev.CallConnected(
+            call_id=call_id, queue=caller.queue, agent=agent.user,
+            waited=_S(now - caller.joined), orig_position=caller.orig_position,
+            leg=leg or None))
         out.append(Connected(call_id, agent.user))
         if self.estimator is not None:
             self.estimator.on_answer(caller.queue, call_id, now - caller.entered, now)
@@ -232,8 +234,8 @@ class QueueCore:
         caller = self.waiting.get(call_id, CallerState.RINGING)
         agent = self.pool.get(str(caller.agent))
         out: list[Action] = []
-        emit(out, "agent.no_answer", call_id, agent=agent.user, queue=caller.queue,
-             rang=_S(now - caller.rang_at))
+        emit(out, ev.AgentNoAnswer(call_id=call_id, agent=agent.user, queue=caller.queue,
+                                   rang=_S(now - caller.rang_at)))
         limit = self.config.queues[caller.queue].max_no_answers
         self.pool.change(out, agent, AgentEvent.NO_ANSWER, now, call_id=call_id,
                          max_no_answers=limit)
@@ -252,9 +254,10 @@ class QueueCore:
         del self.waiting.callers[call_id]
         talk = now - caller.connected_at
         out: list[Action] = []
-        emit(out, "call.completed", call_id, queue=caller.queue, agent=agent.user,
-             waited=_S(caller.connected_at - caller.joined), talk=_S(talk), by=by,
-             orig_position=caller.orig_position)
+        emit(out, ev.CallCompleted(
+            call_id=call_id, queue=caller.queue, agent=agent.user,
+            waited=_S(caller.connected_at - caller.joined), talk=_S(talk), by=by,
+            orig_position=caller.orig_position))
         self.pool.change(out, agent, AgentEvent.HANG_UP, now, call_id=call_id)
         self.pool.wrap_up(out, agent, settings.wrap_up_s, call_id, now)
         if self.estimator is not None:
@@ -416,8 +419,8 @@ class QueueCore:
         if caller.state is CallerState.CALLBACK and caller.number is not None:
             self.pool.reserve(agent.user, caller.call_id)
             caller.state, caller.agent = CallerState.CALLING_BACK, agent.user
-            emit(out, "queue.callback", caller.call_id, queue=caller.queue, agent=agent.user,
-                 waited=_S(now - caller.joined))
+            emit(out, ev.QueueCallback(call_id=caller.call_id, queue=caller.queue,
+                                       agent=agent.user, waited=_S(now - caller.joined)))
             out.append(CallBack(caller.call_id, agent.user, caller.number))
         else:
             self._ring(out, caller, agent, now)
@@ -426,6 +429,6 @@ class QueueCore:
         timeout = self.config.queues[caller.queue].ring_timeout_s
         self.pool.change(out, agent, AgentEvent.RING, now, call_id=caller.call_id)
         caller.state, caller.agent, caller.rang_at = CallerState.RINGING, agent.user, now
-        emit(out, "agent.ringing", caller.call_id, agent=agent.user, queue=caller.queue,
-             timeout=timeout)
+        emit(out, ev.AgentRinging(call_id=caller.call_id, agent=agent.user, queue=caller.queue,
+                                  timeout=timeout))
         out.append(Ring(caller.call_id, agent.user, timeout))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bailanys import events as ev
 from bailanys.queue.actions import Action, Emit, emit
 from bailanys.queue.agents import (
     Agent,
@@ -76,10 +77,10 @@ class AgentPool:
         )
         if change is None:
             return None
-        emit(
-            out, "agent.state", call_id, agent=agent.user, state=change.state.value,
+        emit(out, ev.AgentState(
+            call_id=call_id, agent=agent.user, state=change.state.value,
             previous=change.previous.value, reason=change.reason,
-        )
+        ))
         if change.state is not AgentState.AVAILABLE:
             self._reserved.pop(agent.user, None)
         if change.state is not AgentState.WRAP_UP:
@@ -155,8 +156,8 @@ class AgentPool:
         if handled.disposed:
             raise QueueError(f"call {call_id!r} already has a disposition")
         handled.disposed = True
-        fields = {"queue": handled.queue, "agent": user, "resolved": resolved, "topic": topic}
-        return Emit("call.disposition", call_id, fields)
+        return Emit(ev.CallDisposition(call_id=call_id, queue=handled.queue, agent=user,
+                                       resolved=resolved, topic=topic))
 
     def snapshot(self) -> tuple[AgentSnapshot, ...]:
         return tuple(

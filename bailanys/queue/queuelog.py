@@ -11,7 +11,7 @@ know two fields ignore the third).
 
 Mapping (ours -> queue_log; ``-`` in the agent column writes ``NONE``)::
 
-    call.offered            (remembers the user part of ``from`` as caller ID)
+    call.offered            (remembers ``caller`` as caller ID: 7XXXXXXXXXX, anonymous)
     queue.joined            ENTERQUEUE       url="" | callerid | position
     agent.ringing           (remembers when the agent's phone began to ring)
     agent.no_answer         RINGNOANSWER     ringtime in ms (from ``rang``)
@@ -87,15 +87,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bailanys.errors import SipParseError
-from bailanys.sip.headers import SipUri
+from bailanys.phone import normalise, uri_user
 
 if TYPE_CHECKING:
     from bailanys.queue.settings import QueueConfig
     from bailanys.store.events import Event
 
 __all__ = ["DEFAULT_AGENT_PREFIX", "FIELDS", "NONE", "QueueLog", "caller_id", "members_of",
-           "to_queue_log"]
+           "offered_caller", "to_queue_log"]
 
 #: Current Asterisk names SIP queue members ``PJSIP/<endpoint>``.
 DEFAULT_AGENT_PREFIX = "PJSIP/"
@@ -137,21 +136,20 @@ def members_of(config: QueueConfig) -> dict[str, tuple[str, ...]]:
     }
 
 
-def caller_id(uri: Any) -> str:
-    """The caller ID Asterisk would log for a From URI: its user part.
+#: The user part of a From URI as written (``bailanys.phone.uri_user``):
+#: ``sip:+77011234567@host;user=phone`` -> ``+77011234567``; a ``tel:`` URI
+#: gives its number; anything else gives "".
+caller_id = uri_user
 
-    ``sip:+77011234567@host;user=phone`` -> ``+77011234567``; a ``tel:``
-    URI gives its number; anything else gives "".
-    """
-    if not isinstance(uri, str) or not uri:
-        return ""
-    try:
-        parsed = SipUri.parse(uri)
-    except SipParseError:
-        return ""
-    if parsed.scheme == "tel":
-        return parsed.opaque.partition(";")[0]
-    return parsed.user or ""
+
+def offered_caller(data: Mapping[str, Any]) -> str:
+    """The caller ID of a ``call.offered``: its ``caller`` (the engine's one
+    normalisation, ``bailanys.phone``), or for rows stored before it existed
+    the same normalisation of the user part of ``from``."""
+    caller = data.get("caller")
+    if isinstance(caller, str) and caller:
+        return caller
+    return normalise(uri_user(data.get("from")))
 
 
 @dataclass
@@ -230,7 +228,7 @@ class QueueLog:
     # --- handlers, one per event type ---------------------------------------
 
     def _offered(self, event: Event) -> list[str]:
-        self._call(event).caller_id = caller_id(event.data.get("from"))
+        self._call(event).caller_id = offered_caller(event.data)
         return []
 
     def _joined(self, event: Event) -> list[str]:

@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from bailanys import events as ev
 from bailanys.queue import routing
 from bailanys.queue.actions import Action, Announce, Overflow, WaitEstimator, emit, seconds
 from bailanys.queue.agents import QueueError
@@ -81,9 +82,10 @@ class Waiting:
         caller.tried.clear()
         caller.retry_at = None
         caller.orig_position = self.lines[settings.name].add(caller)
-        emit(out, "queue.joined", caller.call_id, queue=settings.name,
-             position=caller.orig_position, skills=sorted(caller.required),
-             language=caller.language, priority=caller.priority)
+        emit(out, ev.QueueJoined(call_id=caller.call_id, queue=settings.name,
+                                 position=caller.orig_position,
+                                 skills=tuple(sorted(caller.required)),
+                                 language=caller.language, priority=caller.priority))
         if self.estimator is not None:
             self.estimator.on_join(settings.name, caller.call_id, now)
 
@@ -95,9 +97,9 @@ class Waiting:
         del self.callers[caller.call_id]
         waited = now - caller.joined
         short = waited < self.config.queues[caller.queue].short_abandon_s
-        emit(out, "queue.abandoned", caller.call_id, queue=caller.queue, position=position,
-             orig_position=caller.orig_position, waited=seconds(waited), short=short,
-             cause=cause)
+        emit(out, ev.QueueAbandoned(call_id=caller.call_id, queue=caller.queue,
+                                    position=position, orig_position=caller.orig_position,
+                                    waited=seconds(waited), short=short, cause=cause))
         if self.estimator is not None:
             self.estimator.on_abandon(caller.queue, caller.call_id, now - caller.entered, now)
 
@@ -105,9 +107,9 @@ class Waiting:
         """``max_wait_s`` passed: move the caller to the overflow queue, or drop it."""
         target = self.config.queues[caller.queue].overflow
         position = self.lines[caller.queue].remove(caller)
-        emit(out, "queue.timeout", caller.call_id, queue=caller.queue, position=position,
-             orig_position=caller.orig_position, waited=seconds(now - caller.joined),
-             overflow=target)
+        emit(out, ev.QueueTimeout(call_id=caller.call_id, queue=caller.queue,
+                                  position=position, orig_position=caller.orig_position,
+                                  waited=seconds(now - caller.joined), overflow=target))
         if self.estimator is not None:
             self.estimator.on_abandon(caller.queue, caller.call_id, now - caller.entered, now)
         out.append(Overflow(caller.call_id, target))
@@ -134,8 +136,8 @@ class Waiting:
         if self.estimator is not None:
             value = self.estimator.estimate(caller.queue, self.view(caller, position, now), now)
             estimate = seconds(value) if math.isfinite(value) else None
-        emit(out, "queue.announced", caller.call_id, queue=caller.queue, position=position,
-             estimate=estimate)
+        emit(out, ev.QueueAnnounced(call_id=caller.call_id, queue=caller.queue,
+                                    position=position, estimate=estimate))
         offered = settings.callback and caller.number is None
         limit = None if caller.deadline is None else seconds(max(0.0, caller.deadline - now))
         at_limit = None if limit is None else ("overflow" if settings.overflow else "hang_up")

@@ -41,8 +41,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
+from bailanys.events import RobotFaq
 from bailanys.robot.faq import Entry
 from bailanys.robot.matcher import CLARIFY_FLOOR, Action, MatchResult, clarify_prompt, decide
 from bailanys.robot.service_io import (
@@ -69,7 +70,7 @@ MAX_SILENCES: Final = 2
 LISTEN_TIMEOUT_S: Final = 8.0
 #: The longest question: the turn is cut there and decoded as it is.
 MAX_QUESTION_S: Final = 15.0
-EVENT: Final = "robot.faq"
+EVENT: Final = RobotFaq.type
 
 #: Keys of the self-services, in the order the menu says them.
 SERVICE_KEYS: Final[Mapping[str, Service]] = {
@@ -259,8 +260,9 @@ class AssistantMachine:
             return
         d = decide(result, self.threshold, self.clarify_floor, self._attempt)
         best = result.best
-        fields = {"entry": best.entry.id, "confidence": round(best.confidence, 3),
-                  "attempt": self._attempt}
+        fields: dict[str, Any] = {"entry": best.entry.id,
+                                  "confidence": round(best.confidence, 3),
+                                  "attempt": self._attempt}
         if result.operator:
             self._event(out, "question", "operator", **fields)
             self._transfer(out, "operator_asked", d.topic)
@@ -389,8 +391,8 @@ class AssistantMachine:
         out.append(Say(_T[key][self.lang], self.lang))
 
     def _event(self, out: list[AssistantAction], step: str, outcome: str,
-               **fields: object) -> None:
-        out.append(Emit(EVENT, {"step": step, "outcome": outcome, **fields}))
+               **fields: Any) -> None:
+        out.append(Emit(RobotFaq(step=step, outcome=outcome, **fields)))
 
 
 def texts() -> Mapping[str, Mapping[str, str]]:

@@ -4,13 +4,17 @@ Inputs (what happened: keys, silence, a back-end result, an SMS queued or
 not, a hang-up) and actions (say, collect keys, call the back end, send an
 SMS, hand over, end, emit an event): plain frozen dataclasses shared by
 :mod:`bailanys.robot.services` and :mod:`bailanys.robot.assistant`.
+``Emit`` and ``HungUp`` are the catalogue's (:mod:`bailanys.events`),
+shared with the IVR and queue cores; re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
+
+from bailanys.events import Emit as Emit
+from bailanys.events import HungUp as HungUp
 
 #: Seconds to wait for the first key (the IVR runner's no-input default).
 COLLECT_TIMEOUT_S: Final = 8.0
@@ -43,11 +47,6 @@ class BackendFailed:
 @dataclass(frozen=True)
 class SmsResult:
     sent: bool
-
-
-@dataclass(frozen=True)
-class HungUp:
-    pass
 
 
 Input = Digits | NoInput | BackendResult | BackendFailed | SmsResult | HungUp
@@ -89,12 +88,6 @@ class HandOver:
 @dataclass(frozen=True)
 class End:
     outcome: str
-
-
-@dataclass(frozen=True)
-class Emit:
-    type: str
-    fields: Mapping[str, object] = field(default_factory=dict)
 
 
 Action = Say | Collect | CallBackend | SendSms | HandOver | End | Emit

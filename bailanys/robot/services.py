@@ -43,6 +43,7 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Final
 
+from bailanys.events import RobotService
 from bailanys.iin import IIN_LENGTH, InvalidIinError, validate_iin
 from bailanys.robot.backend import (
     BackendError,
@@ -101,7 +102,7 @@ REQUESTS_SPOKEN: Final = 3
 CODE_RESENDS: Final = 1
 #: Digits of a personal number the robot may say.
 LAST_DIGITS: Final = 4
-EVENT: Final = "robot.service"
+EVENT: Final = RobotService.type
 
 
 class Service(StrEnum):
@@ -204,8 +205,7 @@ class ServiceMachine:
         out.append(Say(self._t(name, **kw), self.lang))
 
     def _event(self, out: list[Action], step: str, outcome: str) -> None:
-        out.append(Emit(EVENT, {"service": self.service.value, "step": step,
-                                "outcome": outcome}))
+        out.append(Emit(RobotService(service=self.service.value, step=step, outcome=outcome)))
 
     def _go(self, step: Step) -> None:
         if step is not self.step:

@@ -23,7 +23,7 @@ User's Guide, "SMS Push (send-sms) CGI interface" and "Delivery reports").
 ``DlrServer`` is the small HTTP receiver of Kannel's ``dlr-url`` calls:
 ``GET /dlr?id=<ours>&status=<%d>&kid=<%F>``.
 
-Events (``emit(type, fields)``): ``sms.queued``, ``sms.sent``,
+Events (catalogue classes through ``emit(event)``): ``sms.queued``, ``sms.sent``,
 ``sms.delivered``, ``sms.failed``, with the message id and the number
 masked to its last 4 digits; never the text.
 """
@@ -41,12 +41,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bailanys.errors import InputError
+from bailanys.events import SMS_BY_STATE, EventBase, SmsQueued
 from bailanys.robot.kannel import DlrStatus, Kannel, KannelError
 from bailanys.store.db import Database
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[str, dict[str, Any]], None]
+#: Writes a catalogue event (the event log's ``emit``).
+Emit = Callable[[EventBase], object]
 
 #: First retry after 2 s, doubling: a restarting bearerbox is back in seconds.
 DEFAULT_BACKOFF_BASE_S = 2.0
@@ -159,7 +161,7 @@ def _record(row: Any) -> SmsRecord:
     )  # fmt: skip
 
 
-def _no_emit(type_: str, fields: dict[str, Any]) -> None:
+def _no_emit(event: EventBase) -> None:
     return None
 
 
@@ -210,7 +212,7 @@ class SmsOutbox:
                 (now, to, text, now, now),
             )
             msg_id = int(cursor.lastrowid or 0)
-        self.emit("sms.queued", {"sms_id": msg_id, "to": mask_number(to)})
+        self.emit(SmsQueued(sms_id=msg_id, to=mask_number(to)))
         self._wake.set()
         return msg_id
 
@@ -271,8 +273,8 @@ class SmsOutbox:
         if not changed:
             return False
         log.info("SMS %d: %s -> %s", record.id, record.state, new)
-        self.emit(f"sms.{new.value}", {
-            "sms_id": record.id, "to": mask_number(record.to_number), **extra})  # fmt: skip
+        self.emit(SMS_BY_STATE[new.value](
+            sms_id=record.id, to=mask_number(record.to_number), **extra))  # fmt: skip
         return True
 
     async def _head(self) -> SmsRecord | None:

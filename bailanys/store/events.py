@@ -10,6 +10,12 @@ back-off; events leave the buffer only once committed.
 
 Stored rows: ``events(id, ts, type, call_id, data)`` with ``data`` the JSON
 object of the event's own fields (schema in ``migrations.py``).
+
+Typed events (the catalogue, :mod:`bailanys.events`) are written with
+``emit(event)``: the same row ``append(event.type, event.call_id, **data)``
+would write, ``data`` being ``bailanys.events.encode``'s. Stored events are
+read back typed with ``bailanys.events.decode(event)``. ``append`` with a
+type string stays until every producer emits a catalogue class.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bailanys.errors import StoreError
+from bailanys.events import AnyEvent, encode
 from bailanys.store.db import Database
 
 # Re-exported: the registrar imports its bindings table from here too.
@@ -108,6 +115,17 @@ class EventLog:
         Must be called from the event loop's thread.
         """
         return self._append(self._clock(), type, call_id, fields)
+
+    def emit(self, event: AnyEvent) -> Event:
+        """Record a catalogue event now (``event.call_id`` is the row's
+        ``call_id``); otherwise as :meth:`append`."""
+        type_, call_id, data = encode(event)
+        return self._append(self._clock(), type_, call_id, data)
+
+    def emit_at(self, ts: float, event: AnyEvent) -> Event:
+        """Record a catalogue event dated ``ts``; as :meth:`append_at`."""
+        type_, call_id, data = encode(event)
+        return self._append(ts, type_, call_id, data)
 
     def append_at(self, ts: float, type: str, call_id: str | None = None,
                   **fields: Any) -> Event:
@@ -287,4 +305,15 @@ class EventLog:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = await self._db.fetchall(sql, params)
-        return [Event(int(r[0]), float(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]
+        return [Event(int(r[0]), float(r[1]), r[2], r[3], _loads(int(r[0]), r[4])) for r in rows]
+
+
+def _loads(row_id: int, text: str) -> Any:
+    """A row's ``data``; {} (and a warning) when it is not JSON: one damaged
+    row must not make the log unreadable (``bailanys.events.decode`` then
+    gives ``UnknownEvent`` for it)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        log.warning("event %d: unreadable data, read as {}: %s", row_id, exc)
+        return {}

@@ -17,6 +17,7 @@ from bailanys.authguard import AuthGuard, Limits
 from bailanys.console import pages
 from bailanys.console.auth import authenticate
 from bailanys.console.server import ConsoleServer
+from bailanys.events import encode
 from tests.console.helpers import FakeApi, FakeClock, HttpReply, form_post, login, raw_http, users
 
 LIMITS = Limits(source_failures=3, account_failures=5, window_s=600, ban_s=60, max_ban_s=600)
@@ -38,7 +39,7 @@ def scrypt_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def guarded(api: FakeApi, clock: FakeClock) -> AsyncIterator[ConsoleServer]:
     events: list[tuple[str, dict[str, Any]]] = []
     guard = AuthGuard("console", LIMITS, known=users().__contains__,
-                      emit=lambda t, f: events.append((t, f)))
+                      emit=lambda e: events.append(encode(e)[::2]))
     console = ConsoleServer("127.0.0.1", 0, users(), api, session_ttl=3600, clock=clock,
                             guard=guard)
     console.events = events  # type: ignore[attr-defined]

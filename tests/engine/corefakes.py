@@ -21,6 +21,7 @@ from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.errors import MediaError
+from bailanys.events import EventBase, encode
 from bailanys.media.recorder import Recorder
 from bailanys.media.session import RtpSession
 from bailanys.sip.endpoint import Endpoint
@@ -113,6 +114,13 @@ class Events:
     def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
         self.seen.append((type, call_id, fields))
         return Event(None, 0.0, type, call_id, fields)
+
+    def emit(self, event: EventBase) -> Event:
+        type_, call_id, fields = encode(event)
+        return self.append(type_, call_id, **fields)
+
+    def emit_at(self, ts: float, event: EventBase) -> Event:
+        return self.emit(event)
 
     def types(self) -> list[str]:
         return [t for t, _, _ in self.seen]

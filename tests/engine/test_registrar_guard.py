@@ -13,6 +13,7 @@ import pytest
 
 from bailanys.authguard import AuthGuard, Limits
 from bailanys.engine.registrar import Registrar
+from bailanys.events import encode
 from bailanys.sip import digest
 from bailanys.sip.digest import build_authorization
 from bailanys.sip.message import Response
@@ -35,7 +36,7 @@ LIMITS = Limits(source_failures=3, account_failures=5, window_s=600, ban_s=60, m
 def guarded(events: list[tuple[str, dict[str, Any]]] | None = None, **kw: Any) -> Registrar:
     sink = events if events is not None else []
     guard = AuthGuard("sip", LIMITS, known=USERS.__contains__,
-                      emit=lambda t, f: sink.append((t, f)))
+                      emit=lambda e: sink.append(encode(e)[::2]))
     return make(guard=guard, **kw)
 
 

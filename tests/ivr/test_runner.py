@@ -89,7 +89,8 @@ def at_main_menu(lang: str = "ru", at: datetime = DAY) -> FlowHarness:
 def test_start_greets_in_both_languages_then_asks_the_language() -> None:
     h = FlowHarness(FLOW, now=DAY)
     actions = h.start()
-    assert actions[0] == Emit("ivr.started", {"flow": "hotline-1414", "version": FLOW.version})
+    assert actions[0] == Emit.of("ivr.started", None,
+                                 {"flow": "hotline-1414", "version": FLOW.version})
     assert h.played() == [("kk", text("greeting", "kk", "prompt")),
                           ("ru", text("greeting", "ru", "prompt"))]
     assert (h.node, h.phase) == ("greeting", Phase.SAY)
@@ -394,7 +395,7 @@ def test_key_during_a_menu_prompt_stops_it() -> None:
     assert (h.node, h.phase) == ("main_menu", Phase.PROMPT)
     actions = h.press("2")
     stop = actions.index(StopPlayback())
-    entered = actions.index(Emit("ivr.node", {"node": "queue_egov", "kind": "queue"}))
+    entered = actions.index(Emit.of("ivr.node", None, {"node": "queue_egov", "kind": "queue"}))
     assert stop < entered
     assert CancelTimer() not in actions  # no timer while the prompt played
     assert h.node == "queue_egov"
@@ -454,7 +455,7 @@ def test_utc_time_is_converted_to_the_flows_zone(local: datetime, node: str) -> 
 def test_hang_up_mid_menu() -> None:
     h = at_main_menu("ru")
     actions = h.hangup()
-    assert actions[0] == Emit("ivr.hangup", {"node": "main_menu", "phase": "wait"})
+    assert actions[0] == Emit.of("ivr.hangup", None, {"node": "main_menu", "phase": "wait"})
     assert CancelTimer() in actions and StopListening() in actions
     assert h.phase is Phase.DONE
     assert h.press("1") == [] and h.say("ru", "портал") == [] and h.hangup() == []
@@ -463,7 +464,8 @@ def test_hang_up_mid_menu() -> None:
 def test_hang_up_during_a_prompt_stops_it() -> None:
     h = call()
     actions = h.hangup()
-    assert actions == [Emit("ivr.hangup", {"node": "greeting", "phase": "say"}), StopPlayback()]
+    assert actions == [Emit.of("ivr.hangup", None, {"node": "greeting", "phase": "say"}),
+                       StopPlayback()]
 
 
 def test_after_hang_up_call_input_is_ignored() -> None:
@@ -839,7 +841,7 @@ def test_survey_silence_skips_the_question() -> None:
     h.finish_prompts()
     h.timeout()
     assert h.events("survey.skipped") == [
-        Emit("survey.skipped", {"node": "a", "question": "polite"}),
+        Emit.of("survey.skipped", None, {"node": "a", "question": "polite"}),
     ]
     assert h.played()[-1] == ("ru", "Решён ли вопрос")
     h.finish_prompts()
@@ -908,7 +910,7 @@ def test_goto_and_hangup_with_a_cause() -> None:
     assert h.nodes_entered() == ["a", "b"]
     assert h.final() == HangUpCall("finished")
     assert h.events("ivr.hangup_node") == [
-        Emit("ivr.hangup_node", {"node": "b", "cause": "finished"}),
+        Emit.of("ivr.hangup_node", None, {"node": "b", "cause": "finished"}),
     ]
 
 
@@ -937,8 +939,8 @@ def test_speech_that_is_no_keyword_does_not_cut_a_menu_prompt() -> None:
     h.press("2")
     assert h.phase is Phase.PROMPT
     actions = h.say("ru", None, 0.2, accepted=False)
-    assert actions == [Emit("ivr.speech_ignored",
-                            {"node": "main_menu", "value": "[unk]", "confidence": 0.2})]
+    assert actions == [Emit.of("ivr.speech_ignored", None,
+                               {"node": "main_menu", "value": "[unk]", "confidence": 0.2})]
     assert not h.events("ivr.no_match")
     actions = h.say("ru", "портал")
     assert StopPlayback() in actions

@@ -108,7 +108,7 @@ class Sim:
         self.ev("call.ended", call, cause=cause, duration=1.0)
 
         def abandon() -> list[Action]:
-            return [Emit(a.type, a.call_id, {**a.fields, "cause": cause})
+            return [Emit.of(a.type, a.call_id, {**a.fields, "cause": cause})
                     if isinstance(a, Emit) and a.type == "queue.abandoned" else a
                     for a in self.core.abandon(call, self.now)]
 

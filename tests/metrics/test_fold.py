@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bailanys.metrics.context import caller_number
+from bailanys.metrics.context import caller_number, offered_number
 from bailanys.metrics.fold import KpiConfig, KpiFold
 from bailanys.metrics.snapshot import KpiSnapshot, ScopeSnapshot, Status
 from bailanys.store.events import Event
@@ -333,3 +333,18 @@ def test_undisposed_answered_call_is_forgotten_after_call_memory() -> None:
 )
 def test_caller_number(uri: object, number: str) -> None:
     assert caller_number(uri) == number
+
+
+@pytest.mark.parametrize(
+    ("data", "number"),
+    [
+        ({"caller": "77011234567", "from": "sip:other@h"}, "77011234567"),  # caller wins
+        ({"caller": "anonymous", "from": "sip:+77011234567@h"}, ""),
+        ({"from": "sip:87011234567@h"}, "77011234567"),  # a row stored before `caller`
+        ({"caller": "", "from": "sip:1002@pbx"}, "1002"),
+        ({"caller": 7}, ""),
+        ({}, ""),
+    ],
+)
+def test_offered_number_reads_caller_then_from(data: dict[str, object], number: str) -> None:
+    assert offered_number(data) == number

@@ -23,6 +23,7 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 
+from bailanys.events import encode
 from bailanys.robot.kannel import HttpKannel, KannelConfig
 from bailanys.robot.sms import DlrServer, SmsConfig, SmsOutbox, SmsState
 from bailanys.store.db import Database
@@ -212,7 +213,7 @@ async def outbox_and_dlr(
     )  # fmt: skip
     outbox = SmsOutbox(
         db, kannel, config=SmsConfig(max_attempts=1000, backoff_base_s=0.1, backoff_cap_s=0.4),
-        emit=lambda t, f: events.append((t, f)),
+        emit=lambda e: events.append(encode(e)[::2]),
     )  # fmt: skip
     server = DlrServer("127.0.0.1", dlr_port, outbox)
     await server.start()

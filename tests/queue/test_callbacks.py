@@ -22,7 +22,7 @@ def test_a_callback_keeps_its_place_and_is_served_first() -> None:
     core.join("early", "q", now=0.0)
     core.join("late", "q", now=10.0)
     out = core.request_callback("early", NUMBER, 20.0)
-    assert out == [Emit("queue.callback_requested", "early", {
+    assert out == [Emit.of("queue.callback_requested", "early", {
         "queue": "q", "position": 1, "waited": 20.0, "number": NUMBER})]
     assert core.position("early") == 1 and core.position("late") == 2
     snap = core.snapshot(20.0).queues[0].callers
@@ -35,8 +35,8 @@ def test_a_callback_keeps_its_place_and_is_served_first() -> None:
 
     out = core.login("a", 130.0)
     assert out == [
-        Emit("agent.state", None, state("a", "available", "logged_out")),
-        Emit("queue.callback", "early", {"queue": "q", "agent": "a", "waited": 130.0}),
+        Emit.of("agent.state", None, state("a", "available", "logged_out")),
+        Emit.of("queue.callback", "early", {"queue": "q", "agent": "a", "waited": 130.0}),
         CallBack("early", "a", NUMBER),
     ]
     # The reserved agent is not offered to the next caller.
@@ -44,8 +44,8 @@ def test_a_callback_keeps_its_place_and_is_served_first() -> None:
     assert commands(core.tick(131.0)) == [Announce("late", 2, None, True)]  # due at 130
     out = core.callback_answered("early", 140.0)
     assert out == [
-        Emit("agent.state", "early", state("a", "ringing", "available")),
-        Emit("agent.ringing", "early", {"agent": "a", "queue": "q", "timeout": 15.0}),
+        Emit.of("agent.state", "early", state("a", "ringing", "available")),
+        Emit.of("agent.ringing", "early", {"agent": "a", "queue": "q", "timeout": 15.0}),
         Ring("early", "a", 15.0),
     ]
     out = core.ring_answered("early", 142.0)
@@ -63,10 +63,10 @@ def test_a_failed_callback_drops_the_caller_and_frees_the_agent() -> None:
     assert commands(core.login("a", 20.0)) == [CallBack("cb", "a", NUMBER)]
     out = core.callback_failed("cb", 50.0)
     assert out == [
-        Emit("queue.abandoned", "cb", {"queue": "q", "position": 1, "orig_position": 1,
+        Emit.of("queue.abandoned", "cb", {"queue": "q", "position": 1, "orig_position": 1,
                                        "waited": 50.0, "short": False, "cause": "caller"}),
-        Emit("agent.state", "next", state("a", "ringing", "available")),
-        Emit("agent.ringing", "next", {"agent": "a", "queue": "q", "timeout": 15.0}),
+        Emit.of("agent.state", "next", state("a", "ringing", "available")),
+        Emit.of("agent.ringing", "next", {"agent": "a", "queue": "q", "timeout": 15.0}),
         Ring("next", "a", 15.0),
     ]
     assert ("abandon", "q", "cb", 50.0, 50.0) in est.calls
@@ -80,7 +80,7 @@ def test_reserved_agent_who_pauses_leaves_the_caller_waiting_on_the_line() -> No
     core.pause("a", "urgent", 3.0)  # drops the reservation
     out = core.callback_answered("cb", 30.0)
     assert out == [
-        Emit("queue.announced", "cb", {"queue": "q", "position": 1, "estimate": None}),
+        Emit.of("queue.announced", "cb", {"queue": "q", "position": 1, "estimate": None}),
         Announce("cb", 1, None, False),  # no second callback offer
     ]
     assert types(core.login("b", 31.0)) == ["agent.state", "agent.state", "agent.ringing"]

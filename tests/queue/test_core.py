@@ -42,9 +42,9 @@ def test_join_without_agents_announces() -> None:
     core = one_queue()
     out = core.join("c1", "q", language="kk", priority=None, now=100.0)
     assert out == [
-        Emit("queue.joined", "c1", {"queue": "q", "position": 1, "skills": ["kk"],
+        Emit.of("queue.joined", "c1", {"queue": "q", "position": 1, "skills": ["kk"],
                                     "language": "kk", "priority": 0}),
-        Emit("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": None}),
+        Emit.of("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": None}),
         Announce("c1", 1, None, True),
     ]
     assert core.position("c1") == 1
@@ -55,16 +55,16 @@ def test_a_call_from_join_to_available_again() -> None:
     core = logged_in(one_queue(wrap_up_s=10.0), "a")
     out = core.join("c1", "q", now=5.0)
     assert out == [
-        Emit("queue.joined", "c1", {"queue": "q", "position": 1, "skills": [],
+        Emit.of("queue.joined", "c1", {"queue": "q", "position": 1, "skills": [],
                                     "language": None, "priority": 0}),
-        Emit("agent.state", "c1", state("a", "ringing", "available")),
-        Emit("agent.ringing", "c1", {"agent": "a", "queue": "q", "timeout": 15.0}),
+        Emit.of("agent.state", "c1", state("a", "ringing", "available")),
+        Emit.of("agent.ringing", "c1", {"agent": "a", "queue": "q", "timeout": 15.0}),
         Ring("c1", "a", 15.0),
     ]  # an agent rung at once: no announcement
     out = core.ring_answered("c1", 8.25)
     assert out == [
-        Emit("agent.state", "c1", state("a", "on_call", "ringing")),
-        Emit("call.connected", "c1", {"queue": "q", "agent": "a", "waited": 3.25,
+        Emit.of("agent.state", "c1", state("a", "on_call", "ringing")),
+        Emit.of("call.connected", "c1", {"queue": "q", "agent": "a", "waited": 3.25,
                                       "orig_position": 1}),
         Connected("c1", "a"),
     ]
@@ -79,7 +79,7 @@ def test_a_call_from_join_to_available_again() -> None:
     assert commands(out) == []
     assert core.next_timer() == pytest.approx(78.2504)
     assert core.tick(78.0) == []
-    assert core.tick(78.2504) == [Emit("agent.state", "c1", state("a", "available", "wrap_up"))]
+    assert core.tick(78.2504) == [Emit.of("agent.state", "c1", state("a", "available", "wrap_up"))]
     assert core.agent("a").calls_taken == 1
     assert core.next_timer() is None
 
@@ -102,9 +102,10 @@ def test_pause_during_wrap_up_stops_its_timer() -> None:
     core.ring_answered("c1", 1.0)
     core.call_ended("c1", 2.0, by="caller")
     out = core.pause("a", "lunch", 3.0)
-    assert out == [Emit("agent.state", "c1", state("a", "break", "wrap_up", "lunch"))]
+    assert out == [Emit.of("agent.state", "c1", state("a", "break", "wrap_up", "lunch"))]
     assert core.tick(20.0) == []
-    assert core.unpause("a", 30.0) == [Emit("agent.state", None, state("a", "available", "break"))]
+    assert core.unpause("a", 30.0) == [
+        Emit.of("agent.state", None, state("a", "available", "break"))]
 
 
 def test_ring_failed_tries_the_next_agent_and_counts() -> None:
@@ -112,10 +113,10 @@ def test_ring_failed_tries_the_next_agent_and_counts() -> None:
     core.join("c1", "q", now=10.0)  # a: idle longest (both since 0; config order)
     out = core.ring_failed("c1", 25.0)
     assert out == [
-        Emit("agent.no_answer", "c1", {"agent": "a", "queue": "q", "rang": 15.0}),
-        Emit("agent.state", "c1", state("a", "available", "ringing")),
-        Emit("agent.state", "c1", state("b", "ringing", "available")),
-        Emit("agent.ringing", "c1", {"agent": "b", "queue": "q", "timeout": 15.0}),
+        Emit.of("agent.no_answer", "c1", {"agent": "a", "queue": "q", "rang": 15.0}),
+        Emit.of("agent.state", "c1", state("a", "available", "ringing")),
+        Emit.of("agent.state", "c1", state("b", "ringing", "available")),
+        Emit.of("agent.ringing", "c1", {"agent": "b", "queue": "q", "timeout": 15.0}),
         Ring("c1", "b", 15.0),
     ]
     assert core.agent("a").consecutive_no_answers == 1
@@ -130,7 +131,7 @@ def test_failed_agent_is_not_rung_again_before_retry_s_when_alone() -> None:
     assert core.next_timer() == 0.0  # overdue: the announcement skipped while ringing
     out = core.tick(15.0)
     assert out == [
-        Emit("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": None}),
+        Emit.of("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": None}),
         Announce("c1", 1, None, True),
     ]
     assert core.next_timer() == 20.0
@@ -145,9 +146,9 @@ def test_a_newly_free_agent_is_tried_before_the_one_who_failed() -> None:
     core.ring_failed("c1", 15.0)
     out = core.login("b", 15.5)
     assert out == [
-        Emit("agent.state", None, state("b", "available", "logged_out")),
-        Emit("agent.state", "c1", state("b", "ringing", "available")),
-        Emit("agent.ringing", "c1", {"agent": "b", "queue": "q", "timeout": 15.0}),
+        Emit.of("agent.state", None, state("b", "available", "logged_out")),
+        Emit.of("agent.state", "c1", state("b", "ringing", "available")),
+        Emit.of("agent.ringing", "c1", {"agent": "b", "queue": "q", "timeout": 15.0}),
         Ring("c1", "b", 15.0),
     ]
     # Both failed c1 now: a's retry_s has passed, b's has not.
@@ -190,9 +191,9 @@ def test_abandon_while_ringing_cancels_without_a_miss() -> None:
     core.join("c1", "q", now=0.0)
     out = core.abandon("c1", 3.0)
     assert out == [
-        Emit("queue.abandoned", "c1", {"queue": "q", "position": 1, "orig_position": 1,
+        Emit.of("queue.abandoned", "c1", {"queue": "q", "position": 1, "orig_position": 1,
                                        "waited": 3.0, "short": True, "cause": "caller"}),
-        Emit("agent.state", "c1", state("a", "available", "ringing")),
+        Emit.of("agent.state", "c1", state("a", "available", "ringing")),
         CancelRing("c1", "a"),
     ]
     assert core.agent("a").consecutive_no_answers == 0
@@ -204,7 +205,7 @@ def test_abandon_while_waiting_frees_the_place() -> None:
     for n in range(3):
         core.join(f"c{n}", "q", now=float(n))
     out = core.abandon("c1", 6.0)
-    assert out == [Emit("queue.abandoned", "c1", {"queue": "q", "position": 2,
+    assert out == [Emit.of("queue.abandoned", "c1", {"queue": "q", "position": 2,
                                                    "orig_position": 2, "waited": 5.0,
                                                    "short": False, "cause": "caller"})]
     assert [core.position(c) for c in ("c0", "c1", "c2")] == [1, None, 2]
@@ -220,7 +221,7 @@ def test_disposition_only_by_the_agent_who_took_the_call() -> None:
         core.disposition("c1", "b", True, None, 2.0)
     core.call_ended("c1", 60.0, by="caller")
     out = core.disposition("c1", "a", False, "pension", 61.0)
-    assert out == [Emit("call.disposition", "c1", {"queue": "q", "agent": "a",
+    assert out == [Emit.of("call.disposition", "c1", {"queue": "q", "agent": "a",
                                                     "resolved": False, "topic": "pension"})]
     with pytest.raises(QueueError, match="already has a disposition"):
         core.disposition("c1", "a", True, None, 62.0)
@@ -258,7 +259,7 @@ def test_agents_out_of_service_are_not_rung() -> None:
     core = logged_in(one_queue(), "a", "b")
     core.pause("a", "meeting", 1.0)
     out = core.logout("b", 1.0)
-    assert out == [Emit("agent.state", None, state("b", "logged_out", "available"))]
+    assert out == [Emit.of("agent.state", None, state("b", "logged_out", "available"))]
     assert types(core.join("c1", "q", now=2.0)) == ["queue.joined", "queue.announced"]
 
 

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from bailanys import cli
-from bailanys.queue.queuelog import FIELDS, QueueLog, caller_id, members_of, to_queue_log
+from bailanys.queue.queuelog import (
+    FIELDS,
+    QueueLog,
+    caller_id,
+    members_of,
+    offered_caller,
+    to_queue_log,
+)
 from bailanys.queue.settings import AgentSettings, QueueConfig, QueueSettings
 from bailanys.store import Event, Store
 
@@ -74,7 +81,8 @@ FULL_CALL = [
     ev(97.5, "call.ended", CALL, cause="bye", duration=97.25),
 ]
 FULL_CALL_LINES = [
-    f"1700000003|{CALL}|support|NONE|ENTERQUEUE||+77011234567|2",
+    # the caller ID is call.offered's one normalised number (bailanys/phone.py)
+    f"1700000003|{CALL}|support|NONE|ENTERQUEUE||77011234567|2",
     f"1700000027|{CALL}|support|PJSIP/1001|RINGNOANSWER|15000",
     # hold: second 31 - second 3; the agent's leg (Asterisk: the peer's uniqueid);
     # ring 4.5 s -> 4
@@ -106,7 +114,7 @@ TIMEOUT = [
        waited=300.0, overflow="general"),
 ]
 TIMEOUT_LINES = [
-    f"1700000200|{TIMED_OUT}|support|NONE|ENTERQUEUE||+77172555000|3",
+    f"1700000200|{TIMED_OUT}|support|NONE|ENTERQUEUE||77172555000|3",
     f"1700000500|{TIMED_OUT}|support|NONE|EXITWITHTIMEOUT|1|3|300",
 ]
 
@@ -570,3 +578,18 @@ def test_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["export", "--help"])
     assert "queue-log" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"caller": "77011234567", "from": "sip:+77011234567@h"}, "77011234567"),
+        ({"from": "sip:+77011234567@h;user=phone"}, "77011234567"),  # stored before `caller`
+        ({"from": "sip:87011234567@h"}, "77011234567"),
+        ({"from": "sip:anonymous@anonymous.invalid"}, "anonymous"),
+        ({"caller": "anonymous"}, "anonymous"),
+        ({}, "anonymous"),
+    ],
+)
+def test_caller_id_is_call_offered_caller(data: dict[str, Any], expected: str) -> None:
+    assert offered_caller(data) == expected

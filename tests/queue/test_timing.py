@@ -14,7 +14,7 @@ def announced_at(core: QueueCore, call_id: str, times: list[float]) -> list[floa
         out = core.tick(t)
         for i, a in enumerate(out):
             if isinstance(a, Announce) and a.call_id == call_id:
-                assert out[i - 1] == Emit("queue.announced", call_id, {
+                assert out[i - 1] == Emit.of("queue.announced", call_id, {
                     "queue": "q", "position": a.position, "estimate": a.estimate_s})
                 heard.append(t)
     return heard
@@ -54,13 +54,13 @@ def test_positions_and_estimates_in_announcements() -> None:
     core.join("c2", "q", now=10.0)
     out = core.tick(30.0)
     assert out == [
-        Emit("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": 45.0}),
+        Emit.of("queue.announced", "c1", {"queue": "q", "position": 1, "estimate": 45.0}),
         Announce("c1", 1, 45.0, False),
     ]
     core.abandon("c1", 35.0)
     out = core.tick(40.0)
     assert out == [
-        Emit("queue.announced", "c2", {"queue": "q", "position": 1, "estimate": 45.0}),
+        Emit.of("queue.announced", "c2", {"queue": "q", "position": 1, "estimate": 45.0}),
         Announce("c2", 1, 45.0, False),
     ]
     assert ("estimate", "q", 1, 0, 0, 40.0) in est.calls  # a on break: not staffed
@@ -110,7 +110,7 @@ def test_max_wait_without_overflow_drops_the_caller() -> None:
     core.join("c1", "general", now=0.0)
     out = core.tick(60.0)
     assert out == [
-        Emit("queue.timeout", "c1", {"queue": "general", "position": 1, "orig_position": 1,
+        Emit.of("queue.timeout", "c1", {"queue": "general", "position": 1, "orig_position": 1,
                                      "waited": 60.0, "overflow": None}),
         Overflow("c1", None),
     ]
@@ -144,7 +144,7 @@ def test_a_caller_being_rung_does_not_time_out() -> None:
     assert core.tick(12.0) == []
     core.ring_failed("c1", 15.0)
     assert core.tick(15.0) == [
-        Emit("queue.timeout", "c1", {"queue": "q", "position": 1, "orig_position": 1,
+        Emit.of("queue.timeout", "c1", {"queue": "q", "position": 1, "orig_position": 1,
                                      "waited": 15.0, "overflow": None}),
         Overflow("c1", None),
     ]

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bailanys.errors import InputError
+from bailanys.events import encode
 from bailanys.robot.kannel import (
     HttpKannel,
     KannelConfig,
@@ -181,7 +182,7 @@ async def until(cond: Callable[[], Any], within: float = 5.0) -> None:
 def outbox_for(db: Database, port: int, events: list[tuple[str, dict[str, Any]]]) -> SmsOutbox:
     cfg = KannelConfig(port=port, username="u", password="p", dlr_url="http://127.0.0.1:1/dlr",
                        timeout_s=2)  # fmt: skip
-    return SmsOutbox(db, HttpKannel(cfg), config=FAST, emit=lambda t, f: events.append((t, f)))
+    return SmsOutbox(db, HttpKannel(cfg), config=FAST, emit=lambda e: events.append(encode(e)[::2]))
 
 
 async def state_of(outbox: SmsOutbox, msg_id: int) -> SmsState | None:
@@ -297,7 +298,7 @@ async def test_kannel_down_keeps_queued_then_sends(db: Database) -> None:
     outbox = SmsOutbox(
         db, HttpKannel(KannelConfig(port=port, timeout_s=1)),
         config=SmsConfig(max_attempts=1000, backoff_base_s=0.02, backoff_cap_s=0.05),
-        emit=lambda t, f: events.append((t, f)),
+        emit=lambda e: events.append(encode(e)[::2]),
     )  # fmt: skip
     msg = await outbox.enqueue("87011234567", KAZ)
     outbox.start()
