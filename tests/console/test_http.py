@@ -196,3 +196,11 @@ async def test_a_second_server_refuses_a_malformed_password_hash(api: FakeApi) -
 
     with pytest.raises(ConfigError, match="console user 'x': password_hash"):
         ConsoleServer("127.0.0.1", 0, {"x": ConsoleUser("x", Role.ADMIN, "plain")}, api)
+
+
+async def test_a_plain_request_for_the_websocket_is_checked_then_told_to_upgrade(
+        server: ConsoleServer) -> None:
+    assert (await get(server.port, "/ws")).status == 401
+    token = await session_token(server.port)
+    reply = await get(server.port, "/ws", token)
+    assert reply.status == 426 and reply.header("upgrade") == "websocket"
