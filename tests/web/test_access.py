@@ -98,11 +98,12 @@ async def test_an_api_answers_401_and_403_and_wants_the_origin_for_changes(site:
 
 
 async def test_an_expired_session_is_no_session(site: Site) -> None:
-    short = SessionStore(ttl=-1)
-    token = short.create(users()["bolat"]).token
+    headers = site.cookie("bolat")
+    now = site.sessions.clock()
+    site.sessions.clock = lambda: now + 3600  # the session's whole life later
     async with httpx.AsyncClient(base_url=site.base) as http:
-        headers = {"Cookie": f"{COOKIE_NAME}={token}"}
         assert (await http.get("/api/report", headers=headers)).status_code == 401
+        assert (await http.get("/qa", headers=headers)).status_code == 303
 
 
 @pytest.mark.parametrize(("authorization", "status"), [
