@@ -2,7 +2,7 @@
 
 One ``WebServer`` per listening port (the console, the delivery reports).
 It uses uvicorn's lower-level API (``Server.startup`` on a socket we bind,
-``Server.shutdown``), not ``Server.serve``: that one installs SIGINT/SIGTERM
+then each connection's ``shutdown``), not ``Server.serve``: that one installs SIGINT/SIGTERM
 handlers of its own and calls ``sys.exit`` when the port is taken, and the
 engine owns both. No thread and no process is started; uvicorn's
 connections are asyncio protocols on the running loop, and its request
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: handshake timeout, which bounded the console's requests before.
 REQUEST_DEADLINE_S = 10.0
 #: Seconds ``stop()`` waits for requests in progress before cancelling them.
-GRACEFUL_S = 2
+GRACEFUL_S = 2.0
 #: A request head larger than this is refused (h11's default is 16 KiB; our
 #: requests carry a cookie and a few headers).
 MAX_HEAD_BYTES = 16 * 1024
@@ -128,7 +128,7 @@ class WebServer:
             app, http=_DeadlineH11, ws="websockets-sansio", ws_max_size=ws_max_size,
             lifespan="off", interface="asgi3", log_config=None, access_log=False,
             proxy_headers=False, server_header=False, date_header=False,
-            timeout_graceful_shutdown=GRACEFUL_S, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES)
         self._server: Server | None = None
         self._socket: socket.socket | None = None
 
@@ -162,11 +162,30 @@ class WebServer:
         log.debug("%s: serving on %s:%d", self.name, self.host, self.port)
 
     async def stop(self) -> None:
-        server, sock = self._server, self._socket
-        if server is None or sock is None:
+        """Stop listening, shut every connection, await the requests in progress.
+
+        uvicorn's own ``Server.shutdown`` does the same but polls every
+        0.1 s; this awaits the tasks themselves (a stop takes milliseconds)."""
+        server = self._server
+        if server is None:
             return
-        await server.shutdown(sockets=[sock])
         self._server = self._socket = None
+        for listener in server.servers:
+            listener.close()
+        state = server.server_state
+        for connection in list(state.connections):
+            connection.shutdown()  # idle ones close; busy ones close after their answer
+        tasks = set(state.tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=GRACEFUL_S)
+            if pending:
+                log.warning("%s: %d request(s) cancelled after %s s at stop", self.name,
+                            len(pending), GRACEFUL_S)
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=GRACEFUL_S)
+        for listener in server.servers:
+            await listener.wait_closed()
 
 
 _AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]

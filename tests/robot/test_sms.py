@@ -342,21 +342,29 @@ async def test_a_silent_smsbox_is_a_timeout() -> None:
 @asynccontextmanager
 async def raw_server(raw: bytes | None) -> AsyncIterator[int]:
     """A TCP server answering every request with ``raw`` and closing (None: never answers)."""
+    handlers: list[asyncio.Event] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        if raw is None:
-            await reader.read()  # until the client gives up
-        else:
-            writer.write(raw)
-            await writer.drain()
-        writer.close()
+        handlers.append(finished := asyncio.Event())
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if raw is None:
+                await reader.read()  # until the client gives up
+            else:
+                writer.write(raw)
+                await writer.drain()
+        finally:
+            writer.close()
+            finished.set()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
         server.close()
+        async with asyncio.timeout(5):
+            for finished in handlers:
+                await finished.wait()
 
 
 async def test_enqueue_rejects_non_number(db: Database) -> None:
