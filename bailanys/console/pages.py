@@ -50,7 +50,10 @@ from starlette.routing import BaseRoute
 
 from bailanys.authguard import AuthGuard, Block
 from bailanys.console.api import ConsoleApi
-from bailanys.console.auth import (
+from bailanys.web import static
+from bailanys.web.access import Access
+from bailanys.web.app import endpoint
+from bailanys.web.auth import (
     ConsoleUser,
     Session,
     SessionStore,
@@ -59,9 +62,6 @@ from bailanys.console.auth import (
     session_cookie,
     token_from_cookies,
 )
-from bailanys.web import static
-from bailanys.web.access import Access
-from bailanys.web.app import endpoint
 from bailanys.web.limits import BodyError, parse_form
 from bailanys.web.responses import error, redirect, response, same_origin
 from bailanys.web.static import StaticFile, page, static_route

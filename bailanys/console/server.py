@@ -35,7 +35,6 @@ from websockets.frames import CloseCode
 
 from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, ConsoleApi, Unsubscribe
-from bailanys.console.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.console.pages import STATIC_DIR, Pages, load_static
 from bailanys.console.protocol import (
     ErrorCode,
@@ -51,6 +50,7 @@ from bailanys.console.protocol import (
 from bailanys.errors import ConfigError
 from bailanys.web.access import Access
 from bailanys.web.app import web_app
+from bailanys.web.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.web.server import WebServer
 
 log = logging.getLogger(__name__)

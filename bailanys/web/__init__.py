@@ -15,6 +15,7 @@ by :class:`bailanys.web.server.WebServer`:
   413), and the urlencoded form decoder;
 * ``responses.py``-- plain answers (``response``, ``error``, ``redirect``),
   the security headers and the same-origin check;
+* ``auth.py``     -- users, scrypt passwords, roles, sessions, the cookie;
 * ``access.py``   -- THE session and role check of every page, API and
   websocket (:class:`Access`), and the bearer-token check of machine APIs;
 * ``static.py``   -- static files by exact name, read once;

@@ -1,7 +1,7 @@
 """THE session and role check of every page, API and websocket, and the bearer-token check.
 
-Browsers carry a session (``console/auth.py``: the ``bailanys_session``
-cookie, an in-memory :class:`~bailanys.console.auth.SessionStore`); every
+Browsers carry a session (``auth.py``: the ``bailanys_session``
+cookie, an in-memory :class:`~bailanys.web.auth.SessionStore`); every
 endpoint that needs one is wrapped by one of :class:`Access`'s decorators,
 which differ only in how a refusal is said:
 
@@ -16,7 +16,7 @@ decorator          no live session              session, role not allowed
 A websocket, and any request that may change something (a method other
 than GET), must also come from the same origin (403 otherwise): SameSite
 cookies are not honoured by every browser. The wrapped endpoint receives
-the :class:`~bailanys.console.auth.Session` as its second argument.
+the :class:`~bailanys.web.auth.Session` as its second argument.
 
 Machines (report exports, other systems) use APIs with a bearer token
 (RFC 6750 §2.1, ``Authorization: Bearer <token>``): :class:`BearerTokens`
@@ -38,7 +38,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from bailanys.console.auth import Role, Session, SessionStore, token_from_cookies
+from bailanys.web.auth import Role, Session, SessionStore, token_from_cookies
 from bailanys.web.responses import error, redirect, same_origin
 
 #: Every role: the default of the decorators.
