@@ -7,8 +7,9 @@
   ``HEAD`` only where a route lists it;
 * no slash redirects: ``/login/`` is not ``/login``;
 * the body limit of ``limits.py`` (411, 413) in front of everything;
-* ``Connection: close``, ``Date``, ``Server`` and the security headers on every answer,
-  Starlette's and uvicorn's own included.
+* ``Connection: close``, ``Date``, ``Server`` and the security headers on
+  every answer of the app, Starlette's own included (uvicorn's 400 for an
+  unparsable request carries ``Connection: close`` only).
 
 :func:`endpoint` is the route helper: it checks the method itself, because
 Starlette adds ``HEAD`` to every ``GET`` route and lists ``Allow`` in set order.
