@@ -34,8 +34,9 @@ module)::
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is
     │                          not valid (answered with an ``error`` message)
-    └── FramingError           (bailanys.console.framing) an HTTP request body cannot
-                               be framed; ``status`` is the answer to send
+    └── BodyError              (bailanys.web.limits) an HTTP request body cannot be
+                               read (no length, too long, too slow); ``status`` is
+                               the answer to send
 
     Exception
     └── CommandError           (bailanys.cliutil) ends a CLI command with one line on

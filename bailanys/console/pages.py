@@ -1,8 +1,8 @@
 """The console's plain HTTP side: login, logout, the page, static files, /metrics.
 
-:meth:`Pages.handle` answers one request (websockets' ``Request`` plus the
-body framed by ``framing.py``) with a ``Response``, or with the
-:class:`~bailanys.console.auth.Session` that may open the websocket:
+:meth:`Pages.routes` gives the routes of the console's Starlette app (the
+websocket is ``server.py``'s); the session check is the web layer's one
+(:class:`~bailanys.web.access.Access`):
 
 ==========================  =================================================
 ``GET /login``              the login form (``static/login.html``)
@@ -17,14 +17,14 @@ body framed by ``framing.py``) with a ``Response``, or with the
 ``GET /metrics``            ``ConsoleApi.metrics_text()``; no session, like every
                             Prometheus target: keep the console on loopback or a
                             management network, or filter /metrics at the proxy
-``GET /ws``                 401 without a live session, 403 from another origin
+``GET /ws``                 the websocket (``server.py``); a plain request gets
+                            401 without a live session, else 426
 ==========================  =================================================
 
-Every answer closes the connection (websockets' HTTP side has no keep-alive)
-and carries a strict Content-Security-Policy: the pages load only their own
-scripts and styles and connect only back to this server. A login checks the
-password with scrypt in a worker thread (``LOGIN_CONCURRENCY`` at a time),
-never on the event loop.
+Every answer closes the connection and carries a strict
+Content-Security-Policy (``bailanys.web``). A login checks the password
+with scrypt in a worker thread (``LOGIN_CONCURRENCY`` at a time), never on
+the event loop.
 
 Wrong passwords are throttled by an :class:`~bailanys.authguard.AuthGuard`
 (per client address and per login, growing bans): a banned attempt is
@@ -38,21 +38,22 @@ user, in their language, how many minutes to wait.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from websockets.datastructures import Headers
-from websockets.http11 import Request, Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from bailanys.authguard import AuthGuard, Block
 from bailanys.console.api import ConsoleApi
-from bailanys.console.auth import (
+from bailanys.web import static
+from bailanys.web.access import Access
+from bailanys.web.app import endpoint
+from bailanys.web.auth import (
     ConsoleUser,
     Session,
     SessionStore,
@@ -61,20 +62,13 @@ from bailanys.console.auth import (
     session_cookie,
     token_from_cookies,
 )
-from bailanys.console.framing import FramingError, parse_form
+from bailanys.web.limits import BodyError, parse_form
+from bailanys.web.responses import error, redirect, response, same_origin
+from bailanys.web.static import StaticFile, page, static_route
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".txt": "text/plain; charset=utf-8",
-}
 #: Prometheus text exposition format 0.0.4.
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: scrypt runs at a time (16 MiB and ~35 ms each) on the 2-core machines we run on.
@@ -84,68 +78,16 @@ MAX_PASSWORD_CHARS = 1024
 #: Where the 429 answer's login page carries the seconds to wait.
 LOGIN_BODY_TAG = b'<body class="login-page">'
 
-SECURITY_HEADERS = (
-    ("Content-Security-Policy",
-     "default-src 'self'; img-src 'self' data:; connect-src 'self'; "
-     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
-    ("X-Content-Type-Options", "nosniff"),
-    # not no-referrer: with it, browsers send "Origin: null" on the login POST
-    ("Referrer-Policy", "same-origin"),
-)
-_METHODS = {"/": "GET", "/login": "GET, POST", "/logout": "GET", "/metrics": "GET", "/ws": "GET"}
-
-
-@dataclass(frozen=True, slots=True)
-class StaticFile:
-    body: bytes
-    content_type: str
-
 
 def load_static(directory: Path = STATIC_DIR) -> dict[str, StaticFile]:
-    """The directory's top-level regular files of known types, by name (blocking)."""
-    files = {}
-    for path in sorted(directory.iterdir()):
-        kind = CONTENT_TYPES.get(path.suffix)
-        if kind and path.is_file() and not path.is_symlink():
-            files[path.name] = StaticFile(path.read_bytes(), kind)
-    return files
+    """The console's static files by name (blocking)."""
+    return static.load_static(directory)
 
 
-def response(status: HTTPStatus, body: bytes = b"", content_type: str = CONTENT_TYPES[".txt"],
-             headers: Sequence[tuple[str, str]] = (), cache: str = "no-store") -> Response:
-    h = Headers([
-        ("Date", email.utils.formatdate(usegmt=True)),
-        ("Connection", "close"),
-        ("Content-Type", content_type),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", cache),
-        *SECURITY_HEADERS,
-        *headers,
-    ])
-    return Response(status.value, status.phrase, h, body)
-
-
-def error(status: HTTPStatus, message: str = "",
-          headers: Sequence[tuple[str, str]] = ()) -> Response:
-    text = f"{status.value} {status.phrase}: {message or status.description}\n"
-    return response(status, text.encode(), headers=headers)
-
-
-def redirect(location: str, cookie: str | None = None) -> Response:
-    headers = [("Location", location)] + ([("Set-Cookie", cookie)] if cookie else [])
-    return response(HTTPStatus.SEE_OTHER, headers=headers)
-
-
-def same_origin(request: Request) -> bool:
-    """No ``Origin`` (not a browser) or one naming this very host and port.
-
-    Refuses cross-site websockets and form posts even from browsers that do
-    not honour SameSite. A reverse proxy must pass ``Host`` through."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    host = request.headers.get("Host", "")
-    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+def peer_of(request: Request) -> str:
+    """``host:port`` of the client, for logs and the login throttle."""
+    client = request.client
+    return f"{client.host}:{client.port}" if client else "?"
 
 
 class Pages:
@@ -155,77 +97,55 @@ class Pages:
                  static: Mapping[str, StaticFile], *, secure_cookie: bool = False,
                  on_logout: Callable[[str], None] = lambda token: None,
                  guard: AuthGuard | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time,
+                 access: Access | None = None) -> None:
         self._users = users
         #: Throttles wrong passwords (default limits when none is given).
         self.guard = (guard if guard is not None
                       else AuthGuard("console", known=users.__contains__))
         self._wall = wall_clock
         self._sessions = sessions
+        self.access = access if access is not None else Access(sessions)
         self._api = api
-        self._static = static
+        self._static = dict(static)
         self._secure = secure_cookie
         self._on_logout = on_logout
         self._login_slots = asyncio.Semaphore(LOGIN_CONCURRENCY)
 
-    def session(self, request: Request) -> Session | None:
-        return self._sessions.get(token_from_cookies(request.headers.get_all("Cookie")))
+    def routes(self) -> list[BaseRoute]:
+        return [
+            endpoint("/", self.access.page()(self._index)),
+            endpoint("/login", self._login_form, ("GET", "POST")),
+            endpoint("/logout", self._logout),
+            endpoint("/metrics", self._metrics),
+            endpoint("/ws", self.access.api()(self._not_upgraded)),
+            static_route("/static", self._static),
+        ]
 
-    async def handle(self, request: Request, body: bytes = b"",
-                     body_error: FramingError | None = None, peer: str = "?") -> Response | Session:
-        if body_error is not None:
-            return error(body_error.status, str(body_error))
-        path = urlsplit(request.path).path
-        if path.startswith("/static/"):
-            return self._asset(request.method, path.removeprefix("/static/"))
-        allowed = _METHODS.get(path)
-        if allowed is None:
-            return error(HTTPStatus.NOT_FOUND)
-        if request.method not in allowed.split(", "):
-            return error(HTTPStatus.METHOD_NOT_ALLOWED, headers=[("Allow", allowed)])
-        if path == "/ws":
-            return self._upgrade(request)
-        if path == "/login":
-            if request.method == "POST":
-                return await self._login(request, body, peer)
-            return self._page("login.html")
-        if path == "/logout":
-            return self._logout(request)
-        if path == "/metrics":
-            return response(HTTPStatus.OK, self._api.metrics_text(), METRICS_TYPE)
-        if self.session(request) is None:
-            return redirect("/login")
-        return self._page("index.html")
+    async def _index(self, request: Request, session: Session) -> Response:
+        return page(self._static, "index.html")
 
-    def _page(self, name: str) -> Response:
-        page = self._static[name]
-        return response(HTTPStatus.OK, page.body, page.content_type)
+    async def _metrics(self, request: Request) -> Response:
+        return response(HTTPStatus.OK, self._api.metrics_text(), METRICS_TYPE)
 
-    def _asset(self, method: str, name: str) -> Response:
-        if method != "GET":
-            return error(HTTPStatus.METHOD_NOT_ALLOWED, headers=[("Allow", "GET")])
-        asset = self._static.get(name)
-        if asset is None or name.endswith(".html"):  # pages have their own routes
-            return error(HTTPStatus.NOT_FOUND)
-        return response(HTTPStatus.OK, asset.body, asset.content_type, cache="no-cache")
+    async def _not_upgraded(self, request: Request, session: Session) -> Response:
+        return error(HTTPStatus.UPGRADE_REQUIRED, "open /ws as a websocket",
+                     headers=[("Upgrade", "websocket")])
 
-    def _upgrade(self, request: Request) -> Response | Session:
-        session = self.session(request)
-        if session is None:
-            return error(HTTPStatus.UNAUTHORIZED, "log in first")
-        if not same_origin(request):
-            return error(HTTPStatus.FORBIDDEN, "cross-origin websocket refused")
-        return session
+    async def _login_form(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._login(request, await request.body(), peer_of(request))
+        return page(self._static, "login.html")
 
     async def _login(self, request: Request, body: bytes, peer: str) -> Response:
         if not same_origin(request):
             return error(HTTPStatus.FORBIDDEN, "cross-origin login refused")
-        ctype = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if ctype != "application/x-www-form-urlencoded":
             return error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the login form urlencoded")
         try:
             form = parse_form(body)
-        except FramingError as exc:
+        except BodyError as exc:
             return error(exc.status, str(exc))
         login, password = form.get("user", "").strip(), form.get("password", "")
         if not (0 < len(login) <= MAX_LOGIN_CHARS and 0 < len(password) <= MAX_PASSWORD_CHARS):
@@ -265,14 +185,14 @@ class Pages:
     def _too_many(self, block: Block) -> Response:
         """429 with Retry-After (RFC 6585 §4): the login page, told how long to wait."""
         wait = block.retry_after(self._wall())
-        page = self._static["login.html"]
-        body = page.body.replace(LOGIN_BODY_TAG,
-                                 LOGIN_BODY_TAG[:-1] + b' data-retry-after="%d">' % wait, 1)
-        return response(HTTPStatus.TOO_MANY_REQUESTS, body, page.content_type,
+        login_page = self._static["login.html"]
+        body = login_page.body.replace(LOGIN_BODY_TAG,
+                                       LOGIN_BODY_TAG[:-1] + b' data-retry-after="%d">' % wait, 1)
+        return response(HTTPStatus.TOO_MANY_REQUESTS, body, login_page.content_type,
                         headers=[("Retry-After", str(wait))])
 
-    def _logout(self, request: Request) -> Response:
-        token = token_from_cookies(request.headers.get_all("Cookie"))
+    async def _logout(self, request: Request) -> Response:
+        token = token_from_cookies(request.headers.getlist("cookie"))
         session = self._sessions.end(token)
         if session is not None and token is not None:
             log.info("console: %s logged out", session.user.login)

@@ -1,17 +1,10 @@
 """The supervisors' live console: one port for the pages and the websocket.
 
-:class:`ConsoleServer` is websockets' asyncio server (``serve``) with
-``process_request`` answering plain HTTP (``pages.py``) and ``/ws``
-carrying the protocol of ``protocol.py`` after a session check.
-
-Why websockets serves the HTTP too: one listener, and websockets keeps owning
-what is hard (handshake, keepalive pings, close handshake, flow control, the
-shutdown that closes connections with 1001). Its HTTP parser refuses request
-bodies, though, and the login form is a ``POST``; so the connection class
-(``serve(create_connection=...)``, websockets' documented hook) frames a
-``Content-Length`` body itself before the handshake (``framing.py``), gives
-websockets the head without its framing headers, and keeps the body for
-``process_request``. Everything after the head is websockets' as usual.
+:class:`ConsoleServer` is a Starlette app of the web layer (``bailanys.web``)
+served by uvicorn in the engine's loop: the pages of ``pages.py`` and
+``/ws`` carrying the protocol of ``protocol.py``, behind the layer's one
+session check (:class:`~bailanys.web.access.Access`: 401 without a live
+session, 403 from another origin, answered before the upgrade).
 
 Each websocket client has an :class:`~bailanys.console.protocol.Outbox` and
 one sender task. The engine's ``subscribe`` callback only merges the delta
@@ -20,8 +13,10 @@ awaits, and a client whose socket is full costs the engine nothing and holds
 one value per key. A client's actions run one at a time in its handler.
 The session bounds the connection: it is closed (1008) at logout and expiry.
 
-Tasks: websockets' ``Server`` owns the connection handlers and awaits them on
-:meth:`ConsoleServer.stop`; each handler owns its sender and cancels it.
+Tasks: uvicorn owns the connection handlers (``WebServer.stop`` awaits them);
+each handler owns its sender and cancels it. :meth:`ConsoleServer.stop`
+first has every sender close its websocket with 1001 (going away) and
+awaits the handlers, then stops the web server.
 """
 
 from __future__ import annotations
@@ -34,22 +29,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 from websockets.frames import CloseCode
-from websockets.http11 import Request, Response
-from websockets.server import ServerProtocol
 
 from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, ConsoleApi, Unsubscribe
-from bailanys.console.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
-from bailanys.console.framing import (
-    MAX_HEAD_BYTES,
-    FramingError,
-    body_length,
-    head_end,
-    strip_framing,
-)
 from bailanys.console.pages import STATIC_DIR, Pages, load_static
 from bailanys.console.protocol import (
     ErrorCode,
@@ -63,6 +48,10 @@ from bailanys.console.protocol import (
     snapshot_message,
 )
 from bailanys.errors import ConfigError
+from bailanys.web.access import Access
+from bailanys.web.app import web_app
+from bailanys.web.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
+from bailanys.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -73,77 +62,31 @@ MAX_MESSAGE_BYTES = 64 * 1024
 #: A client that does not answer the close handshake is cut after this (s);
 #: bounds :meth:`ConsoleServer.stop` when a browser hangs.
 CLOSE_TIMEOUT_S = 2.0
-SERVER_HEADER = "bailanys-console"
-
-
-class _Connection(ServerConnection):
-    """websockets' connection that frames a request body before the handshake.
-
-    Until the head has been handed over, bytes collect here. A request
-    without a body goes to websockets untouched; one with a body (or one
-    that cannot be framed: ``body_error``) goes as its head without
-    ``Content-Length``, and what follows it is dropped: websockets closes
-    the connection after an HTTP answer anyway.
-    """
-
-    def __init__(self, protocol: ServerProtocol, server: Server, **kwargs: Any) -> None:
-        super().__init__(protocol, server, **kwargs)
-        self._head: bytearray | None = bytearray()
-        self._drop_rest = False
-        self.body = b""
-        self.body_error: FramingError | None = None
-        self.session: Session | None = None
-
-    def data_received(self, data: bytes) -> None:
-        if self._head is None:
-            if not self._drop_rest:
-                super().data_received(data)
-            return
-        buf = self._head
-        buf += data
-        end = head_end(buf)
-        if end < 0:
-            if len(buf) > MAX_HEAD_BYTES:
-                self._hand_over(bytes(buf))  # websockets answers 414 or 431
-            return
-        head = bytes(buf[:end])
-        try:
-            length = body_length(head)
-        except FramingError as exc:
-            self.body_error = exc
-            self._hand_over(strip_framing(head), drop_rest=True)
-            return
-        if length == 0:
-            self._hand_over(bytes(buf))
-        elif len(buf) >= end + length:
-            self.body = bytes(buf[end:end + length])
-            self._hand_over(strip_framing(head), drop_rest=True)
-
-    def _hand_over(self, data: bytes, drop_rest: bool = False) -> None:
-        self._head = None
-        self._drop_rest = drop_rest
-        super().data_received(data)
+_GONE = (WebSocketDisconnect, WebSocketDisconnected)
 
 
 class _Client:
     """One websocket client: its outbox and the events its sender waits on."""
 
-    def __init__(self, connection: ServerConnection, session: Session) -> None:
-        self.connection = connection
+    def __init__(self, websocket: WebSocket, session: Session) -> None:
+        self.websocket = websocket
         self.session = session
         self.outbox = Outbox()
         self.wake = asyncio.Event()
         self.room = asyncio.Event()
+        self.done = asyncio.Event()
         self.close_reason: str | None = None
+        self.close_code: int = CloseCode.POLICY_VIOLATION
         self.gone = False
 
     def merge(self, delta: Mapping[str, Any]) -> None:
         self.outbox.merge(delta)
         self.wake.set()
 
-    def end(self, reason: str) -> None:
-        """Have the sender close the connection (1008) with ``reason``."""
-        self.close_reason = reason
+    def end(self, reason: str, code: int = CloseCode.POLICY_VIOLATION) -> None:
+        """Have the sender close the connection (1008 unless said) with ``reason``."""
+        if self.close_reason is None:
+            self.close_reason, self.close_code = reason, code
         self.wake.set()
 
     async def reply(self, message: Message) -> None:
@@ -154,16 +97,9 @@ class _Client:
         self.wake.set()
 
 
-class _QuietInfo(logging.LoggerAdapter[logging.Logger]):
-    """websockets logs every HTTP answer and connection at INFO: keep those at DEBUG."""
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        super().log(logging.DEBUG if level == logging.INFO else level, msg, *args, **kwargs)
-
-
-def _peer(connection: ServerConnection) -> str:
-    address = connection.remote_address
-    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
+def _peer(websocket: WebSocket) -> str:
+    client = websocket.client
+    return f"{client.host}:{client.port}" if client else "?"
 
 
 class ConsoleServer:
@@ -194,24 +130,21 @@ class ConsoleServer:
         self._port = port
         self.users = users
         self.sessions = SessionStore(session_ttl, clock)
+        self.access = Access(self.sessions)
         self._api = api
         self._secure_cookie = secure_cookie
         self._static_dir = static_dir
         self.guard = (guard if guard is not None
                       else AuthGuard("console", known=users.__contains__))
         self._wall_clock = wall_clock
-        self._pages: Pages | None = None
-        self._server: Server | None = None
+        self._web: WebServer | None = None
         self._unsubscribe: Unsubscribe | None = None
         self._clients: set[_Client] = set()
 
     @property
     def port(self) -> int:
         """The bound port (the one asked for until :meth:`start`)."""
-        if self._server is None:
-            return self._port
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        return self._web.port if self._web is not None else self._port
 
     @property
     def clients(self) -> int:
@@ -222,24 +155,21 @@ class ConsoleServer:
         missing = {"index.html", "login.html"} - static.keys()
         if missing:
             raise ConfigError(f"{self._static_dir}: missing {', '.join(sorted(missing))}")
-        self._pages = Pages(self.users, self.sessions, self._api, static,
-                            secure_cookie=self._secure_cookie, on_logout=self._logged_out,
-                            guard=self.guard, wall_clock=self._wall_clock)
+        pages = Pages(self.users, self.sessions, self._api, static,
+                      secure_cookie=self._secure_cookie, on_logout=self._logged_out,
+                      guard=self.guard, wall_clock=self._wall_clock, access=self.access)
+        app = web_app([*pages.routes(),
+                       WebSocketRoute("/ws", self.access.websocket()(self._handle))])
+        web = WebServer(app, self.host, self._port, name="console",
+                        ws_max_size=MAX_MESSAGE_BYTES)
         self._unsubscribe = self._api.subscribe(self._on_delta)
         try:
-            self._server = await serve(
-                self._handle, self.host, self._port,
-                process_request=self._process_request,
-                create_connection=_Connection,
-                max_size=MAX_MESSAGE_BYTES,
-                close_timeout=CLOSE_TIMEOUT_S,
-                server_header=SERVER_HEADER,
-                logger=_QuietInfo(logging.getLogger("bailanys.console.ws")),
-            )
+            await web.start()
         except BaseException:
             self._unsubscribe()
             self._unsubscribe = None
             raise
+        self._web = web
         log.info("console: http://%s:%d/", self.host, self.port)
 
     async def stop(self) -> None:
@@ -247,10 +177,17 @@ class ConsoleServer:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        clients = list(self._clients)
+        for client in clients:
+            client.end("", CloseCode.GOING_AWAY)
+        if clients:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await asyncio.gather(*(c.done.wait() for c in clients))
+        if self._web is not None:
+            self._port = self._web.port
+            await self._web.stop()
+            self._web = None
 
     # --- the engine's side -------------------------------------------------------
 
@@ -267,49 +204,42 @@ class ConsoleServer:
             if client.session.token == token:
                 client.end("logged out")
 
-    # --- HTTP and the handshake ----------------------------------------------------
-
-    async def _process_request(self, connection: ServerConnection,
-                               request: Request) -> Response | None:
-        assert isinstance(connection, _Connection) and self._pages is not None
-        outcome = await self._pages.handle(request, connection.body, connection.body_error,
-                                           _peer(connection))
-        if isinstance(outcome, Session):
-            connection.session = outcome
-            return None  # websockets performs the upgrade
-        return outcome
-
     # --- one websocket client ------------------------------------------------------
 
-    async def _handle(self, connection: ServerConnection) -> None:
-        assert isinstance(connection, _Connection) and connection.session is not None
-        session = connection.session
-        client = _Client(connection, session)
+    async def _handle(self, websocket: WebSocket, session: Session) -> None:
+        await websocket.accept()
+        client = _Client(websocket, session)
         first = snapshot_message(self._api.snapshot(), time.time(), session.user)
         self._clients.add(client)  # no await since the snapshot: no delta is missed
-        log.debug("console: %s connected from %s", session.user.login, _peer(connection))
+        log.debug("console: %s connected from %s", session.user.login, _peer(websocket))
         sender = asyncio.create_task(self._send(client, first), name="console-sender")
         try:
             async with asyncio.timeout(self.sessions.remaining(session)):
-                async for message in connection:
-                    await client.reply(await self._answer(client, message))
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    text = message.get("text")
+                    data: str | bytes = text if text is not None else message.get("bytes", b"")
+                    await client.reply(await self._answer(client, data))
         except TimeoutError:
             client.end("session expired")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_TIMEOUT_S * 2):
                     await sender
-        except ConnectionClosed:
+        except _GONE:
             pass
         finally:
             self._clients.discard(client)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
+            client.done.set()
             log.debug("console: %s disconnected", session.user.login)
 
     async def _send(self, client: _Client, first: Message) -> None:
         """The client's one sender: the snapshot, then whatever the outbox holds."""
-        ws = client.connection
+        ws = client.websocket
         try:
             await self._send_one(ws, first)
             while True:
@@ -319,25 +249,26 @@ class ConsoleServer:
                     await self._send_one(ws, message)
                 client.room.set()
                 if client.close_reason is not None:  # after the last answers
-                    await ws.close(CloseCode.POLICY_VIOLATION, client.close_reason)
+                    await ws.close(client.close_code, client.close_reason)
                     return
-        except ConnectionClosed:
+        except _GONE:
             pass
         except Exception:  # a bug: close, so the page reconnects instead of going stale
             log.exception("console: sending to %s failed", client.session.user.login)
-            await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
+            with contextlib.suppress(*_GONE):
+                await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
         finally:
             client.gone = True
             client.room.set()
 
     @staticmethod
-    async def _send_one(ws: ServerConnection, message: Message) -> None:
+    async def _send_one(ws: WebSocket, message: Message) -> None:
         try:
             text = encode(message)
         except TypeError:
             log.exception("console: a %s message is not JSON-ready; dropped", message.get("type"))
             return
-        await ws.send(text)
+        await ws.send_text(text)
 
     async def _answer(self, client: _Client, text: str | bytes) -> Message:
         try:

@@ -18,10 +18,10 @@ reports"; table "Parameters (escape codes)"): 1 delivered to phone,
 non-delivered to SMSC; ``%F`` is the SMSC's (foreign) message id, the same
 in every report of one message (``%I``, Kannel's id, is new in each report).
 
-The pure part (``sendsms_target``, ``parse_reply``) does no I/O; the
-``HttpKannel`` adapter speaks HTTP/1.0 over asyncio streams (no new
-dependency) and is reached through the ``Kannel`` protocol, so tests can put
-a fake there.
+The pure part (``sendsms_target``, ``check_accepted``) does no I/O; the
+``HttpKannel`` adapter asks smsbox with httpx (the web layer's HTTP client,
+``bailanys/web``) and is reached through the ``Kannel`` protocol, so tests
+can put a fake there.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ import os
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
+
+import httpx
 
 from bailanys.errors import BailanysError
 
@@ -121,18 +123,6 @@ def sendsms_target(cfg: KannelConfig, to: str, text: str, msg_id: int) -> str:
     return f"{cfg.path}?{urlencode(args)}"
 
 
-def parse_reply(raw: bytes) -> tuple[int, str]:
-    """Split an HTTP/1.x answer into (status, body text); ``KannelError`` if it is not one."""
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = raw.partition(b"\n\n")
-    status_line = head.split(b"\n", 1)[0].strip()
-    parts = status_line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        raise KannelError(f"not an HTTP answer: {status_line[:80]!r}")
-    return int(parts[1]), body.decode("utf-8", "replace").strip()
-
-
 def check_accepted(status: int, body: str) -> str:
     """Return smsbox's answer text if it took the message, else raise ``KannelError``."""
     if 200 <= status < 300:
@@ -149,39 +139,46 @@ class Kannel(Protocol):
 
 
 class HttpKannel:
-    """``Kannel`` over HTTP/1.0 with asyncio streams (one connection per message)."""
+    """``Kannel`` over HTTP with httpx: one connection per message, as smsbox expects
+    from a sendsms client that sends now and then (no connection kept open).
+
+    The client is made once here (httpx reads its TLS settings then, a few
+    milliseconds of blocking that must not happen per message on the loop).
+    """
 
     def __init__(self, config: KannelConfig) -> None:
         self.config = config
+        self._http = httpx.AsyncClient(
+            timeout=config.timeout_s, trust_env=False, follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0))
+
+    def url(self, to: str, text: str, msg_id: int) -> str:
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"http://{host}:{self.config.port}{sendsms_target(self.config, to, text, msg_id)}"
 
     async def send(self, to: str, text: str, msg_id: int) -> str:
         cfg = self.config
-        target = sendsms_target(cfg, to, text, msg_id)
-        request = (
-            f"GET {target} HTTP/1.0\r\nHost: {cfg.host}:{cfg.port}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode("ascii")
         try:
-            async with asyncio.timeout(cfg.timeout_s):
-                reader, writer = await asyncio.open_connection(cfg.host, cfg.port)
-                try:
-                    writer.write(request)
-                    await writer.drain()
-                    raw = await reader.read(MAX_REPLY)
-                    while chunk := await reader.read(MAX_REPLY):
-                        raw += chunk
-                        if len(raw) > MAX_REPLY:
+            async with asyncio.timeout(cfg.timeout_s):  # the whole exchange, not each read
+                async with self._http.stream("GET", self.url(to, text, msg_id)) as answer:
+                    body = bytearray()
+                    async for chunk in answer.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_REPLY:
                             break
-                finally:
-                    writer.close()
-                    try:
-                        await writer.wait_closed()
-                    except OSError:
-                        pass
-        except TimeoutError as exc:
+                    status = answer.status_code
+        except (TimeoutError, httpx.TimeoutException) as exc:
             raise KannelError(f"{cfg.host}:{cfg.port}: no answer in {cfg.timeout_s} s") from exc
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise KannelError(f"{cfg.host}:{cfg.port}: {reason}") from exc
-        status, body = parse_reply(raw)
-        return check_accepted(status, body)
+        except httpx.HTTPError as exc:  # refused, reset, or an answer that is not HTTP
+            raise KannelError(f"{cfg.host}:{cfg.port}: {_reason(exc)}") from exc
+        return check_accepted(status, body[:MAX_REPLY].decode("utf-8", "replace").strip())
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words for the OS error under an httpx error ("Connection refused")."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__

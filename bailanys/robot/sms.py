@@ -20,8 +20,8 @@ retry, the later ones wait too, which is also what a down gateway needs.
 
 Kannel's sendsms and DLR interface: see ``bailanys.robot.kannel`` (Kannel
 User's Guide, "SMS Push (send-sms) CGI interface" and "Delivery reports").
-``DlrServer`` is the small HTTP receiver of Kannel's ``dlr-url`` calls:
-``GET /dlr?id=<ours>&status=<%d>&kid=<%F>``.
+``DlrServer`` is the receiver of Kannel's ``dlr-url`` calls, an app of the
+web layer: ``GET /dlr?id=<ours>&status=<%d>&kid=<%F>``.
 
 Events (catalogue classes through ``emit(event)``): ``sms.queued``, ``sms.sent``,
 ``sms.delivered``, ``sms.failed``, with the message id and the number
@@ -37,13 +37,19 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from bailanys.errors import InputError
 from bailanys.events import SMS_BY_STATE, EventBase, SmsQueued
 from bailanys.robot.kannel import DlrStatus, Kannel, KannelError
 from bailanys.store.db import Database
+from bailanys.web.app import endpoint, web_app
+from bailanys.web.responses import error, response
+from bailanys.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +68,6 @@ DEFAULT_MAX_ATTEMPTS = 16
 #: coding); it fails at once. ``403`` (authorization: a configuration being
 #: fixed) and ``5xx`` are retried with backoff.
 PERMANENT_STATUSES = frozenset({400})
-#: Longest DLR request line plus headers we read (Kannel's are ~200 bytes).
-MAX_DLR_REQUEST = 8192
 
 
 class SmsState(enum.StrEnum):
@@ -330,8 +334,9 @@ class DlrServer:
     """Receives Kannel's DLR URL calls: ``GET /dlr?id=..&status=..`` -> ``handle_dlr``.
 
     Answers 200 ``OK`` when applied (or the id is unknown: Kannel must not
-    retry a report we can never use), 400 for a bad query, 404 for another
-    path, 405 for another method.
+    retry a report we can never use), 400 for a bad query or request, 404
+    for another path, 405 for another method. An app of the web layer
+    (``bailanys.web``) on its own port, served in the engine's loop.
     """
 
     def __init__(self, host: str, port: int, outbox: SmsOutbox, *, path: str = "/dlr") -> None:
@@ -339,49 +344,22 @@ class DlrServer:
         self.port = port
         self.outbox = outbox
         self.path = path
-        self._server: asyncio.Server | None = None
+        self._web: WebServer | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        web = WebServer(web_app([endpoint(self.path, self._report)]), self.host, self.port,
+                        name="dlr")
+        await web.start()
+        self._web, self.port = web, web.port
 
     async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        web, self._web = self._web, None
+        if web is not None:
+            await web.stop()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _report(self, request: Request) -> Response:
         try:
-            status, body = await self._answer(reader)
-            writer.write(
-                f"HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-                f"Connection: close\r\n\r\n{body}".encode()
-            )
-            await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            log.debug("DLR connection dropped", exc_info=True)
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[str, str]:
-        async with asyncio.timeout(10):
-            head = await reader.readuntil(b"\r\n\r\n")
-        if len(head) > MAX_DLR_REQUEST:
-            return "400 Bad Request", "too long\n"
-        parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
-        if len(parts) != 3:
-            return "400 Bad Request", "bad request line\n"
-        if parts[0] != "GET":
-            return "405 Method Not Allowed", "GET only\n"
-        url = urlsplit(parts[1])
-        if url.path != self.path:
-            return "404 Not Found", "no such path\n"
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        try:
-            await self.outbox.handle_dlr(query)
+            await self.outbox.handle_dlr(dict(request.query_params))
         except InputError as exc:
-            return "400 Bad Request", f"{exc}\n"
-        return "200 OK", "OK\n"
+            return error(HTTPStatus.BAD_REQUEST, str(exc))
+        return response(HTTPStatus.OK, b"OK\n")

@@ -180,7 +180,7 @@ async def test_other_methods_and_paths_are_refused(server: ConsoleServer, reques
 
 async def test_a_malformed_request_does_not_get_a_page(server: ConsoleServer) -> None:
     reply = await raw_http(server.port, b"GET /\r\n\r\n")
-    assert reply.status == 0  # websockets closes without an answer
+    assert reply.status == 400 and b"<html" not in reply.body  # uvicorn: a clear 400
 
 
 async def test_a_cookie_for_another_server_is_no_session(server: ConsoleServer) -> None:
@@ -196,3 +196,11 @@ async def test_a_second_server_refuses_a_malformed_password_hash(api: FakeApi) -
 
     with pytest.raises(ConfigError, match="console user 'x': password_hash"):
         ConsoleServer("127.0.0.1", 0, {"x": ConsoleUser("x", Role.ADMIN, "plain")}, api)
+
+
+async def test_a_plain_request_for_the_websocket_is_checked_then_told_to_upgrade(
+        server: ConsoleServer) -> None:
+    assert (await get(server.port, "/ws")).status == 401
+    token = await session_token(server.port)
+    reply = await get(server.port, "/ws", token)
+    assert reply.status == 426 and reply.header("upgrade") == "websocket"

@@ -260,3 +260,16 @@ async def test_a_client_that_does_not_read_never_blocks_the_engine(
             seen.append((await recv(slow))["data"]["agents"][0]["n"])
     assert seen == sorted(seen)
     assert len(seen) < deltas // 2, len(seen)
+
+
+async def test_a_message_over_the_limit_closes_the_connection(server: ConsoleServer,
+                                                              api: FakeApi) -> None:
+    token = await session_token(server.port)
+    async with client(server, token, max_size=None) as ws:
+        await recv(ws)
+        await ws.send("x" * (64 * 1024 + 1))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await recv(ws)
+        assert ws.close_code == 1009  # message too big (RFC 6455 §7.4.1)
+    assert api.actions == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,6 @@ from bailanys.robot.kannel import (
     KannelConfig,
     KannelError,
     check_accepted,
-    parse_reply,
     sendsms_target,
 )
 from bailanys.robot.sms import (
@@ -58,27 +58,6 @@ def test_sendsms_target_is_ucs2_utf8_with_dlr() -> None:
 def test_sendsms_target_without_dlr_url() -> None:
     q = parse_qs(urlsplit(sendsms_target(KannelConfig(), "1", "x", 1)).query)
     assert "dlr-url" not in q and "dlr-mask" not in q
-
-
-@pytest.mark.parametrize(
-    ("raw", "status", "body"),
-    [
-        (b"HTTP/1.1 202 Accepted\r\nContent-Type: text/html\r\n\r\n0: Accepted for delivery",
-         202, "0: Accepted for delivery"),
-        (b"HTTP/1.0 403 Forbidden\r\n\r\nAuthorization failed for sendsms", 403,
-         "Authorization failed for sendsms"),
-        (b"HTTP/1.0 200 OK\n\nSent.", 200, "Sent."),
-        (b"HTTP/1.0 503 X\r\n\r\n", 503, ""),
-    ],
-)  # fmt: skip
-def test_parse_reply(raw: bytes, status: int, body: str) -> None:
-    assert parse_reply(raw) == (status, body)
-
-
-@pytest.mark.parametrize("raw", [b"", b"garbage\r\n\r\n", b"HTTP/1.0 abc\r\n\r\n", b"SIP/2.0 200"])
-def test_parse_reply_rejects_non_http(raw: bytes) -> None:
-    with pytest.raises(KannelError):
-        parse_reply(raw)
 
 
 def test_check_accepted() -> None:
@@ -322,6 +301,73 @@ async def test_kannel_down_keeps_queued_then_sends(db: Database) -> None:
     assert [r["text"] for r in box.requests] == [KAZ]
 
 
+@pytest.mark.parametrize(
+    ("raw", "status", "body"),
+    [
+        (b"HTTP/1.1 202 Accepted\r\nContent-Type: text/html\r\n\r\n0: Accepted for delivery",
+         202, "0: Accepted for delivery"),
+        (b"HTTP/1.0 403 Forbidden\r\n\r\nAuthorization failed for sendsms", 403,
+         "Authorization failed for sendsms"),
+        (b"HTTP/1.0 200 OK\n\nSent.", 200, "Sent."),
+        (b"HTTP/1.0 503 X\r\n\r\n", 503, ""),
+    ],
+)  # fmt: skip
+async def test_smsbox_answers_are_read(raw: bytes, status: int, body: str) -> None:
+    """What smsbox says reaches the outbox: the text when accepted, the status when not."""
+    async with raw_server(raw) as port:
+        kannel = HttpKannel(KannelConfig(port=port, timeout_s=2))
+        if 200 <= status < 300:
+            assert await kannel.send("1", "x", 1) == body
+        else:
+            with pytest.raises(KannelError) as info:
+                await kannel.send("1", "x", 1)
+            assert info.value.status == status and body in str(info.value)
+
+
+@pytest.mark.parametrize("raw", [b"", b"garbage\r\n\r\n", b"HTTP/1.0 abc\r\n\r\n",
+                                 b"SIP/2.0 200 OK\r\n\r\n"])
+async def test_an_answer_that_is_not_http_is_a_kannel_error(raw: bytes) -> None:
+    async with raw_server(raw) as port:
+        with pytest.raises(KannelError) as info:
+            await HttpKannel(KannelConfig(port=port, timeout_s=2)).send("1", "x", 1)
+    assert info.value.status is None
+
+
+async def test_a_silent_smsbox_is_a_timeout() -> None:
+    async with raw_server(None) as port:
+        with pytest.raises(KannelError, match="no answer in 0.3 s") as info:
+            await HttpKannel(KannelConfig(port=port, timeout_s=0.3)).send("1", "x", 1)
+    assert info.value.status is None
+
+
+@asynccontextmanager
+async def raw_server(raw: bytes | None) -> AsyncIterator[int]:
+    """A TCP server answering every request with ``raw`` and closing (None: never answers)."""
+    handlers: list[asyncio.Event] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(finished := asyncio.Event())
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if raw is None:
+                await reader.read()  # until the client gives up
+            else:
+                writer.write(raw)
+                await writer.drain()
+        finally:
+            writer.close()
+            finished.set()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        async with asyncio.timeout(5):
+            for finished in handlers:
+                await finished.wait()
+
+
 async def test_enqueue_rejects_non_number(db: Database) -> None:
     outbox = SmsOutbox(db, HttpKannel(KannelConfig()))
     with pytest.raises(InputError):
@@ -355,7 +401,8 @@ async def http_get(port: int, raw: bytes) -> tuple[int, str]:
     data = await reader.read()
     writer.close()
     await writer.wait_closed()
-    return parse_reply(data)
+    status_line = data.split(b"\r\n", 1)[0].split()
+    return int(status_line[1]), data.partition(b"\r\n\r\n")[2].decode()
 
 
 async def test_dlr_server(db: Database) -> None:
@@ -376,8 +423,10 @@ async def test_dlr_server(db: Database) -> None:
         assert (await get("/dlr?status=1"))[0] == 400
         assert (await get("/other?id=1&status=1"))[0] == 404
         assert (await get("/dlr?id=12345&status=1"))[0] == 200  # unknown id: do not retry
-        status, _ = await http_get(server.port, b"POST /dlr HTTP/1.1\r\n\r\n")
+        status, _ = await http_get(server.port, b"POST /dlr HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 405
+        status, _ = await http_get(server.port, b"GET /dlr?id=1&status=1 HTTP/1.1\r\n\r\n")
+        assert status == 400  # HTTP/1.1 without Host (RFC 9112 §3.2)
         status, _ = await http_get(server.port, b"garbage\r\n\r\n")
         assert status == 400
     finally:
