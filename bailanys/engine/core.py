@@ -34,14 +34,15 @@ from bailanys.engine.causes import Cause
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
-from bailanys.engine.flows import FlowService
+from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
-from bailanys.engine.queues import QueueService
+from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
+from bailanys.engine.shims import EngineDialer, LateEvents
 from bailanys.engine.uac import OutboundCall, place_call, start_call
 from bailanys.errors import MediaError, SdpError, SipParseError, StartupError
 from bailanys.media.hub import MediaHub
@@ -92,10 +93,26 @@ class Engine:
             voices={"kk": config.voice.voice_kk, "ru": config.voice.voice_ru},
         )
         self.prompts = PromptLibrary(self.renderer, config.engine.languages)
-        self.ivr = FlowService(self)
-        self.queues = QueueService(self)
-        self.console = EngineConsole(self)
-        self.robot = RobotService(self)
+        events = LateEvents(lambda: self.events)
+        self.queues = QueueService(
+            settings=QueueSettings.of(config), events=events, prompts=self.prompts,
+            media=self.hub, stopping=lambda: self.stopping,
+            breaks=lambda: self.recovered.breaks,
+            dialer=EngineDialer(
+                lookup=lambda user: ([] if self.registrar is None
+                                     else self.registrar.lookup(user, time.time())),
+                start_call=lambda binding: start_call(self, binding)))
+        self.robot = RobotService(
+            settings=config.robot, events=events, prompts=self.prompts,
+            speech=lambda: self.ivr.speech, languages=tuple(config.engine.languages),
+            database=lambda: None if self.store is None else self.store.db)
+        self.ivr = FlowService(settings=FlowSettings.of(config), prompts=self.prompts,
+                               events=events, queues=self.queues, robot=self.robot)
+        self.console = EngineConsole(
+            settings=config.console, auth_limits=config.auth.limits, events=events,
+            queues=self.queues, calls_in_progress=lambda: len(self.calls),
+            late_frames=lambda: self.hub.stats.late_frames,
+            sip_guard=lambda: None if self.registrar is None else self.registrar.guard)
         self.transport = SipTransport(
             config.sip.host,
             config.sip.port,

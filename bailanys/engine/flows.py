@@ -6,7 +6,10 @@ the directory: a changed file is loaded and checked off the loop, its new
 prompts rendered, and only then swapped in for new calls (a call keeps the
 flow version it started with; a file with errors never replaces a good
 version).  Each call on a flow's number runs an
-:class:`~bailanys.ivr.session.IvrSession`.
+:class:`~bailanys.ivr.session.IvrSession`; its ``queue`` and ``robot``
+nodes hand the call straight to the queue and robot services (the
+:class:`~bailanys.engine.ports.QueueEntry` and
+:class:`~bailanys.engine.ports.RobotEntry` ports).
 """
 
 from __future__ import annotations
@@ -14,11 +17,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bailanys.config import (
+    DEFAULT_ASR_MIN_CONFIDENCE,
+    DEFAULT_ASR_WORKERS,
+    DEFAULT_FLOW_DIR,
+    DEFAULT_FLOW_RELOAD_SECONDS,
+    DEFAULT_LANGUAGES,
+    DEFAULT_MODEL_DIR,
+)
+from bailanys.engine.flowfiles import prompt_audio
+from bailanys.engine.ports import CallLeg, EventSink, PromptBook, QueueEntry, RobotEntry
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.registry import FlowRegistry, FlowSet
 from bailanys.ivr.runner import EnterQueue, HandedBack, StartRobot, TransferCall
@@ -26,22 +40,58 @@ from bailanys.ivr.session import IvrCall, IvrSession
 from bailanys.media.player import EncodedAudio
 
 if TYPE_CHECKING:
-    from bailanys.engine.call import Call, FlowFactory
-    from bailanys.engine.core import Engine
+    from bailanys.config import Config
 
 log = logging.getLogger(__name__)
+
+#: What runs on a call: the flow task's body (:data:`bailanys.engine.call.FlowFactory`).
+LegFlow = Callable[[CallLeg], Coroutine[Any, Any, None]]
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class FlowSettings:
+    """What the flow service reads of the config (``[ivr]``, ``[asr]``, languages)."""
+
+    flow_dir: str = DEFAULT_FLOW_DIR  # ivr.flow_dir
+    reload_seconds: float = DEFAULT_FLOW_RELOAD_SECONDS  # ivr.reload_seconds (0: load once)
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # engine.languages: speech when no flow
+    asr_model_dir: str = DEFAULT_MODEL_DIR  # asr.model_dir
+    asr_workers: int = DEFAULT_ASR_WORKERS  # asr.workers
+    asr_min_confidence: int = DEFAULT_ASR_MIN_CONFIDENCE  # asr.min_confidence, 0-100
+    asr_work_dir: str = "var/asr"  # beside the event store
+
+    @classmethod
+    def of(cls, config: Config) -> FlowSettings:
+        return cls(flow_dir=config.ivr.flow_dir, reload_seconds=config.ivr.reload_seconds,
+                   languages=tuple(config.engine.languages),
+                   asr_model_dir=config.asr.model_dir, asr_workers=config.asr.workers,
+                   asr_min_confidence=config.asr.min_confidence,
+                   asr_work_dir=str(Path(config.store.path).parent / "asr"))
+
+
 class FlowService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        cfg = engine.config
-        self.registry = FlowRegistry(Path(cfg.ivr.flow_dir))
-        self.reload_seconds = cfg.ivr.reload_seconds
+    """The flows by number, their prompts and reloads, and the speech recogniser."""
+
+    def __init__(
+        self,
+        *,
+        settings: FlowSettings,
+        prompts: PromptBook,
+        events: EventSink,
+        queues: QueueEntry,
+        robot: RobotEntry,
+    ) -> None:
+        self.settings = settings
+        self.prompts = prompts
+        self.events = events
+        self.queues = queues
+        self.robot = robot
+        self.registry = FlowRegistry(Path(settings.flow_dir))
+        self.reload_seconds = settings.reload_seconds
         self._watcher: asyncio.Task[None] | None = None
         self.speech: Any = None  # bailanys.voice.asr.AsrService when models exist
         #: Time as the flows see it (branches on time of day); tests replace it.
@@ -78,20 +128,22 @@ class FlowService:
     def numbers(self) -> list[str]:
         return sorted(self.registry.current.by_number)
 
-    def factory(self, flow: Flow) -> FlowFactory:
-        async def run(call: Call) -> None:
+    def factory(self, flow: Flow) -> LegFlow:
+        """The flow task's body for a call on one of ``flow``'s numbers."""
+
+        async def run(call: CallLeg) -> None:
             session = IvrSession(
                 call,
                 flow,
                 audio_for=self.audio_for,
                 emit=self._emit,
                 speech=self.speech,
-                handoffs=_Handoffs(self.engine),
-                queues=self.engine.queues,
+                handoffs=_Handoffs(call, self.queues, self.robot),
+                queues=self.queues,
                 language=call.language,
                 clock=self.clock,
             )
-            call.engine.events.append(
+            self.events.append(
                 "ivr.flow", call.id, flow=flow.name, version=flow.version, number=call.number
             )
             await session.run()
@@ -99,13 +151,10 @@ class FlowService:
         return run
 
     def audio_for(self, prompt: Prompt, lang: str) -> EncodedAudio:
-        prompts = self.engine.prompts
-        if lang in prompt.files:
-            return prompts.file(prompt.files[lang])
-        return prompts.text(lang, prompt.texts[lang])
+        return prompt_audio(self.prompts, prompt, lang)
 
     def _emit(self, type_: str, call_id: str, fields: Mapping[str, object]) -> None:
-        self.engine.events.append(type_, call_id, **dict(fields))
+        self.events.append(type_, call_id, **dict(fields))
 
     # ------------------------------------------------------------ prompts, speech, reloads
 
@@ -116,8 +165,8 @@ class FlowService:
             for prompt in flow.prompts():
                 texts.extend((lang, text) for lang, text in prompt.texts.items())
                 files.extend(prompt.files.values())
-        new = await self.engine.prompts.add(texts)
-        new += await self.engine.prompts.add_files(files)
+        new = await self.prompts.add(texts)
+        new += await self.prompts.add_files(files)
         if new:
             log.info("%d flow prompts rendered and loaded", new)
 
@@ -127,10 +176,10 @@ class FlowService:
         from bailanys.voice.asr import AsrService
         from bailanys.voice.models import discover_models, model_status_lines
 
-        cfg = self.engine.config
+        st = self.settings
         languages = sorted({lang for f in flows.flows.values() for lang in f.languages}
-                           or set(cfg.engine.languages))
-        base_dir = Path(cfg.asr.model_dir)
+                           or set(st.languages))
+        base_dir = Path(st.asr_model_dir)
         models = await asyncio.to_thread(discover_models, languages, base_dir, os.environ)
         for line in model_status_lines(models, os.environ, base_dir):
             log.info("%s", line)
@@ -139,9 +188,9 @@ class FlowService:
         service = AsrService(
             models,
             config=SpeechConfig(
-                workers=cfg.asr.workers,
-                min_confidence=cfg.asr.min_confidence / 100.0,
-                work_dir=Path(cfg.store.path).parent / "asr",
+                workers=st.asr_workers,
+                min_confidence=st.asr_min_confidence / 100.0,
+                work_dir=Path(st.asr_work_dir),
             ),
         )
         await service.start()
@@ -167,20 +216,22 @@ class FlowService:
 
 
 class _Handoffs:
-    """Where a flow's hand-over nodes go: the queue manager, the voice robot."""
+    """Where one call's hand-over nodes go: the queue service, the voice robot.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    Bound to the call's leg, so the services get the typed leg (the IVR
+    session hands back the same object as its narrower ``IvrCall``).
+    """
+
+    def __init__(self, leg: CallLeg, queues: QueueEntry, robot: RobotEntry) -> None:
+        self._leg = leg
+        self._queues = queues
+        self._robot = robot
 
     async def enter_queue(self, call: IvrCall, action: EnterQueue) -> bool:
-        return await self.engine.queues.enter_queue(call, action)
+        return await self._queues.enter_queue(self._leg, action)
 
     async def start_robot(self, call: IvrCall, action: StartRobot) -> bool | HandedBack:
-        from bailanys.engine.call import Call
-
-        if not isinstance(call, Call):
-            return False
-        return await self.engine.robot.run(call, action)
+        return await self._robot.run(self._leg, action)
 
     async def transfer(self, call: IvrCall, action: TransferCall) -> bool:
         return False  # transfers to outside numbers are not served yet
