@@ -32,7 +32,6 @@ from bailanys.config import Config
 from bailanys.engine.call import Call, CallState, FlowFactory
 from bailanys.engine.causes import Cause
 from bailanys.engine.console import EngineConsole
-from bailanys.engine.demo import run_demo
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.gcpolicy import GcPolicy
@@ -720,17 +719,10 @@ class Engine:
     def flow_for(self, call: Call) -> FlowFactory | None:
         if call.direction != "inbound":
             return None
-        flow = self.ivr.for_number(call.number)
+        flow = self.ivr.for_number(call.number)  # engine.numbers: the line test's flow
         if flow is not None:
             return self.ivr.factory(flow)
-        if call.number not in self.config.engine.numbers:
-            return None
-        no_input = float(self.config.engine.no_input_seconds)
-
-        async def demo(c: Call) -> None:
-            await run_demo(c, self.prompts, no_input=no_input)
-
-        return demo
+        return None
 
     def register_call(self, call: Call) -> None:
         """Enter an answered outbound call in the call table (an ended one never)."""

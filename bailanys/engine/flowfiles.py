@@ -15,12 +15,13 @@ service and the queue service alike.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bailanys.engine.ports import PromptBook
 from bailanys.errors import ConfigError
 from bailanys.ivr.loader import load_flow
-from bailanys.ivr.model import Flow, Prompt
+from bailanys.ivr.model import Collect, Flow, Menu, Node, Prompt, Survey
 from bailanys.media.player import EncodedAudio
 
 #: The repository's flow folder, where the engine's own flows live.
@@ -38,8 +39,24 @@ def load_builtin(path: Path) -> Flow:
     return flow
 
 
+def with_waits(flow: Flow, seconds: float) -> Flow:
+    """``flow`` with every wait for the caller (a menu's, a survey's, an entry's
+    first key and the keys between) set to ``seconds``: the line test waits
+    ``engine.no_input_seconds``, whatever its file says."""
+    nodes: dict[str, Node] = {}
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, Menu | Collect | Survey):
+            node = replace(node, retry=replace(node.retry, timeout_s=seconds))
+        if isinstance(node, Collect):
+            node = replace(node, interdigit_s=seconds)
+        nodes[node_id] = node
+    return replace(flow, nodes=nodes)
+
+
 def prompt_audio(prompts: PromptBook, prompt: Prompt, lang: str) -> EncodedAudio:
-    """``prompt`` in ``lang``: its recorded file if it has one, else its rendered text."""
+    """``prompt`` in ``lang``: digits read back, its recorded file, or its rendered text."""
+    if prompt.digits is not None:
+        return prompts.readback(lang, prompt.digits)
     if lang in prompt.files:
         return prompts.file(prompt.files[lang])
     return prompts.text(lang, prompt.texts[lang])

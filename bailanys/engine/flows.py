@@ -5,7 +5,9 @@ prompt of every flow before the first call can need it, and then watches
 the directory: a changed file is loaded and checked off the loop, its new
 prompts rendered, and only then swapped in for new calls (a call keeps the
 flow version it started with; a file with errors never replaces a good
-version).  Each call on a flow's number runs an
+version).  The numbers of ``engine.numbers`` get the line test
+(``ivr_flows/linetest.yaml``) unless a flow file claims them.  Each call
+on a flow's number runs an
 :class:`~bailanys.ivr.session.IvrSession`; its ``queue`` and ``robot``
 nodes hand the call straight to the queue and robot services (the
 :class:`~bailanys.engine.ports.QueueEntry` and
@@ -30,8 +32,15 @@ from bailanys.config import (
     DEFAULT_FLOW_RELOAD_SECONDS,
     DEFAULT_LANGUAGES,
     DEFAULT_MODEL_DIR,
+    DEFAULT_NO_INPUT_SECONDS,
 )
-from bailanys.engine.flowfiles import prompt_audio
+from bailanys.engine.flowfiles import (
+    LINE_TEST_FLOW,
+    load_builtin,
+    prompt_audio,
+    prompt_texts,
+    with_waits,
+)
 from bailanys.engine.ports import CallLeg, EventSink, PromptBook, QueueEntry, RobotEntry
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.registry import FlowRegistry, FlowSet
@@ -63,6 +72,8 @@ class FlowSettings:
     asr_workers: int = DEFAULT_ASR_WORKERS  # asr.workers
     asr_min_confidence: int = DEFAULT_ASR_MIN_CONFIDENCE  # asr.min_confidence, 0-100
     asr_work_dir: str = "var/asr"  # beside the event store
+    line_test_numbers: tuple[str, ...] = ()  # engine.numbers: the line test answers them
+    no_input_s: float = DEFAULT_NO_INPUT_SECONDS  # engine.no_input_seconds: its waits
 
     @classmethod
     def of(cls, config: Config) -> FlowSettings:
@@ -70,7 +81,9 @@ class FlowSettings:
                    languages=tuple(config.engine.languages),
                    asr_model_dir=config.asr.model_dir, asr_workers=config.asr.workers,
                    asr_min_confidence=config.asr.min_confidence,
-                   asr_work_dir=str(Path(config.store.path).parent / "asr"))
+                   asr_work_dir=str(Path(config.store.path).parent / "asr"),
+                   line_test_numbers=tuple(config.engine.numbers),
+                   no_input_s=float(config.engine.no_input_seconds))
 
 
 class FlowService:
@@ -93,6 +106,7 @@ class FlowService:
         self.registry = FlowRegistry(Path(settings.flow_dir))
         self.reload_seconds = settings.reload_seconds
         self._watcher: asyncio.Task[None] | None = None
+        self._line_test: Flow | None = None  # ivr_flows/linetest.yaml, once started
         self.speech: Any = None  # bailanys.voice.asr.AsrService when models exist
         #: Time as the flows see it (branches on time of day); tests replace it.
         self.clock: Callable[[], datetime] = _utc_now
@@ -100,8 +114,13 @@ class FlowService:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Load the flows and the line test, render their prompts, find speech models."""
         flows = await asyncio.to_thread(self.registry.load)
         await self._prepare(flows)
+        if self.settings.line_test_numbers:
+            flow = await asyncio.to_thread(load_builtin, LINE_TEST_FLOW)
+            self._line_test = with_waits(flow, self.settings.no_input_s)
+            await self.prompts.add(prompt_texts(flow))
         await self._start_speech(flows)
         if self.reload_seconds > 0:
             self._watcher = asyncio.get_running_loop().create_task(
@@ -123,10 +142,15 @@ class FlowService:
     # ------------------------------------------------------------ routing
 
     def for_number(self, number: str) -> Flow | None:
-        return self.registry.current.for_number(number)
+        """The flow answering ``number``: a flow file's, else the line test's (engine.numbers)."""
+        flow = self.registry.current.for_number(number)
+        if flow is None and number in self.settings.line_test_numbers:
+            return self._line_test
+        return flow
 
     def numbers(self) -> list[str]:
-        return sorted(self.registry.current.by_number)
+        line_test = self.settings.line_test_numbers if self._line_test is not None else ()
+        return sorted({*self.registry.current.by_number, *line_test})
 
     def factory(self, flow: Flow) -> LegFlow:
         """The flow task's body for a call on one of ``flow``'s numbers."""

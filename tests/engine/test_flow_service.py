@@ -12,11 +12,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bailanys.engine.flowfiles import SURVEY_FLOW, load_builtin
+from bailanys.engine.flowfiles import LINE_TEST_FLOW, SURVEY_FLOW, load_builtin, with_waits
 from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.ivr.conditions import QueueState
-from bailanys.ivr.model import Prompt
+from bailanys.ivr.model import Collect, Menu, Prompt
 from bailanys.ivr.runner import EnterQueue, HandedBack, StartRobot
+from bailanys.voice import phrases
 from bailanys.voice.phrases import waiting
 from tests.engine.fakes import FakeEvents, FakeLeg, FakePrompts
 
@@ -130,3 +131,50 @@ def test_the_survey_flow_says_the_waiting_phrases() -> None:
     assert dict(waiting.SURVEY_QUESTION) in texts
     assert dict(waiting.SURVEY_THANKS) in texts
     assert flow.numbers == ()
+
+
+def test_the_line_test_says_the_demo_phrases() -> None:
+    """ivr_flows/linetest.yaml keeps the texts of voice/phrases (the prompts pre-rendered)."""
+    flow = load_builtin(LINE_TEST_FLOW)
+    texts = [dict(p.texts) for p in flow.prompts()]
+    for prompt_id in phrases.DEMO_PROMPTS:
+        assert {lang: phrases.demo_prompt(prompt_id, lang) for lang in ("kk", "ru")} in texts
+    assert flow.numbers == ()
+
+
+def test_with_waits_sets_every_wait_for_the_caller() -> None:
+    flow = with_waits(load_builtin(LINE_TEST_FLOW), 3.0)
+    menu, keys = flow.node("language"), flow.node("keys")
+    assert isinstance(menu, Menu) and isinstance(keys, Collect)
+    assert (menu.retry.timeout_s, keys.retry.timeout_s, keys.interdigit_s) == (3.0, 3.0, 3.0)
+
+
+async def test_engine_numbers_get_the_line_test_unless_a_flow_claims_them(
+        tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "test.yaml").write_text(FLOW, encoding="utf-8")
+    prompts = FakePrompts()
+    service = FlowService(
+        settings=FlowSettings(flow_dir=str(flows), reload_seconds=0, no_input_s=3.0,
+                              line_test_numbers=("1499", "7001"),
+                              asr_model_dir=str(tmp_path / "no-models")),
+        prompts=prompts, events=FakeEvents(), queues=Services(True), robot=Services(True))
+    await service.start()
+    try:
+        line_test = service.for_number("1499")
+        assert line_test is not None and line_test.name == "linetest"
+        assert isinstance(menu := line_test.node("language"), Menu)
+        assert menu.retry.timeout_s == 3.0  # engine.no_input_seconds
+        flow = service.for_number("7001")
+        assert flow is not None and flow.name == "test"  # the flow file's number wins
+        assert service.for_number("1414") is None
+        assert service.numbers() == ["1499", "7001"]
+        assert ("ru", phrases.demo_prompt("goodbye", "ru")) in prompts.added
+        call = FakeLeg(number="1499", silence_s=0.01)
+        call.press("2#")
+        await asyncio.wait_for(service.factory(line_test)(call), 3)
+        assert call.language == "ru" and call.hangups == [("normal", None)]
+        assert prompts.said[id(call.played[-2])] == "ru:readback "
+    finally:
+        await service.stop()
