@@ -95,12 +95,10 @@ class Engine:
         events = LateEvents(lambda: self.events)
         self.queues = QueueService(
             settings=QueueSettings.of(config), events=events, prompts=self.prompts,
-            media=self.hub, stopping=lambda: self.stopping,
-            breaks=lambda: self.recovered.breaks,
-            dialer=EngineDialer(
-                lookup=lambda user: ([] if self.registrar is None
-                                     else self.registrar.lookup(user, time.time())),
-                start_call=lambda binding: start_call(self, binding)))
+            media=self.hub, stopping=lambda: self.stopping, breaks=lambda: self.recovered.breaks,
+            dialer=EngineDialer(lookup=lambda user: [] if self.registrar is None else
+                                self.registrar.lookup(user, time.time()),
+                                start_call=lambda binding: start_call(self, binding)))
         self.robot = RobotService(
             settings=config.robot, events=events, prompts=self.prompts,
             speech=lambda: self.ivr.speech, languages=tuple(config.engine.languages),
