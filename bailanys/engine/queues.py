@@ -49,7 +49,6 @@ from bailanys.engine.flowfiles import SURVEY_FLOW, load_builtin, prompt_audio, p
 from bailanys.engine.ports import (
     CallLeg,
     Dialer,
-    EventSink,
     MediaLegs,
     OutboundLeg,
     PromptBook,
@@ -187,8 +186,7 @@ class QueueService:
         breaks: Callable[[], Mapping[str, Break]],
     ) -> None:
         self.settings = settings
-        self.events: EventSink = events
-        self._event_store = events
+        self.events = events
         self.prompts = prompts
         self.media = media
         self.dialer = dialer
@@ -219,7 +217,7 @@ class QueueService:
         self._survey = await asyncio.to_thread(load_builtin, SURVEY_FLOW)
         estimator = WaitEstimator(calendar=wall_calendar(ALMATY))
         try:
-            count = await replay_logins(self._event_store, estimator, ALMATY, time.time())
+            count = await replay_logins(self.events, estimator, ALMATY, time.time())
             log.info("wait estimator: %d agent logins of the last days replayed", count)
         except StoreError as exc:  # the estimate then learns from today on
             log.warning("wait estimator: stored logins not replayed: %s", exc)
