@@ -23,17 +23,21 @@ from pathlib import Path
 from bailanys.config import Config
 from bailanys.errors import ConfigError
 
-__all__ = ["check_files", "missing_queue_file"]
+__all__ = ["check_files", "missing_file", "missing_queue_file"]
 
 
 def missing_queue_file(config: Config) -> ConfigError | None:
     """The error for a ``queue.file`` that names no file; None when it is fine or empty."""
-    name = config.queue.file
+    return missing_file(config.queue.file, config.source or "<defaults>")
+
+
+def missing_file(name: str, source: str) -> ConfigError | None:
+    """:func:`missing_queue_file` from the key's value and the config file's name."""
     if not name or Path(name).is_file():
         return None
     return ConfigError(
         f"no such file: {name} (write queue.file = \"\" to run without queues)",
-        path=config.source or "<defaults>",
+        path=source,
         key="queue.file",
     )
 

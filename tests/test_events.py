@@ -251,6 +251,26 @@ def test_every_written_event_type_is_in_the_catalogue() -> None:
     assert not missing, f"event types written but not in bailanys/events/: {missing}"
 
 
+def test_the_engine_writes_only_catalogue_events() -> None:
+    """No module writes an event by its type string: every event is a catalogue
+    class given to ``emit`` (the pure reconciliation's ``Closing`` rows are
+    decoded into catalogue classes before they are stored)."""
+    appends = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent.name == "store":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            if not (isinstance(node, ast.Call) and isinstance(func, ast.Attribute)
+                    and func.attr in _SINKS and ast.unparse(func.value).endswith("events")):
+                continue
+            index = _SINKS[func.attr]
+            typed = len(node.args) > index and not isinstance(node.args[index], ast.Constant)
+            if not typed or node.keywords:  # a type string, or fields given by name
+                appends.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not appends, f"untyped event writes (use emit(CatalogueClass(...))): {appends}"
+
+
 def test_the_walk_catches_an_untyped_event(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text(

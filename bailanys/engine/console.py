@@ -7,6 +7,11 @@ calls waiting over the last hour, and serves the supervisors' console and
 a restart equal those before it.  Changes reach console clients as deltas
 at most every ``FLUSH_S`` (coalesced: a burst of a thousand events is one
 delta), never on the event path itself.
+
+It takes ports, not the engine: its settings (``[console]``, the auth
+limits), the event log, the queue service's console API
+(:class:`QueueControl`), and read-only views for the gauges (calls in
+progress, late RTP frames) and the SIP registrar's login guard.
 """
 
 from __future__ import annotations
@@ -16,21 +21,23 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bailanys.authguard import AuthGuard
+from bailanys.authguard import AuthGuard, Limits
+from bailanys.config import ConsoleConfig
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
 from bailanys.console.server import ConsoleServer
+from bailanys.engine.ports import EventStore
+from bailanys.events import ConsoleAction
 from bailanys.metrics.authmetrics import AuthCollector
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
 from bailanys.queue.agents import QueueError
+from bailanys.queue.core import QueueCore
 from bailanys.store.events import Event
-
-if TYPE_CHECKING:
-    from bailanys.engine.core import Engine
+from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +48,51 @@ _QUEUE_EVENTS = ("queue.", "call.connected", "call.completed", "call.ended")
 _AGENT_EVENTS = ("agent.", "call.connected", "call.completed")
 
 
+class QueueControl(Protocol):
+    """What the console reads and does with the queues (the queue service)."""
+
+    @property
+    def core(self) -> QueueCore | None: ...
+
+    def login(self, user: str) -> None: ...
+
+    def logout(self, user: str) -> None: ...
+
+    def pause(self, user: str, reason: str) -> None: ...
+
+    def unpause(self, user: str) -> None: ...
+
+    def disposition(self, call_id: str, agent: str, resolved: bool, topic: str | None) -> None: ...
+
+
 class EngineConsole:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        cfg = engine.config.console
+    """The KPI fold, the "calls waiting" history and the console's API, for real."""
+
+    def __init__(
+        self,
+        *,
+        settings: ConsoleConfig,
+        auth_limits: Limits,
+        events: EventStore,
+        queues: QueueControl,
+        calls_in_progress: Callable[[], int],
+        late_frames: Callable[[], int],
+        sip_guard: Callable[[], AuthGuard | None],
+    ) -> None:
+        self.settings = settings
+        self.auth_limits = auth_limits
+        self.events = events
+        self.queues = queues
+        self._sip_guard = sip_guard
+        cfg = settings
         self.windows = KpiWindows(KpiConfig(
             service_level_s=float(cfg.service_level_s), wait_of_all=cfg.kpi_wait_of_all,
             fcr_per_call=cfg.kpi_fcr_per_call))
         self.registry = make_registry(KpiCollector(
             lambda: self.windows.snapshots(time.time()),
-            calls_in_progress=lambda: len(engine.calls),
-            rtp_late_frames=lambda: engine.hub.stats.late_frames,
-            event_writer_lag=lambda: engine.events.lag,
+            calls_in_progress=calls_in_progress,
+            rtp_late_frames=late_frames,
+            event_writer_lag=lambda: events.lag,
         ))
         self.registry.register(AuthCollector(self._auth_guards))
         #: Throttles wrong console passwords (built in start(), with the users).
@@ -61,24 +101,21 @@ class EngineConsole:
         self._subscribers: list[DeltaCallback] = []
         self._dirty: set[str] = set()
         self._unsubscribe_events: Callable[[], None] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = TaskSet()
         self.server: ConsoleServer | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        events = self.engine.events
+        events = self.events
         since = day_start(time.time())
         replayed = await events.query(since=since)
         for event in replayed:
             self.windows.apply(event)
         self._unsubscribe_events = events.subscribe(self._on_event)
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._flusher(), name="console-deltas"),
-            loop.create_task(self._sampler(), name="console-history"),
-        ]
-        cfg = self.engine.config.console
+        self._tasks.spawn(self._flusher(), name="console-deltas")
+        self._tasks.spawn(self._sampler(), name="console-history")
+        cfg = self.settings
         if cfg.listen:
             users = {
                 login: ConsoleUser(login, value.partition(":")[0],  # type: ignore[arg-type]
@@ -86,8 +123,8 @@ class EngineConsole:
                 for login, value in cfg.users.items()
             }
             self.login_guard = AuthGuard(
-                "console", self.engine.config.auth.limits, known=users.__contains__,
-                emit=self.engine.events.emit)
+                "console", self.auth_limits, known=users.__contains__,
+                emit=self.events.emit)
             self.server = ConsoleServer(cfg.host, cfg.port, users, self,
                                         session_ttl=float(cfg.session_ttl_s),
                                         guard=self.login_guard)
@@ -102,11 +139,7 @@ class EngineConsole:
         if self._unsubscribe_events is not None:
             self._unsubscribe_events()
             self._unsubscribe_events = None
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await self._tasks.cancel_all()
 
     # ------------------------------------------------------------ events in
 
@@ -156,7 +189,7 @@ class EngineConsole:
         return unsubscribe
 
     async def act(self, user: ConsoleUser, action: StateDict) -> StateDict:
-        queues = self.engine.queues
+        queues = self.queues
         if queues.core is None:
             raise ActionError("no queues are configured")
         name = action.get("name")
@@ -177,29 +210,27 @@ class EngineConsole:
                 raise ActionError(f"unknown action {name!r}", "bad_request")
         except (QueueError, KeyError, ValueError) as exc:
             raise ActionError(str(exc)) from None
-        self.engine.events.append("console.action", None, user=user.login, action=name,
-                                  agent=agent)
+        self.events.emit(ConsoleAction(user=user.login, action=name, agent=agent))
         return {}
 
     def metrics_text(self) -> bytes:
         return render(self.registry)
 
     def _auth_guards(self) -> list[AuthGuard]:
-        registrar = self.engine.registrar
-        guards = [registrar.guard] if registrar is not None else []
-        return guards + ([self.login_guard] if self.login_guard is not None else [])
+        guards = [g for g in (self._sip_guard(), self.login_guard) if g is not None]
+        return guards
 
     # ------------------------------------------------------------ state
 
     def _waiting(self) -> int:
-        core = self.engine.queues.core
+        core = self.queues.core
         if core is None:
             return 0
         return sum(len(q.callers) for q in core.snapshot(time.monotonic()).queues)
 
     def _parts(self, keys: set[str]) -> StateDict:
         out: StateDict = {}
-        core = self.engine.queues.core
+        core = self.queues.core
         mono, wall = time.monotonic(), time.time()
         if "queues" in keys or "agents" in keys:
             snap = core.snapshot(mono) if core is not None else None

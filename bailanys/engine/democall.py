@@ -1,7 +1,8 @@
 """``bailanys demo-call``: SIPp dials the running engine and presses keys.
 
 It runs SIPp's ``demo_dtmf.xml`` scenario (tests/peers/scenarios): INVITE to
-the line-test demo (the first of ``engine.numbers``: 1499), listen to the
+the line test (the first of ``engine.numbers``: 1499, answered by the flow
+``ivr_flows/linetest.yaml``), listen to the
 greeting, press 2 (Russian), press 1 2 3 #, hear the keys read back, and
 the engine hangs up.  Then it prints the call's stored events, as
 ``bailanys events --call ID`` would.

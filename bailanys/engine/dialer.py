@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bailanys.engine.call import CallPorts
+from bailanys.engine.ports import OutboundLeg
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import OutboundCall, UacSettings, start_call
 
@@ -53,6 +54,12 @@ class Dialer:
         """INVITE one contact and return at once (``leg.result`` says how it went)."""
         return await start_call(self._ports, self._settings, binding)
 
+    async def start_call_back(
+        self, contact: str, source: tuple[str, int], transport: str
+    ) -> OutboundCall:
+        """INVITE a caller's own contact (a queue callback), from where it called us."""
+        return await self.start_call(Binding("callback", contact, 0.0, source, transport, ""))
+
     async def start_call_user(self, user: str) -> OutboundCall:
         """INVITE ``user``'s registered phone and return at once.
 
@@ -63,19 +70,14 @@ class Dialer:
             raise LookupError(f"{user} is not registered")
         return await self.start_call(bindings[0])
 
-    async def ring(self, leg: OutboundCall, timeout_s: float) -> bool:
+    async def ring(self, leg: OutboundLeg, timeout_s: float) -> bool:
         """True when ``leg`` is answered within ``timeout_s``; else CANCEL it and False.
 
         A leg refused or failed before the timeout is False too (it has
         ended itself).  A leg not answered in time is CANCELled (RFC 3261
         §9.1) and ended with reason ``no_answer``.
         """
-        try:
-            await asyncio.wait_for(asyncio.shield(leg.result), timeout_s)
-        except TimeoutError:
-            leg.cancel()
-            await leg.end("no_answer")
-        return leg.result.done() and leg.result.result()
+        return await ring(leg, timeout_s)
 
     async def call_user(self, user: str, *, ring_s: float = DEFAULT_RING_S) -> OutboundCall:
         """Call ``user``'s phone and return the leg once answered, refused or timed out.
@@ -88,3 +90,13 @@ class Dialer:
         if await self.ring(leg, ring_s):
             leg.limit_duration(self._max_call_s)
         return leg
+
+
+async def ring(leg: OutboundLeg, timeout_s: float) -> bool:
+    """The one ring-with-timeout-then-CANCEL (:meth:`Dialer.ring`)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(leg.result), timeout_s)
+    except TimeoutError:
+        leg.cancel()
+        await leg.end("no_answer")
+    return leg.result.done() and leg.result.result()

@@ -11,17 +11,20 @@ all of them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bailanys.events import EventBase
+from bailanys.engine.causes import Cause
+from bailanys.events import AnyEvent
+from bailanys.ivr.actions import EnterQueue, HandedBack, StartRobot
 from bailanys.media.player import EncodedAudio
 from bailanys.media.recorder import Recorder
 from bailanys.media.session import RtpSession
+from bailanys.queuestate import QueueState
 from bailanys.sip.message import Request, Response
 from bailanys.sip.timers import Timers
 from bailanys.sip.transport import Addr, Source
@@ -37,11 +40,9 @@ class EventSink(Protocol):
     ``emit_at`` dates one in the past (the start-up reconciliation).
     """
 
-    def emit(self, event: EventBase) -> Event: ...
+    def emit(self, event: AnyEvent) -> Event: ...
 
-    def emit_at(self, ts: float, event: EventBase) -> Event: ...
-
-    def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event: ...
+    def emit_at(self, ts: float, event: AnyEvent) -> Event: ...
 
 
 class TaskOwner(Protocol):
@@ -130,3 +131,103 @@ class RegisterHandler(Protocol):
     """Answers a REGISTER (RFC 3261 §10.3): :class:`~bailanys.engine.registrar.Registrar`."""
 
     def handle(self, request: Request, source: Source, now: float) -> Response: ...
+
+
+# --- services ports
+
+
+class CallLeg(Protocol):
+    """What the services (flows, queues, robot) use of one call leg.
+
+    :class:`~bailanys.engine.call.Call` provides it; it is a superset of
+    :class:`~bailanys.ivr.session.IvrCall`, so a leg can run an IVR session.
+    """
+
+    id: str
+    number: str  # the dialled number of an inbound call ("" otherwise)
+    language: str | None
+    secret_keys: bool  # keys are not logged while True (an IIN, a code)
+    peer_role: Cause  # who is at the other end (a caller, an agent)
+    end_cause: Cause | None
+    session: RtpSession
+    ended: asyncio.Event
+
+    async def play(self, audio: EncodedAudio, *, interruptible: bool = True) -> bool: ...
+
+    def stop_playback(self) -> None: ...
+
+    def listen(self, on_audio: AudioTap | None) -> None: ...
+
+    async def next_digit(self, wait_s: float) -> str | None: ...
+
+    def pending_digit(self) -> str | None: ...
+
+    def set_language(self, lang: str) -> None: ...
+
+    async def hangup(self, reason: str, cause: Cause | None = None) -> None: ...
+
+    async def end(self, reason: str, cause: Cause | None = None) -> None: ...
+
+    def caller_uri(self) -> str: ...
+
+    def callback_target(self) -> tuple[str, tuple[str, int], str]: ...
+
+    def limit_duration(self, seconds: float) -> None: ...
+
+
+class OutboundLeg(CallLeg, Protocol):
+    """A leg the engine placed (:class:`~bailanys.engine.uac.OutboundCall`)."""
+
+    result: asyncio.Future[bool]  # True once answered, False when refused or failed
+
+    def cancel(self) -> None: ...
+
+
+class Dialer(Protocol):
+    """Places calls: registrar lookup + UAC + ring-with-timeout, written once.
+
+    ``start_call_user`` raises :class:`LookupError` for a user not
+    registered; ``start_call_back`` calls a caller's contact back (a queue
+    callback). ``ring`` waits for the answer: True when answered within
+    ``timeout_s``, else the INVITE is CANCELled (RFC 3261 §9.1), the leg
+    ended with "no_answer", and False.
+    """
+
+    async def start_call_user(self, user: str) -> OutboundLeg: ...
+
+    async def start_call_back(
+        self, contact: str, source: tuple[str, int], transport: str
+    ) -> OutboundLeg: ...
+
+    async def ring(self, leg: OutboundLeg, timeout_s: float) -> bool: ...
+
+    def registered(self, user: str) -> bool: ...
+
+
+class QueueEntry(Protocol):
+    """Where a flow's ``queue`` node hands its call (the queue service)."""
+
+    async def enter_queue(self, call: CallLeg, action: EnterQueue) -> bool: ...
+
+    def queue_state(self, name: str) -> QueueState | None: ...
+
+
+class RobotEntry(Protocol):
+    """Where a flow's ``robot`` node hands its call (the robot service)."""
+
+    async def run(self, call: CallLeg, action: StartRobot) -> bool | HandedBack: ...
+
+
+class EventStore(EventSink, Protocol):
+    """The event log as the console reads it: query, live subscription, writer lag."""
+
+    @property
+    def lag(self) -> float: ...
+
+    async def query(
+        self, *, call_id: str | None = None, type: str | None = None,
+        since: float | None = None, until: float | None = None, limit: int | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> list[Event]: ...
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...

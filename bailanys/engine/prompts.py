@@ -1,7 +1,8 @@
 """The prompts a call can hear, rendered before the first call needs them.
 
 At start-up :meth:`PromptLibrary.prepare` renders (or finds in the cache)
-every demo prompt and every keypad word in Kazakh and Russian, decodes them
+every prompt of the line test (``ivr_flows/linetest.yaml``) and every
+keypad word in Kazakh and Russian, decodes them
 once and keeps them pre-encoded for G.711 (:class:`EncodedAudio`).  A call
 then only slices bytes: no TTS, no file I/O and no codec work on the call
 path.  Digit read-back is assembled from the pre-rendered words.
@@ -38,7 +39,7 @@ class PromptLibrary:
         self._pcm: dict[tuple[str, str], np.ndarray] = {}
 
     def texts(self) -> list[tuple[str, str]]:
-        """Every (language, text) the demo flow can play."""
+        """Every (language, text) of the line test and its digit read-back."""
         items: list[tuple[str, str]] = []
         for lang in self.languages:
             for prompt_id in phrases.DEMO_PROMPTS:

@@ -9,15 +9,21 @@ engine bridges", ARCHITECTURE.md):
   (so the call's end cancels it: an abandon): music on hold, announcements
   (position, expected wait, "the call is free", the callback offer), the
   callback key;
-* ``Ring`` places a call to the agent's registered phone (UAC) and owns the
-  ring: the caller hanging up cancels it (CANCEL); on answer the two legs
+* ``Ring`` places a call to the agent's registered phone (the
+  :class:`~bailanys.engine.ports.Dialer`) and owns the ring: the caller
+  hanging up cancels it (CANCEL); on answer the two legs
   are bridged in the media hub and recorded (caller left, agent right)
   until the bridge ends: the recording holds the conversation only;
-* the agent hanging up sends the caller to the satisfaction survey when the
-  queue asks for one; the caller hanging up hangs up the agent's leg;
+* the agent hanging up sends the caller to the after-call survey
+  (``ivr_flows/survey.yaml``, run by the flow runner) when the queue asks
+  for one; the caller hanging up hangs up the agent's leg;
 * agents log in when their phone registers and out when it unregisters;
   the console's API (login, logout, pause, unpause, disposition) calls the
   methods of the same names.
+
+It takes ports, not the engine: the event log, the prompts, the media
+legs, the dialer, and two views of the engine's state (whether it is
+stopping, the agents' breaks a restart found open).
 """
 
 from __future__ import annotations
@@ -25,21 +31,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bailanys.configcheck import missing_queue_file
-from bailanys.engine.call import Call
+from bailanys.config import (
+    DEFAULT_LANGUAGES,
+    DEFAULT_MAX_CALL_SECONDS,
+    DEFAULT_QUEUE_TICK_MS,
+    DEFAULT_RECORD_DIR,
+)
+from bailanys.configcheck import missing_file
 from bailanys.engine.causes import Cause
-from bailanys.engine.registrar import Binding
-from bailanys.errors import ConfigError, MediaError, SipParseError, StoreError
-from bailanys.events import EventBase
-from bailanys.ivr.model import Flow, Hangup, Prompt, Retry, Survey, SurveyQuestion
-from bailanys.ivr.runner import EnterQueue, StartRobot, TransferCall
-from bailanys.ivr.session import IvrCall, IvrSession
+from bailanys.engine.flowfiles import SURVEY_FLOW, load_builtin, prompt_audio, prompt_texts
+from bailanys.engine.ports import (
+    CallLeg,
+    Dialer,
+    MediaLegs,
+    OutboundLeg,
+    PromptBook,
+)
+from bailanys.engine.reconcile import Break
+from bailanys.errors import MediaError, SipParseError, StoreError
+from bailanys.events import CallRecording, EventBase, QueueCallbackAnswered
+from bailanys.ivr.digits import pump_digits
+from bailanys.ivr.model import Flow, Prompt
+from bailanys.ivr.runner import EnterQueue
+from bailanys.ivr.session import IvrSession
 from bailanys.media.player import EncodedAudio
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import (
@@ -56,6 +76,7 @@ from bailanys.queue.estimator import Calendar, WaitEstimator
 from bailanys.queue.logins import DAYS as LOGIN_DAYS
 from bailanys.queue.settings import QueueConfig, load_queue_config
 from bailanys.queuestate import QueueState
+from bailanys.tasks import TaskSet
 from bailanys.timezone import ALMATY
 from bailanys.voice.moh import music_on_hold
 from bailanys.voice.phrases import waiting
@@ -66,9 +87,8 @@ from bailanys.voice.phrases.queue import (
 )
 
 if TYPE_CHECKING:
-    from bailanys.engine.core import Engine
-    from bailanys.engine.uac import OutboundCall
-    from bailanys.store.events import EventLog
+    from bailanys.config import Config
+    from bailanys.engine.ports import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +111,7 @@ def local_day_time(ts: float, tz: tzinfo) -> tuple[int, float]:
 
 
 async def replay_logins(
-    events: EventLog, estimator: WaitEstimator, tz: tzinfo, now_ts: float
+    events: EventStore, estimator: WaitEstimator, tz: tzinfo, now_ts: float
 ) -> int:
     """Agents' logins of the last :data:`~bailanys.queue.logins.DAYS` days from
     the event log into ``estimator``, oldest first: a restart does not make
@@ -108,8 +128,30 @@ async def replay_logins(
     return len(found)
 
 
-SURVEY_TIMEOUT_S = 8.0
 CALLBACK_RING_S = 30.0  # how long a called-back caller's phone rings
+#: The holding loop's inbox message when the agent hung up first.
+AGENT_LEFT = "agent_left"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """What the queue service reads of the config (``[queue]`` and a few others)."""
+
+    file: str = ""  # queue.file: the queues and agents; "" runs without queues
+    source: str = "<defaults>"  # the config file, named in errors
+    tick_s: float = DEFAULT_QUEUE_TICK_MS / 1000.0  # queue.tick_ms
+    record: bool = True  # queue.record: record bridged conversations
+    record_dir: str = DEFAULT_RECORD_DIR  # media.record_dir
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # engine.languages
+    max_call_seconds: float = DEFAULT_MAX_CALL_SECONDS  # engine.max_call_seconds (callbacks too)
+
+    @classmethod
+    def of(cls, config: Config) -> QueueSettings:
+        return cls(file=config.queue.file, source=config.source or "<defaults>",
+                   tick_s=config.queue.tick_ms / 1000.0, record=config.queue.record,
+                   record_dir=config.media.record_dir,
+                   languages=tuple(config.engine.languages),
+                   max_call_seconds=float(config.engine.max_call_seconds))
 
 
 @dataclass(eq=False)
@@ -117,12 +159,12 @@ class _Waiter:
     """One caller held by the queue service (``key``: the caller's id in the queue)."""
 
     key: str
-    call: Call
+    call: CallLeg
     queue: str
     languages: tuple[str, ...]
     inbox: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
     state: str = "waiting"  # waiting -> ringing-agent -> bridged -> done
-    agent_call: OutboundCall | None = None
+    agent_call: OutboundLeg | None = None
     agent: str | None = None
     recorded: bool = False  # the queue records this bridge (stopped when it ends)
     callback_offered: bool = False
@@ -131,61 +173,77 @@ class _Waiter:
 
 
 class QueueService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """Holds callers, rings agents and bridges them, as the queue core decides."""
+
+    def __init__(
+        self,
+        *,
+        settings: QueueSettings,
+        events: EventStore,
+        prompts: PromptBook,
+        media: MediaLegs,
+        dialer: Dialer,
+        stopping: Callable[[], bool],
+        breaks: Callable[[], Mapping[str, Break]],
+    ) -> None:
+        self.settings = settings
+        self.events = events
+        self.prompts = prompts
+        self.media = media
+        self.dialer = dialer
+        self._stopping = stopping
+        self._breaks = breaks
         self.core: QueueCore | None = None
         self.config: QueueConfig | None = None
         self._waiters: dict[str, _Waiter] = {}
         self._rings: dict[str, asyncio.Task[None]] = {}  # by caller call id
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._ticker: asyncio.Task[None] | None = None
         self._moh: EncodedAudio | None = None
+        self._survey: Flow | None = None
         self._callbacks: dict[str, _CallbackTarget] = {}
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        cfg = self.engine.config.queue
-        if not cfg.file:
+        """Load the queues file and the survey, replay the agents' logins, start the clock."""
+        st = self.settings
+        if not st.file:
             log.info("no queues (queue.file is empty): queue nodes take their fallback")
             return
-        missing = await asyncio.to_thread(missing_queue_file, self.engine.config)
-        if missing is not None:  # not a contact centre with no operators (issue 13 item 4)
+        missing = await asyncio.to_thread(missing_file, st.file, st.source)
+        if missing is not None:  # not a contact centre with no operators
             raise missing
-        path = Path(cfg.file)
-        try:
-            self.config = await asyncio.to_thread(load_queue_config, path)
-        except ConfigError:
-            raise
+        self.config = await asyncio.to_thread(load_queue_config, Path(st.file))
+        self._survey = await asyncio.to_thread(load_builtin, SURVEY_FLOW)
         estimator = WaitEstimator(calendar=wall_calendar(ALMATY))
         try:
-            count = await replay_logins(self.engine.events, estimator, ALMATY, time.time())
+            count = await replay_logins(self.events, estimator, ALMATY, time.time())
             log.info("wait estimator: %d agent logins of the last days replayed", count)
         except StoreError as exc:  # the estimate then learns from today on
             log.warning("wait estimator: stored logins not replayed: %s", exc)
         self.core = QueueCore(self.config, estimator, time.monotonic())
         self._moh = EncodedAudio.from_pcm(music_on_hold())
-        texts = [(lang, waiting.text(t, lang)) for t in waiting.ALL
-                 for lang in self.engine.config.engine.languages]
-        await self.engine.prompts.add(texts)
-        registrar = self.engine.registrar
-        if registrar is not None:  # phones registered before a restart are still there
-            for user in self.config.agents:
-                if registrar.lookup(user, time.time()):
-                    self.registration_changed(user, True)
+        texts = [(lang, waiting.text(t, lang)) for t in waiting.ALL for lang in st.languages]
+        await self.prompts.add(texts + prompt_texts(self._survey))
+        for user in self.config.agents:  # phones registered before a restart are still there
+            if self.dialer.registered(user):
+                self.registration_changed(user, True)
         self._resume_breaks()
+        # The clock is not a call's task: it is owned apart (``_tasks`` empties when calls do).
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(), name="queues")
         log.info("queues: %s; agents: %s", ", ".join(self.config.queues),
                  ", ".join(self.config.agents) or "none")
 
     def _resume_breaks(self) -> None:
         """Agents logged in again whose break a crash or a stop interrupted
-        (``Engine.recovered``) go back on it, with its reason and start."""
+        (the start-up's reconciliation found it open) go back on it, with its
+        reason and start."""
         core = self.core
         if core is None or self.config is None:
             return
         mono, wall = time.monotonic(), time.time()
-        for user, brk in self.engine.recovered.breaks.items():
+        for user, brk in self._breaks().items():
             if user in self.config.agents:
                 since = mono - max(0.0, wall - brk.since)
                 actions = core.resume_break(user, brk.reason, since, mono)
@@ -196,17 +254,16 @@ class QueueService:
 
     async def stop(self) -> None:
         ticker, self._ticker = self._ticker, None
-        tasks = [t for t in (ticker, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if ticker is not None:
+            ticker.cancel()
+            self._tasks.add(ticker)
+        await self._tasks.cancel_all()
 
     def drain(self) -> None:
         """The engine stops: no caller is offered to an agent any more; every
         caller not talking to one leaves the queue with cause engine_shutdown
-        (``queue.abandoned``; issue 13 contract 2: not a lost call) and the
-        agents' phones stop ringing. The engine then tells them and hangs up."""
+        (``queue.abandoned``: not a lost call) and the agents' phones stop
+        ringing. The engine then tells them and hangs up."""
         ticker, self._ticker = self._ticker, None
         if ticker is not None:
             ticker.cancel()
@@ -219,15 +276,11 @@ class QueueService:
         self._run(self.core.drop_all(time.monotonic(), Cause.ENGINE_SHUTDOWN.value))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str = "queue") -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro, name=name)
 
     async def _tick_loop(self) -> None:
-        interval = self.engine.config.queue.tick_ms / 1000.0
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self.settings.tick_s)
             if self.core is not None:
                 self._run(self.core.tick(time.monotonic()))
 
@@ -273,16 +326,14 @@ class QueueService:
 
     # ------------------------------------------------------------ hand-overs from flows
 
-    async def enter_queue(self, call: IvrCall, action: EnterQueue) -> bool:
+    async def enter_queue(self, call: CallLeg, action: EnterQueue) -> bool:
+        """Hold ``call`` in ``action.queue`` until an agent takes it, it calls back,
+        overflows or hangs up; False (the node's fallback) when there is no such queue."""
         core = self.core
         if core is None or self.config is None or action.queue not in self.config.queues:
             return False
-        if not isinstance(call, Call):
-            return False
-        real = call
-        langs = (action.language,) if action.language else tuple(
-            self.engine.config.engine.languages)
-        w = _Waiter(call.id, real, action.queue, langs)
+        langs = (action.language,) if action.language else self.settings.languages
+        w = _Waiter(call.id, call, action.queue, langs)
         self._waiters[call.id] = w
         skills = tuple(s for s in action.skills if s != action.language)
         try:
@@ -296,17 +347,12 @@ class QueueService:
         finally:
             self._waiters.pop(call.id, None)
 
-    async def start_robot(self, call: IvrCall, action: StartRobot) -> bool:
-        return False  # the voice robot comes with its own issue
-
-    async def transfer(self, call: IvrCall, action: TransferCall) -> bool:
-        return False
-
     # ------------------------------------------------------------ holding a caller
 
     async def _hold(self, w: _Waiter, prompt: Prompt | None = None) -> None:
         call = w.call
-        pump = self._spawn(self._pump_digits(w), name="queue-keys")
+        pump = self._spawn(pump_digits(call, lambda key: w.inbox.put_nowait(f"key:{key}")),
+                           name="queue-keys")
         try:
             await self._node_prompt(w, prompt)
             self._music(w)
@@ -320,7 +366,7 @@ class QueueService:
                 elif isinstance(msg, Connected):
                     w.state = "bridged"
                     call.stop_playback()
-                elif msg == "agent_left":
+                elif msg == AGENT_LEFT:
                     pump.cancel()  # the survey reads the keys now
                     await self._after_agent(w)
                     return
@@ -337,13 +383,7 @@ class QueueService:
         for lang in w.languages:
             if w.state != "waiting" or lang not in prompt.languages():
                 continue
-            await w.call.play(self.engine.ivr.audio_for(prompt, lang), interruptible=False)
-
-    async def _pump_digits(self, w: _Waiter) -> None:
-        while True:
-            key = await w.call.next_digit(3600.0)
-            if key is not None:
-                w.inbox.put_nowait(f"key:{key}")
+            await w.call.play(prompt_audio(self.prompts, prompt, lang), interruptible=False)
 
     def _music(self, w: _Waiter) -> None:
         """Music on hold, looped until the next announcement or the bridge."""
@@ -371,12 +411,12 @@ class QueueService:
             if msg.callback_offered:
                 texts.append((lang, waiting.text(waiting.CALLBACK_OFFER, lang)))
         w.callback_offered = w.callback_offered or msg.callback_offered
-        await self.engine.prompts.add(texts)  # rendered once, then cached
+        await self.prompts.add(texts)  # rendered once, then cached
         if w.state != "waiting":
             return
         w.call.stop_playback()
         for lang, text in texts:
-            w.call.session.player.play(self.engine.prompts.text(lang, text), interruptible=True)
+            w.call.session.player.play(self.prompts.text(lang, text), interruptible=True)
         self._music(w)
 
     async def _key(self, w: _Waiter, key: str) -> bool:
@@ -403,7 +443,7 @@ class QueueService:
         """A last sentence in the caller's language(s), then BYE."""
         w.call.stop_playback()
         for lang in w.languages:
-            await w.call.play(self.engine.prompts.text(lang, waiting.text(table, lang)),
+            await w.call.play(self.prompts.text(lang, waiting.text(table, lang)),
                               interruptible=False)
         await w.call.hangup(cause)
 
@@ -419,10 +459,9 @@ class QueueService:
         """The agent hung up: the survey if the queue asks for one, then goodbye."""
         settings = self.config.queues[w.queue] if self.config else None
         w.state = "done"
-        if settings is not None and settings.survey:
-            flow = _survey_flow(w.languages)
+        if settings is not None and settings.survey and self._survey is not None:
             session = IvrSession(
-                w.call, flow, audio_for=self._audio_for, emit=self._emit,
+                w.call, self._survey, audio_for=self._audio_for, emit=self._emit,
                 language=w.languages[0] if len(w.languages) == 1 else None,
             )
             await session.run()
@@ -430,10 +469,10 @@ class QueueService:
         await w.call.hangup("agent_hangup", w.agent_cause)
 
     def _audio_for(self, prompt: Prompt, lang: str) -> EncodedAudio:
-        return self.engine.prompts.text(lang, prompt.texts[lang])
+        return prompt_audio(self.prompts, prompt, lang)
 
     def _emit(self, event: EventBase) -> None:
-        self.engine.events.emit(event)
+        self.events.emit(event)
 
     def _caller_gone(self, w: _Waiter) -> None:
         """The caller's leg ended (hang-up) while held or bridged."""
@@ -450,28 +489,28 @@ class QueueService:
             self._stop_recording(w)
             agent_call = w.agent_call
             if agent_call is not None:
-                self.engine.hub.unbridge(agent_call.session)
+                self.media.unbridge(agent_call.session)
                 self._spawn(agent_call.hangup("caller_hangup", cause))
 
-    def _end_cause(self, call: Call) -> Cause:
-        """Who ended ``call`` (issue 13 contract 2): its own end cause; a leg
-        still up whose task was cancelled is the engine stopping (or failing)."""
+    def _end_cause(self, call: CallLeg) -> Cause:
+        """Who ended ``call``: its own end cause; a leg still up whose task was
+        cancelled is the engine stopping (or failing)."""
         if call.end_cause is not None:
             return call.end_cause
-        return Cause.ENGINE_SHUTDOWN if self.engine.stopping else Cause.ERROR
+        return Cause.ENGINE_SHUTDOWN if self._stopping() else Cause.ERROR
 
     def _stop_recording(self, w: _Waiter) -> None:
         """The bridge ended: the queue's recording ends with it (not the survey)."""
         if w.recorded:
             w.recorded = False
-            self.engine.hub.stop_recording(w.call.session)
+            self.media.stop_recording(w.call.session)
 
     # ------------------------------------------------------------ the core's decisions
 
     def _run(self, actions: list[Any]) -> None:
         for action in actions:
             if isinstance(action, Emit):
-                self.engine.events.emit(action.event)
+                self.events.emit(action.event)
             elif isinstance(action, Ring):
                 task = self._spawn(self._ring(action), name="queue-ring")
                 self._rings[action.call_id] = task
@@ -487,24 +526,20 @@ class QueueService:
                 self._spawn(self._call_back(action), name="queue-callback")
 
     async def _ring(self, action: Ring) -> None:
+        """Ring ``action.agent`` for the caller; bridge on answer (see :meth:`_bridge`)."""
         core = self.core
         assert core is not None
         w = self._waiters.get(action.call_id)
-        out: OutboundCall | None = None
+        out: OutboundLeg | None = None
         try:
             try:
-                out = await self.engine.start_call_user(action.agent)
-            except (LookupError, Exception) as exc:  # not registered, bad contact
+                out = await self.dialer.start_call_user(action.agent)
+            except Exception as exc:  # not registered (LookupError), a bad contact
                 log.info("agent %s cannot be rung: %s", action.agent, exc)
                 self._rings.pop(action.call_id, None)
                 self._run(core.ring_failed(action.call_id, time.monotonic()))
                 return
-            try:
-                answered = await asyncio.wait_for(asyncio.shield(out.result), action.timeout_s)
-            except TimeoutError:
-                answered = False
-                out.cancel()
-                await out.end("no_answer")
+            answered = await self.dialer.ring(out, action.timeout_s)
             self._rings.pop(action.call_id, None)
             w = self._waiters.get(action.call_id)
             if not answered or w is None or w.call.ended.is_set():
@@ -518,92 +553,93 @@ class QueueService:
             if out is not None and not out.ended.is_set():
                 out.cancel()
                 cause = self._end_cause(w.call) if w is not None else Cause.CALLER
-                if self.engine.stopping:
+                if self._stopping():
                     cause = Cause.ENGINE_SHUTDOWN
                 await out.hangup("ring_cancelled", cause)
             raise
 
-    async def _bridge(self, w: _Waiter, out: OutboundCall, agent: str) -> None:
+    async def _bridge(self, w: _Waiter, out: OutboundLeg, agent: str) -> None:
+        """Bridge (and record) the caller and the agent until the agent's leg ends."""
         core = self.core
         assert core is not None
         w.agent_call = out
         w.agent = agent
         w.state = "bridged"
         w.call.stop_playback()
-        hub = self.engine.hub
-        hub.bridge(w.call.session, out.session)
-        if self.engine.config.queue.record:
-            rec_dir = Path(self.engine.config.media.record_dir)
-            path = rec_dir / f"{w.key}.wav"
-            # With media.record_calls the whole call is recorded already
-            # (same file name): that recording goes on; else the queue's
-            # recording holds the bridged conversation only.
-            if w.call.session.recorder is None:
-                hub.record(w.call.session, path)
-                w.recorded = True
-            self.engine.events.append("call.recording", w.key, path=str(path),
-                                      agent=agent, channels="caller,agent")
+        self.media.bridge(w.call.session, out.session)
+        if self.settings.record:
+            self._record(w, agent)
         self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"
             w.agent_cause = out.end_cause
-            hub.unbridge(w.call.session)
+            self.media.unbridge(w.call.session)
             self._stop_recording(w)
             self._run(core.call_ended(w.key, time.monotonic(), by="agent"))
-            w.inbox.put_nowait("agent_left")
+            w.inbox.put_nowait(AGENT_LEFT)
+
+    def _record(self, w: _Waiter, agent: str) -> None:
+        """Record the bridged conversation (caller left, agent right)."""
+        path = Path(self.settings.record_dir) / f"{w.key}.wav"
+        # With media.record_calls the whole call is recorded already (same
+        # file name): that recording goes on; else the queue's recording
+        # holds the bridged conversation only.
+        if w.call.session.recorder is None:
+            self.media.record(w.call.session, path)
+            w.recorded = True
+        self.events.emit(CallRecording(call_id=w.key, path=str(path), agent=agent,
+                                       channels="caller,agent"))
 
     async def _call_back(self, action: CallBack) -> None:
         """The caller's turn came: call it back; on answer, ring the reserved agent."""
         core = self.core
         assert core is not None
         target = self._callbacks.pop(action.call_id, None)
-        leg: OutboundCall | None = None
         try:
             if target is None or not target.contact:
                 raise LookupError("no address to call back")
-            binding = Binding("callback", target.contact, 0.0, target.source, target.transport,
-                              "")
-            leg = await self.engine.dialer.start_call(binding)
-            leg.peer_role = Cause.CALLER  # the citizen is at the other end
-            answered = await asyncio.wait_for(asyncio.shield(leg.result), CALLBACK_RING_S)
-        except (LookupError, TimeoutError, SipParseError, MediaError) as exc:
+            leg = await self.dialer.start_call_back(target.contact, target.source,
+                                                    target.transport)
+        except (LookupError, SipParseError, MediaError) as exc:
             log.info("callback for %s failed: %s", action.call_id[:8], exc)
-            if leg is not None and not leg.ended.is_set():
-                leg.cancel()
-                await leg.end("no_answer")
-            # Not answered: the citizen's (counted as before); not placed: ours.
-            cause = Cause.CALLER if isinstance(exc, TimeoutError) else Cause.ERROR
-            self._run(core.callback_failed(action.call_id, time.monotonic(), cause.value))
+            self._run(core.callback_failed(action.call_id, time.monotonic(), Cause.ERROR.value))
             return
-        if not answered:
-            self._run(core.callback_failed(action.call_id, time.monotonic()))
+        leg.peer_role = Cause.CALLER  # the citizen is at the other end
+        if not await self.dialer.ring(leg, CALLBACK_RING_S):
+            log.info("callback for %s failed: not answered", action.call_id[:8])
+            # Not answered: the citizen's, counted as before.
+            self._run(core.callback_failed(action.call_id, time.monotonic(), Cause.CALLER.value))
             return
-        assert target is not None
-        leg.limit_duration(self.engine.config.engine.max_call_seconds)
+        leg.limit_duration(self.settings.max_call_seconds)
         w = _Waiter(action.call_id, leg, target.queue, target.languages)
         self._waiters[action.call_id] = w
-        self.engine.events.append("queue.callback_answered", action.call_id, leg=leg.id,
-                                  agent=action.agent)
+        self.events.emit(QueueCallbackAnswered(call_id=action.call_id, leg=leg.id,
+                                               agent=action.agent))
         try:
-            for lang in w.languages:
-                await leg.play(self.engine.prompts.text(
-                    lang, waiting.text(waiting.CALLBACK_GREETING, lang)), interruptible=False)
-            self._run(core.callback_answered(action.call_id, time.monotonic()))
-            hold = asyncio.get_running_loop().create_task(self._hold(w), name="queue-callback")
-            gone = asyncio.get_running_loop().create_task(leg.ended.wait())
-            try:
-                await asyncio.wait({hold, gone}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (hold, gone):
-                    task.cancel()
-                await asyncio.gather(hold, gone, return_exceptions=True)
-            if leg.ended.is_set() and w.state in ("waiting", "bridged"):
-                self._caller_gone(w)
+            await self._hold_called_back(w, leg)
         finally:
             self._waiters.pop(action.call_id, None)
             if not leg.ended.is_set():
                 await leg.hangup("normal")
+
+    async def _hold_called_back(self, w: _Waiter, leg: OutboundLeg) -> None:
+        """A called-back caller: the greeting, then held for its agent until either ends."""
+        core = self.core
+        assert core is not None
+        for lang in w.languages:
+            await leg.play(self.prompts.text(
+                lang, waiting.text(waiting.CALLBACK_GREETING, lang)), interruptible=False)
+        self._run(core.callback_answered(w.key, time.monotonic()))
+        tasks = TaskSet()
+        hold = tasks.spawn(self._hold(w), name="queue-callback")
+        gone = tasks.spawn(leg.ended.wait(), name="queue-callback-end")
+        try:
+            await asyncio.wait({hold, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await tasks.cancel_all()
+        if leg.ended.is_set() and w.state in ("waiting", "bridged"):
+            self._caller_gone(w)
 
 
 @dataclass(frozen=True)
@@ -613,16 +649,3 @@ class _CallbackTarget:
     transport: str
     languages: tuple[str, ...]
     queue: str
-
-
-def _survey_flow(languages: tuple[str, ...]) -> Flow:
-    def prompt(table: Any) -> Prompt:
-        return Prompt(texts={lang: waiting.text(table, lang) for lang in languages})
-
-    question = SurveyQuestion("satisfaction", prompt(waiting.SURVEY_QUESTION))
-    retry = Retry(SURVEY_TIMEOUT_S, 1, None, None)
-    nodes = {
-        "survey": Survey("survey", 0, (question,), prompt(waiting.SURVEY_THANKS), retry, "bye"),
-        "bye": Hangup("bye", 0, None, "survey_done"),
-    }
-    return Flow("survey", "<queue>", "1", (), languages, "Asia/Almaty", "survey", nodes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from bailanys.engine.reconcile import ENGINE_REASONS, Reconciliation, reconcile
+from bailanys.events import decode_parts
 from bailanys.store import Store
 from bailanys.store.unfinished import events_of, last_agent_states, last_event_ts, open_call_ids
 
@@ -47,7 +48,7 @@ async def recover(store: Store, *, max_call_seconds: float) -> Reconciliation:
     result = reconcile(calls, last, chosen, crash)
     events = store.events
     for c in result.closings:
-        events.append_at(c.ts, c.type, c.call_id, **c.fields)
+        events.emit_at(c.ts, decode_parts(c.type, c.call_id, c.fields))
     if result.closings:
         await events.flush()
         log.warning(

@@ -23,6 +23,10 @@ FAQ topic the assistant guessed, so the flow can pick the operator queue.
 :attr:`RobotService.transcript_hook` exists for tests only: it may replace
 the transcript of a spoken turn (the real audio path still runs), since no
 Kazakh or Russian Vosk model can be downloaded on CI machines.
+
+It takes ports, not the engine: its settings (``[robot]``), the event log,
+the prompts, the speech recogniser the flow service started (looked up per
+call) and the store's database (for the SMS outbox, opened by the engine).
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.config import DEFAULT_LANGUAGES, RobotConfig
+from bailanys.engine.ports import CallLeg, EventSink, PromptBook
 from bailanys.errors import ConfigError, VoiceError
-from bailanys.events import EventBase
+from bailanys.events import EventBase, RobotHandover
 from bailanys.ivr.runner import HandedBack, StartRobot
 from bailanys.phone import dialable
 from bailanys.robot import assistant as asst
@@ -68,12 +74,9 @@ from bailanys.robot.services import (
     perform,
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
+from bailanys.store.db import Database
 from bailanys.voice.grammar import SpeechResult
 from bailanys.voice.vad import VoiceActivity
-
-if TYPE_CHECKING:
-    from bailanys.engine.call import Call
-    from bailanys.engine.core import Engine
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +96,26 @@ TranscriptHook = Callable[[str, str], str]
 
 
 class RobotService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """A flow's ``robot`` node on a call: a self-service or the voice assistant; SMS."""
+
+    def __init__(
+        self,
+        *,
+        settings: RobotConfig,
+        events: EventSink,
+        prompts: PromptBook,
+        speech: Callable[[], Any],
+        database: Callable[[], Database | None],
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+    ) -> None:
+        self.settings = settings
+        self.events = events
+        self.prompts = prompts
+        #: The flow service's speech recogniser (AsrService) or None, looked up per call.
+        self._speech = speech
+        #: The event store's database (the SMS outbox lives there); None: no SMS.
+        self._database = database
+        self.languages = languages
         self.backend: SqliteDemoBackend | None = None
         self.outbox: SmsOutbox | None = None
         self.dlr: DlrServer | None = None
@@ -106,11 +127,23 @@ class RobotService:
         self.faq_embedded: tuple[int, int] = (0, 0)
 
     async def start(self) -> None:
-        cfg = self.engine.config.robot
+        cfg = self.settings
         await asyncio.to_thread(Path(cfg.demo_db).parent.mkdir, parents=True, exist_ok=True)
         self.backend = SqliteDemoBackend(cfg.demo_db)
         await self.backend.open()
-        if cfg.kannel and self.engine.store is not None:
+        await self._start_sms(cfg)
+        if cfg.faq:
+            self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache,
+                                                   self._faq_progress)
+            self._warm = asyncio.get_running_loop().create_task(self._render_fixed(),
+                                                                name="robot-prompts")
+        else:
+            log.info("no FAQ (robot.faq is empty): the assistant offers keys only")
+
+    async def _start_sms(self, cfg: RobotConfig) -> None:
+        """The SMS outbox through Kannel, and its delivery-report server, when configured."""
+        db = self._database()
+        if cfg.kannel and db is not None:
             host, _, port = cfg.kannel.rpartition(":")
             dlr_url = ""
             if cfg.dlr_listen:
@@ -119,7 +152,7 @@ class RobotService:
                                              username=cfg.kannel_user,
                                              password=cfg.kannel_password,
                                              sender=cfg.sms_sender, dlr_url=dlr_url))
-            self.outbox = SmsOutbox(self.engine.store.db, kannel, emit=self._emit_sms)
+            self.outbox = SmsOutbox(db, kannel, emit=self._emit_sms)
             self.outbox.start()
             if cfg.dlr_listen:
                 dhost, _, dport = cfg.dlr_listen.rpartition(":")
@@ -129,13 +162,6 @@ class RobotService:
                      cfg.dlr_listen or "off")
         else:
             log.info("no SMS gateway (robot.kannel is empty): SMS services hand over")
-        if cfg.faq:
-            self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache,
-                                                   self._faq_progress)
-            self._warm = asyncio.get_running_loop().create_task(self._render_fixed(),
-                                                                name="robot-prompts")
-        else:
-            log.info("no FAQ (robot.faq is empty): the assistant offers keys only")
 
     def _faq_progress(self, done: int, total: int) -> None:
         self.faq_embedded = (done, total)  # from the loading thread: one assignment
@@ -163,21 +189,21 @@ class RobotService:
             items += [(lang, text) for e in self.matcher.kb.entries
                       for lang, text in e.answer.items()]
         try:
-            new = await self.engine.prompts.add(items)
+            new = await self.prompts.add(items)
             log.info("voice assistant: %d sentences rendered", new)
         except (VoiceError, OSError) as exc:
             log.warning("voice assistant sentences not pre-rendered: %s", exc)
 
     def _emit_sms(self, event: EventBase) -> None:
-        self.engine.events.emit(event)
+        self.events.emit(event)
 
     # ------------------------------------------------------------ a robot node on a call
 
-    async def run(self, call: Call, action: StartRobot) -> bool | HandedBack:
+    async def run(self, call: CallLeg, action: StartRobot) -> bool | HandedBack:
         """Run the node's service or the assistant; a hand-over gives the call back."""
         if self.backend is None:
             return False
-        lang = action.language or self.engine.config.engine.languages[0]
+        lang = action.language or self.languages[0]
         if action.service is None:
             return await self._assistant(call, lang)
         service = SERVICES.get(action.service)
@@ -189,7 +215,7 @@ class RobotService:
         await call.hangup(f"robot_{outcome}")
         return True
 
-    async def _service(self, call: Call, service: Service, lang: str, *,
+    async def _service(self, call: CallLeg, service: Service, lang: str, *,
                        farewell: bool) -> str:
         """One self-service to its end; returns its outcome ("handed_over:..." included)."""
         assert self.backend is not None
@@ -211,13 +237,13 @@ class RobotService:
                 actions += machine.handle(inp, time.monotonic())
         return machine.outcome or "completed"
 
-    async def _service_batch(self, call: Call, service: Service, actions: list[Any],
+    async def _service_batch(self, call: CallLeg, service: Service, actions: list[Any],
                              inputs: list[Input], phone: str) -> str | None:
         """Execute one batch of a service's actions, appending inputs; its outcome once ended."""
         assert self.backend is not None
         for act in actions:
             if isinstance(act, Emit):
-                self.engine.events.emit(act.event.for_call(call.id))
+                self.events.emit(act.event.for_call(call.id))
             elif isinstance(act, Say):
                 await self._say(call, act.lang, act.text)
             elif isinstance(act, Collect):
@@ -227,14 +253,14 @@ class RobotService:
             elif isinstance(act, SendSms):
                 inputs.append(await self._sms(phone, act.text))
             elif isinstance(act, HandOver):
-                self.engine.events.append("robot.handover", call.id, reason=act.reason,
-                                          service=service.value)
+                self.events.emit(RobotHandover(call_id=call.id, reason=act.reason,
+                                              service=service.value))
                 return f"handed_over:{act.reason}"
             elif isinstance(act, End):
                 return act.outcome
         return None
 
-    async def _assistant(self, call: Call, lang: str) -> bool | HandedBack:
+    async def _assistant(self, call: CallLeg, lang: str) -> bool | HandedBack:
         speech = self.matcher is not None and self._speech_for(lang) is not None
         machine = AssistantMachine(
             lang, threshold=self.matcher.threshold if self.matcher else 1.0, speech=speech)
@@ -258,7 +284,7 @@ class RobotService:
         return True
 
     async def _assistant_batch(
-        self, call: Call, lang: str, actions: list[asst.AssistantAction], turn: _Turn | None,
+        self, call: CallLeg, lang: str, actions: list[asst.AssistantAction], turn: _Turn | None,
         phone: str,
     ) -> tuple[list[asst.Input], bool | HandedBack | None]:
         """Execute one batch of the assistant's actions: the inputs they produced, and how
@@ -266,7 +292,7 @@ class RobotService:
         inputs: list[asst.Input] = []
         for act in actions:
             if isinstance(act, Emit):
-                self.engine.events.emit(act.event.for_call(call.id))
+                self.events.emit(act.event.for_call(call.id))
             elif isinstance(act, Say):
                 if turn is None or not turn.voice.started:
                     await self._say(call, act.lang, act.text)
@@ -283,8 +309,8 @@ class RobotService:
             elif isinstance(act, SendSms):
                 inputs.append(await self._sms(phone, act.text))
             elif isinstance(act, asst.Transfer):
-                self.engine.events.append("robot.handover", call.id, reason=act.reason,
-                                          topic=act.topic or "")
+                self.events.emit(RobotHandover(call_id=call.id, reason=act.reason,
+                                              topic=act.topic or ""))
                 variables = {"topic": act.topic} if act.topic else {}
                 return inputs, HandedBack(f"robot_{act.reason}", variables)
             elif isinstance(act, End):
@@ -292,15 +318,15 @@ class RobotService:
                 return inputs, True
         return inputs, None
 
-    async def _say(self, call: Call, lang: str, text: str) -> None:
+    async def _say(self, call: CallLeg, lang: str, text: str) -> None:
         """Play a sentence; skipped when the caller already pressed a key (type-ahead)."""
         if call.pending_digit() is not None:
             return
-        await self.engine.prompts.add([(lang, text)])
-        await call.play(self.engine.prompts.text(lang, text))
+        await self.prompts.add([(lang, text)])
+        await call.play(self.prompts.text(lang, text))
 
     def _speech_for(self, lang: str) -> Any:
-        speech = getattr(self.engine.ivr, "speech", None)
+        speech = self._speech()
         if speech is None or not speech.available(lang):
             return None
         return speech
@@ -350,7 +376,7 @@ class _Turn:
     them (barge-in); the silence time-out counts from :meth:`wait`.
     """
 
-    def __init__(self, call: Call, asr: Any, lang: str) -> None:
+    def __init__(self, call: CallLeg, asr: Any, lang: str) -> None:
         self.call = call
         self.voice = VoiceActivity()
         self._results: asyncio.Queue[SpeechResult] = asyncio.Queue()
@@ -394,12 +420,12 @@ class _Turn:
         self._session.close()
 
 
-async def _keys_only(call: Call, act: Listen) -> Digits | NoInput:
+async def _keys_only(call: CallLeg, act: Listen) -> Digits | NoInput:
     key = await call.next_digit(act.timeout_s)
     return Digits(key) if key is not None else NoInput()
 
 
-async def _collect(call: Call, act: Collect) -> Digits | NoInput:
+async def _collect(call: CallLeg, act: Collect) -> Digits | NoInput:
     """Keys until ``max_digits`` or the terminator; silence for ``timeout_s`` ends it.
 
     A ``secret`` entry (IIN, code) keeps its keys out of the event log: the

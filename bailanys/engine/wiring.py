@@ -15,26 +15,25 @@ which still take the engine object for their attributes (``hub``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bailanys.authguard import AuthGuard
 from bailanys.config import Config
-from bailanys.engine.call import Call, CallPorts, FlowFactory
+from bailanys.engine.call import CallPorts
 from bailanys.engine.calls import CallTable
 from bailanys.engine.console import EngineConsole
-from bailanys.engine.demo import run_demo
 from bailanys.engine.dialer import Dialer
 from bailanys.engine.floodguard import FloodGuard
-from bailanys.engine.flows import FlowService
-from bailanys.engine.ports import EventSink
+from bailanys.engine.flows import FlowService, FlowSettings
+from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
-from bailanys.engine.queues import QueueService
+from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
-from bailanys.events import EventBase
+from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
@@ -43,7 +42,7 @@ from bailanys.store.events import Event
 from bailanys.voice.tts import PromptRenderer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from bailanys.engine.core import Engine
     from bailanys.errors import SipParseError
@@ -55,10 +54,6 @@ def build_parts(engine: Engine) -> None:
     engine.hub = media_hub(cfg)
     engine.renderer = prompt_renderer(cfg)
     engine.prompts = PromptLibrary(engine.renderer, cfg.engine.languages)
-    engine.ivr = FlowService(engine)
-    engine.queues = QueueService(engine)
-    engine.console = EngineConsole(engine)
-    engine.robot = RobotService(engine)
     engine.transport, engine.endpoint = sip_endpoint(cfg)
     events = LateEvents(lambda: engine.events)
     engine.registrar = registrar(cfg, engine.registration_changed, events)
@@ -67,30 +62,66 @@ def build_parts(engine: Engine) -> None:
     engine.calls = table.by_dialog
     ports = CallPorts(sip=engine.endpoint, legs=engine.hub, events=events, tasks=engine,
                       register=table.register, forget=table.forget)
-    engine.router = NumberRouter(flows=engine.ivr, fixed_numbers=cfg.engine.numbers,
-                                 fixed=demo_flow(engine.prompts, cfg))
+    engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
+                           max_call_s=cfg.engine.max_call_seconds)
+    build_services(engine, events)
+    engine.router = NumberRouter(flows=engine.ivr)
     engine.uas = CallServer(table=table, ports=ports, router=engine.router,
                             registrar=engine.registrar, flood=engine.flood,
                             settings=uas_settings(cfg))
     engine.endpoint.user = engine.uas
-    engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
-                           max_call_s=cfg.engine.max_call_seconds)
+
+
+def build_services(engine: Engine, events: LateEvents) -> None:
+    """The queue, robot, flow and console services, each given only its ports.
+
+    The getters hand over what exists only once the engine has started (the
+    store, the recovered breaks, the speech models) or changes (stopping).
+    """
+    cfg = engine.config
+    engine.queues = QueueService(
+        settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
+        dialer=engine.dialer, stopping=lambda: engine.stopping,
+        breaks=lambda: engine.recovered.breaks)
+    engine.robot = RobotService(
+        settings=cfg.robot, events=events, prompts=engine.prompts,
+        speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
+        database=lambda: None if engine.store is None else engine.store.db)
+    engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
+                             events=events, queues=engine.queues, robot=engine.robot)
+    engine.console = EngineConsole(
+        settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
+        calls_in_progress=lambda: len(engine.calls),
+        late_frames=lambda: engine.hub.stats.late_frames,
+        sip_guard=lambda: engine.registrar.guard)
 
 
 class LateEvents:
     """An event sink for a store opened only when the engine starts."""
 
-    def __init__(self, sink: Callable[[], EventSink]) -> None:
+    def __init__(self, sink: Callable[[], EventStore]) -> None:
         self._sink = sink
 
-    def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
-        return self._sink().append(type, call_id, **fields)
-
-    def emit(self, event: EventBase) -> Event:
+    def emit(self, event: AnyEvent) -> Event:
         return self._sink().emit(event)
 
-    def emit_at(self, ts: float, event: EventBase) -> Event:
+    def emit_at(self, ts: float, event: AnyEvent) -> Event:
         return self._sink().emit_at(ts, event)
+
+    @property
+    def lag(self) -> float:
+        return self._sink().lag
+
+    async def query(
+        self, *, call_id: str | None = None, type: str | None = None,
+        since: float | None = None, until: float | None = None, limit: int | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> list[Event]:
+        return await self._sink().query(call_id=call_id, type=type, since=since, until=until,
+                                        limit=limit, fields=fields)
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        return self._sink().subscribe(callback)
 
 
 def media_hub(cfg: Config) -> MediaHub:
@@ -137,7 +168,7 @@ def _unattached_bad(data: bytes, source: Source, exc: SipParseError) -> None:
 
 
 def registrar(
-    cfg: Config, on_change: Callable[[str, str, bool], None], events: EventSink
+    cfg: Config, on_change: Callable[[str, str, bool], None], events: EventStore
 ) -> Registrar:
     """The registrar for operators' phones, from ``registrar.*`` and ``auth.limits``.
 
@@ -155,16 +186,6 @@ def registrar(
         guard=AuthGuard("sip", cfg.auth.limits, known=reg.users.__contains__,
                         emit=events.emit),
     )
-
-
-def demo_flow(prompts: PromptLibrary, cfg: Config) -> FlowFactory:
-    """The demo flow on ``engine.numbers`` (keys read back), ``engine.no_input_seconds``."""
-    no_input = float(cfg.engine.no_input_seconds)
-
-    async def demo(c: Call) -> None:
-        await run_demo(c, prompts, no_input=no_input)
-
-    return demo
 
 
 def uas_settings(cfg: Config) -> UasSettings:

@@ -192,14 +192,19 @@ class FlowBuilder:
         return node
 
     def say_prompt(self, f: Fields) -> Prompt | None:
-        has_text, has_file = "text" in f.body, "file" in f.body
-        if has_text == has_file:
-            self.err(f.path, "a say node needs exactly one of 'text' or 'file'")
-            f.take("text")
-            f.take("file")
+        has = [key for key in ("text", "file", "readback") if key in f.body]
+        if len(has) != 1:
+            self.err(f.path, "a say node needs exactly one of 'text' or 'file' (or 'readback')")
+            for key in ("text", "file", "readback"):
+                f.take(key)
             return None
-        if has_text:
+        if has == ["text"]:
             return f.prompt("text", True)
+        if has == ["readback"]:
+            var = f.text("readback", True) or ""
+            if not _NAME.match(var):
+                self.err(f.path + ("readback",), "a variable name is letters, digits and '_'")
+            return Prompt(readback=var)
         return self._files(f)
 
     def _files(self, f: Fields) -> Prompt | None:

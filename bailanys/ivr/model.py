@@ -28,10 +28,15 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Prompt:
-    """What the caller hears: a text per language (spoken by TTS) or a recorded file."""
+    """What the caller hears: a text per language (spoken by TTS), a recorded file,
+    or a variable's digits read back ("you pressed: one, two, three")."""
 
     texts: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)  # language -> path (absolute)
+    #: A say node's ``readback``: the variable whose digits are read back; the
+    #: runner plays it as a prompt with those ``digits`` (pre-rendered keypad words).
+    readback: str | None = None
+    digits: str | None = None
 
     def languages(self) -> frozenset[str]:
         return frozenset(self.texts) | frozenset(self.files)

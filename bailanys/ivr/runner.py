@@ -253,6 +253,8 @@ class FlowRunner:
         """Play ``prompt`` in the call's language, or in every flow language if none is set."""
         if prompt is None:
             return
+        if prompt.readback is not None:  # a say node reading back a collected entry
+            prompt = Prompt(digits=self.variables.get(prompt.readback, ""))
         for lang in self._langs():
             self._token += 1
             out.append(Play(prompt, lang, self._token, barge_in))

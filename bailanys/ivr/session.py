@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bailanys.events import EventBase
+from bailanys.ivr.digits import pump_digits
 from bailanys.ivr.model import Flow, Prompt
 from bailanys.ivr.runner import (
     Action,
@@ -51,7 +52,6 @@ from bailanys.media.player import EncodedAudio
 
 log = logging.getLogger(__name__)
 
-DIGIT_WAIT_S = 3600.0  # the digit pump's wait; the runner's timers do the real timing
 
 
 class IvrCall(Protocol):
@@ -246,10 +246,7 @@ class IvrSession:
             self._pump = None
 
     async def _pump_digits(self) -> None:
-        while True:
-            key = await self.call.next_digit(DIGIT_WAIT_S)
-            if key is not None:
-                self._inputs.put_nowait(Digit(key))
+        await pump_digits(self.call, lambda key: self._inputs.put_nowait(Digit(key)))
 
     # ------------------------------------------------------------ speech
 

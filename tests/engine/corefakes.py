@@ -21,7 +21,7 @@ from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.errors import MediaError
-from bailanys.events import EventBase, encode
+from bailanys.events import AnyEvent, encode
 from bailanys.media.recorder import Recorder
 from bailanys.media.session import RtpSession
 from bailanys.sip.endpoint import Endpoint
@@ -115,11 +115,11 @@ class Events:
         self.seen.append((type, call_id, fields))
         return Event(None, 0.0, type, call_id, fields)
 
-    def emit(self, event: EventBase) -> Event:
+    def emit(self, event: AnyEvent) -> Event:
         type_, call_id, fields = encode(event)
         return self.append(type_, call_id, **fields)
 
-    def emit_at(self, ts: float, event: EventBase) -> Event:
+    def emit_at(self, ts: float, event: AnyEvent) -> Event:
         return self.emit(event)
 
     def types(self) -> list[str]:

@@ -1,4 +1,9 @@
-"""The demo flow on a fake call with a scripted timeline (time as an input).
+"""The line test (ivr_flows/linetest.yaml) on a fake call with a scripted timeline.
+
+The flow runs in the ordinary flow runner; :func:`run_demo` below executes
+its actions on the fake call as :class:`~bailanys.ivr.session.IvrSession`
+does on a real one (prompts played in order, a key pressed before an
+interruptible prompt starts cuts it, timers on the call's clock).
 
 Prompts come from a real :class:`PromptLibrary` fed by a fake renderer that
 writes one short tone per text (its frequency encodes the text's index), so
@@ -14,15 +19,29 @@ player's barge-in does; a key that arrived and was not read yet is
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 import numpy as np
 import pytest
 
-from bailanys.engine import demo
-from bailanys.engine.demo import run_demo
+from bailanys.engine.flowfiles import LINE_TEST_FLOW, load_builtin, prompt_audio, with_waits
 from bailanys.engine.prompts import WORD_GAP_MS, PromptLibrary
+from bailanys.ivr.model import Collect, Menu
+from bailanys.ivr.runner import (
+    Action,
+    CancelTimer,
+    Digit,
+    FlowRunner,
+    HangUpCall,
+    Play,
+    PlayDone,
+    SetCallLanguage,
+    StartTimer,
+    StopPlayback,
+    TimerFired,
+)
 from bailanys.media.player import SAMPLES_PER_FRAME, EncodedAudio
 from bailanys.voice import phrases
 from bailanys.voice.audio import concat, tone, write_wav
@@ -109,6 +128,54 @@ class FakeCall:
         self.hangups.append(cause)
 
 
+LINE_TEST = load_builtin(LINE_TEST_FLOW)
+MENU_NODE = LINE_TEST.node("language")
+KEYS_NODE = LINE_TEST.node("keys")
+assert isinstance(MENU_NODE, Menu) and isinstance(KEYS_NODE, Collect)
+MAX_TRIES = 1 + MENU_NODE.retry.retries
+MAX_DIGITS = KEYS_NODE.max_length
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+async def run_demo(call: FakeCall, prompts: PromptLibrary, *, no_input: float) -> None:
+    """Run the line test's flow on ``call`` to its hang-up (see the module docstring)."""
+    runner = FlowRunner(with_waits(LINE_TEST, no_input))
+    queued: list[Play] = []
+    timer: StartTimer | None = None
+    actions: list[Action] = runner.start(NOW)
+    while True:
+        for action in actions:
+            if isinstance(action, Play):
+                queued.append(action)
+            elif isinstance(action, StopPlayback):
+                queued.clear()
+            elif isinstance(action, StartTimer):
+                timer = action
+            elif isinstance(action, CancelTimer):
+                timer = None
+            elif isinstance(action, SetCallLanguage):
+                call.set_language(action.lang)
+            elif isinstance(action, HangUpCall):
+                await call.hangup(action.cause)
+                return
+        if call.pending_digit() is not None and (not queued or queued[0].barge_in):
+            key = await call.next_digit(0.0)  # pressed before the prompt: it never starts
+            assert key is not None
+            actions = runner.handle(Digit(key), NOW)
+        elif queued:
+            play = queued.pop(0)
+            done = await call.play(prompt_audio(prompts, play.prompt, play.lang),
+                                   interruptible=play.barge_in)
+            actions = runner.handle(PlayDone(play.token, done), NOW)
+        else:
+            assert timer is not None, "the flow waits for nothing"
+            fired, timer = timer, None
+            key = await call.next_digit(fired.seconds)
+            timer = fired if key is not None else None
+            actions = runner.handle(Digit(key) if key is not None else TimerFired(fired.token),
+                                    NOW)
+
+
 def names(call: FakeCall, lib: PromptLibrary) -> list[str]:
     """What was played, as "lang:prompt_id" (identity of the prepared audio) or "readback"."""
     known = {
@@ -181,10 +248,10 @@ async def test_silence_while_collecting_digits_ends_the_collection(
 
 async def test_digits_are_capped(library: tuple[PromptLibrary, ToneRenderer]) -> None:
     lib, renderer = library
-    keys = [(1.0, "2")] + [(2.0 + i * 0.1, "7") for i in range(demo.MAX_DIGITS + 5)]
+    keys = [(1.0, "2")] + [(2.0 + i * 0.1, "7") for i in range(MAX_DIGITS + 5)]
     call = FakeCall(keys)
     await run_demo(call, lib, no_input=NO_INPUT)
-    expected = expected_readback(renderer, "ru", "7" * demo.MAX_DIGITS)
+    expected = expected_readback(renderer, "ru", "7" * MAX_DIGITS)
     np.testing.assert_array_equal(call.played[-2][0].pcm, expected)
     assert len(call.keys) == 5  # left unread
 
@@ -216,7 +283,7 @@ async def test_three_no_inputs_say_goodbye_in_both_languages(
         "kk:invalid_choice", "ru:invalid_choice",
         "kk:goodbye", "ru:goodbye",
     ]
-    assert call.waits == [NO_INPUT] * demo.MAX_TRIES
+    assert call.waits == [NO_INPUT] * MAX_TRIES
     assert [i for _, i, _ in call.played[-2:]] == [False, False]  # goodbyes are not cut
     assert call.language is None
     assert call.hangups == ["no_input"]

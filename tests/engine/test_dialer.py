@@ -96,3 +96,13 @@ async def test_call_user_limits_an_answered_call(rig: Rig) -> None:
     leg = await task
     assert leg.state is CallState.CONFIRMED
     assert "max-duration" in leg._timers
+
+
+async def test_start_call_back_invites_the_callers_contact_over_its_transport(rig: Rig) -> None:
+    """A queue callback: the caller's own contact, where it called from (no lookup)."""
+    leg = await rig.dialer.start_call_back("sip:77011234567@192.0.2.30:5070",
+                                           ("192.0.2.30", 5070), "UDP")
+    (invite,) = rig.wire.requests("INVITE")[:1]
+    assert invite.uri == "sip:77011234567@192.0.2.30:5070"
+    assert rig.events.of("call.originated")["contact"] == "sip:77011234567@192.0.2.30:5070"
+    assert leg.state is CallState.OFFERED

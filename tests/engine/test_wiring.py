@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bailanys.config import Config, EngineConfig, MediaConfig, SipConfig
 from bailanys.engine.call import Call, FlowFactory
+from bailanys.engine.flowfiles import LINE_TEST_FLOW, load_builtin
 from bailanys.engine.routing import NumberRouter
 from bailanys.engine.wiring import sip_endpoint, uac_settings, uas_settings
 from bailanys.ivr.model import Flow
@@ -33,24 +34,31 @@ def test_settings_come_from_the_config() -> None:
 
 
 class Flows:
+    """One flow, on 1414."""
+
+    def __init__(self, flow: Flow, factory: FlowFactory) -> None:
+        self.flow, self._factory = flow, factory
+
     def for_number(self, number: str) -> Flow | None:
-        return None
+        return self.flow if number == "1414" else None
 
     def factory(self, flow: Flow) -> FlowFactory:
-        raise AssertionError("no flow here")
+        assert flow is self.flow
+        return self._factory
 
 
-async def test_the_router_answers_fixed_numbers_and_only_inbound_calls() -> None:
-    async def fixed(call: Call) -> None:
+async def test_the_router_answers_the_flows_numbers_and_only_inbound_calls() -> None:
+    async def run(call: Call) -> None:
         pass
 
-    router = NumberRouter(flows=Flows(), fixed_numbers=("1414",), fixed=fixed)
+    flow = load_builtin(LINE_TEST_FLOW)
+    router = NumberRouter(flows=Flows(flow, run))
     assert router.answers("1414") and not router.answers("1499")
     rig = Rig()
     call = Call(rig.ports, dialog=None, session=RtpSession(40000, 0), peer=("192.0.2.1", 5060),
                 transport="UDP")
     call.number = "1414"
-    assert router.flow_for(call) is fixed
+    assert router.flow_for(call) is run
     call.number = "999"
     assert router.flow_for(call) is None
     out = Call(rig.ports, dialog=None, session=RtpSession(40002, 1), peer=("192.0.2.1", 5060),

@@ -77,7 +77,8 @@ async def test_hold_and_unhold(engine: EngineUnderTest, tmp_path: Path) -> None:
     """engine_hold.xml: sendonly -> our recvonly (media stops), sendrecv -> sendrecv."""
     res = await sipp(engine, "engine_hold.xml", tmp_path, timeout_s=15)
     assert res.ok, res.describe()
-    types = [e.type for e in await events_of(engine)]
+    # The line test is a flow: its own ivr.* steps are left out here.
+    types = [e.type for e in await events_of(engine) if not e.type.startswith("ivr.")]
     assert types == [
         "call.offered", "call.answered", "call.hold", "call.unhold", "call.ended",
     ], types  # fmt: skip

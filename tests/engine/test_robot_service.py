@@ -1,0 +1,91 @@
+"""RobotService on fakes: a self-service by keypad, the assistant's hand-back, refusals.
+
+The service takes ports (events, prompts, the speech recogniser and the
+store's database, both looked up when needed): fakes here, with the real
+demo back end (SQLite in tmp_path) and no FAQ, no SMS gateway.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bailanys.config import RobotConfig
+from bailanys.engine.robot import RobotService
+from bailanys.ivr.runner import HandedBack, StartRobot
+from tests.engine.fakes import FakeEvents, FakeLeg, FakePrompts
+
+IIN = "850315401013"  # demo back end: an ID card ready at ALA-1
+
+
+class Speech:
+    """A recogniser with no model for any language (counts the look-ups)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def available(self, lang: str) -> bool:
+        self.asked.append(lang)
+        return False
+
+
+async def _robot(tmp_path: Path, speech: Any = None) -> tuple[RobotService, FakeEvents]:
+    events = FakeEvents()
+    robot = RobotService(
+        settings=RobotConfig(demo_db=str(tmp_path / "robot.db"), faq=""), events=events,
+        prompts=FakePrompts(), speech=lambda: speech, database=lambda: None,
+        languages=("ru", "kk"))
+    await robot.start()
+    return robot, events
+
+
+async def test_document_readiness_by_keypad(tmp_path: Path) -> None:
+    robot, events = await _robot(tmp_path)
+    try:
+        call = FakeLeg(silence_s=0.2)
+        seen_secret: list[bool] = []
+        real_next = call.next_digit
+
+        async def next_digit(wait_s: float) -> str | None:
+            seen_secret.append(call.secret_keys)
+            return await real_next(wait_s)
+
+        call.next_digit = next_digit  # type: ignore[method-assign]
+        call.press(IIN)
+        taken = await robot.run(call, StartRobot("document_readiness", None, {}))
+        assert taken is True
+        steps = [(f["step"], f["outcome"]) for f in events.of("robot.service")]
+        assert steps == [("start", "started"), ("iin", "valid"), ("backend", "ready"),
+                         ("done", "completed")], steps
+        assert call.hangups and call.hangups[0][0].startswith("robot_")
+        assert any(seen_secret) and call.secret_keys is False  # IIN keys masked, then not
+        assert all(IIN not in str(f) for _, _, f in events.appended)
+    finally:
+        await robot.stop()
+
+
+async def test_assistant_without_speech_hands_back_on_key_0(tmp_path: Path) -> None:
+    speech = Speech()
+    robot, events = await _robot(tmp_path, speech)
+    try:
+        call = FakeLeg(silence_s=0.2)
+        call.press("0")
+        back = await robot.run(call, StartRobot(None, "kk", {}))
+        assert back == HandedBack("robot_operator_key", {})
+        assert events.of("robot.handover") == [{"reason": "operator_key", "topic": ""}]
+        assert call.hangups == []  # the flow's fallback goes on with the call
+        assert speech.asked == []  # no FAQ: the recogniser is not even asked
+    finally:
+        await robot.stop()
+
+
+async def test_refusals_give_the_call_to_the_fallback(tmp_path: Path) -> None:
+    idle = RobotService(settings=RobotConfig(demo_db=str(tmp_path / "r.db"), faq=""),
+                        events=FakeEvents(), prompts=FakePrompts(), speech=lambda: None,
+                        database=lambda: None)
+    assert await idle.run(FakeLeg(), StartRobot(None, "ru", {})) is False  # not started
+    robot, _ = await _robot(tmp_path)
+    try:
+        assert await robot.run(FakeLeg(), StartRobot("teleport", "ru", {})) is False
+    finally:
+        await robot.stop()
