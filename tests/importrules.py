@@ -33,7 +33,6 @@ EAGER, TYPE_CHECKING_ONLY, IN_FUNCTION = "module", "TYPE_CHECKING", "in a functi
 #: Modules that build the engine and so may import it (engine/core.py is it).
 ENGINE_BUILDERS = frozenset({
     "bailanys.engine.core",
-    "bailanys.engine.wiring",
     "bailanys.engine.server",
     "bailanys.cli",
 })

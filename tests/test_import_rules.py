@@ -16,7 +16,6 @@ import pytest
 from tests import importrules as rules
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bailanys"
-AFTER_MERGE = pytest.mark.xfail(strict=False, reason="holds after the issue-14 merge")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,6 @@ def fail_with(title: str, offenders: list[str]) -> None:
 # --- the rules on bailanys/ --------------------------------------------------------
 
 
-@AFTER_MERGE
 def test_only_the_builders_import_the_engine(tree: rules.Tree,
                                              imports: list[rules.Import]) -> None:
     fail_with("bailanys.engine.core / Engine imported outside "
@@ -51,8 +49,8 @@ def test_no_module_imports_the_cli_back(imports: list[rules.Import]) -> None:
 
 
 @pytest.mark.parametrize("layer", [
-    pytest.param("queue", marks=AFTER_MERGE),  # queue/queuelog.py until the events slice
-    pytest.param("metrics", marks=AFTER_MERGE),  # metrics/context.py until the events slice
+    "queue",
+    "metrics",
     "ivr",
     "robot",
 ])
@@ -60,7 +58,6 @@ def test_these_layers_do_not_speak_sip(imports: list[rules.Import], layer: str) 
     fail_with(f"{layer}/ imports sip/", rules.sip_importers(imports, layer))
 
 
-@AFTER_MERGE
 def test_engine_functions_are_short(tree: rules.Tree) -> None:
     fail_with(f"engine/ functions over {rules.MAX_ENGINE_FUNCTION_LINES} lines",
               rules.long_functions(tree, "bailanys.engine", rules.MAX_ENGINE_FUNCTION_LINES))

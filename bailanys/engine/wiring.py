@@ -6,21 +6,22 @@ console adapter, the SIP transport and endpoint (the transport feeds the
 endpoint directly; the endpoint feeds the call server), the registrar, the
 flood guard, the call table, the router of dialled numbers, the call
 server (UAS) and the dialer (UAC).  Every adapter gets the small ports it
-uses (:mod:`bailanys.engine.ports`), never the engine, except the services,
-which still take the engine object for their attributes (``hub``,
-``prompts``, ``events``, ``store``, ``registrar``, ``config``, ``calls``,
-``spawn``, ``stopping``...).
+uses (:mod:`bailanys.engine.ports`), never the engine; what exists only
+once the engine runs (its store and events, the recovered breaks, the
+speech models, whether it is stopping) is handed over as a getter.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bailanys.authguard import AuthGuard
 from bailanys.config import Config
-from bailanys.engine.call import CallPorts
-from bailanys.engine.calls import CallTable
+from bailanys.engine.call import Call, CallPorts
+from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.dialer import Dialer
 from bailanys.engine.floodguard import FloodGuard
@@ -28,6 +29,7 @@ from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
+from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
@@ -38,17 +40,52 @@ from bailanys.media.hub import MediaHub
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
+from bailanys.store import Store
 from bailanys.store.events import Event
 from bailanys.voice.tts import PromptRenderer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from bailanys.engine.core import Engine
     from bailanys.errors import SipParseError
 
 
-def build_parts(engine: Engine) -> None:
+class Host(Protocol):
+    """What the wiring fills in and reads back: the engine's parts, its config,
+    and what exists only once it runs (the store, its events, what the
+    start-up recovered, whether it is stopping).  :class:`~bailanys.engine.core.Engine`
+    is one; naming it here would import the engine back."""
+
+    config: Config
+    store: Store | None
+    recovered: Reconciliation
+    stopping: bool
+    hub: MediaHub
+    renderer: PromptRenderer
+    prompts: PromptLibrary
+    ivr: FlowService
+    queues: QueueService
+    console: EngineConsole
+    robot: RobotService
+    transport: SipTransport
+    endpoint: Endpoint
+    registrar: Registrar
+    flood: FloodGuard
+    table: CallTable
+    calls: dict[DialogId, Call]
+    router: NumberRouter
+    uas: CallServer
+    dialer: Dialer
+
+    @property
+    def events(self) -> EventStore: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+    def registration_changed(self, user: str, contact: str, registered: bool) -> None: ...
+
+
+def build_parts(engine: Host) -> None:
     """Give ``engine`` (its ``config`` set) every part, built from the config."""
     cfg = engine.config
     engine.hub = media_hub(cfg)
@@ -72,7 +109,7 @@ def build_parts(engine: Engine) -> None:
     engine.endpoint.user = engine.uas
 
 
-def build_services(engine: Engine, events: LateEvents) -> None:
+def build_services(engine: Host, events: LateEvents) -> None:
     """The queue, robot, flow and console services, each given only its ports.
 
     The getters hand over what exists only once the engine has started (the
