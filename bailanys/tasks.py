@@ -38,6 +38,14 @@ class TaskSet:
     def __iter__(self) -> Iterator[asyncio.Task[Any]]:
         return iter(tuple(self._tasks))
 
+    async def join(self) -> None:
+        """Await every task (but the one calling) to its end, cancelling none:
+        work that must finish, such as a recorder writing its file."""
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     async def cancel_all(self) -> None:
         """Cancel every task (but the one calling, if it is ours) and await them all.
 

@@ -50,3 +50,17 @@ async def test_add_owns_a_task_created_elsewhere() -> None:
     assert list(tasks) == [task]
     await tasks.cancel_all()
     assert task.cancelled()
+
+
+async def test_join_waits_for_every_task_without_cancelling() -> None:
+    tasks = TaskSet()
+    done: list[int] = []
+
+    async def work(n: int) -> None:
+        await asyncio.sleep(0.01 * n)
+        done.append(n)
+
+    for n in (3, 1, 2):
+        tasks.spawn(work(n))
+    await tasks.join()
+    assert sorted(done) == [1, 2, 3] and len(tasks) == 0

@@ -49,6 +49,7 @@ from bailanys.ivr.runner import (
     TransferCall,
 )
 from bailanys.media.player import EncodedAudio
+from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class IvrSession:
         self._handoffs = handoffs
         self._clock = clock
         self._inputs: asyncio.Queue[Input | None] = asyncio.Queue()  # None: re-check the end
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._timer: asyncio.TimerHandle | None = None
         self._recognisers: list[SpeechSession] = []
         self._ended: str | None = None  # how the flow ended: "hangup", "handoff"
@@ -236,9 +237,7 @@ class IvrSession:
 
     def _start_pump(self) -> None:
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._pump_digits(), name="ivr")
-            self._tasks.add(self._pump)
-            self._pump.add_done_callback(self._tasks.discard)
+            self._pump = self._tasks.spawn(self._pump_digits(), name="ivr")
 
     def _stop_pump(self) -> None:
         if self._pump is not None:
@@ -284,9 +283,7 @@ class IvrSession:
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         name = "ivr-play" if getattr(coro, "__name__", "") == "_play" else "ivr"
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro, name=name)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -296,9 +293,4 @@ class IvrSession:
     async def _cleanup(self) -> None:
         self._cancel_timer()
         self._stop_listening()
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()

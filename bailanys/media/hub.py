@@ -35,6 +35,7 @@ from bailanys.media.goertzel import InbandDtmfDetector
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
 from bailanys.media.session import RtcpProtocol, RtpSession
+from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class MediaHub:
         self._recorders: set[Recorder] = set()
         self._taps: set[RtpSession] = set()  # sessions whose received audio goes to on_audio
         self._bridged: set[RtpSession] = set()
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing = TaskSet()  # recorders writing their files
 
     # ------------------------------------------------------------ lifecycle
 
@@ -96,8 +97,7 @@ class MediaHub:
     async def stop(self) -> None:
         for session in list(self._list):
             self.close_session(session)
-        if self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._closing.join()
         await self.clock.stop()
         self._executor.shutdown(wait=True)
 
@@ -178,9 +178,7 @@ class MediaHub:
         if recorder is None:
             return
         self._recorders.discard(recorder)
-        task = asyncio.get_running_loop().create_task(recorder.close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._closing.spawn(recorder.close())
 
     def tap(self, session: RtpSession, on_audio: Callable[[NDArray[np.int16]], None]) -> None:
         """Hand every decoded received frame of ``session`` to ``on_audio`` (on the loop)."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from bailanys.errors import SipParseError
 from bailanys.sip.framing import FramingError, Ping, StreamFramer
 from bailanys.sip.message import Request, Response, parse_message
+from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class SipTransport:
         self._udp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
         self._conns: dict[Addr, _TcpConnection] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()  # TCP connects and connections
         self.received = 0
         self.bad = 0
 
@@ -141,10 +142,7 @@ class SipTransport:
             self._server.close()
         for conn in list(self._conns.values()):
             conn.writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
@@ -189,12 +187,8 @@ class SipTransport:
         self._conns[conn.addr] = conn
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
-        try:
-            await conn.run()
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
+            self._tasks.add(task)  # leaves the set when the connection ends
+        await conn.run()
 
     def _forget(self, conn: _TcpConnection) -> None:
         if self._conns.get(conn.addr) is conn:
@@ -209,9 +203,7 @@ class SipTransport:
             if conn is not None:
                 conn.send(data)
                 return
-            task = asyncio.get_running_loop().create_task(self._connect_and_send(data, addr))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._connect_and_send(data, addr))
             return
         if self._udp is not None:
             self._udp.sendto(data, addr)
