@@ -3,7 +3,7 @@
 The engine derives ``caller`` of ``call.offered`` from the From header with
 :func:`caller_of_uri`; the KPI fold (repeat callers), the Asterisk
 ``queue_log`` export and the robot's SMS/OTP number all read that field, so
-the one rule below is the only one (issue 14 item 1). Rows stored before
+the one rule below is the only one. Rows stored before
 ``caller`` existed fall back to :func:`caller_of_uri` of their ``from`` URI,
 which needs no SIP parser: :func:`uri_user` reads the user part of a
 ``sip:``/``sips:`` URI (RFC 3261 §19.1.1) or the number of a ``tel:`` URI

@@ -1,6 +1,6 @@
 """Who ended a call: the ``cause`` of ``call.ended`` and ``queue.abandoned``.
 
-One fixed vocabulary (issue 13, contract 1), so that every fold, report and
+One fixed vocabulary, so that every fold, report and
 export can tell a caller's hang-up from the engine's:
 
 =================  ===========================================================

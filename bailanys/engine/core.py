@@ -281,10 +281,6 @@ class Engine:
         """Call an operator's registered phone (:meth:`Dialer.call_user`)."""
         return await self.dialer.call_user(user, ring_s=ring_s)
 
-    async def start_call_user(self, user: str) -> OutboundCall:
-        """INVITE an operator's phone, return at once (:meth:`Dialer.start_call_user`)."""
-        return await self.dialer.start_call_user(user)
-
     # ------------------------------------------------------------ helpers
 
     def registration_changed(self, user: str, contact: str, registered: bool) -> None:

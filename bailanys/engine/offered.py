@@ -1,4 +1,4 @@
-"""Who called and what was dialled, read once from an INVITE (issue 14 item 1).
+"""Who called and what was dialled, read once from an INVITE.
 
 The engine writes these as ``caller``, ``dialled`` and ``display_name`` of
 ``call.offered`` (docs/events.md); consumers below ``engine/`` read those

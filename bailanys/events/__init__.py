@@ -1,4 +1,4 @@
-"""The typed event catalogue: the spine every component writes (issue 14 item 1).
+"""The typed event catalogue: the spine every component writes.
 
 One frozen dataclass per event type, grouped by domain (``call``,
 ``queue``, ``ivr``, ``robot``, ``system``); the machinery (base class,

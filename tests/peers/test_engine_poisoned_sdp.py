@@ -212,14 +212,14 @@ async def test_any_setup_failure_closes_and_answers(
     elif where == "dialog":
         monkeypatch.setattr(core.Dialog, "uas", _raise(bug))
     elif where == "offered":
-        real_append = engine.events.append
+        real_emit = engine.events.emit
 
-        def append(type: str, *args: Any, **kwargs: Any) -> Any:
-            if type == "call.offered":
+        def emit(event: Any) -> Any:
+            if event.type == "call.offered":
                 raise bug
-            return real_append(type, *args, **kwargs)
+            return real_emit(event)
 
-        monkeypatch.setattr(engine.events, "append", append)
+        monkeypatch.setattr(engine.events, "emit", emit)
     else:
         monkeypatch.setattr(Call, "limit_duration", _raise(bug))
     loop = asyncio.get_running_loop()
