@@ -134,15 +134,18 @@ class Endpoint:
         self.user: TransactionUser | None = None
         self._servers: dict[Key, ServerHandle] = {}
         self._clients: dict[Key, _Client] = {}
-        self._timers: dict[tuple[Key, str], asyncio.TimerHandle] = {}
+        #: Running timers by transaction, then by name: a transaction's end
+        #: cancels its own timers without scanning everyone else's.
+        self._timers: dict[Key, dict[str, asyncio.TimerHandle]] = {}
         self.stats = {"requests": 0, "responses": 0, "bad": 0, "retransmissions": 0}
 
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Cancel every timer (the transport is being stopped)."""
-        for handle in self._timers.values():
-            handle.cancel()
+        for timers in self._timers.values():
+            for handle in timers.values():
+                handle.cancel()
         self._timers.clear()
         self._servers.clear()
         self._clients.clear()
@@ -290,7 +293,7 @@ class Endpoint:
             elif isinstance(action, StartTimer):
                 self._start_timer(key, action.name, action.delay)
             elif isinstance(action, CancelTimer):
-                handle = self._timers.pop((key, action.name), None)
+                handle = self._timers.get(key, {}).pop(action.name, None)
                 if handle is not None:
                     handle.cancel()
             elif isinstance(action, Deliver):
@@ -312,14 +315,16 @@ class Endpoint:
             self._sender.send(bytes(message), owner.dest, owner.transport)
 
     def _start_timer(self, key: Key, name: str, delay: float) -> None:
-        old = self._timers.pop((key, name), None)
+        timers = self._timers.setdefault(key, {})
+        old = timers.pop(name, None)
         if old is not None:
             old.cancel()
-        loop = asyncio.get_running_loop()
-        self._timers[(key, name)] = loop.call_later(delay, self._fire, key, name)
+        timers[name] = asyncio.get_running_loop().call_later(delay, self._fire, key, name)
 
     def _fire(self, key: Key, name: str) -> None:
-        self._timers.pop((key, name), None)
+        timers = self._timers.get(key)
+        if timers is not None:
+            timers.pop(name, None)
         server = self._servers.get(key)
         if server is not None:
             self._run(key, server.txn.timer(name), server)
@@ -332,8 +337,8 @@ class Endpoint:
         self.layer.remove(key)
         self._servers.pop(key, None)
         self._clients.pop(key, None)
-        for tkey in [k for k in self._timers if k[0] == key]:
-            self._timers.pop(tkey).cancel()
+        for handle in self._timers.pop(key, {}).values():
+            handle.cancel()
 
     # ------------------------------------------------------------ routing
 
