@@ -295,7 +295,7 @@ class EventLog:
                 where.append(f"{column} {op} ?")
                 params.append(value)
         for key, value in (fields or {}).items():
-            where.append("json_extract(data, ?) = ?")
+            where.append("(CASE WHEN json_valid(data) THEN json_extract(data, ?) END) = ?")
             params += [f'$."{key}"', value]
         sql = "SELECT id, ts, type, call_id, data FROM events"
         if where:
@@ -305,10 +305,10 @@ class EventLog:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = await self._db.fetchall(sql, params)
-        return [Event(int(r[0]), float(r[1]), r[2], r[3], _loads(int(r[0]), r[4])) for r in rows]
+        return [Event(int(r[0]), float(r[1]), r[2], r[3], load_data(int(r[0]), r[4])) for r in rows]
 
 
-def _loads(row_id: int, text: str) -> Any:
+def load_data(row_id: int, text: str) -> Any:
     """A row's ``data``; {} (and a warning) when it is not JSON: one damaged
     row must not make the log unreadable (``bailanys.events.decode`` then
     gives ``UnknownEvent`` for it)."""

@@ -15,12 +15,11 @@ candidates, ``events_call_id`` for their events and the ``NOT EXISTS``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from bailanys.store.db import Database
-from bailanys.store.events import Event
+from bailanys.store.events import Event, load_data
 
 #: Calls opened since ``?`` with no ``call.ended``, then calls that asked for a
 #: callback since ``?``. "+e.type" makes SQLite look each call up by its
@@ -41,7 +40,10 @@ _CHUNK = 500
 
 
 def _event(r: Sequence[Any]) -> Event:
-    return Event(int(r[0]), float(r[1]), str(r[2]), r[3], json.loads(r[4]))
+    """One stored row; damaged data (not JSON, or not an object) reads as {}, so
+    one bad row cannot stop the engine's start-up recovery."""
+    data = load_data(int(r[0]), r[4])
+    return Event(int(r[0]), float(r[1]), str(r[2]), r[3], data if isinstance(data, dict) else {})
 
 
 async def last_event_ts(db: Database) -> float | None:
@@ -78,11 +80,13 @@ async def last_agent_states(
 ) -> dict[str, Event]:
     """Each agent's last ``agent.state`` since ``since`` (one pass over that
     window), ignoring those whose reason is in ``skip_reasons``."""
-    where = "type = 'agent.state' AND ts >= ?"
+    # A damaged row (data not JSON: no agent to name) is skipped, never a failed query.
+    where = "type = 'agent.state' AND ts >= ? AND json_valid(data)"
     params: list[Any] = [since]
     if skip_reasons:
         marks = ", ".join("?" * len(skip_reasons))
-        where += f" AND coalesce(json_extract(data, '$.reason'), '') NOT IN ({marks})"
+        where += (" AND coalesce(CASE WHEN json_valid(data) THEN json_extract(data, '$.reason')"
+                  f" END, '') NOT IN ({marks})")
         params += list(skip_reasons)
     rows = await db.fetchall(
         "SELECT e.id, e.ts, e.type, e.call_id, e.data FROM events e JOIN"

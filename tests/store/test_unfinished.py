@@ -68,6 +68,33 @@ async def test_recover_closes_only_what_is_open_within_the_lookback(tmp_path: Pa
         await store.close()
 
 
+async def test_damaged_rows_do_not_stop_the_recovery(tmp_path: Path) -> None:
+    """A row whose data is not JSON (or not an object) reads as no fields:
+    the open call is still closed and the engine starts."""
+    clock = Clock(1_000_000.0)
+    store = await Store.open(tmp_path / "b.db", clock=clock)
+    try:
+        store.events.append("call.offered", "open")
+        store.events.append("call.answered", "open")
+        await store.events.flush()
+        for data in ("{not json", "[1, 2]"):
+            await store.db.execute(
+                "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)",
+                (clock.now + 1.0, "dtmf", "open", data))
+        agent_row = ("agent.state", None, "\x00")
+        await store.db.execute(
+            "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)",
+            (clock.now + 2.0, *agent_row))
+        result = await recover(store, max_call_seconds=3600)
+        assert [(c.type, c.call_id) for c in result.closings] == [("call.ended", "open")]
+        assert [e.type for e in await store.events.query(type="call.ended")] == ["call.ended"]
+        # Filtering on a field skips the damaged rows too, instead of failing.
+        assert await store.events.query(fields={"agent": "1001"}) == []
+        assert await recover(store, max_call_seconds=3600) is not None  # a second start
+    finally:
+        await store.close()
+
+
 async def test_an_empty_store_has_nothing_to_recover(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "b.db")
     try:
