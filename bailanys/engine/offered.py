@@ -33,16 +33,26 @@ def offered(from_header: str | None, request_uri: str) -> Offered:
 
     Never raises: a From that does not parse gives ``anonymous`` and no name.
     """
-    name = ""
-    uri = ""
-    if from_header:
-        try:
-            addr = NameAddr.parse(from_header)
-            uri, name = addr.uri, addr.display_name
-        except SipParseError:
-            uri = from_header
-    return Offered(caller=caller_of_uri(uri), dialled=dialled(request_uri),
-                   display_name=" ".join(name.split())[:MAX_DISPLAY_NAME])
+    uri, name = from_address(from_header)
+    return offered_of(uri, name, dialled(request_uri))
+
+
+def offered_of(from_uri: str, display_name: str, dialled_number: str) -> Offered:
+    """:class:`Offered` of a From already read (:func:`from_address`) and the dialled number."""
+    return Offered(caller=caller_of_uri(from_uri), dialled=dialled_number,
+                   display_name=" ".join(display_name.split())[:MAX_DISPLAY_NAME])
+
+
+def from_address(from_header: str | None) -> tuple[str, str]:
+    """The From header's URI and display name; a value that does not parse is
+    its own URI, with no name ("" and "" when there is no From)."""
+    if not from_header:
+        return "", ""
+    try:
+        addr = NameAddr.parse(from_header)
+    except SipParseError:
+        return from_header, ""
+    return addr.uri, addr.display_name
 
 
 def dialled(request_uri: str) -> str:

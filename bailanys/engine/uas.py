@@ -27,7 +27,7 @@ from typing import Protocol
 from bailanys.engine.call import Call, CallPorts, CallState, FlowRouter
 from bailanys.engine.calls import CallTable
 from bailanys.engine.floodguard import FloodGuard
-from bailanys.engine.offered import offered
+from bailanys.engine.offered import dialled, from_address, offered_of
 from bailanys.engine.ports import RegisterHandler
 from bailanys.engine.sdpapply import apply_answer
 from bailanys.engine.uac import OutboundCall
@@ -322,7 +322,7 @@ class CallServer:
             transport=handle.source.transport,
             router=self._router,
         )
-        call.number = _dialled(req.uri)
+        call.number = dialled(req.uri)
         call.sdp_version = 1
         call.local_sdp = bytes(answer.sdp)
         return call, answer
@@ -331,9 +331,9 @@ class CallServer:
         """The ``call.offered`` event: who called whom, the codec, the transport."""
         req = handle.request
         media = answer.media
-        from_uri = _uri_of(req.headers.get("From"))
+        from_uri, name = from_address(req.headers.get("From"))  # the From, parsed once
         to_uri = _uri_of(req.headers.get("To"))
-        who = offered(req.headers.get("From"), req.uri)
+        who = offered_of(from_uri, name, call.number)
         self._ports.events.emit(CallOffered(
             call_id=call.id, from_uri=from_uri, to_uri=to_uri, codec=media.codec.name,
             transport=handle.source.transport, caller=who.caller, dialled=who.dialled,
@@ -494,13 +494,6 @@ def unavailable(handle: ServerHandle, reason: str, to_tag: str | None = None) ->
     """503 with Retry-After (RFC 3261 §21.5.4, §20.33): refused for now, not for good."""
     handle.reply(503, reason, to_tag=to_tag or new_tag(),
                  extra=[("Retry-After", str(RETRY_AFTER_S))])
-
-
-def _dialled(uri: str) -> str:
-    try:
-        return SipUri.parse(uri).user or ""
-    except SipParseError:
-        return ""
 
 
 def _to_tag(req: Request) -> str | None:
