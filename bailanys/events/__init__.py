@@ -1,7 +1,7 @@
 """The typed event catalogue: the spine every component writes.
 
 One frozen dataclass per event type, grouped by domain (``call``,
-``queue``, ``ivr``, ``robot``, ``system``); the machinery (base class,
+``queue``, ``ivr``, ``robot``, ``analytics``, ``system``); the machinery (base class,
 codec, registry) is in :mod:`bailanys.events.base`; docs/events.md is
 generated from it (``python -m bailanys.events > docs/events.md``).
 
@@ -20,7 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.events import call, ivr, queue, robot, system
+from bailanys.events import analytics, call, ivr, queue, robot, system
+from bailanys.events.analytics import (
+    RecordingClosed,
+    RecordingPlayed,
+    TranscriptFailed,
+    TranscriptReady,
+)
 from bailanys.events.base import (
     AnyEvent,
     EventBase,
@@ -100,6 +106,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Queues and agents", queue.CLASSES),
     ("IVR flows and the survey", ivr.CLASSES),
     ("Voice robot and SMS", robot.CLASSES),
+    ("Speech analytics", analytics.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
 )
 
@@ -157,7 +164,9 @@ __all__ = [
     "IvrFlow", "IvrHangup", "IvrHangupNode", "IvrInput", "IvrNoInput", "IvrNoMatch", "IvrNode",
     "IvrQueue", "IvrRobot", "IvrSpeechIgnored", "IvrStarted", "IvrTransfer", "QueueAbandoned",
     "QueueAnnounced", "QueueCallback", "QueueCallbackAnswered", "QueueCallbackRequested",
-    "QueueJoined", "QueueTimeout", "RobotFaq", "RobotHandover", "RobotService", "SmsDelivered",
+    "QueueJoined", "QueueTimeout", "RecordingClosed", "RecordingPlayed", "RobotFaq",
+    "RobotHandover", "RobotService", "SmsDelivered",
     "SmsFailed", "SmsQueued", "SmsSent", "Stored", "SurveyAnswered", "SurveySkipped",
+    "TranscriptFailed", "TranscriptReady",
     "UnknownEvent", "decode", "decode_parts", "encode", "event_of", "fields_of", "registry",
 ]

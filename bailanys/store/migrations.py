@@ -70,7 +70,97 @@ SCHEMA_V2_SMS: tuple[str, ...] = (
     "CREATE INDEX sms_outbox_state_id ON sms_outbox (state, id)",
 )
 
-MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS))
+#: Version 3: speech analytics (``bailanys.analytics``).
+#:
+#: ``analytics_jobs``: one transcription job per recording and channel,
+#: written in the same transaction as the ``recording.closed`` event. A
+#: worker claims a job with a conditional UPDATE (state pending, or running
+#: with ``lease_until`` in the past) and renews the lease while it works;
+#: ``UNIQUE (recording, channel)`` makes the job, and so its transcript,
+#: exist once. ``utterances``: the transcript, masked (no personal data),
+#: one row per stretch of speech; ``terms`` holds one normalised search term
+#: per word of ``text`` (``bailanys.analytics.morph``), indexed by the FTS5
+#: table ``utterances_fts`` (external content, kept in step by triggers).
+#: ``analytics_calls``: one row per transcribed call, what search filters on
+#: and what the call page shows.
+SCHEMA_V3_ANALYTICS: tuple[str, ...] = (
+    """
+    CREATE TABLE analytics_jobs (
+        id          INTEGER PRIMARY KEY,
+        call_id     TEXT NOT NULL,
+        recording   TEXT NOT NULL,  -- the WAV file's path
+        channel     TEXT NOT NULL CHECK (channel IN ('caller', 'agent')),
+        language    TEXT,           -- the call's language when known (kk, ru)
+        state       TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'running', 'done', 'failed')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        lease_until REAL,           -- epoch seconds; a running job past it is claimable
+        worker      TEXT,
+        error       TEXT,
+        created     REAL NOT NULL,
+        updated     REAL NOT NULL,
+        UNIQUE (recording, channel)
+    )
+    """,
+    "CREATE INDEX analytics_jobs_state ON analytics_jobs (state, id)",
+    """
+    CREATE TABLE utterances (
+        id        INTEGER PRIMARY KEY,
+        call_id   TEXT NOT NULL,
+        recording TEXT NOT NULL,
+        channel   TEXT NOT NULL CHECK (channel IN ('caller', 'agent')),
+        start     REAL NOT NULL,    -- seconds from the recording's start
+        end       REAL NOT NULL,
+        language  TEXT NOT NULL,
+        text      TEXT NOT NULL,    -- masked, numbers as digits
+        words     TEXT NOT NULL,    -- JSON [[word, start, end, conf], ...], masked
+        terms     TEXT NOT NULL     -- one search term per word of text, space-separated
+    )
+    """,
+    "CREATE INDEX utterances_call ON utterances (call_id, start)",
+    "CREATE INDEX utterances_recording ON utterances (recording, channel)",
+    """
+    CREATE VIRTUAL TABLE utterances_fts USING fts5(
+        terms, content='utterances', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 0'
+    )
+    """,
+    """
+    CREATE TRIGGER utterances_ai AFTER INSERT ON utterances BEGIN
+        INSERT INTO utterances_fts (rowid, terms) VALUES (new.id, new.terms);
+    END
+    """,
+    """
+    CREATE TRIGGER utterances_ad AFTER DELETE ON utterances BEGIN
+        INSERT INTO utterances_fts (utterances_fts, rowid, terms)
+        VALUES ('delete', old.id, old.terms);
+    END
+    """,
+    """
+    CREATE TABLE analytics_calls (
+        call_id      TEXT PRIMARY KEY,
+        started      REAL NOT NULL,  -- epoch seconds of call.offered
+        day          TEXT NOT NULL,  -- local date (engine.timezone), YYYY-MM-DD
+        ended        REAL,
+        queue        TEXT,
+        agent        TEXT,
+        language     TEXT,
+        topic        TEXT,
+        disposition  TEXT,
+        outcome      TEXT NOT NULL,  -- answered, lost, robot, ivr
+        duration     REAL,           -- seconds, offered to ended
+        wait         REAL,           -- seconds in queue before an agent
+        survey_score INTEGER,
+        recording    TEXT,
+        words        INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX analytics_calls_started ON analytics_calls (started)",
+    "CREATE INDEX analytics_calls_agent ON analytics_calls (agent, started)",
+    "CREATE INDEX analytics_calls_queue ON analytics_calls (queue, started)",
+)
+
+MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
