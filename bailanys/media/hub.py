@@ -1,21 +1,13 @@
 """The media hub: every call's RTP sessions, driven by one media clock.
 
-The 20 ms frame period is split into ``SEND_GROUPS`` staggered send groups
-(four of 5 ms): each session belongs to one group (the least loaded when it
-opens) and sends its frames at its group's offset in the period.  A send
-loop over every call would make the last calls' frames late by the loop's
-own length (7.7 ms at 1,000 calls here); a group's loop is a quarter of it.
-A stream's phase within the 20 ms is free (RFC 3550 timestamps, not wall
-time, place the samples), so the staggering costs the receiver nothing.
+Each 20 ms tick, for all sessions at once:
 
-Each group's tick, for all sessions of the group at once:
-
-1. send side: each session's player hands its next pre-encoded frame and the
-   session sends it (one ``sendto`` per call per 20 ms);
-2. receive side: one frame per session is taken from its jitter buffer,
-   the G.711 payloads of the group are decoded in one table lookup into an
+1. receive side: one frame per session is taken from its jitter buffer,
+   the G.711 payloads of all sessions are decoded in one table lookup into an
    ``(n, 160)`` array, and in-band DTMF is detected on the whole batch with one
    matrix product (:mod:`bailanys.media.goertzel`);
+2. send side: each session's player hands its next pre-encoded frame and the
+   session sends it (one ``sendto`` per call per tick);
 3. recorders get both directions' frames.
 
 RTP ports come from the configured range: an even port for RTP and the
@@ -48,7 +40,6 @@ from bailanys.tasks import TaskSet
 log = logging.getLogger(__name__)
 
 MAX_SESSIONS = 8192  # in-band DTMF state rows; far above one core's capacity
-SEND_GROUPS = 4  # staggered send groups per frame period (a tick every 5 ms)
 
 
 @dataclass
@@ -73,16 +64,14 @@ class MediaHub:
         jitter_prefetch: int = 3,
         symmetric_rtp: bool = True,
         rtp_timeout_s: int = 0,
-        send_groups: int = SEND_GROUPS,
     ) -> None:
         self.host = host
         self.symmetric_rtp = symmetric_rtp
         self.rtp_timeout_s = rtp_timeout_s
-        tick = ptime / max(1, send_groups)  # the clock's period: one group's turn
-        self._groups: list[list[RtpSession]] = [[] for _ in range(max(1, send_groups))]
-        self._checks: list[list[RtpSession]] = [[] for _ in range(max(1, round(1.0 / tick)))]
+        ticks_per_second = max(1, round(1.0 / ptime))
+        self._checks: list[list[RtpSession]] = [[] for _ in range(ticks_per_second)]
         self._reports: list[list[RtpSession]] = [
-            [] for _ in range(max(1, round(REPORT_INTERVAL / tick)))
+            [] for _ in range(max(1, round(REPORT_INTERVAL / ptime)))
         ]
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
@@ -92,7 +81,7 @@ class MediaHub:
         self.inband_dtmf = inband_dtmf
         self._detector = InbandDtmfDetector(MAX_SESSIONS)
         self._jitter_prefetch = jitter_prefetch
-        self.clock = MediaClock(self._tick, ptime=tick)
+        self.clock = MediaClock(self._tick, ptime=ptime)
         self.stats = HubStats()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
         self._recorders: set[Recorder] = set()
@@ -146,8 +135,6 @@ class MediaHub:
             self._detector.reset(slot)
             self._sessions[port] = session
             self._list.append(session)
-            session.send_group = min(range(len(self._groups)), key=lambda g: len(self._groups[g]))
-            self._groups[session.send_group].append(session)
             self._checks[slot % len(self._checks)].append(session)
             self._reports[slot % len(self._reports)].append(session)
             self.stats.sessions = len(self._list)
@@ -158,7 +145,6 @@ class MediaHub:
         if self._sessions.pop(session.port, None) is None:
             return
         self._list.remove(session)
-        self._groups[session.send_group].remove(session)
         self._checks[session.slot % len(self._checks)].remove(session)
         self._reports[session.slot % len(self._reports)].remove(session)
         self.stats.sessions = len(self._list)
@@ -231,9 +217,7 @@ class MediaHub:
     # ------------------------------------------------------------ the tick
 
     def _tick(self, index: int) -> None:
-        """One send group's turn (``index`` counts the clock's ticks, every group's)."""
-        self._housekeeping(index)
-        sessions = self._groups[index % len(self._groups)]
+        sessions = self._list
         if not sessions:
             return
         # Send first: the frames' due time is the tick's; receiving can wait.
@@ -258,6 +242,7 @@ class MediaHub:
             late = n if first_late <= 0 else n - int(first_late * n)
             stats.late_frames += late
         stats.send_seconds += t1 - t0
+        self._housekeeping(index)
         if self._recorders:
             for session in sessions:
                 rec = session.recorder
@@ -283,7 +268,7 @@ class MediaHub:
     def _housekeeping(self, index: int) -> None:
         """Per-session chores, spread evenly over the ticks (never all in one tick).
 
-        Each session is in one of ``_checks`` buckets (one per clock tick of a
+        Each session is in one of ``_checks`` buckets (one per tick of a
         second) for the once-a-second inactivity check, and in one of
         ``_reports`` buckets (one per tick of REPORT_INTERVAL) for RTCP.
         """
@@ -295,9 +280,8 @@ class MediaHub:
 
     def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
         """Pop one frame per session, decode all in batch, detect in-band DTMF."""
-        if self._bridged:
-            for session in sessions:
-                session.bridge_rx = None  # no packet this period: the peer hears silence
+        for session in self._bridged:
+            session.bridge_rx = None  # no packet this tick: the peer hears silence
         by_codec: dict[str, tuple[list[int], list[bytes], list[RtpSession]]] = {}
         for session in sessions:
             pkt = session.jitter.pop()

@@ -96,7 +96,6 @@ class RtpSession(asyncio.DatagramProtocol):
     ) -> None:
         self.port = port
         self.slot = slot  # row in the hub's batch arrays (in-band DTMF state)
-        self.send_group = 0  # the hub's staggered send group (its offset in the 20 ms)
         self.transport: asyncio.DatagramTransport | None = None
         self.remote: Addr | None = None  # from SDP
         self.latched: Addr | None = None
