@@ -20,11 +20,15 @@ the word alone, never on the declared language.
 
 Which applies: a word with a letter only Kazakh writes (әғқңөұүһі) is
 Kazakh.  A word without one may still be a Russian stem with a Kazakh ending
-(«паспортты», «паспортымды», «справканы»); the Kazakh reading is taken only
-where a Russian reading is implausible (:func:`_kazakh_without_letters`):
-a т-suffix after a stem in т (паспорт+ты), a chain of three or more letters,
-a suffix after a typical loan ending (-ка, -та, -ия, -ие).  Russian forms
-like «тексты», «команда», «страны», «вопросы» keep their Russian stems.
+(«паспортты», «паспортымды», «справканы») or a Kazakh word written without
+those letters («адамдар», «жазамын»); the Kazakh reading is taken only where
+a Russian one is implausible (:func:`_looks_russian`): a т-suffix after a
+stem in т (паспорт+ты), a suffix after a vowel only after a typical loan
+ending (-ка, -та, -ия, -ие: справка+ны) or as -лар / -й- (бала+лар,
+жаса+ймын).  Russian forms like «тексты», «команда», «страны», «вопросы»,
+«налогу», «граждан» keep their Snowball stems.  Known ambiguities resolved
+the Russian way: «жауапты» (like «факты»), «кезекте» (like «акте»),
+«мекенжайды» (like «растайды»); Snowball's own limits stay («справок»).
 
 Fast: :func:`term` is cached per word (:data:`CACHE_WORDS` distinct words);
 ``python -m bailanys.analytics.morph`` prints words per second.
@@ -201,7 +205,7 @@ def _kazakh_without_letters(word: str) -> str | None:
         if len(stem) < MIN_STEM_LOAN and len(chain) < 3:
             continue  # a short stem only before an unmistakable chain (айт+амын)
         if _looks_russian(stem, chain):
-            continue
+            return None  # a shorter chain is no likelier Kazakh (тексты: not текст+ы)
         if stem[-1] == "г" or (stem[-1] == "б" and chain != "ы"):
             stem = _undo_alternation(stem)  # жауаб+ын; Russian has no -гы, but клубы
         return stem
@@ -210,12 +214,16 @@ def _kazakh_without_letters(word: str) -> str | None:
 
 def _looks_russian(stem: str, chain: str) -> bool:
     last, first = stem[-1], chain[0]
+    if len(chain) == 1:  # налог+у, свадьб+у, портал+ы: Snowball reads these the same or better
+        return not (chain == "у" and sound_class(last) == V)  # but раста+у, жаса+у
     if first == "т":  # паспорт+ты, документ+тер, банк+тен; not текс+ты, фак+те, казахс+тан
         return last != "т" and (len(chain) < 3 or last == "с")
-    if sound_class(last) == V:  # справка+ны, бала+лар; not стра+ны, вопро+сы
-        return not (first == "л" or stem.endswith(LOAN_FINALS))
+    if sound_class(last) == V:  # справка+ны, бала+лар, раста+ймын; not стра+ны, вопро+сы
+        return not (first in "лй" or stem.endswith(LOAN_FINALS))
     if first == "д" and len(chain) == 2:
         return last in "нрзж"  # команда, фонды, звезды: Russian stems in -нд, -рд, -зд, -жд
+    if chain in ("дан", "ден"):
+        return last in "зж"  # граждан, создан, издан
     if chain in ("ке", "ге"):  # банк+ке, номер+ге; not прописк+е, петербург+е
         return not (last == "к" if first == "к" else last in "рлмйу")
     return False
