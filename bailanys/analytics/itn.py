@@ -150,11 +150,15 @@ def _kk_words() -> dict[str, NumWord]:
     return out
 
 
-@cache
 def vocabulary(lang: str) -> dict[str, NumWord]:
     """Number words understood in a text of ``lang``: both languages (callers mix them)."""
+    return _vocabulary(lang == "kk")
+
+
+@cache
+def _vocabulary(kazakh: bool) -> dict[str, NumWord]:
     words = {**_ru_words(), **_kk_words()}
-    if lang != "kk":
+    if not kazakh:
         for w in KK_ONLY:
             words.pop(w, None)
     return words
