@@ -58,6 +58,9 @@ from bailanys.analytics.kksuffix import (
 #: Distinct words whose terms are cached: a hotline's vocabulary with its
 #: Kazakh forms is a few hundred thousand words; 2**20 entries is ~150 MB at most.
 CACHE_WORDS: Final = 1 << 20
+#: Longest word looked at, in letters: the longest Kazakh word forms
+#: (жауапкершіліктеріміздің) are under 30; anything longer is noise.
+MAX_WORD: Final = 64
 #: Shortest stem left after cutting a Kazakh chain (the robot matcher's 3).
 MIN_STEM: Final = 3
 #: The same, for a word without Kazakh letters before a chain of one or two
@@ -108,9 +111,17 @@ def _is_suffix(part: str) -> bool:
     return part in CHAINS or part in ("ші", "шы", "ыншы", "інші", "ншы", "нші", "й", "я", "е")
 
 
-@lru_cache(maxsize=CACHE_WORDS)
 def term(word: str) -> str:
-    """The search term of one word (see the module's docstring)."""
+    """The search term of one word (see the module's docstring).
+
+    A word longer than :data:`MAX_WORD` letters is cut to that first, which
+    bounds what a hostile text or query can put in the cache.
+    """
+    return _term(word[:MAX_WORD])
+
+
+@lru_cache(maxsize=CACHE_WORDS)
+def _term(word: str) -> str:
     if _MASK.fullmatch(word):
         return word
     w = word.lower().replace("ё", "е")
@@ -243,7 +254,7 @@ def _bench(n_words: int, path: str | None) -> None:
         text = " ".join(vocab[i % len(vocab)] for i in range(10_000))
     words = len(tokens(text))
     distinct = len(set(tokens(text)))
-    term.cache_clear()
+    _term.cache_clear()
     t0 = time.perf_counter()
     terms(text)
     cold = time.perf_counter() - t0

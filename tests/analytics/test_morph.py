@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bailanys.analytics import morph
+from bailanys.analytics import kksuffix, morph
 from bailanys.robot import matcher
 
 # Kazakh: base word -> inflected forms (plural, possessive, case; verb tense,
@@ -152,7 +152,7 @@ def test_terms_gives_one_term_per_token_in_order() -> None:
 
 
 def test_huge_and_odd_input_gives_terms_without_error() -> None:
-    assert morph.terms("ъ" * 100_000) == ["ъ" * 100_000]
+    assert morph.terms("ъ" * 100_000) == ["ъ" * morph.MAX_WORD]
     assert morph.terms("\x00\u200b🙂") == []
     assert morph.terms("а-а-а-а") == ["а", "а", "а", "а"]
 
@@ -161,3 +161,22 @@ def test_the_robot_matcher_is_unchanged() -> None:
     """The matcher keeps its own light stemmer (the FAQ calibration depends on it)."""
     assert matcher.stem("паспортты") == "паспор"
     assert matcher.stems("справканы керек") == ["справк", "керек"]
+
+
+@pytest.mark.parametrize(("chain", "follows", "expected"), [
+    ("ты", "voiceless", True), ("ты", "vowel", False), ("ны", "vowel", True),
+    ("ны", "voiceless", False), ("дың", "sonorant", True), ("тың", "voiceless", True),
+    ("ымды", "voiceless", True), ("ымды", "vowel", False), ("мды", "vowel", True),
+    ("ларымен", "vowel", True), ("тарымызды", "voiceless", True), ("пен", "voiceless", True),
+    ("бен", "zh", True), ("нан", "nasal", True), ("дан", "nasal", False),
+    ("ймын", "vowel", True), ("амын", "voiceless", True), ("беймін", "nasal", True),
+    ("уге", "vowel", True), ("ңыз", "vowel", True), ("ыңыз", "voiceless", True),
+])  # fmt: skip
+def test_kazakh_chains_follow_the_attachment_rules(chain: str, follows: str,
+                                                   expected: bool) -> None:
+    assert (follows in kksuffix.CHAINS.get(chain, frozenset())) is expected
+
+
+@pytest.mark.parametrize("bare", ["м", "ң", "ма", "ме"])
+def test_chains_that_would_eat_stems_are_left_out(bare: str) -> None:
+    assert "vowel" not in kksuffix.CHAINS.get(bare, frozenset())
