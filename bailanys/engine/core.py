@@ -44,6 +44,7 @@ from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
 from bailanys.engine.wiring import build_parts
+from bailanys.engine.workers import LocalWorkers
 from bailanys.errors import StartupError
 from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
@@ -79,6 +80,8 @@ class Engine:
     router: NumberRouter
     uas: CallServer
     dialer: Dialer
+    #: ``[analytics] workers`` transcription processes (engine/workers.py).
+    workers: LocalWorkers
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -181,6 +184,8 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
+        undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
+        await self.workers.start()
 
     def _faq_count(self) -> tuple[int, int]:
         return self.robot.faq_embedded
@@ -221,6 +226,7 @@ class Engine:
         # The last sign of life: the next start's reconciliation dates from it.
         self.events.emit(EngineStopped())
         await self._tasks.cancel_all()
+        await self.workers.stop()
         self.gc.stop()
         self.endpoint.close()
         await self.transport.stop()

@@ -52,6 +52,7 @@ from bailanys.engine.ports import (
     MediaLegs,
     OutboundLeg,
     PromptBook,
+    RecordingWatch,
 )
 from bailanys.engine.reconcile import Break
 from bailanys.errors import MediaError, SipParseError, StoreError
@@ -185,6 +186,7 @@ class QueueService:
         dialer: Dialer,
         stopping: Callable[[], bool],
         breaks: Callable[[], Mapping[str, Break]],
+        recordings: RecordingWatch | None = None,
     ) -> None:
         self.settings = settings
         self.events = events
@@ -193,6 +195,7 @@ class QueueService:
         self.dialer = dialer
         self._stopping = stopping
         self._breaks = breaks
+        self.recordings = recordings  # announces recordings with their jobs (issue 15)
         self.core: QueueCore | None = None
         self.config: QueueConfig | None = None
         self._waiters: dict[str, _Waiter] = {}
@@ -584,10 +587,18 @@ class QueueService:
         path = Path(self.settings.record_dir) / f"{w.key}.wav"
         # With media.record_calls the whole call is recorded already (same
         # file name): that recording goes on; else the queue's recording
-        # holds the bridged conversation only.
-        if w.call.session.recorder is None:
-            self.media.record(w.call.session, path)
+        # holds the bridged conversation only, and replaces analytics' own
+        # provisional one (engine/recordings.py).
+        watch = self.recordings
+        recorder = w.call.session.recorder
+        if recorder is None or (watch is not None and watch.provisional(recorder)):
+            if recorder is not None and watch is not None:
+                watch.discard(recorder)
+            recorder = self.media.record(w.call.session, path)
             w.recorded = True
+        if watch is not None:
+            call = w.call
+            watch.watch(recorder, w.key, lambda: call.language, agent=True)
         self.events.emit(CallRecording(call_id=w.key, path=str(path), agent=agent,
                                        channels="caller,agent"))
 
