@@ -74,7 +74,7 @@ class AnalyticsConfig:
 
     def __post_init__(self) -> None:
         _check_range("analytics.workers", self.workers, 0, 64)
-        _check_range("analytics.lease_seconds", self.lease_seconds, 10, 86400)
+        _check_range("analytics.lease_seconds", self.lease_seconds, 1, 86400)
         _check_range("analytics.nice", self.nice, 0, 19)
         _check_range("analytics.poll_ms", self.poll_ms, 10, 60000)
         _check_range("analytics.max_attempts", self.max_attempts, 1, 100)

@@ -40,7 +40,7 @@ from bailanys.analytics import jobs
 from bailanys.analytics.jobs import Job
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.analytics.settings import AnalyticsConfig
-from bailanys.errors import VoiceError
+from bailanys.errors import BailanysError, VoiceError
 from bailanys.events import TranscriptReady
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ def reason_of(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     if isinstance(reason, str) and reason:
         return reason
+    if isinstance(exc, BailanysError) and str(exc):  # our own errors' messages are for people
+        return str(exc)
     if isinstance(exc, FileNotFoundError):
         return "recording file missing"
     if isinstance(exc, wave.Error | EOFError):
