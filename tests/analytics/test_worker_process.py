@@ -24,10 +24,10 @@ from tests.analytics.workersteps import DELAY_ENV
 LEASE_S = 1
 
 
-def config(tmp_path: Path, store: str) -> Path:
+def config(tmp_path: Path, store: str, nice: int = 0) -> Path:
     path = tmp_path / "worker.toml"
     path.write_text(f'[store]\npath = "{store}"\n[analytics]\nlease_seconds = {LEASE_S}\n'
-                    "poll_ms = 50\nretry_seconds = 0\nnice = 0\n", encoding="utf-8")
+                    f"poll_ms = 50\nretry_seconds = 0\nnice = {nice}\n", encoding="utf-8")
     return path
 
 
@@ -81,8 +81,9 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_writes_it_once(
 def test_sigterm_abandons_the_job_cleanly_and_exits_0(tmp_path: Path) -> None:
     store = new_store(tmp_path / "s.db")
     add_jobs(store, str(write_wav(tmp_path / "c1.wav")), channels=(Channel.AGENT,))
-    w = start_worker(config(tmp_path, store), delay=60)
+    w = start_worker(config(tmp_path, store, nice=7), delay=60)
     wait_for(lambda: job_rows(store)[0][0] == "running")
+    assert os.getpriority(os.PRIO_PROCESS, w.pid) >= 7  # [analytics] nice
     w.send_signal(signal.SIGTERM)
     _, err = w.communicate(timeout=10)
     assert w.returncode == 0, err
