@@ -87,8 +87,10 @@ class Steps:
     permanent: tuple[type[BaseException], ...] = PERMANENT_ERRORS
 
 
-class Abandoned(Exception):
-    """Raised in the worker's thread by SIGTERM while it transcribes."""
+class Abandoned(BaseException):
+    """Raised in the worker's thread by SIGTERM while it transcribes (a
+    BaseException, like KeyboardInterrupt: a transcriber's ``except
+    Exception`` must not turn it into a failed job)."""
 
 
 def worker_name() -> str:

@@ -572,6 +572,8 @@ class QueueService:
         self.media.bridge(w.call.session, out.session)
         if self.settings.record:
             self._record(w, agent)
+        else:
+            self._stop_analytics_recording(w)
         self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
@@ -581,6 +583,15 @@ class QueueService:
             self._stop_recording(w)
             self._run(core.call_ended(w.key, time.monotonic(), by="agent"))
             w.inbox.put_nowait(AGENT_LEFT)
+
+    def _stop_analytics_recording(self, w: _Waiter) -> None:
+        """queue.record off: analytics' own recording of the call stops at the
+        bridge (the conversation is not recorded; the part before is the
+        caller's side of the IVR, announced as such)."""
+        recorder = w.call.session.recorder
+        if recorder is not None and self.recordings is not None \
+                and self.recordings.provisional(recorder):
+            self.media.stop_recording(w.call.session)
 
     def _record(self, w: _Waiter, agent: str) -> None:
         """Record the bridged conversation (caller left, agent right)."""
