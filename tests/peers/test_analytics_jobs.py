@@ -113,3 +113,42 @@ async def test_a_queue_call_keeps_its_bridge_only_recording_with_both_sides_queu
     jobs = await _jobs(eng, connected.call_id)
     assert [(r, ch, state) for r, ch, _, state in jobs] == [
         (closed.data["path"], "caller", "pending"), (closed.data["path"], "agent", "pending")]
+
+
+async def test_the_engines_own_worker_transcribes_the_call_and_stops_with_it(
+    engine_factory: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[analytics] workers = 1``: the engine starts a real worker process
+    (the stand-in pipeline of tests/analytics/workersteps.py, handed down
+    through the environment), which transcribes the call's recording; the
+    engine's stop ends it."""
+    import os
+
+    from bailanys.analytics.steps import TEST_STEPS_ENV
+    from bailanys.config import PROJECT_ROOT
+
+    monkeypatch.setenv(TEST_STEPS_ENV, "tests.analytics.workersteps:steps")
+    monkeypatch.setenv("PYTHONPATH", str(PROJECT_ROOT))
+    engine = await engine_factory(analytics={"enabled": True, "workers": 1, "poll_ms": 50})
+    seconds = dtmf_wav(tmp_path / INBAND_NAME, [(None, 1.0)])
+    res = await sipp(engine, "engine_inband.xml", tmp_path, duration_ms=int(seconds * 1000) + 300)
+    assert res.ok, res.describe()
+    (ended,) = await events_of(engine, "call.ended")
+    for _ in range(200):
+        done = await engine.store.db.fetchall(
+            "SELECT state FROM analytics_jobs WHERE call_id = ?", (ended.call_id,))
+        if [tuple(r) for r in done] == [("done",)]:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"not transcribed: {done}")
+    [ready] = await engine.store.db.fetchall(
+        "SELECT json_extract(data, '$.channels'), json_extract(data, '$.worker') FROM events"
+        " WHERE type = 'transcript.ready' AND call_id = ?", (ended.call_id,))
+    [pid] = engine.workers.pids
+    assert ready[0] == "caller" and ready[1].endswith(f":{pid}")
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= 10  # [analytics] nice
+    await engine.stop()
+    assert engine.workers.pids == [] and engine.workers.crashes == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
