@@ -87,12 +87,6 @@ class Steps:
     permanent: tuple[type[BaseException], ...] = PERMANENT_ERRORS
 
 
-class Abandoned(BaseException):
-    """Raised in the worker's thread by SIGTERM while it transcribes (a
-    BaseException, like KeyboardInterrupt: a transcriber's ``except
-    Exception`` must not turn it into a failed job)."""
-
-
 def worker_name() -> str:
     """``host:pid``: unique among the workers sharing a store."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -163,12 +157,14 @@ class Worker:
     def terminate(self) -> None:
         """Stop after the current job; abandon it when it is being transcribed.
 
-        Meant for a SIGTERM handler in the worker's main thread.
+        Meant for a SIGTERM handler in the worker's main thread: it raises
+        KeyboardInterrupt there, as Ctrl-C does (a BaseException: a
+        transcriber's ``except Exception`` cannot turn it into a failed job).
         """
         self.stopping.set()
         if self._busy:
             self._busy = False
-            raise Abandoned
+            raise KeyboardInterrupt
 
     def run(self, *, once: bool = False) -> int:
         """Handle jobs until :meth:`terminate` (``once``: until none is
@@ -200,7 +196,7 @@ class Worker:
             try:
                 with self._interruptible():
                     result, utterances = self._transcribe(job)
-            except Abandoned:
+            except KeyboardInterrupt:  # terminate(): give the job back
                 jobs.release(conn, job, self.clock())
                 log.info("job %d: abandoned (stopping), pending again", job.id)
                 return
@@ -216,7 +212,7 @@ class Worker:
     @contextlib.contextmanager
     def _interruptible(self) -> Iterator[None]:
         if self.stopping.is_set():
-            raise Abandoned
+            raise KeyboardInterrupt
         self._busy = True
         try:
             yield
