@@ -103,6 +103,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         steps, models = load_steps(config)
     except (ImportError, AttributeError, BailanysError) as exc:
         raise CommandError(f"the transcription pipeline cannot be loaded: {exc}") from None
+    if not models:  # every job would fail: leave them pending, visibly, and say why
+        where = config.analytics.models_dir(config.asr.model_dir)
+        raise CommandError(f"no speech model under {where} ([analytics] model_dir, else "
+                           "[asr] model_dir): `make models`, or set the path")
     worker = Worker(path, config.analytics, steps, models)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from bailanys import cli
 from bailanys.analytics.model import Channel
 from bailanys.analytics.steps import TEST_STEPS_ENV
 from bailanys.config import PROJECT_ROOT
@@ -104,3 +107,15 @@ def test_a_corrupt_wav_fails_with_its_reason_and_the_worker_goes_on(tmp_path: Pa
         ("cut", "failed", "truncated WAV"), ("ok", "done", None)]
     assert rows(store, "SELECT call_id, json_extract(data, '$.reason') FROM events"
                        " WHERE type = 'transcript.failed'") == [("cut", "truncated WAV")]
+
+
+def test_a_worker_without_speech_models_refuses_to_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every job would fail: they stay pending (visible in the status) and the worker says why."""
+    store = new_store(tmp_path / "s.db")
+    add_jobs(store, str(write_wav(tmp_path / "c1.wav")))
+    monkeypatch.setenv(TEST_STEPS_ENV, "tests.analytics.workersteps:no_models")
+    assert cli.main(["worker", "--once", "--config", str(config(tmp_path, store))]) == 1
+    assert "no speech model under voice_models" in capsys.readouterr().err
+    assert {r[0] for r in job_rows(store)} == {"pending"}

@@ -83,4 +83,8 @@ def store(conn: sqlite3.Connection, job: Job, utterances: Sequence[Utterance],
 
 
 def steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
+    return Steps(transcribe=transcribe, clean=clean, store=store), {"kk": Path("unused")}
+
+
+def no_models(config: Config) -> tuple[Steps, Mapping[str, Path]]:
     return Steps(transcribe=transcribe, clean=clean, store=store), {}
