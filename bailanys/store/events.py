@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -133,8 +134,9 @@ class EventLog:
         ``call_id``); otherwise as :meth:`append`.
 
         ``rows``: statements written in the same transaction as the event
-        (both are stored or neither); they must not fail for the data's sake
-        (use ``ON CONFLICT DO NOTHING``), since a failed batch is retried.
+        (both are stored or neither: a failed batch is retried whole). Rows
+        must not fail for their data's sake (use ``ON CONFLICT DO NOTHING``):
+        such rows are dropped and logged, so that they cannot block the log.
         """
         type_, call_id, data = encode(event)
         return self._append(self._clock(), type_, call_id, data, tuple(rows) or None)
@@ -285,12 +287,23 @@ class EventLog:
         self, rows: list[tuple[float, str, str | None, str]],
         batch: list[tuple[Event, str, tuple[SideRow, ...] | None]],
     ) -> None:
-        """The events and every side row of ``batch`` in one transaction."""
-        async with self._db.transaction() as conn:
-            await conn.executemany(INSERT_EVENT, rows)
-            for _, _, side in batch:
-                for sql, params in side or ():
-                    await conn.execute(sql, params)
+        """The events and every side row of ``batch`` in one transaction.
+
+        A side row the database refuses for its data (``IntegrityError``:
+        a bug, never transient) would block the whole log if retried: the
+        events are then written without their side rows, and it is logged.
+        """
+        try:
+            async with self._db.transaction() as conn:
+                await conn.executemany(INSERT_EVENT, rows)
+                for _, _, side in batch:
+                    for sql, params in side or ():
+                        await conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            types = sorted({e.type for e, _, side in batch if side})
+            log.error("%s: side rows of %s refused (%s); the events are written without them",
+                      self._db.path, ", ".join(types), exc)
+            await self._db.executemany(INSERT_EVENT, rows)
 
     # --- reading ------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -94,15 +95,27 @@ async def test_a_whole_call_recording_bridged_later_gains_the_agent(
 async def test_a_failing_batch_stores_neither_the_events_nor_the_jobs(log: EventLog) -> None:
     log.emit(CallLanguage(call_id="c0", language="kk"))
     good = job_rows("c1", "a.wav", (Channel.CALLER,), "kk", 1.0)
-    bad = [("INSERT INTO analytics_jobs (call_id, recording, channel, created, updated)"
-            " VALUES ('c1', 'a.wav', 'robot', 1, 1)", ())]  # fails the channel CHECK
+    # A write failing after the job rows (as a full disk or a lost lock would):
+    broken = [("INSERT INTO no_such_table VALUES (1)", ())]
     log.emit(RecordingClosed(call_id="c1", path="a.wav", channels="caller", seconds=1.0),
-             rows=[*good, *bad])
-    with pytest.raises(Exception, match="CHECK constraint"):
+             rows=[*good, *broken])
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
         await log.flush()
     assert await rows(log, "SELECT count(*) FROM events") == [(0,)]
     assert await rows(log, "SELECT count(*) FROM analytics_jobs") == [(0,)]
     assert log.pending == 2  # kept, retried by the writer
+
+
+async def test_side_rows_refused_for_their_data_cannot_block_the_log(
+        log: EventLog, caplog: pytest.LogCaptureFixture) -> None:
+    bad = [("INSERT INTO analytics_jobs (call_id, recording, channel, created, updated)"
+            " VALUES ('c1', 'a.wav', 'robot', 1, 1)", ())]  # fails the channel CHECK
+    log.emit(RecordingClosed(call_id="c1", path="a.wav", channels="caller", seconds=1.0),
+             rows=bad)
+    await log.flush()
+    assert await rows(log, "SELECT type FROM events") == [("recording.closed",)]
+    assert await rows(log, "SELECT count(*) FROM analytics_jobs") == [(0,)]
+    assert "side rows of recording.closed refused" in caplog.text
 
 
 async def test_side_rows_share_the_batch_transaction_with_plain_events(log: EventLog) -> None:
