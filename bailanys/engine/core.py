@@ -37,6 +37,7 @@ from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recordings import RecordingJobs
 from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
@@ -82,6 +83,8 @@ class Engine:
     dialer: Dialer
     #: ``[analytics] workers`` transcription processes (engine/workers.py).
     workers: LocalWorkers
+    #: Announces finished recordings with their transcription jobs.
+    recordings: RecordingJobs
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -231,6 +234,7 @@ class Engine:
         self.endpoint.close()
         await self.transport.stop()
         await self.hub.stop()
+        await self.recordings.stop()  # the recordings the hub just closed
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

@@ -80,7 +80,8 @@ class RecordingWatch(Protocol):
     (:class:`~bailanys.engine.recordings.RecordingJobs`, issue 15)."""
 
     def watch(self, recorder: Recorder, call_id: str, language: Callable[[], str | None],
-              *, agent: bool, provisional: bool = False) -> None: ...
+              *, agent: bool, provisional: bool = False,
+              ended: asyncio.Event | None = None) -> None: ...
 
     def provisional(self, recorder: Recorder) -> bool: ...
 

@@ -609,7 +609,7 @@ class QueueService:
             w.recorded = True
         if watch is not None:
             call = w.call
-            watch.watch(recorder, w.key, lambda: call.language, agent=True)
+            watch.watch(recorder, w.key, lambda: call.language, agent=True, ended=call.ended)
         self.events.emit(CallRecording(call_id=w.key, path=str(path), agent=agent,
                                        channels="caller,agent"))
 

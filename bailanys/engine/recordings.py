@@ -21,10 +21,15 @@ Which recordings and channels:
   known already (the ``ivr.*``/``robot.*`` events say what was played);
   transcribing it would cost as much worker time as the caller's side and
   put the same prompt words in every call's index.
+
+A recording that closes while its call goes on (the queue's recording ends
+with the bridge; the survey follows) is announced once the call has ended,
+so that the worker's call facts see the whole call (its survey, its end).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +41,7 @@ from bailanys.analytics.model import Channel
 from bailanys.events import AnyEvent, RecordingClosed
 from bailanys.media.recorder import Recorder
 from bailanys.store.events import SideRow
+from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,7 @@ class _Watched:
     language: Callable[[], str | None]
     agent: bool  # the right channel is an agent (a bridged conversation)
     provisional: bool  # analytics' own whole-call recording, replaced by a bridge's
+    ended: asyncio.Event | None  # set when the call has ended
 
 
 class RecordingJobs:
@@ -63,9 +70,19 @@ class RecordingJobs:
         self.jobs = jobs  # [analytics] enabled: write the transcription jobs
         self._clock = clock
         self._watched: dict[Recorder, _Watched] = {}
+        self._waiting: dict[Recorder, _Watched] = {}  # closed; their calls go on
+        self._tasks = TaskSet()  # one per waiting recording
+
+    async def stop(self) -> None:
+        """Announce at once what still waits for its call's end (the engine stops)."""
+        await self._tasks.cancel_all()
+        waiting, self._waiting = self._waiting, {}
+        for recorder, known in waiting.items():
+            self._announce(recorder, known)
 
     def watch(self, recorder: Recorder, call_id: str, language: Callable[[], str | None],
-              *, agent: bool, provisional: bool = False) -> None:
+              *, agent: bool, provisional: bool = False,
+              ended: asyncio.Event | None = None) -> None:
         """Announce ``recorder`` when it closes; watched again (the queue
         bridging a call recorded whole), it gains the agent's side."""
         known = self._watched.get(recorder)
@@ -73,7 +90,7 @@ class RecordingJobs:
             known.agent = known.agent or agent
             known.provisional = known.provisional and provisional
             return
-        self._watched[recorder] = _Watched(call_id, language, agent, provisional)
+        self._watched[recorder] = _Watched(call_id, language, agent, provisional, ended)
         recorder.on_closed = self._closed
 
     def provisional(self, recorder: Recorder) -> bool:
@@ -94,6 +111,19 @@ class RecordingJobs:
             log.info("recording %s: %s, not transcribed", recorder.path,
                      "failed" if recorder.failed else "empty")
             return
+        if known.ended is not None and not known.ended.is_set():
+            self._waiting[recorder] = known
+            self._tasks.spawn(self._after_end(recorder, known.ended))
+            return
+        self._announce(recorder, known)
+
+    async def _after_end(self, recorder: Recorder, ended: asyncio.Event) -> None:
+        await ended.wait()
+        known = self._waiting.pop(recorder, None)
+        if known is not None:
+            self._announce(recorder, known)
+
+    def _announce(self, recorder: Recorder, known: _Watched) -> None:
         channels = (Channel.CALLER, Channel.AGENT) if known.agent else (Channel.CALLER,)
         language = known.language()
         path = str(recorder.path)

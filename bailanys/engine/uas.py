@@ -297,7 +297,8 @@ class CallServer:
         recorder = self._ports.legs.record(call.session, directory / f"{call.id}.wav")
         if self._recordings is not None:
             self._recordings.watch(recorder, call.id, lambda: call.language, agent=False,
-                                   provisional=self.settings.record_dir is None)
+                                   provisional=self.settings.record_dir is None,
+                                   ended=call.ended)
 
     async def _answer_call(self, handle: ServerHandle, key: object, setup: _Setup) -> None:
         """The steps of :meth:`_setup_call`; ``setup`` records what each one opened."""

@@ -79,6 +79,7 @@ class Host(Protocol):
     uas: CallServer
     dialer: Dialer
     workers: LocalWorkers
+    recordings: RecordingJobs
 
     @property
     def events(self) -> EventStore: ...
@@ -104,7 +105,7 @@ def build_parts(engine: Host) -> None:
                       register=table.register, forget=table.forget)
     engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
                            max_call_s=cfg.engine.max_call_seconds)
-    recordings = recording_jobs(engine)
+    engine.recordings = recordings = recording_jobs(engine)
     build_services(engine, events, recordings)
     engine.router = NumberRouter(flows=engine.ivr)
     engine.uas = CallServer(table=table, ports=ports, router=engine.router,

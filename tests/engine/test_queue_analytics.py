@@ -30,7 +30,8 @@ class Watch:
         self.log: list[tuple[Any, ...]] = []
 
     def watch(self, recorder: Any, call_id: str, language: Callable[[], str | None], *,
-              agent: bool, provisional: bool = False) -> None:
+              agent: bool, provisional: bool = False, ended: Any = None) -> None:
+        assert ended is not None  # announced once the caller's call has ended
         self.log.append(("watch", recorder, call_id, language(), agent))
 
     def provisional(self, recorder: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,8 +35,9 @@ async def rows(log: EventLog, sql: str) -> list[tuple[object, ...]]:
     return [tuple(r) for r in await log._db.fetchall(sql)]
 
 
-def recorder(tmp_path: Path, pool: ThreadPoolExecutor, frames: int) -> Recorder:
-    rec = Recorder(tmp_path / "c1.wav", pool)
+def recorder(tmp_path: Path, pool: ThreadPoolExecutor, frames: int,
+             name: str = "c1.wav") -> Recorder:
+    rec = Recorder(tmp_path / name, pool)
     for _ in range(frames):
         rec.write(TONE, None)
     return rec
@@ -60,6 +62,30 @@ async def test_a_closed_recording_is_announced_with_its_jobs(
     assert await rows(log, "SELECT call_id, recording, channel, language, state, created"
                            " FROM analytics_jobs ORDER BY id") == [
         ("c1", path, ch, "ru", "pending", 100.0) for ch in channels.split(",")]
+
+
+async def test_a_recording_closed_before_its_call_ends_is_announced_at_the_end(
+        tmp_path: Path, log: EventLog) -> None:
+    """The queue's recording ends with the bridge; the survey goes on: the
+    jobs wait for the call's end (the worker's facts then see all of it)."""
+    jobs = RecordingJobs(lambda: log, jobs=True)
+    ended = asyncio.Event()
+    with ThreadPoolExecutor(1) as pool:
+        rec = recorder(tmp_path, pool, 50)
+        jobs.watch(rec, "c1", lambda: "kk", agent=True, ended=ended)
+        await rec.close()
+        assert log.pending == 0
+        ended.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert log.pending == 1
+        other = recorder(tmp_path, pool, 50, "c2.wav")
+        jobs.watch(other, "c2", lambda: "kk", agent=True, ended=asyncio.Event())
+        await other.close()
+    await jobs.stop()  # the engine stops: announced all the same
+    await log.flush()
+    assert await rows(log, "SELECT call_id, count(*) FROM analytics_jobs GROUP BY call_id") == [
+        ("c1", 2), ("c2", 2)]
 
 
 async def test_a_provisional_recording_replaced_by_a_bridge_is_never_announced(
