@@ -71,9 +71,11 @@ Clean = Callable[[Sequence[Word], str], tuple[Word, ...]]
 #: upsert_call).
 Store = Callable[[sqlite3.Connection, Job, Sequence[Utterance], str], int]
 
-#: Errors of the recording itself: trying again cannot help.
+#: Errors of the recording or its transcript itself (a corrupt WAV, no model
+#: for the language, a transcript too long to store): trying again cannot
+#: help. Anything else (a locked database, a disk error, memory) is retried.
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
-    VoiceError, wave.Error, EOFError, FileNotFoundError, IsADirectoryError,
+    VoiceError, wave.Error, EOFError, FileNotFoundError, IsADirectoryError, ValueError,
 )
 
 
@@ -243,7 +245,8 @@ class Worker:
             ok = jobs.complete(conn, job, self.clock(), write)
         except Exception as exc:
             log.exception("job %d: storing the transcript failed", job.id)
-            self._fail(conn, job, reason_of(exc), permanent=False)
+            self._fail(conn, job, reason_of(exc),
+                       permanent=isinstance(exc, self.steps.permanent))
             return
         if ok:
             self.done += 1

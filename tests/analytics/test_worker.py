@@ -121,6 +121,20 @@ def test_an_idle_worker_polls_until_stopped(tmp_path: Path) -> None:
     assert not t.is_alive() and w.done == 1
 
 
+def test_a_transcript_the_store_refuses_fails_at_once(tmp_path: Path) -> None:
+    path = new_store(tmp_path / "s.db")
+    add_jobs(path, str(write_wav(tmp_path / "c.wav")), channels=(Channel.CALLER,))
+
+    def refuse(conn: object, job: object, utterances: object, language: str) -> int:
+        raise ValueError("more than 100000 utterances on one channel")
+
+    steps = Steps(transcribe=workersteps.transcribe, clean=workersteps.clean, store=refuse)
+    assert worker(path, steps).run(once=True) == 1
+    assert rows(path, "SELECT state, error, attempts FROM analytics_jobs") == [
+        ("failed", "ValueError: more than 100000 utterances on one channel", 1)]
+    assert rows(path, "SELECT count(*) FROM events WHERE type = 'transcript.ready'") == [(0,)]
+
+
 @pytest.mark.parametrize(("exc", "reason"), [
     (VoiceError("no model for kk"), "no model for kk"),
     (FileNotFoundError(2, "No such file"), "recording file missing"),
