@@ -175,14 +175,18 @@ class Worker:
         handled = 0
         try:
             while not self.stopping.is_set():
-                job = jobs.claim(conn, self.name, self.clock(), self.settings.lease_seconds)
+                try:
+                    job = jobs.claim(conn, self.name, self.clock(), self.settings.lease_seconds)
+                    if job is not None:
+                        self.handle(conn, job)
+                        handled += 1
+                except sqlite3.OperationalError as exc:  # locked for long, disk: try again
+                    log.warning("the store failed: %s; trying again", exc)
+                    job = None
                 if job is None:
                     if once:
                         break
                     self.stopping.wait(self.settings.poll_ms / 1000)
-                    continue
-                self.handle(conn, job)
-                handled += 1
         finally:
             conn.close()
         return handled
