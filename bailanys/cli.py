@@ -8,8 +8,9 @@ configuration, 1 for anything else that went wrong.
 The other commands belong to the layers they serve and are added by their
 ``register(subparsers)``: ``demo-call`` (:mod:`bailanys.engine.democall`),
 ``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
-``console`` (:mod:`bailanys.console.commands`) and ``faq``
-(:mod:`bailanys.robot.commands`). What they share with the commands here
+``console`` (:mod:`bailanys.console.commands`), ``faq``
+(:mod:`bailanys.robot.commands`) and ``worker``, ``analytics``
+(:mod:`bailanys.analytics.commands`). What they share with the commands here
 (exit statuses, :class:`~bailanys.cliutil.CommandError`, ``--config``, time
 options, output) is in :mod:`bailanys.cliutil`, which they import instead of
 this module.
@@ -32,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bailanys import __version__
+from bailanys.analytics import commands as analytics_commands
 from bailanys.cliutil import (
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
@@ -253,6 +255,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     queue_commands.register(subparsers)  # export queue-log
     console_commands.register(subparsers)  # console hash-password
     robot_commands.register(subparsers)  # faq check / export / import
+    analytics_commands.register(subparsers)  # worker, analytics status
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@
 ``load_config(path, env)`` reads ``configs/default.toml`` (or the given file),
 applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
-``voice``, ``registrar``, ``auth``, ``engine``, ``log``). Every value is checked here,
+``voice``, ``registrar``, ``auth``, ``engine``, ``analytics``
+(in :mod:`bailanys.analytics.settings`), ``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bailanys import authguard, tomlcheck
+from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.errors import ConfigError
 from bailanys.tomlcheck import Kind
 
@@ -567,6 +569,7 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     robot: RobotConfig = field(default_factory=RobotConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -595,6 +598,7 @@ SECTIONS: dict[str, type[Any]] = {
     "console": ConsoleConfig,
     "robot": RobotConfig,
     "asr": AsrConfig,
+    "analytics": AnalyticsConfig,
     "log": LogConfig,
 }
 

@@ -52,6 +52,7 @@ async def run(config_path: str | None, rate: float, seconds: float, sources: int
             console=dataclasses.replace(base.console, listen=""),
             robot=dataclasses.replace(base.robot, demo_db=str(Path(tmp) / "robot.db"),
                                       faq=""),
+            analytics=dataclasses.replace(base.analytics, enabled=False),  # no workers
         )
         engine = Engine(config)
         await engine.start()

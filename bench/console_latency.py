@@ -34,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bailanys.analytics.settings import AnalyticsConfig  # noqa: E402
 from bailanys.config import (  # noqa: E402
     Config,
     ConsoleConfig,
@@ -146,6 +147,7 @@ def _config(workdir: Path, console_port: int) -> Config:
         queue=QueueFileConfig(file=str(ROOT / "configs" / "queues.toml")),
         console=ConsoleConfig(listen=f"127.0.0.1:{console_port}",
                               users={"bench": "supervisor:" + hash_password(PASSWORD)}),
+        analytics=AnalyticsConfig(enabled=False),  # no recordings, no transcription workers
     )
 
 

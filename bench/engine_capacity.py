@@ -2,6 +2,7 @@
 
     python bench/engine_capacity.py [--calls 250,500,750,1000] [--hold 20]
                                     [--setup-rates 100,200,300] [--setup-calls 2000]
+                                    [--busy-worker]
 
 The engine runs in its own process pinned to CPU 0 (``taskset -c 0``) and
 SIPp on CPU 1.  Each call of the capacity test sends 50 RTP packets/s
@@ -13,6 +14,13 @@ frame's position in the send loop; see ``MediaHub._tick``), as the median
 of ``--repeat`` runs: the machines are shared and noisy, and one stalled
 tick in a 20 s run is already 0.1 % of the frames.  The setup test
 places short calls (INVITE, 200, ACK, BYE) at a fixed rate.
+
+``--busy-worker`` (issue 15, "Never on the call path") also runs a
+transcription worker on CPU 1 (``bench/busy_worker.py``: real Vosk decoding
+of a long recording, niced as the engine's own workers are) for the whole
+run; the ``wcpu`` column is its CPU share during each level's plateau. The
+engine's own ``[analytics]`` stays off here (no recordings), so the figures
+compare with those without the worker.
 
 Never a timed test: this prints figures for humans.  Run by ``make bench``.
 """
@@ -33,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import busy_worker  # noqa: E402
 from tests.peers.sipp import (  # noqa: E402
     find_sipp,
     free_port,
@@ -79,6 +88,10 @@ class EngineProcess:
                     "reload_seconds = 0",
                     "[asr]",
                     f'model_dir = "{workdir / "no-flows"}"',
+                    # The capacity figures are the call path's own: no
+                    # recordings, no transcription workers of the engine.
+                    "[analytics]",
+                    "enabled = false",
                     "[log]",
                     'level = "WARNING"',
                 ]
@@ -128,7 +141,7 @@ def _delta(after: dict[str, object], before: dict[str, object], *path: str) -> f
 
 
 def capacity_level(engine: EngineProcess, port: int, workdir: Path, n: int, hold_s: float,
-                   ramp: float) -> dict[str, float]:
+                   ramp: float, worker_pid: int | None = None) -> dict[str, float]:
     """N concurrent calls held ``hold_s`` seconds; engine figures over the plateau."""
     ramp_s = n / ramp
     before = engine.stats()
@@ -157,8 +170,11 @@ def capacity_level(engine: EngineProcess, port: int, workdir: Path, n: int, hold
     )
     time.sleep(ramp_s + 1.0)  # all calls up
     plateau_start = engine.stats()
+    worker_cpu = busy_worker.cpu_seconds(worker_pid) if worker_pid else 0.0
     time.sleep(hold_s - 2.0)
     plateau_end = engine.stats()
+    if worker_pid:
+        worker_cpu = busy_worker.cpu_seconds(worker_pid) - worker_cpu
     run.wait()
     engine.wait_idle()
     after = engine.stats()
@@ -179,6 +195,7 @@ def capacity_level(engine: EngineProcess, port: int, workdir: Path, n: int, hold
         "cpu": cpu / wall if wall else 0.0,
         "max_tick_lateness_ms": 1000 * float(after["clock"]["max_lateness"]),  # type: ignore[index]
         "total_failed_sip": _delta(after, before, "sip", "bad"),
+        "worker_cpu": worker_cpu / wall if wall else 0.0,
     }
 
 
@@ -220,6 +237,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per level; medians are reported (shared, noisy machines)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--busy-worker", action="store_true",
+                    help="a transcription worker busy on CPU 1 meanwhile (issue 15)")
     args = ap.parse_args()
     if find_sipp() is None:
         print("engine_capacity: sipp is not installed (make deps installs sip-tester)")
@@ -230,12 +249,16 @@ def main() -> int:
         prepare_load_audio(workdir, seconds=2.0, freq_or_text=440.0)
         port = free_port()
         engine = EngineProcess(workdir, port)
+        worker = None
         try:
+            if args.busy_worker:
+                worker = busy_worker.start(workdir)
             print(f"engine pid {engine.proc.pid} on CPU 0, SIPp on CPU 1; hold {args.hold:g} s")
             print(f"{'calls':>6} {'ok':>6} {'fail':>5} {'up':>6} {'late %':>8} "
                   f"{'tx pps':>8} {'rx pps':>8} {'cpu':>6} {'pass':>5}   late % of each run")
             for n in [int(x) for x in args.calls.split(",") if x]:
-                runs = [capacity_level(engine, port, workdir, n, args.hold, args.ramp)
+                runs = [capacity_level(engine, port, workdir, n, args.hold, args.ramp,
+                                       worker.pid if worker else None)
                         for _ in range(args.repeat)]
                 r = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
                 r["ok"] = min(run["ok"] for run in runs)
@@ -246,7 +269,8 @@ def main() -> int:
                 each = " ".join(f"{100 * run['late_share']:.3f}" for run in runs)
                 print(f"{n:>6} {r['ok']:>6.0f} {r['failed']:>5.0f} {r['concurrent']:>6.0f} "
                       f"{100 * r['late_share']:>8.3f} {r['tx_pps']:>8.0f} {r['rx_pps']:>8.0f} "
-                      f"{r['cpu']:>6.2f} {'yes' if r['pass'] else 'no':>5}   {each}", flush=True)
+                      f"{r['cpu']:>6.2f} {'yes' if r['pass'] else 'no':>5}   {each}"
+                      + (f"   wcpu {r['worker_cpu']:.2f}" if worker else ""), flush=True)
             print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
                   f"{'retrans':>8} {'wall s':>7}")
             for rate in [int(x) for x in args.setup_rates.split(",") if x]:
@@ -257,6 +281,11 @@ def main() -> int:
                 engine.wait_idle()
         finally:
             engine.close()
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+                print(f"busy worker: {busy_worker.jobs_done(workdir / 'busy' / 'worker.toml')} "
+                      "channel jobs done during the run")
     best = max((r["calls"] for r in results["capacity"] if r["pass"]), default=0)
     best_rate = max((r["rate"] for r in results["setup"] if r["failed"] == 0 and
                      r["ok"] == r["calls"]), default=0)

@@ -137,6 +137,8 @@ class EngineProcess:
             "[robot]",
             f'demo_db = "{workdir / "robot.db"}"',
             'faq = ""',
+            "[analytics]",  # the call path's own figures: no recordings, no workers
+            "enabled = false",
             "[log]",
             'level = "WARNING"',
         ]) + "\n")

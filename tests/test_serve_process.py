@@ -52,7 +52,8 @@ def write_config(tmp_path: Path, *, sip_port: int = 0, console_port: int = 0,
         f'[asr]\nmodel_dir = "{empty}"\n'
         f'[queue]\nfile = "{queue_file}"\n'
         f'[console]\nlisten = "127.0.0.1:{console_port}"\n'
-        f'[robot]\ndemo_db = "{tmp_path / "robot.db"}"\nfaq = ""\n',
+        f'[robot]\ndemo_db = "{tmp_path / "robot.db"}"\nfaq = ""\n'
+        "[analytics]\nworkers = 0\n",  # no transcription worker processes here
         encoding="utf-8",
     )
     return path

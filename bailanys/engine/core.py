@@ -37,6 +37,7 @@ from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recordings import RecordingJobs
 from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
@@ -44,6 +45,7 @@ from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
 from bailanys.engine.wiring import build_parts
+from bailanys.engine.workers import LocalWorkers
 from bailanys.errors import StartupError
 from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
@@ -79,6 +81,10 @@ class Engine:
     router: NumberRouter
     uas: CallServer
     dialer: Dialer
+    #: ``[analytics] workers`` transcription processes (engine/workers.py).
+    workers: LocalWorkers
+    #: Announces finished recordings with their transcription jobs.
+    recordings: RecordingJobs
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -181,6 +187,8 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
+        undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
+        await self.workers.start()
 
     def _faq_count(self) -> tuple[int, int]:
         return self.robot.faq_embedded
@@ -221,10 +229,12 @@ class Engine:
         # The last sign of life: the next start's reconciliation dates from it.
         self.events.emit(EngineStopped())
         await self._tasks.cancel_all()
+        await self.workers.stop()
         self.gc.stop()
         self.endpoint.close()
         await self.transport.stop()
         await self.hub.stop()
+        await self.recordings.stop()  # the recordings the hub just closed
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

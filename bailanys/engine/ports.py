@@ -75,6 +75,19 @@ class PromptBook(Protocol):
     async def add_files(self, paths: Iterable[str]) -> int: ...
 
 
+class RecordingWatch(Protocol):
+    """Announces finished recordings with their transcription jobs
+    (:class:`~bailanys.engine.recordings.RecordingJobs`, issue 15)."""
+
+    def watch(self, recorder: Recorder, call_id: str, language: Callable[[], str | None],
+              *, agent: bool, provisional: bool = False,
+              ended: asyncio.Event | None = None) -> None: ...
+
+    def provisional(self, recorder: Recorder) -> bool: ...
+
+    def discard(self, recorder: Recorder) -> None: ...
+
+
 class MediaLegs(Protocol):
     """RTP sessions: open, close, record, tap, bridge (:class:`~bailanys.media.hub.MediaHub`)."""
 

@@ -52,6 +52,7 @@ from bailanys.engine.ports import (
     MediaLegs,
     OutboundLeg,
     PromptBook,
+    RecordingWatch,
 )
 from bailanys.engine.reconcile import Break
 from bailanys.errors import MediaError, SipParseError, StoreError
@@ -185,6 +186,7 @@ class QueueService:
         dialer: Dialer,
         stopping: Callable[[], bool],
         breaks: Callable[[], Mapping[str, Break]],
+        recordings: RecordingWatch | None = None,
     ) -> None:
         self.settings = settings
         self.events = events
@@ -193,6 +195,7 @@ class QueueService:
         self.dialer = dialer
         self._stopping = stopping
         self._breaks = breaks
+        self.recordings = recordings  # announces recordings with their jobs (issue 15)
         self.core: QueueCore | None = None
         self.config: QueueConfig | None = None
         self._waiters: dict[str, _Waiter] = {}
@@ -569,6 +572,8 @@ class QueueService:
         self.media.bridge(w.call.session, out.session)
         if self.settings.record:
             self._record(w, agent)
+        else:
+            self._stop_analytics_recording(w)
         self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
         if w.state == "bridged":  # the agent hung up first
@@ -579,15 +584,32 @@ class QueueService:
             self._run(core.call_ended(w.key, time.monotonic(), by="agent"))
             w.inbox.put_nowait(AGENT_LEFT)
 
+    def _stop_analytics_recording(self, w: _Waiter) -> None:
+        """queue.record off: analytics' own recording of the call stops at the
+        bridge (the conversation is not recorded; the part before is the
+        caller's side of the IVR, announced as such)."""
+        recorder = w.call.session.recorder
+        if recorder is not None and self.recordings is not None \
+                and self.recordings.provisional(recorder):
+            self.media.stop_recording(w.call.session)
+
     def _record(self, w: _Waiter, agent: str) -> None:
         """Record the bridged conversation (caller left, agent right)."""
         path = Path(self.settings.record_dir) / f"{w.key}.wav"
         # With media.record_calls the whole call is recorded already (same
         # file name): that recording goes on; else the queue's recording
-        # holds the bridged conversation only.
-        if w.call.session.recorder is None:
-            self.media.record(w.call.session, path)
+        # holds the bridged conversation only, and replaces analytics' own
+        # provisional one (engine/recordings.py).
+        watch = self.recordings
+        recorder = w.call.session.recorder
+        if recorder is None or (watch is not None and watch.provisional(recorder)):
+            if recorder is not None and watch is not None:
+                watch.discard(recorder)
+            recorder = self.media.record(w.call.session, path)
             w.recorded = True
+        if watch is not None:
+            call = w.call
+            watch.watch(recorder, w.key, lambda: call.language, agent=True, ended=call.ended)
         self.events.emit(CallRecording(call_id=w.key, path=str(path), agent=agent,
                                        channels="caller,agent"))
 

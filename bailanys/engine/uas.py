@@ -28,7 +28,7 @@ from bailanys.engine.call import Call, CallPorts, CallState, FlowRouter
 from bailanys.engine.calls import CallTable
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.offered import dialled, from_address, offered_of
-from bailanys.engine.ports import RegisterHandler
+from bailanys.engine.ports import RecordingWatch, RegisterHandler
 from bailanys.engine.sdpapply import apply_answer
 from bailanys.engine.uac import OutboundCall
 from bailanys.errors import MediaError, SdpError, SipParseError
@@ -69,6 +69,9 @@ class UasSettings:
     answer_delay_s: float  # engine.answer_delay_ms: ringing before the 200
     max_call_s: float  # engine.max_call_seconds
     record_dir: Path | None  # media.record_dir when media.record_calls, else None
+    #: media.record_dir when analytics records calls the queue may re-record
+    #: (analytics enabled, record_calls off: engine/recordings.py), else None
+    analytics_record_dir: Path | None = None
 
 
 @dataclass
@@ -94,8 +97,10 @@ class CallServer:
         registrar: RegisterHandler,
         flood: FloodGuard,
         settings: UasSettings,
+        recordings: RecordingWatch | None = None,
     ) -> None:
         self.table = table
+        self._recordings = recordings  # announces recordings with their jobs (issue 15)
         self._ports = ports
         self._router = router
         self._registrar = registrar
@@ -283,12 +288,23 @@ class CallServer:
         except Exception as exc:
             await self._setup_failed(handle, setup, exc)
 
+    def _record(self, call: Call) -> None:
+        """Record the whole call with ``media.record_calls``, or provisionally
+        for analytics (a queue's bridge replaces it; engine/recordings.py)."""
+        directory = self.settings.record_dir or self.settings.analytics_record_dir
+        if directory is None:
+            return
+        recorder = self._ports.legs.record(call.session, directory / f"{call.id}.wav")
+        if self._recordings is not None:
+            self._recordings.watch(recorder, call.id, lambda: call.language, agent=False,
+                                   provisional=self.settings.record_dir is None,
+                                   ended=call.ended)
+
     async def _answer_call(self, handle: ServerHandle, key: object, setup: _Setup) -> None:
         """The steps of :meth:`_setup_call`; ``setup`` records what each one opened."""
         call, answer = await self._open_call(handle, setup)
         self.table.by_invite[key] = (call, handle)
-        if self.settings.record_dir is not None:
-            self._ports.legs.record(call.session, self.settings.record_dir / f"{call.id}.wav")
+        self._record(call)
         self._offered(handle, call, answer)
         setup.offered = True
         handle.reply(180, to_tag=setup.local_tag)

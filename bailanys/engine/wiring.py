@@ -30,18 +30,20 @@ from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recordings import RecordingJobs
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
+from bailanys.engine.workers import LocalWorkers, WorkerSettings
 from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
-from bailanys.store.events import Event
+from bailanys.store.events import Event, EventLog
 from bailanys.voice.tts import PromptRenderer
 
 if TYPE_CHECKING:
@@ -76,6 +78,8 @@ class Host(Protocol):
     router: NumberRouter
     uas: CallServer
     dialer: Dialer
+    workers: LocalWorkers
+    recordings: RecordingJobs
 
     @property
     def events(self) -> EventStore: ...
@@ -101,15 +105,28 @@ def build_parts(engine: Host) -> None:
                       register=table.register, forget=table.forget)
     engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
                            max_call_s=cfg.engine.max_call_seconds)
-    build_services(engine, events)
+    engine.recordings = recordings = recording_jobs(engine)
+    build_services(engine, events, recordings)
     engine.router = NumberRouter(flows=engine.ivr)
     engine.uas = CallServer(table=table, ports=ports, router=engine.router,
                             registrar=engine.registrar, flood=engine.flood,
-                            settings=uas_settings(cfg))
+                            settings=uas_settings(cfg), recordings=recordings)
     engine.endpoint.user = engine.uas
+    engine.workers = LocalWorkers(WorkerSettings.of(cfg))
 
 
-def build_services(engine: Host, events: LateEvents) -> None:
+def recording_jobs(engine: Host) -> RecordingJobs:
+    """Announces finished recordings, with their transcription jobs when
+    ``[analytics]`` is enabled, in the store the engine opens at start."""
+
+    def log_of_store() -> EventLog:
+        assert engine.store is not None, "engine not started"
+        return engine.store.events
+
+    return RecordingJobs(log_of_store, jobs=engine.config.analytics.enabled)
+
+
+def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) -> None:
     """The queue, robot, flow and console services, each given only its ports.
 
     The getters hand over what exists only once the engine has started (the
@@ -119,7 +136,7 @@ def build_services(engine: Host, events: LateEvents) -> None:
     engine.queues = QueueService(
         settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
         dialer=engine.dialer, stopping=lambda: engine.stopping,
-        breaks=lambda: engine.recovered.breaks)
+        breaks=lambda: engine.recovered.breaks, recordings=recordings)
     engine.robot = RobotService(
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
@@ -234,6 +251,8 @@ def uas_settings(cfg: Config) -> UasSettings:
         answer_delay_s=cfg.engine.answer_delay_ms / 1000.0,
         max_call_s=cfg.engine.max_call_seconds,
         record_dir=Path(cfg.media.record_dir) if cfg.media.record_calls else None,
+        # analytics records every call (the caller's side of robot and IVR calls)
+        analytics_record_dir=Path(cfg.media.record_dir) if cfg.analytics.enabled else None,
     )
 
 

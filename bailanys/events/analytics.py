@@ -21,7 +21,7 @@ class RecordingClosed(EventBase):
     jobs (one per channel) are written with this event."""
 
     type: ClassVar[str] = "recording.closed"
-    writer: ClassVar[str] = "engine/queues.py, engine/calls.py"
+    writer: ClassVar[str] = "engine/recordings.py"
 
     path: str
     channels: str

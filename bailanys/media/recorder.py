@@ -6,6 +6,9 @@ we sent.  The media tick hands one frame per direction per tick; frames are
 collected in memory and written in blocks by a worker thread (file I/O never
 runs on the event loop).  A missing frame (packet loss, nothing sent) is
 recorded as silence so both channels stay aligned in time.
+
+``on_closed`` (optional) is called on the loop once the file is complete:
+the engine then announces the recording (``recording.closed``, issue 15).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import wave
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +27,7 @@ from numpy.typing import NDArray
 log = logging.getLogger(__name__)
 
 SAMPLES_PER_FRAME = 160
+SAMPLE_RATE = 8000
 FLUSH_FRAMES = 50  # write to disk once a second of audio is collected
 _SILENT = np.zeros(SAMPLES_PER_FRAME, dtype=np.int16)
 
@@ -41,6 +46,13 @@ class Recorder:
         self.frames = 0
         self.closed = False
         self.failed = False  # a disk error stopped this recording (logged; the call goes on)
+        #: Called (on the loop) once :meth:`close` has finished the file.
+        self.on_closed: Callable[[Recorder], None] | None = None
+
+    @property
+    def seconds(self) -> float:
+        """The recording's length so far (every tick is recorded, silence too)."""
+        return self.frames * SAMPLES_PER_FRAME / SAMPLE_RATE
 
     def write(self, rx: NDArray[np.int16] | None, tx: NDArray[np.int16] | None) -> None:
         """Record one tick: ``rx`` heard from the remote, ``tx`` sent to it."""
@@ -116,3 +128,9 @@ class Recorder:
             await self._pending
         block = self._take_block()
         await asyncio.get_running_loop().run_in_executor(self._executor, self._finish, block)
+        on_closed, self.on_closed = self.on_closed, None
+        if on_closed is not None:
+            try:
+                on_closed(self)
+            except Exception:
+                log.exception("recording %s: the closed hook failed", self.path)

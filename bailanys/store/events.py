@@ -16,6 +16,11 @@ Typed events (the catalogue, :mod:`bailanys.events`) are written with
 would write, ``data`` being ``bailanys.events.encode``'s. Stored events are
 read back typed with ``bailanys.events.decode(event)``. ``append`` with a
 type string stays until every producer emits a catalogue class.
+
+An emitted event may carry side rows (``emit(event, rows=[(sql, params)])``):
+statements written in the same transaction as the event's row, so both or
+neither are stored (issue 15: ``recording.closed`` and its transcription
+jobs). A batch without side rows is written exactly as before.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +42,7 @@ from bailanys.store.db import Database
 # Re-exported: the registrar imports its bindings table from here too.
 from bailanys.store.registrations import Registration, Registrations
 
-__all__ = ["Event", "EventLog", "Listener", "Registration", "Registrations"]
+__all__ = ["Event", "EventLog", "Listener", "Registration", "Registrations", "SideRow"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ STOP_ATTEMPTS = 3
 RESERVED_FIELDS = frozenset({"id", "ts", "type", "call_id"})
 
 Listener = Callable[["Event"], None]
+#: A statement and its parameters, written in an event's batch transaction.
+SideRow = tuple[str, Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,10 @@ class Event:
             "call_id": self.call_id,
             **self.data,
         }
+
+
+#: The one statement that stores an event row (``event_row`` gives its parameters).
+INSERT_EVENT = "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)"
 
 
 def _dumps(data: Mapping[str, Any]) -> str:
@@ -94,7 +106,8 @@ class EventLog:
         self.batch_interval = batch_interval
         self.batch_max = batch_max
         self._clock = clock
-        self._buffer: list[tuple[Event, str]] = []
+        #: (event, its JSON data, its side rows or None)
+        self._buffer: list[tuple[Event, str, tuple[SideRow, ...] | None]] = []
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -116,11 +129,17 @@ class EventLog:
         """
         return self._append(self._clock(), type, call_id, fields)
 
-    def emit(self, event: AnyEvent) -> Event:
+    def emit(self, event: AnyEvent, *, rows: Sequence[SideRow] = ()) -> Event:
         """Record a catalogue event now (``event.call_id`` is the row's
-        ``call_id``); otherwise as :meth:`append`."""
+        ``call_id``); otherwise as :meth:`append`.
+
+        ``rows``: statements written in the same transaction as the event
+        (both are stored or neither: a failed batch is retried whole). Rows
+        must not fail for their data's sake (use ``ON CONFLICT DO NOTHING``):
+        such rows are dropped and logged, so that they cannot block the log.
+        """
         type_, call_id, data = encode(event)
-        return self._append(self._clock(), type_, call_id, data)
+        return self._append(self._clock(), type_, call_id, data, tuple(rows) or None)
 
     def emit_at(self, ts: float, event: AnyEvent) -> Event:
         """Record a catalogue event dated ``ts``; as :meth:`append_at`."""
@@ -134,14 +153,14 @@ class EventLog:
         return self._append(ts, type, call_id, fields)
 
     def _append(self, ts: float, type: str, call_id: str | None,
-                fields: dict[str, Any]) -> Event:
+                fields: dict[str, Any], rows: tuple[SideRow, ...] | None = None) -> Event:
         clash = RESERVED_FIELDS.intersection(fields)
         if clash:
             raise ValueError(f"event field names reserved for columns: {sorted(clash)}")
         event = Event(None, ts, type, call_id, fields)
         # Serialised now: bad data fails in the caller, and later mutation
         # of a field's value cannot change what is stored.
-        self._buffer.append((event, _dumps(fields)))
+        self._buffer.append((event, _dumps(fields), rows))
         self._appended += 1
         if len(self._buffer) >= self.batch_max:
             self._wake.set()
@@ -249,11 +268,12 @@ class EventLog:
             batch = self._buffer[: self.batch_max]
             if not batch:
                 return
-            rows = [(e.ts, e.type, e.call_id, data) for e, data in batch]
+            rows = [(e.ts, e.type, e.call_id, data) for e, data, _ in batch]
             try:
-                await self._db.executemany(
-                    "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)", rows
-                )
+                if any(side for _, _, side in batch):
+                    await self._write_with_side_rows(rows, batch)
+                else:
+                    await self._db.executemany(INSERT_EVENT, rows)
             except BaseException:
                 self.write_errors += 1
                 raise
@@ -262,6 +282,28 @@ class EventLog:
             self.batches_written += 1
         async with self._progress:
             self._progress.notify_all()
+
+    async def _write_with_side_rows(
+        self, rows: list[tuple[float, str, str | None, str]],
+        batch: list[tuple[Event, str, tuple[SideRow, ...] | None]],
+    ) -> None:
+        """The events and every side row of ``batch`` in one transaction.
+
+        A side row the database refuses for its data (``IntegrityError``:
+        a bug, never transient) would block the whole log if retried: the
+        events are then written without their side rows, and it is logged.
+        """
+        try:
+            async with self._db.transaction() as conn:
+                await conn.executemany(INSERT_EVENT, rows)
+                for _, _, side in batch:
+                    for sql, params in side or ():
+                        await conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            types = sorted({e.type for e, _, side in batch if side})
+            log.error("%s: side rows of %s refused (%s); the events are written without them",
+                      self._db.path, ", ".join(types), exc)
+            await self._db.executemany(INSERT_EVENT, rows)
 
     # --- reading ------------------------------------------------------------
 
@@ -306,6 +348,14 @@ class EventLog:
             params.append(int(limit))
         rows = await self._db.fetchall(sql, params)
         return [Event(int(r[0]), float(r[1]), r[2], r[3], load_data(int(r[0]), r[4])) for r in rows]
+
+
+def event_row(ts: float, event: AnyEvent) -> tuple[float, str, str | None, str]:
+    """The ``events`` row of ``event`` dated ``ts``, as the writer stores it:
+    for writers outside the engine (the analytics workers write theirs with
+    their own transaction; ``INSERT_EVENT`` takes it)."""
+    type_, call_id, data = encode(event)
+    return ts, type_, call_id, _dumps(data)
 
 
 def load_data(row_id: int, text: str) -> Any:

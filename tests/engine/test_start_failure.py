@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.config import (
     AsrConfig,
     Config,
@@ -50,6 +51,7 @@ def config(tmp_path: Path, *, sip_port: int, console_port: int, queue_file: str 
         queue=QueueFileConfig(file=queue_file),
         console=ConsoleConfig(listen=f"127.0.0.1:{console_port}"),
         robot=RobotConfig(demo_db=str(tmp_path / "robot.db"), faq=""),
+        analytics=AnalyticsConfig(workers=0),  # no transcription worker processes here
     )
 
 

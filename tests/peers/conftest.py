@@ -33,6 +33,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from bailanys.analytics.settings import AnalyticsConfig  # noqa: E402
 from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
     AsrConfig,
@@ -111,7 +112,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
 
     Keyword arguments are extra fields for ``SipConfig`` (``sip``),
     ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
-    (``ivr``), ``AsrConfig`` (``asr``) and ``AuthConfig`` (``auth``) as dicts.
+    (``ivr``), ``AsrConfig`` (``asr``), ``AuthConfig`` (``auth``) and
+    ``AnalyticsConfig`` (``analytics``; off by default here) as dicts.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -126,6 +128,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         console: dict[str, Any] | None = None,
         robot: dict[str, Any] | None = None,
         auth: dict[str, Any] | None = None,
+        analytics: dict[str, Any] | None = None,
         store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
@@ -153,6 +156,10 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # By default no console server (the KPI fold still runs).
             console=ConsoleConfig(**{"listen": "", **(console or {})}),
             robot=RobotConfig(**{"demo_db": str(tmp_path / f"robot{n}.db"), **(robot or {})}),
+            # By default no speech analytics: no whole-call recordings, no
+            # jobs, no worker processes (issue 13's recording tests keep
+            # their bridge-only files, and no test pays for a worker start).
+            analytics=AnalyticsConfig(**{"enabled": False, "workers": 0, **(analytics or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)

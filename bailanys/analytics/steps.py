@@ -1,0 +1,87 @@
+"""The real pipeline a worker runs, built from the other slices of issue 15.
+
+``transcribe_channel`` and ``find_models`` (bailanys.analytics.transcribe),
+``clean_words`` (bailanys.analytics.clean), ``write_channel`` and
+``call_words`` (bailanys.analytics.transcripts), ``call_facts``,
+``with_language`` and ``upsert_call`` (bailanys.analytics.facts).
+
+MERGE NOTE: those modules land in parallel with this one, so they are
+imported by name at run time here; once they are in main, replace
+:func:`_module` with static imports (mypy then checks the signatures).
+
+Tests swap the whole pipeline for their own with the environment variable
+:data:`TEST_STEPS_ENV` (``module:function``, ``function(config) -> (Steps,
+models)``): how a real worker process is given a slow or failing
+transcriber. The engine never sets it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bailanys.analytics.jobs import Job
+from bailanys.analytics.model import Utterance
+from bailanys.analytics.worker import Steps
+from bailanys.config import LANGUAGES, Config
+from bailanys.errors import ConfigError
+from bailanys.store.events import Event, load_data
+from bailanys.timezone import ALMATY
+
+#: Not ``BAILANYS_...``: those are configuration overrides.
+TEST_STEPS_ENV = "ANALYTICS_TEST_STEPS"
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"bailanys.analytics.{name}")
+
+
+def call_events(conn: sqlite3.Connection, call_id: str) -> list[Event]:
+    """A call's stored events, oldest first (what ``call_facts`` folds)."""
+    rows = conn.execute(
+        "SELECT id, ts, type, call_id, data FROM events WHERE call_id = ? ORDER BY id", (call_id,)
+    ).fetchall()
+    return [Event(int(r[0]), float(r[1]), r[2], r[3], load_data(int(r[0]), r[4])) for r in rows]
+
+
+def store_transcript(conn: sqlite3.Connection, job: Job, utterances: Sequence[Utterance],
+                     language: str) -> int:
+    """The channel's transcript (idempotent: keyed by recording and channel)
+    and the call's facts, inside the worker's transaction; the words written."""
+    transcripts, facts = _module("transcripts"), _module("facts")
+    words = int(transcripts.write_channel(conn, job.call_id, job.recording, job.channel,
+                                          utterances))
+    found: Any = facts.call_facts(call_events(conn, job.call_id), ALMATY)
+    if found is not None:
+        found = facts.with_language(found, job.language or language)
+        facts.upsert_call(conn, found, int(transcripts.call_words(conn, job.call_id)))
+    return words
+
+
+def real_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
+    """The production pipeline and the models found under ``[analytics] model_dir``."""
+    transcribe, clean = _module("transcribe"), _module("clean")
+    model_dir = Path(config.analytics.models_dir(config.asr.model_dir))
+    models: Mapping[str, Path] = transcribe.find_models(model_dir, LANGUAGES)
+    steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean.clean_words,
+                  store=store_transcript)
+    return steps, models
+
+
+def load_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
+    """The pipeline to run: the test hook's when :data:`TEST_STEPS_ENV` is set."""
+    hook = os.environ.get(TEST_STEPS_ENV)
+    if not hook:
+        return real_steps(config)
+    module, _, function = hook.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{TEST_STEPS_ENV}={hook!r}: {exc}") from None
+    steps, models = factory(config)
+    return steps, models
