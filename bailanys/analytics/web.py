@@ -294,7 +294,8 @@ class AnalyticsRoutes:
             return error(HTTPStatus.NOT_FOUND, "no recording of this call")
         user = session.user
         if self.plays.first(session.token, call_id):
-            self.events.emit(RecordingPlayed(call_id=call_id, user=user.login, role=user.role))
+            self.events.emit(RecordingPlayed(call_id=call_id, user=user.login,
+                                             role=str(user.role)))
             log.info("analytics: %s (%s) plays the recording of %s", user.login, user.role,
                      call_id)
         return download(path, f"{call_id}.wav", inline=True)

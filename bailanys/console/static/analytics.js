@@ -208,9 +208,9 @@ async function openCall(callId, offset) {
   panel.hidden = false;
   renderCall();
   const player = document.getElementById("player");
-  player.removeAttribute("src");
+  player.pause();
+  player.removeAttribute("src");  // preload="none": nothing is fetched before a play
   if (state.call.audio) player.src = `/api/analytics/calls/${encodeURIComponent(callId)}/audio`;
-  player.load();
   if (offset != null) {
     const word = [...document.querySelectorAll("#turns .word")]
       .find((w) => Number(w.dataset.start) >= offset - 0.05);
