@@ -79,8 +79,9 @@ PLAY_WINDOW_S = 300.0
 MAX_PLAYS = 10_000
 #: An export stops here: 10,000 rows open in a spreadsheet at once.
 EXPORT_MAX_CALLS = 10_000
-#: Calls asked from the search per page while exporting.
-EXPORT_PAGE = 500
+#: Calls asked from the search per page while exporting: the most one
+#: search request may ask for (``search.MAX_PER_PAGE``).
+EXPORT_PAGE = 100
 #: Searches run at a time in threads: the machines have two cores.
 QUERY_SLOTS = 2
 #: Call ids as the engine makes them (and nothing that could be a path).
@@ -161,6 +162,11 @@ def _refusal(code: str, message: str, param: str | None = None) -> Response:
     return _json({"error": code, "param": param, "message": message}, HTTPStatus.BAD_REQUEST)
 
 
+def _query_code(code: str) -> str:
+    """The search's error code as the page's (its ``too_long`` is the query's)."""
+    return "query_too_long" if code == "too_long" else code
+
+
 def local_text(ts: float | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str | None:
     return None if ts is None else dt.datetime.fromtimestamp(ts, tz).strftime(fmt)
 
@@ -206,7 +212,7 @@ def collect(port: Analytics, query: SearchQuery, cap: int = EXPORT_MAX_CALLS) ->
         result = port.search(SearchQuery(query.text, query.filters, query.sort, page_no,
                                          EXPORT_PAGE))
         if result.error is not None:
-            raise ParamError("q", result.error, "the query cannot be read")
+            raise ParamError("q", _query_code(result.error), "the query cannot be read")
         hits.extend(result.hits)
         if not result.hits or len(hits) >= result.total:
             break
@@ -257,7 +263,7 @@ class AnalyticsRoutes:
             return _refusal(exc.code, str(exc), exc.param)
         result: SearchResult = await self._run(self.port.search, query)
         if result.error is not None:
-            return _refusal(result.error, "the query cannot be read", "q")
+            return _refusal(_query_code(result.error), "the query cannot be read", "q")
         return _json(result_json(result, self.tz))
 
     async def _export(self, request: Request, session: Session) -> Response:

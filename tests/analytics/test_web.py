@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import re
+import sqlite3
 import wave
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from bailanys.analytics.web import (
     PlayLog,
     collect,
 )
+from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.console.pages import STATIC_DIR, load_static
 from bailanys.events.analytics import RecordingPlayed
 from bailanys.timezone import ALMATY
@@ -348,13 +351,13 @@ async def test_csv_export_has_a_bom_excels_separator_and_every_page(site: Site) 
     assert len(table) == 1 + 1234 and table[-1][0] == "c1233"
     assert table[1][1:] == ["2026-12-04 15:26:40", "support", "1001", "ru", "Абонент", "1:05",
                             "мне нужен «паспорт» и ИИН [IIN]"]
-    assert [q.page for q in site.port.queries] == [1, 2, 3]
+    assert [q.page for q in site.port.queries] == list(range(1, 14))
 
 
 def test_export_stops_at_the_cap(tmp_path: Path) -> None:
     port = FakeAnalytics(tmp_path / "x.wav", total=10**6)
     assert len(collect(port, SearchQuery("a"), cap=1200)) == 1200
-    assert len(port.queries) == 3
+    assert len(port.queries) == 12  # pages of 100
 
 
 @pytest.mark.parametrize("evil", ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2+3", "@SUM(A1)",
@@ -395,8 +398,77 @@ def test_every_text_of_the_page_exists_in_kazakh_russian_and_english() -> None:
     used |= {f"pii_{m}" for m in ("IIN", "PHONE", "CARD", "EMAIL")}
     used |= {f"outcome_{o}" for o in pageparams.OUTCOMES} | {f"channel_{c}" for c in Channel}
     used |= {f"qerr_{c}" for c in ("bad_date", "bad_period", "bad_page", "bad_number",
-                                    "bad_choice", "too_long", "query_too_long")}
+                                    "bad_choice", "too_long", "query_too_long", "bad_filter",
+                                    "failed", "bad_call", "not_found", "empty",
+                                    "unbalanced_quote", "unbalanced_paren", "dangling_operator",
+                                    "only_negative", "bad_near", "mixed_channels")}
     assert len(used) > 40
     for lang in ("kk", "ru", "en"):
         assert not used - set(table[lang]), lang
     assert table["kk"]["pii_IIN"] == "ЖСН" and table["ru"]["pii_IIN"] == "ИИН"
+
+
+# --- the real port over the store -------------------------------------------------
+
+
+def transcribed_store(tmp_path: Path, recording: str) -> Path:
+    """A store file with schema v3 and one transcribed call (as the worker writes it)."""
+    from bailanys.analytics.facts import CallFacts, upsert_call
+    from bailanys.analytics.transcripts import write_channel
+    from bailanys.store.migrations import SCHEMA_V3_ANALYTICS
+
+    path = tmp_path / "bailanys.db"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        for sql in SCHEMA_V3_ANALYTICS:
+            conn.execute(sql)
+        words = (Word("мой", 1.0, 1.2), Word("паспорт", 1.3, 1.8), Word("[IIN]", 2.0, 4.0))
+        n = write_channel(conn, CALL, recording, Channel.CALLER,
+                          [Utterance(Channel.CALLER, "ru", words)])
+        n += write_channel(conn, CALL, recording, Channel.AGENT,
+                           [Utterance(Channel.AGENT, "ru", (Word("спасибо", 5.0, 5.5),))])
+        upsert_call(conn, CallFacts(CALL, 1_796_380_000.0, "2026-12-04", "answered",
+                                    queue="support", agent="1001", language="ru", wait=9.0,
+                                    recording=recording), n)
+    return path
+
+
+def test_the_store_port_searches_reads_and_finds_the_recording(tmp_path: Path) -> None:
+    records = tmp_path / "rec"
+    records.mkdir()
+    wav = stereo_wav(records / f"{CALL}.wav")
+    port = StoreAnalytics(transcribed_store(tmp_path, str(wav)), records)
+    found = port.search(SearchQuery("паспорт"))  # forms: morph.py (slice textnorm)
+    assert found.total == 1 and found.hits[0].call_id == CALL
+    assert "паспорт" in "".join(f.text for f in found.hits[0].snippet)
+    assert port.search(SearchQuery('"паспорт')).error == "unbalanced_quote"
+    view = port.call(CALL)
+    assert view is not None and view.has_recording and view.wait == 9.0
+    assert [w.text for u in view.utterances for w in u.words] == ["мой", "паспорт", "[IIN]",
+                                                                  "спасибо"]
+    assert port.recording(CALL) == wav.resolve()
+    assert port.call("nope") is None and port.recording("nope") is None
+
+
+@pytest.mark.parametrize("where", ["outside", "not_wav", "missing", "relative_escape"])
+def test_the_store_port_serves_only_wavs_inside_the_recordings(tmp_path: Path,
+                                                               where: str) -> None:
+    records = tmp_path / "rec"
+    records.mkdir()
+    stored = {"outside": str(stereo_wav(tmp_path / "x.wav")),
+              "not_wav": str(records / "x.txt"), "missing": str(records / "gone.wav"),
+              "relative_escape": "../x.wav"}[where]
+    (records / "x.txt").write_text("secret")
+    stereo_wav(tmp_path / "x.wav")
+    port = StoreAnalytics(transcribed_store(tmp_path, stored), records)
+    assert port.recording(CALL) is None
+    view = port.call(CALL)
+    assert view is not None and not view.has_recording
+
+
+def test_the_store_port_never_writes_and_survives_a_missing_store(tmp_path: Path) -> None:
+    port = StoreAnalytics(tmp_path / "none.db", tmp_path)
+    assert port.search(SearchQuery("a")).error == "failed" and port.call(CALL) is None
+    assert not (tmp_path / "none.db").exists()
+    real = StoreAnalytics(transcribed_store(tmp_path, "x.wav"), tmp_path)
+    with closing(real._connect()) as conn, pytest.raises(sqlite3.OperationalError):
+        conn.execute("DELETE FROM utterances")

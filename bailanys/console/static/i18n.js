@@ -195,7 +195,15 @@ export const STRINGS = /*JSON*/ {
     "qerr_empty": "Іздейтін сөзді жазыңыз",
     "qerr_dangling_operator": "AND, OR, NOT, NEAR сөздерінен кейін іздейтін сөз болуы керек",
     "qerr_unknown": "Сұрауды түсіну мүмкін болмады",
-    "an_failed": "Сервер жауап бермеді, қайталап көріңіз"
+    "an_failed": "Сервер жауап бермеді, қайталап көріңіз",
+    "qerr_unbalanced_paren": "Жақша жабылмаған",
+    "qerr_only_negative": "Тек NOT-пен іздеуге болмайды: іздейтін сөзді де жазыңыз",
+    "qerr_bad_near": "NEAR былай жазылады: NEAR(сөз сөз, 5)",
+    "qerr_mixed_channels": "Сұрауда caller: мен agent: бірге тұр, не сүзгі басқа арнаны көрсетеді",
+    "qerr_bad_filter": "Сүзгінің мәні дұрыс емес",
+    "qerr_failed": "Іздеу орындалмады, қайталап көріңіз",
+    "qerr_not_found": "Қоңырау табылмады",
+    "qerr_bad_call": "Қоңырау нөмірі дұрыс емес"
   },
   "ru": {
     "app_title": "Панель супервайзера",
@@ -377,7 +385,15 @@ export const STRINGS = /*JSON*/ {
     "qerr_empty": "Введите слово для поиска",
     "qerr_dangling_operator": "После AND, OR, NOT или NEAR нужно слово",
     "qerr_unknown": "Не удалось разобрать запрос",
-    "an_failed": "Сервер не ответил, попробуйте ещё раз"
+    "an_failed": "Сервер не ответил, попробуйте ещё раз",
+    "qerr_unbalanced_paren": "Не закрыта скобка",
+    "qerr_only_negative": "Нельзя искать только с NOT: добавьте слово, которое нужно найти",
+    "qerr_bad_near": "NEAR пишется так: NEAR(слово слово, 5)",
+    "qerr_mixed_channels": "В запросе одновременно caller: и agent:, или фильтр указывает другую сторону",
+    "qerr_bad_filter": "Недопустимое значение фильтра",
+    "qerr_failed": "Поиск не выполнился, попробуйте ещё раз",
+    "qerr_not_found": "Звонок не найден",
+    "qerr_bad_call": "Неверный номер звонка"
   },
   "en": {
     "app_title": "Supervisor console",
@@ -559,7 +575,15 @@ export const STRINGS = /*JSON*/ {
     "qerr_empty": "Type a word to search for",
     "qerr_dangling_operator": "AND, OR, NOT or NEAR needs a word after it",
     "qerr_unknown": "The query could not be read",
-    "an_failed": "The server did not answer; try again"
+    "an_failed": "The server did not answer; try again",
+    "qerr_unbalanced_paren": "A bracket is not closed",
+    "qerr_only_negative": "NOT alone finds nothing: add a word to look for",
+    "qerr_bad_near": "Write NEAR like this: NEAR(word word, 5)",
+    "qerr_mixed_channels": "The query has both caller: and agent:, or the filter names the other side",
+    "qerr_bad_filter": "Not a valid filter value",
+    "qerr_failed": "The search failed; try again",
+    "qerr_not_found": "Call not found",
+    "qerr_bad_call": "Not a valid call id"
   }
 } /*END*/;
 
