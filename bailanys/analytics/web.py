@@ -6,6 +6,7 @@ analytics). Routes on the console's app, behind the layer's one check
 
 ====================================  ==============================================
 ``GET /analytics``                    the page (``console/static/analytics.html``)
+``GET /api/analytics/me``             JSON: who is logged in (name, role, may listen)
 ``GET /api/analytics/search``         JSON: hits, total, pages, per-day counts
                                       (parameters: ``pageparams.py``)
 ``GET /api/analytics/calls/{id}``     JSON: the call's facts and its turns
@@ -242,6 +243,7 @@ class AnalyticsRoutes:
         api = self.access.api(self.roles)
         return [
             endpoint("/analytics", page_check(self._page)),
+            endpoint("/api/analytics/me", api(self._me)),
             endpoint("/api/analytics/search", api(self._search)),
             endpoint("/api/analytics/export.csv", api(self._export)),
             endpoint("/api/analytics/calls/{call_id}", api(self._call)),
@@ -255,6 +257,11 @@ class AnalyticsRoutes:
 
     async def _page(self, request: Request, session: Session) -> Response:
         return page(dict(self.static), "analytics.html")
+
+    async def _me(self, request: Request, session: Session) -> Response:
+        user = session.user
+        return _json({"login": user.login, "name": user.display_name or user.login,
+                      "role": str(user.role), "may_listen": user.role in self.listen_roles})
 
     async def _search(self, request: Request, session: Session) -> Response:
         try:

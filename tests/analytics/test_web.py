@@ -151,7 +151,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
 async def test_without_a_session_the_page_goes_to_login_and_the_apis_say_401(site: Site) -> None:
     page = await site.http.get("/analytics")
     assert page.status_code == 303 and page.headers["location"] == "/login"
-    for path in ("/api/analytics/search?q=x", f"/api/analytics/calls/{CALL}",
+    for path in ("/api/analytics/me", "/api/analytics/search?q=x", f"/api/analytics/calls/{CALL}",
                  f"/api/analytics/calls/{CALL}/audio", "/api/analytics/export.csv?q=x"):
         assert (await site.http.get(path)).status_code == 401, path
     assert site.port.queries == [] and site.events.emitted == []
@@ -161,6 +161,9 @@ async def test_without_a_session_the_page_goes_to_login_and_the_apis_say_401(sit
 async def test_every_allowed_role_gets_the_page(site: Site, role: Role) -> None:
     page = await site.http.get("/analytics", headers=site.login(role))
     assert page.status_code == 200 and b'src="/static/analytics.js"' in page.content
+    me = await site.http.get("/api/analytics/me", headers=site.login(role))
+    assert me.json() == {"login": "bolat", "name": "bolat", "role": str(role),
+                         "may_listen": True}
 
 
 async def test_a_role_not_allowed_to_listen_gets_403_and_no_player(tmp_path: Path) -> None:

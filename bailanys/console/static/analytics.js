@@ -8,9 +8,10 @@ import { has, initLangSwitch, locale, t } from "./i18n.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "disposition",
   "outcome", "channel", "sort"];
+const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
 const MASK = /\[(IIN|PHONE|CARD|EMAIL)\]/g;
 
-const state = { params: new URLSearchParams(), result: null, call: null, page: 1 };
+const state = { params: new URLSearchParams(), result: null, call: null, page: 1, user: null };
 
 // --- small helpers ---------------------------------------------------------------
 
@@ -120,8 +121,10 @@ async function search(params) {
   document.getElementById("total").textContent = t("an_searching");
   const answer = await getJson(`/api/analytics/search?${params}`);
   if (!answer) return;
-  exportParams.set("lang", document.documentElement.lang);
-  document.getElementById("export").href = `/api/analytics/export.csv?${exportParams}`;
+  if (answer.ok) {
+    exportParams.set("lang", document.documentElement.lang);
+    document.getElementById("export").href = `/api/analytics/export.csv?${exportParams}`;
+  }
   if (!answer.ok) {
     state.result = null;
     showError(answer.body.error ?? "failed", answer.body.message);
@@ -177,11 +180,12 @@ function renderPerDay(days) {
   const chart = document.getElementById("per-day");
   chart.replaceChildren();
   chart.setAttribute("aria-label", t("an_per_day"));
+  chart.parentElement.hidden = !days.length;
   if (!days.length) return;
   const [left, right, top, bottom] = [30, 596, 8, 90];
   const max = Math.max(1, ...days.map(([, n]) => n));
   const step = (right - left) / days.length;
-  const width = Math.max(1, step * 0.8);
+  const width = Math.min(MAX_BAR, Math.max(1, step * 0.8));
   chart.append(svg("line", { class: "axis", x1: left, x2: right, y1: bottom, y2: bottom }),
     svg("text", { class: "tick", x: left - 4, y: top + 8, "text-anchor": "end" }, String(max)));
   days.forEach(([day, n], i) => {
@@ -297,6 +301,18 @@ function route() {
 
 // --- wiring ----------------------------------------------------------------------
 
+async function showUser() {
+  const answer = await getJson("/api/analytics/me");
+  if (!answer?.ok) return;
+  state.user = answer.body;
+  renderUser();
+}
+
+function renderUser() {
+  const user = state.user;
+  if (user) document.getElementById("who").textContent = `${user.name} · ${label("role_", user.role)}`;
+}
+
 function init() {
   const form = document.getElementById("search-form");
   form.addEventListener("submit", (event) => {
@@ -327,6 +343,7 @@ function init() {
   document.getElementById("player").addEventListener("timeupdate", followPlayback);
   window.addEventListener("hashchange", route);
   initLangSwitch(() => {
+    renderUser();
     renderResults();
     renderCall();
     const link = document.getElementById("export");
@@ -334,6 +351,7 @@ function init() {
     url.searchParams.set("lang", document.documentElement.lang);
     link.href = `${url.pathname}${url.search}`;
   });
+  showUser();
   const params = new URLSearchParams(location.search);
   fillForm(params);
   if ([...params.keys()].length) search(params);
