@@ -7,8 +7,11 @@ playback is logged once as ``recording.played``.
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 import wave
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from bailanys.console.server import ConsoleServer
 from bailanys.events.analytics import RecordingPlayed
 from bailanys.timezone import ALMATY
 from tests.console.helpers import PASSWORDS, FakeApi, users
+from tests.peers.conftest import EngineFactory, events_of
 
 pytestmark = pytest.mark.peer
 
@@ -64,6 +68,12 @@ class Events:
     def emit(self, event: RecordingPlayed) -> object:
         self.emitted.append(event)
         return event
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def stereo_tone(path: Path, seconds: float = 10.0) -> Path:
@@ -143,3 +153,51 @@ async def test_an_analyst_searches_opens_a_call_and_plays_from_a_word(
         assert problems == []
     finally:
         await server.stop()
+
+
+def transcribed(records: Path, store: str) -> Path:
+    """One call transcribed into the store as a worker writes it, and its WAV."""
+    from bailanys.analytics.facts import CallFacts, upsert_call
+    from bailanys.analytics.transcripts import write_channel
+
+    records.mkdir(parents=True, exist_ok=True)
+    wav = stereo_tone(records / f"{CALL}.wav", 2.0)
+    with closing(sqlite3.connect(store)) as conn, conn:
+        n = write_channel(conn, CALL, str(wav), Channel.AGENT,
+                          [Utterance(Channel.AGENT, "ru", (Word("номер", 1.0, 1.4),))])
+        upsert_call(conn, CallFacts(CALL, 1_796_380_000.0, "2026-12-04", "answered",
+                                    recording=str(wav)), n)
+    return wav
+
+
+async def test_the_engine_serves_the_page_from_its_store_and_logs_playbacks(
+        engine_factory: EngineFactory, tmp_path: Path) -> None:
+    """The wiring for real: the engine's console port, the store's transcripts
+    (read-only), a recording under ``record_dir``, ``recording.played`` in the
+    event log."""
+    import httpx
+
+    port = _free_tcp_port()
+    eng = await engine_factory(console={
+        "listen": f"127.0.0.1:{port}",
+        "users": {"bolat": "analyst:" + users()["bolat"].password_hash}})
+    transcribed(Path(eng.config.media.record_dir), eng.config.store.path)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get(f"/api/analytics/calls/{CALL}/audio")).status_code == 401
+        login = await http.post("/login", data={"user": "bolat",
+                                                "password": PASSWORDS["bolat"]},
+                                headers={"Origin": base})
+        assert login.status_code == 303 and login.headers["location"] == "/"
+        assert (await http.get("/analytics")).status_code == 200
+        found = (await http.get("/api/analytics/search", params={"q": "номер"})).json()
+        assert [h["call_id"] for h in found["hits"]] == [CALL]
+        call = (await http.get(f"/api/analytics/calls/{CALL}")).json()
+        assert call["audio"] is True and call["turns"][0]["words"][0]["start"] == 1.0
+        audio = await http.get(f"/api/analytics/calls/{CALL}/audio",
+                               headers={"Range": "bytes=44-1043"})
+        assert audio.status_code == 206 and len(audio.content) == 1000
+        await http.get(f"/api/analytics/calls/{CALL}/audio", headers={"Range": "bytes=0-43"})
+    played = await events_of(eng, "recording.played")
+    assert [(e.call_id, e.data) for e in played] == [(CALL, {"user": "bolat",
+                                                             "role": "analyst"})]
