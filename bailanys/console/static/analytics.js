@@ -252,7 +252,8 @@ function renderCall() {
     const words = el("p", { class: "words" });
     turn.words.forEach((word, i) => {
       if (i) words.append(" ");
-      const node = el("span", { class: "word", "data-start": word.start, "data-end": word.end });
+      const node = el("span", { class: "word", "data-start": word.start, "data-end": word.end,
+        tabindex: call.audio ? 0 : null, role: call.audio ? "button" : null });
       node.append(...masked(word.text));
       words.append(node);
     });
@@ -335,6 +336,13 @@ function init() {
   document.getElementById("turns").addEventListener("click", (event) => {
     const word = event.target.closest(".word");
     if (word) playFrom(Number(word.dataset.start));
+  });
+  document.getElementById("turns").addEventListener("keydown", (event) => {
+    const word = event.target.closest(".word");
+    if (word && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      playFrom(Number(word.dataset.start));
+    }
   });
   document.getElementById("close-call").addEventListener("click", () => {
     history.replaceState(null, "", `/analytics?${state.params}`);
