@@ -184,8 +184,11 @@ def hit_json(hit: Hit, tz: ZoneInfo) -> dict[str, Any]:
 
 def result_json(result: SearchResult, tz: ZoneInfo) -> dict[str, Any]:
     pages = max(1, -(-result.total // max(1, result.per_page)))
-    return {"total": result.total, "page": result.page, "per_page": result.per_page,
-            "pages": pages, "per_day": [list(d) for d in result.per_day],
+    # ``partial`` (the search read only the newest matches) arrives with slice search
+    partial = bool(getattr(result, "partial", False))
+    return {"total": result.total, "partial": partial, "page": result.page,
+            "per_page": result.per_page, "pages": pages,
+            "per_day": [list(d) for d in result.per_day],
             "hits": [hit_json(h, tz) for h in result.hits]}
 
 

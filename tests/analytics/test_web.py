@@ -212,7 +212,7 @@ async def test_search_passes_the_filters_and_answers_hits_snippets_and_days(site
         "support", "1001", "ru", "passport", "resolved", "answered", Channel.CALLER)
     assert (f.min_duration, f.max_duration) == (30.0, 600.0)
     body = answer.json()
-    assert body["total"] == 1 and body["pages"] == 1
+    assert body["total"] == 1 and body["pages"] == 1 and body["partial"] is False
     assert body["per_day"] == [["2026-12-03", 4], ["2026-12-04", 9]]
     (h,) = body["hits"]
     assert h["offset_text"] == "1:05" and h["channel"] == "caller"

@@ -148,7 +148,8 @@ function renderResults() {
     document.getElementById("pager").hidden = true;
     return;
   }
-  total.textContent = t("an_total", { n: result.total.toLocaleString(locale()) });
+  total.textContent = t(result.partial ? "an_total_partial" : "an_total",
+    { n: result.total.toLocaleString(locale()) });
   if (!result.hits.length) list.replaceChildren(el("li", { class: "empty", text: t("an_none") }));
   else list.replaceChildren(...result.hits.map(renderHit));
   const pager = document.getElementById("pager");

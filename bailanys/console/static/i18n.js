@@ -203,7 +203,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_bad_filter": "Сүзгінің мәні дұрыс емес",
     "qerr_failed": "Іздеу орындалмады, қайталап көріңіз",
     "qerr_not_found": "Қоңырау табылмады",
-    "qerr_bad_call": "Қоңырау нөмірі дұрыс емес"
+    "qerr_bad_call": "Қоңырау нөмірі дұрыс емес",
+    "an_total_partial": "Кемінде {n} қоңырау табылды (ең жаңалары көрсетілген)"
   },
   "ru": {
     "app_title": "Панель супервайзера",
@@ -393,7 +394,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_bad_filter": "Недопустимое значение фильтра",
     "qerr_failed": "Поиск не выполнился, попробуйте ещё раз",
     "qerr_not_found": "Звонок не найден",
-    "qerr_bad_call": "Неверный номер звонка"
+    "qerr_bad_call": "Неверный номер звонка",
+    "an_total_partial": "Найдено звонков: не меньше {n} (показаны самые новые)"
   },
   "en": {
     "app_title": "Supervisor console",
@@ -583,7 +585,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_bad_filter": "Not a valid filter value",
     "qerr_failed": "The search failed; try again",
     "qerr_not_found": "Call not found",
-    "qerr_bad_call": "Not a valid call id"
+    "qerr_bad_call": "Not a valid call id",
+    "an_total_partial": "At least {n} calls found (the newest are shown)"
   }
 } /*END*/;
 
