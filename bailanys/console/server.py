@@ -25,11 +25,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from starlette.routing import WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 from websockets.frames import CloseCode
 
@@ -52,8 +52,13 @@ from bailanys.web.access import Access
 from bailanys.web.app import web_app
 from bailanys.web.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.web.server import WebServer
+from bailanys.web.static import StaticFile
 
 log = logging.getLogger(__name__)
+
+#: More routes on the console's app (the analysts' page), given the one
+#: session check and the static files.
+ExtraRoutes = Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]
 
 #: An action the engine has not answered in this time gets ``timeout``.
 ACTION_TIMEOUT_S = 10.0
@@ -111,14 +116,17 @@ class ConsoleServer:
     ``secure_cookie`` adds ``Secure`` to the cookie: set it when a TLS proxy
     fronts the console. ``clock`` drives session expiry (monotonic seconds).
     ``guard`` throttles wrong passwords (:mod:`bailanys.authguard`; default
-    limits when None); its bans run on ``wall_clock``.
+    limits when None); its bans run on ``wall_clock``. ``extra_routes``
+    adds pages and APIs behind the same session check (the analysts' page,
+    :func:`bailanys.analytics.web.analytics_routes`).
     """
 
     def __init__(self, host: str, port: int, users: Mapping[str, ConsoleUser], api: ConsoleApi,
                  *, session_ttl: float = SESSION_TTL_S, secure_cookie: bool = False,
                  clock: Callable[[], float] = time.monotonic,
                  static_dir: Path = STATIC_DIR, guard: AuthGuard | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time,
+                 extra_routes: ExtraRoutes | None = None) -> None:
         for login, user in users.items():
             if login != user.login:
                 raise ConfigError(f"console user {login!r} has login {user.login!r}")
@@ -137,6 +145,7 @@ class ConsoleServer:
         self.guard = (guard if guard is not None
                       else AuthGuard("console", known=users.__contains__))
         self._wall_clock = wall_clock
+        self._extra_routes = extra_routes
         self._web: WebServer | None = None
         self._unsubscribe: Unsubscribe | None = None
         self._clients: set[_Client] = set()
@@ -158,7 +167,8 @@ class ConsoleServer:
         pages = Pages(self.users, self.sessions, self._api, static,
                       secure_cookie=self._secure_cookie, on_logout=self._logged_out,
                       guard=self.guard, wall_clock=self._wall_clock, access=self.access)
-        app = web_app([*pages.routes(),
+        extra = self._extra_routes(self.access, static) if self._extra_routes else ()
+        app = web_app([*pages.routes(), *extra,
                        WebSocketRoute("/ws", self.access.websocket()(self._handle))])
         web = WebServer(app, self.host, self._port, name="console",
                         ws_max_size=MAX_MESSAGE_BYTES)

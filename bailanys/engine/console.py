@@ -27,7 +27,7 @@ from bailanys.authguard import AuthGuard, Limits
 from bailanys.config import ConsoleConfig
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
-from bailanys.console.server import ConsoleServer
+from bailanys.console.server import ConsoleServer, ExtraRoutes
 from bailanys.engine.ports import EventStore
 from bailanys.events import ConsoleAction
 from bailanys.metrics.authmetrics import AuthCollector
@@ -78,12 +78,15 @@ class EngineConsole:
         calls_in_progress: Callable[[], int],
         late_frames: Callable[[], int],
         sip_guard: Callable[[], AuthGuard | None],
+        extra_routes: ExtraRoutes | None = None,
     ) -> None:
         self.settings = settings
         self.auth_limits = auth_limits
         self.events = events
         self.queues = queues
         self._sip_guard = sip_guard
+        #: More pages on the console's port (the analysts' page).
+        self.extra_routes = extra_routes
         cfg = settings
         self.windows = KpiWindows(KpiConfig(
             service_level_s=float(cfg.service_level_s), wait_of_all=cfg.kpi_wait_of_all,
@@ -127,7 +130,8 @@ class EngineConsole:
                 emit=self.events.emit)
             self.server = ConsoleServer(cfg.host, cfg.port, users, self,
                                         session_ttl=float(cfg.session_ttl_s),
-                                        guard=self.login_guard)
+                                        guard=self.login_guard,
+                                        extra_routes=self.extra_routes)
             await self.server.start()
             log.info("console on http://%s:%d/ (%d users); KPIs from %d events of today",
                      cfg.host, self.server.port, len(users), len(replayed))

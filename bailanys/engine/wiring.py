@@ -18,6 +18,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bailanys.analytics.web import analytics_routes
+from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallPorts
@@ -44,6 +46,7 @@ from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.events import Event, EventLog
+from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
 
 if TYPE_CHECKING:
@@ -147,7 +150,9 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
         late_frames=lambda: engine.hub.stats.late_frames,
-        sip_guard=lambda: engine.registrar.guard)
+        sip_guard=lambda: engine.registrar.guard,
+        extra_routes=analytics_routes(
+            StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)), events, ALMATY))
 
 
 class LateEvents:
