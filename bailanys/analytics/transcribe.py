@@ -57,6 +57,7 @@ from bailanys.voice.resample import OUT_RATE, upsample
 
 __all__ = [
     "ANALYTICS_ENV_PREFIX",
+    "ANALYTICS_MODEL_DIR",
     "MAX_PAUSE_S",
     "PIECE_S",
     "RENEW_AFTER_S",
@@ -96,6 +97,8 @@ RENEW_AFTER_S: Final = 36_000
 WORK_DIR: Final = Path("var/asr")
 #: ``VOSK_ANALYTICS_MODEL_KK`` names a larger model for workers than the menus'.
 ANALYTICS_ENV_PREFIX: Final = "VOSK_ANALYTICS_MODEL_"
+#: Where ``make models ANALYTICS=1`` puts the larger models (scripts/fetch-models.sh).
+ANALYTICS_MODEL_DIR: Final = Path("voice_models/analytics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +122,30 @@ class ChannelTranscript:
 
 
 def find_models(
-    model_dir: Path, languages: Iterable[str], environ: Mapping[str, str] | None = None
+    model_dir: Path,
+    languages: Iterable[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    fallback_dir: Path | None = None,
 ) -> dict[str, Path]:
-    """The analytics model of each language that has one (those without are left out).
+    """The transcription model of each language that has one (the others are left out).
 
-    ``VOSK_ANALYTICS_MODEL_<LANG>`` when set, else ``<model_dir>/<lang>/``
-    (the model or one folder down), as :func:`bailanys.voice.models.discover_models`.
+    Per language, as :func:`bailanys.voice.models.discover_models` finds
+    the menus' models: ``VOSK_ANALYTICS_MODEL_<LANG>`` when set, else
+    ``<model_dir>/<lang>/`` (``voice_models/analytics/ru/vosk-model-ru-0.42/``
+    from ``make models ANALYTICS=1``). A language with no analytics model
+    falls back to the menus' model (``VOSK_MODEL_<LANG>``, else
+    ``<fallback_dir>/<lang>/``) when ``fallback_dir`` is given: smaller, but
+    a transcript beats none.
     """
     env = os.environ if environ is None else environ
     langs = list(languages)
     mapped = {env_var(lang): env.get(ANALYTICS_ENV_PREFIX + lang.upper(), "") for lang in langs}
     found = discover_models(langs, model_dir, mapped)
-    return {lang: path for lang, path in found.items() if path is not None}
+    missing = [lang for lang in langs if found[lang] is None]
+    if missing and fallback_dir is not None:
+        found.update(discover_models(missing, fallback_dir, env))
+    return {lang: path for lang in langs if (path := found[lang]) is not None}
 
 
 _loaded: dict[Path, Any] = {}

@@ -184,3 +184,29 @@ def test_speech_at_the_very_ends_is_kept() -> None:
     pcm = np.concatenate([voiced(0.3), quiet(2.0), voiced(0.3)])
     first, last = speech_regions(pcm)
     assert first.start == 0 and last.end == pcm.size
+
+
+# ------------------------------------------------------------------ models
+
+
+def _model(path: Path) -> Path:
+    (path / "am").mkdir(parents=True)
+    (path / "am" / "final.mdl").touch()
+    (path / "conf").mkdir()
+    return path
+
+
+def test_analytics_models_first_then_the_menus_models(tmp_path: Path) -> None:
+    from bailanys.analytics.transcribe import find_models
+
+    big_ru = _model(tmp_path / "analytics" / "ru" / "vosk-model-ru-0.42")
+    small_kk = _model(tmp_path / "menus" / "kk" / "vosk-model-small-kz-0.15")
+    _model(tmp_path / "menus" / "ru" / "vosk-model-small-ru-0.22")
+    assert find_models(tmp_path / "analytics", ["kk", "ru"], {}) == {"ru": big_ru}
+    assert find_models(tmp_path / "analytics", ["kk", "ru"], {},
+                       fallback_dir=tmp_path / "menus") == {"kk": small_kk, "ru": big_ru}
+    other = _model(tmp_path / "elsewhere")
+    env = {"VOSK_ANALYTICS_MODEL_KK": str(other), "VOSK_MODEL_RU": str(small_kk)}
+    assert find_models(tmp_path / "analytics", ["kk", "ru"], env,
+                       fallback_dir=tmp_path / "menus") == {"kk": other, "ru": big_ru}
+    assert find_models(tmp_path / "none", ["kk"], {}) == {}
