@@ -21,6 +21,7 @@ recogniser hears each word's onset and its trailing silence.
 
 from __future__ import annotations
 
+import os
 import stat
 import wave
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ JOIN_GAP_S: Final = 0.6
 #: (conf/model.conf: endpoint rule 2, 0.5 s; 0.3 s is enough to close it at
 #: the end of the stream).
 PAD_S: Final = 0.3
+#: The longest recording transcribed (6 h; a hotline call lasts minutes): a
+#: header claiming more is refused before any memory is taken for it.
+MAX_SECONDS: Final = 6 * 3600
 #: Samples read per block (60 s stereo): memory stays one channel's size.
 _BLOCK_FRAMES: Final = 60 * RATE
 
@@ -101,7 +105,7 @@ def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
     Raises :class:`TranscriptionError`: "no such recording", "not a regular
     file", "empty file", "not a WAV file", "truncated WAV", "not 16-bit PCM",
     "not 8 kHz (... Hz)", "not mono or stereo (... channels)", "mono WAV
-    has no agent channel".
+    has no agent channel", "recording too long (... h)".
     """
     _open_checks(path)
     try:
@@ -109,7 +113,7 @@ def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
             if not raw.read(12):
                 raise TranscriptionError("empty file")
             raw.seek(0)
-            return _read(raw, channel)
+            return _read(raw, channel, os.fstat(raw.fileno()).st_size)
     except TranscriptionError:
         raise
     except EOFError:
@@ -125,7 +129,7 @@ def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
         raise TranscriptionError(f"cannot read the recording ({e.strerror or e})") from e
 
 
-def _read(raw: BinaryIO, channel: Channel) -> tuple[Pcm, float]:
+def _read(raw: BinaryIO, channel: Channel, size: int) -> tuple[Pcm, float]:
     with wave.open(raw, "rb") as w:
         channels, width, rate, frames = (
             w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes())
@@ -137,6 +141,10 @@ def _read(raw: BinaryIO, channel: Channel) -> tuple[Pcm, float]:
             raise TranscriptionError(f"not mono or stereo ({channels} channels)")
         if channels == 1 and channel is Channel.AGENT:
             raise TranscriptionError("mono WAV has no agent channel")
+        if frames * channels * SAMPLE_BYTES > size:
+            raise TranscriptionError("truncated WAV")
+        if frames > MAX_SECONDS * RATE:
+            raise TranscriptionError(f"recording too long ({frames / RATE / 3600:.1f} h)")
         index = channel.wav_channel if channels == 2 else 0
         out = np.empty(frames, dtype=np.int16)
         got = 0

@@ -40,7 +40,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -53,7 +53,7 @@ from bailanys.analytics.audio import PAD_S, RATE, Region, read_channel, speech_r
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.errors import TranscriptionError
 from bailanys.voice.models import VOSK_LOG_LEVEL, discover_models, env_var, prepare_model
-from bailanys.voice.resample import OUT_RATE, upsample
+from bailanys.voice.resample import OUT_RATE, Upsampler
 
 __all__ = [
     "ANALYTICS_ENV_PREFIX",
@@ -87,6 +87,8 @@ MAX_PAUSE_S: Final = 1.0
 #: so endpointing (and so the words) never depends on how the audio was cut.
 PIECE_S: Final = 0.2
 _PIECE_BYTES: Final = round(PIECE_S * OUT_RATE) * 2
+#: 8 kHz samples upsampled at a time (60 s: 7.7 MB of float64 at 16 kHz).
+_UPSAMPLE_BLOCK: Final = 60 * RATE
 #: Vosk's out-of-vocabulary marker (Russian models): not a word anyone said.
 _UNK: Final = "[unk]"
 #: Audio after which a kept recogniser is replaced by a fresh one (10 hours:
@@ -181,6 +183,30 @@ def _words(result_json: str) -> list[Word]:
     ]
 
 
+def _pieces(pcm: Pcm) -> Iterator[bytes]:
+    """16 kHz int16 bytes in :data:`PIECE_S` pieces (the last one shorter).
+
+    Upsampled a block at a time (:class:`~bailanys.voice.resample.Upsampler`
+    gives the one-shot result whatever the blocks), so a long region never
+    needs its whole 16 kHz float copy in memory.
+    """
+    up = Upsampler()
+    pending = b""
+    for i in range(0, max(int(pcm.size), 1), _UPSAMPLE_BLOCK):
+        pending += _to_bytes(up.push(pcm[i : i + _UPSAMPLE_BLOCK]))
+        cut = len(pending) - len(pending) % _PIECE_BYTES
+        for j in range(0, cut, _PIECE_BYTES):
+            yield pending[j : j + _PIECE_BYTES]
+        pending = pending[cut:]
+    pending += _to_bytes(up.close())
+    for j in range(0, len(pending), _PIECE_BYTES):
+        yield pending[j : j + _PIECE_BYTES]
+
+
+def _to_bytes(samples: NDArray[np.float64]) -> bytes:
+    return np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes()
+
+
 class _VoskDecoder:
     """One free-form recogniser of a model, kept and reused for every segment.
 
@@ -205,7 +231,6 @@ class _VoskDecoder:
     def __call__(self, pcm: Pcm) -> list[list[Word]]:
         import vosk
 
-        data = np.clip(np.rint(upsample(pcm)), -32768, 32767).astype("<i2").tobytes()
         with self._lock:
             if self._rec is None or self._fed > RENEW_AFTER_S * OUT_RATE:
                 self._rec = vosk.KaldiRecognizer(self._model, float(OUT_RATE))
@@ -213,11 +238,11 @@ class _VoskDecoder:
                 self._fed = 0
             rec, base = self._rec, self._fed / OUT_RATE
             results: list[list[Word]] = []
-            for i in range(0, len(data), _PIECE_BYTES):
-                if rec.AcceptWaveform(data[i : i + _PIECE_BYTES]):
+            for piece in _pieces(pcm):
+                if rec.AcceptWaveform(piece):
                     results.append(_words(rec.Result()))
+                self._fed += len(piece) // 2
             results.append(_words(rec.FinalResult()))
-            self._fed += len(data) // 2
         return _shift([r for r in results if r], -base)
 
 

@@ -210,3 +210,30 @@ def test_analytics_models_first_then_the_menus_models(tmp_path: Path) -> None:
     assert find_models(tmp_path / "analytics", ["kk", "ru"], env,
                        fallback_dir=tmp_path / "menus") == {"kk": other, "ru": big_ru}
     assert find_models(tmp_path / "none", ["kk"], {}) == {}
+
+
+def test_a_header_claiming_hours_is_refused_before_memory_is_taken(tmp_path: Path) -> None:
+    import struct
+
+    path = write(tmp_path / "big.wav", quiet(0.1), channels=2)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = struct.pack("<I", 0xFFFF_FFF0)  # ~6 h of stereo claimed, 0.1 s there
+    path.write_bytes(bytes(data))
+    with pytest.raises(TranscriptionError, match="^truncated WAV$"):
+        read_channel(path, Channel.CALLER)
+
+
+def test_the_pieces_fed_to_vosk_are_the_one_shot_resampling_in_fixed_pieces() -> None:
+    from bailanys.analytics import transcribe as t
+    from bailanys.voice.resample import upsample
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 100, t._UPSAMPLE_BLOCK - 3, 2 * t._UPSAMPLE_BLOCK + 777):
+        pcm = rng.integers(-20000, 20000, n).astype(np.int16)
+        pieces = list(t._pieces(pcm))
+        assert all(len(p) == t._PIECE_BYTES for p in pieces[:-1])
+        joined = np.frombuffer(b"".join(pieces), dtype="<i2")
+        expected = np.clip(np.rint(upsample(pcm)), -32768, 32767)
+        assert joined.size == 2 * n
+        assert np.abs(joined.astype(np.int64) - expected.astype(np.int64)).max(initial=0) <= 1
