@@ -36,7 +36,8 @@ from __future__ import annotations
 import os
 
 # One thread for anything in Vosk/Kaldi that could spawn more (BLAS, OpenMP),
-# set before the library is loaded.
+# set before the library is loaded: bailanys.analytics.transcribe.WORKER_ENV
+# (not imported from there: importing it loads the library).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 

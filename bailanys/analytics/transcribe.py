@@ -28,9 +28,9 @@ recording, not into the concatenated speech.
 
 :func:`transcribe_pcm` is the core with the recogniser behind a small port
 (:data:`Decode`) so tests can put a fake there. Synchronous and CPU-bound: it
-runs in a worker process, never on the engine's event loop. Kaldi decodes on
-one thread (no BLAS threading in Vosk's CPU path; ``bench/transcribe_rtf.py``
-checks the thread count), so a worker process is one core.
+runs in a worker process, never on the engine's event loop. Vosk decodes on
+the calling thread; started with :data:`WORKER_ENV` (one BLAS/OpenMP
+thread) a worker process is one core.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ __all__ = [
     "MAX_PAUSE_S",
     "PIECE_S",
     "RENEW_AFTER_S",
+    "WORKER_ENV",
     "WORK_DIR",
     "ChannelTranscript",
     "Decode",
@@ -99,6 +100,11 @@ RENEW_AFTER_S: Final = 36_000
 WORK_DIR: Final = Path("var/asr")
 #: ``VOSK_ANALYTICS_MODEL_KK`` names a larger model for workers than the menus'.
 ANALYTICS_ENV_PREFIX: Final = "VOSK_ANALYTICS_MODEL_"
+#: The environment a worker process must start with (before ``vosk`` is
+#: imported: its BLAS reads it when the library loads) so decoding keeps to
+#: one core. Measured: 2 threads in the process while decoding without it,
+#: 1 with it (bench/transcribe_rtf.py prints the count).
+WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Where ``make models ANALYTICS=1`` puts the larger models (scripts/fetch-models.sh).
 ANALYTICS_MODEL_DIR: Final = Path("voice_models/analytics")
 
