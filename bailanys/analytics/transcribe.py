@@ -92,8 +92,9 @@ _PIECE_BYTES: Final = round(PIECE_S * OUT_RATE) * 2
 _UPSAMPLE_BLOCK: Final = 60 * RATE
 #: Vosk's out-of-vocabulary marker (Russian models): not a word anyone said.
 _UNK: Final = "[unk]"
-#: Audio after which a kept recogniser is replaced by a fresh one (10 hours:
-#: ~75 four-minute channels; bounds the graph cache it builds up).
+#: Speech after which a kept recogniser is replaced by a fresh one (10 hours:
+#: some 300 four-minute channels; bounds the graph cache it builds up, and
+#: keeps Vosk's word times, counted from its first sample, precise).
 RENEW_AFTER_S: Final = 36_000
 #: Where the private dither-off copies of the models are made (the speech
 #: menus' folder, bailanys.voice.asr.DEFAULT_WORK_DIR: one copy serves both).

@@ -144,6 +144,18 @@ def test_same_recording_gives_identical_words_and_detects_the_one_language(
     assert detected.utterances == got[Channel.AGENT].utterances
 
 
+def test_with_two_models_the_channel_gets_one_language_and_its_words(
+    recording: Recording,
+) -> None:
+    # Only the Korean model exists here, so both "languages" are it: a tie,
+    # which keeps the first configured; no utterance is switched (no margin).
+    path, _, got = recording
+    both = transcribe_channel(path, Channel.CALLER, None, {"kk": MODEL, "ko": MODEL})
+    assert both.language == "kk"
+    assert [u.language for u in both.utterances] == ["kk"] * len(got[Channel.CALLER].utterances)
+    assert [u.words for u in both.utterances] == [u.words for u in got[Channel.CALLER].utterances]
+
+
 def test_silent_channel_has_no_utterances_and_decodes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "quiet.wav"
     quiet = silence(3000)
