@@ -22,7 +22,7 @@ Measured, for each channel, in one process with one decoding thread:
 Each mode starts on a fresh recogniser and transcribes two different calls
 (two seeds; every sentence rendered at its own speed and pitch): the first
 is "cold" (a new worker), the second "warm" (a worker that has transcribed
-before: the recogniser caches the graph it expanded, see ``_VoskDecoder``). The RTF is
+before: the recogniser caches the graph it expanded, see ``analytics/recogniser.py``). The RTF is
 processing time over audio time; CPU time is printed beside the wall time
 to show one core was used, and the thread count of the process is sampled
 while decoding.
@@ -57,9 +57,9 @@ from numpy.typing import NDArray  # noqa: E402
 
 from bailanys.analytics.audio import read_channel  # noqa: E402
 from bailanys.analytics.model import Channel  # noqa: E402
+from bailanys.analytics.recogniser import _decoders  # noqa: E402
 from bailanys.analytics.transcribe import (  # noqa: E402
     ChannelTranscript,
-    _decoders,
     load_model,
     transcribe_channel,
     vosk_decoder,

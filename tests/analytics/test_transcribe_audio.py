@@ -225,7 +225,7 @@ def test_a_header_claiming_hours_is_refused_before_memory_is_taken(tmp_path: Pat
 
 
 def test_the_pieces_fed_to_vosk_are_the_one_shot_resampling_in_fixed_pieces() -> None:
-    from bailanys.analytics import transcribe as t
+    from bailanys.analytics import recogniser as t
     from bailanys.voice.resample import upsample
 
     rng = np.random.default_rng(5)
