@@ -30,9 +30,11 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	$(PY) bench/hostile.py --parsers-only --seconds $(FUZZ_SECONDS)
 
-# Downloads the Vosk models for speech menus into voice_models/ru/ and voice_models/kk/.
+# Downloads the Vosk models for speech menus into voice_models/ru/ and voice_models/kk/;
+# with ANALYTICS=1 also the larger ones for transcription workers into voice_models/analytics/.
+ANALYTICS ?= 0
 models:
-	@./scripts/fetch-models.sh
+	@ANALYTICS=$(ANALYTICS) ./scripts/fetch-models.sh
 
 # Has SIPp dial the line test (1499) on the running engine (make run), press 2 then 1 2 3 #.
 demo-call: deps

@@ -21,6 +21,8 @@ module)::
     ├── MediaError
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
+    │   └── TranscriptionError   a recording cannot be transcribed (not a WAV,
+    │                            truncated, no model); ``reason`` says why
     ├── InputError             a caller's or user's value is not valid (also a ValueError)
     │   └── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
@@ -118,6 +120,19 @@ class RtpParseError(MediaError):
 
 class VoiceError(BailanysError):
     """A prompt could not be rendered or loaded."""
+
+
+class TranscriptionError(VoiceError):
+    """A recording's channel cannot be transcribed (issue 15, "Per channel, per language").
+
+    ``reason`` is a short plain message for ``transcript.failed`` and
+    ``bailanys analytics status``: "not a WAV file", "truncated WAV",
+    "no model for kk". It never holds personal data (no words heard).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class InputError(BailanysError, ValueError):

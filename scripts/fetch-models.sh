@@ -2,6 +2,11 @@
 # Download the Vosk speech models for the speech menus (`make models`):
 #   voice_models/ru/vosk-model-small-ru-0.22/
 #   voice_models/kk/vosk-model-small-kz-0.15/
+# and, with ANALYTICS=1 (`make models ANALYTICS=1`), the larger models that
+# speech analytics workers transcribe recordings with (issue 15; gigabytes,
+# slower, more accurate on free speech than the menus' small models):
+#   voice_models/analytics/ru/vosk-model-ru-0.42/
+#   voice_models/analytics/kk/vosk-model-kz-0.15/
 # from https://alphacephei.com/vosk/models/. A model already in place is
 # skipped; each zip is tested before it is unpacked, and unpacked into a
 # temporary folder that is renamed into place only when it holds a model.
@@ -11,6 +16,10 @@ cd "$(dirname "$0")/.."
 BASE_URL=${VOSK_MODELS_URL:-https://alphacephei.com/vosk/models}
 DEST=${VOICE_MODELS:-voice_models}
 MODELS=("ru vosk-model-small-ru-0.22" "kk vosk-model-small-kz-0.15")
+ANALYTICS_MODELS=("analytics/ru vosk-model-ru-0.42" "analytics/kk vosk-model-kz-0.15")
+if [ "${ANALYTICS:-0}" = 1 ]; then
+    MODELS+=("${ANALYTICS_MODELS[@]}")
+fi
 
 fail() {
     echo "fetch-models: $*" >&2
@@ -63,3 +72,8 @@ for entry in "${MODELS[@]}"; do
     trap - EXIT
     echo "fetch-models: $target ready"
 done
+if [ "${ANALYTICS:-0}" != 1 ]; then
+    echo "fetch-models: speech analytics workers can use larger models:" \
+        "\`make models ANALYTICS=1\` also downloads vosk-model-ru-0.42 and" \
+        "vosk-model-kz-0.15 into $DEST/analytics/ (gigabytes)"
+fi
