@@ -185,8 +185,8 @@ def _transcribe(path: Path, channel: Any, language: str | None,
                    time.monotonic() - started)
 
 
-def _clean(words: Sequence[Any], lang: str) -> tuple[Any, ...]:
-    return tuple(words)
+def _clean(utterances: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(utterances)
 
 
 def _store(conn: sqlite3.Connection, job: Any, utterances: Sequence[Any], language: str) -> int:

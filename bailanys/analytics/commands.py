@@ -89,7 +89,16 @@ def _lower_priority(nice: int) -> None:
         os.nice(nice - current)
 
 
+#: One BLAS/OpenMP thread per worker process (a worker is one core; Kaldi's
+#: OpenMP spins otherwise): set before the pipeline's import loads libvosk.
+#: The values are bailanys.analytics.recogniser.WORKER_ENV's (importing it
+#: here would load libvosk first); a test keeps them equal.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
+    for key, value in THREAD_ENV.items():
+        os.environ.setdefault(key, value)
     from bailanys.analytics.steps import load_steps  # the pipeline: only the worker needs it
     from bailanys.analytics.worker import Worker
 

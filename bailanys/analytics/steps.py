@@ -64,11 +64,16 @@ def store_transcript(conn: sqlite3.Connection, job: Job, utterances: Sequence[Ut
 
 
 def real_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
-    """The production pipeline and the models found under ``[analytics] model_dir``."""
-    transcribe, clean = _module("transcribe"), _module("clean")
-    model_dir = Path(config.analytics.models_dir(config.asr.model_dir))
-    models: Mapping[str, Path] = transcribe.find_models(model_dir, LANGUAGES)
-    steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean.clean_words,
+    """The production pipeline and its models: ``[analytics] model_dir`` (else
+    voice_models/analytics/, where ``make models ANALYTICS=1`` puts the large
+    ones) per language, falling back to the menus' ``[asr] model_dir``."""
+    from bailanys.analytics import transcribe  # loads libvosk: workers only
+    from bailanys.analytics.clean import clean_utterances
+
+    model_dir = Path(config.analytics.model_dir or transcribe.ANALYTICS_MODEL_DIR)
+    models = transcribe.find_models(model_dir, LANGUAGES,
+                                    fallback_dir=Path(config.asr.model_dir))
+    steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean_utterances,
                   store=store_transcript)
     return steps, models
 

@@ -32,13 +32,13 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from bailanys.analytics import jobs
 from bailanys.analytics.jobs import Job
-from bailanys.analytics.model import Channel, Utterance, Word
+from bailanys.analytics.model import Channel, Utterance
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.errors import BailanysError, VoiceError
 from bailanys.events import TranscriptReady
@@ -64,8 +64,10 @@ class Transcribe(Protocol):
                  models: Mapping[str, Path]) -> ChannelResult: ...
 
 
-#: ``clean_words(words, lang)``: ITN then masking (slice textnorm).
-Clean = Callable[[Sequence[Word], str], tuple[Word, ...]]
+#: ``clean_utterances(utterances)``: numbers to digits per utterance, then
+#: personal data masked across a channel's utterances (a caller pausing in
+#: the middle of an IIN splits it in two utterances).
+Clean = Callable[[Sequence[Utterance]], tuple[Utterance, ...]]
 #: Writes a channel's transcript and the call's facts inside the caller's
 #: transaction; returns the words written (slice search's write_channel +
 #: upsert_call).
@@ -228,8 +230,7 @@ class Worker:
     def _transcribe(self, job: Job) -> tuple[ChannelResult, tuple[Utterance, ...]]:
         result = self.steps.transcribe(Path(job.recording), job.channel, job.language,
                                        self.models)
-        cleaned = tuple(replace(u, words=self.steps.clean(u.words, u.language))
-                        for u in result.utterances)
+        cleaned = self.steps.clean(result.utterances)
         return result, tuple(u for u in cleaned if u.words)
 
     def _complete(self, conn: sqlite3.Connection, job: Job, result: ChannelResult,

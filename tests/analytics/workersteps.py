@@ -61,8 +61,8 @@ def transcribe(path: Path, channel: Channel, language: str | None,
                   lang, time.monotonic() - started)
 
 
-def clean(words: Sequence[Word], lang: str) -> tuple[Word, ...]:
-    return tuple(words)
+def clean(utterances: Sequence[Utterance]) -> tuple[Utterance, ...]:
+    return tuple(utterances)
 
 
 def store(conn: sqlite3.Connection, job: Job, utterances: Sequence[Utterance],
