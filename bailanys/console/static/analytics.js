@@ -9,7 +9,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "disposition",
   "outcome", "channel", "sort"];
 const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
-const MASK = /\[(IIN|PHONE|CARD|EMAIL)\]/g;
+const MASK = /\[(IIN|PHONE|CARD|EMAIL|NUMBER)\]/g;
 
 const state = { params: new URLSearchParams(), result: null, call: null, page: 1, user: null };
 
