@@ -5,6 +5,8 @@ A knowledge file (``knowledge/faq.yaml``) is a mapping with one key,
 
     - id: id_card_get
       topic: id_card
+      title: {kk: жеке куәлік алу, ru: получение удостоверения личности}
+      about: {kk: жеке куәлік алу туралы, ru: о получении удостоверения личности}
       questions: {kk: [...3+ variants...], ru: [...3+ variants...]}
       answer: {kk: "...", ru: "..."}          # spoken by espeak-ng
       sms: {kk: "...", ru: "..."}             # optional, sent as text
@@ -14,6 +16,15 @@ raises, and every mistake is a :class:`~bailanys.yamlsrc.Problem` naming
 file, line and field.  Spoken answers must not contain digits: espeak-ng
 reads "1414" digit by digit or as a number depending on the voice, so the
 content writes numbers as words (the SMS may carry digits).
+
+``title`` is the entry's short name (a nominative noun phrase) for the
+console, reports and analytics; ``about`` is "about <title>" as the clarify
+prompt says it ("Если вопрос об утере удостоверения, нажмите один; …",
+"Сұрағыңыз жеке куәлікті жоғалту туралы болса, бірді, …": issue 18,
+language review 2026-12 item 19). Russian needs the title in the
+prepositional case after о/об/обо, which no rule derives reliably from the
+nominative, so the file states it; :func:`about_problem` checks the
+preposition agrees (об before a vowel) and the Kazakh postposition.
 
 The CSV form (one row per entry, variants joined by ``" | "``) is for the
 content editors who prefer a spreadsheet; :func:`import_csv` validates the
@@ -26,7 +37,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +54,15 @@ VARIANT_SEP = " | "
 CSV_COLUMNS = (
     "id", "topic", "questions_kk", "questions_ru",
     "answer_kk", "answer_ru", "sms_kk", "sms_ru",
+    "title_kk", "title_ru", "about_kk", "about_ru",
 )
+_FIELDS = frozenset({"id", "topic", "title", "about", "questions", "answer", "sms"})
+#: Russian "о" becomes "об" before a word starting with these vowel letters
+#: ("об утере", "об оформлении"; "о едином": е, ё, ю, я begin with [j]).
+_OB_VOWELS = frozenset("аиоуыэ")
+#: What a Kazakh "about" phrase ends with: "туралы", or "жөнінде" after a
+#: title that already has "туралы" ("еңбек өтілі туралы анықтама жөнінде").
+_KK_ABOUT_ENDINGS = (" туралы", " жөнінде")
 _DIGIT = re.compile(r"\d")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -66,6 +85,12 @@ class Entry:
     answer: Mapping[str, str]  # lang -> spoken answer (no digits)
     sms: Mapping[str, str] | None = None  # lang -> text message, optional
     line: int = 0  # where the entry starts in its file (0: built in code)
+    title: Mapping[str, str] = field(default_factory=dict)  # lang -> short name
+    about: Mapping[str, str] = field(default_factory=dict)  # lang -> "about <title>"
+
+    def title_or_id(self, lang: str) -> str:
+        """The short name in ``lang`` for a console or report; the id if it has none."""
+        return self.title.get(lang) or self.id
 
 
 @dataclass(frozen=True)
@@ -124,12 +149,40 @@ def _bilingual(src: Source, value: Any, path: Path_, spoken: bool) -> dict[str, 
     return out
 
 
+def about_problem(lang: str, about: str) -> str | None:
+    """What is wrong with an "about <title>" phrase, or None: ru must start with
+    о/об/обо agreeing with the next word (об before а, и, о, у, ы, э), kk must
+    end with "туралы" or "жөнінде"."""
+    if lang == "kk":
+        if about.endswith(_KK_ABOUT_ENDINGS):
+            return None
+        return 'must end with "туралы" (or "жөнінде"): "жеке куәлікті жоғалту туралы"'
+    prep, _, rest = about.partition(" ")
+    if prep not in ("о", "об", "обо") or not rest:
+        return 'must start with "о", "об" or "обо": "об утере удостоверения"'
+    vowel = rest[0].lower() in _OB_VOWELS
+    if prep == "о" and vowel:
+        return f'"об", not "о", before "{rest.split()[0]}"'
+    if prep == "об" and not vowel:
+        return f'"о", not "об", before "{rest.split()[0]}"'
+    return None
+
+
+def _about(src: Source, value: Any, path: Path_) -> dict[str, str]:
+    about = _bilingual(src, value, path, spoken=True)
+    for lang, text in about.items():
+        problem = about_problem(lang, text)
+        if problem is not None:
+            src.problem(path + (lang,), problem)
+    return about
+
+
 def _entry(src: Source, raw: Any, path: Path_) -> Entry | None:
     if not isinstance(raw, dict):
         src.problem(path, "an entry must be a mapping")
         return None
     n = len(src.problems)
-    for key in sorted(set(raw) - {"id", "topic", "questions", "answer", "sms"}):
+    for key in sorted(set(raw) - _FIELDS):
         src.problem(path + (key,), "unknown field")
     eid = _text(src, raw.get("id"), path + ("id",))
     if eid is not None and not _ID.match(eid):
@@ -157,12 +210,14 @@ def _entry(src: Source, raw: Any, path: Path_) -> Entry | None:
         for extra in sorted(set(qs) - set(LANGS)):
             src.problem(path + ("questions", extra), "unknown language")
     answer = _bilingual(src, raw.get("answer"), path + ("answer",), spoken=True)
+    title = _bilingual(src, raw.get("title"), path + ("title",), spoken=True)
+    about = _about(src, raw.get("about"), path + ("about",))
     sms = None
     if raw.get("sms") is not None:
         sms = _bilingual(src, raw["sms"], path + ("sms",), spoken=False)
     if len(src.problems) > n or eid is None or topic is None:
         return None
-    return Entry(eid, topic, questions, answer, sms, src.line(path))
+    return Entry(eid, topic, questions, answer, sms, src.line(path), title, about)
 
 
 def _build(src: Source, raws: Iterable[tuple[Path_, Any]]) -> KnowledgeBase:
@@ -215,6 +270,8 @@ def dump_yaml(kb: KnowledgeBase) -> str:
         raw: dict[str, Any] = {
             "id": e.id,
             "topic": e.topic,
+            "title": {lang: e.title.get(lang, "") for lang in LANGS},
+            "about": {lang: e.about.get(lang, "") for lang in LANGS},
             "questions": {lang: list(e.questions.get(lang, ())) for lang in LANGS},
             "answer": {lang: e.answer.get(lang, "") for lang in LANGS},
         }
@@ -242,6 +299,8 @@ def export_csv(kb: KnowledgeBase, path: str | Path) -> None:
                 VARIANT_SEP.join(e.questions.get("ru", ())),
                 e.answer.get("kk", ""), e.answer.get("ru", ""),
                 sms.get("kk", ""), sms.get("ru", ""),
+                e.title.get("kk", ""), e.title.get("ru", ""),
+                e.about.get("kk", ""), e.about.get("ru", ""),
             ])
 
 
@@ -265,6 +324,8 @@ def import_csv(path: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
         path_: Path_ = (f"row{n}",)
         src.lines[path_] = n
         raw: dict[str, Any] = {"id": cells["id"], "topic": cells["topic"]}
+        raw["title"] = {lang: cells[f"title_{lang}"] for lang in LANGS}
+        raw["about"] = {lang: cells[f"about_{lang}"] for lang in LANGS}
         raw["questions"] = {
             lang: [v.strip() for v in cells[f"questions_{lang}"].split("|") if v.strip()]
             for lang in LANGS

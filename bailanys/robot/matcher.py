@@ -40,11 +40,11 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -468,13 +468,25 @@ def decide(result: MatchResult, threshold: float, clarify_floor: float = CLARIFY
     return Decision(Action.HANDOVER, topic=topic)
 
 
-_CLARIFY = {
-    "ru": ("Если ваш вопрос: {a}, нажмите один. Если: {b}, нажмите два.",),
-    "kk": ("Сұрағыңыз: {a} болса, бірді басыңыз. {b} болса, екіні басыңыз.",),
+#: The clarify line, with each option's "about <title>" (:attr:`Entry.about`):
+#: "Если вопрос об утере удостоверения личности, нажмите один; если о
+#: получении ЭЦП — нажмите два." Issue 18 and the language review (2026-12,
+#: item 19): it used to read back an entry's first caller phrasing in the
+#: first person ("Если: я потерял удостоверение личности что делать").
+_CLARIFY: Final[Mapping[str, str]] = {
+    "ru": "Если вопрос {a}, нажмите один; если {b} — нажмите два.",
+    "kk": "Сұрағыңыз {a} болса, бірді, {b} болса, екіні басыңыз.",
+}
+#: For an entry without ``about`` (built in code): its topic-free id is no
+#: text for a caller, so the phrase falls back to a neutral "first/second topic".
+_UNTITLED: Final[Mapping[str, tuple[str, str]]] = {
+    "ru": ("о первой теме", "о второй теме"),
+    "kk": ("бірінші тақырып туралы", "екінші тақырып туралы"),
 }
 
 
 def clarify_prompt(decision: Decision, lang: str) -> str:
-    """The spoken "press 1 for ..., 2 for ..." line, from each option's first variant."""
-    a, b = (e.questions[lang][0] for e in decision.options[:2])
-    return _CLARIFY[lang][0].format(a=a.lower(), b=b.lower())
+    """The spoken "press 1 for ..., 2 for ..." line, from each option's ``about`` phrase."""
+    a, b = (e.about.get(lang) or _UNTITLED[lang][i]
+            for i, e in enumerate(decision.options[:2]))
+    return _CLARIFY[lang].format(a=a, b=b)

@@ -24,7 +24,8 @@ _T: Final[Mapping[str, Mapping[str, str]]] = {
     "handover": {"kk": "Сізді операторға қосамын.", "ru": "Соединяю с оператором."},
     "bye": {"kk": "Хабарласқаныңызға рахмет. Сау болыңыз.",
             "ru": "Спасибо за обращение. До свидания."},
-    "iin_tail": {"kk": "соңғы цифрлары {d} нөмір бойынша", "ru": "по ИИН, оканчивающемуся на {d},"},
+    "iin_tail": {"kk": "соңғы цифрлары {d} болып аяқталатын ЖСН бойынша",
+                 "ru": "по ИИН, оканчивающемуся на {d},"},
     "doc_none": {"kk": "{who} құжат табылмады.", "ru": "{who} документ не найден."},
     "doc_ready": {"kk": "Құжатыңыз дайын. Алу орны: {branch}.",
                   "ru": "Ваш документ готов. Место получения: {branch}."},
@@ -41,12 +42,12 @@ _T: Final[Mapping[str, Mapping[str, str]]] = {
     "ask_day": {"kk": "Күнді таңдаңыз.", "ru": "Выберите день."},
     "no_slots": {"kk": "Бұл күнге бос уақыт жоқ.", "ru": "На этот день свободного времени нет."},
     "ask_slot": {"kk": "Уақытты таңдаңыз.", "ru": "Выберите время."},
-    "slot_taken": {"kk": "Бұл уақыт бос емес болып қалды.", "ru": "Это время уже занято."},
+    "slot_taken": {"kk": "Бұл уақыт енді бос емес.", "ru": "Это время уже занято."},
     "booked": {"kk": "Сіз {date}, {time} жазылдыңыз. Жазылу нөмірі: {id}. "
                      "Растау SMS арқылы жіберіледі.",
                "ru": "Вы записаны на {date}, {time}. Номер записи: {id}. "
                      "Подтверждение придёт по SMS."},
-    "sms_booked": {"kk": "1414: {branch}, {day} {time} жазылдыңыз. Жазылу нөмірі {id}.",
+    "sms_booked": {"kk": "1414: Жазылу: {branch}, {day}, {time}. Жазылу нөмірі {id}.",
                    "ru": "1414: вы записаны в {branch}, {day} {time}. Номер записи {id}."},
     "ask_booking_id": {"kk": "Жазылу нөмірін теріп, торды басыңыз.",
                        "ru": "Введите номер записи и нажмите решётку."},
@@ -58,7 +59,7 @@ _T: Final[Mapping[str, Mapping[str, str]]] = {
                        "наркологиялық диспансердің анықтамасы үшін екіні басыңыз.",
                  "ru": "Справка психиатрического диспансера: нажмите один. "
                        "Справка наркологического диспансера: нажмите два."},
-    "code_sent": {"kk": "Растау коды SMS арқылы жіберілді. Алты цифрлы кодты теріңіз.",
+    "code_sent": {"kk": "Растау коды SMS арқылы жіберілді. Алты таңбалы кодты теріңіз.",
                   "ru": "Код подтверждения отправлен по SMS. Введите шестизначный код."},
     "sms_code": {"kk": "1414: растау коды {code}. Оны ешкімге айтпаңыз.",
                  "ru": "1414: код подтверждения {code}. Никому его не сообщайте."},
@@ -78,7 +79,7 @@ _T: Final[Mapping[str, Mapping[str, str]]] = {
     "req_none": {"kk": "{who} ашық өтініштер жоқ.", "ru": "{who} открытых обращений нет."},
     "req_count": {"kk": "Сізде {n} ашық өтініш бар.", "ru": "У вас {n}."},
     "req_one": {"kk": "Нөмірі {d} болып аяқталатын өтініш: {status}.",
-                "ru": "Обращение с номером на {d}: {status}."},
+                "ru": "Обращение с номером, оканчивающимся на {d}: {status}."},
     "req_due": {"kk": "Жауап беру мерзімі: {date}.", "ru": "Срок ответа: {date}."},
 }
 
@@ -102,19 +103,33 @@ _MONTHS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 
-def date_words(lang: str, d: date) -> str:
-    """14 March -> kk "он төртінші наурыз", ru "четырнадцатое марта"."""
+def date_words(lang: str, d: date, *, dative: bool = False) -> str:
+    """14 March -> kk "он төртінші наурыз", ru "четырнадцатое марта".
+
+    ``dative``: the Kazakh date a booking is made for, "он төртінші
+    наурызға" (language review 2026-12, item 11); Russian says "на
+    четырнадцатое марта" with the same words.
+    """
     month = _MONTHS[lang][d.month - 1]
     if lang == "kk":
-        return f"{numbers_kk.ordinal(d.day)} {month}"
+        return f"{numbers_kk.ordinal(d.day)} {numbers_kk.dative(month) if dative else month}"
     return f"{numbers_ru.ordinal(d.day, numbers_ru.Gender.NEUT)} {month}"
 
 
-def time_words(lang: str, t: time) -> str:
-    """10:30 -> kk "сағат он отыз", ru "десять часов тридцать минут"."""
+def time_words(lang: str, t: time, *, dative: bool = False) -> str:
+    """10:30 -> kk "сағат он отыз", ru "десять часов тридцать минут".
+
+    ``dative``: kk "сағат он отызға" (the time a booking is made for, item
+    11 of the language review); Russian is unchanged.
+    """
     if lang == "kk":
         words = f"сағат {numbers_kk.cardinal(t.hour)}"
-        return f"{words} {numbers_kk.cardinal(t.minute)}" if t.minute else words
+        if t.minute:
+            words += f" {numbers_kk.cardinal(t.minute)}"
+        if dative:
+            head, _, last = words.rpartition(" ")
+            words = f"{head} {numbers_kk.dative(last)}"
+        return words
     words = numbers_ru.count_phrase(t.hour, numbers_ru.HOUR)
     if t.minute:
         words += " " + numbers_ru.count_phrase(t.minute, numbers_ru.MINUTE)

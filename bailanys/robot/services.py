@@ -571,8 +571,9 @@ class ServiceMachine:
         self._event(out, "book", "booked")
         branch = self._branch
         name = "" if branch is None else (branch.name_kk if self.lang == "kk" else branch.name_ru)
-        self._say(out, "booked", date=date_words(self.lang, b.day),
-                  time=time_words(self.lang, b.time), id=digits_words(self.lang, b.id))
+        self._say(out, "booked", date=date_words(self.lang, b.day, dative=True),
+                  time=time_words(self.lang, b.time, dative=True),
+                  id=digits_words(self.lang, b.id))
         sms = self._t("sms_booked", branch=name, day=b.day.strftime("%d.%m.%Y"),
                       time=b.time.strftime("%H:%M"), id=b.id)
         self._sms(out, "booking", sms, then="")

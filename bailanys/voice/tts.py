@@ -52,6 +52,7 @@ from typing import Any, Final
 
 from bailanys.errors import VoiceError
 from bailanys.voice.audio import Pcm, load_prompt, write_wav
+from bailanys.voice.lexicon import spoken
 
 __all__ = [
     "DEFAULT_RATE",
@@ -350,8 +351,13 @@ class PromptRenderer:
             raise VoiceError(f"no voice for language {lang!r}; configured: {known}") from None
 
     def key(self, lang: str, text: str) -> str:
-        """sha256 hex of (cache format, language, voice, rate, text)."""
-        payload = json.dumps([CACHE_FORMAT, lang, self._voice(lang), self.rate, text])
+        """sha256 hex of (cache format, language, voice, rate, spoken text).
+
+        The spoken text is ``text`` after the TTS lexicon
+        (:func:`bailanys.voice.lexicon.spoken`), so a lexicon change renders
+        exactly the prompts it changes again."""
+        said = spoken(lang, text)
+        payload = json.dumps([CACHE_FORMAT, lang, self._voice(lang), self.rate, said])
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def path_for(self, lang: str, text: str) -> Path:
@@ -418,7 +424,8 @@ class PromptRenderer:
         try:
             await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
             self.jobs += 1
-            await self._worker.run((voice, self.rate, text, str(raw)), self.job_timeout)
+            job = (voice, self.rate, spoken(lang, text), str(raw))
+            await self._worker.run(job, self.job_timeout)
             await asyncio.to_thread(_convert, raw, path)
         except VoiceError as e:
             raise VoiceError(f"prompt [{lang}] {text[:40]!r}: {e}") from e

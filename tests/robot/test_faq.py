@@ -14,6 +14,8 @@ GOOD = """\
 entries:
   - id: a
     topic: t
+    title: {kk: тақырып, ru: тема}
+    about: {kk: тақырып туралы, ru: о теме}
     questions:
       kk: [бір, екі, үш]
       ru: [раз, два, три]
@@ -39,21 +41,21 @@ def test_good_file_loads(tmp_path: Path) -> None:
 
 def test_missing_language_names_line(tmp_path: Path) -> None:
     text = GOOD.replace("      ru: [раз, два, три]\n", "")
-    assert any(p.endswith(":4: entries[0].questions: missing language 'ru'")
+    assert any(p.endswith(":6: entries[0].questions: missing language 'ru'")
                for p in _problems(tmp_path, text))
 
 
 def test_digits_in_spoken_answer(tmp_path: Path) -> None:
     text = GOOD.replace("ru: ответ}", "ru: звоните 1414}")
     (msg,) = _problems(tmp_path, text)
-    assert ":7: entries[0].answer.ru: digits in a spoken answer" in msg
+    assert ":9: entries[0].answer.ru: digits in a spoken answer" in msg
 
 
 def test_empty_variants_and_duplicate_id(tmp_path: Path) -> None:
     second = GOOD.split("entries:\n")[1].replace("kk: [бір, екі, үш]", "kk: []")
     msgs = _problems(tmp_path, GOOD + second)
-    assert any(":12: entries[1].questions.kk: empty variants" in m for m in msgs)
-    assert any(":9: entries[1].id: duplicate id 'a' (also on line 2)" in m for m in msgs)
+    assert any(":16: entries[1].questions.kk: empty variants" in m for m in msgs)
+    assert any(":11: entries[1].id: duplicate id 'a' (also on line 2)" in m for m in msgs)
 
 
 def test_too_few_variants_and_bad_yaml(tmp_path: Path) -> None:
@@ -81,8 +83,10 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 
 def test_csv_problems_name_the_row(tmp_path: Path) -> None:
     p = tmp_path / "faq.csv"
-    p.write_text("id,topic,questions_kk,questions_ru,answer_kk,answer_ru,sms_kk,sms_ru\n"
-                 "a,t,бір | екі | үш,раз | два | три,жауап 5,ответ,,\n", encoding="utf-8")
+    p.write_text("id,topic,questions_kk,questions_ru,answer_kk,answer_ru,sms_kk,sms_ru,"
+                 "title_kk,title_ru,about_kk,about_ru\n"
+                 "a,t,бір | екі | үш,раз | два | три,жауап 5,ответ,,,"
+                 "тақырып,тема,тақырып туралы,о теме\n", encoding="utf-8")
     _, problems = import_csv(p)
     assert [str(x) for x in problems] == [
         f"{p}:2: row2.answer.kk: digits in a spoken answer: write numbers as words "

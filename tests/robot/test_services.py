@@ -203,8 +203,13 @@ def test_booking_happy_path(lang: str) -> None:
         CallBackend("book", (IIN, "AST-1", date(2025, 3, 14), time(9, 30)))]
     out = m.handle(BackendResult(Booking("42", "AST-1", date(2025, 3, 14), time(9, 30))), 8.0)
     (sms,) = only(out, SendSms)
-    assert "14.03.2025 09:30" in sms.text and "42" in sms.text  # type: ignore[attr-defined]
+    day_time = "14.03.2025, 09:30" if lang == "kk" else "14.03.2025 09:30"
+    assert day_time in sms.text and "42" in sms.text  # type: ignore[attr-defined]
     assert "четыре два" in texts(out) or "төрт екі" in texts(out)
+    if lang == "kk":  # language review 2026-12, item 11: the dative
+        assert "он төртінші наурызға, сағат тоғыз отызға жазылдыңыз" in texts(out)
+    else:
+        assert "Вы записаны на четырнадцатое марта, девять часов тридцать минут." in texts(out)
     assert_private(out)
     out = m.handle(SmsResult(True), 9.0)
     assert only(out, End) == [End("completed")]

@@ -26,6 +26,7 @@ from bailanys.voice.phrases.numbers_kk import (
     SECOND,
     cardinal,
     count_phrase,
+    dative,
     ordinal,
     ordinal_word,
 )
@@ -250,3 +251,20 @@ def test_out_of_range(n: int) -> None:
 def test_not_an_int(n: object) -> None:
     with pytest.raises(TypeError):
         cardinal(n)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [  # the months and the numbers a booking time ends with (language review item 11)
+        ("қаңтар", "қаңтарға"), ("ақпан", "ақпанға"), ("наурыз", "наурызға"),
+        ("сәуір", "сәуірге"), ("мамыр", "мамырға"), ("маусым", "маусымға"),
+        ("шілде", "шілдеге"), ("тамыз", "тамызға"), ("қыркүйек", "қыркүйекке"),
+        ("қазан", "қазанға"), ("қараша", "қарашаға"), ("желтоқсан", "желтоқсанға"),
+        ("нөл", "нөлге"), ("бір", "бірге"), ("екі", "екіге"), ("үш", "үшке"),
+        ("төрт", "төртке"), ("бес", "беске"), ("алты", "алтыға"), ("жеті", "жетіге"),
+        ("сегіз", "сегізге"), ("тоғыз", "тоғызға"), ("он", "онға"), ("жиырма", "жиырмаға"),
+        ("отыз", "отызға"), ("қырық", "қырыққа"), ("елу", "елуге"),
+    ],
+)
+def test_dative(word: str, expected: str) -> None:
+    assert dative(word) == expected

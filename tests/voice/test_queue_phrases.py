@@ -14,6 +14,7 @@ import pytest
 from num2words import num2words
 
 from bailanys.voice.phrases.durations import (
+    announced_minutes,
     approx_duration,
     duration_words,
     split_seconds,
@@ -36,7 +37,7 @@ from bailanys.voice.phrases.queue import (
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
-        ("ru", "Вы третий в очереди."),
+        ("ru", "Ваш звонок — третий в очереди."),
         ("kk", "Кезекте үшінші орындасыз."),
     ],
 )
@@ -47,19 +48,19 @@ def test_position_example(lang: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("lang", "seconds", "text"),
     [
-        ("ru", 120, "Ожидаемое время ожидания около двух минут."),
+        ("ru", 120, "Примерное время ожидания — около двух минут."),
         ("kk", 120, "Шамамен екі минут күтесіз."),
-        ("ru", 30, "Ожидаемое время ожидания менее минуты."),
+        ("ru", 30, "Примерное время ожидания — менее минуты."),
         ("kk", 30, "Бір минуттан аз күтесіз."),
-        ("ru", 80 * 60, "Ожидаемое время ожидания около одного часа двадцати минут."),
+        ("ru", 80 * 60, "Примерное время ожидания — около часа двадцати минут."),
         ("kk", 80 * 60, "Шамамен бір сағат жиырма минут күтесіз."),
-        ("ru", 60, "Ожидаемое время ожидания около одной минуты."),
+        ("ru", 60, "Примерное время ожидания — около одной минуты."),
         ("kk", 60, "Шамамен бір минут күтесіз."),
-        ("ru", 21 * 60, "Ожидаемое время ожидания около двадцати одной минуты."),
-        ("ru", 5 * 60, "Ожидаемое время ожидания около пяти минут."),
-        ("ru", 3600, "Ожидаемое время ожидания около одного часа."),
+        ("ru", 21 * 60, "Примерное время ожидания — около двадцати одной минуты."),
+        ("ru", 5 * 60, "Примерное время ожидания — около пяти минут."),
+        ("ru", 3600, "Примерное время ожидания — около часа."),
         ("kk", 3600, "Шамамен бір сағат күтесіз."),
-        ("ru", 7200, "Ожидаемое время ожидания около двух часов."),
+        ("ru", 7200, "Примерное время ожидания — около двух часов."),
     ],
 )
 def test_wait_examples(lang: str, seconds: float, text: str) -> None:
@@ -104,8 +105,17 @@ def test_plain_duration_example(lang: str, seconds: int, text: str) -> None:
     ],
 )
 def test_position_table(position: int, ru: str, kk: str) -> None:
-    assert position_announcement("ru", position) == f"Вы {ru} в очереди."
+    assert position_announcement("ru", position) == f"Ваш звонок — {ru} в очереди."
     assert position_announcement("kk", position) == f"Кезекте {kk} орындасыз."
+
+
+def test_every_position_agrees_with_zvonok() -> None:
+    """Language review 2026-12, item 9: the ordinal agrees with "звонок"
+    (masculine nominative) for every position the queue announces (1-25,
+    30-1000), checked against num2words; no "Вы ..." addressed to the caller."""
+    for position in [*range(1, 26), *range(30, 1001)]:
+        ordinal = num2words(position, lang="ru", to="ordinal")
+        assert position_announcement("ru", position) == f"Ваш звонок — {ordinal} в очереди."
 
 
 @pytest.mark.parametrize("position", [0, -1])
@@ -188,16 +198,16 @@ APPROX = [
     (45, "около сорока пяти минут", "шамамен қырық бес минут"),
     (50, "около пятидесяти минут", "шамамен елу минут"),
     (59, "около пятидесяти девяти минут", "шамамен елу тоғыз минут"),
-    (60, "около одного часа", "шамамен бір сағат"),
-    (61, "около одного часа одной минуты", "шамамен бір сағат бір минут"),
-    (62, "около одного часа двух минут", "шамамен бір сағат екі минут"),
-    (65, "около одного часа пяти минут", "шамамен бір сағат бес минут"),
-    (71, "около одного часа одиннадцати минут", "шамамен бір сағат он бір минут"),
-    (80, "около одного часа двадцати минут", "шамамен бір сағат жиырма минут"),
-    (81, "около одного часа двадцати одной минуты", "шамамен бір сағат жиырма бір минут"),
-    (90, "около одного часа тридцати минут", "шамамен бір сағат отыз минут"),
-    (100, "около одного часа сорока минут", "шамамен бір сағат қырық минут"),
-    (119, "около одного часа пятидесяти девяти минут", "шамамен бір сағат елу тоғыз минут"),
+    (60, "около часа", "шамамен бір сағат"),
+    (61, "около часа одной минуты", "шамамен бір сағат бір минут"),
+    (62, "около часа двух минут", "шамамен бір сағат екі минут"),
+    (65, "около часа пяти минут", "шамамен бір сағат бес минут"),
+    (71, "около часа одиннадцати минут", "шамамен бір сағат он бір минут"),
+    (80, "около часа двадцати минут", "шамамен бір сағат жиырма минут"),
+    (81, "около часа двадцати одной минуты", "шамамен бір сағат жиырма бір минут"),
+    (90, "около часа тридцати минут", "шамамен бір сағат отыз минут"),
+    (100, "около часа сорока минут", "шамамен бір сағат қырық минут"),
+    (119, "около часа пятидесяти девяти минут", "шамамен бір сағат елу тоғыз минут"),
     (120, "около двух часов", "шамамен екі сағат"),
     (121, "около двух часов одной минуты", "шамамен екі сағат бір минут"),
     (135, "около двух часов пятнадцати минут", "шамамен екі сағат он бес минут"),
@@ -231,19 +241,27 @@ def _nom_noun(n: int, nom_sg: str, gen_sg: str, gen_pl: str) -> str:
     return gen_pl
 
 
-@pytest.mark.parametrize("minutes", range(1, 181))
-def test_every_announced_wait_up_to_three_hours(minutes: int) -> None:
+def _rounded(minutes: int) -> int:
+    """Item 8 of the language review written out again: exact under an hour,
+    5-minute steps up to two hours, 10-minute steps from there, halves up."""
+    if minutes < 60:
+        return minutes
+    step = 5 if minutes < 120 else 10
+    return max(60 if step == 5 else 120, (minutes + step // 2) // step * step)
+
+
+@pytest.mark.parametrize("minutes", range(1, 301))
+def test_every_announced_wait_up_to_five_hours(minutes: int) -> None:
     hours, mins = divmod(minutes, 60)
     parts = []
     if hours:
-        hours_words = num2words(hours, lang="ru", case="g", gender="m")
-        parts.append(f"{hours_words} {_gen_noun(hours, 'часа', 'часов')}")
+        hours_words = "" if hours == 1 else num2words(hours, lang="ru", case="g", gender="m") + " "
+        parts.append(f"{hours_words}{_gen_noun(hours, 'часа', 'часов')}")
     if mins:
         mins_words = num2words(mins, lang="ru", case="g", gender="f")
         parts.append(f"{mins_words} {_gen_noun(mins, 'минуты', 'минут')}")
     about = "около " + " ".join(parts)
     assert approx_duration("ru", minutes) == about
-    assert wait_announcement("ru", minutes * 60) == f"Ожидаемое время ожидания {about}."
 
     kk_parts = []
     if hours:
@@ -251,7 +269,39 @@ def test_every_announced_wait_up_to_three_hours(minutes: int) -> None:
     if mins:
         kk_parts.append(f"{num2words(mins, lang='kz')} минут")
     assert approx_duration("kk", minutes) == "шамамен " + " ".join(kk_parts)
-    assert wait_announcement("kk", minutes * 60) == f"Шамамен {' '.join(kk_parts)} күтесіз."
+
+    said = _rounded(minutes)
+    assert announced_minutes(minutes) == said
+    assert wait_announcement("ru", minutes * 60) == (
+        f"Примерное время ожидания — {approx_duration('ru', said)}.")
+    assert wait_announcement("kk", minutes * 60) == (
+        f"Ш{approx_duration('kk', said)[1:]} күтесіз.")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "ru", "kk"),
+    [  # language review 2026-12, item 8: no false precision above an hour
+        (61, "около часа", "шамамен бір сағат"),
+        (62, "около часа", "шамамен бір сағат"),
+        (63, "около часа пяти минут", "шамамен бір сағат бес минут"),
+        (71, "около часа десяти минут", "шамамен бір сағат он минут"),
+        (118, "около двух часов", "шамамен екі сағат"),
+        (122, "около двух часов", "шамамен екі сағат"),
+        (126, "около двух часов десяти минут", "шамамен екі сағат он минут"),
+        (299, "около пяти часов", "шамамен бес сағат"),
+    ],
+)
+def test_waits_above_an_hour_are_rounded(minutes: int, ru: str, kk: str) -> None:
+    assert wait_announcement("ru", minutes * 60) == f"Примерное время ожидания — {ru}."
+    assert wait_announcement("kk", minutes * 60) == f"{kk.capitalize()} күтесіз."
+
+
+def test_the_limit_check_uses_the_rounded_wait() -> None:
+    """63 minutes are announced as 65: not said in a queue with 64 minutes left."""
+    text = expected_wait_announcement("ru", 63 * 60.0, 64 * 60.0, HANG_UP)
+    assert text == limit_announcement("ru", 64 * 60.0, HANG_UP)
+    assert expected_wait_announcement("ru", 63 * 60.0, 65 * 60.0, HANG_UP) == (
+        "Примерное время ожидания — около часа пяти минут.")
 
 
 def test_approx_duration_needs_a_minute() -> None:

@@ -10,7 +10,13 @@ times with :func:`wait_minutes`. Two forms:
   whole phrase after "около" in the genitive, every numeral and noun
   ("около одного часа двадцати минут", "около двадцати одной минуты");
   Kazakh puts "шамамен" (approximately) before an uninflected phrase
-  ("шамамен бір сағат жиырма минут"). Hours appear from 60 minutes on.
+  ("шамамен бір сағат жиырма минут"). Hours appear from 60 minutes on;
+  one hour alone is ru "около часа" ("около часа десяти минут"), as people
+  say it, not the stilted "около одного часа".
+* :func:`announced_minutes`: what an announcement rounds a wait to. Above an
+  hour a minute-exact figure is false precision (language review 2026-12,
+  item 8: "около двух часов двух минут"): five-minute steps up to two
+  hours, ten-minute steps from there. The estimate itself is not changed.
 
 Grammar is in :mod:`.numbers_ru` and :mod:`.numbers_kk`.
 """
@@ -26,6 +32,12 @@ from bailanys.voice.phrases.numbers_ru import Case
 
 #: Below this many seconds a wait is announced as "less than a minute".
 LESS_THAN_A_MINUTE_S: Final = 60
+
+#: Rounding steps of announced waits above an hour (language review 2026-12,
+#: item 8: "round to 5-10 min above an hour"): (from this many minutes, step).
+#: Under an hour the minute stays exact: "около двадцати одной минуты" is
+#: what a caller expects to hear.
+ROUNDING_STEPS: Final = ((120, 10), (60, 5))
 
 _RU_NOUNS: Final = (numbers_ru.HOUR, numbers_ru.MINUTE, numbers_ru.SECOND)
 _KK_NOUNS: Final = (numbers_kk.HOUR, numbers_kk.MINUTE, numbers_kk.SECOND)
@@ -63,6 +75,17 @@ def wait_minutes(seconds: float) -> int:
     return math.floor(seconds / 60 + 0.5)
 
 
+def announced_minutes(minutes: int) -> int:
+    """Whole minutes as an announcement says them: exact under an hour, then
+    to the nearest 5 minutes (up to two hours) or 10 minutes, halves up:
+    62 -> 60, 63 -> 65, 118 -> 120, 124 -> 120, 125 -> 130."""
+    _check_count(minutes, "minutes")
+    for start, step in ROUNDING_STEPS:
+        if minutes >= start:
+            return max(start, math.floor(minutes / step + 0.5) * step)
+    return minutes
+
+
 def duration_words(lang: str, seconds: int) -> str:
     """An exact duration, nominative: 3900 -> ru "один час пять минут", kk "бір сағат бес минут"."""
     check_lang(lang)
@@ -87,6 +110,8 @@ def approx_duration(lang: str, minutes: int) -> str:
     if lang == "ru":
         counts = ((hours, numbers_ru.HOUR), (mins, numbers_ru.MINUTE))
         words = [numbers_ru.count_phrase(n, noun, Case.GEN) for n, noun in counts if n]
+        if hours == 1:
+            words[0] = "часа"  # "около часа", not "около одного часа"
         return "около " + " ".join(words)
     counts_kk = ((hours, numbers_kk.HOUR), (mins, numbers_kk.MINUTE))
     return "шамамен " + " ".join(numbers_kk.count_phrase(n, noun) for n, noun in counts_kk if n)

@@ -135,3 +135,22 @@ def ordinal(n: int) -> str:
 def count_phrase(n: int, noun: str) -> str:
     """``n`` and a noun, which stays singular: (2, "минут") -> "екі минут"."""
     return f"{cardinal(n)} {noun}"
+
+
+#: Voiceless consonants: after them the dative is -қа/-ке, else -ға/-ге.
+_VOICELESS: Final = frozenset("кқпстфхцчшщ")
+
+
+def dative(word: str) -> str:
+    """``word`` in the dative (барыс септік): "наурыз" -> "наурызға", "отыз" ->
+    "отызға", "бес" -> "беске", "қыркүйек" -> "қыркүйекке", "жеті" -> "жетіге".
+
+    The suffix harmonises with the last vowel (-ға/-қа back, -ге/-ке front)
+    and is -қа/-ке after a voiceless consonant; у and и end like a vowel
+    ("елуге"). For the booking line (language review 2026-12, item 11:
+    "наурызға, сағат он отызға жазылдыңыз").
+    """
+    back = _is_back(word)
+    if word[-1] in _VOICELESS:
+        return word + ("қа" if back else "ке")
+    return word + ("ға" if back else "ге")

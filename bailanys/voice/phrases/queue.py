@@ -3,16 +3,18 @@
 Pure functions: numbers in, one sentence out, numbers written as words for
 espeak-ng. The queue layer decides when to play them.
 
-* :func:`position_announcement`: ru "Вы третий в очереди.",
+* :func:`position_announcement`: ru "Ваш звонок — третий в очереди.",
   kk "Кезекте үшінші орындасыз." ("you are in the third place in the queue":
-  орын "place" + locative -да + polite 2nd person -сыз). With "вы" a
-  full-form ordinal agrees with the person's sex ("вы третья" to a woman);
-  the caller's sex is not known here, so it is the masculine, the usual
-  default of IVR texts. Kazakh ordinals have no gender.
-* :func:`wait_announcement`: ru "Ожидаемое время ожидания около двух минут.",
+  орын "place" + locative -да + polite 2nd person -сыз). The Russian
+  ordinal agrees with "звонок" (masculine), not with the caller, whose sex
+  is unknown: "Вы третий" said the masculine to every woman (language
+  review 2026-12, item 9). Kazakh ordinals have no gender.
+* :func:`wait_announcement`: ru "Примерное время ожидания — около двух
+  минут." ("Ожидаемое время ожидания" was a pleonasm, review item 7),
   kk "Шамамен екі минут күтесіз." ("you will wait about two minutes");
-  under a minute ru "... менее минуты.", kk "Бір минуттан аз күтесіз."
-  ("less than one minute", ablative -тан + аз "less").
+  under a minute ru "... — менее минуты.", kk "Бір минуттан аз күтесіз."
+  ("less than one minute", ablative -тан + аз "less"). Above an hour the
+  minutes are rounded (:func:`.durations.announced_minutes`, item 8).
 * :func:`free_call_announcement`: ru "Звонок бесплатный.", kk "Қоңырау тегін."
 * :func:`limit_announcement`: what happens at the queue's ``max_wait_s``,
   said instead of an expected wait the queue will not allow (a caller told
@@ -38,7 +40,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from bailanys.voice.phrases import numbers_kk, numbers_ru
-from bailanys.voice.phrases.durations import approx_duration, wait_minutes
+from bailanys.voice.phrases.durations import announced_minutes, approx_duration, wait_minutes
 from bailanys.voice.phrases.languages import check_lang
 from bailanys.voice.phrases.numbers_ru import Case
 
@@ -54,7 +56,7 @@ _AT_LIMIT: Final[Mapping[str, Mapping[str, str]]] = {
 
 _LESS_THAN_A_MINUTE: Final[Mapping[str, str]] = {
     "kk": "Бір минуттан аз күтесіз.",
-    "ru": "Ожидаемое время ожидания менее минуты.",
+    "ru": "Примерное время ожидания — менее минуты.",
 }
 
 _FREE_CALL: Final[Mapping[str, str]] = {
@@ -71,19 +73,20 @@ def position_announcement(lang: str, position: int) -> str:
     if position < 1:
         raise ValueError(f"a queue position starts at 1, got {position}")
     if lang == "ru":
-        return f"Вы {numbers_ru.ordinal(position)} в очереди."
+        return f"Ваш звонок — {numbers_ru.ordinal(position)} в очереди."
     return f"Кезекте {numbers_kk.ordinal(position)} орындасыз."
 
 
 def wait_announcement(lang: str, seconds: float) -> str:
-    """The expected wait, from an estimate in seconds (rounded by :func:`wait_minutes`)."""
+    """The expected wait, from an estimate in seconds (rounded by
+    :func:`wait_minutes`, then :func:`announced_minutes` above an hour)."""
     check_lang(lang)
-    minutes = wait_minutes(seconds)
+    minutes = announced_minutes(wait_minutes(seconds))
     if minutes == 0:
         return _LESS_THAN_A_MINUTE[lang]
     about = approx_duration(lang, minutes)
     if lang == "ru":
-        return f"Ожидаемое время ожидания {about}."
+        return f"Примерное время ожидания — {about}."
     return f"{about[0].upper()}{about[1:]} күтесіз."
 
 
@@ -136,11 +139,12 @@ def expected_wait_announcement(
 
     Never a wait beyond what the queue allows: when the queue has a limit
     (``limit_s`` seconds left before ``at_limit`` happens) and the estimate is
-    unknown or its announced minutes (:func:`wait_minutes`) exceed the time
+    unknown or its announced minutes (:func:`wait_minutes`, then
+    :func:`announced_minutes`) exceed the time
     left, the caller hears :func:`limit_announcement` instead.
     """
     if limit_s is None or at_limit is None:
         return None if estimate_s is None else wait_announcement(lang, estimate_s)
-    if estimate_s is not None and wait_minutes(estimate_s) * 60 <= limit_s:
+    if estimate_s is not None and announced_minutes(wait_minutes(estimate_s)) * 60 <= limit_s:
         return wait_announcement(lang, estimate_s)
     return limit_announcement(lang, limit_s, at_limit)
