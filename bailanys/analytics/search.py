@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bailanys.analytics.model import Channel
 from bailanys.analytics.query import MIXED_CHANNELS, QueryError, parse, positive_terms, to_fts
 from bailanys.analytics.searchtypes import Filters, Hit, SearchQuery, SearchResult, Sort
 from bailanys.analytics.snippets import snippet
+from bailanys.analytics.transcripts import CHANNEL_SHIFT, KEY_SHIFT
 
 log = logging.getLogger(__name__)
 
@@ -39,51 +40,120 @@ BAD_PAGE: Final = "bad_page"
 BAD_FILTER: Final = "bad_filter"
 FAILED: Final = "failed"
 
-_ORDER: Final = {
-    Sort.RELEVANCE: "score, started DESC",
-    Sort.NEWEST: "started DESC, call_id",
-    Sort.OLDEST: "started, call_id",
-}
+#: Most matched utterances one search reads, newest first (rowid only, about
+#: 0.3 us each). A query matching more (a word said in most calls) answers
+#: for the newest ones and says so (``partial``). Sized with
+#: bench/search_index.py so the worst common word stays near 10 ms.
+SCAN_LIMIT: Final = 10_000
+#: Of those, the newest this many are ranked by bm25 (about 1.6 us each, the
+#: costly part); matched calls beyond them follow, newest first.
+RANK_LIMIT: Final = 2_000
+#: A filter leaving at most this many calls (an agent, a queue over a week)
+#: is applied inside the FTS5 scan (a set of call keys), so the scan limit
+#: counts only its calls; a broader one is applied to the scanned calls.
+KEYSET_MAX: Final = 5_000
+
+_ORDER: Final = {Sort.NEWEST: "started DESC, call_id", Sort.OLDEST: "started, call_id"}
 
 
-def _filter_sql(f: Filters, channel: Channel | None) -> tuple[list[str], list[Any]]:
-    """WHERE clauses (on ``u`` utterances, ``c`` calls) and their parameters."""
+def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
+    """WHERE clauses on ``c`` (the calls) and their named parameters."""
     where: list[str] = []
-    args: list[Any] = []
+    args: dict[str, Any] = {}
     for column, value in (("queue", f.queue), ("agent", f.agent), ("language", f.language),
                           ("topic", f.topic), ("disposition", f.disposition),
                           ("outcome", f.outcome)):
         if value:
-            where.append(f"c.{column} = ?")
-            args.append(value)
-    for clause, number in (("c.started >= ?", f.since), ("c.started < ?", f.until),
-                           ("c.duration >= ?", f.min_duration),
-                           ("c.duration <= ?", f.max_duration)):
+            where.append(f"c.{column} = :{column}")
+            args[column] = value
+    for name, clause, number in (("since", "c.started >= :since", f.since),
+                                 ("until", "c.started < :until", f.until),
+                                 ("dmin", "c.duration >= :dmin", f.min_duration),
+                                 ("dmax", "c.duration <= :dmax", f.max_duration)):
         if number is not None:
             where.append(clause)
-            args.append(float(number))
-    if channel is not None:
-        where.append("u.channel = ?")
-        args.append(channel.value)
+            args[name] = float(number)
     return where, args
 
 
-def _statement(where: Sequence[str], sort: Sort) -> str:
-    extra = "".join(f" AND {w}" for w in where)
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    where: tuple[str, ...]  # on the calls
+    keyset: bool  # the filter is selective: applied inside the scan
+    key_range: bool  # the period bounds the utterance ids (:lo, :hi)
+    channel: Channel | None
+    sort: Sort
+
+
+def _statement(p: _Plan) -> str:
+    """One statement: the page's (call, utterance, score), per-day counts, scanned count."""
+    conds = "utterances_fts MATCH :match"
+    if p.key_range:
+        conds += " AND f.rowid >= :lo AND f.rowid < :hi"
+    if p.channel is not None:
+        conds += f" AND (f.rowid >> {CHANNEL_SHIFT}) & 1 = {p.channel.wav_channel}"
+    where = " AND ".join(p.where)
+    if p.keyset:
+        conds += (f" AND f.rowid >> {KEY_SHIFT} IN "
+                  f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
+    late = f" WHERE {where}" if p.where and not p.keyset else ""
+    if p.sort is Sort.RELEVANCE:  # ranked calls first, then the others newest first
+        page = f"""
+r AS MATERIALIZED (
+    SELECT f.rowid AS uid, f.rank AS score FROM utterances_fts AS f WHERE {conds}
+    ORDER BY f.rowid DESC LIMIT {RANK_LIMIT}
+),
+best AS MATERIALIZED (SELECT uid >> {KEY_SHIFT} AS k, uid, min(score) AS score FROM r GROUP BY 1),
+page AS (
+    SELECT call_id, uid, score FROM (
+        SELECT c.call_id AS call_id, best.uid AS uid, best.score AS score, c.started AS started
+        FROM best JOIN analytics_calls AS c ON c.id = best.k{late}
+        UNION ALL
+        SELECT call_id, uid, 1e300, started FROM pc WHERE k NOT IN (SELECT k FROM best)
+    ) ORDER BY score, started DESC LIMIT :limit OFFSET :offset
+)"""
+    else:
+        page = f"""
+page AS (
+    SELECT call_id, uid, 0.0 AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
+)"""
     return f"""
-WITH pc AS MATERIALIZED (
-    SELECT u.call_id AS call_id, u.id AS uid, min(f.rank) AS score,
-           c.day AS day, c.started AS started
-    FROM utterances_fts AS f
-    JOIN utterances AS u ON u.id = f.rowid
-    JOIN analytics_calls AS c ON c.call_id = u.call_id
-    WHERE utterances_fts MATCH ?{extra}
-    GROUP BY u.call_id
-)
-SELECT * FROM (SELECT 0, call_id, uid, score FROM pc ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?)
+WITH m AS MATERIALIZED (
+    SELECT f.rowid AS uid FROM utterances_fts AS f WHERE {conds}
+    ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}
+),
+k AS MATERIALIZED (SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid FROM m GROUP BY 1),
+pc AS MATERIALIZED (
+    SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, c.day AS day, c.started AS started
+    FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
+),{page}
+SELECT 0, call_id, uid, score FROM page
 UNION ALL
 SELECT 1, day, count(*), NULL FROM pc GROUP BY day
+UNION ALL
+SELECT 2, NULL, count(*), NULL FROM m
 """
+
+
+def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
+          where: list[str], args: dict[str, Any]) -> _Plan:
+    """Choose how the filters apply; adds the period's id range (:lo, :hi) to ``args``."""
+    f = q.filters
+    keyset = False
+    if where:
+        few = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM analytics_calls AS c WHERE "
+                           f"{' AND '.join(where)} LIMIT {KEYSET_MAX + 1})", args).fetchone()
+        keyset = int(few[0]) <= KEYSET_MAX
+    key_range = f.since is not None or f.until is not None
+    if key_range:
+        lo, hi = conn.execute(
+            "SELECT min(id), max(id) FROM analytics_calls WHERE started >= ? AND started < ?",
+            (float(f.since if f.since is not None else "-inf"),
+             float(f.until if f.until is not None else "inf")),
+        ).fetchone()
+        args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
+        args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
+    return _Plan(tuple(where), keyset, key_range, channel, q.sort)
 
 
 _PAGE_ROWS: Final = """
@@ -121,19 +191,22 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
     channel = parsed.channel or q.filters.channel
     if parsed.channel and q.filters.channel and parsed.channel is not q.filters.channel:
         return _error(q, MIXED_CHANNELS)
-    where, args = _filter_sql(q.filters, channel)
-    offset = (q.page - 1) * q.per_page
+    where, args = _filter_sql(q.filters)
+    args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
+    relevance = q.sort is Sort.RELEVANCE
     try:
-        rows = conn.execute(_statement(where, q.sort),
-                            [match, *args, q.per_page, offset]).fetchall()
+        plan = _plan(conn, q, channel, where, args)
+        rows = conn.execute(_statement(plan), args).fetchall()
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit; logged, never shown raw
         log.warning("search %r failed: %s", match, exc)
         return _error(q, FAILED)
-    page = [(str(r[1]), int(r[2]), float(r[3])) for r in rows if r[0] == 0]
+    page = [(str(r[1]), int(r[2]), float(r[3]) if relevance and r[3] < 1e300 else 0.0)
+            for r in rows if r[0] == 0]
     per_day = tuple(sorted((str(r[1]), int(r[2])) for r in rows if r[0] == 1))
+    scanned = sum(int(r[2]) for r in rows if r[0] == 2)
     hits = _hits(conn, page, positive_terms(parsed.node))
     return SearchResult(hits=hits, total=sum(n for _, n in per_day), page=q.page,
-                        per_page=q.per_page, per_day=per_day)
+                        per_page=q.per_page, per_day=per_day, partial=scanned > SCAN_LIMIT)
 
 
 def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],

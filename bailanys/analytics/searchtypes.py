@@ -77,3 +77,7 @@ class SearchResult:
     #: A query that cannot be parsed: a code the page translates (kk/ru/en),
     #: e.g. ``unbalanced_quote``, ``empty``, ``dangling_operator``.
     error: str | None = None
+    #: True when the query matched more utterances than one search reads
+    #: (``bailanys.analytics.search.SCAN_LIMIT``): hits, ``total`` and
+    #: ``per_day`` then cover the newest matches only ("at least").
+    partial: bool = False

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 import pytest
 
 from bailanys.analytics import morph
+from bailanys.analytics import search as search_mod
 from bailanys.analytics.facts import CallFacts, upsert_call
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.analytics.search import search
 from bailanys.analytics.searchtypes import Filters, Hit, SearchQuery, Sort
-from bailanys.analytics.transcripts import write_channel
+from bailanys.analytics.transcripts import read_call, write_channel
 from bailanys.store.migrations import SCHEMA_V3_ANALYTICS
 
 DAY = 86400.0
@@ -252,3 +253,40 @@ def test_rewriting_a_channel_replaces_it_in_the_index(db: sqlite3.Connection) ->
     assert run(db, "паспорт") == []
     assert run(db, "пенсию") == ["c1"]
     assert run(db, "цон") == ["c1"]  # the agent's channel is untouched
+
+
+def test_a_selective_filter_gives_the_same_calls_either_plan(
+        db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    q = "справка OR паспорт OR зейнетақы"
+    cases = [Filters(agent="aigerim"), Filters(queue="pension", max_duration=100),
+             Filters(since=T0 + DAY, until=T0 + 2 * DAY, language="ru")]
+    keyset = [run(db, q, filters=f) for f in cases]  # few calls: filter inside the scan
+    monkeypatch.setattr(search_mod, "KEYSET_MAX", 0)  # now filtered after the scan
+    assert [run(db, q, filters=f) for f in cases] == keyset == [["c1", "c3"], ["c3"], ["c3"]]
+
+
+def test_a_query_matching_too_much_is_answered_for_the_newest_and_flagged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = open_db()
+    for i in range(12):
+        add_call(conn, f"n{i:02d}", [utt(Channel.CALLER, "справка нужна")], [],
+                 started=T0 + i * DAY, day=f"2023-11-{15 + i}")
+    assert not search(conn, SearchQuery("справка")).partial
+    monkeypatch.setattr(search_mod, "SCAN_LIMIT", 5)
+    monkeypatch.setattr(search_mod, "RANK_LIMIT", 2)
+    result = search(conn, SearchQuery("справка", per_page=12))
+    assert result.partial and result.total == 6  # the newest five, plus the one that told
+    assert {h.call_id for h in result.hits} == {f"n{i:02d}" for i in range(6, 12)}
+    assert [d for d, _ in result.per_day] == [f"2023-11-{15 + i}" for i in range(6, 12)]
+    assert [h.score > 0 for h in result.hits] == [True, True, False, False, False, False]
+
+
+def test_facts_not_yet_written_hide_nothing_and_two_recordings_share_a_call() -> None:
+    conn = open_db()
+    write_channel(conn, "t", "/rec/t-1.wav", Channel.CALLER, [utt(Channel.CALLER, "справка раз")])
+    write_channel(conn, "t", "/rec/t-2.wav", Channel.CALLER, [utt(Channel.CALLER, "справка два")])
+    write_channel(conn, "t", "/rec/t-1.wav", Channel.CALLER, [utt(Channel.CALLER, "справка раз")])
+    assert conn.execute("SELECT count(*) FROM utterances").fetchone()[0] == 2
+    assert run(conn, '"справка два"') == ["t"] and run(conn, '"справка раз"') == ["t"]
+    call = read_call(conn, "t")  # the call's key row waits for upsert_call (same transaction)
+    assert call is not None and call.facts is None and len(call.utterances) == 2
