@@ -48,9 +48,9 @@ SCAN_LIMIT: Final = 10_000
 #: Of those, the newest this many are ranked by bm25 (about 1.6 us each, the
 #: costly part); matched calls beyond them follow, newest first.
 RANK_LIMIT: Final = 2_000
-#: A filter leaving at most this many calls (an agent, a queue over a week)
-#: is applied inside the FTS5 scan (a set of call keys), so the scan limit
-#: counts only its calls; a broader one is applied to the scanned calls.
+#: A filter on an agent or a queue leaving at most this many calls is applied
+#: inside the FTS5 scan (a set of call keys), so the scan limit counts only
+#: its calls; other filters are applied to the scanned calls.
 KEYSET_MAX: Final = 5_000
 
 _ORDER: Final = {Sort.NEWEST: "started DESC, call_id", Sort.OLDEST: "started, call_id"}
@@ -140,7 +140,7 @@ def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
     """Choose how the filters apply; adds the period's id range (:lo, :hi) to ``args``."""
     f = q.filters
     keyset = False
-    if where:
+    if f.agent or f.queue:  # indexed (analytics_calls_agent/_queue): the probe is cheap
         few = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM analytics_calls AS c WHERE "
                            f"{' AND '.join(where)} LIMIT {KEYSET_MAX + 1})", args).fetchone()
         keyset = int(few[0]) <= KEYSET_MAX
@@ -159,8 +159,8 @@ def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
 _PAGE_ROWS: Final = """
 SELECT u.id, u.call_id, u.channel, u.start, u.text, u.words, u.terms,
        coalesce(u.language, c.language), c.started, c.agent, c.queue
-FROM utterances AS u JOIN analytics_calls AS c ON c.call_id = u.call_id
-WHERE u.id IN ({})
+FROM utterances AS u JOIN analytics_calls AS c ON c.id = u.id >> {shift}
+WHERE u.id IN ({0})
 """
 
 
@@ -215,7 +215,7 @@ def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
     if not page:
         return ()
     ids = [uid for _, uid, _ in page]
-    sql = _PAGE_ROWS.format(",".join("?" * len(ids)))
+    sql = _PAGE_ROWS.format(",".join("?" * len(ids)), shift=KEY_SHIFT)
     rows = {int(r[0]): r for r in conn.execute(sql, ids)}
     hits: list[Hit] = []
     for call_id, uid, score in page:
