@@ -7,12 +7,21 @@ NEAR(a b, n), ``caller:``/``agent:``); the filters are
 ``sqlite3.Connection``: the web layer runs it in a thread with its own
 connection.
 
-How it stays fast: one statement walks the FTS5 matches once (FTS5 first,
-then each matched utterance's call row by primary key), keeps one row per
-call (its best utterance by bm25, ``min(rank)``) in a materialised CTE, and
-from that CTE returns both the requested page (ORDER BY ... LIMIT) and the
-per-day counts (one GROUP BY). Only the page's ≤ ``per_page`` utterances are
-read in full and cut into snippets in Python.
+How it stays fast: an utterance's id holds its call's key and channel
+(:mod:`bailanys.analytics.transcripts`), so one statement walks the newest
+:data:`SCAN_LIMIT` FTS5 matches as bare rowids (``ORDER BY rowid DESC``
+runs FTS5's doclists backwards), folds them to one row per call key, reads
+each call's row by primary key (filters, day, start), and returns the page
+(ORDER BY ... LIMIT), the per-day counts (one GROUP BY) and how many matches
+it read. Only the page's ≤ ``per_page`` utterances are read in full and cut
+into snippets in Python.
+
+Relevance is call-level: the calls in which most utterances match come
+first, then the newest; the hit is the call's first matching utterance.
+FTS5's bm25 is not used: it counts every document holding each term before
+ranking the first one (~6 ms for a word said in half the calls at 200,000
+calls, measured with bench/search_index.py), over the whole 20 ms budget's
+share for ranking.
 """
 
 from __future__ import annotations
@@ -40,20 +49,23 @@ BAD_PAGE: Final = "bad_page"
 BAD_FILTER: Final = "bad_filter"
 FAILED: Final = "failed"
 
-#: Most matched utterances one search reads, newest first (rowid only, about
-#: 0.3 us each). A query matching more (a word said in most calls) answers
-#: for the newest ones and says so (``partial``). Sized with
-#: bench/search_index.py so the worst common word stays near 10 ms.
-SCAN_LIMIT: Final = 10_000
-#: Of those, the newest this many are ranked by bm25 (about 1.6 us each, the
-#: costly part); matched calls beyond them follow, newest first.
-RANK_LIMIT: Final = 2_000
+#: Most matched utterances one search reads, newest first (about 1 us each
+#: with the fold to calls). A query matching more (a word said in many calls)
+#: answers for the newest ones and says so (``partial``): the 20 ms budget of
+#: issue 15, sized with bench/search_index.py.
+SCAN_LIMIT: Final = 5_000
 #: A filter on an agent or a queue leaving at most this many calls is applied
 #: inside the FTS5 scan (a set of call keys), so the scan limit counts only
 #: its calls; other filters are applied to the scanned calls.
 KEYSET_MAX: Final = 5_000
+#: ... among at most this many newest matches (bare rowids, ~0.1 us each).
+KEYSET_SCAN: Final = 50_000
 
-_ORDER: Final = {Sort.NEWEST: "started DESC, call_id", Sort.OLDEST: "started, call_id"}
+_ORDER: Final = {
+    Sort.RELEVANCE: "n DESC, started DESC, call_id",
+    Sort.NEWEST: "started DESC, call_id",
+    Sort.OLDEST: "started, call_id",
+}
 
 
 def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
@@ -80,66 +92,58 @@ def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
 class _Plan:
     where: tuple[str, ...]  # on the calls
     keyset: bool  # the filter is selective: applied inside the scan
-    key_range: bool  # the period bounds the utterance ids (:lo, :hi)
+    key_range: bool  # the period (or the key set's scan floor) bounds the ids (:lo, :hi)
+    capped: bool  # the key set's scan stopped at KEYSET_SCAN matches
     channel: Channel | None
     sort: Sort
 
 
+def _match_conds(key_range: bool, channel: Channel | None) -> str:
+    conds = "utterances_fts MATCH :match"
+    if key_range:
+        conds += " AND f.rowid >= :lo AND f.rowid < :hi"
+    if channel is not None:
+        conds += f" AND (f.rowid >> {CHANNEL_SHIFT}) & 1 = {channel.wav_channel}"
+    return conds
+
+
 def _statement(p: _Plan) -> str:
     """One statement: the page's (call, utterance, score), per-day counts, scanned count."""
-    conds = "utterances_fts MATCH :match"
-    if p.key_range:
-        conds += " AND f.rowid >= :lo AND f.rowid < :hi"
-    if p.channel is not None:
-        conds += f" AND (f.rowid >> {CHANNEL_SHIFT}) & 1 = {p.channel.wav_channel}"
+    conds = _match_conds(p.key_range, p.channel)
     where = " AND ".join(p.where)
     if p.keyset:
         conds += (f" AND f.rowid >> {KEY_SHIFT} IN "
                   f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
     late = f" WHERE {where}" if p.where and not p.keyset else ""
-    if p.sort is Sort.RELEVANCE:  # ranked calls first, then the others newest first
-        page = f"""
-r AS MATERIALIZED (
-    SELECT f.rowid AS uid, f.rank AS score FROM utterances_fts AS f WHERE {conds}
-    ORDER BY f.rowid DESC LIMIT {RANK_LIMIT}
-),
-best AS MATERIALIZED (SELECT uid >> {KEY_SHIFT} AS k, uid, min(score) AS score FROM r GROUP BY 1),
+    page = f"""
 page AS (
-    SELECT call_id, uid, score FROM (
-        SELECT c.call_id AS call_id, best.uid AS uid, best.score AS score, c.started AS started
-        FROM best JOIN analytics_calls AS c ON c.id = best.k{late}
-        UNION ALL
-        SELECT call_id, uid, 1e300, started FROM pc WHERE k NOT IN (SELECT k FROM best)
-    ) ORDER BY score, started DESC LIMIT :limit OFFSET :offset
-)"""
-    else:
-        page = f"""
-page AS (
-    SELECT call_id, uid, 0.0 AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
+    SELECT call_id, uid, n AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
 )"""
     return f"""
-WITH m AS MATERIALIZED (
-    SELECT f.rowid AS uid FROM utterances_fts AS f WHERE {conds}
-    ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}
+WITH k AS MATERIALIZED (
+    SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid, count(*) AS n FROM (
+        SELECT f.rowid AS uid FROM utterances_fts AS f WHERE {conds}
+        ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}
+    ) GROUP BY 1
 ),
-k AS MATERIALIZED (SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid FROM m GROUP BY 1),
 pc AS MATERIALIZED (
-    SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, c.day AS day, c.started AS started
+    SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, k.n AS n, c.day AS day,
+           c.started AS started
     FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
 ),{page}
 SELECT 0, call_id, uid, score FROM page
 UNION ALL
 SELECT 1, day, count(*), NULL FROM pc GROUP BY day
 UNION ALL
-SELECT 2, NULL, count(*), NULL FROM m
+SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
 """
 
 
 def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
           where: list[str], args: dict[str, Any]) -> _Plan:
-    """Choose how the filters apply; adds the period's id range (:lo, :hi) to ``args``."""
+    """Choose how the filters apply; adds the utterance id range (:lo, :hi) to ``args``."""
     f = q.filters
-    keyset = False
+    keyset = capped = False
     if f.agent or f.queue:  # indexed (analytics_calls_agent/_queue): the probe is cheap
         few = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM analytics_calls AS c WHERE "
                            f"{' AND '.join(where)} LIMIT {KEYSET_MAX + 1})", args).fetchone()
@@ -153,7 +157,17 @@ def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
         ).fetchone()
         args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
         args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
-    return _Plan(tuple(where), keyset, key_range, channel, q.sort)
+    if keyset:  # bound the scan: the key set's calls among the newest KEYSET_SCAN matches
+        floor, n = conn.execute(
+            f"SELECT min(uid), count(*) FROM (SELECT f.rowid AS uid FROM utterances_fts AS f "
+            f"WHERE {_match_conds(key_range, channel)} ORDER BY f.rowid DESC "
+            f"LIMIT {KEYSET_SCAN + 1})", args).fetchone()
+        if int(n) > KEYSET_SCAN:
+            capped = True
+            args["lo"] = max(int(floor), int(args.get("lo", 0)))
+            args.setdefault("hi", 1 << 62)
+            key_range = True
+    return _Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
 
 
 _PAGE_ROWS: Final = """
@@ -200,13 +214,14 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit; logged, never shown raw
         log.warning("search %r failed: %s", match, exc)
         return _error(q, FAILED)
-    page = [(str(r[1]), int(r[2]), float(r[3]) if relevance and r[3] < 1e300 else 0.0)
+    page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
             for r in rows if r[0] == 0]
     per_day = tuple(sorted((str(r[1]), int(r[2])) for r in rows if r[0] == 1))
     scanned = sum(int(r[2]) for r in rows if r[0] == 2)
     hits = _hits(conn, page, positive_terms(parsed.node))
     return SearchResult(hits=hits, total=sum(n for _, n in per_day), page=q.page,
-                        per_page=q.per_page, per_day=per_day, partial=scanned > SCAN_LIMIT)
+                        per_page=q.per_page, per_day=per_day,
+                        partial=scanned > SCAN_LIMIT or plan.capped)
 
 
 def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
@@ -225,5 +240,5 @@ def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
         frags, offset = snippet(r[4], r[6], r[5], wanted, float(r[3]))
         hits.append(Hit(call_id=call_id, utterance_id=uid, channel=Channel(r[2]),
                         offset=offset, started=float(r[8]), agent=r[9], queue=r[10],
-                        language=str(r[7] or ""), snippet=frags, score=-score))
+                        language=str(r[7] or ""), snippet=frags, score=score))
     return tuple(hits)

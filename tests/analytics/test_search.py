@@ -162,13 +162,18 @@ def test_pagination_and_time_order() -> None:
     assert search(conn, SearchQuery("справку", per_page=1000)).error == "bad_page"
 
 
-def test_relevance_puts_the_denser_utterance_first() -> None:
+def test_relevance_puts_the_call_that_says_it_most_first() -> None:
     conn = open_db()
-    add_call(conn, "thin", [utt(Channel.CALLER, "справка " + "слово " * 30)], [])
-    add_call(conn, "dense", [utt(Channel.CALLER, "справка справка справка")], [])
+    add_call(conn, "once", [utt(Channel.CALLER, "справка нужна")], [], started=T0 + 10)
+    add_call(conn, "thrice", [utt(Channel.CALLER, "справка нужна", float(i)) for i in range(3)],
+             [], started=T0)
+    add_call(conn, "twice", [utt(Channel.CALLER, "справка")],
+             [utt(Channel.AGENT, "справка будет готова", 5.0)], started=T0 + 5)
+    add_call(conn, "once_newer", [utt(Channel.CALLER, "справка")], [], started=T0 + 20)
     result = search(conn, SearchQuery("справка"))
-    assert ids(result.hits) == ["dense", "thin"]
-    assert result.hits[0].score > result.hits[1].score
+    assert ids(result.hits) == ["thrice", "twice", "once_newer", "once"]
+    assert [h.score for h in result.hits] == [3.0, 2.0, 1.0, 1.0]
+    assert result.hits[0].offset == pytest.approx(0.0)  # the call's first matching utterance
 
 
 def test_snippet_marks_the_hit_and_offset_is_its_start(db: sqlite3.Connection) -> None:
@@ -273,12 +278,24 @@ def test_a_query_matching_too_much_is_answered_for_the_newest_and_flagged(
                  started=T0 + i * DAY, day=f"2023-11-{15 + i}")
     assert not search(conn, SearchQuery("справка")).partial
     monkeypatch.setattr(search_mod, "SCAN_LIMIT", 5)
-    monkeypatch.setattr(search_mod, "RANK_LIMIT", 2)
     result = search(conn, SearchQuery("справка", per_page=12))
     assert result.partial and result.total == 6  # the newest five, plus the one that told
-    assert {h.call_id for h in result.hits} == {f"n{i:02d}" for i in range(6, 12)}
+    assert ids(result.hits) == [f"n{i:02d}" for i in range(11, 5, -1)]
     assert [d for d, _ in result.per_day] == [f"2023-11-{15 + i}" for i in range(6, 12)]
-    assert [h.score > 0 for h in result.hits] == [True, True, False, False, False, False]
+
+
+def test_a_selective_filter_scan_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = open_db()
+    for i in range(12):
+        add_call(conn, f"a{i:02d}", [utt(Channel.CALLER, "справка нужна")], [],
+                 agent="aigerim" if i % 2 else "bolat", started=T0 + i * DAY,
+                 day=f"2023-11-{15 + i}")
+    only = Filters(agent="aigerim")
+    full = search(conn, SearchQuery("справка", filters=only))
+    assert not full.partial and full.total == 6
+    monkeypatch.setattr(search_mod, "KEYSET_SCAN", 4)  # the newest four matches (+1), then stop
+    capped = search(conn, SearchQuery("справка", filters=only))
+    assert capped.partial and ids(capped.hits) == ["a11", "a09", "a07"]
 
 
 def test_facts_not_yet_written_hide_nothing_and_two_recordings_share_a_call() -> None:
