@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bailanys.analytics import morph
@@ -298,9 +298,8 @@ def query_mix(conn: sqlite3.Connection, corpus: Corpus, n: int,
         ("NEAR", 80, lambda: SearchQuery(near())),
         ("period", 100, lambda: SearchQuery(c(common), filters=period())),
         ("agent", 100, lambda: SearchQuery(c(common), filters=Filters(agent=r(AGENTS)))),
-        ("queue+period", 50, lambda: SearchQuery(c(common), filters=Filters(
-            queue=r(sorted(set(corpus.queues.values()))), since=period().since,
-            until=period().until))),
+        ("queue+period", 50, lambda: SearchQuery(c(common), filters=replace(
+            period(), queue=r(sorted(set(corpus.queues.values())))))),
         ("channel", 60, lambda: SearchQuery(f"caller: {c(common)}")),
         ("newest", 40, lambda: SearchQuery(c(common), sort=Sort.NEWEST)),
     ]

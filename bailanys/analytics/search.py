@@ -53,13 +53,13 @@ FAILED: Final = "failed"
 #: with the fold to calls). A query matching more (a word said in many calls)
 #: answers for the newest ones and says so (``partial``): the 20 ms budget of
 #: issue 15, sized with bench/search_index.py.
-SCAN_LIMIT: Final = 5_000
+SCAN_LIMIT: Final = 3_000
 #: A filter on an agent or a queue leaving at most this many calls is applied
 #: inside the FTS5 scan (a set of call keys), so the scan limit counts only
 #: its calls; other filters are applied to the scanned calls.
 KEYSET_MAX: Final = 5_000
 #: ... among at most this many newest matches (bare rowids, ~0.1 us each).
-KEYSET_SCAN: Final = 50_000
+KEYSET_SCAN: Final = 20_000
 
 _ORDER: Final = {
     Sort.RELEVANCE: "n DESC, started DESC, call_id",
