@@ -2,7 +2,7 @@
 
 The search itself is :func:`bailanys.analytics.search.search`; the query
 language (words, "exact phrases", AND/OR/NOT, NEAR, ``caller:``/``agent:``)
-is documented there.
+is documented in :mod:`bailanys.analytics.query`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Hit:
     queue: str | None
     language: str
     snippet: tuple[Fragment, ...]
-    score: float
+    score: float  # relevance: the call's matching utterances (0 when sorted by time)
 
 
 @dataclass(frozen=True, slots=True)
