@@ -17,7 +17,8 @@ it read. Only the page's ≤ ``per_page`` utterances are read in full and cut
 into snippets in Python.
 
 Relevance is call-level: the calls in which most utterances match come
-first, then the newest; the hit is the call's first matching utterance.
+first, then the newest; the hit is the call's first matching utterance
+(the caller's side before the agent's: the lowest id).
 FTS5's bm25 is not used: it counts every document holding each term before
 ranking the first one (~6 ms for a word said in half the calls at 200,000
 calls, measured with bench/search_index.py), over the whole 20 ms budget's
@@ -115,10 +116,6 @@ def _statement(p: _Plan) -> str:
         conds += (f" AND f.rowid >> {KEY_SHIFT} IN "
                   f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
     late = f" WHERE {where}" if p.where and not p.keyset else ""
-    page = f"""
-page AS (
-    SELECT call_id, uid, n AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
-)"""
     return f"""
 WITH k AS MATERIALIZED (
     SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid, count(*) AS n FROM (
@@ -130,7 +127,10 @@ pc AS MATERIALIZED (
     SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, k.n AS n, c.day AS day,
            c.started AS started
     FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
-),{page}
+),
+page AS (
+    SELECT call_id, uid, n AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
+)
 SELECT 0, call_id, uid, score FROM page
 UNION ALL
 SELECT 1, day, count(*), NULL FROM pc GROUP BY day
