@@ -89,7 +89,7 @@ class _Fold:
         self.queued = False
         self.robot = False
 
-    def add(self, ev: Event) -> None:  # noqa: C901 - one branch per event type
+    def add(self, ev: Event) -> None:
         d, t = ev.data, ev.type
         self.first = ev.ts if self.first is None else min(self.first, ev.ts)
         if t == "call.offered":

@@ -7,25 +7,36 @@ NEAR(a b, n), ``caller:``/``agent:``); the filters are
 ``sqlite3.Connection``: the web layer runs it in a thread with its own
 connection.
 
-How it stays fast: one statement walks the FTS5 matches once (FTS5 first,
-then each matched utterance's call row by primary key), keeps one row per
-call (its best utterance by bm25, ``min(rank)``) in a materialised CTE, and
-from that CTE returns both the requested page (ORDER BY ... LIMIT) and the
-per-day counts (one GROUP BY). Only the page's ≤ ``per_page`` utterances are
-read in full and cut into snippets in Python.
+How it stays fast: an utterance's id holds its call's key and channel
+(:mod:`bailanys.analytics.transcripts`), so one statement walks the newest
+:data:`SCAN_LIMIT` FTS5 matches as bare rowids (``ORDER BY rowid DESC``
+runs FTS5's doclists backwards), folds them to one row per call key, reads
+each call's row by primary key (filters, day, start), and returns the page
+(ORDER BY ... LIMIT), the per-day counts (one GROUP BY) and how many matches
+it read. Only the page's ≤ ``per_page`` utterances are read in full and cut
+into snippets in Python.
+
+Relevance is call-level: the calls in which most utterances match come
+first, then the newest; the hit is the call's first matching utterance
+(the caller's side before the agent's: the lowest id).
+FTS5's bm25 is not used: it counts every document holding each term before
+ranking the first one (~6 ms for a word said in half the calls at 200,000
+calls, measured with bench/search_index.py), over the whole 20 ms budget's
+share for ranking.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bailanys.analytics.model import Channel
 from bailanys.analytics.query import MIXED_CHANNELS, QueryError, parse, positive_terms, to_fts
 from bailanys.analytics.searchtypes import Filters, Hit, SearchQuery, SearchResult, Sort
 from bailanys.analytics.snippets import snippet
+from bailanys.analytics.transcripts import CHANNEL_SHIFT, KEY_SHIFT
 
 log = logging.getLogger(__name__)
 
@@ -39,58 +50,131 @@ BAD_PAGE: Final = "bad_page"
 BAD_FILTER: Final = "bad_filter"
 FAILED: Final = "failed"
 
+#: Most matched utterances one search reads, newest first (about 1 us each
+#: with the fold to calls). A query matching more (a word said in many calls)
+#: answers for the newest ones and says so (``partial``): the 20 ms budget of
+#: issue 15, sized with bench/search_index.py.
+SCAN_LIMIT: Final = 3_000
+#: A filter on an agent or a queue leaving at most this many calls is applied
+#: inside the FTS5 scan (a set of call keys), so the scan limit counts only
+#: its calls; other filters are applied to the scanned calls.
+KEYSET_MAX: Final = 5_000
+#: ... among at most this many newest matches (bare rowids, ~0.1 us each).
+KEYSET_SCAN: Final = 20_000
+
 _ORDER: Final = {
-    Sort.RELEVANCE: "score, started DESC",
+    Sort.RELEVANCE: "n DESC, started DESC, call_id",
     Sort.NEWEST: "started DESC, call_id",
     Sort.OLDEST: "started, call_id",
 }
 
 
-def _filter_sql(f: Filters, channel: Channel | None) -> tuple[list[str], list[Any]]:
-    """WHERE clauses (on ``u`` utterances, ``c`` calls) and their parameters."""
+def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
+    """WHERE clauses on ``c`` (the calls) and their named parameters."""
     where: list[str] = []
-    args: list[Any] = []
+    args: dict[str, Any] = {}
     for column, value in (("queue", f.queue), ("agent", f.agent), ("language", f.language),
                           ("topic", f.topic), ("disposition", f.disposition),
                           ("outcome", f.outcome)):
         if value:
-            where.append(f"c.{column} = ?")
-            args.append(value)
-    for clause, number in (("c.started >= ?", f.since), ("c.started < ?", f.until),
-                           ("c.duration >= ?", f.min_duration),
-                           ("c.duration <= ?", f.max_duration)):
+            where.append(f"c.{column} = :{column}")
+            args[column] = value
+    for name, clause, number in (("since", "c.started >= :since", f.since),
+                                 ("until", "c.started < :until", f.until),
+                                 ("dmin", "c.duration >= :dmin", f.min_duration),
+                                 ("dmax", "c.duration <= :dmax", f.max_duration)):
         if number is not None:
             where.append(clause)
-            args.append(float(number))
-    if channel is not None:
-        where.append("u.channel = ?")
-        args.append(channel.value)
+            args[name] = float(number)
     return where, args
 
 
-def _statement(where: Sequence[str], sort: Sort) -> str:
-    extra = "".join(f" AND {w}" for w in where)
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    where: tuple[str, ...]  # on the calls
+    keyset: bool  # the filter is selective: applied inside the scan
+    key_range: bool  # the period (or the key set's scan floor) bounds the ids (:lo, :hi)
+    capped: bool  # the key set's scan stopped at KEYSET_SCAN matches
+    channel: Channel | None
+    sort: Sort
+
+
+def _match_conds(key_range: bool, channel: Channel | None) -> str:
+    conds = "utterances_fts MATCH :match"
+    if key_range:
+        conds += " AND f.rowid >= :lo AND f.rowid < :hi"
+    if channel is not None:
+        conds += f" AND (f.rowid >> {CHANNEL_SHIFT}) & 1 = {channel.wav_channel}"
+    return conds
+
+
+def _statement(p: _Plan) -> str:
+    """One statement: the page's (call, utterance, score), per-day counts, scanned count."""
+    conds = _match_conds(p.key_range, p.channel)
+    where = " AND ".join(p.where)
+    if p.keyset:
+        conds += (f" AND f.rowid >> {KEY_SHIFT} IN "
+                  f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
+    late = f" WHERE {where}" if p.where and not p.keyset else ""
     return f"""
-WITH pc AS MATERIALIZED (
-    SELECT u.call_id AS call_id, u.id AS uid, min(f.rank) AS score,
-           c.day AS day, c.started AS started
-    FROM utterances_fts AS f
-    JOIN utterances AS u ON u.id = f.rowid
-    JOIN analytics_calls AS c ON c.call_id = u.call_id
-    WHERE utterances_fts MATCH ?{extra}
-    GROUP BY u.call_id
+WITH k AS MATERIALIZED (
+    SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid, count(*) AS n FROM (
+        SELECT f.rowid AS uid FROM utterances_fts AS f WHERE {conds}
+        ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}
+    ) GROUP BY 1
+),
+pc AS MATERIALIZED (
+    SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, k.n AS n, c.day AS day,
+           c.started AS started
+    FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
+),
+page AS (
+    SELECT call_id, uid, n AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
 )
-SELECT * FROM (SELECT 0, call_id, uid, score FROM pc ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?)
+SELECT 0, call_id, uid, score FROM page
 UNION ALL
 SELECT 1, day, count(*), NULL FROM pc GROUP BY day
+UNION ALL
+SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
 """
+
+
+def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
+          where: list[str], args: dict[str, Any]) -> _Plan:
+    """Choose how the filters apply; adds the utterance id range (:lo, :hi) to ``args``."""
+    f = q.filters
+    keyset = capped = False
+    if f.agent or f.queue:  # indexed (analytics_calls_agent/_queue): the probe is cheap
+        few = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM analytics_calls AS c WHERE "
+                           f"{' AND '.join(where)} LIMIT {KEYSET_MAX + 1})", args).fetchone()
+        keyset = int(few[0]) <= KEYSET_MAX
+    key_range = f.since is not None or f.until is not None
+    if key_range:
+        lo, hi = conn.execute(
+            "SELECT min(id), max(id) FROM analytics_calls WHERE started >= ? AND started < ?",
+            (float(f.since if f.since is not None else "-inf"),
+             float(f.until if f.until is not None else "inf")),
+        ).fetchone()
+        args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
+        args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
+    if keyset:  # bound the scan: the key set's calls among the newest KEYSET_SCAN matches
+        floor, n = conn.execute(
+            f"SELECT min(uid), count(*) FROM (SELECT f.rowid AS uid FROM utterances_fts AS f "
+            f"WHERE {_match_conds(key_range, channel)} ORDER BY f.rowid DESC "
+            f"LIMIT {KEYSET_SCAN + 1})", args).fetchone()
+        if int(n) > KEYSET_SCAN:
+            capped = True
+            args["lo"] = max(int(floor), int(args.get("lo", 0)))
+            args.setdefault("hi", 1 << 62)
+            key_range = True
+    return _Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
 
 
 _PAGE_ROWS: Final = """
 SELECT u.id, u.call_id, u.channel, u.start, u.text, u.words, u.terms,
        coalesce(u.language, c.language), c.started, c.agent, c.queue
-FROM utterances AS u JOIN analytics_calls AS c ON c.call_id = u.call_id
-WHERE u.id IN ({})
+FROM utterances AS u JOIN analytics_calls AS c ON c.id = u.id >> {shift}
+WHERE u.id IN ({0})
 """
 
 
@@ -121,19 +205,23 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
     channel = parsed.channel or q.filters.channel
     if parsed.channel and q.filters.channel and parsed.channel is not q.filters.channel:
         return _error(q, MIXED_CHANNELS)
-    where, args = _filter_sql(q.filters, channel)
-    offset = (q.page - 1) * q.per_page
+    where, args = _filter_sql(q.filters)
+    args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
+    relevance = q.sort is Sort.RELEVANCE
     try:
-        rows = conn.execute(_statement(where, q.sort),
-                            [match, *args, q.per_page, offset]).fetchall()
+        plan = _plan(conn, q, channel, where, args)
+        rows = conn.execute(_statement(plan), args).fetchall()
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit; logged, never shown raw
         log.warning("search %r failed: %s", match, exc)
         return _error(q, FAILED)
-    page = [(str(r[1]), int(r[2]), float(r[3])) for r in rows if r[0] == 0]
+    page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
+            for r in rows if r[0] == 0]
     per_day = tuple(sorted((str(r[1]), int(r[2])) for r in rows if r[0] == 1))
+    scanned = sum(int(r[2]) for r in rows if r[0] == 2)
     hits = _hits(conn, page, positive_terms(parsed.node))
     return SearchResult(hits=hits, total=sum(n for _, n in per_day), page=q.page,
-                        per_page=q.per_page, per_day=per_day)
+                        per_page=q.per_page, per_day=per_day,
+                        partial=scanned > SCAN_LIMIT or plan.capped)
 
 
 def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
@@ -142,7 +230,7 @@ def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
     if not page:
         return ()
     ids = [uid for _, uid, _ in page]
-    sql = _PAGE_ROWS.format(",".join("?" * len(ids)))
+    sql = _PAGE_ROWS.format(",".join("?" * len(ids)), shift=KEY_SHIFT)
     rows = {int(r[0]): r for r in conn.execute(sql, ids)}
     hits: list[Hit] = []
     for call_id, uid, score in page:
@@ -152,5 +240,5 @@ def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],
         frags, offset = snippet(r[4], r[6], r[5], wanted, float(r[3]))
         hits.append(Hit(call_id=call_id, utterance_id=uid, channel=Channel(r[2]),
                         offset=offset, started=float(r[8]), agent=r[9], queue=r[10],
-                        language=str(r[7] or ""), snippet=frags, score=-score))
+                        language=str(r[7] or ""), snippet=frags, score=score))
     return tuple(hits)

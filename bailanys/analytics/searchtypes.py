@@ -2,7 +2,7 @@
 
 The search itself is :func:`bailanys.analytics.search.search`; the query
 language (words, "exact phrases", AND/OR/NOT, NEAR, ``caller:``/``agent:``)
-is documented there.
+is documented in :mod:`bailanys.analytics.query`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Hit:
     queue: str | None
     language: str
     snippet: tuple[Fragment, ...]
-    score: float
+    score: float  # relevance: the call's matching utterances (0 when sorted by time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +77,7 @@ class SearchResult:
     #: A query that cannot be parsed: a code the page translates (kk/ru/en),
     #: e.g. ``unbalanced_quote``, ``empty``, ``dangling_operator``.
     error: str | None = None
+    #: True when the query matched more utterances than one search reads
+    #: (``bailanys.analytics.search.SCAN_LIMIT``): hits, ``total`` and
+    #: ``per_day`` then cover the newest matches only ("at least").
+    partial: bool = False

@@ -79,10 +79,39 @@ def utterance_row(utt: Utterance) -> tuple[float, float, str, str, str, int] | N
             packed, " ".join(terms), len(words))
 
 
+#: An utterance's id: call key << KEY_SHIFT | channel << 15 | index (schema
+#: v3's comment): 32,768 utterances per channel and call, hours more speech
+#: than any call holds; 2**47 call keys.
+KEY_SHIFT: Final = 16
+#: The outcome of a call row made for its key before its facts are written.
+PENDING: Final = "pending"
+CHANNEL_SHIFT: Final = 15
+MAX_UTTERANCES: Final = 1 << CHANNEL_SHIFT
+
 _INSERT: Final = (
-    "INSERT INTO utterances (call_id, recording, channel, start, end, language, text, "
-    "words, terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO utterances (id, call_id, recording, channel, start, end, language, text, "
+    "words, terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def call_key(conn: sqlite3.Connection, call_id: str) -> int:
+    """The call's key (``analytics_calls.id``); a row whose facts come later is made.
+
+    The worker writes the facts (:func:`bailanys.analytics.facts.upsert_call`)
+    in the same transaction, so the ``pending`` row is never seen.
+    """
+    row = conn.execute("SELECT id FROM analytics_calls WHERE call_id = ?", (call_id,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    cur = conn.execute("INSERT INTO analytics_calls (call_id, started, day, outcome) "
+                       "VALUES (?, 0, '', ?)", (call_id, PENDING))
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def channel_base(key: int, channel: Channel) -> int:
+    """The first utterance id of the call's channel."""
+    return key << KEY_SHIFT | channel.wav_channel << CHANNEL_SHIFT
 
 
 def write_channel(conn: sqlite3.Connection, call_id: str, recording: str, channel: Channel,
@@ -90,10 +119,17 @@ def write_channel(conn: sqlite3.Connection, call_id: str, recording: str, channe
     """Replace the (recording, channel)'s utterances; returns the words written.
 
     Idempotent (a retried job writes the same rows again) and inside the
-    caller's transaction: no commit here.
+    caller's transaction: no commit here. A call with two recordings (a
+    transfer) numbers the second's utterances after the first's. Raises
+    ValueError past :data:`MAX_UTTERANCES` utterances on one channel.
     """
     conn.execute("DELETE FROM utterances WHERE recording = ? AND channel = ?",
                  (recording, channel.value))
+    base = channel_base(call_key(conn, call_id), channel)
+    taken = conn.execute(
+        "SELECT coalesce(max(id) + 1, ?) FROM utterances WHERE id >= ? AND id < ?",
+        (base, base, base + MAX_UTTERANCES),
+    ).fetchone()[0]
     rows: list[tuple[Any, ...]] = []
     total = 0
     for utt in utterances:
@@ -101,9 +137,11 @@ def write_channel(conn: sqlite3.Connection, call_id: str, recording: str, channe
         if row is None:
             continue
         start, end, text, words, terms, count = row
-        rows.append((call_id, recording, channel.value, start, end, utt.language, text,
-                     words, terms))
+        rows.append((int(taken) + len(rows), call_id, recording, channel.value, start, end,
+                     utt.language, text, words, terms))
         total += count
+    if rows and rows[-1][0] >= base + MAX_UTTERANCES:
+        raise ValueError(f"{recording}: more than {MAX_UTTERANCES} utterances on {channel}")
     conn.executemany(_INSERT, rows)
     return total
 
@@ -134,7 +172,7 @@ _FACTS: Final = (
 
 def read_facts(conn: sqlite3.Connection, call_id: str) -> CallFacts | None:
     row = conn.execute(_FACTS, (call_id,)).fetchone()
-    return None if row is None else CallFacts(*row)
+    return None if row is None or row[3] == PENDING else CallFacts(*row)
 
 
 def read_call(conn: sqlite3.Connection, call_id: str) -> CallTranscript | None:

@@ -82,7 +82,10 @@ SCHEMA_V2_SMS: tuple[str, ...] = (
 #: per word of ``text`` (``bailanys.analytics.morph``), indexed by the FTS5
 #: table ``utterances_fts`` (external content, kept in step by triggers).
 #: ``analytics_calls``: one row per transcribed call, what search filters on
-#: and what the call page shows.
+#: and what the call page shows. An utterance's ``id`` is its call's ``id``
+#: << 16 | channel (caller 0, agent 1) << 15 | its index on that channel
+#: (``bailanys.analytics.transcripts``), so a search reads the call and the
+#: channel of an FTS5 match from its rowid without reading the utterance.
 SCHEMA_V3_ANALYTICS: tuple[str, ...] = (
     """
     CREATE TABLE analytics_jobs (
@@ -138,7 +141,8 @@ SCHEMA_V3_ANALYTICS: tuple[str, ...] = (
     """,
     """
     CREATE TABLE analytics_calls (
-        call_id      TEXT PRIMARY KEY,
+        id           INTEGER PRIMARY KEY,  -- the call's key: utterances.id >> 16
+        call_id      TEXT NOT NULL UNIQUE,
         started      REAL NOT NULL,  -- epoch seconds of call.offered
         day          TEXT NOT NULL,  -- local date (engine.timezone), YYYY-MM-DD
         ended        REAL,

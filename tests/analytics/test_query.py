@@ -54,7 +54,6 @@ PARSES = [
     ("NEAR(пенсия справка)", Near((t("пенсия"), t("справка")), DEFAULT_NEAR)),
     ('NEAR("потерял паспорт" цон, 3)', Near((ph("потерял", "паспорт"), t("цон")), 3)),
     ("и не or and", And((t("и"), t("не"), t("or"), t("and")))),  # lower case: words
-    ("2-й", ph("2", "й")),  # a word the tokenizer splits is a phrase
     ("[IIN]", t("[IIN]")),
 ]
 
@@ -62,6 +61,13 @@ PARSES = [
 @pytest.mark.parametrize(("text", "tree"), PARSES)
 def test_parse_table(text: str, tree: object) -> None:
     assert parse(text).node == tree
+
+
+@pytest.mark.parametrize("word", ["2-й", "Алма-Ата", "e-mail", "[IIN]"])
+def test_a_word_the_tokenizer_splits_is_a_phrase(word: str) -> None:
+    toks = morph.tokens(word)
+    want = t(toks[0]) if len(toks) == 1 else ph(*toks)
+    assert parse(word).node == want
 
 
 @pytest.mark.parametrize(("text", "channel"), [

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 import pytest
 
 from bailanys.analytics import morph
+from bailanys.analytics import search as search_mod
 from bailanys.analytics.facts import CallFacts, upsert_call
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.analytics.search import search
 from bailanys.analytics.searchtypes import Filters, Hit, SearchQuery, Sort
-from bailanys.analytics.transcripts import write_channel
+from bailanys.analytics.transcripts import read_call, write_channel
 from bailanys.store.migrations import SCHEMA_V3_ANALYTICS
 
 DAY = 86400.0
@@ -88,8 +89,8 @@ def test_words_phrases_boolean(db: sqlite3.Connection) -> None:
     assert run(db, '"паспорт потерял"') == []  # order matters in a phrase
     assert run(db, "справка пенсии") == ["c3"]
     assert run(db, "паспорт OR зейнетақы") == ["c1", "c2"]
-    assert run(db, "справка NOT срочно") == ["c4"]
-    assert run(db, "справка -срочно") == ["c4"]
+    assert run(db, "caller: справка NOT срочно") == ["c4"]
+    assert run(db, "caller: справка -срочно") == ["c4"]
     assert run(db, "(паспорт OR зейнетақы) сұрағым") == ["c2"]
     assert run(db, "NEAR(потерял делать, 2)") == ["c1"]
     assert run(db, "NEAR(здравствуйте делать, 2)") == []
@@ -161,13 +162,18 @@ def test_pagination_and_time_order() -> None:
     assert search(conn, SearchQuery("справку", per_page=1000)).error == "bad_page"
 
 
-def test_relevance_puts_the_denser_utterance_first() -> None:
+def test_relevance_puts_the_call_that_says_it_most_first() -> None:
     conn = open_db()
-    add_call(conn, "thin", [utt(Channel.CALLER, "справка " + "слово " * 30)], [])
-    add_call(conn, "dense", [utt(Channel.CALLER, "справка справка справка")], [])
+    add_call(conn, "once", [utt(Channel.CALLER, "справка нужна")], [], started=T0 + 10)
+    add_call(conn, "thrice", [utt(Channel.CALLER, "справка нужна", float(i)) for i in range(3)],
+             [], started=T0)
+    add_call(conn, "twice", [utt(Channel.CALLER, "справка")],
+             [utt(Channel.AGENT, "справка будет готова", 5.0)], started=T0 + 5)
+    add_call(conn, "once_newer", [utt(Channel.CALLER, "справка")], [], started=T0 + 20)
     result = search(conn, SearchQuery("справка"))
-    assert ids(result.hits) == ["dense", "thin"]
-    assert result.hits[0].score > result.hits[1].score
+    assert ids(result.hits) == ["thrice", "twice", "once_newer", "once"]
+    assert [h.score for h in result.hits] == [3.0, 2.0, 1.0, 1.0]
+    assert result.hits[0].offset == pytest.approx(0.0)  # the call's first matching utterance
 
 
 def test_snippet_marks_the_hit_and_offset_is_its_start(db: sqlite3.Connection) -> None:
@@ -248,7 +254,56 @@ def test_morphology_one_query_finds_all_five_forms() -> None:
 
 def test_rewriting_a_channel_replaces_it_in_the_index(db: sqlite3.Connection) -> None:
     write_channel(db, "c1", "/rec/c1.wav", Channel.CALLER,
-                  [utt(Channel.CALLER, "теперь про пенсию")])
+                  [utt(Channel.CALLER, "теперь про субсидию")])
     assert run(db, "паспорт") == []
-    assert run(db, "пенсию") == ["c1"]
+    assert run(db, "субсидию") == ["c1"]
     assert run(db, "цон") == ["c1"]  # the agent's channel is untouched
+
+
+def test_a_selective_filter_gives_the_same_calls_either_plan(
+        db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    q = "справка OR паспорт OR зейнетақы"
+    cases = [Filters(agent="aigerim"), Filters(queue="pension", max_duration=100),
+             Filters(since=T0 + DAY, until=T0 + 2 * DAY, language="ru")]
+    keyset = [run(db, q, filters=f) for f in cases]  # few calls: filter inside the scan
+    monkeypatch.setattr(search_mod, "KEYSET_MAX", 0)  # now filtered after the scan
+    assert [run(db, q, filters=f) for f in cases] == keyset == [["c1", "c3"], ["c3"], ["c3"]]
+
+
+def test_a_query_matching_too_much_is_answered_for_the_newest_and_flagged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = open_db()
+    for i in range(12):
+        add_call(conn, f"n{i:02d}", [utt(Channel.CALLER, "справка нужна")], [],
+                 started=T0 + i * DAY, day=f"2023-11-{15 + i}")
+    assert not search(conn, SearchQuery("справка")).partial
+    monkeypatch.setattr(search_mod, "SCAN_LIMIT", 5)
+    result = search(conn, SearchQuery("справка", per_page=12))
+    assert result.partial and result.total == 6  # the newest five, plus the one that told
+    assert ids(result.hits) == [f"n{i:02d}" for i in range(11, 5, -1)]
+    assert [d for d, _ in result.per_day] == [f"2023-11-{15 + i}" for i in range(6, 12)]
+
+
+def test_a_selective_filter_scan_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = open_db()
+    for i in range(12):
+        add_call(conn, f"a{i:02d}", [utt(Channel.CALLER, "справка нужна")], [],
+                 agent="aigerim" if i % 2 else "bolat", started=T0 + i * DAY,
+                 day=f"2023-11-{15 + i}")
+    only = Filters(agent="aigerim")
+    full = search(conn, SearchQuery("справка", filters=only))
+    assert not full.partial and full.total == 6
+    monkeypatch.setattr(search_mod, "KEYSET_SCAN", 4)  # the newest four matches (+1), then stop
+    capped = search(conn, SearchQuery("справка", filters=only))
+    assert capped.partial and ids(capped.hits) == ["a11", "a09", "a07"]
+
+
+def test_facts_not_yet_written_hide_nothing_and_two_recordings_share_a_call() -> None:
+    conn = open_db()
+    write_channel(conn, "t", "/rec/t-1.wav", Channel.CALLER, [utt(Channel.CALLER, "справка раз")])
+    write_channel(conn, "t", "/rec/t-2.wav", Channel.CALLER, [utt(Channel.CALLER, "справка два")])
+    write_channel(conn, "t", "/rec/t-1.wav", Channel.CALLER, [utt(Channel.CALLER, "справка раз")])
+    assert conn.execute("SELECT count(*) FROM utterances").fetchone()[0] == 2
+    assert run(conn, '"справка два"') == ["t"] and run(conn, '"справка раз"') == ["t"]
+    call = read_call(conn, "t")  # the call's key row waits for upsert_call (same transaction)
+    assert call is not None and call.facts is None and len(call.utterances) == 2
