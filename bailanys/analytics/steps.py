@@ -1,13 +1,9 @@
 """The real pipeline a worker runs, built from the other slices of issue 15.
 
 ``transcribe_channel`` and ``find_models`` (bailanys.analytics.transcribe),
-``clean_words`` (bailanys.analytics.clean), ``write_channel`` and
+``clean_utterances`` (bailanys.analytics.clean), ``write_channel`` and
 ``call_words`` (bailanys.analytics.transcripts), ``call_facts``,
 ``with_language`` and ``upsert_call`` (bailanys.analytics.facts).
-
-MERGE NOTE: those modules land in parallel with this one, so they are
-imported by name at run time here; once they are in main, replace
-:func:`_module` with static imports (mypy then checks the signatures).
 
 Tests swap the whole pipeline for their own with the environment variable
 :data:`TEST_STEPS_ENV` (``module:function``, ``function(config) -> (Steps,
@@ -22,11 +18,11 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
+from bailanys.analytics.facts import call_facts, upsert_call, with_language
 from bailanys.analytics.jobs import Job
 from bailanys.analytics.model import Utterance
+from bailanys.analytics.transcripts import call_words, write_channel
 from bailanys.analytics.worker import Steps
 from bailanys.config import LANGUAGES, Config
 from bailanys.errors import ConfigError
@@ -35,10 +31,6 @@ from bailanys.timezone import ALMATY
 
 #: Not ``BAILANYS_...``: those are configuration overrides.
 TEST_STEPS_ENV = "ANALYTICS_TEST_STEPS"
-
-
-def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"bailanys.analytics.{name}")
 
 
 def call_events(conn: sqlite3.Connection, call_id: str) -> list[Event]:
@@ -53,13 +45,11 @@ def store_transcript(conn: sqlite3.Connection, job: Job, utterances: Sequence[Ut
                      language: str) -> int:
     """The channel's transcript (idempotent: keyed by recording and channel)
     and the call's facts, inside the worker's transaction; the words written."""
-    transcripts, facts = _module("transcripts"), _module("facts")
-    words = int(transcripts.write_channel(conn, job.call_id, job.recording, job.channel,
-                                          utterances))
-    found: Any = facts.call_facts(call_events(conn, job.call_id), ALMATY)
+    words = write_channel(conn, job.call_id, job.recording, job.channel, utterances)
+    found = call_facts(call_events(conn, job.call_id), ALMATY)
     if found is not None:
-        found = facts.with_language(found, job.language or language)
-        facts.upsert_call(conn, found, int(transcripts.call_words(conn, job.call_id)))
+        found = with_language(found, job.language or language)
+        upsert_call(conn, found, call_words(conn, job.call_id))
     return words
 
 
