@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bailanys.analytics.settings import EXIT_NO_MODELS
 from bailanys.analytics.status import DEFAULT_FAILED_SHOWN, format_status, read_status
 from bailanys.cliutil import (
     EXIT_OK,
@@ -115,7 +116,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not models:  # every job would fail: leave them pending, visibly, and say why
         where = config.analytics.models_dir(config.asr.model_dir)
         raise CommandError(f"no speech model under {where} ([analytics] model_dir, else "
-                           "[asr] model_dir): `make models`, or set the path")
+                           "[asr] model_dir): `make models`, or set the path",
+                           EXIT_NO_MODELS)
     worker = Worker(path, config.analytics, steps, models)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -48,6 +48,11 @@ def _check_range(key: str, value: int, lo: int, hi: int) -> None:
         raise _invalid(key, f"expected an integer between {lo} and {hi}, got {value!r}")
 
 
+#: ``bailanys worker``'s exit status when it has no speech model to
+#: transcribe with: the engine does not restart such a worker (the jobs wait,
+#: visibly, in ``bailanys analytics status``, until models are set up).
+EXIT_NO_MODELS = 3
+
 @dataclass(frozen=True)
 class AnalyticsConfig:
     """``[analytics]``: speech analytics (transcription jobs and workers)."""

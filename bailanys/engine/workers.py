@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bailanys.analytics.settings import EXIT_NO_MODELS
 from bailanys.config import Config
 from bailanys.tasks import TaskSet
 
@@ -107,6 +108,12 @@ class LocalWorkers:
                 self._procs[slot] = proc
                 code = await proc.wait()
                 if self._stopping:
+                    return
+                if code == EXIT_NO_MODELS:  # restarting cannot help: say so once
+                    log.warning("analytics worker %d: no speech model, so no transcription; "
+                                "recordings wait as pending jobs (`bailanys analytics "
+                                "status`) until `make models` or [analytics] model_dir",
+                                slot)
                     return
                 self.crashes += 1
                 if time.monotonic() - started >= STABLE_S:

@@ -28,14 +28,31 @@ async def wait_for(check, limit_s: float = 10.0) -> None:  # type: ignore[no-unt
 async def test_a_crashed_worker_is_restarted_with_back_off(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(workers, "RESTART_MIN_S", 0.05)
-    local = LocalWorkers(settings("raise SystemExit(3)"))
+    local = LocalWorkers(settings("raise SystemExit(5)"))
     await local.start()
     try:
         await wait_for(lambda: local.crashes >= 3)
     finally:
         await local.stop()
-    assert "exited with 3; restarting in" in caplog.text
+    assert "exited with 5; restarting in" in caplog.text
     assert not local.pids
+
+
+async def test_a_worker_without_speech_models_is_not_restarted(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """No model: restarting cannot help; one warning, and the jobs stay pending."""
+    from bailanys.analytics.settings import EXIT_NO_MODELS
+
+    monkeypatch.setattr(workers, "RESTART_MIN_S", 0.05)
+    local = LocalWorkers(settings(f"raise SystemExit({EXIT_NO_MODELS})"))
+    await local.start()
+    try:
+        await wait_for(lambda: "no speech model" in caplog.text)
+        await asyncio.sleep(0.3)  # six back-off periods: it would have restarted by now
+    finally:
+        await local.stop()
+    assert caplog.text.count("no speech model") == 1
+    assert local.crashes == 0 and "restarting" not in caplog.text
 
 
 async def test_stop_terms_then_kills_and_owns_every_process(
