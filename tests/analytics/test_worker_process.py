@@ -117,6 +117,7 @@ def test_a_worker_without_speech_models_refuses_to_start(
     store = new_store(tmp_path / "s.db")
     add_jobs(store, str(write_wav(tmp_path / "c1.wav")))
     monkeypatch.setenv(TEST_STEPS_ENV, "tests.analytics.workersteps:no_models")
-    assert cli.main(["worker", "--once", "--config", str(config(tmp_path, store))]) == EXIT_NO_MODELS
+    code = cli.main(["worker", "--once", "--config", str(config(tmp_path, store))])
+    assert code == EXIT_NO_MODELS
     assert "no speech model under voice_models" in capsys.readouterr().err
     assert {r[0] for r in job_rows(store)} == {"pending"}
