@@ -108,9 +108,11 @@ def _match_conds(key_range: bool, channel: Channel | None) -> str:
     return conds
 
 
-def _statement(p: _Plan) -> str:
-    """One statement: the page's (call, utterance, score), per-day counts, scanned count."""
+def _statement(p: _Plan, complete: bool = False) -> str:
+    """One statement: the page's (call, utterance, score), per-day counts, scanned count
+    (every match when ``complete``, else the newest SCAN_LIMIT)."""
     conds = _match_conds(p.key_range, p.channel)
+    bound = "" if complete else f"ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}"
     where = " AND ".join(p.where)
     if p.keyset:
         conds += (f" AND f.rowid >> {KEY_SHIFT} IN "
@@ -120,7 +122,7 @@ def _statement(p: _Plan) -> str:
 WITH k AS MATERIALIZED (
     SELECT uid >> {KEY_SHIFT} AS k, min(uid) AS uid, count(*) AS n FROM (
         SELECT f.rowid AS uid FROM utterances_fts AS f WHERE {conds}
-        ORDER BY f.rowid DESC LIMIT {SCAN_LIMIT + 1}
+        {bound}
     ) GROUP BY 1
 ),
 pc AS MATERIALIZED (
@@ -140,7 +142,7 @@ SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
 
 
 def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
-          where: list[str], args: dict[str, Any]) -> _Plan:
+          where: list[str], args: dict[str, Any], complete: bool = False) -> _Plan:
     """Choose how the filters apply; adds the utterance id range (:lo, :hi) to ``args``."""
     f = q.filters
     keyset = capped = False
@@ -157,7 +159,7 @@ def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
         ).fetchone()
         args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
         args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
-    if keyset:  # bound the scan: the key set's calls among the newest KEYSET_SCAN matches
+    if keyset and not complete:  # bound the scan: among the newest KEYSET_SCAN matches
         floor, n = conn.execute(
             f"SELECT min(uid), count(*) FROM (SELECT f.rowid AS uid FROM utterances_fts AS f "
             f"WHERE {_match_conds(key_range, channel)} ORDER BY f.rowid DESC "
@@ -193,8 +195,13 @@ def _valid(q: SearchQuery) -> str | None:
     return None
 
 
-def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
-    """Run one search; a bad query or filter gives ``SearchResult.error``, never a raise."""
+def search(conn: sqlite3.Connection, q: SearchQuery, *, complete: bool = False) -> SearchResult:
+    """Run one search; a bad query or filter gives ``SearchResult.error``, never a raise.
+
+    ``complete``: read every match, not the newest :data:`SCAN_LIMIT`: exact
+    totals and per-day counts, and every call for the CSV export, at the
+    cost of time (the page asks for them after the fast answer, when that
+    one is ``partial``)."""
     if (bad := _valid(q)) is not None:
         return _error(q, bad)
     try:
@@ -209,8 +216,8 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
     args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
     relevance = q.sort is Sort.RELEVANCE
     try:
-        plan = _plan(conn, q, channel, where, args)
-        rows = conn.execute(_statement(plan), args).fetchall()
+        plan = _plan(conn, q, channel, where, args, complete)
+        rows = conn.execute(_statement(plan, complete), args).fetchall()
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit; logged, never shown raw
         log.warning("search %r failed: %s", match, exc)
         return _error(q, FAILED)
@@ -221,7 +228,7 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> SearchResult:
     hits = _hits(conn, page, positive_terms(parsed.node))
     return SearchResult(hits=hits, total=sum(n for _, n in per_day), page=q.page,
                         per_page=q.per_page, per_day=per_day,
-                        partial=scanned > SCAN_LIMIT or plan.capped)
+                        partial=not complete and (scanned > SCAN_LIMIT or plan.capped))
 
 
 def _hits(conn: sqlite3.Connection, page: list[tuple[str, int, float]],

@@ -113,7 +113,9 @@ class CallView:
 class Analytics(Protocol):
     """The page's data: the search, a call, a call's recording (blocking calls)."""
 
-    def search(self, query: SearchQuery) -> SearchResult: ...
+    def search(self, query: SearchQuery, *, complete: bool = False) -> SearchResult:
+        """The search; ``complete``: every match (exact counts), else the fast answer."""
+        ...
 
     def call(self, call_id: str) -> CallView | None: ...
 
@@ -184,9 +186,7 @@ def hit_json(hit: Hit, tz: ZoneInfo) -> dict[str, Any]:
 
 def result_json(result: SearchResult, tz: ZoneInfo) -> dict[str, Any]:
     pages = max(1, -(-result.total // max(1, result.per_page)))
-    # ``partial`` (the search read only the newest matches) arrives with slice search
-    partial = bool(getattr(result, "partial", False))
-    return {"total": result.total, "partial": partial, "page": result.page,
+    return {"total": result.total, "partial": result.partial, "page": result.page,
             "per_page": result.per_page, "pages": pages,
             "per_day": [list(d) for d in result.per_day],
             "hits": [hit_json(h, tz) for h in result.hits]}
@@ -214,7 +214,7 @@ def collect(port: Analytics, query: SearchQuery, cap: int = EXPORT_MAX_CALLS) ->
     page_no = 1
     while len(hits) < cap:
         result = port.search(SearchQuery(query.text, query.filters, query.sort, page_no,
-                                         EXPORT_PAGE))
+                                         EXPORT_PAGE), complete=True)
         if result.error is not None:
             raise ParamError("q", _query_code(result.error), "the query cannot be read")
         hits.extend(result.hits)
@@ -248,6 +248,7 @@ class AnalyticsRoutes:
             endpoint("/analytics", page_check(self._page)),
             endpoint("/api/analytics/me", api(self._me)),
             endpoint("/api/analytics/search", api(self._search)),
+            endpoint("/api/analytics/counts", api(self._counts)),
             endpoint("/api/analytics/export.csv", api(self._export)),
             endpoint("/api/analytics/calls/{call_id}", api(self._call)),
             endpoint("/api/analytics/calls/{call_id}/audio",
@@ -275,6 +276,20 @@ class AnalyticsRoutes:
         if result.error is not None:
             return _refusal(_query_code(result.error), "the query cannot be read", "q")
         return _json(result_json(result, self.tz))
+
+    async def _counts(self, request: Request, session: Session) -> Response:
+        """Exact totals and calls per day (every match): what the page asks next
+        when the search's fast answer was ``partial``."""
+        try:
+            query = parse_search(request.query_params, self.tz)
+        except ParamError as exc:
+            return _refusal(exc.code, str(exc), exc.param)
+        query = SearchQuery(query.text, query.filters, query.sort, 1, 1)
+        result: SearchResult = await self._run(
+            lambda: self.port.search(query, complete=True))
+        if result.error is not None:
+            return _refusal(_query_code(result.error), "the query cannot be read", "q")
+        return _json({"total": result.total, "per_day": [list(d) for d in result.per_day]})
 
     async def _export(self, request: Request, session: Session) -> Response:
         try:

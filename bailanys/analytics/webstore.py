@@ -48,10 +48,10 @@ class StoreAnalytics:
         conn.execute("PRAGMA query_only = ON")
         return conn
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: SearchQuery, *, complete: bool = False) -> SearchResult:
         try:
             with closing(self._connect()) as conn:
-                return search_mod.search(conn, query)
+                return search_mod.search(conn, query, complete=complete)
         except sqlite3.Error as exc:
             log.warning("analytics: search in %s failed: %s", self.db_path, exc)
             return SearchResult((), 0, query.page, query.per_page, (), error="failed")

@@ -282,6 +282,10 @@ def test_a_query_matching_too_much_is_answered_for_the_newest_and_flagged(
     assert result.partial and result.total == 6  # the newest five, plus the one that told
     assert ids(result.hits) == [f"n{i:02d}" for i in range(11, 5, -1)]
     assert [d for d, _ in result.per_day] == [f"2023-11-{15 + i}" for i in range(6, 12)]
+    exact = search(conn, SearchQuery("справка", per_page=12), complete=True)
+    assert not exact.partial and exact.total == 12  # every match: exact counts per day
+    assert exact.per_day == tuple((f"2023-11-{15 + i}", 1) for i in range(12))
+    assert len(exact.hits) == 12
 
 
 def test_a_selective_filter_scan_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,6 +300,8 @@ def test_a_selective_filter_scan_is_bounded_too(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(search_mod, "KEYSET_SCAN", 4)  # the newest four matches (+1), then stop
     capped = search(conn, SearchQuery("справка", filters=only))
     assert capped.partial and ids(capped.hits) == ["a11", "a09", "a07"]
+    exact = search(conn, SearchQuery("справка", filters=only), complete=True)
+    assert not exact.partial and exact.total == 6
 
 
 def test_facts_not_yet_written_hide_nothing_and_two_recordings_share_a_call() -> None:

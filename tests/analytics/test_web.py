@@ -65,9 +65,11 @@ class FakeAnalytics:
     answer: SearchResult = field(default_factory=lambda: result((hit(),)))
     total: int | None = None  # export: this many calls over as many pages as needed
     queries: list[SearchQuery] = field(default_factory=list)
+    complete: list[bool] = field(default_factory=list)
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: SearchQuery, *, complete: bool = False) -> SearchResult:
         self.queries.append(query)
+        self.complete.append(complete)
         if self.total is None:
             return self.answer
         first = (query.page - 1) * query.per_page
@@ -475,3 +477,24 @@ def test_the_store_port_never_writes_and_survives_a_missing_store(tmp_path: Path
     real = StoreAnalytics(transcribed_store(tmp_path, "x.wav"), tmp_path)
     with closing(real._connect()) as conn, pytest.raises(sqlite3.OperationalError):
         conn.execute("DELETE FROM utterances")
+
+
+async def test_counts_read_every_match_and_answer_the_total_and_days(site: Site) -> None:
+    """The page asks for exact counts after a partial fast answer."""
+    answer = await site.http.get("/api/analytics/counts", params={"q": "паспорт"},
+                                 headers=site.login(Role.ANALYST))
+    assert answer.status_code == 200
+    assert site.port.complete == [True]
+    body = answer.json()
+    assert set(body) == {"total", "per_day"} and body["total"] == 1
+    refused = await site.http.get("/api/analytics/counts", params={"q": "x", "page": "0"},
+                                  headers=site.login(Role.ANALYST))
+    assert refused.status_code == 400
+
+
+async def test_the_fast_search_is_bounded_and_the_export_complete(site: Site) -> None:
+    await site.http.get("/api/analytics/search", params={"q": "паспорт"},
+                        headers=site.login(Role.ANALYST))
+    await site.http.get("/api/analytics/export.csv", params={"q": "паспорт"},
+                        headers=site.login(Role.ANALYST))
+    assert site.port.complete[0] is False and site.port.complete[1:] == [True]

@@ -42,7 +42,7 @@ class Store:
         self.wav = wav
         self.queries: list[SearchQuery] = []
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: SearchQuery, *, complete: bool = False) -> SearchResult:
         self.queries.append(query)
         hit = Hit(CALL, 1, Channel.CALLER, 1.5, 1_796_380_000.0, "1001", "support", "ru",
                   (Fragment("мне нужна справка, "), Fragment("паспорт", True),

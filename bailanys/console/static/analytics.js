@@ -11,7 +11,8 @@ const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "dispo
 const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
 const MASK = /\[(IIN|PHONE|CARD|EMAIL|NUMBER)\]/g;
 
-const state = { params: new URLSearchParams(), result: null, call: null, page: 1, user: null };
+const state = { params: new URLSearchParams(), result: null, counts: null, call: null, page: 1,
+  user: null };
 
 // --- small helpers ---------------------------------------------------------------
 
@@ -133,7 +134,18 @@ async function search(params) {
   }
   showError(null);
   state.result = answer.body;
+  state.counts = null;
   state.page = page;
+  renderResults();
+  if (answer.body.partial) countAll(params);
+}
+
+// The fast answer read only the newest matches: ask for the exact total and
+// calls per day (every match; slower), unless another search started since.
+async function countAll(params) {
+  const answer = await getJson(`/api/analytics/counts?${params}`);
+  if (!answer?.ok || state.params !== params) return;
+  state.counts = answer.body;
   renderResults();
 }
 
@@ -141,15 +153,21 @@ function renderResults() {
   const result = state.result;
   const list = document.getElementById("hits");
   const total = document.getElementById("total");
-  renderPerDay(result?.per_day ?? []);
+  const counts = state.counts;
+  renderPerDay(counts?.per_day ?? result?.per_day ?? []);
   if (!result) {
     total.textContent = "";
     list.replaceChildren();
     document.getElementById("pager").hidden = true;
     return;
   }
-  total.textContent = t(result.partial ? "an_total_partial" : "an_total",
-    { n: result.total.toLocaleString(locale()) });
+  if (counts) {
+    total.textContent = t("an_total_counted", { n: counts.total.toLocaleString(locale()),
+      m: result.total.toLocaleString(locale()) });
+  } else {
+    total.textContent = t(result.partial ? "an_total_partial" : "an_total",
+      { n: result.total.toLocaleString(locale()) });
+  }
   if (!result.hits.length) list.replaceChildren(el("li", { class: "empty", text: t("an_none") }));
   else list.replaceChildren(...result.hits.map(renderHit));
   const pager = document.getElementById("pager");

@@ -205,7 +205,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_failed": "Іздеу орындалмады, қайталап көріңіз",
     "qerr_not_found": "Қоңырау табылмады",
     "qerr_bad_call": "Қоңырау нөмірі дұрыс емес",
-    "an_total_partial": "Кемінде {n} қоңырау табылды (ең жаңалары көрсетілген)"
+    "an_total_partial": "Кемінде {n} қоңырау табылды (ең жаңалары көрсетілген)",
+    "an_total_counted": "{n} қоңырау табылды (тізімде ең жаңа {m} қоңырау)"
   },
   "ru": {
     "app_title": "Панель супервайзера",
@@ -397,7 +398,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_failed": "Поиск не выполнился, попробуйте ещё раз",
     "qerr_not_found": "Звонок не найден",
     "qerr_bad_call": "Неверный номер звонка",
-    "an_total_partial": "Найдено звонков: не меньше {n} (показаны самые новые)"
+    "an_total_partial": "Найдено звонков: не меньше {n} (показаны самые новые)",
+    "an_total_counted": "Найдено звонков: {n} (в списке — самые новые, {m})"
   },
   "en": {
     "app_title": "Supervisor console",
@@ -589,7 +591,8 @@ export const STRINGS = /*JSON*/ {
     "qerr_failed": "The search failed; try again",
     "qerr_not_found": "Call not found",
     "qerr_bad_call": "Not a valid call id",
-    "an_total_partial": "At least {n} calls found (the newest are shown)"
+    "an_total_partial": "At least {n} calls found (the newest are shown)",
+    "an_total_counted": "{n} calls found (the newest {m} are listed)"
   }
 } /*END*/;
 
