@@ -11,7 +11,8 @@ websocket is ``server.py``'s); the session check is the web layer's one
                             too many failures -> 429 with ``Retry-After`` and
                             the login page saying how long to wait
 ``GET /logout``             ends the session (and its websockets), 303 to /login
-``GET /``                   the supervisor page; 303 to ``/login`` without a session
+``GET /``                   the supervisor page; 303 to ``/login`` without a session,
+                            to ``/analytics`` for an analyst or a QA reviewer
 ``GET /static/<name>``      a file of ``static/`` by exact name (no paths:
                             the table is read once, so nothing else can be named)
 ``GET /metrics``            ``ConsoleApi.metrics_text()``; no session, like every
@@ -55,6 +56,7 @@ from bailanys.web.access import Access
 from bailanys.web.app import endpoint
 from bailanys.web.auth import (
     ConsoleUser,
+    Role,
     Session,
     SessionStore,
     authenticate,
@@ -77,6 +79,11 @@ MAX_LOGIN_CHARS = 100
 MAX_PASSWORD_CHARS = 1024
 #: Where the 429 answer's login page carries the seconds to wait.
 LOGIN_BODY_TAG = b'<body class="login-page">'
+
+
+#: Where a role's day starts instead of the supervisor page (the header links
+#: back to it): analysts and QA reviewers search transcripts (issue 15).
+HOME_ELSEWHERE: Mapping[Role, str] = {Role.ANALYST: "/analytics", Role.QA: "/analytics"}
 
 
 def load_static(directory: Path = STATIC_DIR) -> dict[str, StaticFile]:
@@ -123,6 +130,8 @@ class Pages:
         ]
 
     async def _index(self, request: Request, session: Session) -> Response:
+        if session.user.role in HOME_ELSEWHERE:
+            return redirect(HOME_ELSEWHERE[session.user.role])
         return page(self._static, "index.html")
 
     async def _metrics(self, request: Request) -> Response:

@@ -49,6 +49,14 @@ async def test_login_sets_the_session_cookie_and_the_page_follows(
     assert page.header("cache-control") == "no-store"
 
 
+@pytest.mark.parametrize(("user", "home"), [("bolat", "/analytics"), ("dana", "/analytics")])
+async def test_analysts_and_qa_reviewers_start_on_the_analytics_page(
+        server: ConsoleServer, user: str, home: str) -> None:
+    token = cookie_token(await login(server.port, user))
+    reply = await get(server.port, "/", token)
+    assert reply.status == 303 and reply.header("location") == home
+
+
 @pytest.mark.parametrize(("user", "password"), [("aigerim", "wrong"), ("nobody", "Kezek-1414"),
                                                 ("aigerim", ""), ("", "x")])
 async def test_a_failed_login_goes_back_to_the_form_without_a_cookie(
