@@ -68,10 +68,21 @@ class Turn:
             self._results.get_nowait()
 
     async def _cut(self) -> str:
-        """End the turn now: what Vosk makes of it so far ("" for nothing)."""
+        """End the turn now: what Vosk makes of it so far ("" for nothing).
+
+        The final job's results also reach the queue, with those of a job
+        that was running when the turn was cut: all of them are the turn.
+        """
         self.call.listen(None)
         final = await self._session.finish()
-        return (final.phrase or "") if final is not None else ""
+        phrases = []
+        while not self._results.empty():
+            phrase = self._results.get_nowait().phrase
+            if phrase:
+                phrases.append(phrase)
+        if not phrases and final is not None and final.phrase:
+            phrases.append(final.phrase)
+        return " ".join(phrases)
 
     async def wait(self, act: Listen) -> Digits | NoInput | str:
         """A key, the turn's text (maybe empty), or silence for ``act.timeout_s``."""

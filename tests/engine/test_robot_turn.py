@@ -68,13 +68,22 @@ class Session:
         self.on_result = on_result
         self.fed = 0
         self.final = final
+        self.late = ""
         self.closed = False
 
     def feed(self, pcm: np.ndarray) -> None:
         self.fed += 1
 
     async def finish(self) -> SpeechResult | None:
-        return SpeechResult("kk", self.final, 0.9, self.final or None, bool(self.final))
+        """As GrammarSession: the final job's results reach ``on_result`` too; a job
+        that was running may deliver one (``late``) while the final one finds nothing."""
+        if self.late:
+            self.on_result(SpeechResult("kk", self.late, 0.9, self.late, True))
+            return None
+        result = SpeechResult("kk", self.final, 0.9, self.final or None, bool(self.final))
+        if self.final:
+            self.on_result(result)
+        return result
 
     def close(self) -> None:
         self.closed = True
@@ -142,6 +151,18 @@ async def test_voice_then_quiet_with_no_words_ends_the_turn_as_noise() -> None:
     call.frames(QUIET, round(END_QUIET_S / FRAME_S))
     assert await asyncio.wait_for(waiting, 1.0) == ""
     assert call.listening is None  # the tap was released when the turn was cut
+    turn.close()
+
+
+async def test_words_delivered_while_the_turn_is_cut_are_the_turn() -> None:
+    call, asr = Leg(), Asr()
+    turn = Turn(call, asr, "kk")
+    asr.sessions[0].late = "куәлік жоғалды"
+    waiting = asyncio.ensure_future(turn.wait(Listen(timeout_s=5.0, max_s=10.0)))
+    await asyncio.sleep(0.06)
+    call.frames(VOICE, 50)
+    call.frames(QUIET, round(END_QUIET_S / FRAME_S))
+    assert await asyncio.wait_for(waiting, 1.0) == "куәлік жоғалды"
     turn.close()
 
 
