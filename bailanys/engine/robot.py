@@ -14,7 +14,9 @@ caller hanging up cancels it):
   the caller may ask again.
 
 Sentences are rendered by the TTS worker and played (keys barge in and are
-kept), digit entries are read with their time-outs, back-end calls go to the
+kept; while the assistant listens, so does the caller's sustained speech,
+:mod:`bailanys.robot.turns`, and a cut answer is reported to the assistant
+with the seconds heard), digit entries are read with their time-outs, back-end calls go to the
 demo SQLite back end, and SMS go out through the Kannel outbox (stored first,
 retried, delivery reports applied). A hand-over gives the call back to the
 flow (the node's ``fallback`` runs) with the ``topic`` variable set to the
@@ -39,11 +41,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from bailanys.config import DEFAULT_LANGUAGES, RobotConfig
 from bailanys.engine.ports import CallLeg, EventSink, PromptBook
+from bailanys.engine.robotturn import Turn
 from bailanys.errors import ConfigError, VoiceError
 from bailanys.events import EventBase, RobotHandover
 from bailanys.ivr.runner import HandedBack, StartRobot
@@ -74,9 +74,8 @@ from bailanys.robot.services import (
     perform,
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
+from bailanys.robot.turns import Interrupted, is_noise, played
 from bailanys.store.db import Database
-from bailanys.voice.grammar import SpeechResult
-from bailanys.voice.vad import VoiceActivity
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +87,6 @@ SERVICES = {
     "required_documents": Service.REQUIRED_DOCUMENTS,
     "open_requests": Service.OPEN_REQUESTS,
 }
-#: How often a listening turn looks at its deadlines (seconds).
-LISTEN_TICK_S = 0.05
 
 #: (language, Vosk text) -> the text to match. Tests only (module docstring).
 TranscriptHook = Callable[[str, str], str]
@@ -270,7 +267,7 @@ class RobotService:
             # A batch that ends listening listens from its first prompt on: the
             # caller may start the question over the menu (speech barge-in).
             asr = self._speech_for(lang) if speech else None
-            turn = _Turn(call, asr, lang) if asr and isinstance(actions[-1], Listen) else None
+            turn = Turn(call, asr, lang) if asr and isinstance(actions[-1], Listen) else None
             try:
                 inputs, back = await self._assistant_batch(call, lang, actions, turn, phone)
             finally:
@@ -284,7 +281,7 @@ class RobotService:
         return True
 
     async def _assistant_batch(
-        self, call: CallLeg, lang: str, actions: list[asst.AssistantAction], turn: _Turn | None,
+        self, call: CallLeg, lang: str, actions: list[asst.AssistantAction], turn: Turn | None,
         phone: str,
     ) -> tuple[list[asst.Input], bool | HandedBack | None]:
         """Execute one batch of the assistant's actions: the inputs they produced, and how
@@ -294,13 +291,16 @@ class RobotService:
             if isinstance(act, Emit):
                 self.events.emit(act.event.for_call(call.id))
             elif isinstance(act, Say):
-                if turn is None or not turn.voice.started:
-                    await self._say(call, act.lang, act.text)
+                if turn is None or not turn.barged:
+                    cut = await self._say_cut(call, act, turn)
+                    if cut is not None:
+                        inputs.append(cut)
             elif isinstance(act, Listen):
                 if turn is None:
                     inputs.append(await _keys_only(call, act))
                 else:
-                    inputs.append(await self._heard(lang, await turn.wait(act)))
+                    said = await turn.wait(act)
+                    inputs.append(await self._heard(lang, said, turn.barge.voiced_s))
             elif isinstance(act, Collect):
                 inputs.append(await _collect(call, act))
             elif isinstance(act, RunService):
@@ -325,20 +325,42 @@ class RobotService:
         await self.prompts.add([(lang, text)])
         await call.play(self.prompts.text(lang, text))
 
+    async def _say_cut(self, call: CallLeg, act: Say, turn: Turn | None) -> Interrupted | None:
+        """Play one of the assistant's sentences; how it was cut, if the caller cut it."""
+        if call.pending_digit() is not None:
+            return None
+        await self.prompts.add([(act.lang, act.text)])
+        audio = self.prompts.text(act.lang, act.text)
+        started = time.monotonic()
+        if await call.play(audio):
+            return None
+        if turn is not None and turn.barged_at is not None:
+            by, stopped = "speech", turn.barged_at
+        elif call.pending_digit() is not None:
+            by, stopped = "key", time.monotonic()
+        else:
+            return None  # stopped by the call's end: nobody listens
+        length = audio.duration
+        return Interrupted(act.text, played(started, stopped, length), length, by)
+
     def _speech_for(self, lang: str) -> Any:
         speech = self._speech()
         if speech is None or not speech.available(lang):
             return None
         return speech
 
-    async def _heard(self, lang: str, turn: Digits | NoInput | str) -> Heard | Digits | NoInput:
-        """A spoken turn's text, through the test hook if set, matched off the loop."""
+    async def _heard(self, lang: str, turn: Digits | NoInput | str,
+                     voiced_s: float) -> Heard | Digits | NoInput:
+        """A spoken turn's text, through the test hook if set, matched off the loop;
+        a turn cut by noise (:func:`~bailanys.robot.turns.is_noise`) is not matched."""
         if not isinstance(turn, str):
             return turn
         text = turn
         if self.transcript_hook is not None:
             text = self.transcript_hook(lang, text)
-        if not text or self.matcher is None:
+        if is_noise(text, voiced_s):
+            return Heard(text, None, noise=True)
+        if self.matcher is None:
             return Heard("", None)
         result = await asyncio.to_thread(self.matcher.match, text)
         return Heard(text, result)
@@ -368,57 +390,6 @@ def _load_matcher(faq: str, cache: str,
     matcher = Matcher(kb, MatcherConfig(cache=Path(cache), progress=progress))
     log.info("FAQ: %d entries from %s; answer threshold %.2f", len(kb), faq, matcher.threshold)
     return matcher
-
-class _Turn:
-    """One listening turn of the assistant: free-form Vosk on the caller's audio.
-
-    Opened before the prompts that precede the turn, so that speech cuts
-    them (barge-in); the silence time-out counts from :meth:`wait`.
-    """
-
-    def __init__(self, call: CallLeg, asr: Any, lang: str) -> None:
-        self.call = call
-        self.voice = VoiceActivity()
-        self._results: asyncio.Queue[SpeechResult] = asyncio.Queue()
-        self._session = asr.transcription_session(lang, self._results.put_nowait)
-        call.listen(self._feed)
-
-    def _feed(self, pcm: NDArray[np.int16]) -> None:
-        self._session.feed(pcm)
-        if not self.voice.started and self.voice.push(pcm):
-            self.call.stop_playback()  # the caller speaks: the prompt gives way
-
-    async def wait(self, act: Listen) -> Digits | NoInput | str:
-        """A key, the turn's text (maybe empty), or silence for ``act.timeout_s``."""
-        started = time.monotonic()
-        key_task = asyncio.ensure_future(self.call.next_digit(act.max_s))
-        try:
-            while True:
-                if key_task.done():
-                    key = key_task.result()
-                    if key is not None:
-                        return Digits(key)
-                while not self._results.empty():
-                    result = self._results.get_nowait()
-                    if result.phrase:
-                        return result.phrase
-                elapsed = time.monotonic() - started
-                if not self.voice.started and elapsed >= act.timeout_s:
-                    return NoInput()
-                if elapsed >= act.max_s:  # still speaking: cut, take what was said
-                    self.call.listen(None)
-                    final = await self._session.finish()
-                    return (final.phrase or "") if final is not None else ""
-                await asyncio.sleep(LISTEN_TICK_S)
-        finally:
-            if not key_task.done():
-                key_task.cancel()
-                await asyncio.gather(key_task, return_exceptions=True)
-
-    def close(self) -> None:
-        self.call.listen(None)
-        self._session.close()
-
 
 async def _keys_only(call: CallLeg, act: Listen) -> Digits | NoInput:
     key = await call.next_digit(act.timeout_s)

@@ -33,9 +33,13 @@ class RobotService(EventBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RobotFaq(EventBase):
     """The FAQ assistant's ``step`` (``start``, ``question``, ``clarified``,
-    ``turn``, ``handover``...) ended with ``outcome``; for a question, the
-    best ``entry``, its ``confidence`` and the ``attempt``; for a hand-over,
-    the guessed ``topic`` ("" when none)."""
+    ``turn``, ``handover``, ``answer``...) ended with ``outcome``; for a
+    question, the best ``entry``, its ``confidence`` and the ``attempt``
+    (outcome ``noise``: the turn was cut by noise and the caller is asked to
+    repeat); for a hand-over, the guessed ``topic`` ("" when none); for an
+    ``answer`` cut by the caller (outcome ``interrupted:speech`` or
+    ``interrupted:key``), the ``entry``, the seconds of it the caller heard
+    (``played_s``) and its length (``length_s``)."""
 
     type: ClassVar[str] = "robot.faq"
     writer: ClassVar[str] = "robot/assistant.py"
@@ -46,6 +50,8 @@ class RobotFaq(EventBase):
     confidence: float | None = optional()
     attempt: int | None = optional()
     topic: str | None = optional()
+    played_s: float | None = optional()
+    length_s: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

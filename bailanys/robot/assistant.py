@@ -18,6 +18,12 @@ What a caller meets at a flow's ``robot`` node without a ``service`` (the
   ``topic`` variable to a queue);
 * keys 1-5 run a self-service (:class:`~bailanys.robot.services.ServiceMachine`),
   after which the caller may ask again; 0 hands over;
+* turn-taking (:mod:`bailanys.robot.turns`): the caller's sustained speech
+  cuts an answer as a key does, and the cut answer is logged with the
+  seconds heard (:class:`~bailanys.robot.turns.Interrupted`, step
+  ``answer``); a turn cut by noise (nothing recognised, or too little voice)
+  gets one "sorry, I did not catch that, please repeat", then the usual
+  path ("say it in other words", then an operator);
 * silence twice hands over too (the flow's fallback decides: an operator
   by day, the closing message at night); after :data:`MAX_TURNS` turns the
   assistant says goodbye and ends the call.
@@ -28,9 +34,11 @@ plays, listens, matches (the matcher is CPU work, so the adapter runs it
 off the loop and passes the :class:`~bailanys.robot.matcher.MatchResult` in
 :class:`Heard`), runs services and sends SMS. Each ``Listen`` is answered by
 one :class:`Heard`, :class:`~bailanys.robot.services.Digits` or
-:class:`~bailanys.robot.services.NoInput`; each ``Collect`` by ``Digits`` or
-``NoInput``; each ``RunService`` by :class:`ServiceDone`; each ``SendSms``
-by :class:`~bailanys.robot.services.SmsResult`.
+:class:`~bailanys.robot.services.NoInput`, after an
+:class:`~bailanys.robot.turns.Interrupted` for each prompt the caller cut;
+each ``Collect`` by ``Digits`` or ``NoInput``; each ``RunService`` by
+:class:`ServiceDone`; each ``SendSms`` by
+:class:`~bailanys.robot.services.SmsResult`.
 
 Privacy: events carry the entry id, the decision and the confidence, never
 the caller's words (a transcript can hold an IIN or a name).
@@ -60,6 +68,7 @@ from bailanys.robot.service_io import (
 from bailanys.robot.services import (
     Service,
 )
+from bailanys.robot.turns import Interrupted
 from bailanys.voice.phrases.languages import check_lang
 
 #: Questions and services in one call before the assistant says goodbye.
@@ -109,6 +118,10 @@ _T: Final[Mapping[str, Mapping[str, str]]] = {
         "kk": "Кешіріңіз, сұрағыңызды түсінбедім. Басқаша айтып беріңізші.",
         "ru": "Извините, я не понял вопрос. Пожалуйста, скажите его другими словами.",
     },
+    "reask": {
+        "kk": "Кешіріңіз, естімей қалдым. Қайталап айтыңызшы.",
+        "ru": "Извините, не расслышал. Повторите, пожалуйста.",
+    },
     "silence": {"kk": "Сізді естімей тұрмын.", "ru": "Я вас не слышу."},
     "bad_key": {"kk": "Мұндай таңдау жоқ.", "ru": "Такого варианта нет."},
     "sms_offer": {
@@ -141,10 +154,12 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class Heard:
-    """One spoken turn: the transcript and its match (None: nothing recognised)."""
+    """One spoken turn: the transcript and its match (None: nothing recognised);
+    ``noise``: the adapter found too little voice in it to be a question."""
 
     text: str
     result: MatchResult | None
+    noise: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +189,7 @@ class Transfer:
     topic: str | None = None
 
 
-Input = Heard | Digits | NoInput | ServiceDone | SmsResult | HungUp
+Input = Heard | Digits | NoInput | ServiceDone | SmsResult | HungUp | Interrupted
 AssistantAction = Say | Listen | Collect | RunService | SendSms | Transfer | End | Emit
 
 
@@ -208,6 +223,8 @@ class AssistantMachine:
         self._options: tuple[Entry, ...] = ()  # CLARIFY: the entries of keys 1, 2
         self._topic: str | None = None  # the best guess so far
         self._sms: str | None = None  # SMS_OFFER: the text to send
+        self._reasked = False  # this question was re-asked once after noise
+        self._answering: Entry | None = None  # the last answer said
 
     @property
     def done(self) -> bool:
@@ -232,6 +249,9 @@ class AssistantMachine:
             self._event(out, self.phase.value, "hung_up")
             self._finish("hung_up")
             return out
+        if isinstance(inp, Interrupted):
+            self._interrupted(inp, out)
+            return out
         phase = self.phase
         if phase is Phase.SERVICE:
             if isinstance(inp, ServiceDone):
@@ -255,6 +275,9 @@ class AssistantMachine:
 
     def _heard(self, inp: Heard, out: list[AssistantAction]) -> None:
         result = inp.result
+        if inp.noise or not inp.text.strip():
+            self._noise(out)
+            return
         if result is None or not result.candidates:
             self._event(out, "question", "not_recognised")
             self._miss(out, None)
@@ -282,6 +305,25 @@ class AssistantMachine:
         else:
             self._event(out, "question", "no_match", **fields)
             self._miss(out, d.topic)
+
+    def _noise(self, out: list[AssistantAction]) -> None:
+        """A turn cut by noise: once "please repeat" (the phase stays), then a miss."""
+        if self._reasked:
+            self._event(out, "question", "not_recognised")
+            self._miss(out, None)
+            return
+        self._reasked = True
+        self._event(out, "question", "noise", attempt=self._attempt)
+        self._say(out, "reask")
+        out.append(Listen())
+
+    def _interrupted(self, inp: Interrupted, out: list[AssistantAction]) -> None:
+        """A prompt the caller cut: logged when it was an answer (how much was heard)."""
+        entry = self._answering
+        if entry is None or inp.text != entry.answer[self.lang]:
+            return
+        self._event(out, "answer", f"interrupted:{inp.by}", entry=entry.id,
+                    played_s=round(inp.played_s, 2), length_s=round(inp.length_s, 2))
 
     def _miss(self, out: list[AssistantAction], topic: str | None) -> None:
         """Not understood: once "say it in other words", then an operator."""
@@ -357,6 +399,8 @@ class AssistantMachine:
     def _answer(self, out: list[AssistantAction], entry: Entry) -> None:
         self._topic = entry.topic
         self._attempt = 1
+        self._reasked = False
+        self._answering = entry
         self.turns += 1
         out.append(Say(entry.answer[self.lang], self.lang))
         if entry.sms is not None and entry.sms.get(self.lang):
@@ -375,6 +419,7 @@ class AssistantMachine:
             out.append(End("completed"))
             return
         self._attempt = 1
+        self._reasked = False
         self._say(out, "more" if self.speech else "more_keys")
         out.append(Listen())
         self.phase = Phase.MENU

@@ -25,6 +25,14 @@ LEVEL: Final = 500.0
 START_FRAMES: Final = 3
 
 
+def is_voiced(pcm: NDArray[np.int16], level: float = LEVEL) -> bool:
+    """Is this frame voiced: its RMS level reaches ``level``? (False for an empty frame.)"""
+    if pcm.size == 0:
+        return False
+    x = pcm.astype(np.float64)
+    return float(np.sqrt(np.mean(x * x))) >= level
+
+
 class VoiceActivity:
     """Feed 8 kHz frames; :attr:`started` turns True once speech begins."""
 
@@ -38,9 +46,7 @@ class VoiceActivity:
         """One frame; returns :attr:`started`."""
         if self.started or pcm.size == 0:
             return self.started
-        x = pcm.astype(np.float64)
-        rms = float(np.sqrt(np.mean(x * x)))
-        self._run = self._run + 1 if rms >= self.level else 0
+        self._run = self._run + 1 if is_voiced(pcm, self.level) else 0
         if self._run >= self.start_frames:
             self.started = True
         return self.started

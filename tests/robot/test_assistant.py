@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bailanys.events import RobotFaq
 from bailanys.robot.assistant import (
     EVENT,
     MAX_SILENCES,
@@ -35,6 +36,7 @@ from bailanys.robot.service_io import (
 from bailanys.robot.services import (
     Service,
 )
+from bailanys.robot.turns import Interrupted
 
 THRESHOLD = 0.79
 
@@ -166,12 +168,55 @@ def test_a_second_attempt_is_answered_when_confident() -> None:
     assert ev["attempt"] == 2
 
 
-def test_nothing_recognised_counts_as_a_miss() -> None:
-    m = _machine()
-    out = m.handle(Heard("", None), 1.0)
-    assert _says(out) == [texts()["rephrase"]["ru"]]
-    out = m.handle(Heard("", None), 2.0)
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_noise_turn_is_re_asked_once_then_takes_the_usual_path(lang: str) -> None:
+    m = _machine(lang)
+    out = m.handle(Heard("", None), 1.0)  # recognised as nothing
+    assert _says(out) == [texts()["reask"][lang]] and out[-1] == Listen()
+    assert _events(out) == [{"step": "question", "outcome": "noise", "attempt": 1}]
+    out = m.handle(Heard("а", None, noise=True), 2.0)  # too short: noise again
+    assert _says(out) == [texts()["rephrase"][lang]]
+    assert _events(out)[0]["outcome"] == "not_recognised"
+    out = m.handle(Heard("", None), 3.0)
     assert out[-1] == Transfer("not_understood", None)
+
+
+def test_after_a_re_ask_the_repeated_question_is_answered() -> None:
+    m = _machine()
+    m.handle(Heard("", None), 1.0)
+    out = m.handle(_heard("когда пенсия", (PENSION, 0.9)), 2.0)
+    assert _says(out)[0] == "pension_age ответ."
+    assert _events(out)[0]["attempt"] == 1  # the re-ask spent no attempt
+    out = m.handle(Heard("", None), 9.0)  # the next question gets its own re-ask
+    assert _says(out) == [texts()["reask"]["ru"]]
+
+
+def test_a_re_ask_keeps_the_sms_offer() -> None:
+    m = _machine()
+    m.handle(_heard("паспорт", (PASSPORT, 0.95)), 1.0)
+    m.handle(Heard("", None), 2.0)
+    assert m.handle(Digits("1"), 3.0) == [SendSms(PASSPORT.sms["ru"])]  # type: ignore[index]
+
+
+def test_an_answer_cut_by_speech_is_logged_with_the_seconds_heard() -> None:
+    m = _machine("kk")
+    out = m.handle(_heard("зейнет", (PENSION, 0.9)), 1.0)
+    answer = _says(out)[0]
+    out = m.handle(Interrupted(answer, 1.234, 6.5, "speech"), 3.0)
+    assert out == [Emit(RobotFaq(step="answer", outcome="interrupted:speech",
+                                 entry="pension_age", played_s=1.23, length_s=6.5))]
+    assert m.phase.value == "menu"  # nothing else changes: the words are the next turn
+    out = m.handle(_heard("паспорт", (PASSPORT, 0.95)), 4.0)
+    assert _says(out)[0] == "passport_get жауап."
+
+
+def test_other_prompts_cut_are_not_logged() -> None:
+    m = _machine()
+    assert m.handle(Interrupted(texts()["menu"]["ru"], 1.0, 9.0, "speech"), 1.0) == []
+    m.handle(_heard("когда пенсия", (PENSION, 0.9)), 2.0)
+    assert m.handle(Interrupted(texts()["more"]["ru"], 0.5, 3.0, "key"), 3.0) == []
+    out = m.handle(Interrupted("pension_age ответ.", 0.5, 3.0, "key"), 3.0)
+    assert _events(out)[0]["outcome"] == "interrupted:key"
 
 
 def test_asking_for_an_operator_hands_over_with_the_topic() -> None:
