@@ -9,7 +9,8 @@ Pure (numpy, no I/O). The questions the assistant kept
    (the matcher's :data:`~bailanys.robot.matcher.STOP_WORDS`) and the
    caller's politeness and context words (:data:`CONTEXT_WORDS`);
 2. TF-IDF vectors (binary term frequency: a question is short; smoothed
-   IDF), L2-normalised;
+   IDF over the questions and the FAQ's variants), over the terms at least
+   two and at most half of the questions share, L2-normalised;
 3. leader clustering by cosine (:data:`JOIN_COSINE`), then
    :data:`REFINE_PASSES` passes that reassign every question to its nearest
    centroid (a k-means step, which undoes the leader pass's dependence on
@@ -55,6 +56,11 @@ JOIN_COSINE: Final = 0.3
 MERGE_COSINE: Final = 0.5
 #: Reassignment passes after the leader pass.
 REFINE_PASSES: Final = 2
+#: A term in more than this share of the questions does not cluster them
+#: (see :func:`_df`); only from MAX_DF_FROM questions on, since three
+#: paraphrases of one topic all share their topic word.
+MAX_DF: Final = 0.5
+MAX_DF_FROM: Final = 10
 #: Top terms shown per cluster.
 TOP_TERMS: Final = 5
 #: Questions clustered at most (the newest kept beyond it are dropped by the
@@ -135,23 +141,27 @@ def _fit(docs: Sequence[Sequence[str]]) -> tuple[dict[str, int], F64]:
     for doc in docs:
         for t in doc:
             vocab.setdefault(t, len(vocab))
+    return vocab, _idf(docs, vocab)
+
+
+def _df(docs: Sequence[Sequence[str]], vocab: Mapping[str, int]) -> F64:
+    """Questions each term occurs in.
+
+    A term one question has alone links it to nothing and only dilutes its
+    cosines: clustering uses the terms with df >= 2 (on the test sets, the
+    paraphrases' shared topic word drowned under their own words otherwise).
+    A term most questions share (``MAX_DF``, scikit-learn's ``max_df``: «иин»
+    when every caller dictated one) would join them all: left out too.
+    """
     df = np.zeros(len(vocab))
     for doc in docs:
         for t in set(doc):
             df[vocab[t]] += 1
-    idf: F64 = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
-    return vocab, idf
+    return df
 
 
-def _recurring(docs: Sequence[Sequence[str]], vocab: Mapping[str, int]) -> F64:
-    """1 for a term at least two questions share, else 0: a term one question has
-    alone links it to nothing and only dilutes its cosines (on 20-question sets,
-    the paraphrases' shared topic word drowned under their own words)."""
-    df = np.zeros(len(vocab))
-    for doc in docs:
-        for t in set(doc):
-            df[vocab[t]] += 1
-    out: F64 = (df >= 2).astype(np.float64)
+def _idf(docs: Sequence[Sequence[str]], vocab: Mapping[str, int]) -> F64:
+    out: F64 = np.log((1.0 + len(docs)) / (1.0 + _df(docs, vocab))) + 1.0
     return out
 
 
@@ -229,8 +239,13 @@ def _cluster_lang(lang: str, qs: Sequence[Question], idx: Sequence[int],
     entry_docs = [(eid, question_terms(v)) for eid, by_lang in faq.items()
                   for v in by_lang.get(lang, ())]
     vocab, idf = _fit(docs + [d for _, d in entry_docs])
+    # IDF over the questions and the FAQ's variants: a term common in the FAQ
+    # («цон», «алу», «получить») weighs little. Clustering keeps the terms at
+    # least two questions share and at most MAX_DF of them (:func:`_df`).
+    df = _df(docs, vocab)
+    keep = (df >= 2) & ((df <= MAX_DF * len(docs)) | (len(docs) < MAX_DF_FROM))
     whole = _vectors(docs, vocab, idf)
-    shared = _vectors(docs, vocab, idf * _recurring(docs, vocab))
+    shared = _vectors(docs, vocab, idf * keep)
     labels = assign(shared)
     ex = _vectors([d for _, d in entry_docs], vocab, idf)
     out = []
