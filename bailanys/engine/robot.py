@@ -53,7 +53,7 @@ from bailanys.robot import assistant as asst
 from bailanys.robot.assistant import AssistantMachine, Heard, Listen, RunService, ServiceDone
 from bailanys.robot.demo_backend import SqliteDemoBackend
 from bailanys.robot.faq import load_kb
-from bailanys.robot.gaps import gap_rows
+from bailanys.robot.gaps import gap_rows, resolution_rows
 from bailanys.robot.kannel import HttpKannel, KannelConfig
 from bailanys.robot.matcher import Matcher, MatcherConfig
 from bailanys.robot.otp import OtpStore
@@ -293,20 +293,20 @@ class RobotService:
         Issue 18, "FAQ gaps" (:mod:`bailanys.robot.gaps`): the row goes with
         the turn's ``robot.faq`` event, in the event log's own transaction.
         """
-        if not isinstance(inp, Heard) or inp.result is None:
-            return list(actions)
         out: list[asst.AssistantAction | _Kept] = []
         for act in actions:
-            if (isinstance(act, Emit) and isinstance(act.event, RobotFaq)
-                    and act.event.step == "question"):
+            event = act.event if isinstance(act, Emit) else None
+            rows: list[SideRow] = []
+            if not isinstance(event, RobotFaq):
+                pass
+            elif event.step == "question" and isinstance(inp, Heard) and inp.result is not None:
                 rows = gap_rows(call_id=call.id, ts=time.time(), lang=lang, text=inp.text,
-                                result=inp.result, outcome=act.event.outcome,
-                                attempt=act.event.attempt or 1,
+                                result=inp.result, outcome=event.outcome,
+                                attempt=event.attempt or 1,
                                 retention_days=self.settings.gaps_retention_days)
-                if rows:
-                    out.append(_Kept(act, rows))
-                    continue
-            out.append(act)
+            elif event.step == "clarified" and self.settings.gaps_retention_days > 0:
+                rows = resolution_rows(call_id=call.id, outcome=event.outcome, entry=event.entry)
+            out.append(_Kept(act, rows) if rows and isinstance(act, Emit) else act)
         return out
 
     async def _assistant_batch(

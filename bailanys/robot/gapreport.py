@@ -99,17 +99,25 @@ def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Ke
         if not _has_table(conn, "faq_gaps"):
             raise LookupError(f"{path} keeps no questions yet (schema older than 4): "
                               "start `bailanys serve` once to upgrade it")
-        sql = ("SELECT text, language, call_id, outcome FROM faq_gaps WHERE day BETWEEN ? AND ?"
+        sql = ("SELECT text, language, call_id, outcome, resolution FROM faq_gaps"
+               " WHERE day BETWEEN ? AND ?"
                + (" AND language = ?" if lang else "") + " ORDER BY ts DESC LIMIT ?")
         params: list[object] = [first.isoformat(), last.isoformat()]
         params += [lang] if lang else []
         rows = conn.execute(sql, [*params, MAX_QUESTIONS]).fetchall()
-        questions = [Question(str(t), str(la), str(c), str(o)) for t, la, c, o in rows]
+        questions = [Question(str(t), str(la), str(c), _outcome(str(o), str(r)))
+                     for t, la, c, o, r in rows]
         return Kept(questions, _transcribed(conn, {q.call_id for q in questions}))
     except sqlite3.Error as exc:
         raise LookupError(f"{path}: {exc}") from None
     finally:
         conn.close()
+
+
+def _outcome(outcome: str, resolution: str) -> str:
+    """``clarify/answered`` (the caller chose an entry), ``clarify/no_input``..., or
+    the outcome alone."""
+    return f"{outcome}/{resolution.split(':', 1)[0]}" if resolution else outcome
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

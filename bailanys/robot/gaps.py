@@ -20,6 +20,9 @@ digits) and masked (:func:`bailanys.analytics.pii.mask_text`) BEFORE
 anything else sees it; only the masked text is cut, stored and clustered.
 Events still never carry the words.
 
+After a clarify, :func:`resolution_rows` records how it ended (the caller
+chose an entry, or was handed over).
+
 Pure: :func:`gap_rows` returns the side rows (:data:`~bailanys.store.events.SideRow`)
 written with the turn's ``robot.faq`` event in one transaction
 (``EventLog.emit(event, rows=...)``), so the log never blocks on them and a
@@ -54,6 +57,11 @@ INSERT_GAP: Final = (
     " attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 DELETE_EXPIRED: Final = "DELETE FROM faq_gaps WHERE ts < ?"
+#: The call's last kept question is the one a clarify answers.
+RESOLVE_GAP: Final = (
+    "UPDATE faq_gaps SET resolution = ? WHERE id = (SELECT max(id) FROM faq_gaps"
+    " WHERE call_id = ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,15 @@ def gap_rows(*, call_id: str, ts: float, lang: str, text: str, result: MatchResu
     row = (ts, local_day(ts), call_id, lang, masked, " ".join(terms(masked)),
            json.dumps(cands, ensure_ascii=False), outcome, attempt)
     return [(INSERT_GAP, row), (DELETE_EXPIRED, (ts - retention_days * _DAY_S,))]
+
+
+def resolution_rows(*, call_id: str, outcome: str,
+                    entry: str | None) -> list[tuple[str, Sequence[Any]]]:
+    """The side row recording how a clarify ended (a ``clarified`` event's outcome):
+    ``answered:<entry>`` (the caller chose it: the entry lacks this phrasing),
+    ``no_choice`` or ``no_input`` (handed over)."""
+    resolution = f"answered:{entry}" if outcome == "answered" and entry else outcome
+    return [(RESOLVE_GAP, (resolution[:100], call_id))]
 
 
 def decode_candidates(text: str) -> tuple[tuple[str, float], ...]:

@@ -167,7 +167,9 @@ SCHEMA_V3_ANALYTICS: tuple[str, ...] = (
 #: MASKED (``analytics.pii.mask_text``), never the raw transcript; ``terms``
 #: its search terms (``analytics.morph``); ``candidates`` the matcher's best
 #: entries as JSON ``[[entry_id, confidence], ...]``. ``day`` is the local date
-#: (Asia/Almaty) the ``--period`` of ``bailanys faq gaps`` filters on. Rows
+#: (Asia/Almaty) the ``--period`` of ``bailanys faq gaps`` filters on.
+#: ``resolution``: how a clarify ended, set by the ``clarified`` event's row
+#: (``answered:<entry>``, ``no_choice``, ``no_input``; '' otherwise). Rows
 #: older than ``robot.gaps_retention_days`` are deleted as new ones arrive.
 SCHEMA_V4_FAQ_GAPS: tuple[str, ...] = (
     """
@@ -181,11 +183,13 @@ SCHEMA_V4_FAQ_GAPS: tuple[str, ...] = (
         terms      TEXT NOT NULL,   -- one search term per word of text
         candidates TEXT NOT NULL,   -- JSON [[entry, confidence], ...], best first
         outcome    TEXT NOT NULL,   -- clarify, no_match, operator
-        attempt    INTEGER NOT NULL
+        attempt    INTEGER NOT NULL,
+        resolution TEXT NOT NULL DEFAULT ''  -- after a clarify: answered:<entry>, no_choice...
     )
     """,
     "CREATE INDEX faq_gaps_day ON faq_gaps (day, language)",
     "CREATE INDEX faq_gaps_ts ON faq_gaps (ts)",
+    "CREATE INDEX faq_gaps_call ON faq_gaps (call_id)",
 )
 
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),

@@ -72,12 +72,14 @@ async def test_an_uncovered_question_is_kept_masked(tmp_path: Path) -> None:
         await robot.stop()
         await store.close()
     with sqlite3.connect(tmp_path / "events.db") as conn:
-        rows = conn.execute("SELECT call_id, language, text, outcome, candidates, day"
-                            " FROM faq_gaps").fetchall()
+        rows = conn.execute("SELECT call_id, language, text, outcome, candidates, day,"
+                            " resolution FROM faq_gaps").fetchall()
         faq = conn.execute("SELECT data FROM events WHERE type = 'robot.faq'").fetchall()
     assert len(rows) == 1, rows
-    call_id, lang, text, outcome, candidates, day = rows[0]
+    call_id, lang, text, outcome, candidates, day, resolution = rows[0]
     assert (call_id, lang) == ("call-gap", "ru") and outcome in ("clarify", "no_match")
+    # offered two topics, no key pressed: the clarify ended without a choice
+    assert resolution == ("no_input" if outcome == "clarify" else ""), rows
     assert text == "девушка мой иин [IIN] как проверить штрафы пдд по машине"
     assert candidates.startswith('[["') and len(day) == 10
     dumped = str(faq)

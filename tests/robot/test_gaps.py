@@ -22,6 +22,7 @@ from bailanys.robot.gaps import (
     gap_rows,
     local_day,
     masked_question,
+    resolution_rows,
 )
 from bailanys.robot.matcher import Candidate, MatchResult
 from bailanys.store import Store
@@ -110,10 +111,17 @@ async def test_rows_are_written_with_their_event_and_expire(tmp_path: Path) -> N
                          attempt=2, call_id="call-7")
         store.events.emit(event, rows=rows)  # type: ignore[arg-type]
         await store.events.flush()
+        chose = RobotFaq(step="clarified", outcome="answered", entry="tax_payment",
+                         call_id="call-7")
+        store.events.emit(chose, rows=resolution_rows(call_id="call-7", outcome="answered",
+                                                      entry="tax_payment"))
+        await store.events.flush()
     finally:
         await store.close()
     with sqlite3.connect(path) as conn:
         kept = conn.execute("SELECT call_id, text, outcome FROM faq_gaps").fetchall()
+        resolved = conn.execute("SELECT resolution FROM faq_gaps").fetchall()
         events = conn.execute("SELECT data FROM events WHERE type = 'robot.faq'").fetchall()
     assert kept == [("call-7", "мой иин [IIN] и штраф", "clarify")]  # the old row expired
-    assert len(events) == 2 and all("штраф" not in d for (d,) in events)
+    assert resolved == [("answered:tax_payment",)]
+    assert len(events) == 3 and all("штраф" not in d for (d,) in events)
