@@ -37,7 +37,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
            "lang": "language"},
     "kk": {"title": "{start}..{end} аралығында жауапсыз қалған сұрақтар: барлығы {n}; топтар: {k}",
            "questions": "сұрақ саны", "example": "мысал", "terms": "негізгі сөздер",
-           "nearest": "ең жақын FAQ жазбасы", "none": "жоқ", "outcomes": "нәтижелері",
+           "nearest": "ең жақын FAQ жазбасы", "none": "жоқ", "outcomes": "нәтижелер",
            "calls": "қоңыраулар", "empty": "{start}..{end} аралығында жауапсыз сұрақ жоқ.",
            "lang": "тіл"},
     "ru": {"title": "Вопросы без ответа за {start}..{end}: всего {n}; групп: {k}",
