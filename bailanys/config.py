@@ -106,6 +106,11 @@ DEFAULT_MODEL_DIR = "voice_models"
 DEFAULT_QUEUE_FILE = "configs/queues.toml"
 DEFAULT_CONSOLE_LISTEN = "127.0.0.1:8080"
 DEFAULT_ROBOT_DEMO_DB = "var/robot-demo.db"
+#: The quarterly analysis of requests compares a quarter with the one before
+#: (kz-methodology-request-analysis-2024: "период, предшествующий отчетному")
+#: and its FAQ candidates are read against the same quarter a year back: a
+#: year plus the month the report is prepared in (due by the 15th) is ~400 days.
+DEFAULT_GAPS_RETENTION_DAYS = 400
 DEFAULT_SESSION_TTL_S = 8 * 3600  # one shift
 DEFAULT_SERVICE_LEVEL_S = 20  # the usual 80/20 service level
 #: Announcements are due on whole seconds; a quarter second keeps them on time.
@@ -462,6 +467,9 @@ class RobotConfig:
     faq: str = "knowledge/faq.yaml"
     #: Cache of the FAQ's sentence embeddings (keyed by the FAQ's content).
     faq_cache: str = "var/faq_embeddings.npz"
+    #: Days the assistant's unanswered questions (masked) are kept for
+    #: ``bailanys faq gaps`` (issue 18); 0 keeps none (see the constant).
+    gaps_retention_days: int = DEFAULT_GAPS_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         if not self.demo_db:
@@ -470,6 +478,7 @@ class RobotConfig:
             value = getattr(self, key)
             if value:
                 split_host_port(value, f"robot.{key}")
+        _check_range("robot.gaps_retention_days", self.gaps_retention_days, 0, 3660)
 
 
 CONSOLE_ROLES = ("supervisor", "analyst", "qa", "admin")

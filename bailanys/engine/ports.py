@@ -11,7 +11,7 @@ all of them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from bailanys.queuestate import QueueState
 from bailanys.sip.message import Request, Response
 from bailanys.sip.timers import Timers
 from bailanys.sip.transport import Addr, Source
-from bailanys.store.events import Event
+from bailanys.store.events import Event, SideRow
 
 AudioTap = Callable[[NDArray[np.int16]], None]
 
@@ -38,9 +38,11 @@ class EventSink(Protocol):
 
     Events are the typed classes of :mod:`bailanys.events` (docs/events.md);
     ``emit_at`` dates one in the past (the start-up reconciliation).
+    ``rows``: side rows written in the event's transaction (the robot's
+    kept questions, :mod:`bailanys.robot.gaps`).
     """
 
-    def emit(self, event: AnyEvent) -> Event: ...
+    def emit(self, event: AnyEvent, *, rows: Sequence[SideRow] = ()) -> Event: ...
 
     def emit_at(self, ts: float, event: AnyEvent) -> Event: ...
 

@@ -14,7 +14,7 @@ speech models, whether it is stopping) is handed over as a getter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,7 +45,7 @@ from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
-from bailanys.store.events import Event, EventLog
+from bailanys.store.events import Event, EventLog, SideRow
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
 
@@ -161,8 +161,8 @@ class LateEvents:
     def __init__(self, sink: Callable[[], EventStore]) -> None:
         self._sink = sink
 
-    def emit(self, event: AnyEvent) -> Event:
-        return self._sink().emit(event)
+    def emit(self, event: AnyEvent, *, rows: Sequence[SideRow] = ()) -> Event:
+        return self._sink().emit(event, rows=rows)
 
     def emit_at(self, ts: float, event: AnyEvent) -> Event:
         return self._sink().emit_at(ts, event)

@@ -164,7 +164,40 @@ SCHEMA_V3_ANALYTICS: tuple[str, ...] = (
     "CREATE INDEX analytics_calls_queue ON analytics_calls (queue, started)",
 )
 
-MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS))
+#: Version 4: the voice assistant's unanswered questions (issue 18, "FAQ gaps",
+#: ``bailanys.robot.gaps``): one row per spoken turn the assistant handed over
+#: or answered below its confidence threshold, written in the same transaction
+#: as that turn's ``robot.faq`` event. ``text`` is the recognised question
+#: MASKED (``analytics.pii.mask_text``), never the raw transcript; ``terms``
+#: its search terms (``analytics.morph``); ``candidates`` the matcher's best
+#: entries as JSON ``[[entry_id, confidence], ...]``. ``day`` is the local date
+#: (Asia/Almaty) the ``--period`` of ``bailanys faq gaps`` filters on.
+#: ``resolution``: how a clarify ended, set by the ``clarified`` event's row
+#: (``answered:<entry>``, ``no_choice``, ``no_input``; '' otherwise). Rows
+#: older than ``robot.gaps_retention_days`` are deleted as new ones arrive.
+SCHEMA_V4_FAQ_GAPS: tuple[str, ...] = (
+    """
+    CREATE TABLE faq_gaps (
+        id         INTEGER PRIMARY KEY,
+        ts         REAL NOT NULL,   -- epoch seconds of the turn
+        day        TEXT NOT NULL,   -- local date, YYYY-MM-DD
+        call_id    TEXT NOT NULL,
+        language   TEXT NOT NULL,   -- the assistant's language (kk, ru)
+        text       TEXT NOT NULL,   -- the recognised question, masked
+        terms      TEXT NOT NULL,   -- one search term per word of text
+        candidates TEXT NOT NULL,   -- JSON [[entry, confidence], ...], best first
+        outcome    TEXT NOT NULL,   -- clarify, no_match, operator
+        attempt    INTEGER NOT NULL,
+        resolution TEXT NOT NULL DEFAULT ''  -- after a clarify: answered:<entry>, no_choice...
+    )
+    """,
+    "CREATE INDEX faq_gaps_day ON faq_gaps (day, language)",
+    "CREATE INDEX faq_gaps_ts ON faq_gaps (ts)",
+    "CREATE INDEX faq_gaps_call ON faq_gaps (call_id)",
+)
+
+MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
+                                (4, SCHEMA_V4_FAQ_GAPS))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:

@@ -9,6 +9,7 @@ is written as text (``tests/siptext.py``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,14 @@ class Events:
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.side_rows: list[Any] = []
 
     def append(self, type: str, call_id: str | None = None, **fields: Any) -> Event:
         self.seen.append((type, call_id, fields))
         return Event(None, 0.0, type, call_id, fields)
 
-    def emit(self, event: AnyEvent) -> Event:
+    def emit(self, event: AnyEvent, *, rows: Sequence[Any] = ()) -> Event:
+        self.side_rows.extend(rows)
         type_, call_id, fields = encode(event)
         return self.append(type_, call_id, **fields)
 

@@ -10,7 +10,7 @@ real :func:`bailanys.engine.dialer.ring`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -41,6 +41,7 @@ class FakeEvents:
 
     def __init__(self, stored: Iterable[Event] = ()) -> None:
         self.appended: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.side_rows: list[Any] = []  # (sql, params) emitted with events
         self.stored = list(stored)
         self.listeners: list[Callable[[Event], None]] = []
         self.lag = 0.0
@@ -52,7 +53,8 @@ class FakeEvents:
             listener(event)
         return event
 
-    def emit(self, event: AnyEvent) -> Event:
+    def emit(self, event: AnyEvent, *, rows: Sequence[Any] = ()) -> Event:
+        self.side_rows.extend(rows)
         type_, call_id, fields = encode(event)
         return self.append(type_, call_id, **fields)
 

@@ -1,0 +1,195 @@
+"""``bailanys faq gaps``: the period's unanswered questions, clustered, as FAQ candidates.
+
+Issue 18 (:mod:`bailanys.robot.gaps` keeps the questions, masked;
+:mod:`bailanys.robot.gapcluster` groups them). Here: the period argument,
+reading the ``faq_gaps`` table (read-only SQLite; the CLI's own process,
+no event loop), and the text and CSV output with Kazakh, Russian or English
+labels. A call whose transcript exists (the analytics ``utterances``
+table, schema v3) is given as the analysts' page link ``/analytics#call=ID``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question
+
+#: The longest period: ten years (a typo such as 2062 gets a clear answer).
+MAX_PERIOD_DAYS: Final = 3660
+#: Example calls given per cluster (the nearest its centroid first).
+EXAMPLE_CALLS: Final = 3
+#: The analysts' page shows a call at this link (console/static/analytics.js).
+CALL_LINK: Final = "/analytics#call={}"
+_QUARTER: Final = re.compile(r"(\d{4})-[Qq]([1-4])")
+
+LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "en": {"title": "Unanswered questions {start}..{end}: {n} in all; clusters: {k}",
+           "questions": "questions", "example": "example", "terms": "terms",
+           "nearest": "nearest FAQ entry", "none": "none", "outcomes": "outcomes",
+           "calls": "calls", "empty": "No unanswered questions kept in {start}..{end}.",
+           "lang": "language"},
+    "kk": {"title": "{start}..{end} аралығында жауапсыз қалған сұрақтар: барлығы {n}; топтар: {k}",
+           "questions": "сұрақ саны", "example": "мысал", "terms": "негізгі сөздер",
+           "nearest": "ең жақын FAQ жазбасы", "none": "жоқ", "outcomes": "нәтижелер",
+           "calls": "қоңыраулар", "empty": "{start}..{end} аралығында жауапсыз сұрақ жоқ.",
+           "lang": "тіл"},
+    "ru": {"title": "Вопросы без ответа за {start}..{end}: всего {n}; групп: {k}",
+           "questions": "вопросов", "example": "пример", "terms": "ключевые слова",
+           "nearest": "ближайшая статья FAQ", "none": "нет", "outcomes": "исходы",
+           "calls": "звонки", "empty": "За {start}..{end} вопросов без ответа нет.",
+           "lang": "язык"},
+}
+CSV_HEADER: Final = ("rank", "language", "count", "representative", "terms", "nearest_entry",
+                     "nearest_title", "similarity", "outcomes", "calls")
+
+
+class PeriodError(ValueError):
+    """A ``--period`` that is not START..END (ISO dates) or YYYY-Qn."""
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """``2026-10-01..2026-12-31`` (both days included) or ``2026-Q4`` -> (first, last day)."""
+    text = text.strip()
+    quarter = _QUARTER.fullmatch(text)
+    if quarter:
+        year, q = int(quarter[1]), int(quarter[2])
+        first = date(year, 3 * q - 2, 1)
+        last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+        return first, date.fromordinal(last.toordinal() - 1)
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise PeriodError(f"expected START..END such as 2026-10-01..2026-12-31, or 2026-Q4;"
+                          f" got {text!r}")
+    try:
+        first, last = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
+    except ValueError:
+        raise PeriodError(f"expected dates as YYYY-MM-DD in {text!r}") from None
+    if last < first:
+        raise PeriodError(f"the period ends ({last}) before it starts ({first})")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise PeriodError(f"the period is longer than {MAX_PERIOD_DAYS} days: {text!r}")
+    return first, last
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The period's kept questions and the calls among them that have a transcript."""
+
+    questions: list[Question]
+    transcribed: frozenset[str]
+
+
+def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Kept:
+    """The questions kept from ``first`` to ``last`` (local days, both included), read-only.
+
+    sqlite3.Error and a store without the table (schema < 4) raise LookupError.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise LookupError(f"{path}: {exc}") from None
+    try:
+        if not _has_table(conn, "faq_gaps"):
+            raise LookupError(f"{path} keeps no questions yet (schema older than 4): "
+                              "start `bailanys serve` once to upgrade it")
+        sql = ("SELECT text, language, call_id, outcome, resolution FROM faq_gaps"
+               " WHERE day BETWEEN ? AND ?"
+               + (" AND language = ?" if lang else "") + " ORDER BY ts DESC LIMIT ?")
+        params: list[object] = [first.isoformat(), last.isoformat()]
+        params += [lang] if lang else []
+        rows = conn.execute(sql, [*params, MAX_QUESTIONS]).fetchall()
+        questions = [Question(str(t), str(la), str(c), _outcome(str(o), str(r)))
+                     for t, la, c, o, r in rows]
+        return Kept(questions, _transcribed(conn, {q.call_id for q in questions}))
+    except sqlite3.Error as exc:
+        raise LookupError(f"{path}: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _outcome(outcome: str, resolution: str) -> str:
+    """``clarify/answered`` (the caller chose an entry), ``clarify/no_input``..., or
+    the outcome alone."""
+    return f"{outcome}/{resolution.split(':', 1)[0]}" if resolution else outcome
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (name,)).fetchone()
+    return row is not None
+
+
+def _transcribed(conn: sqlite3.Connection, calls: set[str]) -> frozenset[str]:
+    if not calls or not _has_table(conn, "utterances"):
+        return frozenset()
+    found: set[str] = set()
+    ids = sorted(calls)
+    for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        part = ids[i:i + 500]
+        marks = ",".join("?" * len(part))
+        found |= {str(r[0]) for r in conn.execute(
+            f"SELECT DISTINCT call_id FROM utterances WHERE call_id IN ({marks})", part)}
+    return frozenset(found)
+
+
+def example_calls(cluster: Cluster, kept: Kept) -> list[str]:
+    """Up to :data:`EXAMPLE_CALLS` calls of the cluster, transcribed ones as page links."""
+    out: list[str] = []
+    for i in cluster.members:
+        call = kept.questions[i].call_id
+        shown = CALL_LINK.format(call) if call in kept.transcribed else call
+        if call and shown not in out:
+            out.append(shown)
+        if len(out) == EXAMPLE_CALLS:
+            break
+    return out
+
+
+def _nearest(c: Cluster, titles: Mapping[str, Mapping[str, str]]) -> tuple[str, str, str]:
+    if c.nearest is None:
+        return "", "", ""
+    title = titles.get(c.nearest.entry, {}).get(c.lang, "")
+    return c.nearest.entry, title, f"{c.nearest.similarity:.2f}"
+
+
+def format_text(clusters: Sequence[Cluster], kept: Kept, period: tuple[date, date],
+                titles: Mapping[str, Mapping[str, str]], labels: str = "en") -> Iterator[str]:
+    """The report for an editor, one block per cluster, the largest first."""
+    t = LABELS[labels]
+    start, end = period
+    if not kept.questions:
+        yield t["empty"].format(start=start, end=end)
+        return
+    yield t["title"].format(start=start, end=end, n=len(kept.questions), k=len(clusters))
+    for rank, c in enumerate(clusters, 1):
+        entry, title, sim = _nearest(c, titles)
+        yield ""
+        yield f"{rank}. [{c.lang}] {t['questions']}: {c.count}"
+        yield f"   {t['example']}: {c.representative}"
+        yield f"   {t['terms']}: {', '.join(c.top_terms) or '-'}"
+        nearest = f"{entry} «{title or entry}» {sim}" if entry else t["none"]
+        yield f"   {t['nearest']}: {nearest}"
+        yield f"   {t['outcomes']}: " + ", ".join(f"{k} {v}" for k, v in
+                                                  sorted(c.outcomes.items()))
+        yield f"   {t['calls']}: {', '.join(example_calls(c, kept))}"
+
+
+def format_csv(clusters: Sequence[Cluster], kept: Kept,
+               titles: Mapping[str, Mapping[str, str]]) -> str:
+    """One row per cluster (:data:`CSV_HEADER`), for a spreadsheet."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    for rank, c in enumerate(clusters, 1):
+        entry, title, sim = _nearest(c, titles)
+        outcomes = " ".join(f"{k}:{v}" for k, v in sorted(c.outcomes.items()))
+        w.writerow((rank, c.lang, c.count, c.representative, " ".join(c.top_terms), entry, title,
+                    sim, outcomes, " ".join(example_calls(c, kept))))
+    return buf.getvalue()
