@@ -95,8 +95,12 @@ class BargeIn:
 
 
 def is_noise(text: str, voiced_s: float, min_turn_s: float = MIN_TURN_S) -> bool:
-    """Was this turn cut by noise: nothing recognised, or too little voice to be a question?"""
-    return not text.strip() or voiced_s < min_turn_s
+    """Was this turn cut by noise: nothing recognised, or one word in too little
+    voice (a click or a cough read as a word)? Several words recognised are
+    speech whatever the energy detector measured: a quiet caller on a weak
+    line may stay under its level and must still be heard."""
+    words = text.split()
+    return not words or (len(words) == 1 and voiced_s < min_turn_s)
 
 
 def played(started: float, stopped: float, length_s: float) -> float:
