@@ -24,7 +24,13 @@ module)::
     │   └── TranscriptionError   a recording cannot be transcribed (not a WAV,
     │                            truncated, no model); ``reason`` says why
     ├── InputError             a caller's or user's value is not valid (also a ValueError)
-    │   └── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
+    │   ├── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
+    │   ├── QueryError         (bailanys.analytics.query) an analyst's search cannot be
+    │   │                      read; ``code`` is what the page translates
+    │   ├── ParamError         (bailanys.analytics.pageparams) a parameter of the
+    │   │                      analysts' page (a date, a page number) is not valid
+    │   └── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
+    │                          START..END or YYYY-Qn
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from bailanys.analytics.model import Channel
 from bailanys.analytics.searchtypes import Filters, SearchQuery, Sort
+from bailanys.errors import InputError
 
 #: A query longer than a long sentence is a paste, not a search.
 MAX_QUERY_CHARS = 500
@@ -47,7 +48,7 @@ LANGUAGES = frozenset({"kk", "ru"})
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
 
 
-class ParamError(ValueError):
+class ParamError(InputError):
     """A query parameter the page cannot take: ``code`` for the page, ``param`` named."""
 
     def __init__(self, param: str, code: str, message: str) -> None:

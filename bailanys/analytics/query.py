@@ -35,6 +35,7 @@ from typing import Final
 
 from bailanys.analytics import morph
 from bailanys.analytics.model import Channel
+from bailanys.errors import InputError
 
 #: A query is typed by a person: 500 characters is five lines of the search
 #: box, far more than any analyst's query, and bounds the parse and the FTS work.
@@ -62,7 +63,7 @@ BAD_NEAR: Final = "bad_near"
 MIXED_CHANNELS: Final = "mixed_channels"
 
 
-class QueryError(Exception):
+class QueryError(InputError):
     """The query cannot be run; ``code`` is one of the codes above."""
 
     def __init__(self, code: str) -> None:

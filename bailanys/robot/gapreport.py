@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from bailanys.errors import InputError
 from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question
 
 #: The longest period: ten years (a typo such as 2062 gets a clear answer).
@@ -50,7 +51,7 @@ CSV_HEADER: Final = ("rank", "language", "count", "representative", "terms", "ne
                      "nearest_title", "similarity", "outcomes", "calls")
 
 
-class PeriodError(ValueError):
+class PeriodError(InputError):
     """A ``--period`` that is not START..END (ISO dates) or YYYY-Qn."""
 
 

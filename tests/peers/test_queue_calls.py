@@ -8,6 +8,7 @@ five seconds so a caller waits past it within a test.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import wave
 from pathlib import Path
 
@@ -70,7 +71,9 @@ skills = { ru = 10, kk = 10, support = 5 }
 """
 
 #: pyVoIP picks RTP ports at random in its range: keep it above the engine's.
-_rtp = iter(range(58000, 61000, 300))
+#: Ten ranges, reused in turn (other peer tests borrow these agents too; an
+#: agent's ports are free again once its test stopped it).
+_rtp = itertools.cycle(range(58000, 61000, 300))
 
 
 async def _engine(engine_factory: EngineFactory, tmp_path: Path) -> EngineUnderTest:
