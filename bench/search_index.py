@@ -351,6 +351,26 @@ def run_mix(path: Path, corpus: Corpus, n: int, seed: int) -> float:
     return p95
 
 
+def run_counts(path: Path, corpus: Corpus, n: int, seed: int) -> None:
+    """The exact counts the page asks for after a partial answer (every match:
+    ``search(..., complete=True)``), over the first ``n`` partial queries of the mix."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA cache_size=-500000")
+    partial = [(name, q) for name, q in query_mix(conn, corpus, 10 * n, seed)
+               if search(conn, q).partial][:n]
+    times: dict[str, list[float]] = defaultdict(list)
+    for name, q in partial:
+        t0 = time.perf_counter()
+        result = search(conn, replace(q, page=1, per_page=1), complete=True)
+        times[name].append((time.perf_counter() - t0) * 1000)
+        assert result.error is None and not result.partial, (q, result.error)
+    everything = [t for ts in times.values() for t in ts]
+    print(f"\nexact counts of {len(everything)} partial queries (ms): median "
+          f"{statistics.median(everything):.0f}, p95 {pct(everything, 95):.0f}, "
+          f"max {max(everything):.0f}")
+    conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--calls", type=int, default=200_000)
@@ -358,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--dir", type=Path, default=None, help="where to build (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the store (and reuse it next time)")
+    ap.add_argument("--counts", type=int, default=0, metavar="N",
+                    help="also time the exact counts (every match) of N partial queries")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bailanys-search-", dir=args.dir) as tmp:
         base = args.dir if args.keep and args.dir else Path(tmp)
@@ -370,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             corpus = build(path, args.calls, args.seed)
         p95 = run_mix(path, corpus, args.queries, args.seed)
+        if args.counts:
+            run_counts(path, corpus, args.counts, args.seed)
     return 0 if p95 < TARGET_P95_MS else 1
 
 
