@@ -268,18 +268,32 @@ class SmsOutbox:
     async def _move(
         self, record: SmsRecord, new: SmsState, *, last_error: str | None, **extra: Any
     ) -> bool:
-        """Write ``new`` if the row is still in ``record.state``; emit and log it."""
-        changed = await self.db.execute(
+        """Write ``new`` if the row is still in ``record.state``; emit and log it.
+
+        A row that moved always gets its event: when the sender is cancelled
+        (``stop``) while the UPDATE runs, the write is finished, the event
+        written, and only then is the cancellation passed on.
+        """
+        write = asyncio.ensure_future(self.db.execute(
             "UPDATE sms_outbox SET state = ?, last_error = COALESCE(?, last_error), updated = ?"
             " WHERE id = ? AND state = ?",
             (new.value, last_error, self.clock(), record.id, record.state.value),
-        )
+        ))
+        try:
+            changed = await asyncio.shield(write)
+        except asyncio.CancelledError:
+            if await write:
+                self._moved(record, new, extra)
+            raise
         if not changed:
             return False
+        self._moved(record, new, extra)
+        return True
+
+    def _moved(self, record: SmsRecord, new: SmsState, extra: Mapping[str, Any]) -> None:
         log.info("SMS %d: %s -> %s", record.id, record.state, new)
         self.emit(SMS_BY_STATE[new.value](
             sms_id=record.id, to=mask_number(record.to_number), **extra))  # fmt: skip
-        return True
 
     async def _head(self) -> SmsRecord | None:
         rows = await self.db.fetchall(

@@ -431,3 +431,23 @@ async def test_dlr_server(db: Database) -> None:
         assert status == 400
     finally:
         await server.stop()
+
+
+async def test_a_row_moved_while_the_sender_is_stopped_still_gets_its_event(
+        db: Database, smsbox: FakeSmsbox) -> None:
+    """``stop`` may cancel the sender while its UPDATE runs: the row moves, so
+    its event is written before the cancellation goes on (no state change
+    without its event)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    outbox = outbox_for(db, smsbox.port, events)
+    msg_id = await outbox.enqueue("+77011234567", KAZ)
+    record = await outbox.get(msg_id)
+    assert record is not None
+    move = asyncio.ensure_future(outbox._move(record, SmsState.SENT, last_error=None,
+                                              attempts=1))
+    await asyncio.sleep(0)  # the UPDATE is on its way to the database thread
+    move.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await move
+    assert await state_of(outbox, msg_id) is SmsState.SENT
+    assert [t for t, _ in events] == ["sms.queued", "sms.sent"]
