@@ -4,8 +4,8 @@
 // only, never parsed as HTML: a transcript cannot inject markup. The masks of
 // personal data ([IIN], [PHONE], [CARD], [EMAIL]) are shown as badges.
 import { has, initLangSwitch, locale, t } from "./i18n.js";
+import { el, svg } from "./dom.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "disposition",
   "outcome", "channel", "sort"];
 const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
@@ -15,25 +15,6 @@ const state = { params: new URLSearchParams(), result: null, counts: null, call:
   user: null };
 
 // --- small helpers ---------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "class") node.className = value;
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-function svg(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
 function label(prefix, value) {
   return value != null && has(`${prefix}${value}`) ? t(`${prefix}${value}`) : (value ?? "—");

@@ -4,8 +4,8 @@
 // sends actions. Data reaches the page through textContent only, never parsed
 // as HTML: a caller's or agent's name cannot inject markup.
 import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
+import { el, svg } from "./dom.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
 // unit -> [i18n key of its symbol, fraction digits]
@@ -25,25 +25,6 @@ const state = {
 const serverNow = () => (Date.now() + state.offsetMs) / 1000;
 
 // --- small helpers ---------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "class") node.className = value;
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-function svg(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
 function fmtDuration(seconds) {
   const s = Math.max(0, Math.floor(seconds));
