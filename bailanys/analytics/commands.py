@@ -100,7 +100,7 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 def cmd_worker(args: argparse.Namespace) -> int:
     for key, value in THREAD_ENV.items():
         os.environ.setdefault(key, value)
-    from bailanys.analytics.steps import load_steps  # the pipeline: only the worker needs it
+    from bailanys.analytics.steps import TEST_STEPS_ENV, load_steps  # the worker only
     from bailanys.analytics.worker import Worker
 
     config = load_config_or_exit(args)
@@ -113,6 +113,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         steps, models = load_steps(config)
     except (ImportError, AttributeError, BailanysError) as exc:
         raise CommandError(f"the transcription pipeline cannot be loaded: {exc}") from None
+    if not os.environ.get(TEST_STEPS_ENV):
+        from bailanys.analytics.recogniser import set_cpu_percent
+
+        set_cpu_percent(config.analytics.cpu_percent)
     if not models:  # every job would fail: leave them pending, visibly, and say why
         where = config.analytics.models_dir(config.asr.model_dir)
         raise CommandError(f"no speech model under {where} ([analytics] model_dir, else "

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -200,11 +201,43 @@ class _VoskDecoder:
             rec, base = self._rec, self._fed / OUT_RATE
             results: list[list[Word]] = []
             for piece in _pieces(pcm):
+                PACE.start()
                 if rec.AcceptWaveform(piece):
                     results.append(_words(rec.Result()))
                 self._fed += len(piece) // 2
+                PACE.done()
             results.append(_words(rec.FinalResult()))
         return shift([r for r in results if r], -base)
+
+
+class Pace:
+    """Keeps decoding to ``percent`` of one core: after each piece, a sleep in
+    proportion to the CPU the piece took (``[analytics] cpu_percent``; fine
+    grained, so the engine on the same machine never meets a long burst)."""
+
+    def __init__(self, percent: int = 100, *, sleep: Callable[[float], None] = time.sleep,
+                 cpu: Callable[[], float] = time.process_time) -> None:
+        self.percent = percent
+        self._sleep = sleep
+        self._cpu = cpu
+        self._started = 0.0
+
+    def start(self) -> None:
+        self._started = self._cpu()
+
+    def done(self) -> None:
+        if self.percent < 100:
+            spent = self._cpu() - self._started
+            self._sleep(max(0.0, spent) * (100 / self.percent - 1))
+
+
+#: The process's pace (a worker sets it from its config at start).
+PACE = Pace()
+
+
+def set_cpu_percent(percent: int) -> None:
+    """Decode at most ``percent`` of one core from now on (10-100)."""
+    PACE.percent = max(10, min(100, percent))
 
 
 def vosk_decoder(model: Any) -> Decode:

@@ -32,6 +32,14 @@ DEFAULT_NICE = 10
 #: UPDATE, so twice a second costs nothing and a transcript starts at most
 #: half a second after its recording closes.
 DEFAULT_POLL_MS = 500
+#: A worker decodes at most this share of one core (it sleeps after each
+#: 0.2 s piece of audio in proportion to the CPU the piece took). Niceness
+#: is not enough when the worker runs on the engine's machine: on the 2-core
+#: bench machine, with the engine on one core and an unpaced worker on the
+#: other, 500 calls had 0.13-0.67 % of their frames late (0.00-0.01 % with
+#: no worker); paced at 50 % they had 0.02-0.05 % (bench/engine_capacity.py
+#: --busy-worker, 3 runs each). Set 100 on a machine that only transcribes.
+DEFAULT_CPU_PERCENT = 50
 #: A job failing for a passing reason (database locked, disk, a crash of its
 #: worker) is tried this many times in all, then failed with its last error.
 DEFAULT_MAX_ATTEMPTS = 3
@@ -72,6 +80,8 @@ class AnalyticsConfig:
     nice: int = DEFAULT_NICE
     #: Milliseconds an idle worker waits before looking for a job again.
     poll_ms: int = DEFAULT_POLL_MS
+    #: Percent of one core a worker may use while decoding (10-100).
+    cpu_percent: int = DEFAULT_CPU_PERCENT
     #: Tries of a job failing for a passing reason before it is failed.
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     #: Seconds before the first retry (doubling after each).
@@ -82,6 +92,7 @@ class AnalyticsConfig:
         _check_range("analytics.lease_seconds", self.lease_seconds, 1, 86400)
         _check_range("analytics.nice", self.nice, 0, 19)
         _check_range("analytics.poll_ms", self.poll_ms, 10, 60000)
+        _check_range("analytics.cpu_percent", self.cpu_percent, 10, 100)
         _check_range("analytics.max_attempts", self.max_attempts, 1, 100)
         _check_range("analytics.retry_seconds", self.retry_seconds, 0, 86400)
 
