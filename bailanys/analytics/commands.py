@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bailanys.analytics.settings import EXIT_NO_MODELS
+from bailanys.analytics.settings import EXIT_NO_MODELS, WORKER_ENV
 from bailanys.analytics.status import DEFAULT_FAILED_SHOWN, format_status, read_status
 from bailanys.cliutil import (
     EXIT_OK,
@@ -92,9 +92,7 @@ def _lower_priority(nice: int) -> None:
 
 #: One BLAS/OpenMP thread per worker process (a worker is one core; Kaldi's
 #: OpenMP spins otherwise): set before the pipeline's import loads libvosk.
-#: The values are bailanys.analytics.recogniser.WORKER_ENV's (importing it
-#: here would load libvosk first); a test keeps them equal.
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+THREAD_ENV = WORKER_ENV
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from bailanys.analytics.audio import RATE
 from bailanys.analytics.model import Word
+from bailanys.analytics.settings import WORKER_ENV
 from bailanys.errors import TranscriptionError
 from bailanys.voice.models import VOSK_LOG_LEVEL, discover_models, env_var, prepare_model
 from bailanys.voice.resample import OUT_RATE, Upsampler
@@ -76,11 +77,6 @@ RENEW_AFTER_S: Final = 36_000
 WORK_DIR: Final = Path("var/asr")
 #: ``VOSK_ANALYTICS_MODEL_KK`` names a larger model for workers than the menus'.
 ANALYTICS_ENV_PREFIX: Final = "VOSK_ANALYTICS_MODEL_"
-#: The environment a worker process must start with (before ``vosk`` is
-#: imported: its BLAS reads it when the library loads) so decoding keeps to
-#: one core. Measured: 2 threads in the process while decoding without it,
-#: 1 with it (bench/transcribe_rtf.py prints the count).
-WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Where ``make models ANALYTICS=1`` puts the larger models (scripts/fetch-models.sh).
 ANALYTICS_MODEL_DIR: Final = Path("voice_models/analytics")
 

@@ -9,6 +9,7 @@ analytics package is what reads it. Only int, str and bool fields, so that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from bailanys.errors import ConfigError
 
@@ -55,6 +56,13 @@ def _check_range(key: str, value: int, lo: int, hi: int) -> None:
     if not lo <= value <= hi:
         raise _invalid(key, f"expected an integer between {lo} and {hi}, got {value!r}")
 
+
+#: The environment a worker process must start with (before ``vosk`` is
+#: imported: its BLAS reads it when the library loads) so decoding keeps to
+#: one core. Measured: 2 threads in the process while decoding without it,
+#: 1 with it (bench/transcribe_rtf.py prints the count). Here, in a module
+#: that does not load libvosk, so ``bailanys worker`` can set it first.
+WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 #: ``bailanys worker``'s exit status when it has no speech model to
 #: transcribe with: the engine does not restart such a worker (the jobs wait,

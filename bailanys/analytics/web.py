@@ -267,28 +267,31 @@ class AnalyticsRoutes:
         return _json({"login": user.login, "name": user.display_name or user.login,
                       "role": str(user.role), "may_listen": user.role in self.listen_roles})
 
-    async def _search(self, request: Request, session: Session) -> Response:
+    async def _searched(self, request: Request, *, complete: bool) -> SearchResult | Response:
+        """The request's search (a refusal for bad parameters or a bad query);
+        ``complete``: every match, for exact counts (only their first row)."""
         try:
             query = parse_search(request.query_params, self.tz)
         except ParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
-        result: SearchResult = await self._run(self.port.search, query)
+        if complete:
+            query = SearchQuery(query.text, query.filters, query.sort, 1, 1)
+        result: SearchResult = await self._run(
+            lambda: self.port.search(query, complete=complete))
         if result.error is not None:
             return _refusal(_query_code(result.error), "the query cannot be read", "q")
-        return _json(result_json(result, self.tz))
+        return result
+
+    async def _search(self, request: Request, session: Session) -> Response:
+        result = await self._searched(request, complete=False)
+        return result if isinstance(result, Response) else _json(result_json(result, self.tz))
 
     async def _counts(self, request: Request, session: Session) -> Response:
         """Exact totals and calls per day (every match): what the page asks next
         when the search's fast answer was ``partial``."""
-        try:
-            query = parse_search(request.query_params, self.tz)
-        except ParamError as exc:
-            return _refusal(exc.code, str(exc), exc.param)
-        query = SearchQuery(query.text, query.filters, query.sort, 1, 1)
-        result: SearchResult = await self._run(
-            lambda: self.port.search(query, complete=True))
-        if result.error is not None:
-            return _refusal(_query_code(result.error), "the query cannot be read", "q")
+        result = await self._searched(request, complete=True)
+        if isinstance(result, Response):
+            return result
         return _json({"total": result.total, "per_day": [list(d) for d in result.per_day]})
 
     async def _export(self, request: Request, session: Session) -> Response:
