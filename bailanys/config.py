@@ -4,7 +4,8 @@
 applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
 ``voice``, ``registrar``, ``auth``, ``engine``, ``analytics``
-(in :mod:`bailanys.analytics.settings`), ``log``). Every value is checked here,
+(in :mod:`bailanys.analytics.settings`), ``qa`` (in :mod:`bailanys.qa.settings`),
+``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -29,6 +30,7 @@ from typing import Any
 from bailanys import authguard, tomlcheck
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.errors import ConfigError
+from bailanys.qa.settings import QaConfig
 from bailanys.tomlcheck import Kind
 
 #: ``configs/default.toml`` next to the package (the project root).
@@ -579,6 +581,7 @@ class Config:
     robot: RobotConfig = field(default_factory=RobotConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    qa: QaConfig = field(default_factory=QaConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -608,6 +611,7 @@ SECTIONS: dict[str, type[Any]] = {
     "robot": RobotConfig,
     "asr": AsrConfig,
     "analytics": AnalyticsConfig,
+    "qa": QaConfig,
     "log": LogConfig,
 }
 

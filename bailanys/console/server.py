@@ -60,6 +60,15 @@ log = logging.getLogger(__name__)
 #: session check and the static files.
 ExtraRoutes = Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]
 
+
+def joined_routes(*parts: ExtraRoutes) -> ExtraRoutes:
+    """One ``extra_routes`` of several (analytics' and QA's pages)."""
+
+    def build(access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
+        return [route for part in parts for route in part(access, static)]
+
+    return build
+
 #: An action the engine has not answered in this time gets ``timeout``.
 ACTION_TIMEOUT_S = 10.0
 #: Client messages are small actions.

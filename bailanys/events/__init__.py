@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.events import analytics, call, ivr, queue, robot, system
+from bailanys.events import analytics, call, ivr, qa, queue, robot, system
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -74,6 +74,7 @@ from bailanys.events.ivr import (
     SurveyAnswered,
     SurveySkipped,
 )
+from bailanys.events.qa import QaQueued, QaReviewed, QaScored
 from bailanys.events.queue import (
     AgentNoAnswer,
     AgentRegistered,
@@ -107,6 +108,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("IVR flows and the survey", ivr.CLASSES),
     ("Voice robot and SMS", robot.CLASSES),
     ("Speech analytics", analytics.CLASSES),
+    ("Quality assurance", qa.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
 )
 
@@ -164,6 +166,7 @@ __all__ = [
     "IvrFlow", "IvrHangup", "IvrHangupNode", "IvrInput", "IvrNoInput", "IvrNoMatch", "IvrNode",
     "IvrQueue", "IvrRobot", "IvrSpeechIgnored", "IvrStarted", "IvrTransfer", "QueueAbandoned",
     "QueueAnnounced", "QueueCallback", "QueueCallbackAnswered", "QueueCallbackRequested",
+    "QaQueued", "QaReviewed", "QaScored",
     "QueueJoined", "QueueTimeout", "RecordingClosed", "RecordingPlayed", "RobotFaq",
     "RobotHandover", "RobotService", "SmsDelivered",
     "SmsFailed", "SmsQueued", "SmsSent", "Stored", "SurveyAnswered", "SurveySkipped",

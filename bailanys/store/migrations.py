@@ -196,8 +196,116 @@ SCHEMA_V4_FAQ_GAPS: tuple[str, ...] = (
     "CREATE INDEX faq_gaps_call ON faq_gaps (call_id)",
 )
 
+#: Version 5: quality assurance (issue 16, ``bailanys.qa``).
+#:
+#: - ``qa_scorecards``: every scorecard version ever applied, with its
+#:   canonical JSON (``body``) and its sha256 (``digest``): a score names the
+#:   version it used, and a file changed without a higher version is refused.
+#: - ``qa_scores``: one automatic score per call and scorecard version
+#:   (``results``: JSON list of ``qa.model.Result.to_json``; ``acoustics``:
+#:   JSON of the acoustic measures), written with its ``qa.scored`` event.
+#: - ``qa_queue``: why a call is to be reviewed, one row per (call, reason);
+#:   ``sample_key`` is the random key of the per-agent weekly sample (the
+#:   lowest keys of the week stay; a displaced one still ``open`` is
+#:   ``removed``); ``week`` the ISO week (YYYY-Www, local time).
+#: - ``qa_reviews``: a reviewer's review of a call; ``state`` draft or final.
+#:   A final row is immutable (triggers refuse UPDATE and DELETE); a
+#:   correction is a new row with ``revision`` + 1 and ``supersedes`` the
+#:   earlier id. ``answers``: JSON list of ``qa.model.Answer.to_json``.
+#:   ``counted``: this review is the one KPI 2 counts for the call.
+SCHEMA_V5_QA: tuple[str, ...] = (
+    """
+    CREATE TABLE qa_scorecards (
+        id       TEXT NOT NULL,
+        version  INTEGER NOT NULL,
+        digest   TEXT NOT NULL,    -- sha256 of body
+        body     TEXT NOT NULL,    -- canonical JSON of the scorecard
+        created  REAL NOT NULL,
+        PRIMARY KEY (id, version)
+    )
+    """,
+    """
+    CREATE TABLE qa_scores (
+        id              INTEGER PRIMARY KEY,
+        call_id         TEXT NOT NULL,
+        scorecard       TEXT NOT NULL,
+        version         INTEGER NOT NULL,
+        ts              REAL NOT NULL,   -- epoch seconds scored
+        day             TEXT NOT NULL,   -- the call's local date, YYYY-MM-DD
+        agent           TEXT,
+        queue           TEXT,
+        language        TEXT,
+        total           REAL,            -- 0-100; NULL when no criterion applied
+        critical_failed TEXT NOT NULL DEFAULT '',  -- comma-separated criterion ids
+        results         TEXT NOT NULL,   -- JSON [Result, ...]
+        acoustics       TEXT NOT NULL DEFAULT '{}',  -- JSON {measure: value}
+        UNIQUE (call_id, scorecard, version)
+    )
+    """,
+    "CREATE INDEX qa_scores_agent ON qa_scores (agent, day)",
+    "CREATE INDEX qa_scores_day ON qa_scores (day)",
+    """
+    CREATE TABLE qa_queue (
+        id         INTEGER PRIMARY KEY,
+        call_id    TEXT NOT NULL,
+        reason     TEXT NOT NULL CHECK (reason IN
+                   ('sample', 'critical', 'survey', 'complaint', 'flag', 'calibration')),
+        detail     TEXT NOT NULL DEFAULT '',
+        agent      TEXT,
+        week       TEXT NOT NULL,   -- ISO week of the call, YYYY-Www
+        sample_key REAL,            -- the weekly sample's random key (reason 'sample')
+        added      REAL NOT NULL,
+        added_by   TEXT,            -- the console user who flagged it; NULL: a rule
+        state      TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'removed')),
+        UNIQUE (call_id, reason)
+    )
+    """,
+    "CREATE INDEX qa_queue_open ON qa_queue (state, added)",
+    "CREATE INDEX qa_queue_sample ON qa_queue (agent, week, reason)",
+    """
+    CREATE TABLE qa_reviews (
+        id              INTEGER PRIMARY KEY,
+        call_id         TEXT NOT NULL,
+        reviewer        TEXT NOT NULL,
+        revision        INTEGER NOT NULL DEFAULT 1,
+        supersedes      INTEGER REFERENCES qa_reviews (id),
+        scorecard       TEXT NOT NULL,
+        version         INTEGER NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'final')),
+        answers         TEXT NOT NULL DEFAULT '[]',  -- JSON [Answer, ...]
+        comment         TEXT NOT NULL DEFAULT '',
+        total           REAL,
+        critical_failed TEXT NOT NULL DEFAULT '',
+        counted         INTEGER NOT NULL DEFAULT 0,
+        created         REAL NOT NULL,
+        finalised       REAL,
+        UNIQUE (call_id, reviewer, revision)
+    )
+    """,
+    "CREATE INDEX qa_reviews_call ON qa_reviews (call_id, state)",
+    "CREATE INDEX qa_reviews_final ON qa_reviews (state, finalised)",
+    """
+    CREATE TRIGGER qa_reviews_final_update BEFORE UPDATE ON qa_reviews
+    WHEN old.state = 'final' AND NOT (
+        new.counted = 0 AND old.counted = 1 AND new.state = 'final'
+        AND new.answers = old.answers AND new.total IS old.total
+        AND new.critical_failed = old.critical_failed AND new.comment = old.comment
+        AND new.finalised IS old.finalised AND new.reviewer = old.reviewer)
+    BEGIN
+        SELECT RAISE(ABORT, 'a finalised review is immutable; write a correction');
+    END
+    """,
+    """
+    CREATE TRIGGER qa_reviews_final_delete BEFORE DELETE ON qa_reviews
+    WHEN old.state = 'final'
+    BEGIN
+        SELECT RAISE(ABORT, 'a finalised review is immutable; write a correction');
+    END
+    """,
+)
+
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
-                                (4, SCHEMA_V4_FAQ_GAPS))
+                                (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
