@@ -212,7 +212,9 @@ SCHEMA_V4_FAQ_GAPS: tuple[str, ...] = (
 #:   A final row is immutable (triggers refuse UPDATE and DELETE); a
 #:   correction is a new row with ``revision`` + 1 and ``supersedes`` the
 #:   earlier id. ``answers``: JSON list of ``qa.model.Answer.to_json``.
-#:   ``counted``: this review is the one KPI 2 counts for the call.
+#:   ``counted``: this review is the one KPI 2 counts for the call; the
+#:   only change a final row accepts is ``counted`` 1 -> 0 (its correction,
+#:   finalised, is counted instead).
 SCHEMA_V5_QA: tuple[str, ...] = (
     """
     CREATE TABLE qa_scorecards (
@@ -288,9 +290,12 @@ SCHEMA_V5_QA: tuple[str, ...] = (
     CREATE TRIGGER qa_reviews_final_update BEFORE UPDATE ON qa_reviews
     WHEN old.state = 'final' AND NOT (
         new.counted = 0 AND old.counted = 1 AND new.state = 'final'
-        AND new.answers = old.answers AND new.total IS old.total
-        AND new.critical_failed = old.critical_failed AND new.comment = old.comment
-        AND new.finalised IS old.finalised AND new.reviewer = old.reviewer)
+        AND new.id = old.id AND new.call_id = old.call_id AND new.reviewer = old.reviewer
+        AND new.revision = old.revision AND new.supersedes IS old.supersedes
+        AND new.scorecard = old.scorecard AND new.version = old.version
+        AND new.answers = old.answers AND new.comment = old.comment
+        AND new.total IS old.total AND new.critical_failed = old.critical_failed
+        AND new.created = old.created AND new.finalised IS old.finalised)
     BEGIN
         SELECT RAISE(ABORT, 'a finalised review is immutable; write a correction');
     END

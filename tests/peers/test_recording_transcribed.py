@@ -124,7 +124,7 @@ def queue_flow_config(tmp_path: Path, language: str = "ru") -> dict[str, Any]:
 
 
 async def bridged_call_with_speech(
-    eng: Any,
+    eng: Any, caller_says: str = CALLER_SAYS, agent_says: str = AGENT_SAYS,
 ) -> tuple[Any, dict[Channel, float], dict[Channel, list[Word]]]:
     """Caller 1002 dials 1417 and is bridged to agent 1001; each says its phrase.
 
@@ -134,7 +134,7 @@ async def bridged_call_with_speech(
     """
     from pyVoIP.VoIP import CallState
 
-    caller_pcm, agent_pcm = render(CALLER_SAYS), render(AGENT_SAYS)
+    caller_pcm, agent_pcm = render(caller_says), render(agent_says)
     expected = asyncio.ensure_future(asyncio.to_thread(
         lambda: {Channel.CALLER: words_alone(caller_pcm), Channel.AGENT: words_alone(agent_pcm)}))
     caller = _agent(eng, "1002", tone_hz=None)
