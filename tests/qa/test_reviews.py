@@ -5,7 +5,11 @@ by the API and by the schema's triggers, corrections as new revisions."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -277,3 +281,33 @@ def test_the_queue_lists_urgent_calls_first_then_the_oldest_with_every_reason() 
     assert ([r.reason for r in f1.reasons], f1.reviewers) == (["calibration"], ("rita",))
     assert reviewqueue.size(conn, reviewer="rita") == 3
     assert reviews.queue(conn, limit=-5, offset=-1) == []
+
+
+def test_two_reviewers_finalising_at_once_on_their_own_connections_count_once(
+        tmp_path: Path) -> None:
+    """The page runs each request in a thread with its own connection: two
+    finalisations of one call are serialised (BEGIN IMMEDIATE), one counted."""
+    path = tmp_path / "store.db"
+    with closing(open_db()) as mem, closing(sqlite3.connect(path)) as disk:
+        add_score(mem, "c1")
+        mem.backup(disk)
+    conns = [sqlite3.connect(path, isolation_level=None, timeout=10,
+                             check_same_thread=False) for _ in range(2)]
+    try:
+        drafts = [reviews.open_review(c, "c1", who, 1.0) for c, who in zip(
+            conns, ("rita", "omar"), strict=True)]
+        for c, d in zip(conns, drafts, strict=True):
+            save(c, d.id, d.reviewer, [ACCURATE_YES, POLITE_4], "")
+        start = threading.Barrier(2)
+
+        def run(i: int) -> Review:
+            start.wait()
+            return finalise(conns[i], drafts[i].id, drafts[i].reviewer, 2.0)
+
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(run, range(2)))
+        assert sorted(r.counted for r in done) == [False, True]
+        assert [d["counted"] for _, d in events(conns[0], "qa.reviewed")].count(True) == 1
+    finally:
+        for c in conns:
+            c.close()
