@@ -48,8 +48,8 @@ class ReviewError(InputError):
         self.detail = detail
 
 
-def _text(value: str, limit: int, what: str) -> str:
-    text = " ".join(str(value).split())
+def _text(value: str | None, limit: int, what: str) -> str:
+    text = " ".join(str(value or "").split())
     if len(text) > limit:
         raise ReviewError("too_long", what)
     return mask_text(text) if text else ""
@@ -112,7 +112,7 @@ def check(card: Scorecard, answers: Sequence[Answer]) -> tuple[Answer, ...]:
     return tuple(seen[c.id] for c in card.criteria if c.id in seen)
 
 
-def comment(text: str) -> str:
+def comment(text: str | None) -> str:
     """A review's comment, cleaned and masked (``too_long`` past the limit)."""
     return _text(text, MAX_COMMENT_CHARS, "comment")
 

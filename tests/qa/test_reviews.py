@@ -5,7 +5,9 @@ by the API and by the schema's triggers, corrections as new revisions."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
+import types
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from functools import partial
@@ -311,3 +313,19 @@ def test_two_reviewers_finalising_at_once_on_their_own_connections_count_once(
     finally:
         for c in conns:
             c.close()
+
+
+def test_the_default_card_loader_is_the_card_store_s(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, int]] = []
+
+    def load_version(c: sqlite3.Connection, card_id: str, version: int) -> object:
+        asked.append((card_id, version))
+        return load(c, card_id, version)
+
+    monkeypatch.setitem(sys.modules, "bailanys.qa.cardstore",
+                        types.SimpleNamespace(load_version=load_version))
+    draft = reviews.open_review(conn, "c1", "rita", 1.0)
+    reviews.save(conn, draft.id, "rita", [ACCURATE_YES, POLITE_4], None)  # type: ignore[arg-type]
+    assert reviews.finalise(conn, draft.id, "rita", 2.0).total == 87.5
+    assert asked == [("default", 1)] * 2
