@@ -37,9 +37,8 @@ from typing import Any, Final
 
 from bailanys.analytics.csvexport import BOM, SEPARATORS, guard
 from bailanys.qa.answers import ReviewError
-from bailanys.qa.model import Answer, Names, Outcome, Result
+from bailanys.qa.model import Names, Outcome
 from bailanys.qa.reviews import CardLoader, load_card
-from bailanys.qa.totals import final_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -153,18 +152,26 @@ ORDER BY s.day, s.ts, s.id
 """
 
 
+def _outcomes(results_json: str, answers_json: str | None) -> dict[str, str]:
+    """Criterion -> outcome after the counted review's answers (``totals.
+    final_outcomes`` on the stored JSON, without building the objects: a
+    report reads thousands of calls)."""
+    out = {str(r["criterion"]): str(r["outcome"]) for r in json.loads(results_json)}
+    for a in json.loads(answers_json) if answers_json else ():
+        out[str(a["criterion"])] = str(a["outcome"])
+    return out
+
+
 def _parse(row: Sequence[Any]) -> _Call:
+    reviewed = row[11] is not None
     try:
-        results = [Result.from_json(r) for r in json.loads(row[8])]
-        answers = [Answer.from_json(a) for a in json.loads(row[11] or "[]")]
+        outcomes = _outcomes(row[8], row[11])
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("qa: call %s: unreadable stored results, read as none: %s", row[0], exc)
-        results, answers = [], []
-    reviewed = row[11] is not None
-    outcomes = final_outcomes(results, answers if reviewed else ())
+        outcomes = {}
     return _Call(str(row[0]), iso_week(str(row[1])), row[2], row[3], (str(row[4]), int(row[5])),
                  row[6], not row[7], row[9], (not row[10]) if reviewed else None,
-                 tuple(c for c, o in outcomes.items() if o is Outcome.FAIL))
+                 tuple(c for c, o in outcomes.items() if o == Outcome.FAIL.value))
 
 
 def _calls(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date
