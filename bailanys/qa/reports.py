@@ -255,9 +255,10 @@ def by_team(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date
 #: CSV column headers per page language (the first: the agent's or the team's).
 CSV_HEADERS: Final = {
     "kk": ("Апта", "Автоматты бағаланды", "Орташа балл (авто)", "Сыни қатесіз (авто), %",
-           "Тексерілді", "Орташа балл (тексеру)", "KPI 2, %", "Жиі орындалмаған критерийлер"),
+           "Тексерілді", "Орташа балл (тексерістен кейін)", "KPI 2, %",
+           "Жиі орындалмаған критерийлер"),
     "ru": ("Неделя", "Оценено автоматически", "Средний балл (авто)",
-           "Без критических ошибок (авто), %", "Проверено", "Средний балл (проверка)",
+           "Без критических ошибок (авто), %", "Проверено", "Средний балл (после проверки)",
            "KPI 2, %", "Чаще всего не выполнены"),
     "en": ("Week", "Auto-scored", "Mean total (auto)", "No critical failed (auto), %",
            "Reviewed", "Mean total (reviewed)", "KPI 2, %", "Criteria failed most"),
@@ -265,7 +266,7 @@ CSV_HEADERS: Final = {
 CSV_GROUP: Final = {"agent": {"kk": "Оператор", "ru": "Оператор", "en": "Agent"},
                     "team": {"kk": "Кезек", "ru": "Очередь", "en": "Team (queue)"}}
 #: The row of a group's whole period, in the week column.
-CSV_PERIOD: Final = {"kk": "Барлық кезең", "ru": "Весь период", "en": "Whole period"}
+CSV_PERIOD: Final = {"kk": "Бүкіл кезең", "ru": "Весь период", "en": "Whole period"}
 
 
 def _number(value: float | None, lang: str) -> str:
