@@ -29,8 +29,11 @@ module)::
     │   │                      read; ``code`` is what the page translates
     │   ├── ParamError         (bailanys.analytics.pageparams) a parameter of the
     │   │                      analysts' page (a date, a page number) is not valid
-    │   └── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
-    │                          START..END or YYYY-Qn
+    │   ├── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
+    │   │                      START..END or YYYY-Qn
+    │   └── ReviewError        (bailanys.qa.answers) a QA review action refused (another
+    │                          reviewer's draft, a final review, an override with no
+    │                          reason...); ``code`` is what the page translates
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses
