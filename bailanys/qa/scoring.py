@@ -297,7 +297,9 @@ class QaStep:
         meta = call_meta(inputs.call_id, facts, inputs.language, now)
         measures: Mapping[str, float | None] = acoustics.measures() if acoustics else {}
         with transaction(conn):
-            if is_scored(conn, inputs.call_id):  # the other channel's worker was first
+            if is_scored(conn, inputs.call_id):
+                log.info("qa: call %s: scored meanwhile (the other channel's worker)",
+                         inputs.call_id)
                 return None
             self.ports.register(conn, card, now)
             if not insert_score(conn, score, meta, measures, now):

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 import wave
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from bailanys.analytics.model import Channel, Utterance, Word
@@ -48,6 +48,8 @@ GREETING = workersteps.WORD[Channel.AGENT]  # what the stand-in transcriber "hea
 MEASURE_DELAY_ENV = "QA_FAKE_MEASURE_DELAY"
 #: Set: the fake scorer raises (a QA failure must not fail the job).
 SCORE_FAILS_ENV = "QA_FAKE_SCORE_FAILS"
+#: Set: a worker enters the QA step only once both channels are stored.
+TOGETHER_ENV = "QA_FAKE_TOGETHER"
 
 
 def _names(en: str) -> Names:
@@ -112,9 +114,28 @@ PORTS = QaPorts(load_dir=load_dir, choose=choose, score_call=score_call, measure
                 register=register)
 
 
+def _together(step: QaStep) -> Callable[[sqlite3.Connection, str], object]:
+    """The step, entered only once every job of the call is stored: the
+    worker that finished first waits for the other, so that both reach the
+    step together (two channels completing "at once")."""
+    def run(conn: sqlite3.Connection, call_id: str) -> object:
+        end = time.monotonic() + 20
+        while conn.execute("SELECT count(*) FROM analytics_jobs WHERE call_id = ? AND state"
+                           " NOT IN ('done', 'failed')", (call_id,)).fetchone()[0]:
+            if time.monotonic() > end:
+                raise TimeoutError("the other channel was never stored")
+            time.sleep(0.01)
+        return step(conn, call_id)
+    return run
+
+
 def steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
-    """``ANALYTICS_TEST_STEPS`` factory: stand-in transcriber, real store, QA step."""
-    qa = QaStep(config.qa, PORTS) if config.qa.enabled else None
+    """``ANALYTICS_TEST_STEPS`` factory: stand-in transcriber, real store, QA
+    step (entered together by both channels' workers with :data:`TOGETHER_ENV`)."""
+    qa: Callable[[sqlite3.Connection, str], object] | None = None
+    if config.qa.enabled:
+        step = QaStep(config.qa, PORTS)
+        qa = _together(step) if os.environ.get(TOGETHER_ENV) else step
     return (Steps(transcribe=workersteps.transcribe, clean=workersteps.clean,
                   store=store_transcript, qa=qa), {"kk": Path("unused")})
 
