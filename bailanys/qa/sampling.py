@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bailanys.analytics.pii import mask_text
 from bailanys.errors import InputError
 from bailanys.qa.model import QueueReason, Score
 from bailanys.qa.scorestore import (
@@ -44,6 +45,10 @@ from bailanys.qa.scorestore import (
     scored_meta,
 )
 from bailanys.qa.settings import QaConfig
+
+#: A supervisor's note on a flag is kept to this length (a sentence or two;
+#: the same bound as a failed job's reason, ``analytics.jobs.MAX_REASON``).
+MAX_DETAIL = 300
 
 
 def iso_week(day: str) -> str:
@@ -149,6 +154,13 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def clean_detail(text: str) -> str:
+    """A supervisor's note as stored and sent in ``qa.queued``: one line, at
+    most :data:`MAX_DETAIL` characters, personal data masked (issue 15,
+    "Numbers and PII": never in the clear in events)."""
+    return mask_text(" ".join(text.split())[:MAX_DETAIL])
+
+
 def _request(conn: sqlite3.Connection, call_id: str, reason: QueueReason, by: str, now: float,
              detail: str) -> bool:
     with _transaction(conn):
@@ -158,13 +170,13 @@ def _request(conn: sqlite3.Connection, call_id: str, reason: QueueReason, by: st
                              "or not scored): it cannot be reviewed")
         agent, day = found
         row = QueueRow(call_id=call_id, reason=reason, week=iso_week(day), added=now,
-                       detail=" ".join(detail.split()), agent=agent, added_by=by)
+                       detail=clean_detail(detail), agent=agent, added_by=by)
         return insert_queue(conn, row, reopen=True)
 
 
 def flag(conn: sqlite3.Connection, call_id: str, by: str, now: float, detail: str = "") -> bool:
     """A supervisor ``by`` sends a scored call to review (``detail``: why, as
-    they wrote it), with its ``qa.queued`` event, in one transaction. False
+    they wrote it: :func:`clean_detail`), with its ``qa.queued`` event, in one transaction. False
     when it is already waiting in the queue as flagged; a flag reviewed
     since is opened again. Raises InputError for a call with no score."""
     return _request(conn, call_id, QueueReason.FLAG, by, now, detail)

@@ -17,6 +17,7 @@ from bailanys.analytics import jobs
 from bailanys.errors import InputError
 from bailanys.qa.model import Outcome, QueueReason, Result, Score
 from bailanys.qa.sampling import (
+    MAX_DETAIL,
     SampleDecision,
     bottom_k,
     calibrate,
@@ -204,6 +205,18 @@ def test_a_supervisor_flags_a_scored_call_once_until_it_is_reviewed(
     assert calibrate(conn, "c1", "lead", NOW) is True and calibrate(conn, "c1", "x", NOW) is False
     assert queue_rows(conn)[-1] == ("c1", "calibration", "open", "", "lead")
     assert not conn.in_transaction
+
+
+def test_a_flags_note_is_one_short_line_without_personal_data(
+        conn: sqlite3.Connection) -> None:
+    scored(conn, "c1")
+    note = "read the caller's number +7 701 555 12 34\n aloud; mail a@b.kz " + "x" * 1000
+    assert flag(conn, "c1", "sup", NOW, note)
+    [(detail,)] = conn.execute("SELECT detail FROM qa_queue").fetchall()
+    assert detail.startswith("read the caller's number [PHONE] aloud; mail [EMAIL] xxx")
+    assert len(detail) <= MAX_DETAIL and "\n" not in detail
+    [event] = queued_events(conn)
+    assert event["detail"] == detail and "701" not in json.dumps(event)
 
 
 def test_flagging_an_unscored_call_is_refused_clearly(conn: sqlite3.Connection) -> None:
