@@ -65,8 +65,9 @@ def real_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
     model_dir = Path(config.analytics.model_dir or transcribe.ANALYTICS_MODEL_DIR)
     models = transcribe.find_models(model_dir, LANGUAGES,
                                     fallback_dir=Path(config.asr.model_dir))
+    qa = worker_step(config.qa)
     steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean_utterances,
-                  store=store_transcript, qa=worker_step(config.qa))
+                  store=store_transcript, qa=qa, qa_recover=qa.recover if qa else None)
     return steps, models
 
 

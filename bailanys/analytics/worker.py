@@ -16,7 +16,8 @@ event loop. One job at a time (:mod:`bailanys.analytics.jobs`):
    else retried with back-off;
 4. after ``complete``, the QA step (``Steps.qa``, issue 16): the call is
    scored once its last job is stored; a failure there is logged and the
-   call left unscored, never the job failed.
+   call left unscored, never the job failed. A starting worker scores the
+   recent calls a stopped one left unscored (``Steps.qa_recover``).
 
 SIGTERM (:meth:`Worker.terminate`) during transcription abandons the job
 cleanly (``release``: pending again at once, the attempt not counted);
@@ -78,6 +79,9 @@ Store = Callable[[sqlite3.Connection, Job, Sequence[Utterance], str], int]
 #: ``qa(conn, call_id)``: after a job is stored, score the call when its
 #: transcript is complete (issue 16, :class:`bailanys.qa.scoring.QaStep`).
 Qa = Callable[[sqlite3.Connection, str], object]
+#: ``qa_recover(conn)``: when the worker starts, score the calls a stopped
+#: worker left unscored (:meth:`bailanys.qa.scoring.QaStep.recover`).
+QaRecover = Callable[[sqlite3.Connection], object]
 
 #: Errors of the recording or its transcript itself (a corrupt WAV, no model
 #: for the language, a transcript too long to store): trying again cannot
@@ -97,6 +101,7 @@ class Steps:
     permanent: tuple[type[BaseException], ...] = PERMANENT_ERRORS
     #: None: calls are not scored (``[qa] enabled = false``)
     qa: Qa | None = None
+    qa_recover: QaRecover | None = None
 
 
 def worker_name() -> str:
@@ -184,6 +189,7 @@ class Worker:
         conn = jobs.connect(self.db_path)
         handled = 0
         try:
+            self._recover(conn)
             while not self.stopping.is_set():
                 try:
                     job = jobs.claim(conn, self.name, self.clock(), self.settings.lease_seconds)
@@ -269,6 +275,15 @@ class Worker:
         else:
             log.warning("job %d: no longer ours (lease lapsed and taken over); dropped", job.id)
         return ok
+
+    def _recover(self, conn: sqlite3.Connection) -> None:
+        """Score what a stopped worker left unscored; never stops this one."""
+        if self.steps.qa_recover is None:
+            return
+        try:
+            self.steps.qa_recover(conn)
+        except Exception:
+            log.exception("scoring the calls left unscored failed")
 
     def _score(self, conn: sqlite3.Connection, job: Job) -> None:
         """The QA step for the job's call; its failure never touches the job."""

@@ -96,6 +96,36 @@ def is_scored(conn: sqlite3.Connection, call_id: str) -> bool:
     return row is not None
 
 
+# A call ready to score and not scored: no job of it left to run, one of
+# them stored, one on the agent's channel (``scoring.ready``), no score.
+_UNSCORED: Final = (
+    " GROUP BY j.call_id HAVING sum(j.state IN ('pending', 'running')) = 0"
+    " AND sum(j.state = 'done') > 0 AND sum(j.channel = 'agent') > 0"
+    " AND NOT EXISTS (SELECT 1 FROM qa_scores s WHERE s.call_id = j.call_id)"
+)
+
+
+def unscored_recent(conn: sqlite3.Connection, jobs: int) -> list[str]:
+    """The calls among the latest ``jobs`` transcription jobs that are ready
+    and have no score (a worker stopped between storing a channel and
+    scoring, a failed QA step, no scorecard), oldest first. The latest jobs
+    by id: the primary key, so the cost does not grow with the store (a
+    call cut by that boundary is judged on its jobs inside: the QA step
+    reads all of them again before it scores)."""
+    rows = conn.execute(
+        "SELECT j.call_id FROM analytics_jobs j WHERE j.id >= (SELECT coalesce(min(id), 0)"
+        " FROM (SELECT id FROM analytics_jobs ORDER BY id DESC LIMIT ?))" + _UNSCORED
+        + " ORDER BY min(j.id)", (jobs,)).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def unscored_count(conn: sqlite3.Connection) -> int:
+    """Every call transcribed with an agent and not scored (``bailanys analytics status``)."""
+    row = conn.execute(f"SELECT count(*) FROM (SELECT j.call_id FROM analytics_jobs j{_UNSCORED})"
+                       ).fetchone()
+    return int(row[0])
+
+
 def failed_ids(results: Sequence[Result]) -> tuple[str, ...]:
     """The criteria that failed, in the scorecard's order."""
     return tuple(r.criterion for r in results if r.outcome is Outcome.FAIL)

@@ -49,7 +49,14 @@ from bailanys.analytics.model import Channel, Utterance
 from bailanys.events import QaScored
 from bailanys.qa.model import Acoustics, CallInputs, CallOutcome, Score, Scorecard
 from bailanys.qa.sampling import iso_week, queue_call
-from bailanys.qa.scorestore import CallMeta, QueueRow, failed_ids, insert_score, is_scored
+from bailanys.qa.scorestore import (
+    CallMeta,
+    QueueRow,
+    failed_ids,
+    insert_score,
+    is_scored,
+    unscored_recent,
+)
 from bailanys.qa.settings import QaConfig
 from bailanys.store.events import INSERT_EVENT, event_row
 from bailanys.timezone import ALMATY
@@ -60,6 +67,11 @@ log = logging.getLogger(__name__)
 CARD_PATTERNS = ("*.yaml", "*.yml")
 #: Job states after which nothing more is written to the call's transcript.
 FINISHED = frozenset({"done", "failed"})
+#: A starting worker scores the calls left unscored among this many latest
+#: jobs (a worker stopped between storing a channel and scoring it): about
+#: two hours of 1414's daytime traffic (~50,000 contacts a day over the 12
+#: operators' hours, /work/shared/DOMAIN.md; two jobs a call with an agent).
+RECOVER_JOBS = 20_000
 
 
 class LoadDir(Protocol):
@@ -115,10 +127,11 @@ class JobState:
 
 
 def ready(jobs: Sequence[JobState]) -> str | None:
-    """The recording to score when every job of the call has finished and
-    one of them is the agent's channel; None otherwise (still running, or
-    no agent on the call: the IVR or the robot alone)."""
-    if not jobs or any(j.state not in FINISHED for j in jobs):
+    """The recording to score when every job of the call has finished, one
+    of them stored a transcript and one is the agent's channel; None
+    otherwise (still running, nothing transcribed, or no agent on the call:
+    the IVR or the robot alone)."""
+    if any(j.state not in FINISHED for j in jobs) or all(j.state != "done" for j in jobs):
         return None
     agent = [j for j in jobs if j.channel == Channel.AGENT]
     return agent[-1].recording if agent else None
@@ -281,6 +294,21 @@ class QaStep:
         inputs = call_inputs(call_id, transcript, acoustics, duration)
         score = self.ports.score_call(card, inputs)
         return self._write(conn, card, score, facts, inputs, acoustics)
+
+    def recover(self, conn: sqlite3.Connection, jobs: int = RECOVER_JOBS) -> int:
+        """Score the calls ready and unscored among the latest ``jobs`` jobs
+        (a worker starting); returns how many were scored. One call's
+        failure is logged and the next one tried."""
+        found = unscored_recent(conn, jobs)
+        if found:
+            log.info("qa: %d transcribed call(s) not scored yet; scoring them", len(found))
+        scored = 0
+        for call_id in found:
+            try:
+                scored += self(conn, call_id) is not None
+            except Exception:
+                log.exception("qa: scoring call %s failed; the call is not scored", call_id)
+        return scored
 
     def _measure(self, call_id: str, recording: Path) -> Acoustics | None:
         try:

@@ -132,12 +132,14 @@ def _together(step: QaStep) -> Callable[[sqlite3.Connection, str], object]:
 def steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
     """``ANALYTICS_TEST_STEPS`` factory: stand-in transcriber, real store, QA
     step (entered together by both channels' workers with :data:`TOGETHER_ENV`)."""
-    qa: Callable[[sqlite3.Connection, str], object] | None = None
-    if config.qa.enabled:
-        step = QaStep(config.qa, PORTS)
-        qa = _together(step) if os.environ.get(TOGETHER_ENV) else step
+    if not config.qa.enabled:
+        return (Steps(transcribe=workersteps.transcribe, clean=workersteps.clean,
+                      store=store_transcript), {"kk": Path("unused")})
+    step = QaStep(config.qa, PORTS)
+    qa = _together(step) if os.environ.get(TOGETHER_ENV) else step
     return (Steps(transcribe=workersteps.transcribe, clean=workersteps.clean,
-                  store=store_transcript, qa=qa), {"kk": Path("unused")})
+                  store=store_transcript, qa=qa, qa_recover=step.recover),
+            {"kk": Path("unused")})
 
 
 # ------------------------------------------------------------ store fixtures

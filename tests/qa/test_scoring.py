@@ -23,11 +23,13 @@ from bailanys.analytics import jobs
 from bailanys.analytics.facts import CallFacts, call_facts, upsert_call
 from bailanys.analytics.model import Channel
 from bailanys.analytics.settings import AnalyticsConfig
+from bailanys.analytics.status import format_status, read_status
 from bailanys.analytics.steps import call_events
 from bailanys.analytics.transcripts import CallTranscript, StoredUtterance, write_channel
 from bailanys.analytics.worker import Steps, Worker
 from bailanys.errors import ConfigError
-from bailanys.qa.model import Acoustics, Scorecard
+from bailanys.qa.model import Acoustics, CallInputs, Score, Scorecard
+from bailanys.qa.scorestore import unscored_recent
 from bailanys.qa.scoring import (
     CardCache,
     JobState,
@@ -85,16 +87,13 @@ def stored_by_hand(conn: sqlite3.Connection, call_id: str = "c1") -> None:
     """What the two jobs' store steps would have left: both done, the agent's
     words, the call's facts."""
     conn.execute("UPDATE analytics_jobs SET state = 'done' WHERE call_id = ?", (call_id,))
-    recording = str(rows_of(conn, "SELECT recording FROM analytics_jobs")[0][0])
+    recording = str(conn.execute("SELECT recording FROM analytics_jobs WHERE call_id = ?",
+                                 (call_id,)).fetchone()[0])
     write_channel(conn, call_id, recording, Channel.AGENT,
                   [agent_utterance(("сәлеметсіз", 0.5, 1.0))])
     facts = call_facts(call_events(conn, call_id), ALMATY)
     assert facts is not None
     upsert_call(conn, facts, 1)
-
-
-def rows_of(conn: sqlite3.Connection, sql: str) -> list[tuple[object, ...]]:
-    return list(conn.execute(sql).fetchall())
 
 
 def event_data(store: str, kind: str) -> list[dict[str, object]]:
@@ -113,6 +112,7 @@ def event_data(store: str, kind: str) -> list[dict[str, object]]:
     ([("caller", "done"), ("agent", "done")], "r-agent"),
     ([("caller", "failed"), ("agent", "done")], "r-agent"),  # what was heard is scored
     ([("caller", "done"), ("agent", "failed")], "r-agent"),
+    ([("caller", "failed"), ("agent", "failed")], None),  # nothing transcribed
 ])
 def test_a_call_is_ready_when_no_job_is_left_and_it_had_an_agent(
         states: list[tuple[str, str]], expected: str | None) -> None:
@@ -327,3 +327,49 @@ def test_the_real_ports_name_the_other_modules() -> None:
     ports = scoring.real_ports()
     assert all(callable(getattr(ports, f.name)) for f in dataclasses.fields(ports))
 
+
+
+def test_a_starting_worker_scores_what_a_stopped_one_left_unscored(
+        tmp_path: Path, cards: Path) -> None:
+    """A worker stopped between storing the last channel and scoring: the
+    call is counted by ``analytics status`` until the next worker starts."""
+    store = transcribed_call(tmp_path)
+    add_call_events(store, "r1", agent=None)  # the robot alone: never scored, never counted
+    add_jobs(store, str(write_wav(tmp_path / "r1.wav")), call_id="r1", channels=(Channel.CALLER,))
+    with contextlib.closing(jobs.connect(store)) as conn:
+        stored_by_hand(conn)
+        conn.execute("UPDATE analytics_jobs SET state = 'done'")
+        status = read_status(conn)
+        assert status.unscored == 1 and format_status(status, NOW)[-1].startswith(
+            "not scored by QA: 1 transcribed call with an agent")
+        assert unscored_recent(conn, 1000) == ["c1"]
+        assert unscored_recent(conn, 1) == []  # only the latest job (r1's) looked at
+    qa = step(cards)
+    w = worker(store, qa)
+    w.steps = dataclasses.replace(w.steps, qa_recover=qa.recover)
+    assert w.run(once=True) == 0  # no job to do; the call is scored all the same
+    assert rows(store, "SELECT call_id FROM qa_scores") == [("c1",)]
+    with contextlib.closing(jobs.connect(store)) as conn:
+        assert read_status(conn).unscored == 0 and unscored_recent(conn, 1000) == []
+        assert qa.recover(conn) == 0
+
+
+def test_recovering_goes_on_past_a_call_that_fails(
+        tmp_path: Path, cards: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = transcribed_call(tmp_path, "c1")
+    add_call_events(store, "c2")
+    add_jobs(store, str(write_wav(tmp_path / "c2.wav")), call_id="c2")
+    with contextlib.closing(jobs.connect(store)) as conn:
+        stored_by_hand(conn, "c1")
+        stored_by_hand(conn, "c2")
+
+    def score_call(sc: Scorecard, inputs: CallInputs) -> Score:
+        if inputs.call_id == "c1":
+            raise RuntimeError("broken on c1")
+        return scoringfakes.score_call(sc, inputs)
+
+    qa = step(cards, ports=dataclasses.replace(PORTS, score_call=score_call))
+    with contextlib.closing(jobs.connect(store)) as conn:
+        assert qa.recover(conn) == 1
+    assert rows(store, "SELECT call_id FROM qa_scores") == [("c2",)]
+    assert "scoring call c1 failed" in caplog.text
