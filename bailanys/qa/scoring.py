@@ -344,5 +344,14 @@ class QaStep:
 
 
 def worker_step(config: QaConfig) -> QaStep | None:
-    """The real step for ``[qa]`` (None when ``enabled`` is false)."""
-    return QaStep(config, real_ports()) if config.enabled else None
+    """The real step for ``[qa]``: None when ``enabled`` is false, or when
+    the scoring modules cannot be loaded (said in the log: transcription
+    goes on without QA rather than not at all)."""
+    if not config.enabled:
+        return None
+    try:
+        ports = real_ports()
+    except (ImportError, AttributeError) as exc:
+        log.error("qa: the scoring modules cannot be loaded (%s); calls are not scored", exc)
+        return None
+    return QaStep(config, ports)

@@ -33,6 +33,7 @@ from bailanys.qa.scorestore import unscored_recent
 from bailanys.qa.scoring import (
     CardCache,
     JobState,
+    QaPorts,
     QaStep,
     call_inputs,
     call_meta,
@@ -315,6 +316,24 @@ def test_a_call_without_an_agent_is_in_no_sample_and_low_survey_zero_is_off(
     qa = step(cards, low_survey_score=0, sample_per_agent_week=0)
     assert worker(store, qa).run(once=True) == 2
     assert rows(store, "SELECT reason FROM qa_queue") == [("critical",)]  # closing failed
+
+
+def test_the_real_step_is_off_with_qa_or_without_its_modules(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from bailanys.qa import scoring
+
+    assert scoring.worker_step(QaConfig(enabled=False)) is None
+    monkeypatch.setattr(scoring, "real_ports", lambda: PORTS)
+    found = scoring.worker_step(QaConfig())
+    assert found is not None and found.ports is PORTS
+
+    def missing() -> QaPorts:
+        raise ImportError("No module named 'bailanys.qa.acoustic'")
+
+    monkeypatch.setattr(scoring, "real_ports", missing)
+    assert scoring.worker_step(QaConfig()) is None
+    assert "cannot be loaded (No module named 'bailanys.qa.acoustic'); calls are not scored" \
+        in caplog.text
 
 
 def test_the_real_ports_name_the_other_modules() -> None:
