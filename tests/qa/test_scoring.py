@@ -251,6 +251,26 @@ def test_two_workers_finishing_together_write_the_score_once(tmp_path: Path, car
     assert len(event_data(store, "qa.queued")) == 4
 
 
+def test_the_acoustic_pass_runs_outside_any_transaction(tmp_path: Path, cards: Path) -> None:
+    """It reads a whole WAV: the engine and the other workers must be able
+    to write meanwhile (a write lock taken at once, with no wait)."""
+    store = transcribed_call(tmp_path)
+    took_the_lock: list[bool] = []
+
+    def measure(path: Path) -> Acoustics:
+        with contextlib.closing(sqlite3.connect(store, timeout=0,
+                                                isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            took_the_lock.append(True)
+        return scoringfakes.measure(path)
+
+    qa = step(cards, ports=dataclasses.replace(PORTS, measure=measure))
+    assert worker(store, qa).run(once=True) == 2
+    assert took_the_lock == [True]
+    assert rows(store, "SELECT count(*) FROM qa_scores") == [(1,)]
+
+
 def test_a_failing_qa_step_leaves_the_jobs_done_and_the_call_unscored(
         tmp_path: Path, cards: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
