@@ -38,7 +38,7 @@ import time
 import wave
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -267,11 +267,10 @@ class QaStep:
     clock: Callable[[], float] = time.time
     #: the weekly sample's keys: uniform in [0, 1)
     rand: Callable[[], float] = field(default_factory=lambda: random.SystemRandom().random)
-    cache: CardCache | None = None
+    cache: CardCache = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.cache is None:
-            self.cache = CardCache(Path(self.config.scorecard_dir), self.ports.load_dir)
+        self.cache = CardCache(Path(self.config.scorecard_dir), self.ports.load_dir)
 
     def __call__(self, conn: sqlite3.Connection, call_id: str) -> Scored | None:
         """Score the call if it is ready and not scored; None when nothing was written."""
@@ -280,7 +279,6 @@ class QaStep:
             return None
         transcript = transcripts.read_call(conn, call_id)
         facts = transcript.facts if transcript is not None else None
-        assert self.cache is not None
         card = self.ports.choose(self.cache.cards(), facts.queue if facts else None,
                                  facts.topic if facts else None)
         if card is None:
@@ -288,10 +286,9 @@ class QaStep:
                      facts.queue if facts else None, facts.topic if facts else None)
             return None
         acoustics = self._measure(call_id, Path(recording))
-        stored = transcript.utterances if transcript is not None else ()
-        duration = duration_of(acoustics, Path(recording),
-                               [Utterance(u.channel, u.language, u.words) for u in stored])
-        inputs = call_inputs(call_id, transcript, acoustics, duration)
+        inputs = call_inputs(call_id, transcript, acoustics, 0.0)
+        inputs = replace(inputs, duration_s=duration_of(acoustics, Path(recording),
+                                                        inputs.utterances))
         score = self.ports.score_call(card, inputs)
         return self._write(conn, card, score, facts, inputs, acoustics)
 

@@ -237,3 +237,14 @@ def test_a_flag_inside_the_callers_transaction_is_theirs_to_commit(
     assert conn.in_transaction
     conn.execute("ROLLBACK")
     assert queue_rows(conn) == []
+
+
+def test_a_flag_on_a_connection_with_pythons_default_transactions(tmp_path: Path) -> None:
+    """The page's own connection may keep sqlite3's implicit transactions."""
+    path = new_store(tmp_path / "p.db")
+    with contextlib.closing(jobs.connect(path)) as c:
+        scored(c, "c1")
+    with contextlib.closing(sqlite3.connect(path)) as page:
+        assert flag(page, "c1", "sup", NOW, "why") and not page.in_transaction
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        assert queue_rows(other) == [("c1", "flag", "open", "why", "sup")]
