@@ -64,7 +64,7 @@ from bailanys.timezone import ALMATY
 log = logging.getLogger(__name__)
 
 #: Scorecard file names the step watches in ``[qa] scorecard_dir``.
-CARD_PATTERNS = ("*.yaml", "*.yml")
+CARD_PATTERNS = ("*.yaml",)
 #: Job states after which nothing more is written to the call's transcript.
 FINISHED = frozenset({"done", "failed"})
 #: A starting worker scores the calls left unscored among this many latest
