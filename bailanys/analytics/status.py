@@ -2,7 +2,8 @@
 
 "No recording is ever left untranscribed without a visible reason": the
 jobs by state, the age of the oldest pending one, the running ones with
-their workers and leases, the failed ones with their errors, newest first.
+their workers and leases, the failed ones with their errors, newest first;
+and the calls QA has not scored (issue 16).
 :func:`read_status` queries (synchronous sqlite3, read-only), and
 :func:`format_status` is pure.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from bailanys.qa.scorestore import unscored_count
 
 #: Failed jobs listed by default (the count says how many there are in all).
 DEFAULT_FAILED_SHOWN = 20
@@ -39,6 +42,8 @@ class JobStatus:
     retrying: int  # pending jobs that failed before (back-off)
     running: tuple[JobLine, ...]
     failed: tuple[JobLine, ...]  # newest first, at most the limit asked
+    #: calls transcribed with an agent and not scored by QA (issue 16)
+    unscored: int = 0
 
 
 _LINE = "id, recording, channel, attempts, updated, worker, lease_until, error"
@@ -51,6 +56,13 @@ def _lines(conn: sqlite3.Connection, state: str, limit: int) -> tuple[JobLine, .
     return tuple(JobLine(*row) for row in rows)
 
 
+def _unscored(conn: sqlite3.Connection) -> int:
+    try:
+        return unscored_count(conn)
+    except sqlite3.OperationalError:  # a store not migrated to schema v5 yet: no QA
+        return 0
+
+
 def read_status(conn: sqlite3.Connection, *, failed_limit: int = DEFAULT_FAILED_SHOWN,
                 running_limit: int = 50) -> JobStatus:
     """The jobs table summed up (a few indexed queries)."""
@@ -61,7 +73,8 @@ def read_status(conn: sqlite3.Connection, *, failed_limit: int = DEFAULT_FAILED_
         "SELECT min(created), count(error) FROM analytics_jobs WHERE state = 'pending'"
     ).fetchone()
     return JobStatus(counts, None if oldest is None else float(oldest), int(retrying),
-                     _lines(conn, "running", running_limit), _lines(conn, "failed", failed_limit))
+                     _lines(conn, "running", running_limit), _lines(conn, "failed", failed_limit),
+                     _unscored(conn))
 
 
 def _age(seconds: float) -> str:
@@ -106,4 +119,8 @@ def format_status(st: JobStatus, now: float) -> list[str]:
             lines.append(f"  {j.id}  {_utc(j.updated)}  {j.recording} {j.channel}  "
                          f"after {j.attempts} attempt{'s' if j.attempts != 1 else ''}: "
                          f"{j.error or 'no reason recorded'}")
+    if st.unscored:
+        lines.append(f"not scored by QA: {st.unscored} transcribed call"
+                     f"{'s' if st.unscored != 1 else ''} with an agent "
+                     "(no scorecard applies, or scoring failed: see the workers' log)")
     return lines

@@ -3,7 +3,8 @@
 ``transcribe_channel`` and ``find_models`` (bailanys.analytics.transcribe),
 ``clean_utterances`` (bailanys.analytics.clean), ``write_channel`` and
 ``call_words`` (bailanys.analytics.transcripts), ``call_facts``,
-``with_language`` and ``upsert_call`` (bailanys.analytics.facts).
+``with_language`` and ``upsert_call`` (bailanys.analytics.facts); the QA
+step of issue 16 (``bailanys.qa.scoring.worker_step``, ``[qa] enabled``).
 
 Tests swap the whole pipeline for their own with the environment variable
 :data:`TEST_STEPS_ENV` (``module:function``, ``function(config) -> (Steps,
@@ -26,6 +27,7 @@ from bailanys.analytics.transcripts import call_words, write_channel
 from bailanys.analytics.worker import Steps
 from bailanys.config import LANGUAGES, Config
 from bailanys.errors import ConfigError
+from bailanys.qa.scoring import worker_step
 from bailanys.store.events import Event, load_data
 from bailanys.timezone import ALMATY
 
@@ -63,8 +65,9 @@ def real_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
     model_dir = Path(config.analytics.model_dir or transcribe.ANALYTICS_MODEL_DIR)
     models = transcribe.find_models(model_dir, LANGUAGES,
                                     fallback_dir=Path(config.asr.model_dir))
+    qa = worker_step(config.qa)
     steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean_utterances,
-                  store=store_transcript)
+                  store=store_transcript, qa=qa, qa_recover=qa.recover if qa else None)
     return steps, models
 
 

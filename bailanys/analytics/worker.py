@@ -13,7 +13,11 @@ event loop. One job at a time (:mod:`bailanys.analytics.jobs`):
 3. ``complete``: the transcript, the call's facts, ``transcript.ready`` and
    the job's ``done`` in one transaction, only if the job is still ours;
    or ``fail``: a bad recording (corrupt WAV, no model) at once, anything
-   else retried with back-off.
+   else retried with back-off;
+4. after ``complete``, the QA step (``Steps.qa``, issue 16): the call is
+   scored once its last job is stored; a failure there is logged and the
+   call left unscored, never the job failed. A starting worker scores the
+   recent calls a stopped one left unscored (``Steps.qa_recover``).
 
 SIGTERM (:meth:`Worker.terminate`) during transcription abandons the job
 cleanly (``release``: pending again at once, the attempt not counted);
@@ -72,6 +76,12 @@ Clean = Callable[[Sequence[Utterance]], tuple[Utterance, ...]]
 #: transaction; returns the words written (slice search's write_channel +
 #: upsert_call).
 Store = Callable[[sqlite3.Connection, Job, Sequence[Utterance], str], int]
+#: ``qa(conn, call_id)``: after a job is stored, score the call when its
+#: transcript is complete (issue 16, :class:`bailanys.qa.scoring.QaStep`).
+Qa = Callable[[sqlite3.Connection, str], object]
+#: ``qa_recover(conn)``: when the worker starts, score the calls a stopped
+#: worker left unscored (:meth:`bailanys.qa.scoring.QaStep.recover`).
+QaRecover = Callable[[sqlite3.Connection], object]
 
 #: Errors of the recording or its transcript itself (a corrupt WAV, no model
 #: for the language, a transcript too long to store): trying again cannot
@@ -89,6 +99,9 @@ class Steps:
     clean: Clean
     store: Store
     permanent: tuple[type[BaseException], ...] = PERMANENT_ERRORS
+    #: None: calls are not scored (``[qa] enabled = false``)
+    qa: Qa | None = None
+    qa_recover: QaRecover | None = None
 
 
 def worker_name() -> str:
@@ -176,6 +189,7 @@ class Worker:
         conn = jobs.connect(self.db_path)
         handled = 0
         try:
+            self._recover(conn)
             while not self.stopping.is_set():
                 try:
                     job = jobs.claim(conn, self.name, self.clock(), self.settings.lease_seconds)
@@ -215,7 +229,9 @@ class Worker:
                 log.exception("job %d: transcription failed", job.id)
                 self._fail(conn, job, reason_of(exc), permanent=False)
                 return
-            self._complete(conn, job, result, utterances)
+            completed = self._complete(conn, job, result, utterances)
+        if completed:  # the lease is no longer renewed: the job is done
+            self._score(conn, job)
 
     @contextlib.contextmanager
     def _interruptible(self) -> Iterator[None]:
@@ -234,7 +250,7 @@ class Worker:
         return result, tuple(u for u in cleaned if u.words)
 
     def _complete(self, conn: sqlite3.Connection, job: Job, result: ChannelResult,
-                  utterances: Sequence[Utterance]) -> None:
+                  utterances: Sequence[Utterance]) -> bool:
         rtf = round(result.elapsed / max(result.seconds, 1e-9), 4)
         words = 0
 
@@ -252,12 +268,32 @@ class Worker:
             log.exception("job %d: storing the transcript failed", job.id)
             self._fail(conn, job, reason_of(exc),
                        permanent=isinstance(exc, self.steps.permanent))
-            return
+            return False
         if ok:
             self.done += 1
             log.info("job %d: done, %d words, rtf %.3f", job.id, words, rtf)
         else:
             log.warning("job %d: no longer ours (lease lapsed and taken over); dropped", job.id)
+        return ok
+
+    def _recover(self, conn: sqlite3.Connection) -> None:
+        """Score what a stopped worker left unscored; never stops this one."""
+        if self.steps.qa_recover is None:
+            return
+        try:
+            self.steps.qa_recover(conn)
+        except Exception:
+            log.exception("scoring the calls left unscored failed")
+
+    def _score(self, conn: sqlite3.Connection, job: Job) -> None:
+        """The QA step for the job's call; its failure never touches the job."""
+        if self.steps.qa is None:
+            return
+        try:
+            self.steps.qa(conn, job.call_id)
+        except Exception:
+            log.exception("job %d: scoring call %s failed; the call is not scored",
+                          job.id, job.call_id)
 
     def _fail(self, conn: sqlite3.Connection, job: Job, reason: str, *, permanent: bool) -> None:
         state = jobs.fail(conn, job, self.clock(), reason, permanent=permanent,
