@@ -42,6 +42,11 @@ NAME_LANGS: Final = ("kk", "ru", "en")
 VARIANT_LANGS: Final = ("kk", "ru")
 #: The longest phrase variant (characters): a core, not a script.
 MAX_VARIANT: Final = 200
+#: The largest number a card holds (seconds, weights, bounds): a day's
+#: seconds is 86,400; beyond this a value is a typo (and 10**400 no float).
+MAX_NUMBER: Final = 1e9
+#: The highest version: one a day for 27 years; fits SQLite's INTEGER easily.
+MAX_VERSION: Final = 9999
 
 TOP_KEYS: Final = ("id", "version", "names", "applies_to", "sections")
 SECTION_KEYS: Final = ("id", "names", "criteria")
@@ -82,8 +87,9 @@ def build(src: Source) -> Scorecard | None:
     _keys(src, (), data, TOP_KEYS, TOP_KEYS[:3] + ("sections",))
     card_id = _id(src, ("id",), data.get("id"))
     version = data.get("version")
-    if "version" in data and (type(version) is not int or version < 1):
-        src.problem(("version",), f"a whole number from 1 up, got {version!r}")
+    if "version" in data and (type(version) is not int or not 1 <= version <= MAX_VERSION):
+        src.problem(("version",), f"a whole number from 1 to {MAX_VERSION}, "
+                                  f"got {version!r:.40}")
     names = _names(src, ("names",), data.get("names"))
     queues, topics = _applies_to(src, data.get("applies_to"))
     sections = _sections(src, data.get("sections"))
@@ -286,8 +292,9 @@ def _kind_fields(src: Source, path: Path_, data: Mapping[str, Any], kind: Kind
 
 def _number(src: Source, path: Path_, value: Any, *, low: float | None = None,
             strict: bool = False) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        src.problem(path, f"expected a number, got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not -MAX_NUMBER <= value <= MAX_NUMBER):  # also NaN
+        src.problem(path, f"expected a number, got {value!r:.40}")
         return None
     if low is not None and (value <= low if strict else value < low):
         src.problem(path, f"must be {'above' if strict else 'at least'} {low:g}, got {value!r}")

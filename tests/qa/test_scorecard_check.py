@@ -32,9 +32,10 @@ SECTION_2 = """\
 # (what is replaced, by what, line, field, a fragment of the message)
 TABLE: list[tuple[str, str, int, str, str]] = [
     # the card itself
-    ("version: 1", "version: 0", 2, "version", "a whole number from 1 up, got 0"),
-    ("version: 1", "version: 1.5", 2, "version", "a whole number from 1 up"),
-    ("version: 1", "version: true", 2, "version", "a whole number from 1 up, got True"),
+    ("version: 1", "version: 0", 2, "version", "a whole number from 1 to 9999, got 0"),
+    ("version: 1", "version: 1.5", 2, "version", "a whole number from 1 to 9999"),
+    ("version: 1", "version: true", 2, "version", "a whole number from 1 to 9999, got True"),
+    ("version: 1", "version: 10000", 2, "version", "a whole number from 1 to 9999"),
     ("version: 1\n", "", 1, "version", "missing"),
     ("id: small\n", "", 1, "id", "missing"),
     ("id: small", "id: Small-Card", 1, "id", "an id is lower-case latin letters"),
@@ -72,6 +73,9 @@ TABLE: list[tuple[str, str, int, str, str]] = [
     ("weight: 5", "weight: -2", 40, f"{C5}.weight", "must be above 0"),
     ("weight: 5", "weight: heavy", 40, f"{C5}.weight", "expected a number, got 'heavy'"),
     ("weight: 5", "weight: .nan", 40, f"{C5}.weight", "expected a number"),
+    ("weight: 5", f"weight: {10**400}", 40, f"{C5}.weight", "expected a number, got 1000"),
+    ("max: 60", "max: 1.0e+10", 36, f"{C4}.max", "expected a number, got 10000000000.0"),
+    ("max: 60", f"max: {'9' * 5000}", 36, f"{C4}.max", "expected a number, got '9999"),
     ("critical: true\n        masks", "critical: 1\n        masks", 18, f"{C1}.critical",
      "expected true or false, got 1"),
     ("        window: {end: 10}\n", "        windo: {end: 10}\n", 11, f"{C0}.windo",
@@ -205,3 +209,10 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
         scorecard.load(path)
     with pytest.raises(ScorecardError, match="cannot read"):
         scorecard.load(tmp_path / "missing.yaml")
+
+
+def test_hostile_yaml(tmp_path: Path) -> None:
+    nested = write(tmp_path, "deep.yaml", SMALL.replace("version: 1", "version: " + "[" * 5000))
+    with pytest.raises(ScorecardError) as caught:
+        scorecard.load(nested)
+    assert str(caught.value) == f"{nested}: YAML: nested too deeply"

@@ -24,7 +24,7 @@ def test_good_cards_load_beside_a_broken_one(tmp_path: Path) -> None:
     cards, problems = scorecard.load_dir(tmp_path)
     assert [c.id for c in cards] == ["a", "b"]
     assert [str(p) for p in problems] == [
-        f"{tmp_path / 'c.yaml'}:2: version: a whole number from 1 up, got 0"]
+        f"{tmp_path / 'c.yaml'}:2: version: a whole number from 1 to 9999, got 0"]
 
 
 def test_a_second_default_card_is_a_problem_and_left_out(tmp_path: Path) -> None:
