@@ -66,7 +66,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             files.append(path)
         else:
             problems.append(Problem(str(path), 0, "", "no such file or directory"))
-    cards, found_problems = load_files(files)
+    unique = {f.resolve(): f for f in reversed(files)}  # a file named twice is read once
+    cards, found_problems = load_files(sorted(unique.values(), key=files.index))
     problems += found_problems
     stored: dict[str, list[int]] = {}
     if args.store and config is not None:

@@ -54,6 +54,7 @@ def test_files_and_directories(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "queues egov",
         f"ok: {DEFAULT_CARD}: scorecard default version 1, 5 sections, 19 criteria "
         "(3 critical, 3 manual), the default card"]
+    assert check(capsys, str(one), str(tmp_path), str(one))[:2] == (0, out[:1])  # once
     empty = tmp_path / "empty"
     empty.mkdir()
     assert check(capsys, str(empty))[:2] == (0, [f"{empty}: no scorecard files (*.yaml)"])
