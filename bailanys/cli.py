@@ -9,11 +9,11 @@ The other commands belong to the layers they serve and are added by their
 ``register(subparsers)``: ``demo-call`` (:mod:`bailanys.engine.democall`),
 ``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
 ``console`` (:mod:`bailanys.console.commands`), ``faq``
-(:mod:`bailanys.robot.commands`) and ``worker``, ``analytics``
-(:mod:`bailanys.analytics.commands`). What they share with the commands here
-(exit statuses, :class:`~bailanys.cliutil.CommandError`, ``--config``, time
-options, output) is in :mod:`bailanys.cliutil`, which they import instead of
-this module.
+(:mod:`bailanys.robot.commands`), ``worker``, ``analytics``
+(:mod:`bailanys.analytics.commands`) and ``qa`` (:mod:`bailanys.qa.commands`).
+What they share with the commands here (exit statuses,
+:class:`~bailanys.cliutil.CommandError`, ``--config``, time options, output)
+is in :mod:`bailanys.cliutil`, which they import instead of this module.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from bailanys.console import commands as console_commands
 from bailanys.engine import democall
 from bailanys.errors import BailanysError, ConfigError
 from bailanys.ivr import commands as ivr_commands
+from bailanys.qa import commands as qa_commands
 from bailanys.queue import commands as queue_commands
 from bailanys.robot import commands as robot_commands
 
@@ -256,6 +257,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     console_commands.register(subparsers)  # console hash-password
     robot_commands.register(subparsers)  # faq check / export / import
     analytics_commands.register(subparsers)  # worker, analytics status
+    qa_commands.register(subparsers)  # qa check
 
 
 def build_parser() -> argparse.ArgumentParser:

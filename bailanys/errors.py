@@ -7,8 +7,10 @@ module)::
 
     BailanysError
     ├── ConfigError            a bad config file, key or value (names file, key)
-    │   └── FaqError           (bailanys.robot.faq) the FAQ file has problems;
-    │                          ``problems`` lists them, one file:line a line
+    │   ├── FaqError           (bailanys.robot.faq) the FAQ file has problems;
+    │   │                      ``problems`` lists them, one file:line a line
+    │   └── ScorecardError     (bailanys.qa.scorecard) a QA scorecard has problems
+    │                          or changed without a new version (``problems``)
     ├── StoreError             the event store cannot be opened or migrated
     ├── StartupError           the engine cannot start (an address in use)
     ├── SipError

@@ -86,10 +86,17 @@ def load(text: str, file: str) -> Source:
     except yaml.YAMLError as exc:
         src.problems.append(Problem(file, 0, "", f"YAML: {exc}"))
         return src
+    except RecursionError:  # thousands of nested [ or {
+        src.problems.append(Problem(file, 0, "", "YAML: nested too deeply"))
+        return src
     if node is None:
         src.problems.append(Problem(file, 1, "", "the file is empty"))
         return src
-    src.data = _convert(node, (), src)
+    try:
+        src.data = _convert(node, (), src)
+    except RecursionError:
+        src.problems.append(Problem(file, 0, "", "YAML: nested too deeply"))
+        src.data = None
     return src
 
 
@@ -143,5 +150,5 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return node.value  # YAML 1.1 sexagesimal: "21:00" is a time of day here, not 1260
     try:
         return _SCALARS.construct_object(node, deep=True)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an int of over 4,300 digits
         return node.value
