@@ -267,3 +267,25 @@ def test_live_kpi_2_equals_recomputation(seed: int, start: float, memory_s: floa
         assert total.reviewed_passed == sum(latest.values())
     assert total.scored == sum(1 for e in events if e.type == "qa.scored") > 20
     assert any(e.type == "qa.reviewed" and "previous_passed" in e.data for e in events)
+
+
+def test_kpi_2_counters_never_go_down() -> None:
+    """Corrections either way and a correction the next day: the ``_total``
+    families (rate() needs them monotonic) only grow."""
+    windows = KpiWindows()
+    stream = [scored(0, "c1", True), reviewed(60, "c1", True),
+              reviewed(120, "c1", False, previous=True, revision=2),
+              scored(130, "c2", False), reviewed(200, "c2", False),
+              reviewed(86_400, "c2", True, previous=False, revision=2),
+              reviewed(86_500, "c1", True, previous=False, revision=3)]
+    before: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for event in stream:
+        windows.apply(event)
+        now = event.ts
+        page = render(make_registry(KpiCollector(lambda now=now: windows.snapshots(now))))
+        counters = {k: v for k, v in parse(page).items() if k[0].endswith("_total")}
+        for k, v in before.items():
+            assert counters.get(k, 0.0) >= v, k
+        before = counters
+    assert before[key("bailanys_kpi_counted_total", scope="total", name="",
+                      count="reviewed")] == 2
