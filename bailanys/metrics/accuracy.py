@@ -25,7 +25,7 @@ absent); the QA events carry no topic. Memory: one :class:`Review` per
 reviewed call for ``memory_s`` (default 31 days); a correction of a review
 already forgotten counts in the windows opened after the forgotten ones and
 changes nothing in the others (they may have counted the original). Pure:
-no I/O, no clock. docs/kpi.md, "KPI 2", has the same rules.
+no I/O, no clock. docs/kpi.md, "KPI 2 method", has the same rules.
 """
 
 from __future__ import annotations
