@@ -6,7 +6,9 @@ calls waiting over the last hour, and serves the supervisors' console and
 ``/metrics``.  At start it replays today's stored events, so the KPIs after
 a restart equal those before it.  Changes reach console clients as deltas
 at most every ``FLUSH_S`` (coalesced: a burst of a thousand events is one
-delta), never on the event path itself.
+delta), never on the event path itself. The QA events other connections
+write into the store (``qa.scored``, ``qa.reviewed``: KPI 2) reach the fold
+from :class:`~bailanys.engine.storedtail.StoredTail`, polled every ``POLL_S``.
 
 It takes ports, not the engine: its settings (``[console]``, the auth
 limits), the event log, the queue service's console API
@@ -29,6 +31,7 @@ from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscr
 from bailanys.console.auth import ConsoleUser
 from bailanys.console.server import ConsoleServer, ExtraRoutes
 from bailanys.engine.ports import EventStore
+from bailanys.engine.storedtail import FOREIGN_TYPES, POLL_S, StoredTail
 from bailanys.events import ConsoleAction
 from bailanys.metrics.authmetrics import AuthCollector
 from bailanys.metrics.fold import KpiConfig
@@ -105,6 +108,8 @@ class EngineConsole:
         self._dirty: set[str] = set()
         self._unsubscribe_events: Callable[[], None] | None = None
         self._tasks = TaskSet()
+        #: The events written into the store by the workers and the QA page.
+        self.tail = StoredTail(events)
         self.server: ConsoleServer | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -115,7 +120,9 @@ class EngineConsole:
         replayed = await events.query(since=since)
         for event in replayed:
             self.windows.apply(event)
+        self.tail.mark(replayed, since)
         self._unsubscribe_events = events.subscribe(self._on_event)
+        self._tasks.spawn(self._tailer(), name="console-stored-events")
         self._tasks.spawn(self._flusher(), name="console-deltas")
         self._tasks.spawn(self._sampler(), name="console-history")
         cfg = self.settings
@@ -149,6 +156,8 @@ class EngineConsole:
 
     def _on_event(self, event: Event) -> None:
         """Called by the event log for every append: O(1), never awaits."""
+        if event.type in FOREIGN_TYPES:
+            return  # folded once, from the store (``_tailer``)
         self.windows.apply(event)
         self._dirty.add("kpis")
         if event.type.startswith(_QUEUE_EVENTS):
@@ -169,6 +178,19 @@ class EngineConsole:
                     callback(delta)
                 except Exception:
                     log.exception("a console subscriber failed")
+
+    async def _tailer(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                stored = await self.tail.poll()
+            except Exception:
+                log.exception("reading the workers' and the QA page's events failed")
+                continue
+            for event in stored:
+                self.windows.apply(event)
+            if stored:
+                self._dirty.add("kpis")
 
     async def _sampler(self) -> None:
         while True:

@@ -1,7 +1,8 @@
 """The KPI fold's records: one window's counters and the context it keeps.
 
-The fold (``fold.py``) keeps per call, per agent and per (caller number,
-topic) only what later events need (docs/kpi.md, "Memory"); these are
+The fold (``fold.py``) keeps per call, per agent, per (caller number,
+topic) and per reviewed call only what later events need (docs/kpi.md,
+"Memory"); these are
 those records, plus the helpers that read event fields defensively (the
 event log is our own, but stored rows may come from older versions).
 """
@@ -106,3 +107,14 @@ class Contact:
     scopes: tuple[Scope, ...]
     counted: tuple[int, ...]  # period ids that counted it
     fcr: bool = True  # still counted as resolved at the first contact
+
+
+@dataclass(slots=True)
+class Review:
+    """A call's counted QA review (``qa.reviewed``): what a later review of
+    the call (a correction) adjusts instead of counting the call again."""
+
+    ts: float
+    scopes: tuple[Scope, ...]
+    counted: tuple[int, ...]  # period ids that counted the call for it
+    passed: bool

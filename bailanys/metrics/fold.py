@@ -47,6 +47,10 @@ An abandon counts as lost only when its ``cause`` is "caller" (no cause,
 as in events stored before causes existed, reads as "caller"); another
 cause (engine_shutdown, engine_restart, rtp_timeout, max_duration, error)
 is counted as ``dropped``: the engine's doing, not the caller's.
+
+KPI 2 (Appendix 1 item 2) comes from the QA events ``qa.scored`` and
+``qa.reviewed``, folded by :class:`~bailanys.metrics.accuracy.AccuracyFold`
+(a corrected review counts the call once per window).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bailanys.metrics import formulas
+from bailanys.metrics.accuracy import DEFAULT_REVIEW_MEMORY_S, AccuracyFold
 from bailanys.metrics.context import (
     AgentContext,
     CallContext,
@@ -114,10 +119,12 @@ class KpiConfig:
     #: FCR per call with a disposition (a repeat counts on its own merit)
     #: instead of per request (the requirement's reading, False).
     fcr_per_call: bool = False
+    #: Seconds a call's counted QA review is remembered for a correction (KPI 2).
+    review_memory_s: float = DEFAULT_REVIEW_MEMORY_S
     targets: KpiTargets = field(default_factory=KpiTargets)
 
     def __post_init__(self) -> None:
-        for name in ("service_level_s", "fcr_window_s", "call_memory_s"):
+        for name in ("service_level_s", "fcr_window_s", "call_memory_s", "review_memory_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -134,6 +141,7 @@ class KpiFold:
         self._waiting: dict[str, CallContext] = {}
         self._agents: dict[str, AgentContext] = {}
         self._contacts: OrderedDict[tuple[str, str], Contact] = OrderedDict()
+        self._accuracy = AccuracyFold(self.config.review_memory_s)
         #: Events applied so far.
         self.applied = 0
 
@@ -158,7 +166,8 @@ class KpiFold:
     def sizes(self) -> dict[str, int]:
         """How much context is held (bounded by live calls, agents and callers)."""
         return {"calls": len(self._calls), "waiting": len(self._waiting),
-                "agents": len(self._agents), "contacts": len(self._contacts)}
+                "agents": len(self._agents), "contacts": len(self._contacts),
+                "reviews": len(self._accuracy)}
 
     # --- folding -------------------------------------------------------------------
 
@@ -191,6 +200,7 @@ class KpiFold:
             if contact.ts >= old:
                 break
             del self._contacts[key]
+        self._accuracy.expire(ts)
 
     def _touch(self, call_id: str, ts: float) -> CallContext:
         rec = self._calls.get(call_id)
@@ -441,6 +451,12 @@ class KpiFold:
         self._count_call(event.ts, rec, delta)
         self._count_queue(event.ts, rec.queue if rec else None, delta)
 
+    def _on_qa_scored(self, event: Event) -> None:
+        self._accuracy.scored(event, self._periods.values())
+
+    def _on_qa_reviewed(self, event: Event) -> None:
+        self._accuracy.reviewed(event, self._periods.values())
+
     def _on_ended(self, event: Event) -> None:
         rec = self._calls.get(str(event.call_id))
         if rec is not None:
@@ -540,4 +556,6 @@ _HANDLERS: dict[str, Callable[[KpiFold, Event], None]] = {
     "survey.answered": KpiFold._on_survey,
     "call.ended": KpiFold._on_ended,
     "agent.state": KpiFold._on_agent_state,
+    "qa.scored": KpiFold._on_qa_scored,
+    "qa.reviewed": KpiFold._on_qa_reviewed,
 }

@@ -17,7 +17,8 @@ from bailanys.metrics.targets import KpiTargets
 KPI_NAMES = (
     "wait_s",  # KPI 1: average wait after the voice menu (of the answered, by default)
     "abandoned_wait_s",  # beside it: the average wait of the callers who hung up
-    "accuracy_pct",  # KPI 2: accurate, complete information (QA): no data yet
+    "accuracy_pct",  # KPI 2: accurate, complete information, every step (reviewed calls)
+    "accuracy_auto_pct",  # beside it: the same share over the automatically scored calls
     "satisfaction_score",  # KPI 3: mean score 1-5
     "csi_pct",  # KPI 3: share of 4-5
     "cdi_pct",  # share of 1-2 (1414 profile)
@@ -61,7 +62,8 @@ def values(c: Counts, *, wait_of_all: bool = False) -> dict[str, tuple[float | N
         "wait_s": (_mean(c.wait_total, c.left), c.left) if wait_of_all
         else (_mean(c.answered_wait_total, c.answered), c.answered),
         "abandoned_wait_s": (_mean(c.abandoned_wait_total, c.abandoned), c.abandoned),
-        "accuracy_pct": (None, 0),  # QA scores do not exist yet
+        "accuracy_pct": (_pct(c.reviewed_passed, c.reviewed), c.reviewed),
+        "accuracy_auto_pct": (_pct(c.scored_passed, c.scored), c.scored),
         "satisfaction_score": (_mean(c.score_total, c.surveys), c.surveys),
         "csi_pct": (_pct(c.satisfied, c.surveys), c.surveys),
         "cdi_pct": (_pct(c.dissatisfied, c.surveys), c.surveys),

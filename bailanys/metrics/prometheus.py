@@ -21,7 +21,9 @@ bailanys_kpi_seconds                    gauge    window, scope, name, kpi: the `
 bailanys_kpi_ratio                      gauge    window, scope, name, kpi: the ``*_pct``
                                                  KPIs as 0-1 (lost, lost_after_30s, fcr,
                                                  csi, cdi, service_level, sl2, dropped,
-                                                 accuracy, occupancy)
+                                                 accuracy (KPI 2, reviewed calls),
+                                                 accuracy_auto (auto-scored calls),
+                                                 occupancy)
 bailanys_kpi_score                      gauge    window, scope, name, kpi (satisfaction,
                                                  points 1-5)
 bailanys_kpi_status                     gauge    window, scope, name, kpi: 0 within,
@@ -35,7 +37,9 @@ bailanys_kpi_counted_seconds            gauge    window, scope, name, count: the
 bailanys_kpi_counted_total              counter  scope, name, count: the same whole numbers
                                                  since the engine started (total, queue and
                                                  language scopes; not ``fcr``, which a
-                                                 repeat takes back)
+                                                 repeat takes back, nor
+                                                 ``reviewed_passed``, which a corrected
+                                                 review may take back)
 bailanys_kpi_counted_seconds_total      counter  scope, name, count: the sums of seconds
                                                  since the engine started
 bailanys_queue_waiting                  gauge    queue (callers on the line now)
@@ -140,8 +144,9 @@ _UNITS = {"_s": ("seconds", 1.0), "_pct": ("ratio", 0.01), "_score": ("score", 1
 #: Scopes whose live counts only grow (a topic's move when a disposition
 #: names another topic, and FCR's take-back, do not).
 COUNTER_SCOPES = frozenset({"total", "queue", "language"})
-#: Counts that a later event may lower (a repeat takes an FCR back).
-NOT_MONOTONIC = frozenset({"fcr"})
+#: Counts that a later event may lower (a repeat takes an FCR back; a
+#: corrected QA review may fail a call that passed).
+NOT_MONOTONIC = frozenset({"fcr", "reviewed_passed"})
 #: The ``Counts`` fields that are sums of seconds (the others are whole numbers).
 SECONDS_FIELDS = frozenset(COUNT_FIELDS) - INT_COUNT_FIELDS
 

@@ -75,6 +75,10 @@ class Counts:
     score_total: int = 0  # their sum
     satisfied: int = 0  # scores 4-5 (CSI)
     dissatisfied: int = 0  # scores 1-2 (CDI)
+    reviewed: int = 0  # calls with a counted QA review (qa.reviewed), each once (KPI 2)
+    reviewed_passed: int = 0  # ... whose latest counted review failed no critical criterion
+    scored: int = 0  # calls scored automatically (qa.scored)
+    scored_passed: int = 0  # ... with no automatic critical criterion failed
     wait_total: float = 0.0  # sum of ``waited`` of the callers who left
     answered_wait_total: float = 0.0  # sum of ``waited`` of the answered
     abandoned_wait_total: float = 0.0  # sum of ``waited`` of the callers who hung up

@@ -72,7 +72,8 @@ _APP1 = "requirements 2023, Appendix 1, item"
 
 #: Appendix 1 item 1: waiting time after the voice menu, 40 (min) - 60 (max) s.
 WAIT_S = Target(60.0, _MOST, 40.0, f"{_APP1} 1")
-#: Item 2: share of contacts with accurate, complete information, 80 - 85 %.
+#: Item 2: share of contacts with accurate, complete information and every
+#: step followed, 80 - 85 % (reviewed calls; the auto-scored share beside it).
 ACCURACY_PCT = Target(80.0, _LEAST, 85.0, f"{_APP1} 2")
 #: Item 3: customer satisfaction, 4.25 - 5 points ...
 SATISFACTION_SCORE = Target(4.25, _LEAST, 5.0, f"{_APP1} 3 (points)")
@@ -94,6 +95,8 @@ class KpiTargets:
 
     wait_s: Target | None = WAIT_S
     accuracy_pct: Target | None = ACCURACY_PCT
+    #: Shown beside KPI 2 (the share over auto-scored calls), against the same target.
+    accuracy_auto_pct: Target | None = ACCURACY_PCT
     satisfaction_score: Target | None = SATISFACTION_SCORE
     csi_pct: Target | None = CSI_PCT
     cdi_pct: Target | None = CDI_PCT

@@ -69,6 +69,10 @@ function renderUser() {
 // KPIs come as bailanys.metrics' Kpi.to_json(): {value, samples, status, limit, goal},
 // keyed by name; the unit follows the name's suffix unless the KPI names one.
 const SUFFIX_UNITS = { _s: "s", _pct: "%", _score: "points" };
+// A KPI shown inside another's tile, not as a tile of its own: KPI 2 over the
+// automatically scored calls beside KPI 2 over the reviewed ones (docs/kpi.md).
+const BESIDE = { accuracy_pct: "accuracy_auto_pct" };
+const SHOWN_BESIDE = new Set(Object.values(BESIDE));
 const LOWER_IS_BETTER = new Set(["wait_s", "abandoned_wait_s", "lost_pct", "lost_after_30s_pct",
   "dropped_pct", "cdi_pct", "asa_s", "aht_s"]);
 
@@ -93,9 +97,17 @@ function targetText(id, kpi, unit) {
   return parts.join(" · ");
 }
 
+function besideLine(id) {
+  const kpi = state.data.kpis?.[id];
+  if (!kpi) return null;
+  const value = kpi.value == null ? t("no_data") : fmtValue(kpi.value, kpiUnit(id, kpi));
+  return el("div", { class: "kpi-beside", "data-kpi-beside": id, "data-status": kpiStatus(kpi),
+    text: `${t(`kpi_${id}`)}: ${value}` });
+}
+
 function renderKpis() {
   const box = document.getElementById("kpis");
-  const entries = Object.entries(state.data.kpis ?? {});
+  const entries = Object.entries(state.data.kpis ?? {}).filter(([id]) => !SHOWN_BESIDE.has(id));
   if (!entries.length) {
     box.replaceChildren(el("p", { class: "empty", text: t("no_data") }));
     return;
@@ -108,6 +120,7 @@ function renderKpis() {
     return el("div", { class: "kpi", "data-kpi": id, "data-status": status },
       el("div", { class: "kpi-label", text: name }),
       el("div", { class: "kpi-value", text: value }),
+      BESIDE[id] ? besideLine(BESIDE[id]) : null,
       el("div", { class: "kpi-target", text: targetText(id, kpi, unit) }),
       el("div", { class: "kpi-status", text: t(`status_${status}`) }));
   }));
