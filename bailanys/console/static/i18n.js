@@ -301,7 +301,14 @@ export const STRINGS = /*JSON*/ {
     "qa_err_may_not_flag": "Қоңырауды тексеруге тек супервайзер жібере алады",
     "qa_err_no_review": "Бағалау табылмады",
     "qa_err_bad_review": "Бағалау нөмірі дұрыс емес",
-    "qa_err_too_large": "Бағалау тым ұзын: түсініктемелерді қысқартыңыз"
+    "qa_err_too_large": "Бағалау тым ұзын: түсініктемелерді қысқартыңыз",
+    "qa_passed_auto": "Автоматты маңызды критерийлер орындалған",
+    "qa_note_not_said": "айтылмаған",
+    "qa_note_no_transcript": "қоңырау мәтіні жоқ",
+    "qa_note_no_recording": "жазба жоқ",
+    "qa_note_no_hold": "қоңырау шалушы күттірілмеген",
+    "qa_note_no_hold_phrase_before": "үнсіздік алдында «күте тұрыңыз» деп айтылмаған",
+    "qa_note_no_survey": "сауалнама өтпеген"
   },
   "ru": {
     "app_title": "Панель супервайзера",
@@ -589,7 +596,14 @@ export const STRINGS = /*JSON*/ {
     "qa_err_may_not_flag": "Отправить звонок на проверку может только супервайзер",
     "qa_err_no_review": "Оценка не найдена",
     "qa_err_bad_review": "Неверный номер оценки",
-    "qa_err_too_large": "Слишком длинная оценка: сократите комментарии"
+    "qa_err_too_large": "Слишком длинная оценка: сократите комментарии",
+    "qa_passed_auto": "Автоматические критичные пункты выполнены",
+    "qa_note_not_said": "не прозвучало",
+    "qa_note_no_transcript": "нет расшифровки звонка",
+    "qa_note_no_recording": "нет записи",
+    "qa_note_no_hold": "удержания не было",
+    "qa_note_no_hold_phrase_before": "перед паузой не попросил подождать",
+    "qa_note_no_survey": "опрос не проводился"
   },
   "en": {
     "app_title": "Supervisor console",
@@ -877,7 +891,14 @@ export const STRINGS = /*JSON*/ {
     "qa_err_may_not_flag": "Only a supervisor may send a call to review",
     "qa_err_no_review": "No such review",
     "qa_err_bad_review": "Not a review number",
-    "qa_err_too_large": "The review is too long: shorten the comments"
+    "qa_err_too_large": "The review is too long: shorten the comments",
+    "qa_passed_auto": "No automatic critical criterion failed",
+    "qa_note_not_said": "not said",
+    "qa_note_no_transcript": "no transcript",
+    "qa_note_no_recording": "no recording",
+    "qa_note_no_hold": "no hold",
+    "qa_note_no_hold_phrase_before": "no hold phrase before the silence",
+    "qa_note_no_survey": "no survey"
   }
 } /*END*/;
 

@@ -147,8 +147,15 @@ function evidenceNode(ev, audio) {
     el("span", { class: "offset", text: parts.join(" · ") }));
   if (ev.text) node.append(" «", ...masked(ev.text), "»");
   if (ev.value != null) node.append(` ${t("qa_value", { v: number(ev.value, 2) })}`);
-  if (ev.note) node.append(el("span", { class: "note", text: ` ${has(`qa_note_${ev.note}`) ? t(`qa_note_${ev.note}`) : ev.note}` }));
+  if (ev.note) node.append(el("span", { class: "note", text: ` ${note(ev.note)}` }));
   return node;
+}
+
+// A scorer's machine note ("not said", "no transcript") in the page's language
+// when it is a known one, else as written.
+function note(text) {
+  const key = `qa_note_${text.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "")}`;
+  return has(key) ? t(key) : text;
 }
 
 function select(name, options, value, disabled) {
@@ -175,7 +182,7 @@ function manualControls(c, answer, editing) {
 
 function overrideControls(c, answer, editing) {
   if (!editing && !answer?.override) return null;
-  const box = el("div", { class: "answer override" },
+  const box = el("div", { class: "answer override", "data-on": String(Boolean(answer?.override)) },
     el("label", { class: "check" }, el("input", { type: "checkbox", name: `o_${c.id}`,
       checked: answer?.override || null, disabled: !editing || null }),
     el("span", { text: t("qa_override") })),
@@ -222,7 +229,7 @@ function renderCard() {
     el("span", { class: "score", text: t(shown ? "qa_review_total" : "qa_auto_total", { n: number(total) }) }),
     el("span", { class: failed.length ? "kpi-fail" : "kpi-pass",
       text: failed.length ? t("qa_critical_failed", { list: failed.map((id) => criterionName(id, cardNames())).join(", ") })
-        : t("qa_passed_kpi") }));
+        : t(shown ? "qa_passed_kpi" : "qa_passed_auto") }));
   $("sections").replaceChildren(...(card?.sections ?? []).map((s) => el("fieldset", { class: "section" },
     el("legend", { text: names(s.names) }),
     el("ol", { class: "criteria" }, ...s.criteria.map((c) => criterionNode(c, results.get(c.id),
@@ -313,6 +320,11 @@ function wireCard() {
     const answer = await send("POST", `/api/qa/calls/${encodeURIComponent(state.qa.call_id)}/flag`,
       { detail: $("flag-detail").value.trim() });
     if (answer) $("review-status").textContent = t(answer.flagged ? "qa_flagged" : "qa_flag_exists");
+  });
+  $("sections").addEventListener("change", (event) => {
+    if (event.target.name?.startsWith("o_")) {
+      event.target.closest(".override").dataset.on = String(event.target.checked);
+    }
   });
   $("sections").addEventListener("click", (event) => {
     const ev = event.target.closest("button.evidence");
@@ -408,7 +420,10 @@ async function showUser() {
 
 function renderUser() {
   const user = state.user;
-  if (user) $("who").textContent = `${user.name} · ${label("role_", user.role)}`;
+  if (!user) return;
+  $("who").textContent = `${user.name} · ${label("role_", user.role)}`;
+  // the supervisor board is the supervisors' (a reviewer is sent back here)
+  document.querySelector('.pages a[href="/"]').hidden = !["supervisor", "admin"].includes(user.role);
 }
 
 function init() {
