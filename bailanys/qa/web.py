@@ -17,12 +17,15 @@ route the page reuses for the dialogue and the recording:
 ``POST /api/qa/reviews/{rid}/finalise``    finalise: immutable from then on
 ``POST /api/qa/reviews/{rid}/correct``     a new revision superseding a final one
 ``POST /api/qa/calls/{id}/flag``           a supervisor sends the call to review
+``POST /api/qa/calls/{id}/calibrate``      a supervisor asks for a second review
 ``GET /api/qa/calibration``                agreement per criterion (Cohen's kappa)
 ``GET /api/qa/report?by=agent|team``       per agent / team per ISO week
-``GET /api/qa/export.csv``                 the report as CSV
+``GET /api/qa/export.csv``                 the report as CSV (``reports.export_csv``)
 =========================================  =======================================
 
-Who: :data:`QA_ROLES` (qa, supervisor, admin); flagging: :data:`FLAG_ROLES`.
+Who: :data:`QA_ROLES` (qa, supervisor, admin); flagging and asking for a
+calibration review: :data:`FLAG_ROLES`. Periods are the calls' local dates,
+both included (``webparams.parse_period``).
 Without a session the page 303s to the login and the APIs answer 401;
 another role gets 403; a request that changes something must come from
 the page's origin (the layer's check). A bad body or parameter is 400 with
@@ -81,35 +84,42 @@ CSV_TYPE = "text/csv; charset=utf-8"
 
 
 class QaRefused(BailanysError):
-    """The store refuses an action: ``code`` for the page, an HTTP ``status``."""
+    """The store refuses an action: ``code`` for the page, an HTTP ``status``,
+    ``detail`` (the criterion or value concerned, as the review store says)."""
 
     def __init__(self, code: str, message: str,
-                 status: HTTPStatus = HTTPStatus.CONFLICT) -> None:
+                 status: HTTPStatus = HTTPStatus.CONFLICT, detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.detail = detail
 
 
 class QaPort(Protocol):
     """The page's data (blocking calls; raise :class:`QaRefused` to refuse).
 
-    Shapes (JSON objects):
+    Shapes (JSON objects), the review store's ``to_json`` where it has one:
 
-    * queue item: ``call_id``, ``reasons`` [{``reason``, ``detail``}], ``started``,
-      ``agent``, ``queue``, ``language``, ``topic``, ``total``, ``critical_failed`` [ids];
+    * queue item (``reviewqueue.QueueItem``): ``call_id``, ``reasons``
+      [{``reason``, ``detail``, ``by``}], ``urgent``, ``started``, ``agent``,
+      ``queue``, ``language``, ``topic``, ``total``, ``critical_failed`` [ids],
+      ``draft`` (my draft's id or null), ``reviewers``;
     * call: ``call_id``, ``score`` {``scorecard``, ``version``, ``total``,
       ``critical_failed``, ``results`` [``Result.to_json``]}, ``card``
-      {``id``, ``version``, ``names``, ``sections`` [{``id``, ``names``, ``criteria``
-      [{``id``, ``kind``, ``names``, ``weight``, ``critical``, ``scale``, ``measure``,
-      ``min``, ``max``}]}]}, ``reviews`` [review], ``reasons`` [as the queue's];
-    * review: ``id``, ``call_id``, ``reviewer``, ``revision``, ``supersedes``,
-      ``state`` (draft/final), ``answers`` [``Answer.to_json``], ``comment``,
-      ``total``, ``critical_failed`` [ids], ``counted``, ``created``, ``finalised``;
-    * calibration: ``calls``, ``criteria`` [{``criterion``, ``calls``,
-      ``agreement_pct``, ``kappa``}];
-    * report row: ``key`` (agent / queue), ``week`` (YYYY-Www), ``scored``,
-      ``auto_pct``, ``reviewed``, ``kpi_pct``, ``mean_total``, ``failed``
-      [{``criterion``, ``count``, ``calls`` [ids]}].
+      (``webshape.card_json``), ``reviews`` [review], ``reasons``
+      [{``reason``, ``detail``, ``state``, ``by``}];
+    * review (``webshape.review_json``): ``id``, ``call_id``, ``reviewer``,
+      ``revision``, ``supersedes``, ``state`` (draft/final), ``answers``
+      [``Answer.to_json``], ``comment``, ``total``, ``critical_failed``,
+      ``counted``, ``created``, ``finalised``;
+    * calibration (``kappa.CalibrationReport``): ``since``, ``until``,
+      ``calls``, ``criteria`` [{``criterion``, ``calls``, ``agreement_pct``,
+      ``kappa``, ``disagreed`` [ids], ``names``}];
+    * report (``reports.Report``): ``by``, ``since``, ``until``, ``groups``
+      [{``key``, ``weeks`` [stats], ``overall`` stats}], stats: ``week``,
+      ``scored``, ``auto_total``, ``auto_pass_pct``, ``reviewed``,
+      ``reviewed_total``, ``kpi2_pct``, ``failed_most`` [{``criterion``,
+      ``failed``, ``calls``, ``names``}].
     """
 
     def queue(self, reviewer: str, limit: int, offset: int) -> Sequence[Mapping[str, Any]]: ...
@@ -127,14 +137,13 @@ class QaPort(Protocol):
 
     def flag(self, call_id: str, by: str, now: float, detail: str) -> bool: ...
 
-    def calibration(self, since: float, until: float) -> Mapping[str, Any]: ...
+    def calibrate(self, call_id: str, by: str, now: float) -> bool: ...
 
-    def report(self, by: str, since: float, until: float) -> Sequence[Mapping[str, Any]]: ...
+    def calibration(self, since: dt.date, until: dt.date) -> Mapping[str, Any]: ...
 
-    def criterion_names(self) -> Mapping[str, Mapping[str, str]]:
-        """Criterion id -> its names {kk, ru, en} over the stored scorecards
-        (the reports name criteria by id)."""
-        ...
+    def report(self, by: str, since: dt.date, until: dt.date) -> Mapping[str, Any]: ...
+
+    def export_csv(self, by: str, since: dt.date, until: dt.date, lang: str) -> bytes: ...
 
 
 def _json(value: Any, status: HTTPStatus = HTTPStatus.OK) -> Response:
@@ -143,9 +152,14 @@ def _json(value: Any, status: HTTPStatus = HTTPStatus.OK) -> Response:
 
 
 def _refusal(code: str, message: str, param: str | None = None,
-             status: HTTPStatus = HTTPStatus.BAD_REQUEST) -> Response:
+             status: HTTPStatus = HTTPStatus.BAD_REQUEST, detail: str = "") -> Response:
     """An error with a code the page translates and the message in English."""
-    return _json({"error": code, "param": param, "message": message}, status)
+    return _json({"error": code, "param": param, "message": message, "detail": detail},
+                 status)
+
+
+def _refused(exc: QaRefused) -> Response:
+    return _refusal(exc.code, str(exc), status=exc.status, detail=exc.detail)
 
 
 def _review_id(request: Request) -> int | None:
@@ -182,6 +196,7 @@ class QaRoutes:
             endpoint("/api/qa/calls/{call_id}", api(self._call)),
             endpoint("/api/qa/calls/{call_id}/review", api(self._open), post),
             endpoint("/api/qa/calls/{call_id}/flag", api(self._flag), post),
+            endpoint("/api/qa/calls/{call_id}/calibrate", api(self._calibrate), post),
             endpoint("/api/qa/reviews/{review_id}", api(self._save), put),
             endpoint("/api/qa/reviews/{review_id}/finalise", api(self._finalise), post),
             endpoint("/api/qa/reviews/{review_id}/correct", api(self._correct), post),
@@ -196,7 +211,7 @@ class QaRoutes:
         try:
             return _json(await self._run(work, *args))
         except QaRefused as exc:
-            return _refusal(exc.code, str(exc), status=exc.status)
+            return _refused(exc)
 
     async def _page(self, request: Request, session: Session) -> Response:
         return page(dict(self.static), "qa.html")
@@ -266,13 +281,20 @@ class QaRoutes:
         log.info("qa: %s corrects review %d", session.user.login, review_id)
         return await self._act(self.port.correct, review_id, session.user.login, self.clock())
 
-    async def _flag(self, request: Request, session: Session) -> Response:
-        call_id = request.path_params["call_id"]
+    def _may_request(self, request: Request, session: Session) -> Response | str:
+        """The call id of a supervisor's request (flag, calibration), or the refusal."""
+        call_id: str = request.path_params["call_id"]
         if session.user.role not in self.flag_roles:
-            return _refusal("may_not_flag", f"the role {session.user.role} may not flag",
+            return _refusal("may_not_flag", f"the role {session.user.role} may not",
                             status=HTTPStatus.FORBIDDEN)
         if not CALL_ID.fullmatch(call_id):
             return _refusal("bad_call", "not a call id", "call_id")
+        return call_id
+
+    async def _flag(self, request: Request, session: Session) -> Response:
+        call_id = self._may_request(request, session)
+        if isinstance(call_id, Response):
+            return call_id
         try:
             body = json.loads((await request.body()) or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -285,11 +307,23 @@ class QaRoutes:
             added = await self._run(self.port.flag, call_id, session.user.login, self.clock(),
                                     detail.strip())
         except QaRefused as exc:
-            return _refusal(exc.code, str(exc), status=exc.status)
+            return _refused(exc)
         log.info("qa: %s flags %s for review", session.user.login, call_id)
-        return _json({"flagged": bool(added)})
+        return _json({"queued": bool(added)})
 
-    def _period(self, request: Request) -> tuple[float, float]:
+    async def _calibrate(self, request: Request, session: Session) -> Response:
+        call_id = self._may_request(request, session)
+        if isinstance(call_id, Response):
+            return call_id
+        try:
+            added = await self._run(self.port.calibrate, call_id, session.user.login,
+                                    self.clock())
+        except QaRefused as exc:
+            return _refused(exc)
+        log.info("qa: %s asks for a calibration review of %s", session.user.login, call_id)
+        return _json({"queued": bool(added)})
+
+    def _period(self, request: Request) -> tuple[dt.date, dt.date]:
         return webparams.parse_period(request.query_params, self.tz, self.clock())
 
     async def _calibration(self, request: Request, session: Session) -> Response:
@@ -297,14 +331,7 @@ class QaRoutes:
             since, until = self._period(request)
         except ParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
-        report = await self._run(self.port.calibration, since, until)
-        names = await self._run(self.port.criterion_names)
-        return _json({**report, "names": names, **self._period_json(since, until)})
-
-    def _period_json(self, since: float, until: float) -> dict[str, Any]:
-        last = dt.datetime.fromtimestamp(until, self.tz) - dt.timedelta(seconds=1)
-        return {"since": local_text(since, self.tz, "%Y-%m-%d"),
-                "until": last.strftime("%Y-%m-%d")}
+        return await self._act(self.port.calibration, since, until)
 
     async def _report(self, request: Request, session: Session) -> Response:
         try:
@@ -312,10 +339,7 @@ class QaRoutes:
             since, until = self._period(request)
         except ParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
-        rows = await self._run(self.port.report, by, since, until)
-        names = await self._run(self.port.criterion_names)
-        return _json({"by": by, "rows": list(rows), "names": names,
-                      **self._period_json(since, until)})
+        return await self._act(self.port.report, by, since, until)
 
     async def _export(self, request: Request, session: Session) -> Response:
         try:
@@ -324,10 +348,12 @@ class QaRoutes:
         except ParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
         lang = request.query_params.get("lang", "kk")
-        rows = await self._run(self.port.report, by, since, until)
-        names = await self._run(self.port.criterion_names)
-        body = webparams.report_csv(rows, by, lang, {k: v.get(lang, k) for k, v in names.items()})
-        name = dt.datetime.now(self.tz).strftime(f"qa-{by}-%Y%m%d-%H%M.csv")
+        try:
+            body = await self._run(self.port.export_csv, by, since, until,
+                                   lang if lang in ("kk", "ru", "en") else "kk")
+        except QaRefused as exc:
+            return _refused(exc)
+        name = f"qa-{by}-{since:%Y%m%d}-{until:%Y%m%d}.csv"
         log.info("qa: %s (%s) exported the %s report", session.user.login,
                  session.user.role, by)
         return response(HTTPStatus.OK, body, CSV_TYPE,

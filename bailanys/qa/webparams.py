@@ -1,8 +1,8 @@
-"""The reviewers' page's input and CSV: pure parsing of what the page sends.
+"""The reviewers' page's input: pure parsing of what the page sends.
 
 Issue 16, "The reviewers' workspace": a review's answers (manual criteria,
 overrides of automatic results with their reason, comments), the report
-period and grouping, and the report as CSV for a spreadsheet. Everything a
+period and grouping. Everything a
 browser sends is checked here before it reaches the store: bounded sizes,
 known outcomes, ids that are ids; a bad value is a
 :class:`~bailanys.analytics.pageparams.ParamError` (400 with a code the
@@ -11,17 +11,14 @@ page translates), never a crash. No I/O.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bailanys.analytics.csvexport import BOM, SEPARATORS, guard
-from bailanys.analytics.pageparams import ParamError, local_time
+from bailanys.analytics.pageparams import ParamError
 from bailanys.qa.model import Answer, Outcome
 
 #: Criteria per scorecard are a few dozen; a review naming more is not ours.
@@ -37,28 +34,12 @@ CRITERION_ID = re.compile(r"[a-z0-9_]{1,64}")
 #: A report covers this many days when no period is given: eight ISO weeks,
 #: two months of trend for a coaching talk.
 DEFAULT_REPORT_DAYS = 56
-#: The longest report period: a year of weeks.
+#: The longest report period: a year (as ``qa/reports.py``'s ``MAX_PERIOD_DAYS``).
 MAX_REPORT_DAYS = 366
 #: How a report groups calls (issue 16: "per agent and per team"; team = queue).
 REPORT_BY = frozenset({"agent", "team"})
 #: What a reviewer may answer (pending is what an unanswered criterion is).
 ANSWER_OUTCOMES = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.NA})
-
-CSV_HEADERS = {
-    "kk": {"agent": "Оператор", "team": "Кезек", "week": "Апта", "scored": "Автоматты бағаланды",
-           "auto_pct": "Автоматты бағалау бойынша KPI 2, %", "reviewed": "Тексерілді",
-           "kpi_pct": "KPI 2, %", "mean_total": "Орташа балл",
-           "failed": "Жиі орындалмаған критерийлер"},
-    "ru": {"agent": "Оператор", "team": "Очередь", "week": "Неделя",
-           "scored": "Оценено автоматически", "auto_pct": "KPI 2 по автоматической оценке, %",
-           "reviewed": "Проверено", "kpi_pct": "KPI 2, %", "mean_total": "Средний балл",
-           "failed": "Чаще всего не выполнено"},
-    "en": {"agent": "Agent", "team": "Queue", "week": "Week", "scored": "Auto-scored",
-           "auto_pct": "KPI 2 over auto-scored, %", "reviewed": "Reviewed", "kpi_pct": "KPI 2, %",
-           "mean_total": "Mean score", "failed": "Most failed criteria"},
-}
-CSV_COLUMNS = ("week", "scored", "auto_pct", "reviewed", "kpi_pct", "mean_total", "failed")
-
 
 def _text(data: Mapping[str, Any], key: str, limit: int, param: str) -> str:
     value = data.get(key, "")
@@ -92,7 +73,7 @@ def _answer(data: Any) -> Answer:
         raise ParamError(criterion, "bad_answer", "override is true or false")
     reason = _text(data, "reason", MAX_REASON_CHARS, criterion)
     if override and not reason:
-        raise ParamError(criterion, "reason_needed", "an override needs a reason")
+        raise ParamError(criterion, "no_reason", "an override needs a reason")
     return Answer(criterion=criterion, outcome=outcome,
                   value=None if value is None else float(value),
                   comment=_text(data, "comment", MAX_REASON_CHARS, criterion),
@@ -119,21 +100,32 @@ def parse_review(body: bytes) -> tuple[tuple[Answer, ...], str]:
     return answers, _text(data, "comment", MAX_COMMENT_CHARS, "comment")
 
 
+def _day(params: Mapping[str, str], name: str) -> dt.date | None:
+    text = params.get(name, "")
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
 def parse_period(params: Mapping[str, str], tz: ZoneInfo, now: float
-                 ) -> tuple[float, float]:
-    """``since`` / ``until`` (local dates, ``until`` inclusive) as epoch seconds;
-    the last :data:`DEFAULT_REPORT_DAYS` days when absent."""
-    until = (local_time(params["until"], tz, "until", end_of_day=True) if params.get("until")
-             else (dt.datetime.fromtimestamp(now, tz).replace(hour=0, minute=0, second=0,
-                                                               microsecond=0)
-                   + dt.timedelta(days=1)).timestamp())
-    since = (local_time(params["since"], tz, "since", end_of_day=False) if params.get("since")
-             else until - DEFAULT_REPORT_DAYS * 86_400)
-    if until <= since:
+                 ) -> tuple[dt.date, dt.date]:
+    """``since`` / ``until``: the calls' local dates, both included (as the
+    review store's reports read them); the last :data:`DEFAULT_REPORT_DAYS`
+    days up to today when absent."""
+    since, until = _day(params, "since"), _day(params, "until")
+    for name, day in (("since", since), ("until", until)):
+        if params.get(name) and day is None:
+            raise ParamError(name, "bad_date", "expected YYYY-MM-DD")
+    last = until or dt.datetime.fromtimestamp(now, tz).date()
+    first = since or last - dt.timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    if last < first:
         raise ParamError("until", "bad_period", "the period ends before it starts")
-    if until - since > MAX_REPORT_DAYS * 86_400 + 3600:
+    if (last - first).days >= MAX_REPORT_DAYS:
         raise ParamError("since", "bad_period", f"at most {MAX_REPORT_DAYS} days")
-    return since, until
+    return first, last
 
 
 def parse_by(params: Mapping[str, str]) -> str:
@@ -141,29 +133,3 @@ def parse_by(params: Mapping[str, str]) -> str:
     if by not in REPORT_BY:
         raise ParamError("by", "bad_choice", "by: agent or team")
     return by
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def report_csv(rows: Iterable[Mapping[str, Any]], by: str, lang: str = "kk",
-               names: Mapping[str, str] | None = None) -> bytes:
-    """The report (``qa.web`` report rows) as CSV for Excel: BOM, the
-    language's separator, formula guard (as the analysts' export, ``csvexport``).
-    ``names``: criterion id -> its name in ``lang``."""
-    lang = lang if lang in CSV_HEADERS else "kk"
-    heads = CSV_HEADERS[lang]
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=SEPARATORS[lang], lineterminator="\r\n")
-    writer.writerow([heads[by], *(heads[c] for c in CSV_COLUMNS)])
-    for row in rows:
-        failed = "; ".join(f"{(names or {}).get(f['criterion'], f['criterion'])} ({f['count']})"
-                           for f in row.get("failed", ()))
-        cells: Sequence[Any] = (row.get("key") or "—", row.get("week", ""), row.get("scored"),
-                                row.get("auto_pct"), row.get("reviewed"), row.get("kpi_pct"),
-                                row.get("mean_total"), failed)
-        writer.writerow([guard(_number(c)) for c in cells])
-    return (BOM + out.getvalue()).encode("utf-8")

@@ -18,6 +18,7 @@ own errors: not the owner, already final, no score...) comes back as
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import sqlite3
@@ -27,16 +28,15 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from bailanys.errors import BailanysError
 from bailanys.qa import webshape
-from bailanys.qa.model import Answer
+from bailanys.qa.model import Answer, Scorecard
 from bailanys.qa.web import QaRefused
 
 log = logging.getLogger(__name__)
 
 #: Seconds a statement waits for another writer (the event writer, a worker).
 BUSY_TIMEOUT_S = 5.0
-#: Modules whose errors are refusals to show (not failures to log).
-REFUSING_MODULES = ("bailanys.qa.", "bailanys.errors")
 
 
 def _module(name: str) -> Any:
@@ -59,25 +59,18 @@ class StoreQa:
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one action: committed when it returns, rolled back
-        when it raises; the review store's own refusals become :class:`QaRefused`."""
+        """A connection for one action: committed when it returns (the review
+        store commits its own ``BEGIN IMMEDIATE``; anything left open is
+        committed here), rolled back when it raises; refusals as :func:`_refusals`."""
         with closing(self._connect(write=True)) as conn:
             try:
-                yield conn
+                with _refusals():
+                    yield conn
                 if conn.in_transaction:
                     conn.commit()
-            except QaRefused:
-                conn.rollback()
-                raise
-            except sqlite3.IntegrityError as exc:  # a trigger: a final review is immutable
-                conn.rollback()
-                raise QaRefused("immutable", str(exc)) from exc
-            except Exception as exc:
-                conn.rollback()
-                if type(exc).__module__.startswith(REFUSING_MODULES) or isinstance(
-                        exc, ValueError | LookupError | PermissionError):
-                    raise QaRefused(str(getattr(exc, "code", "") or "refused"), str(exc),
-                                    _status(exc)) from exc
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
                 raise
 
     # --- reads ---------------------------------------------------------------
@@ -91,7 +84,7 @@ class StoreQa:
             if row is None:
                 return None
             card_id, version = str(row[0]), int(row[1])
-            card = _module("cardstore").load_version(conn, card_id, version)
+            card = _card(conn, card_id, version)
             reviews = [webshape.review_json(r) for r in conn.execute(
                 f"{webshape.SELECT_REVIEW} WHERE call_id = ? ORDER BY created, id", (call_id,))]
             reasons = self._reasons(conn, call_id)
@@ -113,54 +106,30 @@ class StoreQa:
             " ORDER BY added, id", (call_id,))]
 
     def queue(self, reviewer: str, limit: int, offset: int) -> Sequence[Mapping[str, Any]]:
-        """The review store's queue (its order), each call's facts and reasons read here."""
+        """The review store's queue (``reviewqueue.queue``): urgent first, then oldest."""
         with closing(self._connect()) as conn:
             items = _module("reviews").queue(conn, reviewer=reviewer, limit=limit, offset=offset)
-            out = []
-            for item in items:
-                data = webshape.plain(item)
-                call_id = str(data["call_id"])
-                out.append(self._queue_item(conn, call_id, reviewer))
-        return out
+            return [webshape.plain(item) for item in items]
 
-    def _queue_item(self, conn: sqlite3.Connection, call_id: str,
-                    reviewer: str) -> dict[str, Any]:
-        facts = conn.execute(
-            "SELECT started, agent, queue, language, topic, disposition, survey_score"
-            " FROM analytics_calls WHERE call_id = ?", (call_id,)).fetchone() or (None,) * 7
-        score = conn.execute(
-            "SELECT total, critical_failed, agent, queue FROM qa_scores WHERE call_id = ?"
-            " ORDER BY ts DESC LIMIT 1", (call_id,)).fetchone() or (None, "", None, None)
-        mine = conn.execute("SELECT state FROM qa_reviews WHERE call_id = ? AND reviewer = ?"
-                            " ORDER BY revision DESC LIMIT 1",
-                            (call_id, reviewer)).fetchone()
-        return {"call_id": call_id, "started": facts[0], "agent": facts[1] or score[2],
-                "queue": facts[2] or score[3], "language": facts[3], "topic": facts[4],
-                "disposition": facts[5], "survey_score": facts[6], "total": score[0],
-                "critical_failed": webshape.ids(score[1]),
-                "reasons": [r for r in self._reasons(conn, call_id) if r["state"] == "open"],
-                "draft": mine is not None and mine[0] == "draft"}
+    def calibration(self, since: dt.date, until: dt.date) -> Mapping[str, Any]:
+        with closing(self._connect()) as conn, _refusals():
+            return dict(webshape.plain(_module("kappa").calibration(conn, since, until)))
 
-    def calibration(self, since: float, until: float) -> Mapping[str, Any]:
-        with closing(self._connect()) as conn:
-            return webshape.calibration_json(_module("kappa").calibration(conn, since, until))
-
-    def report(self, by: str, since: float, until: float) -> Sequence[Mapping[str, Any]]:
+    def _report(self, conn: sqlite3.Connection, by: str, since: dt.date, until: dt.date) -> Any:
         reports = _module("reports")
         build = reports.by_agent if by == "agent" else reports.by_team
-        with closing(self._connect()) as conn:
-            return webshape.report_json(build(conn, since, until), by)
+        with _refusals():
+            return build(conn, since, until)
 
-    def criterion_names(self) -> Mapping[str, Mapping[str, str]]:
-        names: dict[str, Mapping[str, str]] = {}
+    def report(self, by: str, since: dt.date, until: dt.date) -> Mapping[str, Any]:
         with closing(self._connect()) as conn:
-            load = _module("cardstore").load_version
-            for card_id, version in conn.execute(
-                    "SELECT id, version FROM qa_scorecards ORDER BY id, version"):
-                card = load(conn, card_id, version)
-                for c in () if card is None else card.criteria:
-                    names[c.id] = c.names.to_json()
-        return names
+            return dict(webshape.plain(self._report(conn, by, since, until)))
+
+    def export_csv(self, by: str, since: dt.date, until: dt.date, lang: str) -> bytes:
+        """``reports.export_csv``: BOM, Excel's separator per language, formulas guarded."""
+        with closing(self._connect()) as conn:
+            report = self._report(conn, by, since, until)
+        return bytes(_module("reports").export_csv(report, lang))
 
     # --- actions -------------------------------------------------------------
 
@@ -214,13 +183,70 @@ class StoreQa:
 
     def flag(self, call_id: str, by: str, now: float, detail: str) -> bool:
         with self._writing() as conn:
-            return bool(_module("sampling").flag(conn, call_id, by, now, detail))
+            return bool(_not_scored(lambda: _module("sampling").flag(conn, call_id, by, now,
+                                                                     detail)))
+
+    def calibrate(self, call_id: str, by: str, now: float) -> bool:
+        with self._writing() as conn:
+            return bool(_not_scored(lambda: _module("sampling").calibrate(conn, call_id, by,
+                                                                          now)))
+
+
+def _card(conn: sqlite3.Connection, card_id: str, version: int) -> Scorecard | None:
+    """The scorecard version the call was scored with (``cardstore.load_version``);
+    None, logged, when its stored body cannot be read: the page still shows
+    the results, by criterion id."""
+    try:
+        card: Scorecard | None = _module("cardstore").load_version(conn, card_id, version)
+    except (BailanysError, ImportError) as exc:
+        log.warning("qa: scorecard %s version %d cannot be read: %s", card_id, version, exc)
+        return None
+    return card
+
+
+def _not_scored(request: Callable[[], Any]) -> Any:
+    """A queue request (``sampling.flag`` / ``calibrate``); its refusal without
+    a code is the call's missing score (what ``sampling`` refuses)."""
+    try:
+        return request()
+    except (ValueError, LookupError) as exc:
+        if getattr(exc, "code", None):
+            raise
+        raise QaRefused("not_scored", str(exc), HTTPStatus.NOT_FOUND) from exc
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The review store's refusals as :class:`QaRefused`: its errors (``code``,
+    ``detail``: ``answers.ReviewError``), any input error, and schema v5's
+    triggers (a finalised review is immutable)."""
+    try:
+        yield
+    except QaRefused:
+        raise
+    except sqlite3.IntegrityError as exc:
+        raise QaRefused("final", str(exc)) from exc
+    except (ValueError, LookupError, PermissionError) as exc:
+        code = str(getattr(exc, "code", "") or "refused")
+        raise QaRefused(code, str(exc), _status(exc),
+                        str(getattr(exc, "detail", "") or "")) from exc
+
+
+#: ``answers.ReviewError`` codes by answer: the rest (final, not_final,
+#: superseded, unanswered) are 409 Conflict with the review's state.
+FORBIDDEN_CODES = frozenset({"not_owner"})
+NOT_FOUND_CODES = frozenset({"not_found", "no_score", "no_scorecard", "not_scored"})
+BAD_INPUT_CODES = frozenset({"unknown_criterion", "duplicate", "bad_outcome", "bad_value",
+                             "no_reason", "too_long", "bad_period"})
 
 
 def _status(exc: Exception) -> HTTPStatus:
-    """The answer for a refusal: 403 not yours, 404 not there, else 409."""
-    if isinstance(exc, PermissionError) or getattr(exc, "code", "") in ("not_owner", "forbidden"):
+    """The answer for a refusal: 403 not yours, 404 not there, 400 bad input, else 409."""
+    code = getattr(exc, "code", "")
+    if isinstance(exc, PermissionError) or code in FORBIDDEN_CODES:
         return HTTPStatus.FORBIDDEN
-    if isinstance(exc, LookupError) or getattr(exc, "code", "") in ("not_found", "no_score"):
+    if isinstance(exc, LookupError) or code in NOT_FOUND_CODES:
         return HTTPStatus.NOT_FOUND
+    if code in BAD_INPUT_CODES:
+        return HTTPStatus.BAD_REQUEST
     return HTTPStatus.CONFLICT

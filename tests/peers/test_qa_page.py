@@ -182,9 +182,14 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
         await expect(page.locator("#history li").last).to_contain_text("Черновик")
 
         await page.click('a[data-tab="report"]')
-        await expect(page.locator("#report tbody tr")).to_have_count(1)
-        await page.click(f'#report a.call:text("{CALL}")')  # a report links to its calls
+        await expect(page.locator("#report tbody tr")).to_have_count(2)  # a week, the period
+        await expect(page.locator("#report tr.overall td").nth(1)).to_have_text("Весь период")
+        await page.locator(f'#report tr.overall a.call:text("{CALL}")').click()  # links to calls
         await expect(page.locator("#call-id")).to_have_text(CALL)
+        await page.click('a[data-tab="calibration"]')
+        agreement = page.locator('#calibration tr[data-criterion="accurate"] td')
+        await expect(agreement.first).to_have_text("Информация точная и полная")
+        await expect(agreement.nth(3)).to_have_text("0")  # Cohen's kappa
         assert problems == []
     finally:
         await server.stop()

@@ -12,6 +12,7 @@ finalised review is scored with ``qa.totals.combine`` and writes
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -64,11 +65,12 @@ RESULTS = (
 
 
 class Refused(ValueError):
-    """What the stand-in refuses, with a ``code`` (as the review store's errors)."""
+    """What the stand-in refuses, as ``answers.ReviewError``: ``code``, ``detail``."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _draft(conn: sqlite3.Connection, review_id: int, reviewer: str) -> sqlite3.R
     if row["reviewer"] != reviewer:
         raise Refused("not_owner", f"review {review_id} is {row['reviewer']}'s")
     if row["state"] != "draft":
-        raise Refused("immutable", "a finalised review cannot change")
+        raise Refused("final", str(review_id))
     return row
 
 
@@ -152,7 +154,7 @@ def finalise(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float
     answered = {a.criterion for a in answers}
     missing = [c.id for c in CARD.criteria if c.kind is Kind.MANUAL and c.id not in answered]
     if missing:
-        raise Refused("unanswered", f"not answered: {', '.join(missing)}")
+        raise Refused("unanswered", ",".join(missing))
     total, critical = combine(CARD, RESULTS, answers)
     counted = conn.execute("SELECT id, critical_failed FROM qa_reviews WHERE call_id = ? AND"
                            " counted = 1", (row["call_id"],)).fetchone()
@@ -186,16 +188,44 @@ def correct(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float)
     return Review(int(cur.lastrowid or 0))
 
 
-def queue(conn: sqlite3.Connection, *, reviewer: str, limit: int, offset: int) -> list[Any]:
-    return [SimpleNamespace(to_json=lambda c=c: {"call_id": c}) for (c,) in conn.execute(
-        "SELECT call_id FROM qa_queue WHERE state = 'open' GROUP BY call_id"
-        " ORDER BY MIN(added) LIMIT ? OFFSET ?", (limit, offset))]
+def queue(conn: sqlite3.Connection, *, reviewer: str, limit: int, offset: int
+          ) -> list[dict[str, Any]]:
+    """Open calls, oldest first, as ``reviewqueue.QueueItem.to_json`` (what the page reads)."""
+    out = []
+    for (call_id,) in conn.execute(
+            "SELECT call_id FROM qa_queue WHERE state = 'open' GROUP BY call_id"
+            " ORDER BY MIN(added) LIMIT ? OFFSET ?", (limit, offset)).fetchall():
+        reasons = [{"reason": r, "detail": d, "by": b} for r, d, b in conn.execute(
+            "SELECT reason, detail, added_by FROM qa_queue WHERE call_id = ? AND state = 'open'",
+            (call_id,))]
+        total, critical, agent, queue_name = conn.execute(
+            "SELECT total, critical_failed, agent, queue FROM qa_scores WHERE call_id = ?",
+            (call_id,)).fetchone()
+        started = conn.execute("SELECT started FROM analytics_calls WHERE call_id = ?",
+                               (call_id,)).fetchone()
+        draft = conn.execute("SELECT MAX(id) FROM qa_reviews WHERE call_id = ? AND reviewer = ?"
+                             " AND state = 'draft'", (call_id, reviewer)).fetchone()[0]
+        out.append({"call_id": call_id, "reasons": reasons, "agent": agent, "queue": queue_name,
+                    "started": started[0] if started else None, "total": total,
+                    "critical_failed": [c for c in critical.split(",") if c], "draft": draft})
+    return out
 
 
 def flag(conn: sqlite3.Connection, call_id: str, by: str, now: float, detail: str) -> bool:
+    return _request(conn, call_id, "flag", by, now, detail)
+
+
+def calibrate(conn: sqlite3.Connection, call_id: str, by: str, now: float) -> bool:
+    return _request(conn, call_id, "calibration", by, now, "")
+
+
+def _request(conn: sqlite3.Connection, call_id: str, reason: str, by: str, now: float,
+             detail: str) -> bool:
+    if conn.execute("SELECT 1 FROM qa_scores WHERE call_id = ?", (call_id,)).fetchone() is None:
+        raise ValueError(f"call {call_id!r} has no automatic score yet")  # as sampling's
     cur = conn.execute("INSERT OR IGNORE INTO qa_queue (call_id, reason, detail, week, added,"
-                       " added_by) VALUES (?, 'flag', ?, '2026-W49', ?, ?)",
-                       (call_id, detail, now, by))
+                       " added_by) VALUES (?, ?, ?, '2026-W49', ?, ?)",
+                       (call_id, reason, detail, now, by))
     return cur.rowcount == 1
 
 
@@ -203,18 +233,37 @@ def load_version(conn: sqlite3.Connection, card_id: str, version: int) -> Scorec
     return CARD if (card_id, version) == (CARD.id, CARD.version) else None
 
 
-def calibration(conn: sqlite3.Connection, since: float, until: float) -> dict[str, Any]:
-    return {"criteria": [{"criterion": "accurate", "calls": 2, "agreement": 0.5,
-                          "kappa": 0.0}]}
+def calibration(conn: sqlite3.Connection, since: dt.date, until: dt.date) -> dict[str, Any]:
+    """As ``kappa.CalibrationReport.to_json``: one criterion, two calls, half agreed."""
+    return {"since": since.isoformat(), "until": until.isoformat(), "calls": 2, "criteria": [
+        {"scorecard": CARD.id, "criterion": "accurate", "calls": 2, "agreement_pct": 50.0,
+         "kappa": 0.0, "disagreed": ["c-x"], "names": CARD.criteria[3].names.to_json()}]}
 
 
-def _report(conn: sqlite3.Connection, since: float, until: float) -> dict[str, Any]:
-    rows = conn.execute("SELECT agent, COUNT(*), AVG(total) FROM qa_scores GROUP BY agent")
-    return {"rows": [{"agent": a, "week": "2026-W49", "scored": n, "mean_total": m,
-                      "failed": [{"criterion": "closing", "count": n, "calls": [
-                          c for (c,) in conn.execute(
-                              "SELECT call_id FROM qa_scores WHERE agent = ?", (a,))]}]}
-                     for a, n, m in rows.fetchall()]}
+def _report(by: str) -> Any:
+    def build(conn: sqlite3.Connection, since: dt.date, until: dt.date) -> dict[str, Any]:
+        """As ``reports.Report.to_json``: per agent / queue, one week and the period."""
+        column = "agent" if by == "agent" else "queue"
+        groups = []
+        for key, n, mean in conn.execute(f"SELECT {column}, COUNT(*), AVG(total) FROM qa_scores"
+                                         f" GROUP BY {column} ORDER BY {column}").fetchall():
+            calls = [c for (c,) in conn.execute(
+                f"SELECT call_id FROM qa_scores WHERE {column} = ?", (key,))]
+            stats = {"week": "2026-W49", "scored": n, "auto_total": round(mean, 1),
+                     "auto_pass_pct": 100.0, "reviewed": 0, "reviewed_total": None,
+                     "kpi2_pct": None, "failed_most": [
+                         {"criterion": "closing", "failed": n, "calls": calls,
+                          "names": CARD.criteria[1].names.to_json()}]}
+            groups.append({"key": key, "weeks": [stats], "overall": {**stats, "week": None}})
+        return {"by": by, "since": since.isoformat(), "until": until.isoformat(),
+                "groups": groups}
+
+    return build
+
+
+def export_csv(report: dict[str, Any], lang: str = "kk") -> bytes:
+    rows = [f"{g['key']};{w['week']};{w['scored']}" for g in report["groups"] for w in g["weeks"]]
+    return ("\ufeff" + f"{lang}\r\n" + "\r\n".join(rows)).encode()
 
 
 def modules() -> dict[str, SimpleNamespace]:
@@ -223,7 +272,8 @@ def modules() -> dict[str, SimpleNamespace]:
         "reviews": SimpleNamespace(open_review=open_review, save=save, finalise=finalise,
                                    correct=correct, queue=queue),
         "cardstore": SimpleNamespace(load_version=load_version),
-        "sampling": SimpleNamespace(flag=flag),
+        "sampling": SimpleNamespace(flag=flag, calibrate=calibrate),
         "kappa": SimpleNamespace(calibration=calibration),
-        "reports": SimpleNamespace(by_agent=_report, by_team=_report),
+        "reports": SimpleNamespace(by_agent=_report("agent"), by_team=_report("team"),
+                                   export_csv=export_csv),
     }

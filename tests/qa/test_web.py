@@ -7,8 +7,7 @@ bodies and parameters are 400 with a code, the store's refusals 409/403/404.
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,19 +84,22 @@ class FakeQa:
         self._record("flag", call_id, by, detail)
         return True
 
-    def calibration(self, since: float, until: float) -> Mapping[str, Any]:
-        self.calls.append(("calibration", since, until))
-        return {"calls": 3, "criteria": [{"criterion": "greeting", "calls": 3,
-                                          "agreement_pct": 66.7, "kappa": 0.25}]}
+    def calibrate(self, call_id: str, by: str, now: float) -> bool:
+        self._record("calibrate", call_id, by)
+        return False
 
-    def report(self, by: str, since: float, until: float) -> Sequence[Mapping[str, Any]]:
-        self.calls.append(("report", by, since, until))
-        return [{"key": "=1001", "week": "2026-W49", "scored": 12, "auto_pct": 75.0,
-                 "reviewed": 3, "kpi_pct": 66.7, "mean_total": 81.25,
-                 "failed": [{"criterion": "closing", "count": 2, "calls": ["c1", "c2"]}]}]
+    def calibration(self, since: dt.date, until: dt.date) -> Mapping[str, Any]:
+        self._record("calibration", since, until)
+        return {"since": str(since), "until": str(until), "calls": 3, "criteria": [
+            {"criterion": "greeting", "calls": 3, "agreement_pct": 66.7, "kappa": 0.25}]}
 
-    def criterion_names(self) -> Mapping[str, Mapping[str, str]]:
-        return {"closing": {"kk": "Қоштасу", "ru": "Прощание", "en": "Closing"}}
+    def report(self, by: str, since: dt.date, until: dt.date) -> Mapping[str, Any]:
+        self._record("report", by, since, until)
+        return {"by": by, "groups": [{"key": "1001", "weeks": [], "overall": {}}]}
+
+    def export_csv(self, by: str, since: dt.date, until: dt.date, lang: str) -> bytes:
+        self._record("export", by, since, until, lang)
+        return f"\ufeff{by};{lang}\r\n".encode()
 
 
 @dataclass
@@ -157,7 +159,7 @@ async def test_only_supervisors_flag_calls(site: Site) -> None:
     assert qa.status_code == 403 and qa.json()["error"] == "may_not_flag"
     sup = await site.http.post(f"/api/qa/calls/{CALL}/flag", json={"detail": " rude "},
                                headers=site.login(Role.SUPERVISOR, "aigerim"))
-    assert sup.json() == {"flagged": True}
+    assert sup.json() == {"queued": True}
     assert site.port.calls == [("flag", CALL, "aigerim", "rude")]
     long = await site.http.post(f"/api/qa/calls/{CALL}/flag", json={"detail": "x" * 301},
                                 headers=site.login(Role.SUPERVISOR, "aigerim"))
@@ -224,9 +226,9 @@ async def test_open_save_finalise_correct_go_to_the_port(site: Site) -> None:
     (json.dumps({"answers": [{"criterion": "x", "outcome": "pass", "value": True}]}).encode(),
      "bad_answer"),
     (json.dumps({"answers": [{"criterion": "x", "outcome": "fail", "override": True}]}).encode(),
-     "reason_needed"),
+     "no_reason"),
     (json.dumps({"answers": [{"criterion": "x", "outcome": "fail", "override": True,
-                              "reason": "   "}]}).encode(), "reason_needed"),
+                              "reason": "   "}]}).encode(), "no_reason"),
     (json.dumps({"answers": [{"criterion": "x", "outcome": "na"}] * 2}).encode(), "bad_answer"),
     (json.dumps({"comment": "ы" * 1001}, ensure_ascii=False).encode(), "too_long"),
     (json.dumps({"comment": 5}).encode(), "bad_answer"),
@@ -251,42 +253,44 @@ async def test_the_stores_refusal_is_the_pages_error(site: Site) -> None:
 
 # --- calibration, reports, CSV ---------------------------------------------------
 
-async def test_calibration_and_reports_over_a_period(site: Site) -> None:
+async def test_calibration_and_reports_over_a_period_of_local_dates(site: Site) -> None:
     qa = site.login(Role.QA)
     cal = (await site.http.get("/api/qa/calibration?since=2026-11-01&until=2026-11-30",
                                headers=qa)).json()
-    assert cal["criteria"][0]["kappa"] == 0.25 and cal["names"]["closing"]["ru"] == "Прощание"
-    assert (cal["since"], cal["until"]) == ("2026-11-01", "2026-11-30")
-    _, since, until = site.port.calls[-1]
-    assert until - since == 30 * 86_400
+    assert cal["criteria"][0]["kappa"] == 0.25
+    assert site.port.calls[-1] == ("calibration", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     rep = (await site.http.get("/api/qa/report?by=team", headers=qa)).json()
-    assert rep["by"] == "team" and rep["rows"][0]["week"] == "2026-W49"
-    assert site.port.calls[-1][1] == "team"
-    assert site.port.calls[-1][3] - site.port.calls[-1][2] == 56 * 86_400  # eight weeks
+    assert rep["by"] == "team" and rep["groups"][0]["key"] == "1001"
+    # eight weeks up to today (the clock's day in Almaty), both ends included
+    assert site.port.calls[-1] == ("report", "team", dt.date(2026, 10, 10), dt.date(2026, 12, 4))
     for query, code in (("by=queue", "bad_choice"), ("since=2026-13-01", "bad_date"),
+                        ("until=yesterday", "bad_date"),
                         ("since=2026-12-01&until=2026-11-01", "bad_period"),
-                        ("since=2020-01-01&until=2026-01-01", "bad_period")):
+                        ("since=2024-12-31&until=2026-01-01", "bad_period")):
         answer = await site.http.get(f"/api/qa/report?{query}", headers=qa)
         assert answer.status_code == 400 and answer.json()["error"] == code, query
+    year = await site.http.get("/api/qa/report?since=2025-01-01&until=2026-01-01", headers=qa)
+    assert year.status_code == 200  # 366 days, both included: as reports.period
 
 
-async def test_the_report_as_csv_for_excel(site: Site) -> None:
-    answer = await site.http.get("/api/qa/export.csv?by=agent&lang=ru",
-                                 headers=site.login(Role.QA))
+async def test_the_report_as_csv_is_the_review_stores(site: Site) -> None:
+    answer = await site.http.get("/api/qa/export.csv?by=agent&since=2026-12-01"
+                                 "&until=2026-12-04&lang=ru", headers=site.login(Role.QA))
     assert answer.headers["content-type"].startswith("text/csv")
-    assert "attachment" in answer.headers["content-disposition"]
-    text = answer.content.decode("utf-8")
-    assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
-    assert rows[0][:3] == ["Оператор", "Неделя", "Оценено автоматически"]
-    assert rows[1] == ["'=1001", "2026-W49", "12", "75.0", "3", "66.7", "81.2", "Прощание (2)"]
+    assert answer.headers["content-disposition"] == \
+        'attachment; filename="qa-agent-20261201-20261204.csv"'
+    assert answer.content.decode() == "\ufeffagent;ru\r\n"
+    await site.http.get("/api/qa/export.csv?lang=xx", headers=site.login(Role.QA))
+    assert site.port.calls[-1][-1] == "kk"  # an unknown language: the default
 
 
-def test_english_csv_uses_commas_and_names_criteria_by_id_when_unnamed() -> None:
-    body = webparams.report_csv([{"key": None, "week": "2026-W01", "failed": [
-        {"criterion": "x", "count": 1, "calls": []}]}], "team", "en")
-    rows = list(csv.reader(io.StringIO(body.decode()[1:])))
-    assert rows[0][0] == "Queue" and rows[1][0] == "—" and rows[1][-1] == "x (1)"
+async def test_a_supervisor_asks_for_a_second_review(site: Site) -> None:
+    sup = site.login(Role.SUPERVISOR, "aigerim")
+    answer = await site.http.post(f"/api/qa/calls/{CALL}/calibrate", headers=sup)
+    assert answer.json() == {"queued": False} and site.port.calls == [
+        ("calibrate", CALL, "aigerim")]
+    qa = await site.http.post(f"/api/qa/calls/{CALL}/calibrate", headers=site.login(Role.QA))
+    assert qa.status_code == 403
 
 
 def test_answers_parse_into_the_models_answers() -> None:
@@ -328,8 +332,6 @@ def test_a_review_row_as_the_page_reads_it() -> None:
 @dataclass(frozen=True)
 class Row:
     criterion: str
-    pairs: int
-    agreement: float
     kappa: float | None
 
 
@@ -337,20 +339,16 @@ class Row:
 class Report:
     criteria: tuple[Row, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {"criteria": [{"criterion": r.criterion, "kappa": r.kappa} for r in self.criteria],
+                "rows": (Row("b", None),)}
 
-def test_the_review_stores_reports_are_read_through_their_fields() -> None:
-    cal = webshape.calibration_json(Report((Row("a", 4, 0.75, 0.5), Row("b", 2, 1.0, None))))
-    assert cal == {"calls": 4, "criteria": [
-        {"criterion": "a", "calls": 4, "agreement_pct": 75.0, "kappa": 0.5},
-        {"criterion": "b", "calls": 2, "agreement_pct": 100.0, "kappa": None}]}
-    rows = webshape.report_json({"rows": [{"agent": "1001", "week": "2026-W49", "scored": 3,
-                                           "accuracy_pct": 50, "reviewed": 2,
-                                           "failed": {"closing": {"count": 2,
-                                                                  "calls": ["c1", "c2"]}}}]},
-                                "agent")
-    assert rows == [{"key": "1001", "week": "2026-W49", "scored": 3, "auto_pct": None,
-                     "reviewed": 2, "kpi_pct": 50.0, "mean_total": None,
-                     "failed": [{"criterion": "closing", "count": 2, "calls": ["c1", "c2"]}]}]
+
+def test_the_review_stores_values_are_read_through_to_json_or_their_fields() -> None:
+    assert webshape.plain(Report((Row("a", 0.5),))) == {
+        "criteria": [{"criterion": "a", "kappa": 0.5}],
+        "rows": [{"criterion": "b", "kappa": None}]}
+    assert webshape.plain([{"x": (1, 2)}]) == [{"x": [1, 2]}]
 
 
 def test_every_string_the_page_uses_exists_in_every_language() -> None:
@@ -365,8 +363,13 @@ def test_every_string_the_page_uses_exists_in_every_language() -> None:
         keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / name).read_text()))
     keys |= {f"qa_reason_{r}" for r in QueueReason} | {f"qa_out_{o}" for o in Outcome}
     keys |= {f"qa_state_{s}" for s in ("draft", "final")}
-    keys |= {f"qa_err_{c}" for c in ("bad_answer", "reason_needed", "too_long", "bad_json",
-                                     "immutable", "not_scored", "may_not_flag", "too_large")}
+    # every refusal code: the page's (web.py, webparams.py) and the review store's
+    # (answers.ReviewError's docstring)
+    keys |= {f"qa_err_{c}" for c in (
+        "bad_answer", "no_reason", "too_long", "bad_json", "not_scored", "may_not_flag",
+        "too_large", "bad_review", "no_score", "not_found", "not_owner", "final", "not_final",
+        "superseded", "no_scorecard", "unknown_criterion", "duplicate", "bad_outcome",
+        "bad_value", "unanswered", "bad_period")}
     for lang in ("kk", "ru", "en"):
         assert keys - set(table[lang]) == set(), lang
     kk, ru = table["kk"], table["ru"]

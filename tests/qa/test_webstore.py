@@ -8,11 +8,13 @@ transaction is rolled back; the page can never write through a read.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from contextlib import closing
 from http import HTTPStatus
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -53,7 +55,8 @@ def test_a_review_from_draft_to_final_to_correction(port: StoreQa) -> None:
     assert port.open_review("c1", "dana", NOW)["id"] == draft["id"]  # resumed, not another
     with pytest.raises(QaRefused) as unanswered:
         port.finalise(draft["id"], "dana", NOW)
-    assert unanswered.value.code == "unanswered"
+    assert (unanswered.value.code, unanswered.value.detail) == ("unanswered",
+                                                                "accurate,politeness")
     saved = port.save(draft["id"], "dana", (Answer("accurate", Outcome.PASS),
                                             Answer("politeness", Outcome.PASS, 4.0)), "ok")
     assert saved["answers"][1] == {"criterion": "politeness", "outcome": "pass", "value": 4.0}
@@ -62,7 +65,7 @@ def test_a_review_from_draft_to_final_to_correction(port: StoreQa) -> None:
     assert port.call("c1")["reasons"][0]["state"] == "done"  # type: ignore[index]
     with pytest.raises(QaRefused) as immutable:
         port.save(draft["id"], "dana", (), "changed")
-    assert immutable.value.code == "immutable" and immutable.value.status == HTTPStatus.CONFLICT
+    assert immutable.value.code == "final" and immutable.value.status == HTTPStatus.CONFLICT
     fixed = port.correct(draft["id"], "dana", NOW + 120)
     assert (fixed["revision"], fixed["supersedes"], fixed["state"]) == (2, draft["id"], "draft")
     assert [r["revision"] for r in port.call("c1")["reviews"]] == [1, 2]  # type: ignore[index]
@@ -87,25 +90,48 @@ def test_a_refusal_rolls_back_and_a_trigger_is_a_refusal(port: StoreQa) -> None:
     assert [(c, json.loads(d)["passed"]) for c, d in events] == [("c1", False)]
 
 
-def test_the_queue_in_the_stores_order_with_facts_read_here(port: StoreQa) -> None:
-    port.open_review("c2", "dana", NOW)
+def test_the_queue_is_the_review_stores(port: StoreQa) -> None:
+    draft = port.open_review("c2", "dana", NOW)
     items = port.queue("dana", 10, 0)
     assert [i["call_id"] for i in items] == ["c1", "c2"]
-    assert items[1]["reasons"] == [{"reason": "critical", "detail": "", "state": "open",
-                                    "by": None}]
-    assert (items[0]["draft"], items[1]["draft"]) == (False, True)
-    assert items[1]["agent"] == "1002" and items[1]["total"] == 66.7
+    assert items[1]["reasons"] == [{"reason": "critical", "detail": "", "by": None}]
+    assert (items[0]["draft"], items[1]["draft"]) == (None, draft["id"])
+
+
+def test_supervisors_requests_and_a_call_never_scored(port: StoreQa) -> None:
     assert port.flag("c1", "aigerim", NOW, "rude") is True
     assert port.flag("c1", "aigerim", NOW, "again") is False
+    assert port.calibrate("c1", "aigerim", NOW) is True
+    reasons = {(r["reason"], r["by"]) for r in port.call("c1")["reasons"]}  # type: ignore[index]
+    assert reasons == {("sample", None), ("flag", "aigerim"), ("calibration", "aigerim")}
+    with pytest.raises(QaRefused) as never:
+        port.flag("c-none", "aigerim", NOW, "")
+    assert never.value.code == "not_scored" and never.value.status == HTTPStatus.NOT_FOUND
 
 
-def test_reports_and_calibration_in_the_pages_shape(port: StoreQa) -> None:
-    rows = port.report("agent", NOW - 86_400, NOW + 86_400)
-    assert {r["key"] for r in rows} == {"1001", "1002"}
-    assert rows[0]["failed"][0]["calls"] in (["c1"], ["c2"])
-    cal = port.calibration(0, NOW)
-    assert cal["criteria"][0]["agreement_pct"] == 50.0 and cal["calls"] == 2
-    assert port.criterion_names()["accurate"]["kk"] == "Ақпарат дәл әрі толық"
+def test_reports_calibration_and_csv_are_the_review_stores(port: StoreQa) -> None:
+    week = (dt.date(2026, 11, 30), dt.date(2026, 12, 6))
+    report = port.report("team", *week)
+    assert report["since"] == "2026-11-30" and [g["key"] for g in report["groups"]] == [
+        "support"]
+    assert report["groups"][0]["overall"]["failed_most"][0]["calls"] == ["c1", "c2"]
+    assert port.calibration(*week)["criteria"][0]["agreement_pct"] == 50.0
+    assert port.export_csv("agent", *week, "ru").decode().splitlines() == [
+        "\ufeffru", "1001;2026-W49;1", "1002;2026-W49;1"]
+
+
+def test_an_unreadable_scorecard_leaves_the_results_by_id(
+        port: StoreQa, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bailanys.errors import ConfigError
+
+    def broken(conn: sqlite3.Connection, card_id: str, version: int) -> None:
+        raise ConfigError("not a scorecard")
+
+    stand_ins = ministore.modules()
+    stand_ins["cardstore"] = SimpleNamespace(load_version=broken)
+    monkeypatch.setattr(webstore, "_module", stand_ins.__getitem__)
+    call = port.call("c1")
+    assert call is not None and call["card"] is None and len(call["score"]["results"]) == 5
 
 
 def test_reads_never_write(port: StoreQa) -> None:

@@ -16,6 +16,9 @@ const state = { view: "queue", queue: { items: [], more: false }, call: null, qa
   user: null, calibration: null, report: null };
 const $ = (id) => document.getElementById(id);
 const JSON_HEADERS = { "content-type": "application/json" };
+// Refusals whose detail names criteria (answers.ReviewError).
+const CRITERION_CODES = new Set(["unanswered", "unknown_criterion", "duplicate", "bad_outcome",
+  "bad_value", "no_reason"]);
 
 // --- small helpers ---------------------------------------------------------------
 
@@ -42,6 +45,10 @@ function showError(body) {
   if (has(`qa_err_${code}`)) box.textContent = t(`qa_err_${code}`);
   else if (has(`qerr_${code}`)) box.textContent = t(`qerr_${code}`);
   else box.textContent = t("qa_err_refused", { message: body.message ?? code });
+  if (body.detail && CRITERION_CODES.has(code)) {  // the criteria concerned, by name
+    const table = cardNames();
+    box.textContent += `: ${body.detail.split(",").map((id) => criterionName(id, table)).join(", ")}`;
+  }
   box.hidden = false;
 }
 
@@ -230,7 +237,8 @@ function renderCard() {
     el("span", { class: failed.length ? "kpi-fail" : "kpi-pass",
       text: failed.length ? t("qa_critical_failed", { list: failed.map((id) => criterionName(id, cardNames())).join(", ") })
         : t(shown ? "qa_passed_kpi" : "qa_passed_auto") }));
-  $("sections").replaceChildren(...(card?.sections ?? []).map((s) => el("fieldset", { class: "section" },
+  if (!card) $("sections").replaceChildren(el("p", { class: "empty", text: t("qa_no_card") }));
+  else $("sections").replaceChildren(...card.sections.map((s) => el("fieldset", { class: "section" },
     el("legend", { text: names(s.names) }),
     el("ol", { class: "criteria" }, ...s.criteria.map((c) => criterionNode(c, results.get(c.id),
       answers.get(c.id), editing, state.call?.audio))))));
@@ -316,11 +324,13 @@ function wireCard() {
   }, "qa_finalised"));
   $("correct-review").addEventListener("click", () => act(() => send("POST",
     `/api/qa/reviews/${myReview().id}/correct`)));
-  $("flag").addEventListener("click", async () => {
-    const answer = await send("POST", `/api/qa/calls/${encodeURIComponent(state.qa.call_id)}/flag`,
-      { detail: $("flag-detail").value.trim() });
-    if (answer) $("review-status").textContent = t(answer.flagged ? "qa_flagged" : "qa_flag_exists");
-  });
+  const request = (what, body) => async () => {
+    const answer = await send("POST",
+      `/api/qa/calls/${encodeURIComponent(state.qa.call_id)}/${what}`, body?.());
+    if (answer) $("review-status").textContent = t(answer.queued ? "qa_queued" : "qa_already_queued");
+  };
+  $("flag").addEventListener("click", request("flag", () => ({ detail: $("flag-detail").value.trim() })));
+  $("calibrate").addEventListener("click", request("calibrate"));
   $("sections").addEventListener("change", (event) => {
     if (event.target.name?.startsWith("o_")) {
       event.target.closest(".override").dataset.on = String(event.target.checked);
@@ -342,19 +352,25 @@ async function loadCalibration() {
   renderCalibration();
 }
 
+function callLinks(ids) {
+  return ids.flatMap((id, i) => [i ? ", " : "", el("a", { href: `#call=${encodeURIComponent(id)}`,
+    class: "call", text: id })]);
+}
+
 function renderCalibration() {
   const data = state.calibration;
   const body = $("calibration").tBodies[0];
   $("calibration-calls").textContent = data ? t("qa_calibration_calls", { n: data.calls ?? 0 }) : "";
   if (!data?.criteria?.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "empty", text: t("qa_none") })));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "empty", text: t("qa_none") })));
     return;
   }
   body.replaceChildren(...data.criteria.map((row) => el("tr", { "data-criterion": row.criterion },
-    el("td", { text: criterionName(row.criterion, data.names) }),
+    el("td", { text: names(row.names) || row.criterion }),
     el("td", { class: "num", text: number(row.calls, 0) }),
     el("td", { class: "num", text: number(row.agreement_pct) }),
-    el("td", { class: "num", text: row.kappa == null ? t("qa_kappa_undefined") : number(row.kappa, 2) }))));
+    el("td", { class: "num", text: row.kappa == null ? t("qa_kappa_undefined") : number(row.kappa, 2) }),
+    el("td", { class: "calls" }, ...callLinks(row.disagreed ?? [])))));
 }
 
 async function loadReport() {
@@ -368,25 +384,29 @@ async function loadReport() {
   renderReport();
 }
 
+function statsRow(key, stats, overall) {
+  return el("tr", { class: overall ? "overall" : null, "data-key": key ?? "" },
+    el("td", { text: key ?? "—" }), el("td", { text: stats.week ?? t("qa_whole_period") }),
+    el("td", { class: "num", text: number(stats.scored, 0) }),
+    el("td", { class: "num", text: number(stats.auto_total) }),
+    el("td", { class: "num", text: number(stats.auto_pass_pct) }),
+    el("td", { class: "num", text: number(stats.reviewed, 0) }),
+    el("td", { class: "num", text: number(stats.reviewed_total) }),
+    el("td", { class: "num", text: number(stats.kpi2_pct) }),
+    el("td", { class: "failed" }, ...(stats.failed_most ?? []).map((f) => el("div", {},
+      `${names(f.names) || f.criterion} (${f.failed}): `, ...callLinks(f.calls ?? [])))));
+}
+
 function renderReport() {
   const data = state.report;
   const body = $("report").tBodies[0];
   $("report-key").textContent = t(data?.by === "team" ? "qa_col_queue" : "qa_col_agent");
-  if (!data?.rows?.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "empty", text: t("qa_none") })));
+  if (!data?.groups?.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "empty", text: t("qa_none") })));
     return;
   }
-  body.replaceChildren(...data.rows.map((row) => el("tr", {},
-    el("td", { text: row.key ?? "—" }), el("td", { text: row.week ?? "—" }),
-    el("td", { class: "num", text: number(row.scored, 0) }),
-    el("td", { class: "num", text: number(row.auto_pct) }),
-    el("td", { class: "num", text: number(row.reviewed, 0) }),
-    el("td", { class: "num", text: number(row.kpi_pct) }),
-    el("td", { class: "num", text: number(row.mean_total) }),
-    el("td", { class: "failed" }, ...(row.failed ?? []).map((f) => el("div", {},
-      `${criterionName(f.criterion, data.names)} (${f.count}): `,
-      ...f.calls.flatMap((id, i) => [i ? ", " : "", el("a", { href: `#call=${encodeURIComponent(id)}`,
-        class: "call", text: id })])))))));
+  body.replaceChildren(...data.groups.flatMap((g) => [
+    ...g.weeks.map((w) => statsRow(g.key, w, false)), statsRow(g.key, g.overall, true)]));
 }
 
 // --- wiring ----------------------------------------------------------------------
