@@ -143,6 +143,11 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
         await page.select_option('select[name="a_politeness"]', "4")
         await page.click("#finalise-review")  # "accurate" is not answered yet
         await expect(page.locator("#qa-error")).to_contain_text("Тексерушінің барлық")
+        await expect(page.locator("#qa-error")).to_contain_text("Ақпарат дәл әрі толық")
+        await page.click("button[data-lang=ru]")  # the refusal follows the language
+        await expect(page.locator("#qa-error")).to_contain_text("Информация точная и полная")
+        await expect(page.locator('select[name="a_politeness"]')).to_have_value("4")  # kept
+        await page.click("button[data-lang=kk]")
         await page.select_option('select[name="a_accurate"]', "pass")
         await page.fill('input[name="c_accurate"]', "Анықтама туралы толық айтты")
         await page.click("#finalise-review")

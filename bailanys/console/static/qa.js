@@ -13,7 +13,7 @@ import {
 } from "./callview.js";
 
 const state = { view: "queue", queue: { items: [], more: false }, call: null, qa: null,
-  user: null, calibration: null, report: null };
+  user: null, calibration: null, report: null, error: null };
 const $ = (id) => document.getElementById(id);
 const JSON_HEADERS = { "content-type": "application/json" };
 // Refusals whose detail names criteria (answers.ReviewError).
@@ -37,6 +37,7 @@ function number(value, digits = 1) {
 
 function showError(body) {
   const box = $("qa-error");
+  state.error = body;  // shown again in the new language on a switch
   if (!body) {
     box.hidden = true;
     return;
@@ -469,6 +470,7 @@ function init() {
   });
   initLangSwitch(() => {
     keepEdits();
+    showError(state.error);
     renderUser();
     renderQueue();
     renderCall();
