@@ -195,6 +195,18 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
         agreement = page.locator('#calibration tr[data-criterion="accurate"] td')
         await expect(agreement.first).to_have_text("Информация точная и полная")
         await expect(agreement.nth(3)).to_have_text("0")  # Cohen's kappa
+
+        await page.goto(f"{base}/logout")  # a supervisor sends the call to review again
+        await page.fill("input[name=user]", "aigerim")
+        await page.fill("input[name=password]", PASSWORDS["aigerim"])
+        await page.click("button[type=submit]")
+        await page.goto(f"{base}/qa#call={CALL}")
+        await page.fill("#flag-detail", "шағым түсті")
+        await page.click("#flag")
+        await expect(page.locator("#card-summary .reason-flag")).to_have_text(
+            "Отмечен супервайзером: шағым түсті")  # the language stayed Russian
+        await expect(page.locator("#review-status")).to_have_text(
+            "Звонок добавлен в очередь на проверку")
         assert problems == []
     finally:
         await server.stop()

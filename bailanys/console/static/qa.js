@@ -237,7 +237,9 @@ function renderCard() {
     el("span", { class: "score", text: t(shown ? "qa_review_total" : "qa_auto_total", { n: number(total) }) }),
     el("span", { class: failed.length ? "kpi-fail" : "kpi-pass",
       text: failed.length ? t("qa_critical_failed", { list: failed.map((id) => criterionName(id, cardNames())).join(", ") })
-        : t(shown ? "qa_passed_kpi" : "qa_passed_auto") }));
+        : t(shown ? "qa_passed_kpi" : "qa_passed_auto") }),
+    el("span", { class: "reasons" }, ...(qa.reasons ?? []).filter((r) => r.state === "open")
+      .map(reasonBadge)));
   if (!card) $("sections").replaceChildren(el("p", { class: "empty", text: t("qa_no_card") }));
   else $("sections").replaceChildren(...card.sections.map((s) => el("fieldset", { class: "section" },
     el("legend", { text: names(s.names) }),
@@ -328,7 +330,9 @@ function wireCard() {
   const request = (what, body) => async () => {
     const answer = await send("POST",
       `/api/qa/calls/${encodeURIComponent(state.qa.call_id)}/${what}`, body?.());
-    if (answer) $("review-status").textContent = t(answer.queued ? "qa_queued" : "qa_already_queued");
+    if (!answer) return;
+    await openCall(state.qa.call_id);  // the new reason beside the score
+    $("review-status").textContent = t(answer.queued ? "qa_queued" : "qa_already_queued");
   };
   $("flag").addEventListener("click", request("flag", () => ({ detail: $("flag-detail").value.trim() })));
   $("calibrate").addEventListener("click", request("calibrate"));
