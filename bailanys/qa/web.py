@@ -225,7 +225,11 @@ class QaRoutes:
         text = request.query_params.get("offset", "0")
         if not text.isdigit() or int(text) > MAX_QUEUE_OFFSET:
             return _refusal("bad_page", "offset: a whole number", "offset")
-        items = await self._run(self.port.queue, session.user.login, QUEUE_PAGE + 1, int(text))
+        try:
+            items = await self._run(self.port.queue, session.user.login, QUEUE_PAGE + 1,
+                                    int(text))
+        except QaRefused as exc:
+            return _refused(exc)
         return _json({"items": [self._times(i) for i in items[:QUEUE_PAGE]],
                       "more": len(items) > QUEUE_PAGE, "offset": int(text),
                       "me": session.user.login, "role": str(session.user.role),
@@ -235,7 +239,10 @@ class QaRoutes:
         call_id = request.path_params["call_id"]
         if not CALL_ID.fullmatch(call_id):
             return _refusal("bad_call", "not a call id", "call_id")
-        view: Mapping[str, Any] | None = await self._run(self.port.call, call_id)
+        try:
+            view: Mapping[str, Any] | None = await self._run(self.port.call, call_id)
+        except QaRefused as exc:
+            return _refused(exc)
         if view is None:
             return _refusal("not_scored", "this call has no score", "call_id",
                             HTTPStatus.NOT_FOUND)
@@ -299,7 +306,9 @@ class QaRoutes:
             body = json.loads((await request.body()) or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
             return _refusal("bad_json", "the body is not JSON", "body")
-        detail = body.get("detail", "") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return _refusal("bad_json", "the body is a JSON object", "body")
+        detail = body.get("detail", "")
         if not isinstance(detail, str) or len(detail) > MAX_FLAG_CHARS:
             return _refusal("too_long", f"detail: text of at most {MAX_FLAG_CHARS} characters",
                             "detail")

@@ -62,10 +62,9 @@ class StoreQa:
         """A connection for one action: committed when it returns (the review
         store commits its own ``BEGIN IMMEDIATE``; anything left open is
         committed here), rolled back when it raises; refusals as :func:`_refusals`."""
-        with closing(self._connect(write=True)) as conn:
+        with _refusals(), closing(self._connect(write=True)) as conn:
             try:
-                with _refusals():
-                    yield conn
+                yield conn
                 if conn.in_transaction:
                     conn.commit()
             except BaseException:
@@ -76,7 +75,7 @@ class StoreQa:
     # --- reads ---------------------------------------------------------------
 
     def call(self, call_id: str) -> Mapping[str, Any] | None:
-        with closing(self._connect()) as conn:
+        with _refusals(), closing(self._connect()) as conn:
             row = conn.execute(
                 "SELECT scorecard, version, total, critical_failed, results, acoustics, agent,"
                 " queue, language, ts FROM qa_scores WHERE call_id = ? ORDER BY ts DESC, id DESC"
@@ -107,27 +106,26 @@ class StoreQa:
 
     def queue(self, reviewer: str, limit: int, offset: int) -> Sequence[Mapping[str, Any]]:
         """The review store's queue (``reviewqueue.queue``): urgent first, then oldest."""
-        with closing(self._connect()) as conn:
+        with _refusals(), closing(self._connect()) as conn:
             items = _module("reviews").queue(conn, reviewer=reviewer, limit=limit, offset=offset)
             return [webshape.plain(item) for item in items]
 
     def calibration(self, since: dt.date, until: dt.date) -> Mapping[str, Any]:
-        with closing(self._connect()) as conn, _refusals():
+        with _refusals(), closing(self._connect()) as conn:
             return dict(webshape.plain(_module("kappa").calibration(conn, since, until)))
 
     def _report(self, conn: sqlite3.Connection, by: str, since: dt.date, until: dt.date) -> Any:
         reports = _module("reports")
         build = reports.by_agent if by == "agent" else reports.by_team
-        with _refusals():
-            return build(conn, since, until)
+        return build(conn, since, until)
 
     def report(self, by: str, since: dt.date, until: dt.date) -> Mapping[str, Any]:
-        with closing(self._connect()) as conn:
+        with _refusals(), closing(self._connect()) as conn:
             return dict(webshape.plain(self._report(conn, by, since, until)))
 
     def export_csv(self, by: str, since: dt.date, until: dt.date, lang: str) -> bytes:
         """``reports.export_csv``: BOM, Excel's separator per language, formulas guarded."""
-        with closing(self._connect()) as conn:
+        with _refusals(), closing(self._connect()) as conn:
             report = self._report(conn, by, since, until)
         return bytes(_module("reports").export_csv(report, lang))
 
@@ -218,14 +216,17 @@ def _not_scored(request: Callable[[], Any]) -> Any:
 @contextmanager
 def _refusals() -> Iterator[None]:
     """The review store's refusals as :class:`QaRefused`: its errors (``code``,
-    ``detail``: ``answers.ReviewError``), any input error, and schema v5's
-    triggers (a finalised review is immutable)."""
+    ``detail``: ``answers.ReviewError``), any input error, schema v5's
+    triggers (a finalised review is immutable); a failing store is 503."""
     try:
         yield
     except QaRefused:
         raise
     except sqlite3.IntegrityError as exc:
         raise QaRefused("final", str(exc)) from exc
+    except sqlite3.Error as exc:  # locked past the busy timeout, a damaged file...
+        log.warning("qa: the store failed: %s", exc)
+        raise QaRefused("failed", "the store failed", HTTPStatus.SERVICE_UNAVAILABLE) from exc
     except (ValueError, LookupError, PermissionError) as exc:
         code = str(getattr(exc, "code", "") or "refused")
         raise QaRefused(code, str(exc), _status(exc),

@@ -137,3 +137,17 @@ def test_an_unreadable_scorecard_leaves_the_results_by_id(
 def test_reads_never_write(port: StoreQa) -> None:
     with closing(port._connect()) as conn, pytest.raises(sqlite3.OperationalError):
         conn.execute("DELETE FROM qa_queue")
+
+
+def test_a_missing_or_old_store_is_a_503_not_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webstore, "_module", ministore.modules().__getitem__)
+    old = tmp_path / "old.db"
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY)")
+    for path in (tmp_path / "none.db", old):
+        for action in (lambda p: p.call("c1"), lambda p: p.open_review("c1", "dana", NOW)):
+            with pytest.raises(QaRefused) as failed:
+                action(StoreQa(path))
+            assert (failed.value.code, failed.value.status) == (
+                "failed", HTTPStatus.SERVICE_UNAVAILABLE)
