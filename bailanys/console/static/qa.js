@@ -219,32 +219,40 @@ function criterionNode(c, result, answer, editing, audio) {
   return node;
 }
 
-function renderCard() {
-  const qa = state.qa;
-  $("card-view").hidden = !qa;
-  if (!qa) return;
-  const card = qa.card;
-  const score = qa.score;
-  $("card-name").textContent = card ? `${names(card.names)} · ${t("qa_version", { n: card.version })}` : "";
-  const review = myReview();
-  const editing = review?.state === "draft";
-  const answers = new Map((review?.answers ?? []).map((a) => [a.criterion, a]));
-  const results = new Map((score.results ?? []).map((r) => [r.criterion, r]));
+// The score: the finalised review's when I have one, else the automatic one.
+function renderSummary(qa, review) {
   const shown = review?.state === "final" ? review : null;
-  const total = shown ? shown.total : score.total;
-  const failed = (shown ? shown.critical_failed : score.critical_failed) ?? [];
+  const total = shown ? shown.total : qa.score.total;
+  const failed = (shown ? shown.critical_failed : qa.score.critical_failed) ?? [];
+  const list = failed.map((id) => criterionName(id, cardNames())).join(", ");
   $("card-summary").replaceChildren(
-    el("span", { class: "score", text: t(shown ? "qa_review_total" : "qa_auto_total", { n: number(total) }) }),
+    el("span", { class: "score",
+      text: t(shown ? "qa_review_total" : "qa_auto_total", { n: number(total) }) }),
     el("span", { class: failed.length ? "kpi-fail" : "kpi-pass",
-      text: failed.length ? t("qa_critical_failed", { list: failed.map((id) => criterionName(id, cardNames())).join(", ") })
+      text: failed.length ? t("qa_critical_failed", { list })
         : t(shown ? "qa_passed_kpi" : "qa_passed_auto") }),
     el("span", { class: "reasons" }, ...(qa.reasons ?? []).filter((r) => r.state === "open")
       .map(reasonBadge)));
-  if (!card) $("sections").replaceChildren(el("p", { class: "empty", text: t("qa_no_card") }));
-  else $("sections").replaceChildren(...card.sections.map((s) => el("fieldset", { class: "section" },
+}
+
+function renderSections(qa, review) {
+  const card = qa.card;
+  if (!card) {
+    $("sections").replaceChildren(el("p", { class: "empty", text: t("qa_no_card") }));
+    return;
+  }
+  const editing = review?.state === "draft";
+  const answers = new Map((review?.answers ?? []).map((a) => [a.criterion, a]));
+  const results = new Map((qa.score.results ?? []).map((r) => [r.criterion, r]));
+  $("sections").replaceChildren(...card.sections.map((s) => el("fieldset", { class: "section" },
     el("legend", { text: names(s.names) }),
     el("ol", { class: "criteria" }, ...s.criteria.map((c) => criterionNode(c, results.get(c.id),
       answers.get(c.id), editing, state.call?.audio))))));
+}
+
+// What I may do with my review (start, save, finalise, correct) and its state.
+function renderActions(qa, review) {
+  const editing = review?.state === "draft";
   const form = $("review-form");
   form.elements.comment.value = review?.comment ?? "";
   form.elements.comment.disabled = !editing;
@@ -257,12 +265,32 @@ function renderCard() {
     text: review.state === "final" ? t("qa_final", { when: review.finalised_text ?? "" })
       : t("qa_state_draft") }) : "");
   $("flag-box").hidden = !qa.may_flag;
+}
+
+// Every revision of every reviewer's review of the call.
+function renderHistory(qa) {
+  if (!qa.reviews.length) {
+    $("history").replaceChildren(el("li", { class: "empty", text: t("qa_no_reviews") }));
+    return;
+  }
   $("history").replaceChildren(...qa.reviews.map((r) => el("li", { "data-review": r.id,
     "data-state": r.state }, `${r.reviewer} · ${t("qa_rev", { n: r.revision })} · `,
   el("span", { class: `state-${r.state}`, text: t(`qa_state_${r.state}`) }),
   r.state === "final" ? ` · ${t("qa_total")}: ${number(r.total)}` : "",
   r.counted ? el("span", { class: "counted", text: ` · ${t("qa_counted")}` }) : "")));
-  if (!qa.reviews.length) $("history").replaceChildren(el("li", { class: "empty", text: t("qa_no_reviews") }));
+}
+
+function renderCard() {
+  const qa = state.qa;
+  $("card-view").hidden = !qa;
+  if (!qa) return;
+  const card = qa.card;
+  $("card-name").textContent = card ? `${names(card.names)} · ${t("qa_version", { n: card.version })}` : "";
+  const review = myReview();
+  renderSummary(qa, review);
+  renderSections(qa, review);
+  renderActions(qa, review);
+  renderHistory(qa);
 }
 
 function cardNames() {
@@ -274,7 +302,7 @@ function cardNames() {
 function collectAnswers() {
   const form = $("review-form");
   const out = [];
-  for (const s of state.qa.card.sections) {
+  for (const s of state.qa.card?.sections ?? []) {
     for (const c of s.criteria) {
       if (c.kind === "manual") {
         const value = form.elements[`a_${c.id}`].value;
