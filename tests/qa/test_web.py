@@ -363,6 +363,10 @@ def test_every_string_the_page_uses_exists_in_every_language() -> None:
         keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / name).read_text()))
     keys |= {f"qa_reason_{r}" for r in QueueReason} | {f"qa_out_{o}" for o in Outcome}
     keys |= {f"qa_state_{s}" for s in ("draft", "final")}
+    # the scorers' machine notes on evidence (qa/criteria.py), as qa.js makes their keys
+    keys |= {f"qa_note_{n.replace(' ', '_')}" for n in (
+        "no transcript", "not said", "no phrases", "no recording", "no hold",
+        "no hold phrase before", "no value")}
     # every refusal code: the page's (web.py, webparams.py) and the review store's
     # (answers.ReviewError's docstring)
     keys |= {f"qa_err_{c}" for c in (
