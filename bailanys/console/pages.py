@@ -12,7 +12,7 @@ websocket is ``server.py``'s); the session check is the web layer's one
                             the login page saying how long to wait
 ``GET /logout``             ends the session (and its websockets), 303 to /login
 ``GET /``                   the supervisor page; 303 to ``/login`` without a session,
-                            to ``/analytics`` for an analyst or a QA reviewer
+                            to ``/analytics`` for an analyst, ``/qa`` for a QA reviewer
 ``GET /static/<name>``      a file of ``static/`` by exact name (no paths:
                             the table is read once, so nothing else can be named)
 ``GET /metrics``            ``ConsoleApi.metrics_text()``; no session, like every
@@ -82,8 +82,9 @@ LOGIN_BODY_TAG = b'<body class="login-page">'
 
 
 #: Where a role's day starts instead of the supervisor page (the header links
-#: back to it): analysts and QA reviewers search transcripts (issue 15).
-HOME_ELSEWHERE: Mapping[Role, str] = {Role.ANALYST: "/analytics", Role.QA: "/analytics"}
+#: back to it): analysts search transcripts (issue 15), QA reviewers start on
+#: their review queue (issue 16).
+HOME_ELSEWHERE: Mapping[Role, str] = {Role.ANALYST: "/analytics", Role.QA: "/qa"}
 
 
 def load_static(directory: Path = STATIC_DIR) -> dict[str, StaticFile]:

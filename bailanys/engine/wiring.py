@@ -22,6 +22,7 @@ from bailanys.analytics.web import analytics_routes
 from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
 from bailanys.config import Config
+from bailanys.console.server import joined_routes
 from bailanys.engine.call import Call, CallPorts
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.console import EngineConsole
@@ -41,6 +42,8 @@ from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
 from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
+from bailanys.qa.web import qa_routes
+from bailanys.qa.webstore import StoreQa
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
@@ -151,8 +154,10 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         calls_in_progress=lambda: len(engine.calls),
         late_frames=lambda: engine.hub.stats.late_frames,
         sip_guard=lambda: engine.registrar.guard,
-        extra_routes=analytics_routes(
-            StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)), events, ALMATY))
+        extra_routes=joined_routes(
+            analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
+                             events, ALMATY),
+            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY)))
 
 
 class LateEvents:

@@ -49,8 +49,8 @@ async def test_login_sets_the_session_cookie_and_the_page_follows(
     assert page.header("cache-control") == "no-store"
 
 
-@pytest.mark.parametrize(("user", "home"), [("bolat", "/analytics"), ("dana", "/analytics")])
-async def test_analysts_and_qa_reviewers_start_on_the_analytics_page(
+@pytest.mark.parametrize(("user", "home"), [("bolat", "/analytics"), ("dana", "/qa")])
+async def test_analysts_and_qa_reviewers_start_on_their_pages(
         server: ConsoleServer, user: str, home: str) -> None:
     token = cookie_token(await login(server.port, user))
     reply = await get(server.port, "/", token)

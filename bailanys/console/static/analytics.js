@@ -1,46 +1,21 @@
 // The analysts' page (issue 15): search the transcripts, chart the calls per
 // day, page through the hits, export them as CSV, open a call and play its
-// recording from a clicked word. Text reaches the page through textContent
-// only, never parsed as HTML: a transcript cannot inject markup. The masks of
-// personal data ([IIN], [PHONE], [CARD], [EMAIL]) are shown as badges.
+// recording from a clicked word (the call's view: callview.js, shared with the
+// reviewers' page). Text reaches the page through textContent only.
 import { has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
+import {
+  callFacts, callTurns, followPlayback, getJson, label, masked, playFrom, wordsPlay,
+} from "./callview.js";
 
 const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "disposition",
   "outcome", "channel", "sort"];
 const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
-const MASK = /\[(IIN|PHONE|CARD|EMAIL|NUMBER)\]/g;
 
 const state = { params: new URLSearchParams(), result: null, counts: null, call: null, page: 1,
   user: null };
 
 // --- small helpers ---------------------------------------------------------------
-
-function label(prefix, value) {
-  return value != null && has(`${prefix}${value}`) ? t(`${prefix}${value}`) : (value ?? "—");
-}
-
-function clock(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-}
-
-// Text with its masks as badges: a list of nodes (text nodes and <span class="pii">).
-function masked(text) {
-  const nodes = [];
-  let last = 0;
-  for (const match of text.matchAll(MASK)) {
-    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
-    nodes.push(el("span", { class: "pii", "data-mask": match[1], title: t("pii_hidden"),
-      text: t(`pii_${match[1]}`) }));
-    last = match.index + match[0].length;
-  }
-  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
-  return nodes;
-}
 
 function showError(code, message) {
   const box = document.getElementById("search-error");
@@ -50,17 +25,6 @@ function showError(code, message) {
   }
   box.textContent = has(`qerr_${code}`) ? t(`qerr_${code}`) : (message || t("qerr_unknown"));
   box.hidden = false;
-}
-
-async function getJson(url) {
-  const answer = await fetch(url, { credentials: "same-origin" });
-  if (answer.status === 401) {
-    location.assign("/login");
-    return null;
-  }
-  const body = answer.headers.get("content-type")?.startsWith("application/json")
-    ? await answer.json() : { error: answer.status === 404 ? "not_found" : "failed" };
-  return { ok: answer.ok, status: answer.status, body };
 }
 
 // --- the search ------------------------------------------------------------------
@@ -222,71 +186,15 @@ async function openCall(callId, offset) {
   }
 }
 
-function fact(key, value) {
-  return value == null || value === "" ? [] : [el("dt", { text: t(key) }), el("dd", { text: value })];
-}
-
 function renderCall() {
   const call = state.call;
   if (!call) return;
   document.getElementById("call-id").textContent = call.call_id;
-  const started = call.started_text ? `${call.started_text} (${call.timezone})` : null;
-  document.getElementById("call-facts").replaceChildren(
-    ...fact("an_started", started), ...fact("an_f_queue", call.queue),
-    ...fact("an_f_agent", call.agent),
-    ...fact("an_f_language", call.language ? label("language_", call.language) : null),
-    ...fact("an_wait", call.wait != null ? clock(call.wait) : null),
-    ...fact("an_duration", call.duration != null ? clock(call.duration) : null),
-    ...fact("an_f_outcome", call.outcome ? label("outcome_", call.outcome) : null),
-    ...fact("an_f_disposition", call.disposition), ...fact("an_f_topic", call.topic),
-    ...fact("an_survey", call.survey_score));
+  document.getElementById("call-facts").replaceChildren(...callFacts(call));
   document.getElementById("player").hidden = !call.audio;
   document.getElementById("audio-hint").hidden = !call.audio;
   document.getElementById("no-audio").hidden = Boolean(call.audio);
-  const turns = document.getElementById("turns");
-  if (!call.turns?.length) {
-    turns.replaceChildren(el("li", { class: "empty", text: t("an_no_transcript") }));
-    return;
-  }
-  turns.replaceChildren(...call.turns.map((turn) => {
-    const words = el("p", { class: "words" });
-    turn.words.forEach((word, i) => {
-      if (i) words.append(" ");
-      const node = el("span", { class: "word", "data-start": word.start, "data-end": word.end,
-        tabindex: call.audio ? 0 : null, role: call.audio ? "button" : null });
-      node.append(...masked(word.text));
-      words.append(node);
-    });
-    return el("li", { class: `turn turn-${turn.channel}`, "data-channel": turn.channel },
-      el("div", { class: "turn-head" },
-        el("span", { class: "who-said", text: label("channel_", turn.channel) }),
-        el("span", { class: "offset", text: turn.start_text })),
-      words);
-  }));
-}
-
-// Play from a word: seek once the player knows the recording's length.
-function playFrom(start) {
-  const player = document.getElementById("player");
-  if (!state.call?.audio) return;
-  const go = () => {
-    player.currentTime = start;
-    player.play().catch(() => {});
-  };
-  if (player.readyState >= HTMLMediaElement.HAVE_METADATA) go();
-  else {
-    player.addEventListener("loadedmetadata", go, { once: true });
-    player.preload = "metadata";
-    player.load();
-  }
-}
-
-function followPlayback() {
-  const now = document.getElementById("player").currentTime;
-  for (const word of document.querySelectorAll("#turns .word")) {
-    const on = Number(word.dataset.start) <= now && now < Number(word.dataset.end);
-    word.classList.toggle("now", on);
-  }
+  document.getElementById("turns").replaceChildren(...callTurns(call));
 }
 
 function route() {
@@ -333,22 +241,16 @@ function init() {
     event.preventDefault();
     location.hash = `call=${encodeURIComponent(`${link.dataset.call}@${link.dataset.offset}`)}`;
   });
-  document.getElementById("turns").addEventListener("click", (event) => {
-    const word = event.target.closest(".word");
-    if (word) playFrom(Number(word.dataset.start));
-  });
-  document.getElementById("turns").addEventListener("keydown", (event) => {
-    const word = event.target.closest(".word");
-    if (word && (event.key === "Enter" || event.key === " ")) {
-      event.preventDefault();
-      playFrom(Number(word.dataset.start));
-    }
+  const player = document.getElementById("player");
+  const turns = document.getElementById("turns");
+  wordsPlay(turns, (start) => {
+    if (state.call?.audio) playFrom(player, start);
   });
   document.getElementById("close-call").addEventListener("click", () => {
     history.replaceState(null, "", `/analytics?${state.params}`);
     route();
   });
-  document.getElementById("player").addEventListener("timeupdate", followPlayback);
+  player.addEventListener("timeupdate", () => followPlayback(player, turns));
   window.addEventListener("hashchange", route);
   initLangSwitch(() => {
     renderUser();
