@@ -6,8 +6,8 @@ outcome) and returns a :class:`~bailanys.qa.model.Result` with its evidence:
 the words and their time for phrases, the measured value for the rest.
 
 * ``said``: a variant of the phrase on ``channel`` starting inside the
-  window (``Window.last``: the last N seconds of the recording) -> pass, with
-  the words; none -> fail;
+  window (``Window.last``: reaching into the last N seconds of the
+  recording) -> pass, with the words; none -> fail;
 * ``not_said``: any variant anywhere in the window -> fail, with every hit;
   matched with :data:`~bailanys.qa.phrases.STRICT` (precision first);
 * ``no_personal_data``: a mask of ``masks`` (default: all of
@@ -64,6 +64,10 @@ DEFAULT_MIN_SILENCE_S: Final = 20.0
 #: found starts (its VAD's hangover and the recogniser's word times disagree
 #: by a few hundred milliseconds).
 HOLD_SLACK_S: Final = 1.0
+#: A phrase that must reach into the last N seconds may start this long
+#: before them (the longest closing, «хабарласқаныңызға рахмет, сау болыңыз,
+#: күніңіз сәтті өтсін», takes about 5 s at 150 words a minute).
+LAST_REACH_S: Final = 10.0
 
 
 @dataclass
@@ -101,9 +105,13 @@ def _na(c: Criterion, note: str, channel: str | None = None) -> Result:
 
 
 def _bounds(c: Criterion, ctx: Context) -> tuple[float, float | None]:
+    """(from, to) seconds a phrase's first word must start in. ``Window.last``:
+    the phrase must reach into the last N seconds (a closing said across the
+    border counts), so its first word may start up to :data:`LAST_REACH_S`
+    before them; :func:`said` then checks where it ended."""
     w = c.window
     if w.last is not None:
-        return max(w.start, ctx.duration_s - w.last), None
+        return max(w.start, ctx.duration_s - w.last - LAST_REACH_S), None
     return w.start, w.end
 
 
@@ -119,8 +127,11 @@ def said(c: Criterion, ctx: Context) -> Result:
     if not compiled:
         return _na(c, NO_PHRASES, c.channel)
     start, end = _bounds(c, ctx)
+    last = c.window.last is not None
     hits = phrases.find(compiled, heard, phrases.LENIENT, start=start, end=end,
-                        first_only=True)
+                        first_only=not last)
+    if last:
+        hits = [m for m in hits if m.end >= ctx.duration_s - (c.window.last or 0.0)]
     if hits:
         return Result(c.id, Outcome.PASS, (_evidence(hits[0], c.channel),))
     return Result(c.id, Outcome.FAIL, (Evidence(channel=c.channel, note=NOT_SAID),))
