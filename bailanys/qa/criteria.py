@@ -10,8 +10,8 @@ the words and their time for phrases, the measured value for the rest.
   recording) -> pass, with the words; none -> fail;
 * ``not_said``: any variant anywhere in the window -> fail, with every hit;
   matched with :data:`~bailanys.qa.phrases.STRICT` (precision first);
-* ``no_personal_data``: a mask of ``masks`` (default: all of
-  :data:`bailanys.analytics.pii.MASKS`) among the channel's words -> fail;
+* ``no_personal_data``: a mask of ``masks`` (``[IIN]`` or ``IIN``; default:
+  all of :data:`bailanys.analytics.pii.MASKS`) among the channel's words -> fail;
 * ``hold_etiquette``: every silence of the acoustic pass longer than
   ``min_silence_s`` must be preceded, within ``lookback_s``, by a hold phrase
   on the agent's side; no such silence -> n.a.;
@@ -157,7 +157,7 @@ def no_personal_data(c: Criterion, ctx: Context) -> Result:
     heard = ctx.heard(c.channel)
     if not heard.words:
         return _na(c, NO_TRANSCRIPT, c.channel)
-    masks = frozenset(c.masks) if c.masks else pii.MASKS
+    masks = frozenset(m if m.startswith("[") else f"[{m}]" for m in c.masks) or pii.MASKS
     start, end = _bounds(c, ctx)
     hits = [w for w in heard.words if w.text in masks and w.start >= start
             and (end is None or w.start <= end)]

@@ -82,7 +82,7 @@ MIN_KEPT_LETTERS: Final = 8
 _SLACK: Final = MAX_FILLERS + 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a cache key
 class Tolerance:
     """How far a heard word may be from the phrase's word, and how many
     word-level slips one match may have."""
@@ -115,9 +115,11 @@ STRICT: Final = Tolerance(letters=((6, 1),), max_edits=1, max_slips=0, prefix_st
                           terms=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Token:
-    """One word prepared for comparison (a phrase's or a heard one)."""
+    """One word prepared for comparison (a phrase's or a heard one); made by
+    the cached :func:`token`, so one object per word, hashed by identity
+    (the cache key of :func:`word_cost`)."""
 
     flat: str  # lower case, Kazakh letters flattened
     term: str  # the search term (morph.term), flattened
@@ -151,6 +153,7 @@ class Phrase:
     words: tuple[Token, ...]
 
 
+@lru_cache(maxsize=1 << 14)
 def compile_phrase(text: str, language: str) -> Phrase:
     return Phrase(text=text, language=language,
                   words=tuple(token(w) for w in tokens(text)))
@@ -214,6 +217,7 @@ def distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=1 << 18)
 def word_cost(p: Token, h: Token, tol: Tolerance) -> int | None:
     """Letters off between a phrase word and a heard word, or None: no match."""
     if p.flat == h.flat:
@@ -239,7 +243,8 @@ def _written(p: Token, h: Token) -> int:
     return len(p.flat) if p.flat == h.flat else 0
 
 
-def _joined(parts: Sequence[Token]) -> Token:
+@lru_cache(maxsize=1 << 16)
+def _joined(parts: tuple[Token, ...]) -> Token:
     """Words written as one: a negation or a number in them must then match exactly
     («не знаю» heard «незнаю», «14 14» heard «1414»)."""
     flat = "".join(t.flat for t in parts)
@@ -301,13 +306,13 @@ def _merges(pw: Sequence[Token], hw: Sequence[Token], s: _State, tol: Tolerance,
             limit: int, stack: list[_State]) -> None:
     """Two phrase words heard as one, or one phrase word heard as two."""
     if s.i + 1 < len(pw):
-        joined = _joined(pw[s.i:s.i + 2])
+        joined = _joined(tuple(pw[s.i:s.i + 2]))
         c = word_cost(joined, hw[s.j], tol)
         if c is not None and s.edits + c <= tol.max_edits:
             stack.append(replace(s, i=s.i + 2, j=s.j + 1, edits=s.edits + c,
                                  kept=s.kept + len(joined.flat), words=s.words + 2))
     if s.j + 1 < limit:
-        c = word_cost(pw[s.i], _joined(hw[s.j:s.j + 2]), tol)
+        c = word_cost(pw[s.i], _joined(tuple(hw[s.j:s.j + 2])), tol)
         if c is not None and s.edits + c <= tol.max_edits:
             stack.append(replace(s, i=s.i + 1, j=s.j + 2, edits=s.edits + c,
                                  kept=s.kept + len(pw[s.i].flat), words=s.words + 1))

@@ -78,6 +78,8 @@ def test_personal_data_by_mask() -> None:
     assert evaluate(cards.PERSONAL, ctx(utt(A, 9.0, "номер [PHONE]"))).outcome is Outcome.PASS
     callers = ctx(utt(C, 9.0, "[IIN]"), utt(A, 1.0, "да"))
     assert evaluate(cards.PERSONAL, callers).outcome is Outcome.PASS
+    bare = replace(cards.PERSONAL, masks=("IIN",))
+    assert evaluate(bare, ctx(utt(A, 9.0, "[IIN]"))).outcome is Outcome.FAIL
     every = replace(cards.PERSONAL, masks=())
     assert evaluate(every, ctx(utt(A, 9.0, "[PHONE]"))).outcome is Outcome.FAIL
 

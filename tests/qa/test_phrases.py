@@ -134,3 +134,24 @@ def test_bad_input_is_answered_quickly() -> None:
     assert phrases.find(compiled, heard("")) == []
     assert phrases.distance("abc", "abd", 0) == 1
     assert phrases.distance("ab", "ba", 1) == 1
+
+
+@pytest.mark.parametrize(("variants", "text"), [
+    ({"kk": ["сау болыңыз"]}, "сау болыңыз деп айтты ма"),  # reported speech
+    ({"kk": ["сау болыңыз"]}, "сау болыңыз э деп айтты"),
+    ({"kk": ["сау болыңыз"]}, "болады"),  # «сау» dropped, the rest met by its stem only
+    ({"ru": ["хорошего дня"]}, "хорошо"),
+    ({"ru": ["до свидания"]}, "спасибо за ожидание"),  # «свидан» vs «ожидан»: two letters
+])
+def test_weak_or_reported_matches_are_refused(variants: dict[str, list[str]], text: str) -> None:
+    assert found(variants, text) == []
+
+
+def test_quotative_refuses_forbidden_words_too() -> None:
+    assert found(FORBIDDEN, "мен білмеймін деп айтпаймын", STRICT) == []
+    assert found(FORBIDDEN, "мен білмеймін", STRICT) == ["білмеймін"]
+
+
+def test_cached_tokens_are_one_object_per_word() -> None:
+    assert phrases.token("сәлеметсіз") is phrases.token("сәлеметсіз")
+    assert phrases.token("білмеймін").negative and not phrases.token("білемін").negative
