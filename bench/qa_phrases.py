@@ -1,6 +1,7 @@
 """Precision and recall of the automatic phrase criteria, and the scoring cost (issue 16).
 
     PYTHONPATH=. .venv/bin/python bench/qa_phrases.py [--seed 16] [--calls 100] [--errors]
+        [--sweep 10] [--card configs/scorecards/default.yaml]
 
 Builds ``--calls`` synthetic dialogues with known truth
 (bench/data/qa_dialogues.py: Kazakh and Russian, long colloquial agent
@@ -159,13 +160,15 @@ def inputs(d: Dialogue) -> CallInputs:
                       language=d.language, duration_s=d.duration)
 
 
-def measure(card: Scorecard, calls: list[Dialogue], show: bool, quiet: bool = False
-            ) -> tuple[list[float], bool]:
-    """Print the table for one card; (per-call ms, every precision over all
-    the dialogues on target)."""
-    counts: dict[tuple[str, int], Counter[str]] = {}
+Tally = dict[tuple[str, int], Counter[str]]
+
+
+def tally(card: Scorecard, calls: list[Dialogue], errors: list[str] | None = None
+          ) -> tuple[Tally, list[float]]:
+    """(TP/FP/FN/TN per (criterion, half), ms per call); the dev half's misses
+    go to ``errors`` when it is given."""
+    counts: Tally = {}
     cost: list[float] = []
-    errors: list[str] = []
     mapped = [(c, concept_of(c)) for c in card.criteria if c.kind in PHRASE_KINDS]
     for d in calls:
         call = inputs(d)
@@ -181,18 +184,23 @@ def measure(card: Scorecard, calls: list[Dialogue], show: bool, quiet: bool = Fa
                 continue
             cell = ("TP" if want and got else "FP" if got else "FN" if want else "TN")
             counts.setdefault((c.id, d.half), Counter())[cell] += 1
-            if show and d.half == 0 and cell in ("FP", "FN"):
+            if errors is not None and d.half == 0 and cell in ("FP", "FN"):
                 errors.append(f"  {cell} {c.id} call {d.index} ({d.language}, {d.noise}): "
                               f"{results[c.id].to_json()}")
-    if quiet:
-        return cost, True
-    print(f"\ncard {card.id} v{card.version}: {len(calls)} dialogues "
-          f"(dev {sum(d.half == 0 for d in calls)}, held-out {sum(d.half == 1 for d in calls)})")
-    print(f"{'criterion':<22}{'half':<10}{'TP':>4}{'FP':>4}{'FN':>4}{'TN':>4}"
+    return counts, cost
+
+
+def table(card: Scorecard, counts: Tally, title: str) -> bool:
+    """Print TP/FP/FN/TN, precision and recall per criterion and half; True
+    when every precision over both halves is on target."""
+    print(f"\ncard {card.id} v{card.version}: {title}")
+    print(f"{'criterion':<22}{'half':<10}{'TP':>5}{'FP':>5}{'FN':>5}{'TN':>5}"
           f"{'precision':>11}{'recall':>8}")
     ok = True
-    for c, concept in mapped:
-        if concept is None:
+    for c in card.criteria:
+        if c.kind not in PHRASE_KINDS:
+            continue
+        if concept_of(c) is None:
             print(f"{c.id:<22}(no ground truth for this criterion in the dialogues)")
             continue
         for half, name in ((0, "dev"), (1, "held-out"), (None, "all")):
@@ -203,11 +211,33 @@ def measure(card: Scorecard, calls: list[Dialogue], show: bool, quiet: bool = Fa
             p = n["TP"] / (n["TP"] + n["FP"]) if n["TP"] + n["FP"] else None
             r = n["TP"] / (n["TP"] + n["FN"]) if n["TP"] + n["FN"] else None
             ok &= half is not None or p is None or p >= TARGET_PRECISION
-            print(f"{c.id if half == 0 else '':<22}{name:<10}{n['TP']:>4}{n['FP']:>4}"
-                  f"{n['FN']:>4}{n['TN']:>4}{_pct(p):>11}{_pct(r):>8}")
+            print(f"{c.id if half == 0 else '':<22}{name:<10}{n['TP']:>5}{n['FP']:>5}"
+                  f"{n['FN']:>5}{n['TN']:>5}{_pct(p):>11}{_pct(r):>8}")
+    return ok
+
+
+def measure(card: Scorecard, calls: list[Dialogue], show: bool) -> tuple[list[float], bool]:
+    """Tally and print one card on the dialogues; (ms per call, on target)."""
+    errors: list[str] = []
+    counts, cost = tally(card, calls, errors if show else None)
+    ok = table(card, counts, f"{len(calls)} dialogues (dev {sum(d.half == 0 for d in calls)}, "
+                             f"held-out {sum(d.half == 1 for d in calls)})")
     for line in errors:
         print(line)
     return cost, ok
+
+
+def sweep(cards: list[Scorecard], seed: int, runs: int, n: int) -> None:
+    """The same tables pooled over ``runs`` more seeds (how stable the figures are)."""
+    pooled: list[Tally] = [{} for _ in cards]
+    for s in range(seed + 1, seed + 1 + runs):
+        calls = dialogues(n, s)
+        for total, card in zip(pooled, cards, strict=True):
+            for key, cnt in tally(card, calls)[0].items():
+                total.setdefault(key, Counter()).update(cnt)
+    for total, card in zip(pooled, cards, strict=True):
+        table(card, total, f"pooled over seeds {seed + 1}..{seed + runs} "
+                           f"({runs} x {n} dialogues)")
 
 
 def _pct(x: float | None) -> str:
@@ -232,6 +262,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--errors", action="store_true", help="list the dev half's misses")
+    ap.add_argument("--sweep", type=int, default=0, metavar="K",
+                    help="also pool K more seeds' dialogues (stability of the figures)")
     ap.add_argument("--card", type=Path, default=ROOT / "configs" / "scorecards" / "default.yaml",
                     help="a scorecard YAML measured beside the bench's own")
     args = ap.parse_args()
@@ -244,16 +276,21 @@ def main() -> int:
           f"{sum(d.language == 'ru' for d in calls)}; recognition errors: "
           f"{dict(noise)}, flattened {sum('flat' in d.noise for d in calls)}")
     cold, ok = measure(CARD, calls, args.errors)
-    warm, _ = measure(CARD, calls, False, quiet=True)
+    costs = [(CARD, cold, tally(CARD, calls)[1])]
     card = _default_card(args.card)
     if card is not None:
-        _, ok_default = measure(card, calls, args.errors)
+        cold_default, ok_default = measure(card, calls, args.errors)
+        costs.append((card, cold_default, tally(card, calls)[1]))
         ok &= ok_default
-    ms = sorted(warm)
-    print(f"\nscoring cost per call (bench card, {len(CARD.criteria)} criteria): "
-          f"first pass {statistics.median(cold):.2f} ms median; warm caches "
-          f"{statistics.median(ms):.2f} ms median, p95 {ms[int(0.95 * (len(ms) - 1))]:.2f} ms, "
-          f"max {ms[-1]:.2f} ms; {1000 / statistics.mean(ms):,.0f} calls/s on one core")
+    if args.sweep:
+        sweep([CARD] if card is None else [CARD, card], args.seed, args.sweep, args.calls)
+    print("\nscoring cost per call (score_call, one process = one core):")
+    for scored, first, again in costs:
+        ms = sorted(again)
+        print(f"  {scored.id} ({len(scored.criteria)} criteria): first pass "
+              f"{statistics.median(first):.2f} ms median; warm caches "
+              f"{statistics.median(ms):.2f} ms median, p95 {ms[int(0.95 * (len(ms) - 1))]:.2f} "
+              f"ms, max {ms[-1]:.2f} ms; {1000 / statistics.mean(ms):,.0f} calls/s per core")
     print(f"every precision >= {100 * TARGET_PRECISION:.0f} % over all the dialogues: "
           f"{'yes' if ok else 'NO'}")
     return 0 if ok else 1

@@ -24,7 +24,8 @@ Precision first (a forbidden word must not fire on a harmless similar
 word): a negation («не», «жоқ», «емес») is never dropped, inserted or
 fuzzed, and the Kazakh negative verb (-ма/-ме/-ба/-бе/-па/-пе: «білмеймін»)
 never meets its affirmative («білемін») although search folds them into one
-term; numbers and masks («[IIN]») match only exactly; and ``not_said``
+term, nor a Russian request («подождите») its infinitive («нужно
+подождать»); numbers and masks («[IIN]») match only exactly; and ``not_said``
 criteria use :data:`STRICT`, which allows one letter on long words only and
 no dropped or inserted words.
 
@@ -36,11 +37,13 @@ times (the evidence a reviewer clicks).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
 
+from bailanys.analytics.kksuffix import KK_LETTERS
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.analytics.morph import MAX_WORD, term, tokens
 
@@ -49,6 +52,9 @@ FLAT: Final = str.maketrans("әіңғқөұүһё", "аингкоуухе")
 #: Words that turn a phrase into its opposite: never dropped, inserted or fuzzed.
 NEGATIONS: Final = frozenset("не нет ни ничего нельзя жоқ жок емес ешқандай ешкандай "
                              "ешкім ешким not no".split())
+#: Russian verb endings: imperative (-ите, -йте, -ись, -тесь) and infinitive.
+_IMPERATIVE: Final = ("ите", "йте", "тесь")
+_INFINITIVE: Final = ("ать", "ять", "ить", "еть", "уть", "ыть", "ться", "чь", "ти")
 #: A phrase right after one of these is negated («не могу ли я помочь»).
 NEGATING: Final = frozenset({"не", "ни"})
 #: Letters off allowed when a phrase's stem meets the start of a longer heard
@@ -57,6 +63,8 @@ PREFIX_EDITS: Final = 1
 #: Kazakh quotative verbs: a phrase right before one is reported, not said
 #: («сау болыңыз деп айтты ма», «білмеймін деп айтпаймын»).
 QUOTATIVES: Final = frozenset("деп деді дейді дегенде деген дейсіз дедіңіз десе".split())
+#: Longest piece skipped before a quotative (a split word's tail: «ыңыз»).
+SPLIT_TAIL: Final = 4
 _QUOTATIVES_FLAT: Final = frozenset(w.translate(FLAT) for w in QUOTATIVES)
 #: Words a speaker puts anywhere without changing what they say (Russian and
 #: Kazakh hesitations and discourse particles of hotline speech).
@@ -124,6 +132,7 @@ class Token:
     flat: str  # lower case, Kazakh letters flattened
     term: str  # the search term (morph.term), flattened
     negative: bool  # a Kazakh negative verb form
+    mood: str  # a Russian verb's imperative ("imp") or infinitive ("inf"), else ""
     exact: bool  # a number, a mask or a negation: only an exact match counts
     joined: bool = False  # two words written as one (no prefix match then)
 
@@ -141,7 +150,17 @@ def token(word: str) -> Token:
     tail = flat[max(0, len(stem) - 1):] if stem and flat.startswith(stem[:-1]) else flat
     negative = bool(_KK_NEGATIVE.search(tail)) and len(flat) > len(stem)
     exact = (any(c.isdigit() for c in low) or low.startswith("[") or flat in NEGATIONS)
-    return Token(flat=flat, term=stem, negative=negative, exact=exact)
+    return Token(flat=flat, term=stem, negative=negative, mood=_mood(low), exact=exact)
+
+
+def _mood(low: str) -> str:
+    """A Russian request («подождите») and an infinitive («подождать») share
+    their search term but not their meaning to a caller."""
+    if not low.isalpha() or not KK_LETTERS.isdisjoint(low) or len(low) < 5:
+        return ""
+    if low.endswith(_IMPERATIVE):
+        return "imp"
+    return "inf" if low.endswith(_INFINITIVE) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +193,15 @@ class Heard:
     channel: Channel
     words: tuple[Word, ...]
     tokens: tuple[Token, ...]
+    starts: tuple[float, ...]  # each word's start, for bisect
 
 
 def channel_words(utterances: Iterable[Utterance], channel: Channel) -> Heard:
     words = sorted((w for u in utterances if u.channel is channel for w in u.words
                     if w.text.strip()), key=lambda w: (w.start, w.end))
     return Heard(channel=channel, words=tuple(words),
-                 tokens=tuple(token(w.text) for w in words))
+                 tokens=tuple(token(w.text) for w in words),
+                 starts=tuple(w.start for w in words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,15 +243,15 @@ def word_cost(p: Token, h: Token, tol: Tolerance) -> int | None:
     """Letters off between a phrase word and a heard word, or None: no match."""
     if p.flat == h.flat:
         return 0
-    if p.exact or h.exact or p.negative != h.negative:
+    if p.exact or h.exact or p.negative != h.negative or (p.mood and h.mood and p.mood != h.mood):
         return None
-    if tol.terms and p.term == h.term and len(p.term) >= 3:
+    if tol.terms and p.term == h.term and len(p.term) >= 3 and p.mood == h.mood:
         return 0
     limit = tol.allowed(min(len(p.flat), len(h.flat)))
     if limit == 0:
         return None
     d = distance(p.flat, h.flat, limit)
-    if tol.prefix_stem and not (p.joined or h.joined):
+    if tol.prefix_stem and not (p.joined or h.joined) and p.mood == h.mood:
         for stem in (p.term, p.flat):  # «орталыгына», «тұрыңызшы»: an ending added
             if len(stem) >= tol.prefix_stem and len(h.flat) > len(stem):
                 pd = distance(stem, h.flat[:len(stem)], PREFIX_EDITS)
@@ -249,7 +270,7 @@ def _joined(parts: tuple[Token, ...]) -> Token:
     («не знаю» heard «незнаю», «14 14» heard «1414»)."""
     flat = "".join(t.flat for t in parts)
     return Token(flat=flat, term=flat, negative=any(t.negative for t in parts),
-                 exact=any(t.exact for t in parts), joined=True)
+                 mood=parts[-1].mood, exact=any(t.exact for t in parts), joined=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +355,7 @@ def find(phrases: Sequence[Phrase], heard: Heard, tol: Tolerance = LENIENT, *,
     starts within ``start``..``end`` seconds, in time order (the first one
     only with ``first_only``)."""
     words = heard.words
-    lo = next((k for k, w in enumerate(words) if w.start >= start), len(words))
+    lo = bisect_left(heard.starts, start)
     hi = len(words)
     found: list[Match] = []
     k = lo
@@ -351,10 +372,17 @@ def find(phrases: Sequence[Phrase], heard: Heard, tol: Tolerance = LENIENT, *,
 
 
 def _quoted(heard: Heard, after: int) -> bool:
-    """The words after a match (fillers skipped) begin with a quotative verb."""
-    for t in heard.tokens[after:after + 1 + MAX_FILLERS]:
-        if t.flat not in FILLERS:
-            return t.flat in _QUOTATIVES_FLAT
+    """A quotative verb follows the match: next, after fillers, or after one
+    short piece (the tail of a word the recogniser split: «бол ыңыз деп»)."""
+    pieces = 0
+    for t in heard.tokens[after:after + 2 + MAX_FILLERS]:
+        if t.flat in _QUOTATIVES_FLAT:
+            return True
+        if t.flat in FILLERS:
+            continue
+        pieces += 1
+        if pieces > 1 or len(t.flat) > SPLIT_TAIL:
+            return False
     return False
 
 

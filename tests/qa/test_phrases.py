@@ -62,6 +62,7 @@ MISSED = [
     (ELSE, "больше ничем не могу помочь"),  # a negation: opposite meaning
     (ELSE, "не могу ли я ещё чем то помочь"),
     (HOLD, "не подождите"),
+    (HOLD, "нужно подождать пожалуйста"),  # an infinitive, not a request
     (HOLD, "подождали"),
     (GREETING, "добрый вечер"),
 ]
@@ -139,6 +140,7 @@ def test_bad_input_is_answered_quickly() -> None:
 @pytest.mark.parametrize(("variants", "text"), [
     ({"kk": ["сау болыңыз"]}, "сау болыңыз деп айтты ма"),  # reported speech
     ({"kk": ["сау болыңыз"]}, "сау болыңыз э деп айтты"),
+    ({"kk": ["сау болыңыз"]}, "сау бол ыңыз деп айтты"),  # a split word's tail first
     ({"kk": ["сау болыңыз"]}, "болады"),  # «сау» dropped, the rest met by its stem only
     ({"ru": ["хорошего дня"]}, "хорошо"),
     ({"ru": ["до свидания"]}, "спасибо за ожидание"),  # «свидан» vs «ожидан»: two letters
