@@ -61,8 +61,9 @@ NEGATING: Final = frozenset({"не", "ни"})
 #: word: one («свидан» must not meet «ожидан»ие).
 PREFIX_EDITS: Final = 1
 #: Kazakh quotative verbs: a phrase right before one is reported, not said
-#: («сау болыңыз деп айтты ма», «білмеймін деп айтпаймын»).
-QUOTATIVES: Final = frozenset("деп деді дейді дегенде деген дейсіз дедіңіз десе".split())
+#: («сау болыңыз деп айтты ма», «білмеймін деп айтпаймын»; «деб» as it sounds
+#: before a vowel).
+QUOTATIVES: Final = frozenset("деп деб деді дейді дегенде деген дейсіз дедіңіз десе".split())
 #: Longest piece skipped before a quotative (a split word's tail: «ыңыз»).
 SPLIT_TAIL: Final = 4
 _QUOTATIVES_FLAT: Final = frozenset(w.translate(FLAT) for w in QUOTATIVES)
@@ -116,10 +117,11 @@ class Tolerance:
 #: dropped or inserted short word". Three-letter words take one letter
 #: («ещё» heard «ищё»), eight-letter ones two (bench/qa_phrases.py).
 LENIENT: Final = Tolerance(letters=((8, 2), (3, 1)), max_edits=3, max_slips=1, prefix_stem=5)
-#: ``not_said`` (forbidden words): one letter on words of six letters or more,
+#: ``not_said`` (forbidden words): one letter on words of seven letters or more
+#: («работа» must not meet «забота»),
 #: no dropped or inserted word, no prefix, no other inflection (the card lists
 #: the forms it forbids): a false alarm costs an agent a fail.
-STRICT: Final = Tolerance(letters=((6, 1),), max_edits=1, max_slips=0, prefix_stem=0,
+STRICT: Final = Tolerance(letters=((7, 1),), max_edits=1, max_slips=0, prefix_stem=0,
                           terms=False)
 
 
