@@ -52,7 +52,7 @@ FLAT: Final = str.maketrans("әіңғқөұүһё", "аингкоуухе")
 #: Words that turn a phrase into its opposite: never dropped, inserted or fuzzed.
 NEGATIONS: Final = frozenset("не нет ни ничего нельзя жоқ жок емес ешқандай ешкандай "
                              "ешкім ешким not no".split())
-#: Russian verb endings: imperative (-ите, -йте, -ись, -тесь) and infinitive.
+#: Russian verb endings: imperative (-ите, -йте, -тесь) and infinitive.
 _IMPERATIVE: Final = ("ите", "йте", "тесь")
 _INFINITIVE: Final = ("ать", "ять", "ить", "еть", "уть", "ыть", "ться", "чь", "ти")
 #: A phrase right after one of these is negated («не могу ли я помочь»).
@@ -69,7 +69,7 @@ SPLIT_TAIL: Final = 4
 _QUOTATIVES_FLAT: Final = frozenset(w.translate(FLAT) for w in QUOTATIVES)
 #: Words a speaker puts anywhere without changing what they say (Russian and
 #: Kazakh hesitations and discourse particles of hotline speech).
-FILLERS: Final = frozenset("э ээ эээ эм мм м а ну вот вот так это значит знаете "
+FILLERS: Final = frozenset("э ээ эээ эм мм м а ну вот так это значит знаете "
                            "короче типа вообще собственно енді ал яғни "
                            "яни ғой гой той әлгі алги анау".split())
 #: Most fillers skipped inside one match (a colloquial turn: «э ну вот»).
@@ -118,9 +118,8 @@ class Tolerance:
 #: («ещё» heard «ищё»), eight-letter ones two (bench/qa_phrases.py).
 LENIENT: Final = Tolerance(letters=((8, 2), (3, 1)), max_edits=3, max_slips=1, prefix_stem=5)
 #: ``not_said`` (forbidden words): one letter on words of seven letters or more
-#: («работа» must not meet «забота»),
-#: no dropped or inserted word, no prefix, no other inflection (the card lists
-#: the forms it forbids): a false alarm costs an agent a fail.
+#: («работа» must not meet «забота»), no dropped or inserted word, no prefix, no
+#: other inflection (the card lists the forms it forbids): a false alarm fails an agent.
 STRICT: Final = Tolerance(letters=((7, 1),), max_edits=1, max_slips=0, prefix_stem=0,
                           terms=False)
 
@@ -245,7 +244,7 @@ def word_cost(p: Token, h: Token, tol: Tolerance) -> int | None:
     """Letters off between a phrase word and a heard word, or None: no match."""
     if p.flat == h.flat:
         return 0
-    if p.exact or h.exact or p.negative != h.negative or (p.mood and h.mood and p.mood != h.mood):
+    if p.exact or h.exact or p.negative != h.negative or p.mood and h.mood and p.mood != h.mood:
         return None
     if tol.terms and p.term == h.term and len(p.term) >= 3 and p.mood == h.mood:
         return 0

@@ -49,6 +49,13 @@ def test_closing_in_the_last_seconds() -> None:
     assert r.outcome is Outcome.PASS and r.evidence[0].start == 110.0
 
 
+def test_closing_across_the_border_of_the_last_seconds() -> None:
+    across = ctx(utt(A, 99.5, "всего вам доброго"), utt(C, 110.0, "спасибо"))
+    assert evaluate(cards.CLOSING, across).outcome is Outcome.PASS  # ends at 100.6
+    before = ctx(utt(A, 98.0, "всего вам доброго"), utt(C, 110.0, "спасибо"))
+    assert evaluate(cards.CLOSING, before).outcome is Outcome.FAIL  # ends at 99.1
+
+
 def test_closing_counts_back_from_the_last_word_without_a_duration() -> None:
     said = (utt(A, 0.0, "да"), utt(A, 300.0, "сау болыңыз", "kk"))
     inputs = CallInputs(call_id="c", utterances=said,
