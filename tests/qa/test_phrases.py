@@ -65,6 +65,7 @@ MISSED = [
     (HOLD, "нужно подождать пожалуйста"),  # an infinitive, not a request
     (HOLD, "подождали"),
     (GREETING, "добрый вечер"),
+    ({"kk": ["сау болыңыз"]}, "сау болмаңыз"),  # the negative verb: one search term, not a match
 ]
 
 
