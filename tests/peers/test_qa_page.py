@@ -6,9 +6,10 @@ clicks the greeting's evidence and the player jumps to that second, is
 refused finalising with a manual criterion unanswered, answers, finalises,
 sees the review read-only and corrects it (a new revision). The page runs
 on the real adapter (``qa/webstore.py``) over real SQLite schema v5 rows,
-with the review store's modules standing in (``tests/qa/ministore.py``):
+and the real review store (``qa/reviews.py``, ``kappa.py``, ``reports.py``):
 the finalised review is in the store and ``qa.reviewed`` in the event log,
-the input of the KPI 2 tile (the tile itself: the KPI slice's test).
+the input of the KPI 2 tile (the tile moving on a real call's review:
+``test_qa_e2e.py``); a second reviewer's review makes a calibration pair.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from bailanys.analytics.web import analytics_routes
 from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.console.server import ConsoleServer, joined_routes
 from bailanys.events.analytics import RecordingPlayed
-from bailanys.qa import webstore
+from bailanys.qa.model import Answer, Outcome
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
 from bailanys.timezone import ALMATY
 from tests.console.helpers import PASSWORDS, FakeApi, users
 from tests.peers.conftest import EngineFactory
 from tests.peers.test_analytics_page import CHROMIUM, _free_tcp_port, stereo_tone
-from tests.qa import ministore
+from tests.qa import scoredstore
 
 pytestmark = pytest.mark.peer
 
@@ -56,11 +57,11 @@ class Events:
 
 def recorded_and_scored(tmp_path: Path) -> tuple[Path, Path]:
     """A store with one transcribed, recorded, scored and queued call."""
-    db = ministore.new_store(tmp_path / "bailanys.db")
+    db = scoredstore.new_store(tmp_path / "bailanys.db")
     records = tmp_path / "records"
     records.mkdir()
     wav = stereo_tone(records / f"{CALL}.wav", 10.0)
-    agent = (Word("сәлеметсіз", ministore.GREETING_AT, 6.6), Word("бе", 6.6, 7.0))
+    agent = (Word("сәлеметсіз", scoredstore.GREETING_AT, 6.6), Word("бе", 6.6, 7.0))
     caller = (Word("анықтама", 1.0, 1.6), Word("керек", 1.7, 2.1))
     with closing(sqlite3.connect(db)) as conn, conn:
         n = write_channel(conn, CALL, str(wav), Channel.CALLER,
@@ -69,8 +70,19 @@ def recorded_and_scored(tmp_path: Path) -> tuple[Path, Path]:
                            [Utterance(Channel.AGENT, "kk", agent)])
         upsert_call(conn, CallFacts(CALL, NOW, "2026-12-04", "answered", queue="support",
                                     agent="1001", language="kk", recording=str(wav)), n)
-        ministore.scored(conn, CALL, NOW)
+        scoredstore.scored(conn, CALL, NOW)
     return db, records
+
+
+def second_review(db: Path, reviewer: str) -> None:
+    """Another reviewer's finalised review of CALL, disagreeing on "accurate"."""
+    from bailanys.qa import reviews
+
+    with closing(sqlite3.connect(db)) as conn:
+        review = reviews.open_review(conn, CALL, reviewer, NOW + 60)
+        reviews.save(conn, review.id, reviewer, [Answer("accurate", Outcome.FAIL),
+                                                 Answer("politeness", Outcome.PASS, 4.0)], "")
+        reviews.finalise(conn, review.id, reviewer, NOW + 61)
 
 
 async def current_time(page: Any, within_s: float = 5.0) -> float:
@@ -99,10 +111,9 @@ async def page() -> AsyncIterator[Any]:
 
 
 async def test_a_reviewer_reviews_a_queued_call_end_to_end(
-        tmp_path: Path, page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, page: Any) -> None:
     from playwright.async_api import expect
 
-    monkeypatch.setattr(webstore, "_module", ministore.modules().__getitem__)
     db, records = await asyncio.to_thread(recorded_and_scored, tmp_path)
     events = Events()
     server = ConsoleServer("127.0.0.1", 0, users(), FakeApi(), extra_routes=joined_routes(
@@ -137,7 +148,7 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
         await page.click("#start-review")
         await expect(page.locator("#finalise-review")).to_be_visible()
         await greeting.locator("button.evidence").click()
-        assert abs(await current_time(page) - ministore.GREETING_AT) <= 0.5
+        assert abs(await current_time(page) - scoredstore.GREETING_AT) <= 0.5
         assert [e.call_id for e in events.emitted] == [CALL]  # the playback is logged
 
         await page.select_option('select[name="a_politeness"]', "4")
@@ -191,7 +202,9 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
         await expect(page.locator("#report tr.overall td").nth(1)).to_have_text("Весь период")
         await page.locator(f'#report tr.overall a.call:text("{CALL}")').click()  # links to calls
         await expect(page.locator("#call-id")).to_have_text(CALL)
+        await asyncio.to_thread(second_review, db, "saule")  # a calibration pair
         await page.click('a[data-tab="calibration"]')
+        await expect(page.locator("#calibration-calls")).to_have_text("Звонков с двумя оценками: 1")
         agreement = page.locator('#calibration tr[data-criterion="accurate"] td')
         await expect(agreement.first).to_have_text("Информация точная и полная")
         await expect(agreement.nth(3)).to_have_text("0")  # Cohen's kappa
@@ -213,18 +226,17 @@ async def test_a_reviewer_reviews_a_queued_call_end_to_end(
 
 
 async def test_the_engine_serves_the_workspace_from_its_store(
-        engine_factory: EngineFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine_factory: EngineFactory) -> None:
     """The wiring for real: the engine's console, the store it migrated, a
     reviewer's landing, a scored call read through ``StoreQa``."""
     import httpx
 
-    monkeypatch.setattr(webstore, "_module", ministore.modules().__getitem__)
     port = _free_tcp_port()
     eng = await engine_factory(console={
         "listen": f"127.0.0.1:{port}",
         "users": {"dana": "qa:" + users()["dana"].password_hash}})
     with closing(sqlite3.connect(eng.config.store.path)) as conn, conn:
-        ministore.scored(conn, CALL, NOW, reason="critical")
+        scoredstore.scored(conn, CALL, NOW, reason="critical")
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as http:
         assert (await http.get("/api/qa/queue")).status_code == 401

@@ -1,7 +1,7 @@
 """The reviewers' page's real port (bailanys/qa/webstore.py) over a real SQLite store.
 
-Schema v5 rows, read by the adapter's own queries; the review store's
-modules stand in from ``tests/qa/ministore.py``. A refusal of the store
+Schema v5 rows written as the workers write them (``tests/qa/scoredstore.py``),
+read by the adapter's own queries, changed by the real review store. A refusal of the store
 (its error, or a trigger of schema v5) is a :class:`QaRefused`, and its
 transaction is rolled back; the page can never write through a read.
 """
@@ -22,19 +22,17 @@ from bailanys.qa import webstore
 from bailanys.qa.model import Answer, Outcome
 from bailanys.qa.web import QaRefused
 from bailanys.qa.webstore import StoreQa
-from tests.qa import ministore
+from tests.qa import scoredstore
 
 NOW = 1_796_380_000.0
 
 
 @pytest.fixture
-def port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoreQa:
-    path = ministore.new_store(tmp_path / "bailanys.db")
+def port(tmp_path: Path) -> StoreQa:
+    path = scoredstore.new_store(tmp_path / "bailanys.db")
     with closing(sqlite3.connect(path)) as conn, conn:
-        ministore.scored(conn, "c1", NOW)
-        ministore.scored(conn, "c2", NOW + 1, agent="1002", reason="critical")
-    stand_ins = ministore.modules()
-    monkeypatch.setattr(webstore, "_module", stand_ins.__getitem__)
+        scoredstore.scored(conn, "c1", NOW)
+        scoredstore.scored(conn, "c2", NOW + 1, agent="1002", reason="critical")
     return StoreQa(path)
 
 
@@ -42,7 +40,7 @@ def test_a_scored_call_with_its_scorecard_and_reasons(port: StoreQa) -> None:
     call = port.call("c1")
     assert call is not None and port.call("nope") is None
     assert call["score"]["version"] == 2 and call["score"]["total"] == 66.7
-    assert call["score"]["results"][0]["evidence"][0]["start"] == ministore.GREETING_AT
+    assert call["score"]["results"][0]["evidence"][0]["start"] == scoredstore.GREETING_AT
     assert [c["id"] for s in call["card"]["sections"] for c in s["criteria"]] == [
         "greeting", "closing", "talk_ratio", "accurate", "politeness"]
     assert call["reasons"] == [{"reason": "sample", "detail": "", "state": "open", "by": None}]
@@ -93,9 +91,9 @@ def test_a_refusal_rolls_back_and_a_trigger_is_a_refusal(port: StoreQa) -> None:
 def test_the_queue_is_the_review_stores(port: StoreQa) -> None:
     draft = port.open_review("c2", "dana", NOW)
     items = port.queue("dana", 10, 0)
-    assert [i["call_id"] for i in items] == ["c1", "c2"]
-    assert items[1]["reasons"] == [{"reason": "critical", "detail": "", "by": None}]
-    assert (items[0]["draft"], items[1]["draft"]) == (None, draft["id"])
+    assert [i["call_id"] for i in items] == ["c2", "c1"]  # a failed critical first
+    assert [(r["reason"], r["by"]) for r in items[0]["reasons"]] == [("critical", None)]
+    assert (items[0]["draft"], items[1]["draft"]) == (draft["id"], None)
 
 
 def test_supervisors_requests_and_a_call_never_scored(port: StoreQa) -> None:
@@ -115,9 +113,18 @@ def test_reports_calibration_and_csv_are_the_review_stores(port: StoreQa) -> Non
     assert report["since"] == "2026-11-30" and [g["key"] for g in report["groups"]] == [
         "support"]
     assert report["groups"][0]["overall"]["failed_most"][0]["calls"] == ["c1", "c2"]
-    assert port.calibration(*week)["criteria"][0]["agreement_pct"] == 50.0
-    assert port.export_csv("agent", *week, "ru").decode().splitlines() == [
-        "\ufeffru", "1001;2026-W49;1", "1002;2026-W49;1"]
+    for reviewer, accurate in (("dana", Outcome.PASS), ("saule", Outcome.FAIL)):
+        review = port.open_review("c1", reviewer, NOW)
+        port.save(review["id"], reviewer, (Answer("accurate", accurate),
+                                           Answer("politeness", Outcome.PASS, 4.0)), "")
+        port.finalise(review["id"], reviewer, NOW + 1)
+    agreement = {c["criterion"]: c["agreement_pct"]
+                 for c in port.calibration(*week)["criteria"]}
+    assert (agreement["accurate"], agreement["politeness"]) == (0.0, 100.0)
+    lines = port.export_csv("agent", *week, "ru").decode().splitlines()
+    assert lines[0].startswith("\ufeff") and len(lines) > 2
+    rows = {tuple(line.split(";")[:2]) for line in lines[1:]}
+    assert {("1001", "2026-W49"), ("1002", "2026-W49"), ("1001", "Весь период")} <= rows
 
 
 def test_an_unreadable_scorecard_leaves_the_results_by_id(
@@ -127,9 +134,9 @@ def test_an_unreadable_scorecard_leaves_the_results_by_id(
     def broken(conn: sqlite3.Connection, card_id: str, version: int) -> None:
         raise ConfigError("not a scorecard")
 
-    stand_ins = ministore.modules()
-    stand_ins["cardstore"] = SimpleNamespace(load_version=broken)
-    monkeypatch.setattr(webstore, "_module", stand_ins.__getitem__)
+    real = webstore._module
+    stand_ins = {"cardstore": SimpleNamespace(load_version=broken)}
+    monkeypatch.setattr(webstore, "_module", lambda name: stand_ins.get(name) or real(name))
     call = port.call("c1")
     assert call is not None and call["card"] is None and len(call["score"]["results"]) == 5
 
@@ -140,8 +147,7 @@ def test_reads_never_write(port: StoreQa) -> None:
 
 
 def test_a_missing_or_old_store_is_a_503_not_a_crash(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(webstore, "_module", ministore.modules().__getitem__)
+        tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     with closing(sqlite3.connect(old)) as conn:
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY)")
