@@ -10,7 +10,9 @@ then, with :func:`check_files`, every file it points to, as the engine would:
 * ``ivr.flow_dir``: every flow file (``bailanys.ivr.registry``), and each
   flow's ``queue`` nodes against the queues file;
 * ``robot.faq``: the voice assistant's FAQ (``bailanys.robot.faq``), unless
-  empty.
+  empty;
+* ``qa.scorecard_dir``: every QA scorecard (``bailanys.qa.scorecard``, as
+  ``bailanys qa check`` reads them), when ``qa.enabled``.
 
 Each problem is one line ``file[:line]: key: message`` like the loaders'.
 Blocking file I/O: call it from a thread when an event loop runs.
@@ -43,10 +45,12 @@ def missing_file(name: str, source: str) -> ConfigError | None:
 
 
 def check_files(config: Config) -> list[str]:
-    """Every problem in the queues file, the flows and the FAQ; [] when all is well."""
+    """Every problem in the queues file, the flows, the FAQ and the
+    scorecards; [] when all is well."""
     problems, queues = _queue_problems(config)
     problems += _flow_problems(config, queues)
     problems += _faq_problems(config)
+    problems += _scorecard_problems(config)
     return problems
 
 
@@ -93,4 +97,17 @@ def _faq_problems(config: Config) -> list[str]:
     if not config.robot.faq:
         return []
     _, problems = load(config.robot.faq)
+    return [str(p) for p in problems]
+
+
+def _scorecard_problems(config: Config) -> list[str]:
+    from bailanys.qa.scorecard import load_dir
+
+    if not config.qa.enabled:
+        return []
+    directory = Path(config.qa.scorecard_dir)
+    if not directory.is_dir():
+        where = config.source or "<defaults>"
+        return [f"{where}: qa.scorecard_dir: no such directory: {directory}"]
+    _, problems = load_dir(directory)
     return [str(p) for p in problems]

@@ -129,8 +129,10 @@ def test_config_check_ok(tmp_path: Path) -> None:
 
 
 def checked_config(tmp_path: Path, *, queues: str | None, faq: str = "",
-                   flows: dict[str, str] | None = None) -> Path:
-    """A config naming a queues file (None: a missing one), a flow folder and a FAQ."""
+                   flows: dict[str, str] | None = None,
+                   scorecards: Path = PROJECT_ROOT / "configs" / "scorecards") -> Path:
+    """A config naming a queues file (None: a missing one), a flow folder, a FAQ
+    and a scorecard folder."""
     flow_dir = tmp_path / "flows"
     flow_dir.mkdir()
     for name, text in (flows or {}).items():
@@ -144,7 +146,8 @@ def checked_config(tmp_path: Path, *, queues: str | None, faq: str = "",
     path = tmp_path / "c.toml"
     path.write_text(
         f'[queue]\nfile = "{queue_file}"\n[ivr]\nflow_dir = "{flow_dir}"\n'
-        f'[robot]\nfaq = "{faq_file if faq else ""}"\n',
+        f'[robot]\nfaq = "{faq_file if faq else ""}"\n'
+        f'[qa]\nscorecard_dir = "{scorecards}"\n',
         encoding="utf-8",
     )
     return path
@@ -169,7 +172,7 @@ def test_config_check_missing_queues_file_is_an_error(tmp_path: Path) -> None:
                              '(write queue.file = "" to run without queues)\n')
     # An empty setting runs without queues on purpose: no problem.
     config.write_text(f'[queue]\nfile = ""\n[ivr]\nflow_dir = "{tmp_path / "flows"}"\n'
-                      '[robot]\nfaq = ""\n', encoding="utf-8")
+                      '[robot]\nfaq = ""\n[qa]\nenabled = false\n', encoding="utf-8")
     result = run("config", "check", "--config", str(config), cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "ok\n")
 
@@ -193,6 +196,21 @@ def test_config_check_reads_flows_and_faq(tmp_path: Path) -> None:
     faq = [line for line in lines if line.startswith(f"{tmp_path / 'faq.yaml'}:")]
     assert faq, lines
     assert result.stderr == f"bailanys: {len(lines)} problems in the files the config names\n"
+
+
+def test_config_check_reads_the_scorecards(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "bad.yaml").write_text("id: bad\nversion: 0\n", encoding="utf-8")
+    config = checked_config(tmp_path, queues="[queues.other]\n", scorecards=cards)
+    result = run("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert all(line.startswith(f"{cards / 'bad.yaml'}:") for line in result.stdout.splitlines())
+    assert f"{cards / 'bad.yaml'}:2: version: " in result.stdout, result.stdout
+    (tmp_path / "m").mkdir()
+    missing = checked_config(tmp_path / "m", queues="", scorecards=tmp_path / "none")
+    result = run("config", "check", "--config", str(missing), cwd=tmp_path)
+    assert result.stdout == f"{missing}: qa.scorecard_dir: no such directory: {tmp_path / 'none'}\n"
 
 
 def test_bad_config_one_line_exit_2(tmp_path: Path) -> None:
