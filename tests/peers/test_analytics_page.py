@@ -144,6 +144,7 @@ async def test_an_analyst_searches_opens_a_call_and_plays_from_a_word(
         await expect(hit.locator("b")).to_have_count(0)  # text, not markup
         await expect(page.locator("#per-day rect.bar")).to_have_count(2)
         await expect(page.locator("#who")).to_have_text("bolat · Талдаушы")
+        await expect(page.locator("#qa-link")).to_be_hidden()  # reviewers only
         export = await page.get_attribute("#export", "href")
         assert export is not None and "channel=caller" in export and "q=" in export
         assert store.queries[-1].filters.channel is Channel.CALLER

@@ -220,6 +220,8 @@ async function showUser() {
 function renderUser() {
   const user = state.user;
   if (user) document.getElementById("who").textContent = `${user.name} · ${label("role_", user.role)}`;
+  // the reviewers' workspace (bailanys/qa/web.py QA_ROLES), for those who may open it
+  document.getElementById("qa-link").hidden = !["qa", "supervisor", "admin"].includes(user?.role);
 }
 
 function init() {
