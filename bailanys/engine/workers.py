@@ -10,8 +10,8 @@ the engine's loop never waits on them.
 
 The child gets its settings as ``BAILANYS_<SECTION>_<KEY>`` overrides of
 the engine's config file (the engine's config may have been built in
-memory or overridden): the store, ``[asr] model_dir``, ``[analytics]`` and
-``[log] level``.
+memory or overridden): the store, ``[asr] model_dir``, ``[analytics]``,
+``[qa]`` (the workers score what they transcribe) and ``[log] level``.
 """
 
 from __future__ import annotations
@@ -61,10 +61,11 @@ class WorkerSettings:
         env["BAILANYS_STORE_PATH"] = config.store.path
         env["BAILANYS_ASR_MODEL_DIR"] = config.asr.model_dir
         env["BAILANYS_LOG_LEVEL"] = config.log.level
-        for f in dataclasses.fields(analytics):
-            value = getattr(analytics, f.name)
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            env[f"BAILANYS_ANALYTICS_{f.name.upper()}"] = text
+        for name, section in (("ANALYTICS", analytics), ("QA", config.qa)):
+            for f in dataclasses.fields(section):
+                value = getattr(section, f.name)
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                env[f"BAILANYS_{name}_{f.name.upper()}"] = text
         argv = [sys.executable, "-m", "bailanys", "worker"]
         if config.source is not None:
             argv += ["--config", config.source]

@@ -12,6 +12,7 @@ from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.config import AsrConfig, Config, StoreConfig
 from bailanys.engine import workers
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
+from bailanys.qa.settings import QaConfig
 
 
 def settings(code: str, count: int = 1) -> WorkerSettings:
@@ -82,7 +83,8 @@ async def test_a_worker_that_stops_on_sigterm_is_not_killed(
 
 def test_the_child_gets_the_engines_settings_as_overrides() -> None:
     config = Config(store=StoreConfig(path="/tmp/x.db"), asr=AsrConfig(model_dir="/m"),
-                    analytics=AnalyticsConfig(workers=2, nice=12, enabled=True))
+                    analytics=AnalyticsConfig(workers=2, nice=12, enabled=True),
+                    qa=QaConfig(scorecard_dir="/cards", sample_per_agent_week=3))
     s = WorkerSettings.of(config)
     assert s.count == 2
     assert s.argv == (sys.executable, "-m", "bailanys", "worker")  # no file: built in memory
@@ -90,5 +92,9 @@ def test_the_child_gets_the_engines_settings_as_overrides() -> None:
                                   "BAILANYS_ANALYTICS_NICE", "BAILANYS_ANALYTICS_ENABLED")} == {
         "BAILANYS_STORE_PATH": "/tmp/x.db", "BAILANYS_ASR_MODEL_DIR": "/m",
         "BAILANYS_ANALYTICS_NICE": "12", "BAILANYS_ANALYTICS_ENABLED": "true"}
+    assert {k: s.env[k] for k in ("BAILANYS_QA_SCORECARD_DIR", "BAILANYS_QA_ENABLED",
+                                  "BAILANYS_QA_SAMPLE_PER_AGENT_WEEK")} == {
+        "BAILANYS_QA_SCORECARD_DIR": "/cards", "BAILANYS_QA_ENABLED": "true",
+        "BAILANYS_QA_SAMPLE_PER_AGENT_WEEK": "3"}  # the workers score what they transcribe
     off = Config(analytics=AnalyticsConfig(workers=2, enabled=False))
     assert WorkerSettings.of(off).count == 0

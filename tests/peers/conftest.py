@@ -52,12 +52,14 @@ from bailanys.config import (  # noqa: E402
 )
 from bailanys.engine.core import Engine  # noqa: E402
 from bailanys.media.session import RtpSession  # noqa: E402
+from bailanys.qa.settings import QaConfig  # noqa: E402
 from bailanys.store import Store  # noqa: E402
 from bailanys.store.events import Event  # noqa: E402
 from tests.peers.sipp import SCENARIOS, SippResult, find_sipp, run_sipp_async  # noqa: E402
 
 #: One prompt cache for every test and every session (gitignored).
 PROMPT_DIR = PROJECT_ROOT / "voice_models" / "prompts"
+SCORECARDS = PROJECT_ROOT / "configs" / "scorecards"
 #: The registrar's one operator in these tests.
 USERS = {"1001": "pw1001", "1002": "pw1002"}
 #: Seconds of silence before the demo flow gives up; short keeps failures fast.
@@ -113,7 +115,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     Keyword arguments are extra fields for ``SipConfig`` (``sip``),
     ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
     (``ivr``), ``AsrConfig`` (``asr``), ``AuthConfig`` (``auth``) and
-    ``AnalyticsConfig`` (``analytics``; off by default here) as dicts.
+    ``AnalyticsConfig`` (``analytics``; off by default here) and ``QaConfig``
+    (``qa``) as dicts.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -129,6 +132,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         robot: dict[str, Any] | None = None,
         auth: dict[str, Any] | None = None,
         analytics: dict[str, Any] | None = None,
+        qa: dict[str, Any] | None = None,
         store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
@@ -160,6 +164,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # jobs, no worker processes (issue 13's recording tests keep
             # their bridge-only files, and no test pays for a worker start).
             analytics=AnalyticsConfig(**{"enabled": False, "workers": 0, **(analytics or {})}),
+            # QA scores what the workers transcribe (the project's scorecards
+            # unless a test names its own folder).
+            qa=QaConfig(**{"scorecard_dir": str(SCORECARDS), **(qa or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)
