@@ -5,7 +5,7 @@ applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
 ``voice``, ``registrar``, ``auth``, ``engine``, ``analytics``
 (in :mod:`bailanys.analytics.settings`), ``qa`` (in :mod:`bailanys.qa.settings`),
-``log``). Every value is checked here,
+``reports`` (in :mod:`bailanys.reports.settings`), ``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -31,6 +31,7 @@ from bailanys import authguard, tomlcheck
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.errors import ConfigError
 from bailanys.qa.settings import QaConfig
+from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
 
 #: ``configs/default.toml`` next to the package (the project root).
@@ -582,6 +583,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     qa: QaConfig = field(default_factory=QaConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -612,6 +614,7 @@ SECTIONS: dict[str, type[Any]] = {
     "asr": AsrConfig,
     "analytics": AnalyticsConfig,
     "qa": QaConfig,
+    "reports": ReportsConfig,
     "log": LogConfig,
 }
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.events import analytics, call, ivr, qa, queue, robot, system
+from bailanys.events import analytics, call, ivr, qa, queue, reports, robot, system
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -89,6 +89,7 @@ from bailanys.events.queue import (
     QueueJoined,
     QueueTimeout,
 )
+from bailanys.events.reports import CallerPortrait, CallRegion, CallTopic, ComplaintConfirmed
 from bailanys.events.robot import (
     SMS_BY_STATE,
     RobotFaq,
@@ -109,6 +110,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Voice robot and SMS", robot.CLASSES),
     ("Speech analytics", analytics.CLASSES),
     ("Quality assurance", qa.CLASSES),
+    ("Reports: topic, region, portrait, complaints", reports.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
 )
 
@@ -166,6 +168,7 @@ __all__ = [
     "IvrFlow", "IvrHangup", "IvrHangupNode", "IvrInput", "IvrNoInput", "IvrNoMatch", "IvrNode",
     "IvrQueue", "IvrRobot", "IvrSpeechIgnored", "IvrStarted", "IvrTransfer", "QueueAbandoned",
     "QueueAnnounced", "QueueCallback", "QueueCallbackAnswered", "QueueCallbackRequested",
+    "CallRegion", "CallTopic", "CallerPortrait", "ComplaintConfirmed",
     "QaQueued", "QaReviewed", "QaScored",
     "QueueJoined", "QueueTimeout", "RecordingClosed", "RecordingPlayed", "RobotFaq",
     "RobotHandover", "RobotService", "SmsDelivered",

@@ -309,8 +309,66 @@ SCHEMA_V5_QA: tuple[str, ...] = (
     """,
 )
 
+#: Version 6: the regulator's reports (issue 17, ``bailanys.reports``).
+#:
+#: - ``contacts``: one row per contact (``reports.model.Contact``): a call,
+#:   folded from its events by ``reports/contacts.py`` and kept by the
+#:   engine's projector (rewritten when a later event of the call arrives:
+#:   a disposition in wrap-up, a survey, a complaint verdict), or a row
+#:   imported from CSV (``call_id`` NULL, ``import_batch`` set). Personal
+#:   data: none (no number, no IIN; the portrait is an age band and sex).
+#: - ``contact_imports``: each CSV import (file name, period, rows, who);
+#:   deleting a batch deletes its rows (a corrected file replaces it).
+SCHEMA_V6_REPORTS: tuple[str, ...] = (
+    """
+    CREATE TABLE contact_imports (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL,   -- the file's name as given
+        since     TEXT NOT NULL,   -- YYYY-MM-DD, the period the file covers
+        until     TEXT NOT NULL,
+        rows      INTEGER NOT NULL,
+        imported  REAL NOT NULL,
+        user      TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    """
+    CREATE TABLE contacts (
+        id                  INTEGER PRIMARY KEY,
+        call_id             TEXT UNIQUE,     -- NULL: imported
+        started             REAL NOT NULL,
+        day                 TEXT NOT NULL,   -- local date, YYYY-MM-DD
+        channel             TEXT NOT NULL,   -- reports.model.ContactChannel
+        language            TEXT,
+        queue               TEXT,
+        agent               TEXT,
+        topic               TEXT,
+        topic_source        TEXT,
+        region              TEXT NOT NULL DEFAULT 'unknown',
+        region_source       TEXT,
+        age_band            TEXT,
+        sex                 TEXT,
+        social_status       TEXT,
+        answered            INTEGER NOT NULL DEFAULT 0,
+        abandoned           INTEGER NOT NULL DEFAULT 0,
+        resolved            INTEGER,
+        complaint           INTEGER NOT NULL DEFAULT 0,
+        complaint_confirmed INTEGER,
+        survey_score        INTEGER,
+        wait_s              REAL,
+        handle_s            REAL,
+        answer_s            REAL,
+        import_batch        INTEGER REFERENCES contact_imports (id) ON DELETE CASCADE
+    )
+    """,
+    "CREATE INDEX contacts_day ON contacts (day, channel)",
+    "CREATE INDEX contacts_topic ON contacts (day, topic)",
+    "CREATE INDEX contacts_region ON contacts (day, region)",
+    "CREATE INDEX contacts_batch ON contacts (import_batch)",
+)
+
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
-                                (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA))
+                                (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA),
+                                (6, SCHEMA_V6_REPORTS))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
