@@ -56,6 +56,9 @@ def detects(criterion: str, text: str, lang: str, at: float = 1.0, duration: flo
     ("forbidden_words", "мен білмеймін деп айтпаймын", "kk", False),
     ("forbidden_words", "олар білмейді", "kk", False),
     ("forbidden_words", "без понятых не оформят", "ru", False),
+    ("forbidden_words", "я же вам говорила нужна справка", "ru", True),
+    ("forbidden_words", "как я вам уже говорила нужна справка", "ru", False),
+    ("forbidden_words", "бұл менің шаруам емес", "kk", True),
 ])
 def test_phrases(criterion: str, text: str, lang: str, want: bool) -> None:
     at = 50.0 if criterion == "anything_else" else 1.0
