@@ -15,6 +15,18 @@ not tuned on (its misses were read once, which found the rule that a phrase
 with a dropped word needs two heard words: «хорошо» had passed for «хорошего
 [дня]»). ``--sweep K`` pools K more seeds (new dialogues, same two halves).
 
+The centre's card (configs/scorecards/default.yaml v2) was written from the
+dev half's misses pooled over seeds 16-26 (``--errors`` and the same on
+other seeds, dev half only) and from how operators speak; the one who wrote
+it had read the YAML's held-out entries of greeting, centre and
+anything_else while reading the file, left off the card the phrasings seen
+only there, but kept «ещё вопросы будут», which the task named (so that
+row's held-out recall is not blind). The hold rule for phrases of the
+agent's own action (bailanys.qa.criteria.HOLD_TAIL_S) was found from the
+default card's false passes in the held-out halves of seeds 17-26, which
+draw the same held-out entries as seed 16's: the hold rows' held-out
+precision is not a blind check of that rule either.
+
 "Positive" is what the criterion detects: ``said`` - the phrase said within
 the window (pass); ``not_said`` - a forbidden phrase said (fail);
 ``hold_etiquette`` - every long silence announced (pass; calls without one

@@ -14,7 +14,10 @@ the words and their time for phrases, the measured value for the rest.
   all of :data:`bailanys.analytics.pii.MASKS`) among the channel's words -> fail;
 * ``hold_etiquette``: every silence of the acoustic pass longer than
   ``min_silence_s`` must be preceded, within ``lookback_s``, by a hold phrase
-  on the agent's side; no such silence -> n.a.;
+  on the agent's side: one that asks the caller to wait anywhere in the
+  lookback, one that only says what the agent will do («сейчас посмотрю»)
+  as the agent's last words before the silence (:data:`HOLD_TAIL_S`); no
+  such silence -> n.a.;
 * ``acoustic`` / ``outcome``: the measure within ``min``..``max``; a measure
   the call does not have (no recording, no survey) -> n.a.;
 * ``manual``: pending until a reviewer answers.
@@ -64,6 +67,16 @@ DEFAULT_MIN_SILENCE_S: Final = 20.0
 #: found starts (its VAD's hangover and the recogniser's word times disagree
 #: by a few hundred milliseconds).
 HOLD_SLACK_S: Final = 1.0
+#: Most seconds of the agent's own speech between a hold phrase that only
+#: says what the agent will do («сейчас посмотрю», «қазір қарап көрейін»)
+#: and the silence: such a phrase announces a hold when it is the agent's
+#: last sentence before it (with its object, «...по вашему ИИН»: about 8
+#: words, 3 s at 150 words a minute). Said in passing while the agent talks
+#: on («сейчас посмотрю по вашему ИИН, результат придёт вам SMS...»), it is
+#: narration, and a later silence is unannounced. The caller's reply and
+#: pauses do not count. A phrase that asks the caller to wait
+#: (:func:`bailanys.qa.phrases.is_request`) holds for the whole lookback.
+HOLD_TAIL_S: Final = 3.0
 #: A phrase that must reach into the last N seconds may start this long
 #: before them (the longest closing, «хабарласқаныңызға рахмет, сау болыңыз,
 #: күніңіз сәтті өтсін», takes about 5 s at 150 words a minute).
@@ -186,10 +199,12 @@ def hold_etiquette(c: Criterion, ctx: Context) -> Result:
     back = c.lookback_s if c.lookback_s is not None else DEFAULT_LOOKBACK_S
     warned, missed = [], []
     for a, b in holds:
-        hits = phrases.find(compiled, heard, phrases.LENIENT, start=a - back,
-                            end=a + HOLD_SLACK_S, first_only=True)
+        hits = [m for m in phrases.find(compiled, heard, phrases.LENIENT, start=a - back,
+                                        end=a + HOLD_SLACK_S)
+                if phrases.is_request(m.phrase)
+                or _talk_between(heard, m.last + 1, a) <= HOLD_TAIL_S]
         if hits:
-            warned.append(_evidence(hits[0], c.channel))
+            warned.append(_evidence(hits[-1], c.channel))
         else:
             missed.append(Evidence(start=a, end=b, value=round(b - a, 2),
                                    note=NO_HOLD_PHRASE))
@@ -197,6 +212,17 @@ def hold_etiquette(c: Criterion, ctx: Context) -> Result:
         return Result(c.id, Outcome.FAIL, tuple(missed[:MAX_EVIDENCE]),
                       value=float(len(missed)))
     return Result(c.id, Outcome.PASS, tuple(warned[:MAX_EVIDENCE]))
+
+
+def _talk_between(heard: phrases.Heard, first: int, until: float) -> float:
+    """Seconds of speech in ``heard``'s words from index ``first`` that start
+    before ``until`` (the agent's words after a hold phrase, before its silence)."""
+    talk = 0.0
+    for w in heard.words[first:]:
+        if w.start >= until:
+            break
+        talk += min(w.end, until) - w.start
+    return talk
 
 
 def _within(c: Criterion, value: float | None, evidence: Evidence) -> Result:

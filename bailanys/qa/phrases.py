@@ -187,6 +187,25 @@ def compile_variants(variants: Mapping[str, Sequence[str]], language: str | None
                  if (p := compile_phrase(v, lang)).words)
 
 
+#: Words that ask the caller to wait without a verb («одну минуту»,
+#: «минуточку», «бір минут»): a request like «подождите».
+WAIT_WORDS: Final = frozenset("минуту минуточку минутку секунду секундочку минут секунд".split())
+#: A Kazakh polite imperative, Kazakh letters flattened: «күте тұрыңыз»,
+#: «күтіңіз», «қоймаңыз», «күте тұрыңызшы» (-(ы/і)ңыз/-ңіз, with -шы/-ші).
+_KK_POLITE_IMPERATIVE: Final = re.compile(r"н[ыи]з(?:ш[ыи])?$")
+
+
+def is_request(phrase: Phrase) -> bool:
+    """The phrase asks the listener to do something (wait, stay, not hang up):
+    a Russian imperative («подождите», «оставайтесь», «не кладите»), a
+    Kazakh polite imperative, or a wait formula («одну минуту»); not a
+    statement of what the speaker will do («сейчас посмотрю», «нақтылап
+    берейін»). Issue 16, hold etiquette: see :data:`bailanys.qa.criteria.HOLD_TAIL_S`."""
+    return any(t.mood == "imp" or t.flat in WAIT_WORDS
+               or (phrase.language == "kk" and _KK_POLITE_IMPERATIVE.search(t.flat))
+               for t in phrase.words)
+
+
 @dataclass(frozen=True, slots=True)
 class Heard:
     """One side's words in time order, prepared once per call."""

@@ -42,13 +42,13 @@ def test_register_once_and_read_back(conn: sqlite3.Connection) -> None:
     card = scorecard.load(DEFAULT_CARD)
     cardstore.register(conn, card, DAY)
     cardstore.register(conn, card, DAY + 60)  # the next call: nothing new
-    assert rows(conn) == [("default", 1, card.digest, DAY)]
+    assert rows(conn) == [("default", card.version, card.digest, DAY)]
     body = conn.execute("SELECT body FROM qa_scorecards").fetchone()[0]
     assert body == scorecard.canonical(card)
-    again = cardstore.load_version(conn, "default", 1)
+    again = cardstore.load_version(conn, "default", card.version)
     assert again is not None and scorecard.to_json(again) == scorecard.to_json(card)
     assert again.digest == card.digest
-    assert cardstore.load_version(conn, "default", 2) is None
+    assert cardstore.load_version(conn, "default", card.version + 1) is None
     assert cardstore.load_version(conn, "other", 1) is None
 
 

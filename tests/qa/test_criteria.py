@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bailanys.analytics.model import Channel
-from bailanys.qa import criteria
+from bailanys.qa import criteria, phrases
 from bailanys.qa.criteria import Context, evaluate
 from bailanys.qa.model import CallInputs, CallOutcome, Criterion, Evidence, Measure, Outcome
 from tests.qa import modelcards as cards
@@ -148,3 +148,32 @@ def test_outcome(criterion: Criterion, outcome: CallOutcome, want: Outcome) -> N
 def test_manual_is_pending_and_every_kind_has_an_evaluator() -> None:
     assert evaluate(cards.ACCURATE, ctx()).outcome is Outcome.PENDING
     assert set(criteria.EVALUATORS) == {c.kind for c in cards.CARD.criteria}
+
+
+def test_hold_phrase_of_the_agents_own_action_must_come_last() -> None:
+    """«сейчас посмотрю» said in passing while the agent talks on does not
+    announce a later silence; said last before it, it does; a request to wait
+    holds for the whole lookback however the agent goes on (HOLD_TAIL_S)."""
+    card = replace(cards.HOLD, variants={"ru": ("сейчас посмотрю", "подождите пожалуйста")})
+    talk_on = ("так сейчас посмотрю по вашему иину результат придёт вам смс сообщением "
+               "на номер в течение десяти рабочих дней")
+    r = evaluate(card, ctx(utt(A, 18.0, talk_on), silences=((26.0, 60.0),)))
+    assert r.outcome is Outcome.FAIL
+    last = "так сейчас посмотрю по вашему иину"
+    r = evaluate(card, ctx(utt(A, 22.0, last), utt(C, 25.0, "хорошо"), silences=((26.0, 60.0),)))
+    assert r.outcome is Outcome.PASS and r.evidence[0].text == "сейчас посмотрю"
+    asked = f"подождите пожалуйста {talk_on}"
+    r = evaluate(card, ctx(utt(A, 16.0, asked), silences=((26.0, 60.0),)))
+    assert r.outcome is Outcome.PASS and r.evidence[0].text == "подождите пожалуйста"
+
+
+@pytest.mark.parametrize(("text", "language", "asks"), [
+    ("подождите пожалуйста", "ru", True), ("не кладите трубку", "ru", True),
+    ("оставайтесь на линии", "ru", True), ("одну минуту", "ru", True),
+    ("минуточку", "ru", True), ("күте тұрыңыз", "kk", True), ("бір минут күтіңіз", "kk", True),
+    ("тұтқаны қоймаңыз", "kk", True), ("сейчас посмотрю", "ru", False),
+    ("я уточню информацию", "ru", False), ("қазір қарап көрейін", "kk", False),
+    ("ақпаратты нақтылап берейін", "kk", False),
+])
+def test_is_request(text: str, language: str, asks: bool) -> None:
+    assert phrases.is_request(phrases.compile_phrase(text, language)) is asks

@@ -39,7 +39,7 @@ def test_the_centre_cards_by_default(capsys: pytest.CaptureFixture[str],
     monkeypatch.chdir(ROOT)  # [qa] scorecard_dir is relative: configs/scorecards
     status, out, err = check(capsys)
     assert (status, err) == (0, "")
-    assert "ok: configs/scorecards/default.yaml: scorecard default version 1, 5 sections, " \
+    assert "ok: configs/scorecards/default.yaml: scorecard default version 2, 5 sections, " \
            "19 criteria (3 critical, 3 manual), the default card" in out
     assert all(line.startswith("ok: ") for line in out)
     assert len(out) == len(scorecard.scorecard_files(CARD_DIR))
@@ -52,7 +52,7 @@ def test_files_and_directories(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert out == [
         f"ok: {one}: scorecard one version 1, 1 section, 6 criteria (2 critical, 1 manual), "
         "queues egov",
-        f"ok: {DEFAULT_CARD}: scorecard default version 1, 5 sections, 19 criteria "
+        f"ok: {DEFAULT_CARD}: scorecard default version 2, 5 sections, 19 criteria "
         "(3 critical, 3 manual), the default card"]
     assert check(capsys, str(one), str(tmp_path), str(one))[:2] == (0, out[:1])  # once
     empty = tmp_path / "empty"
