@@ -21,8 +21,10 @@ module)::
     ├── MediaError
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
-    │   └── TranscriptionError   a recording cannot be transcribed (not a WAV,
-    │                            truncated, no model); ``reason`` says why
+    │   ├── TranscriptionError   a recording cannot be transcribed (not a WAV,
+    │   │                        truncated, no model); ``reason`` says why
+    │   └── AcousticError      a recording cannot be measured by QA's acoustic
+    │                          pass (not a WAV, truncated); ``reason`` says why
     ├── InputError             a caller's or user's value is not valid (also a ValueError)
     │   ├── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
     │   ├── QueryError         (bailanys.analytics.query) an analyst's search cannot be
@@ -134,6 +136,19 @@ class TranscriptionError(VoiceError):
     ``reason`` is a short plain message for ``transcript.failed`` and
     ``bailanys analytics status``: "not a WAV file", "truncated WAV",
     "no model for kk". It never holds personal data (no words heard).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AcousticError(VoiceError):
+    """A recording cannot be measured by QA's acoustic pass (issue 16, "acoustic").
+
+    ``reason`` is a short plain message ("not a WAV file", "truncated WAV",
+    "not 8 or 16 kHz (44100 Hz)"): the call is scored with its acoustic
+    criteria not applicable. It never holds personal data.
     """
 
     def __init__(self, reason: str) -> None:
