@@ -41,12 +41,13 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import butter, sosfilt
 
 from bailanys.errors import AcousticError
 from bailanys.qa import echo, vad
 from bailanys.qa.model import Acoustics
 
-__all__ = ["MIN_SILENCE_S", "RATES", "measure", "measure_pcm"]
+__all__ = ["MIN_SILENCE_S", "RATES", "measure", "measure_pcm", "talk_pcm"]
 
 Pcm = NDArray[np.int16]
 Floats = NDArray[np.float64]
@@ -65,11 +66,17 @@ SAMPLE_BYTES: Final = 2
 MAX_SECONDS: Final = 6 * 3600
 #: Seconds read per block: memory stays ~2 MB of samples.
 BLOCK_S: Final = 60
+#: Below the telephone band: ITU-T G.712 channels pass 300-3400 Hz, so
+#: what is under 200 Hz on a line is mains hum and rumble, never the
+#: speech the analysis needs (a 4th-order Butterworth high-pass: -24 dB at
+#: 100 Hz, -48 dB at 50 Hz).
+HIGH_PASS_HZ: Final = 200.0
+HIGH_PASS_ORDER: Final = 4
 #: Syllable nuclei (de Jong & Wempe 2009): the envelope's band, smoothing
 #: (their intensity window at a 50 Hz minimum pitch is 64 ms), and the dip
 #: that must precede a peak.
 NUCLEUS_BAND_HZ: Final = (300.0, 2000.0)
-NUCLEUS_SMOOTH_S: Final = 0.05
+NUCLEUS_SMOOTH_S: Final = 0.064
 NUCLEUS_DIP_DB: Final = 2.0
 
 
@@ -92,11 +99,28 @@ class _Features:
     stereo: bool = False
 
 
+def _line_band(blocks: Blocks, rate: int) -> Iterator[tuple[Floats, Floats | None]]:
+    """The blocks high-passed at :data:`HIGH_PASS_HZ` (filter state carried
+    from block to block)."""
+    sos = butter(HIGH_PASS_ORDER, HIGH_PASS_HZ, btype="highpass", fs=rate, output="sos")
+    state = [np.zeros((sos.shape[0], 2)), np.zeros((sos.shape[0], 2))]
+    for left, right in blocks():
+        out: list[Floats | None] = []
+        for i, x in enumerate((left, right)):
+            if x is None:
+                out.append(None)
+                continue
+            y, state[i] = sosfilt(sos, x.astype(np.float64), zi=state[i])
+            out.append(y)
+        assert out[0] is not None
+        yield out[0], out[1]
+
+
 def _features(blocks: Blocks, rate: int) -> _Features:
     """Two passes over the blocks: fit both echo paths, then measure."""
     to_left, to_right = echo.EchoFit(rate), echo.EchoFit(rate)
     stereo = False
-    for left, right in blocks():
+    for left, right in _line_band(blocks, rate):
         if right is not None:
             stereo = True
             to_left.add(left, right)
@@ -104,7 +128,7 @@ def _features(blocks: Blocks, rate: int) -> _Features:
     feats = _Features(rate, stereo=stereo)
     cancel_left = echo.EchoCanceller(to_left.path())
     cancel_right = echo.EchoCanceller(to_right.path())
-    for left, right in blocks():
+    for left, right in _line_band(blocks, rate):
         feats.samples += left.size
         if right is None:
             feats.left.append(vad.subframe_power(left, rate))
@@ -140,6 +164,10 @@ def measure_pcm(left: Pcm, right: Pcm | None, rate: int = 8000) -> Acoustics:
     the caller alone). Raises :class:`AcousticError` for a rate not in
     :data:`RATES` or channels of different lengths.
     """
+    return _assemble(_pcm_features(left, right, rate))
+
+
+def _pcm_features(left: Pcm, right: Pcm | None, rate: int) -> _Features:
     if rate not in RATES:
         raise AcousticError(f"not 8 or 16 kHz ({rate} Hz)")
     if right is not None and right.size != left.size:
@@ -150,34 +178,49 @@ def measure_pcm(left: Pcm, right: Pcm | None, rate: int = 8000) -> Acoustics:
         for at in range(0, left.size, step):
             yield left[at : at + step], None if right is None else right[at : at + step]
 
-    return _assemble(_features(blocks, rate))
+    return _features(blocks, rate)
 
 
-def _assemble(feats: _Features) -> Acoustics:
-    duration = feats.samples / feats.rate
+def talk_pcm(left: Pcm, right: Pcm | None,
+             rate: int = 8000) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Where each side talks: (caller spans, agent spans), seconds, in order
+    (the VAD's output before it is summed; for a timeline or a check)."""
+    caller, agent = _talk(_pcm_features(left, right, rate))
+    return ([_times(a, b) for a, b in caller.tolist()],
+            [_times(a, b) for a, b in agent.tolist()])
+
+
+def _talk(feats: _Features) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     left = np.concatenate(feats.left) if feats.left else np.zeros(0)
     caller = vad.talk_spans(left, _joined(feats.left_echo))
     right = _joined(feats.right)
     agent = (vad.talk_spans(right, _joined(feats.right_echo)) if right is not None
              else np.zeros((0, 2), np.int64))
+    return caller, agent
+
+
+def _assemble(feats: _Features) -> Acoustics:
+    duration = feats.samples / feats.rate
+    caller, agent = _talk(feats)
     total = round(duration / vad.SUBFRAME_S)
     cover = _coverage(caller, agent, total)
     overtalk = [(a, b) for a, b, n in cover if n == 2]
     quiet = [(a, b) for a, b, n in cover if n == 0]
     longest = max(quiet, key=lambda s: s[1] - s[0], default=None)
     rate = 0.0
-    agent_talk = float((agent[:, 1] - agent[:, 0]).sum()) * vad.SUBFRAME_S
-    if right is not None and agent_talk > 0:
+    agent_talk = _seconds(agent)
+    if feats.stereo and agent_talk > 0:
         rate = _nuclei(np.concatenate(feats.band), agent) / agent_talk
     return Acoustics(
         duration_s=duration,
         caller_talk_s=_seconds(caller),
         agent_talk_s=agent_talk,
-        overtalk_s=sum(b - a for a, b in overtalk) * vad.SUBFRAME_S,
+        overtalk_s=round(sum(b - a for a, b in overtalk) * vad.SUBFRAME_S, 3),
         overtalk=tuple(_times(a, b) for a, b in overtalk),
         silences=tuple(_times(a, b) for a, b in quiet
                        if (b - a) * vad.SUBFRAME_S >= MIN_SILENCE_S - 1e-9),
-        longest_silence_s=0.0 if longest is None else (longest[1] - longest[0]) * vad.SUBFRAME_S,
+        longest_silence_s=0.0 if longest is None else round(
+            (longest[1] - longest[0]) * vad.SUBFRAME_S, 3),
         longest_silence_at=None if longest is None else _times(*longest)[0],
         agent_speech_rate=round(rate, 3),
     )
@@ -188,7 +231,7 @@ def _joined(parts: list[Floats]) -> Floats | None:
 
 
 def _seconds(spans: NDArray[np.int64]) -> float:
-    return float((spans[:, 1] - spans[:, 0]).sum()) * vad.SUBFRAME_S
+    return round(float((spans[:, 1] - spans[:, 0]).sum()) * vad.SUBFRAME_S, 3)
 
 
 def _times(a: int, b: int) -> tuple[float, float]:

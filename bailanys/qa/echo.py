@@ -89,7 +89,7 @@ class EchoFit:
         self._r_nf = np.zeros(self.taps)
         self._samples = 0
 
-    def add(self, near: NDArray[np.int16], far: NDArray[np.int16]) -> None:
+    def add(self, near: Floats, far: Floats) -> None:
         """The next block of both channels (equal lengths)."""
         if near.size == 0:
             return
@@ -137,7 +137,7 @@ class EchoCanceller:
         self.active = bool(np.any(path))
         self._far_tail = np.zeros(path.size - 1)
 
-    def block(self, near: NDArray[np.int16], far: NDArray[np.int16]) -> tuple[Floats, Floats]:
+    def block(self, near: Floats, far: Floats) -> tuple[Floats, Floats]:
         """(near minus its echo estimate, the echo estimate) for this block."""
         n = near.astype(np.float64)
         if not self.active:

@@ -23,8 +23,8 @@ The pass, per channel, on 10 ms frames (:data:`FRAME_S`):
    and its decaying end belong to it.
 3. **Echo of the other side** (issue 16: "echo of the other side at -20
    dB"): :mod:`bailanys.qa.echo` subtracts the fitted echo before this
-   pass; a frame more than :data:`ECHO_RESIDUAL_DB` under the echo
-   estimate it carried is the echo's remainder, not speech.
+   pass; what is left of it is measured on the call, and a frame that
+   does not stand :data:`ECHO_GUARD_DB` over that remainder is not speech.
 4. **Hangover** done offline: voiced runs shorter than :data:`MIN_RUN_S`
    (clicks) are dropped, pauses shorter than :data:`BRIDGE_S` between runs
    are filled (the pauses between words are not silences), and talk shorter
@@ -75,16 +75,23 @@ MIN_START_DBFS: Final = -50.0
 #: Speech extends over frames 6 dB over the floor (noise exceeds its own
 #: mean by 6 dB in well under 1 % of 10 ms frames), not under -60 dBFS.
 EDGE_DB: Final = 6.0
-MIN_EDGE_DBFS: Final = -60.0
-#: ... within 100 ms of a start-level frame: a vowel decays 6 dB within a
-#: few tens of ms, and noise that rose since the floor was measured (a
-#: louder line) cannot stretch the talk further.
-EDGE_REACH_S: Final = 0.1
-#: Echo: a least-squares fit over a call takes a linear echo down by 20 dB
-#: or more (ITU-T G.168 asks a canceller for at least 20 dB of echo return
-#: loss enhancement); what remains of a frame's echo is taken to be at most
-#: 10 dB under the estimate, leaving room for a path that drifts.
+MIN_EDGE_DBFS: Final = -55.0
+#: ... within 250 ms of a start-level frame: a word's weak onset (an /s/
+#: before a stop's closure and its vowel) lasts up to ~200 ms, and noise
+#: that rose since the floor was measured (a louder line) cannot stretch
+#: the talk further.
+EDGE_REACH_S: Final = 0.25
+#: Echo: what is left of the echo after the canceller is measured per call,
+#: as the median of (residual - estimate) over the frames where the echo
+#: estimate stands START_DB over the floor (the far side talking: mostly
+#: echo alone); a frame is this side's speech when it stands ECHO_GUARD_DB
+#: over that remainder (the noise rule of START/EDGE levels: 6 dB), and
+#: never needs more than the estimate itself. With too few such frames
+#: (under ECHO_FRAMES: no audible echo) the remainder is taken as 10 dB
+#: under the estimate (ITU-T G.168 asks a canceller for at least 20 dB).
+ECHO_GUARD_DB: Final = 6.0
 ECHO_RESIDUAL_DB: Final = 10.0
+ECHO_FRAMES: Final = 50
 #: A voiced run of one 10 ms frame is a click (a line click, a bit error),
 #: not speech; a plosive's release burst near the end of a word lasts 20 ms
 #: or more and is kept. Isolated short runs go with MIN_TALK_S below.
@@ -150,14 +157,6 @@ def _runs(mask: NDArray[np.bool_]) -> Spans:
     return edges.reshape(-1, 2).astype(np.int64)
 
 
-def _fill(count: int, runs: Spans) -> NDArray[np.bool_]:
-    """The mask of ``count`` frames that is True over ``runs``."""
-    marks = np.zeros(count + 1, dtype=np.int64)
-    np.add.at(marks, runs[:, 0], 1)
-    np.add.at(marks, runs[:, 1], -1)
-    return np.cumsum(marks[:-1]) > 0
-
-
 def _near(mask: NDArray[np.bool_], reach: int) -> NDArray[np.bool_]:
     """Frames within ``reach`` frames of a True one."""
     counts = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
@@ -177,13 +176,19 @@ def _bridge(runs: Spans, gap: int) -> Spans:
     return np.stack([starts, ends], axis=1)
 
 
-def _not_echo(db: Floats, echo_db: Floats | None) -> NDArray[np.bool_]:
+def _not_echo(db: Floats, echo_db: Floats | None, floor: Floats) -> NDArray[np.bool_]:
     """Frames louder than the echo's remainder (all frames without an echo)."""
     if echo_db is None or echo_db.size == 0:
         return np.ones(db.size, dtype=np.bool_)
     m = min(db.size, echo_db.size)
-    out = np.ones(db.size, dtype=np.bool_)
-    out[:m] = db[:m] > echo_db[:m] - ECHO_RESIDUAL_DB
+    heard = np.full(db.size, -np.inf)
+    heard[:m] = echo_db[:m]
+    strong = heard > floor + START_DB
+    if np.count_nonzero(strong) >= ECHO_FRAMES:
+        remainder = float(np.median(db[strong] - heard[strong]))
+    else:
+        remainder = -ECHO_RESIDUAL_DB
+    out: NDArray[np.bool_] = db > heard + min(0.0, remainder + ECHO_GUARD_DB)
     return out
 
 
@@ -197,18 +202,15 @@ def talk_spans(sub_power: Floats, echo_sub_power: Floats | None = None) -> Spans
     if db.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     floor = noise_floor(db)
-    own = _not_echo(db, None if echo_sub_power is None else frame_db(echo_sub_power))
+    own = _not_echo(db, None if echo_sub_power is None else frame_db(echo_sub_power), floor)
     start = own & (db >= np.maximum(floor + START_DB, MIN_START_DBFS))
     edge_level = np.maximum(floor + EDGE_DB, MIN_EDGE_DBFS)
-    runs = _runs(start)
-    runs = runs[(runs[:, 1] - runs[:, 0]) >= round(MIN_RUN_S / FRAME_S)]
-    edge = own & (db >= edge_level) & _near(_fill(db.size, runs), round(EDGE_REACH_S / FRAME_S))
-    # Hysteresis: keep the edge-level runs that hold a start-level run.
-    edge_runs = _runs(edge | _fill(db.size, runs))
-    held = np.zeros(db.size + 1, dtype=np.int64)
-    np.add.at(held, runs[:, 0], 1)
-    held_cum = np.concatenate(([0], np.cumsum(held[:-1])))
-    edge_runs = edge_runs[held_cum[edge_runs[:, 1]] > held_cum[edge_runs[:, 0]]]
+    near = _near(start, round(EDGE_REACH_S / FRAME_S))
+    edge_runs = _runs(own & (db >= edge_level) & near)
+    # Hysteresis: edge-level runs near start-level frames, clicks left out
+    # (a final plosive's burst after its closure stays under the start
+    # level on a noisy line, and is still the word's end).
+    edge_runs = edge_runs[(edge_runs[:, 1] - edge_runs[:, 0]) >= round(MIN_RUN_S / FRAME_S)]
     spans = _bridge(edge_runs, round(BRIDGE_S / FRAME_S))
     spans = spans[(spans[:, 1] - spans[:, 0]) >= round(MIN_TALK_S / FRAME_S)]
     return _refine(spans, to_db(sub_power), edge_level)
