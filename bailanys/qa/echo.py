@@ -20,7 +20,8 @@ residual and compares it with the estimate (a frame far under the echo it
 carries is the echo's remainder, not speech).
 
 A filter with more gain than :data:`MAX_ECHO_GAIN_DB` is not an echo (two
-channels carrying the same mix): it is not applied. Pure numpy/scipy.
+channels carrying the same mix), and one that explains little of the near
+channel (:data:`MIN_EXPLAINED`) is a fit of chance: neither is applied. Pure numpy/scipy.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Final
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.linalg import solve_toeplitz
+from scipy.linalg import matmul_toeplitz, solve_toeplitz
 from scipy.signal import oaconvolve
 
 Floats = NDArray[np.float64]
@@ -43,11 +44,17 @@ TAIL_S: Final = 0.128
 MAX_ECHO_GAIN_DB: Final = -6.0
 #: Diagonal loading of the normal equations (relative): keeps the solution
 #: stable on a far channel with little or no signal.
-LOADING: Final = 1e-3
+LOADING: Final = 1e-2
 #: Frames fitted: the near channel 10 dB or more under the far one's
 #: recent loudest (an echo is 20 dB down or more; a near speaker talking
 #: over the far one rarely is).
 SINGLE_TALK_DB: Final = 10.0
+#: A path is kept when it explains at least a quarter of the near channel's
+#: energy in the fitted frames (an echo 20 dB down over a line 20 dB under
+#: it explains ~99 %), and ten times what a fit of pure chance explains
+#: (taps / samples: the least-squares fit of unrelated signals).
+MIN_EXPLAINED: Final = 0.25
+CHANCE_FACTOR: Final = 10.0
 _FRAME_S: Final = 0.01
 _FFT_SIZE: Final = 8192  # chunks of the correlations: ~7000 samples each at 8 kHz
 
@@ -87,6 +94,8 @@ class EchoFit:
         self._far_db_tail = np.full(self._lag_frames, -np.inf)
         self._r_ff = np.zeros(self.taps)
         self._r_nf = np.zeros(self.taps)
+        self._r_nn = 0.0  # near energy in the fitted frames
+        self._fitted = 0  # samples in the fitted frames
         self._samples = 0
 
     def add(self, near: Floats, far: Floats) -> None:
@@ -99,6 +108,8 @@ class EchoFit:
         r_nf, r_ff = _correlations(ext, (n * keep, f * keep), self.taps)
         self._r_nf += r_nf
         self._r_ff += r_ff
+        self._r_nn += float(np.dot(n * keep, n))
+        self._fitted += int(np.count_nonzero(keep))
         self._far_tail = ext[-(self.taps - 1):] if self.taps > 1 else ext[:0]
         self._samples += near.size
 
@@ -123,8 +134,15 @@ class EchoFit:
         first = self._r_ff.copy()
         first[0] = first[0] * (1.0 + LOADING) + self._samples  # + 1 LSB^2 per sample
         h = np.asarray(solve_toeplitz(first, self._r_nf), dtype=np.float64)
-        gain = float(np.sum(h * h))
+        # The path's gain on this far signal (its band, not the taps' sum
+        # of squares, which a band the far side never fills inflates).
+        gain = float(np.dot(h, matmul_toeplitz(self._r_ff, h))) / self._r_ff[0]
         if not np.isfinite(gain) or gain > 10 ** (MAX_ECHO_GAIN_DB / 10):
+            return none
+        # The share of the fitted frames' energy the path explains; a fit on
+        # no echo at all explains ~taps/samples of it by chance.
+        explained = float(np.dot(h, self._r_nf)) / max(self._r_nn, 1e-9)
+        if explained < max(MIN_EXPLAINED, CHANCE_FACTOR * self.taps / max(self._fitted, 1)):
             return none
         return h
 

@@ -81,17 +81,20 @@ MIN_EDGE_DBFS: Final = -55.0
 #: that rose since the floor was measured (a louder line) cannot stretch
 #: the talk further.
 EDGE_REACH_S: Final = 0.25
-#: Echo: what is left of the echo after the canceller is measured per call,
-#: as the median of (residual - estimate) over the frames where the echo
-#: estimate stands START_DB over the floor (the far side talking: mostly
-#: echo alone); a frame is this side's speech when it stands ECHO_GUARD_DB
-#: over that remainder (the noise rule of START/EDGE levels: 6 dB), and
-#: never needs more than the estimate itself. With too few such frames
-#: (under ECHO_FRAMES: no audible echo) the remainder is taken as 10 dB
-#: under the estimate (ITU-T G.168 asks a canceller for at least 20 dB).
+#: Echo: what is left of the echo after the canceller is measured per call:
+#: the 75th percentile of (residual - estimate) over the frames where the
+#: echo estimate stands START_DB over the floor (the far side talking:
+#: mostly echo alone, so the percentile reads the canceller's worse
+#: moments, word ends, and not the near side's rarer talking over). A frame
+#: is this side's speech when it stands ECHO_GUARD_DB over that remainder
+#: (the 6 dB of the edge level), and never needs more than the estimate
+#: itself. With too few such frames (under ECHO_FRAMES, 0.5 s: no audible
+#: echo) the remainder is taken as 10 dB under the estimate (ITU-T G.168
+#: asks a canceller for at least 20 dB).
 ECHO_GUARD_DB: Final = 6.0
 ECHO_RESIDUAL_DB: Final = 10.0
 ECHO_FRAMES: Final = 50
+ECHO_PERCENTILE: Final = 75.0
 #: A voiced run of one 10 ms frame is a click (a line click, a bit error),
 #: not speech; a plosive's release burst near the end of a word lasts 20 ms
 #: or more and is kept. Isolated short runs go with MIN_TALK_S below.
@@ -185,7 +188,7 @@ def _not_echo(db: Floats, echo_db: Floats | None, floor: Floats) -> NDArray[np.b
     heard[:m] = echo_db[:m]
     strong = heard > floor + START_DB
     if np.count_nonzero(strong) >= ECHO_FRAMES:
-        remainder = float(np.median(db[strong] - heard[strong]))
+        remainder = float(np.percentile(db[strong] - heard[strong], ECHO_PERCENTILE))
     else:
         remainder = -ECHO_RESIDUAL_DB
     out: NDArray[np.bool_] = db > heard + min(0.0, remainder + ECHO_GUARD_DB)
