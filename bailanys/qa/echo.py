@@ -68,15 +68,21 @@ def _correlations(ext: Floats, xs: tuple[Floats, Floats],
     size = max(_FFT_SIZE, 2 * taps)
     chunk = size - (taps - 1)
     count = -(-xs[0].size // chunk)
-    span = np.zeros(count * chunk + taps - 1)
-    span[: ext.size] = ext
-    windows = sliding_window_view(span, chunk + taps - 1)[::chunk]
-    far = np.fft.rfft(windows, n=size, axis=1)
-    out = []
+    blocks = []
     for x in xs:
         padded = np.zeros(count * chunk)
         padded[: x.size] = x
-        spec = np.fft.rfft(padded.reshape(count, chunk), n=size, axis=1)
+        blocks.append(padded.reshape(count, chunk))
+    used = np.flatnonzero(np.any(blocks[0] != 0, axis=1) | np.any(blocks[1] != 0, axis=1))
+    if used.size == 0:
+        return np.zeros(taps), np.zeros(taps)
+    span = np.zeros(count * chunk + taps - 1)
+    span[: ext.size] = ext
+    windows = sliding_window_view(span, chunk + taps - 1)[::chunk][used]
+    far = np.fft.rfft(windows, n=size, axis=1)
+    out = []
+    for block in blocks:  # chunks with no fitted frame add nothing: skipped
+        spec = np.fft.rfft(block[used], n=size, axis=1)
         # sum_t ext[t + j] x[t] for j < taps, then lag k = taps - 1 - j
         corr = np.fft.irfft((far * spec.conj()).sum(axis=0), n=size)
         out.append(corr[:taps][::-1])
