@@ -307,3 +307,22 @@ def test_empty_and_tiny_recordings(tmp_path: Path) -> None:
         0.0, 0.0, (), None)
     got = measure_pcm(np.full(5, 20000, np.int16), np.zeros(5, np.int16))
     assert got.caller_talk_s == 0.0 and got.duration_s == pytest.approx(5 / 8000)
+
+
+def test_wideband_16_khz_measures_like_8_khz() -> None:
+    """The same tones at 16 kHz and at 8 kHz: the same spans (frames are in
+    seconds), near the tones' edges (a tone cut dead rings a few ms in the
+    200 Hz high-pass)."""
+    rate = 16000
+    t = np.arange(rate * 6) / rate
+    left = to_int16(np.where((t >= 0.5) & (t < 2.5), 8000 * np.sin(2 * np.pi * 440 * t), 0.0))
+    right = to_int16(np.where((t >= 2.0) & (t < 4.0), 6000 * np.sin(2 * np.pi * 700 * t), 0.0))
+    wide = measure_pcm(left, right, rate)
+    narrow = measure_pcm(left[::2], right[::2], 8000)
+    for got in (wide, narrow):
+        assert got.caller_talk_s == pytest.approx(2.0, abs=0.012)
+        assert got.agent_talk_s == pytest.approx(2.0, abs=0.012)
+        assert_near(got.overtalk, [(2.0, 2.5)], 0.012)
+        assert_near(got.silences, [(4.0, 6.0)], 0.012)
+    assert_near(wide.overtalk, list(narrow.overtalk), 0.002)
+    assert wide.caller_talk_s == pytest.approx(narrow.caller_talk_s, abs=0.004)
