@@ -16,7 +16,7 @@ call's length: min / median / max over the runs.
 Accuracy: every utterance's start and end on each channel and every
 overtalk span's, against the ground truth that ``acoustic_scene`` defines,
 on the long call and on ``--scenes`` 45 s dialogues of
-``tests/qa/test_acoustic.py`` (three line conditions, other seeds than the
+``acoustic_scene.dialogue`` (three line conditions, other seeds than the
 tests use): the largest, 99th percentile and median error, and how many
 boundaries are more than 20 ms off.
 
@@ -47,7 +47,6 @@ sys.path.insert(0, str(ROOT))
 
 from bailanys.qa.acoustic import measure, measure_pcm, talk_pcm  # noqa: E402
 from tests.qa import acoustic_scene as sc  # noqa: E402
-from tests.qa import test_acoustic as scenes  # noqa: E402
 
 Spans = list[tuple[float, float]]
 
@@ -57,7 +56,7 @@ def long_call(minutes: float, seed: int) -> sc.Scene:
     words, the caller's answer; now and then one talks over the other's end
     or the agent holds (4-20 s)."""
     rng = np.random.default_rng(seed)
-    bank = scenes.bank.__wrapped__()  # type: ignore[attr-defined]
+    bank = sc.clip_bank()
     words = bank["ru"] + bank["kk"]
     scene = sc.Scene(minutes * 60)
     t = 1.0
@@ -90,9 +89,8 @@ def errors_of(scene: sc.Scene, left: np.ndarray, right: np.ndarray) -> tuple[lis
     over = list(measure_pcm(left, right).overtalk)
     errors: list[float] = []
     mismatched = 0
-    for got, want in ((caller, truth["caller"]), (agent, truth["agent"]),
-                      (over, truth["overtalk"])):
-        found = boundary_errors(got, want)  # type: ignore[arg-type]
+    for got, want in ((caller, truth.caller), (agent, truth.agent), (over, truth.overtalk)):
+        found = boundary_errors(got, want)
         if found is None:
             mismatched += 1
         else:
@@ -145,15 +143,15 @@ def main() -> None:
     errors, mismatched = errors_of(scene, left, right)
     print(f"accuracy, the {args.minutes:g}-minute call: {summary(errors)}; "
           f"span counts differing: {mismatched}")
-    bank = scenes.bank.__wrapped__()  # type: ignore[attr-defined]
+    bank = sc.clip_bank()
     all_errors: list[float] = []
     all_mismatched = 0
-    lines = list(scenes.LINES.items())
+    lines = list(sc.LINES.items())
     for i in range(args.scenes):
         name, kwargs = lines[i % len(lines)]
         seed = 1000 + args.seed * 100 + i
-        s = scenes.dialogue(bank, seed)
-        errs, bad = errors_of(s, *s.line(seed, **kwargs))  # type: ignore[arg-type]
+        s = sc.dialogue(bank, seed)
+        errs, bad = errors_of(s, *s.line(seed, **kwargs))
         all_errors += errs
         all_mismatched += bad
     print(f"accuracy, {args.scenes} dialogues of 45 s: {summary(all_errors)}; "

@@ -7,10 +7,14 @@ real time per core".
 
 :func:`measure` reads the stereo 8 kHz 16-bit WAV that
 :mod:`bailanys.media.recorder` writes (caller LEFT, agent RIGHT; a mono WAV
-is the caller alone) in blocks of :data:`BLOCK_S`, keeping only 2 ms
-sub-frame powers per channel and the agent's band energy per 10 ms frame
-(about 1/8 of the samples' memory); :func:`measure_pcm` does the same on
-arrays. Both are synchronous and CPU-bound: call them off the event loop.
+is the caller alone) twice, in blocks of :data:`BLOCK_S`, high-passed at
+:data:`HIGH_PASS_HZ`: the first pass fits the echo of each side on the
+other (:mod:`bailanys.qa.echo`), the second takes it out and keeps only
+2 ms sub-frame powers per channel (and of the echo taken out) and the
+agent's band energy per 10 ms frame (about a quarter of the samples'
+memory); :func:`measure_pcm` does the same on arrays and :func:`talk_pcm`
+returns the talk spans themselves. All are synchronous and CPU-bound:
+call them off the event loop (the QA step runs in the worker process).
 
 Talk on each channel comes from :func:`bailanys.qa.vad.talk_spans`.
 Overtalk is where both channels talk; a silence is where neither does, at
@@ -54,9 +58,6 @@ Floats = NDArray[np.float64]
 Kept = NDArray[np.float32]  # what is kept per block: half the memory (6 h: ~170 MB)
 
 
-def _kept(x: Floats) -> Kept:
-    return x.astype(np.float32)
-
 #: A silence is at least 1 s with nobody speaking: longer than the gaps of
 #: turn-taking (T. Stivers et al., "Universals and cultural variation in
 #: turn-taking in conversation", PNAS 106(26), 2009: answers mostly come
@@ -88,6 +89,10 @@ NUCLEUS_DIP_DB: Final = 2.0
 Blocks = Callable[[], Iterator[tuple[Pcm, Pcm | None]]]
 
 
+def _kept(x: Floats) -> Kept:
+    return x.astype(np.float32)
+
+
 @dataclass(slots=True)
 class _Features:
     """What the pass keeps of a recording, block by block: each channel's
@@ -110,15 +115,11 @@ def _line_band(blocks: Blocks, rate: int) -> Iterator[tuple[Floats, Floats | Non
     sos = butter(HIGH_PASS_ORDER, HIGH_PASS_HZ, btype="highpass", fs=rate, output="sos")
     state = [np.zeros((sos.shape[0], 2)), np.zeros((sos.shape[0], 2))]
     for left, right in blocks():
-        out: list[Floats | None] = []
-        for i, x in enumerate((left, right)):
-            if x is None:
-                out.append(None)
-                continue
-            y, state[i] = sosfilt(sos, x.astype(np.float64), zi=state[i])
-            out.append(y)
-        assert out[0] is not None
-        yield out[0], out[1]
+        low, state[0] = sosfilt(sos, left.astype(np.float64), zi=state[0])
+        high: Floats | None = None
+        if right is not None:
+            high, state[1] = sosfilt(sos, right.astype(np.float64), zi=state[1])
+        yield low, high
 
 
 def _features(blocks: Blocks, rate: int) -> _Features:
@@ -216,9 +217,8 @@ def _assemble(feats: _Features) -> Acoustics:
     longest = max(quiet, key=lambda s: s[1] - s[0], default=None)
     rate = 0.0
     agent_talk = _seconds(agent)
-    if feats.stereo and agent_talk > 0:
-        band = _joined(feats.band)
-        assert band is not None
+    band = _joined(feats.band)
+    if band is not None and agent_talk > 0:
         rate = _nuclei(band, agent) / agent_talk
     return Acoustics(
         duration_s=duration,

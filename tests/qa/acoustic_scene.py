@@ -39,7 +39,7 @@ import subprocess
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +57,8 @@ MAX_PAUSE_S: Final = 0.35
 MIN_GAP_S: Final = 0.7
 ECHO_DB: Final = -20.0
 ECHO_DELAY_S: Final = 0.05
+AGENT_DBFS: Final = -18.0  # active speech levels: a headset, a phone a little quieter
+CALLER_DBFS: Final = -23.0
 SOUNDS: Final = Path("/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU")
 HAVE_ESPEAK: Final = shutil.which("espeak-ng") is not None
 
@@ -120,13 +122,24 @@ def prompt(name: str) -> Pcm | None:
     return resample(raw, rate)
 
 
+@dataclass(frozen=True)
+class Truth:
+    """A scene's ground truth (module doc), seconds."""
+
+    caller: Spans
+    agent: Spans
+    overtalk: Spans
+    silences: Spans  # where neither talks, any length
+    longest: tuple[float, float]
+
+
 @dataclass
 class Scene:
     """A call being composed: clips placed on the caller (0) and agent (1)."""
 
     seconds: float
     tracks: tuple[Floats, Floats] = field(init=False)
-    utterances: tuple[Spans, Spans] = ((), ())  # type: ignore[assignment]
+    utterances: tuple[Spans, Spans] = field(init=False)
 
     def __post_init__(self) -> None:
         n = round(self.seconds * RATE)
@@ -154,13 +167,12 @@ class Scene:
         self.utterances[side].sort()
         return cursor
 
-    def truth(self) -> dict[str, object]:
+    def truth(self) -> Truth:
         caller, agent = self.utterances
-        over = _intersect(caller, agent)
         quiet = _gaps(sorted(caller + agent), self.seconds)
-        longest = max(quiet, key=lambda s: s[1] - s[0])
-        return {"caller": list(caller), "agent": list(agent), "overtalk": over,
-                "silences": quiet, "longest": longest}
+        return Truth(caller=list(caller), agent=list(agent),
+                     overtalk=_intersect(caller, agent), silences=quiet,
+                     longest=max(quiet, key=lambda s: s[1] - s[0]))
 
     def line(self, seed: int, *, noise_dbfs: tuple[float, float] = (-60.0, -52.0),
              agent_noise_dbfs: float = -66.0, hum_dbfs: float = -55.0,
@@ -230,6 +242,64 @@ def _gaps(spans: Spans, seconds: float) -> Spans:
     if cursor < seconds:
         out.append((cursor, seconds))
     return out
+
+
+RU = ("здравствуйте вы позвонили в единый контакт центр один четыре один четыре "
+      "меня зовут Айгерим чем могу помочь").split()
+KK = "сәлеметсіз бе бірыңғай байланыс орталығы тыңдап тұр".split()
+CALLER = ["да, я хотел спросить про пособие", "спасибо, это всё"]
+PROMPTS = ["all-circuits-busy-now", "at-tone-time-exactly", "auth-thankyou", "call-waiting"]
+
+
+def clip_bank() -> dict[str, list[Clip]]:
+    """The clips the dialogues use: agent words (ru, kk), caller phrases."""
+    caller = [make_clip(espeak(t, "ru", 150, 30), CALLER_DBFS) for t in CALLER]
+    human = [p for p in (prompt(n) for n in PROMPTS) if p is not None]
+    # Without the Debian package, espeak stands in for the human prompts.
+    fallback = ["подскажите пожалуйста", "мне нужна справка о доходах",
+                "я уже звонил вчера", "хорошо жду"]
+    while len(human) < len(PROMPTS):
+        human.append(espeak(fallback[len(human)], "ru", 140, 20))
+    return {
+        "ru": [make_clip(espeak(w, "ru", 170), AGENT_DBFS) for w in RU],
+        "kk": [make_clip(espeak(w, "kk", 160), AGENT_DBFS) for w in KK],
+        "caller": caller + [make_clip(h, CALLER_DBFS) for h in human],
+    }
+
+
+def dialogue(bank: dict[str, list[Clip]], seed: int) -> Scene:
+    """A 45 s call: greeting, question, an interruption each way, a 6 s
+    hold, quick turns; pauses between words drawn at random (<= 0.3 s)."""
+    rng = np.random.default_rng(seed)
+    ru, kk, caller = bank["ru"], bank["kk"], bank["caller"]
+
+    def pauses(n: int) -> list[float]:
+        return [float(p) for p in rng.uniform(0.05, 0.3, n - 1)]
+
+    s = Scene(45.0)
+    t = s.say(1, 1.2 + rng.uniform(0, 0.3), ru[:8], pauses(8))
+    t = s.say(0, t + 0.4, [caller[0]], [])
+    t = s.say(1, t + 0.3, kk, pauses(len(kk)))
+    t2 = s.say(0, t - 0.8, [caller[2]], [])  # the caller talks over the agent's end
+    t = s.say(1, t2 + 1.2, ru[8:], pauses(len(ru) - 8))
+    t = s.say(1, t + 6.0, ru[:4], pauses(4))  # back from a 6 s hold
+    t = s.say(0, t + 0.25, [caller[3]], [])
+    t = s.say(0, t + 0.8, [caller[4]], [])
+    t3 = s.say(1, t - 0.5, kk[:3], pauses(3))  # the agent talks over the caller's end
+    t = s.say(0, t3 + 1.5, [caller[5]], [])
+    t = s.say(1, t + 0.6, ru[5:10], pauses(5))
+    s.say(0, t + 0.5, [caller[1]], [])
+    return s
+
+
+LINES: dict[str, dict[str, Any]] = {
+    # name: Scene.line keyword arguments
+    "echo -20 dB, noise drifting -60..-52 dBFS, hum, G.711": {},
+    "echo -20 dB late 100 ms, louder noise -56..-55 dBFS": {
+        "noise_dbfs": (-56.0, -55.0), "echo_delay_s": 0.1, "agent_noise_dbfs": -58.0},
+    "no echo, no hum, quiet line": {"echo_db": None, "hum_dbfs": -300.0,
+                                    "noise_dbfs": (-70.0, -70.0)},
+}
 
 
 def write_wav(path: Path, left: Pcm, right: Pcm | None) -> None:

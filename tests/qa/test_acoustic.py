@@ -32,58 +32,13 @@ from bailanys.voice.audio import to_int16, tone
 from tests.qa import acoustic_scene as sc
 
 TOL = 0.020  # s: issue 16, "exact within 20 ms"
-AGENT_DBFS = -18.0  # active speech levels: a headset, a phone a little quieter
-CALLER_DBFS = -23.0
-
 needs_espeak = pytest.mark.skipif(not sc.HAVE_ESPEAK, reason="espeak-ng missing")
-
-RU = ("здравствуйте вы позвонили в единый контакт центр один четыре один четыре "
-      "меня зовут Айгерим чем могу помочь").split()
-KK = "сәлеметсіз бе бірыңғай байланыс орталығы тыңдап тұр".split()
-CALLER = ["да, я хотел спросить про пособие", "спасибо, это всё"]
-PROMPTS = ["all-circuits-busy-now", "at-tone-time-exactly", "auth-thankyou", "call-waiting"]
 
 
 @pytest.fixture(scope="module")
 def bank() -> dict[str, list[sc.Clip]]:
-    """Every clip rendered once: agent words (ru, kk), caller phrases."""
-    caller = [sc.make_clip(sc.espeak(t, "ru", 150, 30), CALLER_DBFS) for t in CALLER]
-    human = [p for p in (sc.prompt(n) for n in PROMPTS) if p is not None]
-    # Without the Debian package, espeak stands in for the human prompts.
-    fallback = ["подскажите пожалуйста", "мне нужна справка о доходах",
-                "я уже звонил вчера", "хорошо жду"]
-    while len(human) < len(PROMPTS):
-        human.append(sc.espeak(fallback[len(human)], "ru", 140, 20))
-    return {
-        "ru": [sc.make_clip(sc.espeak(w, "ru", 170), AGENT_DBFS) for w in RU],
-        "kk": [sc.make_clip(sc.espeak(w, "kk", 160), AGENT_DBFS) for w in KK],
-        "caller": caller + [sc.make_clip(h, CALLER_DBFS) for h in human],
-    }
-
-
-def dialogue(bank: dict[str, list[sc.Clip]], seed: int) -> sc.Scene:
-    """A 45 s call: greeting, question, an interruption each way, a 6 s
-    hold, quick turns; pauses between words drawn at random (<= 0.3 s)."""
-    rng = np.random.default_rng(seed)
-    ru, kk, caller = bank["ru"], bank["kk"], bank["caller"]
-
-    def pauses(n: int) -> list[float]:
-        return [float(p) for p in rng.uniform(0.05, 0.3, n - 1)]
-
-    s = sc.Scene(45.0)
-    t = s.say(1, 1.2 + rng.uniform(0, 0.3), ru[:8], pauses(8))
-    t = s.say(0, t + 0.4, [caller[0]], [])
-    t = s.say(1, t + 0.3, kk, pauses(len(kk)))
-    t2 = s.say(0, t - 0.8, [caller[2]], [])  # the caller talks over the agent's end
-    t = s.say(1, t2 + 1.2, ru[8:], pauses(len(ru) - 8))
-    t = s.say(1, t + 6.0, ru[:4], pauses(4))  # back from a 6 s hold
-    t = s.say(0, t + 0.25, [caller[3]], [])
-    t = s.say(0, t + 0.8, [caller[4]], [])
-    t3 = s.say(1, t - 0.5, kk[:3], pauses(3))  # the agent talks over the caller's end
-    t = s.say(0, t3 + 1.5, [caller[5]], [])
-    t = s.say(1, t + 0.6, ru[5:10], pauses(5))
-    s.say(0, t + 0.5, [caller[1]], [])
-    return s
+    """Every clip rendered once (about 0.5 s)."""
+    return sc.clip_bank()
 
 
 def assert_spans(got: list[tuple[float, float]], want: list[tuple[float, float]],
@@ -102,38 +57,27 @@ def assert_near(got: tuple[tuple[float, float], ...] | list[tuple[float, float]]
         assert g == pytest.approx(w, abs=tol), (g, w)
 
 
-LINES = {
-    # name: Scene.line keyword arguments
-    "echo -20 dB, noise drifting -60..-52 dBFS, hum, G.711": {},
-    "echo -20 dB late 100 ms, louder noise -56..-55 dBFS": {
-        "noise_dbfs": (-56.0, -55.0), "echo_delay_s": 0.1, "agent_noise_dbfs": -58.0},
-    "no echo, no hum, quiet line": {"echo_db": None, "hum_dbfs": -300.0,
-                                    "noise_dbfs": (-70.0, -70.0)},
-}
-
-
 @needs_espeak
-@pytest.mark.parametrize(("line", "seed"), [(name, i + 1) for i, name in enumerate(LINES)])
+@pytest.mark.parametrize(("line", "seed"), [(name, i + 1) for i, name in enumerate(sc.LINES)])
 def test_talk_overtalk_and_silence_exact_within_20_ms(
         bank: dict[str, list[sc.Clip]], line: str, seed: int) -> None:
-    scene = dialogue(bank, seed)
+    scene = sc.dialogue(bank, seed)
     truth = scene.truth()
-    left, right = scene.line(seed, **LINES[line])  # type: ignore[arg-type]
+    left, right = scene.line(seed, **sc.LINES[line])
     caller, agent = talk_pcm(left, right)
-    assert_spans(caller, truth["caller"], "caller")  # type: ignore[arg-type]
-    assert_spans(agent, truth["agent"], "agent")  # type: ignore[arg-type]
+    assert_spans(caller, truth.caller, "caller")
+    assert_spans(agent, truth.agent, "agent")
     got = measure_pcm(left, right)
-    assert_spans(list(got.overtalk), truth["overtalk"], "overtalk")  # type: ignore[arg-type]
+    assert_spans(list(got.overtalk), truth.overtalk, "overtalk")
     assert len(got.overtalk) == 2
-    want_talk = [sum(b - a for a, b in truth[k]) for k in ("caller", "agent")]  # type: ignore[attr-defined]
-    assert abs(got.caller_talk_s - want_talk[0]) <= TOL * len(truth["caller"])  # type: ignore[arg-type]
-    assert abs(got.agent_talk_s - want_talk[1]) <= TOL * len(truth["agent"])  # type: ignore[arg-type]
-    lo, hi = truth["longest"]  # type: ignore[misc]
+    for measured, spans in ((got.caller_talk_s, truth.caller), (got.agent_talk_s, truth.agent)):
+        assert abs(measured - sum(b - a for a, b in spans)) <= TOL * len(spans)
+    lo, hi = truth.longest
     assert hi - lo > 5.9  # the hold, or the quiet end of the recording
     assert got.longest_silence_at is not None
     assert abs(got.longest_silence_at - lo) <= TOL
     assert abs(got.longest_silence_s - (hi - lo)) <= 2 * TOL
-    want_quiet = [s for s in truth["silences"] if s[1] - s[0] >= MIN_SILENCE_S]  # type: ignore[attr-defined]
+    want_quiet = [s for s in truth.silences if s[1] - s[0] >= MIN_SILENCE_S]
     assert_spans(list(got.silences), want_quiet, "silences")
     assert got.duration_s == pytest.approx(45.0)
 
@@ -218,7 +162,7 @@ def test_speech_rate_counts_syllables(lang: str) -> None:
     syllables = sum(ch in "аеёиоуыэюяәіөүұ" for ch in text.lower())
     rates = []
     for speed in (110, 160, 220):
-        clip = sc.make_clip(sc.espeak(text, lang, speed), AGENT_DBFS)
+        clip = sc.make_clip(sc.espeak(text, lang, speed), sc.AGENT_DBFS)
         scene = sc.Scene(clip.pcm.size / 8000 + 2)
         scene.tracks[1][8000: 8000 + clip.pcm.size] += clip.pcm
         got = measure_pcm(*scene.line(speed))
