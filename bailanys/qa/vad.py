@@ -19,8 +19,9 @@ The pass, per channel, on 10 ms frames (:data:`FRAME_S`):
    al., "An improved endpoint detector for isolated word recognition", IEEE
    Trans. ASSP 29(4), 1981): a frame starts speech at :data:`START_DB` over
    the floor (and at least :data:`MIN_START_DBFS`); speech extends outward
-   over frames still :data:`EDGE_DB` over the floor, so a word's weak onset
-   and its decaying end belong to it.
+   over frames still :data:`EDGE_DB` over the floor and at most
+   :data:`BELOW_ACTIVE_DB` under the speaker's active level, so a word's
+   weak onset and its decaying end belong to it.
 3. **Echo of the other side** (issue 16: "echo of the other side at -20
    dB"): :mod:`bailanys.qa.echo` subtracts the fitted echo before this
    pass; what is left of it is measured on the call, and a frame that
@@ -81,6 +82,11 @@ MIN_EDGE_DBFS: Final = -55.0
 #: that rose since the floor was measured (a louder line) cannot stretch
 #: the talk further.
 EDGE_REACH_S: Final = 0.25
+#: ... and not under 25 dB below the speaker's active level (the power mean
+#: of the channel's start-level frames, after ITU-T P.56's active speech
+#: level): de Jong & Wempe (2009) take 25 dB under a speaker's loudest as
+#: silence. On a quiet line this, not the noise, ends a word's decay.
+BELOW_ACTIVE_DB: Final = 25.0
 #: Echo: what is left of the echo after the canceller is measured per call:
 #: the 75th percentile of (residual - estimate) over the frames where the
 #: echo estimate stands START_DB over the floor (the far side talking:
@@ -208,8 +214,11 @@ def talk_spans(sub_power: Floats, echo_sub_power: Floats | None = None) -> Spans
     own = _not_echo(db, None if echo_sub_power is None else frame_db(echo_sub_power), floor)
     start = own & (db >= np.maximum(floor + START_DB, MIN_START_DBFS))
     edge_level = np.maximum(floor + EDGE_DB, MIN_EDGE_DBFS)
+    if start.any():  # the speaker's active level: the power mean of speech frames
+        active = float(10.0 * np.log10(np.mean(10.0 ** (db[start] / 10.0))))
+        edge_level = np.maximum(edge_level, active - BELOW_ACTIVE_DB)
     near = _near(start, round(EDGE_REACH_S / FRAME_S))
-    edge_runs = _runs(own & (db >= edge_level) & near)
+    edge_runs = _runs(start | (own & (db >= edge_level) & near))
     # Hysteresis: edge-level runs near start-level frames, clicks left out
     # (a final plosive's burst after its closure stays under the start
     # level on a noisy line, and is still the word's end).
