@@ -101,10 +101,13 @@ ECHO_GUARD_DB: Final = 6.0
 ECHO_RESIDUAL_DB: Final = 10.0
 ECHO_FRAMES: Final = 50
 ECHO_PERCENTILE: Final = 75.0
-#: A voiced run of one 10 ms frame is a click (a line click, a bit error),
-#: not speech; a plosive's release burst near the end of a word lasts 20 ms
-#: or more and is kept. Isolated short runs go with MIN_TALK_S below.
-MIN_RUN_S: Final = 0.02
+#: A voiced run under 30 ms is a click (a line click, a bit error; the
+#: high-pass rings a few ms after one), not speech, unless it comes within
+#: 150 ms of other sound: the release of a final stop after its closure
+#: (closures last 50-150 ms) is short and still the word's end. Isolated
+#: short runs go with MIN_TALK_S below.
+MIN_RUN_S: Final = 0.03
+CLOSURE_S: Final = 0.15
 #: Pauses under 0.5 s between voiced runs stay inside the talk: pauses
 #: between words and short breaths inside a sentence are 0.1-0.5 s
 #: (analytics.audio.JOIN_GAP_S uses 0.6 s for the same reason).
@@ -175,6 +178,21 @@ def _near(mask: NDArray[np.bool_], reach: int) -> NDArray[np.bool_]:
     return counts[hi] > counts[lo]
 
 
+def _not_clicks(runs: Spans) -> NDArray[np.bool_]:
+    """Runs of :data:`MIN_RUN_S` or more, and shorter ones within
+    :data:`CLOSURE_S` of another run (a stop's release after its closure)."""
+    if len(runs) == 0:
+        return np.zeros(0, dtype=np.bool_)
+    gaps = runs[1:, 0] - runs[:-1, 1]
+    far = np.iinfo(np.int64).max
+    before = np.concatenate(([far], gaps))
+    after = np.concatenate((gaps, [far]))
+    close = np.minimum(before, after) <= round(CLOSURE_S / FRAME_S)
+    long_enough = (runs[:, 1] - runs[:, 0]) >= round(MIN_RUN_S / FRAME_S)
+    out: NDArray[np.bool_] = long_enough | close
+    return out
+
+
 def _bridge(runs: Spans, gap: int) -> Spans:
     """Join runs separated by fewer than ``gap`` frames."""
     if len(runs) < 2:
@@ -222,7 +240,7 @@ def talk_spans(sub_power: Floats, echo_sub_power: Floats | None = None) -> Spans
     # Hysteresis: edge-level runs near start-level frames, clicks left out
     # (a final plosive's burst after its closure stays under the start
     # level on a noisy line, and is still the word's end).
-    edge_runs = edge_runs[(edge_runs[:, 1] - edge_runs[:, 0]) >= round(MIN_RUN_S / FRAME_S)]
+    edge_runs = edge_runs[_not_clicks(edge_runs)]
     spans = _bridge(edge_runs, round(BRIDGE_S / FRAME_S))
     spans = spans[(spans[:, 1] - spans[:, 0]) >= round(MIN_TALK_S / FRAME_S)]
     return _refine(spans, to_db(sub_power), edge_level)

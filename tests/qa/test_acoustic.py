@@ -113,6 +113,23 @@ def test_a_pause_between_words_is_talk_and_a_longer_one_is_not() -> None:
     assert [round(b - a, 2) for a, b in caller] == [1.0, 0.3, 0.3]
 
 
+def test_a_click_is_not_talk_but_a_release_after_a_closure_is() -> None:
+    """A 5 ms click alone, or 300 ms after a word, is not talk; 100 ms after
+    a word (a final stop's release after its closure) it ends the word."""
+    word = tone(300.0, 400, -18.0)
+    click = np.full(40, 12000, dtype=np.int16)
+    pad = np.zeros(8000, dtype=np.int16)
+
+    def gap(ms: int) -> np.ndarray:
+        return np.zeros(8 * ms, dtype=np.int16)
+
+    left = np.concatenate([pad, word, gap(300), click, pad, click, pad,
+                           word, gap(100), click, pad])
+    caller, _ = talk_pcm(left, None)
+    # the word; the word, its closure and the 5 ms release (+ the high-pass's ring)
+    assert [b - a for a, b in caller] == pytest.approx([0.4, 0.505], abs=0.01)
+
+
 @needs_espeak
 def test_echo_alone_is_not_talk(bank: dict[str, list[sc.Clip]]) -> None:
     """The agent listens (no speech) while the caller's speech comes back on
