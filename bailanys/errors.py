@@ -23,8 +23,10 @@ module)::
     ├── MediaError
     │   └── RtpParseError      a malformed RTP/RTCP packet (dropped)
     ├── VoiceError             a prompt cannot be rendered, a speech model not used
-    │   └── TranscriptionError   a recording cannot be transcribed (not a WAV,
-    │                            truncated, no model); ``reason`` says why
+    │   ├── TranscriptionError   a recording cannot be transcribed (not a WAV,
+    │   │                        truncated, no model); ``reason`` says why
+    │   └── AcousticError      a recording cannot be measured by QA's acoustic
+    │                          pass (not a WAV, truncated); ``reason`` says why
     ├── InputError             a caller's or user's value is not valid (also a ValueError)
     │   ├── InvalidIinError    (bailanys.iin) not an IIN; ``reason`` says why
     │   ├── QueryError         (bailanys.analytics.query) an analyst's search cannot be
@@ -45,6 +47,8 @@ module)::
     │   └── SlotTakenError     (bailanys.robot.backend) the booked slot is gone
     ├── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
+    ├── QaRefused              (bailanys.qa.web) the reviewers' store refuses an action;
+    │                          ``code`` for the page, ``status`` the HTTP answer
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is
     │                          not valid (answered with an ``error`` message)
     └── BodyError              (bailanys.web.limits) an HTTP request body cannot be
@@ -139,6 +143,19 @@ class TranscriptionError(VoiceError):
     ``reason`` is a short plain message for ``transcript.failed`` and
     ``bailanys analytics status``: "not a WAV file", "truncated WAV",
     "no model for kk". It never holds personal data (no words heard).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AcousticError(VoiceError):
+    """A recording cannot be measured by QA's acoustic pass (issue 16, "acoustic").
+
+    ``reason`` is a short plain message ("not a WAV file", "truncated WAV",
+    "not 8 or 16 kHz (44100 Hz)"): the call is scored with its acoustic
+    criteria not applicable. It never holds personal data.
     """
 
     def __init__(self, reason: str) -> None:
