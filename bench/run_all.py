@@ -2,13 +2,15 @@
 
 The engine's capacity and call-setup rate (engine_capacity.py), then the
 same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
-the wait estimates, the console's latency, the FAQ's accuracy, and hostile
-input against the parsers and a running engine (hostile.py).
+the wait estimates, the console's latency, the FAQ's accuracy, hostile
+input against the parsers and a running engine (hostile.py), and quality
+assurance (phrase criteria, the acoustic pass, the worker's QA step).
 Benchmarks print figures; they never assert timings (shared, noisy machines).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,12 @@ RUNS = [
     ["faq_accuracy.py"],
     ["hostile.py", "--seconds", "20"],
     ["auth_guessing.py", "--rate", "800", "--seconds", "10", "--sources", "10"],
+    # quality assurance (issue 16): phrase criteria precision/recall and cost,
+    # the acoustic pass's speed and boundary errors, the worker's QA step
+    ["qa_phrases.py", "--seed", "16", "--card", "configs/scorecards/default.yaml",
+     "--sweep", "10"],
+    ["qa_acoustic.py"],
+    ["qa_step.py", "--real", "--calls", "100", "--seconds", "300"],
 ]
 
 
@@ -32,7 +40,9 @@ def main() -> int:
     status = 0
     for script, *args in RUNS:
         print(f"\n=== {script} {' '.join(args)}", flush=True)
-        rc = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent)}  # benches import tests' helpers
+        rc = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent,
+                             env=env)
         status = status or rc
     return status
 
