@@ -324,3 +324,18 @@ def test_due_day_from_the_settings() -> None:
     config = replace(CONFIG, reports=ReportsConfig(due_day=10))
     assert semiannual.due(date(2027, 1, 10), config) == ("2026-H2", date(2027, 1, 10))
     assert semiannual.due(date(2027, 1, 11), config) is None
+
+
+def test_certification_and_managers_when_the_profile_has_them(tmp_path: Path) -> None:
+    from bailanys.reports.organisation import Certification, Text
+
+    org = replace(ORG, certification=Certification(date(2026, 5, 20), Text(
+        "Сертификаттау аудиті", "Сертификационный аудит")), certified_managers=3,
+        integrations=(Text("ЭҮП", "ПЭП"),), second_line=False)
+    conn = _db(tmp_path)
+    kk = _by_number(_table(semiannual.build(conn, "2026-H1", "kk", org, None, CONFIG)))
+    assert (kk["22"].value, kk["23"].value, kk["24"].value, kk["9"].value) == (
+        "иә: ЭҮП", "Сертификаттау аудиті, 20.05.2026", "иә, 3", "жоқ")
+    ru = _by_number(_table(semiannual.build(conn, "2026-H1", "ru", org, None, CONFIG)))
+    assert (ru["22"].value, ru["23"].value, ru["24"].value, ru["9"].value) == (
+        "да: ПЭП", "Сертификационный аудит, 20.05.2026", "да, 3", "нет")
