@@ -75,7 +75,8 @@ def document(lang: str = "kk", *, rows: int = 20, charts: bool = True) -> Docume
     blocks: list[Table | Chart | Paragraph] = [
         Paragraph("Талдау бөлімі", heading=True),
         Paragraph("Тоқсан ішінде 12 345 өтініш түсті, бұл алдыңғы тоқсаннан 12,5 % көп. "
-                  "Әлеуметтік көмек, ғимарат, қызмет, өңір, ұлт, үй, шаһар, ақпарат."),
+                  "Әлеуметтік көмек, ғимарат, қызмет, өңір, ұлт, үй, шаһар, ақпарат. "
+                  "Ә Ғ Қ Ң Ө Ұ Ү Һ І."),
         kinds_table(),
         regions_table(rows),
     ]

@@ -33,6 +33,9 @@ def write(doc: Document, fmt: str) -> bytes:
     if fmt == "xlsx":
         from bailanys.reports.render.xlsx import write_xlsx
         return write_xlsx(doc)
-    if fmt in FORMATS:
+    if fmt == "pdf":
+        from bailanys.reports.render.pdf import write_pdf
+        return write_pdf(doc)
+    if fmt == "html":
         raise ValueError(f"format {fmt!r}: not written yet")
     raise ValueError(f"format {fmt!r}: not one of {', '.join(FORMATS)}")
