@@ -12,7 +12,8 @@ import pytest
 
 from bailanys.reports import render
 from bailanys.reports.document import Cell, CellKind, Chart, Document, Table
-from bailanys.reports.render.xlsx import png_size, sheet_name
+from bailanys.reports.render import png_size
+from bailanys.reports.render.xlsx import sheet_name
 from tests.reports.renderdocs import document, regions_table
 
 

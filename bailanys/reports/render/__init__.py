@@ -13,6 +13,7 @@ The three formats show the same figures with the same rounding
 
 from __future__ import annotations
 
+import struct
 from typing import Final
 
 from bailanys.reports.document import Document
@@ -37,5 +38,15 @@ def write(doc: Document, fmt: str) -> bytes:
         from bailanys.reports.render.pdf import write_pdf
         return write_pdf(doc)
     if fmt == "html":
-        raise ValueError(f"format {fmt!r}: not written yet")
+        from bailanys.reports.render.html import write_html
+        return write_html(doc).encode("utf-8")
     raise ValueError(f"format {fmt!r}: not one of {', '.join(FORMATS)}")
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk (PNG spec §11.2.2); None when
+    the bytes are not a PNG (a chart is then shown as its alt text)."""
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return (width, height) if width and height else None

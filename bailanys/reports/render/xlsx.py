@@ -30,12 +30,12 @@ import datetime as dt
 import io
 import math
 import re
-import struct
 from typing import Any, Final
 
 import xlsxwriter  # type: ignore[import-untyped]
 
 from bailanys.reports.document import Cell, CellKind, Chart, Document, Paragraph, Table
+from bailanys.reports.render import png_size
 from bailanys.reports.render.numbers import EXCEL_FORMATS, NO_DATA, number_value
 
 #: Excel's limit on a sheet name (ECMA-376 Part 1 §18.2.19 and Excel's UI).
@@ -75,15 +75,6 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
         name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
     taken.add(name.casefold())
     return name
-
-
-def png_size(png: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG's IHDR chunk (PNG spec §11.2.2); None when
-    the bytes are not a PNG."""
-    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", png[16:24])
-    return (width, height) if width and height else None
 
 
 class _Formats:
