@@ -142,3 +142,21 @@ def test_a_chart_is_drawn_on_the_page(tmp_path: Path) -> None:
                        check=True, timeout=60)
     ink = {n: sum(_ink(p) for p in tmp_path.glob(f"{n}-*.png")) for n in ("with", "without")}
     assert ink["with"] > ink["without"] + 0.02  # the bars are a block of ink
+
+
+def test_a_cell_taller_than_a_page_and_a_wide_table_still_fit(tmp_path: Path) -> None:
+    """A long free-text cell (an imported letter's topic, say) continues on the
+    next page instead of failing the report; a table wider than the page is
+    set smaller; a row longer than the titles keeps its cells."""
+    tall = Table(id="t", title="Ұзын мәтін", sheet="t", columns=("Мәтін", "Саны"),
+                 rows=((Cell("сөз " * 4000 + "соңы"), Cell(7, CellKind.COUNT)),))
+    wide = Table(id="w", title="Кең", sheet="w", columns=tuple(f"Б{i}" for i in range(12)),
+                 rows=(tuple(Cell(123456 + i, CellKind.COUNT) for i in range(13)),))
+    doc = Document(id="x", language="kk", title="Т", period="П", blocks=(tall, wide))
+    pages = _pages_text(_write(tmp_path, doc))
+    assert len(pages) >= 2
+    text = "".join(pages)
+    assert "соңы" in text and text.count("сөз") == 4000
+    for i in range(13):
+        assert f"{(123456 + i) // 1000} {(123456 + i) % 1000:03d}" in text, i
+    assert "Б11" in text

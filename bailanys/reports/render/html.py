@@ -72,10 +72,12 @@ def _cell(cell: d.Cell, lang: str) -> str:
 
 
 def _table(table: d.Table, lang: str) -> str:
-    n = len(table.columns)
-    rows = [tuple(row[:n]) + (d.Cell(None),) * (n - len(row)) for row in table.rows]
+    # every row as long as the longest one and the titles (as in the PDF)
+    n = max(len(table.columns), *(len(row) for row in table.rows), 1)
+    columns = (*table.columns, *[""] * (n - len(table.columns)))
+    rows = [tuple(row) + (d.Cell(None),) * (n - len(row)) for row in table.rows]
     head_rows = max(0, min(table.freeze, len(rows) + 1) - 1)  # data rows frozen too
-    head = ["<tr>" + "".join(f'<th scope="col">{_text(t)}</th>' for t in table.columns)
+    head = ["<tr>" + "".join(f'<th scope="col">{_text(t)}</th>' for t in columns)
             + "</tr>"]
     head += ["<tr>" + "".join(_cell(c, lang) for c in row) + "</tr>"
              for row in rows[:head_rows]]

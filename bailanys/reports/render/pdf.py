@@ -23,6 +23,7 @@ own, start and stop on a server that otherwise has none.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import io
@@ -31,7 +32,6 @@ from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors  # type: ignore[import-untyped]
-from reportlab.lib.enums import TA_RIGHT  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
 from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
@@ -57,6 +57,8 @@ FONT_BOLD: Final = "DejaVuSans-Bold"
 FONT_ITALIC: Final = "DejaVuSans-Oblique"
 #: Body and table text in points (9 pt reads well in a dense statistical table).
 FONT_SIZE: Final = 9.0
+#: The smallest a wide table's text is set (6 pt still reads on paper).
+MIN_FONT_SIZE: Final = 6.0
 #: A document with a table wider than this many columns is printed landscape.
 PORTRAIT_MAX_COLUMNS: Final = 5
 MARGIN: Final = 15 * mm
@@ -97,52 +99,51 @@ def _register_fonts() -> None:
 
 
 @functools.cache
-def _styles() -> dict[str, Any]:
-    base = ParagraphStyle("body", fontName=FONT, fontSize=FONT_SIZE,
-                          leading=FONT_SIZE * 1.25)
+def _styles(size: float = FONT_SIZE) -> dict[str, Any]:
+    """Paragraph styles; a table's cells use ``size`` (smaller for a wide table)."""
+    base = ParagraphStyle(f"body{size}", fontName=FONT, fontSize=size, leading=size * 1.25)
     return {
-        "body": base,
         "title": ParagraphStyle("title", base, fontName=FONT_BOLD, fontSize=16, leading=20,
                                 spaceAfter=6),
         "heading": ParagraphStyle("heading", base, fontName=FONT_BOLD, fontSize=12,
                                   leading=15, spaceBefore=8, spaceAfter=4),
         "para": ParagraphStyle("para", base, fontSize=10, leading=13, spaceAfter=5),
         "note": ParagraphStyle("note", base, fontName=FONT_ITALIC, spaceBefore=3),
-        "header": ParagraphStyle("header", base, fontName=FONT_BOLD),
+        "header": ParagraphStyle(f"header{size}", base, fontName=FONT_BOLD),
         "cell": base,
-        "cell_bold": ParagraphStyle("cell_bold", base, fontName=FONT_BOLD),
-        "number": ParagraphStyle("number", base, alignment=TA_RIGHT),
+        "cell_bold": ParagraphStyle(f"cell_bold{size}", base, fontName=FONT_BOLD),
     }
 
 
-def _p(text: str, style: str) -> Any:
+def _p(text: str, style: str, size: float = FONT_SIZE) -> Any:
     """A Paragraph of plain text (escaped: reportlab reads <b>, &amp;...)."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), _styles()[style])
+    return Paragraph(escape(text).replace("\n", "<br/>"), _styles(size)[style])
 
 
-def _widths(table: d.Table, lang: str, available: float) -> list[float]:
-    """Column widths: a figure's column as wide as its widest figure; text
-    columns share what is left in proportion to their natural width, never
-    narrower than their longest word."""
-    n = len(table.columns)
+def _widths(table: d.Table, lang: str, available: float, size: float) -> list[float]:
+    """Column widths at font ``size``: a figure's column as wide as its widest
+    figure; text columns share what is left in proportion to their natural
+    width, never narrower than their longest word (a word longer than
+    TEXT_COLUMN_SHARE of the page is split)."""
+    n = len(table.columns)  # _padded: every row has as many cells
+    cap = available * TEXT_COLUMN_SHARE
     natural, minimum, numeric = [0.0] * n, [0.0] * n, [True] * n
     for j, title in enumerate(table.columns):
         words = title.split() or [""]
-        minimum[j] = max(pdfmetrics.stringWidth(w, FONT_BOLD, FONT_SIZE) for w in words)
+        minimum[j] = min(cap, max(pdfmetrics.stringWidth(w, FONT_BOLD, size) for w in words))
     for row in table.rows:
-        for j, cell in enumerate(row[:n]):
+        for j, cell in enumerate(row):
             text = format_cell(cell, lang)
-            width = pdfmetrics.stringWidth(text, FONT_BOLD, FONT_SIZE)
+            width = pdfmetrics.stringWidth(text, FONT_BOLD, size)
             natural[j] = max(natural[j], width)
             if is_numeric(cell):
                 minimum[j] = max(minimum[j], width)
             else:
                 numeric[j] = False
-                longest = max((pdfmetrics.stringWidth(w, FONT, FONT_SIZE)
+                longest = max((pdfmetrics.stringWidth(w, FONT, size)
                                 for w in text.split()), default=0.0)
-                minimum[j] = max(minimum[j], longest)
+                minimum[j] = max(minimum[j], min(cap, longest))
     widths = [max(natural[j], minimum[j]) + CELL_PAD for j in range(n)]
-    cap = available * TEXT_COLUMN_SHARE
     widths = [w if numeric[j] else min(w, cap) for j, w in enumerate(widths)]
     text_cols = [j for j in range(n) if not numeric[j]]
     spare = available - sum(widths)
@@ -153,32 +154,55 @@ def _widths(table: d.Table, lang: str, available: float) -> list[float]:
     return widths
 
 
+def _fit(table: d.Table, lang: str, available: float) -> tuple[list[float], float]:
+    """Widths and font size: a table wider than the page is set smaller (text
+    width scales with the size, the padding does not), down to MIN_FONT_SIZE."""
+    widths = _widths(table, lang, available, FONT_SIZE)
+    pad = CELL_PAD * len(widths)
+    if sum(widths) <= available + 0.5 or sum(widths) <= pad:
+        return widths, FONT_SIZE
+    size = max(MIN_FONT_SIZE, FONT_SIZE * (available - pad) / (sum(widths) - pad))
+    size = int(size * 4) / 4  # quarter points: the style cache stays small
+    return _widths(table, lang, available, size), size
+
+
+def _padded(table: d.Table) -> d.Table:
+    """Every row as long as the longest one and the titles (a missing cell
+    shows "—", a cell beyond the titles keeps its place under an empty one)."""
+    n = max(len(table.columns), *(len(row) for row in table.rows), 1)
+    return dataclasses.replace(
+        table, columns=(*table.columns, *[""] * (n - len(table.columns))),
+        rows=tuple((*row, *[d.Cell(None)] * (n - len(row))) for row in table.rows))
+
+
 def _table(table: d.Table, lang: str, available: float) -> list[Any]:
     """The table's title, the table (titles repeated on every page), its note."""
-    n = len(table.columns)
-    data: list[list[Any]] = [[_p(t, "header") for t in table.columns]]
+    table = _padded(table)
+    widths, size = _fit(table, lang, available)
+    data: list[list[Any]] = [[_p(t, "header", size) for t in table.columns]]
     style: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-        ("FONT", (0, 0), (-1, -1), FONT, FONT_SIZE), ("ALIGN", (0, 0), (-1, -1), "LEFT"),
+        ("FONT", (0, 0), (-1, -1), FONT, size), ("ALIGN", (0, 0), (-1, -1), "LEFT"),
     ]
     for i, row in enumerate(table.rows, start=1):
         cells: list[Any] = []
-        for j, cell in enumerate((*row[:n], *[d.Cell(None)] * (n - len(row)))):
+        for j, cell in enumerate(row):
             bold = cell.bold or cell.flag
             if is_numeric(cell):  # one unbroken line, right-aligned
                 cells.append(format_cell(cell, lang))
                 style.append(("ALIGN", (j, i), (j, i), "RIGHT"))
                 if bold:
-                    style.append(("FONT", (j, i), (j, i), FONT_BOLD, FONT_SIZE))
+                    style.append(("FONT", (j, i), (j, i), FONT_BOLD, size))
             else:
-                cells.append(_p(format_cell(cell, lang), "cell_bold" if bold else "cell"))
+                cells.append(_p(format_cell(cell, lang), "cell_bold" if bold else "cell", size))
             if cell.flag:
                 style += [("BACKGROUND", (j, i), (j, i), FLAG_FILL),
                           ("TEXTCOLOR", (j, i), (j, i), FLAG_FONT)]
         data.append(cells)
     repeat = max(1, min(table.freeze, len(data)))
-    flowable = Table(data, colWidths=_widths(table, lang, available), repeatRows=repeat,
+    # splitInRow: a cell taller than a page continues on the next one
+    flowable = Table(data, colWidths=widths, repeatRows=repeat, splitInRow=1,
                      hAlign="LEFT", style=TableStyle(style))
     # a title never ends a page alone: it starts a new page unless it and
     # the first rows fit (keepWithNext would move a long table whole)
@@ -216,7 +240,7 @@ def _footer(doc: d.Document) -> Any:
 def write_pdf(doc: d.Document) -> bytes:
     """The PDF's bytes: the cover lines, then every block in order."""
     _register_fonts()
-    wide = any(isinstance(b, d.Table) and len(b.columns) > PORTRAIT_MAX_COLUMNS
+    wide = any(isinstance(b, d.Table) and len(_padded(b).columns) > PORTRAIT_MAX_COLUMNS
                for b in doc.blocks)
     size = landscape(A4) if wide else A4
     out = io.BytesIO()

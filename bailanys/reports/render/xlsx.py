@@ -36,7 +36,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from bailanys.reports.document import Cell, CellKind, Chart, Document, Paragraph, Table
 from bailanys.reports.render import png_size
-from bailanys.reports.render.numbers import EXCEL_FORMATS, NO_DATA, number_value
+from bailanys.reports.render.numbers import EXCEL_FORMATS, NO_DATA, format_cell, number_value
 
 #: Excel's limit on a sheet name (ECMA-376 Part 1 §18.2.19 and Excel's UI).
 SHEET_NAME_MAX: Final = 31
@@ -50,6 +50,8 @@ TEXT_SHEET: Final = {"kk": "Мәтін", "ru": "Текст", "en": "Text"}
 COLUMN_WIDTH_MAX: Final = 60
 #: A column title wider than this wraps onto more lines in its cell.
 HEADER_WIDTH: Final = 24
+#: Excel's page header holds 255 characters, codes included: a longer title is cut.
+HEADER_TITLE_MAX: Final = 200
 #: The text sheet's one column, in characters (a paragraph wraps within it).
 TEXT_WIDTH: Final = 110
 #: Excel's default row height in pixels (15 points); places the charts.
@@ -131,18 +133,20 @@ def _width(text: str) -> int:
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def _write_table(sheet: Any, table: Table, formats: _Formats) -> None:
+def _write_table(sheet: Any, table: Table, formats: _Formats, lang: str) -> None:
     """One table on its sheet, titles in row 1 (see the module docstring)."""
-    # a title wraps in its cell (at most HEADER_WIDTH wide); figures widen a column
+    # a title wraps in its cell (at most HEADER_WIDTH wide); figures widen a
+    # column; a row longer than the titles keeps its cells (under no title)
+    n = max(len(table.columns), *(len(row) for row in table.rows), 1)
     widths = [max(8, min(_width(title), HEADER_WIDTH)) for title in table.columns]
+    widths += [8] * (n - len(widths))
     for col, title in enumerate(table.columns):
         sheet.write_string(0, col, title, formats.header)
     for r, row in enumerate(table.rows, start=1):
         for col, cell in enumerate(row):
             _write_cell(sheet, r, col, cell, formats.of(cell))
-            if col < len(widths):
-                shown = NO_DATA if cell.value is None else str(cell.value)
-                widths[col] = min(max(widths[col], _width(shown) + 2), COLUMN_WIDTH_MAX)
+            shown = format_cell(cell, lang)
+            widths[col] = min(max(widths[col], _width(shown) + 2), COLUMN_WIDTH_MAX)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     if table.note:
@@ -156,7 +160,7 @@ def _write_table(sheet: Any, table: Table, formats: _Formats) -> None:
     if freeze:
         sheet.freeze_panes(freeze, 0)
         sheet.repeat_rows(0, freeze - 1)
-    sheet.set_header("&C" + table.title.replace("&", "&&"))
+    sheet.set_header("&C" + table.title[:HEADER_TITLE_MAX].replace("&", "&&"))
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
@@ -216,7 +220,8 @@ def write_xlsx(doc: Document) -> bytes:
     charts = [b for b in doc.blocks if isinstance(b, Chart)]
     paragraphs = [b for b in doc.blocks if isinstance(b, Paragraph)]
     for table in (b for b in doc.blocks if isinstance(b, Table)):
-        _write_table(book.add_worksheet(sheet_name(table.sheet, taken)), table, formats)
+        _write_table(book.add_worksheet(sheet_name(table.sheet, taken)), table, formats,
+                     lang)
     if charts:
         _write_charts(book.add_worksheet(sheet_name(CHARTS_SHEET[lang], taken)),
                       charts, formats)
