@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from bailanys.reports import render
-from bailanys.reports.document import Cell, CellKind, Chart, Document, Table
+from bailanys.reports.document import Cell, CellKind, Chart, Document, Paragraph, Table
 from bailanys.reports.render import png_size
 from bailanys.reports.render.xlsx import sheet_name
 from tests.reports.renderdocs import document, regions_table
@@ -131,3 +131,17 @@ def test_an_empty_document_still_opens() -> None:
 def test_an_unknown_format_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="xlsx, pdf, html"):
         render.write(document("kk"), "docx")
+
+
+def test_text_beyond_excels_limits_is_cut_visibly(recwarn: pytest.WarningsRecorder) -> None:
+    """Excel holds 32 767 characters a cell: a longer text ends with "…"
+    (XlsxWriter would cut it without a mark); no row is taller than Excel allows."""
+    long = "сөз " * 10_000
+    doc = Document(id="x", language="kk", title="T", period="P", blocks=(
+        Paragraph(long),
+        Table(id="t", title="T", sheet="T", columns=("A",), rows=((Cell(long),),))))
+    book = _book(doc)
+    for got in (book["Мәтін"]["A4"].value, book["T"]["A2"].value):
+        assert len(got) == 32_767 and got.endswith("…") and got[:-1] == long[:32_766]
+    assert book["Мәтін"].row_dimensions[4].height == 409
+    assert not recwarn.list

@@ -50,6 +50,10 @@ TEXT_SHEET: Final = {"kk": "Мәтін", "ru": "Текст", "en": "Text"}
 COLUMN_WIDTH_MAX: Final = 60
 #: A column title wider than this wraps onto more lines in its cell.
 HEADER_WIDTH: Final = 24
+#: Excel's limit on a cell's text ("Excel specifications and limits").
+CELL_TEXT_MAX: Final = 32_767
+#: Excel's tallest row, in points ("Excel specifications and limits").
+ROW_HEIGHT_MAX: Final = 409
 #: Excel's page header holds 255 characters, codes included: a longer title is cut.
 HEADER_TITLE_MAX: Final = 200
 #: The text sheet's one column, in characters (a paragraph wraps within it).
@@ -110,6 +114,12 @@ class _Formats:
         return self._made[key]
 
 
+def _cut(text: str) -> str:
+    """Text that fits a cell (Excel holds 32 767 characters; XlsxWriter would
+    cut it silently with a warning): a longer text ends with "…"."""
+    return text if len(text) <= CELL_TEXT_MAX else text[: CELL_TEXT_MAX - 1] + "…"
+
+
 def _write_cell(sheet: Any, row: int, col: int, cell: Cell, fmt: Any) -> None:
     figure = number_value(cell)
     if cell.formula:
@@ -124,9 +134,9 @@ def _write_cell(sheet: Any, row: int, col: int, cell: Cell, fmt: Any) -> None:
         try:
             sheet.write_datetime(row, col, dt.date.fromisoformat(str(cell.value)), fmt)
         except ValueError:
-            sheet.write_string(row, col, str(cell.value), fmt)
+            sheet.write_string(row, col, _cut(str(cell.value)), fmt)
     else:
-        sheet.write_string(row, col, str(cell.value), fmt)
+        sheet.write_string(row, col, _cut(str(cell.value)), fmt)
 
 
 def _width(text: str) -> int:
@@ -141,7 +151,7 @@ def _write_table(sheet: Any, table: Table, formats: _Formats, lang: str) -> None
     widths = [max(8, min(_width(title), HEADER_WIDTH)) for title in table.columns]
     widths += [8] * (n - len(widths))
     for col, title in enumerate(table.columns):
-        sheet.write_string(0, col, title, formats.header)
+        sheet.write_string(0, col, _cut(title), formats.header)
     for r, row in enumerate(table.rows, start=1):
         for col, cell in enumerate(row):
             _write_cell(sheet, r, col, cell, formats.of(cell))
@@ -153,9 +163,9 @@ def _write_table(sheet: Any, table: Table, formats: _Formats, lang: str) -> None
         last_col = max(len(table.columns) - 1, 0)
         note_row = len(table.rows) + 2
         if last_col:
-            sheet.merge_range(note_row, 0, note_row, last_col, table.note, formats.note)
+            sheet.merge_range(note_row, 0, note_row, last_col, _cut(table.note), formats.note)
         else:
-            sheet.write_string(note_row, 0, table.note, formats.note)
+            sheet.write_string(note_row, 0, _cut(table.note), formats.note)
     freeze = max(0, min(table.freeze, len(table.rows) + 1))
     if freeze:
         sheet.freeze_panes(freeze, 0)
@@ -171,10 +181,10 @@ def _write_charts(sheet: Any, charts: list[Chart], formats: _Formats) -> None:
     sheet.set_column(0, 0, TEXT_WIDTH // 2)
     row = 0
     for chart in charts:
-        sheet.write_string(row, 0, chart.title, formats.heading)
+        sheet.write_string(row, 0, _cut(chart.title), formats.heading)
         size = png_size(chart.png)
         if size is None:  # not a PNG: say so in words rather than fail the report
-            sheet.write_string(row + 1, 0, chart.alt, formats.text)
+            sheet.write_string(row + 1, 0, _cut(chart.alt), formats.text)
             row += 3
             continue
         scale = min(1.0, CHART_MAX_PX / size[0])
@@ -192,18 +202,18 @@ def _write_text(sheet: Any, doc: Document, paragraphs: list[Paragraph],
                 formats: _Formats) -> None:
     """The cover (title, period, subtitle, meta) and the paragraphs, one a row."""
     sheet.set_column(0, 0, TEXT_WIDTH)
-    sheet.write_string(0, 0, doc.title, formats.title)
+    sheet.write_string(0, 0, _cut(doc.title), formats.title)
     row = 1
     for line in (doc.period, doc.subtitle, *(f"{k}: {v}" for k, v in doc.meta.items())):
         if line:
-            sheet.write_string(row, 0, line, formats.text)
+            sheet.write_string(row, 0, _cut(line), formats.text)
             row += 1
     row += 1
     for p in paragraphs:
-        sheet.write_string(row, 0, p.text, formats.heading if p.heading else formats.text)
+        sheet.write_string(row, 0, _cut(p.text), formats.heading if p.heading else formats.text)
         lines = _text_lines(p.text, TEXT_WIDTH)
         if lines > 1:  # Excel does not grow a row for wrapped text it did not lay out
-            sheet.set_row(row, 15 * lines)
+            sheet.set_row(row, min(15 * lines, ROW_HEIGHT_MAX))
         row += 1
 
 
