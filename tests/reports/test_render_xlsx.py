@@ -143,5 +143,5 @@ def test_text_beyond_excels_limits_is_cut_visibly(recwarn: pytest.WarningsRecord
     book = _book(doc)
     for got in (book["Мәтін"]["A4"].value, book["T"]["A2"].value):
         assert len(got) == 32_767 and got.endswith("…") and got[:-1] == long[:32_766]
-    assert book["Мәтін"].row_dimensions[4].height == 409
+    assert 400 < book["Мәтін"].row_dimensions[4].height <= 409  # whole pixels
     assert not recwarn.list
