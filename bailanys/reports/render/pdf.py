@@ -14,11 +14,13 @@ A4, landscape when a table has more than :data:`PORTRAIT_MAX_COLUMNS`
 columns. Output is byte-for-byte the same for the same document
 (``invariant``: no creation time), so a report can be compared or cached.
 
-reportlab, not HTML printed by headless Chromium: measured on a 2 000-row
-table with Kazakh text, reportlab wrote 52 pages in 0,54 s, 35 MiB RSS,
-126 KB; Chromium (``--headless --print-to-pdf``) took 4,1 s, 271 MiB in
-its processes, 2,2 MB, and would be a browser process for the engine to
-own, start and stop on a server that otherwise has none.
+reportlab, not HTML printed by headless Chromium: measured
+(``bench/report_render.py --rows 2000``: a 2 000-row Kazakh table, a chart
+and text, ~50 pages; fresh process, 3 runs, a shared 2-core machine)
+reportlab wrote it in 1,9 s median, 98 MiB peak RSS (matplotlib included),
+240 KiB; Chromium printing :mod:`.html` took 5,9 s, 73 MiB plus 289 MiB in
+its own processes, 2,9 MiB. Chromium would also be a browser process for
+the engine to own, start and stop on a server that otherwise runs none.
 """
 
 from __future__ import annotations
