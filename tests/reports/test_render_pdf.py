@@ -160,3 +160,13 @@ def test_a_cell_taller_than_a_page_and_a_wide_table_still_fit(tmp_path: Path) ->
     for i in range(13):
         assert f"{(123456 + i) // 1000} {(123456 + i) % 1000:03d}" in text, i
     assert "Б11" in text
+
+
+def test_reports_written_from_threads_equal_one_at_a_time() -> None:
+    """The console writes reports in worker threads: same bytes as alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = [document("kk", rows=30, charts=False), document("ru", rows=60, charts=False)] * 2
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda doc: render.write(doc, "pdf"), docs))
+    assert together == [render.write(doc, "pdf") for doc in docs]

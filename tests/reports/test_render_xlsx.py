@@ -87,8 +87,12 @@ def test_the_text_sheet_holds_the_cover_and_the_paragraphs() -> None:
     assert values[:4] == [doc.title, doc.period, doc.subtitle,
                           "Жасалған уақыты: 2026-10-05 09:00"]
     assert values[4:] == ["Талдау бөлімі", doc.blocks[1].text,  # type: ignore[union-attr]
-                          "<script>alert('x')</script> & «тырнақша»"]
+                          "<script>alert('x')</script> & «тырнақша»", "Кестелер",
+                          "Көрсеткіштер: Негізгі көрсеткіштер",
+                          "Өңірлер бойынша: Өңірлер бойынша өтініштер саны"]
     assert sheet["A6"].font.b
+    links = [c.hyperlink.location for c in sheet["A"] if c.hyperlink]
+    assert links == ["'Көрсеткіштер'!A1", "'Өңірлер бойынша'!A1"]
 
 
 def test_the_chart_is_an_image_on_its_sheet() -> None:

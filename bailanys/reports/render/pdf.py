@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import importlib.util
 import io
+import threading
 from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
@@ -78,6 +79,10 @@ FLAG_FILL: Final = colors.HexColor("#FFC7CE")
 FLAG_FONT: Final = colors.HexColor("#9C0006")
 HEADER_FILL: Final = colors.HexColor("#D9E1F2")
 GRID: Final = colors.HexColor("#808080")
+#: reportlab keeps module-level state (the font registry, style and width
+#: caches) and does not say it is thread-safe: one PDF is built at a time
+#: (the console writes reports in a worker thread; a report takes seconds).
+_BUILD_LOCK: Final = threading.Lock()
 
 
 def _font_file(name: str) -> Path:
@@ -241,6 +246,11 @@ def _footer(doc: d.Document) -> Any:
 
 def write_pdf(doc: d.Document) -> bytes:
     """The PDF's bytes: the cover lines, then every block in order."""
+    with _BUILD_LOCK:
+        return _build(doc)
+
+
+def _build(doc: d.Document) -> bytes:
     _register_fonts()
     wide = any(isinstance(b, d.Table) and len(_padded(b).columns) > PORTRAIT_MAX_COLUMNS
                for b in doc.blocks)

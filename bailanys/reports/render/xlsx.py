@@ -47,6 +47,8 @@ _SHEET_FORBIDDEN: Final = re.compile(r"[\[\]:*?/\\]")
 #: Names of the two sheets the renderer adds, per language.
 CHARTS_SHEET: Final = {"kk": "Диаграммалар", "ru": "Диаграммы", "en": "Charts"}
 TEXT_SHEET: Final = {"kk": "Мәтін", "ru": "Текст", "en": "Text"}
+#: The heading of the text sheet's list of tables.
+CONTENTS: Final = {"kk": "Кестелер", "ru": "Таблицы", "en": "Tables"}
 #: A column's width in characters: at least the title's longest word, at most
 #: this (wider text wraps); 60 characters is a comfortable line on A4 landscape.
 COLUMN_WIDTH_MAX: Final = 60
@@ -201,8 +203,10 @@ def _text_lines(text: str, width: int) -> int:
 
 
 def _write_text(sheet: Any, doc: Document, paragraphs: list[Paragraph],
-                formats: _Formats) -> None:
-    """The cover (title, period, subtitle, meta) and the paragraphs, one a row."""
+                contents: list[tuple[str, str]], formats: _Formats) -> None:
+    """The cover (title, period, subtitle, meta), the paragraphs, one a row,
+    then the tables' titles, each a link to its sheet (a sheet shows only
+    its column titles: row 1 is theirs, see the module docstring)."""
     sheet.set_column(0, 0, TEXT_WIDTH)
     sheet.write_string(0, 0, _cut(doc.title), formats.title)
     row = 1
@@ -217,6 +221,12 @@ def _write_text(sheet: Any, doc: Document, paragraphs: list[Paragraph],
         if lines > 1:  # Excel does not grow a row for wrapped text it did not lay out
             sheet.set_row(row, min(15 * lines, ROW_HEIGHT_MAX))
         row += 1
+    if contents:
+        lang = doc.language if doc.language in CONTENTS else "kk"
+        sheet.write_string(row + 1, 0, CONTENTS[lang], formats.heading)
+        for i, (name, title) in enumerate(contents, start=row + 2):
+            target = "internal:'" + name.replace("'", "''") + "'!A1"
+            sheet.write_url(i, 0, target, string=_cut(f"{name}: {title}"))
 
 
 def write_xlsx(doc: Document) -> bytes:
@@ -231,13 +241,15 @@ def write_xlsx(doc: Document) -> bytes:
     taken: set[str] = set()
     charts = [b for b in doc.blocks if isinstance(b, Chart)]
     paragraphs = [b for b in doc.blocks if isinstance(b, Paragraph)]
+    contents: list[tuple[str, str]] = []
     for table in (b for b in doc.blocks if isinstance(b, Table)):
-        _write_table(book.add_worksheet(sheet_name(table.sheet, taken)), table, formats,
-                     lang)
+        name = sheet_name(table.sheet, taken)
+        _write_table(book.add_worksheet(name), table, formats, lang)
+        contents.append((name, table.title))
     if charts:
         _write_charts(book.add_worksheet(sheet_name(CHARTS_SHEET[lang], taken)),
                       charts, formats)
     _write_text(book.add_worksheet(sheet_name(TEXT_SHEET[lang], taken)), doc,
-                paragraphs, formats)
+                paragraphs, contents, formats)
     book.close()
     return out.getvalue()
