@@ -22,6 +22,9 @@ from enum import StrEnum
 class CellKind(StrEnum):
     TEXT = "text"
     COUNT = "count"  # an integer
+    #: a count in thousands (Appendix 2 rows 13-14: "мың"), three decimals so
+    #: that a small centre's 123 contacts read 0,123
+    THOUSANDS = "thousands"
     PCT = "pct"  # a percentage, value 0-100
     SECONDS = "seconds"
     MINUTES = "minutes"

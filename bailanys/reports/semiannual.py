@@ -227,28 +227,29 @@ def form_table(lang: str, values: dict[int, Cell], per_channel: dict[str, int]) 
     for spec in fr.ROWS:
         cell = values.get(spec.number, Cell(None))
         if spec.number == 13:
-            cell = Cell(total, CellKind.COUNT, formula=f"=D{first_sub - 1}")
+            cell = Cell(total / 1000, CellKind.THOUSANDS, formula=f"=D{first_sub - 1}")
         elif spec.number == 14:
-            cell = Cell(total, CellKind.COUNT, formula=f"=SUM(D{first_sub}:D{last_sub})")
+            cell = Cell(total / 1000, CellKind.THOUSANDS,
+                        formula=f"=SUM(D{first_sub}:D{last_sub})")
         rows.append((Cell(spec.number), Cell(spec.label(lang)), Cell(spec.unit(lang)), cell))
         if spec.number == 14:
             for i, channel in enumerate(channels, start=1):
                 rows.append((Cell(f"14.{i}"), Cell(fr.channel_name(channel, lang)),
                              Cell(spec.unit(lang)),
-                             Cell(per_channel.get(channel, 0), CellKind.COUNT)))
+                             Cell(per_channel.get(channel, 0) / 1000, CellKind.THOUSANDS)))
     return Table(id="semiannual", title=fr.TITLE[lang],
                  sheet="Есеп" if lang == "kk" else "Отчет",
                  columns=fr.COLUMNS[lang], rows=tuple(rows), note=_NOTE[lang], freeze=2)
 
 
 _NOTE = {
-    "kk": "13-14-жолдар «дана» өлшем бірлігімен (нысанның В бағанындағыдай) толық санмен "
-          "берілген; толтыру түсініктемесі мыңмен көрсетуді сұрайды. 15-19-жолдар "
+    "kk": "13-14-жолдар толтыру түсініктемесі сұрағандай мыңмен берілген (нысанның "
+          "В бағанында «дана» деп жазылған). 15-19-жолдар "
           "оқиғалар журналынан консольдегі көрсеткіштер есептелетін тәсілмен шығарылған; "
           "8-жол тақырыптар жіктеуішінен, 1-7, 9-12 және 21-28-жолдар ұйым профилінен "
           "(configs/organisation.toml) алынған.",
-    "ru": "Строки 13-14 приведены в единицах, целым числом (как в графе В формы); "
-          "пояснение по заполнению просит указывать их в тысячах. Строки 15-19 "
+    "ru": "Строки 13-14 приведены в тысячах, как требует пояснение по заполнению "
+          "(в графе В формы указано «единиц»). Строки 15-19 "
           "рассчитаны по журналу событий тем же способом, что и показатели консоли; "
           "строка 8 — из классификатора тем, строки 1-7, 9-12 и 21-28 — из профиля "
           "организации (configs/organisation.toml).",

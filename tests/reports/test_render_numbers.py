@@ -18,6 +18,8 @@ K = CellKind
     (999, K.COUNT, "kk", "999"),
     (1000, K.COUNT, "ru", "1 000"),
     (4550000, K.COUNT, "kk", "4 550 000"),
+    (4550.123, K.THOUSANDS, "kk", "4 550,123"),  # Appendix 2 rows 13-14, in thousands
+    (0.007, K.THOUSANDS, "ru", "0,007"),
     (12.45, K.PCT, "ru", "12,5 %"),  # half away from zero, not to even
     (12.5, K.PCT, "kk", "12,5 %"),
     (100, K.PCT, "kk", "100,0 %"),

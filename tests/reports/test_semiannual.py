@@ -230,10 +230,12 @@ def test_the_form_of_a_half_year_cell_by_cell(tmp_path: Path, lang: str) -> None
     assert cells["23"].value == no  # no certification table
     assert cells["24"].value == no  # 0 certified managers
     assert cells["28"].value == yes
-    # row 13/14: 3 operator + 1 ivr + 2 robot + 1 chat = 7 (30 June, 1 Jan out)
-    assert cells["13"].value == 7 and cells["14"].value == 7
+    # row 13/14: 3 operator + 1 ivr + 2 robot + 1 chat = 7 (30 June, 1 Jan out), in
+    # thousands as the filling instructions ask ("көрсетіледі, мың")
+    assert cells["13"] == Cell(0.007, CellKind.THOUSANDS, formula="=D16")
+    assert cells["14"].value == 0.007 and cells["14"].kind == CellKind.THOUSANDS
     names = {str(r[1].value): r[3].value for r in table.rows if str(r[0].value).startswith("14.")}
-    assert names == {formrows.channel_name(c, lang): n for c, n in (
+    assert names == {formrows.channel_name(c, lang): n / 1000 for c, n in (
         ("ivr", 1), ("robot", 2), ("operator", 3), ("callback", 0), ("sms", 0), ("chat", 1))}
     # sheet rows: 1 titles, 2 letters, 3..15 rows 1-13, 16 row 14, 17..22 its six channels
     assert cells["13"].formula == "=D16"

@@ -34,6 +34,7 @@ NO_DATA: Final = "—"
 #: a satisfaction score two (the 1-5 survey mean, "4,52").
 DECIMALS: Final[dict[CellKind, int]] = {
     CellKind.COUNT: 0,
+    CellKind.THOUSANDS: 3,
     CellKind.PCT: 1,
     CellKind.SECONDS: 1,
     CellKind.MINUTES: 1,
@@ -46,6 +47,7 @@ DECIMALS: Final[dict[CellKind, int]] = {
 #: is 0-100 (not Excel's 0-1), so its sign is a literal.
 EXCEL_FORMATS: Final[dict[CellKind, str]] = {
     CellKind.COUNT: "#,##0",
+    CellKind.THOUSANDS: "#,##0.000",
     CellKind.PCT: '#,##0.0" %"',
     CellKind.SECONDS: "#,##0.0",
     CellKind.MINUTES: "#,##0.0",
