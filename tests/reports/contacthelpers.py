@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from bailanys.events import (
     AgentState,
     AnyEvent,
@@ -20,13 +22,20 @@ from bailanys.store.events import Event
 T0 = 1_782_882_000.0
 
 
+class Sink(Protocol):
+    def emit_at(self, ts: float, event: AnyEvent) -> Event: ...
+
+
 class Calls:
     """Events with increasing ids, as the store hands them back."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Sink | None = None) -> None:
         self.events: list[Event] = []
+        self.sink = sink
 
     def add(self, ts: float, event: AnyEvent) -> Event:
+        if self.sink is not None:
+            self.sink.emit_at(ts, event)
         type_, call_id, data = encode(event)
         stored = Event(len(self.events) + 1, ts, type_, call_id, data)
         self.events.append(stored)

@@ -1,0 +1,143 @@
+"""The projector keeps ``contacts`` current from a real store; rebuild re-folds the log."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from bailanys.events import AgentState, ComplaintConfirmed
+from bailanys.reports.projector import ContactProjector, connect, rebuild
+from bailanys.store import Store
+from bailanys.timezone import ALMATY
+from tests.reports.contacthelpers import T0, Calls, answered_call, lost_call, offered
+
+COMPLAINTS = frozenset({"complaint"})
+_ROW = "SELECT channel, answered, abandoned, complaint_confirmed, handle_s FROM contacts " \
+       "WHERE call_id = ?"
+
+
+async def _row(path: Path, call_id: str, want: tuple[object, ...] | None = None,
+               timeout_s: float = 5.0) -> tuple[object, ...] | None:
+    """The call's row once it equals ``want`` (or exists), polling the file."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        with sqlite3.connect(path) as conn:
+            got = conn.execute(_ROW, (call_id,)).fetchone()
+        if (got == want if want is not None else got is not None) or loop.time() > deadline:
+            return got  # type: ignore[no-any-return]
+        await asyncio.sleep(0.02)
+
+
+async def test_projector_follows_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
+                                 clock=lambda: T0)
+    try:
+        await projector.start()
+        c = Calls(store.events)
+        answered_call(c, "a", T0, topic="complaint", wrap=20.0)
+        lost_call(c, "l", T0 + 60)
+        assert await _row(path, "a", ("operator", 1, 0, None, 120.0)) == (
+            "operator", 1, 0, None, 120.0)
+        assert await _row(path, "l", ("ivr", 0, 1, None, None)) == ("ivr", 0, 1, None, None)
+        c.add(T0 + 900, ComplaintConfirmed(call_id="a", confirmed=True, user="sup"))
+        assert await _row(path, "a", ("operator", 1, 0, 1, 120.0)) == (
+            "operator", 1, 0, 1, 120.0)
+    finally:
+        await projector.stop()
+        await store.close()
+    assert projector.failures == 0 and projector.written >= 3
+
+
+async def test_wrap_up_end_refolds_the_call(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
+                                 clock=lambda: T0)
+    try:
+        await projector.start()
+        c = Calls(store.events)
+        offered(c, "w", T0)
+        answered = Calls()  # the same call, kept apart to emit the wrap-up end later
+        answered_call(answered, "w", T0, wrap=30.0)
+        *body, end = [e for e in answered.events if e.type != "call.offered"]
+        for e in body:
+            store.events.append_at(e.ts, e.type, e.call_id, **e.data)
+        assert await _row(path, "w", ("operator", 1, 0, None, 100.0)) == (
+            "operator", 1, 0, None, 100.0)  # talk only, the wrap-up goes on
+        store.events.emit_at(end.ts, AgentState(agent="aigul", state="available",
+                                                previous="wrap_up", reason=""))
+        assert await _row(path, "w", ("operator", 1, 0, None, 130.0)) == (
+            "operator", 1, 0, None, 130.0)
+    finally:
+        await projector.stop()
+        await store.close()
+
+
+async def test_start_catches_up_and_stop_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    store = await Store.open(path, batch_interval=0.01)
+    c = Calls(store.events)
+    answered_call(c, "before", T0)  # while no projector ran
+    await store.events.flush()
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0 + 600)
+    await projector.start()
+    lost_call(c, "during", T0 + 100)  # the pass never comes: stop() folds it
+    await projector.stop()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        ids = sorted(r[0] for r in conn.execute("SELECT call_id FROM contacts"))
+    assert ids == ["before", "during"]
+
+
+async def test_locked_database_keeps_calls_dirty(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0)
+    await projector.start()
+    try:
+        c = Calls(store.events)
+        lost_call(c, "x", T0)
+        await store.events.flush()
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        conn = connect(path)
+        conn.execute("PRAGMA busy_timeout = 10")
+        try:
+            assert await projector.pass_once(conn) == 0
+        finally:
+            conn.close()
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert projector.failures == 1 and projector.dirty == 1
+        assert await projector.pass_once() == 1
+    finally:
+        await projector.stop()
+        await store.close()
+
+
+async def test_rebuild_by_local_days(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    async with await Store.open(path) as store:
+        c = Calls(store.events)
+        answered_call(c, "d1", T0)  # 2026-07-01
+        lost_call(c, "d2", T0 + 86_400)  # 2026-07-02
+        answered_call(c, "d3", T0 + 2 * 86_400)  # 2026-07-03
+    conn = connect(path)
+    try:
+        seen: list[int] = []
+        n = rebuild(conn, date(2026, 7, 2), date(2026, 7, 3), ALMATY, COMPLAINTS, None,
+                    batch=1, progress=seen.append)
+        assert (n, seen) == (2, [1, 2])
+        days = [r[0] for r in conn.execute("SELECT day FROM contacts ORDER BY day")]
+        assert days == ["2026-07-02", "2026-07-03"]
+        assert rebuild(conn, None, None, ALMATY, COMPLAINTS, None) == 3
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 3
+    finally:
+        conn.close()
