@@ -13,6 +13,12 @@ the projector remembers which call each agent is wrapping up and marks that
 call dirty again when the agent's state moves on (the wrap-up time is part
 of the contact's handling time, docs/kpi.md).
 
+Some events reach the store on another connection, not through the log's
+listeners (the console's web layer may write ``complaint.confirmed`` as the
+reviewers' page writes ``qa.reviewed``, ``engine/storedtail.py``): each
+pass also picks up the stored rows of :data:`FOREIGN_TYPES` past the last
+id it saw.
+
 The synchronous functions serve the projector and ``bailanys report
 rebuild`` alike: :func:`call_events`, :func:`refold`, :func:`rebuild`.
 At start the projector catches up on the calls offered since the newest
@@ -59,6 +65,10 @@ _WRAP_END: Final = (
     "AND (CASE WHEN json_valid(data) THEN json_extract(data, '$.agent') END) = ? "
     "ORDER BY ts, id LIMIT 1"
 )
+#: Types other connections may write straight into the store (module docs).
+FOREIGN_TYPES: Final = ("complaint.confirmed",)
+_FOREIGN: Final = (f"SELECT id, call_id FROM events WHERE type IN "
+                   f"({', '.join(repr(t) for t in FOREIGN_TYPES)}) AND id > ? ORDER BY id")
 _OFFERED: Final = ("SELECT call_id FROM events WHERE type = 'call.offered' AND ts >= ? "
                    "AND ts < ? AND call_id IS NOT NULL ORDER BY ts, id")
 
@@ -160,6 +170,10 @@ def classifier_ids(path: str | Path) -> frozenset[str] | None:
         return None
 
 
+def _last_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+
 class ContactProjector:
     """Keeps ``contacts`` current (module docs); ``start()`` / ``stop()`` own its task."""
 
@@ -176,6 +190,7 @@ class ContactProjector:
         self._clock = clock
         self._dirty: set[str] = set()
         self._wrapping: dict[str, str] = {}  # agent -> the call it wraps up
+        self._foreign_id = 0  # the last stored id of FOREIGN_TYPES seen
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -207,6 +222,7 @@ class ContactProjector:
         self._conn = await asyncio.to_thread(connect, self._path)
         try:
             self._dirty |= await asyncio.to_thread(self._missed, self._conn)
+            self._foreign_id = await asyncio.to_thread(_last_id, self._conn)
         except sqlite3.Error as exc:
             log.error("contacts: catching up failed (run `bailanys report rebuild`): %s", exc)
         self._task = asyncio.create_task(self._run(), name="bailanys.reports.projector")
@@ -238,13 +254,13 @@ class ContactProjector:
     async def pass_once(self, conn: sqlite3.Connection | None = None) -> int:
         """One pass: wait for the writer, re-fold the calls dirty until now."""
         conn = conn or self._conn
-        if conn is None or not self._dirty:
+        if conn is None:
             return 0
-        await self._feed.flush()
-        ids, self._dirty = sorted(self._dirty), set()
+        if self._dirty:
+            await self._feed.flush()
+        ids, self._dirty = set(self._dirty), set()
         try:
-            n = await asyncio.to_thread(refold, conn, ids, self._tz, self._complaints,
-                                        self._topics)
+            n, self._foreign_id = await asyncio.to_thread(self._fold, conn, ids)
         except sqlite3.Error as exc:  # locked, disk full: keep them dirty, retry next pass
             self._dirty.update(ids)
             self.failures += 1
@@ -252,6 +268,18 @@ class ContactProjector:
             return 0
         self.written += n
         return n
+
+    def _fold(self, conn: sqlite3.Connection, ids: set[str]) -> tuple[int, int]:
+        """(In the thread.) The dirty calls and those of new foreign rows:
+        rows written, and the last foreign id seen."""
+        last = self._foreign_id
+        for row_id, call_id in conn.execute(_FOREIGN, (last,)).fetchall():
+            last = max(last, int(row_id))
+            if call_id:
+                ids.add(str(call_id))
+        if not ids:
+            return 0, last
+        return refold(conn, sorted(ids), self._tz, self._complaints, self._topics), last
 
     def _missed(self, conn: sqlite3.Connection) -> set[str]:
         """Calls offered since the newest contact (at most CATCH_UP_S back)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from bailanys.events import AgentState, ComplaintConfirmed
 from bailanys.reports.projector import ContactProjector, connect, rebuild
 from bailanys.store import Store
+from bailanys.store.events import INSERT_EVENT, event_row
 from bailanys.timezone import ALMATY
 from tests.reports.contacthelpers import T0, Calls, answered_call, lost_call, offered
 
@@ -47,6 +48,12 @@ async def test_projector_follows_the_log(tmp_path: Path) -> None:
         c.add(T0 + 900, ComplaintConfirmed(call_id="a", confirmed=True, user="sup"))
         assert await _row(path, "a", ("operator", 1, 0, 1, 120.0)) == (
             "operator", 1, 0, 1, 120.0)
+        # a verdict written on another connection (the web layer), not through the log
+        with sqlite3.connect(path) as other:
+            other.execute(INSERT_EVENT, event_row(T0 + 950, ComplaintConfirmed(
+                call_id="a", confirmed=False, user="sup2")))
+        assert await _row(path, "a", ("operator", 1, 0, 0, 120.0)) == (
+            "operator", 1, 0, 0, 120.0)
     finally:
         await projector.stop()
         await store.close()
