@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from bailanys.cliutil import CommandError
 from bailanys.events import AgentState, ComplaintConfirmed
+from bailanys.reports import contactcommands
 from bailanys.reports.projector import ContactProjector, connect, rebuild
 from bailanys.store import Store
 from bailanys.store.events import INSERT_EVENT, event_row
@@ -148,3 +153,45 @@ async def test_rebuild_by_local_days(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 3
     finally:
         conn.close()
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    contactcommands.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+async def test_rebuild_and_import_commands(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cli.db"
+    async with await Store.open(path) as store:
+        c = Calls(store.events)
+        answered_call(c, "d1", T0)
+        lost_call(c, "d2", T0 + 86_400)
+    config = tmp_path / "b.toml"
+    config.write_text(f'[store]\npath = "{path}"\n', encoding="utf-8")
+    assert _run("rebuild", "--since", "2026-07-02", "--config", str(config)) == 0
+    assert capsys.readouterr().out == "rebuilt 1 contact\n"
+    assert _run("rebuild", "--config", str(config)) == 0
+    assert capsys.readouterr().out == "rebuilt 2 contacts\n"
+    with pytest.raises(CommandError, match="before"):
+        _run("rebuild", "--since", "2026-07-02", "--until", "2026-07-01", "--config",
+             str(config))
+    csv_file = tmp_path / "chat.csv"
+    csv_file.write_text("date,channel,count\n2026-07-01,chat,3\n", encoding="utf-8")
+    argv = ("import", str(csv_file), "--since", "2026-07-01", "--until", "2026-07-31",
+            "--config", str(config))
+    assert _run(*argv) == 0
+    assert capsys.readouterr().out == "imported 3 contacts as batch 1\n"
+    assert _run(*argv) == 0
+    assert capsys.readouterr().out == "imported 3 contacts as batch 1, replacing 3 contacts\n"
+    csv_file.write_text("date,channel,phone\n2026-07-01,chat,+77011234567\n", encoding="utf-8")
+    assert _run(*argv) == 1
+    assert capsys.readouterr().out == (
+        "chat.csv:1: phone: personal data is not imported: remove this column\n")
+    with pytest.raises(CommandError, match="missing.csv"):
+        _run("import", str(tmp_path / "missing.csv"), "--since", "2026-07-01", "--until",
+             "2026-07-31", "--config", str(config))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 5
