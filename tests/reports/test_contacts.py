@@ -242,3 +242,30 @@ def test_upsert_replaces_by_call_id() -> None:
                      "disposition")]
     with pytest.raises(ValueError):
         upsert(conn, Contact(started=T0, day="2026-07-01", channel=ContactChannel.CHAT))
+
+
+def test_contacts_agree_with_the_metrics_core_over_a_day() -> None:
+    """Answered, lost, mean wait of the answered and AHT from the contacts
+    equal the KPI fold's over the same events (one definition)."""
+    c = Calls()
+    for i in range(30):
+        ts = T0 + 60.0 * i
+        if i % 3 == 0:
+            lost_call(c, f"c{i}", ts, wait=5.0 + i, short=i % 9 == 0)
+        elif i % 5 == 0:
+            lost_call(c, f"c{i}", ts, wait=3.0, cause="rtp_timeout")
+        else:
+            answered_call(c, f"c{i}", ts, wait=2.0 + i, talk=30.0 + 7 * i, wrap=5.0 + i,
+                          agent=f"a{i}")
+    c.events.sort(key=lambda e: (e.ts, e.id or 0))
+    contacts = [fold(c, f"c{i}") for i in range(30)]
+    kpis = recompute(c.events, T0, T0 + 86_400)
+    counts = kpis.total.counts
+    value = {k.name: k.value for k in kpis.total.kpis}
+    answered = [k for k in contacts if k.answered]
+    assert len(answered) == counts.answered == 16
+    assert sum(k.abandoned for k in contacts) == counts.abandoned - counts.abandoned_short == 6
+    assert sum(k.answer_s or 0 for k in answered) / len(answered) == pytest.approx(
+        value["wait_s"])
+    handled = [k.handle_s for k in contacts if k.handle_s is not None]
+    assert sum(handled) / len(handled) == pytest.approx(value["aht_s"])
