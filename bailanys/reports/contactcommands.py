@@ -103,12 +103,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_csv(conn, data, args.name or path.name, args.since, args.until,
                                 ALMATY, topics=topics, user=_user())
         except ImportProblems as exc:
-            for problem in exc.problems:
-                print(problem)
-            more = str(exc).rsplit("\n", 1)[-1]
-            if more.startswith("..."):
-                print(more)
-            print(f"nothing imported: {plural(len(exc.problems), 'problem')}",
+            print(exc)
+            print(f"nothing imported: {plural(len(exc.problems) + exc.more, 'problem')}",
                   file=sys.stderr)
             return EXIT_FAILURE
     replaced = f", replacing {plural(result.replaced, 'contact')}" if result.replaced else ""

@@ -45,6 +45,7 @@ from typing import Final
 
 from bailanys.errors import InputError
 from bailanys.reports.contacts import INSERT, row
+from bailanys.reports.importtexts import text
 from bailanys.reports.model import (
     AGE_BANDS,
     ENGINE_CHANNELS,
@@ -125,11 +126,12 @@ _REGION_BY_NAME: Final = {_norm(n): r.id for r in REGIONS for n in (r.id, r.kk, 
 class ImportProblems(InputError):
     """The file cannot be imported: every problem found (``file:line: column: message``)."""
 
-    def __init__(self, problems: list[Problem], more: int = 0) -> None:
+    def __init__(self, problems: list[Problem], more: int = 0, lang: str = "en") -> None:
         self.problems = tuple(problems)
+        self.more = more
         lines = [str(p) for p in problems]
         if more:
-            lines.append(f"... and {more} more problems")
+            lines.append(text("more", lang, count=more))
         super().__init__("\n".join(lines))
 
 
@@ -148,31 +150,34 @@ def decode(data: bytes) -> str:
         return data.decode("cp1251")
 
 
-def parse(text: str, name: str, since: date, until: date, tz: tzinfo,
-          topics: frozenset[str] | None = None) -> list[tuple[Contact, int]]:
-    """The file's contacts with their counts; raises :class:`ImportProblems`."""
+def parse(content: str, name: str, since: date, until: date, tz: tzinfo,
+          topics: frozenset[str] | None = None, lang: str = "en",
+          ) -> list[tuple[Contact, int]]:
+    """The file's contacts with their counts; raises :class:`ImportProblems`
+    (its messages in ``lang``: en, kk, ru)."""
     if until < since:
-        raise ImportProblems([Problem(name, 0, "", f"the period ends ({until}) before it "
-                                                   f"starts ({since})")])
-    reader = csv.reader(io.StringIO(text), dialect=_dialect(text))
+        raise ImportProblems([Problem(name, 0, "", text("period", lang, since=since,
+                                                        until=until))], lang=lang)
+    reader = csv.reader(io.StringIO(content), dialect=_dialect(content))
     problems: list[Problem] = []
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ImportProblems([Problem(name, 1, "", f"not a valid CSV: {exc}")]) from exc
-    columns = _header(header or [], name, problems)
+        raise ImportProblems([Problem(name, 1, "", text("not_csv", lang, detail=exc))],
+                             lang=lang) from exc
+    columns = _header(header or [], _Where(name, 1, problems, lang))
     if problems:
-        raise ImportProblems(problems)
+        raise ImportProblems(problems, lang=lang)
     out: list[tuple[Contact, int]] = []
     total = more = 0
-    for line, cells in _lines(reader, name, problems):
+    for line, cells in _lines(reader, _Where(name, 1, problems, lang)):
+        at = _Where(name, line, problems, lang)
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header or ()):
-            problems.append(Problem(name, line, "", f"{len(cells)} cells, the header has "
-                                                    f"{len(header or ())}"))
+            at.bad("", "cells", cells=len(cells), header=len(header or ()))
             continue
-        got = _row(cells, columns, _Where(name, line, problems), since, until, tz, topics)
+        got = _row(cells, columns, at, since, until, tz, topics)
         if len(problems) > MAX_PROBLEMS:
             more += len(problems) - MAX_PROBLEMS
             del problems[MAX_PROBLEMS:]
@@ -180,18 +185,16 @@ def parse(text: str, name: str, since: date, until: date, tz: tzinfo,
             out.append(got)
             total += got[1]
             if total > MAX_CONTACTS:
-                problems.append(Problem(name, line, "count", f"more than {MAX_CONTACTS} "
-                                                             "contacts in one import"))
+                at.bad("count", "too_many", max=MAX_CONTACTS)
                 break
     if problems:
-        raise ImportProblems(problems, more)
+        raise ImportProblems(problems, more, lang)
     if not out:
-        raise ImportProblems([Problem(name, 0, "", "no contacts in the file")])
+        raise ImportProblems([Problem(name, 0, "", text("empty", lang))], lang=lang)
     return out
 
 
-def _lines(reader: Iterator[list[str]], name: str, problems: list[Problem],
-           ) -> Iterator[tuple[int, list[str]]]:
+def _lines(reader: Iterator[list[str]], at: _Where) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of the data rows; a broken CSV (a stray or unclosed
     quote) ends the file with a problem instead of a traceback."""
     line = 1
@@ -200,7 +203,8 @@ def _lines(reader: Iterator[list[str]], name: str, problems: list[Problem],
             line = getattr(reader, "line_num", line + 1)
             yield line, cells
     except csv.Error as exc:
-        problems.append(Problem(name, line + 1, "", f"not a valid CSV: {exc}"))
+        at.line = line + 1
+        at.bad("", "not_csv", detail=exc)
 
 
 def _dialect(text: str) -> type[csv.Dialect]:
@@ -216,36 +220,38 @@ class _Semicolon(_Comma):
     delimiter = ";"
 
 
-def _header(cells: list[str], name: str, problems: list[Problem]) -> dict[str, int]:
+def _header(cells: list[str], at: _Where) -> dict[str, int]:
     columns: dict[str, int] = {}
     for i, cell in enumerate(cells):
         key = _norm(cell)
         col = _BY_NAME.get(key)
-        where = f"column {i + 1}"
+        where = cell.strip() or f"#{i + 1}"
         if col is None and any(p in key for p in PERSONAL):
-            problems.append(Problem(name, 1, cell.strip() or where,
-                                    "personal data is not imported: remove this column"))
+            at.bad(where, "personal")
         elif col is None:
-            problems.append(Problem(name, 1, cell.strip() or where,
-                                    "unknown column; expected " + ", ".join(COLUMNS)))
+            at.bad(where, "unknown_column", columns=", ".join(COLUMNS))
         elif col in columns:
-            problems.append(Problem(name, 1, cell.strip(), f"{col} given twice"))
+            at.bad(where, "twice", name=col)
         else:
             columns[col] = i
     for col in REQUIRED:
-        if col not in columns and not problems:
-            problems.append(Problem(name, 1, col, "missing column"))
+        if col not in columns and not at.problems:
+            at.bad(col, "missing")
     return columns
 
 
 @dataclass(slots=True)
 class _Where:
+    """Where problems go: the file, the line, the list, the analyst's language."""
+
     file: str
     line: int
     problems: list[Problem]
+    lang: str = "en"
 
-    def bad(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.file, self.line, column, message))
+    def bad(self, column: str, key: str, **values: object) -> None:
+        self.problems.append(Problem(self.file, self.line, column,
+                                     text(key, self.lang, **values)))
 
 
 def _row(cells: list[str], columns: Mapping[str, int], at: _Where, since: date, until: date,
@@ -256,12 +262,12 @@ def _row(cells: list[str], columns: Mapping[str, int], at: _Where, since: date, 
     channel = _channel(value["channel"], at)
     topic = value.get("topic") or None
     if topic is not None and topics is not None and topic not in topics:
-        at.bad("topic", f"{topic!r} is not a topic of the classifier")
+        at.bad("topic", "not_topic", value=repr(topic))
     region = _region(value.get("region", ""), at)
     complaint = _bool(value.get("complaint", ""), "complaint", at) or False
     confirmed = _bool(value.get("complaint_confirmed", ""), "complaint_confirmed", at)
     if confirmed is not None and not complaint:
-        at.bad("complaint_confirmed", "a verdict needs complaint = yes")
+        at.bad("complaint_confirmed", "verdict")
     contact = Contact(
         started=0.0, day="", channel=channel or ContactChannel.OTHER,
         language=_choice(value.get("language", ""), ("kk", "ru", "en"), "language", at),
@@ -282,97 +288,97 @@ def _row(cells: list[str], columns: Mapping[str, int], at: _Where, since: date, 
     return replace(contact, started=started, day=day.isoformat()), count
 
 
-def _date(text: str, at: _Where, since: date, until: date) -> date | None:
+def _date(value: str, at: _Where, since: date, until: date) -> date | None:
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            day = datetime.strptime(text, fmt).date()
+            day = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
         if not since <= day <= until:
-            at.bad("date", f"{text} is outside the period {since}..{until}")
+            at.bad("date", "outside", value=value, since=since, until=until)
             return None
         return day
-    at.bad("date", f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
+    at.bad("date", "not_date", value=repr(value))
     return None
 
 
-def _channel(text: str, at: _Where) -> ContactChannel | None:
-    channel = _CHANNEL_BY_NAME.get(_norm(text))
-    if channel is None:
-        engine = _norm(text) in {c.value for c in ENGINE_CHANNELS if c != ContactChannel.SMS}
-        at.bad("channel", f"{text!r}: the engine counts its own calls" if engine else
-               f"{text!r} is not one of " + ", ".join(_CHANNELS))
+def _channel(value: str, at: _Where) -> ContactChannel | None:
+    channel = _CHANNEL_BY_NAME.get(_norm(value))
+    if channel is None and _norm(value) in {c.value for c in ENGINE_CHANNELS}:
+        at.bad("channel", "engine_channel", value=repr(value))
+    elif channel is None:
+        at.bad("channel", "one_of", value=repr(value), allowed=", ".join(_CHANNELS))
     return channel
 
 
-def _region(text: str, at: _Where) -> str | None:
-    if not text or _norm(text) == UNKNOWN_REGION:
+def _region(value: str, at: _Where) -> str | None:
+    if not value or _norm(value) == UNKNOWN_REGION:
         return None
-    region = _REGION_BY_NAME.get(_norm(text))
+    region = _REGION_BY_NAME.get(_norm(value))
     if region is None:
-        at.bad("region", f"{text!r} is not one of the 17 regions and 3 cities")
+        at.bad("region", "region", value=repr(value))
     return region
 
 
-def _bool(text: str, column: str, at: _Where) -> bool | None:
-    key = _norm(text)
+def _bool(value: str, column: str, at: _Where) -> bool | None:
+    key = _norm(value)
     if not key:
         return None
     if key in _YES or key in _NO:
         return key in _YES
-    at.bad(column, f"{text!r}: expected yes or no (1/0, иә/жоқ, да/нет)")
+    at.bad(column, "yes_no", value=repr(value))
     return None
 
 
-def _int(text: str, column: str, low: int, high: int, at: _Where) -> int | None:
-    if not text:
+def _int(value: str, column: str, low: int, high: int, at: _Where) -> int | None:
+    if not value:
         return None
     try:
-        value = int(text)
+        number = int(value)
     except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        at.bad(column, f"{text!r}: expected a whole number from {low} to {high}")
+        number = low - 1
+    if not low <= number <= high:
+        at.bad(column, "whole", value=repr(value), low=low, high=high)
         return None
-    return value
+    return number
 
 
-def _hours(text: str, at: _Where) -> float | None:
-    if not text:
+def _hours(value: str, at: _Where) -> float | None:
+    if not value:
         return None
     try:
-        hours = float(text.replace(",", ".").replace(" ", ""))
+        hours = float(value.replace(",", ".").replace(" ", ""))
     except ValueError:
         hours = -1.0
     if not 0 <= hours <= MAX_ANSWER_HOURS:  # NaN fails too
-        at.bad("answer_hours", f"{text!r}: expected hours from 0 to {MAX_ANSWER_HOURS:.0f}")
+        at.bad("answer_hours", "hours", value=repr(value), max=f"{MAX_ANSWER_HOURS:.0f}")
         return None
     return round(hours * 3600.0, 3)
 
 
-def _choice(text: str, allowed: tuple[str, ...], column: str, at: _Where) -> str | None:
-    key = _norm(text)
+def _choice(value: str, allowed: tuple[str, ...], column: str, at: _Where) -> str | None:
+    key = _norm(value)
     if not key:
         return None
     if key not in allowed:
-        at.bad(column, f"{text!r} is not one of " + ", ".join(allowed))
+        at.bad(column, "one_of", value=repr(value), allowed=", ".join(allowed))
         return None
     return key
 
 
-def _sex(text: str, at: _Where) -> Sex | None:
-    key = _norm(text)
+def _sex(value: str, at: _Where) -> Sex | None:
+    key = _norm(value)
     if key and key not in _SEX:
-        at.bad("sex", f"{text!r}: expected f or m (әйел/ер, женский/мужской)")
+        at.bad("sex", "sex", value=repr(value))
     return _SEX.get(key)
 
 
-def _status(text: str, at: _Where) -> SocialStatus | None:
-    key = _norm(text).replace(" ", "_")
+def _status(value: str, at: _Where) -> SocialStatus | None:
+    key = _norm(value).replace(" ", "_")
     if not key:
         return None
     if key not in {s.value for s in SocialStatus}:
-        at.bad("social_status", f"{text!r} is not one of " + ", ".join(SocialStatus))
+        at.bad("social_status", "one_of", value=repr(value), allowed=", ".join(SocialStatus))
         return None
     return SocialStatus(key)
 
@@ -415,10 +421,12 @@ def _rows(contacts: list[tuple[Contact, int]], batch: int) -> Iterator[tuple[obj
 
 def import_csv(conn: sqlite3.Connection, data: bytes, name: str, since: date, until: date,
                tz: tzinfo, *, topics: frozenset[str] | None = None, user: str = "",
-               now: float | None = None) -> ImportResult:
+               now: float | None = None, lang: str = "en") -> ImportResult:
     """Validate ``data`` (the file's bytes) and store it as one batch (what
-    the CLI and the Reports page call); raises :class:`ImportProblems`."""
+    the CLI and the Reports page call); raises :class:`ImportProblems`,
+    its messages in ``lang`` (en, kk, ru: the analyst's)."""
     if len(data) > MAX_BYTES:
-        raise ImportProblems([Problem(name, 0, "", f"larger than {MAX_BYTES // 2**20} MiB")])
-    contacts = parse(decode(data), name, since, until, tz, topics)
+        raise ImportProblems([Problem(name, 0, "", text("too_big", lang,
+                                                        mib=MAX_BYTES // 2**20))], lang=lang)
+    contacts = parse(decode(data), name, since, until, tz, topics, lang)
     return store(conn, contacts, name, since, until, user, time.time() if now is None else now)

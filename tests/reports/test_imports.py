@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import string
 from datetime import date
 
 import pytest
 
 from bailanys.reports.imports import MAX_PROBLEMS, ImportProblems, import_csv
+from bailanys.reports.importtexts import LANGUAGES, TEXTS
 from bailanys.store.migrations import SCHEMA_V6_REPORTS
 from bailanys.timezone import ALMATY
 
@@ -143,3 +145,31 @@ def test_nonsense_files_get_clear_answers(conn: sqlite3.Connection) -> None:
     assert str(info.value).endswith("... and 30 more problems")
     with pytest.raises(ImportProblems, match="ends"):
         import_csv(conn, b"date,channel\n", "x.csv", UNTIL, SINCE, ALMATY)
+
+
+def test_problems_in_kazakh_and_russian(conn: sqlite3.Connection) -> None:
+    text = "date,channel,ЖСН,complaint_confirmed\n2026-06-01,fax,,да\n"
+    got = {}
+    for lang in ("kk", "ru"):
+        with pytest.raises(ImportProblems) as info:
+            import_csv(conn, text.encode(), "f.csv", SINCE, UNTIL, ALMATY, lang=lang)
+        got[lang] = str(info.value)
+    assert got["kk"] == "f.csv:1: ЖСН: дербес деректер импортталмайды: бұл бағанды алып тастаңыз"
+    assert got["ru"] == ("f.csv:1: ЖСН: персональные данные не импортируются: "
+                         "удалите этот столбец")
+    rows = "date,channel,complaint_confirmed\n2026-06-01,fax,да\n"
+    with pytest.raises(ImportProblems) as info:
+        import_csv(conn, rows.encode(), "f.csv", SINCE, UNTIL, ALMATY, lang="ru")
+    assert str(info.value).split("\n") == [
+        "f.csv:2: date: 2026-06-01 вне периода 2026-07-01..2026-09-30",
+        "f.csv:2: channel: 'fax': допустимые значения — chat, email, letter, sms, other",
+        "f.csv:2: complaint_confirmed: решение по жалобе указывается только при «жалоба = да»",
+    ]
+
+
+def test_every_text_in_three_languages_with_the_same_fields() -> None:
+    for key, entry in TEXTS.items():
+        assert set(entry) == set(LANGUAGES), key
+        fields = {lang: {f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
+                  for lang in LANGUAGES}
+        assert fields["kk"] == fields["ru"] == fields["en"], key
