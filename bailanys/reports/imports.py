@@ -45,7 +45,16 @@ from typing import Final
 
 from bailanys.errors import InputError
 from bailanys.reports.contacts import INSERT, row
-from bailanys.reports.importtexts import text
+from bailanys.reports.importtexts import (
+    CHANNEL_NAMES,
+    COLUMNS,
+    NO,
+    PERSONAL,
+    REQUIRED,
+    SEX_NAMES,
+    YES,
+    text,
+)
 from bailanys.reports.model import (
     AGE_BANDS,
     ENGINE_CHANNELS,
@@ -74,52 +83,13 @@ MAX_PROBLEMS: Final = 50
 #: ``answer_hours`` at most: a year (the feedback procedure's answers take days).
 MAX_ANSWER_HOURS: Final = 24 * 366.0
 
-#: Column -> its accepted names (compared after :func:`_norm`).
-COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
-    "date": ("date", "күні", "күн", "дата"),
-    "channel": ("channel", "арна", "байланыс арнасы", "канал"),
-    "topic": ("topic", "тақырып", "тема"),
-    "region": ("region", "өңір", "аймақ", "регион"),
-    "complaint": ("complaint", "шағым", "жалоба"),
-    "complaint_confirmed": ("complaint confirmed", "шағым расталды", "жалоба подтверждена"),
-    "resolved": ("resolved", "шешілді", "решено"),
-    "answer_hours": ("answer hours", "жауап беру мерзімі (сағат)", "жауап беру уақыты (сағат)",
-                     "срок ответа (часы)", "время ответа (часы)"),
-    "language": ("language", "тіл", "язык"),
-    "age_band": ("age band", "жас тобы", "возрастная группа"),
-    "sex": ("sex", "жынысы", "пол"),
-    "social_status": ("social status", "әлеуметтік мәртебесі", "әлеуметтік мәртебе",
-                      "социальный статус"),
-    "survey_score": ("survey score", "баға", "оценка"),
-    "count": ("count", "саны", "количество"),
-}
-REQUIRED: Final = ("date", "channel")
-#: Parts of a header that name personal data (never imported).
-PERSONAL: Final = ("iin", "иин", "жсн", "phone", "телефон", "tel", "name", "аты", "имя",
-                   "фио", "e-mail", "email", "почта", "пошта", "address", "адрес",
-                   "мекенжай", "card", "карт", "passport", "паспорт", "birth", "туған",
-                   "рожден", "number", "нөмір", "номер")
-
-_CHANNELS: Final = {
-    "chat": ("chat", "чат"),
-    "email": ("email", "e-mail", "электрондық пошта", "электронная почта", "эл. почта"),
-    "letter": ("letter", "хат", "письмо"),
-    "sms": ("sms", "смс"),
-    "other": ("other", "басқа", "другое", "прочее"),
-}
-_YES: Final = frozenset({"1", "yes", "true", "y", "иә", "ия", "да", "+"})
-_NO: Final = frozenset({"0", "no", "false", "n", "жоқ", "нет", "-"})
-_SEX: Final = {"f": Sex.FEMALE, "ә": Sex.FEMALE, "әйел": Sex.FEMALE, "ж": Sex.FEMALE,
-               "женский": Sex.FEMALE, "m": Sex.MALE, "е": Sex.MALE, "ер": Sex.MALE,
-               "м": Sex.MALE, "мужской": Sex.MALE}
-
-
 def _norm(text: str) -> str:
     return " ".join(text.replace("_", " ").replace("\u2013", "-").casefold().split())
 
 
 _BY_NAME: Final = {_norm(n): col for col, names in COLUMNS.items() for n in names}
-_CHANNEL_BY_NAME: Final = {_norm(n): ContactChannel(c) for c, ns in _CHANNELS.items() for n in ns}
+_CHANNEL_BY_NAME: Final = {_norm(n): ContactChannel(c)
+                           for c, ns in CHANNEL_NAMES.items() for n in ns}
 _REGION_BY_NAME: Final = {_norm(n): r.id for r in REGIONS for n in (r.id, r.kk, r.ru)}
 
 
@@ -307,7 +277,7 @@ def _channel(value: str, at: _Where) -> ContactChannel | None:
     if channel is None and _norm(value) in {c.value for c in ENGINE_CHANNELS}:
         at.bad("channel", "engine_channel", value=repr(value))
     elif channel is None:
-        at.bad("channel", "one_of", value=repr(value), allowed=", ".join(_CHANNELS))
+        at.bad("channel", "one_of", value=repr(value), allowed=", ".join(CHANNEL_NAMES))
     return channel
 
 
@@ -324,8 +294,8 @@ def _bool(value: str, column: str, at: _Where) -> bool | None:
     key = _norm(value)
     if not key:
         return None
-    if key in _YES or key in _NO:
-        return key in _YES
+    if key in YES or key in NO:
+        return key in YES
     at.bad(column, "yes_no", value=repr(value))
     return None
 
@@ -368,9 +338,9 @@ def _choice(value: str, allowed: tuple[str, ...], column: str, at: _Where) -> st
 
 def _sex(value: str, at: _Where) -> Sex | None:
     key = _norm(value)
-    if key and key not in _SEX:
+    if key and key not in SEX_NAMES:
         at.bad("sex", "sex", value=repr(value))
-    return _SEX.get(key)
+    return SEX_NAMES.get(key)
 
 
 def _status(value: str, at: _Where) -> SocialStatus | None:

@@ -1,4 +1,6 @@
-"""What the CSV import tells an analyst, in English, Kazakh and Russian (issue 17).
+"""The words of the CSV import (issue 17): the column and value names it
+accepts in English, Kazakh and Russian, and what it tells an analyst in
+those languages.
 
 One entry per problem ``imports.py`` reports; ``{...}`` are filled in by
 :func:`text`. The Reports page passes the analyst's language; the CLI
@@ -7,7 +9,49 @@ writes English, like the rest of the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
+
+from bailanys.reports.model import Sex
+
+#: Column -> its accepted names (compared case-blind, ``_`` as a space).
+COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
+    "date": ("date", "күні", "күн", "дата"),
+    "channel": ("channel", "арна", "байланыс арнасы", "канал"),
+    "topic": ("topic", "тақырып", "тема"),
+    "region": ("region", "өңір", "аймақ", "регион"),
+    "complaint": ("complaint", "шағым", "жалоба"),
+    "complaint_confirmed": ("complaint confirmed", "шағым расталды", "жалоба подтверждена"),
+    "resolved": ("resolved", "шешілді", "решено"),
+    "answer_hours": ("answer hours", "жауап беру мерзімі (сағат)", "жауап беру уақыты (сағат)",
+                     "срок ответа (часы)", "время ответа (часы)"),
+    "language": ("language", "тіл", "язык"),
+    "age_band": ("age band", "жас тобы", "возрастная группа"),
+    "sex": ("sex", "жынысы", "пол"),
+    "social_status": ("social status", "әлеуметтік мәртебесі", "әлеуметтік мәртебе",
+                      "социальный статус"),
+    "survey_score": ("survey score", "баға", "оценка"),
+    "count": ("count", "саны", "количество"),
+}
+REQUIRED: Final = ("date", "channel")
+#: Parts of a header that name personal data (never imported).
+PERSONAL: Final = ("iin", "иин", "жсн", "phone", "телефон", "tel", "name", "аты", "имя",
+                   "фио", "e-mail", "email", "почта", "пошта", "address", "адрес",
+                   "мекенжай", "card", "карт", "passport", "паспорт", "birth", "туған",
+                   "рожден", "number", "нөмір", "номер")
+
+CHANNEL_NAMES: Final = {
+    "chat": ("chat", "чат"),
+    "email": ("email", "e-mail", "электрондық пошта", "электронная почта", "эл. почта"),
+    "letter": ("letter", "хат", "письмо"),
+    "sms": ("sms", "смс"),
+    "other": ("other", "басқа", "другое", "прочее"),
+}
+YES: Final = frozenset({"1", "yes", "true", "y", "иә", "ия", "да", "+"})
+NO: Final = frozenset({"0", "no", "false", "n", "жоқ", "нет", "-"})
+SEX_NAMES: Final = {"f": Sex.FEMALE, "ә": Sex.FEMALE, "әйел": Sex.FEMALE, "ж": Sex.FEMALE,
+               "женский": Sex.FEMALE, "m": Sex.MALE, "е": Sex.MALE, "ер": Sex.MALE,
+               "м": Sex.MALE, "мужской": Sex.MALE}
 
 #: The languages of the texts (the console's: en, kk, ru).
 LANGUAGES: Final = ("en", "kk", "ru")
