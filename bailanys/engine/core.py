@@ -44,12 +44,13 @@ from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
-from bailanys.engine.wiring import build_parts
+from bailanys.engine.wiring import build_parts, contact_projector
 from bailanys.engine.workers import LocalWorkers
 from bailanys.errors import StartupError
 from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
 from bailanys.progress import Count, StartupProgress
+from bailanys.reports.projector import ContactProjector
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.transport import SipTransport
 from bailanys.store import Store
@@ -96,6 +97,8 @@ class Engine:
         #: What the start-up found open after a crash (and the breaks to restore).
         self.recovered = Reconciliation()
         self.gc = GcPolicy()
+        #: Keeps the reports' ``contacts`` current (None with an in-memory store).
+        self.contacts: ContactProjector | None = None
         build_parts(self)
 
     @property
@@ -159,6 +162,11 @@ class Engine:
                 )
             undo.push_async_callback(_undo, "event store", self._close_own_store)
         self._events = self.store.events
+        # Before the reconciliation: the calls it closes are folded into contacts too.
+        self.contacts = await contact_projector(cfg, self.store.db.path, self.events)
+        if self.contacts is not None:
+            undo.push_async_callback(_undo, "contacts projector", self.contacts.stop)
+            await self.contacts.start()
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)
@@ -235,6 +243,8 @@ class Engine:
         await self.transport.stop()
         await self.hub.stop()
         await self.recordings.stop()  # the recordings the hub just closed
+        if self.contacts is not None:
+            await self.contacts.stop()  # folds the calls the shutdown ended
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

@@ -44,10 +44,12 @@ from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
+from bailanys.reports.projector import ContactProjector, EventFeed, classifier_ids
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
+from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
@@ -158,6 +160,16 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY)))
+
+
+async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
+    """The ``contacts`` projector (issue 17) on the store's file ``path``,
+    checking topics against ``[reports] topics`` when that file exists; None
+    for an in-memory store (no second connection can see it)."""
+    if path == MEMORY:
+        return None
+    topics = await asyncio.to_thread(classifier_ids, cfg.reports.topics)
+    return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics)
 
 
 class LateEvents:

@@ -1,0 +1,197 @@
+"""The projector keeps ``contacts`` current from a real store; rebuild re-folds the log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bailanys.cliutil import CommandError
+from bailanys.events import AgentState, ComplaintConfirmed
+from bailanys.reports import contactcommands
+from bailanys.reports.projector import ContactProjector, connect, rebuild
+from bailanys.store import Store
+from bailanys.store.events import INSERT_EVENT, event_row
+from bailanys.timezone import ALMATY
+from tests.reports.contacthelpers import T0, Calls, answered_call, lost_call, offered
+
+COMPLAINTS = frozenset({"complaint"})
+_ROW = "SELECT channel, answered, abandoned, complaint_confirmed, handle_s FROM contacts " \
+       "WHERE call_id = ?"
+
+
+async def _row(path: Path, call_id: str, want: tuple[object, ...] | None = None,
+               timeout_s: float = 5.0) -> tuple[object, ...] | None:
+    """The call's row once it equals ``want`` (or exists), polling the file."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        with sqlite3.connect(path) as conn:
+            got = conn.execute(_ROW, (call_id,)).fetchone()
+        if (got == want if want is not None else got is not None) or loop.time() > deadline:
+            return got  # type: ignore[no-any-return]
+        await asyncio.sleep(0.02)
+
+
+async def test_projector_follows_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
+                                 clock=lambda: T0)
+    try:
+        await projector.start()
+        c = Calls(store.events)
+        answered_call(c, "a", T0, topic="complaint", wrap=20.0)
+        lost_call(c, "l", T0 + 60)
+        assert await _row(path, "a", ("operator", 1, 0, None, 120.0)) == (
+            "operator", 1, 0, None, 120.0)
+        assert await _row(path, "l", ("ivr", 0, 1, None, None)) == ("ivr", 0, 1, None, None)
+        c.add(T0 + 900, ComplaintConfirmed(call_id="a", confirmed=True, user="sup"))
+        assert await _row(path, "a", ("operator", 1, 0, 1, 120.0)) == (
+            "operator", 1, 0, 1, 120.0)
+        # a verdict written on another connection (the web layer), not through the log
+        with sqlite3.connect(path) as other:
+            other.execute(INSERT_EVENT, event_row(T0 + 950, ComplaintConfirmed(
+                call_id="a", confirmed=False, user="sup2")))
+        assert await _row(path, "a", ("operator", 1, 0, 0, 120.0)) == (
+            "operator", 1, 0, 0, 120.0)
+    finally:
+        await projector.stop()
+        await store.close()
+    assert projector.failures == 0 and projector.written >= 3
+
+
+async def test_wrap_up_end_refolds_the_call(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
+                                 clock=lambda: T0)
+    try:
+        await projector.start()
+        c = Calls(store.events)
+        offered(c, "w", T0)
+        answered = Calls()  # the same call, kept apart to emit the wrap-up end later
+        answered_call(answered, "w", T0, wrap=30.0)
+        *body, end = [e for e in answered.events if e.type != "call.offered"]
+        for e in body:
+            store.events.append_at(e.ts, e.type, e.call_id, **e.data)
+        assert await _row(path, "w", ("operator", 1, 0, None, 100.0)) == (
+            "operator", 1, 0, None, 100.0)  # talk only, the wrap-up goes on
+        store.events.emit_at(end.ts, AgentState(agent="aigul", state="available",
+                                                previous="wrap_up", reason=""))
+        assert await _row(path, "w", ("operator", 1, 0, None, 130.0)) == (
+            "operator", 1, 0, None, 130.0)
+    finally:
+        await projector.stop()
+        await store.close()
+
+
+async def test_start_catches_up_and_stop_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    store = await Store.open(path, batch_interval=0.01)
+    c = Calls(store.events)
+    answered_call(c, "before", T0)  # while no projector ran
+    await store.events.flush()
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0 + 600)
+    await projector.start()
+    lost_call(c, "during", T0 + 100)  # the pass never comes: stop() folds it
+    await projector.stop()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        ids = sorted(r[0] for r in conn.execute("SELECT call_id FROM contacts"))
+    assert ids == ["before", "during"]
+
+
+async def test_locked_database_keeps_calls_dirty(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0)
+    await projector.start()
+    try:
+        c = Calls(store.events)
+        lost_call(c, "x", T0)
+        await store.events.flush()
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        conn = connect(path)
+        conn.execute("PRAGMA busy_timeout = 10")
+        try:
+            assert await projector.pass_once(conn) == 0
+        finally:
+            conn.close()
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert projector.failures == 1 and projector.dirty == 1
+        assert await projector.pass_once() == 1
+    finally:
+        await projector.stop()
+        await store.close()
+
+
+async def test_rebuild_by_local_days(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    async with await Store.open(path) as store:
+        c = Calls(store.events)
+        answered_call(c, "d1", T0)  # 2026-07-01
+        lost_call(c, "d2", T0 + 86_400)  # 2026-07-02
+        answered_call(c, "d3", T0 + 2 * 86_400)  # 2026-07-03
+    conn = connect(path)
+    try:
+        seen: list[int] = []
+        n = rebuild(conn, date(2026, 7, 2), date(2026, 7, 3), ALMATY, COMPLAINTS, None,
+                    batch=1, progress=seen.append)
+        assert (n, seen) == (2, [1, 2])
+        days = [r[0] for r in conn.execute("SELECT day FROM contacts ORDER BY day")]
+        assert days == ["2026-07-02", "2026-07-03"]
+        assert rebuild(conn, None, None, ALMATY, COMPLAINTS, None) == 3
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 3
+    finally:
+        conn.close()
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    contactcommands.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+async def test_rebuild_and_import_commands(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cli.db"
+    async with await Store.open(path) as store:
+        c = Calls(store.events)
+        answered_call(c, "d1", T0)
+        lost_call(c, "d2", T0 + 86_400)
+    config = tmp_path / "b.toml"
+    config.write_text(f'[store]\npath = "{path}"\n', encoding="utf-8")
+    assert _run("rebuild", "--since", "2026-07-02", "--config", str(config)) == 0
+    assert capsys.readouterr().out == "rebuilt 1 contact\n"
+    assert _run("rebuild", "--config", str(config)) == 0
+    assert capsys.readouterr().out == "rebuilt 2 contacts\n"
+    with pytest.raises(CommandError, match="before"):
+        _run("rebuild", "--since", "2026-07-02", "--until", "2026-07-01", "--config",
+             str(config))
+    csv_file = tmp_path / "chat.csv"
+    csv_file.write_text("date,channel,count\n2026-07-01,chat,3\n", encoding="utf-8")
+    argv = ("import", str(csv_file), "--since", "2026-07-01", "--until", "2026-07-31",
+            "--config", str(config))
+    assert _run(*argv) == 0
+    assert capsys.readouterr().out == "imported 3 contacts as batch 1\n"
+    assert _run(*argv) == 0
+    assert capsys.readouterr().out == "imported 3 contacts as batch 1, replacing 3 contacts\n"
+    csv_file.write_text("date,channel,phone\n2026-07-01,chat,+77011234567\n", encoding="utf-8")
+    assert _run(*argv) == 1
+    assert capsys.readouterr().out == (
+        "chat.csv:1: phone: personal data is not imported: remove this column\n")
+    with pytest.raises(CommandError, match="missing.csv"):
+        _run("import", str(tmp_path / "missing.csv"), "--since", "2026-07-01", "--until",
+             "2026-07-31", "--config", str(config))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 5
