@@ -35,9 +35,11 @@ module)::
     │   │                      analysts' page (a date, a page number) is not valid
     │   ├── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
     │   │                      START..END or YYYY-Qn
-    │   └── ReviewError        (bailanys.qa.answers) a QA review action refused (another
-    │                          reviewer's draft, a final review, an override with no
-    │                          reason...); ``code`` is what the page translates
+    │   ├── ReviewError        (bailanys.qa.answers) a QA review action refused (another
+    │   │                      reviewer's draft, a final review, an override with no
+    │   │                      reason...); ``code`` is what the page translates
+    │   └── ImportProblems     (bailanys.reports.imports) a CSV of other channels'
+    │                          contacts cannot be imported; ``problems`` lists them
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses
