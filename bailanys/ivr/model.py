@@ -92,6 +92,12 @@ class MenuOption:
     words: Mapping[str, tuple[str, ...]]  # language -> spoken keywords
     next: str
     line: int = 0
+    #: Issue 17: the contact's topic (configs/topics.yaml) when the caller
+    #: chooses this option (``call.topic`` source ``ivr``) ...
+    topic: str | None = None
+    #: ... and the caller's region (reports.model.REGIONS) it sets as the
+    #: flow variable ``region`` (``call.region`` source ``flow``).
+    region: str | None = None
 
 
 @dataclass(frozen=True)
