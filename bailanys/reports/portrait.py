@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from bailanys.events import CallerPortrait, CallRegion, EventBase
 from bailanys.iin import InvalidIinError, validate_iin
 from bailanys.iin import Sex as IinSex
-from bailanys.reports.model import AGE_BANDS, OTHER_AGE, Sex, SocialStatus
+from bailanys.reports.model import AGE_BANDS, OTHER_AGE, RegionSource, Sex, SocialStatus
+from bailanys.reports.regions import is_region
 
 _SEX = {IinSex.MALE: Sex.MALE, IinSex.FEMALE: Sex.FEMALE}
 #: (first, last, label) of each band, read from the labels themselves.
@@ -53,9 +55,28 @@ def portrait_of(iin: str, today: date) -> tuple[str, Sex] | None:
     return age_band(age_on(found.birth_date, today)), _SEX[found.sex]
 
 
-def social_status(value: object) -> SocialStatus | None:
+def social_status_of(value: object) -> SocialStatus | None:
     """A back end's social status if it is one of the methodology's, else ``None``."""
     try:
         return SocialStatus(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def identified_events(iin: str, today: date, region: object = None,
+                      social_status: object = None) -> list[EventBase]:
+    """What a caller's IIN entry writes (issue 17), with the back end's
+    answer: ``call.region`` (source ``backend``) when it gave one of the 20
+    regions, and ``caller.portrait`` (age band, sex, the social status when
+    it is one of the methodology's) when the IIN encodes a birth date. A
+    region or status the back end made up is dropped, not stored. The
+    events carry no call id (the adapter adds it)."""
+    out: list[EventBase] = []
+    if is_region(region):
+        out.append(CallRegion(region=region, source=RegionSource.BACKEND.value))
+    found = portrait_of(iin, today)
+    if found is not None:
+        status = social_status_of(social_status)
+        out.append(CallerPortrait(age_band=found[0], sex=found[1].value,
+                                  social_status=status.value if status else None))
+    return out

@@ -27,7 +27,7 @@ win (``7277`` Almaty oblast inside ``727`` Almaty city).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TypeGuard
 
 from bailanys.phone import normalise
 from bailanys.reports.model import REGION_IDS
@@ -93,7 +93,7 @@ def region_of_number(number: str) -> str | None:
     return None
 
 
-def is_region(region_id: object) -> bool:
+def is_region(region_id: object) -> TypeGuard[str]:
     """Whether ``region_id`` is one of the 20 regions' ids (a flow variable, a
     back-end answer is checked with it before it becomes an event)."""
     return isinstance(region_id, str) and region_id in REGION_IDS

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from bailanys.events import Emit, EventBase
 from bailanys.iin import check_digit
 from bailanys.reports import portrait
 from bailanys.reports.model import AGE_BANDS, OTHER_AGE, Sex, SocialStatus
@@ -78,7 +79,37 @@ def test_a_birth_date_after_today_gives_none() -> None:
 
 
 def test_social_status() -> None:
-    assert portrait.social_status("pensioner") is SocialStatus.PENSIONER
-    assert portrait.social_status("retired") is None
-    assert portrait.social_status(None) is None
-    assert portrait.social_status(7) is None
+    assert portrait.social_status_of("pensioner") is SocialStatus.PENSIONER
+    assert portrait.social_status_of("retired") is None
+    assert portrait.social_status_of(None) is None
+    assert portrait.social_status_of(7) is None
+
+
+def test_identified_events() -> None:
+    iin = make_iin(date(1960, 6, 1), Sex.MALE)
+    events = portrait.identified_events(iin, TODAY, "shymkent", "pensioner")
+    assert [(e.type, encode_data(e)) for e in events] == [
+        ("call.region", {"region": "shymkent", "source": "backend"}),
+        ("caller.portrait", {"age_band": "61-70", "sex": "m", "social_status": "pensioner"}),
+    ]
+    for e in events:
+        assert iin not in repr(e) and "1960" not in repr(e)
+        assert e.call_id is None  # the adapter adds it
+
+
+def test_identified_events_drop_what_the_back_end_made_up() -> None:
+    iin = make_iin(date(1990, 1, 1), Sex.FEMALE)
+    events = portrait.identified_events(iin, TODAY, "Astana", "millionaire")
+    assert [(e.type, encode_data(e)) for e in events] == [
+        ("caller.portrait", {"age_band": "31-40", "sex": "f"})]  # no status: not written
+    assert portrait.identified_events(iin, TODAY) == events
+
+
+def test_identified_events_without_a_century_keep_only_the_region() -> None:
+    events = portrait.identified_events("850315010000", TODAY, "astana")
+    assert [e.type for e in events] == ["call.region"]
+
+
+def encode_data(event: EventBase) -> dict[str, object]:
+    """The event's stored fields."""
+    return dict(Emit(event).fields)
