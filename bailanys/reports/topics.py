@@ -21,6 +21,7 @@ the one file read in :func:`load_problems`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from bailanys.yamlsrc import Path_, Problem, Source, load_file
 
 #: The languages every name is written in (reports are in Kazakh and Russian).
 LANGS: Final = ("kk", "ru")
+log = logging.getLogger(__name__)
+
 _ID: Final = re.compile(r"^[a-z0-9_]+$")
 _GROUP_FIELDS: Final = frozenset({"id", "kk", "ru", "topics"})
 _TOPIC_FIELDS: Final = frozenset({"id", "kk", "ru"})
@@ -193,6 +196,21 @@ def load(path: str | Path) -> Topics:
     if problems:
         raise TopicsError(problems)
     return topics
+
+
+def topic_ids(path: str | Path) -> frozenset[str] | None:
+    """The classifier's topic ids for a check at the source (the console's
+    disposition); ``None`` when there is no such file, or it has problems
+    (logged: ``bailanys topics check`` names them), so nothing is refused."""
+    if not Path(path).is_file():
+        log.info("no topic classifier at %s: topics are not checked", path)
+        return None
+    topics, problems = load_problems(path)
+    if problems:
+        log.error("topic classifier %s not used (%d problems; bailanys topics check): %s",
+                  path, len(problems), problems[0])
+        return None
+    return topics.ids
 
 
 def unknown_topics(topics: Topics, used: Iterable[tuple[str, int, str, str]]) -> list[Problem]:
