@@ -307,6 +307,13 @@ class Flow:
             out.extend(node_prompts(node))
         return out
 
+    def topic_uses(self) -> list[tuple[str, int, str, str]]:
+        """(file, line, field, topic) of every menu option's ``topic``, for a
+        check against the topic classifier (issue 17)."""
+        return [(self.file, o.line, f"nodes.{node_id}.options[{i}].topic", o.topic)
+                for node_id, node in self.nodes.items() if isinstance(node, Menu)
+                for i, o in enumerate(node.options) if o.topic is not None]
+
 
 def node_prompts(node: Node) -> list[Prompt]:
     return [p for p in node.prompts() if p is not None]

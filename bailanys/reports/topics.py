@@ -213,6 +213,15 @@ def topic_ids(path: str | Path) -> frozenset[str] | None:
     return topics.ids
 
 
+def for_check(path: str | Path) -> tuple[Topics | None, list[Problem]]:
+    """The classifier to check FAQ and flow topics against, and its own
+    problems; ``(None, [])`` when no file is there (nothing to check)."""
+    if not str(path) or not Path(path).is_file():
+        return None, []
+    topics, problems = load_problems(path)
+    return (None if problems else topics), problems
+
+
 def unknown_topics(topics: Topics, used: Iterable[tuple[str, int, str, str]]) -> list[Problem]:
     """Problems for the topic ids in ``used`` — (file, line, field, topic) from a
     FAQ or a flow — that the classifier does not have."""

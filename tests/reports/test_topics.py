@@ -126,3 +126,49 @@ def test_cli_check(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert f"{bad}:2: groups[0].id: an id is" in res.stdout
     assert "1 problem" in res.stderr
+
+
+def _faq_and_flow_with_typos(tmp_path: Path) -> tuple[Path, Path]:
+    faq = tmp_path / "faq.yaml"
+    faq.write_text((ROOT / "knowledge" / "faq.yaml").read_text(encoding="utf-8").replace(
+        "topic: passport", "topic: pasport", 1), encoding="utf-8")
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "1414.yaml").write_text((ROOT / "ivr_flows" / "1414.yaml").read_text(
+        encoding="utf-8").replace("topic: egov", "topic: e_gov", 1), encoding="utf-8")
+    return faq, flows
+
+
+def test_config_check_checks_faq_and_flow_topics_against_the_tree(tmp_path: Path) -> None:
+    from bailanys.config import load_config
+    from bailanys.configcheck import check_files
+
+    faq, flows = _faq_and_flow_with_typos(tmp_path)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[queue]\nfile = ""\n[ivr]\nflow_dir = "{flows}"\n[robot]\nfaq = "{faq}"\n'
+                      f'[qa]\nenabled = false\n[reports]\ntopics = "{SHIPPED}"\n',
+                      encoding="utf-8")
+    problems = check_files(load_config(config, env={}))
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "entries[2].topic: unknown topic 'pasport' (not in " + str(SHIPPED) + ")",
+        "nodes.main_menu.options[1].topic: unknown topic 'e_gov' (not in " + str(SHIPPED) + ")"]
+    assert problems[0].startswith(f"{faq}:") and problems[1].startswith(f"{flows / '1414.yaml'}:")
+    # no classifier file: no topic check (and no problem)
+    config.write_text(config.read_text(encoding="utf-8").replace(str(SHIPPED), "none.yaml"),
+                      encoding="utf-8")
+    assert check_files(load_config(config, env={})) == []
+
+
+def test_faq_check_and_flows_check_name_unknown_topics(tmp_path: Path) -> None:
+    faq, flows = _faq_and_flow_with_typos(tmp_path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bailanys", *args, "--topics", str(SHIPPED)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+    res = run("faq", "check", str(faq))
+    assert res.returncode == 1
+    assert res.stdout == f"{faq}:99: entries[2].topic: unknown topic 'pasport' (not in {SHIPPED})\n"
+    res = run("flows", "check", str(flows))
+    assert res.returncode == 1
+    assert f"{flows / '1414.yaml'}:103: nodes.main_menu.options[1].topic: unknown topic " \
+           "'e_gov'" in res.stdout
