@@ -40,7 +40,7 @@ from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import QueueCore
-from bailanys.reports.topics import topic_ids
+from bailanys.reports.topics import Topics, topic_tree
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
 
@@ -89,6 +89,7 @@ class EngineConsole:
         self.settings = settings
         #: The topic classifier (``[reports] topics``); its ids, read at start.
         self.topics_file = topics_file
+        self.topics: Topics | None = None
         self.topic_ids: frozenset[str] | None = None
         self.auth_limits = auth_limits
         self.events = events
@@ -122,7 +123,8 @@ class EngineConsole:
 
     async def start(self) -> None:
         if self.topics_file:
-            self.topic_ids = await asyncio.to_thread(topic_ids, self.topics_file)
+            self.topics = await asyncio.to_thread(topic_tree, self.topics_file)
+            self.topic_ids = None if self.topics is None else self.topics.ids
         events = self.events
         since = day_start(time.time())
         replayed = await events.query(since=since)
@@ -211,7 +213,11 @@ class EngineConsole:
     # ------------------------------------------------------------ ConsoleApi
 
     def snapshot(self) -> StateDict:
-        return self._parts({"queues", "agents", "kpis", "history"})
+        out = self._parts({"queues", "agents", "kpis", "history"})
+        # Issue 17: the classifier's topics for the disposition form (static: no deltas).
+        out["topics"] = [] if self.topics is None else [
+            {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
+        return out
 
     def subscribe(self, callback: DeltaCallback) -> Unsubscribe:
         self._subscribers.append(callback)

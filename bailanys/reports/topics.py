@@ -198,10 +198,10 @@ def load(path: str | Path) -> Topics:
     return topics
 
 
-def topic_ids(path: str | Path) -> frozenset[str] | None:
-    """The classifier's topic ids for a check at the source (the console's
-    disposition); ``None`` when there is no such file, or it has problems
-    (logged: ``bailanys topics check`` names them), so nothing is refused."""
+def topic_tree(path: str | Path) -> Topics | None:
+    """The classifier for a check at the source (the console's disposition);
+    ``None`` when there is no such file, or it has problems (logged:
+    ``bailanys topics check`` names them), so nothing is refused."""
     if not Path(path).is_file():
         log.info("no topic classifier at %s: topics are not checked", path)
         return None
@@ -210,7 +210,7 @@ def topic_ids(path: str | Path) -> frozenset[str] | None:
         log.error("topic classifier %s not used (%d problems; bailanys topics check): %s",
                   path, len(problems), problems[0])
         return None
-    return topics.ids
+    return topics
 
 
 def for_check(path: str | Path) -> tuple[Topics | None, list[Problem]]:

@@ -139,19 +139,25 @@ async def test_a_disposition_topic_outside_the_classifier_is_refused(tmp_path: A
         assert str(bad.value) == f"unknown topic 'ЭЦП': not in the topic classifier ({tree})"
         assert [c[4] for c in queues.calls] == ["egov", None]
         assert len(events.of("console.action")) == 2  # the refused one is not logged
+        # the page's disposition form offers the classifier's topics
+        queues.core = None  # (the fake core has no snapshot)
+        assert console.snapshot()["topics"] == [{"id": "egov", "kk": "eGov порталы",
+                                                 "ru": "Портал eGov"}]
     finally:
         await console.stop()
     free = _console(FakeEvents(), Queues(core=object()))  # no classifier: not checked
     await free.act(SUPERVISOR, {"name": "disposition", "agent": "1001", "call_id": "c1",
                                 "resolved": True, "topic": "ЭЦП"})
+    free.queues.core = None
+    assert free.snapshot()["topics"] == []
 
 
-def test_topic_ids_of_a_missing_or_broken_classifier_check_nothing(tmp_path: Any) -> None:
-    from bailanys.reports.topics import topic_ids
+def test_a_missing_or_broken_classifier_checks_nothing(tmp_path: Any) -> None:
+    from bailanys.reports.topics import topic_tree
 
-    assert topic_ids(tmp_path / "none.yaml") is None
+    assert topic_tree(tmp_path / "none.yaml") is None
     broken = tmp_path / "broken.yaml"
     broken.write_text("groups: 3\n", encoding="utf-8")
-    assert topic_ids(broken) is None
-    shipped = Path(__file__).resolve().parents[2] / "configs" / "topics.yaml"
-    assert "complaint" in (topic_ids(shipped) or ())
+    assert topic_tree(broken) is None
+    shipped = topic_tree(Path(__file__).resolve().parents[2] / "configs" / "topics.yaml")
+    assert shipped is not None and "complaint" in shipped.ids
