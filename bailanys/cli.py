@@ -57,6 +57,7 @@ from bailanys.errors import BailanysError, ConfigError
 from bailanys.ivr import commands as ivr_commands
 from bailanys.qa import commands as qa_commands
 from bailanys.queue import commands as queue_commands
+from bailanys.reports import topiccommands
 from bailanys.robot import commands as robot_commands
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     robot_commands.register(subparsers)  # faq check / export / import
     analytics_commands.register(subparsers)  # worker, analytics status
     qa_commands.register(subparsers)  # qa check
+    topiccommands.register(subparsers)  # topics check
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,10 @@ then, with :func:`check_files`, every file it points to, as the engine would:
 * ``robot.faq``: the voice assistant's FAQ (``bailanys.robot.faq``), unless
   empty;
 * ``qa.scorecard_dir``: every QA scorecard (``bailanys.qa.scorecard``, as
-  ``bailanys qa check`` reads them), when ``qa.enabled``.
+  ``bailanys qa check`` reads them), when ``qa.enabled``;
+* ``reports.topics``: the topic classifier (``bailanys.reports.topics``),
+  when the file is there, and every FAQ entry's and menu option's ``topic``
+  against it (issue 17).
 
 Each problem is one line ``file[:line]: key: message`` like the loaders'.
 Blocking file I/O: call it from a thread when an event loop runs.
@@ -51,7 +54,28 @@ def check_files(config: Config) -> list[str]:
     problems += _flow_problems(config, queues)
     problems += _faq_problems(config)
     problems += _scorecard_problems(config)
+    problems += _topic_problems(config)
     return problems
+
+
+def _topic_problems(config: Config) -> list[str]:
+    """``reports.topics``: the classifier itself, then the FAQ entries' and the
+    flows' menu options' topics against it (issue 17). No file: no check."""
+    from bailanys.ivr.registry import load_dir
+    from bailanys.reports.topics import for_check, unknown_topics
+    from bailanys.robot.faq import load
+
+    topics, own = for_check(config.reports.topics)
+    out = [str(p) for p in own]
+    if topics is None:
+        return out
+    used: list[tuple[str, int, str, str]] = []
+    if config.robot.faq and Path(config.robot.faq).is_file():
+        used += load(config.robot.faq)[0].topic_uses()
+    if Path(config.ivr.flow_dir).is_dir():
+        for flow in load_dir(Path(config.ivr.flow_dir)).flows.values():
+            used += flow.topic_uses()
+    return out + [str(p) for p in unknown_topics(topics, used)]
 
 
 def _queue_problems(config: Config) -> tuple[list[str], set[str] | None]:

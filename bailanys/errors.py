@@ -9,8 +9,10 @@ module)::
     ├── ConfigError            a bad config file, key or value (names file, key)
     │   ├── FaqError           (bailanys.robot.faq) the FAQ file has problems;
     │   │                      ``problems`` lists them, one file:line a line
-    │   └── ScorecardError     (bailanys.qa.scorecard) a QA scorecard has problems
-    │                          or changed without a new version (``problems``)
+    │   ├── ScorecardError     (bailanys.qa.scorecard) a QA scorecard has problems
+    │   │                      or changed without a new version (``problems``)
+    │   └── TopicsError        (bailanys.reports.topics) the topic classifier has
+    │                          problems (``problems``)
     ├── StoreError             the event store cannot be opened or migrated
     ├── StartupError           the engine cannot start (an address in use)
     ├── SipError

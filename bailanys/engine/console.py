@@ -29,6 +29,7 @@ from bailanys.authguard import AuthGuard, Limits
 from bailanys.config import ConsoleConfig
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
+from bailanys.console.protocol import ErrorCode
 from bailanys.console.server import ConsoleServer, ExtraRoutes
 from bailanys.engine.ports import EventStore
 from bailanys.engine.storedtail import FOREIGN_TYPES, POLL_S, StoredTail
@@ -39,6 +40,7 @@ from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import QueueCore
+from bailanys.reports.topics import Topics, topic_tree
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
 
@@ -82,8 +84,13 @@ class EngineConsole:
         late_frames: Callable[[], int],
         sip_guard: Callable[[], AuthGuard | None],
         extra_routes: ExtraRoutes | None = None,
+        topics_file: str = "",
     ) -> None:
         self.settings = settings
+        #: The topic classifier (``[reports] topics``); its ids, read at start.
+        self.topics_file = topics_file
+        self.topics: Topics | None = None
+        self.topic_ids: frozenset[str] | None = None
         self.auth_limits = auth_limits
         self.events = events
         self.queues = queues
@@ -115,6 +122,9 @@ class EngineConsole:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        if self.topics_file:
+            self.topics = await asyncio.to_thread(topic_tree, self.topics_file)
+            self.topic_ids = None if self.topics is None else self.topics.ids
         events = self.events
         since = day_start(time.time())
         replayed = await events.query(since=since)
@@ -203,7 +213,11 @@ class EngineConsole:
     # ------------------------------------------------------------ ConsoleApi
 
     def snapshot(self) -> StateDict:
-        return self._parts({"queues", "agents", "kpis", "history"})
+        out = self._parts({"queues", "agents", "kpis", "history"})
+        # Issue 17: the classifier's topics for the disposition form (static: no deltas).
+        out["topics"] = [] if self.topics is None else [
+            {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
+        return out
 
     def subscribe(self, callback: DeltaCallback) -> Unsubscribe:
         self._subscribers.append(callback)
@@ -230,14 +244,23 @@ class EngineConsole:
             elif name == "agent_unpause":
                 queues.unpause(agent)
             elif name == "disposition":
+                topic = action.get("topic") or None
+                self._check_topic(topic)
                 queues.disposition(str(action.get("call_id", "")), agent,
-                                   bool(action.get("resolved")), action.get("topic") or None)
+                                   bool(action.get("resolved")), topic)
             else:
                 raise ActionError(f"unknown action {name!r}", "bad_request")
         except (QueueError, KeyError, ValueError) as exc:
             raise ActionError(str(exc)) from None
         self.events.emit(ConsoleAction(user=user.login, action=name, agent=agent))
         return {}
+
+    def _check_topic(self, topic: object) -> None:
+        """Issue 17: a disposition's topic must be one of the classifier's, when
+        one is configured (the reports count contacts by it)."""
+        if topic is not None and self.topic_ids is not None and topic not in self.topic_ids:
+            raise ActionError(f"unknown topic {topic!r}: not in the topic classifier "
+                              f"({self.topics_file})", ErrorCode.BAD_FIELD.value)
 
     def metrics_text(self) -> bytes:
         return render(self.registry)

@@ -49,8 +49,10 @@ from bailanys.errors import ConfigError, VoiceError
 from bailanys.events import EventBase, RobotFaq, RobotHandover
 from bailanys.ivr.runner import HandedBack, StartRobot
 from bailanys.phone import dialable
+from bailanys.reports.portrait import identified_events
 from bailanys.robot import assistant as asst
 from bailanys.robot.assistant import AssistantMachine, Heard, Listen, RunService, ServiceDone
+from bailanys.robot.backend import BackendError, CallerInfo
 from bailanys.robot.demo_backend import SqliteDemoBackend
 from bailanys.robot.faq import load_kb
 from bailanys.robot.gaps import gap_rows, resolution_rows
@@ -64,6 +66,7 @@ from bailanys.robot.service_io import (
     Emit,
     End,
     HandOver,
+    Identified,
     Input,
     NoInput,
     Say,
@@ -250,6 +253,8 @@ class RobotService:
                 inputs.append(await _collect(call, act))
             elif isinstance(act, CallBackend):
                 inputs.append(await perform(act, self.backend))
+            elif isinstance(act, Identified):
+                await self._identified(call, act)
             elif isinstance(act, SendSms):
                 inputs.append(await self._sms(phone, act.text))
             elif isinstance(act, HandOver):
@@ -259,6 +264,20 @@ class RobotService:
             elif isinstance(act, End):
                 return act.outcome
         return None
+
+    async def _identified(self, call: CallLeg, act: Identified) -> None:
+        """Issue 17: the caller's portrait (age band, sex) from the IIN just
+        entered, the back end's region and social status; only these are
+        emitted, never the IIN or the birth date."""
+        assert self.backend is not None
+        info: CallerInfo | None = None
+        try:
+            info = await self.backend.caller_info(act.iin)
+        except BackendError as exc:  # the message never holds the IIN
+            log.info("caller info not available: %s", exc)
+        region, status = (info.region, info.social_status) if info else (None, None)
+        for event in identified_events(act.iin, date.today(), region, status):
+            self.events.emit(event.for_call(call.id))
 
     async def _assistant(self, call: CallLeg, lang: str) -> bool | HandedBack:
         speech = self.matcher is not None and self._speech_for(lang) is not None

@@ -32,8 +32,10 @@ from bailanys.engine.ports import RecordingWatch, RegisterHandler
 from bailanys.engine.sdpapply import apply_answer
 from bailanys.engine.uac import OutboundCall
 from bailanys.errors import MediaError, SdpError, SipParseError
-from bailanys.events import CallHold, CallOffered, CallUnhold
+from bailanys.events import CallHold, CallOffered, CallRegion, CallUnhold
 from bailanys.media.session import RtpSession
+from bailanys.reports.model import RegionSource
+from bailanys.reports.regions import region_of_number
 from bailanys.sip.dialog import Dialog, dialog_id_of
 from bailanys.sip.endpoint import ServerHandle
 from bailanys.sip.headers import NameAddr, SipUri
@@ -355,6 +357,10 @@ class CallServer:
             transport=handle.source.transport, caller=who.caller, dialled=who.dialled,
             display_name=who.display_name,
         ))
+        region = region_of_number(who.caller)  # issue 17: a landline's area code
+        if region is not None:
+            self._ports.events.emit(CallRegion(call_id=call.id, region=region,
+                                               source=RegionSource.NUMBER.value))
 
     def _send_ok(self, handle: ServerHandle, key: object, call: Call, local_tag: str) -> None:
         """200 with the SDP answer (§13.3.1.4), retransmitted until the ACK."""

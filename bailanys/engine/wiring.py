@@ -155,7 +155,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
         late_frames=lambda: engine.hub.stats.late_frames,
-        sip_guard=lambda: engine.registrar.guard,
+        sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),

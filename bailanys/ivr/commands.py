@@ -27,6 +27,7 @@ from bailanys.cliutil import (
 from bailanys.ivr import draw
 from bailanys.ivr.loader import load_flow
 from bailanys.ivr.registry import load_dir
+from bailanys.reports.topiccommands import add_topics_option, unknown_used
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +36,8 @@ def register(subparsers: Any) -> None:
     check = sub.add_parser("check", help="validate flow files; print every problem")
     check.add_argument("paths", nargs="*", metavar="PATH",
                        help="flow files or directories (default: ivr.flow_dir of the config)")
-    add_config_option(check, help="TOML configuration (for ivr.flow_dir)")
+    add_config_option(check, help="TOML configuration (for ivr.flow_dir, reports.topics)")
+    add_topics_option(check)
     check.set_defaults(func=cmd_check)
     drawp = sub.add_parser("draw", help="write a flow's diagram as Graphviz DOT and SVG")
     drawp.add_argument("flow", metavar="FLOW", help="a flow file")
@@ -55,6 +57,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             print_problems(fs.problems)
             problems += len(fs.problems)
             for flow in fs.flows.values():
+                bad = unknown_used(args, flow.topic_uses())
+                problems += len(bad)
+                if print_problems(bad):
+                    continue
                 print(f"ok: {flow.file}: flow {flow.name} version {flow.version}, "
                       f"{len(flow.nodes)} nodes, numbers {', '.join(flow.numbers) or '-'}")
             if not fs.flows and not fs.problems:
@@ -63,7 +69,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             one, found = load_flow(path)
             print_problems(found)
             problems += len(found)
-            if one is not None:
+            bad = unknown_used(args, one.topic_uses()) if one is not None else []
+            problems += len(bad)
+            if one is not None and not print_problems(bad):
                 print(f"ok: {path}: flow {one.name} version {one.version}, "
                       f"{len(one.nodes)} nodes, numbers {', '.join(one.numbers) or '-'}")
         else:

@@ -35,6 +35,8 @@ from bailanys.ivr.model import (
     Retry,
     SurveyQuestion,
 )
+from bailanys.reports.model import REGIONS
+from bailanys.reports.regions import is_region
 from bailanys.timezone import ALMATY_NAME
 from bailanys.yamlsrc import Path_, Problem, Source, load, load_file
 
@@ -53,6 +55,8 @@ _TOP_KEYS = (
 _DEFAULT_KEYS = ("timeout_s", "retries", "interdigit_s", "no_input", "no_match")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _NUMBER = re.compile(r"^[0-9A-Za-z+*#._\-]+$")
+#: A topic id of configs/topics.yaml (bailanys.reports.topics).
+_TOPIC_ID = re.compile(r"^[a-z0-9_]+$")
 
 T = TypeVar("T")
 
@@ -282,9 +286,24 @@ class FlowBuilder:
             if key is None and not words:
                 self.err(p, "an option needs a 'key', 'words', or both")
             nxt = of.node("next", True) or ""
+            topic, region = self._labels(of, p)
             of.finish()
-            out.append(MenuOption(key, words, nxt, self.src.line(p)))
+            out.append(MenuOption(key, words, nxt, self.src.line(p), topic, region))
         return tuple(out)
+
+    def _labels(self, f: Fields, path: Path_) -> tuple[str | None, str | None]:
+        """An option's ``topic`` (an id's form here; the classifier is checked by
+        ``bailanys config check``) and ``region`` (one of the 20): issue 17."""
+        topic = f.text("topic", False)
+        if topic is not None and not _TOPIC_ID.match(topic):
+            self.err(path + ("topic",), "a topic id is lower-case latin letters, digits and _")
+            topic = None
+        region = f.text("region", False)
+        if region is not None and not is_region(region):
+            self.err(path + ("region",), f"unknown region {region!r} (expected one of "
+                     f"{', '.join(r.id for r in REGIONS)})")
+            region = None
+        return topic, region
 
     def _words(self, f: Fields, path: Path_) -> dict[str, tuple[str, ...]]:
         data = f.take("words")

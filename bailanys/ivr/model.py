@@ -92,6 +92,12 @@ class MenuOption:
     words: Mapping[str, tuple[str, ...]]  # language -> spoken keywords
     next: str
     line: int = 0
+    #: Issue 17: the contact's topic (configs/topics.yaml) when the caller
+    #: chooses this option (``call.topic`` source ``ivr``) ...
+    topic: str | None = None
+    #: ... and the caller's region (reports.model.REGIONS) it sets as the
+    #: flow variable ``region`` (``call.region`` source ``flow``).
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +306,13 @@ class Flow:
         for node in self.nodes.values():
             out.extend(node_prompts(node))
         return out
+
+    def topic_uses(self) -> list[tuple[str, int, str, str]]:
+        """(file, line, field, topic) of every menu option's ``topic``, for a
+        check against the topic classifier (issue 17)."""
+        return [(self.file, o.line, f"nodes.{node_id}.options[{i}].topic", o.topic)
+                for node_id, node in self.nodes.items() if isinstance(node, Menu)
+                for i, o in enumerate(node.options) if o.topic is not None]
 
 
 def node_prompts(node: Node) -> list[Prompt]:

@@ -78,11 +78,14 @@ from bailanys.ivr.model import (
     Transfer,
 )
 from bailanys.queuestate import QueueState
+from bailanys.reports.model import RegionSource, TopicSource
 
 log = logging.getLogger(__name__)
 
 MAX_SILENT_STEPS = 256  # nodes entered for one input before the runner gives up (a guard)
 SURVEY_KEYS = "12345"
+#: The flow variable a menu option's ``region`` sets (issue 17; a branch may test it).
+REGION_VARIABLE = "region"
 
 
 class QueueStates(Protocol):
@@ -405,6 +408,11 @@ class FlowRunner:
                 confidence: float, out: list[Action]) -> str:
         out.append(Emit(ev.IvrInput(node=node.id, source=source, value=value,
                                           confidence=round(confidence, 3), next=option.next)))
+        if option.topic is not None:  # issue 17: the topic at the source
+            out.append(Emit(ev.CallTopic(topic=option.topic, source=TopicSource.IVR.value)))
+        if option.region is not None:
+            self.variables[REGION_VARIABLE] = option.region
+            out.append(Emit(ev.CallRegion(region=option.region, source=RegionSource.FLOW.value)))
         self._stop(out)
         return option.next
 

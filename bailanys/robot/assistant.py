@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from bailanys.events import RobotFaq
+from bailanys.events import CallTopic, RobotFaq
+from bailanys.reports.model import TopicSource
 from bailanys.robot.faq import Entry
 from bailanys.robot.matcher import CLARIFY_FLOOR, Action, MatchResult, clarify_prompt, decide
 from bailanys.robot.service_io import (
@@ -398,6 +399,8 @@ class AssistantMachine:
 
     def _answer(self, out: list[AssistantAction], entry: Entry) -> None:
         self._topic = entry.topic
+        # Issue 17: the topic at the source, the answering FAQ entry's.
+        out.append(Emit(CallTopic(topic=entry.topic, source=TopicSource.ROBOT.value)))
         self._attempt = 1
         self._reasked = False
         self._answering = entry

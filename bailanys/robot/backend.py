@@ -119,6 +119,17 @@ class Request:
     due_on: date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallerInfo:
+    """What the state systems know of the IIN's holder that the regulator's
+    reports count (issue 17): the ``region`` (a ``reports.model.REGIONS`` id)
+    and the ``social_status`` (``reports.model.SocialStatus`` value), each
+    optional. The adapter checks both before they become events."""
+
+    region: str | None = None
+    social_status: str | None = None
+
+
 class ServiceBackend(Protocol):
     """The state systems behind the five services. All methods may raise :class:`BackendError`."""
 
@@ -143,3 +154,7 @@ class ServiceBackend(Protocol):
         ...
 
     async def open_requests(self, iin: str) -> list[Request]: ...
+
+    async def caller_info(self, iin: str) -> CallerInfo | None:
+        """The holder's region and social status; ``None`` when unknown (issue 17)."""
+        ...

@@ -19,6 +19,7 @@ Endpoints (relative to ``base_url``)::
     GET  /services/{code}/documents?lang=L 200 {"text"}
     GET  /citizens/{iin}/requests          200 [{"number", "topic", "status",
                                                  "registered_on", "due_on"?}]
+    GET  /people/{iin}                     200 {"region"?, "social_status"?}; 404 -> None
 
 Any other status, a timeout, a refused connection or a body that does not
 parse is a :class:`~bailanys.robot.backend.BackendError` (the timeout a
@@ -42,6 +43,7 @@ from bailanys.robot.backend import (
     BackendTimeout,
     Booking,
     Branch,
+    CallerInfo,
     Certificate,
     CertificateKind,
     DocumentState,
@@ -193,3 +195,16 @@ class HttpBackend:
                     for r in p]
         except (KeyError, TypeError, ValueError) as exc:
             raise self._shape(what, exc) from exc
+
+    async def caller_info(self, iin: str) -> CallerInfo | None:
+        """``GET /people/{iin}`` -> ``{"region": ..., "social_status": ...}`` (both
+        optional; issue 17); 404: unknown."""
+        what = "GET /people/{iin}"
+        p = await self._call("GET", f"/people/{quote(iin)}", what, ok_missing=True)
+        if p is None:
+            return None
+        if not isinstance(p, dict):
+            raise self._shape(what, TypeError("not an object"))
+        region, status = p.get("region"), p.get("social_status")
+        return CallerInfo(region if isinstance(region, str) else None,
+                          status if isinstance(status, str) else None)

@@ -40,6 +40,7 @@ from bailanys.cliutil import (
     write_lines,
 )
 from bailanys.config import LANGUAGES
+from bailanys.reports.topiccommands import add_topics_option, unknown_used
 from bailanys.robot.faq import KnowledgeBase, dump_yaml, export_csv, import_csv, load
 from bailanys.robot.gapcluster import cluster
 from bailanys.robot.gapreport import (
@@ -60,6 +61,7 @@ def register(subparsers: Any) -> None:
     check.add_argument("path", nargs="?", default=None,
                        help="FAQ YAML (default: robot.faq of the config)")
     add_config_option(check, help=None)
+    add_topics_option(check)
     check.set_defaults(func=cmd_check)
     exp = sub.add_parser("export", help="write the FAQ as CSV (one row per entry)")
     exp.add_argument("csv", metavar="CSV")
@@ -107,7 +109,7 @@ def _load_checked(path: Path) -> KnowledgeBase | None:
 def cmd_check(args: argparse.Namespace) -> int:
     path = _faq_path(args.path, args)
     kb = _load_checked(path)
-    if kb is None:
+    if kb is None or print_problems(unknown_used(args, kb.topic_uses())):
         return EXIT_PROBLEMS
     print(f"ok: {path}: {len(kb)} entries")
     return EXIT_OK

@@ -22,6 +22,7 @@ from bailanys.robot.backend import (
     BackendError,
     Booking,
     Branch,
+    CallerInfo,
     Certificate,
     CertificateKind,
     DocumentState,
@@ -62,10 +63,23 @@ CREATE TABLE IF NOT EXISTS certificates (
     token TEXT PRIMARY KEY, iin TEXT, kind TEXT, issued_on TEXT, valid_until TEXT);
 CREATE TABLE IF NOT EXISTS services (
     code TEXT, lang TEXT, text TEXT, PRIMARY KEY (code, lang));
+CREATE TABLE IF NOT EXISTS people (
+    iin TEXT PRIMARY KEY, region TEXT, social_status TEXT);
 CREATE TABLE IF NOT EXISTS requests (
     number TEXT PRIMARY KEY, iin TEXT, topic TEXT, status TEXT,
     registered_on TEXT, due_on TEXT);
 """
+
+#: Region and social status of the sample IINs' holders (issue 17: the
+#: back end's answer the reports' region and social portrait read).
+_PEOPLE: Final = [
+    ("850315410002", "astana", "employee"),
+    ("920723410006", "almaty_city", "self_employed"),
+    ("771102310003", "shymkent", "unemployed"),
+    ("010630510007", "karaganda", "student"),
+    ("551201310006", "pavlodar", "pensioner"),
+    ("850315401013", "almaty_city", "large_family"),
+]
 
 # weekdays: ISO numbers (1 = Monday) the branch works.
 _BRANCHES: Final = [
@@ -131,6 +145,10 @@ class SqliteDemoBackend:
             row = await cur.fetchone()
         if row is None or row[0] == 0:
             await self._seed()
+        async with self._db.execute("SELECT COUNT(*) FROM people") as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] == 0:  # also a demo database made before issue 17
+            await self._db.executemany("INSERT INTO people VALUES (?,?,?)", _PEOPLE)
         await self._db.commit()
 
     async def _seed(self) -> None:
@@ -247,3 +265,10 @@ class SqliteDemoBackend:
         return [Request(str(n), str(t), RequestStatus(str(s)), date.fromisoformat(str(r)),
                         date.fromisoformat(str(d)) if d else None)
                 for n, t, s, r, d in rows]
+
+    async def caller_info(self, iin: str) -> CallerInfo | None:
+        rows = await self._all("SELECT region, social_status FROM people WHERE iin = ?", iin)
+        if not rows:
+            return None
+        region, status = rows[0]
+        return CallerInfo(str(region) if region else None, str(status) if status else None)

@@ -107,6 +107,12 @@ class KnowledgeBase:
                 return e
         return None
 
+    def topic_uses(self) -> list[tuple[str, int, str, str]]:
+        """(file, line, field, topic) of every entry's ``topic``, for a check
+        against the topic classifier (issue 17)."""
+        return [(self.file, e.line, f"entries[{i}].topic", e.topic)
+                for i, e in enumerate(self.entries)]
+
     def content_hash(self) -> str:
         """SHA-256 over what the matcher reads (ids, topics, variants), for caches."""
         h = hashlib.sha256()

@@ -10,7 +10,7 @@ shared with the IVR and queue cores; re-exported here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from bailanys.events import Emit as Emit
@@ -90,4 +90,13 @@ class End:
     outcome: str
 
 
-Action = Say | Collect | CallBackend | SendSms | HandOver | End | Emit
+@dataclass(frozen=True)
+class Identified:
+    """The caller entered a valid IIN: the adapter derives the social portrait
+    at this moment and asks the back end for the region and social status
+    (issue 17). The IIN goes no further: never in an event, never in a repr."""
+
+    iin: str = field(repr=False)
+
+
+Action = Say | Collect | CallBackend | SendSms | HandOver | End | Emit | Identified

@@ -70,6 +70,7 @@ from bailanys.robot.service_io import (
     End,
     HandOver,
     HungUp,
+    Identified,
     Input,
     NoInput,
     Say,
@@ -352,6 +353,7 @@ class ServiceMachine:
                 return
             self._iin = text
             self._event(out, "iin", "valid")
+            out.append(Identified(text))  # issue 17: the portrait, at this moment
             self._after_iin(now, out)
         elif step is Step.KIND:
             i = self._choice(text, 2)

@@ -105,6 +105,15 @@ async def test_a_supervisor_watches_switches_language_and_pauses_an_agent(
     await expect(kpi.locator(".kpi-label")).to_have_text("Решение с первого обращения")
     await expect(kpi.locator(".kpi-value")).to_have_text("91,0 %")
 
+    # Issue 17: the disposition's topic is chosen from the classifier, named in the language.
+    api.emit({"topics": [{"id": "egov", "kk": "eGov порталы", "ru": "Портал eGov"},
+                         {"id": "complaint", "kk": "Шағым", "ru": "Жалоба"}]})
+    options = page.locator("#topic-list option")
+    await expect(options).to_have_count(2)
+    await expect(options.first).to_have_attribute("value", "egov")
+    await expect(options.first).to_have_attribute("label", "Портал eGov")
+    await expect(page.locator("input[name=topic]")).to_have_attribute("list", "topic-list")
+
     # A break, with a reason, reaches the engine; its delta shows it.
     await agent.locator('[data-action="agent_pause"]').click()
     await page.select_option("#pause-reason", "lunch")

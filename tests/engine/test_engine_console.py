@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,3 +115,49 @@ async def test_metrics_read_the_gauges_and_guards() -> None:
     assert "bailanys_rtp_late_frames_total 3.0" in text
     assert console._auth_guards() == [guard]
     await asyncio.sleep(0)
+
+
+async def test_a_disposition_topic_outside_the_classifier_is_refused(tmp_path: Any) -> None:
+    """Issue 17: with a topic classifier configured, the disposition's topic is one of its
+    ids or the action is refused as a bad field; without one, any topic passes."""
+    tree = tmp_path / "topics.yaml"
+    tree.write_text("groups:\n  - {id: g, kk: Топ, ru: Группа, topics: "
+                    "[{id: egov, kk: eGov порталы, ru: Портал eGov}]}\n", encoding="utf-8")
+    events, queues = FakeEvents(), Queues(core=object())
+    console = EngineConsole(
+        settings=ConsoleConfig(listen=""), auth_limits=AuthConfig().limits, events=events,
+        queues=queues, calls_in_progress=lambda: 0, late_frames=lambda: 0,
+        sip_guard=lambda: None, topics_file=str(tree))
+    await console.start()
+    try:
+        act = {"name": "disposition", "agent": "1001", "call_id": "c1", "resolved": True}
+        await console.act(SUPERVISOR, {**act, "topic": "egov"})
+        await console.act(SUPERVISOR, {**act, "topic": None})  # no topic: fine
+        with pytest.raises(ActionError) as bad:
+            await console.act(SUPERVISOR, {**act, "topic": "ЭЦП"})
+        assert bad.value.code == "bad_field"
+        assert str(bad.value) == f"unknown topic 'ЭЦП': not in the topic classifier ({tree})"
+        assert [c[4] for c in queues.calls] == ["egov", None]
+        assert len(events.of("console.action")) == 2  # the refused one is not logged
+        # the page's disposition form offers the classifier's topics
+        queues.core = None  # (the fake core has no snapshot)
+        assert console.snapshot()["topics"] == [{"id": "egov", "kk": "eGov порталы",
+                                                 "ru": "Портал eGov"}]
+    finally:
+        await console.stop()
+    free = _console(FakeEvents(), Queues(core=object()))  # no classifier: not checked
+    await free.act(SUPERVISOR, {"name": "disposition", "agent": "1001", "call_id": "c1",
+                                "resolved": True, "topic": "ЭЦП"})
+    free.queues.core = None
+    assert free.snapshot()["topics"] == []
+
+
+def test_a_missing_or_broken_classifier_checks_nothing(tmp_path: Any) -> None:
+    from bailanys.reports.topics import topic_tree
+
+    assert topic_tree(tmp_path / "none.yaml") is None
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("groups: 3\n", encoding="utf-8")
+    assert topic_tree(broken) is None
+    shipped = topic_tree(Path(__file__).resolve().parents[2] / "configs" / "topics.yaml")
+    assert shipped is not None and "complaint" in shipped.ids

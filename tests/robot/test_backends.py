@@ -17,6 +17,7 @@ from bailanys.iin import validate_iin
 from bailanys.robot.backend import (
     BackendError,
     BackendTimeout,
+    CallerInfo,
     CertificateKind,
     DocumentState,
     RequestStatus,
@@ -240,3 +241,48 @@ async def test_http_connection_refused() -> None:
     with pytest.raises(BackendError) as info:
         await HttpBackend("http://127.0.0.1:9", "t", timeout=1.0).branches()
     assert info.value.retryable
+
+
+# ------------------------------------------------------------------ issue 17: caller info
+
+
+async def test_demo_caller_info_for_every_sample_iin(tmp_path: Path) -> None:
+    from bailanys.reports.portrait import social_status_of
+    from bailanys.reports.regions import is_region
+
+    async with SqliteDemoBackend(str(tmp_path / "demo.db"), today=TODAY) as b:
+        for iin in SAMPLE_IINS:
+            info = await b.caller_info(iin)
+            assert info is not None and is_region(info.region), iin
+            assert social_status_of(info.social_status) is not None, iin
+        got = await b.caller_info("850315410002")
+        assert got == CallerInfo("astana", "employee")
+        assert await b.caller_info("880808310001") is None
+
+
+async def test_demo_database_made_before_issue_17_gets_its_people(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "demo.db"
+    async with SqliteDemoBackend(str(path), today=TODAY):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM people")
+    async with SqliteDemoBackend(str(path), today=TODAY) as b:
+        assert await b.caller_info("551201310006") == CallerInfo("pavlodar", "pensioner")
+
+
+async def test_http_caller_info(server: tuple[str, type[_Handler]]) -> None:
+    base, h = server
+    iin = "850315410002"
+    h.routes[("GET", f"/api/people/{iin}")] = (200, {"region": "astana",
+                                                     "social_status": "pensioner"})
+    h.routes[("GET", "/api/people/551201310006")] = (200, {"region": 5})
+    h.routes[("GET", "/api/people/771102310003")] = (200, ["not", "an", "object"])
+    b = HttpBackend(base, "t", timeout=2.0)
+    assert await b.caller_info(iin) == CallerInfo("astana", "pensioner")
+    assert await b.caller_info("551201310006") == CallerInfo(None, None)  # wrong types dropped
+    assert await b.caller_info("880808310001") is None  # 404
+    with pytest.raises(BackendError) as info:
+        await b.caller_info("771102310003")
+    assert "771102310003" not in str(info.value)

@@ -13,7 +13,7 @@ const UNITS = { s: ["unit_s", 0], min: ["unit_min", 1], "%": [null, 1], points: 
 const MAX_RETRY_MS = 15000;
 
 const state = {
-  data: { queues: [], agents: [], kpis: {}, history: [] },
+  data: { queues: [], agents: [], kpis: {}, history: [], topics: [] },
   at: {}, // key -> server time (s) of the message that brought its value
   user: null,
   offsetMs: 0, // server clock minus browser clock
@@ -228,7 +228,19 @@ function renderAgents() {
   }));
 }
 
-const RENDER = { queues: renderQueues, agents: renderAgents, kpis: renderKpis, history: renderChart };
+// The topic classifier's topics (issue 17) as the disposition form's choices:
+// the value is the id the engine checks, the label the name in the page's language.
+function renderTopics() {
+  const lang = currentLang() === "kk" ? "kk" : "ru";
+  const options = (state.data.topics ?? []).map(
+    (topic) => el("option", { value: topic.id, label: topic[lang], text: topic[lang] }));
+  document.getElementById("topic-list").replaceChildren(...options);
+}
+
+const RENDER = {
+  queues: renderQueues, agents: renderAgents, kpis: renderKpis, history: renderChart,
+  topics: renderTopics,
+};
 
 function renderAll() {
   renderUser();
