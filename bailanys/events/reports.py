@@ -20,7 +20,7 @@ class CallTopic(EventBase):
     The operator's disposition carries its topic in ``call.disposition``."""
 
     type: ClassVar[str] = "call.topic"
-    writer: ClassVar[str] = "engine/robot.py, ivr (flow adapter)"
+    writer: ClassVar[str] = "robot/assistant.py, ivr/runner.py"
 
     topic: str
     source: str
@@ -33,7 +33,7 @@ class CallRegion(EventBase):
     ``backend`` (the self-service back end, from the caller's IIN)."""
 
     type: ClassVar[str] = "call.region"
-    writer: ClassVar[str] = "engine (call set-up), ivr, robot/service"
+    writer: ClassVar[str] = "engine/uas.py, ivr/runner.py, reports/portrait.py"
 
     region: str
     source: str
@@ -47,7 +47,7 @@ class CallerPortrait(EventBase):
     the IIN is kept."""
 
     type: ClassVar[str] = "caller.portrait"
-    writer: ClassVar[str] = "robot/service (IIN entry)"
+    writer: ClassVar[str] = "reports/portrait.py (on the robot's IIN entry)"
 
     age_band: str
     sex: str
