@@ -159,9 +159,10 @@ def topic_name(topics: TopicNames | None, topic: str, lang: str) -> str:
     if topics is None:
         return topic
     try:
-        return topics.names(topic, lang) or topic
+        name = topics.names(topic, lang)
     except (KeyError, LookupError, ValueError):
         return topic
+    return name if isinstance(name, str) and name else topic
 
 
 def _value_label(dim: str, value: str, lang: str) -> str:
