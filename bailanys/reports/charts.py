@@ -14,8 +14,10 @@ import io
 from collections.abc import Mapping
 from typing import Final
 
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bailanys.reports.document import Chart
 from bailanys.reports.model import REGIONS, UNKNOWN_REGION
@@ -29,11 +31,11 @@ _LABELS: Final = {
     "kk": {"regions": "Өңірлер бойынша өтініштер", "this": "Есепті тоқсан",
            "prev": "Алдыңғы тоқсан", "portrait": "Өтініш берушілердің жасы мен жынысы",
            "age": "Жасы", "sex": "Жынысы", "trend": "Айлар бойынша өтініштер",
-           "contacts": "өтініш"},
+           "contacts": "Өтініштер саны"},
     "ru": {"regions": "Запросы по регионам", "this": "Отчётный квартал",
            "prev": "Предыдущий квартал", "portrait": "Возраст и пол заявителей",
            "age": "Возраст", "sex": "Пол", "trend": "Запросы по месяцам",
-           "contacts": "запросов"},
+           "contacts": "Количество запросов"},
 }
 
 
@@ -42,6 +44,12 @@ def _png(fig: Figure) -> bytes:
     FigureCanvasAgg(fig)  # attaches itself: Agg, no display
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def _counts(axis: Axis) -> None:
+    """Whole numbers on a count axis, written as the language writes them (12 345)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: num(v)))
 
 
 def regions(counts: Mapping[str, tuple[int, int]], lang: str) -> Chart:
@@ -61,6 +69,7 @@ def regions(counts: Mapping[str, tuple[int, int]], lang: str) -> Chart:
     ax.set_title(t["regions"])
     ax.legend(loc="best", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
+    _counts(ax.xaxis)
     alt = "; ".join(f"{n}: {num(a)} ({num(b)})" for n, a, b in zip(names, now, before,
                                                                   strict=True))
     return Chart("regions", t["regions"], _png(fig), f"{t['regions']}: {alt}")
@@ -77,9 +86,11 @@ def portrait(groups: Mapping[tuple[str | None, str | None, str | None], int],
     ax_age.bar(range(len(ages)), [n for _, n, _ in ages], color=_THIS)
     ax_age.set_xticks(range(len(ages)), [_short(label) for label, _, _ in ages], fontsize=8)
     ax_age.set_title(t["age"])
+    _counts(ax_age.yaxis)
     ax_sex.bar(range(len(sexes)), [n for _, n, _ in sexes], color=[_THIS, _PREV])
     ax_sex.set_xticks(range(len(sexes)), [label for label, _, _ in sexes], fontsize=8)
     ax_sex.set_title(t["sex"])
+    _counts(ax_sex.yaxis)
     fig.suptitle(t["portrait"])
     alt = "; ".join(f"{label}: {num(n)}" for label, n, _ in ages + sexes)
     return Chart("portrait", t["portrait"], _png(fig), f"{t['portrait']}: {alt}")
@@ -102,5 +113,6 @@ def trend(months: Mapping[str, int], first_month: str, lang: str) -> Chart:
     ax.set_ylabel(t["contacts"])
     ax.set_title(t["trend"])
     ax.grid(axis="y", alpha=0.3)
+    _counts(ax.yaxis)
     alt = "; ".join(f"{month_name(k, lang)}: {num(months[k])}" for k in keys)
     return Chart("trend", t["trend"], _png(fig), f"{t['trend']}: {alt}")
