@@ -97,7 +97,7 @@ GAPS = (("2026-07-05", "ru", "где получить справку о несу
         ("2026-06-30", "ru", "когда придёт пенсия"))  # the previous quarter: not counted
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def conn() -> Iterator[sqlite3.Connection]:
     c = sqlite3.connect(":memory:")
     _schema(c)
@@ -119,6 +119,17 @@ class Names:
         return self.NAMES[topic][lang]
 
 
+_BUILT: dict[tuple[int, str, str, bool], Document] = {}
+
+
+def _build(conn: sqlite3.Connection, quarter: str, lang: str, names: bool = False) -> Document:
+    """``quarterly.build`` with the default config, once per arguments (charts take time)."""
+    key = (id(conn), quarter, lang, names)
+    if key not in _BUILT:
+        _BUILT[key] = quarterly.build(conn, quarter, lang, Names() if names else None, Config())
+    return _BUILT[key]
+
+
 def _table(doc: Document, table_id: str) -> Table:
     return next(b for b in doc.blocks if isinstance(b, Table) and b.id == table_id)
 
@@ -132,7 +143,7 @@ def _text(doc: Document) -> str:
 
 
 def test_totals_regions_and_the_unknown_share(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "ru", None, Config())
+    doc = _build(conn, "2026-Q3", "ru")
     t = _table(doc, "regions")
     by_name = {r[1].value: _values(r) for r in t.rows}
     assert len(t.rows) == 20 + 1 + 1  # the regions, "not determined", the total
@@ -151,7 +162,7 @@ def test_totals_regions_and_the_unknown_share(conn: sqlite3.Connection) -> None:
 
 
 def test_topics_change_and_the_growth_flag(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "ru", Names(), Config())
+    doc = _build(conn, "2026-Q3", "ru", names=True)
     t = _table(doc, "topics")
     got = [(r[2].value, r[3].value, r[4].value, r[5].value, r[5].flag) for r in t.rows]
     assert got[:5] == [
@@ -178,7 +189,7 @@ def test_grew_is_exact() -> None:
 
 
 def test_top_ten_country_ties_alphabetical(conn: sqlite3.Connection) -> None:
-    t = _table(quarterly.build(conn, "2026-Q3", "kk", None, Config()), "top")
+    t = _table(_build(conn, "2026-Q3", "kk"), "top")
     assert [_values(r) for r in t.rows] == [
         [1, "pension", 78, 31.5], [2, "passport", 66, 26.6], [3, "id_card", 30, 12.1],
         [4, "ecp", 24, 9.7], [5, "benefits", 10, 4.0], [6, "army", 5, 2.0],
@@ -192,7 +203,7 @@ def test_top_ten_breaks_twelve_ties_by_id() -> None:
 
 
 def test_top_ten_per_region_and_empty_regions(conn: sqlite3.Connection) -> None:
-    t = _table(quarterly.build(conn, "2026-Q3", "ru", None, Config()), "region_top")
+    t = _table(_build(conn, "2026-Q3", "ru"), "region_top")
     rows = [_values(r) for r in t.rows]
     assert rows[:5] == [["город Астана", 1, "passport", 66], ["город Астана", 2, "pension", 50],
                         ["город Астана", 3, "ecp", 12], ["город Алматы", 1, "pension", 28],
@@ -205,7 +216,7 @@ def test_top_ten_per_region_and_empty_regions(conn: sqlite3.Connection) -> None:
 
 
 def test_social_portrait(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "ru", None, Config())
+    doc = _build(conn, "2026-Q3", "ru")
     age = [_values(r) for r in _table(doc, "portrait_age").rows]
     assert age == [["18-30", 4, 9.1], ["31-40", 20, 45.5], ["41-50", 0, 0.0], ["51-60", 0, 0.0],
                    ["61-70", 18, 40.9], ["71-80", 0, 0.0], ["81-90", 0, 0.0],
@@ -225,7 +236,7 @@ def test_social_portrait(conn: sqlite3.Connection) -> None:
 
 
 def test_new_topics_and_faq_candidates(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "ru", None, Config())
+    doc = _build(conn, "2026-Q3", "ru")
     new = [_values(r)[2:] for r in _table(doc, "new_topics").rows]
     assert new == [["ecp", 24]] + [[k, 5] for k in sorted(FIVES)]
     faq = _table(doc, "faq")
@@ -245,7 +256,7 @@ def test_months_and_figures(conn: sqlite3.Connection) -> None:
 
 
 def test_charts_are_pngs_with_their_numbers_in_the_alt(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "ru", None, Config())
+    doc = _build(conn, "2026-Q3", "ru")
     charts = {b.id: b for b in doc.blocks if isinstance(b, Chart)}
     assert set(charts) == {"regions", "portrait", "trend"}
     assert all(c.png.startswith(b"\x89PNG\r\n\x1a\n") and len(c.png) > 5000
@@ -256,7 +267,7 @@ def test_charts_are_pngs_with_their_numbers_in_the_alt(conn: sqlite3.Connection)
 
 
 def test_analytical_text_ru(conn: sqlite3.Connection) -> None:
-    text = _text(quarterly.build(conn, "2026-Q3", "ru", Names(), Config()))
+    text = _text(_build(conn, "2026-Q3", "ru", names=True))
     assert "В III квартале 2026 года в контакт-центр поступило запросов: 254 " \
            "(в предыдущем квартале — 170), рост на 49,4 %." in text
     assert "По месяцам: июль 2026 — 78, август 2026 — 96, сентябрь 2026 — 80." in text
@@ -276,7 +287,7 @@ def test_analytical_text_ru(conn: sqlite3.Connection) -> None:
 
 
 def test_analytical_text_kk(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2026-Q3", "kk", Names(), Config())
+    doc = _build(conn, "2026-Q3", "kk", names=True)
     text = _text(doc)
     assert doc.period == "2026 жылғы III тоқсан"
     assert "2026 жылғы III тоқсанда байланыс орталығына 254 өтініш түсті (алдыңғы тоқсанда " \
@@ -293,7 +304,7 @@ def test_analytical_text_kk(conn: sqlite3.Connection) -> None:
 
 
 def test_a_quarter_with_no_data(conn: sqlite3.Connection) -> None:
-    doc = quarterly.build(conn, "2025-Q1", "ru", None, Config())
+    doc = _build(conn, "2025-Q1", "ru")
     regions = _table(doc, "regions")
     assert all(r[2].value == 0 and r[4].value is None for r in regions.rows)
     assert _values(regions.rows[-1])[2:] == [0, 0, None, None]
