@@ -16,7 +16,10 @@ the charts in :mod:`bailanys.reports.charts`; this module lays the tables out.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bailanys.errors import InputError
@@ -24,6 +27,7 @@ from bailanys.reports import charts
 from bailanys.reports.document import Block, Cell, CellKind, Document, Table
 from bailanys.reports.model import REGIONS, UNKNOWN_REGION
 from bailanys.reports.quarterlyfigures import (
+    FaqQuestions,
     Figures,
     change_pct,
     figures,
@@ -42,9 +46,13 @@ from bailanys.reports.quarterlytext import (
     region_name,
     topic_name,
 )
+from bailanys.robot.faq import load as load_faq
+from bailanys.robot.gapcluster import Cluster
 
 if TYPE_CHECKING:
     from bailanys.config import Config
+
+log = logging.getLogger(__name__)
 
 
 def build(conn: sqlite3.Connection, quarter: str, lang: str, topics: TopicNames | None,
@@ -52,11 +60,28 @@ def build(conn: sqlite3.Connection, quarter: str, lang: str, topics: TopicNames 
     """The quarterly analysis of ``quarter`` ("2026-Q3") in ``lang`` (kk or ru)."""
     if lang not in LABELS:
         raise InputError(f"expected a language of {sorted(LABELS)}, got {lang!r}")
-    fig = figures(conn, parse_quarter(quarter))
-    return document(fig, lang, topics, config.reports.growth_flag_pct)
+    period = parse_quarter(quarter)
+    faq, titles = faq_entries(config.robot.faq)
+    return document(figures(conn, period, faq), lang, topics, config.reports.growth_flag_pct,
+                    titles)
 
 
-def document(fig: Figures, lang: str, topics: TopicNames | None, flag_pct: int) -> Document:
+def faq_entries(path: str) -> tuple[FaqQuestions, Mapping[str, Mapping[str, str]]]:
+    """The robot's FAQ (``[robot] faq``): its questions and titles, for the FAQ
+    candidates' nearest entry as ``bailanys faq gaps`` shows it; none when the
+    file is not set or has problems (the candidates still help without)."""
+    if not path:
+        return {}, {}
+    kb, problems = load_faq(Path(path))
+    if problems:
+        log.warning("%s: %d problem(s); FAQ candidates without their nearest entry",
+                    path, len(problems))
+        return {}, {}
+    return {e.id: e.questions for e in kb.entries}, {e.id: e.title for e in kb.entries}
+
+
+def document(fig: Figures, lang: str, topics: TopicNames | None, flag_pct: int,
+             faq_titles: Mapping[str, Mapping[str, str]] | None = None) -> Document:
     """The document of :func:`figures`' numbers (pure)."""
     t = LABELS[lang]
     blocks: list[Block] = [
@@ -66,7 +91,7 @@ def document(fig: Figures, lang: str, topics: TopicNames | None, flag_pct: int) 
         _region_top_table(fig, lang, topics),
         *_portrait_tables(fig, lang),
         _new_topics_table(fig, lang, topics),
-        _faq_table(fig, lang),
+        _faq_table(fig, lang, faq_titles or {}),
         charts.regions(fig.regions, lang),
         charts.portrait(fig.portrait, lang),
         charts.trend(fig.months, fig.quarter.first.isoformat()[:7], lang),
@@ -188,11 +213,18 @@ def _new_topics_table(fig: Figures, lang: str, topics: TopicNames | None) -> Tab
                  (t["no"], t["topic"], t["topic_id"], t["this_q"]), rows)
 
 
-def _faq_table(fig: Figures, lang: str) -> Table:
+def _faq_table(fig: Figures, lang: str, titles: Mapping[str, Mapping[str, str]]) -> Table:
     t = LABELS[lang]
+
+    def nearest(c: Cluster) -> Cell:
+        if c.nearest is None:
+            return Cell(None)
+        return Cell(titles.get(c.nearest.entry, {}).get(lang) or c.nearest.entry)
+
     rows = tuple((_count(i + 1), Cell(c.lang), _count(c.count), Cell(c.representative),
-                  Cell(", ".join(c.top_terms)))
+                  Cell(", ".join(c.top_terms)), nearest(c))
                  for i, c in enumerate(fig.gaps))
     return Table("faq", t["faq_title"], t["faq_sheet"],
-                 (t["no"], t["language"], t["questions"], t["example"], t["terms"]), rows,
+                 (t["no"], t["language"], t["questions"], t["example"], t["terms"],
+                  t["nearest"]), rows,
                  note=t["faq_note"].format(n=fig.gap_questions))

@@ -89,8 +89,14 @@ class Figures:
     gaps: tuple[Cluster, ...]
 
 
-def figures(conn: sqlite3.Connection, quarter: Quarter) -> Figures:
-    """The quarter's and the previous quarter's aggregates from ``contacts``."""
+#: A FAQ as :func:`bailanys.robot.gapcluster.cluster` takes it: entry -> language -> questions.
+FaqQuestions = Mapping[str, Mapping[str, Sequence[str]]]
+
+
+def figures(conn: sqlite3.Connection, quarter: Quarter,
+            faq: FaqQuestions | None = None) -> Figures:
+    """The quarter's and the previous quarter's aggregates from ``contacts``;
+    ``faq`` gives each cluster of the robot's questions its nearest entry."""
     prev = quarter.previous()
     span = (prev.first.isoformat(), quarter.last.isoformat())
     this = (quarter.first.isoformat(), quarter.last.isoformat())
@@ -121,7 +127,7 @@ def figures(conn: sqlite3.Connection, quarter: Quarter) -> Figures:
             by_topic[topic] = by_topic.get(topic, 0) + n
         portrait[(age, sex, status)] = portrait.get((age, sex, status), 0) + n
     questions = _gap_questions(conn, quarter)
-    clusters = cluster(questions) if questions else []
+    clusters = cluster(questions, faq) if questions else []
     return Figures(
         quarter=quarter,
         total=sum(a for a, _ in regions.values()),

@@ -89,7 +89,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "new_title": "Жаңа тақырыптар (алдыңғы тоқсанда болмаған)", "new_sheet": "Жаңа тақырыптар",
         "faq_title": "FAQ-қа ұсынылатын сұрақтар (робот жауап бере алмаған)",
         "faq_sheet": "FAQ-қа ұсыныстар", "language": "Тілі", "questions": "Сұрақтар саны",
-        "example": "Мысал", "terms": "Негізгі сөздер",
+        "example": "Мысал", "terms": "Негізгі сөздер", "nearest": "Ең жақын FAQ жазбасы",
         "faq_note": "Тоқсанда робот жауап бере алмаған сұрақтар: {n}; ұқсастары топталған "
                     "(`bailanys faq gaps`).",
     },
@@ -131,7 +131,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "new_sheet": "Новые темы",
         "faq_title": "Кандидаты в FAQ (вопросы, на которые робот не ответил)",
         "faq_sheet": "Кандидаты в FAQ", "language": "Язык", "questions": "Вопросов",
-        "example": "Пример", "terms": "Ключевые слова",
+        "example": "Пример", "terms": "Ключевые слова", "nearest": "Ближайшая статья FAQ",
         "faq_note": "Вопросов без ответа робота за квартал: {n}; похожие объединены в группы "
                     "(`bailanys faq gaps`).",
     },

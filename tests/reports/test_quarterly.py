@@ -21,12 +21,14 @@ outside: 03-31 and 10-01, astana pension 7 each.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from bailanys.config import Config
+from bailanys.config import Config, RobotConfig
 from bailanys.errors import InputError
 from bailanys.reports import quarterly
 from bailanys.reports.document import Cell, Chart, Document, Paragraph, Table
@@ -35,6 +37,11 @@ from bailanys.reports.quarterlyfigures import figures, grew, parse_quarter, top
 from bailanys.reports.settings import ReportsConfig
 from bailanys.store.migrations import SCHEMA_V4_FAQ_GAPS, SCHEMA_V6_REPORTS
 
+ROOT = Path(__file__).resolve().parents[2]
+#: The robot's FAQ for the candidates' nearest entry: none in most tests (loading the
+#: real one takes a second), the real one where that column is checked.
+NO_FAQ = Config(robot=RobotConfig(faq=""))
+REAL_FAQ = Config(robot=RobotConfig(faq=str(ROOT / "knowledge/faq.yaml")))
 FIVES = ("zhkh", "visa", "tax", "school", "land", "court", "bus", "army")  # 5 each, aktobe
 
 
@@ -123,10 +130,10 @@ _BUILT: dict[tuple[int, str, str, bool], Document] = {}
 
 
 def _build(conn: sqlite3.Connection, quarter: str, lang: str, names: bool = False) -> Document:
-    """``quarterly.build`` with the default config, once per arguments (charts take time)."""
+    """``quarterly.build`` without a FAQ, once per arguments (charts take time)."""
     key = (id(conn), quarter, lang, names)
     if key not in _BUILT:
-        _BUILT[key] = quarterly.build(conn, quarter, lang, Names() if names else None, Config())
+        _BUILT[key] = quarterly.build(conn, quarter, lang, Names() if names else None, NO_FAQ)
     return _BUILT[key]
 
 
@@ -175,10 +182,9 @@ def test_topics_change_and_the_growth_flag(conn: sqlite3.Connection) -> None:
     assert got[13] == ("", 6, 10, -40.0, False)  # not classified, last
     assert t.rows[0][1].value == "Пенсия" and t.rows[1][1].value == "Загранпаспорт"
     assert t.rows[1][6].value == "нужен план" and t.rows[1][6].flag
-    lower = ReportsConfig(growth_flag_pct=20)
-    flagged = [r[2].value for r in _table(quarterly.build(conn, "2026-Q3", "ru", None,
-                                                          Config(reports=lower)),
-                                          "topics").rows if r[5].flag]
+    lower = dataclasses.replace(NO_FAQ, reports=ReportsConfig(growth_flag_pct=20))
+    doc = quarterly.build(conn, "2026-Q3", "ru", None, lower)
+    flagged = [r[2].value for r in _table(doc, "topics").rows if r[5].flag]
     assert flagged == ["pension", "passport"]
 
 
@@ -243,7 +249,19 @@ def test_new_topics_and_faq_candidates(conn: sqlite3.Connection) -> None:
     assert [_values(r)[:4] for r in faq.rows] == [
         [1, "ru", 3, "где получить справку о несудимости"],
         [2, "kk", 1, "соттылығы жоқ туралы анықтама қайдан аламын"]]
+    assert [r[5].value for r in faq.rows] == [None, None]  # no FAQ: no nearest entry
     assert "4" in faq.note  # questions kept in the quarter (not the June one)
+
+
+def test_faq_candidates_name_the_nearest_entry(conn: sqlite3.Connection) -> None:
+    """knowledge/faq.yaml's criminal_record_certificate: "справка о несудимости"
+    / "сотталмағандық туралы анықтама", the entry these questions miss."""
+    for lang, title in (("ru", "справка о несудимости"), ("kk", "сотталмағандық туралы анықтама")):
+        faq = _table(quarterly.build(conn, "2026-Q3", lang, None, REAL_FAQ), "faq")
+        assert [r[5].value for r in faq.rows] == [title, title]
+    broken = dataclasses.replace(REAL_FAQ, robot=RobotConfig(faq=str(ROOT / "no-such.yaml")))
+    faq = _table(quarterly.build(conn, "2026-Q3", "ru", None, broken), "faq")
+    assert [r[2].value for r in faq.rows] == [3, 1] and faq.rows[0][5].value is None
 
 
 def test_months_and_figures(conn: sqlite3.Connection) -> None:
@@ -320,7 +338,7 @@ def test_a_store_without_robot_questions() -> None:
     c = sqlite3.connect(":memory:")
     _schema(c, gaps=False)
     _insert(c, _fixture())
-    doc = quarterly.build(c, "2026-Q3", "kk", None, Config())
+    doc = quarterly.build(c, "2026-Q3", "kk", None, NO_FAQ)
     assert _table(doc, "faq").rows == ()
     assert "Тоқсанда робот жауапсыз қалдырған сұрақ жоқ." in _text(doc)
 
@@ -333,7 +351,7 @@ def test_bad_quarter(bad: str) -> None:
 
 def test_bad_language(conn: sqlite3.Connection) -> None:
     with pytest.raises(InputError, match="language"):
-        quarterly.build(conn, "2026-Q3", "en", None, Config())
+        quarterly.build(conn, "2026-Q3", "en", None, NO_FAQ)
 
 
 def test_quarter_boundaries() -> None:
