@@ -16,7 +16,8 @@ picks each field), so generating takes seconds per million, not Python
 time.
 
 Then, ``--runs`` times, a fresh process (``--child``) opens the store
-read-only, times ``quarterly.build`` (SQL aggregates, clustering, three
+read-only, times ``quarterly.build`` (SQL aggregates, the FAQ read for the
+candidates' nearest entries, clustering, three
 charts, the text; on one core: the child pins itself to one CPU and BLAS
 to one thread) and prints the peak RSS. The
 parent prints min/median/max. Target: under 60 s.
@@ -176,7 +177,7 @@ def main() -> int:
            "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     results = []
     for run in range(args.runs):
-        out = subprocess.run([sys.executable, __file__, "--child", str(path)], env=env,
+        out = subprocess.run([sys.executable, __file__, "--child", str(path)], env=env, cwd=ROOT,
                              check=True, capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         results.append(r)
