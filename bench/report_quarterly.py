@@ -17,10 +17,9 @@ time.
 
 Then, ``--runs`` times, a fresh process (``--child``) opens the store
 read-only, times ``quarterly.build`` (SQL aggregates, the FAQ read for the
-candidates' nearest entries, clustering, three
-charts, the text; on one core: the child pins itself to one CPU and BLAS
-to one thread) and prints the peak RSS. The
-parent prints min/median/max. Target: under 60 s.
+candidates' nearest entries, clustering, three charts, the text; on one
+core: the child pins itself to one CPU and BLAS to one thread) and prints
+the peak RSS. The parent prints min/median/max. Target: under 60 s.
 """
 
 from __future__ import annotations
