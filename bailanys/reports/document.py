@@ -36,9 +36,10 @@ class CellKind(StrEnum):
 class Cell:
     value: str | float | int | None  # None: no data (shown as "—")
     kind: CellKind = CellKind.TEXT
-    #: an XLSX formula over the same table's cells, in A1 notation relative
-    #: to the table's top-left data cell being B2 of its sheet ("=SUM(B2:B21)");
-    #: renderers other than XLSX show ``value``
+    #: an XLSX formula over the same table's cells in A1 notation: the
+    #: table's sheet has the column titles in row 1 and ``rows[i][j]`` at row
+    #: i + 2, column j + 1 (A, B, ...), so the second column's first figure
+    #: is B2 ("=SUM(B2:B21)"); renderers other than XLSX show ``value``
     formula: str | None = None
     bold: bool = False
     #: a flag the reader must see (a topic that grew by more than 30 %)

@@ -112,8 +112,8 @@ def _pct(v: float | None, flag: bool = False) -> Cell:
 
 def _sum_formula(col: int, rows: int) -> str:
     """``=SUM(..)`` over a column of the table's data rows (document.Cell.formula:
-    the first column is B, the first data row 2)."""
-    letter = chr(ord("B") + col)
+    the table's first column is A, its first data row 2)."""
+    letter = chr(ord("A") + col)
     return f"=SUM({letter}2:{letter}{rows + 1})"
 
 

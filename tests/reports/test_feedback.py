@@ -148,6 +148,16 @@ def test_the_quarter_cell_by_cell(tmp_path: Path, lang: str) -> None:
     assert isinstance(doc.blocks[0], Paragraph) and doc.period in doc.blocks[0].text
 
 
+def test_the_xlsx_formulas_point_at_the_figures(tmp_path: Path) -> None:
+    from bailanys.reports.render import write
+    from tests.reports.xlsxcheck import check_formulas
+
+    conn = _db(tmp_path)
+    _fixture(conn)
+    doc = feedback.build(conn, date(2026, 7, 1), "2026-09-30", "kk", FakeTopics())
+    assert check_formulas(write(doc, "xlsx")) >= 4
+
+
 def test_a_period_with_no_data(tmp_path: Path) -> None:
     t = _tables(feedback.build(_db(tmp_path), "2025-01-01", "2025-03-31", "ru", None))
     assert _values(t["channels"]) == [["Всего", 0, None, 0, None]]

@@ -162,10 +162,17 @@ def test_totals_regions_and_the_unknown_share(conn: sqlite3.Connection) -> None:
     assert by_name["Регион не определён"] == ["", "Регион не определён", 16, 30, -46.7, 6.3]
     assert by_name["область Ұлытау"][2:] == [0, 0, None, 0.0]  # an empty region
     assert _values(t.rows[-1])[2:] == [254, 170, 49.4, 100.0]
-    assert t.rows[-1][2].formula == "=SUM(D2:D22)"
-    assert t.rows[-1][3].formula == "=SUM(E2:E22)"
+    assert t.rows[-1][2].formula == "=SUM(C2:C22)"  # this quarter, column C
+    assert t.rows[-1][3].formula == "=SUM(D2:D22)"
     assert "6,3 %" in t.note
     assert doc.period == "III квартал 2026 года"
+
+
+def test_the_xlsx_formulas_point_at_the_figures(conn: sqlite3.Connection) -> None:
+    from bailanys.reports.render import write
+    from tests.reports.xlsxcheck import check_formulas
+
+    assert check_formulas(write(_build(conn, "2026-Q3", "ru"), "xlsx")) >= 2
 
 
 def test_topics_change_and_the_growth_flag(conn: sqlite3.Connection) -> None:

@@ -260,6 +260,16 @@ def test_the_form_of_a_half_year_cell_by_cell(tmp_path: Path, lang: str) -> None
     assert any(doc.period in t for t in texts)
 
 
+def test_the_xlsx_formulas_point_at_the_figures(tmp_path: Path) -> None:
+    from bailanys.reports.render import write
+    from tests.reports.xlsxcheck import check_formulas
+
+    conn = _db(tmp_path)
+    _fixture(conn)
+    doc = semiannual.build(conn, "2026-H2", "kk", ORG, FakeTopics(), CONFIG)
+    assert check_formulas(write(doc, "xlsx")) == 2  # rows 13 and 14
+
+
 def test_rows_15_to_19_are_the_metrics_cores_figures(tmp_path: Path) -> None:
     """One code path: the same events through recompute give the same values."""
     conn = _db(tmp_path)
