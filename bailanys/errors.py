@@ -47,6 +47,9 @@ module)::
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is
     │                          not valid (answered with an ``error`` message)
+    ├── ReportError            (bailanys.reports.produce) a regulator's report cannot be
+    │                          made (a profile with problems, a part missing); ``code``
+    │                          is what the page translates, ``problems`` the lines
     └── BodyError              (bailanys.web.limits) an HTTP request body cannot be
                                read (no length, too long, too slow); ``status`` is
                                the answer to send

@@ -44,6 +44,8 @@ from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
+from bailanys.reports.web import reports_routes
+from bailanys.reports.webstore import StoreReports
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
@@ -157,7 +159,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),
-            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY)))
+            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
+            reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY)))
 
 
 class LateEvents:
