@@ -35,7 +35,8 @@ with its code and status.
 
 The HTML report is a standalone page (``render/html.py``: its own styles,
 charts as ``data:`` URIs, no scripts) served with a policy of its own
-(:data:`REPORT_CSP`): no scripts, no requests, framed only by this site.
+(:data:`REPORT_CSP`): no scripts, no requests, framed only by this site;
+the route's refusals carry it too, so the page reads them from its frame.
 
 Reports are built in a worker thread, :data:`REPORT_SLOTS` at a time (a
 quarter of a 1414-sized centre is most of a core for up to a minute); the
@@ -131,21 +132,25 @@ class VerdictEvents(Protocol):
     def emit(self, event: ComplaintConfirmed) -> object: ...
 
 
-def _json(value: Any, status: HTTPStatus = HTTPStatus.OK) -> Response:
+def _json(value: Any, status: HTTPStatus = HTTPStatus.OK,
+          headers: Sequence[tuple[str, str]] = ()) -> Response:
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-    return response(status, body, JSON_TYPE)
+    return response(status, body, JSON_TYPE, headers=headers)
 
 
 def _refusal(code: str, message: str, param: str | None = None,
              status: HTTPStatus = HTTPStatus.BAD_REQUEST,
-             problems: Sequence[str] = ()) -> Response:
-    """An error with a code the page translates and the message in English."""
+             problems: Sequence[str] = (), *, framed: bool = False) -> Response:
+    """An error with a code the page translates and the message in English;
+    ``framed``: the report's own policy, so that the page's frame can read it."""
     return _json({"error": code, "param": param, "message": message,
-                  "problems": list(problems)}, status)
+                  "problems": list(problems)}, status,
+                 [("Content-Security-Policy", REPORT_CSP)] if framed else [])
 
 
-def _refused(exc: ReportError) -> Response:
-    return _refusal(exc.code, str(exc), status=exc.status, problems=exc.problems)
+def _refused(exc: ReportError, *, framed: bool = False) -> Response:
+    return _refusal(exc.code, str(exc), status=exc.status, problems=exc.problems,
+                    framed=framed)
 
 
 def file_name(text: str) -> str:
@@ -223,13 +228,13 @@ class ReportsRoutes:
             wanted = parse_request(request.path_params["kind"], params.get("period", ""),
                                    params.get("lang", "kk"), params.get("format", "html"))
         except ParamError as exc:
-            return _refusal(exc.code, str(exc), exc.param)
+            return _refusal(exc.code, str(exc), exc.param, framed=True)
         started = time.monotonic()
         try:
             async with self._reports:
                 body: bytes = await asyncio.to_thread(self.port.report, wanted)
         except ReportError as exc:
-            return _refused(exc)
+            return _refused(exc, framed=True)
         log.info("reports: %s (%s) made %s in %.1f s", session.user.login, session.user.role,
                  wanted.filename, time.monotonic() - started)
         if wanted.fmt == "html":

@@ -162,6 +162,7 @@ async def test_bad_parameters_are_400_with_a_code(site: Site, path: str, code: s
     answer = await site.http.get(path, headers=site.login(Role.ANALYST))
     assert answer.status_code == 400
     assert answer.json()["error"] == code and answer.json()["param"] == param
+    assert answer.headers["content-security-policy"] == REPORT_CSP  # the frame may read it
     assert site.fakes.calls == []
 
 

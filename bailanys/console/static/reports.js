@@ -105,16 +105,16 @@ function show() {
 // The frame's page came: the report, or a refusal (JSON, or text without a session).
 function shown() {
   const frame = $("view");
-  const doc = frame.contentDocument;
-  if (!doc || !frame.getAttribute("src")) return;
-  if (doc.contentType !== "text/html") {
+  if (!frame.getAttribute("src")) return;
+  const doc = frame.contentDocument;  // null: the browser refused to show the answer
+  if (!doc || doc.contentType !== "text/html") {
     frame.hidden = true;
     setStatus(null);
     let body = { error: "failed" };
     try {
-      body = JSON.parse(doc.body?.textContent ?? "");
+      body = JSON.parse(doc?.body?.textContent ?? "");
     } catch (e) {
-      if ((doc.body?.textContent ?? "").startsWith("401")) location.assign("/login");
+      if ((doc?.body?.textContent ?? "").startsWith("401")) location.assign("/login");
     }
     showError(body);
     return;
