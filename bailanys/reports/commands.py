@@ -10,26 +10,21 @@ Issue 17, "Reports (``bailanys report ...``)":
   store (read-only). Without ``-o`` the file is named for the request
   (``semiannual-2026-H2-kk.xlsx``) in the current directory; ``-o -``
   writes it to standard output.
-* ``report rebuild [--since DAY --until DAY]``: re-folds every call's
-  ``contacts`` row from its events (slice contacts' ``projector.rebuild``),
-  for data older than the projector or after the classifier changed.
-* ``report import FILE --since DAY --until DAY``: other channels' contacts
-  (chat, e-mail, letters) from CSV (slice contacts' ``imports.import_csv``);
-  a re-import of the same file name and period replaces its batch.
+* ``report rebuild [--since DAY --until DAY]`` (re-fold every call's
+  ``contacts`` row from its events) and ``report import FILE --since DAY
+  --until DAY`` (other channels' contacts from CSV): slice contacts'
+  commands (``reports/contactcommands.py``), added to this group.
 
 Exit statuses as every command (``cliutil``): 2 for a bad command line or
-config, 1 when the report or the import cannot be made (the file's
-problems listed, one ``file:line: column: message`` a line).
+config, 1 when the report cannot be made (a file's problems listed, one
+``file:line: field: message`` a line).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import getpass
-import sqlite3
+import importlib
 import sys
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +35,11 @@ from bailanys.cliutil import (
     CommandError,
     add_config_option,
     load_config_or_exit,
-    plural,
     print_problems,
     store_path_or_exit,
 )
 from bailanys.reports.params import FORMATS, PERIOD_FORMS, REPORT_LANGS, ReportKind, parse_request
-from bailanys.reports.produce import Parts, ReportError, module, produce
-from bailanys.timezone import ALMATY
-
-#: Contacts re-folded per transaction by ``rebuild``: a second of work, so
-#: the engine's projector and writer wait at most that long for the lock.
-REBUILD_BATCH = 500
+from bailanys.reports.produce import Parts, ReportError, produce
 
 
 def register(subparsers: Any) -> None:
@@ -72,29 +61,17 @@ def register(subparsers: Any) -> None:
                          help="where to write it (default: named for the request; - stdout)")
         add_config_option(one)
         one.set_defaults(func=cmd_report, kind=kind.value)
-    rebuild = sub.add_parser("rebuild", help="re-fold the contacts of every call from events")
-    rebuild.add_argument("--since", metavar="DAY", type=day, help="from this local day")
-    rebuild.add_argument("--until", metavar="DAY", type=day, help="to this local day, included")
-    add_config_option(rebuild)
-    rebuild.set_defaults(func=cmd_rebuild)
-    imp = sub.add_parser("import", help="import other channels' contacts from CSV")
-    imp.add_argument("file", metavar="FILE", help="the CSV file")
-    imp.add_argument("--since", metavar="DAY", type=day, required=True,
-                     help="the first day the file covers")
-    imp.add_argument("--until", metavar="DAY", type=day, required=True,
-                     help="the last day the file covers")
-    add_config_option(imp)
-    imp.set_defaults(func=cmd_import)
+    contact_commands(sub)
 
 
-def day(text: str) -> dt.date:
-    """A local day YYYY-MM-DD (an argparse ``type``)."""
+def contact_commands(sub: Any) -> None:
+    """``rebuild`` and ``import``: slice contacts' ``contactcommands.register``,
+    imported here so that the group has them wherever that module is installed."""
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {text!r}")
+        found = importlib.import_module("bailanys.reports.contactcommands")
+    except ImportError:
+        return
+    found.register(sub)
 
 
 def _fail(exc: ReportError) -> CommandError:
@@ -124,54 +101,3 @@ def cmd_report(args: argparse.Namespace, parts: Parts | None = None) -> int:
         raise CommandError(f"{out}: {exc.strerror or exc}") from None
     print(f"{out}: {request.kind} {request.period.text} ({request.lang}), {len(body):,} bytes")
     return EXIT_OK
-
-
-def cmd_rebuild(args: argparse.Namespace) -> int:
-    if args.since and args.until and args.until < args.since:
-        raise CommandError("--until is before --since", EXIT_USAGE)
-    config = load_config_or_exit(args)
-    path = store_path_or_exit(config)
-    try:
-        projector = module("projector")
-        with closing(projector.connect(path)) as conn:
-            done = projector.rebuild(conn, args.since, args.until, ALMATY,
-                                     config.qa.complaints,
-                                     projector.classifier_ids(config.reports.topics),
-                                     batch=REBUILD_BATCH)
-    except ReportError as exc:
-        raise _fail(exc) from None
-    except sqlite3.Error as exc:
-        raise CommandError(f"{path}: {exc}") from None
-    print(f"{plural(int(done), 'contact')} rebuilt")
-    return EXIT_OK
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    if args.until < args.since:
-        raise CommandError("--until is before --since", EXIT_USAGE)
-    source = Path(args.file)
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise CommandError(f"{source}: {exc.strerror or exc}") from None
-    config = load_config_or_exit(args)
-    path = store_path_or_exit(config)
-    from bailanys.reports.webstore import StoreReports
-
-    try:
-        outcome = StoreReports(Path(path), config).import_csv(
-            data, source.name, args.since, args.until, _user())
-    except ReportError as exc:
-        raise _fail(exc) from None
-    rows = outcome.get("rows", 0)
-    print(f"{source}: {plural(int(rows), 'contact')} imported for {args.since}..{args.until}"
-          + (" (replacing the earlier import)" if outcome.get("replaced") else ""))
-    return EXIT_OK
-
-
-def _user() -> str:
-    """Who imports from the command line (the batch's ``user``)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"

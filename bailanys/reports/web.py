@@ -22,7 +22,8 @@ pages (``analytics/web.py``, ``qa/web.py``):
                                            writes ``complaint.confirmed``
 ``GET /api/reports/imports``               JSON: the latest imports of other channels
 ``POST /api/reports/imports``              a CSV of other channels' contacts (the
-                                           body; ``name``, ``since``, ``until``)
+                                           body; ``name``, ``since``, ``until``,
+                                           ``lang`` of the problems)
 =========================================  =========================================
 
 Who: :data:`REPORT_ROLES` (analyst, supervisor, admin; a QA reviewer has
@@ -88,10 +89,10 @@ QUERY_SLOTS = 2
 MAX_COMPLAINTS = 500
 #: Import batches listed.
 MAX_IMPORTS = 50
-#: An import's body: 16 MiB is some 200,000 contacts of ~80 bytes, a
-#: half-year of a large centre's chats and letters (the console's other
-#: bodies stay at the web layer's 8 KiB).
-MAX_IMPORT_BYTES = 16 * 1024 * 1024
+#: An import's body: the largest file the import reads (``imports.MAX_BYTES``,
+#: a quarter of a busy chat channel); the console's other bodies stay at
+#: the web layer's 8 KiB.
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
 #: A file's name as the browser gives it.
 MAX_NAME_CHARS = 200
 #: The HTML report's own policy: styles inline, images as data: URIs, nothing else.
@@ -121,7 +122,7 @@ class ReportsPort(Protocol):
     def is_complaint(self, call_id: str) -> bool | None: ...
 
     def import_csv(self, data: bytes, name: str, since: dt.date, until: dt.date,
-                   user: str) -> Mapping[str, Any]: ...
+                   user: str, lang: str) -> Mapping[str, Any]: ...
 
     def imports(self, limit: int) -> Sequence[Mapping[str, Any]]: ...
 
@@ -311,8 +312,10 @@ class ReportsRoutes:
         if not data.strip():
             return _refusal("empty_file", "the file is empty", "file")
         name, user = file_name(params.get("name", "")), session.user.login
+        lang = params.get("lang", "kk")  # the problems' language: the analyst's
         try:
-            outcome = await self._run(self.port.import_csv, data, name, since, until, user)
+            outcome = await self._run(self.port.import_csv, data, name, since, until, user,
+                                      lang if lang in ("kk", "ru", "en") else "kk")
         except ReportError as exc:
             return _refused(exc)
         log.info("reports: %s imported %s (%s..%s): %s", user, name, since, until,

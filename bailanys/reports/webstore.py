@@ -9,8 +9,9 @@ store file (``[store] path``) and the config:
 * complaints about the centre (Appendix 2 row 20): the ``contacts`` rows
   marked ``complaint`` (schema v6), the supervisor's verdict as the
   projector folded it from ``complaint.confirmed``;
-* other channels' contacts: ``imports.import_csv`` (slice contacts) in one
-  write transaction; the batches from ``contact_imports``.
+* other channels' contacts: ``imports.import_csv`` (slice contacts: one
+  batch in one transaction, on ``projector.connect``'s connection); the
+  batches from ``contact_imports``.
 
 Each call opens its own connection in the worker thread it runs in and
 closes it (like ``analytics/webstore.py``); reads are ``mode=ro``.
@@ -30,7 +31,8 @@ from typing import Any
 from bailanys.config import Config
 from bailanys.errors import BailanysError
 from bailanys.reports.params import ReportRequest
-from bailanys.reports.produce import BUSY_TIMEOUT_S, Parts, ReportError, connect_ro, produce
+from bailanys.reports.produce import Parts, ReportError, connect_ro, produce
+from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
 
@@ -87,24 +89,25 @@ class StoreReports:
         return None if row is None else bool(row[0])
 
     def import_csv(self, data: bytes, name: str, since: dt.date, until: dt.date,
-                   user: str) -> Mapping[str, Any]:
-        """Other channels' contacts (``imports.import_csv``): one batch, committed;
-        the file's problems refuse it whole (``bad_csv``, every line listed)."""
-        imports = self.parts.find("imports")
-        with _store(self.db_path), closing(self._writer()) as conn:
+                   user: str, lang: str = "en") -> Mapping[str, Any]:
+        """Other channels' contacts: ``imports.import_csv`` (slice contacts) on the
+        projector's connection (autocommit: the import holds its own
+        transaction), topics checked against the classifier; the file's
+        problems refuse it whole (``bad_csv``, every line listed)."""
+        imports, projector = self.parts.find("imports"), self.parts.find("projector")
+        topics = projector.classifier_ids(self.config.reports.topics)
+        with _store(self.db_path), closing(projector.connect(self.db_path)) as conn:
             try:
-                outcome = imports.import_csv(conn, data, name=name, since=since, until=until,
-                                             user=user)
-                conn.commit()
+                result = imports.import_csv(conn, data, name, since, until, ALMATY,
+                                            topics=topics, user=user, lang=lang)
             except (BailanysError, ValueError) as exc:
-                conn.rollback()
-                problems = tuple(str(p) for p in getattr(exc, "problems", ()) or ())
-                raise ReportError("bad_csv", str(exc), HTTPStatus.BAD_REQUEST,
-                                  problems) from exc
-            except BaseException:
-                conn.rollback()
-                raise
-        return _plain(outcome)
+                problems = [str(p) for p in getattr(exc, "problems", ()) or ()]
+                more = str(exc).rsplit("\n", 1)[-1]
+                if more.startswith("..."):  # "... and 12 more problems"
+                    problems.append(more)
+                raise ReportError("bad_csv", f"{name}: nothing imported",
+                                  HTTPStatus.BAD_REQUEST, tuple(problems)) from exc
+        return {"batch": result.batch, "rows": result.contacts, "replaced": result.replaced}
 
     def imports(self, limit: int) -> Sequence[Mapping[str, Any]]:
         """The latest import batches."""
@@ -114,22 +117,3 @@ class StoreReports:
                 " ORDER BY imported DESC, id DESC LIMIT ?", (limit,)).fetchall()
         return [{"id": r[0], "name": r[1], "since": r[2], "until": r[3], "rows": r[4],
                  "imported": r[5], "user": r[6]} for r in rows]
-
-    def _writer(self) -> sqlite3.Connection:
-        uri = self.db_path.resolve().as_uri() + "?mode=rw"
-        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=True)
-
-
-def _plain(outcome: Any) -> dict[str, Any]:
-    """An import's outcome as JSON: a mapping, a dataclass or an object with
-    ``rows``/``batch``/``replaced`` (whichever slice contacts returns)."""
-    if isinstance(outcome, Mapping):
-        return dict(outcome)
-    if isinstance(outcome, int):
-        return {"rows": outcome}
-    fields = ("batch", "rows", "replaced", "since", "until", "name")
-    return {f: _json_value(getattr(outcome, f)) for f in fields if hasattr(outcome, f)}
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value

@@ -113,18 +113,26 @@ class FakeParts:
         return SimpleNamespace(write=write)
 
     def _imports(self) -> Any:
-        def import_csv(conn: sqlite3.Connection, data: bytes, *, name: str, since: dt.date,
-                       until: dt.date, user: str) -> dict[str, Any]:
+        def import_csv(conn: sqlite3.Connection, data: bytes, name: str, since: dt.date,
+                       until: dt.date, tz: Any, *, topics: frozenset[str] | None, user: str,
+                       lang: str) -> Any:
             lines = data.decode().splitlines()
             if not lines[0].startswith("date,"):
-                raise ProfileError([f"{name}:1: date: no such column"])
+                raise ProfileError([f"{name}:1: date: no such column ({lang})"])
+            conn.execute("BEGIN IMMEDIATE")  # the import holds its own transaction
             cur = conn.execute("INSERT INTO contact_imports (name, since, until, rows, imported,"
                                " user) VALUES (?, ?, ?, ?, 1.0, ?)",
                                (name, str(since), str(until), len(lines) - 1, user))
-            self.imported.append((name, since, until, user, len(lines) - 1))
-            return {"batch": cur.lastrowid, "rows": len(lines) - 1, "replaced": False}
+            conn.execute("COMMIT")
+            self.imported.append((name, since, until, user, len(lines) - 1, tz, topics, lang))
+            return SimpleNamespace(batch=cur.lastrowid, contacts=len(lines) - 1, replaced=0)
 
         return SimpleNamespace(import_csv=import_csv)
+
+    def _projector(self) -> Any:
+        return SimpleNamespace(
+            connect=lambda path: sqlite3.connect(str(path), isolation_level=None),
+            classifier_ids=lambda path: frozenset({"pension", "complaint"}))
 
 
 def new_store(path: Path) -> Path:

@@ -31,7 +31,6 @@ from bailanys.reports.params import (
     parse_period,
     parse_request,
 )
-from bailanys.timezone import ALMATY
 from tests.reports.pagefakes import ROW13, FakeParts, new_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,45 +112,19 @@ def test_without_a_store_it_says_so(tmp_path: Path, fakes: FakeParts,
     assert "no event store" in capsys.readouterr().err
 
 
-def test_rebuild_refolds_through_the_projector(config: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    asked: list[tuple[Any, ...]] = []
+def test_the_group_carries_slice_contacts_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    added: list[Any] = []
+    found = SimpleNamespace(register=lambda sub: added.append(sub.add_parser("rebuild")))
+    monkeypatch.setattr(commands.importlib, "import_module", lambda name: found)
+    args = cli.build_parser().parse_args(["report", "rebuild"])
+    assert args.report_command == "rebuild" and len(added) == 1
 
-    def rebuild(conn: Any, since: Any, until: Any, tz: Any, complaints: Any, topics: Any,
-                batch: int) -> int:
-        asked.append((since, until, tz, complaints, topics, batch))
-        return 3
+    def missing(name: str) -> Any:
+        raise ImportError(name)
 
-    projector = SimpleNamespace(connect=lambda path: __import__("sqlite3").connect(path),
-                                rebuild=rebuild, classifier_ids=lambda path: frozenset({"t"}))
-    monkeypatch.setattr(commands, "module", lambda name: projector)
-    assert cli.main(["report", "rebuild", "--since", "2026-07-01", "--until", "2026-12-31",
-                     "--config", str(config)]) == 0
-    assert capsys.readouterr().out == "3 contacts rebuilt\n"
-    assert asked == [(dt.date(2026, 7, 1), dt.date(2026, 12, 31), ALMATY,
-                      frozenset({"complaint"}), frozenset({"t"}), commands.REBUILD_BATCH)]
-    assert cli.main(["report", "rebuild", "--since", "2026-07-01", "--until", "2026-06-30",
-                     "--config", str(config)]) == 2
-
-
-def test_import_one_file_as_one_batch(config: Path, fakes: FakeParts, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    good = tmp_path / "chats.csv"
-    good.write_text("date,channel,topic\n2026-11-02,chat,pension\n2026-11-03,email,x\n")
-    assert cli.main(["report", "import", str(good), "--since", "2026-10-01", "--until",
-                     "2026-12-31", "--config", str(config)]) == 0
-    assert capsys.readouterr().out == f"{good}: 2 contacts imported for 2026-10-01..2026-12-31\n"
-    [(name, since, until, user, rows)] = fakes.imported
-    assert (name, since, until, rows) == ("chats.csv", dt.date(2026, 10, 1),
-                                          dt.date(2026, 12, 31), 2)
-    assert user.startswith("cli")
-    bad = tmp_path / "bad.csv"
-    bad.write_text("when,channel\n")
-    assert cli.main(["report", "import", str(bad), "--since", "2026-10-01", "--until",
-                     "2026-12-31", "--config", str(config)]) == 1
-    assert capsys.readouterr().out == "bad.csv:1: date: no such column\n"
-    assert cli.main(["report", "import", str(tmp_path / "none.csv"), "--since", "2026-10-01",
-                     "--until", "2026-12-31", "--config", str(config)]) == 1
+    monkeypatch.setattr(commands.importlib, "import_module", missing)
+    with pytest.raises(SystemExit):  # not installed: the group has the reports only
+        cli.build_parser().parse_args(["report", "rebuild"])
 
 
 # --- periods (pure) ---------------------------------------------------------------

@@ -289,9 +289,10 @@ async def test_an_import_is_one_batch_listed_afterwards(site: Site) -> None:
                 "until": "2026-12-31"}, content=CSV, headers=site.login(Role.ANALYST, "bolat"))
     assert answer.status_code == 200
     assert answer.json() == {"name": "чаттар 2026.csv", "since": "2026-10-01",
-                             "until": "2026-12-31", "batch": 1, "rows": 2, "replaced": False}
+                             "until": "2026-12-31", "batch": 1, "rows": 2, "replaced": 0}
     assert site.fakes.imported == [("чаттар 2026.csv", dt.date(2026, 10, 1),
-                                    dt.date(2026, 12, 31), "bolat", 2)]
+                                    dt.date(2026, 12, 31), "bolat", 2, ALMATY,
+                                    frozenset({"pension", "complaint"}), "kk")]
     listed = (await site.http.get("/api/reports/imports", headers=site.login(Role.ANALYST)))
     [item] = listed.json()["items"]
     assert (item["name"], item["rows"], item["user"]) == ("чаттар 2026.csv", 2, "bolat")
@@ -300,11 +301,11 @@ async def test_an_import_is_one_batch_listed_afterwards(site: Site) -> None:
 async def test_an_import_with_problems_lists_them_and_writes_nothing(site: Site) -> None:
     answer = await site.http.post(
         "/api/reports/imports", params={"name": "x.csv", "since": "2026-10-01",
-                                        "until": "2026-12-31"},
+                                        "until": "2026-12-31", "lang": "ru"},
         content=b"when,channel\n1,chat\n", headers=site.login(Role.ANALYST))
     assert answer.status_code == 400
     assert answer.json()["error"] == "bad_csv"
-    assert answer.json()["problems"] == ["x.csv:1: date: no such column"]
+    assert answer.json()["problems"] == ["x.csv:1: date: no such column (ru)"]
     listed = await site.http.get("/api/reports/imports", headers=site.login(Role.ANALYST))
     assert listed.json()["items"] == []
 

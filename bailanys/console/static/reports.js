@@ -6,7 +6,7 @@
 // the centre (row 20 of the form counts the confirmed ones); analysts import
 // other channels' contacts from CSV. Text reaches the page through textContent
 // only; errors come as codes, translated here.
-import { has, initLangSwitch, locale, t } from "./i18n.js";
+import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { getJson, label } from "./callview.js";
 
@@ -280,7 +280,7 @@ async function upload(event) {
     return;
   }
   const params = new URLSearchParams({ name: file.name, since: form.elements.since.value,
-    until: form.elements.until.value });
+    until: form.elements.until.value, lang: currentLang() });
   const answer = await getJson(`/api/reports/imports?${params}`, { method: "POST",
     headers: { "content-type": "text/csv" }, body: file });
   if (!answer) return;
