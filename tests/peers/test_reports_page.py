@@ -164,8 +164,9 @@ async def test_an_analyst_makes_the_reports_and_a_supervisor_confirms_a_complain
         page = await browser.new_page(viewport={"width": 1366, "height": 768})
         watch(page, problems)
         await log_in(page, base, "aigerim")
-        await page.wait_for_url(f"{base}/")
-        await page.goto(f"{base}/reports")
+        await page.wait_for_url(f"{base}/")  # the live board links the Reports page
+        await page.click('header a[href="/reports"]')
+        await page.wait_for_url(f"{base}/reports")
         row = page.locator('#complaints tr[data-call="c-1414-7"]')
         await row.locator("button[data-confirmed=true]").click()
         await expect(row.locator(".verdict")).to_have_text("Расталды")
