@@ -99,7 +99,7 @@ async def test_an_analyst_makes_the_reports_and_a_supervisor_confirms_a_complain
         await log_in(page, base, "bolat")
         await page.wait_for_url(f"{base}/analytics")  # an analyst's day starts there
         due = page.locator("#due")
-        await expect(due).to_contain_text("2026 жылғы II жартыжылдық бойынша")
+        await expect(due).to_contain_text("2026 жылғы II жартыжылдық есебін 15.01.2027 дейін")
         await expect(due).to_contain_text("15.01.2027")
         await due.get_by_role("link").click()
         await page.wait_for_url(f"{base}/reports")
