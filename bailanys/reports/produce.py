@@ -73,7 +73,10 @@ def _source(what: str, load: Callable[[], Any]) -> Any:
     except ReportError:
         raise
     except (BailanysError, OSError, ValueError) as exc:
-        raise ReportError("sources", f"{what}: {exc}", problems=_problems(exc)) from exc
+        problems = _problems(exc)
+        said = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}" if problems \
+            else str(exc)
+        raise ReportError("sources", f"{what}: {said}", problems=problems) from exc
 
 
 @dataclass(frozen=True)
@@ -134,5 +137,5 @@ def produce(db_path: Path, request: ReportRequest, config: Config,
     except Exception as exc:
         log.exception("reports: %s %s (%s, %s) failed", request.kind, request.period.text,
                       request.lang, request.fmt)
-        raise ReportError("failed", f"the report could not be made: {exc}",
+        raise ReportError("failed", "the report could not be made (the log says why)",
                           HTTPStatus.INTERNAL_SERVER_ERROR) from exc
