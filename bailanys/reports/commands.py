@@ -75,7 +75,11 @@ def contact_commands(sub: Any) -> None:
 
 
 def _fail(exc: ReportError) -> CommandError:
+    """One line on stderr (a builder's failure: with its cause), the problems on stdout."""
     print_problems(exc.problems)
+    cause = exc.__cause__
+    if exc.code == "failed" and cause is not None:
+        return CommandError(f"{exc}: {type(cause).__name__}: {cause}")
     return CommandError(str(exc))
 
 

@@ -12,7 +12,8 @@ in a worker thread, never on the event loop. What goes wrong is a
 :class:`ReportError` with a ``code`` the page translates and a message for
 the CLI: a profile or classifier file with problems (``sources``), a part
 not installed (``unavailable``), a builder or renderer that failed
-(``failed``: logged with its traceback, never shown to the browser).
+(``failed``, its cause chained: the page's route logs it with the
+traceback, the CLI says it in one line; never shown to the browser).
 """
 
 from __future__ import annotations
@@ -134,8 +135,6 @@ def produce(db_path: Path, request: ReportRequest, config: Config,
         log.warning("reports: the store %s failed: %s", db_path, exc)
         raise ReportError("store", f"the store cannot be read: {exc}",
                           HTTPStatus.SERVICE_UNAVAILABLE) from exc
-    except Exception as exc:
-        log.exception("reports: %s %s (%s, %s) failed", request.kind, request.period.text,
-                      request.lang, request.fmt)
+    except Exception as exc:  # a builder's or the renderer's bug: the cause goes with it
         raise ReportError("failed", "the report could not be made (the log says why)",
                           HTTPStatus.INTERNAL_SERVER_ERROR) from exc

@@ -235,6 +235,8 @@ class ReportsRoutes:
             async with self._reports:
                 body: bytes = await asyncio.to_thread(self.port.report, wanted)
         except ReportError as exc:
+            if exc.code == "failed":
+                log.error("reports: %s failed", wanted.filename, exc_info=exc.__cause__)
             return _refused(exc, framed=True)
         log.info("reports: %s (%s) made %s in %.1f s", session.user.login, session.user.role,
                  wanted.filename, time.monotonic() - started)

@@ -210,3 +210,21 @@ def test_every_report_in_both_languages_from_the_real_builders(
         assert cli.main(["report", kind, "--period", period, "--lang", lang, "--format",
                          "html", "-o", "-", "--config", str(config)]) == 0, kind
         assert b"<table" in capfdbinary.readouterr().out
+
+
+def test_a_failing_builder_is_one_line_with_its_cause(
+        config: Path, fakes: FakeParts, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> Any:
+        def write(doc: Any, fmt: str) -> bytes:
+            raise KeyError("no such style")
+
+        return SimpleNamespace(write=write)
+
+    monkeypatch.setattr(fakes, "_render", broken)
+    assert cli.main(["report", "quarterly", "--period", "2026-Q3", "-o", "-",
+                     "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert err == ("bailanys: the report could not be made (the log says why): "
+                   "KeyError: 'no such style'\n")
+    assert "Traceback" not in out + err
