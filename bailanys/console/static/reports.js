@@ -305,6 +305,7 @@ async function loadMe() {
   const defaults = answer.body.defaults;
   setPeriod("semiannual", defaults.semiannual);
   const form = $("report-form");
+  form.elements.lang.value = currentLang() === "ru" ? "ru" : "kk";  // the reader's, by default
   form.elements.quarter.value = defaults.quarterly.slice(-1);
   const [year, quarter] = defaults.quarterly.split("-Q").map(Number);
   form.elements.since.value = `${year}-${String(3 * quarter - 2).padStart(2, "0")}-01`;
@@ -344,7 +345,11 @@ function init() {
     renderComplaints();
     renderImports();
     showError(state.error);
-    if (state.status) setStatus(...state.status);
+    if (state.status?.[0] === "rp_shown") {  // the period's name in the new language
+      setStatus("rp_shown", { period: periodLabel($("view").dataset.period) });
+    } else if (state.status) {
+      setStatus(...state.status);
+    }
   });
   showFields();
   loadMe();
