@@ -10,7 +10,8 @@ The other commands belong to the layers they serve and are added by their
 ``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
 ``console`` (:mod:`bailanys.console.commands`), ``faq``
 (:mod:`bailanys.robot.commands`), ``worker``, ``analytics``
-(:mod:`bailanys.analytics.commands`) and ``qa`` (:mod:`bailanys.qa.commands`).
+(:mod:`bailanys.analytics.commands`), ``qa`` (:mod:`bailanys.qa.commands`) and
+``report`` (:mod:`bailanys.reports.commands`).
 What they share with the commands here (exit statuses,
 :class:`~bailanys.cliutil.CommandError`, ``--config``, time options, output)
 is in :mod:`bailanys.cliutil`, which they import instead of this module.
@@ -57,6 +58,7 @@ from bailanys.errors import BailanysError, ConfigError
 from bailanys.ivr import commands as ivr_commands
 from bailanys.qa import commands as qa_commands
 from bailanys.queue import commands as queue_commands
+from bailanys.reports import commands as report_commands
 from bailanys.reports import topiccommands
 from bailanys.robot import commands as robot_commands
 
@@ -260,6 +262,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     analytics_commands.register(subparsers)  # worker, analytics status
     qa_commands.register(subparsers)  # qa check
     topiccommands.register(subparsers)  # topics check
+    report_commands.register(subparsers)  # report semiannual|quarterly|feedback|rebuild|import
 
 
 def build_parser() -> argparse.ArgumentParser:

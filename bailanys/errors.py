@@ -55,6 +55,9 @@ module)::
     │                          ``code`` for the page, ``status`` the HTTP answer
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is
     │                          not valid (answered with an ``error`` message)
+    ├── ReportError            (bailanys.reports.produce) a regulator's report cannot be
+    │                          made (a profile with problems, a part missing); ``code``
+    │                          is what the page translates, ``problems`` the lines
     └── BodyError              (bailanys.web.limits) an HTTP request body cannot be
                                read (no length, too long, too slow); ``status`` is
                                the answer to send

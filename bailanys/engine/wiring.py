@@ -45,6 +45,8 @@ from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
 from bailanys.reports.projector import ContactProjector, EventFeed, classifier_ids
+from bailanys.reports.web import reports_routes
+from bailanys.reports.webstore import StoreReports
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transport import SipTransport, Source
@@ -159,7 +161,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),
-            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY)))
+            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
+            reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -6,7 +6,9 @@
   order the route gives them), answered in the layer's plain text;
   ``HEAD`` only where a route lists it;
 * no slash redirects: ``/login/`` is not ``/login``;
-* the body limit of ``limits.py`` (411, 413) in front of everything;
+* the body limit of ``limits.py`` (411, 413) in front of everything; a
+  route that takes larger bodies (a CSV upload) says so itself
+  (:func:`endpoint`'s ``max_body``, for its exact path);
 * ``Connection: close``, ``Date``, ``Server`` and the security headers on
   every answer of the app, Starlette's own included (uvicorn's 400 for an
   unparsable request carries ``Connection: close`` only).
@@ -34,9 +36,21 @@ from bailanys.web.limits import MAX_BODY_BYTES, BoundedBody
 from bailanys.web.responses import COMMON_HEADERS, error
 
 
-def endpoint(path: str, handler: Endpoint, methods: Sequence[str] = ("GET",)) -> Route:
-    """A route answering ``methods`` only (405 with ``Allow`` for the others)."""
-    return Route(path, _MethodGate(handler, methods))
+def endpoint(path: str, handler: Endpoint, methods: Sequence[str] = ("GET",), *,
+             max_body: int | None = None) -> Route:
+    """A route answering ``methods`` only (405 with ``Allow`` for the others);
+    ``max_body``: the largest body it takes, when not the app's."""
+    if max_body is None:
+        return Route(path, _MethodGate(handler, methods))
+    return LargeBodyRoute(path, _MethodGate(handler, methods), max_body)
+
+
+class LargeBodyRoute(Route):
+    """A route whose requests may carry bodies up to ``max_body`` bytes."""
+
+    def __init__(self, path: str, app: ASGIApp, max_body: int) -> None:
+        super().__init__(path, app)
+        self.max_body = max_body
 
 
 class _MethodGate:
@@ -92,9 +106,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def web_app(routes: Sequence[BaseRoute], *, max_body: int = MAX_BODY_BYTES) -> Starlette:
     """A Starlette app serving ``routes`` with the layer's limits, errors and headers."""
+    larger = {r.path: r.max_body for r in routes if isinstance(r, LargeBodyRoute)}
     app = Starlette(
         routes=list(routes),
-        middleware=[Middleware(CommonHeaders), Middleware(BoundedBody, max_bytes=max_body)],
+        middleware=[Middleware(CommonHeaders),
+                    Middleware(BoundedBody, max_bytes=max_body, path_limits=larger)],
         exception_handlers={HTTPException: _http_error},
     )
     app.router.redirect_slashes = False

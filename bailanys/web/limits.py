@@ -6,8 +6,9 @@ the web layer (RFC 9112 §6):
 * a request with ``Transfer-Encoding`` is answered ``411 Length Required``
   (RFC 9112 §6.3 lets a server ask for a length): our forms and APIs are
   small and their clients know the length;
-* a ``Content-Length`` over the application's limit is answered ``413
-  Content Too Large`` before a byte of the body is read;
+* a ``Content-Length`` over the application's limit (or the limit of
+  the request's path, ``path_limits``) is answered ``413 Content Too
+  Large`` before a byte of the body is read;
 * otherwise the whole body is read here and handed to the application in
   one piece, so an endpoint never sees a half body. How long the body may
   take is the server's request deadline (``server.py``); a conflicting or
@@ -19,6 +20,7 @@ the web layer (RFC 9112 §6):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
@@ -58,15 +60,18 @@ def body_limit_error(headers: list[tuple[bytes, bytes]], max_bytes: int) -> Body
 class BoundedBody:
     """ASGI middleware: refuse unframed or oversized bodies, read the rest in one piece."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES,
+                 path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = body_limit_error(scope["headers"], self.max_bytes)
+        max_bytes = self.path_limits.get(scope["path"], self.max_bytes)
+        refused = body_limit_error(scope["headers"], max_bytes)
         if refused is not None:
             await error(refused.status, str(refused))(scope, receive, send)
             return
@@ -78,7 +83,7 @@ class BoundedBody:
                 return
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:  # cannot happen with Content-Length framing; be sure
+            if size > max_bytes:  # cannot happen with Content-Length framing; be sure
                 await error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)(scope, receive, send)
                 return
             chunks.append(chunk)

@@ -13,7 +13,8 @@ const FILTERS = ["since", "until", "queue", "agent", "language", "topic", "dispo
 const MAX_BAR = 40; // px in the chart's 600-wide box: a few days stay bars, not blocks
 
 const state = { params: new URLSearchParams(), result: null, counts: null, call: null, page: 1,
-  user: null };
+  user: null, due: null };
+const REPORT_ROLES = ["analyst", "supervisor", "admin"];
 
 // --- small helpers ---------------------------------------------------------------
 
@@ -215,6 +216,7 @@ async function showUser() {
   if (!answer?.ok) return;
   state.user = answer.body;
   renderUser();
+  loadDue();
 }
 
 function renderUser() {
@@ -222,6 +224,31 @@ function renderUser() {
   if (user) document.getElementById("who").textContent = `${user.name} · ${label("role_", user.role)}`;
   // the reviewers' workspace (bailanys/qa/web.py QA_ROLES), for those who may open it
   document.getElementById("qa-link").hidden = !["qa", "supervisor", "admin"].includes(user?.role);
+  // the Reports page (bailanys/reports/web.py REPORT_ROLES)
+  document.getElementById("reports-link").hidden = !REPORT_ROLES.includes(user?.role);
+  renderDue();
+}
+
+// The semi-annual form's due date (issue 17: "the console reminds analysts"),
+// where the Reports page is wired and the user may open it.
+async function loadDue() {
+  if (!REPORT_ROLES.includes(state.user?.role)) return;
+  const answer = await getJson("/api/reports/due");
+  state.due = answer?.ok ? answer.body.due : null;
+  renderDue();
+}
+
+function renderDue() {
+  const box = document.getElementById("due");
+  const due = state.due;
+  box.hidden = !due;
+  if (!due) return;
+  const [y, m, d] = due.date.split("-").map(Number);
+  const [year, half] = due.period.split("-H");
+  const vars = { period: t("rp_period_half", { year, n: half === "1" ? "I" : "II" }),
+    date: new Date(y, m - 1, d).toLocaleDateString(locale()), days: due.days_left };
+  box.replaceChildren(t(due.days_left > 0 ? "rp_due" : "rp_due_today", vars), " ",
+    el("a", { href: "/reports", text: t("rp_due_open") }));
 }
 
 function init() {
