@@ -91,6 +91,9 @@ class Document:
     title: str
     period: str  # as the reader writes it: "2026 жылғы II жартыжылдық"
     blocks: tuple[Block, ...]
-    #: organisation name, generated-at, the engine version: the cover line
+    #: the organisation's name: the cover's line under the period
     subtitle: str = ""
+    #: machine data about the report (the period's code, the form's index):
+    #: for programs and file names, never shown to the reader (the keys are
+    #: not in the reader's language)
     meta: dict[str, str] = field(default_factory=dict)

@@ -34,8 +34,6 @@ color:#111;margin:1.5em;line-height:1.35}
 .report h1{font-size:16pt;margin:0 0 .3em}
 .report h2{font-size:12pt;margin:1.2em 0 .4em}
 .report .cover p,.report .cover dl{margin:.15em 0}
-.report dl.meta dt,.report dl.meta dd{display:inline;margin:0}
-.report dl.meta dd::after{content:"";display:block}
 .report table{border-collapse:collapse;margin:.2em 0 .4em;font-size:9pt}
 .report th,.report td{border:1px solid #808080;padding:2px 6px;vertical-align:top;
 text-align:left}
@@ -105,9 +103,6 @@ def body_html(doc: d.Document) -> str:
     cover = [f"<h1>{_text(doc.title)}</h1>", f'<p class="period">{_text(doc.period)}</p>']
     if doc.subtitle:
         cover.append(f'<p class="subtitle">{_text(doc.subtitle)}</p>')
-    if doc.meta:
-        cover.append('<dl class="meta">' + "".join(
-            f"<dt>{_text(k)}:</dt> <dd>{_text(v)}</dd>" for k, v in doc.meta.items()) + "</dl>")
     parts = [f'<header class="cover">{"".join(cover)}</header>']
     for block in doc.blocks:
         if isinstance(block, d.Table):

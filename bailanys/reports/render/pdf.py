@@ -263,7 +263,6 @@ def _build(doc: d.Document) -> bytes:
     width, height = template.width, template.height
     story: list[Any] = [_p(doc.title, "title"), _p(doc.period, "para")]
     story += [_p(line, "para") for line in (doc.subtitle,) if line]
-    story += [_p(f"{k}: {v}", "para") for k, v in doc.meta.items()]
     for block in doc.blocks:
         if isinstance(block, d.Table):
             story += _table(block, doc.language, width)

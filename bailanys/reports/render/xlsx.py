@@ -204,13 +204,13 @@ def _text_lines(text: str, width: int) -> int:
 
 def _write_text(sheet: Any, doc: Document, paragraphs: list[Paragraph],
                 contents: list[tuple[str, str]], formats: _Formats) -> None:
-    """The cover (title, period, subtitle, meta), the paragraphs, one a row,
+    """The cover (title, period, subtitle), the paragraphs, one a row,
     then the tables' titles, each a link to its sheet (a sheet shows only
     its column titles: row 1 is theirs, see the module docstring)."""
     sheet.set_column(0, 0, TEXT_WIDTH)
     sheet.write_string(0, 0, _cut(doc.title), formats.title)
     row = 1
-    for line in (doc.period, doc.subtitle, *(f"{k}: {v}" for k, v in doc.meta.items())):
+    for line in (doc.period, doc.subtitle):
         if line:
             sheet.write_string(row, 0, _cut(line), formats.text)
             row += 1
