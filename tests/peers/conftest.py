@@ -108,6 +108,34 @@ class EngineUnderTest(Engine):
 EngineFactory = Callable[..., Awaitable[EngineUnderTest]]
 
 
+#: Debian's Chromium: the browser tests drive it through Playwright.
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, through Playwright; the test is skipped
+    where either is missing. Audio may start without a click (the pages'
+    players are driven by the tests)."""
+    if not CHROMIUM.is_file():  # noqa: ASYNC240 (one stat, before anything runs)
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as pw:
+        launched = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--autoplay-policy=no-user-gesture-required"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Any) -> Any:
+    """A page of :func:`browser` at 1366x768 (the console's smallest target)."""
+    return await browser.new_page(viewport={"width": 1366, "height": 768})
+
+
 @pytest.fixture
 async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     """``await engine_factory(sip=..., engine=...)``: started engines, stopped at teardown.

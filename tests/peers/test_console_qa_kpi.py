@@ -13,8 +13,6 @@ import asyncio
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,26 +25,12 @@ from tests.peers.conftest import EngineFactory
 pytestmark = [pytest.mark.peer]
 
 PASSWORD = "pw-supervisor"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    if not CHROMIUM.is_file():  # noqa: ASYNC240 (one stat)
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield await browser.new_page()
-        finally:
-            await browser.close()
 
 
 def _write(path: str, *events: Any) -> None:

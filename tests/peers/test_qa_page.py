@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from bailanys.qa.webstore import StoreQa
 from bailanys.timezone import ALMATY
 from tests.console.helpers import PASSWORDS, FakeApi, users
 from tests.peers.conftest import EngineFactory
-from tests.peers.test_analytics_page import CHROMIUM, _free_tcp_port, stereo_tone
+from tests.peers.test_analytics_page import _free_tcp_port, stereo_tone
 from tests.qa import scoredstore
 
 pytestmark = pytest.mark.peer
@@ -94,20 +93,6 @@ async def current_time(page: Any, within_s: float = 5.0) -> float:
             return position
         await asyncio.sleep(0.05)
     return position
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    if not CHROMIUM.is_file():  # noqa: ASYNC240 (one stat, before anything runs)
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                           args=["--autoplay-policy=no-user-gesture-required"])
-        try:
-            yield await browser.new_page(viewport={"width": 1366, "height": 768})
-        finally:
-            await browser.close()
 
 
 async def test_a_reviewer_reviews_a_queued_call_end_to_end(

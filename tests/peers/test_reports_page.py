@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ from bailanys.reports.web import reports_routes
 from bailanys.reports.webstore import StoreReports
 from bailanys.timezone import ALMATY
 from tests.console.helpers import PASSWORDS, FakeApi, users
-from tests.peers.test_analytics_page import CHROMIUM
 from tests.reports.pagefakes import ROW13, FakeParts, add_contact, new_store
 
 pytestmark = pytest.mark.peer
@@ -49,19 +47,6 @@ class Events:
     def emit(self, event: Any) -> object:
         self.emitted.append(event)
         return event
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.is_file():  # noqa: ASYNC240 (one stat, before anything runs)
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def log_in(page: Any, base: str, login: str) -> None:
