@@ -68,6 +68,7 @@ from bailanys.reports.topics import load as load_topics
 from bailanys.store.migrations import MIGRATIONS
 from bailanys.timezone import ALMATY
 from tests.reports.eventlog import Block, EventLog, local
+from tests.reports.xlsxcheck import check_formulas
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Config(robot=RobotConfig(faq=""))  # no FAQ: the candidates' column is not checked
@@ -130,6 +131,7 @@ class Made:
     docs: dict[tuple[str, str], Document]
     xlsx: dict[tuple[str, str], Any]  # openpyxl workbooks (cached values)
     pdf: dict[tuple[str, str], bytes]
+    raw: dict[tuple[str, str], bytes]  # the XLSX files
     iins: list[str]
     rebuilt: int
     path: Path | None = None
@@ -143,10 +145,10 @@ def _make(conn: sqlite3.Connection, quarter: str, half: str, since: str, until: 
         docs[(f"feedback{tag}", lang)] = feedback.build(conn, since, until, lang, TOPICS)
         docs[(f"semiannual{tag}", lang)] = semiannual.build(conn, half, lang, ORG, TOPICS,
                                                             CONFIG)
-    xlsx = {k: openpyxl.load_workbook(io.BytesIO(write(d, "xlsx")), data_only=True)
-            for k, d in docs.items()}
+    raw = {k: write(d, "xlsx") for k, d in docs.items()}
+    xlsx = {k: openpyxl.load_workbook(io.BytesIO(b), data_only=True) for k, b in raw.items()}
     pdf = {k: write(d, "pdf") for k, d in docs.items()}
-    return Made(docs, xlsx, pdf, [], 0)
+    return Made(docs, xlsx, pdf, raw, [], 0)
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +171,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
         out.docs.update(empty.docs)
         out.xlsx.update(empty.xlsx)
         out.pdf.update(empty.pdf)
+        out.raw.update(empty.raw)
         out.iins, out.rebuilt, out.path = log.iins, n, path
         yield out
     finally:
@@ -244,6 +247,17 @@ def _topic(tid: str, lang: str) -> str:
 
 def _group(gid: str, lang: str) -> str:
     return GROUP_NAMES[gid][LANGS.index(lang)]
+
+
+#: The totals an analyst would re-add: the quarterly regions' two, the
+#: feedback's channels (2), groups and survey totals, the form's rows 13-14.
+FORMULAS = {"quarterly": 2, "feedback": 4, "semiannual": 2}
+
+
+@pytest.mark.parametrize(("doc", "lang"), [(d, la) for d in FORMULAS for la in LANGS])
+def test_every_formula_adds_up_the_cells_it_names(made: Made, doc: str, lang: str) -> None:
+    assert check_formulas(made.raw[(doc, lang)]) == FORMULAS[doc]
+    assert check_formulas(made.raw[(f"{doc}-empty", lang)]) == FORMULAS[doc]
 
 
 def test_the_log_is_folded_into_one_contact_per_call(made: Made) -> None:
