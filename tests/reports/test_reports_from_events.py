@@ -330,6 +330,11 @@ TOPIC_FIGURES = (
 @pytest.mark.parametrize("lang", LANGS)
 def test_quarterly_topics_change_and_the_30_pct_flag(made: Made, lang: str) -> None:
     ws = _sheet(made, "quarterly", lang, ("Тақырыптар", "Темы"))
+    assert _rows(ws, 1, 1)[0] == (
+        ("№", "Тақырып", "Коды", "Есепті тоқсан", "Алдыңғы тоқсан", "Өзгерісі, %",
+         "Түсіндіру жұмысы") if lang == "kk" else
+        ("№", "Тема", "Код", "Отчётный квартал", "Предыдущий квартал", "Изменение, %",
+         "Разъяснительная работа"))
     flag = _w(lang, "жоспар қажет", "нужен план")
     want: list[tuple[object, ...]] = [
         (i, _topic(t, lang), t, now, before, change, flag if flagged else "")
@@ -341,6 +346,8 @@ def test_quarterly_topics_change_and_the_30_pct_flag(made: Made, lang: str) -> N
         fills = {ws.cell(r, c).fill.fgColor.rgb for c in (6, 7)}
         assert fills == ({FLAG_FILL} if flagged else {"00000000"}), (r, fills)
     assert ws.cell(15, 6).fill.fgColor.rgb != FLAG_FILL
+    note = ws.cell(17, 1).value
+    assert isinstance(note, str) and "30 %" in note  # the threshold, said
 
 
 #: The country's top 10 of the 176 classified contacts (189 - 13): shares
@@ -453,6 +460,9 @@ GROUPS_Q = (("social", 86), ("documents", 33), ("digital", 28), ("assets", 10),
 @pytest.mark.parametrize("lang", LANGS)
 def test_feedback_channels_reasons_and_groups(made: Made, lang: str) -> None:
     ws = _sheet(made, "feedback", lang, ("Арналар", "Каналы"))
+    assert _rows(ws, 1, 1)[0] == (
+        ("Байланыс арнасы", "Өтініштер", "Үлесі, %", "Шағымдар", "Шағымдар үлесі, %")
+        if lang == "kk" else ("Канал связи", "Обращения", "Доля, %", "Жалобы", "Доля жалоб, %"))
     want: list[tuple[object, ...]] = [(_channel(c, lang), n, 100 * n / 189, k,
                                        100.0 * k / 10) for c, n, k in CHANNELS_Q]
     want.append((_w(lang, "Барлығы", "Всего"), 189, 100.0, 10, 100.0))
