@@ -146,7 +146,7 @@ def reasons_table(p: _Period, lang: str, topics: TopicTree | None) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for rank, (topic, n) in enumerate(top, start=1):
         group = topics.group_of(str(topic)) if topics is not None else None
-        rows.append((Cell(rank), Cell(_name(topics, str(topic), lang)),
+        rows.append((Cell(rank, CellKind.COUNT), Cell(_name(topics, str(topic), lang)),
                      Cell(None if group is None else _name(topics, group, lang)),
                      Cell(int(str(n)), CellKind.COUNT), _pct(int(str(n)), total)))
     untyped = p.one("COUNT(*)", "AND topic IS NULL")

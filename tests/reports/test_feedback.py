@@ -194,3 +194,13 @@ def test_bounds_and_bad_input() -> None:
 def test_cells_are_typed() -> None:
     assert feedback._pct(1, 4) == Cell(25.0, CellKind.PCT)
     assert feedback._pct(0, 0) == Cell(None, CellKind.PCT)
+
+
+def test_a_reasons_rank_is_a_number(tmp_path: Path) -> None:
+    """The rank is a figure, as in the quarterly analysis (not text: Excel
+    would flag "a number stored as text" on every row)."""
+    conn = _db(tmp_path)
+    _fixture(conn)
+    reasons = _tables(feedback.build(conn, "2026-07-01", "2026-09-30", "ru", None))["reasons"]
+    assert [row[0] for row in reasons.rows[:-1]] == [Cell(i, CellKind.COUNT) for i in (1, 2, 3, 4)]
+    assert reasons.rows[-1][0] == Cell("")  # "not classified" has no rank
