@@ -63,6 +63,9 @@ MIN_TERMS: Final = 2
 #: Calls read at most per period, the newest first: half of the clustering's
 #: MAX_QUESTIONS (20,000), the other half left to the robot's own questions.
 MAX_CALLS: Final = 10000
+#: Clusters the matcher is asked about at most per report (~25 ms each on one
+#: core: 2.5 s), should the largest clusters all be questions the FAQ answers.
+MAX_ASKED: Final = 100
 #: Margin in seconds around the period's UTC bounds for the index range
 #: (``day`` is the engine's local date: UTC+5 for Kazakhstan, at most +14).
 _MARGIN_S: Final = 2 * 86400.0
@@ -178,17 +181,23 @@ def candidates(clusters: Sequence[Cluster], questions: Sequence[Question],
     Asked per cluster, not per question: the matcher embeds each question
     (~25 ms on one core), a quarter's 10,000 calls would take minutes. A
     robot-only cluster is always a candidate: the robot already asked the
-    same matcher and was not confident.
+    same matcher and was not confident. The matcher is asked at most
+    :data:`MAX_ASKED` times: past that, the list ends (shorter than ``n``)
+    rather than list clusters nobody checked.
     """
     out: list[Cluster] = []
-    answered = 0
+    answered = asked = 0
     for c in clusters:
         if len(out) == n:
             break
         call = next((questions[i].text for i in c.members
                      if questions[i].outcome == FROM_CALL), None)
-        if answers is not None and call is not None and answers(call):
-            answered += 1
-            continue
+        if answers is not None and call is not None:
+            if asked == MAX_ASKED:
+                break
+            asked += 1
+            if answers(call):
+                answered += 1
+                continue
         out.append(c)
     return out, answered

@@ -139,7 +139,8 @@ def test_clustered_with_the_robots_questions(conn: sqlite3.Connection) -> None:
     assert got == {("ru", 3, 2, 1), ("ru", 1, 0, 1), ("ru", 1, 1, 0), ("kk", 1, 0, 1)}
 
 
-def test_clusters_the_faq_answers_are_not_candidates(conn: sqlite3.Connection) -> None:
+def test_clusters_the_faq_answers_are_not_candidates(conn: sqlite3.Connection,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     qs = _questions(conn)
     asked: list[str] = []
 
@@ -157,6 +158,12 @@ def test_clusters_the_faq_answers_are_not_candidates(conn: sqlite3.Connection) -
                                     "когда придёт пенсия по возрасту",
                                     "[IIN] соттылығы жоқ туралы анықтама қайдан аламын"])
     assert len(candidates(cluster(qs), qs, None, 2)[0]) == 2  # n bounds the list
+    # past MAX_ASKED questions to the matcher the list ends: asked about the
+    # certificate (no); the Kazakh cluster next would be a second question: the end
+    monkeypatch.setattr(gapcalls, "MAX_ASKED", 1)
+    listed, answered = candidates(cluster(qs), qs, lambda t: False, 10)
+    assert [c.representative for c in listed] == ["где получить справку о несудимости"]
+    assert answered == 0
 
 
 def test_the_quarterly_table_counts_both_sources(conn: sqlite3.Connection) -> None:
