@@ -7,6 +7,8 @@ expected question, count and cell worked out by hand in the comments.
 
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bailanys import cli
 from bailanys.reports import quarterly
 from bailanys.reports.document import Table
 from bailanys.reports.quarterlyfigures import figures, parse_quarter
@@ -200,3 +203,30 @@ def test_the_real_matcher_leaves_out_what_the_faq_answers(tmp_path: Path) -> Non
     answers = MatcherAnswers(str(ROOT / "knowledge/faq.yaml"), str(tmp_path / "e.npz"))
     assert answers("где получить справку о несудимости") is True
     assert answers("у меня сломался холодильник что делать") is False
+
+
+def test_faq_gaps_command_adds_the_calls(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``bailanys faq gaps --period 2026-Q3``: the fixture's three call questions and
+    three robot questions; no FAQ configured, so nothing is left out."""
+    db = tmp_path / "events.db"
+    c = sqlite3.connect(db)
+    _fill(c)
+    c.commit()
+    c.close()
+    cfg = tmp_path / "bailanys.toml"
+    cfg.write_text(f'[store]\npath = "{db}"\n[robot]\nfaq = ""\n', encoding="utf-8")
+    assert cli.main(["faq", "gaps", "--period", "2026-Q3", "--config", str(cfg),
+                     "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["language"], r["count"], r["from_robot"], r["from_calls"]) for r in rows] == [
+        ("ru", "3", "2", "1"), ("kk", "1", "0", "1"), ("ru", "1", "1", "0"),
+        ("ru", "1", "0", "1")]
+    assert rows[0]["calls"].split()[0] == "/analytics#call=a"  # transcribed: a page link
+    assert cli.main(["faq", "gaps", "--period", "2026-Q3", "--config", str(cfg),
+                     "--labels", "ru", "--lang", "ru"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Вопросы без ответа за 2026-07-01..2026-09-30: всего 5; групп: 3\n"
+                          "из них из расшифровок звонков операторам: 2; не включены группы,"
+                          " на которые в FAQ уже есть уверенный ответ: 0\n")
+    assert "   кому заданы: роботу 2, операторам 1\n" in out
