@@ -1,7 +1,7 @@
 """How long the quarterly analysis takes for a 1414-sized quarter (issue 17, "Benchmark").
 
     .venv/bin/python bench/report_quarterly.py [--per-day 50000] [--runs 3] [--gaps 20000]
-                                               [--store PATH] [--keep]
+                                               [--transcripts 5] [--store PATH] [--keep]
 
 Generates into a fresh store (the real schema: ``store.migrations.migrate``)
 two quarters of ``contacts``: 2026-Q1 (90 days) and 2026-Q2, the quarter
@@ -10,16 +10,23 @@ skewed spread of 120 topics (5 % unclassified), the 20 regions (40 % not
 determined, as mobile numbers encode none), a social portrait for 15 % of
 the contacts, and ``--gaps`` unanswered robot questions in the quarter
 (20,000: the most ``faq gaps`` clusters, a busy robot's quarter) phrased
-from bench/data/faq_paraphrases.yaml. The rows are made by one SQL
+from bench/data/faq_paraphrases.yaml, and with ``--transcripts PCT`` that
+share of the quarter's contacts transcribed (``analytics_calls`` +
+``utterances``: the operator's greeting, the caller's "hello", the caller's
+question phrased from the same file, a thank-you, the operator's answer),
+whose operator calls give the FAQ candidates their transcribed questions
+(:mod:`bailanys.robot.gapcalls`). The rows are made by one SQL
 ``INSERT ... SELECT`` over a recursive counter (a hash of the row number
 picks each field), so generating takes seconds per million, not Python
 time.
 
 Then, ``--runs`` times, a fresh process (``--child``) opens the store
 read-only, times ``quarterly.build`` (SQL aggregates, the FAQ read for the
-candidates' nearest entries, clustering, three charts, the text; on one
+candidates' nearest entries, the transcripts' questions, clustering, the
+FAQ matcher on the clusters with calls, three charts, the text; on one
 core: the child pins itself to one CPU and BLAS to one thread) and prints
-the peak RSS. The parent prints min/median/max. Target: under 60 s.
+the peak RSS, and times the transcripts' questions alone. The parent prints
+min/median/max. Target: under 60 s.
 """
 
 from __future__ import annotations
@@ -91,9 +98,7 @@ def _insert_sql(per_day: int) -> str:
 
 
 def _gap_rows(n: int, seed: int) -> list[tuple[object, ...]]:
-    data = yaml.safe_load((ROOT / "bench/data/faq_paraphrases.yaml").read_text("utf-8"))
-    phrasings = [(lang, t) for by in data.values() for lang in ("kk", "ru")
-                 for t in by.get(lang, ())]
+    phrasings = _phrasings()
     rng = random.Random(seed)
     rows: list[tuple[object, ...]] = []
     for i in range(n):
@@ -101,6 +106,38 @@ def _gap_rows(n: int, seed: int) -> list[tuple[object, ...]]:
         day = f"2026-{4 + i * 3 // n:02d}-{1 + rng.randrange(28):02d}"
         rows.append((1775000000.0 + i, day, f"g{i:08d}", lang, text, text, "[]", "no_match", 1))
     return rows
+
+
+def _transcript_sql(pct: int) -> tuple[str, ...]:
+    """``pct`` % of 2026-Q2's contacts transcribed: one ``analytics_calls`` row each
+    and five utterances (ids as ``analytics.transcripts`` packs them)."""
+    picked = f"((rowid * 2654435761 + 7) % 2147483648 >> 8) % 100 < {pct}"
+    outcome = ("CASE WHEN channel IN ('operator', 'callback') THEN 'answered'"
+               " WHEN channel = 'robot' THEN 'robot' ELSE 'ivr' END")
+    utt = ("INSERT INTO utterances (id, call_id, recording, channel, start, end, language, text,"
+           " words, terms) SELECT (c.id << 16) | {bits}, c.call_id, 'r.wav', '{ch}', {start},"
+           " {start} + 2.5, {lang}, {text}, '[]', '' FROM analytics_calls c")
+    phrase = ("(SELECT {col} FROM phr WHERE phr.i = (c.id * 2654435761 % 2147483648) %"
+              " (SELECT count(*) FROM phr))")
+    return (
+        "INSERT INTO analytics_calls (id, call_id, started, day, outcome, agent, words)"
+        f" SELECT rowid, call_id, started, day, {outcome}, 'a1', 40 FROM contacts"
+        f" WHERE day BETWEEN '2026-04-01' AND '2026-06-30' AND {picked}",
+        utt.format(bits="(1 << 15)", ch="agent", start=1.0, lang="'ru'",
+                   text="'1414 здравствуйте меня зовут айгерим слушаю вас'"),
+        utt.format(bits="0", ch="caller", start=3.0, lang="'ru'", text="'алло здравствуйте'"),
+        utt.format(bits="1", ch="caller", start=5.0, lang=phrase.format(col="lang"),
+                   text=phrase.format(col="text")),
+        utt.format(bits="2", ch="caller", start=20.0, lang="'ru'",
+                   text="'спасибо большое до свидания'"),
+        utt.format(bits="(1 << 15) | 1", ch="agent", start=9.0, lang="'ru'",
+                   text="'вам нужно обратиться в центр обслуживания населения'"),
+    )
+
+
+def _phrasings() -> list[tuple[str, str]]:
+    data = yaml.safe_load((ROOT / "bench/data/faq_paraphrases.yaml").read_text("utf-8"))
+    return [(lang, t) for by in data.values() for lang in ("kk", "ru") for t in by.get(lang, ())]
 
 
 async def _migrate(path: Path) -> None:
@@ -114,7 +151,7 @@ async def _migrate(path: Path) -> None:
         await db.close()
 
 
-def generate(path: Path, per_day: int, gaps: int) -> None:
+def generate(path: Path, per_day: int, gaps: int, transcripts: int = 0) -> None:
     asyncio.run(_migrate(path))
     conn = sqlite3.connect(path)
     try:
@@ -125,10 +162,18 @@ def generate(path: Path, per_day: int, gaps: int) -> None:
             conn.executemany(
                 "INSERT INTO faq_gaps (ts, day, call_id, language, text, terms, candidates,"
                 " outcome, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _gap_rows(gaps, 17))
+            if transcripts > 0:
+                conn.execute("CREATE TEMP TABLE phr (i INTEGER PRIMARY KEY, lang TEXT, text TEXT)")
+                conn.executemany("INSERT INTO phr VALUES (?, ?, ?)",
+                                 [(i, la, t) for i, (la, t) in enumerate(_phrasings())])
+                for sql in _transcript_sql(transcripts):
+                    conn.execute(sql)
+        calls = conn.execute("SELECT count(*) FROM analytics_calls").fetchone()[0]
         conn.execute("ANALYZE")
         size = path.stat().st_size / 2**30
         print(f"generated {per_day * DAYS:,} contacts ({per_day:,}/day x {DAYS} days) and "
-              f"{gaps:,} robot questions in {time.perf_counter() - started:.0f} s; "
+              f"{gaps:,} robot questions, {calls:,} transcribed calls in "
+              f"{time.perf_counter() - started:.0f} s; "
               f"store {size:.2f} GiB", flush=True)
     finally:
         conn.close()
@@ -139,6 +184,7 @@ def child(path: str) -> int:
     from bailanys.config import Config
     from bailanys.reports import quarterly
     from bailanys.reports.quarterlyfigures import figures, parse_quarter
+    from bailanys.robot.gapcalls import call_questions
 
     if hasattr(os, "sched_setaffinity"):  # one core, as the target says
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -151,7 +197,12 @@ def child(path: str) -> int:
     sql_started = time.perf_counter()
     fig = figures(conn, parse_quarter(QUARTER))  # the SQL and clustering part alone (warm)
     sql_s = time.perf_counter() - sql_started
+    q = parse_quarter(QUARTER)
+    calls_started = time.perf_counter()
+    calls = call_questions(conn, q.first, q.last)  # the transcripts' questions alone (warm)
+    calls_s = time.perf_counter() - calls_started
     print(json.dumps({"build_s": took, "figures_again_s": sql_s, "peak_rss_mib": rss_mib,
+                      "calls_s": calls_s, "call_questions": len(calls),
                       "total": fig.total, "previous": fig.previous_total,
                       "blocks": len(doc.blocks)}))
     return 0
@@ -162,6 +213,8 @@ def main() -> int:
     ap.add_argument("--per-day", type=int, default=50000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--gaps", type=int, default=20000)
+    ap.add_argument("--transcripts", type=int, default=0,
+                    help="percent of the quarter's contacts transcribed (e.g. 5)")
     ap.add_argument("--store", type=Path, default=None, help="reuse this store (else fresh)")
     ap.add_argument("--keep", action="store_true", help="keep the generated store")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -171,7 +224,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bailanys-quarterly-"))
     path = args.store or tmp / "bench.db"
     if not path.exists():
-        generate(path, args.per_day, args.gaps)
+        generate(path, args.per_day, args.gaps, args.transcripts)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     results = []
@@ -182,7 +235,8 @@ def main() -> int:
         results.append(r)
         print(f"run {run + 1}: build {r['build_s']:.1f} s (figures again, warm: "
               f"{r['figures_again_s']:.1f} s), peak RSS {r['peak_rss_mib']:.0f} MiB, "
-              f"{r['total']:,} contacts vs {r['previous']:,}", flush=True)
+              f"{r['total']:,} contacts vs {r['previous']:,}; transcripts' questions "
+              f"{r['call_questions']:,} read in {r['calls_s']:.2f} s", flush=True)
     times = sorted(r["build_s"] for r in results)
     print(f"quarterly.build {QUARTER}: min {times[0]:.1f} s, median "
           f"{statistics.median(times):.1f} s, max {times[-1]:.1f} s; peak RSS max "

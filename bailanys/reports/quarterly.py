@@ -47,6 +47,13 @@ from bailanys.reports.quarterlytext import (
     topic_name,
 )
 from bailanys.robot.faq import load as load_faq
+from bailanys.robot.gapcalls import (
+    MIN_TERMS,
+    QUESTION_WINDOW_S,
+    MatcherAnswers,
+    from_calls,
+    from_robot,
+)
 from bailanys.robot.gapcluster import Cluster
 
 if TYPE_CHECKING:
@@ -62,8 +69,9 @@ def build(conn: sqlite3.Connection, quarter: str, lang: str, topics: TopicNames 
         raise InputError(f"expected a language of {sorted(LABELS)}, got {lang!r}")
     period = parse_quarter(quarter)
     faq, titles = faq_entries(config.robot.faq)
-    return document(figures(conn, period, faq), lang, topics, config.reports.growth_flag_pct,
-                    titles)
+    answers = MatcherAnswers(config.robot.faq, config.robot.faq_cache) if faq else None
+    return document(figures(conn, period, faq, answers), lang, topics,
+                    config.reports.growth_flag_pct, titles)
 
 
 def faq_entries(path: str) -> tuple[FaqQuestions, Mapping[str, Mapping[str, str]]]:
@@ -221,10 +229,13 @@ def _faq_table(fig: Figures, lang: str, titles: Mapping[str, Mapping[str, str]])
             return Cell(None)
         return Cell(titles.get(c.nearest.entry, {}).get(lang) or c.nearest.entry)
 
-    rows = tuple((_count(i + 1), Cell(c.lang), _count(c.count), Cell(c.representative),
-                  Cell(", ".join(c.top_terms)), nearest(c))
+    rows = tuple((_count(i + 1), Cell(c.lang), _count(c.count), _count(from_robot(c)),
+                  _count(from_calls(c)), Cell(c.representative), Cell(", ".join(c.top_terms)),
+                  nearest(c))
                  for i, c in enumerate(fig.gaps))
+    note = t["faq_note"].format(robot=fig.gap_questions - fig.call_questions,
+                                calls=fig.call_questions, answered=fig.answered_clusters,
+                                window=int(QUESTION_WINDOW_S), terms=MIN_TERMS)
     return Table("faq", t["faq_title"], t["faq_sheet"],
-                 (t["no"], t["language"], t["questions"], t["example"], t["terms"],
-                  t["nearest"]), rows,
-                 note=t["faq_note"].format(n=fig.gap_questions))
+                 (t["no"], t["language"], t["questions"], t["from_robot"], t["from_calls"],
+                  t["example"], t["terms"], t["nearest"]), rows, note=note)

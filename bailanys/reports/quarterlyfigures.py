@@ -19,15 +19,18 @@ from typing import Final
 
 from bailanys.errors import InputError
 from bailanys.reports.model import REGIONS, UNKNOWN_REGION
-from bailanys.robot.gapcluster import Cluster, Question, cluster
+from bailanys.robot.gapcalls import Answers, call_questions, candidates
+from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question, cluster
 
 #: The methodology: "a list of the 10 questions that interest citizens most".
 TOP_N: Final = 10
 #: FAQ candidates listed: the largest clusters of the robot's unanswered
-#: questions (``bailanys faq gaps`` lists them all; the report keeps a page).
+#: questions and the operator calls' questions (``bailanys faq gaps`` lists
+#: them all; the report keeps a page).
 FAQ_CANDIDATES: Final = 15
-#: The robot's questions clustered at most for the report (as ``faq gaps``).
-MAX_GAP_QUESTIONS: Final = 20000
+#: Questions clustered at most for the report (as ``faq gaps``): the operator
+#: calls' (``gapcalls.MAX_CALLS``), then the robot's up to this total.
+MAX_GAP_QUESTIONS: Final = MAX_QUESTIONS
 _QUARTER: Final = re.compile(r"(\d{4})-[Qq]([1-4])")
 
 
@@ -84,19 +87,22 @@ class Figures:
     region_topics: Mapping[str, Mapping[str, int]]
     months: Mapping[str, int]
     portrait: Mapping[tuple[str | None, str | None, str | None], int]
-    gap_questions: int
-    gap_clusters: int  # all the clusters; ``gaps`` keeps the largest
+    gap_questions: int  # the robot's and the operator calls' questions clustered
+    gap_clusters: int  # all the clusters; ``gaps`` keeps the largest candidates
     gaps: tuple[Cluster, ...]
+    call_questions: int = 0  # of gap_questions, from operator calls' transcripts
+    answered_clusters: int = 0  # left out: the FAQ answers them (gapcalls.candidates)
 
 
 #: A FAQ as :func:`bailanys.robot.gapcluster.cluster` takes it: entry -> language -> questions.
 FaqQuestions = Mapping[str, Mapping[str, Sequence[str]]]
 
 
-def figures(conn: sqlite3.Connection, quarter: Quarter,
-            faq: FaqQuestions | None = None) -> Figures:
+def figures(conn: sqlite3.Connection, quarter: Quarter, faq: FaqQuestions | None = None,
+            answers: Answers | None = None) -> Figures:
     """The quarter's and the previous quarter's aggregates from ``contacts``;
-    ``faq`` gives each cluster of the robot's questions its nearest entry."""
+    ``faq`` gives each cluster of questions its nearest entry, ``answers`` leaves
+    out the clusters of operator calls the FAQ answers (:func:`gapcalls.candidates`)."""
     prev = quarter.previous()
     span = (prev.first.isoformat(), quarter.last.isoformat())
     this = (quarter.first.isoformat(), quarter.last.isoformat())
@@ -126,8 +132,10 @@ def figures(conn: sqlite3.Connection, quarter: Quarter,
             by_topic = region_topics.setdefault(region, {})
             by_topic[topic] = by_topic.get(topic, 0) + n
         portrait[(age, sex, status)] = portrait.get((age, sex, status), 0) + n
-    questions = _gap_questions(conn, quarter)
+    calls = call_questions(conn, quarter.first, quarter.last)
+    questions = calls + _gap_questions(conn, quarter, MAX_GAP_QUESTIONS - len(calls))
     clusters = cluster(questions, faq) if questions else []
+    listed, answered = candidates(clusters, questions, answers, FAQ_CANDIDATES)
     return Figures(
         quarter=quarter,
         total=sum(a for a, _ in regions.values()),
@@ -139,11 +147,13 @@ def figures(conn: sqlite3.Connection, quarter: Quarter,
         portrait=portrait,
         gap_questions=len(questions),
         gap_clusters=len(clusters),
-        gaps=tuple(clusters[:FAQ_CANDIDATES]),
+        gaps=tuple(listed),
+        call_questions=len(calls),
+        answered_clusters=answered,
     )
 
 
-def _gap_questions(conn: sqlite3.Connection, quarter: Quarter) -> list[Question]:
+def _gap_questions(conn: sqlite3.Connection, quarter: Quarter, limit: int) -> list[Question]:
     """The robot's unanswered questions of the quarter (``faq_gaps``, schema v4),
     as ``bailanys faq gaps --period`` reads them; none when the table is absent."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'faq_gaps'"
@@ -152,7 +162,7 @@ def _gap_questions(conn: sqlite3.Connection, quarter: Quarter) -> list[Question]
     rows = conn.execute(
         "SELECT text, language, call_id, outcome FROM faq_gaps WHERE day BETWEEN ? AND ?"
         " ORDER BY ts DESC LIMIT ?",
-        (quarter.first.isoformat(), quarter.last.isoformat(), MAX_GAP_QUESTIONS)).fetchall()
+        (quarter.first.isoformat(), quarter.last.isoformat(), limit)).fetchall()
     return [Question(str(t), str(la), str(c), str(o)) for t, la, c, o in rows]
 
 

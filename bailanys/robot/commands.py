@@ -42,6 +42,7 @@ from bailanys.cliutil import (
 from bailanys.config import LANGUAGES
 from bailanys.reports.topiccommands import add_topics_option, unknown_used
 from bailanys.robot.faq import KnowledgeBase, dump_yaml, export_csv, import_csv, load
+from bailanys.robot.gapcalls import MatcherAnswers, candidates
 from bailanys.robot.gapcluster import cluster
 from bailanys.robot.gapreport import (
     LABELS,
@@ -165,10 +166,12 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     except LookupError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
     clusters = [c for c in cluster(kept.questions, faq) if c.count >= args.min_count]
+    answers = MatcherAnswers(faq_path, config.robot.faq_cache) if faq else None
+    clusters, answered = candidates(clusters, kept.questions, answers, len(clusters))
     if args.format == "csv":
         sys.stdout.write(format_csv(clusters, kept, titles))
     else:
-        write_lines(format_text(clusters, kept, period, titles, args.labels))
+        write_lines(format_text(clusters, kept, period, titles, args.labels, answered))
     return EXIT_OK
 
 

@@ -6,6 +6,10 @@ reading the ``faq_gaps`` table (read-only SQLite; the CLI's own process,
 no event loop), and the text and CSV output with Kazakh, Russian or English
 labels. A call whose transcript exists (the analytics ``utterances``
 table, schema v3) is given as the analysts' page link ``/analytics#call=ID``.
+The period's operator calls add their callers' questions from the
+transcripts (:mod:`bailanys.robot.gapcalls`, issue 17), clustered with the
+robot's; the clusters of calls the FAQ answers confidently are left out
+(:func:`~bailanys.robot.gapcalls.candidates`, by the command).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import date
 from typing import Final
 
 from bailanys.errors import InputError
+from bailanys.robot.gapcalls import call_questions, from_calls, from_robot
 from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question
 
 #: The longest period: ten years (a typo such as 2062 gets a clear answer).
@@ -35,20 +40,27 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
            "questions": "questions", "example": "example", "terms": "terms",
            "nearest": "nearest FAQ entry", "none": "none", "outcomes": "outcomes",
            "calls": "calls", "empty": "No unanswered questions kept in {start}..{end}.",
-           "lang": "language"},
+           "lang": "language", "sources": "asked: robot {r}, operators {c}",
+           "from_calls": "of them from operator calls' transcripts: {c}; clusters the FAQ already"
+                    " answers, left out: {a}"},
     "kk": {"title": "{start}..{end} аралығында жауапсыз қалған сұрақтар: барлығы {n}; топтар: {k}",
            "questions": "сұрақ саны", "example": "мысал", "terms": "негізгі сөздер",
            "nearest": "ең жақын FAQ жазбасы", "none": "жоқ", "outcomes": "нәтижелер",
            "calls": "қоңыраулар", "empty": "{start}..{end} аралығында жауапсыз сұрақ жоқ.",
-           "lang": "тіл"},
+           "lang": "тіл", "sources": "кімге қойылған: роботқа {r}, операторға {c}",
+           "from_calls": "оның ішінде операторға жеткен қоңыраулардың мәтіндерінен: {c}; FAQ-та"
+                    " сенімді жауабы бар топтар енгізілмеді: {a}"},
     "ru": {"title": "Вопросы без ответа за {start}..{end}: всего {n}; групп: {k}",
            "questions": "вопросов", "example": "пример", "terms": "ключевые слова",
            "nearest": "ближайшая статья FAQ", "none": "нет", "outcomes": "исходы",
            "calls": "звонки", "empty": "За {start}..{end} вопросов без ответа нет.",
-           "lang": "язык"},
+           "lang": "язык", "sources": "кому заданы: роботу {r}, операторам {c}",
+           "from_calls": "из них из расшифровок звонков операторам: {c}; не включены группы, на"
+                    " которые в FAQ уже есть уверенный ответ: {a}"},
 }
 CSV_HEADER: Final = ("rank", "language", "count", "representative", "terms", "nearest_entry",
-                     "nearest_title", "similarity", "outcomes", "calls")
+                     "nearest_title", "similarity", "outcomes", "calls", "from_robot",
+                     "from_calls")
 
 
 class PeriodError(InputError):
@@ -81,10 +93,12 @@ def parse_period(text: str) -> tuple[date, date]:
 
 @dataclass(frozen=True)
 class Kept:
-    """The period's kept questions and the calls among them that have a transcript."""
+    """The period's kept questions and the calls among them that have a transcript;
+    ``calls``: how many questions came from operator calls (first in ``questions``)."""
 
     questions: list[Question]
     transcribed: frozenset[str]
+    calls: int = 0
 
 
 def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Kept:
@@ -105,10 +119,11 @@ def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Ke
                + (" AND language = ?" if lang else "") + " ORDER BY ts DESC LIMIT ?")
         params: list[object] = [first.isoformat(), last.isoformat()]
         params += [lang] if lang else []
-        rows = conn.execute(sql, [*params, MAX_QUESTIONS]).fetchall()
-        questions = [Question(str(t), str(la), str(c), _outcome(str(o), str(r)))
-                     for t, la, c, o, r in rows]
-        return Kept(questions, _transcribed(conn, {q.call_id for q in questions}))
+        calls = [q for q in call_questions(conn, first, last) if not lang or q.lang == lang]
+        rows = conn.execute(sql, [*params, MAX_QUESTIONS - len(calls)]).fetchall()
+        questions = calls + [Question(str(t), str(la), str(c), _outcome(str(o), str(r)))
+                             for t, la, c, o, r in rows]
+        return Kept(questions, _transcribed(conn, {q.call_id for q in questions}), len(calls))
     except sqlite3.Error as exc:
         raise LookupError(f"{path}: {exc}") from None
     finally:
@@ -161,7 +176,8 @@ def _nearest(c: Cluster, titles: Mapping[str, Mapping[str, str]]) -> tuple[str, 
 
 
 def format_text(clusters: Sequence[Cluster], kept: Kept, period: tuple[date, date],
-                titles: Mapping[str, Mapping[str, str]], labels: str = "en") -> Iterator[str]:
+                titles: Mapping[str, Mapping[str, str]], labels: str = "en",
+                answered: int = 0) -> Iterator[str]:
     """The report for an editor, one block per cluster, the largest first."""
     t = LABELS[labels]
     start, end = period
@@ -169,6 +185,7 @@ def format_text(clusters: Sequence[Cluster], kept: Kept, period: tuple[date, dat
         yield t["empty"].format(start=start, end=end)
         return
     yield t["title"].format(start=start, end=end, n=len(kept.questions), k=len(clusters))
+    yield t["from_calls"].format(c=kept.calls, a=answered)
     for rank, c in enumerate(clusters, 1):
         entry, title, sim = _nearest(c, titles)
         yield ""
@@ -177,6 +194,7 @@ def format_text(clusters: Sequence[Cluster], kept: Kept, period: tuple[date, dat
         yield f"   {t['terms']}: {', '.join(c.top_terms) or '-'}"
         nearest = f"{entry} «{title or entry}» {sim}" if entry else t["none"]
         yield f"   {t['nearest']}: {nearest}"
+        yield "   " + t["sources"].format(r=from_robot(c), c=from_calls(c))
         yield f"   {t['outcomes']}: " + ", ".join(f"{k} {v}" for k, v in
                                                   sorted(c.outcomes.items()))
         yield f"   {t['calls']}: {', '.join(example_calls(c, kept))}"
@@ -192,5 +210,6 @@ def format_csv(clusters: Sequence[Cluster], kept: Kept,
         entry, title, sim = _nearest(c, titles)
         outcomes = " ".join(f"{k}:{v}" for k, v in sorted(c.outcomes.items()))
         w.writerow((rank, c.lang, c.count, c.representative, " ".join(c.top_terms), entry, title,
-                    sim, outcomes, " ".join(example_calls(c, kept))))
+                    sim, outcomes, " ".join(example_calls(c, kept)), from_robot(c),
+                    from_calls(c)))
     return buf.getvalue()

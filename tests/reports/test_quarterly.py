@@ -253,11 +253,13 @@ def test_new_topics_and_faq_candidates(conn: sqlite3.Connection) -> None:
     new = [_values(r)[2:] for r in _table(doc, "new_topics").rows]
     assert new == [["ecp", 24]] + [[k, 5] for k in sorted(FIVES)]
     faq = _table(doc, "faq")
-    assert [_values(r)[:4] for r in faq.rows] == [
-        [1, "ru", 3, "где получить справку о несудимости"],
-        [2, "kk", 1, "соттылығы жоқ туралы анықтама қайдан аламын"]]
-    assert [r[5].value for r in faq.rows] == [None, None]  # no FAQ: no nearest entry
-    assert "4" in faq.note  # questions kept in the quarter (not the June one)
+    assert [_values(r)[:6] for r in faq.rows] == [  # all from the robot, none from calls
+        [1, "ru", 3, 3, 0, "где получить справку о несудимости"],
+        [2, "kk", 1, 1, 0, "соттылығы жоқ туралы анықтама қайдан аламын"]]
+    assert [r[7].value for r in faq.rows] == [None, None]  # no FAQ: no nearest entry
+    # questions kept in the quarter (not the June one); no transcripts
+    assert "Вопросов без ответа робота за квартал: 4; вопросов из звонков" in faq.note
+    assert "(по расшифровкам): 0;" in faq.note
 
 
 def test_faq_candidates_name_the_nearest_entry(conn: sqlite3.Connection) -> None:
@@ -265,10 +267,10 @@ def test_faq_candidates_name_the_nearest_entry(conn: sqlite3.Connection) -> None
     / "сотталмағандық туралы анықтама", the entry these questions miss."""
     for lang, title in (("ru", "справка о несудимости"), ("kk", "сотталмағандық туралы анықтама")):
         faq = _table(quarterly.build(conn, "2026-Q3", lang, None, REAL_FAQ), "faq")
-        assert [r[5].value for r in faq.rows] == [title, title]
+        assert [r[7].value for r in faq.rows] == [title, title]
     broken = dataclasses.replace(REAL_FAQ, robot=RobotConfig(faq=str(ROOT / "no-such.yaml")))
     faq = _table(quarterly.build(conn, "2026-Q3", "ru", None, broken), "faq")
-    assert [r[2].value for r in faq.rows] == [3, 1] and faq.rows[0][5].value is None
+    assert [r[2].value for r in faq.rows] == [3, 1] and faq.rows[0][7].value is None
 
 
 def test_months_and_figures(conn: sqlite3.Connection) -> None:
@@ -307,7 +309,8 @@ def test_analytical_text_ru(conn: sqlite3.Connection) -> None:
     assert "в возрасте 31–40 лет (45,5 %)" in text
     assert "Женщины — 68,2 %, мужчины — 31,8 %." in text
     assert "наёмные работники (51,3 %)" in text
-    assert "Вопросов, на которые робот не ответил: 4; групп похожих вопросов: 2." in text
+    assert ("Вопросов, на которые робот не ответил: 4; вопросов, с которыми заявители обратились"
+            " к операторам (по расшифровкам звонков): 0; групп похожих вопросов: 2.") in text
     assert "[заполняется аналитиком]" in text
 
 
@@ -347,7 +350,7 @@ def test_a_store_without_robot_questions() -> None:
     _insert(c, _fixture())
     doc = quarterly.build(c, "2026-Q3", "kk", None, NO_FAQ)
     assert _table(doc, "faq").rows == ()
-    assert "Тоқсанда робот жауапсыз қалдырған сұрақ жоқ." in _text(doc)
+    assert "Тоқсанда FAQ-қа ұсынылатын сұрақ жоқ." in _text(doc)
 
 
 @pytest.mark.parametrize("bad", ["2026-Q5", "2026", "Q3-2026", "", "1999-Q1", "2026-Q3; DROP"])
