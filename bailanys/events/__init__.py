@@ -1,7 +1,7 @@
 """The typed event catalogue: the spine every component writes.
 
 One frozen dataclass per event type, grouped by domain (``call``,
-``queue``, ``ivr``, ``robot``, ``analytics``, ``system``); the machinery (base class,
+``queue``, ``ivr``, ``robot``, ``analytics``, ``cases``, ``system``); the machinery (base class,
 codec, registry) is in :mod:`bailanys.events.base`; docs/events.md is
 generated from it (``python -m bailanys.events > docs/events.md``).
 
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.events import analytics, call, ivr, qa, queue, reports, robot, system
+from bailanys.events import analytics, call, cases, ivr, qa, queue, reports, robot, system
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -55,6 +55,15 @@ from bailanys.events.call import (
     CallRinging,
     CallUnhold,
     Dtmf,
+)
+from bailanys.events.cases import (
+    CaseComplaint,
+    CaseCreated,
+    CaseDuplicate,
+    CaseEscalated,
+    CasePromise,
+    CaseSplit,
+    CaseStatus,
 )
 from bailanys.events.ivr import (
     IvrError,
@@ -111,6 +120,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Speech analytics", analytics.CLASSES),
     ("Quality assurance", qa.CLASSES),
     ("Reports: topic, region, portrait, complaints", reports.CLASSES),
+    ("Citizens' requests (cases)", cases.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
 )
 
@@ -169,6 +179,8 @@ __all__ = [
     "IvrQueue", "IvrRobot", "IvrSpeechIgnored", "IvrStarted", "IvrTransfer", "QueueAbandoned",
     "QueueAnnounced", "QueueCallback", "QueueCallbackAnswered", "QueueCallbackRequested",
     "CallRegion", "CallTopic", "CallerPortrait", "ComplaintConfirmed",
+    "CaseComplaint", "CaseCreated", "CaseDuplicate", "CaseEscalated", "CasePromise",
+    "CaseSplit", "CaseStatus",
     "QaQueued", "QaReviewed", "QaScored",
     "QueueJoined", "QueueTimeout", "RecordingClosed", "RecordingPlayed", "RobotFaq",
     "RobotHandover", "RobotService", "SmsDelivered",

@@ -366,9 +366,74 @@ SCHEMA_V6_REPORTS: tuple[str, ...] = (
     "CREATE INDEX contacts_batch ON contacts (import_batch)",
 )
 
+#: Version 7: citizens' requests (``bailanys.cases``, issue 19). ``phone``
+#: is kept for the SMS updates (like ``sms_outbox.to_number``); the IIN only
+#: as ``iin_hash`` (salted HMAC). Dates of deadlines are local ISO dates;
+#: times are epoch seconds. ``case_history`` gets a row for every change.
+SCHEMA_V7_CASES: tuple[str, ...] = (
+    """
+    CREATE TABLE cases (
+        id          INTEGER PRIMARY KEY,
+        number      TEXT UNIQUE,          -- YYYY-NNNNNN, set after the insert
+        kind        TEXT NOT NULL,        -- cases.model.Kind
+        phone       TEXT NOT NULL DEFAULT '',
+        iin_hash    TEXT,
+        lang        TEXT NOT NULL,
+        topic       TEXT NOT NULL,
+        description TEXT NOT NULL,
+        status      TEXT NOT NULL,        -- cases.lifecycle.Status
+        created     REAL NOT NULL,
+        updated     REAL NOT NULL,
+        call_id     TEXT,
+        category    TEXT,                 -- complaints only
+        confirmed   INTEGER               -- complaints only: the supervisor's verdict
+    )
+    """,
+    "CREATE INDEX cases_iin ON cases (iin_hash, topic)",
+    "CREATE INDEX cases_phone ON cases (phone, topic)",
+    "CREATE INDEX cases_status ON cases (status)",
+    """
+    CREATE TABLE case_questions (
+        case_id    INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        no         INTEGER NOT NULL,
+        text       TEXT NOT NULL,
+        topic      TEXT NOT NULL,
+        department TEXT NOT NULL,
+        route_by   TEXT,
+        deadline   TEXT NOT NULL,
+        answered   REAL,
+        PRIMARY KEY (case_id, no)
+    )
+    """,
+    "CREATE INDEX case_questions_open ON case_questions (answered, deadline)",
+    """
+    CREATE TABLE case_history (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        at      REAL NOT NULL,
+        user    TEXT NOT NULL,
+        what    TEXT NOT NULL,
+        detail  TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "CREATE INDEX case_history_case ON case_history (case_id, id)",
+    """
+    CREATE TABLE case_promises (
+        case_id  INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        no       INTEGER NOT NULL,
+        text     TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        made_by  TEXT NOT NULL,
+        made_at  REAL NOT NULL,
+        kept_at  REAL,
+        PRIMARY KEY (case_id, no)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
                                 (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA),
-                                (6, SCHEMA_V6_REPORTS))
+                                (6, SCHEMA_V6_REPORTS), (7, SCHEMA_V7_CASES))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
