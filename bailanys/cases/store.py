@@ -45,6 +45,8 @@ from bailanys.timezone import ALMATY
 SCHEMA_VERSION: Final = 7
 #: The user recorded for changes made by the engine itself (escalations).
 SYSTEM_USER: Final = "system"
+#: The citizen's languages (the SMS and the robot speak them).
+LANGS: Final = ("kk", "ru")
 _OPEN_SQL: Final = "('registered', 'in_progress', 'escalated')"
 
 
@@ -92,16 +94,24 @@ def _dt(ts: float | None) -> datetime | None:
 
 
 def _local(at: datetime) -> date:
+    """The local (Kazakhstan) date of an aware time: deadlines are local days."""
+    _ts(at)
     return at.astimezone(ALMATY).date()
 
 
 class CaseStore:
     """Requests on one SQLite connection, with the routing and calendar."""
 
-    def __init__(self, conn: sqlite3.Connection, cfg: dl.CasesConfig, cal: Calendar) -> None:
+    def __init__(self, conn: sqlite3.Connection, cfg: dl.CasesConfig, cal: Calendar,
+                 topics: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.cfg = cfg
         self.cal = cal
+        self.topics = topics  # the ids of configs/topics.yaml; None: not checked
+
+    def _check_topic(self, topic: str) -> None:
+        if self.topics is not None and topic not in self.topics:
+            raise InputError(f"unknown topic {topic!r} (configs/topics.yaml)")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -181,6 +191,10 @@ class CaseStore:
         when the citizen has an open one on ``topic`` within the window, add
         a history line to that one instead (``Result.linked``)."""
         text = clean_text(description, "the description")
+        _ts(now)
+        self._check_topic(topic)
+        if citizen.lang not in LANGS:
+            raise InputError(f"the citizen's language must be kk or ru, not {citizen.lang!r}")
         if kind == Kind.COMPLAINT and category not in {c.id for c in self.cfg.categories}:
             raise InputError(f"unknown complaint category {category!r}")
         if kind == Kind.REQUEST and category is not None:
@@ -223,6 +237,7 @@ class CaseStore:
         """Add a question with its own department (the routing table's for
         ``topic`` unless given) and deadlines counted from ``now``."""
         body = clean_text(text, "the question")
+        self._check_topic(topic)
         if department is not None and department not in {d.id for d in self.cfg.departments}:
             raise InputError(f"unknown department {department!r}")
         with self._tx():

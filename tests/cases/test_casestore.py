@@ -17,13 +17,15 @@ from bailanys.cases.model import Citizen, Kind, iin_hash
 from bailanys.cases.store import CaseStore, TransitionRefused, connect
 from bailanys.errors import InputError, StoreError
 from bailanys.events import encode
+from bailanys.reports import topics as tp
 from bailanys.store.db import Database
 from bailanys.store.migrations import MIGRATIONS, migrate
 from bailanys.timezone import ALMATY
 
 ROOT = Path(__file__).resolve().parents[2]
 CAL = load_dir(ROOT / "configs" / "calendar")
-CFG = dl.load(ROOT / "configs" / "cases.yaml")
+TOPICS = tp.load(ROOT / "configs" / "topics.yaml").ids
+CFG = dl.load(ROOT / "configs" / "cases.yaml", TOPICS)
 SALT = b"a secret salt of the site"
 IIN = "991231400002"
 PHONE = "77011234567"
@@ -48,7 +50,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(db_path: Path) -> Iterator[CaseStore]:
     conn = connect(db_path)
-    yield CaseStore(conn, CFG, CAL)
+    yield CaseStore(conn, CFG, CAL, TOPICS)
     conn.close()
 
 
@@ -200,6 +202,22 @@ def test_the_iin_and_the_number_are_never_stored_or_sent_in_clear(db_path: Path,
         text = repr(encode(e))
         assert IIN not in text and PHONE not in text and "4567" not in text
     assert PHONE not in repr(res.case.citizen) and res.case.citizen.masked == "*******4567"
+
+
+def test_bad_input_gets_a_clear_answer(store: CaseStore) -> None:
+    with pytest.raises(InputError, match="unknown topic 'weather'"):
+        store.create(citizen=citizen(), topic="weather", description="a", user="o", now=NOW)
+    with pytest.raises(InputError, match="kk or ru"):
+        store.create(citizen=Citizen(PHONE, lang="en"), topic="tax", description="a",
+                     user="o", now=NOW)
+    with pytest.raises(InputError, match="the description is empty"):
+        store.create(citizen=citizen(), topic="tax", description="  ", user="o", now=NOW)
+    with pytest.raises(InputError, match="longer than 4000"):
+        store.create(citizen=citizen(), topic="tax", description="a" * 4001, user="o", now=NOW)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.create(citizen=citizen(), topic="tax", description="a", user="o",
+                     now=datetime(2026, 3, 20, 10))
+    assert store.conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
 def test_an_old_or_broken_database_is_refused(tmp_path: Path) -> None:
