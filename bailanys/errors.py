@@ -7,6 +7,10 @@ module)::
 
     BailanysError
     ├── ConfigError            a bad config file, key or value (names file, key)
+    │   ├── CalendarError      (bailanys.cases.calendar) a working-day calendar file is
+    │   │                      wrong, or a date lies outside the years loaded
+    │   ├── CasesConfigError   (bailanys.cases.deadlines) configs/cases.yaml has
+    │   │                      problems (``problems``)
     │   ├── FaqError           (bailanys.robot.faq) the FAQ file has problems;
     │   │                      ``problems`` lists them, one file:line a line
     │   ├── ScorecardError     (bailanys.qa.scorecard) a QA scorecard has problems
@@ -37,6 +41,8 @@ module)::
     │   │                      analysts' page (a date, a page number) is not valid
     │   ├── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
     │   │                      START..END or YYYY-Qn
+    │   ├── TransitionRefused  (bailanys.cases.store) a request's status change
+    │   │                      the lifecycle refuses; the message says why
     │   ├── ReviewError        (bailanys.qa.answers) a QA review action refused (another
     │   │                      reviewer's draft, a final review, an override with no
     │   │                      reason...); ``code`` is what the page translates
