@@ -33,7 +33,7 @@ ALLOWED: Final[dict[tuple[Status, Status], str]] = {
     (Status.REGISTERED, Status.ESCALATED): "a deadline passed before work started",
     (Status.IN_PROGRESS, Status.ANSWERED): "the answer was given to the citizen",
     (Status.IN_PROGRESS, Status.ESCALATED): "a deadline passed",
-    (Status.ESCALATED, Status.IN_PROGRESS): "the supervisor returned it to work",
+    (Status.ESCALATED, Status.IN_PROGRESS): "the supervisor returned it to work (store.extend)",
     (Status.ESCALATED, Status.ANSWERED): "answered after escalation",
     (Status.ANSWERED, Status.IN_PROGRESS): "reopened: the answer was not complete",
     (Status.ANSWERED, Status.CLOSED): "the citizen was told the outcome",

@@ -284,6 +284,23 @@ class CaseStore:
             self._log(case_id, now, user, "answer", f"#{no}")
             return Result(self._must(case_id))
 
+    def extend(self, case_id: int, no: int, *, deadline: date, user: str,
+               now: datetime) -> Result:
+        """A supervisor's new answer deadline for question ``no`` (after an
+        escalation, before returning the request to work)."""
+        if deadline <= _local(now):
+            raise InputError(f"the new deadline {deadline} is not after today")
+        with self._tx():
+            case = self._must(case_id)
+            q = next((q for q in case.questions if q.no == no and q.open), None)
+            if q is None:
+                raise InputError(f"request {case.number} has no open question {no}")
+            self.conn.execute("UPDATE case_questions SET deadline = ?, route_by = NULL "
+                              "WHERE case_id = ? AND no = ?", (deadline.isoformat(), case_id, no))
+            self._log(case_id, now, user, "deadline",
+                      f"#{no} {q.deadline.isoformat()} -> {deadline.isoformat()}")
+            return Result(self._must(case_id))
+
     def promise(self, case_id: int, *, text: str, deadline: date, user: str,
                 now: datetime) -> Result:
         """Record a promise to the citizen, due ``deadline`` (not in the past)."""

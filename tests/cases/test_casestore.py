@@ -145,6 +145,15 @@ def test_escalation_with_time_as_input(store: CaseStore) -> None:
         ("case.escalated", work.number), ("case.status", work.number)]
     assert store.get(reg.id).status == Status.ESCALATED  # type: ignore[union-attr]
     assert store.escalate_overdue(datetime(2026, 4, 3, 9, tzinfo=ALMATY)) == []
+    # the supervisor gives a new deadline and returns it to work: not overdue again
+    later = datetime(2026, 4, 3, 10, tzinfo=ALMATY)
+    with pytest.raises(InputError, match="not after today"):
+        store.extend(work.id, 1, deadline=date(2026, 4, 3), user="sup", now=later)
+    store.extend(work.id, 1, deadline=date(2026, 4, 10), user="sup", now=later)
+    back = store.set_status(work.id, Status.IN_PROGRESS, user="sup", now=later).case
+    assert back.history[-2].detail == "#1 2026-04-01 -> 2026-04-10"
+    assert store.list_overdue(datetime(2026, 4, 10, 18, tzinfo=ALMATY)) == []
+    assert len(store.list_overdue(datetime(2026, 4, 11, 9, tzinfo=ALMATY))) == 1
 
 
 def test_promises_and_their_deadlines(store: CaseStore) -> None:
