@@ -43,6 +43,12 @@ def test_2025_has_the_decree_s_3_january_and_its_carry_overs() -> None:
     }
 
 
+def test_2025_s_working_sunday() -> None:
+    assert CAL.is_working(date(2025, 1, 5)) and not CAL.is_working(date(2025, 1, 4))
+    assert c.add_working_days(CAL, date(2025, 1, 2), 1) == date(2025, 1, 5)
+    assert c.working_days_between(CAL, date(2025, 1, 1), date(2025, 1, 12)) == 5
+
+
 def test_a_religious_holiday_on_a_weekend_is_not_carried() -> None:
     assert date(2027, 5, 16).weekday() == 6  # Kurban ait 2027 on a Sunday
     assert CAL.is_working(date(2027, 5, 17))
