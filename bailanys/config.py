@@ -5,7 +5,8 @@ applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``Config``: one frozen dataclass per component (``sip``, ``media``, ``store``,
 ``voice``, ``registrar``, ``auth``, ``engine``, ``analytics``
 (in :mod:`bailanys.analytics.settings`), ``qa`` (in :mod:`bailanys.qa.settings`),
-``reports`` (in :mod:`bailanys.reports.settings`), ``log``). Every value is checked here,
+``reports`` (in :mod:`bailanys.reports.settings`), ``cases`` (in
+:mod:`bailanys.cases.settings`), ``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from bailanys import authguard, tomlcheck
 from bailanys.analytics.settings import AnalyticsConfig
+from bailanys.cases.settings import CasesFileConfig
 from bailanys.errors import ConfigError
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
@@ -584,6 +586,7 @@ class Config:
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     qa: QaConfig = field(default_factory=QaConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    cases: CasesFileConfig = field(default_factory=CasesFileConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -615,6 +618,7 @@ SECTIONS: dict[str, type[Any]] = {
     "analytics": AnalyticsConfig,
     "qa": QaConfig,
     "reports": ReportsConfig,
+    "cases": CasesFileConfig,
     "log": LogConfig,
 }
 
