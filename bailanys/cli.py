@@ -35,6 +35,7 @@ from typing import Any
 
 from bailanys import __version__
 from bailanys.analytics import commands as analytics_commands
+from bailanys.cases import commands as cases_commands
 from bailanys.cliutil import (
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
@@ -263,6 +264,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     qa_commands.register(subparsers)  # qa check
     topiccommands.register(subparsers)  # topics check
     report_commands.register(subparsers)  # report semiannual|quarterly|feedback|rebuild|import
+    cases_commands.register(subparsers)  # cases check|list|show|status|escalate
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,9 @@ then, with :func:`check_files`, every file it points to, as the engine would:
   ``bailanys qa check`` reads them), when ``qa.enabled``;
 * ``reports.topics``: the topic classifier (``bailanys.reports.topics``),
   when the file is there, and every FAQ entry's and menu option's ``topic``
-  against it (issue 17).
+  against it (issue 17);
+* ``cases.file`` and ``cases.calendar_dir``: the requests' routing table
+  and working-day calendar (``bailanys.cases.rules``), when ``cases.enabled``.
 
 Each problem is one line ``file[:line]: key: message`` like the loaders'.
 Blocking file I/O: call it from a thread when an event loop runs.
@@ -55,7 +57,15 @@ def check_files(config: Config) -> list[str]:
     problems += _faq_problems(config)
     problems += _scorecard_problems(config)
     problems += _topic_problems(config)
+    problems += _cases_problems(config)
     return problems
+
+
+def _cases_problems(config: Config) -> list[str]:
+    """``cases.file`` and ``cases.calendar_dir`` (issue 19), when ``cases.enabled``."""
+    from bailanys.cases.rules import problems
+
+    return problems(config)
 
 
 def _topic_problems(config: Config) -> list[str]:
