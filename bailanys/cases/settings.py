@@ -24,6 +24,9 @@ DEFAULT_CALENDAR_DIR: Final = "configs/calendar"
 #: 10^12 possible IINs could be hashed in advance.
 DEFAULT_SALT_FILE: Final = "var/cases.salt"
 SALT_BYTES: Final = 32
+#: The external systems' API tokens (``bailanys.cases.apitokens``): empty,
+#: no system may call the API until the site writes the file.
+DEFAULT_API_TOKENS: Final = ""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class CasesFileConfig:
     file: str = DEFAULT_FILE
     calendar_dir: str = DEFAULT_CALENDAR_DIR
     salt_file: str = DEFAULT_SALT_FILE
+    api_tokens: str = DEFAULT_API_TOKENS  # file of "NAME TOKEN" lines; "" = none
 
 
 def load_or_create_salt(path: str | Path) -> bytes:
