@@ -104,7 +104,7 @@ class CaseRoutes:
     """The routes of the module's table over ``open_store`` (a new
     connection per call, closed after it) and ``events``."""
 
-    def __init__(self, access: Access, tokens: BearerTokens,
+    def __init__(self, access: Access, tokens: Callable[[], BearerTokens],
                  open_store: Callable[[], CaseStore], events: Emitter,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.access = access
@@ -130,7 +130,7 @@ class CaseRoutes:
         """A bearer token of ``[cases] api_tokens``, else 401 JSON (RFC 6750 §3)."""
 
         async def checked(request: Request) -> Response:
-            client = self.tokens.client(request.headers.get("authorization"))
+            client = self.tokens().client(request.headers.get("authorization"))
             if client is None:
                 return refusal(HTTPStatus.UNAUTHORIZED, "token", "a known bearer token is needed",
                                [("WWW-Authenticate", 'Bearer realm="bailanys-cases"')])
@@ -237,7 +237,8 @@ async def _body(request: Request) -> Mapping[str, Any] | Response:
     return body
 
 
-def cases_routes(tokens: BearerTokens, open_store: Callable[[], CaseStore], events: Emitter
+def cases_routes(tokens: Callable[[], BearerTokens], open_store: Callable[[], CaseStore],
+                 events: Emitter
                  ) -> Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]:
     """The hook :class:`~bailanys.console.server.ConsoleServer` takes
     (``extra_routes``, with the others through ``joined_routes``)."""

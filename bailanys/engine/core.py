@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from bailanys.cases.service import CasesService
 from bailanys.config import Config
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable, DialogId
@@ -86,6 +87,8 @@ class Engine:
     workers: LocalWorkers
     #: Announces finished recordings with their transcription jobs.
     recordings: RecordingJobs
+    #: Citizens' requests: the escalation task and the API's store (issue 19).
+    cases: CasesService
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -167,6 +170,8 @@ class Engine:
         if self.contacts is not None:
             undo.push_async_callback(_undo, "contacts projector", self.contacts.stop)
             await self.contacts.start()
+        undo.push_async_callback(_undo, "requests' escalation", self.cases.stop)
+        await self.cases.start(self.store.db.path)
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)
@@ -245,6 +250,7 @@ class Engine:
         await self.recordings.stop()  # the recordings the hub just closed
         if self.contacts is not None:
             await self.contacts.stop()  # folds the calls the shutdown ended
+        await self.cases.stop()
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

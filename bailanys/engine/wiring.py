@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bailanys.analytics.web import analytics_routes
 from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
+from bailanys.cases.api import cases_routes
+from bailanys.cases.service import CasesService
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
 from bailanys.engine.call import Call, CallPorts
@@ -90,6 +92,7 @@ class Host(Protocol):
     dialer: Dialer
     workers: LocalWorkers
     recordings: RecordingJobs
+    cases: CasesService
 
     @property
     def events(self) -> EventStore: ...
@@ -143,6 +146,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
     store, the recovered breaks, the speech models) or changes (stopping).
     """
     cfg = engine.config
+    engine.cases = cases = CasesService(cfg, events)
     engine.queues = QueueService(
         settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
         dialer=engine.dialer, stopping=lambda: engine.stopping,
@@ -162,7 +166,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
-            reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY)))
+            reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
+            cases_routes(cases.tokens_now, cases.open_store, events)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -58,7 +58,8 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     store = await Store.open(db)
     tokens = apitokens.parse(f"# systems\nappeals {TOKEN}\n", "tokens")
     sessions = SessionStore(3600)
-    build = cases_routes(tokens, lambda: CaseStore(connect(db), CFG, CAL, TOPICS), store.events)
+    build = cases_routes(lambda: tokens, lambda: CaseStore(connect(db), CFG, CAL, TOPICS),
+                         store.events)
     app = web_app(build(Access(sessions), {}))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
