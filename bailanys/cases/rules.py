@@ -5,8 +5,9 @@
 :mod:`bailanys.cases.calendar`) and ``[reports] topics`` (the topic ids the
 routing table may name). :func:`problems` is ``bailanys cases check`` and
 the ``[cases]`` part of ``bailanys config check``: every problem as one line
-``file[:line]: key: message``. Blocking file I/O: call it from a thread
-when an event loop runs.
+``file[:line]: key: message``; the systems' tokens file (``[cases]
+api_tokens``, :mod:`bailanys.cases.apitokens`) is read too. Blocking file
+I/O: call it from a thread when an event loop runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bailanys.cases import apitokens
 from bailanys.cases import deadlines as dl
 from bailanys.cases.calendar import Calendar, load_dir
 from bailanys.config import Config
@@ -56,6 +58,10 @@ def problems(config: Config) -> list[str]:
             load_dir(cal_dir)
         except ConfigError as exc:
             out.append(str(exc))
+    try:
+        apitokens.load(config.cases.api_tokens)
+    except ConfigError as exc:
+        out.append(str(exc))
     return out
 
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PHONE = "77011234567"
 
 
-def _config(tmp_path: Path, file: str = str(ROOT / "configs/cases.yaml")) -> Path:
+def _config(tmp_path: Path, file: str = str(ROOT / "configs/cases.yaml"),
+            tokens: str = "") -> Path:
     db = tmp_path / "b.db"
 
     async def mig() -> None:
@@ -34,7 +35,8 @@ def _config(tmp_path: Path, file: str = str(ROOT / "configs/cases.yaml")) -> Pat
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[store]\npath = "{db}"\n[reports]\ntopics = "{ROOT}/configs/topics.yaml"\n'
                    f'[cases]\nfile = "{file}"\n'
-                   f'calendar_dir = "{ROOT}/configs/calendar"\n', encoding="utf-8")
+                   f'calendar_dir = "{ROOT}/configs/calendar"\napi_tokens = "{tokens}"\n',
+                   encoding="utf-8")
     return cfg
 
 
@@ -66,6 +68,12 @@ def test_check_ok_and_a_broken_table_with_file_and_line(
     assert f"{bad}:" in out and "deadlines.answer" in out and "1 problem" in out
     assert main(["config", "check", "--config", str(cfg2)]) == 1
     assert "deadlines.answer" in capsys.readouterr().out
+    (tmp_path / "y").mkdir()
+    tokens = tmp_path / "tokens"
+    tokens.write_text("appeals 0123456789abcdef0123456789\nbad\n", encoding="utf-8")
+    cfg3 = _config(tmp_path / "y", tokens=str(tokens))
+    assert main(["cases", "check", "--config", str(cfg3)]) == 1
+    assert f"{tokens}:2: expected NAME TOKEN" in capsys.readouterr().out
 
 
 def test_list_show_status_masked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
