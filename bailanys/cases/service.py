@@ -27,7 +27,7 @@ from bailanys.cases import rules as cr
 from bailanys.cases.api import Emitter
 from bailanys.cases.store import CaseStore, connect
 from bailanys.config import Config
-from bailanys.errors import BailanysError
+from bailanys.errors import BailanysError, StoreError
 from bailanys.events.base import EventBase
 from bailanys.store.db import MEMORY
 from bailanys.web.access import BearerTokens
@@ -66,7 +66,10 @@ class CasesService:
             return self._rules
 
     def open_store(self) -> CaseStore:
-        """A store on a new connection (the caller closes ``.conn``); blocking."""
+        """A store on a new connection (the caller closes ``.conn``); blocking.
+        :class:`StoreError` before :meth:`start` or when requests are off."""
+        if not self.store_path:
+            raise StoreError("requests are not enabled ([cases] enabled, or an in-memory store)")
         rules = self._load()
         return CaseStore(connect(self.store_path), rules.cases, rules.calendar, rules.topics)
 

@@ -14,7 +14,7 @@ from bailanys.cases import apitokens
 from bailanys.cases.api import cases_routes
 from bailanys.cases.model import Citizen
 from bailanys.cases.store import CaseStore, connect
-from bailanys.errors import ConfigError
+from bailanys.errors import ConfigError, StoreError
 from bailanys.store import Store
 from bailanys.web.access import Access
 from bailanys.web.app import web_app
@@ -159,3 +159,25 @@ def test_token_file_errors_name_file_and_line(tmp_path: Path) -> None:
     path.write_text(f"appeals {TOKEN}  # the state's system\n", encoding="utf-8")
     client = apitokens.load(str(path)).client(f"Bearer {TOKEN}")
     assert client is not None and client.name == "appeals"
+
+
+async def test_requests_off_is_503_json() -> None:
+    def off() -> CaseStore:
+        raise StoreError("requests are not enabled")
+
+    tokens = apitokens.parse(f"appeals {TOKEN}\n", "t")
+    sessions = SessionStore(3600)
+    app = web_app(cases_routes(lambda: tokens, off, _NoEvents())(Access(sessions), {}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as http:
+        answer = await http.get("/api/ext/cases/2026-000001", headers=AUTH)
+        assert answer.status_code == 503 and answer.json()["error"] == "store"
+        session = sessions.create(ConsoleUser("sup", Role.SUPERVISOR, "unused"))
+        listed = await http.get("/api/cases/overdue",
+                                headers={"cookie": f"{COOKIE_NAME}={session.token}"})
+        assert listed.status_code == 503
+
+
+class _NoEvents:
+    def emit(self, event: object) -> object:
+        raise AssertionError("no event expected")

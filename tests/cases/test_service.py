@@ -12,7 +12,7 @@ import pytest
 from bailanys.cases.model import Citizen
 from bailanys.cases.service import CasesService
 from bailanys.config import Config
-from bailanys.errors import ConfigError
+from bailanys.errors import ConfigError, StoreError
 from bailanys.store import Store
 from bailanys.store.db import MEMORY
 
@@ -92,6 +92,8 @@ async def test_no_task_on_an_in_memory_store_and_a_bad_token_file_fails_start(
         await idle.start(MEMORY)
         await asyncio.sleep(0.03)
         assert idle.passes == 0
+        with pytest.raises(StoreError, match="not enabled"):
+            idle.open_store()
         await idle.stop()
         bad = tmp_path / "tokens"
         bad.write_text("appeals short\n", encoding="utf-8")
