@@ -147,7 +147,7 @@ def checked_config(tmp_path: Path, *, queues: str | None, faq: str = "",
     path.write_text(
         f'[queue]\nfile = "{queue_file}"\n[ivr]\nflow_dir = "{flow_dir}"\n'
         f'[robot]\nfaq = "{faq_file if faq else ""}"\n'
-        f'[qa]\nscorecard_dir = "{scorecards}"\n',
+        f'[qa]\nscorecard_dir = "{scorecards}"\n[cases]\nenabled = false\n',
         encoding="utf-8",
     )
     return path
@@ -172,7 +172,8 @@ def test_config_check_missing_queues_file_is_an_error(tmp_path: Path) -> None:
                              '(write queue.file = "" to run without queues)\n')
     # An empty setting runs without queues on purpose: no problem.
     config.write_text(f'[queue]\nfile = ""\n[ivr]\nflow_dir = "{tmp_path / "flows"}"\n'
-                      '[robot]\nfaq = ""\n[qa]\nenabled = false\n', encoding="utf-8")
+                      '[robot]\nfaq = ""\n[qa]\nenabled = false\n[cases]\nenabled = false\n',
+                      encoding="utf-8")
     result = run("config", "check", "--config", str(config), cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "ok\n")
 

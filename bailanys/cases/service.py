@@ -27,7 +27,7 @@ from bailanys.cases import rules as cr
 from bailanys.cases.api import Emitter
 from bailanys.cases.store import CaseStore, connect
 from bailanys.config import Config
-from bailanys.errors import BailanysError, StoreError
+from bailanys.errors import BailanysError, ConfigError, StoreError
 from bailanys.events.base import EventBase
 from bailanys.store.db import MEMORY
 from bailanys.web.access import BearerTokens
@@ -77,14 +77,22 @@ class CasesService:
         return self.tokens
 
     async def start(self, store_path: str) -> None:
-        """Load the rules and tokens (a bad file fails the start), then run
-        on the store file ``store_path`` (none for an in-memory store: no
-        second connection can see it)."""
+        """Load the rules and tokens, then run on the store file ``store_path``
+        (none for an in-memory store: no second connection can see it).
+
+        A missing or broken rules or tokens file is logged as an error and
+        leaves the requests off (the API answers 503, nothing escalates):
+        the calls still run; ``bailanys config check`` names the problem."""
         if not self.config.cases.enabled or store_path == MEMORY:
             return
+        try:
+            self.tokens = await asyncio.to_thread(apitokens.load, self.config.cases.api_tokens)
+            await asyncio.to_thread(self._load)
+        except ConfigError as exc:
+            log.error("cases: requests are off: %s", exc)
+            self.tokens = BearerTokens({})
+            return
         self.store_path = store_path
-        self.tokens = await asyncio.to_thread(apitokens.load, self.config.cases.api_tokens)
-        await asyncio.to_thread(self._load)
         self._task = asyncio.get_running_loop().create_task(self._run(),
                                                             name="cases-escalation")
 
