@@ -46,8 +46,9 @@ module)::
     │   ├── ReviewError        (bailanys.qa.answers) a QA review action refused (another
     │   │                      reviewer's draft, a final review, an override with no
     │   │                      reason...); ``code`` is what the page translates
-    │   └── ImportProblems     (bailanys.reports.imports) a CSV of other channels'
-    │                          contacts cannot be imported; ``problems`` lists them
+    │   ├── ImportProblems     (bailanys.reports.imports) a CSV of other channels'
+    │   │                      contacts cannot be imported; ``problems`` lists them
+    │   └── NoSuchCase         (bailanys.cases.api) no request has this number (404)
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses

@@ -153,7 +153,7 @@ class CaseRoutes:
                       ) -> Response:
         try:
             case, events = await self._run(work)
-        except _NoCase as exc:
+        except NoSuchCase as exc:
             return refusal(HTTPStatus.NOT_FOUND, "no_request", f"no request {exc}")
         except TransitionRefused as exc:
             return refusal(HTTPStatus.CONFLICT, "refused", str(exc))
@@ -216,14 +216,14 @@ class CaseRoutes:
         return _json(HTTPStatus.OK, {"at": now.isoformat(), "overdue": items})
 
 
-class _NoCase(InputError):
-    pass
+class NoSuchCase(InputError):
+    """No request has this number (the API answers 404 ``no_request``)."""
 
 
 def _find(store: CaseStore, number: str) -> Case:
     case = store.by_number(number)
     if case is None:
-        raise _NoCase(repr(number))
+        raise NoSuchCase(repr(number))
     return case
 
 
