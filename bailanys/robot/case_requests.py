@@ -22,11 +22,15 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import date, time
+from pathlib import Path
 from typing import Final
 
+from bailanys.cases import deadlines as dl
+from bailanys.cases.calendar import load_dir
 from bailanys.cases.lifecycle import Status
 from bailanys.cases.model import Case, iin_hash
-from bailanys.cases.store import CaseStore
+from bailanys.cases.settings import CasesFileConfig, load_or_create_salt
+from bailanys.cases.store import CaseStore, connect
 from bailanys.errors import BailanysError, InputError
 from bailanys.robot.backend import (
     BackendError,
@@ -122,3 +126,19 @@ class CaseRequests:
 
     async def caller_info(self, iin: str) -> CallerInfo | None:
         return await self.inner.caller_info(iin)
+
+
+def open_case_requests(inner: ServiceBackend, cases: CasesFileConfig,
+                       db_path: str) -> CaseRequests:
+    """``[cases]``'s routing table, calendar and salt loaded (blocking: call
+    it in a thread), and the store on ``db_path`` opened per lookup. Raises
+    :class:`BailanysError` (a config or calendar error) for the caller to
+    report; the salt file is created on first use (``load_or_create_salt``)."""
+    cfg = dl.load(cases.file)
+    cal = load_dir(Path(cases.calendar_dir))
+    salt = load_or_create_salt(cases.salt_file)
+
+    def open_store() -> CaseStore:
+        return CaseStore(connect(db_path), cfg, cal)
+
+    return CaseRequests(inner, open_store, salt)
