@@ -83,6 +83,19 @@ def messages(case: Case, events: Iterable[EventBase],
     return out
 
 
+def to_tell(events: Iterable[EventBase]) -> list[str]:
+    """The numbers of the requests whose ``events`` tell the citizen
+    something, in first-seen order: for a caller that has events without
+    the requests (``CaseStore.escalate_overdue``), to look each up with
+    ``by_number`` and pass it to :func:`messages` with the events."""
+    seen: dict[str, None] = {}
+    for event in events:
+        number = getattr(event, "number", None)
+        if occasion(event) is not None and isinstance(number, str):
+            seen.setdefault(number)
+    return list(seen)
+
+
 class CaseNotifier:
     """Queues the citizen's SMS for a store write: ``await notify(result.case,
     result.events)``. The outbox stores each message before sending it."""

@@ -16,7 +16,7 @@ from bailanys.cases import templates as tpl
 from bailanys.cases.calendar import load_dir
 from bailanys.cases.lifecycle import Status
 from bailanys.cases.model import Citizen, iin_hash
-from bailanys.cases.notify import CaseNotifier, messages
+from bailanys.cases.notify import CaseNotifier, messages, to_tell
 from bailanys.cases.store import CaseStore, connect
 from bailanys.errors import InputError
 from bailanys.reports import topics as tp
@@ -158,3 +158,25 @@ def test_no_number_no_sms_and_foreign_events_are_ignored(tmp_path: Path) -> None
     assert messages(other.case, silent.events) == []  # another request's event
     [sms] = messages(other.case, other.events, centre="1417")
     assert sms.to == PHONE and "1417" in sms.text and PHONE not in repr(sms)
+
+
+def test_escalations_tell_the_citizen_of_each_escalated_request(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    asyncio.run(_migrate(path))
+    conn = connect(path)
+    store = CaseStore(conn, CFG, CAL, TOPICS)
+    a = store.create(citizen=Citizen(PHONE, None, "ru"), topic="passport", description="a",
+                     user="op1", now=NOW).case
+    b = store.create(citizen=Citizen("77770000000", None, "kk"), topic="pension",
+                     description="b", user="op1", now=NOW).case
+    events = store.escalate_overdue(NOW + timedelta(days=60))
+    assert to_tell(events) == [a.number, b.number]  # case.escalated itself says nothing new
+    sms = []
+    for number in to_tell(events):
+        case = store.by_number(number)
+        assert case is not None
+        sms += messages(case, events)
+    conn.close()
+    assert [m.to for m in sms] == [PHONE, "77770000000"]
+    assert sms[0].text.startswith(f"Срок рассмотрения обращения № {a.number} истёк")
+    assert sms[1].text.startswith(f"{b.number} нөмірлі өтінішіңізді қарау мерзімі өтті")
