@@ -42,6 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bailanys.cases.settings import CasesFileConfig
 from bailanys.config import DEFAULT_LANGUAGES, RobotConfig
 from bailanys.engine.ports import CallLeg, EventSink, PromptBook
 from bailanys.engine.robotturn import Turn
@@ -52,7 +53,8 @@ from bailanys.phone import dialable
 from bailanys.reports.portrait import identified_events
 from bailanys.robot import assistant as asst
 from bailanys.robot.assistant import AssistantMachine, Heard, Listen, RunService, ServiceDone
-from bailanys.robot.backend import BackendError, CallerInfo
+from bailanys.robot.backend import BackendError, CallerInfo, ServiceBackend
+from bailanys.robot.case_requests import open_case_requests
 from bailanys.robot.demo_backend import SqliteDemoBackend
 from bailanys.robot.faq import load_kb
 from bailanys.robot.gaps import gap_rows, resolution_rows
@@ -110,8 +112,14 @@ class RobotService:
         speech: Callable[[], Any],
         database: Callable[[], Database | None],
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        cases: CasesFileConfig | None = None,
+        store_path: str = "",
     ) -> None:
         self.settings = settings
+        #: ``[cases]`` and the store's file: "my open requests" reads the
+        #: requests' store there (issue 19); None or "": the demo back end.
+        self._cases = cases
+        self._store_path = store_path
         self.events = events
         self.prompts = prompts
         #: The flow service's speech recogniser (AsrService) or None, looked up per call.
@@ -120,6 +128,9 @@ class RobotService:
         self._database = database
         self.languages = languages
         self.backend: SqliteDemoBackend | None = None
+        #: What the services call: ``backend``, with "my open requests" from
+        #: the requests' store when ``[cases]`` is on.
+        self.services: ServiceBackend | None = None
         self.outbox: SmsOutbox | None = None
         self.dlr: DlrServer | None = None
         self.otp = OtpStore()
@@ -134,6 +145,7 @@ class RobotService:
         await asyncio.to_thread(Path(cfg.demo_db).parent.mkdir, parents=True, exist_ok=True)
         self.backend = SqliteDemoBackend(cfg.demo_db)
         await self.backend.open()
+        self.services = await self._case_requests(self.backend)
         await self._start_sms(cfg)
         if cfg.faq:
             self.matcher = await asyncio.to_thread(_load_matcher, cfg.faq, cfg.faq_cache,
@@ -142,6 +154,22 @@ class RobotService:
                                                                 name="robot-prompts")
         else:
             log.info("no FAQ (robot.faq is empty): the assistant offers keys only")
+
+    async def _case_requests(self, backend: SqliteDemoBackend) -> ServiceBackend:
+        """``backend`` with "my open requests" from the requests' store, or
+        ``backend`` alone when ``[cases]`` is off or cannot be loaded."""
+        cases = self._cases
+        if cases is None or not cases.enabled or not self._store_path:
+            return backend
+        try:
+            wrapped = await asyncio.to_thread(open_case_requests, backend, cases,
+                                              self._store_path)
+        except (ConfigError, OSError) as exc:
+            log.warning("\"my open requests\" reads the demo back end: [cases] not loaded: %s",
+                        exc)
+            return backend
+        log.info("\"my open requests\" reads the requests' store %s", self._store_path)
+        return wrapped
 
     async def _start_sms(self, cfg: RobotConfig) -> None:
         """The SMS outbox through Kannel, and its delivery-report server, when configured."""
@@ -183,6 +211,7 @@ class RobotService:
         if self.backend is not None:
             await self.backend.close()
             self.backend = None
+            self.services = None
 
     async def _render_fixed(self) -> None:
         """Render the assistant's fixed sentences and every FAQ answer ahead of calls."""
@@ -252,7 +281,7 @@ class RobotService:
             elif isinstance(act, Collect):
                 inputs.append(await _collect(call, act))
             elif isinstance(act, CallBackend):
-                inputs.append(await perform(act, self.backend))
+                inputs.append(await perform(act, self.services or self.backend))
             elif isinstance(act, Identified):
                 await self._identified(call, act)
             elif isinstance(act, SendSms):

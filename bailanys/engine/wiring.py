@@ -154,7 +154,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
     engine.robot = RobotService(
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
-        database=lambda: None if engine.store is None else engine.store.db)
+        database=lambda: None if engine.store is None else engine.store.db,
+        cases=cfg.cases, store_path=cfg.store.path)
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
                              events=events, queues=engine.queues, robot=engine.robot)
     engine.console = EngineConsole(

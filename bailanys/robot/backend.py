@@ -74,6 +74,7 @@ class RequestStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     OVERDUE = "overdue"
+    ESCALATED = "escalated"  # past a deadline, under a supervisor's control (issue 19)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,7 @@ _REQUEST_STATUS: Final[Mapping[RequestStatus, Mapping[str, str]]] = {
     RequestStatus.IN_PROGRESS: {"kk": "қаралуда", "ru": "на рассмотрении"},
     RequestStatus.ANSWERED: {"kk": "жауап берілді", "ru": "дан ответ"},
     RequestStatus.OVERDUE: {"kk": "қарау мерзімі өтіп кетті", "ru": "срок рассмотрения истёк"},
+    RequestStatus.ESCALATED: {"kk": "басшының бақылауында", "ru": "на контроле у руководителя"},
 }
 _OPEN_REQUEST_RU: Final = numbers_ru.Noun(
     "открытое обращение", "открытых обращения", "открытых обращений", numbers_ru.Gender.NEUT)

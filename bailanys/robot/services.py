@@ -99,6 +99,9 @@ DAYS_OFFERED: Final = 3
 SLOTS_OFFERED: Final = 5
 #: Open requests read out; the rest are counted only.
 REQUESTS_SPOKEN: Final = 3
+#: No deadline is said for these: answered, or escalated (its deadline has
+#: passed and the supervisor sets a new one; issue 19).
+_NO_DUE_SPOKEN: Final = frozenset({RequestStatus.ANSWERED, RequestStatus.ESCALATED})
 #: New codes sent after one expired during the same call.
 CODE_RESENDS: Final = 1
 #: Digits of a personal number the robot may say.
@@ -564,7 +567,7 @@ class ServiceMachine:
         for r in reqs[:REQUESTS_SPOKEN]:
             self._say(out, "req_one", d=self._tail(r.number),
                       status=_REQUEST_STATUS[r.status][self.lang])
-            if r.due_on is not None and r.status is not RequestStatus.ANSWERED:
+            if r.due_on is not None and r.status not in _NO_DUE_SPOKEN:
                 self._say(out, "req_due", date=date_words(self.lang, r.due_on))
         self._end(out, "completed")
 

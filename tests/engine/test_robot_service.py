@@ -7,6 +7,7 @@ demo back end (SQLite in tmp_path) and no FAQ, no SMS gateway.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bailanys.engine.robot import RobotService
 from bailanys.ivr.runner import HandedBack, StartRobot
 from tests.engine.fakes import FakeEvents, FakeLeg, FakePrompts
 
+ROOT = Path(__file__).resolve().parents[2]
 IIN = "850315401013"  # demo back end: an ID card ready at ALA-1
 
 
@@ -87,5 +89,61 @@ async def test_refusals_give_the_call_to_the_fallback(tmp_path: Path) -> None:
     robot, _ = await _robot(tmp_path)
     try:
         assert await robot.run(FakeLeg(), StartRobot("teleport", "ru", {})) is False
+    finally:
+        await robot.stop()
+
+
+async def test_open_requests_read_the_requests_store(tmp_path: Path) -> None:
+    """Issue 19: with ``[cases]`` on, "my open requests" reads the store's
+    requests by the IIN's salted hash; the other services keep the demo
+    back end."""
+    import asyncio
+
+    from bailanys.cases import deadlines as dl
+    from bailanys.cases.calendar import load_dir
+    from bailanys.cases.model import Citizen, iin_hash
+    from bailanys.cases.settings import CasesFileConfig, load_or_create_salt
+    from bailanys.cases.store import CaseStore, connect
+    from bailanys.store.db import Database
+    from bailanys.store.migrations import MIGRATIONS, migrate
+    from bailanys.timezone import ALMATY
+
+    cases = CasesFileConfig(file=str(ROOT / "configs" / "cases.yaml"),
+                            calendar_dir=str(ROOT / "configs" / "calendar"),
+                            salt_file=str(tmp_path / "cases.salt"))
+    store_path = tmp_path / "bailanys.db"
+    db = await Database.open(store_path)
+    await migrate(db, MIGRATIONS)
+    await db.close()
+
+    def register() -> None:
+        conn = connect(store_path)
+        store = CaseStore(conn, dl.load(cases.file), load_dir(Path(cases.calendar_dir)))
+        who = Citizen("77011234567", iin_hash(IIN, load_or_create_salt(cases.salt_file)), "ru")
+        store.create(citizen=who, topic="passport", description="паспорт", user="op1",
+                     now=datetime(2026, 3, 20, 10, tzinfo=ALMATY))
+        conn.close()
+
+    await asyncio.to_thread(register)
+    events, prompts = FakeEvents(), FakePrompts()
+    robot = RobotService(
+        settings=RobotConfig(demo_db=str(tmp_path / "robot.db"), faq=""), events=events,
+        prompts=prompts, speech=lambda: None, database=lambda: None, languages=("ru", "kk"),
+        cases=cases, store_path=str(store_path))
+    await robot.start()
+    try:
+        call = FakeLeg(silence_s=0.2)
+        call.press(IIN)
+        assert await robot.run(call, StartRobot("open_requests", "ru", {})) is True
+        steps = [(f["step"], f["outcome"]) for f in events.of("robot.service")]
+        assert ("backend", "found") in steps, steps
+        said = " ".join(text for _lang, text in prompts.added) + " ".join(prompts.said.values())
+        assert "У вас одно открытое обращение." in said and "зарегистрировано" in said
+        assert "пятнадцатое апреля" in said
+        call = FakeLeg(silence_s=0.2)
+        call.press(IIN)
+        assert await robot.run(call, StartRobot("document_readiness", "ru", {})) is True
+        assert ("backend", "ready") in [(f["step"], f["outcome"])
+                                        for f in events.of("robot.service")]
     finally:
         await robot.stop()

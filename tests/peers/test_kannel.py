@@ -85,6 +85,8 @@ log-level = 0
 group = sendsms-user
 username = {USER}
 password = {PASSWORD}
+max-messages = 4
+concatenation = true
 """
 
 
