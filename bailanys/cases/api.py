@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, cast
@@ -100,18 +100,29 @@ def case_json(case: Case) -> dict[str, Any]:
     }
 
 
+#: Tells the citizen about a write (``CasesService.tell``: the SMS notifier).
+Tell = Callable[[Case, Sequence[EventBase]], Awaitable[object]]
+
+
+async def _tell_nobody(case: Case, events: Sequence[EventBase]) -> None:
+    return None
+
+
 class CaseRoutes:
     """The routes of the module's table over ``open_store`` (a new
-    connection per call, closed after it) and ``events``."""
+    connection per call, closed after it) and ``events``; after a change,
+    ``tell`` lets the citizen know (an SMS)."""
 
     def __init__(self, access: Access, tokens: Callable[[], BearerTokens],
                  open_store: Callable[[], CaseStore], events: Emitter,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 tell: Tell = _tell_nobody) -> None:
         self.access = access
         self.tokens = tokens
         self.open_store = open_store
         self.events = events
         self.clock = clock
+        self.tell = tell
         self._slots = asyncio.Semaphore(QUERY_SLOTS)
 
     def routes(self) -> list[BaseRoute]:
@@ -164,6 +175,8 @@ class CaseRoutes:
             return refusal(HTTPStatus.SERVICE_UNAVAILABLE, "store", "the store is not available")
         for event in events:
             self.events.emit(cast("AnyEvent", event))
+        if events:
+            await self.tell(case, events)
         return _json(HTTPStatus.OK, case_json(case))
 
     async def _read(self, request: Request, client: ApiClient) -> Response:
@@ -238,12 +251,12 @@ async def _body(request: Request) -> Mapping[str, Any] | Response:
 
 
 def cases_routes(tokens: Callable[[], BearerTokens], open_store: Callable[[], CaseStore],
-                 events: Emitter
+                 events: Emitter, tell: Tell = _tell_nobody,
                  ) -> Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]:
     """The hook :class:`~bailanys.console.server.ConsoleServer` takes
     (``extra_routes``, with the others through ``joined_routes``)."""
 
     def build(access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
-        return CaseRoutes(access, tokens, open_store, events).routes()
+        return CaseRoutes(access, tokens, open_store, events, tell=tell).routes()
 
     return build

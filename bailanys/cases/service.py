@@ -18,13 +18,15 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, cast
 
 from bailanys.cases import apitokens
 from bailanys.cases import rules as cr
 from bailanys.cases.api import Emitter
+from bailanys.cases.model import Case
+from bailanys.cases.notify import CaseNotifier, to_tell
 from bailanys.cases.store import CaseStore, connect
 from bailanys.config import Config
 from bailanys.errors import BailanysError, ConfigError, StoreError
@@ -47,8 +49,11 @@ class CasesService:
 
     def __init__(self, config: Config, events: Emitter, *,
                  interval_s: float = ESCALATE_EVERY_S,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 notifier: Callable[[], CaseNotifier | None] = lambda: None) -> None:
         self.config = config
+        #: the SMS notifier over the robot's outbox (None: no SMS gateway)
+        self.notifier = notifier
         self.store_path = ""  # the engine's store file, set by start()
         self.events = events
         self.interval_s = interval_s
@@ -128,4 +133,37 @@ class CasesService:
             self.events.emit(cast("AnyEvent", event))
         if events:
             log.info("cases: %d escalation event(s)", len(events))
+            await self._tell_escalated(events)
         return events
+
+    async def tell(self, case: Case, events: Sequence[EventBase]) -> None:
+        """Queue the citizen's SMS for a write (none without an SMS gateway);
+        a failure is logged, the write stands."""
+        notifier = self.notifier()
+        if notifier is None:
+            return
+        try:
+            await notifier.notify(case, events)
+        except Exception:
+            log.exception("cases: the SMS for request %s could not be queued", case.number)
+
+    async def _tell_escalated(self, events: Sequence[EventBase]) -> None:
+        """Each escalated request's SMS (the events carry numbers, not requests)."""
+        numbers = to_tell(events)
+        if not numbers or self.notifier() is None:
+            return
+
+        def cases() -> list[Case]:
+            store = self.open_store()
+            try:
+                return [c for n in numbers if (c := store.by_number(n)) is not None]
+            finally:
+                store.conn.close()
+
+        try:
+            found = await asyncio.to_thread(cases)
+        except BailanysError as exc:
+            log.warning("cases: escalated requests not read for their SMS: %s", exc)
+            return
+        for case in found:
+            await self.tell(case, [e for e in events if getattr(e, "number", None) == case.number])

@@ -22,6 +22,7 @@ from bailanys.analytics.web import analytics_routes
 from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
+from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.service import CasesService
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
@@ -146,7 +147,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
     store, the recovered breaks, the speech models) or changes (stopping).
     """
     cfg = engine.config
-    engine.cases = cases = CasesService(cfg, events)
+    engine.cases = cases = CasesService(cfg, events, notifier=lambda: _case_sms(engine))
     engine.queues = QueueService(
         settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
         dialer=engine.dialer, stopping=lambda: engine.stopping,
@@ -168,7 +169,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                              events, ALMATY),
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
-            cases_routes(cases.tokens_now, cases.open_store, events)))
+            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
@@ -179,6 +180,13 @@ async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactP
         return None
     topics = await asyncio.to_thread(classifier_ids, cfg.reports.topics)
     return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics)
+
+
+def _case_sms(engine: Host) -> CaseNotifier | None:
+    """The requests' SMS through the robot's outbox (None: no SMS gateway, or
+    before the robot has opened it)."""
+    outbox = engine.robot.outbox
+    return None if outbox is None else CaseNotifier(outbox)
 
 
 class LateEvents:

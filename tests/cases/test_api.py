@@ -181,3 +181,46 @@ async def test_requests_off_is_503_json() -> None:
 class _NoEvents:
     def emit(self, event: object) -> object:
         raise AssertionError("no event expected")
+
+
+class _Outbox:
+    """The SMS outbox's port, recording what would be sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def enqueue(self, to: str, text: str) -> int:
+        self.sent.append((to, text))
+        return len(self.sent)
+
+
+async def test_a_status_update_through_the_api_texts_the_citizen(tmp_path: Path) -> None:
+    from bailanys.cases.notify import CaseNotifier
+
+    db = tmp_path / "b.db"
+    store = await Store.open(db)
+    outbox = _Outbox()
+    notifier = CaseNotifier(outbox)
+    build = cases_routes(lambda: apitokens.parse(f"appeals {TOKEN}\n", "tokens"),
+                         lambda: CaseStore(connect(db), CFG, CAL, TOPICS), store.events,
+                         tell=notifier.notify)
+    app = web_app(build(Access(SessionStore(3600)), {}))
+    conn = connect(db)
+    try:
+        number = CaseStore(conn, CFG, CAL, TOPICS).create(
+            citizen=Citizen(PHONE, None, "ru"), topic="passport", description="паспорт",
+            user="op1", now=datetime.now(UTC)).case.number
+    finally:
+        conn.close()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as http:
+            read = await http.get(f"/api/ext/cases/{number}", headers=AUTH)
+            assert read.status_code == 200 and outbox.sent == []  # a read tells nothing
+            moved = await http.post(f"/api/ext/cases/{number}/status", headers=AUTH,
+                                    json={"status": "in_progress"})
+            assert moved.status_code == 200, moved.text
+    finally:
+        await store.close()
+    [(to, text)] = outbox.sent
+    assert to == PHONE and number in text  # in Russian, the citizen's language

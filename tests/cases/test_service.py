@@ -64,6 +64,33 @@ async def test_a_tick_escalates_what_is_overdue_at_that_time(tmp_path: Path) -> 
         await store.close()
 
 
+async def test_an_escalation_texts_the_citizen(tmp_path: Path) -> None:
+    from bailanys.cases.notify import CaseNotifier
+    from tests.cases.test_api import _Outbox
+
+    db = tmp_path / "b.db"
+    store = await Store.open(db)
+    outbox = _Outbox()
+    created = datetime(2026, 3, 20, 10, tzinfo=UTC)
+    service = CasesService(_config(tmp_path), store.events, interval_s=3600,
+                           clock=lambda: created, notifier=lambda: CaseNotifier(outbox))
+    try:
+        await service.start(str(db))
+        cs = service.open_store()
+        try:
+            number = cs.create(citizen=Citizen("77011234567", None, "kk"), topic="passport",
+                               description="паспорт", user="op1", now=created).case.number
+        finally:
+            cs.conn.close()
+        assert await service.tick(created + timedelta(days=60))
+        assert [(to, number in text) for to, text in outbox.sent] == [("77011234567", True)]
+        assert await service.tick(created + timedelta(days=61)) == []  # told once
+        assert len(outbox.sent) == 1
+    finally:
+        await service.stop()
+        await store.close()
+
+
 async def test_the_task_runs_every_interval_and_stops(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
     store = await Store.open(db)
