@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import stat
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -32,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bailanys.analytics.model import Channel
-from bailanys.errors import TranscriptionError
+from bailanys.errors import TranscriptionError, VoiceError
 from bailanys.voice.vad import LEVEL as VAD_LEVEL
 from bailanys.voice.vad import START_FRAMES
 
@@ -88,15 +89,40 @@ class Region:
         return self.end - self.start
 
 
-def _open_checks(path: Path) -> None:
+def recording_stat(path: Path, error: Callable[[str], VoiceError]) -> int:
+    """The recording's size in bytes; ``error(reason)`` raised when it cannot
+    be one ("no such recording", "not a regular file", "cannot read the
+    recording (...)"). Shared with QA's acoustic pass."""
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except FileNotFoundError:
-        raise TranscriptionError("no such recording") from None
+        raise error("no such recording") from None
     except OSError as e:
-        raise TranscriptionError(f"cannot read the recording ({e.strerror})") from e
-    if not stat.S_ISREG(mode):
-        raise TranscriptionError("not a regular file")
+        raise error(f"cannot read the recording ({e.strerror})") from e
+    if not stat.S_ISREG(st.st_mode):
+        raise error("not a regular file")
+    return st.st_size
+
+
+#: What reading a WAV may raise that :func:`wav_reason` explains.
+WAV_ERRORS: Final = (EOFError, wave.Error, OSError)
+
+
+def wav_reason(exc: BaseException) -> str:
+    """The short reason a WAV could not be read (one of :data:`WAV_ERRORS`):
+    "truncated WAV", "not a WAV file", "not 16-bit PCM", "bad WAV (...)",
+    "cannot read the recording (...)"."""
+    if isinstance(exc, EOFError):
+        return "truncated WAV"
+    if isinstance(exc, wave.Error):
+        text = str(exc)
+        if "RIFF" in text or "WAVE" in text:
+            return "not a WAV file"
+        if "unknown format" in text:
+            return "not 16-bit PCM"
+        return f"bad WAV ({text})"
+    strerror = getattr(exc, "strerror", None)
+    return f"cannot read the recording ({strerror or exc})"
 
 
 def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
@@ -107,7 +133,7 @@ def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
     "not 8 kHz (... Hz)", "not mono or stereo (... channels)", "mono WAV
     has no agent channel", "recording too long (... h)".
     """
-    _open_checks(path)
+    recording_stat(path, TranscriptionError)
     try:
         with open(path, "rb") as raw:
             if not raw.read(12):
@@ -116,17 +142,8 @@ def read_channel(path: Path, channel: Channel) -> tuple[Pcm, float]:
             return _read(raw, channel, os.fstat(raw.fileno()).st_size)
     except TranscriptionError:
         raise
-    except EOFError:
-        raise TranscriptionError("truncated WAV") from None
-    except wave.Error as e:
-        text = str(e)
-        if "RIFF" in text or "WAVE" in text:
-            raise TranscriptionError("not a WAV file") from None
-        if "unknown format" in text:
-            raise TranscriptionError("not 16-bit PCM") from None
-        raise TranscriptionError(f"bad WAV ({text})") from None
-    except OSError as e:
-        raise TranscriptionError(f"cannot read the recording ({e.strerror or e})") from e
+    except WAV_ERRORS as e:
+        raise TranscriptionError(wav_reason(e)) from (e if isinstance(e, OSError) else None)
 
 
 def _read(raw: BinaryIO, channel: Channel, size: int) -> tuple[Pcm, float]:

@@ -36,7 +36,6 @@ Errors: :class:`~bailanys.errors.AcousticError` with a short ``reason``.
 
 from __future__ import annotations
 
-import stat
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import butter, sosfilt
 
+from bailanys.analytics.audio import WAV_ERRORS, recording_stat, wav_reason
 from bailanys.errors import AcousticError
 from bailanys.qa import echo, vad
 from bailanys.qa.model import Acoustics
@@ -298,17 +298,10 @@ def _nuclei(band_db: Floats, talk: NDArray[np.int64]) -> int:
 
 
 def _open_checks(path: Path) -> int:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise AcousticError("no such recording") from None
-    except OSError as e:
-        raise AcousticError(f"cannot read the recording ({e.strerror})") from e
-    if not stat.S_ISREG(st.st_mode):
-        raise AcousticError("not a regular file")
-    if st.st_size == 0:
+    size = recording_stat(path, AcousticError)
+    if size == 0:
         raise AcousticError("empty file")
-    return st.st_size
+    return size
 
 
 def measure(path: Path) -> Acoustics:
@@ -330,17 +323,8 @@ def measure(path: Path) -> Acoustics:
         return _assemble(_features(blocks, rate))
     except AcousticError:
         raise
-    except EOFError:
-        raise AcousticError("truncated WAV") from None
-    except wave.Error as e:
-        text = str(e)
-        if "RIFF" in text or "WAVE" in text:
-            raise AcousticError("not a WAV file") from None
-        if "unknown format" in text:
-            raise AcousticError("not 16-bit PCM") from None
-        raise AcousticError(f"bad WAV ({text})") from None
-    except OSError as e:
-        raise AcousticError(f"cannot read the recording ({e.strerror or e})") from e
+    except WAV_ERRORS as e:
+        raise AcousticError(wav_reason(e)) from (e if isinstance(e, OSError) else None)
 
 
 def _header(path: Path, size: int) -> int:
