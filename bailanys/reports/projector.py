@@ -32,6 +32,7 @@ import contextlib
 import importlib
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
@@ -192,6 +193,10 @@ class ContactProjector:
         self._wrapping: dict[str, str] = {}  # agent -> the call it wraps up
         self._foreign_id = 0  # the last stored id of FOREIGN_TYPES seen
         self._conn: sqlite3.Connection | None = None
+        #: One thread at a time on the connection: a pass cancelled by stop()
+        #: goes on in its thread, and stop()'s own pass and close must wait
+        #: for it (two threads on one sqlite3 connection crash the process).
+        self._conn_lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         #: Rows written so far, and passes that failed (logged, retried).
@@ -243,7 +248,11 @@ class ContactProjector:
         try:
             await self.pass_once(conn)
         finally:
-            await asyncio.to_thread(conn.close)
+            await asyncio.to_thread(self._close, conn)
+
+    def _close(self, conn: sqlite3.Connection) -> None:
+        with self._conn_lock:
+            conn.close()
 
     async def _run(self) -> None:
         assert self._conn is not None
@@ -272,6 +281,10 @@ class ContactProjector:
     def _fold(self, conn: sqlite3.Connection, ids: set[str]) -> tuple[int, int]:
         """(In the thread.) The dirty calls and those of new foreign rows:
         rows written, and the last foreign id seen."""
+        with self._conn_lock:
+            return self._fold_locked(conn, ids)
+
+    def _fold_locked(self, conn: sqlite3.Connection, ids: set[str]) -> tuple[int, int]:
         last = self._foreign_id
         for row_id, call_id in conn.execute(_FOREIGN, (last,)).fetchall():
             last = max(last, int(row_id))
