@@ -486,7 +486,7 @@ class RobotConfig:
         _check_range("robot.gaps_retention_days", self.gaps_retention_days, 0, 3660)
 
 
-CONSOLE_ROLES = ("supervisor", "analyst", "qa", "admin")
+CONSOLE_ROLES = ("supervisor", "analyst", "qa", "admin", "operator")
 
 
 @dataclass(frozen=True)
@@ -506,7 +506,8 @@ class ConsoleConfig:
     #: FCR per call with a disposition, not per request (docs/kpi.md).
     kpi_fcr_per_call: bool = False
     #: ``[console.users]``: user = "ROLE:HASH", ROLE one of supervisor, analyst,
-    #: qa, admin; HASH from ``bailanys console hash-password`` (scrypt).
+    #: qa, admin, operator (an operator's login is its SIP user in
+    #: ``[queue.agents]``); HASH from ``bailanys console hash-password`` (scrypt).
     users: Mapping[str, str] = field(default_factory=_empty_users)
 
     def __post_init__(self) -> None:

@@ -52,7 +52,7 @@ from starlette.routing import BaseRoute
 from bailanys.authguard import AuthGuard, Block
 from bailanys.console.api import ConsoleApi
 from bailanys.web import static
-from bailanys.web.access import Access
+from bailanys.web.access import STAFF_ROLES, Access
 from bailanys.web.app import endpoint
 from bailanys.web.auth import (
     ConsoleUser,
@@ -83,8 +83,9 @@ LOGIN_BODY_TAG = b'<body class="login-page">'
 
 #: Where a role's day starts instead of the supervisor page (the header links
 #: back to it): analysts search transcripts (issue 15), QA reviewers start on
-#: their review queue (issue 16).
-HOME_ELSEWHERE: Mapping[Role, str] = {Role.ANALYST: "/analytics", Role.QA: "/qa"}
+#: their review queue (issue 16), operators work on their desktop (issue 19).
+HOME_ELSEWHERE: Mapping[Role, str] = {Role.ANALYST: "/analytics", Role.QA: "/qa",
+                                      Role.OPERATOR: "/desk"}
 
 
 def load_static(directory: Path = STATIC_DIR) -> dict[str, StaticFile]:
@@ -126,7 +127,7 @@ class Pages:
             endpoint("/login", self._login_form, ("GET", "POST")),
             endpoint("/logout", self._logout),
             endpoint("/metrics", self._metrics),
-            endpoint("/ws", self.access.api()(self._not_upgraded)),
+            endpoint("/ws", self.access.api(STAFF_ROLES)(self._not_upgraded)),
             static_route("/static", self._static),
         ]
 

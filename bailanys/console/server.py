@@ -48,7 +48,7 @@ from bailanys.console.protocol import (
     snapshot_message,
 )
 from bailanys.errors import ConfigError
-from bailanys.web.access import Access
+from bailanys.web.access import STAFF_ROLES, Access
 from bailanys.web.app import web_app
 from bailanys.web.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.web.server import WebServer
@@ -178,7 +178,7 @@ class ConsoleServer:
                       guard=self.guard, wall_clock=self._wall_clock, access=self.access)
         extra = self._extra_routes(self.access, static) if self._extra_routes else ()
         app = web_app([*pages.routes(), *extra,
-                       WebSocketRoute("/ws", self.access.websocket()(self._handle))])
+                       WebSocketRoute("/ws", self.access.websocket(STAFF_ROLES)(self._handle))])
         web = WebServer(app, self.host, self._port, name="console",
                         ws_max_size=MAX_MESSAGE_BYTES)
         self._unsubscribe = self._api.subscribe(self._on_delta)

@@ -53,6 +53,7 @@ from bailanys.events.call import (
     CallOriginated,
     CallRecording,
     CallRinging,
+    CallTransferred,
     CallUnhold,
     Dtmf,
 )
@@ -173,7 +174,8 @@ __all__ = [
     "AgentNoAnswer", "AgentRegistered", "AgentRinging", "AgentState", "AgentUnregistered",
     "AnyEvent", "AuthBlocked", "AuthFailed", "CallAnswered", "CallCompleted", "CallConnected",
     "CallDisposition", "CallEnded", "CallHold", "CallLanguage", "CallNotice", "CallOffered",
-    "CallOriginated", "CallRecording", "CallRinging", "CallUnhold", "ConsoleAction", "Dtmf",
+    "CallOriginated", "CallRecording", "CallRinging", "CallTransferred", "CallUnhold",
+    "ConsoleAction", "Dtmf",
     "Emit", "EngineStopped", "EventBase", "FieldSpec", "HungUp", "IvrError", "IvrFallback",
     "IvrFlow", "IvrHangup", "IvrHangupNode", "IvrInput", "IvrNoInput", "IvrNoMatch", "IvrNode",
     "IvrQueue", "IvrRobot", "IvrSpeechIgnored", "IvrStarted", "IvrTransfer", "QueueAbandoned",

@@ -181,15 +181,46 @@ class CallCompleted(EventBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallDisposition(EventBase):
     """The agent's wrap-up verdict: ``resolved`` or not, ``topic`` (None:
-    not given). Once per answered call (docs/kpi.md first-call resolution)."""
+    not given). Once per answered call (docs/kpi.md first-call resolution).
+
+    ``outcome`` (issue 19, from the operators' desktop): one of
+    :class:`bailanys.queue.outcome.Outcome` (``resolved``, ``not_resolved``,
+    ``request_created``, ``transferred``); ``resolved`` is true exactly for
+    ``resolved``. Absent in rows written before the desktop, and when a
+    supervisor gave only resolved/not. ``case``: the request's number when
+    one was created. ``notes``: the operator's note, personal data masked
+    (``analytics/pii.py``)."""
 
     type: ClassVar[str] = "call.disposition"
-    writer: ClassVar[str] = "queue/pool.py (console action)"
+    writer: ClassVar[str] = "queue/pool.py (console action, operators' desktop)"
 
     queue: str
     agent: str
     resolved: bool
     topic: str | None
+    outcome: str | None = optional()
+    case: str | None = optional()
+    notes: str | None = optional()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred(EventBase):
+    """``agent`` transferred the caller (``call_id``) out of ``queue``
+    (issue 19): ``mode`` ``blind`` or ``attended``; ``target`` the name of a
+    transfer target (``[transfers]``: another queue or a second-line
+    number), ``target_kind`` ``queue`` or ``number``; ``via`` ``phone`` (SIP
+    REFER, RFC 3515) or ``desktop``. The 1414 FCR definition excludes
+    transferred contacts (docs/kpi.md)."""
+
+    type: ClassVar[str] = "call.transferred"
+    writer: ClassVar[str] = "engine/transfers.py"
+
+    queue: str
+    agent: str
+    mode: str
+    target: str
+    target_kind: str
+    via: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,5 +245,5 @@ class CallEnded(EventBase):
 
 CLASSES = (CallOffered, CallOriginated, CallRinging, CallAnswered, Dtmf, CallLanguage, CallHold,
            CallUnhold, CallNotice, CallRecording, CallConnected, CallCompleted, CallDisposition,
-           CallEnded)
+           CallTransferred, CallEnded)
 register(*CLASSES)

@@ -43,6 +43,9 @@ from bailanys.web.responses import error, redirect, same_origin
 
 #: Every role: the default of the decorators.
 ALL_ROLES: frozenset[Role] = frozenset(Role)
+#: The staff of the back office: every role but the operator, who works on the
+#: desktop (``/desk``) and must not watch the supervisors' live state.
+STAFF_ROLES: frozenset[Role] = ALL_ROLES - {Role.OPERATOR}
 #: Where ``page`` sends a visitor without a session.
 LOGIN_PATH = "/login"
 #: Shortest token accepted by :class:`BearerTokens`: 128 bits as URL-safe base64

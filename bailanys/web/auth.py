@@ -62,6 +62,9 @@ class Role(StrEnum):
     ANALYST = "analyst"
     QA = "qa"
     ADMIN = "admin"
+    #: An operator (issue 19): the login is the agent's SIP user (``[queue.agents]``),
+    #: and the operators' desktop (``/desk``) is the only page it opens.
+    OPERATOR = "operator"
 
 
 #: Roles that may act on agents and calls (the others watch).

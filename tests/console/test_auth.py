@@ -78,7 +78,7 @@ def test_a_user_never_shows_the_hash_and_knows_whether_it_may_act() -> None:
     assert PW_HASH not in repr(user)
     acting = {role: ConsoleUser("x", role, PW_HASH).can_act for role in Role}
     assert acting == {Role.SUPERVISOR: True, Role.ADMIN: True, Role.ANALYST: False,
-                      Role.QA: False}
+                      Role.QA: False, Role.OPERATOR: False}
 
 
 # --- sessions --------------------------------------------------------------------
