@@ -14,6 +14,7 @@ speech models, whether it is stopping) is handed over as a getter.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +25,7 @@ from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
 from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.service import CasesService
+from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
 from bailanys.engine.call import Call, CallPorts
@@ -43,6 +45,7 @@ from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
+from bailanys.errors import ConfigError
 from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
@@ -58,6 +61,8 @@ from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -179,7 +184,21 @@ async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactP
     if path == MEMORY:
         return None
     topics = await asyncio.to_thread(classifier_ids, cfg.reports.topics)
-    return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics)
+    return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics,
+                            caller_salt=await caller_salt(cfg))
+
+
+async def caller_salt(cfg: Config) -> bytes | None:
+    """The requests' salt (``[cases] salt_file``, created on first use) that
+    keys ``contacts.caller_key`` for the screen pop's history (issue 19);
+    None when requests are off or the file is unusable (logged)."""
+    if not cfg.cases.enabled:
+        return None
+    try:
+        return await asyncio.to_thread(load_or_create_salt, cfg.cases.salt_file)
+    except (ConfigError, OSError) as exc:
+        log.error("contacts: no caller keys for the screen pop's history: %s", exc)
+        return None
 
 
 def _case_sms(engine: Host) -> CaseNotifier | None:
