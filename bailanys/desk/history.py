@@ -51,7 +51,7 @@ BUSY_TIMEOUT_S: Final = 2.0
 _DAY_S: Final = 86_400.0
 _CONTACTS: Final = (
     "SELECT started, channel, topic, outcome, queue, agent FROM contacts "
-    "WHERE caller_key = ? AND started >= ? AND started <= ? "
+    "WHERE caller_key = ? AND started >= ? AND started < ? AND call_id IS NOT ? "
     "ORDER BY started DESC LIMIT ?")
 
 
@@ -126,10 +126,13 @@ class HistoryReader:
             conn.close()
             self._local.conn = None
 
-    def read(self, caller: str, now: float, days: int = DEFAULT_DAYS) -> CallerHistory:
+    def read(self, caller: str, now: float, days: int = DEFAULT_DAYS, *,
+             exclude_call: str | None = None) -> CallerHistory:
         """The history of ``caller`` (a number as ``call.offered`` gives it)
-        at ``now`` (epoch seconds): contacts of the last ``days``, newest
-        first, and open requests. Anonymous: nothing."""
+        at ``now`` (epoch seconds): contacts of the last ``days`` before
+        ``now``, newest first, and open requests. Anonymous: nothing.
+        ``exclude_call``: the ringing call, whose own row the projector may
+        have written already (``screen_pop`` drops it too, by its time)."""
         number = normalise(caller)
         if number == ANONYMOUS:
             return EMPTY
@@ -138,17 +141,17 @@ class HistoryReader:
         except sqlite3.Error as exc:
             log.warning("%s: caller history not read: %s", self._path, exc)
             return EMPTY
-        return CallerHistory(self._contacts(conn, number, now, days),
+        return CallerHistory(self._contacts(conn, number, now, days, exclude_call),
                              self._open_cases(conn, number, now))
 
-    def _contacts(self, conn: sqlite3.Connection, number: str, now: float,
-                  days: int) -> tuple[PastContact, ...]:
+    def _contacts(self, conn: sqlite3.Connection, number: str, now: float, days: int,
+                  exclude_call: str | None) -> tuple[PastContact, ...]:
         if not self._salt:
             return ()
         key = caller_key(number, self._salt)
         try:
             rows = conn.execute(_CONTACTS, (key, now - max(0, days) * _DAY_S, now,
-                                            MAX_CONTACTS)).fetchall()
+                                            exclude_call, MAX_CONTACTS)).fetchall()
         except sqlite3.Error as exc:  # no v8 columns yet, locked past the timeout
             log.warning("%s: contacts history not read: %s", self._path, exc)
             return ()
