@@ -245,6 +245,8 @@ def screen_pop(journal: CallJournal, history: CallerHistory | None, *, agent: st
     number (``[desk] show_number``), else only its last four digits."""
     waited = None if journal.joined_at is None else round(max(0.0, now - journal.joined_at), 3)
     contacts = history.contacts if history is not None else ()
+    if journal.offered_at is not None:  # this call's own row is not a previous contact
+        contacts = tuple(c for c in contacts if c.started < journal.offered_at)
     cases = history.cases if history is not None else ()
     return {
         "call_id": journal.call_id,
