@@ -23,14 +23,15 @@ handler is O(1) and never awaits):
   transferred; ``agent.state`` pushes ``state`` (with ``wrap_up_until``).
 
 It takes small ports, never the engine: the event feed, the queues
-(:class:`DeskQueues`: ``QueueService``), the history reader (None: no
-history), the journal and pop builders, the transfers (None: none
+(:class:`DeskQueues`: ``QueueService``), the history reader (opened at
+start; None: no history), the journal and pop builders, the transfers (None: none
 configured), the topic classifier's file, a wall clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -40,8 +41,8 @@ from typing import Any, Final, Protocol
 from bailanys.console.protocol import ErrorCode, Message
 from bailanys.desk import protocol as p
 from bailanys.desk.hub import DeskClient, DeskHub
-from bailanys.desk.settings import DeskConfig
-from bailanys.errors import BailanysError
+from bailanys.desk.settings import DeskConfig, operator_problems
+from bailanys.errors import BailanysError, ConfigError
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import QueueCore
 from bailanys.reports.topics import Topics, topic_tree
@@ -114,7 +115,8 @@ class Journal(Protocol):
 class HistoryPort(Protocol):
     """The caller's past contacts and open requests (``desk/history.py``); blocking."""
 
-    def read(self, caller: str, now: float, days: int = 90) -> Any: ...
+    def read(self, caller: str, now: float, days: int = 90, *,
+             exclude_call: str | None = None) -> Any: ...
 
 
 class TransferPort(Protocol):
@@ -134,21 +136,28 @@ class DeskService:
 
     def __init__(self, *, settings: DeskConfig, events: EventFeed, queues: DeskQueues,
                  journal: Callable[[str], Journal], screen_pop: PopBuilder,
-                 history: Callable[[], HistoryPort | None] = lambda: None,
+                 history: Callable[[], Awaitable[HistoryPort | None]] | None = None,
                  transfers: Callable[[], TransferPort | None] = lambda: None,
-                 topics_file: str = "",
+                 topics_file: str = "", operators: Mapping[str, str] | None = None,
+                 source: str = "<defaults>",
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.events = events
         self.queues = queues
         self._journal = journal
         self._screen_pop = screen_pop
-        self._history_port = history
+        self._open_history = history
+        #: The caller's history (opened at start; None: none is shown).
+        self.history: HistoryPort | None = None
         self._transfers = transfers
         #: The topic classifier (``[reports] topics``), read at start; None: none.
         self.topics_file = topics_file
         self.topics: Topics | None = None
         self.clock = clock
+        #: ``[console.users]`` (login -> "ROLE:HASH") and the config's file: the
+        #: operators' logins are checked against the agents at start.
+        self._users = operators or {}
+        self._source = source
         self.hub = DeskHub()
         self.journals: OrderedDict[str, Journal] = OrderedDict()
         self._history: dict[str, asyncio.Task[Any]] = {}  # call id -> the read
@@ -159,7 +168,16 @@ class DeskService:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Read the topic classifier, then follow the event log."""
+        """Check that every operator's login is an agent (after the queues
+        started), read the topic classifier, open the history, then follow
+        the event log. Raises :class:`~bailanys.errors.ConfigError`."""
+        core = self.queues.core
+        agents = core.config.agents if core is not None else {}
+        problems = operator_problems(self._users, agents, self._source, "queue.file")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        if self._open_history is not None:
+            self.history = await self._open_history()
         if self.topics_file:
             self.topics = await asyncio.to_thread(topic_tree, self.topics_file)
         if self._unsubscribe is None:
@@ -230,12 +248,13 @@ class DeskService:
 
     def _prefetch(self, journal: Journal) -> None:
         """The caller's history, read in a thread while the caller waits."""
-        port = self._history_port()
+        port = self.history
         if port is None or not journal.caller:
             return
         caller, now, days = journal.caller, self.clock(), self.settings.history_days
-        self._history[journal.call_id] = self._tasks.spawn(
-            asyncio.to_thread(port.read, caller, now, days), name="desk-history")
+        read = functools.partial(port.read, caller, now, days, exclude_call=journal.call_id)
+        self._history[journal.call_id] = self._tasks.spawn(asyncio.to_thread(read),
+                                                           name="desk-history")
 
     # ------------------------------------------------------------ pushes
 

@@ -28,6 +28,10 @@ from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
+from bailanys.desk.history import HistoryReader
+from bailanys.desk.pop import CallJournal, screen_pop
+from bailanys.desk.service import DeskService
+from bailanys.desk.web import desk_routes
 from bailanys.engine.call import Call, CallPorts
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.console import EngineConsole
@@ -99,6 +103,7 @@ class Host(Protocol):
     workers: LocalWorkers
     recordings: RecordingJobs
     cases: CasesService
+    desk: DeskService
 
     @property
     def events(self) -> EventStore: ...
@@ -146,7 +151,7 @@ def recording_jobs(engine: Host) -> RecordingJobs:
 
 
 def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) -> None:
-    """The queue, robot, flow and console services, each given only its ports.
+    """The queue, robot, flow, desktop and console services, each given only its ports.
 
     The getters hand over what exists only once the engine has started (the
     store, the recovered breaks, the speech models) or changes (stopping).
@@ -164,6 +169,11 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         cases=cfg.cases, store_path=cfg.store.path)
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
                              events=events, queues=engine.queues, robot=engine.robot)
+    engine.desk = desk = DeskService(
+        settings=cfg.desk, events=events, queues=engine.queues, journal=CallJournal,
+        screen_pop=screen_pop, history=lambda: desk_history(engine),
+        topics_file=cfg.reports.topics, operators=cfg.console.users,
+        source=cfg.source or "<defaults>")
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
@@ -174,7 +184,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                              events, ALMATY),
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
-            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell)))
+            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell),
+            desk_routes(desk)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
@@ -199,6 +210,17 @@ async def caller_salt(cfg: Config) -> bytes | None:
     except (ConfigError, OSError) as exc:
         log.error("contacts: no caller keys for the screen pop's history: %s", exc)
         return None
+
+
+async def desk_history(engine: Host) -> HistoryReader | None:
+    """The screen pop's history of the caller (issue 19) on the engine's store
+    file, keyed by the requests' salt; None for an in-memory store (no second
+    connection can see it) or without a salt."""
+    store = engine.store
+    if store is None or store.db.path == MEMORY:
+        return None
+    salt = await caller_salt(engine.config)
+    return None if salt is None else HistoryReader(store.db.path, salt, engine.config.cases)
 
 
 def _case_sms(engine: Host) -> CaseNotifier | None:

@@ -18,7 +18,7 @@ from bailanys.desk.pop import CallJournal, screen_pop
 from bailanys.desk.protocol import Disposition, Logout, Pause, Ready, Transfer
 from bailanys.desk.service import ActionRefused, DeskService
 from bailanys.desk.settings import DeskConfig
-from bailanys.errors import BailanysError
+from bailanys.errors import BailanysError, ConfigError
 from bailanys.queue.core import QueueCore
 from bailanys.queue.outcome import Outcome
 from bailanys.queue.settings import QueueSettings
@@ -90,12 +90,13 @@ class History:
     """A history reader that may be held (the disk is slow)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, float, int]] = []
+        self.calls: list[tuple[str, float, int, str | None]] = []
         self.gate = threading.Event()
         self.gate.set()
 
-    def read(self, caller: str, now: float, days: int = 90) -> Any:
-        self.calls.append((caller, now, days))
+    def read(self, caller: str, now: float, days: int = 90, *,
+             exclude_call: str | None = None) -> Any:
+        self.calls.append((caller, now, days, exclude_call))
         self.gate.wait(5)
         return _History(contacts=(), cases=(_Case(),))
 
@@ -134,9 +135,13 @@ class Transfers:
 def make(history: History | None = None, transfers: Transfers | None = None,
          **settings: Any) -> tuple[DeskService, Feed, Queues]:
     feed, queues = Feed(), Queues()
+
+    async def open_history() -> History | None:
+        return history
+
     desk = DeskService(settings=DeskConfig(**settings), events=feed, queues=queues,
                        journal=CallJournal, screen_pop=screen_pop,
-                       history=lambda: history, transfers=lambda: transfers,
+                       history=open_history, transfers=lambda: transfers,
                        clock=lambda: 1000.0)
     return desk, feed, queues
 
@@ -173,7 +178,7 @@ async def test_ring_pushes_the_pop_with_the_history_read_while_waiting() -> None
     assert state["state"] == "logged_out" and state["wrap_up_until"] is None
     walk_to_the_queue(feed)
     await asyncio.sleep(0.05)  # the read runs in a thread meanwhile
-    assert history.calls == [("77011234567", 1000.0, 90)]
+    assert history.calls == [("77011234567", 1000.0, 90, CALL)]
     feed.emit(996.0, "agent.ringing", CALL, agent="1001", queue="general", timeout=15.0)
     ring, pop = client.take()
     assert ring == {"type": "call", "call_id": CALL, "phase": "ringing", "at": 996.0}
@@ -303,3 +308,14 @@ async def test_refusals_of_topics_and_transfers(tmp_path: Any) -> None:
     with pytest.raises(ActionRefused, match="no call to transfer"):
         await desk2.act(open_desk(desk2), Transfer("c9", "x", "blind"))
     await desk.stop()
+
+
+async def test_an_operator_who_is_no_agent_stops_the_start() -> None:
+    feed, queues = Feed(), Queues()
+    users = {"1001": "operator:scrypt$x", "9999": "operator:scrypt$x", "sup": "supervisor:s"}
+    desk = DeskService(settings=DeskConfig(), events=feed, queues=queues, journal=CallJournal,
+                       screen_pop=screen_pop, operators=users, source="bailanys.toml")
+    with pytest.raises(ConfigError, match=r"bailanys.toml: console.users.9999: an operator's "
+                       r"login must be the SIP user of an agent \(\[agents.9999\]"):
+        await desk.start()
+    assert not feed.callbacks
