@@ -1,0 +1,1 @@
+"""The operators' desktop (issue 19)."""
