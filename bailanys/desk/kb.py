@@ -194,6 +194,7 @@ class KnowledgeBase:
         self.matcher = matcher
         self.entries = matcher.kb.entries
         self.lexical = LexicalIndex(self.entries)
+        self._position: Mapping[str, int] = {e.id: i for i, e in enumerate(self.entries)}
 
     @classmethod
     def load(cls, robot: RobotConfig) -> KnowledgeBase | None:
@@ -233,8 +234,7 @@ class KnowledgeBase:
     def _robot_scores(self, query: str) -> npt.NDArray[np.float64]:
         """The robot's combined score of every entry, in the FAQ's order."""
         result = self.matcher.match(query, top=len(self.entries))
-        position: Mapping[str, int] = {e.id: i for i, e in enumerate(self.entries)}
         scores = np.full(len(self.entries), -math.inf)
         for cand in result.candidates:
-            scores[position[cand.entry.id]] = cand.score
+            scores[self._position[cand.entry.id]] = cand.score
         return scores
