@@ -1,8 +1,9 @@
 """The knowledge base on the operators' desktop: the robot's FAQ, searched the robot's way.
 
 Issue 19, "Knowledge base: the FAQ entries searchable with the robot's
-matcher, so operator answers match the robot's" (requirements items 6 and 8:
-the operator answers from the same reference as the self-service). The
+matcher, so operator answers match the robot's" (KPI 2 of the requirements'
+Appendix 1: accurate, complete information; the profile's "50 most popular
+questions" the robot answers are the reference the operator reads too). The
 entries are the voice robot's (``[robot] faq``, :mod:`bailanys.robot.faq`);
 nothing is copied: :meth:`KnowledgeBase.load` builds the robot's own
 :class:`~bailanys.robot.matcher.Matcher` over the same file and the same
