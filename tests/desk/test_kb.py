@@ -190,6 +190,7 @@ def test_nonsense_finds_nothing_and_bad_input_is_refused(kb: KnowledgeBase) -> N
         assert kb.search(text, "ru") == [], text
     assert kb.lexical.share("жениться").max() == 0  # no word in common: the robot's score
     assert [h.faq_id for h in kb.search("жениться", "ru")] == ["marriage_registration"]
+    assert kb.search("эцп\x00 \ud800 продлить", "ru")[0].faq_id == "eds_renew"  # NUL, surrogate
     hits = kb.search("эцп", "kk", limit=2)
     assert len(hits) == 2 and all(h.topic == "eds" for h in hits)
     assert len(kb.search("эцп", "kk", limit=10_000)) <= 20
