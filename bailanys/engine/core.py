@@ -27,6 +27,7 @@ from typing import Any
 
 from bailanys.cases.service import CasesService
 from bailanys.config import Config
+from bailanys.desk.kbweb import RobotKb
 from bailanys.desk.service import DeskService
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable, DialogId
@@ -92,6 +93,8 @@ class Engine:
     cases: CasesService
     #: The operators' desktop: screen pops, agent state, actions (issue 19).
     desk: DeskService
+    #: The desktop's knowledge base over the robot's FAQ matcher (issue 19).
+    kb: RobotKb
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -195,6 +198,7 @@ class Engine:
             await self.ivr.start()  # flows and their prompts, before the first call too
         undo.push_async_callback(_undo, "operators' desktop", self.desk.stop)
         await self.desk.start()  # before the console serves its routes
+        await self.kb.start()  # the desktop's knowledge base on the robot's matcher
         undo.push_async_callback(_undo, "console", self.console.stop)
         async with step("replaying today's events into the KPIs"):
             await _listening("console.listen", cfg.console.listen, self.console.start())

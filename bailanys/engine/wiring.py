@@ -29,6 +29,7 @@ from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
 from bailanys.desk.history import HistoryReader
+from bailanys.desk.kbweb import RobotKb, kb_routes
 from bailanys.desk.pop import CallJournal, screen_pop
 from bailanys.desk.service import DeskService
 from bailanys.desk.web import desk_routes
@@ -104,6 +105,7 @@ class Host(Protocol):
     recordings: RecordingJobs
     cases: CasesService
     desk: DeskService
+    kb: RobotKb
 
     @property
     def events(self) -> EventStore: ...
@@ -174,6 +176,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         screen_pop=screen_pop, history=lambda: desk_history(engine),
         topics_file=cfg.reports.topics, operators=cfg.console.users,
         source=cfg.source or "<defaults>")
+    engine.kb = kb = RobotKb(lambda: engine.robot.matcher)
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
@@ -185,7 +188,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
             cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell),
-            desk_routes(desk)))
+            desk_routes(desk),
+            lambda access, _static: kb_routes(kb, access)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
