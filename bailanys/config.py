@@ -35,6 +35,7 @@ from bailanys.errors import ConfigError
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
+from bailanys.transfers.settings import TransfersConfig
 
 #: ``configs/default.toml`` next to the package (the project root).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -588,6 +589,7 @@ class Config:
     qa: QaConfig = field(default_factory=QaConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     cases: CasesFileConfig = field(default_factory=CasesFileConfig)
+    transfers: TransfersConfig = field(default_factory=TransfersConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -620,6 +622,7 @@ SECTIONS: dict[str, type[Any]] = {
     "qa": QaConfig,
     "reports": ReportsConfig,
     "cases": CasesFileConfig,
+    "transfers": TransfersConfig,
     "log": LogConfig,
 }
 

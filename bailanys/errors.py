@@ -58,6 +58,8 @@ module)::
     │   └── SlotTakenError     (bailanys.robot.backend) the booked slot is gone
     ├── KannelError            (bailanys.robot.kannel) the SMS gateway refused or is down
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
+    ├── TransferError          (bailanys.transfers.targets) a transfer the engine refuses
+    │                          (unknown target, no such call); the operator reads it
     ├── QaRefused              (bailanys.qa.web) the reviewers' store refuses an action;
     │                          ``code`` for the page, ``status`` the HTTP answer
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is
