@@ -43,6 +43,7 @@ from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
+from bailanys.engine.transfers import Transfers
 from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
 from bailanys.engine.wiring import build_parts, contact_projector
@@ -89,6 +90,7 @@ class Engine:
     recordings: RecordingJobs
     #: Citizens' requests: the escalation task and the API's store (issue 19).
     cases: CasesService
+    transfers: Transfers
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -236,6 +238,7 @@ class Engine:
             await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
+        await self.transfers.stop()
         await self.queues.stop()
         await self.robot.stop()
         await self.console.stop()

@@ -37,9 +37,11 @@ from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.recordings import RecordingJobs
+from bailanys.engine.refer import ReferHandler
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
+from bailanys.engine.transfers import Transfers
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
@@ -94,6 +96,7 @@ class Host(Protocol):
     workers: LocalWorkers
     recordings: RecordingJobs
     cases: CasesService
+    transfers: Transfers
 
     @property
     def events(self) -> EventStore: ...
@@ -124,7 +127,9 @@ def build_parts(engine: Host) -> None:
     engine.router = NumberRouter(flows=engine.ivr)
     engine.uas = CallServer(table=table, ports=ports, router=engine.router,
                             registrar=engine.registrar, flood=engine.flood,
-                            settings=uas_settings(cfg), recordings=recordings)
+                            settings=uas_settings(cfg), recordings=recordings,
+                            refer=ReferHandler(lambda: engine.transfers, engine.queues,
+                                               engine.spawn))
     engine.endpoint.user = engine.uas
     engine.workers = LocalWorkers(WorkerSettings.of(cfg))
 
@@ -152,6 +157,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
         dialer=engine.dialer, stopping=lambda: engine.stopping,
         breaks=lambda: engine.recovered.breaks, recordings=recordings)
+    engine.transfers = Transfers(config=cfg.transfers, queues=engine.queues,
+                                 dialer=engine.dialer, events=events)
     engine.robot = RobotService(
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
