@@ -732,6 +732,14 @@ class QueueService:
                 return w.key
         return None
 
+    def _talking(self, call_id: str) -> _Waiter:
+        """The caller of a new transfer: talking to its agent, no consultation open."""
+        w = self._waiters.get(call_id)
+        if w is None or w.state != "bridged" or w.agent_call is None:
+            raise QueueError("the caller is not talking to the agent (a consultation "
+                             "open? complete or cancel it first)")
+        return w
+
     def _release(self, w: _Waiter, by: str = "agent") -> None:
         """The bridge with the agent ends for a transfer: the agent wraps up as
         after a call (``queue.completed``); the agent's leg stays up for the caller."""
@@ -746,7 +754,7 @@ class QueueService:
     def blind_to_queue(self, call_id: str, queue: str) -> OutboundLeg:
         """Blind transfer: the caller waits in ``queue`` again (its language kept);
         returns the agent's leg, which the caller (the transfer adapter) hangs up."""
-        w = self._waiters[call_id]
+        w = self._talking(call_id)
         agent_leg = w.agent_call
         assert agent_leg is not None
         self._release(w)
@@ -757,7 +765,7 @@ class QueueService:
         """Blind transfer to a number: the caller hears music while ``start()``'s
         leg rings; answered, they talk; not answered, the caller waits in its
         queue again. Returns the agent's leg (see :meth:`blind_to_queue`)."""
-        w = self._waiters[call_id]
+        w = self._talking(call_id)
         agent_leg = w.agent_call
         assert agent_leg is not None
         self._release(w)
@@ -816,7 +824,7 @@ class QueueService:
         rings; answered, the agent talks to it (True; ``event`` is emitted when
         :meth:`complete` hands the caller over); not answered, the agent is
         back with the caller (False)."""
-        w = self._waiters[call_id]
+        w = self._talking(call_id)
         agent_leg = w.agent_call
         assert agent_leg is not None
         w.state, w.transferred = "held", event
@@ -853,7 +861,9 @@ class QueueService:
 
     def complete(self, call_id: str) -> OutboundLeg:
         """Attended transfer done: the caller joins the consulted leg; returns the agent's leg."""
-        w = self._waiters[call_id]
+        w = self._waiters.get(call_id)
+        if w is None:
+            raise QueueError("no consultation to complete")
         leg, agent_leg = w.other, w.agent_call
         if w.state != "held" or leg is None or agent_leg is None:
             raise QueueError("no consultation to complete")
@@ -865,9 +875,9 @@ class QueueService:
 
     async def cancel_consult(self, call_id: str) -> None:
         """Attended transfer cancelled: the consulted leg hangs up; the agent has the caller."""
-        w = self._waiters[call_id]
-        leg = w.other
-        if w.state != "held":
+        w = self._waiters.get(call_id)
+        leg = None if w is None else w.other
+        if w is None or w.state != "held":
             raise QueueError("no consultation to cancel")
         self._back_to_caller(w)
         if leg is not None:

@@ -110,7 +110,12 @@ class Transfers:
             if t.kind != NUMBER:
                 raise TransferError(f"{t.name}: attended transfer goes to a number; "
                                     "transfer to a queue blind")
-            if not await self._queues.consult(call_id, self._starter(t), self.ring_s, event):
+            try:
+                answered = await self._queues.consult(call_id, self._starter(t), self.ring_s,
+                                                      event)
+            except QueueError as exc:
+                raise TransferError(str(exc)) from None
+            if not answered:
                 raise TransferError(f"{t.name} did not answer; you are back with the caller")
             return
         self._blind(call_id, t, event)
@@ -134,10 +139,13 @@ class Transfers:
     def _blind(self, call_id: str, t: Target, event: CallTransferred,
                before_bye: Callable[[], Awaitable[None]] | None = None) -> None:
         self.check(t)
-        if t.kind == QUEUE:
-            agent_leg = self._queues.blind_to_queue(call_id, t.value)
-        else:
-            agent_leg = self._queues.blind_to_number(call_id, self._starter(t), self.ring_s)
+        try:
+            if t.kind == QUEUE:
+                agent_leg = self._queues.blind_to_queue(call_id, t.value)
+            else:
+                agent_leg = self._queues.blind_to_number(call_id, self._starter(t), self.ring_s)
+        except QueueError as exc:
+            raise TransferError(str(exc)) from None
         self._events.emit(event)
         log.info("call %s: %s transfer to %s by %s (%s)", call_id[:8], event.mode, t.name,
                  event.agent, event.via)

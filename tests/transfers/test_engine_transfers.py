@@ -179,6 +179,34 @@ async def test_attended_cancel_returns_the_operator_to_the_caller(rig: Rig) -> N
     assert not agent.hangups and rig.events.of("call.transferred") == []
 
 
+async def test_no_second_transfer_while_consulting(rig: Rig) -> None:
+    await rig.bridged()
+    consult = asyncio.create_task(
+        rig.transfers.transfer(rig.caller.id, "1001", "line2", "attended"))
+    await wait_until(lambda: rig.dialer.leg_to(NUMBER))
+    rig.leg(NUMBER).answer()
+    await consult
+    with pytest.raises(TransferError, match="complete or cancel it first"):
+        await rig.transfers.transfer(rig.caller.id, "1001", "second", "blind")
+    with pytest.raises(TransferError, match="complete or cancel it first"):
+        await rig.transfers.transfer(rig.caller.id, "1001", "line2", "attended")
+    assert not rig.leg(NUMBER).hangups and rig.events.of("call.transferred") == []
+
+
+async def test_agent_hanging_up_while_consulting_completes_the_transfer(rig: Rig) -> None:
+    agent = await rig.bridged()
+    consult = asyncio.create_task(
+        rig.transfers.transfer(rig.caller.id, "1001", "line2", "attended"))
+    await wait_until(lambda: rig.dialer.leg_to(NUMBER))
+    number = rig.leg(NUMBER)
+    number.answer()
+    await consult
+    await agent.hangup("remote_bye", Cause.AGENT)  # the operator hangs up, as on a PBX
+    await wait_until(lambda: ("bridge", (rig.caller.session, number.session)) in rig.media.log)
+    assert rig.events.of("call.transferred")[0]["mode"] == "attended"
+    assert not rig.caller.hangups
+
+
 async def test_attended_not_answered_is_refused_back_with_the_caller(rig: Rig) -> None:
     agent = await rig.bridged()
     with pytest.raises(TransferError, match="did not answer"):
