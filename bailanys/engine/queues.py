@@ -32,7 +32,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +54,10 @@ from bailanys.engine.ports import (
     PromptBook,
     RecordingWatch,
 )
+from bailanys.engine.queuetransfers import QueueTransfers
 from bailanys.engine.reconcile import Break
+from bailanys.engine.waiter import AGENT_LEFT, MUSIC_STATES, HandOver, Requeue
+from bailanys.engine.waiter import Waiter as _Waiter
 from bailanys.errors import MediaError, SipParseError, StoreError
 from bailanys.events import CallRecording, EventBase, QueueCallbackAnswered
 from bailanys.ivr.digits import pump_digits
@@ -130,8 +133,6 @@ async def replay_logins(
 
 
 CALLBACK_RING_S = 30.0  # how long a called-back caller's phone rings
-#: The holding loop's inbox message when the agent hung up first.
-AGENT_LEFT = "agent_left"
 
 
 @dataclass(frozen=True)
@@ -155,54 +156,7 @@ class QueueSettings:
                    max_call_seconds=float(config.engine.max_call_seconds))
 
 
-@dataclass(eq=False)
-class _Waiter:
-    """One caller held by the queue service (``key``: the caller's id in the queue)."""
-
-    key: str
-    call: CallLeg
-    queue: str
-    languages: tuple[str, ...]
-    inbox: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
-    state: str = "waiting"  # waiting -> ringing-agent -> bridged -> done
-    agent_call: OutboundLeg | None = None
-    agent: str | None = None
-    recorded: bool = False  # the queue records this bridge (stopped when it ends)
-    callback_offered: bool = False
-    #: Who ended the agent's leg, when it ended first (the caller's leg then ends with it).
-    agent_cause: Cause | None = None
-    #: A transfer's leg (issue 19): the number rung or talking, or the attended consultation.
-    other: OutboundLeg | None = None
-    #: The task ringing a blind transfer's number (cancelled when the caller leaves).
-    ringing: asyncio.Task[None] | None = None
-    #: call.transferred of an attended transfer, emitted when it completes.
-    transferred: EventBase | None = None
-    bridges: int = 0  # agents this caller was bridged to (a transfer makes it 2)
-
-
-@dataclass(frozen=True)
-class Requeue:
-    """Inbox: the caller waits in ``queue`` again (a blind transfer, issue 19)."""
-
-    queue: str
-
-
-@dataclass(frozen=True)
-class HandOver:
-    """Inbox: the caller talks to ``leg`` (a transfer's number) until either hangs up."""
-
-    leg: OutboundLeg
-
-
-#: Starts a transfer's outbound leg (the INVITE sent; :meth:`Dialer.ring` rings it).
-StartLeg = Callable[[], Coroutine[Any, Any, OutboundLeg]]
-
-#: Waiter states in which the caller hears music without an agent (a transfer
-#: ringing its number, or the caller held while the operator consults).
-MUSIC_STATES = frozenset({"waiting", "transfer-ringing", "held"})
-
-
-class QueueService:
+class QueueService(QueueTransfers):
     """Holds callers, rings agents and bridges them, as the queue core decides."""
 
     def __init__(
@@ -309,6 +263,9 @@ class QueueService:
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str = "queue") -> asyncio.Task[Any]:
         return self._tasks.spawn(coro, name=name)
+
+    def _max_call_s(self) -> float:
+        return self.settings.max_call_seconds
 
     async def _tick_loop(self) -> None:
         while True:
@@ -713,190 +670,6 @@ class QueueService:
             await tasks.cancel_all()
         if leg.ended.is_set() and w.state in ("waiting", "bridged"):
             self._caller_gone(w)
-
-
-    # ------------------------------------------------------------ transfers (issue 19)
-
-    def transferable(self, call_id: str) -> tuple[str, str, OutboundLeg] | None:
-        """(queue, agent, the agent's leg) of a caller talking to an agent (or held
-        while the agent consults); None for any other call."""
-        w = self._waiters.get(call_id)
-        if w is None or w.state not in ("bridged", "held") or w.agent_call is None:
-            return None
-        return w.queue, str(w.agent), w.agent_call
-
-    def call_of_leg(self, leg_id: str) -> str | None:
-        """The caller's call id whose agent's leg is ``leg_id`` (a REFER's dialog)."""
-        for w in self._waiters.values():
-            if w.agent_call is not None and w.agent_call.id == leg_id:
-                return w.key
-        return None
-
-    def _talking(self, call_id: str) -> _Waiter:
-        """The caller of a new transfer: talking to its agent, no consultation open."""
-        w = self._waiters.get(call_id)
-        if w is None or w.state != "bridged" or w.agent_call is None:
-            raise QueueError("the caller is not talking to the agent (a consultation "
-                             "open? complete or cancel it first)")
-        return w
-
-    def _release(self, w: _Waiter, by: str = "agent") -> None:
-        """The bridge with the agent ends for a transfer: the agent wraps up as
-        after a call (``queue.completed``); the agent's leg stays up for the caller."""
-        w.state = "transferring"
-        self.media.unbridge(w.call.session)
-        if w.agent_call is not None:
-            self.media.unbridge(w.agent_call.session)
-        self._stop_recording(w)
-        if self.core is not None:
-            self._run(self.core.call_ended(w.key, time.monotonic(), by=by))
-
-    def blind_to_queue(self, call_id: str, queue: str) -> OutboundLeg:
-        """Blind transfer: the caller waits in ``queue`` again (its language kept);
-        returns the agent's leg, which the caller (the transfer adapter) hangs up."""
-        w = self._talking(call_id)
-        agent_leg = w.agent_call
-        assert agent_leg is not None
-        self._release(w)
-        w.inbox.put_nowait(Requeue(queue))
-        return agent_leg
-
-    def blind_to_number(self, call_id: str, start: StartLeg, ring_s: float) -> OutboundLeg:
-        """Blind transfer to a number: the caller hears music while ``start()``'s
-        leg rings; answered, they talk; not answered, the caller waits in its
-        queue again. Returns the agent's leg (see :meth:`blind_to_queue`)."""
-        w = self._talking(call_id)
-        agent_leg = w.agent_call
-        assert agent_leg is not None
-        self._release(w)
-        w.state = "transfer-ringing"
-        self._music(w)
-        w.ringing = self._spawn(self._ring_number(w, start, ring_s), name="queue-transfer")
-        return agent_leg
-
-    def _requeue(self, w: _Waiter, queue: str) -> None:
-        if self.core is None:
-            return
-        w.queue, w.state, w.agent_call, w.agent, w.other = queue, "waiting", None, None, None
-        language = w.languages[0] if len(w.languages) == 1 else None
-        self._run(self.core.join(w.key, queue, language=language, now=time.monotonic()))
-        self._music(w)
-
-    async def _ring_number(self, w: _Waiter, start: StartLeg, ring_s: float) -> None:
-        answered = False
-        try:
-            w.other = await start()
-            answered = await self.dialer.ring(w.other, ring_s)
-        except asyncio.CancelledError:  # the caller left
-            leg = w.other
-            if leg is not None and not leg.ended.is_set():
-                leg.cancel()
-                await leg.hangup("ring_cancelled", Cause.CALLER)
-            raise
-        except (LookupError, SipParseError, MediaError) as exc:
-            log.info("call %s: transfer number not reached: %s", w.key[:8], exc)
-        w.ringing = None
-        leg = w.other
-        if not answered or leg is None:
-            log.info("call %s: transfer not answered; back to queue %s", w.key[:8], w.queue)
-            w.other = None
-            w.inbox.put_nowait(Requeue(w.queue))
-            return
-        self._hand_over(w, leg)
-
-    def _hand_over(self, w: _Waiter, leg: OutboundLeg) -> None:
-        """The caller talks to ``leg`` now (the hold loop waits for either to hang up)."""
-        leg.limit_duration(self.settings.max_call_seconds)
-        w.state, w.other = "external", leg
-        w.call.stop_playback()
-        self.media.bridge(w.call.session, leg.session)
-        w.inbox.put_nowait(HandOver(leg))
-
-    async def _handed_over(self, w: _Waiter, leg: OutboundLeg) -> None:
-        await leg.ended.wait()
-        w.state = "done"
-        self.media.unbridge(w.call.session)
-        await w.call.hangup("agent_hangup", leg.end_cause)
-
-    async def consult(self, call_id: str, start: StartLeg, ring_s: float,
-                      event: EventBase) -> bool:
-        """Attended transfer: the caller is held (music) while ``start()``'s leg
-        rings; answered, the agent talks to it (True; ``event`` is emitted when
-        :meth:`complete` hands the caller over); not answered, the agent is
-        back with the caller (False)."""
-        w = self._talking(call_id)
-        agent_leg = w.agent_call
-        assert agent_leg is not None
-        w.state, w.transferred = "held", event
-        self.media.unbridge(w.call.session)
-        self._music(w)
-        answered = False
-        try:
-            w.other = await start()
-            answered = await self.dialer.ring(w.other, ring_s)
-        except (LookupError, SipParseError, MediaError) as exc:
-            log.info("call %s: consultation not reached: %s", w.key[:8], exc)
-        leg = w.other
-        if w.state != "held" or leg is None or not answered:
-            if leg is not None and answered and w.state != "held":
-                await leg.hangup("caller_gone")
-            if w.state == "held":
-                self._back_to_caller(w)
-            return False
-        self.media.bridge(agent_leg.session, leg.session)
-        self._spawn(self._consult_ends(w, leg), name="queue-consult")
-        return True
-
-    async def _consult_ends(self, w: _Waiter, leg: OutboundLeg) -> None:
-        await leg.ended.wait()
-        if w.state == "held" and w.other is leg:  # the target hung up: back to the caller
-            self._back_to_caller(w)
-
-    def _back_to_caller(self, w: _Waiter) -> None:
-        w.other, w.transferred = None, None
-        w.state = "bridged"
-        if w.agent_call is not None and not w.agent_call.ended.is_set():
-            w.call.stop_playback()
-            self.media.bridge(w.call.session, w.agent_call.session)
-
-    def complete(self, call_id: str) -> OutboundLeg:
-        """Attended transfer done: the caller joins the consulted leg; returns the agent's leg."""
-        w = self._waiters.get(call_id)
-        if w is None:
-            raise QueueError("no consultation to complete")
-        leg, agent_leg = w.other, w.agent_call
-        if w.state != "held" or leg is None or agent_leg is None:
-            raise QueueError("no consultation to complete")
-        self._release(w)
-        self._hand_over(w, leg)
-        if w.transferred is not None:
-            self.events.emit(w.transferred)
-        return agent_leg
-
-    async def cancel_consult(self, call_id: str) -> None:
-        """Attended transfer cancelled: the consulted leg hangs up; the agent has the caller."""
-        w = self._waiters.get(call_id)
-        leg = None if w is None else w.other
-        if w is None or w.state != "held":
-            raise QueueError("no consultation to cancel")
-        self._back_to_caller(w)
-        if leg is not None:
-            leg.cancel()
-            await leg.hangup("transfer_cancelled")
-
-    def _agent_left_consulting(self, w: _Waiter) -> bool:
-        """The agent hung up while consulting: with the target on the line that
-        completes the transfer (as on a PBX); True when it did."""
-        leg = w.other
-        if leg is None or leg.ended.is_set() or not leg.result.done() \
-                or not leg.result.result():
-            if leg is not None and not leg.ended.is_set():
-                leg.cancel()
-                self._spawn(leg.hangup("transfer_cancelled"))
-            self._back_to_caller(w)  # then handled as the agent leaving
-            return False
-        self.complete(w.key)
-        return True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bailanys.engine.ports import EventSink, OutboundLeg
-from bailanys.engine.queues import QueueService, StartLeg
+from bailanys.engine.queues import QueueService
+from bailanys.engine.waiter import StartLeg
 from bailanys.errors import SipParseError
 from bailanys.events import CallTransferred
 from bailanys.queue.agents import QueueError
