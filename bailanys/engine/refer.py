@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 #: NOTIFYs come within seconds; a minute covers a slow queue join).
 REFER_SUB_EXPIRES_S = 60
 SIPFRAG = "message/sipfrag;version=2.0"
+#: How long the final NOTIFY's answer is awaited before the agent's leg gets
+#: its BYE anyway: a phone that never answers it must not hold the line for
+#: the 32 s of a transaction timeout (RFC 3261 Timer F); a LAN phone answers
+#: within milliseconds, and 2 s covers a few retransmissions (T1 = 0.5 s).
+NOTIFY_WAIT_S = 2.0
 
 
 class ReferHandler:
@@ -89,7 +94,8 @@ class ReferHandler:
         await notify("SIP/2.0 100 Trying", False)
         target = transfers.table.for_refer(refer_to)
         if target is None:
-            log.info("call %s: REFER to an unknown target %r", caller[:8], refer_to.user)
+            # The user part may be a citizen's number: not logged (personal data).
+            log.info("call %s: REFER to an unknown target", caller[:8])
             await notify("SIP/2.0 404 Not Found", True)
             return
         try:
@@ -117,7 +123,10 @@ class ReferHandler:
                 done.set_result(resp)
 
         call.ports.sip.send_request(req, call.target_addr(), answered, transport=call.transport)
-        resp = await done
+        try:
+            resp = await asyncio.wait_for(done, NOTIFY_WAIT_S)
+        except TimeoutError:
+            resp = None
         if resp is None or resp.status >= 300:
             log.info("call %s: NOTIFY %s", call.id[:8],
                      "timed out" if resp is None else f"answered {resp.status}")

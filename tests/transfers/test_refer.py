@@ -181,3 +181,14 @@ async def test_refer_sub_false_sends_no_notify() -> None:
     handle = await rig.refer(refer("<sip:second@h>", "Refer-Sub: false"))
     assert handle.replies == [(202, None, [("Refer-Sub", "false")])]
     assert rig.notifies() == [] and rig.queues.moved == ["second"]
+
+
+async def test_a_phone_not_answering_the_notify_still_gets_its_bye(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bailanys.engine.refer.NOTIFY_WAIT_S", 0.02)
+    rig = Rig()
+    monkeypatch.setattr(rig.leg.ports.sip, "send_request", lambda *a, **kw: None)
+    await rig.refer(refer("<sip:second@h>"))
+    assert [n[0] for n in rig.notifies()] == ["SIP/2.0 100 Trying", "SIP/2.0 200 OK"]
+    assert rig.leg.hangups and rig.leg.hangups[0][0] == "transferred"
