@@ -37,6 +37,7 @@ from bailanys.errors import ConfigError
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
+from bailanys.transfers.settings import TransfersConfig
 
 #: ``configs/default.toml`` next to the package (the project root).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -591,6 +592,7 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     cases: CasesFileConfig = field(default_factory=CasesFileConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
+    transfers: TransfersConfig = field(default_factory=TransfersConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -624,6 +626,7 @@ SECTIONS: dict[str, type[Any]] = {
     "reports": ReportsConfig,
     "cases": CasesFileConfig,
     "desk": DeskConfig,
+    "transfers": TransfersConfig,
     "log": LogConfig,
 }
 

@@ -60,6 +60,8 @@ module)::
     ├── ActionError            (bailanys.console.api) the engine refuses a console action
     ├── ActionRefused          (bailanys.desk.service) the engine refuses an operator's
     │                          desktop action; ``code`` is a protocol error code
+    ├── TransferError          (bailanys.transfers.targets) a transfer the engine refuses
+    │                          (unknown target, no such call); the operator reads it
     ├── QaRefused              (bailanys.qa.web) the reviewers' store refuses an action;
     │                          ``code`` for the page, ``status`` the HTTP answer
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is

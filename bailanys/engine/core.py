@@ -45,6 +45,7 @@ from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
+from bailanys.engine.transfers import Transfers
 from bailanys.engine.uac import OutboundCall
 from bailanys.engine.uas import CallServer
 from bailanys.engine.wiring import build_parts, contact_projector
@@ -95,6 +96,7 @@ class Engine:
     desk: DeskService
     #: The desktop's knowledge base over the robot's FAQ matcher (issue 19).
     kb: RobotKb
+    transfers: Transfers
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -245,6 +247,7 @@ class Engine:
             await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
+        await self.transfers.stop()
         await self.queues.stop()
         await self.robot.stop()
         await self.desk.stop()  # its websockets close before the console's server stops

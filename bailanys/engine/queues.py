@@ -32,7 +32,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,10 @@ from bailanys.engine.ports import (
     PromptBook,
     RecordingWatch,
 )
+from bailanys.engine.queuetransfers import QueueTransfers
 from bailanys.engine.reconcile import Break
+from bailanys.engine.waiter import AGENT_LEFT, MUSIC_STATES, HandOver, Requeue
+from bailanys.engine.waiter import Waiter as _Waiter
 from bailanys.errors import MediaError, SipParseError, StoreError
 from bailanys.events import CallRecording, EventBase, QueueCallbackAnswered
 from bailanys.ivr.digits import pump_digits
@@ -131,8 +134,6 @@ async def replay_logins(
 
 
 CALLBACK_RING_S = 30.0  # how long a called-back caller's phone rings
-#: The holding loop's inbox message when the agent hung up first.
-AGENT_LEFT = "agent_left"
 
 
 @dataclass(frozen=True)
@@ -156,25 +157,7 @@ class QueueSettings:
                    max_call_seconds=float(config.engine.max_call_seconds))
 
 
-@dataclass(eq=False)
-class _Waiter:
-    """One caller held by the queue service (``key``: the caller's id in the queue)."""
-
-    key: str
-    call: CallLeg
-    queue: str
-    languages: tuple[str, ...]
-    inbox: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
-    state: str = "waiting"  # waiting -> ringing-agent -> bridged -> done
-    agent_call: OutboundLeg | None = None
-    agent: str | None = None
-    recorded: bool = False  # the queue records this bridge (stopped when it ends)
-    callback_offered: bool = False
-    #: Who ended the agent's leg, when it ended first (the caller's leg then ends with it).
-    agent_cause: Cause | None = None
-
-
-class QueueService:
+class QueueService(QueueTransfers):
     """Holds callers, rings agents and bridges them, as the queue core decides."""
 
     def __init__(
@@ -281,6 +264,9 @@ class QueueService:
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str = "queue") -> asyncio.Task[Any]:
         return self._tasks.spawn(coro, name=name)
+
+    def _max_call_s(self) -> float:
+        return self.settings.max_call_seconds
 
     async def _tick_loop(self) -> None:
         while True:
@@ -403,6 +389,12 @@ class QueueService:
                 elif isinstance(msg, Overflow):
                     if await self._overflow(w, msg):
                         return
+                elif isinstance(msg, Requeue):
+                    self._requeue(w, msg.queue)
+                elif isinstance(msg, HandOver):
+                    pump.cancel()
+                    await self._handed_over(w, msg.leg)
+                    return
         finally:
             pump.cancel()
 
@@ -417,12 +409,12 @@ class QueueService:
 
     def _music(self, w: _Waiter) -> None:
         """Music on hold, looped until the next announcement or the bridge."""
-        if self._moh is None or w.state != "waiting":
+        if self._moh is None or w.state not in MUSIC_STATES:
             return
-        moh = self._moh
+        moh, state = self._moh, w.state
 
         async def loop() -> None:
-            while w.state == "waiting":
+            while w.state == state:
                 if not await w.call.play(moh, interruptible=False):
                     return
 
@@ -521,6 +513,18 @@ class QueueService:
             if agent_call is not None:
                 self.media.unbridge(agent_call.session)
                 self._spawn(agent_call.hangup("caller_hangup", cause))
+        elif w.state == "held":  # consulting (attended transfer): as bridged
+            self._release(w, by="caller")
+            if w.agent_call is not None:
+                self._spawn(w.agent_call.hangup("caller_hangup", cause))
+        other, ringing = w.other, w.ringing
+        if ringing is not None:
+            ringing.cancel()  # it hangs its leg up itself
+        elif other is not None and w.state != "done":
+            self.media.unbridge(other.session)
+            other.cancel()
+            self._spawn(other.hangup("caller_hangup", cause))
+        w.state = "done"
 
     def _end_cause(self, call: CallLeg) -> Cause:
         """Who ended ``call``: its own end cause; a leg still up whose task was
@@ -603,6 +607,8 @@ class QueueService:
             self._stop_analytics_recording(w)
         self._run(core.ring_answered(w.key, time.monotonic(), leg=out.id))
         await out.ended.wait()
+        if w.state == "held" and self._agent_left_consulting(w):
+            return
         if w.state == "bridged":  # the agent hung up first
             w.state = "agent_left"
             w.agent_cause = out.end_cause
@@ -622,7 +628,9 @@ class QueueService:
 
     def _record(self, w: _Waiter, agent: str) -> None:
         """Record the bridged conversation (caller left, agent right)."""
-        path = Path(self.settings.record_dir) / f"{w.key}.wav"
+        w.bridges += 1  # after a transfer, the next conversation gets a file of its own
+        name = w.key if w.bridges == 1 else f"{w.key}.{w.bridges}"
+        path = Path(self.settings.record_dir) / f"{name}.wav"
         # With media.record_calls the whole call is recorded already (same
         # file name): that recording goes on; else the queue's recording
         # holds the bridged conversation only, and replaces analytics' own

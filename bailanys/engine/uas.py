@@ -3,7 +3,8 @@
 :class:`CallServer` implements :class:`~bailanys.sip.endpoint.TransactionUser`:
 INVITE (100 by the transaction, 180, 200 with the SDP answer), ACK, BYE,
 CANCEL (487), OPTIONS (200), re-INVITE (hold/unhold, §14), REGISTER (handed
-to the registrar); known methods we do not serve get 405 with Allow,
+to the registrar), REFER (RFC 3515, an operator's transfer: handed to
+:mod:`bailanys.engine.refer`); known methods we do not serve get 405 with Allow,
 unknown ones 501.  Each new INVITE passes a flood guard (per source
 address) and the call limit first (503 with Retry-After, §21.5.4); while
 the engine stops (``stopping``) every new INVITE gets that 503.
@@ -47,12 +48,18 @@ from bailanys.sip.transport import Source
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER"
 SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet: 100rel, timer...)
 KNOWN_UNSERVED = frozenset(
-    {"INFO", "UPDATE", "MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER", "PRACK", "PUBLISH"}
+    {"INFO", "UPDATE", "MESSAGE", "NOTIFY", "SUBSCRIBE", "PRACK", "PUBLISH"}
 )
 RETRY_AFTER_S = 5  # Retry-After on 503 (RFC 3261 §20.33); short: load passes quickly
+
+
+class ReferPort(Protocol):
+    """Serves a REFER (RFC 3515) in a call's dialog (:mod:`bailanys.engine.refer`)."""
+
+    def on_refer(self, handle: ServerHandle, call: Call | None) -> None: ...
 
 
 class CallRouter(FlowRouter, Protocol):
@@ -100,8 +107,10 @@ class CallServer:
         flood: FloodGuard,
         settings: UasSettings,
         recordings: RecordingWatch | None = None,
+        refer: ReferPort | None = None,
     ) -> None:
         self.table = table
+        self._refer = refer  # transfers from operators' phones (issue 19)
         self._recordings = recordings  # announces recordings with their jobs (issue 15)
         self._ports = ports
         self._router = router
@@ -152,6 +161,8 @@ class CallServer:
                     ("Accept-Language", "kk, ru"),
                 ],
             )
+        elif method == "REFER":
+            self._on_refer(handle)
         elif method == "REGISTER":
             handle.respond(self._registrar.handle(req, handle.source, time.time()))
         elif method in KNOWN_UNSERVED:
@@ -506,6 +517,15 @@ class CallServer:
         call.dialog.receive_request(req)
         handle.reply(200)
         self._ports.tasks.spawn(call.end("remote_bye"))
+
+    def _on_refer(self, handle: ServerHandle) -> None:
+        """REFER (RFC 3515): an operator's phone transferring its caller; outside
+        a dialog, or without transfers, 403 (we take no out-of-dialog REFER)."""
+        req = handle.request
+        if self._refer is None or not _to_tag(req):
+            handle.reply(403, "Transfer Only From An Operator's Call", to_tag=new_tag())
+            return
+        self._refer.on_refer(handle, self.table.by_dialog.get(dialog_id_of(req, uas=True)))
 
     def _contact(self, transport: str) -> str:
         t = "" if transport == "UDP" else f";transport={transport.lower()}"

@@ -44,9 +44,11 @@ from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.recordings import RecordingJobs
+from bailanys.engine.refer import ReferHandler
 from bailanys.engine.registrar import Registrar
 from bailanys.engine.robot import RobotService
 from bailanys.engine.routing import NumberRouter
+from bailanys.engine.transfers import Transfers
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
@@ -106,6 +108,7 @@ class Host(Protocol):
     cases: CasesService
     desk: DeskService
     kb: RobotKb
+    transfers: Transfers
 
     @property
     def events(self) -> EventStore: ...
@@ -136,7 +139,9 @@ def build_parts(engine: Host) -> None:
     engine.router = NumberRouter(flows=engine.ivr)
     engine.uas = CallServer(table=table, ports=ports, router=engine.router,
                             registrar=engine.registrar, flood=engine.flood,
-                            settings=uas_settings(cfg), recordings=recordings)
+                            settings=uas_settings(cfg), recordings=recordings,
+                            refer=ReferHandler(lambda: engine.transfers, engine.queues,
+                                               engine.spawn))
     engine.endpoint.user = engine.uas
     engine.workers = LocalWorkers(WorkerSettings.of(cfg))
 
@@ -164,6 +169,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=QueueSettings.of(cfg), events=events, prompts=engine.prompts, media=engine.hub,
         dialer=engine.dialer, stopping=lambda: engine.stopping,
         breaks=lambda: engine.recovered.breaks, recordings=recordings)
+    engine.transfers = Transfers(config=cfg.transfers, queues=engine.queues,
+                                 dialer=engine.dialer, events=events)
     engine.robot = RobotService(
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
@@ -175,7 +182,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=cfg.desk, events=events, queues=engine.queues, journal=CallJournal,
         screen_pop=screen_pop, history=lambda: desk_history(engine),
         topics_file=cfg.reports.topics, operators=cfg.console.users,
-        source=cfg.source or "<defaults>")
+        source=cfg.source or "<defaults>", transfers=lambda: engine.transfers)
     engine.kb = kb = RobotKb(lambda: engine.robot.matcher)
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,

@@ -86,6 +86,8 @@ class CallContext:
     connected: bool = False
     ended: bool = False  # the caller's leg ended
     disposed: bool = False  # its topic is final
+    transferred: bool = False  # call.transferred: never first-contact resolved (FCR)
+    completed: bool = False  # a call.completed counted (a transfer brings a second)
     #: What it counted in each open window (by period id) while its topic may move.
     pending: dict[int, dict[str, float]] = field(default_factory=dict)
 
@@ -107,6 +109,7 @@ class Contact:
     scopes: tuple[Scope, ...]
     counted: tuple[int, ...]  # period ids that counted it
     fcr: bool = True  # still counted as resolved at the first contact
+    call_id: str | None = None  # the call that opened it (a later transfer takes it back)
 
 
 @dataclass(slots=True)

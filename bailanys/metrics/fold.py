@@ -40,6 +40,14 @@ repeat: it takes that resolution back, once, and opens nothing.  Only the
 request per (number, topic) is kept, so memory is bounded by the callers
 of the last ``fcr_window_s``, not by the events. A window's FCR is
 therefore provisional until ``fcr_window_s`` after it ends.
+A transferred contact (a ``call.transferred`` for the call, or a
+disposition whose ``outcome`` is ``transferred``) opens its request like
+any other but is never first-contact resolved: the 1414 profile's FCR
+counts calls solved "without a transfer to another specialist" (docs/kpi.md).
+After a transfer the call joins, is answered and completes again: the
+second ``call.connected`` and ``call.completed`` count in the new queue's
+scope only, so the call is answered and handled once (its wait, KPI 1,
+is the first queue's).
 ``KpiConfig.fcr_per_call`` gives the older reading: every disposition is
 its own request and a repeat takes back only the last resolved contact.
 
@@ -85,6 +93,7 @@ from bailanys.metrics.snapshot import (
     ScopeSnapshot,
 )
 from bailanys.metrics.targets import KpiTargets
+from bailanys.queue.outcome import Outcome
 from bailanys.store.events import Event
 
 #: Service-level time T: the industry's "80 % in 20 s" convention (the
@@ -101,6 +110,8 @@ MAIN = "main"
 _TAKE_BACK: Delta = {"fcr": -1, "repeats": 1}
 #: ``queue.abandoned``'s cause when the caller hung up (CONTRACTS item 2).
 CALLER = "caller"
+#: ``call.disposition``'s outcome of a transferred contact (``bailanys.queue.outcome``).
+TRANSFERRED = Outcome.TRANSFERRED.value
 
 
 @dataclass(frozen=True)
@@ -401,7 +412,8 @@ class KpiFold:
         waited = num(event.data.get("waited"))
         delta = {"answered": 1, "answered_in_sl": self._in_sl(waited),
                  "answered_wait_total": waited, **self._wait_delta(waited)}
-        self._count_call(event.ts, rec, delta)
+        if not rec.connected:  # after a transfer: the new queue's answer only
+            self._count_call(event.ts, rec, delta)
         self._count_queue(event.ts, queue, delta)
         self._left_line(rec)
         rec.connected = True
@@ -409,8 +421,26 @@ class KpiFold:
     def _on_completed(self, event: Event) -> None:
         rec, queue = self._queued(event)
         delta = {"handled": 1, "talk_total": num(event.data.get("talk"))}
-        self._count_call(event.ts, rec, delta)
+        if not rec.completed:
+            self._count_call(event.ts, rec, delta)
+        else:  # after a transfer: the second agent's talk adds to the call's, not a call
+            self._count_call(event.ts, rec, {"talk_total": delta["talk_total"]})
         self._count_queue(event.ts, queue, delta)
+        rec.completed = True
+
+    def _on_transferred(self, event: Event) -> None:
+        """A transferred contact is not first-contact resolved (docs/kpi.md, FCR)."""
+        rec = self._touch(str(event.call_id), event.ts)
+        rec.transferred = True
+        if not rec.disposed or not rec.number or rec.queue is None:
+            return
+        contact = self._contacts.get((rec.number, rec.topic or rec.queue))
+        if contact is not None and contact.call_id == rec.call_id and contact.fcr:
+            contact.fcr = False  # disposed before the transfer: its resolution goes back
+            for p in self._periods.values():
+                if p.pid in contact.counted:
+                    for scope in contact.scopes:
+                        p.add(scope, {"fcr": -1})
 
     def _on_disposition(self, event: Event) -> None:
         rec, queue = self._queued(event)
@@ -423,7 +453,9 @@ class KpiFold:
         rec.pending = {}
         first = not self._repeat(rec, event.ts)
         resolved = int(bool(event.data.get("resolved")))
-        fcr = resolved if first else 0
+        transferred = rec.transferred or event.data.get("outcome") == TRANSFERRED
+        rec.transferred = bool(transferred)
+        fcr = resolved if first and not transferred else 0
         delta = {"dispositions": 1, "resolved": resolved, "requests": int(first), "fcr": fcr}
         self._count_call(event.ts, rec, delta)
         self._count_queue(event.ts, queue, delta)
@@ -435,7 +467,7 @@ class KpiFold:
             key = (rec.number, rec.topic or rec.queue)
             self._contacts.pop(key, None)
             self._contacts[key] = Contact(event.ts, self._scopes(rec, queue), counted,
-                                          bool(fcr))
+                                          bool(fcr), rec.call_id)
         self._maybe_forget(rec)
 
     def _on_survey(self, event: Event) -> None:
@@ -553,6 +585,7 @@ _HANDLERS: dict[str, Callable[[KpiFold, Event], None]] = {
     "call.connected": KpiFold._on_connected,
     "call.completed": KpiFold._on_completed,
     "call.disposition": KpiFold._on_disposition,
+    "call.transferred": KpiFold._on_transferred,
     "survey.answered": KpiFold._on_survey,
     "call.ended": KpiFold._on_ended,
     "agent.state": KpiFold._on_agent_state,

@@ -163,7 +163,7 @@ async def test_refused_before_any_media(
 
 
 @pytest.mark.parametrize(("method", "status"), [("OPTIONS", 200), ("INFO", 405), ("FOO", 501),
-                                                 ("REGISTER", 200)])
+                                                 ("REFER", 403), ("REGISTER", 200)])
 async def test_other_methods(rig: Rig, method: str, status: int) -> None:
     rig.feed(sip(f"""
         {method} sip:1414@198.51.100.1 SIP/2.0
