@@ -46,6 +46,7 @@ from bailanys.cliutil import (
 from bailanys.config import Config
 from bailanys.errors import BailanysError, ConfigError, InputError
 from bailanys.events.base import EventBase
+from bailanys.reports.topics import topic_tree
 from bailanys.robot.sms import enqueue_on
 from bailanys.timezone import ALMATY
 
@@ -262,8 +263,6 @@ def cmd_reply(args: argparse.Namespace) -> int:
         book = rp.load(config.cases.replies)
     except ConfigError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
-    from bailanys.reports.topics import topic_tree
-
     with _store(config) as store:
         case = _by_number(store, args.number)
         lang = args.lang or case.citizen.lang
