@@ -169,7 +169,8 @@ def parse_new(body: Mapping[str, Any], salt: bytes) -> NewCase:
     hashed = iin_hash(iin, salt) if iin and iin.strip() else None
     return NewCase(call_id, cast(str, _text(body, "topic")),
                    _text(body, "description", required=False) or "",
-                   tuple(questions), kind, _text(body, "category", required=False), hashed,
+                   tuple(questions), kind, _text(body, "category", required=False) or None,
+                   hashed,
                    cast(str, lang))
 
 
