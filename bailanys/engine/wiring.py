@@ -23,6 +23,7 @@ from bailanys.analytics.web import analytics_routes
 from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
+from bailanys.cases.deskapi import caller_lookup, desk_case_routes
 from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
@@ -196,6 +197,9 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
             cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell),
             desk_routes(desk),
+            lambda access, _static: desk_case_routes(
+                cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
+                cases=cfg.cases, topics_file=cfg.reports.topics),
             lambda access, _static: kb_routes(kb, access)))
 
 
