@@ -38,7 +38,8 @@ COMPACT_MIN = 64
 
 
 class _Entry(Generic[K]):
-    """One started timer: ordered by (deadline, start order)."""
+    """One started timer.  The heap holds ``(deadline, seq, entry)`` tuples:
+    compared in C, never down to the entry (``seq`` is unique)."""
 
     __slots__ = ("deadline", "seq", "key", "name", "alive")
 
@@ -49,17 +50,15 @@ class _Entry(Generic[K]):
         self.name = name
         self.alive = True
 
-    def __lt__(self, other: _Entry[K]) -> bool:
-        if self.deadline != other.deadline:
-            return self.deadline < other.deadline
-        return self.seq < other.seq
+
+_Item = tuple[float, int, _Entry[K]]
 
 
 class TimerQueue(Generic[K]):
     """Running timers by transaction key and timer name, with their deadlines."""
 
     def __init__(self) -> None:
-        self._heap: list[_Entry[K]] = []
+        self._heap: list[_Item[K]] = []
         self._index: dict[K, dict[str, _Entry[K]]] = {}
         self._seq = itertools.count()
         self._live = 0
@@ -86,7 +85,7 @@ class TimerQueue(Generic[K]):
         entry = _Entry(deadline, next(self._seq), key, name)
         timers[name] = entry
         self._live += 1
-        heapq.heappush(self._heap, entry)
+        heapq.heappush(self._heap, (deadline, entry.seq, entry))
         self._maybe_compact()
 
     def cancel(self, key: K, name: str) -> bool:
@@ -137,9 +136,9 @@ class TimerQueue(Generic[K]):
     def next_deadline(self) -> float | None:
         """The earliest deadline of a running timer; None when none runs."""
         heap = self._heap
-        while heap and not heap[0].alive:
+        while heap and not heap[0][2].alive:
             heapq.heappop(heap)
-        return heap[0].deadline if heap else None
+        return heap[0][0] if heap else None
 
     def mark(self) -> int:
         """A bound for ``pop_due(started_before=...)``: timers started from now on are above it."""
@@ -156,7 +155,7 @@ class TimerQueue(Generic[K]):
         """
         heap = self._heap
         while heap:
-            entry = heap[0]
+            entry = heap[0][2]
             if not entry.alive:
                 heapq.heappop(heap)
                 continue
@@ -178,5 +177,5 @@ class TimerQueue(Generic[K]):
         """Rebuild the heap from live entries when dead ones outnumber them."""
         heap = self._heap
         if len(heap) >= COMPACT_MIN and len(heap) > 2 * self._live:
-            self._heap = [e for e in heap if e.alive]
+            self._heap = [item for item in heap if item[2].alive]
             heapq.heapify(self._heap)
