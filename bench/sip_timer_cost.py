@@ -15,7 +15,11 @@ when uvloop is missing):
 - ``queue``: :class:`bailanys.sip.timer_queue.TimerQueue` (one heap, lazy
   deletion; the endpoint keeps one loop timer for all).
 
-Prints microseconds per transaction (median of 5 passes).  Figures for
+Prints microseconds per transaction (median of 5 passes).  Then the
+firing path: ``--fire`` timers spread over half a second, each firing once
+(Timer J ending a BYE's transaction), CPU microseconds per timer with a
+loop timer each (``per-key``) and through the endpoint's own adapter
+(``Endpoint._start_timer``: the queue and one loop timer).  Figures for
 humans, never a timed test.
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bailanys.sip.endpoint import Endpoint  # noqa: E402
 from bailanys.sip.timer_queue import TimerQueue  # noqa: E402
 
 J_DELAY = 32.0  # Timer J, 64*T1 (RFC 3261 §17.2.2)
@@ -88,7 +93,43 @@ WAYS: dict[str, Callable[[asyncio.AbstractEventLoop, int, int], float]] = {
 }
 
 
-async def measure(pendings: list[int], ops: int) -> None:
+class _NoSender:
+    def send(self, data: bytes, addr: tuple[str, int], transport: str = "UDP") -> None:
+        return None
+
+
+async def fire_per_key(n: int) -> float:
+    loop = asyncio.get_running_loop()
+    timers: dict[tuple[str, ...], dict[str, asyncio.TimerHandle]] = {}
+    done = loop.create_future()
+
+    def fire(key: tuple[str, ...], name: str) -> None:
+        timers.get(key, {}).pop(name, None)
+        timers.pop(key, None)
+        if not timers and not done.done():
+            done.set_result(None)
+
+    start = time.process_time()
+    for i in range(n):
+        key = (str(i),)
+        timers.setdefault(key, {})["J"] = loop.call_later(0.5 * i / n, fire, key, "J")
+    await done
+    return time.process_time() - start
+
+
+async def fire_endpoint(n: int) -> float:
+    endpoint = Endpoint(_NoSender(), "127.0.0.1", 5060)
+    start = time.process_time()
+    for i in range(n):
+        endpoint._start_timer((str(i),), "J", 0.5 * i / n)  # no transaction: a no-op fire
+    await asyncio.sleep(0.6)  # every deadline is within 0.5 s
+    assert len(endpoint.timer_queue) == 0
+    took = time.process_time() - start
+    endpoint.close()
+    return took
+
+
+async def measure(pendings: list[int], ops: int, fire: int) -> None:
     loop = asyncio.get_running_loop()
     print(f"loop {type(loop).__module__}; us per transaction (start J, end); "
           f"median of 5 passes of {ops}")
@@ -99,20 +140,26 @@ async def measure(pendings: list[int], ops: int) -> None:
             n = ops if fn is not scan else max(50, min(ops, 2_000_000 // max(pending, 1)))
             row.append(1e6 * statistics.median(fn(loop, pending, n) / n for _ in range(5)))
         print(f"{pending:>8} " + " ".join(f"{v:>9.2f}" for v in row), flush=True)
+    if fire:
+        per_key_s = statistics.median([await fire_per_key(fire) for _ in range(3)])
+        queue_s = statistics.median([await fire_endpoint(fire) for _ in range(3)])
+        print(f"firing {fire} timers: CPU us per timer: per-key {1e6 * per_key_s / fire:.2f}, "
+              f"endpoint queue {1e6 * queue_s / fire:.2f}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pending", default="0,1000,12800,100000")
     ap.add_argument("--ops", type=int, default=20000)
+    ap.add_argument("--fire", type=int, default=20000)
     args = ap.parse_args()
     pendings = [int(x) for x in args.pending.split(",") if x]
     try:
         import uvloop
 
-        uvloop.run(measure(pendings, args.ops))
+        uvloop.run(measure(pendings, args.ops, args.fire))
     except ImportError:
-        asyncio.run(measure(pendings, args.ops))
+        asyncio.run(measure(pendings, args.ops, args.fire))
     return 0
 
 
