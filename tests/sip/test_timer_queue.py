@@ -153,7 +153,7 @@ OPS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)  # no .hypothesis/ files
 @given(OPS)
 def test_same_answers_as_the_naive_model(ops: list[tuple[object, ...]]) -> None:
     q: TimerQueue[int] = TimerQueue()
