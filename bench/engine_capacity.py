@@ -60,7 +60,9 @@ def _taskset(cpu: int) -> list[str]:
 class EngineProcess:
     """The engine under test in its own (pinned) process."""
 
-    def __init__(self, workdir: Path, port: int, *, symmetric_rtp: bool = True) -> None:
+    def __init__(self, workdir: Path, port: int, *, symmetric_rtp: bool = True,
+                 tree: Path = ROOT) -> None:
+        """``tree``: the checkout whose ``bailanys`` runs (a "before" for A/B runs)."""
         cfg = workdir / "bench.toml"
         cfg.write_text(
             "\n".join(
@@ -98,11 +100,12 @@ class EngineProcess:
             )
         )
         self.proc = subprocess.Popen(
-            [*_taskset(0), sys.executable, str(ROOT / "bench" / "engine_runner.py"), str(cfg)],
+            [*_taskset(0), sys.executable, str(tree / "bench" / "engine_runner.py"), str(cfg)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            cwd=ROOT,
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()

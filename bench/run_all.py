@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in ``bench/``, figures printed.
 
-The engine's capacity and call-setup rate (engine_capacity.py), then the
+The engine's capacity and call-setup rate (engine_capacity.py), the sustained
+setup rate (sip_setup.py: 400 calls/s for 60 s, issue 20), then the
 same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
 the wait estimates, the console's latency, the FAQ's accuracy, hostile
 input against the parsers and a running engine (hostile.py), and quality
@@ -20,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 RUNS = [
     ["engine_capacity.py", "--calls", "500,750,1000", "--hold", "20", "--repeat", "3",
      "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
+    # issue 20: 400 call setups/s sustained for 60 s, fresh engine per run
+    ["sip_setup.py", "--rate", "400", "--seconds", "60", "--runs", "3"],
     ["compare_pyvoip.py", "--calls", "10,25,50", "--duration", "10"],
     ["ewt.py"],
     ["ewt_oracle.py"],

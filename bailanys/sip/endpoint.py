@@ -3,9 +3,12 @@
 Messages from :class:`~bailanys.sip.transport.SipTransport` are matched to
 sans-IO transactions (:mod:`bailanys.sip.transaction`); their actions are
 carried out here: ``Send`` goes to the transport (responses routed per
-§18.2.2 and RFC 3581 ``rport``), ``StartTimer``/``CancelTimer`` become loop
-timers owned by the endpoint, ``Deliver``/``Timeout`` reach the transaction
-user (the engine), ``Terminated`` removes the transaction and its timers.
+§18.2.2 and RFC 3581 ``rport``), ``StartTimer``/``CancelTimer`` go to the
+endpoint's :class:`~bailanys.sip.timer_queue.TimerQueue` (one loop timer,
+armed at its earliest deadline, stands for all of them; issue 20),
+``Deliver``/``Timeout`` reach the transaction user (the engine),
+``Terminated`` removes the transaction and cancels its timers in
+O(timers of that transaction).
 
 Requests are checked structurally (:func:`~bailanys.sip.validate.validate_request`)
 before any transaction exists: a malformed request gets 400 (when it can be
@@ -30,6 +33,7 @@ from bailanys.sip.message import (
     make_response,
     reason_phrase,
 )
+from bailanys.sip.timer_queue import TimerQueue
 from bailanys.sip.timers import Timers
 from bailanys.sip.transaction import (
     Action,
@@ -55,6 +59,11 @@ log = logging.getLogger(__name__)
 ServerTxn = InviteServerTransaction | NonInviteServerTransaction
 ClientTxn = InviteClientTransaction | NonInviteClientTransaction
 ResponseCallback = Callable[[Response | None], None]  # None: Timer B/F timeout
+
+TIMER_SLACK_S = 0.001
+"""Timers due within this much of the loop's clock fire in the same wake-up:
+uvloop (libuv) schedules in whole milliseconds, so its wake-up may come a
+fraction of a millisecond before the deadline it was armed for."""
 
 
 class Sender(Protocol):
@@ -134,19 +143,22 @@ class Endpoint:
         self.user: TransactionUser | None = None
         self._servers: dict[Key, ServerHandle] = {}
         self._clients: dict[Key, _Client] = {}
-        #: Running timers by transaction, then by name: a transaction's end
-        #: cancels its own timers without scanning everyone else's.
-        self._timers: dict[Key, dict[str, asyncio.TimerHandle]] = {}
+        #: Running SIP timers by transaction and name (deadlines on the loop's
+        #: clock): a transaction's end cancels its own timers without
+        #: scanning anyone else's (issue 20).
+        self.timer_queue: TimerQueue[Key] = TimerQueue()
+        self._wake: asyncio.TimerHandle | None = None  # armed at _wake_at
+        self._wake_at = 0.0
         self.stats = {"requests": 0, "responses": 0, "bad": 0, "retransmissions": 0}
 
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Cancel every timer (the transport is being stopped)."""
-        for timers in self._timers.values():
-            for handle in timers.values():
-                handle.cancel()
-        self._timers.clear()
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        self.timer_queue.clear()
         self._servers.clear()
         self._clients.clear()
 
@@ -293,9 +305,7 @@ class Endpoint:
             elif isinstance(action, StartTimer):
                 self._start_timer(key, action.name, action.delay)
             elif isinstance(action, CancelTimer):
-                handle = self._timers.get(key, {}).pop(action.name, None)
-                if handle is not None:
-                    handle.cancel()
+                self._cancel_timer(key, action.name)
             elif isinstance(action, Deliver):
                 if isinstance(owner, ServerHandle):
                     self._deliver_request(owner)
@@ -315,16 +325,37 @@ class Endpoint:
             self._sender.send(bytes(message), owner.dest, owner.transport)
 
     def _start_timer(self, key: Key, name: str, delay: float) -> None:
-        timers = self._timers.setdefault(key, {})
-        old = timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        timers[name] = asyncio.get_running_loop().call_later(delay, self._fire, key, name)
+        """(Re)start a SIP timer: O(log n), a loop timer only when it is the earliest."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        self.timer_queue.start(key, name, deadline)
+        if self._wake is None or deadline < self._wake_at:
+            self._arm(loop, deadline)
+
+    def _cancel_timer(self, key: Key, name: str) -> None:
+        """O(1); the loop timer stays armed (a wake-up with nothing due re-arms)."""
+        self.timer_queue.cancel(key, name)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake_at = deadline
+        self._wake = loop.call_at(deadline, self._on_wake)
+
+    def _on_wake(self) -> None:
+        """The loop timer: fire every SIP timer due now, one at a time, then re-arm."""
+        self._wake = None
+        loop = asyncio.get_running_loop()
+        now = loop.time() + TIMER_SLACK_S
+        queue = self.timer_queue
+        mark = queue.mark()
+        while (due := queue.pop_due(now, mark)) is not None:
+            self._fire(*due)
+        nxt = queue.next_deadline()
+        if nxt is not None and (self._wake is None or nxt < self._wake_at):
+            self._arm(loop, nxt)
 
     def _fire(self, key: Key, name: str) -> None:
-        timers = self._timers.get(key)
-        if timers is not None:
-            timers.pop(name, None)
         server = self._servers.get(key)
         if server is not None:
             self._run(key, server.txn.timer(name), server)
@@ -337,8 +368,7 @@ class Endpoint:
         self.layer.remove(key)
         self._servers.pop(key, None)
         self._clients.pop(key, None)
-        for handle in self._timers.pop(key, {}).values():
-            handle.cancel()
+        self.timer_queue.cancel_all(key)
 
     # ------------------------------------------------------------ routing
 

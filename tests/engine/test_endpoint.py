@@ -28,7 +28,8 @@ PHONE = Source("UDP", ("192.0.2.10", 40000))
 
 def timer_names(endpoint: Endpoint) -> set[str]:
     """The names of the SIP timers running now, of every transaction."""
-    return {name for timers in endpoint._timers.values() for name in timers}
+    q = endpoint.timer_queue
+    return {name for key in q.keys() for name in q.running(key)}
 
 def invite(via: str = "SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bKinv1", cseq: int = 1) -> Request:
     return req(f"""
@@ -521,7 +522,7 @@ async def test_client_invite_180_then_200_reach_the_callback() -> None:
     assert [r.status if r else None for r in got] == [180, 200]
     # the 2xx ended the transaction (the core ACKs it): a retransmission is stray
     assert endpoint.active_transactions == 0
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     endpoint.receive(response_to(request, 200, "OK"), PHONE)
     assert len(got) == 2
     assert [r.status for r, _ in user.strays] == [200]
@@ -543,7 +544,7 @@ async def test_client_invite_failure_is_acked_by_the_transaction() -> None:
     acks = [m for m in sender.messages() if isinstance(m, Request) and m.method == "ACK"]
     assert len(acks) == 2
     await until(lambda: endpoint.active_transactions == 0)  # Timer D (5 ms)
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     endpoint.close()
 
 
@@ -555,7 +556,7 @@ async def test_client_non_invite_response_reaches_callback() -> None:
     endpoint.receive(response_to(request, 200, "OK"), PHONE)
     assert [r.status if r else None for r in got] == [200]
     await until(lambda: endpoint.active_transactions == 0)  # Timer K = T4 (5 ms)
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     endpoint.close()
 
 
@@ -567,7 +568,7 @@ async def test_client_invite_timeout_gives_callback_none() -> None:
     assert result is None
     assert len(sender.sent) > 1  # Timer A retransmitted meanwhile
     assert endpoint.active_transactions == 0
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     endpoint.close()
 
 
@@ -577,7 +578,7 @@ async def test_client_non_invite_timeout_gives_callback_none() -> None:
     endpoint.send_request(outgoing_options(), ("192.0.2.10", 40000), done.set_result)
     assert await asyncio.wait_for(done, 2.0) is None  # Timer F
     assert len(sender.sent) > 1  # Timer E retransmitted
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     endpoint.close()
 
 
@@ -588,7 +589,7 @@ async def test_client_tcp_request_has_no_retransmission_timer() -> None:
     assert sender.sent[0][2] == "TCP"
     assert timer_names(endpoint) == {"F"}
     endpoint.close()
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
 
 
 async def test_callback_exception_does_not_escape() -> None:
@@ -633,7 +634,7 @@ async def test_invite_server_timers_are_gone_after_487_ack_and_timer_i() -> None
     assert user.cancels[0].state is TransactionState.CONFIRMED
     assert "I" in timer_names(endpoint)
     await until(lambda: endpoint.active_transactions == 0)  # I = T4, J = 64*T1
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
     assert len(endpoint.layer) == 0
 
 
@@ -642,7 +643,7 @@ async def test_invite_server_without_ack_times_out_by_timer_h_and_cleans_up() ->
     endpoint.receive(invite(), PHONE)
     await until(lambda: endpoint.active_transactions == 0)  # H = 64*T1
     assert sender.statuses().count(486) > 1  # Timer G retransmitted the final
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
 
 
 async def test_non_invite_server_timers_are_gone_after_timer_j() -> None:
@@ -650,7 +651,7 @@ async def test_non_invite_server_timers_are_gone_after_timer_j() -> None:
     endpoint.receive(options(), PHONE)
     assert sorted(timer_names(endpoint)) == ["J"]
     await until(lambda: endpoint.active_transactions == 0)
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
 
 
 async def test_tcp_non_invite_server_terminates_at_once() -> None:
@@ -659,7 +660,7 @@ async def test_tcp_non_invite_server_terminates_at_once() -> None:
     endpoint.receive(options("SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bKopt1"),
                      Source("TCP", ("192.0.2.10", 40001)))
     assert endpoint.active_transactions == 0
-    assert endpoint._timers == {}
+    assert len(endpoint.timer_queue) == 0
 
 
 async def test_response_after_termination_is_not_sent() -> None:
@@ -675,8 +676,9 @@ async def test_close_cancels_every_timer() -> None:
     endpoint, _, _ = make(timers=Timers())
     endpoint.receive(invite(), PHONE)
     endpoint.send_request(outgoing_options(), ("192.0.2.10", 40000), lambda r: None)
-    assert endpoint._timers
-    handles = [h for timers in endpoint._timers.values() for h in timers.values()]
+    assert len(endpoint.timer_queue) > 0
+    wake = endpoint._wake
+    assert wake is not None
     endpoint.close()
-    assert endpoint._timers == {} and endpoint.active_transactions == 0
-    assert all(h.cancelled() for h in handles)
+    assert len(endpoint.timer_queue) == 0 and endpoint.active_transactions == 0
+    assert wake.cancelled() and endpoint._wake is None

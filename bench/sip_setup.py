@@ -1,0 +1,205 @@
+"""Sustained call-setup rate (issue 20: "400 call setups/s sustained for 60 s").
+
+    python bench/sip_setup.py [--rate 400] [--seconds 60] [--runs 1]
+                              [--profile DIR] [--engine-tree PATH]
+
+A fresh engine per run, pinned to CPU 0 (as ``bench/engine_capacity.py``
+runs it), and SIPp on CPU 1 placing short calls (``short_call.xml``: INVITE,
+200, ACK, BYE, 200; no media) at ``--rate`` calls/s for ``--seconds``
+seconds.  Printed per run: calls placed and succeeded, the rate sustained
+(successful calls over the seconds SIPp spent placing them), SIPp's
+retransmissions, INVITE->200 p50/p99/max (SIPp ``-trace_rtt``, every call),
+and the engine's CPU share.
+
+``--profile DIR`` samples the engine with py-spy at 137 Hz (100 Hz aliases
+with the media tick's 50 Hz) for the whole run and prints the share of the
+engine's samples spent in SIP timer bookkeeping: samples whose innermost
+``bailanys`` frame is one of :data:`TIMER_FUNCTIONS` of
+``bailanys/sip/endpoint.py`` (start, cancel, fire, end-of-transaction
+clean-up) or in the timer queue; what they call in C (``call_later``,
+``TimerHandle.cancel``) counts with them; the transaction work a firing
+timer triggers does not.
+
+``--engine-tree PATH`` runs the engine from another checkout (the
+"before" of a change) while SIPp and this script stay the same.
+
+Never a timed test: this prints figures for humans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.engine_capacity import EngineProcess  # noqa: E402
+from tests.peers.sipp import find_sipp, free_port, run_sipp  # noqa: E402
+
+SCENARIO = ROOT / "tests" / "peers" / "scenarios" / "short_call.xml"
+PROFILE_HZ = 137  # not a multiple of the media tick's 50 Hz (issue 20's profiles)
+TIMER_FUNCTIONS = frozenset({
+    # bailanys/sip/endpoint.py, before and after issue 20
+    "_start_timer", "_cancel_timer", "_fire", "_terminate", "_wake", "_arm",
+})
+TIMER_FILES = ("bailanys/sip/timer_queue.py",)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _rtts(workdir: Path) -> list[float]:
+    """INVITE->200 times in ms from SIPp's ``*_rtt.csv`` (one row per call)."""
+    out: list[float] = []
+    for path in workdir.glob("*_rtt.csv"):
+        for line in path.read_text().splitlines()[1:]:
+            cols = line.split(";")
+            if len(cols) >= 2:
+                try:
+                    out.append(float(cols[1]))
+                except ValueError:
+                    continue
+    return out
+
+
+def _placing_seconds(workdir: Path) -> float:
+    """Seconds from SIPp's start to its last new call (periodic rows of the stats CSV)."""
+    try:
+        lines = (workdir / "stats.csv").read_text().strip().splitlines()
+    except OSError:
+        return float("nan")
+    head = lines[0].split(";")
+    last_created, last_elapsed = 0, 0.0
+    for line in lines[1:]:
+        row = dict(zip(head, line.split(";"), strict=False))
+        created = int(row.get("OutgoingCall(C)", "0") or 0)
+        h, m, s = (row.get("ElapsedTime(C)", "0:0:0") or "0:0:0").split(":")[:3]
+        elapsed = int(h) * 3600 + int(m) * 60 + float(s)
+        if created > last_created:
+            last_created, last_elapsed = created, elapsed
+    return last_elapsed
+
+
+def timer_share(raw: Path) -> tuple[float, int, dict[str, int]]:
+    """Share of samples whose innermost bailanys frame is SIP timer bookkeeping."""
+    total = 0
+    per: collections.Counter[str] = collections.Counter()
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_s = line.rpartition(" ")
+        if not stack or not count_s.isdigit():
+            continue
+        count = int(count_s)
+        total += count
+        for frame in reversed(stack.split(";")):
+            if "bailanys/" not in frame:
+                continue
+            func = frame.split(" (", 1)[0].rsplit(".", 1)[-1]
+            if ("bailanys/sip/endpoint.py" in frame and func in TIMER_FUNCTIONS) or any(
+                f in frame for f in TIMER_FILES
+            ):
+                per[frame.split(" (", 1)[0]] += count
+            break
+    timed = sum(per.values())
+    return (timed / total if total else 0.0), total, dict(per.most_common(8))
+
+
+def one_run(args: argparse.Namespace, workdir: Path, run: int) -> dict[str, float]:
+    port = free_port()
+    engine = EngineProcess(workdir, port, tree=args.engine_tree)
+    spy: subprocess.Popen[bytes] | None = None
+    raw = workdir / f"profile{run}.txt"
+    try:
+        before = engine.stats()
+        if args.profile is not None:
+            spy = subprocess.Popen(
+                [args.py_spy, "record", "-r", str(PROFILE_HZ), "-p", str(engine.proc.pid),
+                 "-f", "raw", "-o", str(raw), "-d", str(int(args.seconds + 30))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        calls = int(args.rate * args.seconds)
+        sipp_dir = workdir / f"sipp{run}"
+        res = run_sipp(
+            SCENARIO, f"127.0.0.1:{port}", cwd=sipp_dir, calls=calls, rate=args.rate,
+            concurrent_limit=max(args.rate * 2, 50), timeout_s=args.seconds + 60,
+            taskset_cpu=1, extra_args=("-trace_rtt", "-rtt_freq", "1"),
+        )  # fmt: skip
+        after = engine.stats()
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes what it has
+            spy.wait(timeout=30)
+    finally:
+        engine.close()
+    rtts = _rtts(sipp_dir)
+    placing = _placing_seconds(sipp_dir)
+    wall = float(after["time"]) - float(before["time"])  # type: ignore[arg-type]
+    cpu = float(after["cpu"]) - float(before["cpu"])  # type: ignore[arg-type]
+    r = {
+        "calls": float(calls), "ok": float(res.successful), "failed": float(res.failed),
+        "retransmissions": float(res.retransmissions),
+        "sustained": res.successful / placing if placing and placing > 0 else 0.0,
+        "p50_ms": _percentile(rtts, 0.50), "p99_ms": _percentile(rtts, 0.99),
+        "max_ms": max(rtts, default=float("nan")), "cpu": cpu / wall if wall else 0.0,
+        "timer_share": float("nan"),
+    }
+    if spy is not None and raw.exists():
+        share, samples, per = timer_share(raw)
+        r["timer_share"] = share
+        if args.profile is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            shutil.copy(raw, args.profile / f"profile{run}.txt")
+        print(f"  profile run {run}: {samples} samples, timer code {100 * share:.2f} %: {per}")
+    return r
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rate", type=int, default=400)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="sample the engine with py-spy; raw profiles are copied here")
+    ap.add_argument("--py-spy", default=shutil.which("py-spy") or
+                    str(Path(sys.executable).parent / "py-spy"))
+    ap.add_argument("--engine-tree", type=Path, default=ROOT,
+                    help="checkout whose bailanys the engine runs (default: this one)")
+    args = ap.parse_args()
+    if find_sipp() is None:
+        print("sip_setup: sipp is not installed (make deps installs sip-tester)")
+        return 1
+    print(f"engine from {args.engine_tree} on CPU 0, SIPp on CPU 1; "
+          f"{args.rate} calls/s for {args.seconds:g} s; load {os.getloadavg()[0]:.2f}")
+    print(f"{'run':>3} {'calls':>6} {'ok':>6} {'fail':>5} {'setups/s':>8} {'retrans':>8} "
+          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu':>5} {'timers %':>8}")
+    rows = []
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as tmp:
+            r = one_run(args, Path(tmp), run)
+        rows.append(r)
+        print(f"{run:>3} {r['calls']:>6.0f} {r['ok']:>6.0f} {r['failed']:>5.0f} "
+              f"{r['sustained']:>8.1f} {r['retransmissions']:>8.0f} {r['p50_ms']:>7.1f} "
+              f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['cpu']:>5.2f} "
+              f"{100 * r['timer_share']:>8.2f}", flush=True)
+        time.sleep(1.0)
+    if len(rows) > 1:
+        for key in ("sustained", "retransmissions", "p99_ms", "timer_share"):
+            vals = [r[key] for r in rows]
+            print(f"{key}: min {min(vals):.3f} median {statistics.median(vals):.3f} "
+                  f"max {max(vals):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
