@@ -37,7 +37,7 @@ def test_check_the_real_flows(capsys: pytest.CaptureFixture[str]) -> None:
     hotline = [line for line in out if "1414.yaml" in line]
     assert len(hotline) == 1
     assert re.fullmatch(rf"ok: {re.escape(str(FLOW_DIR / '1414.yaml'))}: flow hotline-1414 "
-                        r"version [0-9a-f]{12}, 20 nodes, numbers 1414", hotline[0]), out
+                        r"version [0-9a-f]{12}, 21 nodes, numbers 1414", hotline[0]), out
     assert err == ""
 
 

@@ -341,9 +341,9 @@ def test_silent_caller_at_the_language_menu_gets_a_bilingual_operator() -> None:
 
 def test_wrong_key_plays_no_match_then_the_menu_again() -> None:
     h = at_main_menu("kk")
-    h.press("7")
+    h.press("8")
     assert h.events("ivr.no_match")[-1].fields == {
-        "node": "main_menu", "source": "dtmf", "value": "7", "attempt": 1,
+        "node": "main_menu", "source": "dtmf", "value": "8", "attempt": 1,
     }
     assert h.played()[-2:] == [("kk", shared("no_match", "kk")), ("kk", text("main_menu", "kk"))]
     assert h.node == "main_menu"
