@@ -114,7 +114,7 @@ class DeskRoutes:
 
     def _agent_of(self, websocket: WebSocket, session: Session) -> str | None:
         user = session.user
-        if user.role is Role.OPERATOR:
+        if user.role == Role.OPERATOR:
             return user.login
         return websocket.query_params.get("agent") or None
 
@@ -126,7 +126,7 @@ class DeskRoutes:
             return
         await websocket.accept()
         user = session.user
-        client = DeskClient(agent, viewer=user.login, read_only=user.role is not Role.OPERATOR,
+        client = DeskClient(agent, viewer=user.login, read_only=user.role != Role.OPERATOR,
                             token=session.token)
         for first in self.desk.greet(client):
             client.push(first)
