@@ -87,7 +87,8 @@ class Desktop:
                 finally:
                     closer.cancel()
         except (OSError, TimeoutError, WebSocketException) as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
+            body = getattr(getattr(exc, "response", None), "body", None) or b""
+            self.error = f"{type(exc).__name__}: {exc} {body[:200]!r}"
         finally:
             self.connected.set()  # a failed desktop does not hold the start-up
 

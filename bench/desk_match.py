@@ -30,6 +30,7 @@ class PopMatcher:
     stray_pops: int = 0  # pops with no INVITE to their agent's phone within the window
     invites: int = 0
     pops: int = 0
+    without_caller: int = 0  # pops with no caller's number (counted by the caller of pop())
     _invites: dict[str, list[float]] = field(default_factory=dict)
     _pops: dict[str, list[float]] = field(default_factory=dict)
 
