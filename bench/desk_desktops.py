@@ -3,9 +3,10 @@
 Each desktop logs in as its operator the way the browser does (``POST
 /login`` with the urlencoded form, same Origin; the session cookie comes back
 in ``Set-Cookie``), then holds the websocket ``/desk/ws`` open with that
-cookie (desk/PROTOCOL.md; contracts: hello, state, pop, call pushes) and
-reports every ``{"type": "pop"}`` through ``on_pop`` with the monotonic time
-read as soon as the frame is received, before its JSON is parsed.
+cookie (desk/PROTOCOL.md; contracts: hello, state, pop, call pushes). It
+keeps every ``{"type": "pop"}`` with the monotonic time read as soon as the
+frame is received, before its JSON is parsed, and the calls that reached
+the phase ``connected`` on this desktop.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ import contextlib
 import json
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-OnPop = Callable[[str, float, dict[str, Any]], None]
-"""``on_pop(agent, arrival monotonic time, the pop JSON)``."""
 
 #: Seconds one login or websocket handshake may take before it counts as failed.
 CONNECT_TIMEOUT_S = 30.0
@@ -63,11 +60,14 @@ class Desktop:
 
     agent: str
     cookie: str
-    on_pop: OnPop
     hello: dict[str, Any] | None = None
     pushes: dict[str, int] = field(default_factory=dict)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
+    #: (the pop's call_id, arrival) of each pop; pops with no caller's number
+    pops: list[tuple[str, float]] = field(default_factory=list)
+    without_caller: int = 0
+    connected_calls: set[str] = field(default_factory=set)
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
         """Hold ``/desk/ws`` open until ``stop``; every push is counted by type."""
@@ -99,7 +99,13 @@ class Desktop:
         if kind == "hello":
             self.hello = msg
         elif kind == "pop" and isinstance(msg.get("pop"), dict):
-            self.on_pop(self.agent, now, msg["pop"])
+            pop = msg["pop"]
+            self.pops.append((str(pop.get("call_id")), now))
+            caller = pop.get("caller")
+            if not (isinstance(caller, dict) and caller.get("number")):
+                self.without_caller += 1  # the page would have no caller to show
+        elif kind == "call" and msg.get("phase") == "connected":
+            self.connected_calls.add(str(msg.get("call_id")))
 
 
 async def _close_on(stop: asyncio.Event, ws: Any) -> None:

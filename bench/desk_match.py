@@ -1,70 +1,86 @@
-"""Pairs each INVITE an operator's phone received with the screen pop their desktop got.
+"""Pairs each INVITE an operator's phone answered with the screen pop their desktop got.
 
-Pure (no I/O): ``bench/desk_pop.py`` feeds it arrival times read from one
-monotonic clock in one process. An operator is rung for one call at a time
-(the queue rings a free agent only), so the pop that follows an INVITE to an
-agent's phone is that INVITE's; the INVITE to the phone carries the engine's
-own Call-ID for the agent's leg, not the caller's that the pop names, so the
-agent is the key. A pop pairs with the agent's newest INVITE still waiting
-(older waiting ones had no pop: missing); a pop that comes before its
-INVITE (possible: the engine may push it before the INVITE's datagram is
-read) waits ``window_s`` for it and then gives a negative latency.
+Pure (no I/O): ``bench/desk_pop.py`` hands it, per operator, the arrival
+times of the INVITEs at the phone and of the pops at the desktop, read from
+one monotonic clock in one process. The INVITE to the phone carries the
+engine's own Call-ID for the agent's leg, not the caller's that the pop
+names, so the two are paired through the call's outcome:
+
+* an INVITE the phone answered (its 200 was ACKed) is a call the operator
+  took, and the desktop then gets ``{"type": "call", "phase": "connected"}``
+  for the pop's call: such INVITEs pair with such pops;
+* an operator takes one call at a time, and each call lasts the ring, the
+  talk and the wrap-up, so two answered INVITEs to one phone are seconds
+  apart: each pairs with the nearest connected pop within ``window_s``.
+
+A pop may come before its INVITE (the queue decides to ring, the desktop is
+told, then the INVITE leaves): its latency is negative. Rings the caller
+gave up during (CANCEL before the answer) and pops of rings whose INVITE
+never reached the phone are counted, not timed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-#: Seconds an INVITE waits for its pop (or a pop for its INVITE): an
-#: operator's phone rings ``ring_timeout_s`` (15 s by default) at most.
-MATCH_WINDOW_S = 15.0
+#: Seconds an answered INVITE and its connected pop may be apart (either
+#: way). Seen on a loaded 2-core machine: the INVITE up to ~1 s after the
+#: pop; consecutive answered calls of one phone are 10 s or more apart.
+MATCH_WINDOW_S = 5.0
+
+
+@dataclass(frozen=True)
+class Ring:
+    """One INVITE at a phone: when it arrived, and whether the phone's 200 was ACKed."""
+
+    t: float
+    answered: bool
+
+
+@dataclass(frozen=True)
+class Popped:
+    """One pop at a desktop: when it arrived, and whether its call then connected there."""
+
+    t: float
+    connected: bool
 
 
 @dataclass
-class PopMatcher:
-    """INVITE arrivals and pop arrivals in, latencies and the misses out."""
-
-    window_s: float = MATCH_WINDOW_S
-    latencies: list[float] = field(default_factory=list)
-    missing: int = 0  # INVITEs that got no pop within the window
-    stray_pops: int = 0  # pops with no INVITE to their agent's phone within the window
+class Pairing:
+    latencies: list[float] = field(default_factory=list)  # pop - INVITE, seconds
+    missing: int = 0  # answered INVITEs with no connected pop near them
+    stray: int = 0  # connected pops with no answered INVITE near them
     invites: int = 0
     pops: int = 0
-    without_caller: int = 0  # pops with no caller's number (counted by the caller of pop())
-    _invites: dict[str, list[float]] = field(default_factory=dict)
-    _pops: dict[str, list[float]] = field(default_factory=dict)
-
-    def invite(self, agent: str, t: float) -> None:
-        self.invites += 1
-        early = self._pops.get(agent, [])
-        self.stray_pops += sum(1 for p in early if t - p > self.window_s)
-        early[:] = [p for p in early if t - p <= self.window_s]
-        if early:
-            self.latencies.append(early.pop(0) - t)
-            return
-        self._invites.setdefault(agent, []).append(t)
-
-    def pop(self, agent: str, t: float) -> None:
-        self.pops += 1
-        waiting = [i for i in self._invites.get(agent, []) if t - i <= self.window_s]
-        self.missing += len(self._invites.get(agent, [])) - len(waiting)
-        if waiting:
-            self.latencies.append(t - waiting[-1])
-            self.missing += len(waiting) - 1
-            self._invites[agent] = []
-            return
-        self._invites[agent] = []
-        self._pops.setdefault(agent, []).append(t)
-
-    def finish(self) -> None:
-        """The run is over: whatever still waits is missing (INVITEs) or stray (pops)."""
-        self.missing += sum(len(v) for v in self._invites.values())
-        self.stray_pops += sum(len(v) for v in self._pops.values())
-        self._invites.clear()
-        self._pops.clear()
+    cancelled_invites: int = 0  # rings the caller gave up during (not timed)
+    other_pops: int = 0  # pops whose call did not connect there (not timed)
 
 
-def percentile(values: list[float], p: float) -> float:
+def pair(rings: Mapping[str, Sequence[Ring]], pops: Mapping[str, Sequence[Popped]],
+         window_s: float = MATCH_WINDOW_S) -> Pairing:
+    """Latencies of every answered INVITE that has a connected pop, per operator."""
+    out = Pairing()
+    for agent in sorted(set(rings) | set(pops)):
+        answered = sorted(r.t for r in rings.get(agent, ()) if r.answered)
+        connected = sorted(p.t for p in pops.get(agent, ()) if p.connected)
+        out.invites += len(rings.get(agent, ()))
+        out.pops += len(pops.get(agent, ()))
+        out.cancelled_invites += len(rings.get(agent, ())) - len(answered)
+        out.other_pops += len(pops.get(agent, ())) - len(connected)
+        free = list(connected)
+        for t in answered:
+            best = min(free, key=lambda p: abs(p - t), default=None)
+            if best is None or abs(best - t) > window_s:
+                out.missing += 1
+                continue
+            free.remove(best)
+            out.latencies.append(best - t)
+        out.stray += len(free)
+    return out
+
+
+def percentile(values: Sequence[float], p: float) -> float:
     """The nearest-rank ``p``-th percentile (NaN for no values)."""
     if not values:
         return float("nan")

@@ -9,7 +9,7 @@ phone). A phone:
   resending a REGISTER that got no answer (§17.1.2.1, timer E);
 * answers an INVITE with 180 Ringing at once and reports the INVITE's
   arrival (``time.monotonic()`` read first thing in ``datagram_received``)
-  through ``on_invite``; after ``answer_s`` it sends 200 OK with an SDP
+  in ``rings``; after ``answer_s`` it sends 200 OK with an SDP
   answer (PCMU, RFC 3264 §6) and resends it until the ACK comes (§13.3.1.4,
   T1 doubling to T2);
 * answers a CANCEL with 200 and the INVITE with 487 (§9.2), a BYE with 200
@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -43,9 +42,6 @@ GIVE_UP_S = 64 * T1_S
 #: Registrations last an hour (the registrar's default_expires): no refresh
 #: falls inside a one-minute bench run.
 REGISTER_EXPIRES_S = 3600
-
-OnInvite = Callable[[str, float, str], None]
-"""``on_invite(user, arrival monotonic time, Call-ID)``."""
 
 
 def sdp_answer(host: str, rtp_port: int) -> bytes:
@@ -93,14 +89,17 @@ class Phone(asyncio.DatagramProtocol):
     """One operator's SIP phone on its own UDP socket."""
 
     def __init__(self, user: str, password: str, registrar: tuple[str, int], rtp_port: int,
-                 on_invite: OnInvite, *, answer_s: float = 1.0) -> None:
+                 *, answer_s: float = 1.0) -> None:
         self.user, self.password, self.registrar = user, password, registrar
-        self.rtp_port, self.on_invite, self.answer_s = rtp_port, on_invite, answer_s
+        self.rtp_port, self.answer_s = rtp_port, answer_s
         self.transport: asyncio.DatagramTransport | None = None
         self.local = ("127.0.0.1", 0)
         self.registered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.legs: dict[str, _Leg] = {}
         self.invites = 0
+        #: (Call-ID, arrival) of each new INVITE; the Call-IDs whose 200 was ACKed.
+        self.rings: list[tuple[str, float]] = []
+        self.answered_ids: set[str] = set()
         self.answered = 0  # 200 OK sent
         self.acked = 0  # ... and its ACK received
         self.byes = 0
@@ -190,6 +189,8 @@ class Phone(asyncio.DatagramProtocol):
             if leg is not None and not leg.acked:
                 leg.acked = True
                 self.acked += leg.answered
+                if leg.answered:
+                    self.answered_ids.add(req.call_id)
         elif req.method == "CANCEL":
             self._send(make_response(req, 200), addr)
             if leg is not None and not leg.answered:
@@ -213,7 +214,7 @@ class Phone(asyncio.DatagramProtocol):
 
     def _new_invite(self, req: Request, addr: tuple[str, int], now: float) -> None:
         self.invites += 1
-        self.on_invite(self.user, now, req.call_id)
+        self.rings.append((req.call_id, now))
         tag = secrets.token_hex(4)
         ringing = make_response(req, 180, to_tag=tag,
                                 extra=[("Contact", self._contact()[0][1])])
@@ -264,7 +265,7 @@ class RtpSink(asyncio.DatagramProtocol):
 
 
 async def start_phones(users: list[str], password: str, registrar: tuple[str, int],
-                       on_invite: OnInvite, *, answer_s: float,
+                       *, answer_s: float,
                        batch: int = 50,
                        ) -> tuple[list[Phone], asyncio.DatagramTransport, dict[int, int]]:
     """Open one socket per user and register them all, ``batch`` at a time.
@@ -278,7 +279,7 @@ async def start_phones(users: list[str], password: str, registrar: tuple[str, in
     phones: list[Phone] = []
     for user in users:
         _, phone = await loop.create_datagram_endpoint(
-            lambda u=user: Phone(u, password, registrar, rtp_port, on_invite,  # type: ignore[misc]
+            lambda u=user: Phone(u, password, registrar, rtp_port,  # type: ignore[misc]
                                  answer_s=answer_s),
             local_addr=("127.0.0.1", 0))
         phones.append(phone)

@@ -53,15 +53,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bailanys.web.auth import hash_password  # noqa: E402
 from bench.desk_desktops import Desktop, login  # noqa: E402
-from bench.desk_match import PopMatcher, percentile  # noqa: E402
-from bench.desk_phones import start_phones  # noqa: E402
+from bench.desk_match import Pairing, Popped, Ring, pair, percentile  # noqa: E402
+from bench.desk_phones import Phone, start_phones  # noqa: E402
 from tests.peers.sipp import find_sipp, free_port, run_sipp_async  # noqa: E402
 
 TARGET_P99_MS = 300.0  # issue 19
@@ -170,7 +169,8 @@ class Engine:
 
 @dataclass
 class RunResult:
-    matcher: PopMatcher
+    pairing: Pairing
+    without_caller: int
     registered: int
     logged_in: int
     connected: int
@@ -180,14 +180,14 @@ class RunResult:
     phone: dict[str, int]
 
 
-def _on_pop(matcher: PopMatcher, agent: str, t: float, pop: dict[str, Any]) -> None:
-    matcher.pop(agent, t)
-    caller = pop.get("caller")
-    if not (isinstance(caller, dict) and caller.get("number")):
-        matcher.without_caller += 1  # the page would have no caller to show
+def _pairing(phones: list[Phone], desktops: list[Desktop]) -> Pairing:
+    rings = {ph.user: [Ring(t, cid in ph.answered_ids) for cid, t in ph.rings] for ph in phones}
+    pops = {d.agent: [Popped(t, cid in d.connected_calls) for cid, t in d.pops]
+            for d in desktops}
+    return pair(rings, pops)
 
 
-async def _desktops(port: int, agents: list[str], matcher: PopMatcher,
+async def _desktops(port: int, agents: list[str],
                     stop: asyncio.Event) -> tuple[list[Desktop], list[asyncio.Task[None]], int]:
     desktops: list[Desktop] = []
     tasks: list[asyncio.Task[None]] = []
@@ -201,7 +201,7 @@ async def _desktops(port: int, agents: list[str], matcher: PopMatcher,
             if not isinstance(cookie, str):
                 continue
             logged_in += 1
-            desk = Desktop(agent, cookie, lambda a, t, pop: _on_pop(matcher, a, t, pop))
+            desk = Desktop(agent, cookie)
             desktops.append(desk)
             batch.append(desk)
             tasks.append(asyncio.create_task(desk.run("127.0.0.1", port, stop)))
@@ -211,7 +211,6 @@ async def _desktops(port: int, agents: list[str], matcher: PopMatcher,
 
 async def one_run(args: argparse.Namespace, rate: float) -> RunResult:
     agents = [str(FIRST_AGENT + i) for i in range(args.agents)]
-    matcher = PopMatcher()
     with tempfile.TemporaryDirectory(prefix="bailanys-deskpop-") as tmp:
         work = Path(tmp)
         sip_port, web_port = free_port(), free_port(socket.SOCK_STREAM)
@@ -219,15 +218,14 @@ async def one_run(args: argparse.Namespace, rate: float) -> RunResult:
         engine = Engine(cfg)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        phones: list[Any] = []
+        phones: list[Phone] = []
         sink = None
         try:
             await asyncio.to_thread(engine.wait_ready)
             phones_, sink, outcomes = await start_phones(
-                agents, PHONE_PASSWORD, ("127.0.0.1", sip_port),
-                lambda user, t, _cid: matcher.invite(user, t), answer_s=args.answer_ms / 1000)
+                agents, PHONE_PASSWORD, ("127.0.0.1", sip_port), answer_s=args.answer_ms / 1000)
             phones = phones_
-            desktops, tasks, logged_in = await _desktops(web_port, agents, matcher, stop)
+            desktops, tasks, logged_in = await _desktops(web_port, agents, stop)
             await asyncio.sleep(2.0)  # agents ready, hellos in; console settled
             connected = sum(1 for d in desktops if d.error is None and d.hello is not None)
             calls = int(rate * args.seconds)
@@ -237,7 +235,9 @@ async def one_run(args: argparse.Namespace, rate: float) -> RunResult:
                 calls=calls, rate=rate, concurrent_limit=calls, duration_ms=args.hold * 1000,
                 extra_args=["-inf", str(work / "callers.csv")])
             await asyncio.sleep(3.0)  # the last pops
-            return RunResult(matcher, outcomes.get(200, 0), logged_in, connected,
+            return RunResult(_pairing(phones, desktops),
+                             sum(d.without_caller for d in desktops), outcomes.get(200, 0),
+                             logged_in, connected,
                              res.successful, res.failed,
                              [d.error for d in desktops if d.error][:3],
                              {k: sum(getattr(p, k) for p in phones)
@@ -251,7 +251,6 @@ async def one_run(args: argparse.Namespace, rate: float) -> RunResult:
             if sink is not None:
                 sink.close()
             await asyncio.to_thread(engine.close)
-            matcher.finish()
 
 
 def _ms(x: float) -> str:
@@ -259,15 +258,16 @@ def _ms(x: float) -> str:
 
 
 def _print_run(rate: float, i: int, r: RunResult) -> float:
-    m = r.matcher
+    m = r.pairing
     lat = m.latencies
     p99 = percentile(lat, 99)
     print(f"  rate {rate:g}/s run {i + 1}: p50 {_ms(percentile(lat, 50))} ms  "
           f"p95 {_ms(percentile(lat, 95))} ms  p99 {_ms(p99)} ms  "
           f"max {_ms(max(lat) if lat else float('nan'))} ms  "
           f"(min {_ms(min(lat) if lat else float('nan'))} ms) | INVITEs {m.invites}, "
-          f"pops {m.pops}, missing {m.missing}, stray {m.stray_pops}, "
-          f"without the caller {m.without_caller} | phones registered "
+          f"pops {m.pops}, timed {len(lat)}, missing {m.missing}, stray {m.stray}, "
+          f"without the caller {r.without_caller}; rings cancelled by the caller "
+          f"{m.cancelled_invites}, pops not connected {m.other_pops} | phones registered "
           f"{r.registered}, desktops logged in {r.logged_in}, with hello {r.connected} | "
           f"SIPp ok {r.sipp_ok} failed {r.sipp_failed} | phones: "
           + ", ".join(f"{k} {v}" for k, v in r.phone.items()), flush=True)
@@ -307,9 +307,9 @@ def main() -> int:
             r = asyncio.run(one_run(args, rate))
             p99 = _print_run(rate, i, r)
             p99s.append(p99)
-            m = r.matcher
+            m = r.pairing
             holds = holds and bool(m.latencies) and p99 * 1000 < TARGET_P99_MS \
-                and m.missing == 0 and m.without_caller == 0 and r.connected == args.agents
+                and m.missing == 0 and r.without_caller == 0 and r.connected == args.agents
         ok = [p for p in p99s if p == p]  # not NaN
         summary = (f"p99 min/median/max {_ms(min(ok))}/{_ms(statistics.median(ok))}/"
                    f"{_ms(max(ok))} ms" if ok else "no pops")

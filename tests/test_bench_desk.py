@@ -14,7 +14,7 @@ import secrets
 from bailanys.sip.digest import AuthStatus, DigestChallenger
 from bailanys.sip.message import Request, Response, make_response, parse_message
 from bench.desk_desktops import session_cookie
-from bench.desk_match import PopMatcher, percentile
+from bench.desk_match import Popped, Ring, pair, percentile
 from bench.desk_phones import start_phones
 
 PASSWORD = "pw-3000"
@@ -66,9 +66,7 @@ async def test_phone_registers_rings_answers_and_handles_cancel() -> None:
     loop = asyncio.get_running_loop()
     transport, peer = await loop.create_datagram_endpoint(_Peer, local_addr=("127.0.0.1", 0))
     registrar = transport.get_extra_info("sockname")[:2]
-    seen: list[tuple[str, float, str]] = []
-    phones, sink, outcomes = await start_phones(
-        ["3000"], PASSWORD, registrar, lambda u, t, c: seen.append((u, t, c)), answer_s=0.05)
+    phones, sink, outcomes = await start_phones(["3000"], PASSWORD, registrar, answer_s=0.05)
     phone = phones[0]
     try:
         assert outcomes == {200: 1} and peer.statuses == [AuthStatus.OK]
@@ -82,13 +80,14 @@ async def test_phone_registers_rings_answers_and_handles_cancel() -> None:
         assert (await asyncio.wait_for(get(), 2)).status == 180
         ok = await asyncio.wait_for(get(), 2)
         assert ok.status == 200 and b"m=audio" in ok.body and b" RTP/AVP 0" in ok.body
-        assert [(u, c) for u, _, c in seen] == [("3000", "c1")]  # one arrival, not two
+        assert [c for c, _ in phone.rings] == ["c1"]  # one arrival, not two
         tag = (ok.headers.get("To") or "").split("tag=")[1]
         transport.sendto(bytes(_request("ACK", "c1", tag)), phone.local)
         transport.sendto(bytes(_request("BYE", "c1", tag, 2)), phone.local)
         bye_ok = await asyncio.wait_for(get(), 2)
         assert bye_ok.status == 200 and bye_ok.cseq == (2, "BYE")
         assert (phone.answered, phone.acked, phone.byes) == (1, 1, 1)
+        assert phone.answered_ids == {"c1"}
 
         phone.answer_s = 5.0
         transport.sendto(bytes(_request("INVITE", "c2")), phone.local)
@@ -97,7 +96,7 @@ async def test_phone_registers_rings_answers_and_handles_cancel() -> None:
         answers = {(r.status, r.cseq[1]) for r in [await asyncio.wait_for(get(), 2)
                                                    for _ in range(2)]}
         assert answers == {(200, "CANCEL"), (487, "INVITE")}
-        assert phone.answered == 1 and len(seen) == 2
+        assert phone.answered == 1 and len(phone.rings) == 2 and phone.answered_ids == {"c1"}
         transport.sendto(b"garbage " + secrets.token_bytes(8), phone.local)
         await asyncio.sleep(0.05)
         assert phone.unparsed == 1
@@ -107,20 +106,24 @@ async def test_phone_registers_rings_answers_and_handles_cancel() -> None:
         transport.close()
 
 
-def test_matcher_pairs_per_agent_in_either_order_and_counts_misses() -> None:
-    m = PopMatcher(window_s=5.0)
-    m.invite("a", 10.0)
-    m.pop("a", 10.2)  # INVITE first
-    m.pop("b", 11.0)
-    m.invite("b", 11.1)  # pop first: negative latency
-    m.invite("c", 12.0)  # never popped, then rung again: the pop is the newest INVITE's
-    m.invite("c", 20.0)
-    m.pop("c", 20.05)
-    m.pop("d", 1.0)  # a pop nobody's phone got
-    m.invite("e", 30.0)  # the run ends before its pop
-    m.finish()
-    assert [round(x, 3) for x in m.latencies] == [0.2, -0.1, 0.05]
-    assert (m.invites, m.pops, m.missing, m.stray_pops) == (5, 4, 2, 1)
+def test_pairing_by_agent_and_outcome_in_either_order() -> None:
+    rings = {
+        "a": [Ring(10.0, True), Ring(40.0, True)],  # pop after the INVITE; a missing pop
+        "b": [Ring(11.1, True)],  # pop before the INVITE: negative latency
+        "c": [Ring(12.0, False), Ring(12.5, True)],  # the first ring cancelled by its caller
+        "e": [Ring(30.0, True)],
+    }
+    pops = {
+        "a": [Popped(10.2, True)],
+        "b": [Popped(11.0, True)],
+        "c": [Popped(11.99, False), Popped(12.45, True)],
+        "d": [Popped(1.0, False)],  # a ring whose INVITE never reached the phone
+        "e": [Popped(36.0, True)],  # too far from the INVITE: missing, and stray
+    }
+    r = pair(rings, pops, window_s=5.0)
+    assert sorted(round(x, 3) for x in r.latencies) == [-0.1, -0.05, 0.2]
+    assert (r.invites, r.pops, r.missing, r.stray) == (6, 6, 2, 1)
+    assert (r.cancelled_invites, r.other_pops) == (1, 2)
 
 
 def test_percentile_and_cookie() -> None:
