@@ -309,12 +309,14 @@ def main() -> int:
             p99s.append(p99)
             m = r.pairing
             holds = holds and bool(m.latencies) and p99 * 1000 < TARGET_P99_MS \
-                and m.missing == 0 and r.without_caller == 0 and r.connected == args.agents
+                and m.missing == 0 and r.without_caller == 0 and r.connected == args.agents \
+                and r.sipp_failed == 0
         ok = [p for p in p99s if p == p]  # not NaN
         summary = (f"p99 min/median/max {_ms(min(ok))}/{_ms(statistics.median(ok))}/"
                    f"{_ms(max(ok))} ms" if ok else "no pops")
         verdict = f"rate {rate:g}/s: {summary}; target p99 < {TARGET_P99_MS:.0f} ms " \
-                  f"(no pop missing or without the caller, every desktop connected) " \
+                  f"(no pop missing or without the caller, every desktop connected, " \
+                  f"no call failed) " \
                   f"{'held in every run' if holds else 'NOT held'}"
         print(verdict, flush=True)
         verdicts.append(verdict)
