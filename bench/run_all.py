@@ -5,7 +5,8 @@ setup rate (sip_setup.py: 400 calls/s for 60 s, issue 20), then the
 same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
 the wait estimates, the console's latency, the FAQ's accuracy, hostile
 input against the parsers and a running engine (hostile.py), and quality
-assurance (phrase criteria, the acoustic pass, the worker's QA step).
+assurance (phrase criteria, the acoustic pass, the worker's QA step), and
+the operators' desktop's screen-pop latency (desk_pop.py).
 Benchmarks print figures; they never assert timings (shared, noisy machines).
 """
 
@@ -36,6 +37,9 @@ RUNS = [
      "--sweep", "10"],
     ["qa_acoustic.py"],
     ["qa_step.py", "--real", "--calls", "100", "--seconds", "300"],
+    # the operators' desktop (issue 19): INVITE -> screen pop at 500 operators,
+    # 5 and 30 new calls/s for 60 s, 3 fresh engines each (~15 min)
+    ["desk_pop.py", "--agents", "500", "--rates", "5,30", "--seconds", "60", "--runs", "3"],
 ]
 
 
