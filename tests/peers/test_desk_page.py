@@ -1,0 +1,307 @@
+"""The operators' desktop (``console/static/desk.html``) in Debian's Chromium (Playwright).
+
+An operator logs in and lands on /desk; the page speaks the /desk/ws
+protocol of CONTRACTS19 ("deskws"): hello, state, pop, call, actions with
+ack / error. Here the websocket and the desk's HTTP APIs are a small
+scripted server inside the test (the real ones are the deskws, kb and
+casesrest slices' and were not merged when this test was written): it
+checks what the page sends and pushes what the engine would. The page
+runs on the real console web stack (login, session, CSP, static files).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from bailanys.console.pages import STATIC_DIR
+from bailanys.console.server import ConsoleServer
+from bailanys.web.access import Access
+from bailanys.web.auth import ConsoleUser, Role, Session, hash_password
+from bailanys.web.static import StaticFile, page
+from tests.console.helpers import FakeApi
+
+pytestmark = pytest.mark.peer
+
+AGENT = "1001"
+PASSWORD = "Jumys-1414"
+CALL = "c-desk-1"
+DESK_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+TOPICS = [{"id": "passport", "kk": "Паспорт", "ru": "Паспорт", "parent": None},
+          {"id": "pension", "kk": "Зейнетақы", "ru": "Пенсия", "parent": None},
+          {"id": "egov", "kk": "eGov порталы", "ru": "Портал eGov", "parent": None}]
+HELLO = {"type": "hello", "agent": {"user": AGENT, "name": "Айгүл"},
+         "topics_url": "/desk/api/topics",
+         "break_reasons": [{"name": "lunch", "kk": "Түскі ас", "ru": "Обед"},
+                           {"name": "training", "kk": "Оқыту", "ru": "Обучение"}],
+         "transfer_targets": [{"name": "second_line", "kind": "number",
+                               "kk": "Екінші желі", "ru": "Вторая линия"},
+                              {"name": "russian", "kk": "Орысша кезек", "kind": "queue",
+                               "ru": "Русская очередь"}],
+         "wrap_up_s": 30, "show_number": False}
+
+
+def pop(now: float) -> dict[str, Any]:
+    return {"call_id": CALL, "queue": "general", "agent": AGENT, "at": now,
+            "caller": {"number": "*******4567", "masked": True, "anonymous": False},
+            "language": "kk", "waited_s": 42.0,
+            "ivr": [{"at": now - 60, "node": "main", "input": None, "kind": "node"},
+                    {"at": now - 58, "node": "main", "input": "2", "kind": "input"}],
+            "robot": [{"at": now - 50, "kind": "faq", "faq": "passport_lost", "topic": "passport",
+                       "service": None, "outcome": "answered", "reason": None},
+                      {"at": now - 45, "kind": "handover", "faq": None, "topic": "passport",
+                       "service": None, "outcome": None, "reason": "operator_asked"}],
+            "topic_guess": "passport",
+            "history": [{"at": now - 5 * 86400, "channel": "operator", "topic": "pension",
+                         "outcome": "not_resolved", "queue": "general", "agent": "1002"}],
+            "open_cases": [{"number": "1414-000007", "status": "in_progress", "topic": "pension",
+                            "kind": "request", "deadline": "2026-11-20", "overdue": True}]}
+
+
+class ScriptedDesk:
+    """The server side of /desk/ws and the desk's HTTP APIs, as a script."""
+
+    def __init__(self) -> None:
+        self.sockets: list[WebSocket] = []
+        self.actions: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, Any]] = []
+        self.refuse_next: str | None = None
+        self.hellos = 0
+
+    async def push(self, msg: dict[str, Any]) -> None:
+        for ws in list(self.sockets):
+            await ws.send_text(json.dumps({**msg, "now": time.time()}))
+
+    async def state(self, name: str, reason: str | None = None,
+                    wrap_up_until: float | None = None) -> None:
+        await self.push({"type": "state", "state": name, "since": time.time(), "reason": reason,
+                         "wrap_up_until": wrap_up_until})
+
+    async def socket(self, ws: WebSocket, session: Session) -> None:
+        assert session.user.login == AGENT
+        await ws.accept()
+        self.sockets.append(ws)
+        self.hellos += 1
+        try:
+            await ws.send_text(json.dumps(HELLO))
+            await self.state("available")
+            while True:
+                msg = json.loads(await ws.receive_text())
+                assert set(msg) == {"type", "id", "action"} and msg["type"] == "action"
+                await self.answer(msg["id"], msg["action"])
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.sockets.remove(ws)
+
+    async def answer(self, mid: int, action: dict[str, Any]) -> None:
+        self.actions.append(action)
+        if self.refuse_next:
+            await self.push({"type": "error", "id": mid, "code": "refused",
+                             "message": self.refuse_next})
+            self.refuse_next = None
+            return
+        await self.push({"type": "ack", "id": mid, "result": {}})
+        name = action["name"]
+        if name == "pause":
+            await self.state("break", action["reason"])
+        elif name == "ready":
+            await self.state("available")
+        elif name == "logout":
+            await self.state("logged_out")
+
+    def routes(self, access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
+        async def desk(request: Request, session: Session) -> Response:
+            return page(dict(static), "desk.html")
+
+        async def topics(request: Request, session: Session) -> Response:
+            return JSONResponse({"topics": TOPICS})
+
+        async def kb(request: Request, session: Session) -> Response:
+            self.requests.append(("kb", dict(request.query_params)))
+            return JSONResponse({"results": [{
+                "faq_id": "passport_lost", "topic": "passport", "title": "Паспорт жоғалса",
+                "question": "Паспортымды жоғалттым", "answer": "ХҚКО-ға өтініш беріңіз.",
+                "sms": "ХҚКО мекенжайлары: egov.kz", "score": 0.91}]})
+
+        async def cases(request: Request, session: Session) -> Response:
+            body = await request.json()
+            self.requests.append(("case", body))
+            if not body.get("description"):
+                return JSONResponse({"error": "bad_field", "message": "description"}, 400)
+            return JSONResponse({"number": "1414-000042", "deadline": "2026-12-25",
+                                 "duplicate_of": None}, 201)
+
+        async def replies(request: Request, session: Session) -> Response:
+            self.requests.append(("replies", dict(request.query_params)))
+            return JSONResponse({"replies": [{"id": "registered", "title": "Тіркелді",
+                                              "text": "Өтінішіңіз № 1414-000042 тіркелді."}]})
+
+        api = access.api(DESK_ROLES)
+        return [Route("/desk", access.page(DESK_ROLES)(desk)),
+                Route("/desk/api/topics", api(topics)), Route("/desk/api/kb", api(kb)),
+                Route("/desk/api/cases", api(cases), methods=["POST"]),
+                Route("/desk/api/replies", api(replies)),
+                WebSocketRoute("/desk/ws", access.websocket(DESK_ROLES)(self.socket))]
+
+
+def test_every_desk_string_exists_in_every_language() -> None:
+    table = json.loads((STATIC_DIR / "i18n.js").read_text().split("/*JSON*/")[1]
+                       .split("/*END*/")[0])
+    used: set[str] = set()
+    for name in ("desk.html", "desk.js", "deskwork.js"):
+        text = (STATIC_DIR / name).read_text()
+        used |= set(re.findall(r'data-i18n(?:-\w+)?="(\w+)"', text))
+        used |= set(re.findall(r'\bt\("(\w+)"', text))
+    # keys built from a prefix and a value the server sends
+    used |= {f"dk_outcome_{o}" for o in ("resolved", "not_resolved", "request_created",
+                                         "transferred")}
+    used |= {f"dk_phase_{p}" for p in ("ringing", "connected", "ended", "missed", "transferred")}
+    used |= {f"dk_case_{s}" for s in ("registered", "in_progress", "answered", "closed",
+                                      "escalated")}
+    used |= {f"dk_robot_{k}" for k in ("faq", "service", "handover")}
+    used |= {f"dk_ivr_{k}" for k in ("no_match", "no_input")}
+    used |= {f"dk_kind_{k}" for k in ("queue", "number")}
+    for lang in ("kk", "ru", "en"):
+        assert not used - set(table[lang]), lang
+    assert table["kk"]["dk_title"] != table["ru"]["dk_title"]
+
+
+async def login(page_: Any, base: str) -> None:
+    await page_.goto(f"{base}/")
+    await page_.fill("input[name=user]", AGENT)
+    await page_.fill("input[name=password]", PASSWORD)
+    await page_.click("button[type=submit]")
+    await page_.wait_for_url(f"{base}/desk")
+
+
+async def until(check: Any, within_s: float = 3.0) -> None:
+    for _ in range(int(within_s / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
+
+
+async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
+    from playwright.async_api import expect
+
+    script = ScriptedDesk()
+    user = ConsoleUser(AGENT, Role.OPERATOR, hash_password(PASSWORD), "Айгүл")
+    server = ConsoleServer("127.0.0.1", 0, {AGENT: user}, FakeApi(), extra_routes=script.routes)
+    await server.start()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        await login(page, base)
+        state = page.locator("#agent-state")
+        await expect(state).to_have_text("Бос")
+        await expect(page.locator("#break-reason option")).to_have_text(["Түскі ас", "Оқыту"])
+        await page.select_option("#break-reason", "training")
+        await page.click("#act-break")
+        await expect(state).to_have_text("Үзіліс: Оқыту")
+        await page.click("#act-ready")
+        await expect(state).to_have_text("Бос")
+        assert [a["name"] for a in script.actions] == ["pause", "ready"]
+        assert script.actions[0]["reason"] == "training"
+
+        # the phone rings: the screen pop, in a live region
+        now = time.time()
+        await script.push({"type": "pop", "pop": pop(now)})
+        assert await page.get_attribute("#pop", "aria-live") == "polite"
+        await expect(page.locator("#pop-caller")).to_have_text("*******4567")
+        await expect(page.locator("#call-phase")).to_have_text("Қоңырау түсуде")
+        await expect(page.locator("#pop-topic")).to_have_text("Паспорт")
+        await expect(page.locator("#pop-ivr li")).to_have_text(["Мәзір: main",
+                                                                "«2» батырмасын басты"])
+        await expect(page.locator('#pop-robot li[data-kind="handover"]')).to_contain_text(
+            "Оператормен сөйлескісі келді")
+        await expect(page.locator("#pop-history tbody td").nth(2)).to_have_text("Зейнетақы")
+        await expect(page.locator("#pop-history tbody td").nth(3)).to_have_text(
+            "Мәселе шешілмеді")
+        overdue = page.locator('#pop-cases tr[data-case="1414-000007"]')
+        await expect(overdue).to_have_class("overdue")
+        await expect(overdue).to_contain_text("мерзімі өтіп кетті")
+        await expect(page.locator("#topic")).to_have_value("passport")  # the guess preselected
+        await script.push({"type": "call", "call_id": CALL, "phase": "connected", "at": now})
+        await expect(page.locator("#call-phase")).to_have_text("Сөйлесуде")
+        await expect(page.locator("#call-timer")).to_have_text(re.compile(r"^0:0\d$"))
+
+        # the knowledge base, with the robot's matcher
+        await page.fill("#kb-form input[name=q]", "паспорт жоғалды")
+        await page.press("#kb-form input[name=q]", "Enter")
+        hit = page.locator('#kb-results li[data-faq="passport_lost"]')
+        await expect(hit.locator(".kb-answer")).to_have_text("ХҚКО-ға өтініш беріңіз.")
+        await expect(hit.locator(".kb-sms")).to_contain_text("ХҚКО мекенжайлары")
+        assert script.requests[-1] == ("kb", {"q": "паспорт жоғалды", "lang": "kk"})
+
+        # a searchable topic list: "зейнет" leaves the pension topic
+        await page.fill("#topic-filter", "зейнет")
+        await page.select_option("#topic", "pension")
+        await page.fill("#topic-filter", "")
+
+        # a request from the call: number and deadline, then the replies
+        await page.fill("#case-form textarea[name=description]", "Зейнетақы есептелмеген")
+        await page.fill("#case-form textarea[name=questions]", "Неге кешікті?\nҚашан түседі?")
+        await page.click("#case-form button[type=submit]")
+        await expect(page.locator("#case-result")).to_contain_text("1414-000042")
+        await expect(page.locator("#case-result")).to_contain_text("2026-12-25")
+        await expect(page.locator('#replies li[data-reply="registered"]')).to_contain_text(
+            "тіркелді")
+        case = next(body for kind, body in script.requests if kind == "case")
+        assert case == {"call_id": CALL, "topic": "pension",
+                        "description": "Зейнетақы есептелмеген",
+                        "questions": ["Неге кешікті?", "Қашан түседі?"], "kind": "request",
+                        "category": None, "iin": None, "language": "kk"}
+        assert ("replies", {"case": "1414-000042", "lang": "kk"}) in script.requests
+
+        # an attended transfer, then back to the caller
+        await page.select_option("#transfer select[name=target]", "second_line")
+        await page.click("#transfer button[value=attended]")
+        await expect(page.locator("#transfer-cancel")).to_be_visible()
+        await page.click("#transfer-cancel")
+        await expect(page.locator("#transfer-cancel")).to_be_hidden()
+        assert script.actions[-2:] == [
+            {"name": "transfer", "call_id": CALL, "target": "second_line", "mode": "attended"},
+            {"name": "transfer", "call_id": CALL, "target": "second_line", "mode": "cancel"}]
+
+        # the call ends: wrap-up counts down; a refusal is shown; the disposition; ready
+        await script.push({"type": "call", "call_id": CALL, "phase": "ended", "at": time.time()})
+        await script.state("wrap_up", wrap_up_until=time.time() + 30)
+        await expect(page.locator("#wrap-up")).to_have_text(
+            re.compile(r"Өңдеуге 0:(30|29|28) қалды"))
+        await page.fill("#disposition textarea[name=notes]", "Өтініш тіркелді")
+        script.refuse_next = "call c-desk-1 has no such topic"
+        await page.click("#save-disposition")
+        await expect(page.locator("#desk-error")).to_contain_text("no such topic")
+        await page.click("#save-disposition")
+        await expect(page.locator("#desk-error")).to_be_hidden()
+        assert script.actions[-1] == {"name": "disposition", "call_id": CALL, "topic": "pension",
+                                      "outcome": "request_created", "notes": "Өтініш тіркелді",
+                                      "case": "1414-000042"}
+        await page.click("#act-ready")  # ends the wrap-up early
+        await expect(state).to_have_text("Бос")
+        await expect(page.locator("#wrap-up")).to_be_hidden()
+
+        # Russian, then the connection drops and comes back
+        await page.click("button[data-lang=ru]")
+        await expect(state).to_have_text("Свободен")
+        await expect(page.locator("#pop-history tbody td").nth(2)).to_have_text("Пенсия")
+        await expect(page.locator("#break-reason option").first).to_have_text("Обед")
+        await script.sockets[0].close()
+        await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
+        await until(lambda: script.hellos == 2)
+        assert problems == []
+    finally:
+        await server.stop()
