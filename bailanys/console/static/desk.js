@@ -255,7 +255,7 @@ function onMessage(msg) {
   if (msg.type === "hello") {
     desk.hello = msg;
     const agent = msg.agent ?? {};
-    $("who").textContent = [agent.name || agent.user, agent.user && agent.name ? agent.user : null,
+    $("who").textContent = [agent.name || agent.user, agent.name && agent.name !== agent.user ? agent.user : null,
       msg.read_only ? t("view_only") : null].filter(Boolean).join(" · ");
     document.body.classList.toggle("view-only", Boolean(msg.read_only));
     renderBreakReasons();
