@@ -265,10 +265,13 @@ function onMessage(msg) {
     desk.state = msg;
     renderState();
   } else if (msg.type === "pop") {
+    const again = desk.pop?.call_id === msg.pop.call_id; // sent again after a reconnect
     desk.pop = msg.pop;
-    desk.call = { call_id: msg.pop.call_id, phase: "ringing", at: msg.pop.at };
-    desk.transfer = null;
-    startDisposition(msg.pop);
+    if (!again) {
+      desk.call = { call_id: msg.pop.call_id, phase: "ringing", at: msg.pop.at };
+      desk.transfer = null;
+      startDisposition(msg.pop); // a new call: the form starts over, with the guess
+    }
     renderPop();
   } else if (msg.type === "call") {
     if (desk.pop && msg.call_id !== desk.pop.call_id) return;
