@@ -160,7 +160,7 @@ def test_every_desk_string_exists_in_every_language() -> None:
     table = json.loads((STATIC_DIR / "i18n.js").read_text().split("/*JSON*/")[1]
                        .split("/*END*/")[0])
     used: set[str] = set()
-    for name in ("desk.html", "desk.js", "deskwork.js"):
+    for name in ("desk.html", "desk.js", "deskpop.js", "deskwork.js"):
         text = (STATIC_DIR / name).read_text()
         used |= set(re.findall(r'data-i18n(?:-\w+)?="(\w+)"', text))
         used |= set(re.findall(r'\bt\("(\w+)"', text))

@@ -4,13 +4,14 @@
 // out, shows the screen pop of the call ringing the operator's phone (the
 // caller as the server masks it, language, wait, the IVR path, the robot's
 // turns, the topic guessed, 90 days of history, open requests), the call's
-// phase with a timer, and sends the disposition and transfers. The knowledge
-// base and the request form are deskwork.js's. Data reaches the page through
+// phase with a timer, and sends the disposition and transfers. The pop is
+// drawn by deskpop.js; the knowledge base and the request form are deskwork.js's. Data reaches the page through
 // textContent only, never parsed as HTML.
-import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
+import { currentLang, has, initLangSwitch, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock, getJson } from "./callview.js";
 import { initWork } from "./deskwork.js";
+import { showPop } from "./deskpop.js";
 
 const MAX_RETRY_MS = 15000;
 const FIRST_RETRY_MS = 500;
@@ -49,10 +50,6 @@ function breakName(reason) {
 function reasonEntry(item) {
   if (typeof item === "string") return { id: item, names: null };
   return { id: item.name ?? item.id, names: item };
-}
-
-function date(ts) {
-  return new Date(ts * 1000).toLocaleDateString(locale());
 }
 
 // --- the agent's state -------------------------------------------------------------
@@ -95,74 +92,13 @@ function tick() {
   if (!wrap.hidden) wrap.textContent = t("dk_wrap_left", { left: clock(until - now) });
 }
 
-// --- the screen pop ----------------------------------------------------------------
-
-function fact(key, value, attrs = {}) {
-  return value == null || value === "" ? [] : [el("dt", { text: t(key) }), el("dd", { ...attrs, text: value })];
-}
-
-function callerText(caller) {
-  if (!caller || caller.anonymous || !caller.number) return t("dk_anonymous");
-  return caller.number;
-}
-
-function ivrStep(step) {
-  const what = step.kind === "input" ? t("dk_ivr_pressed", { input: step.input ?? "" })
-    : step.kind === "node" ? t("dk_ivr_node", { node: step.node })
-      : label("dk_ivr_", step.kind);
-  return el("li", { "data-kind": step.kind, "data-node": step.node ?? "", text: what });
-}
-
-function robotTurn(turn) {
-  const parts = [label("dk_robot_", turn.kind)];
-  if (turn.kind === "faq" && turn.faq) parts.push(turn.faq);
-  if (turn.service) parts.push(label("dk_service_", turn.service));
-  if (turn.topic) parts.push(`${t("field_topic")}: ${topicName(turn.topic)}`);
-  if (turn.reason) parts.push(`${t("col_reason")}: ${label("dk_handover_", turn.reason)}`);
-  if (turn.outcome && turn.kind !== "handover") parts.push(turn.outcome);
-  return el("li", { "data-kind": turn.kind, text: parts.join(" · ") });
-}
-
-function historyRow(item) {
-  return el("tr", {},
-    el("td", { text: date(item.at) }),
-    el("td", { text: label("dk_channel_", item.channel) }),
-    el("td", { text: topicName(item.topic) }),
-    el("td", { text: item.outcome ? label("dk_outcome_", item.outcome) : "—" }));
-}
-
-function caseRow(item) {
-  return el("tr", { "data-case": item.number, class: item.overdue ? "overdue" : null },
-    el("td", { text: item.number }),
-    el("td", { text: label("dk_case_", item.status) }),
-    el("td", { text: topicName(item.topic) }),
-    el("td", { text: item.deadline ? `${item.deadline}${item.overdue ? ` · ${t("dk_overdue")}` : ""}` : "—" }));
-}
-
-function emptyRow(key) {
-  return el("tr", {}, el("td", { colspan: 4, class: "empty", text: t(key) }));
-}
+// --- the screen pop (deskpop.js draws it) ---------------------------------------------
 
 function renderPop() {
-  const pop = desk.pop;
-  $("pop-empty").hidden = Boolean(pop);
-  $("pop-body").hidden = !pop;
+  $("pop-empty").hidden = Boolean(desk.pop);
+  $("pop-body").hidden = !desk.pop;
   renderPhase();
-  if (!pop) return;
-  $("pop-facts").replaceChildren(
-    ...fact("dk_caller", callerText(pop.caller), { id: "pop-caller" }),
-    ...fact("col_language", pop.language ? label("language_", pop.language) : "—"),
-    ...fact("dk_waited", pop.waited_s != null ? clock(pop.waited_s) : "—"),
-    ...fact("dk_topic_guess", topicName(pop.topic_guess), { id: "pop-topic" }),
-    ...fact("queue", pop.queue));
-  const ivr = pop.ivr ?? [];
-  $("pop-ivr").replaceChildren(...(ivr.length ? ivr.map(ivrStep) : [el("li", { class: "empty", text: t("dk_none") })]));
-  const robot = pop.robot ?? [];
-  $("pop-robot").replaceChildren(...(robot.length ? robot.map(robotTurn) : [el("li", { class: "empty", text: t("dk_none") })]));
-  const history = pop.history ?? [];
-  $("pop-history").tBodies[0].replaceChildren(...(history.length ? history.map(historyRow) : [emptyRow("dk_no_history")]));
-  const cases = pop.open_cases ?? [];
-  $("pop-cases").tBodies[0].replaceChildren(...(cases.length ? cases.map(caseRow) : [emptyRow("dk_no_cases")]));
+  if (desk.pop) showPop(desk.pop, topicName);
 }
 
 function renderPhase() {
