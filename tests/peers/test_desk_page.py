@@ -37,9 +37,13 @@ AGENT = "1001"
 PASSWORD = "Jumys-1414"
 CALL = "c-desk-1"
 DESK_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
-TOPICS = [{"id": "passport", "kk": "Паспорт", "ru": "Паспорт", "parent": None},
-          {"id": "pension", "kk": "Зейнетақы", "ru": "Пенсия", "parent": None},
-          {"id": "egov", "kk": "eGov порталы", "ru": "Портал eGov", "parent": None}]
+TOPICS = [  # as /desk/api/topics: the groups (parent null), each followed by its topics
+    {"id": "documents", "kk": "Құжаттар", "ru": "Документы", "parent": None},
+    {"id": "passport", "kk": "Паспорт", "ru": "Паспорт", "parent": "documents"},
+    {"id": "id_card", "kk": "Жеке куәлік", "ru": "Удостоверение личности",
+     "parent": "documents"},
+    {"id": "social", "kk": "Әлеуметтік төлемдер", "ru": "Социальные выплаты", "parent": None},
+    {"id": "pension", "kk": "Зейнетақы", "ru": "Пенсия", "parent": "social"}]
 HELLO = {"type": "hello", "agent": {"user": AGENT, "name": "Айгүл"},
          "topics_url": "/desk/api/topics",
          "break_reasons": [{"id": "lunch", "kk": "Түскі ас", "ru": "Обед", "en": "Lunch"},
@@ -248,6 +252,12 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         assert script.requests[-1] == ("kb", {"q": "паспорт жоғалды", "lang": "kk"})
 
         # a searchable topic list: "зейнет" leaves the pension topic
+        await expect(page.locator("#topic optgroup")).to_have_count(2)
+        await page.fill("#topic-filter", "зейнет")
+        await expect(page.locator("#topic option")).to_have_text(["Паспорт", "Зейнетақы"])
+        await page.fill("#topic-filter", "құжат")  # a group's name shows its topics
+        await expect(page.locator('#topic optgroup[data-group="documents"] option')).to_have_text(
+            ["Паспорт", "Жеке куәлік"])
         await page.fill("#topic-filter", "зейнет")
         await page.select_option("#topic", "pension")
         await page.fill("#topic-filter", "")

@@ -117,13 +117,27 @@ function renderPhase() {
 
 // --- the disposition and topics ------------------------------------------------------
 
+// The classifier's topics under their groups (the groups are headings, not
+// choices); the filter matches a topic's kk or ru name, its id or its group's name.
 function renderTopics() {
   const select = $("topic");
   const kept = select.value || desk.pop?.topic_guess || "";
   const filter = $("topic-filter").value.trim().toLocaleLowerCase();
-  const shown = desk.topics.filter((topic) => !filter || topic.id === kept
-    || [topic.kk, topic.ru, topic.id].some((name) => name?.toLocaleLowerCase().includes(filter)));
-  select.replaceChildren(...shown.map((topic) => el("option", { value: topic.id, text: named(topic, topic.id) })));
+  const matches = (item) => [item?.kk, item?.ru, item?.id].some((name) => name?.toLocaleLowerCase().includes(filter));
+  const parents = new Set(desk.topics.map((topic) => topic.parent).filter(Boolean));
+  const groups = new Map(desk.topics.filter((topic) => parents.has(topic.id)).map((g) => [g.id, g]));
+  const option = (topic) => el("option", { value: topic.id, text: named(topic, topic.id) });
+  const shown = desk.topics.filter((topic) => !groups.has(topic.id) && (!filter || topic.id === kept
+    || matches(topic) || matches(groups.get(topic.parent))));
+  const nodes = [];
+  for (const topic of shown) {
+    const group = groups.get(topic.parent);
+    const last = nodes[nodes.length - 1];
+    if (!group) nodes.push(option(topic));
+    else if (last?.dataset.group === group.id) last.append(option(topic));
+    else nodes.push(el("optgroup", { label: named(group, group.id), "data-group": group.id }, option(topic)));
+  }
+  select.replaceChildren(...nodes);
   if (kept) select.value = kept;
 }
 
