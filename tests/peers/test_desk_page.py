@@ -142,8 +142,9 @@ class ScriptedDesk:
         async def cases(request: Request, session: Session) -> Response:
             body = await request.json()
             self.requests.append(("case", body))
-            if not body.get("description"):
-                return JSONResponse({"error": "bad_field", "message": "description"}, 400)
+            if self.refuse_next:  # once, as the API refuses: JSON {"error", "message"}
+                message, self.refuse_next = self.refuse_next, None
+                return JSONResponse({"error": "not_found", "message": message}, 404)
             return JSONResponse({"number": "1414-000042", "deadline": "2026-12-25",
                                  "duplicate_of": None}, 201)
 
@@ -265,8 +266,13 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         # a request from the call: number and deadline, then the replies
         await page.fill("#case-form textarea[name=description]", "Зейнетақы есептелмеген")
         await page.fill("#case-form textarea[name=questions]", "Неге кешікті?\nҚашан түседі?")
+        script.refuse_next = "no call c-desk-1 of yours"
+        await page.click("#case-form button[type=submit]")
+        await expect(page.locator("#desk-error")).to_have_text(
+            "Орындалмады: no call c-desk-1 of yours")
         await page.click("#case-form button[type=submit]")
         await expect(page.locator("#case-result")).to_contain_text("1414-000042")
+        await expect(page.locator("#desk-error")).to_be_hidden()
         await expect(page.locator("#case-result")).to_contain_text("2026-12-25")
         await expect(page.locator('#replies li[data-reply="registered"]')).to_contain_text(
             "тіркелді")

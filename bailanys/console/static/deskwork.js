@@ -17,7 +17,10 @@ function dataLang(pop) {
   return currentLang() === "kk" ? "kk" : "ru";
 }
 
-function refusal(body) {
+// A refusal's words: ours for the codes we know, else the server's message.
+function refusal(answer) {
+  if (answer.status === 403) return t("err_forbidden");
+  const body = answer.body;
   const code = body?.error ?? "failed";
   if (has(`dk_err_${code}`)) return t(`dk_err_${code}`);
   return t("dk_err_refused", { message: body?.message ?? code });
@@ -40,7 +43,7 @@ async function searchKb(query, lang) {
   if (!answer) return;
   if (!answer.ok) {
     list.replaceChildren();
-    status.textContent = refusal(answer.body);
+    status.textContent = refusal(answer);
     return;
   }
   const hits = answer.body.results ?? [];
@@ -91,7 +94,7 @@ async function createCase(form, page) {
     body: JSON.stringify(body) });
   if (!answer) return;
   if (!answer.ok) {
-    page.showError(refusal(answer.body));
+    page.showError(refusal(answer));
     return;
   }
   page.showError(null);
