@@ -316,6 +316,8 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         await expect(state).to_have_text("Свободен")
         await expect(page.locator("#pop-history tbody td").nth(2)).to_have_text("Пенсия")
         await expect(page.locator("#break-reason option").first).to_have_text("Обед")
+        await expect(page.locator("#kb-status")).to_have_text("Найдено ответов: 1")
+        await expect(page.locator("#case-result")).to_contain_text("Обращение № 1414-000042")
         await script.sockets[0].close()
         await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
         await until(lambda: script.hellos == 2)

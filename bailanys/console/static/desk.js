@@ -10,7 +10,7 @@
 import { currentLang, has, initLangSwitch, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock, getJson } from "./callview.js";
-import { initWork } from "./deskwork.js";
+import { initWork, renderWork } from "./deskwork.js";
 import { showPop } from "./deskpop.js";
 
 const MAX_RETRY_MS = 15000;
@@ -361,6 +361,7 @@ function renderAll() {
   renderTargets();
   renderTopics();
   renderPop();
+  renderWork();
   if (desk.error) $("desk-error").textContent = desk.error;
 }
 

@@ -40,7 +40,6 @@ function robotTurn(turn) {
   if (turn.service) parts.push(label("dk_service_", turn.service));
   if (turn.topic) parts.push(`${t("field_topic")}: ${topicName(turn.topic)}`);
   if (turn.reason) parts.push(`${t("col_reason")}: ${label("dk_handover_", turn.reason)}`);
-  if (turn.outcome && turn.kind !== "handover") parts.push(turn.outcome);
   return el("li", { "data-kind": turn.kind, text: parts.join(" · ") });
 }
 

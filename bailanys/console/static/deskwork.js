@@ -35,20 +35,26 @@ function kbHit(hit) {
       el("span", { text: hit.sms })) : null);
 }
 
-async function searchKb(query, lang) {
+// What the forms last showed, drawn again in a new language.
+const shown = { kb: null, made: null, replies: [] };
+
+function drawKb() {
   const status = $("kb-status");
-  const list = $("kb-results");
-  status.textContent = t("an_searching");
+  const kb = shown.kb;
+  if (!kb) return;
+  if (kb.searching) status.textContent = t("an_searching");
+  else if (kb.refused) status.textContent = refusal(kb.refused);
+  else status.textContent = kb.hits.length ? t("dk_kb_found", { n: kb.hits.length }) : t("an_none");
+  $("kb-results").replaceChildren(...(kb.hits ?? []).map(kbHit));
+}
+
+async function searchKb(query, lang) {
+  shown.kb = { searching: true, hits: [] };
+  drawKb();
   const answer = await getJson(`/desk/api/kb?${new URLSearchParams({ q: query, lang })}`);
   if (!answer) return;
-  if (!answer.ok) {
-    list.replaceChildren();
-    status.textContent = refusal(answer);
-    return;
-  }
-  const hits = answer.body.results ?? [];
-  status.textContent = hits.length ? t("dk_kb_found", { n: hits.length }) : t("an_none");
-  list.replaceChildren(...hits.map(kbHit));
+  shown.kb = answer.ok ? { hits: answer.body.results ?? [] } : { refused: answer, hits: [] };
+  drawKb();
 }
 
 function reply(item) {
@@ -58,15 +64,24 @@ function reply(item) {
   return el("li", { "data-reply": item.id }, el("strong", { text: item.title }), text, copy);
 }
 
+function drawCase() {
+  const made = shown.made;
+  const result = $("case-result");
+  result.hidden = !made;
+  if (!made) return;
+  result.dataset.number = made.number;
+  result.textContent = made.duplicate_of
+    ? t("dk_case_duplicate", { open: made.duplicate_of, deadline: made.deadline ?? "—" })
+    : t("dk_case_made", { number: made.number, deadline: made.deadline ?? "—" });
+  const replies = shown.replies;
+  $("replies").replaceChildren(...(replies.length
+    ? [el("li", { class: "hint", text: t("dk_replies") }), ...replies.map(reply)] : []));
+}
+
 async function loadReplies(number, lang) {
   const answer = await getJson(`/desk/api/replies?${new URLSearchParams({ case: number, lang })}`);
-  const list = $("replies");
-  if (!answer?.ok) {
-    list.replaceChildren();
-    return;
-  }
-  const replies = answer.body.replies ?? [];
-  list.replaceChildren(...(replies.length ? [el("li", { class: "hint", text: t("dk_replies") }), ...replies.map(reply)] : []));
+  shown.replies = answer?.ok ? (answer.body.replies ?? []) : [];
+  drawCase();
 }
 
 function caseBody(form, page) {
@@ -99,16 +114,19 @@ async function createCase(form, page) {
   }
   page.showError(null);
   const made = answer.body;
-  const result = $("case-result");
-  result.dataset.number = made.number;
-  result.textContent = made.duplicate_of
-    ? t("dk_case_duplicate", { open: made.duplicate_of, deadline: made.deadline ?? "—" })
-    : t("dk_case_made", { number: made.number, deadline: made.deadline ?? "—" });
-  result.hidden = false;
+  shown.made = made;
+  shown.replies = [];
+  drawCase();
   form.reset();
   form.querySelector(".complaint-only").hidden = true;
   page.onCase(made.duplicate_of || made.number);
   await loadReplies(made.number, body.language);
+}
+
+// Draw the knowledge base's answers and the request made again (a new language).
+export function renderWork() {
+  drawKb();
+  drawCase();
 }
 
 // Wire the two forms; page: {current() -> pop, topic() -> id, topicName, showError, onCase(number)}.
