@@ -6,7 +6,8 @@ applies ``BAILANYS_<SECTION>_<KEY>`` environment overrides and returns a
 ``voice``, ``registrar``, ``auth``, ``engine``, ``analytics``
 (in :mod:`bailanys.analytics.settings`), ``qa`` (in :mod:`bailanys.qa.settings`),
 ``reports`` (in :mod:`bailanys.reports.settings`), ``cases`` (in
-:mod:`bailanys.cases.settings`), ``log``). Every value is checked here,
+:mod:`bailanys.cases.settings`), ``desk`` (in :mod:`bailanys.desk.settings`),
+``log``). Every value is checked here,
 once, at the edge; a bad one raises ``ConfigError`` naming the file (or the
 environment variable), the ``section.key`` and what was expected, in one line.
 
@@ -31,6 +32,7 @@ from typing import Any
 from bailanys import authguard, tomlcheck
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.cases.settings import CasesFileConfig
+from bailanys.desk.settings import DeskConfig
 from bailanys.errors import ConfigError
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
@@ -588,6 +590,7 @@ class Config:
     qa: QaConfig = field(default_factory=QaConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     cases: CasesFileConfig = field(default_factory=CasesFileConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -620,6 +623,7 @@ SECTIONS: dict[str, type[Any]] = {
     "qa": QaConfig,
     "reports": ReportsConfig,
     "cases": CasesFileConfig,
+    "desk": DeskConfig,
     "log": LogConfig,
 }
 

@@ -16,6 +16,8 @@ then, with :func:`check_files`, every file it points to, as the engine would:
 * ``reports.topics``: the topic classifier (``bailanys.reports.topics``),
   when the file is there, and every FAQ entry's and menu option's ``topic``
   against it (issue 17);
+* ``[console.users]`` of role ``operator``: each login an agent of
+  ``queue.file`` (issue 19: an operator logs in as its phone's SIP user);
 * ``cases.file`` and ``cases.calendar_dir``: the requests' routing table
   and working-day calendar (``bailanys.cases.rules``), when ``cases.enabled``.
 
@@ -53,6 +55,7 @@ def check_files(config: Config) -> list[str]:
     """Every problem in the queues file, the flows, the FAQ and the
     scorecards; [] when all is well."""
     problems, queues = _queue_problems(config)
+    problems += _operator_problems(config)
     problems += _flow_problems(config, queues)
     problems += _faq_problems(config)
     problems += _scorecard_problems(config)
@@ -66,6 +69,24 @@ def _cases_problems(config: Config) -> list[str]:
     from bailanys.cases.rules import problems
 
     return problems(config)
+
+
+def _operator_problems(config: Config) -> list[str]:
+    """``[console.users]`` of role operator against the agents of ``queue.file``
+    (issue 19: the operator's login is its phone's SIP user)."""
+    from bailanys.desk.settings import operator_problems
+    from bailanys.queue.settings import load_queue_config
+
+    agents: set[str] = set()
+    if config.queue.file:
+        if missing_queue_file(config) is not None:
+            return []  # the missing file is reported by _queue_problems
+        try:
+            agents = set(load_queue_config(Path(config.queue.file)).agents)
+        except ConfigError:
+            return []  # so is a broken one
+    return operator_problems(config.console.users, agents, config.source or "<defaults>",
+                             config.queue.file)
 
 
 def _topic_problems(config: Config) -> list[str]:

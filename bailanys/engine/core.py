@@ -27,6 +27,7 @@ from typing import Any
 
 from bailanys.cases.service import CasesService
 from bailanys.config import Config
+from bailanys.desk.service import DeskService
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.causes import Cause
@@ -89,6 +90,8 @@ class Engine:
     recordings: RecordingJobs
     #: Citizens' requests: the escalation task and the API's store (issue 19).
     cases: CasesService
+    #: The operators' desktop: screen pops, agent state, actions (issue 19).
+    desk: DeskService
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -190,6 +193,8 @@ class Engine:
         undo.push_async_callback(_undo, "flows", self.ivr.stop)
         async with step("loading flows and speech models", rendered()):
             await self.ivr.start()  # flows and their prompts, before the first call too
+        undo.push_async_callback(_undo, "operators' desktop", self.desk.stop)
+        await self.desk.start()  # before the console serves its routes
         undo.push_async_callback(_undo, "console", self.console.stop)
         async with step("replaying today's events into the KPIs"):
             await _listening("console.listen", cfg.console.listen, self.console.start())
@@ -238,6 +243,7 @@ class Engine:
         await self.ivr.stop()
         await self.queues.stop()
         await self.robot.stop()
+        await self.desk.stop()  # its websockets close before the console's server stops
         await self.console.stop()
         # The last sign of life: the next start's reconciliation dates from it.
         self.events.emit(EngineStopped())

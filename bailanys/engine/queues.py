@@ -18,8 +18,8 @@ engine bridges", ARCHITECTURE.md):
   (``ivr_flows/survey.yaml``, run by the flow runner) when the queue asks
   for one; the caller hanging up hangs up the agent's leg;
 * agents log in when their phone registers and out when it unregisters;
-  the console's API (login, logout, pause, unpause, disposition) calls the
-  methods of the same names.
+  the console's API (login, logout, pause, unpause, disposition) and the
+  operators' desktop (also ``ready``) call the methods of the same names.
 
 It takes ports, not the engine: the event log, the prompts, the media
 legs, the dialer, and two views of the engine's state (whether it is
@@ -37,6 +37,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bailanys.analytics.pii import mask_text
 from bailanys.config import (
     DEFAULT_LANGUAGES,
     DEFAULT_MAX_CALL_SECONDS,
@@ -310,9 +311,35 @@ class QueueService:
         if self.core is not None:
             self._run(self.core.unpause(user, time.monotonic()))
 
-    def disposition(self, call_id: str, agent: str, resolved: bool, topic: str | None) -> None:
+    def ready(self, user: str) -> None:
+        """The operator is ready (the desktop's button, issue 19): wrap-up ends
+        early, a break ends, a logged-out agent logs in (``QueueCore.ready``)."""
         if self.core is not None:
-            self._run(self.core.disposition(call_id, agent, resolved, topic, time.monotonic()))
+            self._run(self.core.ready(user, time.monotonic()))
+
+    def disposition(self, call_id: str, agent: str, resolved: bool, topic: str | None,
+                    outcome: str | None = None, notes: str | None = None,
+                    case: str | None = None) -> None:
+        """``call.disposition`` from the console or the desktop; the operator's
+        ``notes`` are stored with personal data masked (``analytics/pii.py``)."""
+        if self.core is not None:
+            masked = (mask_text(notes).strip() or None) if notes else None
+            self._run(self.core.disposition(call_id, agent, resolved, topic, time.monotonic(),
+                                            outcome=outcome, notes=masked, case=case or None))
+
+    def wrap_up_until(self, user: str) -> float | None:
+        """When ``user``'s wrap-up ends (wall-clock seconds); None when not wrapping up."""
+        core = self.core
+        if core is None:
+            return None
+        until = core.pool.wrap_up_until(user)
+        return None if until is None else time.time() + (until - time.monotonic())
+
+    def max_wrap_up_s(self) -> float:
+        """The longest wrap-up of the queues (the desktop's ``hello``)."""
+        if self.config is None:
+            return 0.0
+        return max((q.wrap_up_s for q in self.config.queues.values()), default=0.0)
 
     def registration_changed(self, user: str, registered: bool) -> None:
         """A phone (un)registered: its agent logs in or out (if it is an agent)."""

@@ -14,6 +14,7 @@ speech models, whether it is stopping) is handed over as a getter.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,8 +25,13 @@ from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
 from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.service import CasesService
+from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
 from bailanys.console.server import joined_routes
+from bailanys.desk.history import HistoryReader
+from bailanys.desk.pop import CallJournal, screen_pop
+from bailanys.desk.service import DeskService
+from bailanys.desk.web import desk_routes
 from bailanys.engine.call import Call, CallPorts
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.console import EngineConsole
@@ -43,6 +49,7 @@ from bailanys.engine.routing import NumberRouter
 from bailanys.engine.uac import UacSettings
 from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
+from bailanys.errors import ConfigError
 from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
@@ -58,6 +65,8 @@ from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -94,6 +103,7 @@ class Host(Protocol):
     workers: LocalWorkers
     recordings: RecordingJobs
     cases: CasesService
+    desk: DeskService
 
     @property
     def events(self) -> EventStore: ...
@@ -141,7 +151,7 @@ def recording_jobs(engine: Host) -> RecordingJobs:
 
 
 def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) -> None:
-    """The queue, robot, flow and console services, each given only its ports.
+    """The queue, robot, flow, desktop and console services, each given only its ports.
 
     The getters hand over what exists only once the engine has started (the
     store, the recovered breaks, the speech models) or changes (stopping).
@@ -159,6 +169,11 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         cases=cfg.cases, store_path=cfg.store.path)
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
                              events=events, queues=engine.queues, robot=engine.robot)
+    engine.desk = desk = DeskService(
+        settings=cfg.desk, events=events, queues=engine.queues, journal=CallJournal,
+        screen_pop=screen_pop, history=lambda: desk_history(engine),
+        topics_file=cfg.reports.topics, operators=cfg.console.users,
+        source=cfg.source or "<defaults>")
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
@@ -169,7 +184,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                              events, ALMATY),
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
-            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell)))
+            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell),
+            desk_routes(desk)))
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
@@ -179,7 +195,32 @@ async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactP
     if path == MEMORY:
         return None
     topics = await asyncio.to_thread(classifier_ids, cfg.reports.topics)
-    return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics)
+    return ContactProjector(feed, path, ALMATY, cfg.qa.complaints, topics,
+                            caller_salt=await caller_salt(cfg))
+
+
+async def caller_salt(cfg: Config) -> bytes | None:
+    """The requests' salt (``[cases] salt_file``, created on first use) that
+    keys ``contacts.caller_key`` for the screen pop's history (issue 19);
+    None when requests are off or the file is unusable (logged)."""
+    if not cfg.cases.enabled:
+        return None
+    try:
+        return await asyncio.to_thread(load_or_create_salt, cfg.cases.salt_file)
+    except (ConfigError, OSError) as exc:
+        log.error("contacts: no caller keys for the screen pop's history: %s", exc)
+        return None
+
+
+async def desk_history(engine: Host) -> HistoryReader | None:
+    """The screen pop's history of the caller (issue 19) on the engine's store
+    file, keyed by the requests' salt; None for an in-memory store (no second
+    connection can see it) or without a salt."""
+    store = engine.store
+    if store is None or store.db.path == MEMORY:
+        return None
+    salt = await caller_salt(engine.config)
+    return None if salt is None else HistoryReader(store.db.path, salt, engine.config.cases)
 
 
 def _case_sms(engine: Host) -> CaseNotifier | None:

@@ -323,11 +323,43 @@ class QueueCore:
         if self.estimator is not None:
             self.estimator.on_break(reason, max(0.0, now - since), now)
 
+    def ready(self, user: str, now: float) -> list[Action]:
+        """The operator says "ready" (issue 19, the desktop's button): a
+        wrap-up ends early, a break ends, a logged-out agent logs in; ringing
+        or on a call, a break or logout asked for after the call is taken
+        back. Already available: nothing. Raises :class:`QueueError` when
+        there is nothing to take back during a call."""
+        agent = self.pool.get(user)
+        state = agent.state
+        if state is AgentState.AVAILABLE:
+            return []
+        if state is AgentState.LOGGED_OUT:
+            return self.login(user, now)
+        if state is AgentState.BREAK:
+            return self.unpause(user, now)
+        out: list[Action] = []
+        pending = agent.pause_pending or agent.logout_pending
+        if agent.pause_pending:  # taken back: the table's unpause before the break began
+            self.pool.change(out, agent, AgentEvent.UNPAUSE, now)
+        if agent.logout_pending and state is not AgentState.WRAP_UP:
+            agent.logout_pending = False
+            log.info("agent %s: deferred logout taken back", user)
+        if state is AgentState.WRAP_UP:
+            self.pool.change(out, agent, AgentEvent.WRAP_UP_DONE, now, call_id=agent.current_call)
+            out += self._dispatch(now)
+        elif not pending:
+            raise QueueError(f"agent {user} is {state.value}: ready once the call ends")
+        return out
+
     def disposition(
-        self, call_id: str, agent_user: str, resolved: bool, topic: str | None, now: float
+        self, call_id: str, agent_user: str, resolved: bool, topic: str | None, now: float,
+        *, outcome: str | None = None, notes: str | None = None, case: str | None = None,
     ) -> list[Action]:
-        """The verdict of the agent who took the call (current or last), once."""
-        return [self.pool.disposition(call_id, agent_user, resolved, topic)]
+        """The verdict of the agent who took the call (current or last), once.
+        ``outcome`` (issue 19) is a :class:`~bailanys.queue.outcome.Outcome`
+        value and must agree with ``resolved``; ``notes`` arrive masked."""
+        return [self.pool.disposition(call_id, agent_user, resolved, topic,
+                                      outcome=outcome, notes=notes, case=case)]
 
     # --- time ---------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from bailanys.queue.agents import (
 )
 from bailanys.queue.callers import AgentSnapshot
 from bailanys.queue.estimator import AgentView
+from bailanys.queue.outcome import Outcome
 from bailanys.queue.routing import qualifies
 from bailanys.queue.settings import AgentSettings
 
@@ -147,9 +148,24 @@ class AgentPool:
     def next_timer(self) -> float | None:
         return min(self._wrap_until.values(), default=None)
 
-    def disposition(self, call_id: str, user: str, resolved: bool, topic: str | None) -> Emit:
-        """``call.disposition``, once, for the agent's current or last call."""
+    def wrap_up_until(self, user: str) -> float | None:
+        """When ``user``'s wrap-up ends (``now``'s clock); None when not wrapping up."""
+        return self._wrap_until.get(user)
+
+    def disposition(self, call_id: str, user: str, resolved: bool, topic: str | None, *,
+                    outcome: str | None = None, notes: str | None = None,
+                    case: str | None = None) -> Emit:
+        """``call.disposition``, once, for the agent's current or last call;
+        ``outcome`` (an :class:`Outcome` value) must agree with ``resolved``."""
         self.get(user)
+        if outcome is not None:
+            try:
+                known = Outcome(outcome)
+            except ValueError:
+                raise QueueError(f"unknown outcome {outcome!r} (one of "
+                                 f"{', '.join(o.value for o in Outcome)})") from None
+            if known.resolved != resolved:
+                raise QueueError(f"outcome {outcome!r} is not resolved={resolved}")
         handled = self._last_call.get(user)
         if handled is None or handled.call_id != call_id:
             raise QueueError(f"agent {user} has no call {call_id!r} to give a disposition for")
@@ -157,7 +173,8 @@ class AgentPool:
             raise QueueError(f"call {call_id!r} already has a disposition")
         handled.disposed = True
         return Emit(ev.CallDisposition(call_id=call_id, queue=handled.queue, agent=user,
-                                       resolved=resolved, topic=topic))
+                                       resolved=resolved, topic=topic, outcome=outcome,
+                                       case=case, notes=notes))
 
     def snapshot(self) -> tuple[AgentSnapshot, ...]:
         return tuple(

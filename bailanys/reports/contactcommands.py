@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bailanys.cases.settings import load_or_create_salt
 from bailanys.cliutil import (
     EXIT_FAILURE,
     CommandError,
@@ -24,12 +25,14 @@ from bailanys.cliutil import (
     plural,
     store_path_or_exit,
 )
+from bailanys.errors import ConfigError
 from bailanys.reports.imports import MAX_BYTES, ImportProblems, import_csv
 from bailanys.reports.projector import classifier_ids, connect, rebuild
 from bailanys.timezone import ALMATY
 
-#: The schema that has ``contacts`` (store/migrations.py SCHEMA_V6_REPORTS).
-CONTACTS_SCHEMA = 6
+#: The schema whose ``contacts`` has every column written here (v6's table,
+#: v8's ``caller_key`` and ``outcome``: store/migrations.py).
+CONTACTS_SCHEMA = 8
 
 
 def day(text: str) -> date:
@@ -83,9 +86,25 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             print(f"... {n}", file=sys.stderr, flush=True)
 
         n = rebuild(conn, args.since, args.until, ALMATY, complaints, topics,
-                    progress=progress)
+                    progress=progress, caller_salt=_caller_salt(args))
     print(f"rebuilt {plural(n, 'contact')}")
     return 0
+
+
+def _caller_salt(args: argparse.Namespace) -> bytes | None:
+    """The requests' salt for ``contacts.caller_key`` (the screen pop's
+    history), read only: a rebuild never creates the file (the engine does,
+    on first use); without it the keys are left empty, with a note."""
+    cfg = load_config_or_exit(args)
+    path = Path(cfg.cases.salt_file)
+    if not path.is_file():
+        print(f"{path}: no salt file: the callers' history keys are left empty "
+              "(the engine creates it on first use)", file=sys.stderr)
+        return None
+    try:
+        return load_or_create_salt(path)
+    except (ConfigError, OSError) as exc:
+        raise CommandError(f"{path}: {exc}") from None
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -40,6 +40,13 @@ The rest is the reports' own (CONTRACTS, slice contacts):
   vocabulary);
 * complaint: the disposition's topic is one of ``[qa] complaint_topics``;
   ``complaint_confirmed``: the latest ``complaint.confirmed`` verdict.
+* outcome (schema v8, issue 19): ``transferred`` when the call has a
+  ``call.transferred`` (the 1414 FCR definition excludes it), else the
+  first disposition's ``outcome``; a disposition written before outcomes
+  existed gives ``resolved`` / ``not_resolved`` from its flag;
+* caller_key (schema v8, the screen pop's history): the salted HMAC of
+  ``call.offered``'s ``caller`` (``desk.pop.caller_key``) when a salt is
+  given; None for an anonymous caller. The number itself is not kept.
 
 SMS: the engine sends SMS (the robot's links and document lists, from the
 outbox, with no call id) but receives none; those SMS are part of the call
@@ -57,9 +64,12 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Final
 
+from bailanys.desk.pop import caller_key
 from bailanys.metrics.context import text
 from bailanys.metrics.fold import KpiFold
 from bailanys.metrics.snapshot import Counts
+from bailanys.phone import ANONYMOUS, caller_of_uri
+from bailanys.queue.outcome import Outcome
 from bailanys.reports.model import (
     AGE_BANDS,
     OTHER_AGE,
@@ -86,7 +96,8 @@ _STATUS_VALUES: Final = frozenset(s.value for s in SocialStatus)
 
 
 def contact_of(events: Sequence[Event], tz: tzinfo, complaints: frozenset[str],
-               topics: frozenset[str] | None = None) -> Contact | None:
+               topics: frozenset[str] | None = None,
+               caller_salt: bytes | None = None) -> Contact | None:
     """The contact of one call's events (oldest first), or None when the
     events hold no inbound call (``call.offered``): see the module docs."""
     offered = next((e for e in events if e.type == "call.offered"), None)
@@ -127,7 +138,32 @@ def contact_of(events: Sequence[Event], tz: tzinfo, complaints: frozenset[str],
         handle_s=_round(counts.talk_total + counts.hold_total + counts.wrap_up_total)
         if counts.handled else None,
         answer_s=_round(counts.answered_wait_total / counts.answered) if answered else None,
+        caller_key=_caller_key(offered, caller_salt),
+        outcome=_outcome(events, disposition),
     )
+
+
+def _caller_key(offered: Event, salt: bytes | None) -> str | None:
+    if not salt:
+        return None
+    caller = text(offered.data.get("caller")) or caller_of_uri(offered.data.get("from"))
+    return None if caller == ANONYMOUS else caller_key(caller, salt)
+
+
+def _outcome(events: Sequence[Event], disposition: Event | None) -> str | None:
+    """``transferred`` when transferred, else the disposition's (module docs)."""
+    if any(e.type == "call.transferred" for e in events):
+        return Outcome.TRANSFERRED.value
+    if disposition is None:
+        return None
+    given = text(disposition.data.get("outcome"))
+    if given in _OUTCOMES:
+        return given
+    return (Outcome.RESOLVED if bool(disposition.data.get("resolved"))
+            else Outcome.NOT_RESOLVED).value
+
+
+_OUTCOMES: Final = frozenset(o.value for o in Outcome)
 
 
 def _counts(events: Sequence[Event]) -> Counts:
@@ -263,7 +299,7 @@ _COLUMNS: Final = (
     "call_id", "started", "day", "channel", "language", "queue", "agent", "topic",
     "topic_source", "region", "region_source", "age_band", "sex", "social_status",
     "answered", "abandoned", "resolved", "complaint", "complaint_confirmed", "survey_score",
-    "wait_s", "handle_s", "answer_s", "import_batch",
+    "wait_s", "handle_s", "answer_s", "import_batch", "caller_key", "outcome",
 )
 _UPSERT: Final = (
     f"INSERT INTO contacts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "

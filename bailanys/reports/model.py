@@ -146,3 +146,8 @@ class Contact:
     #: answer; calls: the wait), for the feedback analysis
     answer_s: float | None = None
     import_batch: int | None = None  # contact_imports.id of an imported row
+    #: schema v8 (issue 19, the screen pop): the caller's salted number hash
+    #: (``desk.pop.caller_key``; None: anonymous, imported, no salt) and the
+    #: disposition's outcome (``queue.outcome.Outcome``; None: none given)
+    caller_key: str | None = None
+    outcome: str | None = None

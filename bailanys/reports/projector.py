@@ -103,14 +103,17 @@ def call_events(conn: sqlite3.Connection, call_id: str) -> list[Event]:
 
 
 def refold(conn: sqlite3.Connection, call_ids: Iterable[str], tz: tzinfo,
-           complaints: frozenset[str], topics: frozenset[str] | None) -> int:
+           complaints: frozenset[str], topics: frozenset[str] | None,
+           caller_salt: bytes | None = None) -> int:
     """Re-fold ``call_ids`` from the store and upsert them in one
-    transaction; returns how many rows were written."""
+    transaction; returns how many rows were written. ``caller_salt``: the
+    requests' salt, for ``contacts.caller_key`` (None: left NULL)."""
     written = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
         for call_id in call_ids:
-            contact = contact_of(call_events(conn, call_id), tz, complaints, topics)
+            contact = contact_of(call_events(conn, call_id), tz, complaints, topics,
+                                 caller_salt)
             if contact is not None:
                 upsert(conn, contact)
                 written += 1
@@ -134,7 +137,8 @@ def day_bounds(since: date | None, until: date | None, tz: tzinfo) -> tuple[floa
 
 def rebuild(conn: sqlite3.Connection, since: date | None, until: date | None, tz: tzinfo,
             complaints: frozenset[str], topics: frozenset[str] | None,
-            batch: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None) -> int:
+            batch: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None,
+            caller_salt: bytes | None = None) -> int:
     """Re-fold every call offered on the local days ``since``..``until``
     (inclusive; None: no bound), ``batch`` calls per transaction; returns
     the number of contacts written (``bailanys report rebuild``)."""
@@ -142,7 +146,7 @@ def rebuild(conn: sqlite3.Connection, since: date | None, until: date | None, tz
     ids = [str(r[0]) for r in conn.execute(_OFFERED, (start, end))]
     done = 0
     for i in range(0, len(ids), max(1, batch)):
-        done += refold(conn, ids[i:i + batch], tz, complaints, topics)
+        done += refold(conn, ids[i:i + batch], tz, complaints, topics, caller_salt)
         if progress is not None:
             progress(done)
     return done
@@ -181,12 +185,16 @@ class ContactProjector:
     def __init__(self, feed: EventFeed, path: str | Path, tz: tzinfo,
                  complaints: frozenset[str], topics: frozenset[str] | None = None, *,
                  interval_s: float = DEFAULT_INTERVAL_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 caller_salt: bytes | None = None) -> None:
         self._feed = feed
         self._path = path
         self._tz = tz
         self._complaints = complaints
         self._topics = topics
+        #: The requests' salt: ``contacts.caller_key`` (issue 19's screen pop
+        #: history); None leaves it NULL.
+        self._caller_salt = caller_salt
         self._interval_s = interval_s
         self._clock = clock
         self._dirty: set[str] = set()
@@ -292,7 +300,8 @@ class ContactProjector:
                 ids.add(str(call_id))
         if not ids:
             return 0, last
-        return refold(conn, sorted(ids), self._tz, self._complaints, self._topics), last
+        return refold(conn, sorted(ids), self._tz, self._complaints, self._topics,
+                      self._caller_salt), last
 
     def _missed(self, conn: sqlite3.Connection) -> set[str]:
         """Calls offered since the newest contact (at most CATCH_UP_S back)."""

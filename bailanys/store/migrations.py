@@ -431,9 +431,24 @@ SCHEMA_V7_CASES: tuple[str, ...] = (
     """,
 )
 
+#: Version 8: the operators' screen pop (issue 19, ``bailanys.desk.history``).
+#: ``contacts.caller_key``: the caller's number as a salted hash (hex
+#: HMAC-SHA256 of the normalised number, ``desk.pop.caller_key``, with the
+#: requests' salt ``[cases] salt_file``); NULL for an anonymous caller, an
+#: imported row, or a projector without the salt. The number itself is never
+#: stored here. ``contacts.outcome``: the disposition's outcome
+#: (``queue.outcome.Outcome``; ``transferred`` when the call was transferred).
+#: The index serves "this caller's contacts of the last 90 days".
+SCHEMA_V8_CALLER: tuple[str, ...] = (
+    "ALTER TABLE contacts ADD COLUMN caller_key TEXT",
+    "ALTER TABLE contacts ADD COLUMN outcome TEXT",
+    "CREATE INDEX contacts_caller ON contacts (caller_key, started)",
+)
+
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
                                 (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA),
-                                (6, SCHEMA_V6_REPORTS), (7, SCHEMA_V7_CASES))
+                                (6, SCHEMA_V6_REPORTS), (7, SCHEMA_V7_CASES),
+                                (8, SCHEMA_V8_CALLER))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:

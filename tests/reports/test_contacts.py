@@ -26,7 +26,7 @@ from bailanys.reports.contacts import contact_of, upsert
 from bailanys.reports.model import Contact, ContactChannel, RegionSource, Sex, SocialStatus
 from bailanys.reports.model import TopicSource as TS
 from bailanys.store.events import Event
-from bailanys.store.migrations import SCHEMA_V6_REPORTS
+from bailanys.store.migrations import SCHEMA_V6_REPORTS, SCHEMA_V8_CALLER
 from bailanys.timezone import ALMATY
 from tests.reports.contacthelpers import T0, Calls, answered_call, joined, lost_call, offered
 
@@ -53,7 +53,7 @@ def test_answered_call_counts_as_the_kpis_do() -> None:
         started=T0, day="2026-07-01", channel=ContactChannel.OPERATOR, call_id="a",
         language="kk", queue="egov", agent="aigul", topic="passport",
         topic_source=TS.DISPOSITION, answered=True, abandoned=False, resolved=True,
-        wait_s=12.0, handle_s=120.0, answer_s=12.0)
+        wait_s=12.0, handle_s=120.0, answer_s=12.0, outcome="resolved")
     # AHT of the metrics core over the same events: the same 120 s.
     kpis = recompute(c.events, T0, T0 + 3600)
     aht = next(k for k in kpis.total.kpis if k.name == "aht_s")
@@ -227,7 +227,7 @@ def test_no_inbound_call_no_contact() -> None:
 
 def test_upsert_replaces_by_call_id() -> None:
     conn = sqlite3.connect(":memory:")
-    for sql in SCHEMA_V6_REPORTS:
+    for sql in SCHEMA_V6_REPORTS + SCHEMA_V8_CALLER:
         conn.execute(sql)
     c = Calls()
     answered_call(c, "u", T0, topic="complaint")

@@ -10,7 +10,7 @@ import pytest
 
 from bailanys.reports.imports import MAX_PROBLEMS, ImportProblems, import_csv
 from bailanys.reports.importtexts import LANGUAGES, TEXTS
-from bailanys.store.migrations import SCHEMA_V6_REPORTS
+from bailanys.store.migrations import SCHEMA_V6_REPORTS, SCHEMA_V8_CALLER
 from bailanys.timezone import ALMATY
 
 SINCE, UNTIL = date(2026, 7, 1), date(2026, 9, 30)
@@ -26,7 +26,7 @@ GOOD = """date,channel,topic,region,complaint,complaint_confirmed,answer_hours,c
 @pytest.fixture
 def conn() -> sqlite3.Connection:
     c = sqlite3.connect(":memory:", isolation_level=None)
-    for sql in SCHEMA_V6_REPORTS:
+    for sql in SCHEMA_V6_REPORTS + SCHEMA_V8_CALLER:
         c.execute(sql)
     return c
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bailanys.cliutil import CommandError
-from bailanys.events import AgentState, ComplaintConfirmed
+from bailanys.desk.pop import caller_key
+from bailanys.events import AgentState, CallDisposition, CallTransferred, ComplaintConfirmed
 from bailanys.reports import contactcommands
 from bailanys.reports.projector import ContactProjector, connect, rebuild
 from bailanys.store import Store
@@ -195,3 +196,72 @@ async def test_rebuild_and_import_commands(tmp_path: Path,
              "2026-07-31", "--config", str(config))
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 5
+
+
+SALT = b"s" * 32
+_KEYS = "SELECT call_id, caller_key, outcome FROM contacts ORDER BY call_id"
+
+
+def _keyed_calls(c: Calls) -> None:
+    """A resolved call, a transferred one, a request created, an anonymous
+    caller, and a disposition written before outcomes existed (not resolved)."""
+    answered_call(c, "k1", T0)
+    answered_call(c, "k2", T0 + 300)
+    c.add(T0 + 420, CallTransferred(call_id="k2", queue="egov", agent="aigul", mode="blind",
+                                    target="second_line", target_kind="queue", via="phone"))
+    offered(c, "k3", T0 + 600, caller="87011234567")  # the same number, trunk prefix
+    c.add(T0 + 700, CallDisposition(call_id="k3", queue="egov", agent="aigul", resolved=False,
+                                    topic="passport", outcome="request_created",
+                                    case="2026-000001"))
+    offered(c, "k4", T0 + 900, caller="anonymous")
+    answered_call(c, "k5", T0 + 1200, resolved=False)
+
+
+async def test_projector_fills_caller_key_and_outcome(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    store = await Store.open(path, batch_interval=0.01)
+    projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=60.0,
+                                 clock=lambda: T0, caller_salt=SALT)
+    try:
+        await projector.start()
+        _keyed_calls(Calls(store.events))
+    finally:
+        await projector.stop()  # folds what is dirty
+        await store.close()
+    key = caller_key("77011234567", SALT)
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(_KEYS).fetchall()
+        cells = [str(v) for r in conn.execute("SELECT * FROM contacts") for v in r]
+        plan = " ".join(str(r[-1]) for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT started FROM contacts WHERE caller_key = ? "
+            "AND started >= ? ORDER BY started DESC", (key, 0)))
+    assert rows == [("k1", key, "resolved"), ("k2", key, "transferred"),
+                    ("k3", key, "request_created"), ("k4", None, None),
+                    ("k5", key, "not_resolved")]
+    assert "contacts_caller" in plan  # the pop's history is an indexed read
+    assert not [v for v in cells if "1234567" in v]  # the number is never in contacts
+
+
+async def test_rebuild_keys_callers_only_with_the_salt_file(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    path = tmp_path / "rk.db"
+    async with await Store.open(path) as store:
+        _keyed_calls(Calls(store.events))
+    salt_file = tmp_path / "cases.salt"
+    config = tmp_path / "b.toml"
+    config.write_text(f'[store]\npath = "{path}"\n[cases]\nsalt_file = "{salt_file}"\n',
+                      encoding="utf-8")
+    assert _run("rebuild", "--config", str(config)) == 0
+    assert "no salt file" in capsys.readouterr().err
+    assert not salt_file.exists()  # read only: a rebuild never makes the salt
+    with sqlite3.connect(path) as conn:
+        assert [r[1:] for r in conn.execute(_KEYS)] == [
+            (None, "resolved"), (None, "transferred"), (None, "request_created"),
+            (None, None), (None, "not_resolved")]
+    salt_file.write_bytes(SALT)
+    assert _run("rebuild", "--config", str(config)) == 0
+    with sqlite3.connect(path) as conn:
+        keys = [r[1] for r in conn.execute(_KEYS)]
+    key = caller_key("77011234567", SALT)
+    assert keys == [key, key, key, None, key]

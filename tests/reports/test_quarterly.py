@@ -35,7 +35,7 @@ from bailanys.reports.document import Cell, Chart, Document, Paragraph, Table
 from bailanys.reports.model import REGIONS
 from bailanys.reports.quarterlyfigures import figures, grew, parse_quarter, top
 from bailanys.reports.settings import ReportsConfig
-from bailanys.store.migrations import SCHEMA_V4_FAQ_GAPS, SCHEMA_V6_REPORTS
+from bailanys.store.migrations import SCHEMA_V4_FAQ_GAPS, SCHEMA_V6_REPORTS, SCHEMA_V8_CALLER
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The robot's FAQ for the candidates' nearest entry: none in most tests (loading the
@@ -86,7 +86,7 @@ def _fixture() -> list[tuple[object, ...]]:
 
 
 def _schema(conn: sqlite3.Connection, gaps: bool = True) -> None:
-    for sql in SCHEMA_V6_REPORTS + (SCHEMA_V4_FAQ_GAPS if gaps else ()):
+    for sql in SCHEMA_V6_REPORTS + SCHEMA_V8_CALLER + (SCHEMA_V4_FAQ_GAPS if gaps else ()):
         conn.execute(sql)
 
 

@@ -23,7 +23,12 @@ from bailanys.reports.quarterlyfigures import figures, parse_quarter
 from bailanys.robot import gapcalls
 from bailanys.robot.gapcalls import FROM_CALL, MatcherAnswers, call_questions, candidates
 from bailanys.robot.gapcluster import Question, cluster
-from bailanys.store.migrations import SCHEMA_V3_ANALYTICS, SCHEMA_V4_FAQ_GAPS, SCHEMA_V6_REPORTS
+from bailanys.store.migrations import (
+    SCHEMA_V3_ANALYTICS,
+    SCHEMA_V4_FAQ_GAPS,
+    SCHEMA_V6_REPORTS,
+    SCHEMA_V8_CALLER,
+)
 from bailanys.timezone import ALMATY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +82,8 @@ def _ts(day: str) -> float:
 
 
 def _fill(conn: sqlite3.Connection) -> None:
-    for sql in SCHEMA_V3_ANALYTICS + SCHEMA_V4_FAQ_GAPS + SCHEMA_V6_REPORTS:
+    for sql in SCHEMA_V3_ANALYTICS + SCHEMA_V4_FAQ_GAPS + SCHEMA_V6_REPORTS \
+            + SCHEMA_V8_CALLER:
         conn.execute(sql)
     for key, (call_id, (day, outcome, utts)) in enumerate(sorted(CALLS.items()), 1):
         conn.execute("INSERT INTO analytics_calls (id, call_id, started, day, outcome)"

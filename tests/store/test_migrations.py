@@ -96,3 +96,20 @@ async def test_readonly_open_of_unmigrated_database_refused(tmp_path: Path) -> N
     await db.close()
     with pytest.raises(StoreError, match=f"schema version 0, expected {latest_version()}"):
         await Store.open(path, readonly=True)
+
+
+async def test_v8_adds_caller_key_and_outcome_to_existing_contacts(tmp_path: Path) -> None:
+    """Issue 19: a v7 store keeps its contacts; v8 adds the screen pop's columns (NULL)."""
+    db = await Database.open(tmp_path / "v7.db")
+    try:
+        assert await migrate(db, MIGRATIONS[:7]) == 7
+        await db.execute("INSERT INTO contacts (call_id, started, day, channel) "
+                         "VALUES ('c1', 1.0, '2026-07-01', 'operator')")
+        assert await migrate(db) == 8
+        rows = await db.fetchall("SELECT call_id, caller_key, outcome FROM contacts")
+        assert [tuple(r) for r in rows] == [("c1", None, None)]
+        assert "contacts_caller" in await tables(db)
+        cols = await db.fetchall("SELECT name FROM pragma_index_info('contacts_caller')")
+        assert [r[0] for r in cols] == ["caller_key", "started"]
+    finally:
+        await db.close()
