@@ -1,12 +1,20 @@
 """The operators' desktop (``console/static/desk.html``) in Debian's Chromium (Playwright).
 
-An operator logs in and lands on /desk; the page speaks the /desk/ws
-protocol of CONTRACTS19 ("deskws"): hello, state, pop, call, actions with
-ack / error. Here the websocket and the desk's HTTP APIs are a small
-scripted server inside the test (the real ones are the deskws, kb and
-casesrest slices' and were not merged when this test was written): it
-checks what the page sends and pushes what the engine would. The page
-runs on the real console web stack (login, session, CSP, static files).
+Two tests. On the real engine: a pyVoIP phone registers as operator 1001,
+who logs in to the console in Chromium and lands on /desk; a SIPp caller
+walks ``ivr_flows/1414.yaml`` (Russian, then 0: an operator) into the
+queue; the page shows the screen pop (the number masked, the keys pressed),
+the call's phases, the wrap-up countdown; the operator picks a topic from
+the searchable list, an outcome and a note, saves (``call.disposition``
+carries them) and ends the wrap-up early with "ready".
+
+Then every control of the page against a small scripted /desk/ws and desk
+APIs inside the test (what the engine cannot be made to do in a few
+seconds: history and overdue requests in the pop, breaks, refusals, the
+knowledge base, a request with its replies, an attended transfer, the
+language switch, a dropped connection): it checks what the page sends and
+pushes what the server would, on the real console web stack (login,
+session, CSP, static files).
 """
 
 from __future__ import annotations
@@ -14,9 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.requests import Request
@@ -24,12 +36,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bailanys.config import PROJECT_ROOT
 from bailanys.console.pages import STATIC_DIR
 from bailanys.console.server import ConsoleServer
 from bailanys.web.access import Access
 from bailanys.web.auth import ConsoleUser, Role, Session, hash_password
 from bailanys.web.static import StaticFile, page
 from tests.console.helpers import FakeApi
+from tests.peers.conftest import EngineFactory, events_of, free_sip_port, needs_sipp, sipp
 
 pytestmark = pytest.mark.peer
 
@@ -324,3 +338,82 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         assert problems == []
     finally:
         await server.stop()
+
+
+QUEUES = """
+[queues.general]
+ring_timeout_s = 10
+wrap_up_s = 60
+[queues.consultation]
+[queues.egov]
+[queues.complaints]
+
+[agents.1001]
+name = "Айгерим"
+skills = { kk = 10, ru = 10 }
+"""
+#: A Monday morning in Almaty: ivr_flows/1414.yaml's working hours.
+MORNING = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Asia/Almaty"))
+
+
+@needs_sipp
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_ring_pop_disposition_ready_on_the_real_engine(
+        engine_factory: EngineFactory, tmp_path: Path, page: Any) -> None:
+    from playwright.async_api import expect
+
+    pytest.importorskip("pyVoIP")
+    from tests.peers.softphone import PyVoipAgent
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    shutil.copy(PROJECT_ROOT / "ivr_flows" / "1414.yaml", flows / "1414.yaml")
+    (tmp_path / "queues.toml").write_text(QUEUES, encoding="utf-8")
+    port = free_sip_port()  # free for TCP: the console's
+    eng = await engine_factory(
+        ivr={"flow_dir": str(flows)}, queue={"file": str(tmp_path / "queues.toml")},
+        engine={"numbers": ()},
+        console={"listen": f"127.0.0.1:{port}",
+                 "users": {AGENT: f"operator:{hash_password(PASSWORD, n=2**10)}"}})
+    eng.ivr.clock = lambda: MORNING
+    phone = PyVoipAgent("127.0.0.1", eng.transport.port, AGENT, "pw1001", free_sip_port(),
+                        57600, 57899, talk_s=1.0)
+    await asyncio.to_thread(phone.start)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    caller: asyncio.Task[Any] | None = None
+    try:
+        await login(page, f"http://127.0.0.1:{port}")
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "available")
+        caller = asyncio.create_task(sipp(eng, "desk_1414.xml", tmp_path / "sipp", timeout_s=40))
+        await expect(page.locator("#pop-caller")).to_have_text("*******4567", timeout=15000)
+        await expect(page.locator("#pop-ivr li[data-kind=input]")).to_have_text(
+            ["«2» батырмасын басты", "«0» батырмасын басты"])
+        await expect(page.locator("#pop-facts")).to_contain_text("орысша")
+        await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "ended",
+                                                                    timeout=15000)
+        await expect(page.locator("#wrap-up")).to_have_text(re.compile(r"^Өңдеуге 0:[5]\d"))
+        await page.fill("#topic-filter", "төлқұжат")
+        await page.select_option("#topic", "passport")
+        await page.check('#disposition input[value="resolved"]')
+        await page.fill("#disposition textarea[name=notes]", "Мерзімін айттым")
+        await page.click("#save-disposition")
+        await expect(page.locator("#toast")).to_have_text("Қоңырау нәтижесі сақталды")
+        await page.click("#act-ready")  # the wrap-up ends early
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "available")
+        await expect(page.locator("#wrap-up")).to_be_hidden()
+        res = await caller
+        caller = None
+        assert res.ok, res.describe()
+        assert problems == []
+    finally:
+        if caller is not None:
+            caller.cancel()
+        await asyncio.to_thread(phone.stop, deregister=False)
+
+    (disposition,) = await events_of(eng, "call.disposition")
+    assert (disposition.data["agent"], disposition.data["topic"], disposition.data["outcome"],
+            disposition.data["resolved"], disposition.data["notes"]) == (
+        AGENT, "passport", "resolved", True, "Мерзімін айттым")
+    states = [(e.data["previous"], e.data["state"]) for e in await events_of(eng, "agent.state")]
+    assert ("wrap_up", "available") in states
