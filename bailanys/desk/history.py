@@ -9,10 +9,13 @@ desktop calls :meth:`HistoryReader.read` in ``asyncio.to_thread``):
   salted HMAC of the number, ``desk.pop.caller_key``; the number is never
   stored there) started in the last ``days``, newest first, at most
   :data:`MAX_CONTACTS`: one indexed range read (``contacts_caller``);
-- open requests: :meth:`bailanys.cases.store.CaseStore.for_citizen` by the
-  number (``cases.phone``, kept for the SMS updates), each with the deadline
-  of its earliest open question and whether it has passed
+- open requests by the number (``cases.phone``, kept for the SMS updates):
+  the ids by an indexed read (``cases_phone``), each request read by
+  :meth:`bailanys.cases.store.CaseStore.get`, with the deadline of its
+  earliest open question and whether it has passed
   (:func:`bailanys.cases.deadlines.overdue`, or the deadline's day over).
+  ``CaseStore.for_citizen`` gives the same list, but its "phone OR IIN hash"
+  condition makes SQLite scan every open request (bench/desk_history.py).
 
 A store without ``contacts`` v8 or without ``cases`` (an old schema), or
 requests switched off, gives an empty part, never an error: the pop still
@@ -31,6 +34,7 @@ from typing import Final
 
 from bailanys.cases import deadlines as dl
 from bailanys.cases.calendar import Calendar, load_dir
+from bailanys.cases.lifecycle import OPEN
 from bailanys.cases.model import Case
 from bailanys.cases.settings import CasesFileConfig
 from bailanys.cases.store import CaseStore
@@ -49,10 +53,19 @@ MAX_CONTACTS: Final = 20
 #: SQLite's busy timeout: a read waits this long for a writer's checkpoint.
 BUSY_TIMEOUT_S: Final = 2.0
 _DAY_S: Final = 86_400.0
-_CONTACTS: Final = (
+CONTACTS_SQL: Final = (
     "SELECT started, channel, topic, outcome, queue, agent FROM contacts "
     "WHERE caller_key = ? AND started >= ? AND started < ? AND call_id IS NOT ? "
     "ORDER BY started DESC LIMIT ?")
+
+#: Open requests shown at most: a citizen rarely has more than a few; a
+#: number shared by an organisation must not make the pop slow.
+MAX_CASES: Final = 50
+#: A citizen's open requests by number, newest first (as ``for_citizen``).
+OPEN_CASES_SQL: Final = (
+    "SELECT id FROM cases WHERE phone = ? AND status IN "
+    f"({', '.join(repr(s.value) for s in sorted(OPEN))}) "
+    f"ORDER BY created DESC, id DESC LIMIT {MAX_CASES}")
 
 
 @dataclass(frozen=True)
@@ -150,7 +163,7 @@ class HistoryReader:
             return ()
         key = caller_key(number, self._salt)
         try:
-            rows = conn.execute(_CONTACTS, (key, now - max(0, days) * _DAY_S, now,
+            rows = conn.execute(CONTACTS_SQL, (key, now - max(0, days) * _DAY_S, now,
                                             exclude_call, MAX_CONTACTS)).fetchall()
         except sqlite3.Error as exc:  # no v8 columns yet, locked past the timeout
             log.warning("%s: contacts history not read: %s", self._path, exc)
@@ -177,7 +190,11 @@ class HistoryReader:
         store = CaseStore(conn, *rules)
         at = datetime.fromtimestamp(now, UTC)
         try:
-            cases = store.for_citizen(phone=number, open_only=True)
+            # The ids by an indexed read (cases_phone), each request read by
+            # the store: ``for_citizen``'s "phone OR iin_hash" makes SQLite
+            # scan every open request instead (bench/desk_history.py).
+            ids = [int(r[0]) for r in conn.execute(OPEN_CASES_SQL, (number,))]
+            cases = [c for c in (store.get(i) for i in ids) if c is not None and c.open]
         except sqlite3.Error as exc:  # no cases table (schema < 7)
             log.warning("%s: requests not read: %s", self._path, exc)
             return ()

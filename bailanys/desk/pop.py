@@ -53,13 +53,16 @@ __all__ = ["IVR_HEAD", "MAX_IVR", "MAX_ROBOT", "ROBOT_HEAD", "CallJournal", "cal
            "screen_pop"]
 
 #: The IVR steps a journal keeps: a menu of 1414 is 3-4 levels deep and a
-#: caller retries a node at most its ``retry`` count (3 in configs/flows):
-#: a normal path is under 20 steps; 40 leaves room, and bounds a loop.
+#: node is tried three times at most by default (``ivr/loader.py``
+#: ``DEFAULT_RETRIES`` + 1; up to 11 when a flow sets ``retries: 10``): a
+#: normal path is under 20 steps (node + input each); 40 leaves room, and
+#: bounds a ``goto`` loop.
 MAX_IVR: Final = 40
 #: Of those, the first steps always kept (where the caller started).
 IVR_HEAD: Final = 10
-#: Robot turns kept: the assistant asks at most a handful of questions per
-#: call before handing over (``robot.max_attempts``); 20 bounds a loop.
+#: Robot turns kept: the assistant takes at most ``MAX_TURNS`` (8) turns
+#: per call (``robot/assistant.py``), a self-service a few steps; 20 bounds
+#: a loop of services.
 MAX_ROBOT: Final = 20
 ROBOT_HEAD: Final = 5
 #: ``robot.faq`` steps not shown: the assistant's greeting and its SMS

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bailanys.desk.pop import caller_key
 from tests.peers.conftest import EngineFactory, events_of, needs_sipp, sipp, wait_until_idle
 from tests.peers.sipp import make_ulaw_wav
 
@@ -67,7 +68,7 @@ async def test_a_lost_call_becomes_a_contact_while_the_engine_runs(
     for _ in range(60):  # the projector folds it within a pass (1 s), the engine still up
         with sqlite3.connect(eng.config.store.path) as conn:
             row = conn.execute(
-                "SELECT channel, language, queue, answered, abandoned, wait_s, day "
+                "SELECT channel, language, queue, answered, abandoned, wait_s, day, caller_key "
                 "FROM contacts WHERE call_id = ?", (call_id,)).fetchone()
         if row is not None and row[4] == 1:
             break
@@ -76,3 +77,7 @@ async def test_a_lost_call_becomes_a_contact_while_the_engine_runs(
     assert abandoned[0].data["cause"] == "caller"
     assert row[:5] == ("ivr", "kk", "support", 0, 1)
     assert row[5] == pytest.approx(abandoned[0].data["waited"])
+    # issue 19: the engine keys the caller with the requests' salt (the screen pop's history)
+    [offered] = [e for e in await events_of(eng) if e.type == "call.offered"]
+    salt = await asyncio.to_thread(Path(eng.config.cases.salt_file).read_bytes)
+    assert row[7] == caller_key(str(offered.data["caller"]), salt)
