@@ -66,7 +66,8 @@ function renderState() {
   if (Number.isFinite(st?.since)) timer.dataset.since = st.since;
   else delete timer.dataset.since;
   $("act-ready").textContent = t(name === "logged_out" ? "dk_login" : "dk_ready");
-  $("act-ready").disabled = ["available", "ringing", "on_call"].includes(name);
+  // Ringing or on a call, "ready" takes back a break or logout asked for after the call.
+  $("act-ready").disabled = name === "available";
   $("act-break").disabled = name === "break" || name === "logged_out";
   $("act-logout").disabled = name === "logged_out";
   tick();
@@ -315,9 +316,14 @@ export function act(name, fields = {}) {
 
 // --- the page's controls --------------------------------------------------------------
 
-$("act-ready").addEventListener("click", () => act("ready"));
-$("act-break").addEventListener("click", () => act("pause", { reason: $("break-reason").value }));
-$("act-logout").addEventListener("click", () => act("logout"));
+// A break or logout asked for on a call starts after it: the ack says it was taken.
+async function stateAction(name, fields) {
+  if ((await act(name, fields)).type === "ack") toast(t("ack"));
+}
+
+$("act-ready").addEventListener("click", () => stateAction("ready"));
+$("act-break").addEventListener("click", () => stateAction("pause", { reason: $("break-reason").value }));
+$("act-logout").addEventListener("click", () => stateAction("logout"));
 $("topic-filter").addEventListener("input", renderTopics);
 $("topic-filter").addEventListener("keydown", (event) => {
   if (event.key === "ArrowDown") $("topic").focus();
