@@ -10,6 +10,8 @@ supervisor's list)":
 ``POST /api/ext/cases/{number}/status``             ``{"status", "note"}``: the
                                                     lifecycle decides
 ``POST /api/ext/cases/{number}/questions/{no}/answer``  a question is answered
+``POST /api/ext/cases/{number}/verdict``            ``{"confirmed": bool}``: a
+                                                    complaint's verdict
 ``GET /api/cases/overdue``                          the supervisor's list (session,
                                                     supervisor or admin)
 ==================================================  =================================
@@ -134,6 +136,7 @@ class CaseRoutes:
             endpoint(ext + "/status", self._machine(self._status), post, max_body=MAX_BODY),
             endpoint(ext + "/questions/{no:int}/answer", self._machine(self._answer), post,
                      max_body=MAX_BODY),
+            endpoint(ext + "/verdict", self._machine(self._verdict), post, max_body=MAX_BODY),
         ]
 
     def _machine(self, handler: Callable[[Request, ApiClient], Any]
@@ -212,6 +215,25 @@ class CaseRoutes:
             res = s.answer_question(_find(s, number).id, no, user=user, now=now)
             return res.case, res.events
 
+        return await self._change(work)
+
+    async def _verdict(self, request: Request, client: ApiClient) -> Response:
+        """Issue 19: complaints' "confirmed / not confirmed" recorded by a
+        supervisor (a system's token stands for one, :mod:`apitokens`)."""
+        body = await _body(request)
+        if isinstance(body, Response):
+            return body
+        confirmed = body.get("confirmed")
+        if not isinstance(confirmed, bool):
+            return refusal(HTTPStatus.BAD_REQUEST, "body", "confirmed must be true or false")
+        number, now, user = request.path_params["number"], self.clock(), f"api:{client.name}"
+
+        def work(s: CaseStore) -> tuple[Case, Sequence[EventBase]]:
+            res = s.confirm_complaint(_find(s, number).id, confirmed, user=user, now=now)
+            return res.case, res.events
+
+        log.info("cases api: %s records complaint %s as %s", client.name, number,
+                 "confirmed" if confirmed else "not confirmed")
         return await self._change(work)
 
     async def _overdue(self, request: Request, session: Session) -> Response:

@@ -1,26 +1,36 @@
 """``bailanys cases``: check the rules, list, show, change and escalate requests.
 
-Issue 19: "``bailanys cases`` CLI". ``check`` reads ``[cases] file`` and
-``calendar_dir`` as the engine does (:func:`bailanys.cases.rules.problems`)
-and prints each problem as ``file[:line]: key: message``; ``list``, ``show``,
-``status`` and ``escalate`` work on the configured store (schema v7) through
-:class:`~bailanys.cases.store.CaseStore`, and write the events a change makes
-to the event log, as the engine would. Phone numbers are shown masked to the
-last 4 digits; the IIN is never shown (only whether a hash is kept).
+Issue 19: "``bailanys cases`` CLI". ``check`` reads ``[cases] file``,
+``calendar_dir`` and ``replies`` as the engine does
+(:func:`bailanys.cases.rules.problems`) and prints each problem as
+``file[:line]: key: message``; ``list``, ``show``, ``status``, ``answer``,
+``verdict`` (a complaint confirmed or not) and ``escalate`` work on the
+configured store (schema v7) through :class:`~bailanys.cases.store.CaseStore`,
+and write the events a change makes to the event log, as the engine would.
+A change that tells the citizen (:mod:`bailanys.cases.notify`) queues the
+SMS in the store's outbox (:func:`bailanys.robot.sms.enqueue_on`) when
+``[robot] kannel`` is set; the engine's sender picks it up within seconds.
+``reply`` prints a reply template (:mod:`bailanys.cases.replies`) filled
+in for a request. Phone numbers are shown masked to the last 4 digits; the
+IIN is never shown (only whether a hash is kept).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
+from bailanys.cases import replies as rp
 from bailanys.cases import rules as cr
 from bailanys.cases.lifecycle import Status
-from bailanys.cases.model import Case
+from bailanys.cases.model import Case, mask_number
+from bailanys.cases.notify import messages, to_tell
 from bailanys.cases.store import CaseStore, connect
 from bailanys.cliutil import (
     EXIT_OK,
@@ -34,14 +44,18 @@ from bailanys.cliutil import (
     store_path_or_exit,
 )
 from bailanys.config import Config
-from bailanys.errors import BailanysError, ConfigError
+from bailanys.errors import BailanysError, ConfigError, InputError
 from bailanys.events.base import EventBase
+from bailanys.reports.topics import topic_tree
+from bailanys.robot.sms import enqueue_on
 from bailanys.timezone import ALMATY
 
 if TYPE_CHECKING:
     from bailanys.events import AnyEvent
 
 _STATUSES = [s.value for s in Status]
+#: ``cases verdict``'s words and what they record.
+VERDICT_CHOICES = {"confirmed": True, "not_confirmed": False}
 #: The most requests ``cases list`` prints: a screen's worth of pages, not the archive.
 LIST_LIMIT = 500
 
@@ -60,9 +74,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.add_argument("status", metavar="STATUS", choices=_STATUSES)
     status.add_argument("--user", required=True, help="who makes the change (history)")
     status.add_argument("--note", default="", help="why (kept, personal data masked)")
+    answer = sub.add_parser("answer", help="mark a question of a request answered")
+    answer.add_argument("number", metavar="NUMBER")
+    answer.add_argument("question", metavar="QUESTION", type=int, help="1, 2, ...")
+    answer.add_argument("--user", required=True, help="who answered (history)")
+    verdict = sub.add_parser("verdict", help="a supervisor's verdict on a complaint")
+    verdict.add_argument("number", metavar="NUMBER")
+    verdict.add_argument("verdict", metavar="VERDICT", choices=list(VERDICT_CHOICES))
+    verdict.add_argument("--user", required=True, help="the supervisor (history)")
     esc = sub.add_parser("escalate", help="escalate every request overdue now")
+    for p in (status, verdict, esc):
+        p.add_argument("--no-sms", action="store_true", help="do not text the citizen")
+    reply = sub.add_parser("reply", help="a reply template filled in for a request")
+    reply.add_argument("number", metavar="NUMBER")
+    reply.add_argument("--template", metavar="ID", help="the reply's id (none: list them)")
+    reply.add_argument("--lang", choices=rp.LANGS, help="kk or ru (default: the citizen's)")
+    reply.add_argument("--reason", default="", help="fills {reason} (e.g. why it is late)")
     for p, func in ((check, cmd_check), (lst, cmd_list), (show, cmd_show),
-                    (status, cmd_status), (esc, cmd_escalate)):
+                    (status, cmd_status), (answer, cmd_answer), (verdict, cmd_verdict),
+                    (esc, cmd_escalate), (reply, cmd_reply)):
         add_config_option(p)
         p.set_defaults(func=func)
 
@@ -73,7 +103,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if print_problems(found):
         print(f"{plural(len(found), 'problem')} in the requests' rules")
         return EXIT_PROBLEMS
-    print(f"ok: {config.cases.file}, {config.cases.calendar_dir}")
+    print(f"ok: {config.cases.file}, {config.cases.calendar_dir}"
+          + (f", {config.cases.replies}" if config.cases.replies else ""))
     return EXIT_OK
 
 
@@ -193,16 +224,94 @@ def cmd_status(args: argparse.Namespace) -> int:
         case = _by_number(store, args.number)
         res = store.set_status(case.id, Status(args.status), user=args.user,
                                now=datetime.now(UTC), note=args.note)
-    _write_events(config, res.events)
+        told = tell(config, store, [res.case], res.events, args.no_sms)
+    _write_events(config, [*res.events, *told])
     print(line(res.case))
     return EXIT_OK
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    config = load_config_or_exit(args)
+    with _store(config) as store:
+        case = _by_number(store, args.number)
+        res = store.answer_question(case.id, args.question, user=args.user,
+                                    now=datetime.now(UTC))
+    print(line(res.case))
+    if not res.case.unanswered:
+        print(f"every question is answered: bailanys cases status {res.case.number} answered")
+    return EXIT_OK
+
+
+def cmd_verdict(args: argparse.Namespace) -> int:
+    config = load_config_or_exit(args)
+    with _store(config) as store:
+        case = _by_number(store, args.number)
+        res = store.confirm_complaint(case.id, VERDICT_CHOICES[args.verdict], user=args.user,
+                                      now=datetime.now(UTC))
+        told = tell(config, store, [res.case], res.events, args.no_sms)
+    _write_events(config, [*res.events, *told])
+    for text in details(res.case)[:5]:
+        print(text)
+    return EXIT_OK
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    config = load_config_or_exit(args)
+    if not config.cases.replies:
+        raise CommandError("no reply templates ([cases] replies is empty)", EXIT_USAGE)
+    try:
+        book = rp.load(config.cases.replies)
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    with _store(config) as store:
+        case = _by_number(store, args.number)
+        lang = args.lang or case.citizen.lang
+        if args.template is None:
+            for r in book.items:
+                print(f"{r.id:<24} {r.title[lang]}")
+            return EXIT_OK
+        reply = book.get(args.template)
+        if reply is None:
+            raise CommandError(f"no reply template {args.template!r} (have: "
+                               + ", ".join(book.ids) + ")", EXIT_USAGE)
+        departments = {d.id: d for d in store.cfg.departments}
+        print(rp.render(reply, case, lang, departments=departments,
+                        topics=topic_tree(config.reports.topics), reason=args.reason))
+    return EXIT_OK
+
+
+def tell(config: Config, store: CaseStore, cases: Sequence[Case],
+         events: Sequence[EventBase], no_sms: bool = False) -> list[EventBase]:
+    """Queue the citizens' SMS for ``events`` in the store's outbox (the
+    engine sends them); the ``sms.queued`` events for the event log. None
+    without an SMS gateway (``[robot] kannel``), as in the engine."""
+    texts = [m for case in cases for m in messages(case, events)]
+    if not texts:
+        return []
+    if no_sms or not config.robot.kannel:
+        why = "--no-sms" if no_sms else "no SMS gateway: [robot] kannel is empty"
+        print(f"the citizen is not texted ({why})")
+        return []
+    now = time.time()
+    out: list[EventBase] = []
+    for sms in texts:
+        try:
+            msg_id, queued = enqueue_on(store.conn, sms.to, sms.text, now)
+        except (sqlite3.Error, InputError) as exc:  # the change stands; say what is missing
+            print(f"the SMS to {mask_number(sms.to)} was not queued: {exc}")
+            continue
+        out.append(queued)
+        print(f"SMS {msg_id} queued to {mask_number(sms.to)}")
+    return out
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     with _store(config) as store:
         events = store.escalate_overdue(datetime.now(UTC))
-    _write_events(config, events)
+        found = [c for n in to_tell(events) if (c := store.by_number(n)) is not None]
+        told = tell(config, store, found, events, args.no_sms)
+    _write_events(config, [*events, *told])
     numbers = sorted({str(getattr(e, "number", "")) for e in events})
     for n in numbers:
         print(f"escalated {n}")

@@ -11,7 +11,8 @@ follows Kannel's delivery reports). Which events speak:
 
 - ``case.created``: the number and the deadline;
 - ``case.duplicate``: the repeat request joined the open one (its number);
-- ``case.status``: every change, ``answered`` included (the answer).
+- ``case.status``: every change, ``answered`` included (the answer);
+- ``case.complaint``: the supervisor's verdict (confirmed or not).
 
 The text holds the number, a date and the centre's number, never the IIN
 or the description (both may be personal); a request with no phone number
@@ -26,9 +27,9 @@ from datetime import date
 from typing import Protocol
 
 from bailanys.cases.model import Case
-from bailanys.cases.templates import DEFAULT_CENTRE, render
+from bailanys.cases.templates import DEFAULT_CENTRE, VERDICTS, render
 from bailanys.events.base import EventBase
-from bailanys.events.cases import CaseCreated, CaseDuplicate, CaseStatus
+from bailanys.events.cases import CaseComplaint, CaseCreated, CaseDuplicate, CaseStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ def occasion(event: EventBase) -> str | None:
         return "linked"
     if isinstance(event, CaseStatus):
         return event.new
+    if isinstance(event, CaseComplaint):
+        return VERDICTS[bool(event.confirmed)]
     return None
 
 

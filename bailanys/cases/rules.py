@@ -6,7 +6,8 @@
 routing table may name). :func:`problems` is ``bailanys cases check`` and
 the ``[cases]`` part of ``bailanys config check``: every problem as one line
 ``file[:line]: key: message``; the systems' tokens file (``[cases]
-api_tokens``, :mod:`bailanys.cases.apitokens`) is read too. Blocking file
+api_tokens``, :mod:`bailanys.cases.apitokens`) and the replies' templates
+(``[cases] replies``, :mod:`bailanys.cases.replies`) are read too. Blocking file
 I/O: call it from a thread when an event loop runs.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bailanys.cases import apitokens
+from bailanys.cases import apitokens, replies
 from bailanys.cases import deadlines as dl
 from bailanys.cases.calendar import Calendar, load_dir
 from bailanys.config import Config
@@ -39,8 +40,9 @@ def _topics(config: Config) -> tuple[frozenset[str] | None, list[str]]:
     return (None if topics is None else frozenset(topics.ids)), [str(p) for p in own]
 
 
-def problems(config: Config) -> list[str]:
-    """Every problem of the routing table and the calendar; [] when all is well."""
+def problems(config: Config, *, with_replies: bool = True) -> list[str]:
+    """Every problem of the routing table and the calendar (and the replies'
+    templates unless ``with_replies`` is false); [] when all is well."""
     if not config.cases.enabled:
         return []
     topics, out = _topics(config)
@@ -62,12 +64,14 @@ def problems(config: Config) -> list[str]:
         apitokens.load(config.cases.api_tokens)
     except ConfigError as exc:
         out.append(str(exc))
+    if with_replies and config.cases.replies:
+        out += replies.problems(config.cases.replies)
     return out
 
 
 def load(config: Config) -> Rules:
     """The rules, or :class:`ConfigError` with the first problem."""
-    found = problems(config)
+    found = problems(config, with_replies=False)  # a bad reply stops no request
     if found:
         raise ConfigError("; ".join(found), key="cases.file")
     topics, _ = _topics(config)

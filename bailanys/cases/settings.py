@@ -24,6 +24,8 @@ DEFAULT_CALENDAR_DIR: Final = "configs/calendar"
 #: 10^12 possible IINs could be hashed in advance.
 DEFAULT_SALT_FILE: Final = "var/cases.salt"
 SALT_BYTES: Final = 32
+#: The replies' templates in kk/ru (``bailanys.cases.replies``).
+DEFAULT_REPLIES: Final = "configs/case_replies.yaml"
 #: The external systems' API tokens (``bailanys.cases.apitokens``): empty,
 #: no system may call the API until the site writes the file.
 DEFAULT_API_TOKENS: Final = ""
@@ -38,6 +40,7 @@ class CasesFileConfig:
     calendar_dir: str = DEFAULT_CALENDAR_DIR
     salt_file: str = DEFAULT_SALT_FILE
     api_tokens: str = DEFAULT_API_TOKENS  # file of "NAME TOKEN" lines; "" = none
+    replies: str = DEFAULT_REPLIES  # the reply templates; "" = none
 
 
 def load_or_create_salt(path: str | Path) -> bytes:

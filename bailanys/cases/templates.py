@@ -32,7 +32,9 @@ PLACEHOLDERS: Final = frozenset({"number", "deadline", "centre"})
 DEFAULT_CENTRE: Final = "1414"
 
 #: Occasions: ``created``, ``linked`` (a repeat request joined the open
-#: one), and one per status a request can move to.
+#: one), one per status a request can move to, and a supervisor's verdict
+#: on a complaint (issue 19: "the citizen told the outcome").
+VERDICTS: Final = {True: "confirmed", False: "not_confirmed"}
 TEMPLATES: Final[Mapping[str, Mapping[str, str]]] = {
     "created": {
         "kk": "Сіздің өтінішіңіз тіркелді, нөмірі {number}. "
@@ -68,6 +70,18 @@ TEMPLATES: Final[Mapping[str, Mapping[str, str]]] = {
         "ru": "По обращению № {number} подготовлен ответ. Подробности по номеру {centre}: "
               "назовите номер обращения.",
     },
+    VERDICTS[True]: {
+        "kk": "{number} нөмірлі шағымыңыз қаралып, негізді деп танылды, шаралар "
+              "қабылданды. Байланыс орталығы {centre}.",
+        "ru": "Жалоба № {number} рассмотрена и признана обоснованной, приняты меры. "
+              "Контакт-центр {centre}.",
+    },
+    VERDICTS[False]: {
+        "kk": "{number} нөмірлі шағымыңыз қаралды, көрсетілген деректер расталмады. "
+              "Сұрақтарыңыз болса, {centre} нөміріне хабарласыңыз.",
+        "ru": "Жалоба № {number} рассмотрена, изложенные факты не подтвердились. "
+              "Если остались вопросы, звоните по номеру {centre}.",
+    },
     Status.CLOSED.value: {
         "kk": "{number} нөмірлі өтінішіңіз жабылды. {centre} байланыс орталығына "
               "жүгінгеніңізге рахмет.",
@@ -84,7 +98,7 @@ def check(templates: Mapping[str, Mapping[str, str]]) -> list[str]:
     """What is wrong with a phrase table: a missing language, an unknown
     placeholder, a status with no template; an empty list when none."""
     problems: list[str] = []
-    for occasion in ("created", "linked", *(s.value for s in Status)):
+    for occasion in ("created", "linked", *(s.value for s in Status), *VERDICTS.values()):
         if occasion not in templates:
             problems.append(f"no template for {occasion!r}")
     for occasion, by_lang in templates.items():

@@ -154,7 +154,11 @@ class ServiceBackend(Protocol):
         """The SMS text listing the documents; raises :class:`BackendError` for an unknown code."""
         ...
 
-    async def open_requests(self, iin: str) -> list[Request]: ...
+    async def open_requests(self, iin: str, phone: str = "") -> list[Request]:
+        """The IIN's open requests; ``phone``: the calling number the robot's
+        SMS code proved (the requests' store reads only those made from it;
+        a back end that keys by IIN alone may ignore it)."""
+        ...
 
     async def caller_info(self, iin: str) -> CallerInfo | None:
         """The holder's region and social status; ``None`` when unknown (issue 17)."""

@@ -186,7 +186,7 @@ class HttpBackend:
         except (KeyError, TypeError) as exc:
             raise self._shape(what, exc) from exc
 
-    async def open_requests(self, iin: str) -> list[Request]:
+    async def open_requests(self, iin: str, phone: str = "") -> list[Request]:
         what = "GET /citizens/{iin}/requests"
         p = await self._call("GET", f"/citizens/{quote(iin)}/requests", what)
         try:

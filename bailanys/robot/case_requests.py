@@ -2,11 +2,14 @@
 
 Issue 19: "the voice robot's "my open requests" service reads the real
 store (by number + IIN + SMS code as today) and says the status and
-deadline". The service (:mod:`bailanys.robot.services`) still checks the
-IIN and the SMS code and calls ``open_requests(iin)``; :class:`CaseRequests`
+deadline". The service (:mod:`bailanys.robot.services`) checks the IIN,
+sends a one-time code by SMS to the calling number, checks the code and
+then calls ``open_requests(iin, phone)``; :class:`CaseRequests`
 is a :class:`~bailanys.robot.backend.ServiceBackend` that answers that one
-method from :class:`bailanys.cases.store.CaseStore` (the IIN's salted hash,
-open requests only) and passes every other service to the back end it
+method from :class:`bailanys.cases.store.CaseStore` (the IIN's salted hash
+and the number the code went to: an IIN is printed on many papers, so a
+caller hears only the requests made from the phone they hold; open
+requests only) and passes every other service to the back end it
 wraps (the demo back end or the state systems' HTTP one). The IIN itself is
 never kept or logged: only its HMAC under ``[cases] salt_file``.
 
@@ -71,10 +74,13 @@ def to_request(case: Case) -> Request:
                    due_on=case.deadline)
 
 
-def read_open(open_store: StoreFactory, salt: bytes, iin: str) -> list[Request]:
-    """The open requests of the IIN's holder, oldest first (blocking: run it
-    in a thread). An invalid IIN has none; a store failure is a
-    :class:`BackendError` (the robot hands the caller over)."""
+def read_open(open_store: StoreFactory, salt: bytes, iin: str, phone: str) -> list[Request]:
+    """The open requests of the IIN's holder made from ``phone`` (the
+    normalised number, as ``bailanys.phone.dialable`` gives), oldest first
+    (blocking: run it in a thread). An invalid IIN or no number has none; a
+    store failure is a :class:`BackendError` (the robot hands the caller over)."""
+    if not phone:
+        return []
     try:
         key = iin_hash(iin, salt)
     except InputError:
@@ -89,7 +95,7 @@ def read_open(open_store: StoreFactory, salt: bytes, iin: str) -> list[Request]:
         raise BackendError(f"requests' store: {exc}") from exc
     finally:
         store.conn.close()
-    return [to_request(c) for c in reversed(cases)]
+    return [to_request(c) for c in reversed(cases) if c.citizen.phone == phone]
 
 
 class CaseRequests:
@@ -100,8 +106,8 @@ class CaseRequests:
         self.open_store = open_store
         self.salt = salt
 
-    async def open_requests(self, iin: str) -> list[Request]:
-        return await asyncio.to_thread(read_open, self.open_store, self.salt, iin)
+    async def open_requests(self, iin: str, phone: str = "") -> list[Request]:
+        return await asyncio.to_thread(read_open, self.open_store, self.salt, iin, phone)
 
     async def document_status(self, iin: str) -> DocumentStatus | None:
         return await self.inner.document_status(iin)

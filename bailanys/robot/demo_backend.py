@@ -258,7 +258,7 @@ class SqliteDemoBackend:
             raise BackendError("unknown service code or language")
         return str(rows[0][0])
 
-    async def open_requests(self, iin: str) -> list[Request]:
+    async def open_requests(self, iin: str, phone: str = "") -> list[Request]:
         rows = await self._all(
             "SELECT number, topic, status, registered_on, due_on FROM requests "
             "WHERE iin = ? AND status != 'answered' ORDER BY registered_on, number", iin)

@@ -4,7 +4,9 @@ Profile of the 1414 centre (``domain/kz-1414-contact-center-profile.ru.txt``):
 "5 dynamic self-service services": document readiness, booking a slot at a
 public service centre (ЦОН), certificates (IIN, then a code sent by SMS, then
 the link by SMS), the list of required documents by SMS, and the caller's
-open requests.
+open requests (issue 19: "by number + IIN + SMS code": the IIN, then a code
+sent by SMS to the calling number, then the requests of that IIN made from
+that number).
 
 Sans-IO like :mod:`bailanys.ivr.runner`: :class:`ServiceMachine` never plays,
 waits, sends or reads the clock. Its adapter feeds *inputs* (digits
@@ -18,12 +20,14 @@ Steps and what answers them (one transition function, :meth:`ServiceMachine.hand
 
     KIND      Collect 1   certificate kind                 -> IIN
     IIN       Collect 12  validate_iin; 3 tries             -> backend / ACTION / OTP
+                          (certificate, open requests: OTP)
     ACTION    Collect 1   booking: 1 book, 2 cancel         -> BRANCH / BOOKING_ID
     BRANCH    Collect 1   branch from the backend's list    -> DAY
     DAY       Collect 1   one of the next working days      -> slots; none: DAY again
     SLOT      Collect 1   one of the first free slots       -> book -> SMS -> DONE
     BOOKING_ID Collect #  the booking number                -> cancel -> SMS -> DONE
     CODE      Collect 6   OTP: 3 tries, expiry, rate limit  -> certificate -> SMS -> DONE
+                                                            -> open requests -> DONE
     SERVICE   Collect 1   service for the documents list    -> backend -> SMS -> DONE
     BACKEND   CallBackend awaiting ``pending``
     SMS       SendSms     awaiting the result of ``pending``
@@ -117,6 +121,11 @@ class Service(StrEnum):
     OPEN_REQUESTS = "open_requests"
 
 
+#: The services that send a one-time code by SMS before they answer (the
+#: profile's certificates; issue 19's "my open requests").
+NEEDS_CODE: Final = frozenset({Service.CERTIFICATE, Service.OPEN_REQUESTS})
+
+
 class Step(StrEnum):
     KIND = "kind"
     IIN = "iin"
@@ -170,8 +179,8 @@ class ServiceMachine:
         farewell: bool = True,
     ) -> None:
         check_lang(lang)
-        if service is Service.CERTIFICATE and otp is None:
-            raise ValueError("the certificate service needs an OtpStore")
+        if service in NEEDS_CODE and otp is None:
+            raise ValueError(f"the {service.value} service needs an OtpStore")
         self.service = service
         self.lang = lang
         self.today = today
@@ -416,8 +425,6 @@ class ServiceMachine:
     def _after_iin(self, now: float, out: list[Action]) -> None:
         if self.service is Service.DOCUMENT_STATUS:
             self._call(out, "document_status", self._iin)
-        elif self.service is Service.OPEN_REQUESTS:
-            self._call(out, "open_requests", self._iin)
         elif self.service is Service.BOOKING:
             self._ask(out, Step.ACTION)
         else:
@@ -440,7 +447,10 @@ class ServiceMachine:
         assert self.otp is not None
         v = self.otp.verify(self.phone, self._iin, text, now)
         self._event(out, "code", v.verdict.value)
-        if v.verdict is Verdict.OK:
+        if v.verdict is Verdict.OK and self.service is Service.OPEN_REQUESTS:
+            # the code proved the calling number: that number's requests only
+            self._call(out, "open_requests", self._iin, self.phone)
+        elif v.verdict is Verdict.OK:
             self._call(out, "issue_certificate", self._iin, self._kind)
         elif v.verdict is Verdict.WRONG:
             self._say(out, "bad_code")

@@ -12,7 +12,11 @@ DLR 4 (buffered) and 8 (SMSC submit) are intermediate: no state change.
 
 ``SmsOutbox.enqueue`` writes the row (``sms_outbox``, migration 2) before
 anything else and wakes the one sender task, which sends the oldest
-``queued`` row once its ``next_try`` has come. Failures (Kannel down, 4xx,
+``queued`` row once its ``next_try`` has come. Another process (``bailanys
+cases status``, run without the engine) queues its rows with
+:func:`enqueue_on` on its own plain connection (the same statement); the
+sender finds them within :data:`DEFAULT_POLL_S` (issue 19: the citizen is
+told of every status change, whoever makes it). Failures (Kannel down, 4xx,
 5xx) back off exponentially: ``backoff_base_s * 2**(attempts-1)`` capped at
 ``backoff_cap_s``; after ``max_attempts`` the row is ``failed``. Sending is
 strictly in order (head of line): while the oldest message waits for its
@@ -34,6 +38,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -68,6 +73,10 @@ DEFAULT_MAX_ATTEMPTS = 16
 #: coding); it fails at once. ``403`` (authorization: a configuration being
 #: fixed) and ``5xx`` are retried with backoff.
 PERMANENT_STATUSES = frozenset({400})
+#: While nothing is queued, the sender looks for rows another process
+#: queued every 5 s: an SMS about a change made from the command line
+#: leaves within seconds, for one query on the (state, id) index.
+DEFAULT_POLL_S = 5.0
 
 
 class SmsState(enum.StrEnum):
@@ -132,11 +141,13 @@ class SmsConfig:
 
     max_attempts: tries before a message is ``failed``.
     backoff_base_s, backoff_cap_s: see ``backoff_s``.
+    poll_s: how often an idle sender looks for rows other processes queued.
     """
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
     backoff_cap_s: float = DEFAULT_BACKOFF_CAP_S
+    poll_s: float = DEFAULT_POLL_S
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,29 @@ def _record(row: Any) -> SmsRecord:
 
 def _no_emit(event: EventBase) -> None:
     return None
+
+
+_INSERT = ("INSERT INTO sms_outbox (created, to_number, text, state, attempts, next_try,"
+           " updated) VALUES (?, ?, ?, 'queued', 0, ?, ?)")
+
+
+def _params(to: str, text: str, now: float) -> tuple[float, str, str, float, float]:
+    """:data:`_INSERT`'s parameters for a new ``queued`` row; :class:`InputError`
+    for a recipient that is not a number."""
+    if not to.strip() or not any(c.isdigit() for c in to):
+        raise InputError(f"SMS recipient {to!r} is not a number")
+    return now, to, text, now, now
+
+
+def enqueue_on(conn: sqlite3.Connection, to: str, text: str, now: float
+               ) -> tuple[int, SmsQueued]:
+    """Queue a message on a plain (blocking) connection, in the caller's
+    transaction or autocommit: the row :meth:`SmsOutbox.enqueue` writes.
+    Returns its id and the ``sms.queued`` event for the caller's event log;
+    the engine's sender picks the row up (``SmsConfig.poll_s``)."""
+    cursor = conn.execute(_INSERT, _params(to, text, now))
+    msg_id = int(cursor.lastrowid or 0)
+    return msg_id, SmsQueued(sms_id=msg_id, to=mask_number(to))
 
 
 class SmsOutbox:
@@ -206,15 +240,9 @@ class SmsOutbox:
 
     async def enqueue(self, to: str, text: str) -> int:
         """Store the message (committed) and return its id; sending happens later."""
-        if not to.strip() or not any(c.isdigit() for c in to):
-            raise InputError(f"SMS recipient {to!r} is not a number")
-        now = self.clock()
+        params = _params(to, text, self.clock())
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO sms_outbox (created, to_number, text, state, attempts,"
-                " next_try, updated) VALUES (?, ?, ?, 'queued', 0, ?, ?)",
-                (now, to, text, now, now),
-            )
+            cursor = await conn.execute(_INSERT, params)
             msg_id = int(cursor.lastrowid or 0)
         self.emit(SmsQueued(sms_id=msg_id, to=mask_number(to)))
         self._wake.set()
@@ -305,8 +333,9 @@ class SmsOutbox:
         while True:
             self._wake.clear()
             head = await self._head()
-            if head is None:
-                await self._wake.wait()
+            if head is None:  # wait for an enqueue here, or poll for another process's
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_s)
                 continue
             delay = head.next_try - self.clock()
             if delay > 0:

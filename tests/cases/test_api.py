@@ -224,3 +224,52 @@ async def test_a_status_update_through_the_api_texts_the_citizen(tmp_path: Path)
         await store.close()
     [(to, text)] = outbox.sent
     assert to == PHONE and number in text  # in Russian, the citizen's language
+
+
+async def test_a_system_records_a_complaints_verdict(tmp_path: Path) -> None:
+    """Issue 19: "confirmed / not confirmed" recorded by a supervisor; a
+    system's token stands for one. The citizen is told the outcome."""
+    from bailanys.cases.model import Kind
+    from bailanys.cases.notify import CaseNotifier
+
+    db = tmp_path / "b.db"
+    store = await Store.open(db)
+    outbox = _Outbox()
+    build = cases_routes(lambda: apitokens.parse(f"appeals {TOKEN}\n", "tokens"),
+                         lambda: CaseStore(connect(db), CFG, CAL, TOPICS), store.events,
+                         tell=CaseNotifier(outbox).notify)
+    app = web_app(build(Access(SessionStore(3600)), {}))
+    conn = connect(db)
+    try:
+        cs = CaseStore(conn, CFG, CAL, TOPICS)
+        complaint = cs.create(citizen=Citizen(PHONE, None, "kk"), topic="general",
+                              description="Оператор дөрекі сөйледі", user="op1",
+                              now=datetime.now(UTC), kind=Kind.COMPLAINT,
+                              category="operator").case.number
+        request = cs.create(citizen=Citizen(PHONE, None, "ru"), topic="passport",
+                            description="паспорт", user="op1", now=datetime.now(UTC)
+                            ).case.number
+    finally:
+        conn.close()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as http:
+            url = f"/api/ext/cases/{complaint}/verdict"
+            done = await http.post(url, headers=AUTH, json={"confirmed": True})
+            assert done.status_code == 200, done.text
+            assert done.json()["confirmed"] is True
+            assert done.json()["history"][-1] == {**done.json()["history"][-1],
+                                                  "user": "api:appeals", "what": "verdict"}
+            bad = await http.post(url, headers=AUTH, json={"confirmed": "yes"})
+            assert bad.status_code == 400 and bad.json()["error"] == "body"
+            assert (await http.post(url, json={"confirmed": False})).status_code == 401
+            other = await http.post(f"/api/ext/cases/{request}/verdict", headers=AUTH,
+                                    json={"confirmed": False})
+            assert other.status_code == 400 and "not a complaint" in other.json()["message"]
+        await store.events.flush()
+        kinds = [e.type for e in await store.events.query()]
+    finally:
+        await store.close()
+    assert kinds == ["case.complaint"]
+    [(to, text)] = outbox.sent
+    assert to == PHONE and complaint in text and "негізді" in text

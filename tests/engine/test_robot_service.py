@@ -7,6 +7,7 @@ demo back end (SQLite in tmp_path) and no FAQ, no SMS gateway.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -93,11 +94,27 @@ async def test_refusals_give_the_call_to_the_fallback(tmp_path: Path) -> None:
         await robot.stop()
 
 
+class Texts:
+    """The SMS outbox: keeps what the robot texts (the real one: tests/peers/test_case_sms.py)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.got = asyncio.Event()
+
+    async def enqueue(self, to: str, text: str) -> int:
+        self.sent.append((to, text))
+        self.got.set()
+        return len(self.sent)
+
+    async def stop(self) -> None:
+        return None
+
+
 async def test_open_requests_read_the_requests_store(tmp_path: Path) -> None:
     """Issue 19: with ``[cases]`` on, "my open requests" reads the store's
-    requests by the IIN's salted hash; the other services keep the demo
-    back end."""
-    import asyncio
+    requests by the IIN's salted hash once the caller keys in the code texted
+    to their number; the other services keep the demo back end."""
+    import re
 
     from bailanys.cases import deadlines as dl
     from bailanys.cases.calendar import load_dir
@@ -131,10 +148,18 @@ async def test_open_requests_read_the_requests_store(tmp_path: Path) -> None:
         prompts=prompts, speech=lambda: None, database=lambda: None, languages=("ru", "kk"),
         cases=cases, store_path=str(store_path))
     await robot.start()
+    texts = Texts()
+    robot.outbox = texts  # type: ignore[assignment]
     try:
-        call = FakeLeg(silence_s=0.2)
+        call = FakeLeg(silence_s=2.0)
         call.press(IIN)
-        assert await robot.run(call, StartRobot("open_requests", "ru", {})) is True
+        run = asyncio.create_task(robot.run(call, StartRobot("open_requests", "ru", {})))
+        await asyncio.wait_for(texts.got.wait(), 10)
+        ((to, sms),) = texts.sent
+        code = re.search(r"\b(\d{6})\b", sms)
+        assert to == "77011234567" and code is not None
+        call.press(code.group(1))
+        assert await run is True
         steps = [(f["step"], f["outcome"]) for f in events.of("robot.service")]
         assert ("backend", "found") in steps, steps
         said = " ".join(text for _lang, text in prompts.added) + " ".join(prompts.said.values())

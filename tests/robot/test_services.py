@@ -34,6 +34,7 @@ from bailanys.robot.service_io import (
     SmsResult,
 )
 from bailanys.robot.services import (
+    NEEDS_CODE,
     Service,
     ServiceMachine,
     Step,
@@ -61,6 +62,8 @@ def events(actions: list[object]) -> list[dict[str, object]]:
 
 
 def machine(service: Service, lang: str = "ru", otp: OtpStore | None = None) -> ServiceMachine:
+    if otp is None and service in NEEDS_CODE:
+        otp = OtpStore()
     return ServiceMachine(service, lang, today=TODAY, phone=PHONE, otp=otp)
 
 
@@ -359,9 +362,10 @@ def test_certificate_sms_failure_hands_over() -> None:
     assert only(out, HandOver) == [HandOver("sms")]
 
 
-def test_certificate_needs_otp_store() -> None:
+@pytest.mark.parametrize("service", sorted(NEEDS_CODE))
+def test_services_with_a_code_need_an_otp_store(service: Service) -> None:
     with pytest.raises(ValueError):
-        ServiceMachine(Service.CERTIFICATE, "ru", today=TODAY)
+        ServiceMachine(service, "ru", today=TODAY)
 
 
 # ------------------------------------------------------------------ documents list, requests
@@ -387,11 +391,27 @@ def test_required_documents_no_input_three_times() -> None:
     assert only(m.handle(NoInput(), 3.0), HandOver)
 
 
+def start_requests(otp: OtpStore, lang: str = "ru") -> tuple[ServiceMachine, str]:
+    """Issue 19: "my open requests" by number + IIN + SMS code: the IIN, then
+    a code by SMS to the calling number; nothing is read before the code."""
+    m = machine(Service.OPEN_REQUESTS, lang, otp)
+    m.start(0.0)
+    out = m.handle(Digits(IIN), 1.0)
+    assert not only(out, CallBackend)
+    (sms,) = only(out, SendSms)
+    found = re.search(r"\b(\d{6})\b", sms.text)  # type: ignore[attr-defined]
+    assert found is not None and found.group(1) not in texts(out)
+    out = m.handle(SmsResult(True), 2.0)
+    assert only(out, Collect) == [Collect(6, secret=True)] and not only(out, CallBackend)
+    return m, found.group(1)
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_open_requests(lang: str) -> None:
-    m = machine(Service.OPEN_REQUESTS, lang)
-    m.start(0.0)
-    m.handle(Digits(IIN), 1.0)
+    m, code = start_requests(OtpStore(), lang)
+    out = m.handle(Digits(code), 3.0)
+    assert only(out, CallBackend) == [CallBackend("open_requests", (IIN, PHONE))]
+    assert {"service": "open_requests", "step": "code", "outcome": "ok"} in events(out)
     reqs = [Request("20240001234", "pension", RequestStatus.IN_PROGRESS, TODAY,
                     date(2025, 3, 23)),
             Request("20240005678", "housing", RequestStatus.REGISTERED, TODAY)]
@@ -407,9 +427,38 @@ def test_open_requests(lang: str) -> None:
     assert only(out, End) == [End("completed")]
 
 
-def test_no_open_requests() -> None:
+def test_open_requests_wrong_code_three_times_reads_nothing() -> None:
+    m, _code = start_requests(OtpStore(generate=lambda n: "123456"))
+    for _ in range(2):
+        out = m.handle(Digits("654321"), 10.0)
+        assert "Неверный код" in texts(out) and not only(out, CallBackend)
+    out = m.handle(Digits("654321"), 11.0)
+    assert only(out, HandOver) == [HandOver("code_blocked")] and not only(out, CallBackend)
+    assert m.handle(Digits("123456"), 12.0) == []
+
+
+def test_open_requests_expired_code_and_rate_limit() -> None:
+    otp = OtpStore(OtpConfig(per_window=2), generate=lambda n: "123456")
+    m, code = start_requests(otp)
+    out = m.handle(Digits(code), 400.0)  # past the 300 s lifetime: one new code
+    assert "истёк" in texts(out) and only(out, SendSms) and not only(out, CallBackend)
+    m.handle(SmsResult(True), 401.0)
+    assert only(m.handle(Digits(code), 402.0), CallBackend)
+    again = machine(Service.OPEN_REQUESTS, "kk", otp)  # a third code in ten minutes
+    again.start(403.0)
+    out = again.handle(Digits(IIN), 404.0)
+    assert "жиі" in texts(out) and only(out, End) == [End("rate_limited")]
+
+
+def test_open_requests_sms_failure_hands_over() -> None:
     m = machine(Service.OPEN_REQUESTS)
     m.start(0.0)
     m.handle(Digits(IIN), 1.0)
-    out = m.handle(BackendResult([]), 2.0)
+    assert only(m.handle(SmsResult(False), 2.0), HandOver) == [HandOver("sms")]
+
+
+def test_no_open_requests() -> None:
+    m, code = start_requests(OtpStore())
+    m.handle(Digits(code), 3.0)
+    out = m.handle(BackendResult([]), 4.0)
     assert "открытых обращений нет" in texts(out) and only(out, End) == [End("none")]

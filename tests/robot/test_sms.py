@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +30,7 @@ from bailanys.robot.sms import (
     SmsState,
     backoff_s,
     dlr_event,
+    enqueue_on,
     mask_number,
     next_state,
 )
@@ -451,3 +454,34 @@ async def test_a_row_moved_while_the_sender_is_stopped_still_gets_its_event(
         await move
     assert await state_of(outbox, msg_id) is SmsState.SENT
     assert [t for t, _ in events] == ["sms.queued", "sms.sent"]
+
+
+async def test_rows_another_process_queued_are_sent_by_the_poll(
+        db: Database, smsbox: FakeSmsbox) -> None:
+    """Issue 19: ``bailanys cases status`` queues its SMS on a plain
+    connection (``enqueue_on``) while the engine's sender idles; the sender's
+    poll finds the row without being woken."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    outbox = SmsOutbox(db, HttpKannel(KannelConfig(port=smsbox.port, timeout_s=2)),
+                       config=replace(FAST, poll_s=0.1),
+                       emit=lambda e: events.append(encode(e)[::2]))
+    outbox.start()
+    try:
+        await asyncio.sleep(0.05)  # the sender is idle, waiting
+        conn = sqlite3.connect(db.path, isolation_level=None, timeout=5)
+        try:
+            msg_id, queued = enqueue_on(conn, "77011234567", KAZ, 1.0)
+            with pytest.raises(InputError):
+                enqueue_on(conn, "nobody", KAZ, 1.0)
+        finally:
+            conn.close()
+        assert encode(queued)[::2] == ("sms.queued", {"sms_id": msg_id, "to": "*******4567"})
+
+        async def sent() -> bool:
+            return await state_of(outbox, msg_id) is SmsState.SENT
+
+        await until(sent, within=3.0)
+    finally:
+        await outbox.stop()
+    assert [r["text"] for r in smsbox.requests] == [KAZ]
+    assert [t for t, _ in events] == ["sms.sent"]  # queued was the other process's to log
