@@ -36,12 +36,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bailanys.cases.deskapi import caller_lookup, desk_case_routes
+from bailanys.cases.model import Case
+from bailanys.cases.settings import CasesFileConfig
+from bailanys.cases.store import CaseStore, connect
 from bailanys.config import PROJECT_ROOT
 from bailanys.console.pages import STATIC_DIR
 from bailanys.console.server import ConsoleServer
+from bailanys.events import CallOffered
+from bailanys.events.base import EventBase
+from bailanys.store import Store
 from bailanys.web.access import Access
 from bailanys.web.auth import ConsoleUser, Role, Session, hash_password
 from bailanys.web.static import StaticFile, page
+from tests.cases.test_casestore import CAL, CFG
+from tests.cases.test_casestore import TOPICS as CASE_TOPICS
 from tests.console.helpers import FakeApi
 from tests.peers.conftest import EngineFactory, events_of, free_sip_port, needs_sipp, sipp
 
@@ -96,6 +105,9 @@ class ScriptedDesk:
         self.requests: list[tuple[str, Any]] = []
         self.refuse_next: str | None = None
         self.hellos = 0
+        self.store: Store | None = None
+        self.db: Path | None = None
+        self.told: list[str] = []
 
     async def push(self, msg: dict[str, Any]) -> None:
         for ws in list(self.sockets):
@@ -153,26 +165,26 @@ class ScriptedDesk:
                 "question": "Паспортымды жоғалттым", "answer": "ХҚКО-ға өтініш беріңіз.",
                 "sms": "ХҚКО мекенжайлары: egov.kz", "score": 0.91}]})
 
-        async def cases(request: Request, session: Session) -> Response:
-            body = await request.json()
-            self.requests.append(("case", body))
-            if self.refuse_next:  # once, as the API refuses: JSON {"error", "message"}
-                message, self.refuse_next = self.refuse_next, None
-                return JSONResponse({"error": "not_found", "message": message}, 404)
-            return JSONResponse({"number": "1414-000042", "deadline": "2026-12-25",
-                                 "duplicate_of": None}, 201)
-
-        async def replies(request: Request, session: Session) -> Response:
-            self.requests.append(("replies", dict(request.query_params)))
-            return JSONResponse({"replies": [{"id": "registered", "title": "Тіркелді",
-                                              "text": "Өтінішіңіз № 1414-000042 тіркелді."}]})
-
         api = access.api(DESK_ROLES)
         return [Route("/desk", access.page(DESK_ROLES)(desk)),
                 Route("/desk/api/topics", api(topics)), Route("/desk/api/kb", api(kb)),
-                Route("/desk/api/cases", api(cases), methods=["POST"]),
-                Route("/desk/api/replies", api(replies)),
-                WebSocketRoute("/desk/ws", access.websocket(DESK_ROLES)(self.socket))]
+                WebSocketRoute("/desk/ws", access.websocket(DESK_ROLES)(self.socket)),
+                *self.cases(access)]
+
+    def cases(self, access: Access) -> list[BaseRoute]:
+        """The real requests API (cases/deskapi.py) on a real store and event log."""
+        assert self.store is not None and self.db is not None
+        db = self.db
+
+        async def tell(case: Case, events: Sequence[EventBase]) -> None:
+            self.told.append(case.number)
+
+        return desk_case_routes(
+            lambda: CaseStore(connect(db), CFG, CAL, CASE_TOPICS), self.store.events, tell,
+            caller_lookup(str(db)), access,
+            cases=CasesFileConfig(salt_file=str(db.with_suffix(".salt")),
+                                  replies=str(PROJECT_ROOT / "configs/case_replies.yaml")),
+            topics_file=str(PROJECT_ROOT / "configs/topics.yaml"))
 
 
 def test_every_desk_string_exists_in_every_language() -> None:
@@ -192,6 +204,9 @@ def test_every_desk_string_exists_in_every_language() -> None:
     used |= {f"dk_robot_{k}" for k in ("faq", "service", "handover")}
     used |= {f"dk_ivr_{k}" for k in ("no_match", "no_input")}
     used |= {f"dk_kind_{k}" for k in ("queue", "number")}
+    # the codes of cases/deskapi.py and desk/kbweb.py the page words itself
+    used |= {f"dk_api_{c}" for c in ("no_call", "no_request", "store", "kb_unavailable",
+                                     "query_too_long")}
     for lang in ("kk", "ru", "en"):
         assert not used - set(table[lang]), lang
     assert table["kk"]["dk_title"] != table["ru"]["dk_title"]
@@ -213,11 +228,27 @@ async def until(check: Any, within_s: float = 3.0) -> None:
     assert check()
 
 
-async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
+def stored_case(db: Path, number: str) -> Case:
+    conn = connect(db)
+    try:
+        case = CaseStore(conn, CFG, CAL, CASE_TOPICS).by_number(number)
+    finally:
+        conn.close()
+    assert case is not None
+    return case
+
+
+async def test_an_operator_works_a_call_from_the_desktop(tmp_path: Path, page: Any) -> None:
     from playwright.async_api import expect
 
     script = ScriptedDesk()
-    user = ConsoleUser(AGENT, Role.OPERATOR, hash_password(PASSWORD), "Айгүл")
+    script.db = tmp_path / "b.db"
+    script.store = store = await Store.open(script.db)
+    store.events.emit(CallOffered(from_uri="sip:77011234567@pbx", to_uri="sip:1414@b",
+                                  codec="PCMU", transport="udp",
+                                  caller="77011234567").for_call(CALL))
+    await store.events.flush()
+    user = ConsoleUser(AGENT, Role.OPERATOR, hash_password(PASSWORD, n=2**10), "Айгүл")
     server = ConsoleServer("127.0.0.1", 0, {AGENT: user}, FakeApi(), extra_routes=script.routes)
     await server.start()
     problems: list[str] = []
@@ -277,25 +308,29 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         await page.select_option("#topic", "pension")
         await page.fill("#topic-filter", "")
 
-        # a request from the call: number and deadline, then the replies
+        # a request from the call (the real requests API): a bad IIN refused, then the
+        # number and deadline, the number carried into the disposition, the replies
         await page.fill("#case-form textarea[name=description]", "Зейнетақы есептелмеген")
         await page.fill("#case-form textarea[name=questions]", "Неге кешікті?\nҚашан түседі?")
-        script.refuse_next = "no call c-desk-1 of yours"
+        await page.fill("#case-form input[name=iin]", "123456789012")
         await page.click("#case-form button[type=submit]")
-        await expect(page.locator("#desk-error")).to_have_text(
-            "Орындалмады: no call c-desk-1 of yours")
+        await expect(page.locator("#desk-error")).to_contain_text("Орындалмады: ")
+        await expect(page.locator("#desk-error")).to_contain_text("IIN")
+        await page.fill("#case-form input[name=iin]", "")
         await page.click("#case-form button[type=submit]")
-        await expect(page.locator("#case-result")).to_contain_text("1414-000042")
+        result = page.locator("#case-result")
+        await expect(result).to_contain_text("өтініш тіркелді, орындалу мерзімі — ")
         await expect(page.locator("#desk-error")).to_be_hidden()
-        await expect(page.locator("#case-result")).to_contain_text("2026-12-25")
+        number = await result.get_attribute("data-number")
+        assert number and script.told == [number]  # the SMS on creation
+        case = await asyncio.to_thread(stored_case, tmp_path / "b.db", number)
+        assert case.call_id == CALL and case.citizen.phone == "77011234567"
+        # the description is the first question, each further line one more
+        assert (case.topic, len(case.questions)) == ("pension", 3)
+        await expect(result).to_contain_text(case.deadline.isoformat())
         await expect(page.locator('#replies li[data-reply="registered"]')).to_contain_text(
-            "тіркелді")
-        case = next(body for kind, body in script.requests if kind == "case")
-        assert case == {"call_id": CALL, "topic": "pension",
-                        "description": "Зейнетақы есептелмеген",
-                        "questions": ["Неге кешікті?", "Қашан түседі?"], "kind": "request",
-                        "category": None, "iin": None, "language": "kk"}
-        assert ("replies", {"case": "1414-000042", "lang": "kk"}) in script.requests
+            f"{number} нөмірімен тіркелді")
+        await expect(page.locator('#disposition input[value="request_created"]')).to_be_checked()
 
         # an attended transfer, then back to the caller
         await page.select_option("#transfer select[name=target]", "second_line")
@@ -320,7 +355,7 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         await expect(page.locator("#desk-error")).to_be_hidden()
         assert script.actions[-1] == {"name": "disposition", "call_id": CALL, "topic": "pension",
                                       "outcome": "request_created", "notes": "Өтініш тіркелді",
-                                      "case": "1414-000042"}
+                                      "case": number}
         await page.click("#act-ready")  # ends the wrap-up early
         await expect(state).to_have_text("Бос")
         await expect(page.locator("#wrap-up")).to_be_hidden()
@@ -331,13 +366,14 @@ async def test_an_operator_works_a_call_from_the_desktop(page: Any) -> None:
         await expect(page.locator("#pop-history tbody td").nth(2)).to_have_text("Пенсия")
         await expect(page.locator("#break-reason option").first).to_have_text("Обед")
         await expect(page.locator("#kb-status")).to_have_text("Найдено ответов: 1")
-        await expect(page.locator("#case-result")).to_contain_text("Обращение № 1414-000042")
+        await expect(page.locator("#case-result")).to_contain_text(f"Обращение № {number}")
         await script.sockets[0].close()
         await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
         await until(lambda: script.hellos == 2)
         assert problems == []
     finally:
         await server.stop()
+        await store.close()
 
 
 QUEUES = """

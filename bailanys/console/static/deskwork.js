@@ -22,7 +22,7 @@ function refusal(answer) {
   if (answer.status === 403) return t("err_forbidden");
   const body = answer.body;
   const code = body?.error ?? "failed";
-  if (has(`dk_err_${code}`)) return t(`dk_err_${code}`);
+  if (has(`dk_api_${code}`)) return t(`dk_api_${code}`);
   return t("dk_err_refused", { message: body?.message ?? code });
 }
 

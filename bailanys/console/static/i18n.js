@@ -500,7 +500,7 @@ export const STRINGS = /*JSON*/ {
     "dk_cat_robot": "Дауыстық робот",
     "dk_cat_service": "Мемлекеттік қызмет",
     "dk_description": "Өтініштің мазмұны",
-    "dk_questions": "Сұрақтар (әрқайсысы жаңа жолдан)",
+    "dk_questions": "Қосымша сұрақтар (әрқайсысы жаңа жолдан)",
     "dk_iin": "ЖСН (міндетті емес)",
     "dk_case_create": "Тіркеу",
     "dk_case_made": "№ {number} өтініш тіркелді, орындалу мерзімі — {deadline}",
@@ -509,7 +509,12 @@ export const STRINGS = /*JSON*/ {
     "dk_copy": "Көшіру",
     "dk_err_no_call": "Қоңырау жоқ: алдымен қоңырауға жауап беріңіз",
     "dk_err_no_topic": "Тақырыпты таңдаңыз",
-    "dk_err_refused": "Орындалмады: {message}"
+    "dk_err_refused": "Орындалмады: {message}",
+    "dk_api_no_call": "Бұл қоңырау табылмады: өтінішті қоңырау кезінде тіркеңіз",
+    "dk_api_no_request": "Мұндай өтініш жоқ",
+    "dk_api_store": "Өтініштер базасы қазір қолжетімсіз, сәлден соң қайталаңыз",
+    "dk_api_kb_unavailable": "Білім қоры әлі жүктелмеген, сәлден соң қайталаңыз",
+    "dk_api_query_too_long": "Сұрақ тым ұзын: 300 таңбадан аспасын"
   },
   "ru": {
     "app_title": "Панель супервайзера",
@@ -996,7 +1001,7 @@ export const STRINGS = /*JSON*/ {
     "dk_cat_robot": "Голосовой робот",
     "dk_cat_service": "Государственная услуга",
     "dk_description": "Суть обращения",
-    "dk_questions": "Вопросы (каждый с новой строки)",
+    "dk_questions": "Дополнительные вопросы (каждый с новой строки)",
     "dk_iin": "ИИН (необязательно)",
     "dk_case_create": "Зарегистрировать",
     "dk_case_made": "Обращение № {number} зарегистрировано, срок исполнения — {deadline}",
@@ -1005,7 +1010,12 @@ export const STRINGS = /*JSON*/ {
     "dk_copy": "Копировать",
     "dk_err_no_call": "Звонка нет: сначала ответьте на звонок",
     "dk_err_no_topic": "Выберите тему",
-    "dk_err_refused": "Не выполнено: {message}"
+    "dk_err_refused": "Не выполнено: {message}",
+    "dk_api_no_call": "Звонок не найден: регистрируйте обращение во время звонка",
+    "dk_api_no_request": "Такого обращения нет",
+    "dk_api_store": "База обращений сейчас недоступна, повторите чуть позже",
+    "dk_api_kb_unavailable": "База знаний ещё не загружена, повторите чуть позже",
+    "dk_api_query_too_long": "Слишком длинный вопрос: не больше 300 символов"
   },
   "en": {
     "app_title": "Supervisor console",
@@ -1492,7 +1502,7 @@ export const STRINGS = /*JSON*/ {
     "dk_cat_robot": "Voice robot",
     "dk_cat_service": "Public service",
     "dk_description": "What it is about",
-    "dk_questions": "Questions (one per line)",
+    "dk_questions": "Further questions (one per line)",
     "dk_iin": "IIN (optional)",
     "dk_case_create": "Register",
     "dk_case_made": "Request No. {number} registered, due {deadline}",
@@ -1501,7 +1511,12 @@ export const STRINGS = /*JSON*/ {
     "dk_copy": "Copy",
     "dk_err_no_call": "No call: answer a call first",
     "dk_err_no_topic": "Choose a topic",
-    "dk_err_refused": "Not done: {message}"
+    "dk_err_refused": "Not done: {message}",
+    "dk_api_no_call": "Call not found: register the request during the call",
+    "dk_api_no_request": "No such request",
+    "dk_api_store": "The requests store is unavailable, try again shortly",
+    "dk_api_kb_unavailable": "The knowledge base is not loaded yet, try again shortly",
+    "dk_api_query_too_long": "The question is too long: 300 characters at most"
   }
 } /*END*/;
 
