@@ -270,7 +270,10 @@ async def test_an_operator_works_a_call_from_the_desktop(tmp_path: Path, page: A
         # the phone rings: the screen pop, in a live region
         now = time.time()
         await script.push({"type": "pop", "pop": pop(now)})
-        assert await page.get_attribute("#pop", "aria-live") == "polite"
+        announce = page.locator("#pop-announce")  # what a screen reader says
+        assert await announce.get_attribute("aria-live") == "polite"
+        await expect(announce).to_have_text(
+            "Қоңырау түсуде, *******4567, қазақша, Болжамды тақырып: Паспорт")
         await expect(page.locator("#pop-caller")).to_have_text("*******4567")
         await expect(page.locator("#call-phase")).to_have_text("Қоңырау түсуде")
         await expect(page.locator("#pop-topic")).to_have_text("Паспорт")

@@ -11,7 +11,7 @@ import { currentLang, has, initLangSwitch, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock, getJson } from "./callview.js";
 import { initWork, renderWork } from "./deskwork.js";
-import { showPop } from "./deskpop.js";
+import { callerText, showPop } from "./deskpop.js";
 
 const MAX_RETRY_MS = 15000;
 const FIRST_RETRY_MS = 500;
@@ -100,6 +100,21 @@ function renderPop() {
   $("pop-body").hidden = !desk.pop;
   renderPhase();
   if (desk.pop) showPop(desk.pop, topicName);
+}
+
+// What a screen reader says: the call's phase and, as it rings, who calls (the
+// pop itself is not a live region: its talking timer would be read every second).
+function announce() {
+  const pop = desk.pop;
+  const call = desk.call;
+  if (!call) return;
+  const parts = [label("dk_phase_", call.phase)];
+  if (pop && call.phase === "ringing") {
+    parts.push(callerText(pop.caller));
+    if (pop.language) parts.push(label("language_", pop.language));
+    if (pop.topic_guess) parts.push(`${t("dk_topic_guess")}: ${topicName(pop.topic_guess)}`);
+  }
+  $("pop-announce").textContent = parts.join(", ");
 }
 
 function renderPhase() {
@@ -224,6 +239,7 @@ function onMessage(msg) {
       startDisposition(msg.pop); // a new call: the form starts over, with the guess
     }
     renderPop();
+    announce();
   } else if (msg.type === "call") {
     if (desk.pop && msg.call_id !== desk.pop.call_id) return;
     desk.call = msg;
@@ -233,6 +249,7 @@ function onMessage(msg) {
       if (!form.outcome.value) form.querySelector('input[value="transferred"]').checked = true;
     }
     renderPhase();
+    announce();
   } else if (msg.type === "ack" || msg.type === "error") {
     settle(msg);
   }

@@ -22,7 +22,7 @@ function fact(key, value, attrs = {}) {
   return value == null || value === "" ? [] : [el("dt", { text: t(key) }), el("dd", { ...attrs, text: value })];
 }
 
-function callerText(caller) {
+export function callerText(caller) {
   if (!caller || caller.anonymous || !caller.number) return t("dk_anonymous");
   return caller.number;
 }
