@@ -102,9 +102,12 @@ class DeskHub:
         """Whether any desktop of ``agent`` is open (pops are built only then)."""
         return agent in self._by_agent
 
-    def push(self, agent: str, message: Message) -> int:
-        """``message`` to every client of ``agent``; how many took it. Never awaits."""
-        return sum(client.push(message) for client in self.clients(agent))
+    def push(self, agent: str, message: Message, *, read_only: bool | None = None) -> int:
+        """``message`` to every client of ``agent`` (``read_only`` given: only
+        the watching ones, or only the operator's own); how many took it.
+        Never awaits."""
+        return sum(client.push(message) for client in self.clients(agent)
+                   if read_only is None or client.read_only is read_only)
 
     def end_session(self, token: str, reason: str = "logged out") -> None:
         """Close the clients of a session that ended (logout)."""

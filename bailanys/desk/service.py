@@ -283,9 +283,16 @@ class DeskService:
                             read.exception())
             else:
                 history = read.result()
-        pop = self._screen_pop(journal, history, agent=agent, now=at,
-                               show_number=self.settings.show_number)
-        self.hub.push(agent, p.pop_message(pop))
+        if self.settings.show_number:
+            self.hub.push(agent, p.pop_message(self._screen_pop(
+                journal, history, agent=agent, now=at, show_number=True)))
+            return
+        # The operator sees the last digits only; a supervisor watching, the number.
+        for watching in (False, True):
+            if any(c.read_only is watching for c in self.hub.clients(agent)):
+                pop = self._screen_pop(journal, history, agent=agent, now=at,
+                                       show_number=watching)
+                self.hub.push(agent, p.pop_message(pop), read_only=watching)
 
     def _push_state(self, agent: str, state: str, since: float, reason: str) -> None:
         until = self.queues.wrap_up_until(agent) if state == "wrap_up" else None
@@ -310,7 +317,8 @@ class DeskService:
              "viewer": client.viewer},
             now=now, read_only=client.read_only, break_reasons=self.settings.reasons(),
             transfer_targets=transfers.targets() if transfers is not None else [],
-            wrap_up_s=self.queues.max_wrap_up_s(), show_number=self.settings.show_number)
+            wrap_up_s=self.queues.max_wrap_up_s(),
+            show_number=self.settings.show_number or client.read_only)
         until = self.queues.wrap_up_until(agent.user) if agent.state == "wrap_up" else None
         return [hello, p.state_message(agent.state.value, since, agent.reason, until, now)]
 

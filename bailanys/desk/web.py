@@ -198,7 +198,8 @@ class DeskRoutes:
         except Exception:
             log.exception("desk: %s: %s failed", client.viewer, request.name)
             return error_message(request.id, ErrorCode.INTERNAL, "internal error")
-        log.info("desk: %s: %s", client.viewer, request.action)
+        # The name only: a disposition's notes may hold personal data (never logged).
+        log.info("desk: %s: %s for %s", client.viewer, request.name, client.agent)
         return ack_message(request.id, result)
 
 

@@ -176,6 +176,8 @@ async def test_ring_pushes_the_pop_with_the_history_read_while_waiting() -> None
     assert [r["id"] for r in hello["break_reasons"]] == ["lunch", "training", "technical",
                                                          "personal"]
     assert state["state"] == "logged_out" and state["wrap_up_until"] is None
+    watcher = open_desk(desk, read_only=True)
+    assert watcher.take()[0]["show_number"] is True
     walk_to_the_queue(feed)
     await asyncio.sleep(0.05)  # the read runs in a thread meanwhile
     assert history.calls == [("77011234567", 1000.0, 90, CALL)]
@@ -184,6 +186,9 @@ async def test_ring_pushes_the_pop_with_the_history_read_while_waiting() -> None
     assert ring == {"type": "call", "call_id": CALL, "phase": "ringing", "at": 996.0}
     body = pop["pop"]
     assert body["caller"] == {"number": "*******4567", "masked": True, "anonymous": False}
+    (watched,) = [m for m in watcher.take() if m["type"] == "pop"]  # a supervisor: whole
+    assert watched["pop"]["caller"] == {"number": "77011234567", "masked": False,
+                                        "anonymous": False}
     assert (body["language"], body["queue"], body["waited_s"]) == ("ru", "general", 1.0)
     assert [(s["node"], s["kind"], s["input"]) for s in body["ivr"]] == [
         ("language", "node", None), ("language", "input", "2")]
