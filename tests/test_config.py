@@ -40,7 +40,7 @@ def test_builtin_defaults_equal_default_toml() -> None:
         from_file, source=None, registrar=builtin.registrar, console=builtin.console
     ) == builtin
     assert dataclasses.replace(from_file.console, users={}) == builtin.console
-    assert list(from_file.console.users) == ["supervisor"]
+    assert list(from_file.console.users) == ["supervisor", "1001", "1002"]
     assert dict(from_file.registrar.users) == {
         "1001": "demo-1001-change-me",
         "1002": "demo-1002-change-me",
