@@ -34,6 +34,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from bailanys.analytics.settings import AnalyticsConfig  # noqa: E402
+from bailanys.cases.settings import CasesFileConfig  # noqa: E402
 from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
     AsrConfig,
@@ -143,8 +144,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     Keyword arguments are extra fields for ``SipConfig`` (``sip``),
     ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
     (``ivr``), ``AsrConfig`` (``asr``), ``AuthConfig`` (``auth``) and
-    ``AnalyticsConfig`` (``analytics``; off by default here) and ``QaConfig``
-    (``qa``) as dicts.
+    ``AnalyticsConfig`` (``analytics``; off by default here), ``QaConfig``
+    (``qa``) and ``CasesFileConfig`` (``cases``; the salt file in the test's
+    folder) as dicts; ``sip_users`` adds registrar users.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -161,6 +163,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         auth: dict[str, Any] | None = None,
         analytics: dict[str, Any] | None = None,
         qa: dict[str, Any] | None = None,
+        cases: dict[str, Any] | None = None,
+        sip_users: dict[str, str] | None = None,
         store_path: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
@@ -173,7 +177,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             ),
             store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20),
             voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
-            registrar=RegistrarConfig(users=USERS),
+            registrar=RegistrarConfig(users={**USERS, **(sip_users or {})}),
             auth=AuthConfig(**(auth or {})),
             engine=EngineConfig(
                 # drain_seconds 0: a test ending with calls up stops at once.
@@ -195,6 +199,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # QA scores what the workers transcribe (the project's scorecards
             # unless a test names its own folder).
             qa=QaConfig(**{"scorecard_dir": str(SCORECARDS), **(qa or {})}),
+            # The requests' salt of this test, not var/cases.salt of the checkout.
+            cases=CasesFileConfig(**{"salt_file": str(tmp_path / "cases.salt"),
+                                     **(cases or {})}),
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)
