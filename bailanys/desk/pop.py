@@ -38,7 +38,7 @@ import hashlib
 import hmac
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from bailanys.analytics.pii import mask_text
 from bailanys.cases.model import mask_number
@@ -124,6 +124,7 @@ class CallJournal:
         self.offered_at: float | None = None
         self.language: str | None = None
         self.queue: str | None = None
+        self.flow: str | None = None  # the flow's name (ivr.flow): names the options chosen
         self.joined_at: float | None = None  # the first queue.joined
         self._ivr = _Capped(MAX_IVR, IVR_HEAD)
         self._robot = _Capped(MAX_ROBOT, ROBOT_HEAD)
@@ -176,6 +177,9 @@ class CallJournal:
         self.anonymous = caller == ANONYMOUS
         self.caller = None if self.anonymous else caller
 
+    def _flow(self, data: Mapping[str, Any], ts: float | None) -> None:
+        self.flow = _text(data.get("flow")) or self.flow
+
     def _language(self, data: Mapping[str, Any], ts: float | None) -> None:
         self.language = _text(data.get("language")) or self.language
 
@@ -223,6 +227,7 @@ class CallJournal:
 
 _HANDLERS: Final[dict[str, Callable[[CallJournal, Mapping[str, Any], float | None], None]]] = {
     "call.offered": CallJournal._offered,
+    "ivr.flow": CallJournal._flow,
     "call.language": CallJournal._language,
     "queue.joined": CallJournal._joined,
     "call.topic": CallJournal._topic,
@@ -241,11 +246,38 @@ def _number(journal: CallJournal, show_number: bool) -> dict[str, Any]:
     return {"number": mask_number(number) or "****", "masked": True, "anonymous": False}
 
 
+class Labels(Protocol):
+    """Names for ids (``desk/labels.py`` ``PopLabels``): each in every language."""
+
+    def option(self, flow: str | None, node: str | None,
+               value: str | None) -> Mapping[str, str] | None: ...
+
+    def faq(self, entry: str | None) -> Mapping[str, str] | None: ...
+
+
+def _named_ivr(journal: CallJournal, labels: Labels | None) -> list[dict[str, Any]]:
+    """The IVR steps, a key pressed in a menu with its option's ``label``."""
+    if labels is None:
+        return journal.ivr
+    return [{**step, "label": labels.option(journal.flow, step["node"], step["input"])}
+            if step["kind"] == "input" else step for step in journal.ivr]
+
+
+def _named_robot(journal: CallJournal, labels: Labels | None) -> list[dict[str, Any]]:
+    """The robot's turns, an FAQ entry with its ``title``."""
+    if labels is None:
+        return journal.robot
+    return [{**turn, "title": labels.faq(turn["faq"])} if turn["kind"] == "faq" else turn
+            for turn in journal.robot]
+
+
 def screen_pop(journal: CallJournal, history: CallerHistory | None, *, agent: str,
-               now: float, show_number: bool) -> dict[str, Any]:
+               now: float, show_number: bool, labels: Labels | None = None) -> dict[str, Any]:
     """The pop JSON (CONTRACTS19.md) of ``journal`` when ``agent``'s phone
     rings at ``now``; ``show_number``: the operator may see the whole
-    number (``[desk] show_number``), else only its last four digits."""
+    number (``[desk] show_number``), else only its last four digits.
+    ``labels``: what names the menu options chosen (``label``) and the FAQ
+    entries answered (``title``), ``{"kk", "ru"}`` each, None when unknown."""
     waited = None if journal.joined_at is None else round(max(0.0, now - journal.joined_at), 3)
     contacts = history.contacts if history is not None else ()
     if journal.offered_at is not None:  # this call's own row is not a previous contact
@@ -259,8 +291,8 @@ def screen_pop(journal: CallJournal, history: CallerHistory | None, *, agent: st
         "caller": _number(journal, show_number),
         "language": journal.language,
         "waited_s": waited,
-        "ivr": journal.ivr,
-        "robot": journal.robot,
+        "ivr": _named_ivr(journal, labels),
+        "robot": _named_robot(journal, labels),
         "topic_guess": journal.topic_guess,
         "history": [{"at": c.started, "channel": c.channel, "topic": c.topic,
                      "outcome": c.outcome, "queue": c.queue, "agent": c.agent}

@@ -36,6 +36,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from bailanys.console.protocol import ErrorCode, Message
@@ -127,6 +128,20 @@ class TransferPort(Protocol):
     def transfer(self, call_id: str, agent: str, target: str, mode: str) -> Awaitable[None]: ...
 
 
+#: An agent's states after which its last call's pop is no longer shown again.
+_DONE_WITH_CALL: Final = frozenset({"available", "logged_out"})
+
+
+@dataclass(slots=True)
+class _Shown:
+    """The last pop of an agent's desktop (what builds it) and its call's phase."""
+
+    journal: Journal
+    history: Any
+    at: float
+    phase: Message | None = None
+
+
 #: ``screen_pop(journal, history, *, agent=, now=, show_number=)``.
 PopBuilder = Callable[..., dict[str, Any]]
 
@@ -162,6 +177,9 @@ class DeskService:
         self.journals: OrderedDict[str, Journal] = OrderedDict()
         self._history: dict[str, asyncio.Task[Any]] = {}  # call id -> the read
         self._recent: OrderedDict[str, str | None] = OrderedDict()  # ended call -> caller
+        #: The last pop an agent's desktop was shown, and its call's latest phase: sent
+        #: again to a desktop that connects (a reload) until the agent is available.
+        self._shown: dict[str, _Shown] = {}
         self._tasks = TaskSet()
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -223,7 +241,11 @@ class DeskService:
             self._push_state(agent, str(data.get("state", "")), event.ts,
                              str(data.get("reason") or ""))
         elif call_id is not None and kind in _PHASES:
-            self.hub.push(agent, p.call_message(call_id, _PHASES[kind], event.ts))
+            phase = p.call_message(call_id, _PHASES[kind], event.ts)
+            shown = self._shown.get(agent)
+            if shown is not None and shown.journal.call_id == call_id:
+                shown.phase = phase
+            self.hub.push(agent, phase)
 
     def _open(self, call_id: str) -> None:
         self.journals[call_id] = self._journal(call_id)
@@ -283,6 +305,7 @@ class DeskService:
                             read.exception())
             else:
                 history = read.result()
+        self._shown[agent] = _Shown(journal, history, at)
         if self.settings.show_number:
             self.hub.push(agent, p.pop_message(self._screen_pop(
                 journal, history, agent=agent, now=at, show_number=True)))
@@ -295,6 +318,8 @@ class DeskService:
                 self.hub.push(agent, p.pop_message(pop), read_only=watching)
 
     def _push_state(self, agent: str, state: str, since: float, reason: str) -> None:
+        if state in _DONE_WITH_CALL:
+            self._shown.pop(agent, None)
         until = self.queues.wrap_up_until(agent) if state == "wrap_up" else None
         self.hub.push(agent, p.state_message(state, since, reason, until, self.clock()))
 
@@ -320,7 +345,15 @@ class DeskService:
             wrap_up_s=self.queues.max_wrap_up_s(),
             show_number=self.settings.show_number or client.read_only)
         until = self.queues.wrap_up_until(agent.user) if agent.state == "wrap_up" else None
-        return [hello, p.state_message(agent.state.value, since, agent.reason, until, now)]
+        out = [hello, p.state_message(agent.state.value, since, agent.reason, until, now)]
+        shown = self._shown.get(agent.user)
+        if shown is not None:
+            out.append(p.pop_message(self._screen_pop(
+                shown.journal, shown.history, agent=agent.user, now=shown.at,
+                show_number=self.settings.show_number or client.read_only)))
+            if shown.phase is not None:
+                out.append(shown.phase)
+        return out
 
     async def act(self, client: DeskClient, action: p.Action) -> dict[str, Any]:
         """Carry out one operator's action; raise :class:`ActionRefused`."""

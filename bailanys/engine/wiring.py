@@ -14,6 +14,7 @@ speech models, whether it is stopping) is handed over as a getter.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from bailanys.config import Config
 from bailanys.console.server import joined_routes
 from bailanys.desk.history import HistoryReader
 from bailanys.desk.kbweb import RobotKb, kb_routes
+from bailanys.desk.labels import PopLabels
 from bailanys.desk.pop import CallJournal, screen_pop
 from bailanys.desk.service import DeskService
 from bailanys.desk.web import desk_routes
@@ -181,7 +183,10 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                              events=events, queues=engine.queues, robot=engine.robot)
     engine.desk = desk = DeskService(
         settings=cfg.desk, events=events, queues=engine.queues, journal=CallJournal,
-        screen_pop=screen_pop, history=lambda: desk_history(engine),
+        screen_pop=functools.partial(screen_pop, labels=PopLabels(
+            lambda: engine.ivr.registry.current.flows.values(),
+            lambda: None if engine.robot.matcher is None else engine.robot.matcher.kb)),
+        history=lambda: desk_history(engine),
         topics_file=cfg.reports.topics, operators=cfg.console.users,
         source=cfg.source or "<defaults>", transfers=lambda: engine.transfers)
     engine.kb = kb = RobotKb(lambda: engine.robot.matcher)

@@ -204,6 +204,15 @@ async def test_ring_pushes_the_pop_with_the_history_read_while_waiting() -> None
     assert phases[1]["state"] == "wrap_up" and phases[1]["since"] == 999.0
     feed.emit(999.5, "call.ended", CALL, cause="caller", reason="bye", duration=9.0)
     assert CALL not in desk.journals and desk.hub.watched("1001")
+    # A reload in the wrap-up: the new page gets the pop and the call's phase again ...
+    again = open_desk(desk).take()
+    assert [m["type"] for m in again] == ["hello", "state", "pop", "call"]
+    assert again[2]["pop"]["call_id"] == CALL and again[3]["phase"] == "ended"
+    assert again[2]["pop"]["caller"]["masked"] is True
+    # ... until the agent is available again.
+    feed.emit(999.8, "agent.state", None, agent="1001", state="available",
+              previous="wrap_up", reason="")
+    assert [m["type"] for m in open_desk(desk).take()] == ["hello", "state"]
     assert await desk.caller_of(CALL) == "77011234567"  # after the end: the request's phone
     await desk.stop()
     assert client.close_reason == "the engine stops" and not feed.callbacks

@@ -427,7 +427,7 @@ async def test_ring_pop_disposition_ready_on_the_real_engine(
         caller = asyncio.create_task(sipp(eng, "desk_1414.xml", tmp_path / "sipp", timeout_s=40))
         await expect(page.locator("#pop-caller")).to_have_text("*******4567", timeout=15000)
         await expect(page.locator("#pop-ivr li[data-kind=input]")).to_have_text(
-            ["«2» батырмасын басты", "«0» батырмасын басты"])
+            ["«2» батырмасын басты: орысша", "«0» батырмасын басты: оператор"])
         await expect(page.locator("#pop-facts")).to_contain_text("орысша")
         await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "ended",
                                                                     timeout=15000)

@@ -3,7 +3,7 @@
 // the last 90 days' contacts and the open requests (overdue ones marked), in
 // the page's language. desk.js owns the websocket and calls showPop. Text
 // reaches the page through textContent only.
-import { has, locale, t } from "./i18n.js";
+import { currentLang, has, locale, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock } from "./callview.js";
 
@@ -27,8 +27,16 @@ export function callerText(caller) {
   return caller.number;
 }
 
+// A name the server sent in each language ({kk, ru}): the page's, else the other.
+function named(names) {
+  return names ? (names[currentLang()] ?? names.ru ?? names.kk ?? null) : null;
+}
+
 function ivrStep(step) {
-  const what = step.kind === "input" ? t("dk_ivr_pressed", { input: step.input ?? "" })
+  const chose = named(step.label);
+  const what = step.kind === "input"
+    ? (chose ? t("dk_ivr_chose", { input: step.input ?? "", label: chose })
+      : t("dk_ivr_pressed", { input: step.input ?? "" }))
     : step.kind === "node" ? t("dk_ivr_node", { node: step.node })
       : label("dk_ivr_", step.kind);
   return el("li", { "data-kind": step.kind, "data-node": step.node ?? "", text: what });
@@ -36,7 +44,7 @@ function ivrStep(step) {
 
 function robotTurn(turn) {
   const parts = [label("dk_robot_", turn.kind)];
-  if (turn.kind === "faq" && turn.faq) parts.push(turn.faq);
+  if (turn.kind === "faq" && turn.faq) parts.push(named(turn.title) ?? turn.faq);
   if (turn.service) parts.push(label("dk_service_", turn.service));
   if (turn.topic) parts.push(`${t("field_topic")}: ${topicName(turn.topic)}`);
   if (turn.reason) parts.push(`${t("col_reason")}: ${label("dk_handover_", turn.reason)}`);
