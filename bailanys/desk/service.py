@@ -103,6 +103,8 @@ class DeskQueues(Protocol):
 
     def max_wrap_up_s(self) -> float: ...
 
+    def undisposed(self, user: str) -> str | None: ...
+
 
 class Journal(Protocol):
     """One live inbound call folded from its events (``desk/pop.py``'s ``CallJournal``)."""
@@ -128,6 +130,8 @@ class TransferPort(Protocol):
     def transfer(self, call_id: str, agent: str, target: str, mode: str) -> Awaitable[None]: ...
 
 
+#: The refusal of "ready" in a wrap-up before the disposition (the page words it).
+DISPOSITION_FIRST: Final = "disposition_first"
 #: An agent's states after which its last call's pop is no longer shown again.
 _DONE_WITH_CALL: Final = frozenset({"available", "logged_out"})
 
@@ -363,6 +367,7 @@ class DeskService:
         user, queues = client.agent, self.queues
         try:
             if isinstance(action, p.Ready):
+                self._check_disposed(user)
                 queues.ready(user)
             elif isinstance(action, p.Pause):
                 queues.pause(user, action.reason)
@@ -386,6 +391,16 @@ class DeskService:
             await transfers.transfer(action.call_id, user, action.target, action.mode)
         except BailanysError as exc:  # TransferError: its message reaches the operator
             raise ActionRefused(str(exc)) from None
+
+    def _check_disposed(self, user: str) -> None:
+        """``[desk] require_disposition``: the wrap-up does not end early before
+        the call's topic and outcome are given (issue 19: "every contact gets a
+        topic and outcome from the operator"); when it runs out, it ends anyway."""
+        core = self.queues.core
+        if not self.settings.require_disposition or core is None:
+            return
+        if core.agent(user).state.value == "wrap_up" and self.queues.undisposed(user):
+            raise ActionRefused("", DISPOSITION_FIRST)
 
     def _check_topic(self, topic: str) -> None:
         """The topic must be one of the classifier's, when there is one (issue 17)."""

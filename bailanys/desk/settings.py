@@ -50,6 +50,9 @@ class DeskConfig:
     #: Operators see the caller's whole number; false (the default): only
     #: the last :data:`VISIBLE_DIGITS` digits (supervisors always see it whole).
     show_number: bool = False
+    #: "Ready" does not end a wrap-up before the call's topic and outcome are
+    #: given (the wrap-up timer still ends it).
+    require_disposition: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.history_days <= MAX_HISTORY_DAYS:

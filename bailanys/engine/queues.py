@@ -321,6 +321,10 @@ class QueueService(QueueTransfers):
         until = core.pool.wrap_up_until(user)
         return None if until is None else time.time() + (until - time.monotonic())
 
+    def undisposed(self, user: str) -> str | None:
+        """``user``'s current or last call without a disposition (None: none)."""
+        return None if self.core is None else self.core.pool.undisposed(user)
+
     def max_wrap_up_s(self) -> float:
         """The longest wrap-up of the queues (the desktop's ``hello``)."""
         if self.config is None:

@@ -152,6 +152,12 @@ class AgentPool:
         """When ``user``'s wrap-up ends (``now``'s clock); None when not wrapping up."""
         return self._wrap_until.get(user)
 
+    def undisposed(self, user: str) -> str | None:
+        """The call id of ``user``'s current or last call when it has no
+        disposition yet (None: none, or given)."""
+        handled = self._last_call.get(user)
+        return None if handled is None or handled.disposed else handled.call_id
+
     def disposition(self, call_id: str, user: str, resolved: bool, topic: str | None, *,
                     outcome: str | None = None, notes: str | None = None,
                     case: str | None = None) -> Emit:

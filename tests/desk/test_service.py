@@ -16,9 +16,10 @@ from bailanys.desk import service as service_mod
 from bailanys.desk.hub import DeskClient
 from bailanys.desk.pop import CallJournal, screen_pop
 from bailanys.desk.protocol import Disposition, Logout, Pause, Ready, Transfer
-from bailanys.desk.service import ActionRefused, DeskService
+from bailanys.desk.service import DISPOSITION_FIRST, ActionRefused, DeskService
 from bailanys.desk.settings import DeskConfig
 from bailanys.errors import BailanysError, ConfigError
+from bailanys.queue.agents import AgentEvent
 from bailanys.queue.core import QueueCore
 from bailanys.queue.outcome import Outcome
 from bailanys.queue.settings import QueueSettings
@@ -84,6 +85,9 @@ class Queues:
 
     def max_wrap_up_s(self) -> float:
         return 30.0
+
+    def undisposed(self, user: str) -> str | None:
+        return self.core.pool.undisposed(user)
 
 
 class History:
@@ -333,3 +337,40 @@ async def test_an_operator_who_is_no_agent_stops_the_start() -> None:
                        r"login must be the SIP user of an agent \(\[agents.9999\]"):
         await desk.start()
     assert not feed.callbacks
+
+
+async def test_ready_waits_for_the_disposition_in_a_wrap_up() -> None:
+    """[desk] require_disposition: every contact gets a topic and outcome."""
+    desk, feed, queues = make()
+    await desk.start()
+    client = open_desk(desk)
+    core, now = queues.core, time.monotonic()
+    core.login("1001", now)
+    agent, out = core.pool.get("1001"), []
+    core.pool.change(out, agent, AgentEvent.RING, now, call_id="c7")
+    core.pool.change(out, agent, AgentEvent.ANSWER, now, call_id="c7")
+    core.pool.connected(agent, "c7", "general")
+    core.pool.change(out, agent, AgentEvent.HANG_UP, now, call_id="c7")
+    core.pool.wrap_up(out, agent, 30.0, "c7", now)
+    assert agent.state == "wrap_up" and queues.undisposed("1001") == "c7"
+    with pytest.raises(ActionRefused) as info:
+        await desk.act(client, Ready())
+    assert info.value.code == DISPOSITION_FIRST and agent.state == "wrap_up"
+    core.disposition("c7", "1001", True, "egov", now)  # as the queue API does
+    assert queues.undisposed("1001") is None
+    await desk.act(client, Ready())
+    assert agent.state == "available"
+    await desk.stop()
+    lenient, _, queues = make(require_disposition=False)
+    await lenient.start()
+    q = queues.core
+    q.login("1001", now)
+    agent = q.pool.get("1001")
+    q.pool.change(out, agent, AgentEvent.RING, now, call_id="c8")
+    q.pool.change(out, agent, AgentEvent.ANSWER, now, call_id="c8")
+    q.pool.connected(agent, "c8", "general")
+    q.pool.change(out, agent, AgentEvent.HANG_UP, now, call_id="c8")
+    q.pool.wrap_up(out, agent, 30.0, "c8", now)
+    await lenient.act(open_desk(lenient), Ready())
+    assert agent.state == "available"
+    await lenient.stop()

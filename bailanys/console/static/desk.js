@@ -203,7 +203,8 @@ function showError(text) {
 
 function errorText(msg) {
   const key = `err_${msg.code}`;
-  return has(key) ? `${t(key)}: ${msg.message}` : msg.message;
+  if (!has(key)) return msg.message;
+  return msg.message ? `${t(key)}: ${msg.message}` : t(key);
 }
 
 let toastTimer = 0;
