@@ -6,6 +6,10 @@ and "escalation when a deadline passes (event + console alert + the
 supervisor's list)":
 
 ==================================================  =================================
+``POST /api/ext/cases``                             a system registers a request
+                                                    (``cases/creation.py``'s body with
+                                                    ``phone``): 201, or 200 when it
+                                                    joins the citizen's open one
 ``GET /api/ext/cases/{number}``                     a system reads a request
 ``POST /api/ext/cases/{number}/status``             ``{"status", "note"}``: the
                                                     lifecycle decides
@@ -41,8 +45,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from bailanys.cases.creation import parse_new, register
 from bailanys.cases.lifecycle import Status
-from bailanys.cases.model import Case
+from bailanys.cases.model import Case, Citizen
 from bailanys.cases.store import CaseStore, TransitionRefused
 from bailanys.errors import BailanysError, InputError
 from bailanys.events.base import EventBase
@@ -118,8 +123,11 @@ class CaseRoutes:
     def __init__(self, access: Access, tokens: Callable[[], BearerTokens],
                  open_store: Callable[[], CaseStore], events: Emitter,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 tell: Tell = _tell_nobody) -> None:
+                 tell: Tell = _tell_nobody,
+                 salt: Callable[[], bytes] | None = None) -> None:
         self.access = access
+        #: The IIN salt (``[cases] salt_file``; blocking): None, no creation by API.
+        self.salt = salt
         self.tokens = tokens
         self.open_store = open_store
         self.events = events
@@ -132,6 +140,7 @@ class CaseRoutes:
         ext = "/api/ext/cases/{number}"
         return [
             endpoint("/api/cases/overdue", self.access.api(SUPERVISOR_ROLES)(self._overdue)),
+            endpoint("/api/ext/cases", self._machine(self._create), post, max_body=MAX_BODY),
             endpoint(ext, self._machine(self._read)),
             endpoint(ext + "/status", self._machine(self._status), post, max_body=MAX_BODY),
             endpoint(ext + "/questions/{no:int}/answer", self._machine(self._answer), post,
@@ -181,6 +190,36 @@ class CaseRoutes:
         if events:
             await self.tell(case, events)
         return _json(HTTPStatus.OK, case_json(case))
+
+    async def _create(self, request: Request, client: ApiClient) -> Response:
+        """Issue 19: "A request created from a call (or by API)"."""
+        body = await _body(request)
+        if isinstance(body, Response):
+            return body
+        if self.salt is None:
+            return refusal(HTTPStatus.SERVICE_UNAVAILABLE, "store", "no IIN salt is set up")
+        try:
+            new = parse_new(body, await asyncio.to_thread(self.salt), by_phone=True)
+        except InputError as exc:
+            return refusal(HTTPStatus.BAD_REQUEST, "body", str(exc))
+        except BailanysError as exc:
+            log.warning("cases api: %s", exc)
+            return refusal(HTTPStatus.SERVICE_UNAVAILABLE, "store", "the salt is not available")
+        assert new.phone is not None
+        citizen = Citizen(new.phone, new.iin_hash, new.lang)
+        now, user, linked = self.clock(), f"api:{client.name}", False
+
+        def work(s: CaseStore) -> tuple[Case, Sequence[EventBase]]:
+            nonlocal linked
+            case, events, linked = register(s, new, citizen, user, now)
+            return case, events
+
+        answer = await self._change(work)
+        if answer.status_code == HTTPStatus.OK and not linked:
+            answer.status_code = HTTPStatus.CREATED
+        log.info("cases api: %s registers a request (%s)", client.name,
+                 "linked" if linked else answer.status_code)
+        return answer
 
     async def _read(self, request: Request, client: ApiClient) -> Response:
         number = request.path_params["number"]
@@ -274,11 +313,12 @@ async def _body(request: Request) -> Mapping[str, Any] | Response:
 
 def cases_routes(tokens: Callable[[], BearerTokens], open_store: Callable[[], CaseStore],
                  events: Emitter, tell: Tell = _tell_nobody,
+                 salt: Callable[[], bytes] | None = None,
                  ) -> Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]:
     """The hook :class:`~bailanys.console.server.ConsoleServer` takes
     (``extra_routes``, with the others through ``joined_routes``)."""
 
     def build(access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
-        return CaseRoutes(access, tokens, open_store, events, tell=tell).routes()
+        return CaseRoutes(access, tokens, open_store, events, tell=tell, salt=salt).routes()
 
     return build

@@ -34,8 +34,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -56,7 +55,8 @@ from bailanys.cases.api import (
     _json,
     refusal,
 )
-from bailanys.cases.model import Case, Citizen, Kind, iin_hash
+from bailanys.cases.creation import parse_new, register
+from bailanys.cases.model import Citizen
 from bailanys.cases.settings import CasesFileConfig, load_or_create_salt
 from bailanys.cases.store import LANGS, CaseStore
 from bailanys.errors import BailanysError, ConfigError, InputError
@@ -75,10 +75,6 @@ log = logging.getLogger(__name__)
 #: Who works requests at the desktop (issue 19: the operator; supervisors
 #: and admins may do what an operator does).
 DESK_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-#: Questions in one request beyond the description: a call's worth, not a list.
-MAX_QUESTIONS: Final = 10
-#: A SIP Call-ID is a token of a few dozen characters (RFC 3261 §8.1.1.4).
-MAX_CALL_ID: Final = 256
 #: Store calls at once (SQLite has one writer; the engine's threads are few).
 SLOTS: Final = 2
 
@@ -117,61 +113,6 @@ async def caller_of(store_path: str, call_id: str) -> str | None:
 def caller_lookup(store_path: str) -> CallerOf:
     """``caller_of`` for :func:`desk_case_routes` on the engine's store file."""
     return functools.partial(caller_of, store_path)
-
-
-@dataclass(frozen=True, slots=True)
-class NewCase:
-    """A request the desktop asks for, checked (the IIN already hashed)."""
-
-    call_id: str
-    topic: str
-    description: str
-    questions: tuple[str, ...]
-    kind: Kind
-    category: str | None
-    iin_hash: str | None
-    lang: str
-
-
-def _text(body: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InputError(f"{key} must be a non-empty text")
-    return value.strip()
-
-
-def parse_new(body: Mapping[str, Any], salt: bytes) -> NewCase:
-    """The POST body checked; :class:`InputError` names the first mistake
-    (never echoing the IIN)."""
-    call_id = cast(str, _text(body, "call_id"))
-    if len(call_id) > MAX_CALL_ID:
-        raise InputError("call_id is too long")
-    questions = body.get("questions", [])
-    if questions is None:
-        questions = []
-    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-        raise InputError("questions must be a list of texts")
-    questions = [q for q in questions if q.strip()]
-    if len(questions) > MAX_QUESTIONS:
-        raise InputError(f"at most {MAX_QUESTIONS} questions")
-    try:
-        kind = Kind(body.get("kind") or Kind.REQUEST.value)
-    except ValueError:
-        raise InputError("kind must be request or complaint") from None
-    lang = body.get("language")
-    if lang not in LANGS:
-        raise InputError("language must be kk or ru")
-    iin = body.get("iin")
-    if iin is not None and not isinstance(iin, str):
-        raise InputError("iin must be a text or null")
-    hashed = iin_hash(iin, salt) if iin and iin.strip() else None
-    return NewCase(call_id, cast(str, _text(body, "topic")),
-                   _text(body, "description", required=False) or "",
-                   tuple(questions), kind, _text(body, "category", required=False) or None,
-                   hashed,
-                   cast(str, lang))
 
 
 class DeskCaseRoutes:
@@ -234,6 +175,7 @@ class DeskCaseRoutes:
         except BailanysError as exc:
             log.warning("desk cases: %s", exc)
             return refusal(HTTPStatus.SERVICE_UNAVAILABLE, "store", "the salt is not available")
+        assert new.call_id is not None
         try:
             phone = await self.caller_of(new.call_id)
         except BailanysError as exc:
@@ -245,20 +187,9 @@ class DeskCaseRoutes:
         user, now = session.user.login, self.clock()
         citizen = Citizen(phone, new.iin_hash, new.lang)
 
-        def work(s: CaseStore) -> tuple[Case, list[Any], bool]:
-            res = s.create(citizen=citizen, topic=new.topic, description=new.description,
-                           user=user, now=now, kind=new.kind, category=new.category,
-                           call_id=new.call_id)
-            events, case = list(res.events), res.case
-            if not res.linked:
-                for text in new.questions:
-                    more = s.split(case.id, text=text, topic=new.topic, user=user, now=now)
-                    events += more.events
-                    case = more.case
-            return case, events, res.linked
-
         try:
-            case, events, linked = await self._run(work)
+            case, events, linked = await self._run(
+                lambda s: register(s, new, citizen, user, now))
         except InputError as exc:
             return refusal(HTTPStatus.BAD_REQUEST, "body", str(exc))
         except BailanysError as exc:

@@ -24,6 +24,8 @@ from tests.cases.test_casestore import CAL, CFG, TOPICS
 TOKEN = "appeals-token-0123456789abcdef"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 PHONE = "77011234567"
+SALT = b"s" * 16
+IIN = "850315401013"
 
 
 @dataclass
@@ -59,7 +61,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     tokens = apitokens.parse(f"# systems\nappeals {TOKEN}\n", "tokens")
     sessions = SessionStore(3600)
     build = cases_routes(lambda: tokens, lambda: CaseStore(connect(db), CFG, CAL, TOPICS),
-                         store.events)
+                         store.events, salt=lambda: SALT)
     app = web_app(build(Access(sessions), {}))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -273,3 +275,23 @@ async def test_a_system_records_a_complaints_verdict(tmp_path: Path) -> None:
     assert kinds == ["case.complaint"]
     [(to, text)] = outbox.sent
     assert to == PHONE and complaint in text and "негізді" in text
+
+
+async def test_a_system_registers_a_request_and_a_repeat_joins_it(site: Site) -> None:
+    """Issue 19: "A request created from a call (or by API)"."""
+    body = {"phone": "+7 701 123 45 67", "topic": "passport", "language": "ru",
+            "description": "Заявление с портала", "questions": ["Когда будет готов?"],
+            "iin": IIN}
+    made = await site.http.post("/api/ext/cases", headers=AUTH, json=body)
+    assert made.status_code == 201, made.text
+    case = made.json()
+    assert case["citizen"].endswith("4567") and IIN not in made.text
+    assert len(case["questions"]) == 2 and case["history"][0]["user"] == "api:appeals"
+    again = await site.http.post("/api/ext/cases", headers=AUTH, json=body)
+    assert again.status_code == 200 and again.json()["number"] == case["number"]
+    assert await site.types() == ["case.created", "case.split", "case.duplicate"]
+    for bad in ({**body, "phone": "anonymous"}, {**body, "iin": "123"},
+                {**body, "topic": "nope"}, {k: v for k, v in body.items() if k != "phone"}):
+        refused = await site.http.post("/api/ext/cases", headers=AUTH, json=bad)
+        assert refused.status_code == 400 and refused.json()["error"] == "body", bad
+    assert (await site.http.post("/api/ext/cases", json=body)).status_code == 401
