@@ -38,8 +38,11 @@ The rest is the reports' own (CONTRACTS, slice contacts):
   end's (the issue's order); an id outside ``REGIONS`` is skipped;
 * portrait: the latest ``caller.portrait`` (its values checked against the
   vocabulary);
-* complaint: the disposition's topic is one of ``[qa] complaint_topics``;
-  ``complaint_confirmed``: the latest ``complaint.confirmed`` verdict.
+* complaint: the disposition's topic is one of ``[qa] complaint_topics``,
+  or a complaint was registered from the call (``case.created`` of kind
+  ``complaint``, issue 19); ``complaint_confirmed``: the latest verdict,
+  ``complaint.confirmed`` (the reports' page) or ``case.complaint`` (the
+  requests' CLI and API).
 * outcome (schema v8, issue 19): ``transferred`` when the call has a
   ``call.transferred`` (the 1414 FCR definition excludes it), else the
   first disposition's ``outcome``; a disposition written before outcomes
@@ -131,7 +134,8 @@ def contact_of(events: Sequence[Event], tz: tzinfo, complaints: frozenset[str],
         answered=answered,
         abandoned=lost and not answered,
         resolved=bool(disposition.data.get("resolved")) if disposition else None,
-        complaint=bool(disposition and text(disposition.data.get("topic")) in complaints),
+        complaint=bool(disposition and text(disposition.data.get("topic")) in complaints)
+        or _case_complaint(events),
         complaint_confirmed=_verdict(events),
         survey_score=_survey(events),
         wait_s=_round(wait),
@@ -280,9 +284,18 @@ def _queue(events: Sequence[Event]) -> str | None:
     return None
 
 
+#: The events that carry a supervisor's verdict on a complaint.
+_VERDICTS: Final = ("complaint.confirmed", "case.complaint")
+
+
 def _verdict(events: Sequence[Event]) -> bool | None:
-    e = _last(events, "complaint.confirmed")
+    e = next((e for e in reversed(events) if e.type in _VERDICTS), None)
     return None if e is None else bool(e.data.get("confirmed"))
+
+
+def _case_complaint(events: Sequence[Event]) -> bool:
+    """A complaint registered as a request from the call (issue 19)."""
+    return any(e.type == "case.created" and e.data.get("kind") == "complaint" for e in events)
 
 
 def _survey(events: Sequence[Event]) -> int | None:

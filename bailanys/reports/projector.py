@@ -15,7 +15,8 @@ of the contact's handling time, docs/kpi.md).
 
 Some events reach the store on another connection, not through the log's
 listeners (the console's web layer may write ``complaint.confirmed`` as the
-reviewers' page writes ``qa.reviewed``, ``engine/storedtail.py``): each
+reviewers' page writes ``qa.reviewed``, ``engine/storedtail.py``; ``bailanys
+cases verdict`` writes ``case.complaint`` from its own process): each
 pass also picks up the stored rows of :data:`FOREIGN_TYPES` past the last
 id it saw.
 
@@ -67,7 +68,7 @@ _WRAP_END: Final = (
     "ORDER BY ts, id LIMIT 1"
 )
 #: Types other connections may write straight into the store (module docs).
-FOREIGN_TYPES: Final = ("complaint.confirmed",)
+FOREIGN_TYPES: Final = ("complaint.confirmed", "case.complaint")
 _FOREIGN: Final = (f"SELECT id, call_id FROM events WHERE type IN "
                    f"({', '.join(repr(t) for t in FOREIGN_TYPES)}) AND id > ? ORDER BY id")
 _OFFERED: Final = ("SELECT call_id FROM events WHERE type = 'call.offered' AND ts >= ? "

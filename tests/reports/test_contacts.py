@@ -12,6 +12,8 @@ from bailanys.events import (
     CallerPortrait,
     CallRegion,
     CallTopic,
+    CaseComplaint,
+    CaseCreated,
     ComplaintConfirmed,
     QueueCallbackAnswered,
     QueueCallbackRequested,
@@ -198,6 +200,16 @@ def test_complaint_and_latest_verdict() -> None:
     assert fold(c, "k").complaint_confirmed is False
     answered_call(c, "ok", T0, topic="passport")
     assert fold(c, "ok").complaint is False
+    # Issue 19: a complaint registered as a request from the call, judged by the
+    # requests' CLI or API (case.complaint), is the form's complaint too.
+    answered_call(c, "r", T0, topic="passport")
+    c.add(T0 + 60, CaseCreated(call_id="r", number="2026-000001", kind="complaint",
+                               topic="passport", department="d", deadline="2026-03-30",
+                               user="1001"))
+    assert (fold(c, "r").complaint, fold(c, "r").complaint_confirmed) == (True, None)
+    c.add(T0 + 900, CaseComplaint(call_id="r", number="2026-000001", category="rude",
+                                  confirmed=True, user="sup"))
+    assert fold(c, "r").complaint_confirmed is True
 
 
 def test_only_the_first_disposition_counts() -> None:
