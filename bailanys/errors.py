@@ -13,6 +13,8 @@ module)::
     │   │                      problems (``problems``)
     │   ├── FaqError           (bailanys.robot.faq) the FAQ file has problems;
     │   │                      ``problems`` lists them, one file:line a line
+    │   ├── RepliesError       (bailanys.cases.replies) the reply templates have
+    │   │                      problems (``problems``, one file:line a line)
     │   ├── ScorecardError     (bailanys.qa.scorecard) a QA scorecard has problems
     │   │                      or changed without a new version (``problems``)
     │   └── TopicsError        (bailanys.reports.topics) the topic classifier has

@@ -54,6 +54,8 @@ MAX_TEXT: Final = 2000
 
 
 class RepliesError(ConfigError):
+    """The reply templates have problems (``problems``, one file:line a line)."""
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
