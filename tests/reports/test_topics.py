@@ -170,5 +170,5 @@ def test_faq_check_and_flows_check_name_unknown_topics(tmp_path: Path) -> None:
     assert res.stdout == f"{faq}:99: entries[2].topic: unknown topic 'pasport' (not in {SHIPPED})\n"
     res = run("flows", "check", str(flows))
     assert res.returncode == 1
-    assert f"{flows / '1414.yaml'}:103: nodes.main_menu.options[1].topic: unknown topic " \
+    assert f"{flows / '1414.yaml'}:105: nodes.main_menu.options[1].topic: unknown topic " \
            "'e_gov'" in res.stdout
