@@ -134,6 +134,12 @@ async def test_an_escalation_raises_the_alert_and_the_panel_lists_it(
     await expect(banner).to_be_hidden()
     await expect(panel.locator("#cases-count")).to_have_text("1")
 
+    # A reloaded page lists what is overdue but raises no old alert.
+    await page.reload()
+    await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
+    await expect(panel.locator("#cases-count")).to_have_text("1")
+    await expect(first).to_be_visible()
+    await expect(banner).to_be_hidden()
     assert problems == []
 
 

@@ -241,8 +241,8 @@ function renderTopics() {
 const RENDER = {
   queues: renderQueues, agents: renderAgents, kpis: renderKpis, history: renderChart,
   topics: renderTopics,
-  // Issue 19: the overdue requests; a delta may raise the escalation alert.
-  cases: (fromDelta = false) => renderCases(state.data.cases, state.data.topics, fromDelta),
+  // Issue 19: the overdue requests and the escalation alert.
+  cases: () => renderCases(state.data.cases, state.data.topics),
 };
 
 function renderAll() {
@@ -280,7 +280,7 @@ function onMessage(msg) {
     for (const [key, value] of Object.entries(msg.data ?? {})) {
       state.data[key] = value;
       state.at[key] = msg.now;
-      RENDER[key]?.(true);
+      RENDER[key]?.();
     }
   } else if (msg.type === "ack") {
     toast(t("ack"));

@@ -51,9 +51,11 @@ function raise(fresh, cases, topics) {
   banner.hidden = false;
 }
 
-// Render the panel; `fromDelta`: a change the engine pushed (may raise the alert).
+// Render the panel, and raise the alert for escalations the page has not seen:
+// none on the first state it gets (those are the store's, listed, not new),
+// those that came while it was offline on a reconnection's snapshot.
 // (Only supervisors and admins get this page: the others' home is elsewhere.)
-export function renderCases(cases, topics, fromDelta) {
+export function renderCases(cases, topics) {
   const panel = document.getElementById("cases-panel");
   if (!cases || !cases.enabled) {
     panel.hidden = true;
@@ -69,7 +71,7 @@ export function renderCases(cases, topics, fromDelta) {
   const latest = (cases.latest ?? []).filter((item) => item.escalated !== null);
   const fresh = latest.filter((item) => !seen.has(key(item)));
   for (const item of fresh) seen.add(key(item));
-  if (fromDelta && primed && fresh.length) raise(fresh, cases, topics);
+  if (primed && fresh.length) raise(fresh, cases, topics);
   primed = true;
   const banner = document.getElementById("case-alert");
   if (!banner.hidden && !fresh.length && shown) raise(shown, cases, topics); // language switched

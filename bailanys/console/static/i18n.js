@@ -333,7 +333,7 @@ export const STRINGS = /*JSON*/ {
     "col_case_topic": "Тақырыбы",
     "col_case_department": "Жауапты бөлім",
     "col_case_deadline": "Мерзімі",
-    "col_case_overdue": "Кешіктірілгені",
+    "col_case_overdue": "Кешігу",
     "cases_days": "{n} күн",
     "case_alert": "№{number} өтініштің мерзімі өтті: {topic}, {department}, мерзімі {deadline}.",
     "case_alert_more": "Тағы {n} өтініштің мерзімі өтті.",
