@@ -137,6 +137,7 @@ class EngineConsole:
         self.case_source = cases
         self.case_alerts = CaseAlerts()
         self._case_day: date | None = None
+        self._reading_cases = False
 
     # ------------------------------------------------------------ lifecycle
 
@@ -198,9 +199,9 @@ class EngineConsole:
         if event.type.startswith("case.") and self.case_alerts.apply(
                 event.type, event.data, event.ts):
             self._dirty.add("cases")
-            for number in list(self.case_alerts.unknown):
-                self.case_alerts.unknown.discard(number)
-                self._tasks.spawn(self._describe(number), name="console-case-read")
+            if self.case_alerts.unknown and not self._reading_cases:
+                self._reading_cases = True  # one reader at a time, in batches
+                self._tasks.spawn(self._describe(), name="console-case-read")
 
     async def _load_cases(self, source: CaseSource) -> None:
         """The store's overdue requests at start, read in a thread (issue 19)."""
@@ -217,18 +218,30 @@ class EngineConsole:
         self.case_alerts.load(items, departments)
         self._dirty.add("cases")
 
-    async def _describe(self, number: str) -> None:
-        """An escalated request's topic and department, read from the store."""
-        source = self.case_source
-        if source is None:
-            return
+    async def _describe(self) -> None:
+        """The topic and department of escalated requests made before the
+        engine started (or by another process), read from the store in a
+        thread, a batch per read: an escalation pass after a long stop can
+        escalate many at once."""
+        source, alerts = self.case_source, self.case_alerts
         try:
-            found = await asyncio.to_thread(source.describe, number)
-        except Exception as exc:
-            log.warning("console: request %s not read: %s", number, exc)
-            return
-        if found is not None and self.case_alerts.describe(number, *found):
-            self._dirty.add("cases")
+            while source is not None and alerts.unknown:
+                batch = sorted(alerts.unknown)
+                alerts.unknown.clear()
+
+                def read(numbers: list[str] = batch) -> list[tuple[str, tuple[str, str] | None]]:
+                    return [(n, source.describe(n)) for n in numbers]
+
+                try:
+                    found = await asyncio.to_thread(read)
+                except Exception as exc:
+                    log.warning("console: %d escalated request(s) not read: %s", len(batch), exc)
+                    return
+                for number, named in found:
+                    if named is not None and alerts.describe(number, *named):
+                        self._dirty.add("cases")
+        finally:
+            self._reading_cases = False
 
     async def _flusher(self) -> None:
         while True:
