@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable
+from bailanys.engine.registrar import Binding
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
 from bailanys.sip.headers import NameAddr
-from bailanys.sip.message import Request, parse_message
+from bailanys.sip.message import Request, make_response, parse_message
+from bailanys.sip.transport import Source
 from tests.engine.corefakes import Rig, in_dialog, invite, sip
+from tests.engine.test_dialer import PHONE_ADDR, answer
 
 
 def a_call(rig: Rig, *, local_tag: str = "us1", call_id: str = "c1@192.0.2.10") -> Call:
@@ -232,5 +235,31 @@ async def test_cancel_while_ringing_leaves_the_table_empty() -> None:
         await rig.settle()
         assert 487 in rig.wire.statuses("INVITE")
         assert_empty(rig.table)
+    finally:
+        await rig.close()
+
+
+async def test_a_retransmitted_2xx_to_our_invite_is_acked_again_by_its_call_id() -> None:
+    """§13.2.2.4: the 2xx again after the INVITE client transaction ended (a stray
+    response): the outbound leg found by its Call-ID sends its ACK again."""
+    rig = Rig()
+    rig.registrar.bindings["1001"] = [
+        Binding("1001", "sip:1001@192.0.2.20:5060", 1e12, PHONE_ADDR, "UDP", "phone")
+    ]
+    try:
+        leg = await rig.dialer.start_call_user("1001")
+        answer(rig)
+        assert await rig.dialer.ring(leg, 1.0) is True
+        acks = len(rig.wire.requests("ACK"))
+        assert leg.dialog is not None and list(rig.table.with_call_id(leg.dialog.call_id)) == [leg]
+        answer(rig)  # the same 2xx: its transaction is gone
+        await rig.settle(1)
+        assert len(rig.wire.requests("ACK")) == acks + 1
+        ok = rig.wire.requests("INVITE")[0]
+        other = make_response(ok, 200, to_tag="p9")
+        other.headers.set("Call-ID", "someone-else@192.0.2.20")
+        rig.endpoint.receive(other, Source("UDP", PHONE_ADDR))
+        await rig.settle(1)
+        assert len(rig.wire.requests("ACK")) == acks + 1  # not ours: no ACK
     finally:
         await rig.close()
