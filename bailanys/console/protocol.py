@@ -10,7 +10,8 @@ Server -> client::
     {"type": "snapshot", "now": 1767225600.0,
      "user": {"login": "aigerim", "name": "Айгерім", "role": "supervisor",
               "can_act": true},
-     "data": {"queues": [...], "agents": [...], "kpis": {...}, "history": [...]}}
+     "data": {"queues": [...], "agents": [...], "kpis": {...}, "history": [...],
+              "cases": {...}}}
         first message of every connection: the whole state.
 
     {"type": "delta", "now": ..., "data": {"agents": [...]}}

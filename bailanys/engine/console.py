@@ -23,9 +23,11 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from bailanys.authguard import AuthGuard, Limits
+from bailanys.cases.alerts import CaseAlerts, OverdueCase
 from bailanys.config import ConsoleConfig
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
@@ -43,6 +45,7 @@ from bailanys.queue.core import QueueCore
 from bailanys.reports.topics import Topics, topic_tree
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
+from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,17 @@ class QueueControl(Protocol):
     def disposition(self, call_id: str, agent: str, resolved: bool, topic: str | None) -> None: ...
 
 
+class CaseSource(Protocol):
+    """The requests' store for the ``cases`` state (blocking: called in a thread;
+    :class:`~bailanys.cases.overduelist.StoreOverdue`)."""
+
+    def overdue(self, now: datetime) -> list[OverdueCase]: ...
+
+    def describe(self, number: str) -> tuple[str, str] | None: ...
+
+    def departments(self) -> list[dict[str, Any]]: ...
+
+
 class EngineConsole:
     """The KPI fold, the "calls waiting" history and the console's API, for real."""
 
@@ -85,6 +99,7 @@ class EngineConsole:
         sip_guard: Callable[[], AuthGuard | None],
         extra_routes: ExtraRoutes | None = None,
         topics_file: str = "",
+        cases: CaseSource | None = None,
     ) -> None:
         self.settings = settings
         #: The topic classifier (``[reports] topics``); its ids, read at start.
@@ -118,6 +133,11 @@ class EngineConsole:
         #: The events written into the store by the workers and the QA page.
         self.tail = StoredTail(events)
         self.server: ConsoleServer | None = None
+        #: Issue 19: the overdue requests and the latest escalations (``cases``).
+        self.case_source = cases
+        self.case_alerts = CaseAlerts()
+        self._case_day: date | None = None
+        self._reading_cases = False
 
     # ------------------------------------------------------------ lifecycle
 
@@ -135,6 +155,8 @@ class EngineConsole:
         self._tasks.spawn(self._tailer(), name="console-stored-events")
         self._tasks.spawn(self._flusher(), name="console-deltas")
         self._tasks.spawn(self._sampler(), name="console-history")
+        if self.case_source is not None:
+            self._tasks.spawn(self._load_cases(self.case_source), name="console-cases")
         cfg = self.settings
         if cfg.listen:
             users = {
@@ -174,6 +196,52 @@ class EngineConsole:
             self._dirty.add("queues")
         if event.type.startswith(_AGENT_EVENTS):
             self._dirty.add("agents")
+        if event.type.startswith("case.") and self.case_alerts.apply(
+                event.type, event.data, event.ts):
+            self._dirty.add("cases")
+            if self.case_alerts.unknown and not self._reading_cases:
+                self._reading_cases = True  # one reader at a time, in batches
+                self._tasks.spawn(self._describe(), name="console-case-read")
+
+    async def _load_cases(self, source: CaseSource) -> None:
+        """The store's overdue requests at start, read in a thread (issue 19)."""
+        now = datetime.now(UTC)
+
+        def read() -> tuple[list[OverdueCase], list[dict[str, Any]]]:
+            return source.overdue(now), source.departments()
+
+        try:
+            items, departments = await asyncio.to_thread(read)
+        except Exception as exc:  # requests off, or a store problem: no panel
+            log.info("console: no overdue requests' list: %s", exc)
+            return
+        self.case_alerts.load(items, departments)
+        self._dirty.add("cases")
+
+    async def _describe(self) -> None:
+        """The topic and department of escalated requests made before the
+        engine started (or by another process), read from the store in a
+        thread, a batch per read: an escalation pass after a long stop can
+        escalate many at once."""
+        source, alerts = self.case_source, self.case_alerts
+        try:
+            while source is not None and alerts.unknown:
+                batch = sorted(alerts.unknown)
+                alerts.unknown.clear()
+
+                def read(numbers: list[str] = batch) -> list[tuple[str, tuple[str, str] | None]]:
+                    return [(n, source.describe(n)) for n in numbers]
+
+                try:
+                    found = await asyncio.to_thread(read)
+                except Exception as exc:
+                    log.warning("console: %d escalated request(s) not read: %s", len(batch), exc)
+                    return
+                for number, named in found:
+                    if named is not None and alerts.describe(number, *named):
+                        self._dirty.add("cases")
+        finally:
+            self._reading_cases = False
 
     async def _flusher(self) -> None:
         while True:
@@ -205,6 +273,10 @@ class EngineConsole:
     async def _sampler(self) -> None:
         while True:
             self.history.append({"t": round(time.time(), 3), "waiting": self._waiting()})
+            today = datetime.now(ALMATY).date()
+            if today != self._case_day:  # the days overdue grow at midnight
+                self._case_day = today
+                self._dirty.add("cases")
             if self._subscribers:
                 for callback in list(self._subscribers):
                     callback({"history": list(self.history)})
@@ -213,7 +285,7 @@ class EngineConsole:
     # ------------------------------------------------------------ ConsoleApi
 
     def snapshot(self) -> StateDict:
-        out = self._parts({"queues", "agents", "kpis", "history"})
+        out = self._parts({"queues", "agents", "kpis", "history", "cases"})
         # Issue 17: the classifier's topics for the disposition form (static: no deltas).
         out["topics"] = [] if self.topics is None else [
             {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
@@ -302,6 +374,8 @@ class EngineConsole:
             out["kpis"] = {} if today is None else _kpis_by_name(today.to_json())
         if "history" in keys:
             out["history"] = list(self.history)
+        if "cases" in keys:
+            out["cases"] = self.case_alerts.to_json(datetime.fromtimestamp(wall, UTC))
         return out
 
 

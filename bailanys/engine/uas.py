@@ -188,7 +188,7 @@ class CallServer:
         out with the caller on the line.
         """
         call_id, _, remote_tag = dialog_id_of(ack, uas=True)
-        for call in self.table.awaiting_ack.values():
+        for call in self.table.acking(call_id, remote_tag):  # O(1): issue 20
             d = call.dialog
             if (d is not None and call.state is CallState.ANSWERED and d.id[0] == call_id
                     and d.id[2] == remote_tag and d.remote_seq == ack.cseq[0]):
@@ -199,7 +199,7 @@ class CallServer:
 
     def on_cancel(self, invite: ServerHandle) -> None:
         """A CANCEL of a ringing INVITE (§9.2): 487 to the INVITE, the call ends."""
-        entry = self.table.by_invite.pop(server_key(invite.request), None)
+        entry = self.table.stop_ringing(server_key(invite.request))
         if entry is None:
             return
         call, handle = entry
@@ -209,7 +209,7 @@ class CallServer:
 
     def on_stray_response(self, response: Response, source: Source) -> None:
         """A retransmitted 2xx to one of our INVITEs: the UAC leg re-ACKs it."""
-        for call in self.table.by_dialog.values():
+        for call in self.table.with_call_id(response.call_id):  # O(1): issue 20
             if isinstance(call, OutboundCall) and call.owns(response):
                 call.on_2xx_retransmission(response)
                 return
@@ -316,7 +316,7 @@ class CallServer:
     async def _answer_call(self, handle: ServerHandle, key: object, setup: _Setup) -> None:
         """The steps of :meth:`_setup_call`; ``setup`` records what each one opened."""
         call, answer = await self._open_call(handle, setup)
-        self.table.by_invite[key] = (call, handle)
+        self.table.ringing(key, call, handle)
         self._record(call)
         self._offered(handle, call, answer)
         setup.offered = True
@@ -324,7 +324,7 @@ class CallServer:
         delay = self.settings.answer_delay_s
         if delay > 0:
             await asyncio.sleep(delay)
-        if self.table.by_invite.pop(key, None) is None or call.state is not CallState.OFFERED:
+        if self.table.stop_ringing(key) is None or call.state is not CallState.OFFERED:
             return  # cancelled while ringing
         self._send_ok(handle, key, call, setup.local_tag)
 
@@ -376,7 +376,7 @@ class CallServer:
     def _send_ok(self, handle: ServerHandle, key: object, call: Call, local_tag: str) -> None:
         """200 with the SDP answer (§13.3.1.4), retransmitted until the ACK."""
         assert call.dialog is not None
-        self.table.by_dialog[call.dialog.id] = call
+        self.table.register(call)  # OFFERED here: never an ended call
         ok = make_response(
             handle.request,
             200,
@@ -390,7 +390,7 @@ class CallServer:
         )
         handle.respond(ok)
         call.answered(ok)
-        self.table.awaiting_ack[key] = call
+        self.table.await_ack(key, call)
         call.limit_duration(self.settings.max_call_s)
 
     async def _setup_failed(self, handle: ServerHandle, setup: _Setup, exc: Exception) -> None:

@@ -26,6 +26,7 @@ from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
 from bailanys.cases.deskapi import caller_lookup, desk_case_routes
 from bailanys.cases.notify import CaseNotifier
+from bailanys.cases.overduelist import StoreOverdue
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
@@ -195,6 +196,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         calls_in_progress=lambda: len(engine.calls),
         late_frames=lambda: engine.hub.stats.late_frames,
         sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
+        cases=StoreOverdue(cases.open_store),
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),

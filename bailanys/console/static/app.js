@@ -5,6 +5,7 @@
 // as HTML: a caller's or agent's name cannot inject markup.
 import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
+import { renderCases } from "./casealerts.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -240,6 +241,8 @@ function renderTopics() {
 const RENDER = {
   queues: renderQueues, agents: renderAgents, kpis: renderKpis, history: renderChart,
   topics: renderTopics,
+  // Issue 19: the overdue requests and the escalation alert.
+  cases: () => renderCases(state.data.cases, state.data.topics),
 };
 
 function renderAll() {
