@@ -115,6 +115,21 @@ async def _tell_nobody(case: Case, events: Sequence[EventBase]) -> None:
     return None
 
 
+async def on_store(open_store: Callable[[], CaseStore], slots: asyncio.Semaphore,
+                   work: Callable[[CaseStore], _T]) -> _T:
+    """``work`` on a new store connection in a worker thread (``slots`` at a
+    time; SQLite connections stay in their thread), closed after it."""
+    def call() -> _T:
+        store = open_store()
+        try:
+            return work(store)
+        finally:
+            store.conn.close()
+
+    async with slots:
+        return await asyncio.to_thread(call)
+
+
 class CaseRoutes:
     """The routes of the module's table over ``open_store`` (a new
     connection per call, closed after it) and ``events``; after a change,
@@ -162,15 +177,7 @@ class CaseRoutes:
         return checked
 
     async def _run(self, work: Callable[[CaseStore], _T]) -> _T:
-        def call() -> _T:
-            store = self.open_store()
-            try:
-                return work(store)
-            finally:
-                store.conn.close()
-
-        async with self._slots:
-            return await asyncio.to_thread(call)
+        return await on_store(self.open_store, self._slots, work)
 
     async def _change(self, work: Callable[[CaseStore], tuple[Case, Sequence[EventBase]]]
                       ) -> Response:

@@ -53,6 +53,7 @@ from bailanys.cases.api import (
     _body,
     _find,
     _json,
+    on_store,
     refusal,
 )
 from bailanys.cases.creation import parse_new, register
@@ -153,15 +154,7 @@ class DeskCaseRoutes:
             return self._loaded
 
     async def _run(self, work: Callable[[CaseStore], Any]) -> Any:
-        def call() -> Any:
-            store = self.open_store()
-            try:
-                return work(store)
-            finally:
-                store.conn.close()
-
-        async with self._slots:
-            return await asyncio.to_thread(call)
+        return await on_store(self.open_store, self._slots, work)
 
     async def _create(self, request: Request, session: Session) -> Response:
         body = await _body(request)

@@ -6,6 +6,7 @@
 import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
 import { renderCases } from "./casealerts.js";
+import { sessionState } from "./session.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -329,21 +330,17 @@ function connect() {
   });
 }
 
-// A refused upgrade (401) looks like any failed connection: ask the page
-// itself whether the session is still there before connecting again.
+// Connect again while the session lasts (session.js).
 async function reconnect() {
-  try {
-    const response = await fetch("/", { redirect: "manual", cache: "no-store" });
-    if (response.type === "opaqueredirect") {
-      location.assign("/login");
-      return;
-    }
-  } catch (e) {
+  const session = await sessionState("/");
+  if (session === "gone") {
+    location.assign("/login");
+  } else if (session === "unknown") {
     setTimeout(reconnect, state.retryMs);
     state.retryMs = Math.min(state.retryMs * 2, MAX_RETRY_MS);
-    return;
+  } else {
+    connect();
   }
-  connect();
 }
 
 function sendAction(name, fields) {

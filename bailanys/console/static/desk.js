@@ -10,6 +10,7 @@
 import { currentLang, has, initLangSwitch, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock, getJson } from "./callview.js";
+import { sessionState } from "./session.js";
 import { initWork, renderWork } from "./deskwork.js";
 import { callerText, showPop } from "./deskpop.js";
 
@@ -301,21 +302,17 @@ function connect() {
   });
 }
 
-// A refused upgrade (401) looks like any failed connection: ask the page
-// itself whether the session is still there before connecting again.
+// Connect again while the session lasts (session.js).
 async function reconnect() {
-  try {
-    const response = await fetch("/desk", { redirect: "manual", cache: "no-store" });
-    if (response.type === "opaqueredirect") {
-      location.assign("/login");
-      return;
-    }
-  } catch (e) {
+  const session = await sessionState("/desk");
+  if (session === "gone") {
+    location.assign("/login");
+  } else if (session === "unknown") {
     setTimeout(reconnect, desk.retryMs);
     desk.retryMs = Math.min(desk.retryMs * 2, MAX_RETRY_MS);
-    return;
+  } else {
+    connect();
   }
-  connect();
 }
 
 // Send an action; resolves with the server's ack or error.
