@@ -37,8 +37,7 @@ function ivrStep(step) {
   const what = step.kind === "input"
     ? (chose ? t("dk_ivr_chose", { input: step.input ?? "", label: chose })
       : t("dk_ivr_pressed", { input: step.input ?? "" }))
-    : step.kind === "node" ? t("dk_ivr_node", { node: step.node })
-      : label("dk_ivr_", step.kind);
+    : label("dk_ivr_", step.kind);
   return el("li", { "data-kind": step.kind, "data-node": step.node ?? "", text: what });
 }
 
@@ -80,7 +79,9 @@ export function showPop(pop, names) {
     ...fact("dk_waited", pop.waited_s != null ? clock(pop.waited_s) : "—"),
     ...fact("dk_topic_guess", topicName(pop.topic_guess), { id: "pop-topic" }),
     ...fact("queue", pop.queue));
-  const ivr = pop.ivr ?? [];
+  // What the caller did: keys and words, misses and silences; the nodes passed
+  // through are the flow's own names, not the operator's words.
+  const ivr = (pop.ivr ?? []).filter((step) => step.kind !== "node");
   $("pop-ivr").replaceChildren(...(ivr.length ? ivr.map(ivrStep) : [el("li", { class: "empty", text: t("dk_none") })]));
   const robot = pop.robot ?? [];
   $("pop-robot").replaceChildren(...(robot.length ? robot.map(robotTurn) : [el("li", { class: "empty", text: t("dk_none") })]));
