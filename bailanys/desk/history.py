@@ -38,7 +38,7 @@ from bailanys.cases.lifecycle import OPEN
 from bailanys.cases.model import Case
 from bailanys.cases.settings import CasesFileConfig
 from bailanys.cases.store import CaseStore
-from bailanys.desk.pop import caller_key
+from bailanys.desk.callerkey import caller_key
 from bailanys.errors import BailanysError
 from bailanys.phone import ANONYMOUS, normalise
 from bailanys.timezone import ALMATY

@@ -34,16 +34,15 @@ everything shown from free speech.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from bailanys.analytics.pii import mask_text
 from bailanys.cases.model import mask_number
+from bailanys.desk.callerkey import caller_key
 from bailanys.events import AnyEvent, encode
-from bailanys.phone import ANONYMOUS, caller_of_uri, normalise
+from bailanys.phone import ANONYMOUS, caller_of_uri
 from bailanys.store.events import Event
 
 if TYPE_CHECKING:
@@ -74,19 +73,6 @@ _FAQ_HIDDEN: Final = frozenset({"start", "sms", "handover"})
 _TOPIC_ORDER: Final = ("robot", "ivr")
 _IVR_KINDS: Final = {"ivr.node": "node", "ivr.input": "input", "ivr.no_match": "no_match",
                      "ivr.no_input": "no_input"}
-
-
-def caller_key(number: str, salt: bytes) -> str:
-    """The lookup key of a caller's number: hex HMAC-SHA256 (RFC 2104) of
-    the normalised number (``bailanys.phone.normalise``) under ``salt``
-    (the requests' salt, ``[cases] salt_file``). ValueError for an
-    anonymous number or an empty salt: a withheld number has no history."""
-    if not salt:
-        raise ValueError("caller_key needs a salt")
-    norm = normalise(number)
-    if norm == ANONYMOUS:
-        raise ValueError("an anonymous caller has no key")
-    return hmac.new(salt, norm.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class _Capped:

@@ -67,7 +67,7 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Final
 
-from bailanys.desk.pop import caller_key
+from bailanys.desk.callerkey import caller_key
 from bailanys.metrics.context import text
 from bailanys.metrics.fold import KpiFold
 from bailanys.metrics.snapshot import Counts
