@@ -100,8 +100,11 @@ class ActionRequest:
     action: Message
 
 
-def parse_client_message(text: str | bytes) -> ActionRequest:
-    """Validate one client message; raise :class:`ProtocolError` for a bad one."""
+def read_envelope(text: str | bytes, *, type_optional: bool = False
+                  ) -> tuple[str | int, Message]:
+    """The ``id`` and the ``action`` object of a client message: the envelope
+    of the console's and the operators' desktop's websockets (the desktop's
+    may leave out ``"type": "action"``). Raises :class:`ProtocolError`."""
     if not isinstance(text, str):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "send JSON text, not binary")
     try:
@@ -114,12 +117,22 @@ def parse_client_message(text: str | bytes) -> ActionRequest:
     if isinstance(mid, bool) or not isinstance(mid, str | int) or (
             isinstance(mid, str) and not 0 < len(mid) <= MAX_ID_CHARS):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "id must be a short string or an integer")
-    if msg.get("type") != "action" or set(msg) != {"type", "id", "action"}:
+    if type_optional:
+        if set(msg) - {"type"} != {"id", "action"} or msg.get("type", "action") != "action":
+            raise ProtocolError(ErrorCode.BAD_MESSAGE,
+                                'expected {"id": ..., "action": {"name": ...}}', mid)
+    elif msg.get("type") != "action" or set(msg) != {"type", "id", "action"}:
         raise ProtocolError(ErrorCode.BAD_MESSAGE,
                             'expected {"type": "action", "id": ..., "action": {...}}', mid)
     action = msg["action"]
     if not isinstance(action, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "action must be an object", mid)
+    return mid, action
+
+
+def parse_client_message(text: str | bytes) -> ActionRequest:
+    """Validate one client message; raise :class:`ProtocolError` for a bad one."""
+    mid, action = read_envelope(text)
     name = action.get("name")
     fields = ACTIONS.get(name) if isinstance(name, str) else None
     if fields is None or not isinstance(name, str):

@@ -22,14 +22,12 @@ messages. Nothing here does I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from bailanys.console.protocol import (
     MAX_FIELD_CHARS,
-    MAX_ID_CHARS,
     ErrorCode,
     Message,
     MessageId,
@@ -37,6 +35,7 @@ from bailanys.console.protocol import (
     ack_message,
     encode,
     error_message,
+    read_envelope,
 )
 from bailanys.queue.outcome import Outcome
 
@@ -135,24 +134,7 @@ class Request:
 def parse_client_message(text: str | bytes, reasons: Collection[str]) -> Request:
     """Validate one client message; ``reasons``: the break reasons allowed
     (``[desk] break_reasons``). Raises :class:`ProtocolError`."""
-    if not isinstance(text, str):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "send JSON text, not binary")
-    try:
-        msg = json.loads(text)
-    except ValueError:
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "not JSON") from None
-    if not isinstance(msg, dict):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message is a JSON object")
-    mid = msg.get("id")
-    if isinstance(mid, bool) or not isinstance(mid, str | int) or (
-            isinstance(mid, str) and not 0 < len(mid) <= MAX_ID_CHARS):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "id must be a short string or an integer")
-    if set(msg) - {"type"} != {"id", "action"} or msg.get("type", "action") != "action":
-        raise ProtocolError(ErrorCode.BAD_MESSAGE,
-                            'expected {"id": ..., "action": {"name": ...}}', mid)
-    raw = msg["action"]
-    if not isinstance(raw, dict):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "action must be an object", mid)
+    mid, raw = read_envelope(text, type_optional=True)
     name = raw.get("name")
     if not isinstance(name, str) or name not in _FIELDS:
         raise ProtocolError(ErrorCode.UNKNOWN_ACTION, f"unknown action {name!r} (one of "

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bailanys.engine.causes import Cause
 from bailanys.engine.ports import Dialer, EventStore, MediaLegs, OutboundLeg
@@ -43,20 +43,17 @@ class QueueTransfers:
     dialer: Dialer
     _waiters: dict[str, Waiter]
 
-    def _run(self, actions: list[Any]) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # QueueService's own, declared for the type checker only
+        def _run(self, actions: list[Any]) -> None: ...
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str = "queue") -> asyncio.Task[Any]:
-        raise NotImplementedError
+        def _spawn(self, coro: Coroutine[Any, Any, Any],
+                   name: str = "queue") -> asyncio.Task[Any]: ...
 
-    def _music(self, w: Waiter) -> None:
-        raise NotImplementedError
+        def _music(self, w: Waiter) -> None: ...
 
-    def _stop_recording(self, w: Waiter) -> None:
-        raise NotImplementedError
+        def _stop_recording(self, w: Waiter) -> None: ...
 
-    def _max_call_s(self) -> float:
-        raise NotImplementedError
+        def _max_call_s(self) -> float: ...
 
     def transferable(self, call_id: str) -> tuple[str, str, OutboundLeg] | None:
         """(queue, agent, the agent's leg) of a caller talking to an agent (or held

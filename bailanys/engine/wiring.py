@@ -203,7 +203,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
             reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
             cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
-                         salt=functools.partial(load_or_create_salt, cfg.cases.salt_file)),
+                         salt=functools.cache(  # read once, on the first request
+                             functools.partial(load_or_create_salt, cfg.cases.salt_file))),
             desk_routes(desk),
             lambda access, _static: desk_case_routes(
                 cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,

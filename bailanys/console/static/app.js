@@ -6,7 +6,7 @@
 import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
 import { renderCases } from "./casealerts.js";
-import { sessionState } from "./session.js";
+import { reconnect as reconnectWhileLoggedIn } from "./session.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -330,18 +330,7 @@ function connect() {
   });
 }
 
-// Connect again while the session lasts (session.js).
-async function reconnect() {
-  const session = await sessionState("/");
-  if (session === "gone") {
-    location.assign("/login");
-  } else if (session === "unknown") {
-    setTimeout(reconnect, state.retryMs);
-    state.retryMs = Math.min(state.retryMs * 2, MAX_RETRY_MS);
-  } else {
-    connect();
-  }
-}
+const reconnect = () => reconnectWhileLoggedIn("/", state, connect, MAX_RETRY_MS);
 
 function sendAction(name, fields) {
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {

@@ -10,7 +10,7 @@
 import { currentLang, has, initLangSwitch, t } from "./i18n.js";
 import { el } from "./dom.js";
 import { clock, getJson } from "./callview.js";
-import { sessionState } from "./session.js";
+import { reconnect as reconnectWhileLoggedIn } from "./session.js";
 import { initWork, renderWork } from "./deskwork.js";
 import { callerText, showPop } from "./deskpop.js";
 
@@ -302,18 +302,7 @@ function connect() {
   });
 }
 
-// Connect again while the session lasts (session.js).
-async function reconnect() {
-  const session = await sessionState("/desk");
-  if (session === "gone") {
-    location.assign("/login");
-  } else if (session === "unknown") {
-    setTimeout(reconnect, desk.retryMs);
-    desk.retryMs = Math.min(desk.retryMs * 2, MAX_RETRY_MS);
-  } else {
-    connect();
-  }
-}
+const reconnect = () => reconnectWhileLoggedIn("/desk", desk, connect, MAX_RETRY_MS);
 
 // Send an action; resolves with the server's ack or error.
 export function act(name, fields = {}) {

@@ -10,3 +10,18 @@ export async function sessionState(page) {
     return "unknown";
   }
 }
+
+// Connect again while the session lasts: the login page when it ended, else
+// connect(), retrying an unreachable server after state.retryMs, which
+// doubles up to maxMs.
+export async function reconnect(page, state, connect, maxMs) {
+  const session = await sessionState(page);
+  if (session === "gone") {
+    location.assign("/login");
+  } else if (session === "unknown") {
+    setTimeout(() => reconnect(page, state, connect, maxMs), state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, maxMs);
+  } else {
+    connect();
+  }
+}
