@@ -291,8 +291,12 @@ class VoiceConfig:
     voice_kk: str = "kk"
     #: TTS voice for Russian.
     voice_ru: str = "ru"
+    #: Recorded prompts (issue 21, ``bailanys prompts import``): they win over TTS.
+    recorded_dir: str = "var/prompts"
 
     def __post_init__(self) -> None:
+        if not self.recorded_dir:
+            raise _invalid("voice.recorded_dir", "expected a directory path, got ''")
         if not self.prompt_dir:
             raise _invalid("voice.prompt_dir", "expected a directory path, got ''")
         _check_range("voice.rate", self.rate, 50, 500)

@@ -38,6 +38,7 @@ from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
+from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.recordings import RecordingJobs
@@ -72,6 +73,7 @@ class Engine:
     hub: MediaHub
     renderer: PromptRenderer
     prompts: PromptLibrary
+    recorded: RecordedPrompts
     ivr: FlowService
     queues: QueueService
     console: EngineConsole
@@ -189,6 +191,8 @@ class Engine:
         async with step("rendering prompts", rendered()):  # before the first call can need them
             await self.prompts.prepare()
             await self.prompts.add(interruption.texts(cfg.engine.languages))  # for stop()
+        undo.push_async_callback(_undo, "recorded prompts", self.recorded.stop)
+        await self.recorded.start()  # a voice talent's recordings win over the TTS
         undo.push_async_callback(_undo, "queues", self.queues.stop)
         async with step("loading queues", rendered()):  # before the flows: their queue nodes
             await self.queues.start()
@@ -264,6 +268,7 @@ class Engine:
         if self.contacts is not None:
             await self.contacts.stop()  # folds the calls the shutdown ended
         await self.cases.stop()
+        await self.recorded.stop()
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

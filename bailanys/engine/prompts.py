@@ -6,13 +6,19 @@ keypad word in Kazakh and Russian, decodes them
 once and keeps them pre-encoded for G.711 (:class:`EncodedAudio`).  A call
 then only slices bytes: no TTS, no file I/O and no codec work on the call
 path.  Digit read-back is assembled from the pre-rendered words.
+
+Recorded prompts (issue 21, :mod:`bailanys.prompts`) win over synthesis:
+:meth:`PromptLibrary.set_recorded` (called by
+:class:`~bailanys.engine.recorded.RecordedPrompts` at start-up and after
+every import) maps a (language, text) to a voice talent's recording, and
+:meth:`~PromptLibrary.text` and the read-back's words look there first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +43,19 @@ class PromptLibrary:
         self.languages = tuple(languages)
         self._audio: dict[tuple[str, str], EncodedAudio] = {}
         self._pcm: dict[tuple[str, str], np.ndarray] = {}
+        #: Recordings by (language, text): they win over the rendered prompts.
+        self._recorded: dict[tuple[str, str], EncodedAudio] = {}
+        self._recorded_pcm: dict[tuple[str, str], np.ndarray] = {}
+
+    def set_recorded(self, recordings: Mapping[tuple[str, str], np.ndarray]) -> None:
+        """Replace the recordings (8 kHz int16 by (language, text)); calls already
+        playing a prompt keep the audio they hold."""
+        self._recorded = {k: EncodedAudio.from_pcm(pcm) for k, pcm in recordings.items()}
+        self._recorded_pcm = dict(recordings)
+
+    def recorded(self) -> frozenset[tuple[str, str]]:
+        """The (language, text) pairs that play a recording."""
+        return frozenset(self._recorded)
 
     def texts(self) -> list[tuple[str, str]]:
         """Every (language, text) of the line test and its digit read-back."""
@@ -93,6 +112,9 @@ class PromptLibrary:
             raise VoiceError(f"recorded prompt not loaded: {path}") from None
 
     def text(self, lang: str, text: str) -> EncodedAudio:
+        recorded = self._recorded.get((lang, text))
+        if recorded is not None:
+            return recorded
         try:
             return self._audio[(lang, text)]
         except KeyError:
@@ -105,11 +127,15 @@ class PromptLibrary:
         """"You pressed: one, two, three" from the pre-rendered words."""
         if not digits:
             return self.text(lang, phrases.digits_readback(lang, ""))
-        parts = [self._pcm[(lang, phrases.readback_intro(lang))]]
+        parts = [self._word(lang, phrases.readback_intro(lang))]
         for key in digits:
             if key in KEYPAD:
-                parts.append(self._pcm[(lang, phrases.digit_word(lang, key))])
+                parts.append(self._word(lang, phrases.digit_word(lang, key)))
         return EncodedAudio.from_pcm(concat(*parts, gap_ms=WORD_GAP_MS))
+
+    def _word(self, lang: str, text: str) -> np.ndarray:
+        recorded = self._recorded_pcm.get((lang, text))
+        return recorded if recorded is not None else self._pcm[(lang, text)]
 
     def silence(self, ms: float) -> EncodedAudio:
         return EncodedAudio.from_pcm(silence(ms))

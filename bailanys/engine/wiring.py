@@ -45,6 +45,7 @@ from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
+from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
 from bailanys.engine.recordings import RecordingJobs
@@ -94,6 +95,7 @@ class Host(Protocol):
     hub: MediaHub
     renderer: PromptRenderer
     prompts: PromptLibrary
+    recorded: RecordedPrompts
     ivr: FlowService
     queues: QueueService
     console: EngineConsole
@@ -128,6 +130,7 @@ def build_parts(engine: Host) -> None:
     engine.hub = media_hub(cfg)
     engine.renderer = prompt_renderer(cfg)
     engine.prompts = PromptLibrary(engine.renderer, cfg.engine.languages)
+    engine.recorded = RecordedPrompts(Path(cfg.voice.recorded_dir), engine.prompts)
     engine.transport, engine.endpoint = sip_endpoint(cfg)
     events = LateEvents(lambda: engine.events)
     engine.registrar = registrar(cfg, engine.registration_changed, events)

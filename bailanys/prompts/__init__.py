@@ -1,0 +1,1 @@
+"""Recorded prompts (issue 21): keys, import, store, the console page."""
