@@ -43,6 +43,8 @@ def register(subparsers: Any) -> None:
     drawp.add_argument("flow", metavar="FLOW", help="a flow file")
     drawp.add_argument("--out", metavar="BASE", default=None,
                        help="output path without extension (default: next to the flow file)")
+    drawp.add_argument("--lang", default=None,
+                       help="the language of the prompts shown (default: the flow's first)")
     drawp.set_defaults(func=cmd_draw)
 
 
@@ -94,7 +96,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
                            EXIT_PROBLEMS)
     base = Path(args.out) if args.out else path.with_suffix("")
     try:
-        written = draw.write(flow, base)
+        if args.lang is not None and args.lang not in flow.languages:
+            raise CommandError(f"{path}: the flow has no language {args.lang!r} "
+                               f"({', '.join(flow.languages)})", EXIT_USAGE)
+        written = draw.write(flow, base, args.lang)
     except draw.DrawError as exc:
         raise CommandError(str(exc), EXIT_PROBLEMS) from None
     for p in written:

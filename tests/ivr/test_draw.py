@@ -53,8 +53,8 @@ def test_dot_has_every_node_and_edge() -> None:
     assert dot.startswith('digraph "hotline-1414" {\n') and dot.endswith("}\n")
     nodes, edges = parse(dot)
     assert set(nodes) == set(FLOW.nodes)
-    expected = {(n.id, target, label, not needs_input)
-                for n in FLOW.nodes.values() for label, target, needs_input in n.edges()}
+    expected = {(n.id, target, label, not needs_input) for n in FLOW.nodes.values()
+                for label, target, needs_input in draw.edge_rules(n, "kk")}
     assert set(edges) == expected
     assert len(edges) == len(expected)
     assert '__start -> "greeting";' in dot
@@ -64,16 +64,16 @@ def test_dot_has_every_node_and_edge() -> None:
 def test_input_edges_are_solid_and_silent_edges_dashed() -> None:
     _, edges = parse(draw.to_dot(FLOW))
     by_label = {(src, label): dashed for src, _, label, dashed in edges}
-    assert by_label[("language", "1")] is False
-    assert by_label[("language", "2")] is False
-    assert by_label[("main_menu", "5")] is False
-    assert by_label[("service_centres", "9")] is False
-    assert by_label[("language", "fallback")] is True
-    assert by_label[("main_menu", "fallback")] is True
-    assert by_label[("greeting", "next")] is True
-    assert by_label[("hours", "case 1")] is True
-    assert by_label[("hours", "default")] is True
-    assert by_label[("queue_egov", "fallback")] is True
+    assert by_label[("language", "1 «қазақша»")] is False
+    assert by_label[("language", "2 «орысша»")] is False
+    assert by_label[("main_menu", "5 «шағым»")] is False
+    assert by_label[("service_centres", "9 «басты мәзір»")] is False
+    assert by_label[("language", "timeout / no match")] is True
+    assert by_label[("main_menu", "timeout / no match")] is True
+    assert by_label[("greeting", "")] is True
+    assert by_label[("hours", "21:00–09:00")] is True
+    assert by_label[("hours", "otherwise")] is True
+    assert by_label[("queue_egov", "queue unavailable")] is True
 
 
 def test_shapes_say_what_a_node_does() -> None:
@@ -135,7 +135,7 @@ def test_quotes_and_backslashes_are_escaped() -> None:
     assert 'queue the \\"main\\" queue\\\\ a\\"b' in dot
     assert '[robot]\\nx\\\\\\"y"' in dot
     assert '\\n\\"Duty\\" <sip:duty@example.kz>' in dot
-    assert '"a" -> "q" [label="\\"иә\\"/\\"да\\""];' in dot  # a speech-only option
+    assert '"a" -> "q" [label="«\\"иә\\"»"];' in dot  # a speech-only option
     # with every escape pair removed, each line is still well formed: no stray quote
     for line in dot.splitlines()[8:-1]:
         bare = re.sub(r"\\.", "", line)
@@ -205,3 +205,78 @@ def test_cli_draw_a_broken_flow(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_cli_draw_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["flows", "draw", str(tmp_path / "nope.yaml")]) == 2
     assert "no such flow file" in capsys.readouterr().err
+
+
+SHIPPED = sorted((ROOT / "ivr_flows").glob("*.yaml"))
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
+
+
+@needs_dot
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_shipped_flows_read_top_down_with_rules_and_full_prompts_on_hover(
+        path: Path, lang: str, tmp_path: Path) -> None:
+    """Issue 21: top to bottom; every edge out of a waiting or branching node
+    labelled with its rule; every prompt, in full and in the chosen language,
+    as the SVG tooltip of its node."""
+    flow, problems = load_flow(path)
+    assert flow is not None, problems
+    _, svg_path = draw.write(flow, tmp_path / path.stem, lang)
+    assert "rankdir=TB;" in (tmp_path / f"{path.stem}.dot").read_text(encoding="utf-8")
+    svg = ET.parse(svg_path).getroot()
+    tips = {el.get(XLINK_TITLE) for el in svg.iter(f"{SVG_NS}a")}
+    texts = {el.text for el in svg.iter(f"{SVG_NS}text")}
+    for node in flow.nodes.values():
+        for prompt in node.prompts():
+            if prompt is not None and lang in prompt.texts:  # in full, not shortened
+                assert any(prompt.texts[lang] in (tip or "") for tip in tips), (node.id, lang)
+        for label, _, _ in draw.edge_rules(node, lang):
+            assert label not in {"fallback", "default", "next"}
+            if label:
+                assert label in texts, (node.id, label)
+        if node.kind in ("menu", "branch", "collect", "queue", "robot", "transfer"):
+            assert all(label for label, _, _ in draw.edge_rules(node, lang)), node.id
+
+
+def test_branch_rules_are_said_in_words() -> None:
+    flow = FLOW
+    hours = flow.nodes["hours"]
+    assert [x[0] for x in draw.edge_rules(hours, "ru")] == ["21:00–09:00", "otherwise"]
+    route = flow.nodes["robot_route"]
+    assert draw.edge_rules(route, "ru")[0][0] == "topic ∈ {eds, egov}"
+    text, _ = load_flow_text(RULES, "rules.yaml")
+    assert text is not None
+    labels = [x[0] for x in draw.edge_rules(text.nodes["b"], "ru")]
+    assert labels == ["mon–fri, 09:00–18:00", "sat, sun", "language kk",
+                      "general: no agent free, general: ≤ 3 waiting", "otherwise"]
+    assert draw.edge_rules(text.nodes["m"], "ru")[0][0] == "1 «да»"
+
+
+RULES = """\
+flow: rules
+languages: [kk, ru]
+start: b
+nodes:
+  b:
+    type: branch
+    cases:
+      - when: {weekdays: [mon, tue, wed, thu, fri], time: "09:00-18:00"}
+        next: m
+      - when: {weekdays: [sat, sun]}
+        next: m
+      - when: {language: kk}
+        next: m
+      - when: {queue: general, agents_available: false, waiting_at_most: 3}
+        next: m
+    default: m
+  m:
+    type: menu
+    prompt: {kk: Бірді басыңыз., ru: Нажмите один.}
+    options:
+      - key: "1"
+        words: {kk: [иә], ru: [да]}
+        next: h
+    fallback: h
+  h:
+    type: hangup
+"""
