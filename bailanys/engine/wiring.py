@@ -60,6 +60,8 @@ from bailanys.engine.workers import LocalWorkers, WorkerSettings
 from bailanys.errors import ConfigError
 from bailanys.events import AnyEvent
 from bailanys.media.hub import MediaHub
+from bailanys.prompts.store import RecordedStore
+from bailanys.prompts.web import PromptsPort, engine_flows, prompts_routes
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
 from bailanys.reports.projector import ContactProjector, EventFeed, classifier_ids
@@ -212,7 +214,17 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             lambda access, _static: desk_case_routes(
                 cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
                 cases=cfg.cases, topics_file=cfg.reports.topics),
-            lambda access, _static: kb_routes(kb, access)))
+            lambda access, _static: kb_routes(kb, access),
+            prompts_routes(recorded_port(engine))))
+
+
+def recorded_port(engine: Host) -> PromptsPort:
+    """The Prompts page's port: ``[voice] recorded_dir`` and the keys of the flows
+    the engine serves at the moment of the request (issue 21)."""
+    cfg = engine.config
+    return PromptsPort(RecordedStore(Path(cfg.voice.recorded_dir)),
+                       engine_flows(lambda: engine.ivr.registry.current.flows.values()),
+                       cfg.engine.languages)
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -26,11 +26,12 @@ from bailanys.ivr.registry import load_dir
 from bailanys.prompts.audio import AudioRefused, prepare
 from bailanys.prompts.keys import PromptKey, catalog
 from bailanys.prompts.store import RecordedStore
+from bailanys.web.limits import MAX_AUDIO_UPLOAD_BYTES
 
 #: The formats taken (ffmpeg reads more; these are what a studio sends).
 EXTENSIONS: Final = (".wav", ".mp3", ".ogg", ".m4a")
-#: The largest file taken: two minutes of 48 kHz stereo WAV is 23 MB.
-MAX_FILE_BYTES: Final = 32 * 1024 * 1024
+#: The largest file taken (the console's upload limit too).
+MAX_FILE_BYTES: Final = MAX_AUDIO_UPLOAD_BYTES
 LANGUAGES: Final = ("kk", "ru")
 #: The flows the engine runs itself (``engine/flowfiles.py``), beside the configured ones.
 BUILTIN_FLOWS: Final = Path(__file__).resolve().parents[2] / "ivr_flows"
@@ -44,14 +45,17 @@ class PromptImportError(InputError):
         self.code = code
 
 
+def builtin_flows() -> list[Flow]:
+    """The engine's own flows (line test, survey), good ones only."""
+    return [f for f in load_dir(BUILTIN_FLOWS).flows.values()
+            if Path(f.file).name in ("linetest.yaml", "survey.yaml")]
+
+
 def flows_of(flow_dir: Path) -> list[Flow]:
     """The flows of ``flow_dir`` and the engine's own (line test, survey), good ones only."""
     flows = list(load_dir(flow_dir).flows.values()) if flow_dir.is_dir() else []
     names = {f.name for f in flows}
-    if BUILTIN_FLOWS.resolve() != flow_dir.resolve():
-        flows += [f for f in load_dir(BUILTIN_FLOWS).flows.values()
-                  if f.file.endswith(("linetest.yaml", "survey.yaml")) and f.name not in names]
-    return flows
+    return flows + [f for f in builtin_flows() if f.name not in names]
 
 
 def key_catalog(flow_dir: Path, languages: Sequence[str] = LANGUAGES) -> dict[str, PromptKey]:

@@ -31,6 +31,9 @@ from bailanys.web.responses import error
 
 #: The login form is under 200 bytes; anything much larger is not ours.
 MAX_BODY_BYTES = 8 * 1024
+#: A recorded prompt uploaded on the Prompts page (``bailanys/prompts/web.py``):
+#: two minutes of 48 kHz 24-bit stereo WAV is 35 MB; a studio's MP3 far less.
+MAX_AUDIO_UPLOAD_BYTES = 40 * 1024 * 1024
 #: Fields accepted in a form body.
 MAX_FORM_FIELDS = 16
 
