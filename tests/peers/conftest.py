@@ -146,6 +146,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     (``ivr``), ``AsrConfig`` (``asr``), ``AuthConfig`` (``auth``) and
     ``AnalyticsConfig`` (``analytics``; off by default here), ``QaConfig``
     (``qa``) and ``CasesFileConfig`` (``cases``; the salt file in the test's
+    folder) and ``VoiceConfig`` (``voice``; recorded prompts in the test's
     folder) as dicts; ``sip_users`` adds registrar users.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
@@ -166,6 +167,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         cases: dict[str, Any] | None = None,
         sip_users: dict[str, str] | None = None,
         store_path: str | None = None,
+        voice: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -176,7 +178,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
                 rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec"), **(media or {})
             ),
             store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20),
-            voice=VoiceConfig(prompt_dir=str(PROMPT_DIR)),
+            # Recorded prompts (issue 21) in the test's folder, not var/prompts.
+            voice=VoiceConfig(**{"prompt_dir": str(PROMPT_DIR),
+                                 "recorded_dir": str(tmp_path / "recorded"), **(voice or {})}),
             registrar=RegistrarConfig(users={**USERS, **(sip_users or {})}),
             auth=AuthConfig(**(auth or {})),
             engine=EngineConfig(
