@@ -50,7 +50,9 @@ module)::
     │   │                      reason...); ``code`` is what the page translates
     │   ├── ImportProblems     (bailanys.reports.imports) a CSV of other channels'
     │   │                      contacts cannot be imported; ``problems`` lists them
-    │   └── NoSuchCase         (bailanys.cases.api) no request has this number (404)
+    │   ├── NoSuchCase         (bailanys.cases.api) no request has this number (404)
+    │   └── PromptImportError  (bailanys.prompts.audio) a recording refused (not
+    │                          audio, silent, too long, unknown key); ``code``
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses

@@ -38,9 +38,9 @@ from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
 from bailanys.engine.prompts import PromptLibrary
-from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.recordings import RecordingJobs
 from bailanys.engine.recovery import recover
 from bailanys.engine.registrar import Registrar

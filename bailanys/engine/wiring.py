@@ -45,9 +45,9 @@ from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
-from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.queues import QueueService, QueueSettings
 from bailanys.engine.reconcile import Reconciliation
+from bailanys.engine.recorded import RecordedPrompts
 from bailanys.engine.recordings import RecordingJobs
 from bailanys.engine.refer import ReferHandler
 from bailanys.engine.registrar import Registrar

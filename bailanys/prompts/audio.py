@@ -33,6 +33,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.errors import InputError
 from bailanys.voice.audio import FULL_SCALE, SAMPLE_RATE, Pcm, resample, to_int16
 
 #: Longest recording taken (a prompt is a sentence or two; a longer file is
@@ -54,8 +55,9 @@ TRIM_MARGIN_MS: Final = 100
 MIN_SOUND_MS: Final = 100
 
 
-class AudioRefused(ValueError):  # noqa: N818 (a reason, not a failure of ours)
-    """Why a file is not a usable recording; ``code`` is what the page translates."""
+class PromptImportError(InputError):
+    """A recording is refused (here: not a usable recording; the importer:
+    an unknown key or language); ``code`` is what the page translates."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -81,19 +83,19 @@ def decode(data: bytes, name: str) -> tuple[NDArray[np.float64], int]:
     from pydub.exceptions import CouldntDecodeError
 
     if not data:
-        raise AudioRefused("empty", f"{name}: the file is empty")
+        raise PromptImportError("empty", f"{name}: the file is empty")
     try:
         seg = AudioSegment.from_file(io.BytesIO(data))
     except (CouldntDecodeError, IndexError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()
         detail = f" ({first[0][:120]})" if first else ""
-        raise AudioRefused("not_audio", f"{name}: not an audio file ffmpeg can read"
+        raise PromptImportError("not_audio", f"{name}: not an audio file ffmpeg can read"
                                         f"{detail}") from None
     if seg.frame_count() == 0 or seg.frame_rate <= 0:
-        raise AudioRefused("empty", f"{name}: the file holds no sound")
+        raise PromptImportError("empty", f"{name}: the file holds no sound")
     seconds = seg.frame_count() / seg.frame_rate
     if seconds > MAX_SOURCE_S:
-        raise AudioRefused("too_long", f"{name}: {seconds:.0f} s; a prompt is at most "
+        raise PromptImportError("too_long", f"{name}: {seconds:.0f} s; a prompt is at most "
                                        f"{MAX_SOURCE_S:.0f} s")
     raw = np.array(seg.get_array_of_samples(), dtype=np.float64)
     channels = seg.channels
@@ -154,7 +156,7 @@ def prepare(data: bytes, name: str) -> Prepared:
     pcm = np.asarray(resample(samples * FULL_SCALE, rate), dtype=np.float64)
     trimmed = trim(pcm)
     if trimmed.size < SAMPLE_RATE * MIN_SOUND_MS // 1000:
-        raise AudioRefused("silent", f"{name}: no sound in the file (only silence)")
+        raise PromptImportError("silent", f"{name}: no sound in the file (only silence)")
     before = gated_rms_dbfs(trimmed)
     gain_db = min(TARGET_DBFS - before, PEAK_CEILING_DBFS - peak_dbfs(trimmed))
     out = to_int16(trimmed * 10.0 ** (gain_db / 20.0))

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bailanys.errors import InputError
 from bailanys.ivr.model import Flow
 from bailanys.ivr.registry import load_dir
-from bailanys.prompts.audio import AudioRefused, prepare
+from bailanys.prompts.audio import PromptImportError, prepare
 from bailanys.prompts.keys import PromptKey, catalog
 from bailanys.prompts.store import RecordedStore
 from bailanys.web.limits import MAX_AUDIO_UPLOAD_BYTES
@@ -35,14 +34,6 @@ MAX_FILE_BYTES: Final = MAX_AUDIO_UPLOAD_BYTES
 LANGUAGES: Final = ("kk", "ru")
 #: The flows the engine runs itself (``engine/flowfiles.py``), beside the configured ones.
 BUILTIN_FLOWS: Final = Path(__file__).resolve().parents[2] / "ivr_flows"
-
-
-class PromptImportError(InputError):
-    """A recording is refused; ``code`` is what the page translates, nothing was stored."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def builtin_flows() -> list[Flow]:
@@ -86,10 +77,7 @@ def import_bytes(store: RecordedStore, keys: Mapping[str, PromptKey], data: byte
                                                     f"(languages: {said})")
     if len(data) > MAX_FILE_BYTES:
         raise PromptImportError("too_large", f"{name}: over {MAX_FILE_BYTES // 2**20} MiB")
-    try:
-        ready = prepare(data, name)
-    except AudioRefused as exc:
-        raise PromptImportError(exc.code, str(exc)) from None
+    ready = prepare(data, name)  # PromptImportError: not a usable recording
     entry = {"text": found.texts[lang], "source": Path(name).name,
              "sha256": hashlib.sha256(data).hexdigest(), "source_s": round(ready.source_s, 3),
              "duration_s": round(ready.duration_s, 3),
@@ -112,11 +100,12 @@ class Outcome:
 def import_path(store: RecordedStore, keys: Mapping[str, PromptKey], path: Path, *,
                 key: str | None = None, lang: str | None = None, user: str = ""
                 ) -> list[Outcome]:
-    """A file (``key`` and ``lang`` given, or read from its name) or every audio file of a folder."""
+    """A file (``key`` and ``lang`` given, or read from its name), or a folder's audio files."""
     if path.is_dir():
         if key is not None:
-            raise PromptImportError("key_with_folder", "--key names one file's prompt; "
-                                                       "a folder's files are named <key>.<lang>.<ext>")
+            raise PromptImportError("key_with_folder",
+                                    "--key names one file's prompt; a folder's files are "
+                                    "named <key>.<lang>.<ext>")
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS)
         if not files:
             raise PromptImportError("empty_folder", f"{path}: no {', '.join(EXTENSIONS)} files")
