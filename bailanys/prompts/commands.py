@@ -26,9 +26,9 @@ from bailanys.cliutil import (
     plural,
     write_lines,
 )
+from bailanys.prompts.audio import PromptImportError
 from bailanys.prompts.importer import (
     LANGUAGES,
-    PromptImportError,
     import_path,
     key_catalog,
     status_rows,

@@ -38,8 +38,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from bailanys.ivr.model import Flow
+from bailanys.prompts.audio import PromptImportError
 from bailanys.prompts.importer import (
-    PromptImportError,
     builtin_flows,
     import_bytes,
     status_rows,

@@ -24,7 +24,6 @@ from scipy.signal import correlate
 from bailanys import cli
 from bailanys.prompts import audio
 from bailanys.prompts.importer import (
-    PromptImportError,
     import_bytes,
     import_path,
     key_catalog,
@@ -113,13 +112,13 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path: Path,
         "unknown_language": (wav, KEY, "en"),
     }
     for code, (data, key, lang) in cases.items():
-        with pytest.raises(PromptImportError) as caught:
+        with pytest.raises(audio.PromptImportError) as caught:
             import_bytes(store, KEYS, data, "upload.wav", key, lang)
         assert caught.value.code == code, (code, str(caught.value))
         assert "upload.wav" in str(caught.value)
     silent = tmp_path / "silent.wav"
     write_wav(silent, np.zeros(8000, np.int16))
-    with pytest.raises(PromptImportError) as caught:
+    with pytest.raises(audio.PromptImportError) as caught:
         import_bytes(store, KEYS, silent.read_bytes(), "silent.wav", KEY, "ru")
     assert caught.value.code == "silent"
     long = tmp_path / "long.wav"
@@ -128,11 +127,11 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path: Path,
         w.setsampwidth(2)
         w.setframerate(8000)
         w.writeframes(b"\x10\x00" * 8000 * 121)
-    with pytest.raises(PromptImportError) as caught:
+    with pytest.raises(audio.PromptImportError) as caught:
         import_bytes(store, KEYS, long.read_bytes(), "long.wav", KEY, "ru")
     assert caught.value.code == "too_long"
     assert not (tmp_path / "p").exists() or not any((tmp_path / "p").glob("*.wav"))
-    with pytest.raises(PromptImportError):
+    with pytest.raises(audio.PromptImportError):
         name_key("greeting.wav")
     assert name_key("hotline-1414.main_menu.kk.m4a") == ("hotline-1414.main_menu", "kk")
 
