@@ -31,12 +31,17 @@ function showDone(entry) {
     after: n(entry.loudness_after_dbfs) });
 }
 
+// The browser's own file button speaks the browser's language: a label in ours instead.
 function uploadCell(row) {
-  const input = el("input", { type: "file", accept: ".wav,.mp3,.ogg,.m4a,audio/*",
-    "aria-label": `${row.key} ${row.lang}` });
+  const input = el("input", { type: "file", class: "file-input",
+    accept: ".wav,.mp3,.ogg,.m4a,audio/*", "aria-label": `${row.key} ${row.lang}` });
+  const chosen = el("span", { class: "chosen", text: t("pr_choose") });
+  input.addEventListener("change", () => {
+    chosen.textContent = input.files[0]?.name ?? t("pr_choose");
+  });
   const button = el("button", { type: "button", class: "upload", text: t("pr_upload") });
   button.addEventListener("click", () => upload(row, input, button));
-  return el("td", { class: "upload-cell" }, input, button);
+  return el("td", { class: "upload-cell" }, el("label", { class: "pick" }, input, chosen), button);
 }
 
 function render() {
