@@ -23,7 +23,7 @@ from typing import Any, Final
 from bailanys.ivr.model import Flow
 from bailanys.ivr.registry import load_dir
 from bailanys.prompts.audio import PromptImportError, prepare
-from bailanys.prompts.keys import PromptKey, catalog
+from bailanys.prompts.keys import KEY_RE, PromptKey, catalog
 from bailanys.prompts.store import RecordedStore
 from bailanys.web.limits import MAX_AUDIO_UPLOAD_BYTES
 
@@ -67,7 +67,7 @@ def import_bytes(store: RecordedStore, keys: Mapping[str, PromptKey], data: byte
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
                  ) -> dict[str, Any]:
     """Check, prepare and store one recording; its manifest entry."""
-    found = keys.get(key)
+    found = keys.get(key) if KEY_RE.fullmatch(key) else None  # a file is named by its key
     if found is None:
         raise PromptImportError("unknown_key", f"{name}: no prompt has the key {key!r} "
                                                "(bailanys prompts list shows them)")

@@ -42,7 +42,7 @@ from bailanys.ivr.model import KEYPAD, Flow, Menu, Node, Prompt, Survey
 from bailanys.voice.phrases import demo, interruption, keypad, queue, waiting
 
 #: What a key looks like (flow and node names, dots between).
-KEY_RE: Final = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_@-]+)*")
+KEY_RE: Final = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 #: The key's "flow" for the engine's own sentences.
 PHRASES: Final = "phrases"
 

@@ -130,6 +130,9 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path: Path,
     with pytest.raises(audio.PromptImportError) as caught:
         import_bytes(store, KEYS, long.read_bytes(), "long.wav", KEY, "ru")
     assert caught.value.code == "too_long"
+    with pytest.raises(audio.PromptImportError) as caught:  # never a path out of the folder
+        import_bytes(store, {"../x": KEYS[KEY]}, wav, "up.wav", "../x", "ru")
+    assert caught.value.code == "unknown_key"
     assert not (tmp_path / "p").exists() or not any((tmp_path / "p").glob("*.wav"))
     with pytest.raises(audio.PromptImportError):
         name_key("greeting.wav")
