@@ -30,7 +30,7 @@ from bailanys.cases.overduelist import StoreOverdue
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
-from bailanys.console.server import joined_routes
+from bailanys.console.server import ExtraRoutes, joined_routes
 from bailanys.desk.history import HistoryReader
 from bailanys.desk.kbweb import RobotKb, kb_routes
 from bailanys.desk.labels import PopLabels
@@ -58,6 +58,8 @@ from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
 from bailanys.errors import ConfigError
 from bailanys.events import AnyEvent
+from bailanys.intraday.storeread import StoreIntraday
+from bailanys.intraday.web import intraday_routes
 from bailanys.media.hub import MediaHub
 from bailanys.qa.web import qa_routes
 from bailanys.qa.webstore import StoreQa
@@ -209,7 +211,24 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             lambda access, _static: desk_case_routes(
                 cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
                 cases=cfg.cases, topics_file=cfg.reports.topics),
-            lambda access, _static: kb_routes(kb, access)))
+            lambda access, _static: kb_routes(kb, access),
+            intraday_hook(engine)))
+
+
+def intraday_hook(engine: Host) -> ExtraRoutes:
+    """The supervisors' intraday charts, drill-down and exports (issue 21) over
+    the store file, with the queues' and agents' names of the queue file."""
+
+    def queue_names() -> tuple[str, ...]:
+        config = engine.queues.config
+        return () if config is None else tuple(config.queues)
+
+    def agent_names() -> dict[str, str]:
+        config = engine.queues.config
+        return {} if config is None else {u: a.name for u, a in config.agents.items()}
+
+    return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
+                           queue_names=queue_names, agent_names=agent_names)
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:
