@@ -137,7 +137,7 @@ async def test_intraday_charts_drill_down_and_csv_after_a_real_call(
         console={"listen": f"127.0.0.1:{port}",
                  "users": {"sup": "supervisor:" + hash_password(PASSWORD)}})
     agent = PyVoipAgent("127.0.0.1", eng.transport.port, "1001", "pw1001", free_sip_port(),
-                        57300, 57599, talk_s=2.0)
+                        64600, 64899, talk_s=1.0)
     await asyncio.to_thread(agent.start)
     sipp_dir = tmp_path / "sipp"
     make_ulaw_wav(sipp_dir / "bailanys_silence.wav", 1.0, 0.0)

@@ -114,6 +114,10 @@ function chart(spec, data) {
       "data-total": Math.round(total * 100) / 100 });
     line.append(svg("title", {}, t(s.label)));
     node.append(line);
+    list.forEach((v, i) => {  // a point with no neighbour draws no line: a dot
+      if (v === null || list[i - 1] != null || list[i + 1] != null) return;
+      node.append(svg("circle", { cx: x(i), cy: y(v), r: 2.5, class: `ix-dot ${s.cls}` }));
+    });
   }
   const legend = el("div", { class: "ix-legend" }, ...spec.series.map((s) =>
     el("span", { class: `ix-key ${s.cls}`, text: t(s.label) })));
@@ -197,7 +201,8 @@ function renderAgent(out) {
       t("ix_col_outcome"), t("ix_col_number")])),
     el("tbody", {}, ...out.calls.map((c) => {
       const tr = row([fmtTime(c.time), label("queue_", c.queue), fmtDuration(c.duration),
-        c.talk === null ? t("ix_talking") : label("dk_outcome_", c.outcome), c.caller || "—"]);
+        c.talk === null ? t("ix_talking")
+          : (c.outcome ? label("dk_outcome_", c.outcome) : t("ix_no_outcome")), c.caller || "—"]);
       tr.dataset.call = c.call_id;
       return tr;
     })));
