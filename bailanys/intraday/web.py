@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from bailanys.errors import InputError
 from bailanys.intraday.agentday import AgentPeriod
 from bailanys.intraday.buckets import INTERVAL_S, DaySeries, day_bounds, labels, slot_of
 from bailanys.intraday.csvout import LANGS, agents_csv, intervals_csv
@@ -69,7 +70,10 @@ class IntradayPort(Protocol):
                       queue: str | None = None) -> list[AgentPeriod]: ...
 
 
-class BadParam(ValueError):
+class IntradayParamError(InputError):
+    """A query parameter of the intraday routes is not valid: ``code`` for the
+    page, ``param`` named."""
+
     def __init__(self, code: str, param: str, message: str) -> None:
         super().__init__(message)
         self.code, self.param = code, param
@@ -95,14 +99,15 @@ def parse_date(text: str | None, param: str, default: dt.date) -> dt.date:
 
 
 def _bad_date(param: str) -> dt.date:
-    raise BadParam("bad_date", param, f"{param}: a date YYYY-MM-DD")
+    raise IntradayParamError("bad_date", param, f"{param}: a date YYYY-MM-DD")
 
 
 def parse_name(text: str | None, param: str, code: str) -> str | None:
     if text is None or text == "":
         return None
     if len(text) > MAX_NAME_CHARS or not text.isprintable():
-        raise BadParam(code, param, f"{param}: at most {MAX_NAME_CHARS} printable characters")
+        raise IntradayParamError(code, param,
+                                 f"{param}: at most {MAX_NAME_CHARS} printable characters")
     return text
 
 
@@ -110,9 +115,9 @@ def parse_period(query: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.
     since = parse_date(query.get("from"), "from", today)
     until = parse_date(query.get("to"), "to", since)
     if until < since:
-        raise BadParam("bad_period", "to", "the period ends before it starts")
+        raise IntradayParamError("bad_period", "to", "the period ends before it starts")
     if (until - since).days + 1 > MAX_PERIOD_DAYS:
-        raise BadParam("period_too_long", "to", f"at most {MAX_PERIOD_DAYS} days")
+        raise IntradayParamError("period_too_long", "to", f"at most {MAX_PERIOD_DAYS} days")
     return since, until
 
 
@@ -120,7 +125,7 @@ def parse_lang(text: str | None) -> str:
     if text is None or text == "":
         return "kk"
     if text not in LANGS:
-        raise BadParam("bad_lang", "lang", "lang: kk, ru or en")
+        raise IntradayParamError("bad_lang", "lang", "lang: kk, ru or en")
     return text
 
 
@@ -164,7 +169,7 @@ class IntradayRoutes:
                       ) -> Response:
         try:
             return await make(request.query_params, self.clock())
-        except BadParam as exc:
+        except IntradayParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
         except sqlite3.Error as exc:
             log.warning("intraday: the store cannot be read: %s", exc)
@@ -195,7 +200,7 @@ class IntradayRoutes:
         async def make(query: Mapping[str, str], now: float) -> Response:
             agent = parse_name(request.path_params.get("agent"), "agent", "bad_agent")
             if agent is None:
-                raise BadParam("bad_agent", "agent", "agent: a SIP user")
+                raise IntradayParamError("bad_agent", "agent", "agent: a SIP user")
             day = parse_date(query.get("date"), "date", self._today(now))
             start, end = day_bounds(day, self.tz)
             period: AgentPeriod = await self._run(self.port.agent_period, agent, start,
