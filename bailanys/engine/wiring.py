@@ -217,7 +217,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
 
 def intraday_hook(engine: Host) -> ExtraRoutes:
     """The supervisors' intraday charts, drill-down and exports (issue 21) over
-    the store file, with the queues' and agents' names of the queue file."""
+    the store file, with the queues' and agents' names of the queue file and
+    each queue's agents (those with every skill the queue needs)."""
 
     def queue_names() -> tuple[str, ...]:
         config = engine.queues.config
@@ -227,8 +228,16 @@ def intraday_hook(engine: Host) -> ExtraRoutes:
         config = engine.queues.config
         return {} if config is None else {u: a.name for u, a in config.agents.items()}
 
+    def queue_agents(queue: str) -> frozenset[str] | None:
+        config = engine.queues.config
+        if config is None or queue not in config.queues:
+            return None
+        need = frozenset(config.queues[queue].skills)  # as queue/routing.py qualifies
+        return frozenset(u for u, a in config.agents.items() if need <= a.skill_set)
+
     return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
-                           queue_names=queue_names, agent_names=agent_names)
+                           queue_names=queue_names, agent_names=agent_names,
+                           queue_agents=queue_agents)
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -144,13 +144,13 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 def bucket_day(start: float, end: float, facts: Iterable[QueueFact],
                changes: Iterable[StateChange], *, until: float | None = None,
                initial: Mapping[str, str] | None = None, queue: str | None = None,
-               interval_s: int = INTERVAL_S) -> DaySeries:
+               agents: Set[str] | None = None, interval_s: int = INTERVAL_S) -> DaySeries:
     """The day [start, end) in intervals, counted up to ``until`` (default: its end).
 
     ``facts`` and ``changes`` in time order; those outside the day are
     skipped. ``initial``: each agent's state at ``start`` (the last change
-    before it). ``queue``: count only that queue's facts (agents are the
-    centre's in every case).
+    before it). ``queue``: count only that queue's facts; ``agents``: count
+    only those agents (the ones who serve the queue; None: every agent).
     """
     n = slot_count(start, end, interval_s)
     stop = end if until is None else max(start, min(end, until))
@@ -170,7 +170,8 @@ def bucket_day(start: float, end: float, facts: Iterable[QueueFact],
             slot.answered_wait_total += fact.waited
         else:
             slot.lost += 1
-    state: dict[str, tuple[str, float]] = {a: (s, start) for a, s in (initial or {}).items()}
+    state: dict[str, tuple[str, float]] = {a: (s, start) for a, s in (initial or {}).items()
+                                           if agents is None or a in agents}
 
     def close(agent: str, now: float) -> None:
         was, since = state[agent]
@@ -184,6 +185,8 @@ def bucket_day(start: float, end: float, facts: Iterable[QueueFact],
     for change in changes:
         if change.ts >= stop:
             break
+        if agents is not None and change.agent not in agents:
+            continue
         if change.agent in state:
             close(change.agent, change.ts)
         state[change.agent] = (change.state, max(change.ts, start))

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
@@ -114,9 +114,10 @@ class StoreIntraday:
         self.db_path = db_path
         self.tz = tz
 
-    def series(self, since: dt.date, until: dt.date, queue: str | None,
-               now: float) -> list[tuple[dt.date, DaySeries]]:
-        """Each day of [since, until] in intervals (counted up to ``now``)."""
+    def series(self, since: dt.date, until: dt.date, queue: str | None, now: float,
+               agents: Set[str] | None = None) -> list[tuple[dt.date, DaySeries]]:
+        """Each day of [since, until] in intervals (counted up to ``now``), of
+        ``queue``'s callers (None: all) and of ``agents`` (None: all)."""
         start, _ = day_bounds(since, self.tz)
         _, end = day_bounds(until, self.tz)
         stop = min(end, now)
@@ -134,7 +135,7 @@ class StoreIntraday:
             while ci < len(changes) and changes[ci].ts < e:
                 ci += 1
             series = bucket_day(s, e, facts[f0:fi], changes[c0:ci], until=now,
-                                initial=initial, queue=queue)
+                                initial=initial, queue=queue, agents=agents)
             initial = series.states
             out.append((day, series))
         return out

@@ -4,7 +4,8 @@
 ``GET /api/console/intervals``                  JSON: ``date`` (local, default today)
                                                 in 15-minute intervals beside the same
                                                 weekday a week before; ``queue``
-                                                (default: every queue)
+                                                (default: every queue; its agents:
+                                                those with the queue's skills)
 ``GET /api/console/agents/{agent}``             JSON: the agent's ``date`` (default
                                                 today): calls with masked numbers,
                                                 AHT, occupancy, breaks, login
@@ -29,7 +30,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from http import HTTPStatus
 from typing import Any, Final, Protocol
 
@@ -60,8 +61,8 @@ CSV_TYPE: Final = "text/csv; charset=utf-8"
 class IntradayPort(Protocol):
     """The store's side (blocking; ``storeread.StoreIntraday`` is the real one)."""
 
-    def series(self, since: dt.date, until: dt.date, queue: str | None,
-               now: float) -> list[tuple[dt.date, DaySeries]]: ...
+    def series(self, since: dt.date, until: dt.date, queue: str | None, now: float,
+               agents: Set[str] | None = None) -> list[tuple[dt.date, DaySeries]]: ...
 
     def agent_period(self, agent: str, since: float, until: float,
                      queue: str | None = None) -> AgentPeriod: ...
@@ -139,12 +140,14 @@ class IntradayRoutes:
     def __init__(self, access: Access, port: IntradayPort, tz: dt.tzinfo, *,
                  queue_names: Callable[[], Sequence[str]] = tuple,
                  agent_names: Callable[[], Mapping[str, str]] = dict,
+                 queue_agents: Callable[[str], Set[str] | None] = lambda queue: None,
                  clock: Callable[[], float] = time.time) -> None:
         self.access = access
         self.port = port
         self.tz = tz
         self.queue_names = queue_names
         self.agent_names = agent_names
+        self.queue_agents = queue_agents
         self.clock = clock
         self._slots = asyncio.Semaphore(QUERY_SLOTS)
 
@@ -156,6 +159,10 @@ class IntradayRoutes:
             endpoint("/api/console/agents.csv", api(self._agents_csv)),
             endpoint("/api/console/agents/{agent}", api(self._agent)),
         ]
+
+    def _agents(self, queue: str | None) -> Set[str] | None:
+        """The agents who serve ``queue`` (None: every agent)."""
+        return None if queue is None else self.queue_agents(queue)
 
     def _today(self, now: float) -> dt.date:
         return dt.datetime.fromtimestamp(now, self.tz).date()
@@ -181,7 +188,8 @@ class IntradayRoutes:
             day = parse_date(query.get("date"), "date", self._today(now))
             queue = parse_name(query.get("queue"), "queue", "bad_queue")
             before = day - dt.timedelta(days=7)
-            both = await self._run(self.port.series, before, day, queue, now)
+            both = await self._run(self.port.series, before, day, queue, now,
+                                   self._agents(queue))
             days = dict(both)
             start, end = day_bounds(day, self.tz)
             current = slot_of(now, start) if start <= now < end else None
@@ -215,7 +223,8 @@ class IntradayRoutes:
             since, until = parse_period(query, self._today(now))
             queue = parse_name(query.get("queue"), "queue", "bad_queue")
             lang = parse_lang(query.get("lang"))
-            series = await self._run(self.port.series, since, until, queue, now)
+            series = await self._run(self.port.series, since, until, queue, now,
+                                     self._agents(queue))
             body = await self._run(intervals_csv, series, queue, self.tz, lang)
             return self._csv(body, f"intervals_{since}_{until}.csv")
 
@@ -245,11 +254,12 @@ class IntradayRoutes:
 def intraday_routes(port: IntradayPort, tz: dt.tzinfo, *,
                     queue_names: Callable[[], Sequence[str]] = tuple,
                     agent_names: Callable[[], Mapping[str, str]] = dict,
+                    queue_agents: Callable[[str], Set[str] | None] = lambda queue: None,
                     ) -> Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]:
     """The hook the console's server takes (``extra_routes``, through ``joined_routes``)."""
 
     def build(access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
         return IntradayRoutes(access, port, tz, queue_names=queue_names,
-                              agent_names=agent_names).routes()
+                              agent_names=agent_names, queue_agents=queue_agents).routes()
 
     return build

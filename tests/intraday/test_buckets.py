@@ -109,6 +109,11 @@ def test_agents_are_time_weighted_and_split_at_interval_edges() -> None:
     assert out["agents_logged_in"][41] == 2.5 and out["agents_available"][41] == 1.0
     assert out["agents_logged_in"][39] == 0.0
     assert day.states == {"a": "available", "b": "logged_out", "c": "break"}
+    # a queue's agents only (those with its skills)
+    served = bucket_day(START, END, [], changes, initial={"d": "available"},
+                        agents={"b", "c"}).to_json()
+    assert served["agents_logged_in"][40] == 1.5 and served["agents_available"][40] == 0.5
+    assert served["agents_logged_in"][0] == 0.0
 
 
 def test_an_agent_logged_in_at_midnight_counts_from_the_first_interval() -> None:

@@ -68,7 +68,9 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     sessions = SessionStore(3600)
     routes = IntradayRoutes(Access(sessions), StoreIntraday(db, ALMATY), ALMATY,
                             queue_names=lambda: ("support", "pension"),
-                            agent_names=lambda: {"1001": "Айгерим"}, clock=lambda: NOW)
+                            agent_names=lambda: {"1001": "Айгерим"},
+                            queue_agents=lambda q: {"1001"} if q == "support" else set(),
+                            clock=lambda: NOW)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(
             app=web_app(routes.routes())), base_url="http://t") as http:
         yield Site(http, sessions)
@@ -104,6 +106,9 @@ async def test_today_beside_the_same_weekday_last_week(site: Site) -> None:
     assert before["offered"][42] == 0  # a past day's intervals are all counted
     only = (await site.get("/api/console/intervals?queue=pension")).json()
     assert only["today"]["offered"][40:42] == [0, 1]
+    assert only["today"]["agents_logged_in"][40] == 0.0  # nobody has its skills
+    support = (await site.get("/api/console/intervals?queue=support")).json()
+    assert support["today"]["agents_logged_in"][40] == 1.0  # 1001, not 1002
 
 
 async def test_the_drill_down_shows_masked_numbers_aht_and_login(site: Site) -> None:

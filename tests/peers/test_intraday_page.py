@@ -182,7 +182,10 @@ async def test_intraday_charts_drill_down_and_csv_after_a_real_call(
     await section.locator(".ix-controls select.ix-queue").select_option("pension")
     await expect(calls.locator('[data-series=answered][data-before="0"]')).to_have_attribute(
         "data-total", "0")
+    logged = section.locator('[data-chart=agents] [data-series=agents_logged_in][data-before="0"]')
+    await expect(logged).to_have_attribute("data-total", "0")  # 1001 lacks its skill
     await section.locator(".ix-controls select.ix-queue").select_option("support")
+    await expect(logged).not_to_have_attribute("data-total", "0")
     await expect(calls.locator('[data-series=answered][data-before="0"]')).to_have_attribute(
         "data-total", "1")
 
