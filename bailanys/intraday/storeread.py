@@ -72,32 +72,38 @@ def initial_states(conn: sqlite3.Connection, start: float,
     return out
 
 
-def queue_facts(events: Sequence[Event]) -> list[QueueFact]:
-    """The counted moments of callers (see ``buckets.py``) from their events."""
+def queue_facts(conn: sqlite3.Connection, since: float, until: float) -> list[QueueFact]:
+    """The counted moments of callers in [since, until) (see ``buckets.py``), in
+    time order; only the fields counted are read out of the JSON."""
+    rows: list[tuple[float, str, Any, Any, Any, Any]] = []
+    for kind in _FACT_TYPES:
+        rows += conn.execute(
+            "SELECT ts, type, json_extract(data, '$.queue'), json_extract(data, '$.waited'), "
+            "json_extract(data, '$.cause'), json_extract(data, '$.short') FROM events "
+            "WHERE type = ? AND ts >= ? AND ts < ?", (kind, since, until)).fetchall()
+    rows.sort(key=lambda r: r[0])
     out = []
-    for e in events:
-        queue = e.data.get("queue")
+    for ts, kind, queue, waited, cause, short in rows:
         if not isinstance(queue, str):
             continue
-        waited = e.data.get("waited")
         wait = float(waited) if isinstance(waited, int | float) else 0.0
-        if e.type == "queue.joined":
-            out.append(QueueFact(e.ts, "offered", queue))
-        elif e.type == "call.connected":
-            out.append(QueueFact(e.ts, "answered", queue, wait))
-        elif (e.type == "queue.abandoned" and e.data.get("cause", "caller") == "caller"
-              and not e.data.get("short")):
-            out.append(QueueFact(e.ts, "lost", queue, wait))
+        if kind == "queue.joined":
+            out.append(QueueFact(ts, "offered", queue))
+        elif kind == "call.connected":
+            out.append(QueueFact(ts, "answered", queue, wait))
+        elif (cause is None or cause == "caller") and not short:  # KPI 5: a caller's hang-up
+            out.append(QueueFact(ts, "lost", queue, wait))
     return out
 
 
-def state_changes(events: Sequence[Event]) -> list[StateChange]:
-    out = []
-    for e in events:
-        agent, state = e.data.get("agent"), e.data.get("state")
-        if isinstance(agent, str) and isinstance(state, str):
-            out.append(StateChange(e.ts, agent, state))
-    return out
+def state_changes(conn: sqlite3.Connection, since: float, until: float) -> list[StateChange]:
+    """The agents' changes of state in [since, until), in the log's order."""
+    rows = conn.execute(
+        "SELECT ts, json_extract(data, '$.agent'), json_extract(data, '$.state') FROM events "
+        "WHERE type = 'agent.state' AND ts >= ? AND ts < ? ORDER BY id",
+        (since, until)).fetchall()
+    return [StateChange(ts, agent, new) for ts, agent, new in rows
+            if isinstance(agent, str) and isinstance(new, str)]
 
 
 def days(since: dt.date, until: dt.date) -> Iterator[dt.date]:
@@ -123,8 +129,8 @@ class StoreIntraday:
         stop = min(end, now)
         with closing(connect_ro(self.db_path)) as conn:
             initial = {a: s for a, (s, _) in initial_states(conn, start).items()}
-            facts = queue_facts(_events(conn, _FACT_TYPES, start, stop))
-            changes = state_changes(_events(conn, ("agent.state",), start, stop))
+            facts = queue_facts(conn, start, stop)
+            changes = state_changes(conn, start, stop)
         out = []
         fi = ci = 0
         for day in days(since, until):

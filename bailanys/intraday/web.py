@@ -188,9 +188,9 @@ class IntradayRoutes:
             day = parse_date(query.get("date"), "date", self._today(now))
             queue = parse_name(query.get("queue"), "queue", "bad_queue")
             before = day - dt.timedelta(days=7)
-            both = await self._run(self.port.series, before, day, queue, now,
-                                   self._agents(queue))
-            days = dict(both)
+            agents = self._agents(queue)
+            days = {d: series for d in (before, day) for _, series in
+                    await self._run(self.port.series, d, d, queue, now, agents)}
             start, end = day_bounds(day, self.tz)
             current = slot_of(now, start) if start <= now < end else None
             return _json({
