@@ -91,7 +91,7 @@ function chart(spec, data) {
     node.append(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v),
       class: "ix-grid" }));
     node.append(svg("text", { x: PAD.left - 4, y: y(v) + 3, class: "ix-axis",
-      "text-anchor": "end" }, fmtNumber(v, spec.id === "agents" ? 1 : 0)));
+      "text-anchor": "end" }, fmtNumber(v, 1)));
   }
   for (let i = 0; i < n; i += 8) {  // every two hours
     node.append(svg("text", { x: x(i), y: H - 5, class: "ix-axis", "text-anchor": "middle" },
@@ -161,10 +161,7 @@ async function refresh() {
   } catch (err) {
     status.textContent = err.message;
   }
-  if (!state.data) return;
-  renderQueues();
-  renderCharts();
-  root.dataset.loaded = state.data.now;
+  if (state.data) show(state.data);
 }
 
 // --- exports -----------------------------------------------------------------------
@@ -302,7 +299,14 @@ function onLanguage() {
   });
 }
 
-export function mount(node) {
+function show(data) {
+  state.data = data;
+  renderQueues();
+  renderCharts();
+  root.dataset.loaded = data.now;
+}
+
+export function mount(node, first = null) {
   root = node;
   build();
   exportLinks();
@@ -311,7 +315,8 @@ export function mount(node) {
     button.addEventListener("click", onLanguage);
   }
   root.hidden = false;
-  refresh();
+  if (first) show(first);
+  else refresh();
   state.timer = setInterval(refresh, REFRESH_MS);
 }
 
@@ -323,7 +328,7 @@ async function start() {
   const probe = await fetch(`/api/console/intervals?date=${localDate()}`,
     { credentials: "same-origin" }).catch(() => null);
   if (!probe || !probe.ok) return;
-  mount(node);
+  mount(node, await probe.json().catch(() => null));
 }
 
 start();
