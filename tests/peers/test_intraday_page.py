@@ -218,9 +218,20 @@ async def test_intraday_charts_drill_down_and_csv_after_a_real_call(
     counted = {(r[0], int(r[3]), int(r[4]), int(r[5])) for r in table[1:] if r[3:6] != ["0"] * 3}
     assert (today.isoformat(), 1, 1, 0) in counted
     assert sum(o for d, o, _, _ in counted if d == week_ago.isoformat()) == 2
+    # a period that ends before it starts: said, and no link to follow
+    await form.locator(".ix-to").fill((week_ago - dt.timedelta(days=1)).isoformat())
+    await expect(form.locator(".ix-export-status")).to_have_text(
+        "Кезеңнің соңы басынан ерте")
+    await expect(form.locator(".ix-csv-agents")).not_to_have_attribute("href", re.compile("."))
+    await form.locator(".ix-to").fill(today.isoformat())
+    # in Russian: the section's texts and the file's headers
+    await page.click("[data-lang=ru]")
+    await expect(section.locator("[data-chart=calls]").locator("..").locator("figcaption")
+                 ).to_have_text("Звонки")
     async with page.expect_download() as info:
         await form.locator(".ix-csv-agents").click()
     data = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
+    assert _table(data)[0][:2] == ["Оператор", "Имя"]
     agents = {r[0]: r for r in _table(data)[1:]}
     assert agents["1001"][1] == "Айгерим" and agents["1001"][5:7] == ["1", "1"]
     assert agents["1009"][5:7] == ["1", "1"]

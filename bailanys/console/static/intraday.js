@@ -166,14 +166,37 @@ async function refresh() {
 
 // --- exports -----------------------------------------------------------------------
 
+const MAX_PERIOD_DAYS = 92;  // bailanys/intraday/web.py
+
+// The period's problem (an ix_err_* key) or null.
+function periodProblem(from, to) {
+  if (!/^\d{4}-\d\d-\d\d$/.test(from) || !/^\d{4}-\d\d-\d\d$/.test(to)) return "ix_err_bad_date";
+  if (to < from) return "ix_err_bad_period";
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 + 1 > MAX_PERIOD_DAYS) {
+    return "ix_err_period_too_long";
+  }
+  return null;
+}
+
 function exportLinks() {
   const form = root.querySelector(".ix-export");
-  const params = new URLSearchParams({ from: form.querySelector(".ix-from").value,
-    to: form.querySelector(".ix-to").value, lang: currentLang() });
+  const from = form.querySelector(".ix-from").value;
+  const to = form.querySelector(".ix-to").value;
+  const params = new URLSearchParams({ from, to, lang: currentLang() });
   const queue = form.querySelector(".ix-queue").value;
   if (queue) params.set("queue", queue);
-  form.querySelector(".ix-csv-intervals").href = `/api/console/intervals.csv?${params}`;
-  form.querySelector(".ix-csv-agents").href = `/api/console/agents.csv?${params}`;
+  const problem = periodProblem(from, to);
+  form.querySelector(".ix-export-status").textContent = problem ? t(problem) : "";
+  for (const [cls, path] of [["ix-csv-intervals", "intervals.csv"], ["ix-csv-agents", "agents.csv"]]) {
+    const link = form.querySelector(`.${cls}`);
+    if (problem) {
+      link.removeAttribute("href");
+      link.setAttribute("aria-disabled", "true");
+    } else {
+      link.href = `/api/console/${path}?${params}`;
+      link.removeAttribute("aria-disabled");
+    }
+  }
 }
 
 // --- the agent drill-down ------------------------------------------------------------
@@ -269,7 +292,8 @@ function build() {
       el("a", { class: "ix-csv-intervals", download: "", "data-i18n": "ix_csv_intervals",
         text: t("ix_csv_intervals") }),
       el("a", { class: "ix-csv-agents", download: "", "data-i18n": "ix_csv_agents",
-        text: t("ix_csv_agents") })));
+        text: t("ix_csv_agents") }),
+      el("span", { class: "ix-export-status ix-status", role: "status" })));
   const dialog = el("dialog", { id: "ix-agent", class: "ix-agent" },
     el("div", { class: "ix-agent-head" },
       el("h3", { class: "ix-agent-name" }),
