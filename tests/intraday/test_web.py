@@ -50,7 +50,8 @@ def seed(db: Path) -> None:
     timed = [(at(9, 0, day=DAY - dt.timedelta(days=1)),
               state("1001", "available", "logged_out")),
              (at(10, 5, day=WEEK_AGO), state("1002", "available", "logged_out"))]
-    timed += answered_call("c1", "1001", at(10, 1), 30.0, 120.0, 10.0)  # ends 10:03:40
+    timed += answered_call("c1", "1001", at(10, 1), 30.0, 120.0, 10.0,  # ends 10:03:40
+                           leg="g1", hold=(10.0, 20.0))  # the agent's phone held it 20 s
     timed += answered_call("c2", "1001", at(10, 16), 10.0, 60.0, 5.0, queue="pension",
                            caller="77479876543")
     timed += lost_call("c3", at(10, 2), 40.0)
@@ -116,7 +117,8 @@ async def test_the_drill_down_shows_masked_numbers_aht_and_login(site: Site) -> 
     assert out["name"] == "Айгерим" and out["date"] == "2026-12-04"
     assert [(c["call_id"], c["caller"]) for c in out["calls"]] == [
         ("c1", "*******4567"), ("c2", "*******6543")]
-    assert out["aht_s"] == (120 + 10 + 60 + 5) / 2
+    assert [c["hold"] for c in out["calls"]] == [20.0, 0.0]
+    assert out["aht_s"] == (120 + 20 + 10 + 60 + 5) / 2
     assert out["first_login"] == at(0)  # logged in since yesterday
     assert "77011234567" not in str(out) and "later" not in str(out)
     other = (await site.get("/api/console/agents/1001?date=2026-11-27")).json()
@@ -137,6 +139,7 @@ async def test_the_csv_exports(site: Site) -> None:
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][0] == "Оператор" and [r[0] for r in rows[1:]] == ["1001", "1002"]
     assert rows[1][1] == "Айгерим" and rows[1][5:7] == ["2", "2"]
+    assert rows[1][7:11] == ["180,0", "20,0", "15,0", "107,5"]  # talk, hold, wrap-up, AHT
     assert "4567" not in text and "6543" not in text
 
 
