@@ -41,6 +41,8 @@ module)::
     │   │                      read; ``code`` is what the page translates
     │   ├── ParamError         (bailanys.analytics.pageparams) a parameter of the
     │   │                      analysts' page (a date, a page number) is not valid
+    │   ├── IntradayParamError (bailanys.intraday.web) a parameter of the supervisors'
+    │   │                      intraday APIs (a date, a period, a queue) is not valid
     │   ├── PeriodError        (bailanys.robot.gapreport) a ``--period`` that is not
     │   │                      START..END or YYYY-Qn
     │   ├── TransitionRefused  (bailanys.cases.store) a request's status change

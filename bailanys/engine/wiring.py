@@ -30,7 +30,7 @@ from bailanys.cases.overduelist import StoreOverdue
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
 from bailanys.config import Config
-from bailanys.console.server import joined_routes
+from bailanys.console.server import ExtraRoutes, joined_routes
 from bailanys.desk.history import HistoryReader
 from bailanys.desk.kbweb import RobotKb, kb_routes
 from bailanys.desk.labels import PopLabels
@@ -59,6 +59,8 @@ from bailanys.engine.uas import CallServer, UasSettings
 from bailanys.engine.workers import LocalWorkers, WorkerSettings
 from bailanys.errors import ConfigError
 from bailanys.events import AnyEvent
+from bailanys.intraday.storeread import StoreIntraday
+from bailanys.intraday.web import intraday_routes
 from bailanys.media.hub import MediaHub
 from bailanys.prompts.store import RecordedStore
 from bailanys.prompts.web import PromptsPort, engine_flows, prompts_routes
@@ -215,7 +217,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                 cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
                 cases=cfg.cases, topics_file=cfg.reports.topics),
             lambda access, _static: kb_routes(kb, access),
-            prompts_routes(recorded_port(engine))))
+            prompts_routes(recorded_port(engine)),
+            intraday_hook(engine)))
 
 
 def recorded_port(engine: Host) -> PromptsPort:
@@ -225,6 +228,31 @@ def recorded_port(engine: Host) -> PromptsPort:
     return PromptsPort(RecordedStore(Path(cfg.voice.recorded_dir)),
                        engine_flows(lambda: engine.ivr.registry.current.flows.values()),
                        cfg.engine.languages)
+
+
+def intraday_hook(engine: Host) -> ExtraRoutes:
+    """The supervisors' intraday charts, drill-down and exports (issue 21) over
+    the store file, with the queues' and agents' names of the queue file and
+    each queue's agents (those with every skill the queue needs)."""
+
+    def queue_names() -> tuple[str, ...]:
+        config = engine.queues.config
+        return () if config is None else tuple(config.queues)
+
+    def agent_names() -> dict[str, str]:
+        config = engine.queues.config
+        return {} if config is None else {u: a.name for u, a in config.agents.items()}
+
+    def queue_agents(queue: str) -> frozenset[str] | None:
+        config = engine.queues.config
+        if config is None or queue not in config.queues:
+            return None
+        need = frozenset(config.queues[queue].skills)  # as queue/routing.py qualifies
+        return frozenset(u for u, a in config.agents.items() if need <= a.skill_set)
+
+    return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
+                           queue_names=queue_names, agent_names=agent_names,
+                           queue_agents=queue_agents)
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -46,6 +46,9 @@ ALL_ROLES: frozenset[Role] = frozenset(Role)
 #: The staff of the back office: every role but the operator, who works on the
 #: desktop (``/desk``) and must not watch the supervisors' live state.
 STAFF_ROLES: frozenset[Role] = ALL_ROLES - {Role.OPERATOR}
+#: Who may read the supervisors' statistics (intraday intervals, the agent
+#: drill-down, their CSV export; issue 21): supervisors and admins.
+SUPERVISOR_ROLES: frozenset[Role] = frozenset({Role.SUPERVISOR, Role.ADMIN})
 #: Where ``page`` sends a visitor without a session.
 LOGIN_PATH = "/login"
 #: Shortest token accepted by :class:`BearerTokens`: 128 bits as URL-safe base64
