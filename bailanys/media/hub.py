@@ -230,6 +230,11 @@ class MediaHub:
         self._bridged.add(supervisor)  # its received frames are kept for the mix
         return mix
 
+    def unmonitor(self, session: RtpSession) -> None:
+        """The monitored bridge ``session`` (any of its three legs) is in goes back
+        to a plain bridge; its ``on_end`` is called."""
+        self._end_mix(session)
+
     def _end_mix(self, session: RtpSession) -> None:
         mix = self._mixes.get(session)
         if mix is None:
