@@ -50,7 +50,8 @@ def mix(*frames: Frame | None) -> Frame | None:
     if len(present) == 1:
         return present[0]
     total = np.sum(np.stack(present).astype(np.int32), axis=0)
-    return np.clip(total, _LO, _HI).astype(np.int16)
+    out: Frame = np.clip(total, _LO, _HI).astype(np.int16)
+    return out
 
 
 def mix_tick(caller: Frame | None, agent: Frame | None, supervisor: Frame | None,
