@@ -297,8 +297,9 @@ class MediaHub:
         """The send loop when some legs are bridged: they send their peer's last frame."""
         tx: dict[int, NDArray[np.int16]] = {}
         mixed: dict[RtpSession, NDArray[np.int16] | None] = {}
-        for mix in set(self._mixes.values()):
-            mixed.update(mix.frames())
+        if self._mixes:  # monitored bridges (issue 21): three legs mixed
+            for mix in set(self._mixes.values()):
+                mixed.update(mix.frames())
         for session in sessions:
             if session in mixed:
                 pcm = mixed[session]
