@@ -34,6 +34,7 @@ from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.cases.settings import CasesFileConfig
 from bailanys.desk.settings import DeskConfig
 from bailanys.errors import ConfigError
+from bailanys.monitor.settings import MonitorConfig
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
@@ -597,6 +598,7 @@ class Config:
     cases: CasesFileConfig = field(default_factory=CasesFileConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
     transfers: TransfersConfig = field(default_factory=TransfersConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -631,6 +633,7 @@ SECTIONS: dict[str, type[Any]] = {
     "cases": CasesFileConfig,
     "desk": DeskConfig,
     "transfers": TransfersConfig,
+    "monitor": MonitorConfig,
     "log": LogConfig,
 }
 

@@ -18,6 +18,8 @@ then, with :func:`check_files`, every file it points to, as the engine would:
   against it (issue 17);
 * ``[console.users]`` of role ``operator``: each login an agent of
   ``queue.file`` (issue 19: an operator logs in as its phone's SIP user);
+* ``[monitor.phones]``: each login a supervisor or admin of
+  ``[console.users]``, each phone a SIP user of ``[registrar.users]`` (issue 21);
 * ``cases.file`` and ``cases.calendar_dir``: the requests' routing table
   and working-day calendar (``bailanys.cases.rules``), when ``cases.enabled``.
 
@@ -61,7 +63,16 @@ def check_files(config: Config) -> list[str]:
     problems += _scorecard_problems(config)
     problems += _topic_problems(config)
     problems += _cases_problems(config)
+    problems += _monitor_problems(config)
     return problems
+
+
+def _monitor_problems(config: Config) -> list[str]:
+    """``[monitor.phones]`` (issue 21): a supervisor's or admin's login, a known SIP user."""
+    from bailanys.monitor.settings import monitor_problems
+
+    return monitor_problems(config.monitor, config.console.users, config.registrar.users,
+                            config.source or "<defaults>")
 
 
 def _cases_problems(config: Config) -> list[str]:

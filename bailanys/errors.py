@@ -68,6 +68,8 @@ module)::
     │                          desktop action; ``code`` is a protocol error code
     ├── TransferError          (bailanys.transfers.targets) a transfer the engine refuses
     │                          (unknown target, no such call); the operator reads it
+    ├── MonitorRefused         (bailanys.monitor.refusals) a listen, whisper or barge
+    │                          the engine refuses; ``code`` is what the page translates
     ├── QaRefused              (bailanys.qa.web) the reviewers' store refuses an action;
     │                          ``code`` for the page, ``status`` the HTTP answer
     ├── ProtocolError          (bailanys.console.protocol) a console client's message is

@@ -32,8 +32,10 @@ Client -> server::
 Actions and their fields (all strings unless said; see :data:`ACTIONS`):
 ``agent_login`` (agent), ``agent_logout`` (agent), ``agent_pause`` (agent,
 reason), ``agent_unpause`` (agent), ``disposition`` (call_id, agent,
-resolved: bool, topic: optional string). Only the roles ``supervisor`` and
-``admin`` may act; others get ``forbidden``.
+resolved: bool, topic: optional string), ``monitor.start`` (agent or
+call_id, mode: ``listen``, ``whisper`` or ``barge``), ``monitor.mode``
+(mode), ``monitor.stop``. Only the roles ``supervisor`` and ``admin`` may
+act; others get ``forbidden``.
 
 The server closes the connection with 1008 (policy violation) when the
 session ends (logout, expiry). The same text, with the shapes of the data,
@@ -66,8 +68,12 @@ ACTIONS: dict[str, dict[str, type]] = {
     "agent_pause": {"agent": str, "reason": str},
     "agent_unpause": {"agent": str},
     "disposition": {"call_id": str, "agent": str, "resolved": bool, "topic": str},
+    # Issue 21: listen, whisper, barge (mode: listen|whisper|barge); agent or call_id.
+    "monitor.start": {"agent": str, "call_id": str, "mode": str},
+    "monitor.mode": {"mode": str},
+    "monitor.stop": {},
 }
-_OPTIONAL = {("disposition", "topic")}
+_OPTIONAL = {("disposition", "topic"), ("monitor.start", "agent"), ("monitor.start", "call_id")}
 
 Message = dict[str, Any]
 MessageId = str | int | None
@@ -82,6 +88,13 @@ class ErrorCode(StrEnum):
     REFUSED = "refused"  # the engine said no (ActionError)
     TIMEOUT = "timeout"  # the engine did not answer in time
     INTERNAL = "internal"  # a bug; the server's log has it
+    # Issue 21's refusals of listen, whisper, barge (bailanys/monitor/refusals.py).
+    NOT_IN_CALL = "not_in_call"
+    PHONE_NOT_REGISTERED = "phone_not_registered"
+    ALREADY_MONITORED = "already_monitored"
+    NO_PHONE = "no_phone"
+    MONITOR_BUSY = "monitor_busy"
+    NOT_MONITORING = "not_monitoring"
 
 
 class ProtocolError(BailanysError):

@@ -40,6 +40,7 @@ from bailanys.metrics.authmetrics import AuthCollector
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
+from bailanys.monitor.refusals import MonitorRefused
 from bailanys.queue.agents import QueueError
 from bailanys.queue.core import QueueCore
 from bailanys.reports.topics import Topics, topic_tree
@@ -73,6 +74,19 @@ class QueueControl(Protocol):
     def disposition(self, call_id: str, agent: str, resolved: bool, topic: str | None) -> None: ...
 
 
+class MonitorControl(Protocol):
+    """Listen, whisper, barge (issue 21): :class:`~bailanys.engine.monitor.Monitors`."""
+
+    def active(self) -> list[dict[str, Any]]: ...
+
+    async def start(self, supervisor: str, mode: str, *, agent: str | None = None,
+                    call_id: str | None = None) -> dict[str, Any]: ...
+
+    def set_mode(self, supervisor: str, mode: str) -> dict[str, Any]: ...
+
+    def stop_monitor(self, supervisor: str) -> dict[str, Any]: ...
+
+
 class CaseSource(Protocol):
     """The requests' store for the ``cases`` state (blocking: called in a thread;
     :class:`~bailanys.cases.overduelist.StoreOverdue`)."""
@@ -100,6 +114,7 @@ class EngineConsole:
         extra_routes: ExtraRoutes | None = None,
         topics_file: str = "",
         cases: CaseSource | None = None,
+        monitors: MonitorControl | None = None,
     ) -> None:
         self.settings = settings
         #: The topic classifier (``[reports] topics``); its ids, read at start.
@@ -138,6 +153,8 @@ class EngineConsole:
         self.case_alerts = CaseAlerts()
         self._case_day: date | None = None
         self._reading_cases = False
+        #: Issue 21: the supervisors' listen, whisper, barge (``monitors``).
+        self.monitors = monitors
 
     # ------------------------------------------------------------ lifecycle
 
@@ -196,6 +213,8 @@ class EngineConsole:
             self._dirty.add("queues")
         if event.type.startswith(_AGENT_EVENTS):
             self._dirty.add("agents")
+        if event.type.startswith("monitor."):
+            self._dirty.add("monitors")
         if event.type.startswith("case.") and self.case_alerts.apply(
                 event.type, event.data, event.ts):
             self._dirty.add("cases")
@@ -285,7 +304,7 @@ class EngineConsole:
     # ------------------------------------------------------------ ConsoleApi
 
     def snapshot(self) -> StateDict:
-        out = self._parts({"queues", "agents", "kpis", "history", "cases"})
+        out = self._parts({"queues", "agents", "kpis", "history", "cases", "monitors"})
         # Issue 17: the classifier's topics for the disposition form (static: no deltas).
         out["topics"] = [] if self.topics is None else [
             {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
@@ -301,6 +320,8 @@ class EngineConsole:
         return unsubscribe
 
     async def act(self, user: ConsoleUser, action: StateDict) -> StateDict:
+        if str(action.get("name", "")).startswith("monitor."):
+            return await self._monitor(user, action)
         queues = self.queues
         if queues.core is None:
             raise ActionError("no queues are configured")
@@ -326,6 +347,28 @@ class EngineConsole:
             raise ActionError(str(exc)) from None
         self.events.emit(ConsoleAction(user=user.login, action=name, agent=agent))
         return {}
+
+    async def _monitor(self, user: ConsoleUser, action: StateDict) -> StateDict:
+        """``monitor.start``, ``monitor.mode``, ``monitor.stop`` (issue 21)."""
+        monitors = self.monitors
+        if monitors is None:
+            raise ActionError("listen, whisper and barge are not set up", "no_phone")
+        name, mode = action["name"], str(action.get("mode") or "")
+        try:
+            if name == "monitor.start":
+                result = await monitors.start(user.login, mode or "listen",
+                                              agent=action.get("agent") or None,
+                                              call_id=action.get("call_id") or None)
+            elif name == "monitor.mode":
+                result = monitors.set_mode(user.login, mode)
+            else:
+                result = monitors.stop_monitor(user.login)
+        except MonitorRefused as exc:
+            raise ActionError(str(exc), exc.code) from None
+        self._dirty.add("monitors")
+        self.events.emit(ConsoleAction(user=user.login, action=name,
+                                       agent=str(result.get("agent", ""))))
+        return result
 
     def _check_topic(self, topic: object) -> None:
         """Issue 17: a disposition's topic must be one of the classifier's, when
@@ -376,6 +419,8 @@ class EngineConsole:
             out["history"] = list(self.history)
         if "cases" in keys:
             out["cases"] = self.case_alerts.to_json(datetime.fromtimestamp(wall, UTC))
+        if "monitors" in keys:
+            out["monitors"] = [] if self.monitors is None else self.monitors.active()
         return out
 
 

@@ -37,6 +37,7 @@ from bailanys.engine.dialer import DEFAULT_RING_S, Dialer
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
+from bailanys.engine.monitor import Monitors
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
 from bailanys.engine.reconcile import Reconciliation
@@ -99,6 +100,7 @@ class Engine:
     #: The desktop's knowledge base over the robot's FAQ matcher (issue 19).
     kb: RobotKb
     transfers: Transfers
+    monitors: Monitors
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -251,6 +253,7 @@ class Engine:
             await call.hangup("shutdown", Cause.ENGINE_SHUTDOWN)
         await asyncio.sleep(0.05)  # let the BYEs leave
         await self.ivr.stop()
+        await self.monitors.stop()
         await self.transfers.stop()
         await self.queues.stop()
         await self.robot.stop()

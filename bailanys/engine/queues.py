@@ -325,6 +325,18 @@ class QueueService(QueueTransfers):
         """``user``'s current or last call without a disposition (None: none)."""
         return None if self.core is None else self.core.pool.undisposed(user)
 
+    def live_bridge(self, *, call_id: str | None = None, agent: str | None = None
+                    ) -> tuple[str, str, CallLeg, OutboundLeg] | None:
+        """(call id, agent, the caller's leg, the agent's leg) of a caller talking to
+        an agent now, found by the caller's call id or by the agent (issue 21:
+        listen, whisper, barge); None when there is no such bridge."""
+        for w in self._waiters.values():
+            if w.state != "bridged" or w.agent_call is None or w.agent is None:
+                continue
+            if (call_id is None or w.key == call_id) and (agent is None or w.agent == agent):
+                return w.key, w.agent, w.call, w.agent_call
+        return None
+
     def max_wrap_up_s(self) -> float:
         """The longest wrap-up of the queues (the desktop's ``hello``)."""
         if self.config is None:

@@ -43,6 +43,7 @@ from bailanys.engine.console import EngineConsole
 from bailanys.engine.dialer import Dialer
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService, FlowSettings
+from bailanys.engine.monitor import Monitors
 from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
@@ -119,6 +120,7 @@ class Host(Protocol):
     desk: DeskService
     kb: RobotKb
     transfers: Transfers
+    monitors: Monitors
 
     @property
     def events(self) -> EventStore: ...
@@ -182,6 +184,8 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         breaks=lambda: engine.recovered.breaks, recordings=recordings)
     engine.transfers = Transfers(config=cfg.transfers, queues=engine.queues,
                                  dialer=engine.dialer, events=events)
+    engine.monitors = Monitors(config=cfg.monitor, bridges=engine.queues, dialer=engine.dialer,
+                               media=engine.hub, events=events)
     engine.robot = RobotService(
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
@@ -203,7 +207,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         calls_in_progress=lambda: len(engine.calls),
         late_frames=lambda: engine.hub.stats.late_frames,
         sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
-        cases=StoreOverdue(cases.open_store),
+        cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),

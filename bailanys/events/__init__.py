@@ -1,9 +1,10 @@
 """The typed event catalogue: the spine every component writes.
 
 One frozen dataclass per event type, grouped by domain (``call``,
-``queue``, ``ivr``, ``robot``, ``analytics``, ``cases``, ``system``); the machinery (base class,
-codec, registry) is in :mod:`bailanys.events.base`; docs/events.md is
-generated from it (``python -m bailanys.events > docs/events.md``).
+``queue``, ``ivr``, ``robot``, ``analytics``, ``cases``, ``system``,
+``monitor``); the machinery (base class, codec, registry) is in
+:mod:`bailanys.events.base`; docs/events.md is generated from it
+(``python -m bailanys.events > docs/events.md``).
 
 Producing: a pure core returns ``Emit(event)``; its adapter adds the call id
 (``event.for_call(call.id)``) where the core does not know it and calls
@@ -20,7 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.events import analytics, call, cases, ivr, qa, queue, reports, robot, system
+from bailanys.events import (
+    analytics,
+    call,
+    cases,
+    ivr,
+    monitor,
+    qa,
+    queue,
+    reports,
+    robot,
+    system,
+)
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -84,6 +96,7 @@ from bailanys.events.ivr import (
     SurveyAnswered,
     SurveySkipped,
 )
+from bailanys.events.monitor import MonitorEnded, MonitorModeChanged, MonitorStarted
 from bailanys.events.qa import QaQueued, QaReviewed, QaScored
 from bailanys.events.queue import (
     AgentNoAnswer,
@@ -123,6 +136,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Reports: topic, region, portrait, complaints", reports.CLASSES),
     ("Citizens' requests (cases)", cases.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
+    ("Supervisors' listen, whisper, barge", monitor.CLASSES),
 )
 
 
@@ -188,5 +202,6 @@ __all__ = [
     "RobotHandover", "RobotService", "SmsDelivered",
     "SmsFailed", "SmsQueued", "SmsSent", "Stored", "SurveyAnswered", "SurveySkipped",
     "TranscriptFailed", "TranscriptReady",
+    "MonitorEnded", "MonitorModeChanged", "MonitorStarted",
     "UnknownEvent", "decode", "decode_parts", "encode", "event_of", "fields_of", "registry",
 ]

@@ -10,6 +10,10 @@ Each 20 ms tick, for all sessions at once:
    session sends it (one ``sendto`` per call per tick);
 3. recorders get both directions' frames.
 
+A monitored bridge (issue 21: a supervisor listens, whispers or barges)
+adds a third leg; :mod:`bailanys.media.mixer` says what each of the three
+is sent each tick.
+
 RTP ports come from the configured range: an even port for RTP and the
 next odd one for RTCP (RFC 3550 §11).
 """
@@ -32,6 +36,7 @@ from bailanys.errors import MediaError
 from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
 from bailanys.media.goertzel import InbandDtmfDetector
+from bailanys.media.mixer import MODES, MonitorMix
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
 from bailanys.media.session import RtcpProtocol, RtpSession
@@ -87,6 +92,7 @@ class MediaHub:
         self._recorders: set[Recorder] = set()
         self._taps: set[RtpSession] = set()  # sessions whose received audio goes to on_audio
         self._bridged: set[RtpSession] = set()
+        self._mixes: dict[RtpSession, MonitorMix] = {}  # by each of its three legs
         self._closing = TaskSet()  # recorders writing their files
 
     # ------------------------------------------------------------ lifecycle
@@ -199,12 +205,48 @@ class MediaHub:
         self._bridged.update((a, b))
 
     def unbridge(self, session: RtpSession) -> None:
+        self._end_mix(session)
         peer = session.bridge_peer
         for s in (session, peer):
             if s is not None:
                 s.bridge_peer = None
                 s.bridge_rx = None
                 self._bridged.discard(s)
+
+    def monitor(self, caller: RtpSession, agent: RtpSession, supervisor: RtpSession,
+                mode: str, on_end: Callable[[], None] | None = None) -> MonitorMix:
+        """A supervisor's leg joins the bridge of ``caller`` and ``agent`` in ``mode``
+        (listen, whisper, barge: :mod:`bailanys.media.mixer`). ``on_end`` is called
+        when any of the three legs is unbridged or closed."""
+        if caller.bridge_peer is not agent:
+            raise MediaError("the caller and the agent are not bridged")
+        if mode not in MODES:
+            raise MediaError(f"unknown monitor mode {mode!r}")
+        if any(leg in self._mixes for leg in (caller, agent, supervisor)):
+            raise MediaError("this bridge is monitored already")
+        mix = MonitorMix(caller, agent, supervisor, mode, on_end)
+        for leg in mix.legs():
+            self._mixes[leg] = mix
+        self._bridged.add(supervisor)  # its received frames are kept for the mix
+        return mix
+
+    def unmonitor(self, session: RtpSession) -> None:
+        """The monitored bridge ``session`` (any of its three legs) is in goes back
+        to a plain bridge; its ``on_end`` is called."""
+        self._end_mix(session)
+
+    def _end_mix(self, session: RtpSession) -> None:
+        mix = self._mixes.get(session)
+        if mix is None:
+            return
+        for leg in mix.legs():
+            self._mixes.pop(leg, None)
+        if mix.supervisor.bridge_peer is None:
+            mix.supervisor.bridge_rx = None
+            self._bridged.discard(mix.supervisor)
+        on_end, mix.on_end = mix.on_end, None
+        if on_end is not None:
+            on_end()
 
     def untap(self, session: RtpSession) -> None:
         session.on_audio = None
@@ -254,9 +296,16 @@ class MediaHub:
     def _send_bridged(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]]:
         """The send loop when some legs are bridged: they send their peer's last frame."""
         tx: dict[int, NDArray[np.int16]] = {}
+        mixed: dict[RtpSession, NDArray[np.int16] | None] = {}
+        if self._mixes:  # monitored bridges (issue 21): three legs mixed
+            for mix in set(self._mixes.values()):
+                mixed.update(mix.frames())
         for session in sessions:
-            peer = session.bridge_peer
-            pcm = None if peer is None else peer.bridge_rx
+            if session in mixed:
+                pcm = mixed[session]
+            else:
+                peer = session.bridge_peer
+                pcm = None if peer is None else peer.bridge_rx
             if pcm is None:
                 session.send_frame(session.player.next_frame())
                 continue
@@ -302,8 +351,9 @@ class MediaHub:
                     if session.recorder is not None:
                         rx_frames[session.slot] = pcm[i]
             if self._bridged:
+                bridged = self._bridged
                 for i, session in enumerate(owners):
-                    if session.bridge_peer is not None:
+                    if session in bridged:
                         session.bridge_rx = pcm[i]
             if self._taps:
                 for i, session in enumerate(owners):

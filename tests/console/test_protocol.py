@@ -39,6 +39,12 @@ def msg(action: dict[str, Any], id: Any = 1, **extra: Any) -> str:
     ({"name": "disposition", "call_id": "c-1", "agent": "1001", "resolved": False, "topic": ""},
      {"name": "disposition", "call_id": "c-1", "agent": "1001", "resolved": False,
       "topic": None}),
+    ({"name": "monitor.start", "agent": "1001", "mode": "whisper"},
+     {"name": "monitor.start", "agent": "1001", "call_id": None, "mode": "whisper"}),
+    ({"name": "monitor.start", "call_id": "c-1", "mode": "listen"},
+     {"name": "monitor.start", "agent": None, "call_id": "c-1", "mode": "listen"}),
+    ({"name": "monitor.mode", "mode": "barge"}, {"name": "monitor.mode", "mode": "barge"}),
+    ({"name": "monitor.stop"}, {"name": "monitor.stop"}),
 ])
 def test_valid_actions_reach_the_api_normalised(action: dict[str, Any],
                                                 expected: dict[str, Any]) -> None:
@@ -48,7 +54,13 @@ def test_valid_actions_reach_the_api_normalised(action: dict[str, Any],
 
 def test_every_action_is_covered_above() -> None:
     assert set(ACTIONS) == {"agent_login", "agent_logout", "agent_pause", "agent_unpause",
-                            "disposition"}
+                            "disposition", "monitor.start", "monitor.mode", "monitor.stop"}
+
+
+def test_the_monitor_refusals_are_protocol_error_codes() -> None:
+    from bailanys.monitor.refusals import CODES
+
+    assert set(CODES) <= {str(c) for c in ErrorCode}
 
 
 PAUSE = {"name": "agent_pause", "agent": "1001", "reason": "lunch"}

@@ -53,6 +53,9 @@ def used_keys() -> set[str]:
     keys |= set(re.findall(r'\bt\("(\w+)"\)', (STATIC_DIR / "app.js").read_text()))
     # Issue 19's alert and overdue list: its keys, with placeholders or without.
     keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "casealerts.js").read_text()))
+    # Issue 21's listen, whisper, barge buttons (monitor.js): its keys and the modes'.
+    keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "monitor.js").read_text()))
+    keys |= {f"mon_{m}{s}" for m in ("listen", "whisper", "barge") for s in ("", "_hint")}
     # Keys built from a prefix and a value the engine or the protocol sends.
     keys |= {f"state_{s}" for s in AgentState} | {f"caller_{s}" for s in CallerState}
     keys |= {f"act_{a}" for a in ACTIONS} | {f"err_{c}" for c in ErrorCode}

@@ -53,6 +53,7 @@ from bailanys.config import (  # noqa: E402
 )
 from bailanys.engine.core import Engine  # noqa: E402
 from bailanys.media.session import RtpSession  # noqa: E402
+from bailanys.monitor.settings import MonitorConfig  # noqa: E402
 from bailanys.qa.settings import QaConfig  # noqa: E402
 from bailanys.store import Store  # noqa: E402
 from bailanys.store.events import Event  # noqa: E402
@@ -145,9 +146,9 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     ``EngineConfig`` (``engine``), ``MediaConfig`` (``media``), ``IvrConfig``
     (``ivr``), ``AsrConfig`` (``asr``), ``AuthConfig`` (``auth``) and
     ``AnalyticsConfig`` (``analytics``; off by default here), ``QaConfig``
-    (``qa``) and ``CasesFileConfig`` (``cases``; the salt file in the test's
-    folder) and ``VoiceConfig`` (``voice``; recorded prompts in the test's
-    folder) as dicts; ``sip_users`` adds registrar users.
+    (``qa``), ``CasesFileConfig`` (``cases``; the salt file in the test's
+    folder), ``VoiceConfig`` (``voice``; recorded prompts in the test's
+    folder) and ``MonitorConfig`` (``monitor``) as dicts; ``sip_users`` adds registrar users.
     """
     started: list[tuple[EngineUnderTest, Store]] = []
 
@@ -166,6 +167,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         qa: dict[str, Any] | None = None,
         cases: dict[str, Any] | None = None,
         sip_users: dict[str, str] | None = None,
+        monitor: dict[str, Any] | None = None,
         store_path: str | None = None,
         voice: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
@@ -206,6 +208,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             # The requests' salt of this test, not var/cases.salt of the checkout.
             cases=CasesFileConfig(**{"salt_file": str(tmp_path / "cases.salt"),
                                      **(cases or {})}),
+            monitor=MonitorConfig(**(monitor or {})),  # issue 21: the supervisors' phones
         )
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)

@@ -102,6 +102,7 @@ class PyVoipAgent:
         answer: bool = True,
         talk_s: float | None = None,
         ignore: bool = False,
+        keep_audio: bool = False,
     ) -> None:
         self.user = user
         self.ignore = ignore  # let calls ring unanswered (no 486): the caller's timeout ends them
@@ -114,6 +115,10 @@ class PyVoipAgent:
         self._ended = 0
         self._rx_bytes = 0
         self._rx_frames = 0
+        # Issue 21: every byte read from calls, in order (silence included), for
+        # tests that analyse what the phone heard (``heard``).
+        self.keep_audio = keep_audio
+        self._heard = bytearray()
         self._stopping = threading.Event()
         self._call_threads: list[threading.Thread] = []
         self.phone = VoIPPhone(
@@ -153,6 +158,17 @@ class PyVoipAgent:
     def received_frames(self) -> int:
         with self._lock:
             return self._rx_frames
+
+    def heard(self, start: int = 0) -> bytes:
+        """The 8-bit audio read since byte ``start`` (``keep_audio``); ``len(heard())``
+        marks a point in it."""
+        with self._lock:
+            return bytes(self._heard[start:])
+
+    def talk(self, call: Any) -> None:
+        """Play the tone into ``call`` and read what comes back until it ends
+        (for a call this phone placed; answered calls get it on their own)."""
+        self._media_loop(call)
 
     # ---------------------------------------------------------------- control
 
@@ -259,6 +275,9 @@ class PyVoipAgent:
                 pos += FRAME_BYTES
                 call.write_audio(frame)
             data = call.read_audio(FRAME_BYTES, blocking=False)
+            if self.keep_audio:
+                with self._lock:
+                    self._heard += data
             live = sum(1 for b in data if abs(b - 0x80) > 2)
             if live:
                 with self._lock:

@@ -7,6 +7,7 @@ import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
 import { renderCases } from "./casealerts.js";
 import { reconnect as reconnectWhileLoggedIn } from "./session.js";
+import { monitorAction, monitorButtons, myMonitor } from "./monitor.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -204,6 +205,8 @@ function agentButtons(agent) {
   if (agent.state === "logged_out") return [button("agent_login")];
   const buttons = [button(agent.state === "break" ? "agent_unpause" : "agent_pause")];
   if (agent.current_call) buttons.push(button("disposition"));
+  // Issue 21: listen, whisper, barge (monitor.js).
+  buttons.push(...monitorButtons(agent, myMonitor(state.data.monitors, state.user?.login)));
   buttons.push(button("agent_logout"));
   return buttons;
 }
@@ -244,6 +247,7 @@ const RENDER = {
   topics: renderTopics,
   // Issue 19: the overdue requests and the escalation alert.
   cases: () => renderCases(state.data.cases, state.data.topics),
+  monitors: renderAgents, // issue 21: the pressed listen/whisper/barge button
 };
 
 function renderAll() {
@@ -347,6 +351,12 @@ const pauseDialog = document.getElementById("pause-dialog");
 const dispositionForm = document.getElementById("disposition-form");
 
 document.getElementById("agents").addEventListener("click", (event) => {
+  const monitor = event.target.closest("button[data-monitor]");
+  if (monitor) {
+    const mine = myMonitor(state.data.monitors, state.user?.login);
+    sendAction(...monitorAction(monitor, monitor.closest("[data-agent]").dataset.agent, mine));
+    return;
+  }
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const row = button.closest("[data-agent]");

@@ -1,0 +1,1 @@
+"""The supervisors' listen, whisper and barge (issue 21): settings and refusals."""
