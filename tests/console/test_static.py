@@ -53,6 +53,8 @@ def used_keys() -> set[str]:
     keys |= set(re.findall(r'\bt\("(\w+)"\)', (STATIC_DIR / "app.js").read_text()))
     # Issue 19's alert and overdue list: its keys, with placeholders or without.
     keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "casealerts.js").read_text()))
+    # Issue 21's wallboard.
+    keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "wallboard.js").read_text()))
     # Keys built from a prefix and a value the engine or the protocol sends.
     keys |= {f"state_{s}" for s in AgentState} | {f"caller_{s}" for s in CallerState}
     keys |= {f"act_{a}" for a in ACTIONS} | {f"err_{c}" for c in ErrorCode}
