@@ -314,11 +314,15 @@ _AGENT_KEYS = {"name": Kind.STRING, "skills": Kind.TABLE}
 assert set(_QUEUE_KEYS) == {f.name for f in fields(QueueSettings)} - {"name"}
 
 
-def _value(kind: Kind, value: Any) -> Any:
+#: What the tables of a queue or an agent hold, for the error message.
+_TABLES = {"skills": "a table of skill = level", "names": 'a table such as { kk = "...", ru = "..." }',
+           "thresholds": "a table of figure = [warn, alarm]"}
+
+
+def _value(name: str, kind: Kind, value: Any) -> Any:
     """Check one TOML value; raise ValueError naming what was expected."""
-    # Tables (an agent's skills, a queue's names and thresholds) are checked
-    # by the dataclasses.
-    return check(kind, value, "a table" if kind is Kind.TABLE else None)
+    # The tables' contents are checked by the dataclasses (and thresholds.py).
+    return check(kind, value, _TABLES.get(name) if kind is Kind.TABLE else None)
 
 
 def _table(where: str, key: str, value: Any) -> dict[str, Any]:
@@ -336,7 +340,7 @@ def _read(where: str, key: str, table: Any, kinds: Mapping[str, Kind]) -> dict[s
             known = ", ".join(kinds)
             raise ConfigError(f"unknown key (known: {known})", path=where, key=f"{key}.{name}")
         try:
-            out[name] = _value(kinds[name], value)
+            out[name] = _value(name, kinds[name], value)
         except ValueError as exc:
             raise ConfigError(str(exc), path=where, key=f"{key}.{name}") from None
     return out

@@ -237,6 +237,7 @@ export function initWallboard(serverNow) {
   });
   renderMute();
   if (TV) {
+    document.documentElement.classList.add("tv");
     document.body.classList.add("tv");
     const every = Number(params.get("rotate")) * 1000 || ROTATE_MS;
     rotation.timer = setInterval(() => {
