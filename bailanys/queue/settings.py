@@ -190,8 +190,7 @@ class QueueSettings:
 
     def _check_names(self, key: str) -> None:
         if not isinstance(self.names, Mapping):
-            raise _bad(f"{key}.names", f"expected a table such as {{ kk = \"...\", ru = \"...\" }}, "
-                                       f"got {self.names!r}")
+            raise _bad(f"{key}.names", f"expected {_TABLES['names']}, got {self.names!r}")
         for lang, text in self.names.items():
             if lang not in NAME_LANGUAGES:
                 raise _bad(f"{key}.names.{lang}", "expected a display name in kk or ru "
@@ -315,7 +314,8 @@ assert set(_QUEUE_KEYS) == {f.name for f in fields(QueueSettings)} - {"name"}
 
 
 #: What the tables of a queue or an agent hold, for the error message.
-_TABLES = {"skills": "a table of skill = level", "names": 'a table such as { kk = "...", ru = "..." }',
+_TABLES = {"skills": "a table of skill = level",
+           "names": 'a table such as { kk = "...", ru = "..." }',
            "thresholds": "a table of figure = [warn, alarm]"}
 
 

@@ -120,7 +120,8 @@ def test_project_file_serves_every_queue_node_of_the_1414_flow() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[queue.x]\n", "FILE: queue: unknown section (expected [queues.NAME], [agents.USER] or [thresholds])"),
+        ("[queue.x]\n", "FILE: queue: unknown section "
+         "(expected [queues.NAME], [agents.USER] or [thresholds])"),
         ("queues = 1\n", "FILE: queues: expected a table, got 1"),
         ("[queues]\nx = 1\n", "FILE: queues.x: expected a table, got 1"),
         ("[queues.q]\nstrategi = 'x'\n", "FILE: queues.q.strategi: unknown key (known: "

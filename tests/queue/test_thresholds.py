@@ -9,7 +9,15 @@ import pytest
 
 from bailanys.errors import ConfigError
 from bailanys.queue.settings import QueueSettings, load_queue_config
-from bailanys.queue.thresholds import FIGURES, Level, Thresholds, level, levels, parse_thresholds, worst
+from bailanys.queue.thresholds import (
+    FIGURES,
+    Level,
+    Thresholds,
+    level,
+    levels,
+    parse_thresholds,
+    worst,
+)
 from tests.test_cli import checked_config, run
 
 
