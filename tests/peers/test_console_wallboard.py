@@ -1,14 +1,15 @@
 """The supervisors' wallboard (issue 21) on the real engine, in Debian's Chromium.
 
 A real SIPp caller (From ``+77015550123``) enters a queue with no operator
-logged in. The wallboard shows the queue under its Kazakh display name;
-the waiting caller appears with the masked number and the language, not
-the call id, and no panel overflows at 1366x768 or 1920x1080. When the
-caller's wait crosses the queue's 1 s alarm threshold, the queue's row and
-headline turn alarm-coloured, the "wait after menu" tile turns red beside
-its (still empty) KPI, a beep is counted and the title blinks. The TV mode
-(/tv) shows the same alarm in large type without controls and rotates the
-queues. The caller times out of the queue (``max_wait_s``): the alarm ends.
+logged in. The wallboard shows the queue under its Kazakh display name; the
+TV mode (/tv) shows it in large type without controls and rotates the
+queues; the waiting caller appears with the masked number and the
+language, not the call id, and no panel overflows at 1366x768 or
+1920x1080. When the caller's wait crosses the file's 1 s alarm threshold,
+the queue's row and headline turn alarm-coloured, the "wait after menu"
+tile turns red beside its (still empty) KPI, a beep is counted, the title
+blinks and the TV shows the alarm too. The caller times out of the queue
+(``max_wait_s``): the alarm ends.
 """
 
 from __future__ import annotations
@@ -147,6 +148,26 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
     await expect(page.locator('[data-queue="support"] .queue-name')).to_contain_text(
         "Қолдау қызметі")
 
+    # The TV mode (before the caller, on a wall's screen): large type, no
+    # controls, the queues in turn.
+    tv = await context.new_page()
+    await tv.set_viewport_size({"width": 1920, "height": 1080})
+    await tv.goto(f"{base}/tv?rotate=1")
+    await expect(tv.locator("body")).to_have_class("tv")
+    for hidden in (".bar .langs", "#mute", ".logout", ".panel.disposition"):
+        await expect(tv.locator(hidden)).to_be_hidden()
+    size = await tv.locator('[data-hl="total"] .hl-value').first.evaluate(
+        "n => parseFloat(getComputedStyle(n).fontSize)")
+    assert size >= 80  # 5rem of 22 px: readable across a room
+    seen = set()
+    for _ in range(30):
+        seen.add(await tv.locator("body").get_attribute("data-tv-queue"))
+        if seen >= {"support", "other"}:
+            break
+        await asyncio.sleep(0.1)
+    assert seen >= {"support", "other"}
+    await _no_overflow(tv)
+
     caller = asyncio.create_task(run_sipp_async(
         scenario, eng.target, cwd=sipp_dir, timeout_s=30, service="1418"))
     try:
@@ -177,6 +198,8 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
             "data-level", "alarm")
         await expect(page.locator("body")).to_have_attribute("data-alert", "alarm")
         await expect(page.locator("body")).to_have_attribute("data-beeps", "1")
+        await expect(tv.locator('[data-hl="queue:support"]')).to_have_attribute(
+            "data-level", "alarm")
         titles = {(await _title_when(page, True)).startswith("⚠"),
                   (await _title_when(page, False)).startswith("⚠")}
         assert titles == {True, False}  # blinking
@@ -184,27 +207,6 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
         await expect(page.locator("#mute")).to_have_attribute("aria-pressed", "true")
         await page.click("[data-lang=ru]")
         await expect(row.locator("th")).to_have_text("Служба поддержки")
-
-        # The TV mode: large type, no controls, the alarm, the queues in turn.
-        tv = await context.new_page()
-        await tv.set_viewport_size({"width": 1920, "height": 1080})
-        await tv.goto(f"{base}/tv?rotate=1")
-        await expect(tv.locator("body")).to_have_class("tv")
-        await expect(tv.locator('[data-hl="queue:support"]')).to_have_attribute(
-            "data-level", "alarm")
-        for hidden in (".bar .langs", "#mute", ".logout", ".panel.disposition"):
-            await expect(tv.locator(hidden)).to_be_hidden()
-        size = await tv.locator('[data-hl="total"] .hl-value').first.evaluate(
-            "n => parseFloat(getComputedStyle(n).fontSize)")
-        assert size >= 80  # 5rem of 22 px: readable across a room
-        seen = set()
-        for _ in range(30):
-            seen.add(await tv.locator("body").get_attribute("data-tv-queue"))
-            if seen >= {"support", "other"}:
-                break
-            await asyncio.sleep(0.1)
-        assert seen >= {"support", "other"}
-        await _no_overflow(tv)
 
         # max_wait_s: the caller leaves the queue; the alarm ends.
         await expect(waiting).to_have_count(0, timeout=10000)
