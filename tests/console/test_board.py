@@ -105,3 +105,16 @@ def test_board_without_queues_or_events() -> None:
         fold.apply(event)
     out = board(fold.snapshot(T0 + 20), None)
     assert [(q["name"], q["waiting"], "label" in q) for q in out["queues"]] == [("old", 1, False)]
+
+
+def test_the_fold_remembers_the_callers_number_for_the_mask() -> None:
+    from bailanys.cases.model import mask_number
+
+    log = Log()
+    log.arrive(0, "c1", "+77012223344", "egov", "kk")
+    log.arrive(1, "c2", None, "egov", "ru")  # anonymous
+    fold = KpiFold()
+    for event in log.events:
+        fold.apply(event)
+    assert mask_number(fold.number_of("c1")) == "*******3344"
+    assert fold.number_of("c2") == "" and fold.number_of("nobody") == ""
