@@ -139,7 +139,8 @@ class QueueSettings:
     survey: bool = False
     #: Display names for the console, per language (``kk``, ``ru``); a
     #: language without one shows the queue's name (issue 21).
-    names: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}))
+    names: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}),
+                                     hash=False)  # a mapping: the settings stay hashable
     #: The wallboard's alert thresholds (bailanys.queue.thresholds); None:
     #: the file's ``[thresholds]`` (or the defaults).
     thresholds: Thresholds | None = None

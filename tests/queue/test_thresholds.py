@@ -128,6 +128,8 @@ def test_names_too_long_and_direct_construction() -> None:
         QueueSettings("q", names={"kk": "ы" * 81})
     q = QueueSettings("q", thresholds={"waiting": [1, 2]})  # type: ignore[arg-type]
     assert q.thresholds == Thresholds(waiting=(1.0, 2.0))
+    named = QueueSettings("q", names={"kk": "Кеңес"})
+    assert len({named, QueueSettings("q")}) == 2  # still hashable, names compared
 
 
 def test_config_check_names_a_bad_display_name(tmp_path: Path) -> None:
