@@ -152,8 +152,9 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
     # controls, the queues in turn.
     tv = await context.new_page()
     await tv.set_viewport_size({"width": 1920, "height": 1080})
-    await tv.goto(f"{base}/tv?rotate=1")
+    await tv.goto(f"{base}/tv?rotate=1&lang=ru")
     await expect(tv.locator("body")).to_have_class("tv")
+    await expect(tv.locator('[data-hl="queue:other"] .hl-name')).to_have_text("Другая очередь")
     for hidden in (".bar .langs", "#mute", ".logout", ".panel.disposition"):
         await expect(tv.locator(hidden)).to_be_hidden()
     size = await tv.locator('[data-hl="total"] .hl-value').first.evaluate(
@@ -173,7 +174,7 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
     try:
         # The waiting caller: masked number and language, no call id shown.
         waiting = page.locator('[data-queue="support"] tr[data-call]')
-        await expect(waiting).to_have_count(1, timeout=10000)
+        await expect(waiting).to_have_count(1, timeout=20000)  # generous: a loaded CI host
         await expect(waiting.locator("td.call")).to_have_text("*******0123")
         await expect(waiting.locator("td").nth(3)).to_have_text("қазақша")
         call_id = await waiting.get_attribute("data-call")
@@ -200,6 +201,9 @@ async def test_a_waiting_sipp_caller_raises_the_wallboards_alarm(
         await expect(page.locator("body")).to_have_attribute("data-beeps", "1")
         await expect(tv.locator('[data-hl="queue:support"]')).to_have_attribute(
             "data-level", "alarm")
+        for _ in range(3):  # in alarm, on the TV whatever the turn
+            await expect(tv.locator('[data-hl="queue:support"]')).to_be_visible(timeout=100)
+            await asyncio.sleep(0.4)
         titles = {(await _title_when(page, True)).startswith("⚠"),
                   (await _title_when(page, False)).startswith("⚠")}
         assert titles == {True, False}  # blinking

@@ -3,10 +3,11 @@
 // level, average wait and lost calls per queue and per language, the alerts
 // (row colours from the engine's threshold levels, a Web Audio beep that can
 // be muted, a blinking title while an alarm lasts) and the TV mode (/tv or
-// /?tv=1: large type, no controls, the queues in turn). The engine evaluates
+// /?tv=1: large type, no controls, the queues in turn, those in alarm always;
+// &lang=ru picks the language, &rotate=N the turn in seconds). The engine evaluates
 // the thresholds (bailanys/queue/thresholds.py) and sends the levels in the
 // `board` part (PROTOCOL.md); this module only draws them.
-import { currentLang, has, locale, t } from "./i18n.js";
+import { currentLang, has, locale, setLang, t } from "./i18n.js";
 import { el } from "./dom.js";
 
 const MUTE_KEY = "bailanys.wallboard.muted";
@@ -236,6 +237,7 @@ export function initWallboard(serverNow) {
     if (!muted()) alerts.audio?.resume?.().catch(() => {}); // a click unlocks audio
   });
   renderMute();
+  if (params.get("lang")) setLang(params.get("lang")); // a TV has no language buttons
   if (TV) {
     document.documentElement.classList.add("tv");
     document.body.classList.add("tv");
