@@ -257,7 +257,11 @@ class EngineConsole:
                 self._dirty.clear()
                 continue
             dirty, self._dirty = self._dirty, set()
-            delta = self._parts(dirty)
+            try:
+                delta = self._parts(dirty)
+            except Exception:  # a bug in one part must not stop every live update
+                log.exception("building the console's parts %s failed", sorted(dirty))
+                continue
             for callback in list(self._subscribers):
                 try:
                     callback(delta)
