@@ -53,7 +53,8 @@ class ActionError(BailanysError):
 
 class ConsoleApi(Protocol):
     def snapshot(self) -> StateDict:
-        """The whole state now: ``queues``, ``agents``, ``kpis``, ``history``."""
+        """The whole state now: ``queues``, ``agents``, ``kpis``, ``history``
+        (and the engine's ``cases``, ``topics``, ``board``: PROTOCOL.md)."""
         ...
 
     def subscribe(self, callback: DeltaCallback) -> Unsubscribe:

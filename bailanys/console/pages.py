@@ -13,6 +13,8 @@ websocket is ``server.py``'s); the session check is the web layer's one
 ``GET /logout``             ends the session (and its websockets), 303 to /login
 ``GET /``                   the supervisor page; 303 to ``/login`` without a session,
                             to ``/analytics`` for an analyst, ``/qa`` for a QA reviewer
+``GET /tv``                 the supervisor page in its TV mode (the wallboard:
+                            large type, no controls; issue 21)
 ``GET /static/<name>``      a file of ``static/`` by exact name (no paths:
                             the table is read once, so nothing else can be named)
 ``GET /metrics``            ``ConsoleApi.metrics_text()``; no session, like every
@@ -124,6 +126,7 @@ class Pages:
     def routes(self) -> list[BaseRoute]:
         return [
             endpoint("/", self.access.page()(self._index)),
+            endpoint("/tv", self.access.page()(self._index)),  # issue 21: the wallboard's TV mode
             endpoint("/login", self._login_form, ("GET", "POST")),
             endpoint("/logout", self._logout),
             endpoint("/metrics", self._metrics),

@@ -11,7 +11,7 @@ Server -> client::
      "user": {"login": "aigerim", "name": "Айгерім", "role": "supervisor",
               "can_act": true},
      "data": {"queues": [...], "agents": [...], "kpis": {...}, "history": [...],
-              "cases": {...}}}
+              "cases": {...}, "board": {...}}}
         first message of every connection: the whole state.
 
     {"type": "delta", "now": ..., "data": {"agents": [...]}}

@@ -28,9 +28,11 @@ from typing import Any, Protocol
 
 from bailanys.authguard import AuthGuard, Limits
 from bailanys.cases.alerts import CaseAlerts, OverdueCase
+from bailanys.cases.model import mask_number
 from bailanys.config import ConsoleConfig
 from bailanys.console.api import ActionError, DeltaCallback, StateDict, Unsubscribe
 from bailanys.console.auth import ConsoleUser
+from bailanys.console.board import board
 from bailanys.console.protocol import ErrorCode
 from bailanys.console.server import ConsoleServer, ExtraRoutes
 from bailanys.engine.ports import EventStore
@@ -53,6 +55,9 @@ log = logging.getLogger(__name__)
 FLUSH_S = 0.05  # deltas to console clients at most twenty times a second
 HISTORY_STEP_S = 10.0  # one point of the "calls waiting" chart every 10 s
 HISTORY_POINTS = 360  # the last hour
+#: Issue 21: the wallboard's longest wait grows without events; while callers
+#: wait, its row (and its alert level) is sent again every second.
+BOARD_TICK_S = 1.0
 _QUEUE_EVENTS = ("queue.", "call.connected", "call.completed", "call.ended")
 _AGENT_EVENTS = ("agent.", "call.connected", "call.completed")
 
@@ -172,6 +177,7 @@ class EngineConsole:
         self._tasks.spawn(self._tailer(), name="console-stored-events")
         self._tasks.spawn(self._flusher(), name="console-deltas")
         self._tasks.spawn(self._sampler(), name="console-history")
+        self._tasks.spawn(self._board_ticker(), name="console-board")
         if self.case_source is not None:
             self._tasks.spawn(self._load_cases(self.case_source), name="console-cases")
         cfg = self.settings
@@ -209,6 +215,7 @@ class EngineConsole:
             return  # folded once, from the store (``_tailer``)
         self.windows.apply(event)
         self._dirty.add("kpis")
+        self._dirty.add("board")
         if event.type.startswith(_QUEUE_EVENTS):
             self._dirty.add("queues")
         if event.type.startswith(_AGENT_EVENTS):
@@ -269,7 +276,11 @@ class EngineConsole:
                 self._dirty.clear()
                 continue
             dirty, self._dirty = self._dirty, set()
-            delta = self._parts(dirty)
+            try:
+                delta = self._parts(dirty)
+            except Exception:  # a bug in one part must not stop every live update
+                log.exception("building the console's parts %s failed", sorted(dirty))
+                continue
             for callback in list(self._subscribers):
                 try:
                     callback(delta)
@@ -287,7 +298,15 @@ class EngineConsole:
             for event in stored:
                 self.windows.apply(event)
             if stored:
-                self._dirty.add("kpis")
+                self._dirty.update(("kpis", "board"))
+
+    async def _board_ticker(self) -> None:
+        """Issue 21: the live waits grow between events: while a caller waits,
+        the ``board`` goes out every BOARD_TICK_S (coalesced with the deltas)."""
+        while True:
+            await asyncio.sleep(BOARD_TICK_S)
+            if self._subscribers and self.windows.fold.sizes["waiting"]:
+                self._dirty.add("board")
 
     async def _sampler(self) -> None:
         while True:
@@ -304,7 +323,7 @@ class EngineConsole:
     # ------------------------------------------------------------ ConsoleApi
 
     def snapshot(self) -> StateDict:
-        out = self._parts({"queues", "agents", "kpis", "history", "cases", "monitors"})
+        out = self._parts({"queues", "agents", "kpis", "history", "cases", "monitors", "board"})
         # Issue 17: the classifier's topics for the disposition form (static: no deltas).
         out["topics"] = [] if self.topics is None else [
             {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
@@ -399,11 +418,14 @@ class EngineConsole:
         if "queues" in keys or "agents" in keys:
             snap = core.snapshot(mono) if core is not None else None
             if "queues" in keys:
-                out["queues"] = [] if snap is None else [
-                    {"name": q.name, "agents_available": q.agents_available, "waiting": [
+                out["queues"] = [] if snap is None or core is None else [
+                    {"name": q.name, "agents_available": q.agents_available,
+                     **_label(core, q.name), "waiting": [
                         {"call_id": c.call_id, "position": c.position,
                          "waited": round(c.waited, 1), "language": c.language,
-                         "callback": c.callback}
+                         "callback": c.callback,
+                         # issue 21: the last 4 digits, as the desk shows them
+                         "number": mask_number(self.windows.fold.number_of(c.call_id))}
                         for c in q.callers]}
                     for q in snap.queues]
             if "agents" in keys:
@@ -412,16 +434,24 @@ class EngineConsole:
                      "since": round(wall - (mono - a.since), 3), "reason": a.reason,
                      "current_call": a.current_call}
                     for a in snap.agents]
+        today = self.windows.snapshot("today", wall) if keys & {"kpis", "board"} else None
         if "kpis" in keys:
-            today = self.windows.snapshot("today", wall)
             out["kpis"] = {} if today is None else _kpis_by_name(today.to_json())
         if "history" in keys:
             out["history"] = list(self.history)
+        if "board" in keys:
+            out["board"] = board(today, core.config if core is not None else None)
         if "cases" in keys:
             out["cases"] = self.case_alerts.to_json(datetime.fromtimestamp(wall, UTC))
         if "monitors" in keys:
             out["monitors"] = [] if self.monitors is None else self.monitors.active()
         return out
+
+
+def _label(core: QueueCore, name: str) -> dict[str, Any]:
+    """Issue 21: a queue's display names (kk, ru) from the queues file."""
+    settings = core.config.queues.get(name)
+    return {} if settings is None else {"label": settings.display_names()}
 
 
 def _kpis_by_name(snapshot: dict[str, Any]) -> dict[str, Any]:

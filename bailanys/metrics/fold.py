@@ -526,6 +526,12 @@ class KpiFold:
 
     # --- reading -------------------------------------------------------------------
 
+    def number_of(self, call_id: str) -> str:
+        """The caller's number of a call the fold remembers ("" when
+        anonymous or unknown): the wallboard masks it (issue 21)."""
+        rec = self._calls.get(call_id)
+        return rec.number if rec is not None else ""
+
     def snapshot(self, now: float, window: str = MAIN) -> KpiSnapshot:
         """The window ``window`` as of ``now`` (epoch seconds)."""
         period = self._periods[window]

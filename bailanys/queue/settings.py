@@ -36,6 +36,7 @@ from typing import Any
 
 from bailanys.config import read_toml
 from bailanys.errors import ConfigError
+from bailanys.queue.thresholds import Thresholds, parse_thresholds
 from bailanys.tomlcheck import Kind, check
 
 # --- defaults and limits, each with where the number comes from ---------------
@@ -68,6 +69,11 @@ DEFAULT_CALLBACK_KEY = "1"
 LANGUAGE_SKILLS = ("kk", "ru")
 #: Skill levels: 1 (basic) .. 10 (expert).
 MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 1, 10
+
+#: Languages a queue's display name may be given in (the console's kk and ru).
+NAME_LANGUAGES = ("kk", "ru")
+#: A display name longer than this does not fit the wallboard's row.
+MAX_DISPLAY_NAME = 80
 
 _NAME = re.compile(r"[A-Za-z0-9_\-]+")
 _USER = re.compile(r"[A-Za-z0-9._~+\-]+")  # a SIP user part, as in [registrar.users]
@@ -131,9 +137,24 @@ class QueueSettings:
     priority: int = 0
     #: Offer the satisfaction survey (1-5 by keypad) after the call.
     survey: bool = False
+    #: Display names for the console, per language (``kk``, ``ru``); a
+    #: language without one shows the queue's name (issue 21).
+    names: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}),
+                                     hash=False)  # a mapping: the settings stay hashable
+    #: The wallboard's alert thresholds (bailanys.queue.thresholds); None:
+    #: the file's ``[thresholds]`` (or the defaults).
+    thresholds: Thresholds | None = None
 
     def __post_init__(self) -> None:
         key = f"queues.{self.name}"
+        self._check_names(key)
+        if self.thresholds is not None and not isinstance(self.thresholds, Thresholds):
+            try:
+                object.__setattr__(self, "thresholds",
+                                   parse_thresholds(self.thresholds, f"{key}.thresholds"))
+            except ValueError as exc:
+                where, _, message = str(exc).partition(": ")
+                raise _bad(where, message) from None
         if not _NAME.fullmatch(self.name):
             raise _bad(key, f"expected a queue name of letters, digits, _ and -, got {self.name!r}")
         for skill in self.skills:
@@ -167,6 +188,25 @@ class QueueSettings:
         _check_number(f"{key}.retry_s", self.retry_s, 0, 300)
         _check_number(f"{key}.max_no_answers", self.max_no_answers, 0, 100)
         _check_number(f"{key}.priority", self.priority, 0, 100)
+
+    def _check_names(self, key: str) -> None:
+        if not isinstance(self.names, Mapping):
+            raise _bad(f"{key}.names", f"expected {_TABLES['names']}, got {self.names!r}")
+        for lang, text in self.names.items():
+            if lang not in NAME_LANGUAGES:
+                raise _bad(f"{key}.names.{lang}", "expected a display name in kk or ru "
+                                                  f"(known: {', '.join(NAME_LANGUAGES)})")
+            if not isinstance(text, str) or not text.strip():
+                raise _bad(f"{key}.names.{lang}", f"expected a non-empty string, got {text!r}")
+            if len(text) > MAX_DISPLAY_NAME:
+                raise _bad(f"{key}.names.{lang}",
+                           f"expected at most {MAX_DISPLAY_NAME} characters, got {len(text)}")
+        object.__setattr__(self, "names", types.MappingProxyType(
+            {lang: text.strip() for lang, text in self.names.items()}))
+
+    def display_names(self) -> dict[str, str]:
+        """The console's name per language (kk, ru), the queue's name where none is set."""
+        return {lang: self.names.get(lang, self.name) for lang in NAME_LANGUAGES}
 
 
 def _no_skills() -> Mapping[str, int]:
@@ -218,6 +258,15 @@ class QueueConfig:
 
     queues: Mapping[str, QueueSettings]
     agents: Mapping[str, AgentSettings]
+    #: The file's ``[thresholds]``: the wallboard's alert levels of every
+    #: queue without its own, and of the totals and languages.
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def thresholds_of(self, queue: str) -> Thresholds:
+        """The alert thresholds of ``queue`` (its own, else the file's)."""
+        settings = self.queues.get(queue)
+        own = settings.thresholds if settings is not None else None
+        return own if own is not None else self.thresholds
 
     def __post_init__(self) -> None:
         for name, queue in self.queues.items():
@@ -258,15 +307,23 @@ _QUEUE_KEYS: dict[str, Kind] = {  # key -> kind of value expected in TOML
     "max_no_answers": Kind.INTEGER,
     "priority": Kind.INTEGER,
     "survey": Kind.BOOLEAN,
+    "names": Kind.TABLE,
+    "thresholds": Kind.TABLE,
 }
 _AGENT_KEYS = {"name": Kind.STRING, "skills": Kind.TABLE}
 assert set(_QUEUE_KEYS) == {f.name for f in fields(QueueSettings)} - {"name"}
 
 
-def _value(kind: Kind, value: Any) -> Any:
+#: What the tables of a queue or an agent hold, for the error message.
+_TABLES = {"skills": "a table of skill = level",
+           "names": 'a table such as { kk = "...", ru = "..." }',
+           "thresholds": "a table of figure = [warn, alarm]"}
+
+
+def _value(name: str, kind: Kind, value: Any) -> Any:
     """Check one TOML value; raise ValueError naming what was expected."""
-    # The only table in a queue or agent is an agent's skills (checked by AgentSettings).
-    return check(kind, value, "a table of skill = level" if kind is Kind.TABLE else None)
+    # The tables' contents are checked by the dataclasses (and thresholds.py).
+    return check(kind, value, _TABLES.get(name) if kind is Kind.TABLE else None)
 
 
 def _table(where: str, key: str, value: Any) -> dict[str, Any]:
@@ -284,7 +341,7 @@ def _read(where: str, key: str, table: Any, kinds: Mapping[str, Kind]) -> dict[s
             known = ", ".join(kinds)
             raise ConfigError(f"unknown key (known: {known})", path=where, key=f"{key}.{name}")
         try:
-            out[name] = _value(kinds[name], value)
+            out[name] = _value(name, kinds[name], value)
         except ValueError as exc:
             raise ConfigError(str(exc), path=where, key=f"{key}.{name}") from None
     return out
@@ -295,22 +352,40 @@ def load_queue_config(path: Path) -> QueueConfig:
     where = str(path)
     data = read_toml(Path(path))
     for section in data:
-        if section not in ("queues", "agents"):
+        if section not in ("queues", "agents", "thresholds"):
             raise ConfigError(
-                "unknown section (expected [queues.NAME] or [agents.USER])", path=where, key=section
-            )
+                "unknown section (expected [queues.NAME], [agents.USER] or [thresholds])",
+                path=where, key=section)
     try:
+        try:
+            defaults = parse_thresholds(data.get("thresholds", {}), "thresholds")
+        except ValueError as exc:
+            key, _, message = str(exc).partition(": ")
+            raise ConfigError(message, path=where, key=key) from None
         queues = {
-            name: QueueSettings(name, **_read(where, f"queues.{name}", t, _QUEUE_KEYS))
+            name: _queue(where, name, t, defaults)
             for name, t in _table(where, "queues", data.get("queues", {})).items()
         }
         agents = {
             user: AgentSettings(user, **_read(where, f"agents.{user}", t, _AGENT_KEYS))
             for user, t in _table(where, "agents", data.get("agents", {})).items()
         }
-        return QueueConfig(queues, agents)
+        return QueueConfig(queues, agents, defaults)
     except ConfigError as exc:
         if exc.path is not None:
             raise
         message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
         raise ConfigError(message, path=where, key=exc.key) from None
+
+
+def _queue(where: str, name: str, table: Any, defaults: Thresholds) -> QueueSettings:
+    """One ``[queues.NAME]``; its ``thresholds`` override the file's figure by figure."""
+    values = _read(where, f"queues.{name}", table, _QUEUE_KEYS)
+    if "thresholds" in values:
+        try:
+            values["thresholds"] = parse_thresholds(values["thresholds"],
+                                                    f"queues.{name}.thresholds", defaults)
+        except ValueError as exc:
+            key, _, message = str(exc).partition(": ")
+            raise ConfigError(message, path=where, key=key) from None
+    return QueueSettings(name, **values)

@@ -120,13 +120,14 @@ def test_project_file_serves_every_queue_node_of_the_1414_flow() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[queue.x]\n", "FILE: queue: unknown section (expected [queues.NAME] or [agents.USER])"),
+        ("[queue.x]\n", "FILE: queue: unknown section "
+         "(expected [queues.NAME], [agents.USER] or [thresholds])"),
         ("queues = 1\n", "FILE: queues: expected a table, got 1"),
         ("[queues]\nx = 1\n", "FILE: queues.x: expected a table, got 1"),
         ("[queues.q]\nstrategi = 'x'\n", "FILE: queues.q.strategi: unknown key (known: "
          "skills, strategy, announce_interval_s, max_wait_s, overflow, callback, "
          "callback_key, wrap_up_s, short_abandon_s, ring_timeout_s, retry_s, "
-         "max_no_answers, priority, survey)"),
+         "max_no_answers, priority, survey, names, thresholds)"),
         ("[queues.q]\nstrategy = 1\n", "FILE: queues.q.strategy: expected a string, got 1"),
         ("[queues.q]\nstrategy = 'ringall'\n", "FILE: queues.q.strategy: expected one of "
          "'longest_idle', 'fewest_calls', 'round_robin', got 'ringall'"),

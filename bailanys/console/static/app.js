@@ -8,6 +8,7 @@ import { el, svg } from "./dom.js";
 import { renderCases } from "./casealerts.js";
 import { reconnect as reconnectWhileLoggedIn } from "./session.js";
 import { monitorAction, monitorButtons, myMonitor } from "./monitor.js";
+import { initWallboard, renderBoard, renderMute, waitNow } from "./wallboard.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -16,7 +17,7 @@ const UNITS = { s: ["unit_s", 0], min: ["unit_min", 1], "%": [null, 1], points: 
 const MAX_RETRY_MS = 15000;
 
 const state = {
-  data: { queues: [], agents: [], kpis: {}, history: [], topics: [] },
+  data: { queues: [], agents: [], kpis: {}, history: [], topics: [], board: null },
   at: {}, // key -> server time (s) of the message that brought its value
   user: null,
   offsetMs: 0, // server clock minus browser clock
@@ -116,7 +117,11 @@ function renderKpis() {
     return;
   }
   box.replaceChildren(...entries.map(([id, kpi]) => {
-    const status = kpiStatus(kpi);
+    let status = kpiStatus(kpi);
+    // Issue 21: KPI 1 counts ended waits; the callers waiting now sit beside it.
+    const now = id === "wait_s" ? waitNow(state.data.board, state.at.board ?? serverNow(), status)
+      : null;
+    if (now) status = now.status;
     const unit = kpiUnit(id, kpi);
     const name = has(`kpi_${id}`) ? t(`kpi_${id}`) : (kpi.label?.[currentLang()] ?? id);
     const value = kpi.value == null ? t("no_data") : fmtValue(kpi.value, unit);
@@ -124,8 +129,9 @@ function renderKpis() {
       el("div", { class: "kpi-label", text: name }),
       el("div", { class: "kpi-value", text: value }),
       BESIDE[id] ? besideLine(BESIDE[id]) : null,
+      now?.node ?? null,
       el("div", { class: "kpi-target", text: targetText(id, kpi, unit) }),
-      el("div", { class: "kpi-status", text: t(`status_${status}`) }));
+      el("div", { class: "kpi-status", text: now?.live ? t("board_status_live") : t(`status_${status}`) }));
   }));
 }
 
@@ -164,7 +170,7 @@ function renderChart() {
   chart.setAttribute("aria-label", `${t("chart_title")}: ${latest}`);
 }
 
-const CALLER_COLUMNS = ["col_position", "col_call", "col_waited", "col_language", "col_callback",
+const CALLER_COLUMNS = ["col_position", "col_number", "col_waited", "col_language", "col_callback",
   "col_caller_state"];
 
 function renderQueue(queue, stamp) {
@@ -181,7 +187,7 @@ function renderQueue(queue, stamp) {
   }
   const rows = waiting.map((c) => el("tr", { "data-call": c.call_id, "data-state": c.state ?? "waiting" },
     el("td", { class: "num", text: String(c.position) }),
-    el("td", { class: "call", text: c.call_id }),
+    el("td", { class: "call", title: c.call_id, text: c.number || t("number_hidden") }),
     el("td", {}, live(stamp - (c.waited ?? 0))),
     el("td", { text: c.language ? label("language_", c.language) : "—" }),
     el("td", { text: c.callback ? t("yes") : t("no") }),
@@ -248,6 +254,11 @@ const RENDER = {
   // Issue 19: the overdue requests and the escalation alert.
   cases: () => renderCases(state.data.cases, state.data.topics),
   monitors: renderAgents, // issue 21: the pressed listen/whisper/barge button
+  // Issue 21: the wallboard, and the live wait beside KPI 1.
+  board: () => {
+    renderBoard(state.data.board, state.at.board ?? serverNow());
+    renderKpis();
+  },
 };
 
 function renderAll() {
@@ -393,7 +404,11 @@ dispositionForm.addEventListener("submit", (event) => {
   });
 });
 
-initLangSwitch(renderAll);
+initWallboard(serverNow);
+initLangSwitch(() => {
+  renderAll();
+  renderMute();
+});
 renderAll();
 setInterval(tick, 1000);
 setInterval(renderChart, 30000);
