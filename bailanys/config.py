@@ -603,6 +603,9 @@ class LogConfig:
 
     #: DEBUG, INFO, WARNING, ERROR or CRITICAL.
     level: str = DEFAULT_LOG_LEVEL
+    #: Write the log to this file instead of stderr, reopened when logrotate
+    #: moves it (``deploy/logrotate.conf``); empty: stderr (journald).
+    file: str = ""
 
     def __post_init__(self) -> None:
         if self.level.upper() not in LOG_LEVELS:

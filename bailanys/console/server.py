@@ -125,7 +125,8 @@ class ConsoleServer:
     picks a free port (see :attr:`port` after :meth:`start`).
     ``secure_cookie`` adds ``Secure`` to the cookie: set it when a TLS proxy
     fronts the console; ``tls`` serves HTTPS and WSS itself (the cookie is
-    then ``Secure`` whatever ``secure_cookie`` says). ``clock`` drives session expiry (monotonic seconds).
+    then ``Secure`` whatever ``secure_cookie`` says). ``clock`` drives
+    session expiry (monotonic seconds).
     ``guard`` throttles wrong passwords (:mod:`bailanys.authguard`; default
     limits when None); its bans run on ``wall_clock``. ``extra_routes``
     adds pages and APIs behind the same session check (the analysts' page,
