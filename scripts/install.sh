@@ -12,7 +12,8 @@
 # tests), PREFIX=/opt/bailanys, CONFDIR=/etc/bailanys, STATEDIR=/var/lib/bailanys,
 # LOGDIR=/var/log/bailanys, UNITDIR=/etc/systemd/system, LOGROTATEDIR=/etc/logrotate.d,
 # SERVICE_USER=bailanys, PIP_OPTS (e.g. "--no-index --find-links WHEELS" offline),
-# SKIP_USER=1 (no useradd), SKIP_VENV=1 (no venv: tests), PYTHON=python3 (makes the venv),
+# SKIP_USER=1 (no useradd), SKIP_VENV=1 (no venv: tests), PYTHON (makes the venv: Debian's
+# /usr/bin/python3 when there; never one under /root or /home, which ProtectHome hides),
 # BUILD_PY (builds the wheel; default .venv/bin/python, else $PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,9 @@ SERVICE_USER=${SERVICE_USER:-bailanys}
 PIP_OPTS=${PIP_OPTS:-}
 SKIP_USER=${SKIP_USER:-0}
 SKIP_VENV=${SKIP_VENV:-0}
-PYTHON=${PYTHON:-python3}
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 if [ -z "${BUILD_PY:-}" ]; then
     if [ -x .venv/bin/python ]; then BUILD_PY=.venv/bin/python; else BUILD_PY=$PYTHON; fi
 fi
@@ -73,6 +76,13 @@ copy_once() {  # copy_once SRC DEST: a file or a directory, only when DEST is ab
 
 do_install() {
     if [ "$SKIP_VENV" != 1 ]; then
+        base=$("$PYTHON" -c 'import os, sys; print(os.path.realpath(sys.base_prefix))')
+        case "$base/" in
+            /root/*|/home/*|/run/user/*)
+                echo "install: $PYTHON lives in $base, a home directory: the service (ProtectHome=yes," \
+                     "user $SERVICE_USER) cannot run it; give PYTHON=/usr/bin/python3" >&2
+                exit 1 ;;
+        esac
         say "building the wheel with $BUILD_PY"
         rm -rf build/wheel
         "$BUILD_PY" -m pip wheel -q --no-deps -w build/wheel .
