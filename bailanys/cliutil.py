@@ -95,7 +95,7 @@ def configure_logging(config: Config) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    logging.basicConfig(level=config.log.level, handlers=[handler])
+    logging.basicConfig(level=config.log.level, handlers=[handler], force=True)
 
 
 def parse_time(text: str) -> float:
