@@ -43,14 +43,6 @@ class TlsFiles:
     section: str = "console"
 
 
-class _Encrypted(Exception):
-    """OpenSSL asked for the key's passphrase."""
-
-
-def _no_passphrase() -> str:
-    raise _Encrypted
-
-
 def _error(files: TlsFiles, key: str, message: str) -> ConfigError:
     return ConfigError(message, path=files.source, key=f"{files.section}.{key}")
 
@@ -94,13 +86,20 @@ def server_context(files: TlsFiles, now: float | None = None) -> ssl.SSLContext:
         raise _error(files, "tls_cert", f"the certificate in {files.cert} expired on {ended}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    asked: list[bool] = []
+
+    def no_passphrase() -> str:  # instead of OpenSSL's prompt on a terminal
+        asked.append(True)
+        return ""
+
     try:
-        context.load_cert_chain(files.cert, files.key, password=_no_passphrase)
-    except _Encrypted:
-        raise _error(files, "tls_key", f"{files.key} is protected by a passphrase; the engine "
-                     "starts unattended: store it without one, readable by the service only "
-                     "(openssl pkey -in KEY -out KEY.new; chmod 640, group bailanys)") from None
+        context.load_cert_chain(files.cert, files.key, password=no_passphrase)
     except ssl.SSLError as exc:
+        if asked:
+            raise _error(files, "tls_key", f"{files.key} is protected by a passphrase; the "
+                         "engine starts unattended: store it without one, readable by the "
+                         "service only (openssl pkey -in KEY -out KEY.new; chmod 640, group "
+                         "bailanys)") from None
         if exc.reason == "KEY_VALUES_MISMATCH":
             raise _error(files, "tls_key", f"the key in {files.key} does not match the "
                          f"certificate in {files.cert}") from None
