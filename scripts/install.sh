@@ -92,6 +92,10 @@ do_install() {
         say "installing into $D$PREFIX/venv"
         # shellcheck disable=SC2086
         "$D$PREFIX/venv/bin/pip" install -q --upgrade $PIP_OPTS build/wheel/bailanys-*.whl
+        # the same version number from a newer checkout: replace the package itself
+        # shellcheck disable=SC2086
+        "$D$PREFIX/venv/bin/pip" install -q --force-reinstall --no-deps $PIP_OPTS \
+            build/wheel/bailanys-*.whl
     fi
     install -d "$D$PREFIX"
     install -m 0644 README.md "$D$PREFIX/README.md"
