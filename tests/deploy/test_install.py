@@ -159,3 +159,16 @@ def test_the_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
                       security.stdout + security.stderr)
     assert level is not None, security.stdout + security.stderr
     assert float(level.group(1)) <= 2.0, security.stdout
+
+
+def test_the_engine_s_own_flows_ship_in_the_wheel() -> None:
+    """The survey and the line test are read from the checkout or, installed,
+    from ``<venv>/share/bailanys/ivr_flows`` (pyproject.toml's data-files)."""
+    import tomllib
+
+    from bailanys.engine.flowfiles import LINE_TEST_FLOW, SURVEY_FLOW
+
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    shipped = project["tool"]["setuptools"]["data-files"]["share/bailanys/ivr_flows"]
+    assert sorted(shipped) == sorted(f"ivr_flows/{p.name}" for p in (SURVEY_FLOW, LINE_TEST_FLOW))
+    assert all((PROJECT_ROOT / name).is_file() for name in shipped)
