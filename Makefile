@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFIG ?= configs/default.toml
 
-.PHONY: deps run test test-fast lint bench fuzz demo-call models clean
+.PHONY: deps run test test-fast lint bench fuzz demo-call models clean install uninstall
 
 deps:
 	@./scripts/ensure-deps.sh
@@ -42,3 +42,21 @@ demo-call: deps
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache
+
+# Installs Bailanys as a systemd service (README, "Deployment"): the package
+# in a venv under PREFIX, the user bailanys, the unit, the config in CONFDIR
+# (an existing one is kept), logrotate; enables and starts nothing.
+# `make uninstall` removes the unit and PREFIX; config, data and logs stay.
+PREFIX ?= /opt/bailanys
+CONFDIR ?= /etc/bailanys
+STATEDIR ?= /var/lib/bailanys
+LOGDIR ?= /var/log/bailanys
+UNITDIR ?= /etc/systemd/system
+LOGROTATEDIR ?= /etc/logrotate.d
+INSTALL_VARS = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" CONFDIR="$(CONFDIR)" \
+	STATEDIR="$(STATEDIR)" LOGDIR="$(LOGDIR)" UNITDIR="$(UNITDIR)" LOGROTATEDIR="$(LOGROTATEDIR)"
+install:
+	$(INSTALL_VARS) ./scripts/install.sh install
+
+uninstall:
+	$(INSTALL_VARS) ./scripts/install.sh uninstall

@@ -44,6 +44,7 @@ from bailanys.cliutil import (
     Handler,
     add_config_option,
     add_time_range,
+    configure_logging,
     load_config_or_exit,
     plural,
     positive_int,
@@ -66,15 +67,10 @@ from bailanys.robot import commands as robot_commands
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: After the engine stopped, threads still running get this long before the
 #: process exits anyway, so that a failed start exits non-zero within a
 #: second and systemd's ``Restart=`` can act on it.
 EXIT_GRACE_S = 0.5
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
 def run_async(coro: Coroutine[Any, Any, None]) -> None:
@@ -125,7 +121,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     waited for beyond :data:`EXIT_GRACE_S`.
     """
     config = load_config_or_exit(args)
-    configure_logging(config.log.level)
+    configure_logging(config)
     try:
         from bailanys.engine import server  # the whole engine: only `serve` needs it
     except ImportError as exc:

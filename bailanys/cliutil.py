@@ -71,6 +71,33 @@ def load_config_or_exit(args: argparse.Namespace) -> Config:
         raise CommandError(str(exc), EXIT_CONFIG) from None
 
 
+#: One line per record, for stderr (journald) and ``[log] file`` alike.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(config: Config) -> None:
+    """The root logger at ``[log] level``, to stderr (journald under systemd) or,
+    when ``[log] file`` is set, to that file only, through a
+    ``WatchedFileHandler``: a file that logrotate moved away is reopened at
+    the next record (deploy/logrotate.conf), no signal needed. A file that
+    cannot be opened raises CommandError (exit 2)."""
+    import logging
+    import logging.handlers
+
+    handler: logging.Handler
+    if config.log.file:
+        try:
+            handler = logging.handlers.WatchedFileHandler(config.log.file, encoding="utf-8")
+        except OSError as exc:
+            where = config.source or "<defaults>"
+            raise CommandError(f"{where}: log.file: cannot open {config.log.file}: "
+                               f"{exc.strerror or exc}", EXIT_CONFIG) from None
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=config.log.level, handlers=[handler], force=True)
+
+
 def parse_time(text: str) -> float:
     """ISO-8601 (naive means UTC) or epoch seconds -> epoch seconds (an argparse ``type``)."""
     try:

@@ -157,6 +157,19 @@ def split_host_port(value: str, key: str = "sip.listen") -> tuple[str, int]:
     return host, port
 
 
+#: Addresses that mean "every interface": never to be advertised to a peer.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")
+
+
+def _check_advertised(key: str, value: str) -> None:
+    """A host we tell peers to send to: a name or an address, never a wildcard."""
+    if value in WILDCARD_HOSTS:
+        raise _invalid(key, f"expected the address peers reach this machine at, got {value!r} "
+                       "(a wildcard means every interface, not an address to send to)")
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+", value):
+        raise _invalid(key, f"expected a host name or an IP address, got {value!r}")
+
+
 def parse_port_range(value: str, key: str = "media.rtp_ports") -> tuple[int, int]:
     """``"20000-29999"`` -> (20000, 29999); 1024..65535, lo < hi, lo even."""
     m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
@@ -188,9 +201,15 @@ class SipConfig:
     max_new_calls_per_source_per_second: int = DEFAULT_MAX_NEW_CALLS_PER_SOURCE
     #: Concurrent calls beyond which new INVITEs get 503.
     max_calls: int = DEFAULT_MAX_CALLS
+    #: The host our Contact and Via name (the address a trunk or SBC reaches
+    #: us at); empty: the listen host, or ``media.rtp_host`` when the listen
+    #: host is a wildcard (0.0.0.0, ::).
+    advertise: str = ""
 
     def __post_init__(self) -> None:
         split_host_port(self.listen, "sip.listen")
+        if self.advertise:
+            _check_advertised("sip.advertise", self.advertise)
         if not self.transports:
             raise _invalid("sip.transports", "expected at least one of 'udp', 'tcp', got []")
         for t in self.transports:
@@ -214,9 +233,14 @@ class SipConfig:
         return split_host_port(self.listen)[1]
 
     @property
+    def wildcard(self) -> bool:
+        """The engine listens on every interface (0.0.0.0 or ::)."""
+        return self.host in WILDCARD_HOSTS
+
+    @property
     def effective_domain(self) -> str:
-        """``domain``, or the listen host when it is empty."""
-        return self.domain or self.host
+        """``domain``, or ``advertise``, or the listen host."""
+        return self.domain or self.advertise or self.host
 
 
 @dataclass(frozen=True)
@@ -246,6 +270,8 @@ class MediaConfig:
 
     def __post_init__(self) -> None:
         parse_port_range(self.rtp_ports, "media.rtp_ports")
+        if self.rtp_host:
+            _check_advertised("media.rtp_host", self.rtp_host)
         if self.ptime_ms % 10 or not 10 <= self.ptime_ms <= 200:
             raise _invalid(
                 "media.ptime_ms",
@@ -517,10 +543,20 @@ class ConsoleConfig:
     #: qa, admin, operator (an operator's login is its SIP user in
     #: ``[queue.agents]``); HASH from ``bailanys console hash-password`` (scrypt).
     users: Mapping[str, str] = field(default_factory=_empty_users)
+    #: PEM certificate (chain) and private key: the console serves HTTPS and
+    #: WSS, its cookies are ``Secure`` and it sends HSTS. Both or neither;
+    #: ``bailanys config check`` reads them (files there, key matches).
+    tls_cert: str = ""
+    tls_key: str = ""
 
     def __post_init__(self) -> None:
         if self.listen:
             split_host_port(self.listen, "console.listen")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            given, missing = (("tls_cert", "tls_key") if self.tls_cert
+                              else ("tls_key", "tls_cert"))
+            raise _invalid(f"console.{missing}", f"expected a PEM file to go with "
+                           f"console.{given} (HTTPS needs both), got ''")
         _check_range("console.session_ttl_s", self.session_ttl_s, 60, 7 * 86400)
         _check_range("console.service_level_s", self.service_level_s, 1, 600)
         for user, value in self.users.items():
@@ -534,6 +570,11 @@ class ConsoleConfig:
             if not hashed.startswith("scrypt$"):
                 raise _invalid(key, "expected a scrypt hash (bailanys console hash-password)")
         object.__setattr__(self, "users", types.MappingProxyType(dict(self.users)))
+
+    @property
+    def tls(self) -> bool:
+        """The console serves HTTPS (``tls_cert`` and ``tls_key`` set)."""
+        return bool(self.tls_cert)
 
     @property
     def host(self) -> str:
@@ -567,6 +608,9 @@ class LogConfig:
 
     #: DEBUG, INFO, WARNING, ERROR or CRITICAL.
     level: str = DEFAULT_LOG_LEVEL
+    #: Write the log to this file instead of stderr, reopened when logrotate
+    #: moves it (``deploy/logrotate.conf``); empty: stderr (journald).
+    file: str = ""
 
     def __post_init__(self) -> None:
         if self.level.upper() not in LOG_LEVELS:
@@ -609,9 +653,35 @@ class Config:
         return self.media.rtp_host or self.sip.host
 
     @property
+    def contact_host(self) -> str:
+        """The host in our Contact and Via: ``sip.advertise``; else, on a
+        wildcard listen, ``media.rtp_host``; else the listen host."""
+        if self.sip.advertise:
+            return self.sip.advertise
+        return self.media.rtp_host if self.sip.wildcard and self.media.rtp_host else self.sip.host
+
+    @property
+    def sip_domain(self) -> str:
+        """The SIP domain: ``sip.domain``, else the contact host."""
+        return self.sip.domain or self.contact_host
+
+    @property
     def realm(self) -> str:
         """Digest realm: ``registrar.realm`` or the SIP domain."""
-        return self.registrar.realm or self.sip.effective_domain
+        return self.registrar.realm or self.sip_domain
+
+
+def advertise_problem(config: Config) -> ConfigError | None:
+    """SIP on a wildcard (0.0.0.0, ::) with no ``media.rtp_host``: the SDP
+    would tell the peer to send RTP to 0.0.0.0 (RFC 2543's hold address),
+    so no caller would be heard. Refused by ``load_config`` and at start."""
+    if not config.sip.wildcard or config.media.rtp_host:
+        return None
+    return ConfigError(
+        f"sip.listen {config.sip.listen} listens on every interface, so it names no address "
+        "to advertise: set media.rtp_host to this machine's address that the trunk or SBC "
+        "sends RTP to (also put in Contact and Via unless sip.advertise says otherwise)",
+        path=config.source or "<defaults>", key="media.rtp_host")
 
 
 SECTIONS: dict[str, type[Any]] = {
@@ -790,4 +860,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 dotted = named
             message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
             raise ConfigError(message, path=src, key=dotted) from None
-    return Config(**sections, source=str(file) if file is not None else None)
+    config = Config(**sections, source=str(file) if file is not None else None)
+    problem = advertise_problem(config)
+    if problem is not None:
+        raise problem
+    return config

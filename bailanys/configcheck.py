@@ -21,7 +21,12 @@ then, with :func:`check_files`, every file it points to, as the engine would:
 * ``[monitor.phones]``: each login a supervisor or admin of
   ``[console.users]``, each phone a SIP user of ``[registrar.users]`` (issue 21);
 * ``cases.file`` and ``cases.calendar_dir``: the requests' routing table
-  and working-day calendar (``bailanys.cases.rules``), when ``cases.enabled``.
+  and working-day calendar (``bailanys.cases.rules``), when ``cases.enabled``;
+* ``console.tls_cert`` and ``console.tls_key``: readable PEM files, the key
+  matching the certificate, not expired (``bailanys.web.tls``);
+* ``media.rtp_host``: an address of this machine, since RTP sockets are
+  bound to it (a public address that a NAT maps to this machine is not:
+  an SBC or Kamailio in front owns that one).
 
 Each problem is one line ``file[:line]: key: message`` like the loaders'.
 Blocking file I/O: call it from a thread when an event loop runs.
@@ -64,6 +69,8 @@ def check_files(config: Config) -> list[str]:
     problems += _topic_problems(config)
     problems += _cases_problems(config)
     problems += _monitor_problems(config)
+    problems += _tls_problems(config)
+    problems += _rtp_host_problems(config)
     return problems
 
 
@@ -73,6 +80,34 @@ def _monitor_problems(config: Config) -> list[str]:
 
     return monitor_problems(config.monitor, config.console.users, config.registrar.users,
                             config.source or "<defaults>")
+
+
+def _tls_problems(config: Config) -> list[str]:
+    """``[console] tls_cert`` and ``tls_key``, when the console serves HTTPS."""
+    from bailanys.web.tls import TlsFiles, problems
+
+    console = config.console
+    if not console.listen or not console.tls:
+        return []
+    return problems(TlsFiles(console.tls_cert, console.tls_key, config.source or "<defaults>"))
+
+
+def _rtp_host_problems(config: Config) -> list[str]:
+    """``media.rtp_host``, when set, must be bindable: RTP sockets are bound to it."""
+    import socket
+
+    host = config.media.rtp_host
+    if not host:
+        return []
+    where = config.source or "<defaults>"
+    try:
+        info = socket.getaddrinfo(host, 0, type=socket.SOCK_DGRAM)
+        with socket.socket(info[0][0], socket.SOCK_DGRAM) as probe:
+            probe.bind(info[0][4])
+    except OSError as exc:
+        return [f"{where}: media.rtp_host: cannot bind RTP to {host} ({exc.strerror or exc}): "
+                "expected an address of this machine, the one the trunk or SBC sends RTP to"]
+    return []
 
 
 def _cases_problems(config: Config) -> list[str]:

@@ -17,7 +17,6 @@ import logging
 import os
 import signal
 import sqlite3
-import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -29,6 +28,7 @@ from bailanys.cliutil import (
     EXIT_OK,
     CommandError,
     add_config_option,
+    configure_logging,
     load_config_or_exit,
     positive_int,
     store_path_or_exit,
@@ -38,7 +38,6 @@ from bailanys.errors import BailanysError
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def register(subparsers: Any) -> None:
@@ -102,7 +101,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from bailanys.analytics.worker import Worker
 
     config = load_config_or_exit(args)
-    logging.basicConfig(level=config.log.level, format=LOG_FORMAT, stream=sys.stderr)
+    configure_logging(config)
     path = store_path_or_exit(config)
     with contextlib.closing(_readonly(path)) as conn:
         _check_schema(conn, path)

@@ -53,6 +53,7 @@ from bailanys.web.app import web_app
 from bailanys.web.auth import SESSION_TTL_S, ConsoleUser, Session, SessionStore, parse_hash
 from bailanys.web.server import WebServer
 from bailanys.web.static import StaticFile
+from bailanys.web.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,9 @@ class ConsoleServer:
     password hash raises :class:`~bailanys.errors.ConfigError` here. Port 0
     picks a free port (see :attr:`port` after :meth:`start`).
     ``secure_cookie`` adds ``Secure`` to the cookie: set it when a TLS proxy
-    fronts the console. ``clock`` drives session expiry (monotonic seconds).
+    fronts the console; ``tls`` serves HTTPS and WSS itself (the cookie is
+    then ``Secure`` whatever ``secure_cookie`` says). ``clock`` drives
+    session expiry (monotonic seconds).
     ``guard`` throttles wrong passwords (:mod:`bailanys.authguard`; default
     limits when None); its bans run on ``wall_clock``. ``extra_routes``
     adds pages and APIs behind the same session check (the analysts' page,
@@ -135,7 +138,8 @@ class ConsoleServer:
                  clock: Callable[[], float] = time.monotonic,
                  static_dir: Path = STATIC_DIR, guard: AuthGuard | None = None,
                  wall_clock: Callable[[], float] = time.time,
-                 extra_routes: ExtraRoutes | None = None) -> None:
+                 extra_routes: ExtraRoutes | None = None,
+                 tls: TlsFiles | None = None) -> None:
         for login, user in users.items():
             if login != user.login:
                 raise ConfigError(f"console user {login!r} has login {user.login!r}")
@@ -149,7 +153,8 @@ class ConsoleServer:
         self.sessions = SessionStore(session_ttl, clock)
         self.access = Access(self.sessions)
         self._api = api
-        self._secure_cookie = secure_cookie
+        self._secure_cookie = secure_cookie or tls is not None
+        self._tls = tls
         self._static_dir = static_dir
         self.guard = (guard if guard is not None
                       else AuthGuard("console", known=users.__contains__))
@@ -180,7 +185,7 @@ class ConsoleServer:
         app = web_app([*pages.routes(), *extra,
                        WebSocketRoute("/ws", self.access.websocket(STAFF_ROLES)(self._handle))])
         web = WebServer(app, self.host, self._port, name="console",
-                        ws_max_size=MAX_MESSAGE_BYTES)
+                        ws_max_size=MAX_MESSAGE_BYTES, tls=self._tls)
         self._unsubscribe = self._api.subscribe(self._on_delta)
         try:
             await web.start()
@@ -189,7 +194,7 @@ class ConsoleServer:
             self._unsubscribe = None
             raise
         self._web = web
-        log.info("console: http://%s:%d/", self.host, self.port)
+        log.info("console: %s://%s:%d/", web.scheme, self.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening, close every websocket (1001) and await every handler."""

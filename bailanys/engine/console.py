@@ -49,6 +49,7 @@ from bailanys.reports.topics import Topics, topic_tree
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
 from bailanys.timezone import ALMATY
+from bailanys.web.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,11 @@ class EngineConsole:
         topics_file: str = "",
         cases: CaseSource | None = None,
         monitors: MonitorControl | None = None,
+        config_file: str = "<defaults>",
     ) -> None:
         self.settings = settings
+        #: The config file, named by a TLS file's problem at start.
+        self.config_file = config_file
         #: The topic classifier (``[reports] topics``); its ids, read at start.
         self.topics_file = topics_file
         self.topics: Topics | None = None
@@ -190,13 +194,16 @@ class EngineConsole:
             self.login_guard = AuthGuard(
                 "console", self.auth_limits, known=users.__contains__,
                 emit=self.events.emit)
+            tls = (TlsFiles(cfg.tls_cert, cfg.tls_key, self.config_file) if cfg.tls
+                   else None)
             self.server = ConsoleServer(cfg.host, cfg.port, users, self,
                                         session_ttl=float(cfg.session_ttl_s),
                                         guard=self.login_guard,
-                                        extra_routes=self.extra_routes)
+                                        extra_routes=self.extra_routes, tls=tls)
             await self.server.start()
-            log.info("console on http://%s:%d/ (%d users); KPIs from %d events of today",
-                     cfg.host, self.server.port, len(users), len(replayed))
+            log.info("console on %s://%s:%d/ (%d users); KPIs from %d events of today",
+                     "https" if tls else "http", cfg.host, self.server.port, len(users),
+                     len(replayed))
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bailanys.cases.service import CasesService
-from bailanys.config import Config
+from bailanys.config import Config, advertise_problem
 from bailanys.desk.kbweb import RobotKb
 from bailanys.desk.service import DeskService
 from bailanys.engine.call import Call, CallState
@@ -143,6 +143,9 @@ class Engine:
         Each step that takes more than a second logs its progress, and the
         last line says ``ready in N s``.
         """
+        problem = advertise_problem(self.config)  # load_config refuses it too
+        if problem is not None:
+            raise problem
         _raise_fd_limit()
         progress = StartupProgress(log.info)
         async with contextlib.AsyncExitStack() as undo:

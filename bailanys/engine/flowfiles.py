@@ -15,6 +15,7 @@ service and the queue service alike.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,8 +25,12 @@ from bailanys.ivr.loader import load_flow
 from bailanys.ivr.model import Collect, Flow, Menu, Node, Prompt, Survey
 from bailanys.media.player import EncodedAudio
 
-#: The repository's flow folder, where the engine's own flows live.
-FLOW_DIR = Path(__file__).resolve().parents[2] / "ivr_flows"
+#: Where the engine's own flows live: the checkout's flow folder, or in an
+#: installed venv (``make install``) the copy pyproject.toml's data-files put
+#: under ``<venv>/share/bailanys/ivr_flows``.
+_CHECKOUT_FLOWS = Path(__file__).resolve().parents[2] / "ivr_flows"
+FLOW_DIR = (_CHECKOUT_FLOWS if (_CHECKOUT_FLOWS / "survey.yaml").is_file()
+            else Path(sys.prefix) / "share" / "bailanys" / "ivr_flows")
 SURVEY_FLOW = FLOW_DIR / "survey.yaml"
 LINE_TEST_FLOW = FLOW_DIR / "linetest.yaml"
 

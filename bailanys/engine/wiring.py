@@ -208,6 +208,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         late_frames=lambda: engine.hub.stats.late_frames,
         sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
         cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
+        config_file=cfg.source or "<defaults>",
         extra_routes=joined_routes(
             analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                              events, ALMATY),
@@ -358,7 +359,7 @@ def sip_endpoint(cfg: Config) -> tuple[SipTransport, Endpoint]:
     sip = cfg.sip
     transport = SipTransport(sip.host, sip.port, _unattached, _unattached_bad,
                              transports=tuple(sip.transports))
-    endpoint = Endpoint(transport, sip.host, sip.port, user_agent=sip.user_agent)
+    endpoint = Endpoint(transport, cfg.contact_host, sip.port, user_agent=sip.user_agent)
     transport.on_message = endpoint.receive
     transport.on_bad_message = endpoint.bad_message
     return transport, endpoint
@@ -397,7 +398,7 @@ def uas_settings(cfg: Config) -> UasSettings:
     """The call server's settings from ``sip``, ``engine`` and ``media``."""
     return UasSettings(
         rtp_host=cfg.rtp_host,
-        sip_host=cfg.sip.host,
+        sip_host=cfg.contact_host,
         max_calls=cfg.sip.max_calls,
         answer_delay_s=cfg.engine.answer_delay_ms / 1000.0,
         max_call_s=cfg.engine.max_call_seconds,
@@ -409,5 +410,5 @@ def uas_settings(cfg: Config) -> UasSettings:
 
 def uac_settings(cfg: Config) -> UacSettings:
     """Where our INVITEs come from: the RTP host, the SIP host, the operators' domain."""
-    return UacSettings(rtp_host=cfg.rtp_host, sip_host=cfg.sip.host,
-                       domain=cfg.sip.effective_domain)
+    return UacSettings(rtp_host=cfg.rtp_host, sip_host=cfg.contact_host,
+                       domain=cfg.sip_domain)

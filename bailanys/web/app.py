@@ -11,7 +11,8 @@
   (:func:`endpoint`'s ``max_body``, for its exact path);
 * ``Connection: close``, ``Date``, ``Server`` and the security headers on
   every answer of the app, Starlette's own included (uvicorn's 400 for an
-  unparsable request carries ``Connection: close`` only).
+  unparsable request carries ``Connection: close`` only);
+  ``Strict-Transport-Security`` (RFC 6797) on answers served over TLS.
 
 :func:`endpoint` is the route helper: it checks the method itself, because
 Starlette adds ``HEAD`` to every ``GET`` route and lists ``Allow`` in set order.
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bailanys.web.access import Endpoint
 from bailanys.web.limits import MAX_BODY_BYTES, BoundedBody
 from bailanys.web.responses import COMMON_HEADERS, error
+from bailanys.web.tls import HSTS
 
 
 def endpoint(path: str, handler: Endpoint, methods: Sequence[str] = ("GET",), *,
@@ -82,12 +84,16 @@ class CommonHeaders:
             await self.app(scope, receive, send)
             return
 
+        https = scope.get("scheme") == "https"
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 if b"date" not in present:
                     headers.append((b"date", email.utils.formatdate(usegmt=True).encode()))
+                if https and b"strict-transport-security" not in present:
+                    headers.append((b"strict-transport-security", HSTS.encode()))
                 for name, value in COMMON_HEADERS:
                     key = name.lower().encode("latin-1")
                     if key not in present:

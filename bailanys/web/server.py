@@ -20,6 +20,9 @@ Choices (uvicorn ``Config``):
   protocol (RFC 6455 framing, handshake, close, ping), the sans-IO core
   the console used before, without its deprecated legacy server.
   Messages are limited to ``ws_max_size``; pings every 20 s.
+* TLS (``tls=``, :mod:`bailanys.web.tls`): the context is built in a
+  thread at ``start()`` and handed to uvicorn, which serves HTTPS and WSS
+  on the same socket; the app then sees ``scheme`` https (HSTS, ``app.py``).
 * no proxy headers: the client address is the socket's (the login
   throttle must not trust ``X-Forwarded-For``); no access log (the
   console logs logins and actions itself); uvicorn's INFO lines (each
@@ -38,6 +41,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import Server
 
 from bailanys.web.responses import SERVER_HEADER
+from bailanys.web.tls import TlsFiles, server_context
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +124,9 @@ class WebServer:
     """
 
     def __init__(self, app: Any, host: str, port: int, *, name: str = "web",
-                 ws_max_size: int = WS_MAX_BYTES) -> None:
+                 ws_max_size: int = WS_MAX_BYTES, tls: TlsFiles | None = None) -> None:
         self.host = host
+        self.tls = tls
         self._port = port
         self.name = name
         self._config = uvicorn.Config(
@@ -141,17 +146,25 @@ class WebServer:
     def serving(self) -> bool:
         return self._server is not None
 
+    @property
+    def scheme(self) -> str:
+        """``https`` with TLS, else ``http``."""
+        return "https" if self.tls is not None else "http"
+
     async def start(self) -> None:
         if self._server is not None:
             return
         logging.getLogger("uvicorn.error").addFilter(_QUIET)
         info = await asyncio.get_running_loop().getaddrinfo(
             self.host or None, self._port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        context = (await asyncio.to_thread(server_context, self.tls)
+                   if self.tls is not None else None)
         sock = _bind(info[0])
         server = Server(self._config)
         try:
             if not self._config.loaded:
                 self._config.load()
+            self._config.ssl = context  # uvicorn's load() leaves None: no ssl_* given
             server.lifespan = self._config.lifespan_class(self._config)
             await server.startup(sockets=[sock])
         except BaseException:

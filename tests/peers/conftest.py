@@ -175,7 +175,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         no_flows = tmp_path / "no-flows"
         no_flows.mkdir(exist_ok=True)
         config = Config(
-            sip=SipConfig(listen=f"127.0.0.1:{free_sip_port()}", **(sip or {})),
+            sip=SipConfig(**{"listen": f"127.0.0.1:{free_sip_port()}", **(sip or {})}),
             media=MediaConfig(
                 rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec"), **(media or {})
             ),
