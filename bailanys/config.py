@@ -34,6 +34,7 @@ from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.cases.settings import CasesFileConfig
 from bailanys.desk.settings import DeskConfig
 from bailanys.errors import ConfigError
+from bailanys.ops.settings import BackupConfig, RetentionConfig
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
@@ -593,6 +594,8 @@ class Config:
     cases: CasesFileConfig = field(default_factory=CasesFileConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
     transfers: TransfersConfig = field(default_factory=TransfersConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -627,6 +630,8 @@ SECTIONS: dict[str, type[Any]] = {
     "cases": CasesFileConfig,
     "desk": DeskConfig,
     "transfers": TransfersConfig,
+    "backup": BackupConfig,
+    "retention": RetentionConfig,
     "log": LogConfig,
 }
 

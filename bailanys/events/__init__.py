@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bailanys.events import analytics, call, cases, ivr, qa, queue, reports, robot, system
+from bailanys.events import ops as ops_events
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -110,6 +111,7 @@ from bailanys.events.robot import (
     SmsQueued,
     SmsSent,
 )
+from bailanys.events.ops import BackupCompleted, RetentionPurged
 from bailanys.events.system import AuthBlocked, AuthFailed, ConsoleAction, EngineStopped
 
 #: Every catalogue class, by domain (the order of docs/events.md).
@@ -123,6 +125,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Reports: topic, region, portrait, complaints", reports.CLASSES),
     ("Citizens' requests (cases)", cases.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
+    ("Operations: backups and retention", ops_events.CLASSES),
 )
 
 
@@ -170,6 +173,7 @@ def event_of(type_: str, call_id: str | None, fields: Mapping[str, Any]) -> Even
 
 
 __all__ = [
+    "BackupCompleted", "RetentionPurged",
     "DOMAINS", "QUALITY_KEYS", "SMS_BY_STATE",
     "AgentNoAnswer", "AgentRegistered", "AgentRinging", "AgentState", "AgentUnregistered",
     "AnyEvent", "AuthBlocked", "AuthFailed", "CallAnswered", "CallCompleted", "CallConnected",
