@@ -53,8 +53,8 @@ from bailanys.engine.workers import LocalWorkers
 from bailanys.errors import StartupError
 from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
-from bailanys.progress import Count, StartupProgress
 from bailanys.ops.service import OpsService
+from bailanys.progress import Count, StartupProgress
 from bailanys.reports.projector import ContactProjector
 from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.transport import SipTransport

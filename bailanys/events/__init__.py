@@ -85,6 +85,7 @@ from bailanys.events.ivr import (
     SurveyAnswered,
     SurveySkipped,
 )
+from bailanys.events.ops import BackupCompleted, RetentionPurged
 from bailanys.events.qa import QaQueued, QaReviewed, QaScored
 from bailanys.events.queue import (
     AgentNoAnswer,
@@ -111,7 +112,6 @@ from bailanys.events.robot import (
     SmsQueued,
     SmsSent,
 )
-from bailanys.events.ops import BackupCompleted, RetentionPurged
 from bailanys.events.system import AuthBlocked, AuthFailed, ConsoleAction, EngineStopped
 
 #: Every catalogue class, by domain (the order of docs/events.md).

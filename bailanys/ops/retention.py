@@ -26,8 +26,8 @@ Deletion is in transactions of ``batch`` rows (``BEGIN IMMEDIATE``, a few
 milliseconds of the write lock), with a pause between them, so the engine's
 event writer (another connection) is never held up longer than one of
 its own batches. Events are walked by id from the oldest: they are appended
-in time order, so the walk stops at the first window of ids none of which
-is old.
+in time order, so the walk stops at the first window of ids all of which
+are a day newer than the cutoff.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ DAY_S: Final = 86400.0
 #: Pause between two delete transactions: the event writer's turn.
 PAUSE_S: Final = 0.01
 BUSY_TIMEOUT_S: Final = 5.0
+#: Events are appended in time order but some carry an earlier time
+#: (``emit_at``: a call's start, by seconds or minutes): the walk by id goes
+#: on until a whole window is this much newer than the cutoff.
+STRAGGLER_S: Final = DAY_S
 
 
 @dataclass(frozen=True)
@@ -263,8 +267,8 @@ class Purger:
                     self.kept.add(call_id)
                     continue
                 gone.append((id_,))
-            if rows and not gone and all(r[1] >= self.cut.events for r in rows):
-                return  # the first window with nothing old: the rest is newer
+            if rows and min(r[1] for r in rows) >= self.cut.events + STRAGGLER_S:
+                return  # a window a day newer than the cutoff: the rest is newer
             if gone:
                 with _write(self.conn, self.dry_run):
                     if not self.dry_run:
