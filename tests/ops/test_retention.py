@@ -152,6 +152,7 @@ async def test_the_engine_job_emits_its_event_and_the_schedule_is_local(tmp_path
     conf = tmp_path / "c.toml"
     conf.write_text(f'[store]\npath = "{db}"\n[media]\nrecord_dir = "{rec}"\n'
                     f'[robot]\ndemo_db = "{tmp_path / "none.db"}"\n'
+                    f'[cases]\nsalt_file = "{tmp_path / "no.salt"}"\n'
                     f'[backup]\ndir = "{tmp_path / "bk"}"\n', encoding="utf-8")
     emitted: list[object] = []
 
