@@ -235,7 +235,8 @@ def _page_runs(args: argparse.Namespace) -> int:
           f" max {spread('dom_max_ms')} ms; next frame p99 {spread('frame_p99_ms')} ms")
     print(f"  updates the page handled: {spread('deltas_handled')} (the server flushed "
           f"{spread('flushes')} deltas); events not on the page by the end: "
-          f"{spread('events_not_shown')}")
+          f"{spread('events_not_shown')}; a delta's newest event was "
+          f"{spread('delta_age_p50_ms')} ms old (median) when the page took it")
     print("  browser per update (CDP Performance.getMetrics): main-thread CPU "
           f"{spread('cpu_ms_per_update', 'ThreadTime')} ms; task "
           f"{spread('cpu_ms_per_update', 'TaskDuration')} ms, script "

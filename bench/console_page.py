@@ -320,6 +320,9 @@ def measure(stamps: list[float], deltas: list[list[float]], before: dict[str, fl
         if deltas[j][2]:
             frame.append(deltas[j][2] - s)
     handled = len(deltas)
+    # How old a delta's newest event was when the page took it: render time
+    # alone when nothing queues between the server and the page.
+    ages = [d[1] - d[0] for d in deltas]
     cpu = {k: (after.get(k, 0.0) - before.get(k, 0.0)) * 1000 for k in CPU_KEYS}
     return {
         "agents": args.agents, "queues": args.queues, "waiting": args.waiting,
@@ -329,6 +332,8 @@ def measure(stamps: list[float], deltas: list[list[float]], before: dict[str, fl
         "dom_p50_ms": round(pct(dom, 50), 1), "dom_p99_ms": round(pct(dom, 99), 1),
         "dom_max_ms": round(max(dom) if dom else float("nan"), 1),
         "frame_p99_ms": round(pct(frame, 99), 1),
+        "delta_age_p50_ms": round(pct(ages, 50), 1), "delta_age_max_ms": round(
+            max(ages) if ages else float("nan"), 1),
         "cpu_ms_per_update": {k: round(v / max(1, handled), 2) for k, v in cpu.items()},
         "cpu_share_of_a_core": round(cpu["ThreadTime"] / 1000 / wall, 3),
     }
