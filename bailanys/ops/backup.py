@@ -180,6 +180,7 @@ def make_backup(config: Config, to: Path | None = None, *, now: float | None = N
     directory = root / f"{PREFIX}{stamp(when)}"
     try:
         directory.mkdir(parents=True, exist_ok=False)
+        directory.chmod(0o700)  # personal data: the engine's user only
     except OSError as exc:
         return BackupResult(directory, False, (), 0.0, f"{directory}: cannot create: {exc}")
     copied: list[Copied] = []
@@ -193,6 +194,7 @@ def make_backup(config: Config, to: Path | None = None, *, now: float | None = N
         try:
             if kind == "database":
                 copy_database(source, dest, pages=pages, sleep_s=sleep_s)
+                dest.chmod(0o600)
                 check, tables = verify(dest)
                 copied.append(Copied(dest.name, str(source), kind, dest.stat().st_size,
                                      check, tables))

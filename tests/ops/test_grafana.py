@@ -113,6 +113,14 @@ def test_every_expression_names_an_exported_series() -> None:
             "bailanys_event_writer_lag_seconds"} <= used
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
+    cells: set[tuple[int, int]] = set()  # the panels tile Grafana's 24-column grid
+    for panel in dashboard["panels"]:
+        pos = panel["gridPos"]
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, panel["title"]
+        mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])}
+        assert not mine & cells, f"{panel['title']!r} overlaps another panel"
+        cells |= mine
 
 
 def test_promtool_parses_every_expression(tmp_path: Path) -> None:
