@@ -58,6 +58,7 @@ from bailanys.console import commands as console_commands
 from bailanys.engine import democall
 from bailanys.errors import BailanysError, ConfigError
 from bailanys.ivr import commands as ivr_commands
+from bailanys.ops import commands as ops_commands
 from bailanys.prompts import commands as prompt_commands
 from bailanys.qa import commands as qa_commands
 from bailanys.queue import commands as queue_commands
@@ -263,6 +264,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     report_commands.register(subparsers)  # report semiannual|quarterly|feedback|rebuild|import
     cases_commands.register(subparsers)  # cases check|list|show|status|escalate
     prompt_commands.register(subparsers)  # prompts import|list
+    ops_commands.register(subparsers)  # backup, retention run
 
 
 def build_parser() -> argparse.ArgumentParser:

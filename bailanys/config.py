@@ -35,6 +35,7 @@ from bailanys.cases.settings import CasesFileConfig
 from bailanys.desk.settings import DeskConfig
 from bailanys.errors import ConfigError
 from bailanys.monitor.settings import MonitorConfig
+from bailanys.ops.settings import BackupConfig, RetentionConfig
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
 from bailanys.tomlcheck import Kind
@@ -643,6 +644,8 @@ class Config:
     desk: DeskConfig = field(default_factory=DeskConfig)
     transfers: TransfersConfig = field(default_factory=TransfersConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     log: LogConfig = field(default_factory=LogConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
@@ -704,6 +707,8 @@ SECTIONS: dict[str, type[Any]] = {
     "desk": DeskConfig,
     "transfers": TransfersConfig,
     "monitor": MonitorConfig,
+    "backup": BackupConfig,
+    "retention": RetentionConfig,
     "log": LogConfig,
 }
 

@@ -20,6 +20,8 @@ module)::
     │   └── TopicsError        (bailanys.reports.topics) the topic classifier has
     │                          problems (``problems``)
     ├── StoreError             the event store cannot be opened or migrated
+    │   └── BackupError        (bailanys.ops.backup) a store could not be copied, or
+    │                          its copy failed ``PRAGMA integrity_check``
     ├── StartupError           the engine cannot start (an address in use)
     ├── SipError
     │   ├── SipParseError      a malformed SIP message from the network

@@ -28,6 +28,9 @@ RUNS = [
     ["ewt.py"],
     ["ewt_oracle.py"],
     ["console_latency.py", "--seconds", "10", "--clients", "20"],
+    # issue 21: the supervisors' page in Chromium, 500 agents, 20 queues,
+    # 200 waiting callers at 1,000 events/s, 3 fresh processes
+    ["console_latency.py", "--page", "--seconds", "10"],
     ["faq_accuracy.py"],
     ["hostile.py", "--seconds", "20"],
     ["auth_guessing.py", "--rate", "800", "--seconds", "10", "--sources", "10"],

@@ -55,6 +55,7 @@ from bailanys.engine.workers import LocalWorkers
 from bailanys.errors import StartupError
 from bailanys.events import AgentRegistered, AgentUnregistered, CallNotice, EngineStopped
 from bailanys.media.hub import MediaHub
+from bailanys.ops.service import OpsService
 from bailanys.progress import Count, StartupProgress
 from bailanys.reports.projector import ContactProjector
 from bailanys.sip.endpoint import Endpoint
@@ -114,6 +115,8 @@ class Engine:
         self.gc = GcPolicy()
         #: Keeps the reports' ``contacts`` current (None with an in-memory store).
         self.contacts: ContactProjector | None = None
+        #: The daily backup and retention pass (issue 21, bailanys/ops/).
+        self.ops: OpsService | None = None
         build_parts(self)
 
     @property
@@ -187,6 +190,9 @@ class Engine:
             await self.contacts.start()
         undo.push_async_callback(_undo, "requests' escalation", self.cases.stop)
         await self.cases.start(self.store.db.path)
+        self.ops = OpsService(cfg, self.events)
+        undo.push_async_callback(_undo, "daily jobs", self.ops.stop)
+        await self.ops.start(self.store.db.path)
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)
@@ -275,6 +281,8 @@ class Engine:
             await self.contacts.stop()  # folds the calls the shutdown ended
         await self.cases.stop()
         await self.recorded.stop()
+        if self.ops is not None:
+            await self.ops.stop()
         await self.renderer.close()
         await self.registrar.stop()
         if self._own_store and self.store is not None:

@@ -33,6 +33,7 @@ from bailanys.events import (
     robot,
     system,
 )
+from bailanys.events import ops as ops_events
 from bailanys.events.analytics import (
     RecordingClosed,
     RecordingPlayed,
@@ -97,6 +98,7 @@ from bailanys.events.ivr import (
     SurveySkipped,
 )
 from bailanys.events.monitor import MonitorEnded, MonitorModeChanged, MonitorStarted
+from bailanys.events.ops import BackupCompleted, RetentionPurged
 from bailanys.events.qa import QaQueued, QaReviewed, QaScored
 from bailanys.events.queue import (
     AgentNoAnswer,
@@ -137,6 +139,7 @@ DOMAINS: tuple[tuple[str, tuple[type[EventBase], ...]], ...] = (
     ("Citizens' requests (cases)", cases.CLASSES),
     ("Engine, console, authentication", system.CLASSES),
     ("Supervisors' listen, whisper, barge", monitor.CLASSES),
+    ("Operations: backups and retention", ops_events.CLASSES),
 )
 
 
@@ -184,6 +187,7 @@ def event_of(type_: str, call_id: str | None, fields: Mapping[str, Any]) -> Even
 
 
 __all__ = [
+    "BackupCompleted", "RetentionPurged",
     "DOMAINS", "QUALITY_KEYS", "SMS_BY_STATE",
     "AgentNoAnswer", "AgentRegistered", "AgentRinging", "AgentState", "AgentUnregistered",
     "AnyEvent", "AuthBlocked", "AuthFailed", "CallAnswered", "CallCompleted", "CallConnected",
