@@ -38,8 +38,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import re
 import threading
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -349,12 +351,16 @@ class Matcher:
             with np.load(path) as z:
                 if str(z["key"]) == key and z["emb"].shape[0] == len(texts):
                     return np.asarray(z["emb"], dtype=np.float32)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             pass
         emb = self._encode(texts)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, key=np.array(key), emb=emb)
+            # written aside, then renamed: a reader (another engine, a test) never
+            # opens a half-written file
+            part = path.with_name(f"{path.stem}.{os.getpid()}.part.npz")
+            np.savez(part, key=np.array(key), emb=emb)
+            os.replace(part, path)
         except OSError as exc:
             log.warning("faq matcher: cannot cache embeddings in %s: %s", path, exc)
         return emb

@@ -206,7 +206,9 @@ def test_no_faq_matcher_answers_nothing(tmp_path: Path) -> None:
 @pytest.mark.peer
 def test_the_real_matcher_leaves_out_what_the_faq_answers(tmp_path: Path) -> None:
     """knowledge/faq.yaml answers «справка о несудимости» confidently; a fridge it does not."""
-    answers = MatcherAnswers(str(ROOT / "knowledge/faq.yaml"), str(tmp_path / "e.npz"))
+    # the robot's default cache, shared with the peer tests (content-hash keyed)
+    answers = MatcherAnswers(str(ROOT / "knowledge/faq.yaml"),
+                             str(ROOT / "var" / "faq_embeddings.npz"))
     assert answers("где получить справку о несудимости") is True
     assert answers("у меня сломался холодильник что делать") is False
 

@@ -44,10 +44,15 @@ def test_calibration_monotonic() -> None:
     assert choose_threshold(conf, correct, 0.0) == pytest.approx(0.61)
 
 
+SHARED_CACHE = Path(__file__).resolve().parents[2] / "var" / "faq_embeddings.npz"
+
+
 @pytest.fixture(scope="module")
-def matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
-    cache = tmp_path_factory.mktemp("faq") / "emb.npz"
-    return Matcher(load_kb(REAL), MatcherConfig(cache=cache))
+def matcher() -> Matcher:
+    # The robot's default cache (``[robot] faq_cache``), keyed by the FAQ's content
+    # hash, which the peer tests' engines and tests/desk/test_kb.py share: the
+    # real FAQ's embeddings are computed once per checkout, not once per file.
+    return Matcher(load_kb(REAL), MatcherConfig(cache=SHARED_CACHE))
 
 
 @pytest.mark.peer
