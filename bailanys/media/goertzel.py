@@ -175,6 +175,19 @@ def classify_frames(
     return codes
 
 
+def inband_gate(config: GoertzelConfig = DEFAULT_CONFIG) -> float:
+    """A frame mean-square power under which :func:`classify_frames` finds no digit.
+
+    A tone's power as measured here is at most twice the frame's mean
+    square (Cauchy-Schwarz on the scaled basis), and a digit needs both
+    tones at ``min_tone_dbm0``: so a frame under half that power holds no
+    digit.  The gate is half of that again (float32 rounding margin).  The
+    media core computes the frames' energy while decoding and sends only
+    the frames above it to the matrix product.
+    """
+    return float(DBM0_POWER * _db(config.min_tone_dbm0) / 4)
+
+
 class InbandDtmfDetector:
     """Per-call debounce over :func:`classify_frames`, state in numpy arrays.
 
@@ -229,6 +242,11 @@ class InbandDtmfDetector:
                 parts.append(sel[self._step(slot_arr[sel], codes[sel])])
             hits = np.sort(np.concatenate(parts))
         return [(int(slot_arr[i]), DIGITS[int(codes[i])]) for i in hits]
+
+    def quiet(self, slots: NDArray[np.integer] | list[int]) -> None:
+        """One frame per (distinct) slot known to hold no digit (under :func:`inband_gate`)."""
+        slot_arr = np.asarray(slots, dtype=np.intp)
+        self._step(slot_arr, np.full(slot_arr.shape, -1, dtype=np.int8))
 
     def _step(self, slots: NDArray[np.intp], codes: NDArray[np.int8]) -> NDArray[np.intp]:
         """One frame per (distinct) slot; the positions where a digit fires."""

@@ -17,7 +17,9 @@ next odd one for RTCP (RFC 3550 §11).
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,7 +33,8 @@ from numpy.typing import NDArray
 from bailanys.errors import MediaError
 from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
-from bailanys.media.goertzel import InbandDtmfDetector
+from bailanys.media.core import FLAG_INBAND, FLAG_LOUD, MediaCore, make_core
+from bailanys.media.goertzel import DEFAULT_CONFIG, InbandDtmfDetector, inband_gate
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
 from bailanys.media.session import RtcpProtocol, RtpSession
@@ -49,6 +52,19 @@ class HubStats:
     late_frames: int = 0  # frames that left more than 10 ms after their due time
     inband_digits: int = 0
     send_seconds: float = 0.0  # time spent in the send loops (for benchmarks)
+
+
+def _bind_udp(host: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket bound to ``(host, port)``: a leg's RTP socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class MediaHub:
@@ -75,9 +91,18 @@ class MediaHub:
         ]
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
-        self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
+        # The lowest free slot first: the core's loops run up to the highest open one.
+        self._free_slots: list[int] = list(range(MAX_SESSIONS))
         self._sessions: dict[int, RtpSession] = {}
         self._list: list[RtpSession] = []
+        self._slot_arr = np.zeros(0, dtype=np.int32)  # the slots of _list, in order
+        self._by_slot: dict[int, RtpSession] = {}
+        self.core: MediaCore = make_core(MAX_SESSIONS)
+        # pop()'s output rows, reused every tick.
+        self._pcm = np.zeros((0, 160), dtype=np.int16)
+        self._rows = np.zeros(0, dtype=np.int32)
+        self._flags = np.zeros(0, dtype=np.uint8)
+        self._gate = inband_gate(DEFAULT_CONFIG)
         self.inband_dtmf = inband_dtmf
         self._detector = InbandDtmfDetector(MAX_SESSIONS)
         self._jitter_prefetch = jitter_prefetch
@@ -104,24 +129,27 @@ class MediaHub:
     # ------------------------------------------------------------ sessions
 
     async def open_session(self) -> RtpSession:
-        """Bind a new RTP port and return its session (raises MediaError when exhausted)."""
+        """Bind a new RTP port and return its session (raises MediaError when exhausted).
+
+        The RTP socket is a plain non-blocking socket that the tick drains
+        (never registered with the loop); the RTCP port is an asyncio endpoint.
+        """
         loop = asyncio.get_running_loop()
         if not self._free_slots:
             raise MediaError("no media slot left")
         for _ in range(len(self._free_ports)):
             port = self._free_ports.popleft()
-            slot = self._free_slots.popleft()
-            session = RtpSession(
-                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp
-            )
+            slot = heapq.heappop(self._free_slots)
             try:
-                await loop.create_datagram_endpoint(
-                    lambda s=session: s, local_addr=(self.host, port)  # type: ignore[misc]
-                )
+                sock = _bind_udp(self.host, port)
             except OSError:
-                self._free_slots.appendleft(slot)
+                heapq.heappush(self._free_slots, slot)
                 self._free_ports.append(port)  # in use by someone else: try it later
                 continue
+            session = RtpSession(
+                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
+                core=self.core, sock=sock,
+            )
             try:
                 await loop.create_datagram_endpoint(
                     lambda s=session: RtcpProtocol(s),  # type: ignore[misc]
@@ -129,12 +157,15 @@ class MediaHub:
                 )
             except OSError:
                 session.close()
-                self._free_slots.appendleft(slot)
+                heapq.heappush(self._free_slots, slot)
                 self._free_ports.append(port)
                 continue
+            self.core.set_inband(slot, self.inband_dtmf)
             self._detector.reset(slot)
             self._sessions[port] = session
+            self._by_slot[slot] = session
             self._list.append(session)
+            self._slots_changed()
             self._checks[slot % len(self._checks)].append(session)
             self._reports[slot % len(self._reports)].append(session)
             self.stats.sessions = len(self._list)
@@ -145,12 +176,14 @@ class MediaHub:
         if self._sessions.pop(session.port, None) is None:
             return
         self._list.remove(session)
+        del self._by_slot[session.slot]
+        self._slots_changed()
         self._checks[session.slot % len(self._checks)].remove(session)
         self._reports[session.slot % len(self._reports)].remove(session)
         self.stats.sessions = len(self._list)
         session.close()
         self._free_ports.append(session.port)
-        self._free_slots.append(session.slot)
+        heapq.heappush(self._free_slots, session.slot)
         self.untap(session)
         self.unbridge(session)
         self.stop_recording(session)
@@ -214,6 +247,15 @@ class MediaHub:
     def sessions(self) -> list[RtpSession]:
         return list(self._list)
 
+    def _slots_changed(self) -> None:
+        n = len(self._list)
+        self._slot_arr = np.fromiter((s.slot for s in self._list), dtype=np.int32, count=n)
+        if len(self._rows) < n:
+            size = max(64, 2 * n)
+            self._pcm = np.zeros((size, 160), dtype=np.int16)
+            self._rows = np.zeros(size, dtype=np.int32)
+            self._flags = np.zeros(size, dtype=np.uint8)
+
     # ------------------------------------------------------------ the tick
 
     def _tick(self, index: int) -> None:
@@ -223,15 +265,10 @@ class MediaHub:
         # Send first: the frames' due time is the tick's; receiving can wait.
         due = self.clock.due(index)
         t0 = time.monotonic()
-        if self._bridged:
-            tx_frames = self._send_bridged(sessions)
-        else:
-            tx_frames = None
-            for session in sessions:
-                session.send_frame(session.player.next_frame())
+        tx_frames = self._send(sessions)
         t1 = time.monotonic()
-        rx_frames: dict[int, np.ndarray] = {}
-        self._receive(sessions, rx_frames)
+        rx_frames: dict[int, NDArray[np.int16]] = {}
+        self._receive(rx_frames)
         n = len(sessions)
         stats = self.stats
         stats.frames_sent += n
@@ -251,18 +288,32 @@ class MediaHub:
                     rec.write(rx_frames.get(session.slot),
                               tx if tx is not None else session.player.last_pcm)
 
-    def _send_bridged(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]]:
-        """The send loop when some legs are bridged: they send their peer's last frame."""
-        tx: dict[int, NDArray[np.int16]] = {}
-        for session in sessions:
-            peer = session.bridge_peer
-            pcm = None if peer is None else peer.bridge_rx
-            if pcm is None:
-                session.send_frame(session.player.next_frame())
-                continue
-            encode = g711.ulaw_encode if session.codec == "PCMU" else g711.alaw_encode
-            session.send_frame(encode(pcm))
-            tx[session.slot] = pcm
+    def _send(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]] | None:
+        """Every session's frame of this tick: one core call, Python only for the rare legs.
+
+        The players hand their frames (a bytes slice each); legs sending RFC
+        4733 events or bridged to another leg go through ``send_frame``.
+        """
+        payloads: list[bytes | None] = [
+            None if s._keys_out or s._event_out or s.bridge_peer is not None
+            else s.player.next_frame()
+            for s in sessions
+        ]
+        self.core.send(self._slot_arr, payloads)
+        tx: dict[int, NDArray[np.int16]] | None = None
+        if self._bridged or None in payloads:
+            tx = {}
+            for session, payload in zip(sessions, payloads, strict=True):
+                if payload is not None:
+                    continue
+                peer = session.bridge_peer
+                pcm = None if peer is None else peer.bridge_rx
+                if pcm is None:
+                    session.send_frame(session.player.next_frame())
+                    continue
+                encode = g711.ulaw_encode if session.codec == "PCMU" else g711.alaw_encode
+                session.send_frame(encode(pcm))
+                tx[session.slot] = pcm
         return tx
 
     def _housekeeping(self, index: int) -> None:
@@ -278,44 +329,51 @@ class MediaHub:
         for session in self._reports[index % len(self._reports)]:
             session.send_rtcp()
 
-    def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
-        """Pop one frame per session, decode all in batch, detect in-band DTMF."""
+    def _receive(self, rx_frames: dict[int, NDArray[np.int16]]) -> None:
+        """Drain every socket, pop one frame per session, decoded; detect in-band DTMF."""
+        core = self.core
+        core.drain()
+        if core.has_rare:
+            by_slot = self._by_slot
+            for item in core.take_rare():
+                session = by_slot.get(item[1])
+                if session is not None:
+                    session.rare(item)
         for session in self._bridged:
             session.bridge_rx = None  # no packet this tick: the peer hears silence
-        by_codec: dict[str, tuple[list[int], list[bytes], list[RtpSession]]] = {}
-        for session in sessions:
-            pkt = session.jitter.pop()
-            if pkt is None or len(pkt.payload) != 160:
-                continue
-            group = by_codec.get(session.codec)
-            if group is None:
-                group = by_codec[session.codec] = ([], [], [])
-            group[0].append(session.slot)
-            group[1].append(pkt.payload)
-            group[2].append(session)
-        for codec, (slots, payloads, owners) in by_codec.items():
-            raw = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), 160)
-            pcm = g711.ulaw_decode(raw) if codec == "PCMU" else g711.alaw_decode(raw)
-            pcm = pcm.reshape(len(payloads), 160)
-            if self._recorders:
-                for i, session in enumerate(owners):
-                    if session.recorder is not None:
-                        rx_frames[session.slot] = pcm[i]
-            if self._bridged:
-                for i, session in enumerate(owners):
-                    if session.bridge_peer is not None:
-                        session.bridge_rx = pcm[i]
-            if self._taps:
-                for i, session in enumerate(owners):
-                    on_audio = session.on_audio
-                    if on_audio is not None:
-                        on_audio(pcm[i])
-            if not self.inband_dtmf:
-                continue
-            slot_arr = np.fromiter(slots, dtype=np.int64, count=len(slots))
-            for slot, digit in self._detector.feed(slot_arr, pcm):
-                session = owners[slots.index(slot)]
-                if session.rfc4733_seen:
-                    continue  # the peer signals RFC 4733: ignore its in-band echo of it
-                self.stats.inband_digits += 1
-                session.dtmf(digit, "inband")
+        n = core.pop(self._pcm, self._rows, self._flags, self._gate)
+        if n == 0:
+            return
+        pcm = self._pcm[:n]
+        rows = self._rows[:n]
+        if self._recorders or self._bridged or self._taps:
+            row_of = {int(slot): i for i, slot in enumerate(rows.tolist())}
+            for session in self._list:
+                i = row_of.get(session.slot, -1)
+                if i < 0:
+                    continue
+                if session.recorder is not None:
+                    rx_frames[session.slot] = pcm[i].copy()
+                if session.bridge_peer is not None:
+                    session.bridge_rx = pcm[i].copy()
+                on_audio = session.on_audio
+                if on_audio is not None:
+                    on_audio(pcm[i].copy())
+        if not self.inband_dtmf:
+            return
+        flags = self._flags[:n]
+        wanted = (flags & FLAG_INBAND) != 0
+        loud = wanted & ((flags & FLAG_LOUD) != 0)
+        quiet = wanted & ~loud
+        if quiet.any():  # under the gate no digit is possible: the debounce sees "none"
+            self._detector.quiet(rows[quiet])
+        if not loud.any():
+            return
+        sel = np.flatnonzero(loud)
+        by_slot = self._by_slot
+        for slot, digit in self._detector.feed(rows[sel], pcm[sel]):
+            session = by_slot.get(slot)
+            if session is None or session.rfc4733_seen:
+                continue  # the peer signals RFC 4733: ignore its in-band echo of it
+            self.stats.inband_digits += 1
+            session.dtmf(digit, "inband")
