@@ -34,9 +34,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -417,15 +417,108 @@ class PureCore:
             leg.counters[_EVENTS_SENT] += 1
 
 
+class ClosedLeg:
+    """What a closed leg still tells (counters, latch, statistics): the core's slot is reused.
+
+    A :class:`MediaCore` for that one leg whose state no longer moves; the
+    session swaps it in on close, so call-quality figures read after the
+    hang-up stay right.
+    """
+
+    def __init__(self, core: MediaCore, slot: int) -> None:
+        self._counters = list(core.counters(slot))
+        self._latched = core.latched(slot)
+        self._rx_ssrc = core.rx_ssrc(slot)
+        self._source = core.source(slot)
+        self._jitter = core.jitter(slot)
+        self._rx = core.rx_stats(slot)
+        self._tx = core.tx_state(slot)
+
+    has_rare = False
+
+    def open(self, slot: int, fd: int, ssrc: int, seq: int, ts: int, capacity: int,
+             prefetch: int, symmetric: bool) -> None:
+        raise RuntimeError("the leg is closed")
+
+    def close(self, slot: int) -> None:
+        pass
+
+    def configure(self, slot: int, audio_pt: int, dtmf_pt: int, alaw: bool) -> None:
+        pass
+
+    def set_remote(self, slot: int, addr: Addr | None) -> None:
+        return None
+
+    def set_sending(self, slot: int, on: bool) -> None:
+        pass
+
+    set_inband = set_watch = set_marker = set_symmetric = set_sending
+
+    def latched(self, slot: int) -> Addr | None:
+        return self._latched
+
+    def unlatch(self, slot: int) -> None:
+        self._latched = None
+
+    def restart_source(self, slot: int) -> None:
+        pass
+
+    def rx_ssrc(self, slot: int) -> int:
+        return self._rx_ssrc
+
+    def source(self, slot: int) -> tuple[int, int]:
+        return self._source
+
+    def counters(self, slot: int) -> tuple[int, ...]:
+        return tuple(self._counters)
+
+    def set_counter(self, slot: int, index: int, value: int) -> None:
+        self._counters[index] = value
+
+    def jitter(self, slot: int) -> tuple[Any, ...]:
+        return self._jitter
+
+    def rx_stats(self, slot: int) -> tuple[Any, ...]:
+        return self._rx
+
+    def tx_state(self, slot: int) -> tuple[int, int]:
+        return self._tx
+
+    def advance_ts(self, slot: int) -> int:
+        return self._tx[1]
+
+    def feed(self, slot: int, data: bytes, addr: Addr, arrival: float) -> None:
+        pass
+
+    def drain(self) -> int:
+        return 0
+
+    def take_rare(self) -> list[tuple[Any, ...]]:
+        return []
+
+    def pop(self, pcm: NDArray[np.int16], slots: NDArray[np.int32], flags: NDArray[np.uint8],
+            gate: float) -> int:
+        return 0
+
+    def send(self, slots: NDArray[np.int32], payloads: list[bytes | None]) -> int:
+        return 0
+
+    def send_frame(self, slot: int, payload: bytes) -> bool:
+        return False
+
+    def send_raw(self, slot: int, payload: bytes, pt: int, marker: bool, ts: int) -> None:
+        pass
+
+
 # ---------------------------------------------------------------- choosing one
 
 
-def _compiled() -> type | None:
+def _compiled() -> Callable[[int, bytes, bytes], MediaCore] | None:
     try:
-        from bailanys.media import _fastrtp  # type: ignore[attr-defined]
-    except ImportError:
+        from bailanys.media._fastrtp import Core
+    except ImportError:  # not built (no compiler at install time)
         return None
-    return cast(type, _fastrtp.Core)
+    return Core
 
 
 def compiled_available() -> bool:
@@ -442,7 +535,7 @@ def make_core(capacity: int, *, pure: bool | None = None) -> MediaCore:
         return PureCore(capacity)
     ulaw = g711.ulaw_decode(np.arange(256, dtype=np.uint8)).astype("<i2").tobytes()
     alaw = g711.alaw_decode(np.arange(256, dtype=np.uint8)).astype("<i2").tobytes()
-    return cast(MediaCore, cls(capacity, ulaw, alaw))
+    return cls(capacity, ulaw, alaw)
 
 
 def is_compiled(core: MediaCore) -> bool:
@@ -458,8 +551,11 @@ class CounterView:
     __slots__ = ("_core", "_slot")
 
     def __init__(self, core: MediaCore, slot: int) -> None:
-        self._core = core
+        self._core = core  # a ClosedLeg once the leg is closed
         self._slot = slot
+
+    def freeze(self, closed: MediaCore) -> None:
+        self._core = closed
 
     def _get(self, index: int) -> int:
         return int(self._core.counters(self._slot)[index])
@@ -529,7 +625,7 @@ def sync_rx(core: MediaCore, slot: int, rx: ReceptionStats, generation: list[int
 
 __all__: Sequence[str] = (
     "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_LOUD", "RARE_AUDIO_TS", "RARE_EVENT",
-    "RARE_RTCP", "RARE_SOURCE", "CounterView", "JitterView", "MediaCore", "PureCore",
+    "RARE_RTCP", "RARE_SOURCE", "ClosedLeg", "CounterView", "JitterView", "MediaCore", "PureCore",
     "SourceView", "compiled_available", "is_compiled", "jitter_view", "make_core",
     "source_view", "sync_rx",
 )

@@ -62,18 +62,26 @@ class _Item:
 class Player:
     """A queue of prompts for one call leg; ``next_frame`` is called by the media tick."""
 
-    __slots__ = ("_queue", "codec", "_silence", "frames_played", "last_pcm")
+    __slots__ = ("_last", "_queue", "codec", "_silence", "frames_played")
 
     def __init__(self, codec: str = "PCMU") -> None:
         self._queue: deque[_Item] = deque()
         self.codec = codec
         self._silence = bytes([SILENCE_BYTE[codec]]) * SAMPLES_PER_FRAME
         self.frames_played = 0
-        self.last_pcm: NDArray[np.int16] | None = None
+        self._last: tuple[NDArray[np.int16], int] | None = None  # (pcm, start) last sent
 
     def set_codec(self, codec: str) -> None:
         self.codec = codec
         self._silence = bytes([SILENCE_BYTE[codec]]) * SAMPLES_PER_FRAME
+
+    @property
+    def last_pcm(self) -> NDArray[np.int16] | None:
+        """The PCM of the frame last handed out (None for silence), for recorders."""
+        last = self._last
+        if last is None:
+            return None
+        return last[0][last[1] : last[1] + SAMPLES_PER_FRAME]
 
     @property
     def playing(self) -> bool:
@@ -115,10 +123,11 @@ class Player:
                 start = item.pos * SAMPLES_PER_FRAME
                 item.pos += 1
                 self.frames_played += 1
-                self.last_pcm = item.audio.pcm[start : start + SAMPLES_PER_FRAME]
-                return item.audio.encoded[self.codec][start : start + SAMPLES_PER_FRAME]
+                audio = item.audio
+                self._last = (audio.pcm, start)  # sliced only if a recorder asks
+                return audio.encoded[self.codec][start : start + SAMPLES_PER_FRAME]
             queue.popleft()
             if not item.done.done():
                 item.done.set_result(True)
-        self.last_pcm = None
+        self._last = None
         return self._silence

@@ -38,6 +38,7 @@ from bailanys.media.core import (
     RARE_EVENT,
     RARE_RTCP,
     RARE_SOURCE,
+    ClosedLeg,
     CounterView,
     JitterView,
     MediaCore,
@@ -389,7 +390,10 @@ class RtpSession:
         self.closed = True
         self.player.stop()
         self.send_rtcp(bye=True)
+        closed = ClosedLeg(self.core, self.slot)  # the figures stay readable after the hang-up
         self.core.close(self.slot)
+        self.core = closed
+        self.stats.freeze(closed)
         if self.sock is not None:
             self.sock.close()
         if self.rtcp_transport is not None:
