@@ -36,7 +36,7 @@ setup(
         Extension(
             "bailanys.media._fastrtp",
             ["bailanys/media/_fastrtp.c"],
-            extra_compile_args=["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall"],
+            extra_compile_args=["-O3", "-std=c11", "-D_GNU_SOURCE", "-Wall"],
             optional=True,
         )
     ],

@@ -13,7 +13,7 @@
  * ``drain`` (recvmmsg on every call socket, non-blocking: the sockets are
  * not registered with the event loop), then ``pop`` (one frame per slot out
  * of the jitter buffers, G.711-decoded into an (n, 160) int16 array, with
- * the in-band DTMF energy gate).  Rare packets (RTCP multiplexed on the RTP
+ * the in-band DTMF gate).  Rare packets (RTCP multiplexed on the RTP
  * port, RFC 4733 telephone-events, audio while an event is open, a source
  * takeover) are queued as tuples for Python, in arrival order.
  */
@@ -87,6 +87,7 @@ typedef struct {
     Py_ssize_t hi;            /* one past the highest open slot */
     PyObject *rare;           /* list of tuples for Python */
     int16_t ulaw[256], alaw[256];
+    double basis[FRAME * 16]; /* cos/sin of the 8 DTMF tones per sample (goertzel.py scale) */
 } Core;
 
 /* ------------------------------------------------------------------ helpers */
@@ -775,14 +776,39 @@ static PyObject *Core_has_rare(Core *self, void *Py_UNUSED(closure)) {
     return PyBool_FromLong(PyList_GET_SIZE(self->rare) > 0);
 }
 
-/* pop(pcm, slots, flags, gate) -> rows.  One frame per open slot out of its jitter
- * buffer; rows whose payload is a whole 20 ms frame are decoded into pcm (int16,
- * rows x 160) with their slot; flags: 1 = in-band detection wanted, 2 = energy at
- * or above ``gate`` (mean square). */
+/* Whether a decoded frame may hold a DTMF digit (goertzel.py inband_gate): the
+ * strongest row and column tone each at least ``floor`` and together at least
+ * ``fraction`` of the frame's mean square. */
+static int dtmf_candidate(const Core *self, const int16_t *row, double floor, double fraction) {
+    double acc[16] = {0};
+    int64_t e = 0;
+    for (int t = 0; t < FRAME; t++) {
+        double x = row[t];
+        const double *b = self->basis + t * 16;
+        for (int j = 0; j < 16; j++) acc[j] += x * b[j];
+        e += (int32_t)row[t] * (int32_t)row[t];
+    }
+    double rp = 0.0, cp = 0.0;
+    for (int f = 0; f < 8; f++) {
+        double p = acc[2 * f] * acc[2 * f] + acc[2 * f + 1] * acc[2 * f + 1];
+        if (f < 4) {
+            if (p > rp) rp = p;
+        } else if (p > cp) {
+            cp = p;
+        }
+    }
+    return rp >= floor && cp >= floor && rp + cp >= fraction * ((double)e / FRAME);
+}
+
+/* pop(pcm, slots, flags, floor, fraction) -> rows.  One frame per open slot out of
+ * its jitter buffer; rows whose payload is a whole 20 ms frame are decoded into pcm
+ * (int16, rows x 160) with their slot; flags: 1 = in-band detection wanted, 2 = the
+ * frame may hold a digit (dtmf_candidate). */
 static PyObject *Core_pop(Core *self, PyObject *args) {
     Py_buffer pcm, slots, flags;
-    double gate;
-    if (!PyArg_ParseTuple(args, "w*w*w*d", &pcm, &slots, &flags, &gate)) return NULL;
+    double floor, fraction;
+    if (!PyArg_ParseTuple(args, "w*w*w*dd", &pcm, &slots, &flags, &floor, &fraction))
+        return NULL;
     Py_ssize_t rows = pcm.len / (FRAME * 2);
     if (slots.len / 4 < rows) rows = slots.len / 4;
     if (flags.len < rows) rows = flags.len;
@@ -797,15 +823,9 @@ static PyObject *Core_pop(Core *self, PyObject *args) {
         if (e == NULL || e->len != FRAME) continue;
         const int16_t *table = s->alaw ? self->alaw : self->ulaw;
         int16_t *row = out + n * FRAME;
-        double energy = 0.0;
         for (int k = 0; k < FRAME; k++) row[k] = table[e->data[k]];
         uint8_t f = 0;
-        if (s->inband) {
-            int64_t acc = 0;
-            for (int k = 0; k < FRAME; k++) acc += (int32_t)row[k] * (int32_t)row[k];
-            energy = (double)acc / FRAME;
-            f = 1 | (energy >= gate ? 2 : 0);
-        }
+        if (s->inband) f = 1 | (dtmf_candidate(self, row, floor, fraction) ? 2 : 0);
         slot_out[n] = (int32_t)i;
         flag_out[n] = f;
         n++;
@@ -873,20 +893,25 @@ static PyObject *Core_send_raw(Core *self, PyObject *args) {
 /* ------------------------------------------------------------------ type */
 
 static int Core_init(Core *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"capacity", "ulaw", "alaw", NULL};
+    static char *kwlist[] = {"capacity", "ulaw", "alaw", "basis", NULL};
     Py_ssize_t capacity;
-    Py_buffer ulaw, alaw;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "ny*y*", kwlist, &capacity, &ulaw, &alaw))
+    Py_buffer ulaw, alaw, basis;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "ny*y*y*", kwlist, &capacity, &ulaw, &alaw,
+                                     &basis))
         return -1;
-    int bad = capacity <= 0 || ulaw.len != 512 || alaw.len != 512;
+    int bad = capacity <= 0 || ulaw.len != 512 || alaw.len != 512 ||
+              basis.len != (Py_ssize_t)sizeof(self->basis);
     if (!bad) {
         memcpy(self->ulaw, ulaw.buf, 512);
         memcpy(self->alaw, alaw.buf, 512);
+        memcpy(self->basis, basis.buf, sizeof(self->basis));
     }
     PyBuffer_Release(&ulaw);
     PyBuffer_Release(&alaw);
+    PyBuffer_Release(&basis);
     if (bad) {
-        PyErr_SetString(PyExc_ValueError, "capacity > 0 and two 256-entry int16 tables");
+        PyErr_SetString(PyExc_ValueError,
+                        "capacity > 0, two 256-entry int16 tables, a 160 x 16 float64 basis");
         return -1;
     }
     if (self->slots != NULL) return 0;

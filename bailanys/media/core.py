@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bailanys.media import g711
+from bailanys.media.goertzel import gate_basis
 from bailanys.media.jitter import JitterBuffer, JitterStats
 from bailanys.media.rtcp import ReceptionStats
 from bailanys.media.rtp import RTP_HEADER, RtpPacket
@@ -61,7 +62,7 @@ FRAME = 160  # G.711 bytes (and samples) of one 20 ms frame
 COUNTERS = ("sent", "received", "rtcp", "garbage", "foreign", "unvalidated", "unknown_pt",
             "events_sent")
 FLAG_INBAND = 1  # pop(): in-band detection wanted on this row
-FLAG_LOUD = 2  # pop(): the frame's energy passed the gate
+FLAG_CANDIDATE = 2  # pop(): the frame may hold a digit (goertzel.inband_gate)
 ENV_PURE = "BAILANYS_PURE_MEDIA"
 
 
@@ -96,7 +97,7 @@ class MediaCore(Protocol):
     def drain(self) -> int: ...
     def take_rare(self) -> list[tuple[Any, ...]]: ...
     def pop(self, pcm: NDArray[np.int16], slots: NDArray[np.int32], flags: NDArray[np.uint8],
-            gate: float) -> int: ...
+            floor: float, fraction: float) -> int: ...
     def send(self, slots: NDArray[np.int32], payloads: list[bytes | None]) -> int: ...
     def send_frame(self, slot: int, payload: bytes) -> bool: ...
     def send_raw(self, slot: int, payload: bytes, pt: int, marker: bool, ts: int) -> None: ...
@@ -146,6 +147,7 @@ class PureCore:
         self._order: list[int] = []  # open slots, ascending (the C core's order)
         self._rare: list[tuple[Any, ...]] = []
         self._now = time.monotonic
+        self._basis = gate_basis()
 
     @property
     def has_rare(self) -> bool:
@@ -342,7 +344,7 @@ class PureCore:
         return rare
 
     def pop(self, pcm: NDArray[np.int16], slots: NDArray[np.int32], flags: NDArray[np.uint8],
-            gate: float) -> int:
+            floor: float, fraction: float) -> int:
         """One frame per open leg, G.711-decoded into ``pcm``; see the C core."""
         rows = min(len(pcm), len(slots), len(flags))
         n = 0
@@ -354,16 +356,19 @@ class PureCore:
             if pkt is None or len(pkt.payload) != FRAME:
                 continue
             code = np.frombuffer(pkt.payload, dtype=np.uint8)
-            row = g711.alaw_decode(code) if leg.alaw else g711.ulaw_decode(code)
-            pcm[n] = row
+            pcm[n] = g711.alaw_decode(code) if leg.alaw else g711.ulaw_decode(code)
             slots[n] = slot
-            f = 0
-            if leg.inband:
-                x = row.astype(np.int64)
-                energy = float(np.dot(x, x)) / FRAME
-                f = FLAG_INBAND | (FLAG_LOUD if energy >= gate else 0)
-            flags[n] = f
+            flags[n] = FLAG_INBAND if leg.inband else 0
             n += 1
+        wanted = np.flatnonzero(flags[:n] & FLAG_INBAND)
+        if wanted.size:  # the gate of goertzel.inband_gate, as the C core computes it
+            x = pcm[wanted].astype(np.float64)
+            y = x @ self._basis
+            p = y[:, 0::2] ** 2 + y[:, 1::2] ** 2
+            rp, cp = p[:, :4].max(axis=1), p[:, 4:].max(axis=1)
+            energy = np.einsum("ij,ij->i", x, x) / FRAME
+            ok = (rp >= floor) & (cp >= floor) & (rp + cp >= fraction * energy)
+            flags[wanted[ok]] |= FLAG_CANDIDATE
         return n
 
     # ------------------------------------------------------------ sending
@@ -497,7 +502,7 @@ class ClosedLeg:
         return []
 
     def pop(self, pcm: NDArray[np.int16], slots: NDArray[np.int32], flags: NDArray[np.uint8],
-            gate: float) -> int:
+            floor: float, fraction: float) -> int:
         return 0
 
     def send(self, slots: NDArray[np.int32], payloads: list[bytes | None]) -> int:
@@ -513,7 +518,7 @@ class ClosedLeg:
 # ---------------------------------------------------------------- choosing one
 
 
-def _compiled() -> Callable[[int, bytes, bytes], MediaCore] | None:
+def _compiled() -> Callable[[int, bytes, bytes, bytes], MediaCore] | None:
     try:
         from bailanys.media._fastrtp import Core
     except ImportError:  # not built (no compiler at install time)
@@ -535,7 +540,7 @@ def make_core(capacity: int, *, pure: bool | None = None) -> MediaCore:
         return PureCore(capacity)
     ulaw = g711.ulaw_decode(np.arange(256, dtype=np.uint8)).astype("<i2").tobytes()
     alaw = g711.alaw_decode(np.arange(256, dtype=np.uint8)).astype("<i2").tobytes()
-    return cls(capacity, ulaw, alaw)
+    return cls(capacity, ulaw, alaw, gate_basis().astype("<f8").tobytes())
 
 
 def is_compiled(core: MediaCore) -> bool:
@@ -624,7 +629,7 @@ def sync_rx(core: MediaCore, slot: int, rx: ReceptionStats, generation: list[int
 
 
 __all__: Sequence[str] = (
-    "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_LOUD", "RARE_AUDIO_TS", "RARE_EVENT",
+    "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_CANDIDATE", "RARE_AUDIO_TS", "RARE_EVENT",
     "RARE_RTCP", "RARE_SOURCE", "ClosedLeg", "CounterView", "JitterView", "MediaCore", "PureCore",
     "SourceView", "compiled_available", "is_compiled", "jitter_view", "make_core",
     "source_view", "sync_rx",

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from bailanys.errors import MediaError
 from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
-from bailanys.media.core import FLAG_INBAND, FLAG_LOUD, MediaCore, make_core
+from bailanys.media.core import FLAG_CANDIDATE, FLAG_INBAND, MediaCore, make_core
 from bailanys.media.goertzel import DEFAULT_CONFIG, InbandDtmfDetector, inband_gate
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
@@ -102,7 +102,7 @@ class MediaHub:
         self._pcm = np.zeros((0, 160), dtype=np.int16)
         self._rows = np.zeros(0, dtype=np.int32)
         self._flags = np.zeros(0, dtype=np.uint8)
-        self._gate = inband_gate(DEFAULT_CONFIG)
+        self._gate = inband_gate(DEFAULT_CONFIG)  # (tone floor, energy fraction)
         self.inband_dtmf = inband_dtmf
         self._detector = InbandDtmfDetector(MAX_SESSIONS)
         self._jitter_prefetch = jitter_prefetch
@@ -341,7 +341,7 @@ class MediaHub:
                     session.rare(item)
         for session in self._bridged:
             session.bridge_rx = None  # no packet this tick: the peer hears silence
-        n = core.pop(self._pcm, self._rows, self._flags, self._gate)
+        n = core.pop(self._pcm, self._rows, self._flags, *self._gate)
         if n == 0:
             return
         pcm = self._pcm[:n]
@@ -363,13 +363,13 @@ class MediaHub:
             return
         flags = self._flags[:n]
         wanted = (flags & FLAG_INBAND) != 0
-        loud = wanted & ((flags & FLAG_LOUD) != 0)
-        quiet = wanted & ~loud
-        if quiet.any():  # under the gate no digit is possible: the debounce sees "none"
+        candidate = wanted & ((flags & FLAG_CANDIDATE) != 0)
+        quiet = wanted & ~candidate
+        if quiet.any():  # stopped by the gate, no digit possible: the debounce sees "none"
             self._detector.quiet(rows[quiet])
-        if not loud.any():
+        if not candidate.any():
             return
-        sel = np.flatnonzero(loud)
+        sel = np.flatnonzero(candidate)
         by_slot = self._by_slot
         for slot, digit in self._detector.feed(rows[sel], pcm[sel]):
             session = by_slot.get(slot)

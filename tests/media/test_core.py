@@ -23,8 +23,8 @@ import pytest
 
 from bailanys.media import g711
 from bailanys.media.core import (
+    FLAG_CANDIDATE,
     FLAG_INBAND,
-    FLAG_LOUD,
     RARE_AUDIO_TS,
     RARE_EVENT,
     RARE_RTCP,
@@ -36,12 +36,12 @@ from bailanys.media.core import (
     make_core,
 )
 from bailanys.media.dtmf4733 import Rfc4733Sender
-from bailanys.media.goertzel import inband_gate
+from bailanys.media.goertzel import classify_frames, dtmf_tone, inband_gate
 
 PEER = ("127.0.0.1", 40000)
 OTHER = ("127.0.0.1", 40002)
 HDR = struct.Struct("!BBHII")
-GATE = inband_gate()
+FLOOR, FRACTION = inband_gate()
 
 compiled = pytest.mark.skipif(not compiled_available(), reason="the C extension is not built")
 KINDS = [pytest.param("pure", id="pure"), pytest.param("compiled", id="compiled", marks=compiled)]
@@ -75,7 +75,7 @@ def popped(core: MediaCore, rows: int = 8) -> tuple[object, ...]:
     pcm = np.zeros((rows, 160), np.int16)
     slots = np.zeros(rows, np.int32)
     flags = np.zeros(rows, np.uint8)
-    n = core.pop(pcm, slots, flags, GATE)
+    n = core.pop(pcm, slots, flags, FLOOR, FRACTION)
     return n, pcm[:n].tobytes(), slots[:n].tolist(), flags[:n].tolist()
 
 
@@ -200,21 +200,59 @@ def test_random_streams_and_garbage_give_the_same_everything(seed: int) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_pop_decodes_each_law_and_gates_quiet_frames(kind: str) -> None:
+def test_pop_decodes_each_law_and_gates_frames_without_a_digit(kind: str) -> None:
     core = core_of(kind)
-    loud = bytes(g711.ulaw_encode((8000 * np.sin(np.arange(160) / 3)).astype(np.int16)))
-    for slot, alaw, payload in ((1, False, loud), (2, True, b"\xd5" * 160)):
+    digit = bytes(g711.ulaw_encode(dtmf_tone("5", 20.0)))
+    hum = bytes(g711.ulaw_encode((8000 * np.sin(np.arange(160) / 3)).astype(np.int16)))
+    cases = ((1, False, digit, True), (2, True, b"\xd5" * 160, True), (4, False, hum, True),
+             (5, False, digit, False))
+    for slot, alaw, payload, inband in cases:
         core.open(slot, -1, 1, 0, 0, 16, 1, True)
         core.configure(slot, 0, -1, alaw)
-        core.set_inband(slot, slot == 1 or alaw)
+        core.set_inband(slot, inband)
         core.feed(slot, rtp(0, 1, 0, 9, payload), PEER, 0.0)
     n, pcm, slots, flags = popped(core)
-    assert n == 2 and slots == [1, 2]
-    rows = np.frombuffer(pcm, np.int16).reshape(2, 160)
-    assert np.array_equal(rows[0], g711.ulaw_decode(np.frombuffer(loud, np.uint8)))
+    assert n == 4 and slots == [1, 2, 4, 5]
+    rows = np.frombuffer(pcm, np.int16).reshape(4, 160)
+    assert np.array_equal(rows[0], g711.ulaw_decode(np.frombuffer(digit, np.uint8)))
     assert np.array_equal(rows[1], g711.alaw_decode(np.full(160, 0xD5, np.uint8)))  # silence
-    assert flags == [FLAG_INBAND | FLAG_LOUD, FLAG_INBAND]
+    # The digit is a candidate; silence and a 424 Hz hum are not; slot 5 wants no detection.
+    assert flags == [FLAG_INBAND | FLAG_CANDIDATE, FLAG_INBAND, FLAG_INBAND, 0]
     assert popped(core)[0] == 0  # nothing more held
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_gate_never_stops_a_frame_the_detector_reads_as_a_digit(kind: str) -> None:
+    """Digits at -6..-36 dBm0, twisted, partial, in noise: every frame that
+    classify_frames accepts passed the gate (and most noise did not)."""
+    rng = np.random.default_rng(20)
+    frames = []
+    for k in range(600):
+        d = "0123456789*#ABCD"[k % 16]
+        tone = dtmf_tone(d, 40.0, dbm0=float(rng.uniform(-36, -6))).astype(np.float64)
+        start = int(rng.integers(0, 160))
+        x = tone[start:start + 160] * (1.0 if k % 3 else rng.uniform(0.3, 1.0))
+        x = x + rng.normal(0, rng.choice((1.0, 30.0, 300.0)), 160)
+        if k % 5 == 0:
+            x[: int(rng.integers(20, 90))] = 0.0  # a tone that starts inside the frame
+        frames.append(np.clip(np.round(x), -32768, 32767).astype(np.int16))
+    frames += [rng.normal(0, 2000, 160).astype(np.int16) for _ in range(200)]
+    payloads = [bytes(g711.ulaw_encode(f)) for f in frames]
+    decoded = np.stack([g711.ulaw_decode(np.frombuffer(p, np.uint8)) for p in payloads])
+    digits = classify_frames(decoded) >= 0
+    core = core_of(kind, capacity=len(payloads))
+    for slot, payload in enumerate(payloads):
+        core.open(slot, -1, 1, 0, 0, 16, 1, True)
+        core.set_inband(slot, True)
+        core.feed(slot, rtp(0, 1, 0, 9, payload), PEER, 0.0)
+    pcm = np.zeros((len(payloads), 160), np.int16)
+    slots = np.zeros(len(payloads), np.int32)
+    flags = np.zeros(len(payloads), np.uint8)
+    assert core.pop(pcm, slots, flags, FLOOR, FRACTION) == len(payloads)
+    candidate = (flags & FLAG_CANDIDATE) != 0
+    assert digits.sum() > 300
+    assert not (digits & ~candidate).any()
+    assert candidate[600:].sum() < 20  # loud noise: stopped
 
 
 @pytest.mark.parametrize("kind", KINDS)
