@@ -51,25 +51,26 @@ class EncodedAudio:
         return len(self.pcm) / 8000.0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     audio: EncodedAudio
     interruptible: bool
     done: asyncio.Future[bool]
+    frames: int  # audio.frames, read once
     pos: int = 0  # next frame index
 
 
 class Player:
     """A queue of prompts for one call leg; ``next_frame`` is called by the media tick."""
 
-    __slots__ = ("_last", "_queue", "codec", "_silence", "frames_played")
+    __slots__ = ("_last", "_queue", "_silence", "codec", "frames_played")
 
     def __init__(self, codec: str = "PCMU") -> None:
         self._queue: deque[_Item] = deque()
         self.codec = codec
         self._silence = bytes([SILENCE_BYTE[codec]]) * SAMPLES_PER_FRAME
         self.frames_played = 0
-        self._last: tuple[NDArray[np.int16], int] | None = None  # (pcm, start) last sent
+        self._last: _Item | None = None  # whose frame pos - 1 was handed out last
 
     def set_codec(self, codec: str) -> None:
         self.codec = codec
@@ -81,7 +82,8 @@ class Player:
         last = self._last
         if last is None:
             return None
-        return last[0][last[1] : last[1] + SAMPLES_PER_FRAME]
+        start = (last.pos - 1) * SAMPLES_PER_FRAME
+        return last.audio.pcm[start : start + SAMPLES_PER_FRAME]
 
     @property
     def playing(self) -> bool:
@@ -90,7 +92,7 @@ class Player:
     def play(self, audio: EncodedAudio, *, interruptible: bool = True) -> asyncio.Future[bool]:
         """Queue ``audio``; the future resolves when it finished (True) or was cut (False)."""
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Item(audio, interruptible, fut))
+        self._queue.append(_Item(audio, interruptible, fut, audio.frames))
         return fut
 
     def barge_in(self) -> bool:
@@ -119,13 +121,13 @@ class Player:
         queue = self._queue
         while queue:
             item = queue[0]
-            if item.pos < item.audio.frames:
-                start = item.pos * SAMPLES_PER_FRAME
-                item.pos += 1
+            pos = item.pos
+            if pos < item.frames:
+                item.pos = pos + 1
                 self.frames_played += 1
-                audio = item.audio
-                self._last = (audio.pcm, start)  # sliced only if a recorder asks
-                return audio.encoded[self.codec][start : start + SAMPLES_PER_FRAME]
+                self._last = item  # last_pcm is sliced only if a recorder asks
+                start = pos * SAMPLES_PER_FRAME
+                return item.audio.encoded[self.codec][start : start + SAMPLES_PER_FRAME]
             queue.popleft()
             if not item.done.done():
                 item.done.set_result(True)
