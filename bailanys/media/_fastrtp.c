@@ -78,6 +78,11 @@ typedef struct {
     struct sockaddr_storage remote;
     socklen_t remote_len;
     int64_t counters[N_COUNTERS];
+    /* the player's cursor (player.py): frames of ``play`` from ``play_pos`` to ``play_end`` */
+    PyObject *play;           /* bytes, or NULL: silence */
+    Py_ssize_t play_pos, play_end;
+    uint8_t silence;          /* the codec's code of a zero sample */
+    int pymode;               /* Python sends this leg's frames (bridge, recorder, events) */
 } Slot;
 
 typedef struct {
@@ -509,8 +514,10 @@ static PyObject *Core_open(Core *self, PyObject *args, PyObject *kw) {
         if (s == NULL) return PyErr_NoMemory();
         self->slots[i] = s;
     } else {
+        Py_CLEAR(s->play);
         memset(s, 0, sizeof(Slot));
     }
+    s->silence = 0xFF;
     s->fd = fd;
     s->audio_pt = 0;
     s->dtmf_pt = -1;
@@ -535,6 +542,7 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
     Py_ssize_t i = PyLong_AsSsize_t(arg);
     if (i == -1 && PyErr_Occurred()) return NULL;
     if (i >= 0 && i < self->capacity && self->slots[i] != NULL) {
+        Py_CLEAR(self->slots[i]->play);
         PyMem_Free(self->slots[i]);
         self->slots[i] = NULL;
         while (self->hi > 0 && self->slots[self->hi - 1] == NULL) self->hi--;
@@ -551,6 +559,7 @@ static PyObject *Core_configure(Core *self, PyObject *args) {
     s->audio_pt = audio_pt;
     s->dtmf_pt = dtmf_pt;
     s->alaw = alaw;
+    s->silence = alaw ? 0xD5 : 0xFF;
     Py_RETURN_NONE;
 }
 
@@ -585,6 +594,34 @@ FLAG_SETTER(set_inband, inband)
 FLAG_SETTER(set_watch, watch)
 FLAG_SETTER(set_marker, marker)
 FLAG_SETTER(set_symmetric, symmetric)
+FLAG_SETTER(set_pymode, pymode)
+
+/* load(slot, encoded or None, pos, frames): the player's current prompt */
+static PyObject *Core_load(Core *self, PyObject *args) {
+    Py_ssize_t i, pos, frames;
+    PyObject *buf;
+    if (!PyArg_ParseTuple(args, "nOnn", &i, &buf, &pos, &frames)) return NULL;
+    Slot *s = get_slot(self, i);
+    if (s == NULL) return NULL;
+    if (buf != Py_None) {
+        if (!PyBytes_Check(buf)) return PyErr_Format(PyExc_TypeError, "bytes expected");
+        if (pos < 0 || frames < 0 || frames * FRAME > PyBytes_GET_SIZE(buf))
+            return PyErr_Format(PyExc_ValueError, "%zd frames do not fit", frames);
+    }
+    Py_XSETREF(s->play, buf == Py_None ? NULL : Py_NewRef(buf));
+    s->play_pos = pos;
+    s->play_end = frames;
+    if (s->play != NULL && pos >= frames) Py_CLEAR(s->play);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_position(Core *self, PyObject *arg) {
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    Slot *s = get_slot(self, i);
+    if (s == NULL) return NULL;
+    return PyLong_FromSsize_t(s->play_pos);
+}
 
 static PyObject *Core_latched(Core *self, PyObject *arg) {
     Py_ssize_t i = PyLong_AsSsize_t(arg);
@@ -857,6 +894,51 @@ static PyObject *Core_send(Core *self, PyObject *args) {
     return PyLong_FromLong(sent);
 }
 
+/* send_all(slots) -> finished slots.  Every listed leg not in Python mode sends its
+ * player's next frame (or silence); the legs whose prompt ended this tick are
+ * returned for the player to move on (player.py Player.finished). */
+static PyObject *Core_send_all(Core *self, PyObject *arg) {
+    Py_buffer slots;
+    if (PyObject_GetBuffer(arg, &slots, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *finished = PyList_New(0);
+    if (finished == NULL) {
+        PyBuffer_Release(&slots);
+        return NULL;
+    }
+    uint8_t silence[2][FRAME];
+    memset(silence[0], 0xFF, FRAME);
+    memset(silence[1], 0xD5, FRAME);
+    Py_ssize_t n = slots.len / 4;
+    const int32_t *idx = slots.buf;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int32_t i = idx[k];
+        if (i < 0 || i >= self->capacity || self->slots[i] == NULL) continue;
+        Slot *s = self->slots[i];
+        if (s->pymode) continue;
+        const char *payload;
+        if (s->play != NULL) {
+            payload = PyBytes_AS_STRING(s->play) + s->play_pos * FRAME;
+            s->play_pos += 1;
+            send_audio(s, payload, FRAME);
+            if (s->play_pos >= s->play_end) {
+                Py_CLEAR(s->play);
+                PyObject *slot = PyLong_FromLong(i);
+                if (slot == NULL || PyList_Append(finished, slot) < 0) {
+                    Py_XDECREF(slot);
+                    Py_DECREF(finished);
+                    PyBuffer_Release(&slots);
+                    return NULL;
+                }
+                Py_DECREF(slot);
+            }
+        } else {
+            send_audio(s, (const char *)silence[s->silence == 0xD5], FRAME);
+        }
+    }
+    PyBuffer_Release(&slots);
+    return finished;
+}
+
 static PyObject *Core_send_frame(Core *self, PyObject *args) {
     Py_ssize_t i;
     Py_buffer p;
@@ -927,7 +1009,10 @@ static int Core_init(Core *self, PyObject *args, PyObject *kw) {
 
 static void Core_dealloc(Core *self) {
     if (self->slots != NULL) {
-        for (Py_ssize_t i = 0; i < self->capacity; i++) PyMem_Free(self->slots[i]);
+        for (Py_ssize_t i = 0; i < self->capacity; i++) {
+            if (self->slots[i] != NULL) Py_CLEAR(self->slots[i]->play);
+            PyMem_Free(self->slots[i]);
+        }
         PyMem_Free(self->slots);
     }
     Py_XDECREF(self->rare);
@@ -944,6 +1029,10 @@ static PyMethodDef Core_methods[] = {
     {"set_watch", (PyCFunction)Core_set_watch, METH_VARARGS, NULL},
     {"set_marker", (PyCFunction)Core_set_marker, METH_VARARGS, NULL},
     {"set_symmetric", (PyCFunction)Core_set_symmetric, METH_VARARGS, NULL},
+    {"set_pymode", (PyCFunction)Core_set_pymode, METH_VARARGS, NULL},
+    {"load", (PyCFunction)Core_load, METH_VARARGS, NULL},
+    {"position", (PyCFunction)Core_position, METH_O, NULL},
+    {"send_all", (PyCFunction)Core_send_all, METH_O, NULL},
     {"latched", (PyCFunction)Core_latched, METH_O, NULL},
     {"unlatch", (PyCFunction)Core_unlatch, METH_O, NULL},
     {"restart_source", (PyCFunction)Core_restart_source, METH_O, NULL},

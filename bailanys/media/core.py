@@ -82,6 +82,10 @@ class MediaCore(Protocol):
     def set_watch(self, slot: int, on: bool) -> None: ...
     def set_marker(self, slot: int, on: bool) -> None: ...
     def set_symmetric(self, slot: int, on: bool) -> None: ...
+    def set_pymode(self, slot: int, on: bool) -> None: ...
+    def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None: ...
+    def position(self, slot: int) -> int: ...
+    def send_all(self, slots: NDArray[np.int32]) -> list[int]: ...
     def latched(self, slot: int) -> Addr | None: ...
     def unlatch(self, slot: int) -> None: ...
     def restart_source(self, slot: int) -> None: ...
@@ -130,6 +134,11 @@ class _Leg:
     latched: Addr | None = None
     rx_ssrc: int = -1
     rx_gen: int = 0
+    play: bytes | None = None  # the player's cursor: frames play_pos..play_end of play
+    play_pos: int = 0
+    play_end: int = 0
+    silence: bytes = b"\xff" * FRAME
+    pymode: bool = False  # Python sends this leg's frames (bridge, recorder, events)
 
 
 _SENT, _RECEIVED, _RTCP, _GARBAGE, _FOREIGN, _UNVALIDATED, _UNKNOWN_PT, _EVENTS_SENT = range(8)
@@ -183,6 +192,7 @@ class PureCore:
     def configure(self, slot: int, audio_pt: int, dtmf_pt: int, alaw: bool) -> None:
         leg = self._leg(slot)
         leg.audio_pt, leg.dtmf_pt, leg.alaw = audio_pt, dtmf_pt, alaw
+        leg.silence = (b"\xd5" if alaw else b"\xff") * FRAME
 
     def set_remote(self, slot: int, addr: Addr | None) -> bool | None:
         leg = self._leg(slot)
@@ -203,6 +213,19 @@ class PureCore:
 
     def set_symmetric(self, slot: int, on: bool) -> None:
         self._leg(slot).symmetric = on
+
+    def set_pymode(self, slot: int, on: bool) -> None:
+        self._leg(slot).pymode = on
+
+    def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None:
+        leg = self._leg(slot)
+        if encoded is not None and (pos < 0 or frames < 0 or frames * FRAME > len(encoded)):
+            raise ValueError(f"{frames} frames do not fit")
+        leg.play = encoded if encoded is not None and pos < frames else None
+        leg.play_pos, leg.play_end = pos, frames
+
+    def position(self, slot: int) -> int:
+        return self._leg(slot).play_pos
 
     def latched(self, slot: int) -> Addr | None:
         return self._leg(slot).latched
@@ -409,6 +432,25 @@ class PureCore:
                 sent += 1
         return sent
 
+    def send_all(self, slots: NDArray[np.int32]) -> list[int]:
+        finished: list[int] = []
+        legs = self._legs
+        for slot in slots.tolist():
+            leg = legs.get(slot)
+            if leg is None or leg.pymode:
+                continue
+            play = leg.play
+            if play is None:
+                self._send_audio(leg, leg.silence)
+                continue
+            start = leg.play_pos * FRAME
+            leg.play_pos += 1
+            self._send_audio(leg, play[start : start + FRAME])
+            if leg.play_pos >= leg.play_end:
+                leg.play = None
+                finished.append(slot)
+        return finished
+
     def send_frame(self, slot: int, payload: bytes) -> bool:
         return self._send_audio(self._leg(slot), payload)
 
@@ -457,7 +499,16 @@ class ClosedLeg:
     def set_sending(self, slot: int, on: bool) -> None:
         pass
 
-    set_inband = set_watch = set_marker = set_symmetric = set_sending
+    set_inband = set_watch = set_marker = set_symmetric = set_pymode = set_sending
+
+    def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None:
+        pass
+
+    def position(self, slot: int) -> int:
+        return 0
+
+    def send_all(self, slots: NDArray[np.int32]) -> list[int]:
+        return []
 
     def latched(self, slot: int) -> Addr | None:
         return self._latched

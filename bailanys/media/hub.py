@@ -97,6 +97,7 @@ class MediaHub:
         self._list: list[RtpSession] = []
         self._slot_arr = np.zeros(0, dtype=np.int32)  # the slots of _list, in order
         self._by_slot: dict[int, RtpSession] = {}
+        self._pymode: set[RtpSession] = set()  # legs whose frames Python builds
         self.core: MediaCore = make_core(MAX_SESSIONS)
         # pop()'s output rows, reused every tick.
         self._pcm = np.zeros((0, 160), dtype=np.int16)
@@ -161,6 +162,7 @@ class MediaHub:
                 self._free_ports.append(port)
                 continue
             self.core.set_inband(slot, self.inband_dtmf)
+            session.on_pymode = self._pymode_changed
             self._detector.reset(slot)
             self._sessions[port] = session
             self._by_slot[slot] = session
@@ -187,6 +189,7 @@ class MediaHub:
         self.untap(session)
         self.unbridge(session)
         self.stop_recording(session)
+        self._pymode.discard(session)
 
     def record(self, session: RtpSession, path: Path) -> Recorder:
         """Start recording ``session`` (both directions, stereo) into ``path``.
@@ -197,6 +200,7 @@ class MediaHub:
         self.stop_recording(session)
         recorder = Recorder(path, self._executor)
         session.recorder = recorder
+        session.update_pymode()
         self._recorders.add(recorder)
         return recorder
 
@@ -210,6 +214,7 @@ class MediaHub:
         recorder, session.recorder = session.recorder, None
         if recorder is None:
             return
+        session.update_pymode()
         self._recorders.discard(recorder)
         self._closing.spawn(recorder.close())
 
@@ -230,6 +235,8 @@ class MediaHub:
         a.bridge_peer, b.bridge_peer = b, a
         a.bridge_rx = b.bridge_rx = None
         self._bridged.update((a, b))
+        a.update_pymode()
+        b.update_pymode()
 
     def unbridge(self, session: RtpSession) -> None:
         peer = session.bridge_peer
@@ -238,6 +245,7 @@ class MediaHub:
                 s.bridge_peer = None
                 s.bridge_rx = None
                 self._bridged.discard(s)
+                s.update_pymode()
 
     def untap(self, session: RtpSession) -> None:
         session.on_audio = None
@@ -288,32 +296,36 @@ class MediaHub:
                     rec.write(rx_frames.get(session.slot),
                               tx if tx is not None else session.player.last_pcm)
 
+    def _pymode_changed(self, session: RtpSession, on: bool) -> None:
+        if on:
+            self._pymode.add(session)
+        else:
+            self._pymode.discard(session)
+
     def _send(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]] | None:
         """Every session's frame of this tick: one core call, Python only for the rare legs.
 
-        The players hand their frames (a bytes slice each); legs sending RFC
-        4733 events or bridged to another leg go through ``send_frame``.
+        The core plays each player's prompt (or silence) by itself and names
+        the legs whose prompt ended; legs that are bridged, recorded or
+        sending RFC 4733 events get their frame from Python (``send_frame``).
         """
-        payloads: list[bytes | None] = [
-            None if s._keys_out or s._event_out or s.bridge_peer is not None
-            else s.player.next_frame()
-            for s in sessions
-        ]
-        self.core.send(self._slot_arr, payloads)
-        tx: dict[int, NDArray[np.int16]] | None = None
-        if self._bridged or None in payloads:
-            tx = {}
-            for session, payload in zip(sessions, payloads, strict=True):
-                if payload is not None:
-                    continue
-                peer = session.bridge_peer
-                pcm = None if peer is None else peer.bridge_rx
-                if pcm is None:
-                    session.send_frame(session.player.next_frame())
-                    continue
-                encode = g711.ulaw_encode if session.codec == "PCMU" else g711.alaw_encode
-                session.send_frame(encode(pcm))
-                tx[session.slot] = pcm
+        finished = self.core.send_all(self._slot_arr)
+        if finished:
+            by_slot = self._by_slot
+            for slot in finished:
+                by_slot[slot].player.finished()
+        if not self._pymode:
+            return None
+        tx: dict[int, NDArray[np.int16]] = {}
+        for session in sorted(self._pymode, key=lambda s: s.slot):
+            peer = session.bridge_peer
+            pcm = None if peer is None else peer.bridge_rx
+            if pcm is None:
+                session.send_frame(session.player.next_frame())
+                continue
+            encode = g711.ulaw_encode if session.codec == "PCMU" else g711.alaw_encode
+            session.send_frame(encode(pcm))
+            tx[session.slot] = pcm
         return tx
 
     def _housekeeping(self, index: int) -> None:

@@ -88,6 +88,23 @@ class RtcpProtocol(asyncio.DatagramProtocol):
         log.debug("rtcp port %d: %s", self.session.port + 1, exc)
 
 
+class _CoreSink:
+    """The player's :class:`~bailanys.media.player.FrameSink`: the session's slot of the core."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: RtpSession) -> None:
+        self._session = session
+
+    def load(self, encoded: bytes | None, pos: int, frames: int) -> None:
+        s = self._session
+        s.core.load(s.slot, encoded, pos, frames)
+
+    def position(self) -> int:
+        s = self._session
+        return s.core.position(s.slot)
+
+
 class RtpSession:
     """RTP for one call leg.  Created and owned by :class:`~bailanys.media.hub.MediaHub`.
 
@@ -136,6 +153,12 @@ class RtpSession:
                        secrets.randbits(16), secrets.randbits(32), JITTER_CAPACITY,
                        jitter_prefetch, symmetric)
         self.stats = CounterView(self.core, slot)  # RtpStats: sent, received, garbage...
+        # The core plays the player's prompts by itself unless Python must
+        # build the frames (a bridge, a recorder, RFC 4733 events going out).
+        self._sink = _CoreSink(self)
+        self.player.bind(self._sink)
+        self.pymode = False
+        self.on_pymode: Callable[[RtpSession, bool], None] | None = None  # the hub's
         self.rtcp = RtcpState(self.ssrc, f"bailanys-{port}")
         self._rx_gen = [0]  # the core's reception-statistics generation seen last
         self.rtcp_transport: asyncio.DatagramTransport | None = None
@@ -214,6 +237,21 @@ class RtpSession:
         self._symmetric = on
         self.core.set_symmetric(self.slot, on)
 
+    def update_pymode(self) -> None:
+        """Python sends this leg's frames while it is bridged, recorded or sends events."""
+        want = (self.bridge_peer is not None or self.recorder is not None
+                or bool(self._keys_out or self._event_out))
+        if want == self.pymode or self.closed:
+            return
+        self.pymode = want
+        self.core.set_pymode(self.slot, want)
+        if want:
+            self.player.unbind()
+        else:
+            self.player.bind(self._sink)
+        if self.on_pymode is not None:
+            self.on_pymode(self, want)
+
     # ------------------------------------------------------------ receiving
 
     def error_received(self, exc: Exception) -> None:
@@ -277,6 +315,7 @@ class RtpSession:
                 self.player.play(EncodedAudio.from_pcm(tone), interruptible=False)
             else:
                 self._keys_out.append((digit, duration_ms))
+        self.update_pymode()
 
     @property
     def sending_dtmf(self) -> bool:
@@ -306,6 +345,8 @@ class RtpSession:
                 if self._sending:
                     self.send_raw(event[0], self.dtmf_pt, event[1], event[2])
                     self.core.set_marker(self.slot, True)  # audio after it: a new talkspurt
+                if not (self._keys_out or self._event_out):
+                    self.update_pymode()  # the last one: the core plays the prompts again
                 return
         self.core.send_frame(self.slot, payload)
 

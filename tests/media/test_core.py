@@ -319,3 +319,36 @@ def test_a_closed_or_unknown_slot_is_an_index_error(kind: str) -> None:
     core.close(1)  # idempotent
     with pytest.raises(IndexError):
         core.feed(1, b"", PEER, 0.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_send_all_plays_the_loaded_prompt_then_silence(kind: str) -> None:
+    core = core_of(kind)
+    mine = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        mine.bind(("127.0.0.1", 0))
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(2)
+        for slot in (1, 2):
+            core.open(slot, mine.fileno(), slot, 0, 0, 16, 1, True)
+            core.configure(slot, 8, -1, True)  # PCMA: its silence is 0xD5
+            core.set_remote(slot, peer.getsockname())
+        prompt = b"".join(bytes([k]) * 160 for k in range(5))
+        core.load(1, prompt, 2, 4)  # frames 2 and 3
+        core.set_pymode(2, True)  # Python sends slot 2's frames: skipped here
+        slots = np.array([1, 2], np.int32)
+        assert core.send_all(slots) == []
+        assert core.position(1) == 3
+        assert core.send_all(slots) == [1]  # the prompt ended with this frame
+        assert core.send_all(slots) == []
+        got = [peer.recvfrom(2048)[0][12:] for _ in range(3)]
+        assert got == [b"\x02" * 160, b"\x03" * 160, b"\xd5" * 160]
+        assert core.counters(2)[0] == 0 and core.counters(1)[0] == 3
+        with pytest.raises(ValueError):
+            core.load(1, prompt, 0, 6)  # more frames than the bytes hold
+    finally:
+        for slot in (1, 2):
+            core.close(slot)
+        mine.close()
+        peer.close()
