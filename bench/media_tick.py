@@ -16,8 +16,10 @@ reads what comes back:
 Printed per N and kind, min / median / max over the runs: the tick's length
 (send, drain, pop, decode, in-band DTMF, housekeeping: ``MediaHub._tick``),
 the process's CPU share of its core, its CPU per call (per stream for the
-echo), the share of frames sent more than 10 ms late, and the ratio of the
-engine's CPU per call to the echo's per stream measured in the same run.
+echo; CPU seconds per frame sent, or per packet echoed, times 50, so that a
+starved process's skipped ticks do not flatter it), the share of frames
+sent more than 10 ms late, and the ratio of the engine's CPU per call to the
+echo's per stream measured in the same run.
 The machine may be shared: the figures are as noisy as it is.  Figures
 only, never a test.
 """
@@ -144,6 +146,9 @@ async def _hub_run(n: int, warm: float, seconds: float, tmp: Path) -> dict[str, 
         proc.wait()
         await hub.stop()
     return {"compiled": float(is_compiled(hub.core)), "cpu": cpu / wall,
+            # CPU per call-second of media, from the frames really sent: a starved
+            # process skips ticks, and its CPU per wall second would flatter it.
+            "cpu_per_stream": cpu / frames * 50 if frames else 0.0,
             "tick_ms": 1000 * statistics.fmean(durations) if durations else 0.0,
             "tick_p99_ms": 1000 * sorted(durations)[int(0.99 * len(durations))]
             if durations else 0.0,
@@ -151,11 +156,14 @@ async def _hub_run(n: int, warm: float, seconds: float, tmp: Path) -> dict[str, 
 
 
 class _Echo(asyncio.DatagramProtocol):
+    echoed = 0
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.DatagramTransport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.transport.sendto(data, addr)
+        _Echo.echoed += 1
 
 
 async def _echo_run(n: int, warm: float, seconds: float, tmp: Path) -> dict[str, float]:
@@ -174,15 +182,17 @@ async def _echo_run(n: int, warm: float, seconds: float, tmp: Path) -> dict[str,
     proc = _start_peer(ports, warm + seconds + 2, tmp)
     try:
         await asyncio.sleep(warm)
-        cpu0, t0 = _cpu(), time.monotonic()
+        cpu0, t0, echoed0 = _cpu(), time.monotonic(), _Echo.echoed
         await asyncio.sleep(seconds)
         cpu, wall = _cpu() - cpu0, time.monotonic() - t0
+        echoed = _Echo.echoed - echoed0
     finally:
         proc.kill()
         proc.wait()
         for t in transports:
             t.close()
-    return {"cpu": cpu / wall, "tick_ms": 0.0, "tick_p99_ms": 0.0, "late": 0.0}
+    return {"cpu": cpu / wall, "cpu_per_stream": cpu / echoed * 50 if echoed else 0.0,
+            "tick_ms": 0.0, "tick_p99_ms": 0.0, "late": 0.0}
 
 
 def child(kind: str, n: int, warm: float, seconds: float) -> None:
@@ -249,8 +259,11 @@ def main() -> int:
         echo = runs.get("echo")
         for kind in kinds:
             rs = runs[kind]
-            per_call = [100 * r["cpu"] / n for r in rs]
-            ratio = ([r["cpu"] / e["cpu"] for r, e in zip(rs, echo, strict=True)]
+            # CPU per call (per stream for the echo), % of a core: from the
+            # frames sent (packets echoed), so that skipped ticks do not flatter it.
+            per_call = [100 * r["cpu_per_stream"] for r in rs]
+            ratio = ([r["cpu_per_stream"] / e["cpu_per_stream"]
+                      for r, e in zip(rs, echo, strict=True) if e["cpu_per_stream"]]
                      if echo and kind != "echo" else [])
             row = {"calls": n, "kind": kind, "runs": rs, "ratio": ratio}
             table.append(row)
