@@ -817,14 +817,18 @@ static PyObject *Core_has_rare(Core *self, void *Py_UNUSED(closure)) {
  * strongest row and column tone each at least ``floor`` and together at least
  * ``fraction`` of the frame's mean square. */
 static int dtmf_candidate(const Core *self, const int16_t *row, double floor, double fraction) {
+    int64_t e = 0;
+    for (int t = 0; t < FRAME; t++) e += (int32_t)row[t] * (int32_t)row[t];
+    double energy = (double)e / FRAME;
+    /* A tone's power is at most twice the mean square (goertzel.py inband_gate):
+     * a quiet frame (silence, most of a call) stops here. */
+    if (2.0 * energy < floor) return 0;
     /* float: the gate's margins (a factor of 2) dwarf its rounding; 4 lanes a step */
     float acc[16] = {0};
-    int64_t e = 0;
     for (int t = 0; t < FRAME; t++) {
         float x = row[t];
         const float *b = self->basis + t * 16;
         for (int j = 0; j < 16; j++) acc[j] += x * b[j];
-        e += (int32_t)row[t] * (int32_t)row[t];
     }
     double rp = 0.0, cp = 0.0;
     for (int f = 0; f < 8; f++) {
@@ -835,7 +839,7 @@ static int dtmf_candidate(const Core *self, const int16_t *row, double floor, do
             cp = p;
         }
     }
-    return rp >= floor && cp >= floor && rp + cp >= fraction * ((double)e / FRAME);
+    return rp >= floor && cp >= floor && rp + cp >= fraction * energy;
 }
 
 /* pop(pcm, slots, flags, floor, fraction) -> rows.  One frame per open slot out of

@@ -254,10 +254,6 @@ class RtpSession:
 
     # ------------------------------------------------------------ receiving
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable from a peer that went away: not fatal.
-        log.debug("rtp port %d: %s", self.port, exc)
-
     def datagram_received(self, data: bytes, addr: Addr) -> None:
         """One packet fed by hand (tests, the hostile bench): the core's path, at once."""
         self.core.feed(self.slot, data, addr, _monotonic())
