@@ -22,6 +22,13 @@ sent more than 10 ms late, and the ratio of the engine's CPU per call to the
 echo's per stream measured in the same run.
 The machine may be shared: the figures are as noisy as it is.  Figures
 only, never a test.
+
+``--parts`` measures instead, in one process per run with no peer process,
+the tick's own CPU (``time.thread_time``, so a busy machine slows it down
+but does not add other processes' time) split into send (``send_all`` and
+the Python legs) and receive (``drain``, ``pop``, in-band DTMF), after the
+test feeds every leg one 440 Hz PCMU packet per tick from a socket of its
+own (outside the measured time).
 """
 
 from __future__ import annotations
@@ -195,9 +202,68 @@ async def _echo_run(n: int, warm: float, seconds: float, tmp: Path) -> dict[str,
             "tick_ms": 0.0, "tick_p99_ms": 0.0, "late": 0.0}
 
 
+async def _parts_run(n: int, ticks: int) -> dict[str, float]:
+    import numpy as np
+
+    from bailanys.media import g711
+    from bailanys.media.core import is_compiled
+    from bailanys.media.hub import MediaHub
+    from bailanys.media.player import EncodedAudio
+
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    peer.bind(("127.0.0.1", 0))
+    peer.setblocking(False)
+    hub = MediaHub("127.0.0.1", (30000, 65000), inband_dtmf=True)
+    sessions = [await hub.open_session() for _ in range(n)]
+    prompt = EncodedAudio.from_pcm(
+        (3000 * np.sin(2 * np.pi * 300 * np.arange(8000 * 60) / 8000)).astype(np.int16))
+    for s in sessions:
+        s.configure(remote=peer.getsockname(), codec="PCMU", audio_pt=0, dtmf_pt=101)
+        s.player.play(prompt)
+    tone = bytes(g711.ulaw_encode(
+        (8000 * np.sin(2 * np.pi * 440 * np.arange(160) / 8000)).astype(np.int16)))
+    header = struct.Struct("!BBHII")
+    dests = [("127.0.0.1", s.port) for s in sessions]
+
+    def feed(t: int) -> None:
+        for i, dest in enumerate(dests):
+            peer.sendto(header.pack(0x80, 0, t & 0xFFFF, t * 160, 1000 + i) + tone, dest)
+        while True:
+            try:
+                peer.recv(2048)
+            except BlockingIOError:
+                break
+
+    hub.clock._start = time.monotonic()
+    send = receive = total = 0.0
+    for t in range(ticks + 10):
+        feed(t)
+        c0 = time.thread_time()
+        hub._send(hub._list)
+        c1 = time.thread_time()
+        hub._receive({})
+        c2 = time.thread_time()
+        hub._housekeeping(t)
+        c3 = time.thread_time()
+        if t >= 10:
+            send, receive, total = send + c1 - c0, receive + c2 - c1, total + c3 - c0
+    compiled = is_compiled(hub.core)
+    for s in sessions:
+        hub.close_session(s)
+    peer.close()
+    return {"compiled": float(compiled), "send_ms": 1000 * send / ticks,
+            "receive_ms": 1000 * receive / ticks, "tick_ms": 1000 * total / ticks,
+            "us_per_call": 1e6 * total / ticks / n}
+
+
 def child(kind: str, n: int, warm: float, seconds: float) -> None:
     import uvloop
 
+    if warm < 0:  # --parts: seconds is the number of ticks
+        result = uvloop.run(_parts_run(n, int(seconds)))
+        print(json.dumps(result), flush=True)
+        return
     with tempfile.TemporaryDirectory(prefix="bailanys-tick-") as tmp:
         run = _echo_run if kind == "echo" else _hub_run
         result = uvloop.run(run(n, warm, seconds, Path(tmp)))
@@ -228,6 +294,21 @@ def _mmm(values: list[float], fmt: str) -> str:
                                              max(values)))
 
 
+def parts(args: argparse.Namespace, kinds: list[str]) -> int:
+    print(f"media tick CPU (thread time), {args.runs} fresh processes of 200 ticks per N and "
+          "kind; min/median/max")
+    print(f"{'calls':>6} {'kind':>9} {'send ms':>17} {'receive ms':>17} {'tick ms':>17} "
+          f"{'us/call/tick':>17}")
+    for n in [int(x) for x in args.calls.split(",") if x]:
+        for kind in kinds:
+            rs = [one(kind, n, -1.0, 200.0) for _ in range(args.runs)]
+            print(f"{n:>6} {kind:>9} {_mmm([r['send_ms'] for r in rs], '.2f'):>17} "
+                  f"{_mmm([r['receive_ms'] for r in rs], '.2f'):>17} "
+                  f"{_mmm([r['tick_ms'] for r in rs], '.2f'):>17} "
+                  f"{_mmm([r['us_per_call'] for r in rs], '.2f'):>17}", flush=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", default="100,500,1000,1500")
@@ -236,6 +317,8 @@ def main() -> int:
     ap.add_argument("--warm", type=float, default=2.0)
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--parts", action="store_true",
+                    help="the tick's own CPU, send and receive apart (no peer process)")
     ap.add_argument("--child", choices=KINDS)
     ap.add_argument("--peer")
     args = ap.parse_args()
@@ -246,6 +329,8 @@ def main() -> int:
         child(args.child, int(args.calls), args.warm, args.seconds)
         return 0
     kinds = [k for k in args.kinds.split(",") if k]
+    if args.parts:
+        return parts(args, [k for k in kinds if k != "echo"])
     print(f"media tick: {args.runs} runs of {args.seconds:g} s per N and kind, fresh processes "
           "on CPU 0, peers on CPU 1; min/median/max")
     print(f"{'calls':>6} {'kind':>9} {'tick ms':>17} {'tick p99 ms':>17} {'core':>17} "
