@@ -33,7 +33,14 @@ from numpy.typing import NDArray
 from bailanys.errors import MediaError
 from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
-from bailanys.media.core import FLAG_CANDIDATE, FLAG_INBAND, MediaCore, make_core
+from bailanys.media.core import (
+    FLAG_CANDIDATE,
+    FLAG_INBAND,
+    MediaCore,
+    compiled_available,
+    is_compiled,
+    make_core,
+)
 from bailanys.media.goertzel import DEFAULT_CONFIG, InbandDtmfDetector, inband_gate
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
@@ -99,6 +106,9 @@ class MediaHub:
         self._by_slot: dict[int, RtpSession] = {}
         self._pymode: set[RtpSession] = set()  # legs whose frames Python builds
         self.core: MediaCore = make_core(MAX_SESSIONS)
+        if not is_compiled(self.core):
+            log.info("media: the pure-Python core runs (%s)", "BAILANYS_PURE_MEDIA is set"
+                     if compiled_available() else "the C extension is not built: pip install -e .")
         # pop()'s output rows, reused every tick.
         self._pcm = np.zeros((0, 160), dtype=np.int16)
         self._rows = np.zeros(0, dtype=np.int32)
