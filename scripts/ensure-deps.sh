@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-DEB_PKGS=(sip-tester espeak-ng python3-venv asterisk-core-sounds-ru-wav ffmpeg graphviz chromium kannel kannel-extras prometheus poppler-utils fonts-dejavu-core)
+DEB_PKGS=(sip-tester espeak-ng python3-venv gcc python3-dev asterisk-core-sounds-ru-wav ffmpeg graphviz chromium kannel kannel-extras prometheus poppler-utils fonts-dejavu-core)
 
 missing=()
 for p in "${DEB_PKGS[@]}"; do

@@ -175,6 +175,33 @@ def classify_frames(
     return codes
 
 
+def inband_gate(config: GoertzelConfig = DEFAULT_CONFIG) -> tuple[float, float]:
+    """``(floor, fraction)``: a frame can hold a digit only if its strongest row and
+    column tones (the 8 fundamentals, :func:`gate_basis`) both reach ``floor`` and
+    together carry ``fraction`` of its mean square.
+
+    :func:`classify_frames` asks for ``min_tone_dbm0`` per tone and
+    ``min_tone_fraction`` of the energy; the gate asks for half of each, a
+    margin far above the float32 rounding of the matrix product, so it never
+    drops a frame that would have been a digit.  The media core computes it
+    per frame while decoding (a few hundred multiply-adds); speech, tones
+    outside the DTMF band and silence stop there, and only candidates go to
+    the matrix product.
+    """
+    return float(DBM0_POWER * _db(config.min_tone_dbm0) / 2), config.min_tone_fraction / 2
+
+
+def gate_basis() -> NDArray[np.float64]:
+    """(160, 16) float64: cos/sin columns of the 8 DTMF fundamentals (the detector's scale)."""
+    t = np.arange(FRAME_SAMPLES, dtype=np.float64)[:, None]
+    w = 2 * np.pi * np.array(_FREQS) / SAMPLE_RATE
+    basis = np.empty((FRAME_SAMPLES, 2 * len(_FREQS)), dtype=np.float64)
+    scale = math.sqrt(2) / FRAME_SAMPLES
+    basis[:, 0::2] = np.cos(w * t) * scale
+    basis[:, 1::2] = np.sin(w * t) * scale
+    return basis
+
+
 class InbandDtmfDetector:
     """Per-call debounce over :func:`classify_frames`, state in numpy arrays.
 
@@ -229,6 +256,11 @@ class InbandDtmfDetector:
                 parts.append(sel[self._step(slot_arr[sel], codes[sel])])
             hits = np.sort(np.concatenate(parts))
         return [(int(slot_arr[i]), DIGITS[int(codes[i])]) for i in hits]
+
+    def quiet(self, slots: NDArray[np.integer] | list[int]) -> None:
+        """One frame per (distinct) slot known to hold no digit (stopped by :func:`inband_gate`)."""
+        slot_arr = np.asarray(slots, dtype=np.intp)
+        self._step(slot_arr, np.full(slot_arr.shape, -1, dtype=np.int8))
 
     def _step(self, slots: NDArray[np.intp], codes: NDArray[np.int8]) -> NDArray[np.intp]:
         """One frame per (distinct) slot; the positions where a digit fires."""

@@ -21,7 +21,9 @@ next odd one for RTCP (RFC 3550 §11).
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,7 +37,15 @@ from numpy.typing import NDArray
 from bailanys.errors import MediaError
 from bailanys.media import g711
 from bailanys.media.clock import LATE_THRESHOLD, PTIME, MediaClock
-from bailanys.media.goertzel import InbandDtmfDetector
+from bailanys.media.core import (
+    FLAG_CANDIDATE,
+    FLAG_INBAND,
+    MediaCore,
+    compiled_available,
+    is_compiled,
+    make_core,
+)
+from bailanys.media.goertzel import DEFAULT_CONFIG, InbandDtmfDetector, inband_gate
 from bailanys.media.mixer import MODES, MonitorMix
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
@@ -54,6 +64,19 @@ class HubStats:
     late_frames: int = 0  # frames that left more than 10 ms after their due time
     inband_digits: int = 0
     send_seconds: float = 0.0  # time spent in the send loops (for benchmarks)
+
+
+def _bind_udp(host: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket bound to ``(host, port)``: a leg's RTP socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class MediaHub:
@@ -80,9 +103,22 @@ class MediaHub:
         ]
         lo, hi = port_range
         self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
-        self._free_slots: deque[int] = deque(range(MAX_SESSIONS))
+        # The lowest free slot first: the core's loops run up to the highest open one.
+        self._free_slots: list[int] = list(range(MAX_SESSIONS))
         self._sessions: dict[int, RtpSession] = {}
         self._list: list[RtpSession] = []
+        self._slot_arr = np.zeros(0, dtype=np.int32)  # the slots of _list, in order
+        self._by_slot: dict[int, RtpSession] = {}
+        self._pymode: set[RtpSession] = set()  # legs whose frames Python builds
+        self.core: MediaCore = make_core(MAX_SESSIONS)
+        if not is_compiled(self.core):
+            log.info("media: the pure-Python core runs (%s)", "BAILANYS_PURE_MEDIA is set"
+                     if compiled_available() else "the C extension is not built: pip install -e .")
+        # pop()'s output rows, reused every tick.
+        self._pcm = np.zeros((0, 160), dtype=np.int16)
+        self._rows = np.zeros(0, dtype=np.int32)
+        self._flags = np.zeros(0, dtype=np.uint8)
+        self._gate = inband_gate(DEFAULT_CONFIG)  # (tone floor, energy fraction)
         self.inband_dtmf = inband_dtmf
         self._detector = InbandDtmfDetector(MAX_SESSIONS)
         self._jitter_prefetch = jitter_prefetch
@@ -110,24 +146,27 @@ class MediaHub:
     # ------------------------------------------------------------ sessions
 
     async def open_session(self) -> RtpSession:
-        """Bind a new RTP port and return its session (raises MediaError when exhausted)."""
+        """Bind a new RTP port and return its session (raises MediaError when exhausted).
+
+        The RTP socket is a plain non-blocking socket that the tick drains
+        (never registered with the loop); the RTCP port is an asyncio endpoint.
+        """
         loop = asyncio.get_running_loop()
         if not self._free_slots:
             raise MediaError("no media slot left")
         for _ in range(len(self._free_ports)):
             port = self._free_ports.popleft()
-            slot = self._free_slots.popleft()
-            session = RtpSession(
-                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp
-            )
+            slot = heapq.heappop(self._free_slots)
             try:
-                await loop.create_datagram_endpoint(
-                    lambda s=session: s, local_addr=(self.host, port)  # type: ignore[misc]
-                )
+                sock = _bind_udp(self.host, port)
             except OSError:
-                self._free_slots.appendleft(slot)
+                heapq.heappush(self._free_slots, slot)
                 self._free_ports.append(port)  # in use by someone else: try it later
                 continue
+            session = RtpSession(
+                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
+                core=self.core, sock=sock,
+            )
             try:
                 await loop.create_datagram_endpoint(
                     lambda s=session: RtcpProtocol(s),  # type: ignore[misc]
@@ -135,12 +174,16 @@ class MediaHub:
                 )
             except OSError:
                 session.close()
-                self._free_slots.appendleft(slot)
+                heapq.heappush(self._free_slots, slot)
                 self._free_ports.append(port)
                 continue
+            self.core.set_inband(slot, self.inband_dtmf)
+            session.on_pymode = self._pymode_changed
             self._detector.reset(slot)
             self._sessions[port] = session
+            self._by_slot[slot] = session
             self._list.append(session)
+            self._slots_changed()
             self._checks[slot % len(self._checks)].append(session)
             self._reports[slot % len(self._reports)].append(session)
             self.stats.sessions = len(self._list)
@@ -151,15 +194,18 @@ class MediaHub:
         if self._sessions.pop(session.port, None) is None:
             return
         self._list.remove(session)
+        del self._by_slot[session.slot]
+        self._slots_changed()
         self._checks[session.slot % len(self._checks)].remove(session)
         self._reports[session.slot % len(self._reports)].remove(session)
         self.stats.sessions = len(self._list)
         session.close()
         self._free_ports.append(session.port)
-        self._free_slots.append(session.slot)
+        heapq.heappush(self._free_slots, session.slot)
         self.untap(session)
         self.unbridge(session)
         self.stop_recording(session)
+        self._pymode.discard(session)
 
     def record(self, session: RtpSession, path: Path) -> Recorder:
         """Start recording ``session`` (both directions, stereo) into ``path``.
@@ -170,6 +216,7 @@ class MediaHub:
         self.stop_recording(session)
         recorder = Recorder(path, self._executor)
         session.recorder = recorder
+        session.update_pymode()
         self._recorders.add(recorder)
         return recorder
 
@@ -183,6 +230,7 @@ class MediaHub:
         recorder, session.recorder = session.recorder, None
         if recorder is None:
             return
+        session.update_pymode()
         self._recorders.discard(recorder)
         self._closing.spawn(recorder.close())
 
@@ -203,6 +251,8 @@ class MediaHub:
         a.bridge_peer, b.bridge_peer = b, a
         a.bridge_rx = b.bridge_rx = None
         self._bridged.update((a, b))
+        a.update_pymode()
+        b.update_pymode()
 
     def unbridge(self, session: RtpSession) -> None:
         self._end_mix(session)
@@ -212,6 +262,7 @@ class MediaHub:
                 s.bridge_peer = None
                 s.bridge_rx = None
                 self._bridged.discard(s)
+                s.update_pymode()
 
     def monitor(self, caller: RtpSession, agent: RtpSession, supervisor: RtpSession,
                 mode: str, on_end: Callable[[], None] | None = None) -> MonitorMix:
@@ -228,6 +279,8 @@ class MediaHub:
         for leg in mix.legs():
             self._mixes[leg] = mix
         self._bridged.add(supervisor)  # its received frames are kept for the mix
+        supervisor.mixed = True  # its frames come from the mix, built in Python
+        supervisor.update_pymode()
         return mix
 
     def unmonitor(self, session: RtpSession) -> None:
@@ -241,9 +294,11 @@ class MediaHub:
             return
         for leg in mix.legs():
             self._mixes.pop(leg, None)
+        mix.supervisor.mixed = False
         if mix.supervisor.bridge_peer is None:
             mix.supervisor.bridge_rx = None
             self._bridged.discard(mix.supervisor)
+        mix.supervisor.update_pymode()
         on_end, mix.on_end = mix.on_end, None
         if on_end is not None:
             on_end()
@@ -256,6 +311,15 @@ class MediaHub:
     def sessions(self) -> list[RtpSession]:
         return list(self._list)
 
+    def _slots_changed(self) -> None:
+        n = len(self._list)
+        self._slot_arr = np.fromiter((s.slot for s in self._list), dtype=np.int32, count=n)
+        if len(self._rows) < n:
+            size = max(64, 2 * n)
+            self._pcm = np.zeros((size, 160), dtype=np.int16)
+            self._rows = np.zeros(size, dtype=np.int32)
+            self._flags = np.zeros(size, dtype=np.uint8)
+
     # ------------------------------------------------------------ the tick
 
     def _tick(self, index: int) -> None:
@@ -265,15 +329,10 @@ class MediaHub:
         # Send first: the frames' due time is the tick's; receiving can wait.
         due = self.clock.due(index)
         t0 = time.monotonic()
-        if self._bridged:
-            tx_frames = self._send_bridged(sessions)
-        else:
-            tx_frames = None
-            for session in sessions:
-                session.send_frame(session.player.next_frame())
+        tx_frames = self._send(sessions)
         t1 = time.monotonic()
-        rx_frames: dict[int, np.ndarray] = {}
-        self._receive(sessions, rx_frames)
+        rx_frames: dict[int, NDArray[np.int16]] = {}
+        self._receive(rx_frames)
         n = len(sessions)
         stats = self.stats
         stats.frames_sent += n
@@ -293,14 +352,32 @@ class MediaHub:
                     rec.write(rx_frames.get(session.slot),
                               tx if tx is not None else session.player.last_pcm)
 
-    def _send_bridged(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]]:
-        """The send loop when some legs are bridged: they send their peer's last frame."""
+    def _pymode_changed(self, session: RtpSession, on: bool) -> None:
+        if on:
+            self._pymode.add(session)
+        else:
+            self._pymode.discard(session)
+
+    def _send(self, sessions: list[RtpSession]) -> dict[int, NDArray[np.int16]] | None:
+        """Every session's frame of this tick: one core call, Python only for the rare legs.
+
+        The core plays each player's prompt (or silence) by itself and names
+        the legs whose prompt ended; legs that are bridged, recorded or
+        sending RFC 4733 events get their frame from Python (``send_frame``).
+        """
+        finished = self.core.send_all(self._slot_arr)
+        if finished:
+            by_slot = self._by_slot
+            for slot in finished:
+                by_slot[slot].player.finished()
+        if not self._pymode:
+            return None
         tx: dict[int, NDArray[np.int16]] = {}
         mixed: dict[RtpSession, NDArray[np.int16] | None] = {}
         if self._mixes:  # monitored bridges (issue 21): three legs mixed
             for mix in set(self._mixes.values()):
                 mixed.update(mix.frames())
-        for session in sessions:
+        for session in sorted(self._pymode, key=lambda s: s.slot):
             if session in mixed:
                 pcm = mixed[session]
             else:
@@ -327,45 +404,52 @@ class MediaHub:
         for session in self._reports[index % len(self._reports)]:
             session.send_rtcp()
 
-    def _receive(self, sessions: list[RtpSession], rx_frames: dict[int, np.ndarray]) -> None:
-        """Pop one frame per session, decode all in batch, detect in-band DTMF."""
+    def _receive(self, rx_frames: dict[int, NDArray[np.int16]]) -> None:
+        """Drain every socket, pop one frame per session, decoded; detect in-band DTMF."""
+        core = self.core
+        core.drain()
+        if core.has_rare:
+            by_slot = self._by_slot
+            for item in core.take_rare():
+                session = by_slot.get(item[1])
+                if session is not None:
+                    session.rare(item)
         for session in self._bridged:
             session.bridge_rx = None  # no packet this tick: the peer hears silence
-        by_codec: dict[str, tuple[list[int], list[bytes], list[RtpSession]]] = {}
-        for session in sessions:
-            pkt = session.jitter.pop()
-            if pkt is None or len(pkt.payload) != 160:
-                continue
-            group = by_codec.get(session.codec)
-            if group is None:
-                group = by_codec[session.codec] = ([], [], [])
-            group[0].append(session.slot)
-            group[1].append(pkt.payload)
-            group[2].append(session)
-        for codec, (slots, payloads, owners) in by_codec.items():
-            raw = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), 160)
-            pcm = g711.ulaw_decode(raw) if codec == "PCMU" else g711.alaw_decode(raw)
-            pcm = pcm.reshape(len(payloads), 160)
-            if self._recorders:
-                for i, session in enumerate(owners):
-                    if session.recorder is not None:
-                        rx_frames[session.slot] = pcm[i]
-            if self._bridged:
-                bridged = self._bridged
-                for i, session in enumerate(owners):
-                    if session in bridged:
-                        session.bridge_rx = pcm[i]
-            if self._taps:
-                for i, session in enumerate(owners):
-                    on_audio = session.on_audio
-                    if on_audio is not None:
-                        on_audio(pcm[i])
-            if not self.inband_dtmf:
-                continue
-            slot_arr = np.fromiter(slots, dtype=np.int64, count=len(slots))
-            for slot, digit in self._detector.feed(slot_arr, pcm):
-                session = owners[slots.index(slot)]
-                if session.rfc4733_seen:
-                    continue  # the peer signals RFC 4733: ignore its in-band echo of it
-                self.stats.inband_digits += 1
-                session.dtmf(digit, "inband")
+        n = core.pop(self._pcm, self._rows, self._flags, *self._gate)
+        if n == 0:
+            return
+        pcm = self._pcm[:n]
+        rows = self._rows[:n]
+        if self._recorders or self._bridged or self._taps:
+            row_of = {int(slot): i for i, slot in enumerate(rows.tolist())}
+            bridged = self._bridged
+            for session in self._list:
+                i = row_of.get(session.slot, -1)
+                if i < 0:
+                    continue
+                if session.recorder is not None:
+                    rx_frames[session.slot] = pcm[i].copy()
+                if session in bridged:  # a monitoring supervisor's leg too (issue 21)
+                    session.bridge_rx = pcm[i].copy()
+                on_audio = session.on_audio
+                if on_audio is not None:
+                    on_audio(pcm[i].copy())
+        if not self.inband_dtmf:
+            return
+        flags = self._flags[:n]
+        wanted = (flags & FLAG_INBAND) != 0
+        candidate = wanted & ((flags & FLAG_CANDIDATE) != 0)
+        quiet = wanted & ~candidate
+        if quiet.any():  # stopped by the gate, no digit possible: the debounce sees "none"
+            self._detector.quiet(rows[quiet])
+        if not candidate.any():
+            return
+        sel = np.flatnonzero(candidate)
+        by_slot = self._by_slot
+        for slot, digit in self._detector.feed(rows[sel], pcm[sel]):
+            session = by_slot.get(slot)
+            if session is None or session.rfc4733_seen:
+                continue  # the peer signals RFC 4733: ignore its in-band echo of it
+            self.stats.inband_digits += 1
+            session.dtmf(digit, "inband")

@@ -1,11 +1,14 @@
 """One call leg's RTP endpoint: socket, symmetric-RTP latch, jitter buffer, DTMF.
 
-The socket is a thin asyncio datagram protocol.  Incoming packets are
-checked cheaply (RFC 3550 §5.1 fixed header) and sorted: RTCP (RFC 5761 §4
-demultiplexing) is counted, telephone-events go to the RFC 4733 receiver,
-audio goes to the jitter buffer; garbage and packets from a foreign source
-are counted and dropped.  Sending is driven by the shared media clock
-(:mod:`bailanys.media.hub`), never by a per-call timer.
+The RTP socket is not registered with the event loop: the hub's tick drains
+every leg's socket at once through the media core (:mod:`bailanys.media.core`,
+compiled or pure), which checks incoming packets cheaply (RFC 3550 §5.1 fixed
+header) and sorts them: RTCP (RFC 5761 §4 demultiplexing) and
+telephone-events come back here (:meth:`RtpSession.rare`), audio goes to the
+core's jitter buffer; garbage and packets from a foreign source are counted
+and dropped.  Sending is driven by the shared media clock
+(:mod:`bailanys.media.hub`), never by a per-call timer.  The RTCP port
+(RTP + 1) stays an asyncio datagram endpoint: its packets are rare.
 
 Symmetric RTP (RFC 4961; "comedia" latching): we send to the address the
 SDP named until the first valid packet arrives, then latch to its source
@@ -21,23 +24,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import struct
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bailanys.media.core import (
+    RARE_AUDIO_TS,
+    RARE_EVENT,
+    RARE_RTCP,
+    RARE_SOURCE,
+    ClosedLeg,
+    CounterView,
+    JitterView,
+    MediaCore,
+    PureCore,
+    SourceView,
+    jitter_view,
+    source_view,
+    sync_rx,
+)
 from bailanys.media.dtmf4733 import Rfc4733Receiver, Rfc4733Sender
 from bailanys.media.goertzel import dtmf_tone
-from bailanys.media.jitter import JitterBuffer
 from bailanys.media.player import EncodedAudio, Player
 from bailanys.media.rtcp import RtcpState
-from bailanys.media.rtp import RtpPacket
-from bailanys.media.srcval import SourceValidator
 
 if TYPE_CHECKING:
     from bailanys.media.recorder import Recorder
@@ -48,8 +62,7 @@ Addr = tuple[str, int]
 DtmfCallback = Callable[[str, str], None]  # (digit, source: "rfc4733" | "inband")
 
 _monotonic = time.monotonic
-_HEADER = struct.Struct("!BBHII")
-_SEQ_TS_SSRC = struct.Struct("!HII")
+JITTER_CAPACITY = 16  # frames (320 ms); [media] jitter_prefetch is at most this
 PT_PCMU = 0
 PT_PCMA = 8
 SAMPLES_PER_FRAME = 160
@@ -57,19 +70,6 @@ DTMF_KEYS = "0123456789*#ABCD"
 DTMF_MS = 100  # key length we send (Q.24 asks for >= 40 ms; phones send 70-100)
 DTMF_GAP_FRAMES = 3  # 60 ms of audio between keys
 _DTMF_SENDER = Rfc4733Sender()
-
-
-@dataclass(slots=True)
-class RtpStats:
-    """Per-leg counters (RFC 3550 §6.4 style, kept cheap)."""
-
-    sent: int = 0
-    received: int = 0
-    rtcp: int = 0
-    garbage: int = 0  # not RTP at all, or malformed
-    foreign: int = 0  # valid RTP from a source other than the latched one
-    unvalidated: int = 0  # RTP from the latched address but an SSRC not (yet) validated
-    unknown_pt: int = 0
 
 
 class RtcpProtocol(asyncio.DatagramProtocol):
@@ -88,32 +88,53 @@ class RtcpProtocol(asyncio.DatagramProtocol):
         log.debug("rtcp port %d: %s", self.session.port + 1, exc)
 
 
-class RtpSession(asyncio.DatagramProtocol):
-    """RTP for one call leg.  Created and owned by :class:`~bailanys.media.hub.MediaHub`."""
+class _CoreSink:
+    """The player's :class:`~bailanys.media.player.FrameSink`: the session's slot of the core."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: RtpSession) -> None:
+        self._session = session
+
+    def load(self, encoded: bytes | None, pos: int, frames: int) -> None:
+        s = self._session
+        s.core.load(s.slot, encoded, pos, frames)
+
+    def position(self) -> int:
+        s = self._session
+        return s.core.position(s.slot)
+
+
+class RtpSession:
+    """RTP for one call leg.  Created and owned by :class:`~bailanys.media.hub.MediaHub`.
+
+    The leg's packet state (sender, latch, source validation, jitter buffer,
+    counters) lives in the hub's :class:`~bailanys.media.core.MediaCore`
+    under ``slot``; this object is the Python side: configuration, DTMF,
+    the player, RTCP, and views of the core's state.  A session made
+    without a core (tests) gets a pure one of its own and no socket; feed it
+    with :meth:`datagram_received`.
+    """
 
     def __init__(
-        self, port: int, slot: int, *, jitter_prefetch: int = 3, symmetric: bool = True
+        self, port: int, slot: int, *, jitter_prefetch: int = 3, symmetric: bool = True,
+        core: MediaCore | None = None, sock: socket.socket | None = None,
     ) -> None:
         self.port = port
-        self.slot = slot  # row in the hub's batch arrays (in-band DTMF state)
-        self.transport: asyncio.DatagramTransport | None = None
+        self.slot = slot  # row in the hub's batch arrays and the core's slot
+        self.core: MediaCore = core if core is not None else PureCore(slot + 1)
+        self.sock = sock  # the RTP socket, drained by the core (not by the event loop)
         self.remote: Addr | None = None  # from SDP
-        self.latched: Addr | None = None
-        # The peer's validated SSRC (-1: none yet); other SSRCs go through
-        # source validation (RFC 3550 A.1) before they are heard.
-        self.rx_ssrc = -1
-        self.source = SourceValidator()
-        self.symmetric = symmetric  # send to the latched source (else to the SDP address)
+        self._symmetric = symmetric  # send to the latched source (else to the SDP address)
         self.codec = "PCMU"
         self.audio_pt = PT_PCMU
         self.dtmf_pt: int | None = None
-        self.sending = True  # False while the remote put us on hold (sendonly/inactive)
+        self._sending = True  # False while the remote put us on hold (sendonly/inactive)
         self.expect_rtp = True  # False while the peer is not meant to send (inactive/recvonly)
         self.on_timeout: Callable[[], None] | None = None  # no RTP for rtp_timeout seconds
         self._rx_mark = -1  # stats.received at the last inactivity check
         self._idle_checks = 0
         self.player = Player(self.codec)
-        self.jitter = JitterBuffer(capacity=16, prefetch=jitter_prefetch)
         self.rfc4733 = Rfc4733Receiver()
         self.on_dtmf: DtmfCallback | None = None
         self.rfc4733_seen = False  # once the peer sends RFC 4733, in-band digits are ignored
@@ -125,16 +146,23 @@ class RtpSession(asyncio.DatagramProtocol):
         # instead of the player's; bridge_rx is this leg's last received frame.
         self.bridge_peer: RtpSession | None = None
         self.bridge_rx: NDArray[np.int16] | None = None
-        self.stats = RtpStats()
         self.closed = False
-        # Sender state (RFC 3550 §5.1: random initial values).
+        # Sender state (RFC 3550 §5.1: random initial values), kept by the core.
         self.ssrc = secrets.randbits(32)
-        self._seq = secrets.randbits(16)
-        self._ts = secrets.randbits(32)
-        self._marker = True  # first packet of a talkspurt
-        self._events_sent = 0  # RFC 4733 packets among stats.sent (4-octet payloads)
+        self.core.open(slot, sock.fileno() if sock is not None else -1, self.ssrc,
+                       secrets.randbits(16), secrets.randbits(32), JITTER_CAPACITY,
+                       jitter_prefetch, symmetric)
+        self.stats = CounterView(self.core, slot)  # RtpStats: sent, received, garbage...
+        # The core plays the player's prompts by itself unless Python must
+        # build the frames (a bridge, a recorder, RFC 4733 events going out).
+        self._sink = _CoreSink(self)
+        self.player.bind(self._sink)
+        self.pymode = False
+        #: A monitoring supervisor's leg (issue 21): sent the mix, so Python builds its frames.
+        self.mixed = False
+        self.on_pymode: Callable[[RtpSession, bool], None] | None = None  # the hub's
         self.rtcp = RtcpState(self.ssrc, f"bailanys-{port}")
-        self._rx_stats = self.rtcp.rx.update  # bound once: called for every packet
+        self._rx_gen = [0]  # the core's reception-statistics generation seen last
         self.rtcp_transport: asyncio.DatagramTransport | None = None
         self.rtcp_source: Addr | None = None  # where the peer's RTCP comes from
         self.rtcp_mux = False  # the peer multiplexes RTCP on the RTP port (RFC 5761)
@@ -153,103 +181,112 @@ class RtpSession(asyncio.DatagramProtocol):
         releases the address latch and the validated SSRC: the first packet
         after it sets both again.
         """
+        core, slot = self.core, self.slot
         if self.remote != remote:
             if self.remote is not None:
-                self.latched = None
+                core.unlatch(slot)
             self.remote = remote
-            self.source.restart()
-            self.rx_ssrc = -1
+            if not core.set_remote(slot, remote) and remote is not None:
+                log.warning("rtp port %d: %r is not a numeric address", self.port, remote)
+            core.restart_source(slot)
         self.codec = codec
         self.audio_pt = audio_pt
         self.dtmf_pt = dtmf_pt
+        core.configure(slot, audio_pt, -1 if dtmf_pt is None else dtmf_pt, codec == "PCMA")
         self.player.set_codec(codec)
 
     @property
     def destination(self) -> Addr | None:
-        return (self.latched or self.remote) if self.symmetric else self.remote
-
-    # ------------------------------------------------------------ asyncio protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's UDPTransport does not subclass asyncio.DatagramTransport.
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable from a peer that went away: not fatal.
-        log.debug("rtp port %d: %s", self.port, exc)
-
-    def datagram_received(self, data: bytes, addr: Addr) -> None:  # hot path
-        stats = self.stats
-        if len(data) < 12 or data[0] >> 6 != 2:
-            stats.garbage += 1
-            return
         latched = self.latched
-        if latched is None:
-            self.latched = addr
-        elif addr != latched:
-            stats.foreign += 1
+        return (latched or self.remote) if self._symmetric else self.remote
+
+    # ------------------------------------------------------------ the core's state
+
+    @property
+    def latched(self) -> Addr | None:
+        """The peer's address latched from its first packet (symmetric RTP)."""
+        addr = self.core.latched(self.slot)
+        return None if addr is None else (addr[0], addr[1])
+
+    @property
+    def rx_ssrc(self) -> int:
+        """The peer's validated SSRC (-1: none yet)."""
+        return self.core.rx_ssrc(self.slot)
+
+    @property
+    def source(self) -> SourceView:
+        return source_view(self.core, self.slot)
+
+    @property
+    def jitter(self) -> JitterView:
+        return jitter_view(self.core, self.slot)
+
+    @property
+    def sending(self) -> bool:
+        return self._sending
+
+    @sending.setter
+    def sending(self, on: bool) -> None:
+        self._sending = on
+        self.core.set_sending(self.slot, on)
+
+    @property
+    def symmetric(self) -> bool:
+        return self._symmetric
+
+    @symmetric.setter
+    def symmetric(self, on: bool) -> None:
+        self._symmetric = on
+        self.core.set_symmetric(self.slot, on)
+
+    def update_pymode(self) -> None:
+        """Python sends this leg's frames while it is bridged or mixed, recorded or sends events."""
+        want = (self.bridge_peer is not None or self.mixed or self.recorder is not None
+                or bool(self._keys_out or self._event_out))
+        if want == self.pymode or self.closed:
             return
-        b1 = data[1]
-        if 192 <= b1 <= 223:  # RTCP multiplexed on the RTP port (RFC 5761 §4)
-            self.rtcp_mux = True
-            self.rtcp_received(data, addr)
-            return
-        pt = b1 & 0x7F
-        if pt == self.audio_pt:
-            if data[0] == 0x80:  # the usual packet: no padding, extension or CSRC
-                seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
-                pkt = RtpPacket(pt, b1 > 0x7F, seq, ts, ssrc, data[12:])
-            else:
-                try:
-                    pkt = RtpPacket.parse(data)
-                except Exception:  # RtpParseError; never let a packet kill the loop
-                    stats.garbage += 1
-                    return
-                seq, ts, ssrc = pkt.sequence_number, pkt.timestamp, pkt.ssrc
-            if ssrc != self.rx_ssrc and not self._new_source(ssrc, seq):
-                return
-            self._rx_stats(ssrc, seq, ts, _monotonic())
-            stats.received += 1
-            self.jitter.put(pkt)
+        self.pymode = want
+        self.core.set_pymode(self.slot, want)
+        if want:
+            self.player.unbind()
+        else:
+            self.player.bind(self._sink)
+        if self.on_pymode is not None:
+            self.on_pymode(self, want)
+
+    # ------------------------------------------------------------ receiving
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        """One packet fed by hand (tests, the hostile bench): the core's path, at once."""
+        self.core.feed(self.slot, data, addr, _monotonic())
+        for item in self.core.take_rare():
+            self.rare(item)
+
+    def rare(self, item: tuple[Any, ...]) -> None:
+        """What the core hands to Python (see :mod:`bailanys.media.core`), in arrival order."""
+        kind = item[0]
+        if kind == RARE_AUDIO_TS:
             if self.rfc4733.active:  # an event whose end packets were all lost
-                digit = self.rfc4733.tick(pkt.timestamp)
+                digit = self.rfc4733.tick(item[2])
                 if digit is not None:
                     self.dtmf(digit, "rfc4733")
-        elif pt == self.dtmf_pt:
-            try:
-                pkt = RtpPacket.parse(data)
-                if pkt.ssrc != self.rx_ssrc and not self._new_source(
-                    pkt.ssrc, pkt.sequence_number
-                ):
-                    return
+        elif kind == RARE_EVENT:
+            if not self.rfc4733_seen:
                 self.rfc4733_seen = True
-                digit = self.rfc4733.feed(pkt.timestamp, pkt.payload, pkt.marker)
-            except Exception:
-                stats.garbage += 1
-                return
-            stats.received += 1
-            if digit is not None:
-                self.dtmf(digit, "rfc4733")
-        else:
-            stats.unknown_pt += 1
-
-    def _new_source(self, ssrc: int, seq: int) -> bool:
-        """A packet from an SSRC other than the validated one (RFC 3550 A.1).
-
-        Dropped (and counted) while the SSRC is on probation; when it
-        passes, it becomes the source: an event in progress of the old one
-        is forgotten (the jitter buffer and RTCP statistics restart on
-        their own when they see the new SSRC).
-        """
-        previous = self.source.ssrc
-        if not self.source.admit(ssrc, seq, self.stats.received):
-            self.stats.unvalidated += 1
-            return False
-        self.rx_ssrc = ssrc
-        if previous is not None:
-            log.info("rtp port %d: source %08x -> %08x", self.port, previous, ssrc)
+                self.core.set_inband(self.slot, False)  # in-band digits are ignored from now
+            payload = item[3]
+            if len(payload) >= 4:
+                digit = self.rfc4733.feed(item[2], payload, item[4])
+                if digit is not None:
+                    self.dtmf(digit, "rfc4733")
+        elif kind == RARE_RTCP:
+            self.rtcp_mux = True
+            self.rtcp_received(item[2], item[3])
+        elif kind == RARE_SOURCE:
+            log.info("rtp port %d: source %08x -> %08x", self.port, item[2], item[3])
             self.rfc4733.reset()
-        return True
+        # The core reports the audio timestamps while an event is open.
+        self.core.set_watch(self.slot, self.rfc4733.active)
 
     def dtmf(self, digit: str, source: str) -> None:
         """A digit was detected: barge-in, then tell the call."""
@@ -276,6 +313,7 @@ class RtpSession(asyncio.DatagramProtocol):
                 self.player.play(EncodedAudio.from_pcm(tone), interruptible=False)
             else:
                 self._keys_out.append((digit, duration_ms))
+        self.update_pymode()
 
     @property
     def sending_dtmf(self) -> bool:
@@ -296,39 +334,23 @@ class RtpSession(asyncio.DatagramProtocol):
         return self._event_out.popleft()
 
     def send_frame(self, payload: bytes) -> None:
-        """Send one 20 ms frame (called by the hub once per tick)."""
-        ts = self._ts
+        """Send one 20 ms frame (the hub's tick; its batch path is ``core.send``)."""
         if (self._keys_out or self._event_out) and self.dtmf_pt is not None:
+            ts = self.core.tx_state(self.slot)[1]
             event = self._next_event_packet(ts)
             if event is not None:
-                self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
-                if self.sending:
+                self.core.advance_ts(self.slot)
+                if self._sending:
                     self.send_raw(event[0], self.dtmf_pt, event[1], event[2])
-                    self._marker = True  # audio after an event starts a new talkspurt
+                    self.core.set_marker(self.slot, True)  # audio after it: a new talkspurt
+                if not (self._keys_out or self._event_out):
+                    self.update_pymode()  # the last one: the core plays the prompts again
                 return
-        self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF  # media time runs on regardless
-        dest = (self.latched or self.remote) if self.symmetric else self.remote
-        transport = self.transport
-        if dest is None or transport is None or not self.sending:
-            return
-        seq = self._seq
-        self._seq = (seq + 1) & 0xFFFF
-        b1 = self.audio_pt | 0x80 if self._marker else self.audio_pt
-        self._marker = False
-        transport.sendto(_HEADER.pack(0x80, b1, seq, ts, self.ssrc) + payload, dest)
-        self.stats.sent += 1
+        self.core.send_frame(self.slot, payload)
 
     def send_raw(self, payload: bytes, pt: int, marker: bool, timestamp: int) -> None:
         """Send a non-audio packet (RFC 4733 events) sharing the sequence space."""
-        seq = self._seq
-        self._seq = (seq + 1) & 0xFFFF
-        dest = self.destination
-        if dest is None or self.transport is None:
-            return
-        b1 = pt | 0x80 if marker else pt
-        self.transport.sendto(_HEADER.pack(0x80, b1, seq, timestamp, self.ssrc) + payload, dest)
-        self.stats.sent += 1
-        self._events_sent += 1
+        self.core.send_raw(self.slot, payload, pt, marker, timestamp)
 
     # ------------------------------------------------------------ RTCP (RFC 3550 §6)
 
@@ -346,35 +368,44 @@ class RtpSession(asyncio.DatagramProtocol):
         if not self.rtcp_mux:
             self.rtcp_source = addr
 
-    def _rtcp_destination(self) -> tuple[asyncio.DatagramTransport | None, Addr | None]:
+    def _rtcp_destination(self) -> tuple[Any, Addr | None]:
         if self.rtcp_mux:
-            return self.transport, self.destination
-        if self.symmetric and self.rtcp_source is not None:
+            return self.sock, self.destination
+        if self._symmetric and self.rtcp_source is not None:
             return self.rtcp_transport, self.rtcp_source
         if self.remote is None:
             return self.rtcp_transport, None
         return self.rtcp_transport, (self.remote[0], self.remote[1] + 1)
 
+    def _sync_rx(self) -> None:
+        sync_rx(self.core, self.slot, self.rtcp.rx, self._rx_gen)
+
     def send_rtcp(self, *, bye: bool = False) -> None:
         """Send our report (SR or RR with SDES CNAME), and BYE when ``bye``."""
-        transport, dest = self._rtcp_destination()
-        if transport is None or dest is None or self.stats.sent + self.rtcp.rx.received == 0:
+        out, dest = self._rtcp_destination()
+        if out is None or dest is None:
+            return
+        self._sync_rx()
+        sent = self.stats.sent
+        if sent + self.rtcp.rx.received == 0:
             return
         build = self.rtcp.bye if bye else self.rtcp.report
-        data = build(time.time(), self._ts, self.stats.sent, self.octets)
+        data = build(time.time(), self.timestamp, sent, self.octets)
         try:
-            transport.sendto(data, dest)
+            out.sendto(data, dest)  # the RTCP transport, or the RTP socket when muxed
         except OSError as exc:
             log.debug("rtcp to %s: %s", dest, exc)
 
     @property
     def octets(self) -> int:
         """Payload octets sent (RTCP SR, RFC 3550 §6.4.1): G.711 frames and 4-octet events."""
-        events = self._events_sent
-        return (self.stats.sent - events) * SAMPLES_PER_FRAME + events * 4
+        counters = self.core.counters(self.slot)
+        sent, events = counters[0], counters[7]
+        return (sent - events) * SAMPLES_PER_FRAME + events * 4
 
     def quality(self) -> dict[str, float | int | None]:
         """Call-quality figures (for the ``call.ended`` event)."""
+        self._sync_rx()
         return self.rtcp.summary(self.stats.sent)
 
     def check_inactivity(self, limit_checks: int) -> None:
@@ -390,7 +421,7 @@ class RtpSession(asyncio.DatagramProtocol):
 
     @property
     def timestamp(self) -> int:
-        return self._ts
+        return self.core.tx_state(self.slot)[1]
 
     def close(self) -> None:
         if self.closed:
@@ -398,7 +429,11 @@ class RtpSession(asyncio.DatagramProtocol):
         self.closed = True
         self.player.stop()
         self.send_rtcp(bye=True)
-        if self.transport is not None:
-            self.transport.close()
+        closed = ClosedLeg(self.core, self.slot)  # the figures stay readable after the hang-up
+        self.core.close(self.slot)
+        self.core = closed
+        self.stats.freeze(closed)
+        if self.sock is not None:
+            self.sock.close()
         if self.rtcp_transport is not None:
             self.rtcp_transport.close()

@@ -167,3 +167,43 @@ async def test_cancelled_future_does_not_break_the_player() -> None:
     player.play(audio(1), interruptible=False).cancel()
     player.stop()
     assert not player.playing
+
+
+class _Sink:
+    """A media core's cursor, by hand: what was loaded, and how far it played."""
+
+    def __init__(self) -> None:
+        self.loaded: tuple[bytes | None, int, int] = (None, 0, 0)
+        self.pos = 0
+
+    def load(self, encoded: bytes | None, pos: int, frames: int) -> None:
+        self.loaded = (encoded, pos, frames)
+        self.pos = pos
+
+    def position(self) -> int:
+        return self.pos
+
+
+async def test_a_bound_player_loads_its_sink_and_moves_on_when_told() -> None:
+    one = EncodedAudio.from_pcm(np.full(480, 100, np.int16))  # 3 frames
+    two = EncodedAudio.from_pcm(np.full(160, 200, np.int16))  # 1 frame
+    player, sink = Player("PCMU"), _Sink()
+    player.bind(sink)
+    assert sink.loaded == (None, 0, 0)
+    first = player.play(one)
+    second = player.play(two, interruptible=False)
+    assert sink.loaded == (one.encoded["PCMU"], 0, 3)
+    sink.pos = 3  # the core sent the three frames
+    player.finished()
+    assert first.done() and first.result() is True
+    assert sink.loaded == (two.encoded["PCMU"], 0, 1) and player.frames_played == 3
+    player.set_codec("PCMA")  # reloads at the same place in the other law
+    assert sink.loaded == (two.encoded["PCMA"], 0, 1)
+    third = player.play(one)
+    assert not player.barge_in() or not third.result()  # the non-interruptible head stays
+    assert sink.loaded == (two.encoded["PCMA"], 0, 1)
+    frame = player.next_frame()  # Python takes one frame: the sink is told where to go on
+    assert frame == two.encoded["PCMA"][:160] and sink.loaded == (two.encoded["PCMA"], 1, 1)
+    player.unbind()
+    assert sink.loaded == (None, 0, 0) and not player.bound
+    assert player.next_frame() == b"\xd5" * 160 and second.result() is True
