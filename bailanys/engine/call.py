@@ -25,7 +25,6 @@ import enum
 import ipaddress
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -40,6 +39,7 @@ from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
 from bailanys.sip.headers import SipUri, split_hostport
+from bailanys.sip.ids import new_uuid_hex
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transaction import (
     Action,
@@ -103,7 +103,7 @@ class Call:
         direction: str = "inbound",
         router: FlowRouter | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = new_uuid_hex()  # uuid4's form, from the ids' pool (issue 20)
         self.ports = ports
         self.router = router
         self.dialog = dialog
