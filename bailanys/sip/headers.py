@@ -52,6 +52,8 @@ def split_unquoted(text: str, sep: str, *, angles: bool = False) -> list[str]:
     commas, §20.10). The parts are returned as they are, unstripped and
     empty ones kept.
     """
+    if '"' not in text and not (angles and "<" in text):
+        return text.split(sep)  # nothing quoted or bracketed: the same parts (issue 20)
     out: list[str] = []
     depth = 0
     quoted = False
@@ -98,6 +100,10 @@ def quoted_end(text: str, start: int) -> int:
 
 def find_unquoted(text: str, char: str) -> int:
     """Index of the first ``char`` outside quoted strings, or -1."""
+    found = text.find(char)
+    quote = text.find('"')
+    if quote < 0 or 0 <= found < quote:
+        return found  # before any quoted string (issue 20: the usual case)
     i = 0
     while i < len(text):
         ch = text[i]
