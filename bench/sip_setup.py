@@ -9,7 +9,8 @@ runs it), and SIPp on CPU 1 placing short calls (``short_call.xml``: INVITE,
 seconds.  Printed per run: calls placed and succeeded, the rate sustained
 (successful calls over the seconds SIPp spent placing them), SIPp's
 retransmissions, INVITE->200 p50/p99/max (SIPp ``-trace_rtt``, every call),
-and the engine's CPU share.
+the engine's CPU share and its CPU ms per call set up (comparable across
+runs on a shared machine, where the share is not).
 
 ``--profile DIR`` samples the engine with py-spy at 137 Hz (100 Hz aliases
 with the media tick's 50 Hz) for the whole run and prints the share of the
@@ -153,6 +154,9 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> dict[str, floa
         "sustained": res.successful / placing if placing and placing > 0 else 0.0,
         "p50_ms": _percentile(rtts, 0.50), "p99_ms": _percentile(rtts, 0.99),
         "max_ms": max(rtts, default=float("nan")), "cpu": cpu / wall if wall else 0.0,
+        # engine CPU per call set up: comparable across runs even when the
+        # machine is shared (the core share is not)
+        "cpu_ms_per_call": 1000 * cpu / res.successful if res.successful else float("nan"),
         "timer_share": float("nan"),
     }
     if spy is not None and raw.exists():
@@ -183,7 +187,7 @@ def main() -> int:
     print(f"engine from {args.engine_tree} on CPU 0, SIPp on CPU 1; "
           f"{args.rate} calls/s for {args.seconds:g} s; load {os.getloadavg()[0]:.2f}")
     print(f"{'run':>3} {'calls':>6} {'ok':>6} {'fail':>5} {'setups/s':>8} {'retrans':>8} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu':>5} {'timers %':>8}")
+          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu':>5} {'ms/call':>7} {'timers %':>8}")
     rows = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as tmp:
@@ -192,11 +196,12 @@ def main() -> int:
         print(f"{run:>3} {r['calls']:>6.0f} {r['ok']:>6.0f} {r['failed']:>5.0f} "
               f"{r['sustained']:>8.1f} {r['retransmissions']:>8.0f} {r['p50_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['cpu']:>5.2f} "
+              f"{r['cpu_ms_per_call']:>7.3f} "
               f"{100 * r['timer_share']:>8.2f}", flush=True)
         time.sleep(1.0)
     if len(rows) > 1:
         for key in ("sustained", "failed", "retransmissions", "p50_ms", "p99_ms", "cpu",
-                    "timer_share"):
+                    "cpu_ms_per_call", "timer_share"):
             vals = [r[key] for r in rows]
             print(f"{key}: min {min(vals):.3f} median {statistics.median(vals):.3f} "
                   f"max {max(vals):.3f}")
