@@ -32,7 +32,7 @@ def _reads(h: Headers, name: str) -> tuple[object, ...]:
     return h.get(name), h.get_all(name), name in h, h.count_lines(name)
 
 
-@settings(max_examples=400, deadline=None, database=None)  # no .hypothesis/ files
+@settings(max_examples=150, deadline=None, database=None)  # no .hypothesis/ files
 @given(st.lists(op, max_size=25))
 def test_reads_after_any_changes_equal_a_fresh_copy(ops: list[tuple[str, str, str]]) -> None:
     h = Headers()
@@ -71,3 +71,26 @@ def test_a_parsed_message_reads_the_same_after_its_top_via_is_stamped() -> None:
         "SIP/2.0/UDP b;branch=z9hG4bK2",
     ]
     assert msg.call_id == "x@h" and msg.cseq == (1, "INVITE")
+
+
+def test_parsed_values_are_remembered_equal_bounded_and_bad_ones_raise_each_time() -> None:
+    import pytest
+
+    from bailanys.errors import SipParseError
+    from bailanys.sip import headers as h
+
+    for parse, text in ((h.Via.parse, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKm;rport"),
+                        (h.NameAddr.parse, '"A, B" <sip:a@h;lr>;tag=9'),
+                        (h.SipUri.parse, "sip:1414@10.0.0.1:5060;user=phone")):
+        first = parse(text)
+        assert parse(text) is first  # the one shared (frozen) instance
+        assert parse(" " + text) == first  # another spelling: parsed, equal
+    for bad in ("SIP/2.0/UDP", "<sip:unterminated", "nota uri"):
+        for _ in range(2):
+            with pytest.raises(SipParseError):
+                (h.Via.parse if bad.startswith("SIP") else
+                 h.NameAddr.parse if bad.startswith("<") else h.SipUri.parse)(bad)
+    for i in range(h.PARSE_CACHE + 50):
+        h.Via.parse(f"SIP/2.0/UDP h;branch=z9hG4bK{i}")
+    info = h._parse_via.cache_info()
+    assert info.currsize <= h.PARSE_CACHE and info.maxsize == h.PARSE_CACHE
