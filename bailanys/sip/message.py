@@ -138,12 +138,14 @@ class Headers:
     was a scan of every line, and a split of list headers).
     """
 
-    __slots__ = ("_items", "_memo")
+    __slots__ = ("_items", "_memo", "_lines")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(canonical_name(n), v) for n, v in items]
         #: lower-case canonical name -> get_all's values; cleared by every change
         self._memo: dict[str, tuple[str, ...]] = {}
+        #: lower-case canonical name -> its lines, counted once; None after a change
+        self._lines: dict[str, int] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -154,8 +156,7 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        key = _lookup_key(name)[0]
-        return any(n.lower() == key for n, _ in self._items)
+        return self._line_counts().get(_lookup_key(name)[0], 0) > 0
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
@@ -191,17 +192,27 @@ class Headers:
         return list(self._values(name))
 
     def count_lines(self, name: str) -> int:
-        key = _lookup_key(name)[0]
-        return sum(1 for n, _ in self._items if n.lower() == key)
+        return self._line_counts().get(_lookup_key(name)[0], 0)
+
+    def _line_counts(self) -> dict[str, int]:
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+            for n, _ in self._items:
+                key = n.lower()
+                lines[key] = lines.get(key, 0) + 1
+        return lines
 
     def add(self, name: str, value: str) -> None:
         """Append a header line."""
         self._memo.clear()
+        self._lines = None
         self._items.append((canonical_name(name), value))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert a header line before the first of its name (e.g. a new Via)."""
         self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, _) in enumerate(self._items):
@@ -213,6 +224,7 @@ class Headers:
     def set(self, name: str, value: str) -> None:
         """Replace every line of ``name`` with one line holding ``value``."""
         self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, _) in enumerate(self._items):
@@ -226,12 +238,14 @@ class Headers:
 
     def remove(self, name: str) -> None:
         self._memo.clear()
+        self._lines = None
         key = canonical_name(name).lower()
         self._items = [(n, v) for n, v in self._items if n.lower() != key]
 
     def remove_first(self, name: str) -> None:
         """Remove the first element of ``name`` (e.g. the top Via)."""
         self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, v) in enumerate(self._items):
