@@ -94,3 +94,21 @@ def test_parsed_values_are_remembered_equal_bounded_and_bad_ones_raise_each_time
         h.Via.parse(f"SIP/2.0/UDP h;branch=z9hG4bK{i}")
     info = h._parse_via.cache_info()
     assert info.currsize <= h.PARSE_CACHE and info.maxsize == h.PARSE_CACHE
+
+
+def test_a_remembered_verdict_is_the_same_error_with_status_400() -> None:
+    import pytest
+
+    from bailanys.errors import SipParseError
+    from bailanys.sip import validate
+
+    good = ("INVITE sip:1414@h SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+            "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x@h\r\nCSeq: 1 INVITE\r\n"
+            "Contact: <sip:a@h>\r\nContent-Length: 0\r\n\r\n")
+    bad = good.replace("From: <sip:a@h>;tag=1", 'From: "unbalanced <sip:a@h>;tag=1')
+    for _ in range(2):  # the second time from the remembered verdicts
+        validate.validate_request(parse_message(good.encode()))  # type: ignore[arg-type]
+        with pytest.raises(SipParseError) as info:
+            validate.validate_request(parse_message(bad.encode()))  # type: ignore[arg-type]
+        assert info.value.status == 400 and "From" in str(info.value)
+    assert validate._address_problem.cache_info().hits >= 2
