@@ -265,3 +265,19 @@ def test_advance_between_roll_overs_matches_the_full_computation() -> None:
         start = interval_start(latest)
         assert w.interval == (start, start + 900)
         assert w.day == (day_start(latest), next_day_start(latest))
+
+
+@pytest.mark.parametrize("seed", [3, 20])
+def test_counts_alone_equal_a_snapshots_counts(seed: int) -> None:
+    """``KpiFold.counts`` (issue 20: the contacts projector's per-call fold) is
+    what a snapshot holds for the scope, at every step of a simulated hour."""
+    from bailanys.metrics.fold import KpiFold
+
+    fold = KpiFold()
+    for i, event in enumerate(simulate(seed, T0, calls=60, agents=3, minutes=40)):
+        fold.apply(event)
+        if i % 7 == 0:
+            snap = fold.snapshot(event.ts)
+            assert fold.counts() == snap.total.counts
+            for scope in snap.scopes:
+                assert fold.counts(scope=scope.scope) == scope.counts
