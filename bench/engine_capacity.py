@@ -378,9 +378,11 @@ def main() -> int:
                         + f"; passes in every run: {'yes' if ok else 'no'}")
                 summary.append(line)
                 print(line, flush=True)
-            print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
-                  f"{'retrans':>8} {'wall s':>7}")
-            for rate in [int(x) for x in args.setup_rates.split(",") if x]:
+            rates = [int(x) for x in args.setup_rates.split(",") if x]
+            if rates:
+                print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
+                      f"{'retrans':>8} {'wall s':>7}")
+            for rate in rates:
                 with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as stmp:
                     sdir = Path(stmp)
                     port = free_port()
