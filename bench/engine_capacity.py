@@ -1,19 +1,30 @@
-"""Engine capacity and call-setup benchmarks (issue 2), figures printed.
+"""Engine capacity and call-setup benchmarks (issues 2 and 20), figures printed.
 
-    python bench/engine_capacity.py [--calls 250,500,750,1000] [--hold 20]
+    python bench/engine_capacity.py [--calls 500,1000,1500] [--runs 3] [--hold 20]
                                     [--setup-rates 100,200,300] [--setup-calls 2000]
-                                    [--busy-worker]
+                                    [--no-echo] [--busy-worker]
 
-The engine runs in its own process pinned to CPU 0 (``taskset -c 0``) and
-SIPp on CPU 1.  Each call of the capacity test sends 50 RTP packets/s
-(SIPp ``rtp_stream``) and hears the engine's prompt or comfort silence at
-50 packets/s for ``--hold`` seconds.  A level passes with 0 failed calls and
-fewer than 0.1 % of the engine's frames leaving more than 10 ms after their
-due time, measured inside the engine (each tick's start lateness plus the
-frame's position in the send loop; see ``MediaHub._tick``), as the median
-of ``--repeat`` runs: the machines are shared and noisy, and one stalled
-tick in a 20 s run is already 0.1 % of the frames.  The setup test
-places short calls (INVITE, 200, ACK, BYE) at a fixed rate.
+Every run of every level is a fresh engine process pinned to CPU 0
+(``taskset -c 0``), with SIPp on CPU 1: ``--runs`` runs per level, each
+printed, then min / median / max.  Each call sends 50 RTP packets/s (SIPp
+``rtp_stream``) and hears the engine's prompt or comfort silence at 50
+packets/s for ``--hold`` seconds.  A level passes when **every** run has 0
+failed calls and fewer than 0.1 % of the engine's frames leaving more than
+10 ms after their due time, measured inside the engine (each tick's start
+lateness plus the frame's position in the send loop; see
+``MediaHub._tick``).
+
+The anchor (issue 20): right after each engine run, in the same minutes, a
+uvloop UDP echo (``bench/udp_echo.py``: one socket per stream, Python per
+packet) is pinned to CPU 0 and driven with the same N streams of 50
+packets/s from CPU 1; ``ratio`` is the engine's CPU per call over the
+echo's CPU per stream, per run.  ``--no-echo`` skips it.
+
+The engine's console listens on a free port (never a fixed 8080 that
+another process may hold).  The setup test places short calls (INVITE,
+200, ACK, BYE) at a fixed rate in bursts of ``--setup-calls``, on a fresh
+engine per rate; ``bench/sip_setup.py`` holds a rate for 60 s.  The pyVoIP
+comparison is ``bench/compare_pyvoip.py`` (both in ``make bench``).
 
 ``--busy-worker`` (issue 15, "Never on the call path") also runs a
 transcription worker on CPU 1 (``bench/busy_worker.py``: real Vosk decoding
@@ -28,9 +39,11 @@ Never a timed test: this prints figures for humans.  Run by ``make bench``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -96,6 +109,9 @@ class EngineProcess:
                     "enabled = false",
                     "[log]",
                     'level = "WARNING"',
+                    # A free port: a fixed 8080 may be taken (issue 20).
+                    "[console]",
+                    f'listen = "127.0.0.1:{free_port(socket.SOCK_STREAM)}"',
                 ]
             )
         )
@@ -230,15 +246,93 @@ def setup_rate(port: int, workdir: Path, rate: int, calls: int) -> dict[str, flo
             "retransmissions": res.retransmissions, "wall_s": wall}
 
 
+def echo_level(n: int, hold_s: float) -> dict[str, float]:
+    """The anchor: a uvloop UDP echo of ``n`` streams (CPU 0) driven from CPU 1."""
+    echo = subprocess.Popen(
+        [*_taskset(0), sys.executable, str(ROOT / "bench" / "udp_echo.py"), "serve", str(n)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert echo.stdin is not None and echo.stdout is not None
+    try:
+        ready = echo.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            raise RuntimeError(f"echo did not start: {ready!r}")
+
+        def stats() -> dict[str, float]:
+            assert echo.stdin is not None and echo.stdout is not None
+            echo.stdin.write("stats\n")
+            echo.stdin.flush()
+            data: dict[str, float] = json.loads(echo.stdout.readline())
+            return data
+
+        drive = subprocess.Popen(
+            [*_taskset(1), sys.executable, str(ROOT / "bench" / "udp_echo.py"), "drive",
+             "127.0.0.1", ready[1], "--seconds", f"{hold_s + 2:g}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.0)
+        start = stats()
+        time.sleep(max(1.0, hold_s - 2.0))
+        end = stats()
+        drive.wait(timeout=hold_s + 60)
+    finally:
+        if echo.stdin is not None:
+            with contextlib.suppress(OSError):
+                echo.stdin.write("quit\n")
+                echo.stdin.flush()
+        try:
+            echo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            echo.kill()
+    wall = end["time"] - start["time"]
+    cpu = (end["cpu"] - start["cpu"]) / wall if wall else 0.0
+    return {"cpu": cpu, "cpu_per_stream": cpu / n if n else 0.0,
+            "pps": (end["packets"] - start["packets"]) / wall if wall else 0.0}
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """(min, median, max)."""
+    return min(values), statistics.median(values), max(values)
+
+
+def level_passes(runs: list[dict[str, float]], n: int) -> bool:
+    """Every run, not only the median: 0 failures, all up, < 0.1 % late frames."""
+    return all(r["failed"] == 0 and r["ok"] == n and r["late_share"] < LATE_LIMIT
+               for r in runs)
+
+
+def _capacity_run(args: argparse.Namespace, n: int, run: int,
+                  worker_pid: int | None) -> dict[str, float]:
+    """One run of one level: a fresh engine, then the echo in the same minutes."""
+    with tempfile.TemporaryDirectory(prefix="bailanys-cap-") as tmp:
+        workdir = Path(tmp)
+        prepare_load_audio(workdir, seconds=2.0, freq_or_text=440.0)
+        port = free_port()
+        engine = EngineProcess(workdir, port)
+        try:
+            r = capacity_level(engine, port, workdir, n, args.hold, args.ramp, worker_pid)
+        finally:
+            engine.close()
+    r["cpu_per_call"] = r["cpu"] / n
+    if args.echo:
+        e = echo_level(n, args.hold)
+        r["echo_per_stream"] = e["cpu_per_stream"]
+        r["echo_pps"] = e["pps"]
+        r["ratio"] = r["cpu_per_call"] / e["cpu_per_stream"] if e["cpu_per_stream"] else 0.0
+    return r
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calls", default="100,250,500,750,1000")
+    ap.add_argument("--calls", default="500,1000,1500", help="levels, comma-separated")
     ap.add_argument("--hold", type=float, default=20.0)
     ap.add_argument("--ramp", type=float, default=100.0, help="calls/s while ramping up")
     ap.add_argument("--setup-rates", default="100,200,300")
     ap.add_argument("--setup-calls", type=int, default=2000)
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs per level; medians are reported (shared, noisy machines)")
+    ap.add_argument("--runs", "--repeat", dest="runs", type=int, default=3,
+                    help="runs per level, each on a fresh engine")
+    ap.add_argument("--no-echo", dest="echo", action="store_false",
+                    help="skip the uvloop UDP echo anchor")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--busy-worker", action="store_true",
                     help="a transcription worker busy on CPU 1 meanwhile (issue 15)")
@@ -247,52 +341,71 @@ def main() -> int:
         print("engine_capacity: sipp is not installed (make deps installs sip-tester)")
         return 1
     results: dict[str, list[dict[str, float]]] = {"capacity": [], "setup": []}
+    summary: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bailanys-bench-") as tmp:
         workdir = Path(tmp)
-        prepare_load_audio(workdir, seconds=2.0, freq_or_text=440.0)
-        port = free_port()
-        engine = EngineProcess(workdir, port)
-        worker = None
+        worker = busy_worker.start(workdir) if args.busy_worker else None
         try:
-            if args.busy_worker:
-                worker = busy_worker.start(workdir)
-            print(f"engine pid {engine.proc.pid} on CPU 0, SIPp on CPU 1; hold {args.hold:g} s")
-            print(f"{'calls':>6} {'ok':>6} {'fail':>5} {'up':>6} {'late %':>8} "
-                  f"{'tx pps':>8} {'rx pps':>8} {'cpu':>6} {'pass':>5}   late % of each run")
+            print(f"a fresh engine per run on CPU 0, SIPp on CPU 1; hold {args.hold:g} s, "
+                  f"{args.runs} runs per level; load {os.getloadavg()[0]:.2f}")
+            print(f"{'calls':>6} {'run':>3} {'ok':>6} {'fail':>5} {'up':>6} {'late %':>8} "
+                  f"{'tx pps':>8} {'rx pps':>8} {'core':>5} {'cpu/call %':>10} "
+                  f"{'echo/stream %':>13} {'ratio':>6}")
             for n in [int(x) for x in args.calls.split(",") if x]:
-                runs = [capacity_level(engine, port, workdir, n, args.hold, args.ramp,
-                                       worker.pid if worker else None)
-                        for _ in range(args.repeat)]
-                r = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
-                r["ok"] = min(run["ok"] for run in runs)
-                r["failed"] = max(run["failed"] for run in runs)
-                r["pass"] = float(r["failed"] == 0 and r["ok"] == n and
-                                  r["late_share"] < LATE_LIMIT)
-                results["capacity"].append(r)
-                each = " ".join(f"{100 * run['late_share']:.3f}" for run in runs)
-                print(f"{n:>6} {r['ok']:>6.0f} {r['failed']:>5.0f} {r['concurrent']:>6.0f} "
-                      f"{100 * r['late_share']:>8.3f} {r['tx_pps']:>8.0f} {r['rx_pps']:>8.0f} "
-                      f"{r['cpu']:>6.2f} {'yes' if r['pass'] else 'no':>5}   {each}"
-                      + (f"   wcpu {r['worker_cpu']:.2f}" if worker else ""), flush=True)
-            print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
-                  f"{'retrans':>8} {'wall s':>7}")
-            for rate in [int(x) for x in args.setup_rates.split(",") if x]:
-                r = setup_rate(port, workdir, rate, args.setup_calls)
+                runs = []
+                for run in range(args.runs):
+                    r = _capacity_run(args, n, run, worker.pid if worker else None)
+                    runs.append(r)
+                    echo = (f"{100 * r['echo_per_stream']:>13.4f} {r['ratio']:>5.2f}x"
+                            if args.echo else f"{'-':>13} {'-':>6}")
+                    print(f"{n:>6} {run:>3} {r['ok']:>6.0f} {r['failed']:>5.0f} "
+                          f"{r['concurrent']:>6.0f} {100 * r['late_share']:>8.3f} "
+                          f"{r['tx_pps']:>8.0f} {r['rx_pps']:>8.0f} {r['cpu']:>5.2f} "
+                          f"{100 * r['cpu_per_call']:>10.4f} {echo}"
+                          + (f"   wcpu {r['worker_cpu']:.2f}" if worker else ""), flush=True)
+                ok = level_passes(runs, n)
+                results["capacity"].append({"calls": float(n), "pass": float(ok),
+                                            "runs": runs})  # type: ignore[dict-item]
+                keys = [("late_share", "late %", 100.0), ("cpu", "core", 1.0),
+                        ("cpu_per_call", "cpu/call %", 100.0)]
+                if args.echo:
+                    keys += [("echo_per_stream", "echo/stream %", 100.0), ("ratio", "ratio", 1.0)]
+                parts = []
+                for key, label, scale in keys:
+                    lo, mid, hi = spread([scale * r[key] for r in runs])
+                    parts.append(f"{label} {lo:.4g} / {mid:.4g} / {hi:.4g}")
+                line = (f"{n:>6} calls, min / median / max of {len(runs)}: " + "; ".join(parts)
+                        + f"; passes in every run: {'yes' if ok else 'no'}")
+                summary.append(line)
+                print(line, flush=True)
+            rates = [int(x) for x in args.setup_rates.split(",") if x]
+            if rates:
+                print(f"\n{'rate/s':>7} {'calls':>6} {'ok':>6} {'fail':>5} "
+                      f"{'retrans':>8} {'wall s':>7}")
+            for rate in rates:
+                with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as stmp:
+                    sdir = Path(stmp)
+                    port = free_port()
+                    engine = EngineProcess(sdir, port)
+                    try:
+                        r = setup_rate(port, sdir, rate, args.setup_calls)
+                    finally:
+                        engine.close()
                 results["setup"].append(r)
                 print(f"{rate:>7} {r['calls']:>6.0f} {r['ok']:>6.0f} {r['failed']:>5.0f} "
                       f"{r['retransmissions']:>8.0f} {r['wall_s']:>7.1f}", flush=True)
-                engine.wait_idle()
         finally:
-            engine.close()
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=30)
                 print(f"busy worker: {busy_worker.jobs_done(workdir / 'busy' / 'worker.toml')} "
                       "channel jobs done during the run")
+    if summary:
+        print("\n" + "\n".join(summary))
     best = max((r["calls"] for r in results["capacity"] if r["pass"]), default=0)
     best_rate = max((r["rate"] for r in results["setup"] if r["failed"] == 0 and
                      r["ok"] == r["calls"]), default=0)
-    print(f"\nlargest passing N: {best:.0f} calls on one core; "
+    print(f"\nlargest N passing in every run: {best:.0f} calls on one core; "
           f"setup rate with 0 failures: {best_rate:.0f} calls/s")
     if args.json:
         print(json.dumps(results))

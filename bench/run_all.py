@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in ``bench/``, figures printed.
 
-The engine's capacity and call-setup rate (engine_capacity.py), the sustained
+The engine's capacity against the uvloop UDP echo and call-setup bursts
+(engine_capacity.py, with udp_echo.py), the sustained
 setup rate (sip_setup.py: 400 calls/s for 60 s, issue 20), then the
 same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
 the wait estimates, the console's latency, the FAQ's accuracy, hostile
@@ -20,7 +21,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 RUNS = [
-    ["engine_capacity.py", "--calls", "500,750,1000", "--hold", "20", "--repeat", "3",
+    # issue 20: a fresh engine per run, 3 runs per level (min/median/max), the
+    # uvloop UDP echo anchor in the same minutes, the console on a free port
+    ["engine_capacity.py", "--calls", "500,1000,1500", "--hold", "20", "--runs", "3",
      "--ramp", "200", "--setup-rates", "200,300,400", "--setup-calls", "2000"],
     # issue 20: 400 call setups/s sustained for 60 s, fresh engine per run
     ["sip_setup.py", "--rate", "400", "--seconds", "60", "--runs", "3"],

@@ -25,9 +25,8 @@ import enum
 import ipaddress
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -40,6 +39,8 @@ from bailanys.media.player import EncodedAudio
 from bailanys.media.session import RtpSession
 from bailanys.sip.dialog import Dialog
 from bailanys.sip.headers import SipUri, split_hostport
+from bailanys.sip.ids import new_uuid_hex
+from bailanys.sip.loop_timers import LoopTimers
 from bailanys.sip.message import Request, Response
 from bailanys.sip.transaction import (
     Action,
@@ -69,6 +70,7 @@ _TRANSITIONS: dict[CallState, frozenset[CallState]] = {
 }
 
 FlowFactory = Callable[["Call"], Awaitable[None]]
+MAX_DURATION = "max-duration"  # the timer of engine.max_call_seconds
 
 
 class FlowRouter(Protocol):
@@ -87,6 +89,9 @@ class CallPorts:
     tasks: TaskOwner  # hang-ups started from timers and callbacks
     register: Callable[[Call], None]  # an answered outbound leg joins the call table
     forget: Callable[[Call], None]  # an ended call leaves the call table
+    #: Every call's timers (2xx retransmission, no ACK, longest call) on one
+    #: loop timer (issue 20); one per CallPorts, i.e. per engine.
+    timers: LoopTimers[Call] = field(default_factory=lambda: LoopTimers(_fire_call_timer))
 
 
 class Call:
@@ -103,7 +108,7 @@ class Call:
         direction: str = "inbound",
         router: FlowRouter | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = new_uuid_hex()  # uuid4's form, from the ids' pool (issue 20)
         self.ports = ports
         self.router = router
         self.dialog = dialog
@@ -129,7 +134,6 @@ class Call:
         self.secret_keys = False
         self._flow: asyncio.Task[None] | None = None
         self._retransmitter: Invite2xxRetransmitter | None = None
-        self._timers: dict[str, asyncio.TimerHandle] = {}
         self.ended = asyncio.Event()
         session.on_dtmf = self.on_dtmf
         session.on_timeout = self._rtp_timeout
@@ -192,37 +196,33 @@ class Call:
             if isinstance(action, Send):
                 self.ports.sip.send_stateless(action.message, self.peer, self.transport)
             elif isinstance(action, StartTimer):
-                self._start_timer(action.name, action.delay, self._fire_2xx, action.name)
+                self.ports.timers.start(self, action.name, action.delay)
             elif isinstance(action, Timeout):
                 log.info("call %s: no ACK for the 200 OK", self.id[:8])
                 self.ports.tasks.spawn(self.hangup("no_ack"))
             elif isinstance(action, Terminated):
                 for name in ("2xx-retransmit", "2xx-no-ack"):
-                    self._cancel_timer(name)
+                    self.ports.timers.cancel(self, name)
 
-    def _fire_2xx(self, name: str) -> None:
-        self._timers.pop(name, None)
-        if self._retransmitter is not None:
+    def timer_fired(self, name: str) -> None:
+        """One of this call's timers (``ports.timers``) is due."""
+        if name == MAX_DURATION:
+            self._too_long()
+        elif self._retransmitter is not None:  # 2xx-retransmit, 2xx-no-ack
             self._run_2xx(self._retransmitter.timer(name))
 
-    def _start_timer(self, name: str, delay: float, fn: Callable[..., None], *args: object) -> None:
-        self._cancel_timer(name)
-        self._timers[name] = asyncio.get_running_loop().call_later(delay, fn, *args)
-
-    def _cancel_timer(self, name: str) -> None:
-        handle = self._timers.pop(name, None)
-        if handle is not None:
-            handle.cancel()
+    def running_timers(self) -> frozenset[str]:
+        """The names of this call's running timers."""
+        return self.ports.timers.running(self)
 
     def limit_duration(self, seconds: float) -> None:
-        self._start_timer("max-duration", seconds, self._too_long)
+        self.ports.timers.start(self, MAX_DURATION, seconds)
 
     def _rtp_timeout(self) -> None:
         log.info("call %s: no RTP from the peer; hanging up", self.id[:8])
         self.ports.tasks.spawn(self.hangup("rtp_timeout"))
 
     def _too_long(self) -> None:
-        self._timers.pop("max-duration", None)
         self.ports.tasks.spawn(self.hangup("max_duration"))
 
     # ------------------------------------------------------------ media side
@@ -370,8 +370,7 @@ class Call:
         if cause is None:
             cause = of_reason(reason, self.peer_role)
         self.end_cause, self.end_reason = cause, reason
-        for name in list(self._timers):
-            self._cancel_timer(name)
+        self.ports.timers.cancel_all(self)
         self._retransmitter = None
         duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
         self.ports.events.emit(CallEnded(
@@ -389,6 +388,10 @@ class Call:
         await self._cancel_flow()
         log.info("call %s ended: %s (%s) after %.1f s", self.id[:8], cause.value, reason,
                  duration)
+
+
+def _fire_call_timer(call: Call, name: str) -> None:
+    call.timer_fired(name)
 
 
 def _is_ip(host: str) -> bool:

@@ -532,6 +532,12 @@ class KpiFold:
         rec = self._calls.get(call_id)
         return rec.number if rec is not None else ""
 
+    def counts(self, window: str = MAIN, scope: Scope = TOTAL) -> Counts:
+        """The counters of one scope of ``window``: what ``snapshot(now, window)``
+        holds for it, without the KPIs, targets and agents a snapshot computes
+        (the contacts projector folds every call for these alone, issue 20)."""
+        return Counts.from_mapping(self._periods[window].scopes.get(scope, {}))
+
     def snapshot(self, now: float, window: str = MAIN) -> KpiSnapshot:
         """The window ``window`` as of ``now`` (epoch seconds)."""
         period = self._periods[window]

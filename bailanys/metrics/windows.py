@@ -117,6 +117,9 @@ class KpiWindows:
 
     def advance(self, now: float) -> None:
         """Roll the interval and the day over if ``now`` is past their ends."""
+        interval, day = self._interval, self._day
+        if interval is not None and day is not None and now < interval[1] and now < day[1]:
+            return  # nothing to roll (every event but one per interval: issue 20)
         start = interval_start(now, self.tz, self.interval_s)
         if self._interval is None:
             self._interval = (start, start + self.interval_s)

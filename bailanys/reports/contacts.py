@@ -175,8 +175,7 @@ def _counts(events: Sequence[Event]) -> Counts:
     fold = KpiFold()
     for event in events:
         fold.apply(event)
-    end = events[-1].ts if events else 0.0
-    return fold.snapshot(end).total.counts
+    return fold.counts()
 
 
 def _round(value: float | None) -> float | None:

@@ -6,6 +6,7 @@ Frozen dataclasses with ``parse(str)`` and ``__str__``.  Unknown URI schemes
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
@@ -52,6 +53,8 @@ def split_unquoted(text: str, sep: str, *, angles: bool = False) -> list[str]:
     commas, §20.10). The parts are returned as they are, unstripped and
     empty ones kept.
     """
+    if '"' not in text and not (angles and "<" in text):
+        return text.split(sep)  # nothing quoted or bracketed: the same parts (issue 20)
     out: list[str] = []
     depth = 0
     quoted = False
@@ -98,6 +101,10 @@ def quoted_end(text: str, start: int) -> int:
 
 def find_unquoted(text: str, char: str) -> int:
     """Index of the first ``char`` outside quoted strings, or -1."""
+    found = text.find(char)
+    quote = text.find('"')
+    if quote < 0 or 0 <= found < quote:
+        return found  # before any quoted string (issue 20: the usual case)
     i = 0
     while i < len(text):
         ch = text[i]
@@ -152,6 +159,11 @@ class SipUri:
 
     @classmethod
     def parse(cls, text: str) -> SipUri:
+        """Parse (memoised: see :data:`PARSE_CACHE`; the result is shared, never change it)."""
+        return _parse_uri(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> SipUri:
         text = text.strip()
         scheme, sep, rest = text.partition(":")
         if not sep or not scheme or not re.match(r"^[A-Za-z][A-Za-z0-9+\-.]*$", scheme):
@@ -225,6 +237,11 @@ class Via:
 
     @classmethod
     def parse(cls, text: str) -> Via:
+        """Parse (memoised: see :data:`PARSE_CACHE`; the result is shared, never change it)."""
+        return _parse_via(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Via:
         text = text.strip()
         m = re.match(r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(.+)$", text, re.IGNORECASE)
         if not m:
@@ -262,6 +279,11 @@ class NameAddr:
 
     @classmethod
     def parse(cls, text: str) -> NameAddr:
+        """Parse (memoised: see :data:`PARSE_CACHE`; the result is shared, never change it)."""
+        return _parse_name_addr(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> NameAddr:
         text = text.strip()
         if text == "*":
             return cls(uri="*", wildcard=True)
@@ -303,3 +325,16 @@ class NameAddr:
         merged = dict(self.params)
         merged.update(params)
         return replace(self, params=merged)
+
+
+PARSE_CACHE = 1024
+"""Values each of ``SipUri.parse``, ``Via.parse`` and ``NameAddr.parse``
+remember (least recently used out; issue 20). A call's From, To, Contact,
+Via and URIs are parsed many times over (the validator, the transaction
+layer, the dialog, the engine); the parsed values are frozen and nothing
+changes their ``params`` in place, so one instance serves every caller.
+A value that does not parse raises every time."""
+
+_parse_uri = functools.lru_cache(maxsize=PARSE_CACHE)(SipUri._parse)
+_parse_via = functools.lru_cache(maxsize=PARSE_CACHE)(Via._parse)
+_parse_name_addr = functools.lru_cache(maxsize=PARSE_CACHE)(NameAddr._parse)

@@ -15,6 +15,7 @@ the structured ones (Via, From/To/Contact, CSeq, URIs) on demand in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -113,18 +114,38 @@ def split_list(value: str) -> list[str]:
     return [item for item in (p.strip() for p in split_unquoted(value, ",", angles=True)) if item]
 
 
+_LIST_KEYS: frozenset[str] = frozenset(h.lower() for h in LIST_HEADERS)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup_key(name: str) -> tuple[str, bool]:
+    """(the lower-case canonical name, whether it is a list header) of a name
+    the code asks for (a handful of spellings: cached)."""
+    key = canonical_name(name).lower()
+    return key, key in _LIST_KEYS
+
+
 class Headers:
     """An ordered, case-insensitive multi-map of header lines.
 
     Names are stored canonically (compact forms expanded).  ``get_all`` splits
     list-valued headers into their elements, so ``Via: a, b`` on one line and
     two ``Via`` lines read the same.
+
+    What ``get``/``get_all`` found is remembered by name until the next
+    change (issue 20: a request's Via, From, To, Call-ID and CSeq are read
+    many times on its way through the endpoint and the engine; each read
+    was a scan of every line, and a split of list headers).
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_memo", "_lines")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(canonical_name(n), v) for n, v in items]
+        #: lower-case canonical name -> get_all's values; cleared by every change
+        self._memo: dict[str, tuple[str, ...]] = {}
+        #: lower-case canonical name -> its lines, counted once; None after a change
+        self._lines: dict[str, int] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -135,8 +156,7 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        key = canonical_name(name).lower()
-        return any(n.lower() == key for n, _ in self._items)
+        return self._line_counts().get(_lookup_key(name)[0], 0) > 0
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
@@ -149,33 +169,50 @@ class Headers:
         h._items = list(self._items)
         return h
 
+    def _values(self, name: str) -> tuple[str, ...]:
+        key, is_list = _lookup_key(name)
+        found = self._memo.get(key)
+        if found is None:
+            raw = [v for n, v in self._items if n.lower() == key]
+            if is_list:
+                out: list[str] = []
+                for v in raw:
+                    out.extend(split_list(v))
+                raw = out
+            found = self._memo[key] = tuple(raw)
+        return found
+
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of ``name`` (the first list element for list headers)."""
-        values = self.get_all(name)
+        values = self._values(name)
         return values[0] if values else default
 
     def get_all(self, name: str) -> list[str]:
         """Every value of ``name`` in order, list headers split into elements."""
-        canon = canonical_name(name)
-        key = canon.lower()
-        raw = [v for n, v in self._items if n.lower() == key]
-        if canon in LIST_HEADERS:
-            out: list[str] = []
-            for v in raw:
-                out.extend(split_list(v))
-            return out
-        return raw
+        return list(self._values(name))
 
     def count_lines(self, name: str) -> int:
-        key = canonical_name(name).lower()
-        return sum(1 for n, _ in self._items if n.lower() == key)
+        return self._line_counts().get(_lookup_key(name)[0], 0)
+
+    def _line_counts(self) -> dict[str, int]:
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+            for n, _ in self._items:
+                key = n.lower()
+                lines[key] = lines.get(key, 0) + 1
+        return lines
 
     def add(self, name: str, value: str) -> None:
         """Append a header line."""
+        self._memo.clear()
+        self._lines = None
         self._items.append((canonical_name(name), value))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert a header line before the first of its name (e.g. a new Via)."""
+        self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, _) in enumerate(self._items):
@@ -186,6 +223,8 @@ class Headers:
 
     def set(self, name: str, value: str) -> None:
         """Replace every line of ``name`` with one line holding ``value``."""
+        self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, _) in enumerate(self._items):
@@ -198,11 +237,15 @@ class Headers:
         self._items.append((canon, value))
 
     def remove(self, name: str) -> None:
+        self._memo.clear()
+        self._lines = None
         key = canonical_name(name).lower()
         self._items = [(n, v) for n, v in self._items if n.lower() != key]
 
     def remove_first(self, name: str) -> None:
         """Remove the first element of ``name`` (e.g. the top Via)."""
+        self._memo.clear()
+        self._lines = None
         canon = canonical_name(name)
         key = canon.lower()
         for i, (n, v) in enumerate(self._items):

@@ -16,6 +16,7 @@ display name and '<' (§3.1.1.6 lwsdisp), unknown URI schemes are opaque
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bailanys.errors import SipParseError
@@ -58,21 +59,21 @@ def validate_request(req: Request) -> None:
     magic-cookie branch, RFC 4475 §3.2.1), Call-ID (§20.8), Max-Forwards
     (§20.22), Expires (§20.19), Content-Length (§20.14) and Date (§20.17).
     """
-    _check_request_uri(req.uri)
+    _raise_if(_uri_problem(req.uri))
     h = req.headers
     for name in ("From", "To"):
-        _check_address(name, h.get(name) or "", wildcard=False)
+        _raise_if(_address_problem(name, h.get(name) or "", False, False))
     contacts = h.get_all("Contact")
     for value in contacts:
-        _check_address("Contact", value, wildcard=req.method == "REGISTER")
+        _raise_if(_address_problem("Contact", value, req.method == "REGISTER", False))
     if "*" in (c.strip() for c in contacts) and len(contacts) > 1:
         raise SipParseError("Contact '*' must be the only Contact value")
     for name in ("Route", "Record-Route"):
         for value in h.get_all(name):
-            _check_address(name, value, wildcard=False, name_addr_only=True)
+            _raise_if(_address_problem(name, value, False, True))
     vias = h.get_all("Via")
     for value in vias:
-        _check_via(value)
+        _raise_if(_via_problem(value))
     if vias and Via.parse(vias[0]).branch == MAGIC_COOKIE:
         raise SipParseError("top Via branch is the bare magic cookie (no transaction id)")
     call_id = h.get("Call-ID") or ""
@@ -86,6 +87,45 @@ def validate_request(req: Request) -> None:
     date = h.get("Date")
     if date is not None and not _DATE_RE.match(date):
         raise SipParseError(f"bad Date {date[:60]!r} (RFC 1123 in GMT required)")
+
+
+VALUE_CACHE = 1024
+"""Header values whose verdict each check remembers (least recently used out;
+issue 20): a call's Request-URI, From, To and Contact come back in its ACK
+and BYE, and every call to one number has the same Request-URI and To."""
+
+
+def _raise_if(problem: str | None) -> None:
+    if problem is not None:
+        raise SipParseError(problem)  # status 400, as every check here raises
+
+
+@functools.lru_cache(maxsize=VALUE_CACHE)
+def _uri_problem(uri: str) -> str | None:
+    try:
+        _check_request_uri(uri)
+    except SipParseError as exc:
+        return str(exc)
+    return None
+
+
+@functools.lru_cache(maxsize=VALUE_CACHE)
+def _address_problem(where: str, value: str, wildcard: bool,
+                     name_addr_only: bool) -> str | None:
+    try:
+        _check_address(where, value, wildcard=wildcard, name_addr_only=name_addr_only)
+    except SipParseError as exc:
+        return str(exc)
+    return None
+
+
+@functools.lru_cache(maxsize=VALUE_CACHE)
+def _via_problem(value: str) -> str | None:
+    try:
+        _check_via(value)
+    except SipParseError as exc:
+        return str(exc)
+    return None
 
 
 def _check_request_uri(uri: str) -> None:

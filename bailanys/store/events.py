@@ -85,8 +85,12 @@ class Event:
 INSERT_EVENT = "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)"
 
 
+#: One encoder for every row: ``json.dumps`` with options builds one per call (issue 20).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODER.encode(data)
 
 
 class EventLog:

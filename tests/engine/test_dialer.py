@@ -95,7 +95,7 @@ async def test_call_user_limits_an_answered_call(rig: Rig) -> None:
     answer(rig)
     leg = await task
     assert leg.state is CallState.CONFIRMED
-    assert "max-duration" in leg._timers
+    assert "max-duration" in leg.running_timers()
 
 
 async def test_start_call_back_invites_the_callers_contact_over_its_transport(rig: Rig) -> None:

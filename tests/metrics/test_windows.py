@@ -248,3 +248,36 @@ def test_restart_replays_to_the_same_state() -> None:
     b: dict[str, Any] = {n: s.to_json() for n, s in restarted.snapshots(now).items()}
     assert a == b
     assert before.fold.applied == k and restarted.fold.applied == len(events)
+
+
+def test_advance_between_roll_overs_matches_the_full_computation() -> None:
+    """The fast path (issue 20: no date arithmetic while ``now`` stays inside the
+    current interval and day) leaves the windows where the full computation
+    puts them: random times over three days, forwards with some steps back."""
+    rng = random.Random(20)
+    w = KpiWindows()
+    now = local(2026, 7, 1, 22, 50)
+    latest = now
+    for _ in range(3000):
+        now += rng.choice([0.001, 0.5, 7.0, 61.0, 299.0]) * (-1 if rng.random() < 0.05 else 1)
+        latest = max(latest, now)
+        w.advance(now)
+        start = interval_start(latest)
+        assert w.interval == (start, start + 900)
+        assert w.day == (day_start(latest), next_day_start(latest))
+
+
+@pytest.mark.parametrize("seed", [3, 20])
+def test_counts_alone_equal_a_snapshots_counts(seed: int) -> None:
+    """``KpiFold.counts`` (issue 20: the contacts projector's per-call fold) is
+    what a snapshot holds for the scope, at every step of a simulated hour."""
+    from bailanys.metrics.fold import KpiFold
+
+    fold = KpiFold()
+    for i, event in enumerate(simulate(seed, T0, calls=60, agents=3, minutes=40)):
+        fold.apply(event)
+        if i % 7 == 0:
+            snap = fold.snapshot(event.ts)
+            assert fold.counts() == snap.total.counts
+            for scope in snap.scopes:
+                assert fold.counts(scope=scope.scope) == scope.counts
