@@ -59,6 +59,8 @@ async def test_a_supervisor_watches_switches_language_and_pauses_an_agent(
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{base}/")
     await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
+    # the recorded prompts' page is the administrators' (tests/peers/test_prompts_page.py)
+    await expect(page.locator('a[href="/prompts"]')).to_be_hidden()
 
     # Kazakh by default; the KPIs coloured by status; the last hour charted.
     await expect(page.locator("html")).to_have_attribute("lang", "kk")

@@ -66,6 +66,10 @@ async def test_an_admin_uploads_a_recording_and_a_supervisor_may_not(
         page = await browser.new_page(viewport={"width": 1366, "height": 768})
         watch(page, problems)
         await log_in(page, base, "root")
+        # the board links the page for an administrator (hidden for the others:
+        # tests/console/test_browser.py)
+        await page.goto(f"{base}/")
+        await expect(page.locator('a[href="/prompts"]')).to_be_visible()
         await page.goto(f"{base}/prompts")
         row = page.locator(f'tr[data-key="{KEY}"][data-lang="ru"]')
         await expect(row.locator("td.state")).to_have_text("Синтезделген")

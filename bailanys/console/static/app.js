@@ -68,6 +68,8 @@ function renderUser() {
   if (!user.can_act) parts.push(t("view_only"));
   who.textContent = parts.join(" · ");
   document.body.classList.toggle("view-only", !user.can_act);
+  // the recorded prompts' page (issue 21) is the administrators' only
+  for (const a of document.querySelectorAll(".nav-admin")) a.hidden = user.role !== "admin";
 }
 
 // KPIs come as bailanys.metrics' Kpi.to_json(): {value, samples, status, limit, goal},
