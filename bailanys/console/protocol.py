@@ -143,6 +143,21 @@ def read_envelope(text: str | bytes, *, type_optional: bool = False
     return mid, action
 
 
+def rendered_seq(text: str | bytes) -> int | None:
+    """The ``seq`` of a page's ``{"type": "rendered", "seq": N}`` (flow
+    control, ``bailanys/console/flow.py``), or None for any other message."""
+    if not isinstance(text, str) or '"rendered"' not in text:
+        return None
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(msg, dict) or msg.get("type") != "rendered" or set(msg) != {"type", "seq"}:
+        return None
+    seq = msg["seq"]
+    return seq if type(seq) is int and seq >= 0 else None
+
+
 def parse_client_message(text: str | bytes) -> ActionRequest:
     """Validate one client message; raise :class:`ProtocolError` for a bad one."""
     mid, action = read_envelope(text)
