@@ -245,6 +245,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await page.click("button[type=submit]")
             await page.wait_for_url(f"{base}/")
             await page.wait_for_selector(f"#agents tbody tr[data-agent='{1000 + args.agents - 1}']")
+            if args.scroll:  # what is on screen is drawn; the rest may be skipped
+                await page.evaluate("(s) => document.querySelector(s).scrollIntoView()",
+                                    args.scroll)
             cdp = await page.context.new_cdp_session(page)
             await cdp.send("Performance.enable")
             if args.profile:
@@ -354,6 +357,9 @@ def main() -> int:
     parser.add_argument("--waiting", type=int, default=200)
     parser.add_argument("--static", default="",
                         help="serve the page from this directory (a variant of console/static/)")
+    parser.add_argument("--scroll", default="",
+                        help="scroll this CSS selector's element to the top first "
+                             "(e.g. '#agents': the agents' table on screen)")
     parser.add_argument("--profile", action="store_true",
                         help="also sample the page's JavaScript (CDP Profiler)")
     args = parser.parse_args()

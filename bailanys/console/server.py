@@ -35,6 +35,7 @@ from websockets.frames import CloseCode
 
 from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, ConsoleApi, Unsubscribe
+from bailanys.console.flow import FlowOutbox
 from bailanys.console.pages import STATIC_DIR, Pages, load_static
 from bailanys.console.protocol import (
     ErrorCode,
@@ -48,7 +49,6 @@ from bailanys.console.protocol import (
     rendered_seq,
     snapshot_message,
 )
-from bailanys.console.flow import FlowOutbox
 from bailanys.errors import ConfigError
 from bailanys.web.access import STAFF_ROLES, Access
 from bailanys.web.app import web_app

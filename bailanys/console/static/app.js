@@ -344,10 +344,6 @@ function renderAgents() {
     body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: t("no_agents") })));
     return;
   }
-  const panel = body.closest(".panel");
-  if (panel && panel.style.getPropertyValue("--rows") !== String(agents.length)) {
-    panel.style.setProperty("--rows", String(agents.length));
-  }
   const mine = myMonitor(state.data.monitors, state.user?.login);
   const context = mine ? `${mine.agent}:${mine.mode}:${mine.state}` : "";
   reconcile(body, agentRows, agents, (a) => a.user, makeAgent, (r, a) => updateAgent(r, a, mine),
