@@ -418,9 +418,19 @@ function drawPending() {
   frame.timer = 0;
   const keys = [...frame.keys];
   frame.keys.clear();
-  for (const key of keys) RENDER[key]();
+  for (const key of keys) drawSafely(RENDER[key]);
   document.body.dataset.rendered = String(frame.seq ?? "");
   acknowledge();
+}
+
+// A drawing that fails is logged; the page still acknowledges, or the server
+// would hold every later change for it.
+function drawSafely(render) {
+  try {
+    render();
+  } catch (e) {
+    console.error(e);
+  }
 }
 
 function acknowledge() {
@@ -448,7 +458,7 @@ function onMessage(msg) {
     forgetRows();
     frame.keys.clear();
     frame.seq = msg.seq ?? null;
-    renderAll();
+    drawSafely(renderAll);
     document.body.dataset.rendered = String(frame.seq ?? "");
     acknowledge();
   } else if (msg.type === "delta") {
