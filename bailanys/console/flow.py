@@ -59,6 +59,18 @@ def _same_queue(old: Stamped, new: Stamped) -> bool:
     return True
 
 
+def _aged(queue: Item, seconds: float) -> Item:
+    """``queue`` with its callers' ``waited`` ``seconds`` later (a copy: the
+    engine's value is shared by every client)."""
+    waiting = queue.get("waiting")
+    if not isinstance(waiting, list):
+        return queue
+    return {**queue, "waiting": [
+        {**c, "waited": round(c["waited"] + seconds, 1)}
+        if isinstance(c, Mapping) and isinstance(c.get("waited"), int | float) else c
+        for c in waiting]}
+
+
 SAME: dict[str, Callable[[Stamped, Stamped], bool]] = {
     "agents": _same_item, "queues": _same_queue}
 
@@ -153,9 +165,12 @@ class FlowOutbox(Outbox):
             if key is None:
                 data[part] = value
                 continue
-            one, self._sent[part] = diff_keyed(self._sent.get(part, {}), value, key,
-                                               self._at.get(part, now), SAME[part])
+            at = self._at.get(part, now)
+            one, self._sent[part] = diff_keyed(self._sent.get(part, {}), value, key, at,
+                                               SAME[part])
             if one is not None:
+                if part == "queues" and "set" in one and now - at >= 0.05:
+                    one["set"] = [_aged(q, now - at) for q in one["set"]]
                 patch[part] = one
         self._pending = {}
         if not data and not patch:

@@ -24,6 +24,16 @@ Server -> client::
         the answer to the action with that ``id`` (``id`` is null when the
         message was too broken to have one). ``code`` is an :class:`ErrorCode`.
 
+Flow control (issue 21; ``flow.py``): a client that connects with
+``/ws?flow=1`` gets a ``seq`` on the snapshot (0) and on every delta, and
+acknowledges each after drawing it with ``{"type": "rendered", "seq": N}``
+(no answer). The server sends the next delta only after the ack: one in
+flight, everything changed meanwhile coalesced into it. Its deltas carry
+``agents`` and ``queues`` as keyed patches in ``"patch"``
+(``{"agents": {"key": "user", "set": [...], "remove": [...],
+"order": [...]}}``), the other parts whole in ``data``. A client without
+``flow=1`` gets what is described above, unchanged.
+
 Client -> server::
 
     {"type": "action", "id": 7,

@@ -11,6 +11,10 @@ one sender task. The engine's ``subscribe`` callback only merges the delta
 into every outbox (latest value per key) and wakes the senders: it never
 awaits, and a client whose socket is full costs the engine nothing and holds
 one value per key. A client's actions run one at a time in its handler.
+A page that connects with ``/ws?flow=1`` (issue 21) gets a
+:class:`~bailanys.console.flow.FlowOutbox` instead: one state message in
+flight until the page says it drew it (``rendered``, read by the handler
+between actions), keyed patches for the agents and queues.
 The session bounds the connection: it is closed (1008) at logout and expiry.
 
 Tasks: uvicorn owns the connection handlers (``WebServer.stop`` awaits them);

@@ -70,11 +70,15 @@ def test_a_queue_whose_callers_only_waited_longer_is_unchanged() -> None:
     [delta] = box.take(103.0)
     assert delta["seq"] == 1 and delta["data"] == {}
     assert delta["patch"]["queues"]["set"] == [queue("q2", ("c2", 4.0), ("c3", 0.0))]
-    # a wait restarted (another caller with the same id would be new anyway)
+    # held 1.5 s for the page's ack: the waits are as of the delta's `now`
+    box.merge({"queues": [queue("q1", ("c1", 8.5)), queue("q2", ("c2", 4.0))]}, 103.5)
     box.acknowledge(1)
-    box.merge({"queues": [queue("q1", ("c1", 0.0)), queue("q2", ("c2", 5.0), ("c3", 1.0))]},
-              104.0)
-    [delta] = box.take(104.0)
+    [delta] = box.take(105.0)
+    assert delta["patch"]["queues"]["set"] == [queue("q2", ("c2", 5.5))]
+    # a wait restarted (another caller with the same id would be new anyway)
+    box.acknowledge(2)
+    box.merge({"queues": [queue("q1", ("c1", 0.0)), queue("q2", ("c2", 6.0))]}, 105.5)
+    [delta] = box.take(105.5)
     assert [q["name"] for q in delta["patch"]["queues"]["set"]] == ["q1"]
 
 
