@@ -214,6 +214,8 @@ def _page_runs(args: argparse.Namespace) -> int:
            "--queues", str(args.queues), "--waiting", str(args.waiting)]
     if args.static:
         cmd += ["--static", args.static]
+    if args.scroll:
+        cmd += ["--scroll", args.scroll]
     runs = []
     for n in range(args.runs):
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
@@ -236,7 +238,8 @@ def _page_runs(args: argparse.Namespace) -> int:
     print(f"  updates the page handled: {spread('deltas_handled')} (the server flushed "
           f"{spread('flushes')} deltas); events not on the page by the end: "
           f"{spread('events_not_shown')}; a delta's newest event was "
-          f"{spread('delta_age_p50_ms')} ms old (median) when the page took it")
+          f"{spread('delta_age_p50_ms')} ms old (median) when the page took it; a delta "
+          f"{spread('delta_kb_p50')} KB (median)")
     print("  browser per update (CDP Performance.getMetrics): main-thread CPU "
           f"{spread('cpu_ms_per_update', 'ThreadTime')} ms; task "
           f"{spread('cpu_ms_per_update', 'TaskDuration')} ms, script "
@@ -260,6 +263,8 @@ def main() -> int:
     parser.add_argument("--queues", type=int, default=20)
     parser.add_argument("--waiting", type=int, default=200)
     parser.add_argument("--static", default="", help="--page: serve the page from this directory")
+    parser.add_argument("--scroll", default="",
+                        help="--page: scroll this element to the top first (e.g. '#agents')")
     args = parser.parse_args()
     if args.page:
         return _page_runs(args)

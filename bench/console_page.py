@@ -68,19 +68,23 @@ HOOK = """
   // deferred ones (a render per animation frame) when they happen.
   new MutationObserver((records) => {
     if (!open.length) return;
-    if (!records.some((r) => Array.from(r.addedNodes).some((n) => n.nodeType === 1))) return;
+    // A page drawing in place (issue 21) adds few elements: it marks each
+    // drawing with body[data-rendered] at its end.
+    if (!records.some((r) => r.attributeName === "data-rendered"
+        || Array.from(r.addedNodes).some((n) => n.nodeType === 1))) return;
     const t = now();
     const done = open.splice(0);
     for (const rec of done) rec[1] = t;
     requestAnimationFrame(() => { const f = now(); for (const rec of done) rec[2] = f; });
-  }).observe(document, { childList: true, subtree: true });
+  }).observe(document, { childList: true, subtree: true, attributes: true,
+                          attributeFilter: ["data-rendered"] });
   const add = WebSocket.prototype.addEventListener;
   WebSocket.prototype.addEventListener = function (type, listener, options) {
     if (type !== "message") return add.call(this, type, listener, options);
     const wrapped = function (event) {
       const m = typeof event.data === "string" && event.data.match(/"bench_t":\\s*([0-9.]+)/);
       if (m) {
-        const rec = [Number(m[1]) * 1000, 0, 0];
+        const rec = [Number(m[1]) * 1000, 0, 0, event.data.length];
         window.__bench.deltas.push(rec);
         open.push(rec);
       }
@@ -241,6 +245,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await page.click("button[type=submit]")
             await page.wait_for_url(f"{base}/")
             await page.wait_for_selector(f"#agents tbody tr[data-agent='{1000 + args.agents - 1}']")
+            if args.scroll:  # what is on screen is drawn; the rest may be skipped
+                await page.evaluate("(s) => document.querySelector(s).scrollIntoView()",
+                                    args.scroll)
             cdp = await page.context.new_cdp_session(page)
             await cdp.send("Performance.enable")
             if args.profile:
@@ -323,6 +330,7 @@ def measure(stamps: list[float], deltas: list[list[float]], before: dict[str, fl
     # How old a delta's newest event was when the page took it: render time
     # alone when nothing queues between the server and the page.
     ages = [d[1] - d[0] for d in deltas]
+    sizes = [d[3] for d in deltas if len(d) > 3]
     cpu = {k: (after.get(k, 0.0) - before.get(k, 0.0)) * 1000 for k in CPU_KEYS}
     return {
         "agents": args.agents, "queues": args.queues, "waiting": args.waiting,
@@ -334,6 +342,7 @@ def measure(stamps: list[float], deltas: list[list[float]], before: dict[str, fl
         "frame_p99_ms": round(pct(frame, 99), 1),
         "delta_age_p50_ms": round(pct(ages, 50), 1), "delta_age_max_ms": round(
             max(ages) if ages else float("nan"), 1),
+        "delta_kb_p50": round(pct(sizes, 50) / 1024, 1) if sizes else None,
         "cpu_ms_per_update": {k: round(v / max(1, handled), 2) for k, v in cpu.items()},
         "cpu_share_of_a_core": round(cpu["ThreadTime"] / 1000 / wall, 3),
     }
@@ -348,6 +357,9 @@ def main() -> int:
     parser.add_argument("--waiting", type=int, default=200)
     parser.add_argument("--static", default="",
                         help="serve the page from this directory (a variant of console/static/)")
+    parser.add_argument("--scroll", default="",
+                        help="scroll this CSS selector's element to the top first "
+                             "(e.g. '#agents': the agents' table on screen)")
     parser.add_argument("--profile", action="store_true",
                         help="also sample the page's JavaScript (CDP Profiler)")
     args = parser.parse_args()

@@ -24,6 +24,16 @@ Server -> client::
         the answer to the action with that ``id`` (``id`` is null when the
         message was too broken to have one). ``code`` is an :class:`ErrorCode`.
 
+Flow control (issue 21; ``flow.py``): a client that connects with
+``/ws?flow=1`` gets a ``seq`` on the snapshot (0) and on every delta, and
+acknowledges each after drawing it with ``{"type": "rendered", "seq": N}``
+(no answer). The server sends the next delta only after the ack: one in
+flight, everything changed meanwhile coalesced into it. Its deltas carry
+``agents`` and ``queues`` as keyed patches in ``"patch"``
+(``{"agents": {"key": "user", "set": [...], "remove": [...],
+"order": [...]}}``), the other parts whole in ``data``. A client without
+``flow=1`` gets what is described above, unchanged.
+
 Client -> server::
 
     {"type": "action", "id": 7,
@@ -141,6 +151,21 @@ def read_envelope(text: str | bytes, *, type_optional: bool = False
     if not isinstance(action, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "action must be an object", mid)
     return mid, action
+
+
+def rendered_seq(text: str | bytes) -> int | None:
+    """The ``seq`` of a page's ``{"type": "rendered", "seq": N}`` (flow
+    control, ``bailanys/console/flow.py``), or None for any other message."""
+    if not isinstance(text, str) or '"rendered"' not in text:
+        return None
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(msg, dict) or msg.get("type") != "rendered" or set(msg) != {"type", "seq"}:
+        return None
+    seq = msg["seq"]
+    return seq if type(seq) is int and seq >= 0 else None
 
 
 def parse_client_message(text: str | bytes) -> ActionRequest:

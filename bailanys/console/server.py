@@ -11,6 +11,10 @@ one sender task. The engine's ``subscribe`` callback only merges the delta
 into every outbox (latest value per key) and wakes the senders: it never
 awaits, and a client whose socket is full costs the engine nothing and holds
 one value per key. A client's actions run one at a time in its handler.
+A page that connects with ``/ws?flow=1`` (issue 21) gets a
+:class:`~bailanys.console.flow.FlowOutbox` instead: one state message in
+flight until the page says it drew it (``rendered``, read by the handler
+between actions), keyed patches for the agents and queues.
 The session bounds the connection: it is closed (1008) at logout and expiry.
 
 Tasks: uvicorn owns the connection handlers (``WebServer.stop`` awaits them);
@@ -35,6 +39,7 @@ from websockets.frames import CloseCode
 
 from bailanys.authguard import AuthGuard
 from bailanys.console.api import ActionError, ConsoleApi, Unsubscribe
+from bailanys.console.flow import FlowOutbox
 from bailanys.console.pages import STATIC_DIR, Pages, load_static
 from bailanys.console.protocol import (
     ErrorCode,
@@ -45,6 +50,7 @@ from bailanys.console.protocol import (
     encode,
     error_message,
     parse_client_message,
+    rendered_seq,
     snapshot_message,
 )
 from bailanys.errors import ConfigError
@@ -83,10 +89,11 @@ _GONE = (WebSocketDisconnect, WebSocketDisconnected)
 class _Client:
     """One websocket client: its outbox and the events its sender waits on."""
 
-    def __init__(self, websocket: WebSocket, session: Session) -> None:
+    def __init__(self, websocket: WebSocket, session: Session,
+                 outbox: Outbox | None = None) -> None:
         self.websocket = websocket
         self.session = session
-        self.outbox = Outbox()
+        self.outbox = outbox if outbox is not None else Outbox()
         self.wake = asyncio.Event()
         self.room = asyncio.Event()
         self.done = asyncio.Event()
@@ -95,8 +102,18 @@ class _Client:
         self.gone = False
 
     def merge(self, delta: Mapping[str, Any]) -> None:
-        self.outbox.merge(delta)
+        if isinstance(self.outbox, FlowOutbox):
+            self.outbox.merge(delta, time.time())
+            if self.outbox.in_flight:
+                return  # the page has not drawn the last one: the ack wakes the sender
+        else:
+            self.outbox.merge(delta)
         self.wake.set()
+
+    def rendered(self, seq: int) -> None:
+        """Issue 21: the page drew state message ``seq`` (flow control)."""
+        if isinstance(self.outbox, FlowOutbox) and self.outbox.acknowledge(seq):
+            self.wake.set()
 
     def end(self, reason: str, code: int = CloseCode.POLICY_VIOLATION) -> None:
         """Have the sender close the connection (1008 unless said) with ``reason``."""
@@ -232,8 +249,13 @@ class ConsoleServer:
 
     async def _handle(self, websocket: WebSocket, session: Session) -> None:
         await websocket.accept()
-        client = _Client(websocket, session)
-        first = snapshot_message(self._api.snapshot(), time.time(), session.user)
+        data, now = self._api.snapshot(), time.time()
+        # Issue 21: a page that acknowledges what it drew gets flow control.
+        flow = websocket.query_params.get("flow") == "1"
+        client = _Client(websocket, session, FlowOutbox(data, now) if flow else None)
+        first = snapshot_message(data, now, session.user)
+        if flow:
+            first["seq"] = 0
         self._clients.add(client)  # no await since the snapshot: no delta is missed
         log.debug("console: %s connected from %s", session.user.login, _peer(websocket))
         sender = asyncio.create_task(self._send(client, first), name="console-sender")
@@ -244,8 +266,12 @@ class ConsoleServer:
                     if message["type"] == "websocket.disconnect":
                         break
                     text = message.get("text")
-                    data: str | bytes = text if text is not None else message.get("bytes", b"")
-                    await client.reply(await self._answer(client, data))
+                    body: str | bytes = text if text is not None else message.get("bytes", b"")
+                    seq = rendered_seq(body)
+                    if seq is not None:
+                        client.rendered(seq)
+                        continue
+                    await client.reply(await self._answer(client, body))
         except TimeoutError:
             client.end("session expired")
             with contextlib.suppress(TimeoutError):

@@ -62,7 +62,7 @@ async def test_a_supervisor_logs_in_over_https_and_the_page_goes_live_on_wss(
         await page.click("button[type=submit]")
         await page.wait_for_url(f"{base}/")
         await expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
-        assert sockets == [f"wss://127.0.0.1:{console.port}/ws"]
+        assert sockets == [f"wss://127.0.0.1:{console.port}/ws?flow=1"]  # issue 21: flow control
         cookies = await context.cookies(base)
         assert [(c["name"], c["secure"], c["httpOnly"]) for c in cookies] == [
             ("bailanys_session", True, True)]

@@ -5,6 +5,7 @@
 // as HTML: a caller's or agent's name cannot inject markup.
 import { currentLang, has, initLangSwitch, locale, t } from "./i18n.js";
 import { el, svg } from "./dom.js";
+import { applyPatch, morphChildren, reconcile, setAttr, setText } from "./keyed.js";
 import { renderCases } from "./casealerts.js";
 import { reconnect as reconnectWhileLoggedIn } from "./session.js";
 import { monitorAction, monitorButtons, myMonitor } from "./monitor.js";
@@ -38,8 +39,15 @@ function fmtDuration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
+const numberFormats = new Map(); // "locale digits" -> Intl.NumberFormat (making one is slow)
 function fmtNumber(value, digits) {
-  return value.toLocaleString(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const key = `${locale()} ${digits}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    numberFormats.set(key, format);
+  }
+  return format.format(value);
 }
 
 function fmtValue(value, unit) {
@@ -52,10 +60,6 @@ function fmtValue(value, unit) {
 
 function label(prefix, value) {
   return has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value);
-}
-
-function live(since) {
-  return el("span", { class: "live", "data-since": since, text: fmtDuration(serverNow() - since) });
 }
 
 // --- rendering -------------------------------------------------------------------
@@ -118,7 +122,7 @@ function renderKpis() {
     box.replaceChildren(el("p", { class: "empty", text: t("no_data") }));
     return;
   }
-  box.replaceChildren(...entries.map(([id, kpi]) => {
+  morphChildren(box, entries.map(([id, kpi]) => {
     let status = kpiStatus(kpi);
     // Issue 21: KPI 1 counts ended waits; the callers waiting now sit beside it.
     const now = id === "wait_s" ? waitNow(state.data.board, state.at.board ?? serverNow(), status)
@@ -175,37 +179,106 @@ function renderChart() {
 const CALLER_COLUMNS = ["col_position", "col_number", "col_waited", "col_language", "col_callback",
   "col_caller_state"];
 
-function renderQueue(queue, stamp) {
-  const waiting = queue.waiting ?? [];
-  const name = queue.label?.[currentLang()] ?? queue.name;
-  const head = el("h3", {},
-    el("span", { class: "queue-name", text: `${t("queue")}: ${name}` }),
-    el("span", { class: "count", "data-count": waiting.length, text: `${t("waiting")}: ${waiting.length}` }),
-    queue.agents_available == null ? null
-      : el("span", { class: "free", text: `${t("agents_free")}: ${queue.agents_available}` }));
-  if (!waiting.length) {
-    return el("article", { class: "queue", "data-queue": queue.name }, head,
-      el("p", { class: "empty", text: t("no_callers") }));
+// Issue 21: each queue's card and each caller's row are made once (keyed by
+// queue name and call id) and updated in place (keyed.js).
+const queueCards = new Map(); // name -> card record
+const stamps = new WeakMap(); // a queue or agent object -> server time of the message that brought it
+
+function liveCell(cell, since) {
+  // A live time (tick() counts it up): the cell's span keeps its node.
+  let span = cell.firstChild;
+  if (!span || span.nodeName !== "SPAN") {
+    span = el("span", { class: "live" });
+    cell.replaceChildren(span);
   }
-  const rows = waiting.map((c) => el("tr", { "data-call": c.call_id, "data-state": c.state ?? "waiting" },
-    el("td", { class: "num", text: String(c.position) }),
-    el("td", { class: "call", title: c.call_id, text: c.number || t("number_hidden") }),
-    el("td", {}, live(stamp - (c.waited ?? 0))),
-    el("td", { text: c.language ? label("language_", c.language) : "—" }),
-    el("td", { text: c.callback ? t("yes") : t("no") }),
-    el("td", { text: label("caller_", c.state ?? "waiting") })));
-  const table = el("table", { class: "callers" },
-    el("thead", {}, el("tr", {}, ...CALLER_COLUMNS.map((key) => el("th", { text: t(key) })))),
-    el("tbody", {}, ...rows));
-  return el("article", { class: "queue", "data-queue": queue.name }, head, table);
+  if (!Number.isFinite(since)) {
+    setAttr(span, "data-since", null);
+    setAttr(span, "class", null);
+    setText(span, "—");
+    return;
+  }
+  const old = Number(span.dataset.since);
+  // The same start to half a second (waits are rounded): left as it is.
+  if (!(Math.abs(old - since) < 0.5)) setAttr(span, "data-since", since);
+  setAttr(span, "class", "live");
+  setText(span, fmtDuration(serverNow() - Number(span.dataset.since)));
+}
+
+function makeCaller() {
+  const cells = CALLER_COLUMNS.map(() => el("td"));
+  cells[0].className = "num";
+  cells[1].className = "call";
+  return { node: el("tr", {}, ...cells), cells };
+}
+
+function updateCaller(record, c, stamp) {
+  const [pos, call, waited, language, callback, callerState] = record.cells;
+  setAttr(record.node, "data-call", c.call_id);
+  setAttr(record.node, "data-state", c.state ?? "waiting");
+  setText(pos, c.position);
+  setAttr(call, "title", c.call_id);
+  setText(call, c.number || t("number_hidden"));
+  liveCell(waited, stamp - (c.waited ?? 0));
+  setText(language, c.language ? label("language_", c.language) : "—");
+  setText(callback, c.callback ? t("yes") : t("no"));
+  setText(callerState, label("caller_", c.state ?? "waiting"));
+}
+
+function makeQueue(queue) {
+  const record = {
+    name: el("span", { class: "queue-name" }),
+    count: el("span", { class: "count" }),
+    free: el("span", { class: "free" }),
+    empty: el("p", { class: "empty" }),
+    body: el("tbody"),
+    head: el("thead"),
+    callers: new Map(),
+  };
+  record.h3 = el("h3", {}, record.name, record.count, record.free);
+  record.table = el("table", { class: "callers" }, record.head, record.body);
+  record.node = el("article", { class: "queue", "data-queue": queue.name }, record.h3);
+  return record;
+}
+
+function updateQueue(record, queue) {
+  const waiting = queue.waiting ?? [];
+  const stamp = stamps.get(queue) ?? state.at.queues ?? serverNow();
+  setText(record.name, `${t("queue")}: ${queue.label?.[currentLang()] ?? queue.name}`);
+  setAttr(record.count, "data-count", waiting.length);
+  setText(record.count, `${t("waiting")}: ${waiting.length}`);
+  if (queue.agents_available == null) record.free.remove();
+  else {
+    if (!record.free.parentNode) record.h3.append(record.free);
+    setText(record.free, `${t("agents_free")}: ${queue.agents_available}`);
+  }
+  if (record.rows !== waiting.length) {
+    record.rows = waiting.length;
+    record.node.style.setProperty("--rows", String(waiting.length));
+  }
+  const shown = waiting.length ? record.table : record.empty;
+  if (record.node.lastChild !== shown) record.node.replaceChildren(record.h3, shown);
+  if (!waiting.length) {
+    setText(record.empty, t("no_callers"));
+    record.callers.clear();
+    record.body.replaceChildren();
+    return;
+  }
+  if (!record.head.firstChild) {
+    record.head.append(el("tr", {}, ...CALLER_COLUMNS.map((key) => el("th", { text: t(key) }))));
+  }
+  reconcile(record.body, record.callers, waiting, (c) => c.call_id, makeCaller,
+    (r, c) => updateCaller(r, c, stamp), stamp);
 }
 
 function renderQueues() {
   const box = document.getElementById("queues");
   const queues = state.data.queues ?? [];
-  const stamp = state.at.queues ?? serverNow();
-  if (!queues.length) box.replaceChildren(el("p", { class: "empty", text: t("no_queues") }));
-  else box.replaceChildren(...queues.map((q) => renderQueue(q, stamp)));
+  if (!queues.length) {
+    queueCards.clear();
+    box.replaceChildren(el("p", { class: "empty", text: t("no_queues") }));
+    return;
+  }
+  reconcile(box, queueCards, queues, (q) => q.name, makeQueue, updateQueue);
 }
 
 function agentButtons(agent) {
@@ -219,26 +292,72 @@ function agentButtons(agent) {
   return buttons;
 }
 
+// Issue 21: one row per agent, made once and updated in place; the buttons
+// are made again only when what they depend on changed.
+const agentRows = new Map(); // user -> row record
+
+function makeAgent(agent) {
+  const record = {
+    user: el("span", { class: "agent-user" }),
+    name: el("span", { class: "agent-name" }),
+    state: el("span", { class: "state" }),
+    since: el("td"),
+    reason: el("td", { class: "reason" }),
+    call: el("td", { class: "call" }),
+    actions: el("div", { class: "actions" }),
+    buttons: null,
+  };
+  record.who = el("td", {}, record.user);
+  const cells = [record.who, el("td", {}, record.state), record.since, record.reason, record.call];
+  if (state.user?.can_act) cells.push(el("td", { class: "acting" }, record.actions));
+  record.node = el("tr", { "data-agent": agent.user }, ...cells);
+  return record;
+}
+
+function updateAgent(record, a, mine) {
+  setAttr(record.node, "data-state", a.state);
+  setText(record.user, a.user);
+  if (a.name && a.name !== a.user) {
+    if (!record.name.parentNode) record.who.append(record.name);
+    setText(record.name, a.name);
+  } else record.name.remove();
+  let stateText = label("state_", a.state);
+  if (a.logout_pending) stateText += ` (${t("logout_pending")})`;
+  setAttr(record.state, "data-state", a.state);
+  setText(record.state, stateText);
+  liveCell(record.since, a.since);
+  setText(record.reason, a.reason ? label("reason_", a.reason) : "");
+  setAttr(record.call, "data-current-call", a.current_call ?? "");
+  setText(record.call, a.current_call ?? "");
+  if (!state.user?.can_act) return;
+  const onThis = mine && mine.agent === a.user ? `${mine.mode}:${mine.state}` : "";
+  const buttons = `${a.state}|${Boolean(a.current_call)}|${onThis}`;
+  if (record.buttons !== buttons) {
+    record.buttons = buttons;
+    record.actions.replaceChildren(...agentButtons(a));
+  }
+}
+
 function renderAgents() {
   const body = document.querySelector("#agents tbody");
   const agents = state.data.agents ?? [];
-  const canAct = Boolean(state.user?.can_act);
   if (!agents.length) {
+    agentRows.clear();
     body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: t("no_agents") })));
     return;
   }
-  body.replaceChildren(...agents.map((a) => {
-    let stateText = label("state_", a.state);
-    if (a.logout_pending) stateText += ` (${t("logout_pending")})`;
-    return el("tr", { "data-agent": a.user, "data-state": a.state },
-      el("td", {}, el("span", { class: "agent-user", text: a.user }),
-        a.name && a.name !== a.user ? el("span", { class: "agent-name", text: a.name }) : null),
-      el("td", {}, el("span", { class: "state", "data-state": a.state, text: stateText })),
-      el("td", {}, Number.isFinite(a.since) ? live(a.since) : "—"),
-      el("td", { class: "reason", text: a.reason ? label("reason_", a.reason) : "" }),
-      el("td", { class: "call", "data-current-call": a.current_call ?? "", text: a.current_call ?? "" }),
-      canAct ? el("td", { class: "acting" }, el("div", { class: "actions" }, ...agentButtons(a))) : null);
-  }));
+  const mine = myMonitor(state.data.monitors, state.user?.login);
+  const context = mine ? `${mine.agent}:${mine.mode}:${mine.state}` : "";
+  reconcile(body, agentRows, agents, (a) => a.user, makeAgent, (r, a) => updateAgent(r, a, mine),
+    context);
+}
+
+// A new language or user: every row and card is made again.
+function forgetRows() {
+  agentRows.clear();
+  queueCards.clear();
+  document.querySelector("#agents tbody").replaceChildren();
+  document.getElementById("queues").replaceChildren();
 }
 
 // The topic classifier's topics (issue 17) as the disposition form's choices:
@@ -271,7 +390,7 @@ function renderAll() {
 function tick() {
   const now = serverNow();
   for (const node of document.querySelectorAll("[data-since]")) {
-    node.textContent = fmtDuration(now - Number(node.dataset.since));
+    setText(node, fmtDuration(now - Number(node.dataset.since)));
   }
 }
 
@@ -287,19 +406,78 @@ function toast(text, kind = "ok") {
 
 // --- the websocket ---------------------------------------------------------------
 
+// Issue 21: deltas are applied to the state as they come and drawn once per
+// animation frame, however many arrived; the page then tells the server what
+// it drew ({"type": "rendered", "seq"}: flow control, PROTOCOL.md). A hidden
+// tab gets no animation frames: a timer draws it then (the alerts still fire).
+const FALLBACK_MS = 250;
+const frame = { keys: new Set(), seq: null, raf: 0, timer: 0 };
+
+function drawPending() {
+  cancelAnimationFrame(frame.raf);
+  clearTimeout(frame.timer);
+  frame.raf = 0;
+  frame.timer = 0;
+  const keys = [...frame.keys];
+  frame.keys.clear();
+  for (const key of keys) drawSafely(RENDER[key]);
+  document.body.dataset.rendered = String(frame.seq ?? "");
+  acknowledge();
+}
+
+// A drawing that fails is logged; the page still acknowledges, or the server
+// would hold every later change for it.
+function drawSafely(render) {
+  try {
+    render();
+  } catch (e) {
+    console.error(e);
+  }
+}
+
+function acknowledge() {
+  if (frame.seq === null || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  state.ws.send(JSON.stringify({ type: "rendered", seq: frame.seq }));
+}
+
+function schedule() {
+  if (frame.raf || frame.timer) return;
+  frame.raf = requestAnimationFrame(drawPending);
+  frame.timer = setTimeout(drawPending, FALLBACK_MS);
+}
+
+function stampAll(value, now) {
+  if (Array.isArray(value)) for (const item of value) if (item && typeof item === "object") stamps.set(item, now);
+}
+
 function onMessage(msg) {
   if (typeof msg.now === "number") state.offsetMs = msg.now * 1000 - Date.now();
   if (msg.type === "snapshot") {
     state.user = msg.user;
     state.data = { ...state.data, ...msg.data };
     for (const key of Object.keys(RENDER)) state.at[key] = msg.now;
-    renderAll();
+    stampAll(state.data.queues, msg.now);
+    forgetRows();
+    frame.keys.clear();
+    frame.seq = msg.seq ?? null;
+    drawSafely(renderAll);
+    document.body.dataset.rendered = String(frame.seq ?? "");
+    acknowledge();
   } else if (msg.type === "delta") {
     for (const [key, value] of Object.entries(msg.data ?? {})) {
       state.data[key] = value;
       state.at[key] = msg.now;
-      RENDER[key]?.();
+      if (key === "queues") stampAll(value, msg.now);
+      if (RENDER[key]) frame.keys.add(key);
     }
+    for (const [key, patch] of Object.entries(msg.patch ?? {})) {
+      state.data[key] = applyPatch(state.data[key], patch, (item) => stamps.set(item, msg.now));
+      state.at[key] = msg.now;
+      if (RENDER[key]) frame.keys.add(key);
+    }
+    frame.seq = msg.seq ?? null;
+    if (frame.keys.size) schedule();
+    else acknowledge();
   } else if (msg.type === "ack") {
     toast(t("ack"));
   } else if (msg.type === "error") {
@@ -317,7 +495,7 @@ function setConn(status) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+  const ws = new WebSocket(`${scheme}//${location.host}/ws?flow=1`);
   let opened = false;
   state.ws = ws;
   setConn("connecting");
@@ -408,6 +586,7 @@ dispositionForm.addEventListener("submit", (event) => {
 
 initWallboard(serverNow);
 initLangSwitch(() => {
+  forgetRows();
   renderAll();
   renderMute();
 });

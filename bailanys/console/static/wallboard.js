@@ -9,6 +9,7 @@
 // `board` part (PROTOCOL.md); this module only draws them.
 import { currentLang, has, locale, setLang, t } from "./i18n.js";
 import { el } from "./dom.js";
+import { morphChildren } from "./keyed.js";
 
 const MUTE_KEY = "bailanys.wallboard.muted";
 const BLINK_MS = 1000;
@@ -117,13 +118,14 @@ export function renderBoard(board, stamp) {
     return;
   }
   const queues = board.queues ?? [];
-  head.replaceChildren(headlineItem(board.total, stamp),
-    ...queues.map((q) => headlineItem(q, stamp)));
-  table.replaceChildren(
+  // Issue 21: drawn detached, then only what changed is written (keyed.js).
+  morphChildren(head, [headlineItem(board.total, stamp),
+    ...queues.map((q) => headlineItem(q, stamp))]);
+  morphChildren(table, [
     el("thead", {}, el("tr", {}, ...COLUMNS.map(([key]) => el("th", { text: t(key) })))),
     el("tbody", {}, ...group("board_queues", queues, stamp),
       ...group("board_languages", board.languages ?? [], stamp),
-      ...group("board_all", [board.total], stamp)));
+      ...group("board_all", [board.total], stamp))]);
   markRotation();
   raiseAlerts(board);
 }
