@@ -255,9 +255,14 @@ def intraday_hook(engine: Host) -> ExtraRoutes:
         need = frozenset(config.queues[queue].skills)  # as queue/routing.py qualifies
         return frozenset(u for u, a in config.agents.items() if need <= a.skill_set)
 
+    def queue_labels() -> dict[str, dict[str, str]]:
+        config = engine.queues.config
+        return {} if config is None else {
+            name: q.display_names() for name, q in config.queues.items()}
+
     return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
                            queue_names=queue_names, agent_names=agent_names,
-                           queue_agents=queue_agents)
+                           queue_agents=queue_agents, queue_labels=queue_labels)
 
 
 async def contact_projector(cfg: Config, path: str, feed: EventFeed) -> ContactProjector | None:

@@ -141,6 +141,7 @@ class IntradayRoutes:
                  queue_names: Callable[[], Sequence[str]] = tuple,
                  agent_names: Callable[[], Mapping[str, str]] = dict,
                  queue_agents: Callable[[str], Set[str] | None] = lambda queue: None,
+                 queue_labels: Callable[[], Mapping[str, Mapping[str, str]]] = dict,
                  clock: Callable[[], float] = time.time) -> None:
         self.access = access
         self.port = port
@@ -148,6 +149,8 @@ class IntradayRoutes:
         self.queue_names = queue_names
         self.agent_names = agent_names
         self.queue_agents = queue_agents
+        #: the queues' display names by language (the queues file's ``names``)
+        self.queue_labels = queue_labels
         self.clock = clock
         self._slots = asyncio.Semaphore(QUERY_SLOTS)
 
@@ -198,6 +201,7 @@ class IntradayRoutes:
                 "queue": queue, "interval_s": INTERVAL_S, "now": now,
                 "current": current, "labels": labels(start, end, self.tz),
                 "queues": sorted(self.queue_names()),
+                "queue_labels": {q: dict(names) for q, names in self.queue_labels().items()},
                 "today": series_json(days[day]),
                 "previous": series_json(days[before]),
             })
@@ -255,11 +259,13 @@ def intraday_routes(port: IntradayPort, tz: dt.tzinfo, *,
                     queue_names: Callable[[], Sequence[str]] = tuple,
                     agent_names: Callable[[], Mapping[str, str]] = dict,
                     queue_agents: Callable[[str], Set[str] | None] = lambda queue: None,
+                    queue_labels: Callable[[], Mapping[str, Mapping[str, str]]] = dict,
                     ) -> Callable[[Access, Mapping[str, StaticFile]], Sequence[BaseRoute]]:
     """The hook the console's server takes (``extra_routes``, through ``joined_routes``)."""
 
     def build(access: Access, static: Mapping[str, StaticFile]) -> Sequence[BaseRoute]:
         return IntradayRoutes(access, port, tz, queue_names=queue_names,
-                              agent_names=agent_names, queue_agents=queue_agents).routes()
+                              agent_names=agent_names, queue_agents=queue_agents,
+                              queue_labels=queue_labels).routes()
 
     return build

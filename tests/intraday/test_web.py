@@ -71,6 +71,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
                             queue_names=lambda: ("support", "pension"),
                             agent_names=lambda: {"1001": "Айгерим"},
                             queue_agents=lambda q: {"1001"} if q == "support" else set(),
+                            queue_labels=lambda: {"support": {"kk": "Қолдау", "ru": "Поддержка"}},
                             clock=lambda: NOW)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(
             app=web_app(routes.routes())), base_url="http://t") as http:
@@ -95,6 +96,8 @@ async def test_today_beside_the_same_weekday_last_week(site: Site) -> None:
     assert (out["date"], out["compare_date"]) == ("2026-12-04", "2026-11-27")
     assert out["current"] == 41 and out["labels"][41] == "10:15"
     assert out["queues"] == ["pension", "support"]
+    # the queues by their display names in the page
+    assert out["queue_labels"] == {"support": {"kk": "Қолдау", "ru": "Поддержка"}}
     today, before = out["today"], out["previous"]
     assert today["offered"][40:43] == [4, 1, None]  # c1, c3, c4, c5; c2; not yet
     assert today["answered"][40:42] == [1, 1] and today["avg_wait"][40:42] == [30.0, 10.0]

@@ -68,6 +68,7 @@ nodes:
 QUEUES = """
 [queues.support]
 skills = ["support"]
+names = { kk = "Қолдау қызметі", ru = "Служба поддержки" }
 announce_interval_s = 10
 ring_timeout_s = 10
 wrap_up_s = 1
@@ -178,7 +179,9 @@ async def test_intraday_charts_drill_down_and_csv_after_a_real_call(
     await expect(totals).to_have_attribute("data-lost", "0")
     await expect(section.locator("[data-chart=agents] [data-series=agents_logged_in]")
                  .first).not_to_have_attribute("data-total", "0")
-    # one queue, then another: the chart follows the choice
+    # one queue, then another: the chart follows the choice; a queue by its display name
+    await expect(section.locator('.ix-controls select.ix-queue option[value="support"]')
+                 ).to_have_text("Қолдау қызметі")
     await section.locator(".ix-controls select.ix-queue").select_option("pension")
     await expect(calls.locator('[data-series=answered][data-before="0"]')).to_have_attribute(
         "data-total", "0")
@@ -197,7 +200,7 @@ async def test_intraday_charts_drill_down_and_csv_after_a_real_call(
     rows = dialog.locator(".ix-calls tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("*******4567")
-    await expect(rows.first).to_contain_text("support")
+    await expect(rows.first).to_contain_text("Қолдау қызметі")  # the queue by its display name
     await expect(dialog.locator("[data-fig=handled] strong")).to_have_text("1")
     await expect(dialog.locator("[data-fig=aht] strong")).to_have_text(re.compile(r"^0:0\d$"))
     await expect(dialog.locator("[data-fig=occupancy] strong")).to_have_text(re.compile(r"%$"))

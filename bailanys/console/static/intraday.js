@@ -62,6 +62,10 @@ function localDate(offsetDays = 0) {
 }
 
 function label(prefix, value) {
+  // a queue's display name in the page's language (the queues file's `names`)
+  const named = prefix === "queue_" && value ? state.data?.queue_labels?.[value]?.[currentLang()]
+    : undefined;
+  if (named) return named;
   return value && has(`${prefix}${value}`) ? t(`${prefix}${value}`) : (value || "—");
 }
 
