@@ -13,7 +13,11 @@ pyVoIP quirks met here (read from ``pyVoIP/VoIP/VoIP.py`` and ``SIP.py``):
   other than the registrar never sees the 200 unless the registrar relays
   it, or the agent is ``retarget``-ed at the caller (see bench/pyvoip_baseline).
 * ``start()`` registers synchronously (``register_timeout`` = 30 s per
-  try, 3 tries) before the SIP receive loop starts, one second later.
+  try, 3 tries) before the SIP receive loop starts, one second later
+  (``threading.Timer(1, recv_loop)``). ``PyVoipAgent`` starts that loop as
+  soon as the registration is done (:func:`_recv_loop_at_once`): the delay
+  only keeps the loop off the socket while ``register()`` reads it, and a
+  test need not wait it out before the phone takes or places calls.
 * It answers through ``threading.Timer(1, callCallback)``: 180 goes out at
   once, the 200 at least one second later.
 * One thread per RTP direction per call, polling every 10 ms; the send
@@ -44,6 +48,7 @@ import math
 import queue
 import re
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -127,6 +132,7 @@ class PyVoipAgent:
             rtpPortLow=rtp_low,
             rtpPortHigh=rtp_high,
         )
+        _recv_loop_at_once(self.phone.sip)
 
     # ---------------------------------------------------------------- state
 
@@ -271,6 +277,23 @@ class PyVoipAgent:
                 call.hangup()
             except InvalidStateError:
                 pass
+
+
+def _recv_loop_at_once(sip: Any) -> None:
+    """``sip.start()`` as pyVoIP 1.6.8's ``SIPClient.start``, but its receive
+    loop starts when ``register()`` returns rather than a second later."""
+
+    def start() -> None:
+        if sip.NSD:
+            raise RuntimeError("Attempted to start already started SIPClient")
+        sip.NSD = True
+        sip.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sip.s.bind((sip.myIP, sip.myPort))
+        sip.out = sip.s
+        sip.register()
+        threading.Thread(target=sip.recv_loop, name="SIP Recieve").start()
+
+    sip.start = start
 
 
 class RegistrarStub(UdpThread):

@@ -128,7 +128,6 @@ async def test_supervisor_sees_the_queue_live_and_ends_a_break(
     caller: asyncio.Task[Any] | None = None
     try:
         assert agent.registered
-        await asyncio.sleep(1.1)  # pyVoIP's SIP loop starts a second after start()
         base = f"http://127.0.0.1:{port}"
         await page.goto(f"{base}/")
         await page.fill("input[name=user]", "sup")

@@ -82,7 +82,6 @@ async def test_engine_calls_registered_agent(engine: EngineUnderTest) -> None:
     await asyncio.to_thread(agent.start)
     try:
         assert agent.registered
-        await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
         async with session_watch(engine) as sessions:
             call = await engine.call_user("1001", ring_s=10)
             assert call.result.done() and call.result.result() is True

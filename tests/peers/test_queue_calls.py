@@ -97,7 +97,6 @@ def _agent(eng: EngineUnderTest, user: str, **kw: object) -> PyVoipAgent:
 async def _start(agent: PyVoipAgent) -> None:
     await asyncio.to_thread(agent.start)
     assert agent.registered
-    await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
 
 
 async def _wait_event(eng: EngineUnderTest, type_: str, within: float = 20.0) -> None:
