@@ -19,7 +19,9 @@ pyVoIP quirks met here (read from ``pyVoIP/VoIP/VoIP.py`` and ``SIP.py``):
   only keeps the loop off the socket while ``register()`` reads it, and a
   test need not wait it out before the phone takes or places calls.
 * It answers through ``threading.Timer(1, callCallback)``: 180 goes out at
-  once, the 200 at least one second later.
+  once, the 200 at least one second later. ``PyVoipAgent(answer_after_s=...)``
+  sets that delay per agent (:class:`_AnswerTimer`); the default keeps
+  pyVoIP's second, and tests whose subject is not the ring time pass 0.
 * One thread per RTP direction per call, polling every 10 ms; the send
   clock is ``sleep(20 ms - work)`` per packet, so it drifts slow under load.
 * It takes the first offered codec it knows; its PCMA path encodes µ-law
@@ -55,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyVoIP
+import pyVoIP.VoIP.VoIP as pyvoip_phone
 from pyVoIP.RTP import PayloadType
 from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPPhone
 
@@ -107,8 +110,11 @@ class PyVoipAgent:
         answer: bool = True,
         talk_s: float | None = None,
         ignore: bool = False,
+        answer_after_s: float = 1.0,
     ) -> None:
         self.user = user
+        #: Seconds from the ring (180) to the answer: pyVoIP's Timer(1, ...) (module docstring).
+        self.answer_after_s = answer_after_s
         self.ignore = ignore  # let calls ring unanswered (no 486): the caller's timeout ends them
         self.talk_s = talk_s  # hang up this long after answering (None: the far end hangs up)
         self.tone = tone_frames(tone_hz) if tone_hz else b""
@@ -279,9 +285,44 @@ class PyVoipAgent:
                 pass
 
 
+class _AnswerTimer(threading.Timer):
+    """pyVoIP's ``Timer(1, callCallback, [call])`` (its only Timer in ``VoIP.py``):
+    a :class:`PyVoipAgent`'s call callback waits the agent's ``answer_after_s``."""
+
+    def __init__(self, interval: float, function: Any, args: Any = None,
+                 kwargs: Any = None) -> None:
+        agent = getattr(function, "__self__", None)
+        if isinstance(agent, PyVoipAgent):
+            interval = agent.answer_after_s
+        super().__init__(interval, function, args, kwargs)
+
+
+pyvoip_phone.Timer = _AnswerTimer  # type: ignore[misc]
+
+
 def _recv_loop_at_once(sip: Any) -> None:
     """``sip.start()`` as pyVoIP 1.6.8's ``SIPClient.start``, but its receive
-    loop starts when ``register()`` returns rather than a second later."""
+    loop starts when ``register()`` returns rather than a second later.
+
+    The loop is pyVoIP's ``recv_loop`` except that the socket is blocking again
+    before the lock is released: pyVoIP's ``acquired_lock_and_unblocked_socket``
+    releases the lock first, and a ``phone.call()`` taking the lock in between
+    reads a non-blocking socket (``BlockingIOError`` from ``SIPClient.invite``).
+    """
+
+    def recv_loop() -> None:
+        while sip.NSD:
+            with sip.recvLock:
+                sip.s.setblocking(False)
+                try:
+                    sip.recv()
+                    idle = False
+                except BlockingIOError:
+                    idle = True
+                finally:
+                    sip.s.setblocking(True)
+            if idle:
+                time.sleep(0.01)
 
     def start() -> None:
         if sip.NSD:
@@ -291,7 +332,7 @@ def _recv_loop_at_once(sip: Any) -> None:
         sip.s.bind((sip.myIP, sip.myPort))
         sip.out = sip.s
         sip.register()
-        threading.Thread(target=sip.recv_loop, name="SIP Recieve").start()
+        threading.Thread(target=recv_loop, name="SIP Recieve").start()
 
     sip.start = start
 

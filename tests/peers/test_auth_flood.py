@@ -39,7 +39,8 @@ _rtp = iter(range(61300, 64000, 300))
 
 def agent(port: int, user: str, password: str) -> PyVoipAgent:
     lo = next(_rtp)
-    return PyVoipAgent("127.0.0.1", port, user, password, free_port(), lo, lo + 299)
+    return PyVoipAgent("127.0.0.1", port, user, password, free_port(), lo, lo + 299,
+                       answer_after_s=0.0)
 
 
 async def test_guessing_is_slowed_while_phones_register_and_calls_get_media(

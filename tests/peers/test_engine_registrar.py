@@ -36,7 +36,8 @@ _rtp = iter(range(61000, 64000, 300))
 def agent_for(engine: EngineUnderTest, password: str) -> PyVoipAgent:
     lo = next(_rtp)
     return PyVoipAgent(
-        "127.0.0.1", engine.transport.port, "1001", password, free_port(), lo, lo + 299
+        "127.0.0.1", engine.transport.port, "1001", password, free_port(), lo, lo + 299,
+        answer_after_s=0.0,
     )
 
 

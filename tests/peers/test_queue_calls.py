@@ -91,7 +91,7 @@ def _agent(eng: EngineUnderTest, user: str, **kw: object) -> PyVoipAgent:
     lo = next(_rtp)
     password = {"1001": "pw1001", "1002": "pw1002"}[user]
     return PyVoipAgent("127.0.0.1", eng.transport.port, user, password, free_sip_port(), lo,
-                       lo + 299, **kw)  # type: ignore[arg-type]
+                       lo + 299, **{"answer_after_s": 0.0, **kw})  # type: ignore[arg-type]
 
 
 async def _start(agent: PyVoipAgent) -> None:
