@@ -119,7 +119,7 @@ async def test_a_request_from_the_desktop_is_texted_updated_and_read_back_by_the
                      "users": {AGENT: f"operator:{hash_password(AGENT_PW, n=2**10)}"}})
         eng.ivr.clock = lambda: MORNING
         phone = PyVoipAgent("127.0.0.1", eng.transport.port, AGENT, "pw1001", free_sip_port(),
-                            57900, 58199, talk_s=1.0, answer_after_s=0.0)
+                            57900, 58199, talk_s=1.0)
         await asyncio.to_thread(phone.start)
         base = f"http://127.0.0.1:{port}"
 

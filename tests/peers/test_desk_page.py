@@ -415,7 +415,7 @@ async def test_ring_pop_disposition_ready_on_the_real_engine(
                  "users": {AGENT: f"operator:{hash_password(PASSWORD, n=2**10)}"}})
     eng.ivr.clock = lambda: MORNING
     phone = PyVoipAgent("127.0.0.1", eng.transport.port, AGENT, "pw1001", free_sip_port(),
-                        57600, 57899, talk_s=1.0, answer_after_s=0.0)
+                        57600, 57899, talk_s=1.0)
     await asyncio.to_thread(phone.start)
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))

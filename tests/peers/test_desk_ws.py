@@ -86,7 +86,7 @@ async def test_ring_pop_disposition_ready(engine_factory: EngineFactory, tmp_pat
                  "users": {"1001": f"operator:{hashed}", "sup": f"supervisor:{hashed}"}})
     eng.ivr.clock = lambda: MORNING
     phone = PyVoipAgent("127.0.0.1", eng.transport.port, "1001", "pw1001", free_sip_port(),
-                        57300, 57599, talk_s=1.0, answer_after_s=0.0)
+                        57300, 57599, talk_s=1.0)
     await asyncio.to_thread(phone.start)
     caller: asyncio.Task[Any] | None = None
     try:
