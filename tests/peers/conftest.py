@@ -13,6 +13,13 @@ session) only loads them.
 Every event the engine appends is also kept in ``engine.appended`` (a
 listener subscribed before ``start()``), so a test can check that the store
 holds exactly what was appended.
+
+The voice robot's FAQ matcher (``bailanys.engine.robot._load_matcher``) is
+built once per FAQ file and shared by every engine of the session
+(:func:`_one_faq_matcher`): each engine start parsed the same 52-entry YAML
+and calibrated the same matcher again (~0.3 s idle, a second under load).
+A FAQ file a test writes or changes (another path, size or mtime) and one
+that does not load still go through the real loader.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import random
 import socket
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +60,7 @@ from bailanys.config import (  # noqa: E402
     StoreConfig,
     VoiceConfig,
 )
+from bailanys.engine import robot as engine_robot  # noqa: E402
 from bailanys.engine.core import Engine  # noqa: E402
 from bailanys.media.session import RtpSession  # noqa: E402
 from bailanys.monitor.settings import MonitorConfig  # noqa: E402
@@ -72,6 +82,40 @@ _RTP_BASE = 30000 + 2 * random.randrange(0, 2000)  # apart from a parallel sessi
 _rtp_blocks = itertools.count()
 
 needs_sipp = pytest.mark.skipif(find_sipp() is None, reason="sipp is not installed")
+
+
+_real_load_matcher = engine_robot._load_matcher
+_matchers: dict[tuple[str, str, int, int], Any] = {}
+_matchers_lock = threading.Lock()
+
+
+def _shared_load_matcher(faq: str, cache: str,
+                         progress: Callable[[int, int], None] | None = None) -> Any:
+    """``_load_matcher``, built once per FAQ file (path, size, mtime) and cache path.
+
+    The matcher is read-only once built and thread-safe (``Matcher``'s
+    docstring), so engines may share it; a FAQ that fails to load is not kept.
+    """
+    try:
+        st = os.stat(faq)
+    except OSError:
+        return _real_load_matcher(faq, cache, progress)
+    key = (os.path.abspath(faq), os.path.abspath(cache), st.st_mtime_ns, st.st_size)
+    with _matchers_lock:
+        if key not in _matchers:
+            matcher = _real_load_matcher(faq, cache, progress)
+            if matcher is None:
+                return None
+            _matchers[key] = matcher
+        return _matchers[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_faq_matcher() -> Iterator[None]:
+    """Every engine of the session shares one matcher per FAQ file (module docstring)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_robot, "_load_matcher", _shared_load_matcher)
+        yield
 
 
 def free_sip_port(host: str = "127.0.0.1") -> int:

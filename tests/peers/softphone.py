@@ -13,9 +13,15 @@ pyVoIP quirks met here (read from ``pyVoIP/VoIP/VoIP.py`` and ``SIP.py``):
   other than the registrar never sees the 200 unless the registrar relays
   it, or the agent is ``retarget``-ed at the caller (see bench/pyvoip_baseline).
 * ``start()`` registers synchronously (``register_timeout`` = 30 s per
-  try, 3 tries) before the SIP receive loop starts, one second later.
+  try, 3 tries) before the SIP receive loop starts, one second later
+  (``threading.Timer(1, recv_loop)``). ``PyVoipAgent`` starts that loop as
+  soon as the registration is done (:func:`_recv_loop_at_once`): the delay
+  only keeps the loop off the socket while ``register()`` reads it, and a
+  test need not wait it out before the phone takes or places calls.
 * It answers through ``threading.Timer(1, callCallback)``: 180 goes out at
-  once, the 200 at least one second later.
+  once, the 200 at least one second later. ``PyVoipAgent(answer_after_s=...)``
+  sets that delay per agent (:class:`_AnswerTimer`); the default keeps
+  pyVoIP's second, and tests whose subject is not the ring time pass 0.
 * One thread per RTP direction per call, polling every 10 ms; the send
   clock is ``sleep(20 ms - work)`` per packet, so it drifts slow under load.
 * It takes the first offered codec it knows; its PCMA path encodes µ-law
@@ -44,12 +50,14 @@ import math
 import queue
 import re
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyVoIP
+import pyVoIP.VoIP.VoIP as pyvoip_phone
 from pyVoIP.RTP import PayloadType
 from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPPhone
 
@@ -103,8 +111,11 @@ class PyVoipAgent:
         talk_s: float | None = None,
         ignore: bool = False,
         keep_audio: bool = False,
+        answer_after_s: float = 1.0,
     ) -> None:
         self.user = user
+        #: Seconds from the ring (180) to the answer: pyVoIP's Timer(1, ...) (module docstring).
+        self.answer_after_s = answer_after_s
         self.ignore = ignore  # let calls ring unanswered (no 486): the caller's timeout ends them
         self.talk_s = talk_s  # hang up this long after answering (None: the far end hangs up)
         self.tone = tone_frames(tone_hz) if tone_hz else b""
@@ -132,6 +143,7 @@ class PyVoipAgent:
             rtpPortLow=rtp_low,
             rtpPortHigh=rtp_high,
         )
+        _recv_loop_at_once(self.phone.sip)
 
     # ---------------------------------------------------------------- state
 
@@ -290,6 +302,58 @@ class PyVoipAgent:
                 call.hangup()
             except InvalidStateError:
                 pass
+
+
+class _AnswerTimer(threading.Timer):
+    """pyVoIP's ``Timer(1, callCallback, [call])`` (its only Timer in ``VoIP.py``):
+    a :class:`PyVoipAgent`'s call callback waits the agent's ``answer_after_s``."""
+
+    def __init__(self, interval: float, function: Any, args: Any = None,
+                 kwargs: Any = None) -> None:
+        agent = getattr(function, "__self__", None)
+        if isinstance(agent, PyVoipAgent):
+            interval = agent.answer_after_s
+        super().__init__(interval, function, args, kwargs)
+
+
+pyvoip_phone.Timer = _AnswerTimer  # type: ignore[misc]
+
+
+def _recv_loop_at_once(sip: Any) -> None:
+    """``sip.start()`` as pyVoIP 1.6.8's ``SIPClient.start``, but its receive
+    loop starts when ``register()`` returns rather than a second later.
+
+    The loop is pyVoIP's ``recv_loop`` except that the socket is blocking again
+    before the lock is released: pyVoIP's ``acquired_lock_and_unblocked_socket``
+    releases the lock first, and a ``phone.call()`` taking the lock in between
+    reads a non-blocking socket (``BlockingIOError`` from ``SIPClient.invite``).
+    """
+
+    def recv_loop() -> None:
+        while sip.NSD:
+            with sip.recvLock:
+                sip.s.setblocking(False)
+                try:
+                    sip.recv()
+                    idle = False
+                except BlockingIOError:
+                    idle = True
+                finally:
+                    sip.s.setblocking(True)
+            if idle:
+                time.sleep(0.01)
+
+    def start() -> None:
+        if sip.NSD:
+            raise RuntimeError("Attempted to start already started SIPClient")
+        sip.NSD = True
+        sip.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sip.s.bind((sip.myIP, sip.myPort))
+        sip.out = sip.s
+        sip.register()
+        threading.Thread(target=recv_loop, name="SIP Recieve").start()
+
+    sip.start = start
 
 
 class RegistrarStub(UdpThread):

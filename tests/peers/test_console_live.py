@@ -121,14 +121,13 @@ async def test_supervisor_sees_the_queue_live_and_ends_a_break(
     }
     eng = await engine_factory(**settings)
     agent = PyVoipAgent("127.0.0.1", eng.transport.port, "1001", "pw1001", free_sip_port(),
-                        57000, 57299, talk_s=3.0)
+                        57000, 57299, talk_s=3.0, answer_after_s=0.0)
     await asyncio.to_thread(agent.start)
     sipp_dir = tmp_path / "sipp"
     make_ulaw_wav(sipp_dir / "bailanys_silence.wav", 1.0, 0.0)
     caller: asyncio.Task[Any] | None = None
     try:
         assert agent.registered
-        await asyncio.sleep(1.1)  # pyVoIP's SIP loop starts a second after start()
         base = f"http://127.0.0.1:{port}"
         await page.goto(f"{base}/")
         await page.fill("input[name=user]", "sup")

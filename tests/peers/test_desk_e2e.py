@@ -168,7 +168,6 @@ async def test_a_request_from_the_desktop_is_texted_updated_and_read_back_by_the
         citizen = PyVoipAgent("127.0.0.1", eng.transport.port, CITIZEN, "pw-citizen",
                               free_sip_port(), 58200, 58499, tone_hz=None)
         await asyncio.to_thread(citizen.start)
-        await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
         first = {e.call_id for e in eng.appended if e.type == "call.offered"}
         call = await asyncio.to_thread(citizen.phone.call, "1414")
         await _until(lambda: any(e.type == "call.offered" and e.call_id not in first

@@ -62,13 +62,13 @@ async def test_options(engine: EngineUnderTest, tmp_path: Path) -> None:
 
 async def test_cancel_while_ringing(engine_factory: EngineFactory, tmp_path: Path) -> None:
     """engine_cancel.xml: 180, CANCEL -> 200 + 487, ACK; the call ends as cancelled."""
-    engine = await engine_factory(engine={"answer_delay_ms": 2000})
+    engine = await engine_factory(engine={"answer_delay_ms": 1000})
     res = await sipp(engine, "engine_cancel.xml", tmp_path, timeout_s=10)
     assert res.ok, res.describe()
     types = [(e.type, e.data.get("cause"), e.data.get("reason"))
              for e in await events_of(engine)]
     assert types == [("call.offered", None, None), ("call.ended", "caller", "cancelled")], types
-    await asyncio.sleep(2.2)  # past the ring delay: the cancelled call must not be answered
+    await asyncio.sleep(1.2)  # past the ring delay: the cancelled call must not be answered
     assert [e.type for e in await events_of(engine)] == ["call.offered", "call.ended"]
     assert not engine.calls and not engine.hub.sessions
 

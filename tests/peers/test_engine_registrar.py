@@ -36,7 +36,8 @@ _rtp = iter(range(61000, 64000, 300))
 def agent_for(engine: EngineUnderTest, password: str) -> PyVoipAgent:
     lo = next(_rtp)
     return PyVoipAgent(
-        "127.0.0.1", engine.transport.port, "1001", password, free_port(), lo, lo + 299
+        "127.0.0.1", engine.transport.port, "1001", password, free_port(), lo, lo + 299,
+        answer_after_s=0.0,
     )
 
 
@@ -82,7 +83,6 @@ async def test_engine_calls_registered_agent(engine: EngineUnderTest) -> None:
     await asyncio.to_thread(agent.start)
     try:
         assert agent.registered
-        await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
         async with session_watch(engine) as sessions:
             call = await engine.call_user("1001", ring_s=10)
             assert call.result.done() and call.result.result() is True

@@ -60,7 +60,7 @@ QUEUES = """
 skills = ["support"]
 strategy = "longest_idle"
 announce_interval_s = 5
-ring_timeout_s = 6
+ring_timeout_s = 3
 wrap_up_s = 1
 callback = true
 
@@ -91,13 +91,12 @@ def _agent(eng: EngineUnderTest, user: str, **kw: object) -> PyVoipAgent:
     lo = next(_rtp)
     password = {"1001": "pw1001", "1002": "pw1002"}[user]
     return PyVoipAgent("127.0.0.1", eng.transport.port, user, password, free_sip_port(), lo,
-                       lo + 299, **kw)  # type: ignore[arg-type]
+                       lo + 299, **{"answer_after_s": 0.0, **kw})  # type: ignore[arg-type]
 
 
 async def _start(agent: PyVoipAgent) -> None:
     await asyncio.to_thread(agent.start)
     assert agent.registered
-    await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
 
 
 async def _wait_event(eng: EngineUnderTest, type_: str, within: float = 20.0) -> None:
@@ -188,7 +187,7 @@ async def test_caller_who_hangs_up_is_abandoned_with_its_wait(
     sipp_dir = tmp_path / "sipp"
     make_ulaw_wav(sipp_dir / "bailanys_load.wav", 1.0, 0.0)
     res = await sipp(eng, "load_call.xml", sipp_dir, timeout_s=30, service="1417",
-                     duration_ms=10000)
+                     duration_ms=6000)
     assert res.ok, res.describe()
     assert await wait_until_idle(eng)
     events = await events_of(eng)
@@ -197,7 +196,7 @@ async def test_caller_who_hangs_up_is_abandoned_with_its_wait(
     joined = next(e for e in events if e.type == "queue.joined")
     waited = abandoned[0].data["waited"]
     assert abs(waited - (abandoned[0].ts - joined.ts)) < 0.5
-    assert 8.0 <= waited <= 10.5  # the 10 s call: the queue node's prompt is in the wait
+    assert 4.0 <= waited <= 6.5  # the 6 s call: the queue node's prompt is in the wait
     assert abandoned[0].data["short"] is False
     assert abandoned[0].data["position"] == 1
 

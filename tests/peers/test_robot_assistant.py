@@ -155,7 +155,6 @@ async def test_question_answered_then_certificate_by_keypad_code_and_sms(
                          64000, 64299)
     await asyncio.to_thread(caller.start)
     assert caller.registered
-    await asyncio.sleep(1.1)  # pyVoIP's SIP receive loop starts 1 s after start()
     try:
         call = await asyncio.to_thread(caller.phone.call, "1420")
         for _ in range(100):

@@ -286,7 +286,6 @@ def test_pyvoip_answers_sipp_directly(tmp_path: Path) -> None:
         agent.start()
         try:
             agent.retarget("127.0.0.1", sipp_port)  # its 180/200 go to SIPp
-            time.sleep(1.2)  # pyVoIP's SIP receive loop starts 1 s after start()
             with RtpSink() as sink:
                 res = run_sipp(
                     SCENARIOS / "load_call_sink.xml", f"127.0.0.1:{agent_port}", cwd=tmp_path,

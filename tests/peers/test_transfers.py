@@ -93,7 +93,7 @@ async def _engine(engine_factory: EngineFactory, tmp_path: Path,
 def _pyvoip(eng: EngineUnderTest, user: str, **kw: object) -> PyVoipAgent:
     lo = next(_rtp)
     return PyVoipAgent("127.0.0.1", eng.transport.port, user, USERS[user], free_sip_port(), lo,
-                       lo + 299, **kw)  # type: ignore[arg-type]
+                       lo + 299, **{"answer_after_s": 0.0, **kw})  # type: ignore[arg-type]
 
 
 def _transferred(events: list[Event], caller_id: str | None) -> list[dict[str, object]]:

@@ -33,6 +33,9 @@ from bailanys.timezone import ALMATY
 
 ROOT = Path(__file__).resolve().parents[2]
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
+#: The robot's default embedding cache (``[robot] faq_cache``), keyed by the FAQ's
+#: content: shared with the other real-matcher tests, so the FAQ is embedded once.
+FAQ_CACHE = ROOT / "var" / "faq_embeddings.npz"
 
 #: call id -> (day, outcome, [(channel, start, text), ...]).
 CALLS: dict[str, tuple[str, str, list[tuple[str, float, str]]]] = {
@@ -204,11 +207,9 @@ def test_no_faq_matcher_answers_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.peer
-def test_the_real_matcher_leaves_out_what_the_faq_answers(tmp_path: Path) -> None:
+def test_the_real_matcher_leaves_out_what_the_faq_answers() -> None:
     """knowledge/faq.yaml answers «справка о несудимости» confidently; a fridge it does not."""
-    # the robot's default cache, shared with the peer tests (content-hash keyed)
-    answers = MatcherAnswers(str(ROOT / "knowledge/faq.yaml"),
-                             str(ROOT / "var" / "faq_embeddings.npz"))
+    answers = MatcherAnswers(str(ROOT / "knowledge/faq.yaml"), str(FAQ_CACHE))
     assert answers("где получить справку о несудимости") is True
     assert answers("у меня сломался холодильник что делать") is False
 
