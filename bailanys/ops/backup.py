@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 #: of pause. A step holds the source's read lock only (WAL: writers go on).
 STEP_PAGES: Final = 1024
 STEP_SLEEP_S: Final = 0.005
+#: A copy that has not finished after this long is abandoned (a ``BackupError``),
+#: so a source that stays busy can never hang the CLI or the daily job.
+COPY_TIMEOUT_S: Final = 1800.0
 PREFIX: Final = "bailanys-"
 FAILED_SUFFIX: Final = "-failed"
 MANIFEST: Final = "manifest.json"
@@ -111,16 +114,23 @@ def _connect(uri: str) -> Iterator[sqlite3.Connection]:
 
 def copy_database(source: Path, dest: Path, *, pages: int = STEP_PAGES,
                   sleep_s: float = STEP_SLEEP_S,
-                  progress: Callable[[int, int], None] | None = None) -> int:
+                  progress: Callable[[int, int], None] | None = None,
+                  timeout_s: float = COPY_TIMEOUT_S) -> int:
     """Copy the SQLite database ``source`` to ``dest`` (a new file) as one
-    snapshot, in steps; returns the steps taken. ``BackupError`` on failure."""
+    snapshot, in steps; returns the steps taken. ``BackupError`` on failure,
+    or when the copy has not finished within ``timeout_s`` (SQLite retries a
+    busy step for ever: the step callback ends it)."""
     if not source.is_file():
         raise BackupError(f"{source}: no such database file")
     steps = 0
+    deadline = time.monotonic() + timeout_s
 
     def on_step(status: int, remaining: int, total: int) -> None:
         nonlocal steps
         steps += 1
+        if time.monotonic() > deadline:  # raising here aborts the backup (sqlite3 docs)
+            raise BackupError(f"{source}: the copy did not finish within {timeout_s:g} s "
+                              f"({total - remaining} of {total} pages; last step {status})")
         if progress is not None:
             progress(total - remaining, total)
 

@@ -23,6 +23,7 @@ import pytest
 from bailanys.cli import main
 from bailanys.config import load_config
 from bailanys.ops import backup as bk
+from bailanys.ops.backup import BackupError
 from bailanys.store import Store
 
 
@@ -66,8 +67,8 @@ async def test_backup_while_the_writer_writes(tmp_path: Path,
                                          sleep_s=0.002)
         took = time.monotonic() - t0
         stop.set()
-        written = await task
-        await store.events.flush()
+        written = await asyncio.wait_for(task, 60)  # a failure, never a hang
+        await asyncio.wait_for(store.events.flush(), 60)
         after = (await store.db.fetchall("SELECT count(*) FROM events"))[0][0]
     finally:
         await store.close()
@@ -127,3 +128,12 @@ def test_the_cli_backs_up_prunes_and_fails_clearly(tmp_path: Path,
     assert not json.loads((failed[0] / "manifest.json").read_text())["ok"]
 
     assert main(["backup", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_a_copy_that_does_not_finish_in_time_is_abandoned(tmp_path: Path) -> None:
+    src = tmp_path / "src.db"
+    with sqlite3.connect(src) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [("y" * 500,)] * 200)
+    with pytest.raises(BackupError, match="did not finish within 0 s"):
+        bk.copy_database(src, tmp_path / "copy.db", pages=1, sleep_s=0.0, timeout_s=0.0)
