@@ -106,7 +106,8 @@ def report(title: str, by_lang: dict[str, Stats]) -> None:
         oos = (f"{c['oos']:4}  {c['oos_answer'] / o:8.1%}  {c['oos_handover'] / o:8.1%}"
                if c["oos"] else "   -")
         print(f"{lang:4} {c['n']:4}  {c['top1'] / n:5.1%}  {c['answer'] / n:6.1%}"
-              f"  {c['wrong'] / n:10.1%}  {c['clarify'] / n:7.1%}  {c['handover'] / n:8.1%} | {oos}")
+              f"  {c['wrong'] / n:10.1%}"
+              f"  {c['clarify'] / n:7.1%}  {c['handover'] / n:8.1%} | {oos}")
 
 
 def _busy() -> None:  # pragma: no cover - a load generator

@@ -151,7 +151,7 @@ _KK_POSSESSIVE = {
 }
 _KK_PLURAL = {"лар", "лер", "дар", "дер", "тар", "тер"}
 def _flat_set(endings: set[str]) -> set[str]:
-    return {e.translate(str.maketrans("қғүұөіәңһ", "кгууоианх")) for e in endings}
+    return {e.translate(str.maketrans("қғүұөіәңһ", "кгууоианх")) for e in endings}  # = flatten
 
 
 _KK_SLOTS = (
@@ -180,19 +180,61 @@ STOP_WORDS = frozenset((
     "здравствуйте подскажите пожалуйста скажите алло девушка добрый день хотела хотел "
     "сәлеметсіз бе айтыңызшы еді едім екен ғой енді жатыр жатырмын деген"
 ).split())
-STOP_WORDS = frozenset(STOP_WORDS | {w.translate(str.maketrans("қғүұөіәңһ", "кгууоианх")) for w in STOP_WORDS})
+_FLAT_STOP = str.maketrans("қғүұөіәңһ", "кгууоианх")
+STOP_WORDS = frozenset(STOP_WORDS | {w.translate(_FLAT_STOP) for w in STOP_WORDS})
 
 
 #: Kazakh letters as a recogniser without them writes them (issue 18: "куэлик",
 #: "калай", "ушин"); the lexical scorer flattens both sides, so a flattened
 #: transcript and the knowledge base's proper spelling meet.
-_FLAT = str.maketrans("қғүұөіәңһ", "кгууоианх")
+_FLAT = _FLAT_STOP
 #: Kazakh words that tell a flattened Kazakh sentence (no Kazakh letters left)
 #: from a Russian one, after flattening.
 _KK_MARKERS = frozenset((
     "керек калай кайда кайдан кашан канша кандай ушин бола болады ма ме ба бе па пе "
     "аламын алам береди бар жок деп жатыр жатырмын тиркелу туралы немесе мен"
 ).split())
+
+
+#: Words a caller wraps the question in (greetings, address, "tell me"): they
+#: say nothing about the topic, yet in a long turn they pull the sentence's
+#: embedding towards every other greeting.  Dropped from the embedded text.
+FILLERS = frozenset((
+    "здравствуйте алло девушка подскажите пожалуйста скажите добрый день вечер "
+    "сәлеметсіз салеметсиз сәлем айтыңызшы айтынызшы"
+).split())
+
+
+def core_text(text: str) -> str:
+    """The normalised turn without its fillers ("сәлеметсіз бе", "подскажите пожалуйста")."""
+    words = normalize(text).split()
+    out = [w for i, w in enumerate(words)
+           if w not in FILLERS and not (w in ("бе", "ба") and i and words[i - 1] in FILLERS)]
+    return " ".join(out) if len(out) >= 2 else " ".join(words)
+
+
+#: Words that start a new clause in a caller's turn ("... жоғалттым енді не
+#: істеймін", "... продал машину а налог все еще приходит").
+CLAUSE_STARTS = frozenset("енди енді сосын бірақ бирак ал а но теперь потом".split())
+CLAUSE_MIN_WORDS = 3
+
+
+def clauses(norm: str) -> list[str]:
+    """A normalised turn's clauses, split before :data:`CLAUSE_STARTS` words.
+
+    Only a turn of two or more clauses of :data:`CLAUSE_MIN_WORDS` words or
+    more gives any (a short turn is its own single clause: nothing to add);
+    at most the last two, where the question usually is.
+    """
+    words = norm.split()
+    out: list[list[str]] = [[]]
+    for w in words:
+        if w in CLAUSE_STARTS and len(out[-1]) >= CLAUSE_MIN_WORDS:
+            out.append([])
+        out[-1].append(w)
+    if len(out) < 2 or len(out[-1]) < CLAUSE_MIN_WORDS:
+        return []
+    return [" ".join(c) for c in out[-2:]]
 
 
 def flatten(text: str) -> str:
@@ -303,6 +345,9 @@ class MatcherConfig:
     #: One embedding thread: with two, OpenMP threads spin against a busy second
     #: core (issue 18: p99 2.2 s under load, 47-77 ms with one thread).
     num_threads: int = 1
+    #: Weight of the best clause's embedding score against the whole turn's
+    #: (:func:`clauses`); 0 embeds the whole turn only.
+    clause_weight: float = 0.5
     none_score: float = NONE_SCORE
     none_coverage: float = NONE_COVERAGE
     #: Told (variants embedded, variants to embed) after each batch while the
@@ -505,9 +550,16 @@ class Matcher:
 
     def match(self, text: str, top: int = 3) -> MatchResult:
         """Score ``text`` against every entry (blocking: run it off the event loop)."""
-        norm = normalize(text)
-        q = self._encode([norm or text])[0]
-        emb_v = (self._idx.emb @ q).astype(np.float64)
+        norm = core_text(text)
+        parts = clauses(norm) if self.config.clause_weight > 0 else []
+        qs = self._encode([norm or text, *parts])
+        emb_v = (self._idx.emb @ qs[0]).astype(np.float64)
+        if parts:
+            # the caller's question is one clause of a long turn: each clause
+            # is scored too, and the best clause counts with the whole
+            part_v = (self._idx.emb @ qs[1:].T).astype(np.float64).max(axis=1)
+            w = self.config.clause_weight
+            emb_v = (1.0 - w) * emb_v + w * np.maximum(emb_v, part_v)
         lex_v, lex_e = self._lexical(text)
         scores = self._entry_scores(emb_v + self.w_lex * lex_v) + self.w_ent * lex_e
         p = softmax(scores, self.temperature)
