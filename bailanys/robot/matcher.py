@@ -507,8 +507,12 @@ class Matcher:
         qnorm = math.sqrt(float(q @ q) + unknown * idx.unknown_idf ** 2)
         if total <= 0.0:
             return np.zeros(len(idx.owner)), np.zeros(len(self.kb))
-        variant = (idx.x * idx.idf) @ q / (np.maximum(idx.norms, 1e-9) * qnorm)
-        entry = (idx.count > 0).astype(np.float64) @ q / total
+        # only the query's own stems matter: a few columns, not the whole
+        # (variants x stems) matrix (issue 18: latency per query)
+        cols = np.flatnonzero(q)
+        qc = q[cols]
+        variant = (idx.x[:, cols] * idx.idf[cols]) @ qc / (np.maximum(idx.norms, 1e-9) * qnorm)
+        entry = (idx.count[:, cols] > 0).astype(np.float64) @ qc / total
         return variant, entry
 
     def _entry_scores(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
