@@ -59,7 +59,16 @@ import numpy.typing as npt
 from bailanys.config import RobotConfig
 from bailanys.errors import ConfigError, InputError
 from bailanys.robot.faq import LANGS, Entry, load_kb
-from bailanys.robot.matcher import STOP_WORDS, Matcher, MatcherConfig, normalize, softmax, stem
+from bailanys.robot.matcher import (
+    FILLERS,
+    STOP_WORDS,
+    Matcher,
+    MatcherConfig,
+    flatten,
+    normalize,
+    softmax,
+    stem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +122,18 @@ def word_keys(word: str) -> frozenset[str]:
     return frozenset(stem(word, kazakh).translate(_FOLD) for kazakh in (True, False))
 
 
+def is_content_word(word: str) -> bool:
+    """A normalised word that may tell a topic apart: not a stop word or a
+    greeting (:data:`~bailanys.robot.matcher.FILLERS`), and not one with a
+    Kazakh ending on a stop word's stem ("қалайсың": how are you)."""
+    if word in STOP_WORDS or word in FILLERS:
+        return False
+    return flatten(stem(word, True)) not in STOP_WORDS
+
+
 def query_words(text: str) -> list[str]:
     """The words of ``text`` that tell a topic apart (normalised, no stop words)."""
-    return [w for w in normalize(text).split() if w not in STOP_WORDS]
+    return [w for w in normalize(text).split() if is_content_word(w)]
 
 
 def _deletions(key: str) -> Iterator[str]:
@@ -216,12 +234,13 @@ class KnowledgeBase:
 
         Raises :class:`~bailanys.errors.InputError` for a language other than
         kk/ru or a query over :data:`MAX_QUERY_CHARS`; a query with no words
-        finds nothing."""
+        finds nothing, and so does one with no content word (only greetings
+        and question words: "сәлем қалайсың")."""
         if lang not in LANGS:
             raise InputError(f"language must be one of {', '.join(LANGS)}, not {lang[:8]!r}")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"a query of at most {MAX_QUERY_CHARS} characters")
-        if not normalize(query) or not self.entries:
+        if not query_words(query) or not self.entries:
             return []
         limit = max(1, min(limit, MAX_LIMIT))
         robot = self._robot_scores(query)

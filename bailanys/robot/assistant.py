@@ -12,7 +12,9 @@ What a caller meets at a flow's ``robot`` node without a ``service`` (the
   entry with an SMS text offers it ("press 1 to get it by SMS");
 * not confident: the first time, the top two are offered ("if your
   question is ..., press 1; if ..., press 2") or, when nothing is close,
-  the caller is asked once to say it in other words; a second miss, a
+  the caller is asked once to say it in other words (a question none of
+  the entries fits, :attr:`~bailanys.robot.matcher.MatchResult.in_scope`
+  False, goes to an operator at once: one FAQ gap); a second miss, a
   wrong key there, or the word "operator" hands the call over with the
   topic guessed (the node's ``fallback`` runs; the flow can route the
   ``topic`` variable to a queue);
@@ -303,6 +305,12 @@ class AssistantMachine:
             out.append(Say(clarify_prompt(d, self.lang), self.lang))
             out.append(Collect(1))
             self.phase = Phase.CLARIFY
+        elif not result.in_scope:
+            # None of the entries fits (the matcher's calibrated "none of
+            # these"): saying it again in other words finds no entry either,
+            # so an operator at once, and the question is one gap, not two.
+            self._event(out, "question", "no_match", **fields)
+            self._transfer(out, "not_understood", None)
         else:
             self._event(out, "question", "no_match", **fields)
             self._miss(out, d.topic)
