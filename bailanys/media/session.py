@@ -73,19 +73,32 @@ _DTMF_SENDER = Rfc4733Sender()
 
 
 class RtcpProtocol(asyncio.DatagramProtocol):
-    """The RTCP port (RTP port + 1, RFC 3550 §11) of one session."""
+    """The RTCP port (RTP port + 1, RFC 3550 §11) of one session.
 
-    def __init__(self, session: RtpSession) -> None:
+    Bound ahead by the socket pool (:mod:`bailanys.media.sockpool`) with no
+    session yet: what arrives before :meth:`attach` is dropped.
+    """
+
+    def __init__(self, session: RtpSession | None) -> None:
         self.session = session
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def attach(self, session: RtpSession) -> None:
+        self.session = session
+        session.rtcp_transport = self.transport
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.session.rtcp_transport = cast(asyncio.DatagramTransport, transport)
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        if self.session is not None:
+            self.session.rtcp_transport = self.transport
 
     def datagram_received(self, data: bytes, addr: Addr) -> None:
-        self.session.rtcp_received(data, addr)
+        if self.session is not None:
+            self.session.rtcp_received(data, addr)
 
     def error_received(self, exc: Exception) -> None:
-        log.debug("rtcp port %d: %s", self.session.port + 1, exc)
+        port = "?" if self.session is None else self.session.port + 1
+        log.debug("rtcp port %s: %s", port, exc)
 
 
 class _CoreSink:
