@@ -121,3 +121,10 @@ def test_hub_uses_ready_pairs_and_frees_ports() -> None:
             bind_udp("127.0.0.1", port).close()
 
     asyncio.run(main())
+
+
+def test_sender_state_random_per_leg() -> None:
+    from bailanys.media.session import RtpSession
+    legs = [RtpSession(40000 + 2 * i, i) for i in range(200)]  # over three reads of the source
+    assert len({leg.ssrc for leg in legs}) == 200
+    assert len({leg.core.tx_state(leg.slot) for leg in legs}) == 200
