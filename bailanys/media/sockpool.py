@@ -29,7 +29,6 @@ import logging
 import socket
 from collections import deque
 from dataclasses import dataclass
-from typing import cast
 
 from bailanys.errors import MediaError
 from bailanys.media.session import RtcpProtocol
@@ -170,7 +169,7 @@ class SocketPool:
             raise
         finally:
             self._in_flight -= 1
-        return ReadyPair(port, rtp, cast(asyncio.DatagramTransport, transport), protocol)
+        return ReadyPair(port, rtp, transport, protocol)
 
     async def _refill(self) -> None:
         failures = 0  # binds failed in a row: every free port busy means wait
