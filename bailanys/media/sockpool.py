@@ -93,6 +93,11 @@ class SocketPool:
         """Ports neither in use nor in the pool."""
         return len(self._free)
 
+    @property
+    def settled(self) -> bool:
+        """No pair being bound, and the pool full (or no port left to fill it)."""
+        return not self._in_flight and (len(self._ready) >= self.size or not self._free)
+
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
