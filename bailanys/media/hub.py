@@ -15,17 +15,15 @@ adds a third leg; :mod:`bailanys.media.mixer` says what each of the three
 is sent each tick.
 
 RTP ports come from the configured range: an even port for RTP and the
-next odd one for RTCP (RFC 3550 §11).
+next odd one for RTCP (RFC 3550 §11), bound ahead of the calls by
+:mod:`bailanys.media.sockpool`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import logging
-import socket
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,7 +47,8 @@ from bailanys.media.goertzel import DEFAULT_CONFIG, InbandDtmfDetector, inband_g
 from bailanys.media.mixer import MODES, MonitorMix
 from bailanys.media.recorder import Recorder
 from bailanys.media.rtcp import REPORT_INTERVAL
-from bailanys.media.session import RtcpProtocol, RtpSession
+from bailanys.media.session import RtpSession
+from bailanys.media.sockpool import POOL_SIZE, SocketPool
 from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -66,19 +65,6 @@ class HubStats:
     send_seconds: float = 0.0  # time spent in the send loops (for benchmarks)
 
 
-def _bind_udp(host: str, port: int) -> socket.socket:
-    """A non-blocking UDP socket bound to ``(host, port)``: a leg's RTP socket."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        sock.setblocking(False)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 class MediaHub:
     """Owns RTP sockets and the media clock; calls get an :class:`RtpSession`."""
 
@@ -92,6 +78,7 @@ class MediaHub:
         jitter_prefetch: int = 3,
         symmetric_rtp: bool = True,
         rtp_timeout_s: int = 0,
+        pool_size: int = POOL_SIZE,
     ) -> None:
         self.host = host
         self.symmetric_rtp = symmetric_rtp
@@ -101,8 +88,7 @@ class MediaHub:
         self._reports: list[list[RtpSession]] = [
             [] for _ in range(max(1, round(REPORT_INTERVAL / ptime)))
         ]
-        lo, hi = port_range
-        self._free_ports: deque[int] = deque(range(lo + (lo % 2), hi, 2))
+        self.pool = SocketPool(host, port_range, size=pool_size)
         # The lowest free slot first: the core's loops run up to the highest open one.
         self._free_slots: list[int] = list(range(MAX_SESSIONS))
         self._sessions: dict[int, RtpSession] = {}
@@ -135,60 +121,49 @@ class MediaHub:
 
     async def start(self) -> None:
         self.clock.start()
+        self.pool.start()
 
     async def stop(self) -> None:
         for session in list(self._list):
             self.close_session(session)
         await self._closing.join()
+        await self.pool.stop()
         await self.clock.stop()
         self._executor.shutdown(wait=True)
 
     # ------------------------------------------------------------ sessions
 
     async def open_session(self) -> RtpSession:
-        """Bind a new RTP port and return its session (raises MediaError when exhausted).
+        """A new leg on a pair of ports from the pool (raises MediaError when exhausted).
 
         The RTP socket is a plain non-blocking socket that the tick drains
         (never registered with the loop); the RTCP port is an asyncio endpoint.
+        Both are bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
         """
-        loop = asyncio.get_running_loop()
         if not self._free_slots:
             raise MediaError("no media slot left")
-        for _ in range(len(self._free_ports)):
-            port = self._free_ports.popleft()
-            slot = heapq.heappop(self._free_slots)
-            try:
-                sock = _bind_udp(self.host, port)
-            except OSError:
-                heapq.heappush(self._free_slots, slot)
-                self._free_ports.append(port)  # in use by someone else: try it later
-                continue
-            session = RtpSession(
-                port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
-                core=self.core, sock=sock,
-            )
-            try:
-                await loop.create_datagram_endpoint(
-                    lambda s=session: RtcpProtocol(s),  # type: ignore[misc]
-                    local_addr=(self.host, port + 1),
-                )
-            except OSError:
-                session.close()
-                heapq.heappush(self._free_slots, slot)
-                self._free_ports.append(port)
-                continue
-            self.core.set_inband(slot, self.inband_dtmf)
-            session.on_pymode = self._pymode_changed
-            self._detector.reset(slot)
-            self._sessions[port] = session
-            self._by_slot[slot] = session
-            self._list.append(session)
-            self._slots_changed()
-            self._checks[slot % len(self._checks)].append(session)
-            self._reports[slot % len(self._reports)].append(session)
-            self.stats.sessions = len(self._list)
-            return session
-        raise MediaError(f"no free RTP port on {self.host}")
+        pair = await self.pool.take()
+        if not self._free_slots:  # taken by another set-up while the pool bound a pair
+            pair.close()
+            self.pool.release(pair.port)
+            raise MediaError("no media slot left")
+        slot = heapq.heappop(self._free_slots)
+        session = RtpSession(
+            pair.port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
+            core=self.core, sock=pair.rtp,
+        )
+        pair.protocol.attach(session)
+        self.core.set_inband(slot, self.inband_dtmf)
+        session.on_pymode = self._pymode_changed
+        self._detector.reset(slot)
+        self._sessions[pair.port] = session
+        self._by_slot[slot] = session
+        self._list.append(session)
+        self._slots_changed()
+        self._checks[slot % len(self._checks)].append(session)
+        self._reports[slot % len(self._reports)].append(session)
+        self.stats.sessions = len(self._list)
+        return session
 
     def close_session(self, session: RtpSession) -> None:
         if self._sessions.pop(session.port, None) is None:
@@ -200,7 +175,7 @@ class MediaHub:
         self._reports[session.slot % len(self._reports)].remove(session)
         self.stats.sessions = len(self._list)
         session.close()
-        self._free_ports.append(session.port)
+        self.pool.release(session.port)
         heapq.heappush(self._free_slots, session.slot)
         self.untap(session)
         self.unbridge(session)
