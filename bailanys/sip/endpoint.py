@@ -4,8 +4,9 @@ Messages from :class:`~bailanys.sip.transport.SipTransport` are matched to
 sans-IO transactions (:mod:`bailanys.sip.transaction`); their actions are
 carried out here: ``Send`` goes to the transport (responses routed per
 §18.2.2 and RFC 3581 ``rport``), ``StartTimer``/``CancelTimer`` go to the
-endpoint's :class:`~bailanys.sip.timer_queue.TimerQueue` (one loop timer,
-armed at its earliest deadline, stands for all of them; issue 20),
+endpoint's :class:`~bailanys.sip.loop_timers.LoopTimers` (a
+:class:`~bailanys.sip.timer_queue.TimerQueue` under one loop timer, armed at
+its earliest deadline, that stands for all of them; issue 20),
 ``Deliver``/``Timeout`` reach the transaction user (the engine),
 ``Terminated`` removes the transaction and cancels its timers in
 O(timers of that transaction).
@@ -17,7 +18,6 @@ answered) and never reaches the engine.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from typing import Protocol
 from bailanys.errors import SipParseError, SipTransactionError
 from bailanys.sip.headers import Via
 from bailanys.sip.ids import new_branch
+from bailanys.sip.loop_timers import LoopTimers
 from bailanys.sip.message import (
     COMPACT_FORMS,
     Request,
@@ -60,10 +61,6 @@ ServerTxn = InviteServerTransaction | NonInviteServerTransaction
 ClientTxn = InviteClientTransaction | NonInviteClientTransaction
 ResponseCallback = Callable[[Response | None], None]  # None: Timer B/F timeout
 
-TIMER_SLACK_S = 0.001
-"""Timers due within this much of the loop's clock fire in the same wake-up:
-uvloop (libuv) schedules in whole milliseconds, so its wake-up may come a
-fraction of a millisecond before the deadline it was armed for."""
 
 
 class Sender(Protocol):
@@ -146,19 +143,14 @@ class Endpoint:
         #: Running SIP timers by transaction and name (deadlines on the loop's
         #: clock): a transaction's end cancels its own timers without
         #: scanning anyone else's (issue 20).
-        self.timer_queue: TimerQueue[Key] = TimerQueue()
-        self._wake: asyncio.TimerHandle | None = None  # armed at _wake_at
-        self._wake_at = 0.0
+        self._timers: LoopTimers[Key] = LoopTimers(self._fire)
         self.stats = {"requests": 0, "responses": 0, "bad": 0, "retransmissions": 0}
 
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Cancel every timer (the transport is being stopped)."""
-        if self._wake is not None:
-            self._wake.cancel()
-            self._wake = None
-        self.timer_queue.clear()
+        self._timers.close()
         self._servers.clear()
         self._clients.clear()
 
@@ -324,36 +316,18 @@ class Endpoint:
         elif isinstance(owner, _Client):
             self._sender.send(bytes(message), owner.dest, owner.transport)
 
+    @property
+    def timer_queue(self) -> TimerQueue[Key]:
+        """The running SIP timers by transaction and name (deadlines on the loop's clock)."""
+        return self._timers.queue
+
     def _start_timer(self, key: Key, name: str, delay: float) -> None:
         """(Re)start a SIP timer: O(log n), a loop timer only when it is the earliest."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + delay
-        self.timer_queue.start(key, name, deadline)
-        if self._wake is None or deadline < self._wake_at:
-            self._arm(loop, deadline)
+        self._timers.start(key, name, delay)
 
     def _cancel_timer(self, key: Key, name: str) -> None:
         """O(1); the loop timer stays armed (a wake-up with nothing due re-arms)."""
-        self.timer_queue.cancel(key, name)
-
-    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-        if self._wake is not None:
-            self._wake.cancel()
-        self._wake_at = deadline
-        self._wake = loop.call_at(deadline, self._on_wake)
-
-    def _on_wake(self) -> None:
-        """The loop timer: fire every SIP timer due now, one at a time, then re-arm."""
-        self._wake = None
-        loop = asyncio.get_running_loop()
-        now = loop.time() + TIMER_SLACK_S
-        queue = self.timer_queue
-        mark = queue.mark()
-        while (due := queue.pop_due(now, mark)) is not None:
-            self._fire(*due)
-        nxt = queue.next_deadline()
-        if nxt is not None and (self._wake is None or nxt < self._wake_at):
-            self._arm(loop, nxt)
+        self._timers.cancel(key, name)
 
     def _fire(self, key: Key, name: str) -> None:
         server = self._servers.get(key)
@@ -368,7 +342,7 @@ class Endpoint:
         self.layer.remove(key)
         self._servers.pop(key, None)
         self._clients.pop(key, None)
-        self.timer_queue.cancel_all(key)
+        self._timers.cancel_all(key)
 
     # ------------------------------------------------------------ routing
 

@@ -7,8 +7,10 @@ to ``fire(key, name)`` one at a time (one that raises is logged and the
 others still fire; a timer cancelled by an earlier one's
 firing never fires; a timer started by a firing waits for the next wake-up).
 
-The engine's calls keep their timers here, one queue for every call (2xx
-retransmission and no-ACK, RFC 3261 §13.3.1.4; the longest call): a call
+The SIP endpoint keeps every transaction's timers in one of these
+(:mod:`bailanys.sip.endpoint`); the engine's calls keep theirs in another,
+one queue for every call (2xx retransmission and no-ACK, RFC 3261
+§13.3.1.4; the longest call): a call
 set-up no longer creates and cancels loop timers of its own, and ending a
 call cancels its timers in O(its timers).
 """

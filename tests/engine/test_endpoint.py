@@ -677,8 +677,8 @@ async def test_close_cancels_every_timer() -> None:
     endpoint.receive(invite(), PHONE)
     endpoint.send_request(outgoing_options(), ("192.0.2.10", 40000), lambda r: None)
     assert len(endpoint.timer_queue) > 0
-    wake = endpoint._wake
+    wake = endpoint._timers._wake  # the one loop timer (sip/loop_timers.py)
     assert wake is not None
     endpoint.close()
     assert len(endpoint.timer_queue) == 0 and endpoint.active_transactions == 0
-    assert wake.cancelled() and endpoint._wake is None
+    assert wake.cancelled() and endpoint._timers._wake is None
