@@ -38,6 +38,7 @@ from bailanys.monitor.settings import MonitorConfig
 from bailanys.ops.settings import BackupConfig, RetentionConfig
 from bailanys.qa.settings import QaConfig
 from bailanys.reports.settings import ReportsConfig
+from bailanys.storeurl import StoreUrl, parse_store_url
 from bailanys.tomlcheck import Kind
 from bailanys.transfers.settings import TransfersConfig
 
@@ -291,7 +292,7 @@ class MediaConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """``[store]``: the SQLite event store."""
+    """``[store]``: the event store (SQLite, or PostgreSQL through ``url``)."""
 
     #: SQLite file (":memory:" for tests); its directory is created.
     path: str = DEFAULT_STORE_PATH
@@ -299,12 +300,27 @@ class StoreConfig:
     batch_ms: int = DEFAULT_BATCH_MS
     #: At most this many events per transaction.
     batch_max: int = DEFAULT_BATCH_MAX
+    #: Issue 22: ``sqlite:///PATH`` or a plain path (sets ``path``), or
+    #: ``postgresql://USER@HOST:PORT/DBNAME``; "" keeps ``path`` (SQLite).
+    url: str = ""
 
     def __post_init__(self) -> None:
         if not self.path:
             raise _invalid("store.path", "expected a file path, got ''")
         _check_range("store.batch_ms", self.batch_ms, 1, 60_000)
         _check_range("store.batch_max", self.batch_max, 1)
+        if self.url:
+            try:
+                parsed = parse_store_url(self.url)
+            except ValueError as exc:
+                raise _invalid("store.url", str(exc)) from None
+            if parsed.backend == "sqlite":  # the SQLite-only readers keep using path
+                object.__setattr__(self, "path", parsed.target)
+
+    @property
+    def location(self) -> StoreUrl:
+        """Where the store is: ``url`` when set, else the SQLite ``path``."""
+        return parse_store_url(self.url) if self.url else StoreUrl("sqlite", self.path)
 
 
 @dataclass(frozen=True)
