@@ -47,6 +47,9 @@ def _prepare(name: str, readonly: bool) -> str:
 class Database:
     """One SQLite connection plus the lock that serialises its transactions."""
 
+    #: ``backend.StoreDatabase``: the PostgreSQL twin is ``pg.PgDatabase``.
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: str, *, readonly: bool = False) -> None:
         self.conn = conn
         self.path = path
@@ -115,6 +118,9 @@ class Database:
         """Many rows of one statement in one transaction."""
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+    async def ensure_event_partitions(self, stamps: Sequence[float]) -> None:
+        """Nothing to do: ``events`` is one table on SQLite (PostgreSQL: by month)."""
 
     async def close(self) -> None:
         await self.conn.close()

@@ -9,7 +9,9 @@ events are waiting, in one transaction (``executemany``). A failed write
 back-off; events leave the buffer only once committed.
 
 Stored rows: ``events(id, ts, type, call_id, data)`` with ``data`` the JSON
-object of the event's own fields (schema in ``migrations.py``).
+object of the event's own fields (schema in ``migrations.py``; on PostgreSQL
+``pg_schema.py``: partitioned by month, the writer creating a month's
+partition before its first batch into it).
 
 Typed events (the catalogue, :mod:`bailanys.events`) are written with
 ``emit(event)``: the same row ``append(event.type, event.call_id, **data)``
@@ -29,7 +31,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from typing import Any
 
 from bailanys.errors import StoreError
 from bailanys.events import AnyEvent, encode
-from bailanys.store.db import Database
+from bailanys.store.backend import INTEGRITY_ERRORS, StoreDatabase
 
 # Re-exported: the registrar imports its bindings table from here too.
 from bailanys.store.registrations import Registration, Registrations
@@ -98,7 +99,7 @@ class EventLog:
 
     def __init__(
         self,
-        db: Database,
+        db: StoreDatabase,
         *,
         batch_interval: float = DEFAULT_BATCH_INTERVAL,
         batch_max: int = DEFAULT_BATCH_MAX,
@@ -107,6 +108,8 @@ class EventLog:
         if batch_interval <= 0 or batch_max < 1:
             raise ValueError("batch_interval must be > 0 and batch_max >= 1")
         self._db = db
+        #: PostgreSQL: ``events`` is partitioned by month (``pg_schema``).
+        self._partitioned = db.dialect == "postgresql"
         self.batch_interval = batch_interval
         self.batch_max = batch_max
         self._clock = clock
@@ -274,6 +277,8 @@ class EventLog:
                 return
             rows = [(e.ts, e.type, e.call_id, data) for e, data, _ in batch]
             try:
+                if self._partitioned:
+                    await self._db.ensure_event_partitions([r[0] for r in rows])
                 if any(side for _, _, side in batch):
                     await self._write_with_side_rows(rows, batch)
                 else:
@@ -303,7 +308,7 @@ class EventLog:
                 for _, _, side in batch:
                     for sql, params in side or ():
                         await conn.execute(sql, params)
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             types = sorted({e.type for e, _, side in batch if side})
             log.error("%s: side rows of %s refused (%s); the events are written without them",
                       self._db.path, ", ".join(types), exc)
@@ -341,8 +346,12 @@ class EventLog:
                 where.append(f"{column} {op} ?")
                 params.append(value)
         for key, value in (fields or {}).items():
-            where.append("(CASE WHEN json_valid(data) THEN json_extract(data, ?) END) = ?")
-            params += [f'$."{key}"', value]
+            if self._db.dialect == "postgresql":  # ``data`` is json there: always valid
+                where.append("(data ->> ?) = ?")
+                params += [key, value]
+            else:
+                where.append("(CASE WHEN json_valid(data) THEN json_extract(data, ?) END) = ?")
+                params += [f'$."{key}"', value]
         sql = "SELECT id, ts, type, call_id, data FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -7,6 +7,11 @@ whose version is newer than the newest step here was written by a newer
 Bailanys and is refused (``StoreError``): old code must not write to it.
 
 Add a step by appending to ``MIGRATIONS``; never edit a released one.
+
+On PostgreSQL (issue 22) the same versions come from
+``pg_schema.PG_MIGRATIONS`` (hand-written DDL, the version in a
+``schema_version`` table); ``migrate``/``check_version``/``schema_version``
+choose by ``db.dialect``, so a new step needs its PostgreSQL twin there.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import logging
 import sqlite3
 
 from bailanys.errors import StoreError
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase
+from bailanys.store.pg_schema import PG_MIGRATIONS, migrate_pg, pg_schema_version
 
 log = logging.getLogger(__name__)
 
@@ -455,15 +461,22 @@ def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:
     return steps[-1][0] if steps else 0
 
 
-async def schema_version(db: Database) -> int:
+def default_steps(db: StoreDatabase) -> tuple[Step, ...]:
+    """The schema's steps for ``db``'s backend."""
+    return PG_MIGRATIONS if db.dialect == "postgresql" else MIGRATIONS
+
+
+async def schema_version(db: StoreDatabase) -> int:
+    if db.dialect == "postgresql":
+        return await pg_schema_version(db)
     rows = await db.fetchall("PRAGMA user_version")
     return int(rows[0][0])
 
 
-async def check_version(db: Database, steps: tuple[Step, ...] = MIGRATIONS) -> int:
+async def check_version(db: StoreDatabase, steps: tuple[Step, ...] | None = None) -> int:
     """Return the database's version; refuse one newer than this code."""
     version = await schema_version(db)
-    latest = latest_version(steps)
+    latest = latest_version(default_steps(db) if steps is None else steps)
     if version > latest:
         raise StoreError(
             f"{db.path}: database schema version {version} is newer than this "
@@ -472,12 +485,16 @@ async def check_version(db: Database, steps: tuple[Step, ...] = MIGRATIONS) -> i
     return version
 
 
-async def migrate(db: Database, steps: tuple[Step, ...] = MIGRATIONS) -> int:
+async def migrate(db: StoreDatabase, steps: tuple[Step, ...] | None = None) -> int:
     """Bring the schema up to date; returns the version reached. Idempotent."""
+    steps = default_steps(db) if steps is None else steps
     versions = [v for v, _ in steps]
     if versions != sorted(set(versions)) or any(v < 1 for v in versions):
         raise StoreError(f"migration versions must be increasing from 1, got {versions}")
     await check_version(db, steps)
+    if db.dialect == "postgresql":
+        await migrate_pg(db, steps, latest_version(steps))
+        return await check_version(db, steps)
     for version, statements in steps:
         try:
             async with db.transaction() as conn:

@@ -1,4 +1,5 @@
-"""Registered contacts of operators' phones (RFC 3261 §10.3), kept in SQLite.
+"""Registered contacts of operators' phones (RFC 3261 §10.3), kept in the store
+(SQLite or PostgreSQL; ``user`` is quoted: a reserved word on PostgreSQL).
 
 The registrar decides (expiry, authentication); this only stores bindings so
 they survive a restart and can be shared by several engine nodes.
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def _row(r: Sequence[Any]) -> Registration:
 class Registrations:
     """Bindings table: one row per (user, contact)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: StoreDatabase) -> None:
         self._db = db
 
     async def save(
@@ -48,9 +49,10 @@ class Registrations:
     ) -> None:
         """Add or refresh a binding (a re-REGISTER replaces the old row)."""
         await self._db.execute(
-            "INSERT INTO registrations (user, contact, expires_at, source, transport, user_agent)"
+            'INSERT INTO registrations ("user", contact, expires_at, source, transport,'
+            " user_agent)"
             " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (user, contact) DO UPDATE SET expires_at = excluded.expires_at,"
+            ' ON CONFLICT ("user", contact) DO UPDATE SET expires_at = excluded.expires_at,'
             " source = excluded.source, transport = excluded.transport,"
             " user_agent = excluded.user_agent",
             (user, contact, expires_at, source, transport, user_agent),
@@ -59,19 +61,19 @@ class Registrations:
     async def remove(self, user: str, contact: str) -> bool:
         """Remove one binding (Expires: 0); True if it existed."""
         n = await self._db.execute(
-            "DELETE FROM registrations WHERE user = ? AND contact = ?", (user, contact)
+            'DELETE FROM registrations WHERE "user" = ? AND contact = ?', (user, contact)
         )
         return n > 0
 
     async def remove_all(self, user: str) -> int:
         """Remove every binding of ``user`` (Contact: *); returns how many."""
-        return await self._db.execute("DELETE FROM registrations WHERE user = ?", (user,))
+        return await self._db.execute('DELETE FROM registrations WHERE "user" = ?', (user,))
 
     async def lookup(self, user: str, now: float) -> list[Registration]:
         """Unexpired bindings of ``user``, longest-lived first."""
         rows = await self._db.fetchall(
-            "SELECT user, contact, expires_at, source, transport, user_agent"
-            " FROM registrations WHERE user = ? AND expires_at > ?"
+            'SELECT "user", contact, expires_at, source, transport, user_agent'
+            ' FROM registrations WHERE "user" = ? AND expires_at > ?'
             " ORDER BY expires_at DESC, contact",
             (user, now),
         )
@@ -80,8 +82,8 @@ class Registrations:
     async def all(self, now: float) -> list[Registration]:
         """Every unexpired binding, by user then contact (for the console)."""
         rows = await self._db.fetchall(
-            "SELECT user, contact, expires_at, source, transport, user_agent"
-            " FROM registrations WHERE expires_at > ? ORDER BY user, contact",
+            'SELECT "user", contact, expires_at, source, transport, user_agent'
+            ' FROM registrations WHERE expires_at > ? ORDER BY "user", contact',
             (now,),
         )
         return [_row(r) for r in rows]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bailanys.errors import StoreError
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase, open_database
 from bailanys.store.events import DEFAULT_BATCH_INTERVAL, DEFAULT_BATCH_MAX, EventLog
 from bailanys.store.migrations import check_version, latest_version, migrate
 from bailanys.store.registrations import Registrations
@@ -16,7 +16,7 @@ from bailanys.store.registrations import Registrations
 class Store:
     """Owns the connection and the event writer task; ``close()`` ends both."""
 
-    def __init__(self, db: Database, events: EventLog, registrations: Registrations) -> None:
+    def __init__(self, db: StoreDatabase, events: EventLog, registrations: Registrations) -> None:
         self.db = db
         self.events = events
         self.registrations = registrations
@@ -31,19 +31,21 @@ class Store:
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
     ) -> Store:
-        """Open ``path`` (":memory:" for tests), migrate it, start the writer.
+        """Open ``path`` (":memory:" for tests; or a ``[store] url``:
+        ``postgresql://...``), migrate it, start the writer.
 
         ``readonly`` opens an existing file without migrating or writing (the
         CLI's ``events``); it must already be at this code's schema version.
         """
-        db = await Database.open(path, readonly=readonly)
+        db = await open_database(path, readonly=readonly)
         try:
             if readonly:
                 version = await check_version(db)
                 if version != latest_version():
                     raise StoreError(
                         f"{db.path}: database schema version {version}, expected "
-                        f"{latest_version()}; run `bailanys serve` once to migrate it"
+                        f"{latest_version()}; run `bailanys serve` once or `bailanys store migrate`"
+                        " to migrate it"
                     )
             else:
                 await migrate(db)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase
 from bailanys.store.events import Event, load_data
 
 #: Calls opened since ``?`` with no ``call.ended``, then calls that asked for a
@@ -35,6 +35,10 @@ OPEN_CALLS_SQL = (
     " WHERE type = 'queue.callback_requested' AND ts >= ? AND call_id IS NOT NULL"
 )
 
+#: The same on PostgreSQL, which has no unary ``+`` on text (its planner
+#: needs no such hint).
+OPEN_CALLS_SQL_PG = OPEN_CALLS_SQL.replace("+e.type", "e.type")
+
 #: SQLite's default limit on host parameters is 999 (32766 since 3.32): stay under.
 _CHUNK = 500
 
@@ -46,20 +50,21 @@ def _event(r: Sequence[Any]) -> Event:
     return Event(int(r[0]), float(r[1]), str(r[2]), r[3], data if isinstance(data, dict) else {})
 
 
-async def last_event_ts(db: Database) -> float | None:
+async def last_event_ts(db: StoreDatabase) -> float | None:
     """The time of the last stored event (None: an empty store)."""
     rows = await db.fetchall("SELECT ts FROM events ORDER BY id DESC LIMIT 1")
     return float(rows[0][0]) if rows else None
 
 
-async def open_call_ids(db: Database, since: float) -> list[str]:
+async def open_call_ids(db: StoreDatabase, since: float) -> list[str]:
     """Calls opened since ``since`` that never ended, and calls that asked
     for a callback since then; in order of first appearance."""
-    rows = await db.fetchall(OPEN_CALLS_SQL, (since, since))
+    sql = OPEN_CALLS_SQL_PG if db.dialect == "postgresql" else OPEN_CALLS_SQL
+    rows = await db.fetchall(sql, (since, since))
     return list(dict.fromkeys(str(r[0]) for r in rows))
 
 
-async def events_of(db: Database, call_ids: Iterable[str]) -> dict[str, list[Event]]:
+async def events_of(db: StoreDatabase, call_ids: Iterable[str]) -> dict[str, list[Event]]:
     """Every stored event of each call in ``call_ids``, oldest first."""
     ids = list(dict.fromkeys(call_ids))
     out: dict[str, list[Event]] = {i: [] for i in ids}
@@ -76,22 +81,27 @@ async def events_of(db: Database, call_ids: Iterable[str]) -> dict[str, list[Eve
 
 
 async def last_agent_states(
-    db: Database, since: float, skip_reasons: Collection[str] = ()
+    db: StoreDatabase, since: float, skip_reasons: Collection[str] = ()
 ) -> dict[str, Event]:
     """Each agent's last ``agent.state`` since ``since`` (one pass over that
     window), ignoring those whose reason is in ``skip_reasons``."""
-    # A damaged row (data not JSON: no agent to name) is skipped, never a failed query.
-    where = "type = 'agent.state' AND ts >= ? AND json_valid(data)"
     params: list[Any] = [since]
+    if db.dialect == "postgresql":  # ``data`` is json: never damaged there
+        where = "type = 'agent.state' AND ts >= ?"
+        reason, agent = "data ->> 'reason'", "data ->> 'agent'"
+    else:
+        # A damaged row (data not JSON: no agent to name) is skipped, never a failed query.
+        where = "type = 'agent.state' AND ts >= ? AND json_valid(data)"
+        reason = "CASE WHEN json_valid(data) THEN json_extract(data, '$.reason') END"
+        agent = "json_extract(data, '$.agent')"
     if skip_reasons:
         marks = ", ".join("?" * len(skip_reasons))
-        where += (" AND coalesce(CASE WHEN json_valid(data) THEN json_extract(data, '$.reason')"
-                  f" END, '') NOT IN ({marks})")
+        where += f" AND coalesce({reason}, '') NOT IN ({marks})"
         params += list(skip_reasons)
     rows = await db.fetchall(
         "SELECT e.id, e.ts, e.type, e.call_id, e.data FROM events e JOIN"
         f" (SELECT max(id) AS id FROM events WHERE {where}"
-        "   GROUP BY json_extract(data, '$.agent')) m ON e.id = m.id ORDER BY e.id", params,
+        f"   GROUP BY {agent}) m ON e.id = m.id ORDER BY e.id", params,
     )
     out: dict[str, Event] = {}
     for r in rows:
