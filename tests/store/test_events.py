@@ -1,17 +1,17 @@
-"""EventLog: batching, no loss on stop, listeners, queries, retries."""
+"""EventLog: batching, no loss on stop, listeners, queries, retries (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bailanys.errors import StoreError
 from bailanys.store import Event, Store
-from bailanys.store.db import Database
+from bailanys.store.backend import open_database
+from tests.store.conftest import is_pg
 
 
 class FakeClock:
@@ -22,9 +22,9 @@ class FakeClock:
         return self.now
 
 
-async def test_append_is_synchronous_and_returns_event() -> None:
+async def test_append_is_synchronous_and_returns_event(store_url: str) -> None:
     clock = FakeClock(100.0)
-    store = await Store.open(":memory:", clock=clock)
+    store = await Store.open(store_url, clock=clock)
     try:
         event = store.events.append("call.offered", "c1", caller="1001", number="1414")
         assert event == Event(
@@ -50,8 +50,8 @@ async def test_append_is_synchronous_and_returns_event() -> None:
         await store.close()
 
 
-async def test_reserved_field_names_rejected() -> None:
-    store = await Store.open(":memory:")
+async def test_reserved_field_names_rejected(store_url: str) -> None:
+    store = await Store.open(store_url)
     try:
         with pytest.raises(ValueError, match="reserved"):
             store.events.append("x", ts=1.0)
@@ -61,8 +61,8 @@ async def test_reserved_field_names_rejected() -> None:
         await store.close()
 
 
-async def test_many_appends_few_transactions() -> None:
-    store = await Store.open(":memory:", batch_interval=0.05, batch_max=1000)
+async def test_many_appends_few_transactions(store_url: str) -> None:
+    store = await Store.open(store_url, batch_interval=0.05, batch_max=1000)
     try:
         for i in range(2500):
             store.events.append("media.tick", f"c{i % 7}", n=i)
@@ -74,8 +74,8 @@ async def test_many_appends_few_transactions() -> None:
         await store.close()
 
 
-async def test_writer_commits_on_its_own_within_interval() -> None:
-    store = await Store.open(":memory:", batch_interval=0.01)
+async def test_writer_commits_on_its_own_within_interval(store_url: str) -> None:
+    store = await Store.open(store_url, batch_interval=0.01)
     try:
         for i in range(50):
             store.events.append("a", n=i)
@@ -91,14 +91,14 @@ async def test_writer_commits_on_its_own_within_interval() -> None:
         await store.close()
 
 
-async def test_stop_loses_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "var" / "events.db"  # parent directory is created
+async def test_stop_loses_nothing(store_url: str) -> None:
+    path = store_url  # SQLite: its parent directory is created
     store = await Store.open(path)
     for i in range(10_000):
         store.events.append("load.event", f"call-{i % 100}", seq=i)
     await store.close()  # no flush before: stop() must write the rest
 
-    db = await Database.open(path, readonly=True)
+    db = await open_database(path, readonly=True)
     try:
         rows = await db.fetchall("SELECT count(*), min(id), max(id) FROM events")
         assert tuple(rows[0]) == (10_000, 1, 10_000)
@@ -106,8 +106,8 @@ async def test_stop_loses_nothing(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_restart_keeps_events(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
+async def test_restart_keeps_events(store_url: str) -> None:
+    path = store_url
     store = await Store.open(path)
     store.events.append("call.offered", "c1", number="1414")
     await store.close()
@@ -121,8 +121,8 @@ async def test_restart_keeps_events(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_listeners_called_at_append_and_unsubscribe() -> None:
-    store = await Store.open(":memory:")
+async def test_listeners_called_at_append_and_unsubscribe(store_url: str) -> None:
+    store = await Store.open(store_url)
     try:
         seen: list[Event] = []
         unsubscribe = store.events.subscribe(seen.append)
@@ -137,8 +137,10 @@ async def test_listeners_called_at_append_and_unsubscribe() -> None:
         await store.close()
 
 
-async def test_failing_listener_does_not_break_append(caplog: pytest.LogCaptureFixture) -> None:
-    store = await Store.open(":memory:")
+async def test_failing_listener_does_not_break_append(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(store_url)
     try:
         seen: list[str] = []
 
@@ -154,9 +156,9 @@ async def test_failing_listener_does_not_break_append(caplog: pytest.LogCaptureF
         await store.close()
 
 
-async def test_query_filters() -> None:
+async def test_query_filters(store_url: str) -> None:
     clock = FakeClock(10.0)
-    store = await Store.open(":memory:", clock=clock)
+    store = await Store.open(store_url, clock=clock)
     try:
         for i, (type_, call) in enumerate(
             [("call.offered", "a"), ("ivr.input", "a"), ("call.offered", "b"), ("call.ended", "a")]
@@ -178,8 +180,8 @@ async def test_query_filters() -> None:
         await store.close()
 
 
-async def test_unicode_and_nested_data_round_trip() -> None:
-    store = await Store.open(":memory:")
+async def test_unicode_and_nested_data_round_trip(store_url: str) -> None:
+    store = await Store.open(store_url)
     try:
         store.events.append("ivr.prompt", "c", text="Сәлеметсіз бе", path=["menu", 2], ok=True)
         (event,) = await store.events.query()
@@ -188,8 +190,10 @@ async def test_unicode_and_nested_data_round_trip() -> None:
         await store.close()
 
 
-async def test_write_error_retried_not_dropped(caplog: pytest.LogCaptureFixture) -> None:
-    store = await Store.open(":memory:", batch_interval=0.005)
+async def test_write_error_retried_not_dropped(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(store_url, batch_interval=0.005)
     real = store.db.executemany
     failures = 2
 
@@ -212,8 +216,8 @@ async def test_write_error_retried_not_dropped(caplog: pytest.LogCaptureFixture)
         await store.close()
 
 
-async def test_stop_gives_up_with_store_error_and_keeps_events() -> None:
-    store = await Store.open(":memory:", batch_interval=0.001)
+async def test_stop_gives_up_with_store_error_and_keeps_events(store_url: str) -> None:
+    store = await Store.open(store_url, batch_interval=0.001)
     await store.events.stop()  # writer stopped; now make every write fail
 
     async def broken(sql: str, rows: Any) -> None:
@@ -227,8 +231,8 @@ async def test_stop_gives_up_with_store_error_and_keeps_events() -> None:
     await store.db.close()
 
 
-async def test_flush_without_writer_writes_directly() -> None:
-    store = await Store.open(":memory:")
+async def test_flush_without_writer_writes_directly(store_url: str) -> None:
+    store = await Store.open(store_url)
     await store.events.stop()
     try:
         store.events.append("a")
@@ -240,9 +244,11 @@ async def test_flush_without_writer_writes_directly() -> None:
         await store.close()
 
 
-async def test_readonly_store_reads_and_missing_file_refused(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    with pytest.raises(StoreError, match="no such database file"):
+async def test_readonly_store_reads_and_missing_file_refused(store_url: str) -> None:
+    path = store_url
+    # SQLite: no file; PostgreSQL: an empty database, never migrated.
+    missing = "schema version 0, expected" if is_pg(path) else "no such database file"
+    with pytest.raises(StoreError, match=missing):
         await Store.open(path, readonly=True)
     store = await Store.open(path)
     store.events.append("x", "c")
@@ -254,8 +260,8 @@ async def test_readonly_store_reads_and_missing_file_refused(tmp_path: Path) -> 
         await ro.close()
 
 
-async def test_registrations() -> None:
-    store = await Store.open(":memory:")
+async def test_registrations(store_url: str) -> None:
+    store = await Store.open(store_url)
     regs = store.registrations
     try:
         await regs.save("1001", "sip:1001@10.0.0.5:5060", 200.0, "10.0.0.5:5060", "udp", "pyVoIP")
@@ -279,10 +285,10 @@ async def test_registrations() -> None:
         await store.close()
 
 
-async def test_registration_write_while_events_buffered() -> None:
+async def test_registration_write_while_events_buffered(store_url: str) -> None:
     # The registrar and the event writer share one connection: their
     # transactions must not interleave.
-    store = await Store.open(":memory:", batch_interval=0.001, batch_max=10)
+    store = await Store.open(store_url, batch_interval=0.001, batch_max=10)
     try:
         for i in range(500):
             store.events.append("a", n=i)
