@@ -65,6 +65,7 @@ from bailanys.queue import commands as queue_commands
 from bailanys.reports import commands as report_commands
 from bailanys.reports import topiccommands
 from bailanys.robot import commands as robot_commands
+from bailanys.store import commands as store_commands
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +266,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     cases_commands.register(subparsers)  # cases check|list|show|status|escalate
     prompt_commands.register(subparsers)  # prompts import|list
     ops_commands.register(subparsers)  # backup, retention run
+    store_commands.register(subparsers)  # store migrate|copy (issue 22)
 
 
 def build_parser() -> argparse.ArgumentParser:

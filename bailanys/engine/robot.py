@@ -82,7 +82,7 @@ from bailanys.robot.services import (
 )
 from bailanys.robot.sms import DlrServer, SmsOutbox
 from bailanys.robot.turns import Interrupted, is_noise, played
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase
 from bailanys.store.events import SideRow
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class RobotService:
         events: EventSink,
         prompts: PromptBook,
         speech: Callable[[], Any],
-        database: Callable[[], Database | None],
+        database: Callable[[], StoreDatabase | None],
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         cases: CasesFileConfig | None = None,
         store_path: str = "",

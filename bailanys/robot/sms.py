@@ -51,7 +51,7 @@ from starlette.responses import Response
 from bailanys.errors import InputError
 from bailanys.events import SMS_BY_STATE, EventBase, SmsQueued
 from bailanys.robot.kannel import DlrStatus, Kannel, KannelError
-from bailanys.store.db import Database
+from bailanys.store.backend import StoreDatabase
 from bailanys.web.app import endpoint, web_app
 from bailanys.web.responses import error, response
 from bailanys.web.server import WebServer
@@ -208,7 +208,7 @@ class SmsOutbox:
 
     def __init__(
         self,
-        db: Database,
+        db: StoreDatabase,
         kannel: Kannel,
         *,
         config: SmsConfig | None = None,
@@ -242,8 +242,10 @@ class SmsOutbox:
         """Store the message (committed) and return its id; sending happens later."""
         params = _params(to, text, self.clock())
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(_INSERT, params)
-            msg_id = int(cursor.lastrowid or 0)
+            # RETURNING: PostgreSQL has no lastrowid (SQLite has RETURNING since 3.35)
+            cursor = await conn.execute(_INSERT + " RETURNING id", params)
+            row = await cursor.fetchone()
+            msg_id = int(row[0]) if row else 0
         self.emit(SmsQueued(sms_id=msg_id, to=mask_number(to)))
         self._wake.set()
         return msg_id
