@@ -62,6 +62,7 @@ from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.transport import SipTransport
 from bailanys.store import Store
 from bailanys.store.events import EventLog
+from bailanys.store.sqliteonly import sqlite_file
 from bailanys.tasks import TaskSet
 from bailanys.voice.phrases import interruption
 from bailanys.voice.tts import PromptRenderer
@@ -177,22 +178,23 @@ class Engine:
         if self.store is None:
             async with step("opening the event store"):
                 self.store = await Store.open(
-                    cfg.store.path,
+                    cfg.store.location.target,
                     batch_interval=cfg.store.batch_ms / 1000.0,
                     batch_max=cfg.store.batch_max,
                 )
             undo.push_async_callback(_undo, "event store", self._close_own_store)
         self._events = self.store.events
+        file = sqlite_file(self.store.db)  # what the sqlite3 readers open
         # Before the reconciliation: the calls it closes are folded into contacts too.
-        self.contacts = await contact_projector(cfg, self.store.db.path, self.events)
+        self.contacts = await contact_projector(cfg, file, self.events)
         if self.contacts is not None:
             undo.push_async_callback(_undo, "contacts projector", self.contacts.stop)
             await self.contacts.start()
         undo.push_async_callback(_undo, "requests' escalation", self.cases.stop)
-        await self.cases.start(self.store.db.path)
+        await self.cases.start(file)
         self.ops = OpsService(cfg, self.events)
         undo.push_async_callback(_undo, "daily jobs", self.ops.stop)
-        await self.ops.start(self.store.db.path)
+        await self.ops.start(file)
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
         undo.push_async_callback(_undo, "registrar", self.registrar.stop)

@@ -76,6 +76,7 @@ from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
+from bailanys.store.sqliteonly import sqlite_path
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
 
@@ -190,7 +191,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
         database=lambda: None if engine.store is None else engine.store.db,
-        cases=cfg.cases, store_path=cfg.store.path)
+        cases=cfg.cases, store_path=sqlite_path(cfg) or "")
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
                              events=events, queues=engine.queues, robot=engine.robot)
     engine.desk = desk = DeskService(
@@ -209,21 +210,28 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
         cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
         config_file=cfg.source or "<defaults>",
-        extra_routes=joined_routes(
-            analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
-                             events, ALMATY),
-            qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
-            reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
-            cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
-                         salt=functools.cache(  # read once, on the first request
-                             functools.partial(load_or_create_salt, cfg.cases.salt_file))),
+        extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
             desk_routes(desk),
-            lambda access, _static: desk_case_routes(
-                cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
-                cases=cfg.cases, topics_file=cfg.reports.topics),
             lambda access, _static: kb_routes(kb, access),
-            prompts_routes(recorded_port(engine)),
-            intraday_hook(engine)))
+            prompts_routes(recorded_port(engine))))
+
+
+def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
+    """The console pages that read the store file with sqlite3 (issue 22:
+    only on an SQLite store; ``bailanys.store.sqliteonly``)."""
+    cfg, cases = engine.config, engine.cases
+    return (
+        analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
+                         events, ALMATY),
+        qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
+        reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
+        cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
+                     salt=functools.cache(  # read once, on the first request
+                         functools.partial(load_or_create_salt, cfg.cases.salt_file))),
+        lambda access, _static: desk_case_routes(
+            cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
+            cases=cfg.cases, topics_file=cfg.reports.topics),
+        intraday_hook(engine))
 
 
 def recorded_port(engine: Host) -> PromptsPort:
@@ -294,7 +302,7 @@ async def desk_history(engine: Host) -> HistoryReader | None:
     file, keyed by the requests' salt; None for an in-memory store (no second
     connection can see it) or without a salt."""
     store = engine.store
-    if store is None or store.db.path == MEMORY:
+    if store is None or store.db.dialect != "sqlite" or store.db.path == MEMORY:
         return None
     salt = await caller_salt(engine.config)
     return None if salt is None else HistoryReader(store.db.path, salt, engine.config.cases)

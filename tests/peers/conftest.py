@@ -192,9 +192,10 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     ``AnalyticsConfig`` (``analytics``; off by default here), ``QaConfig``
     (``qa``), ``CasesFileConfig`` (``cases``; the salt file in the test's
     folder), ``VoiceConfig`` (``voice``; recorded prompts in the test's
-    folder) and ``MonitorConfig`` (``monitor``) as dicts; ``sip_users`` adds registrar users.
+    folder) and ``MonitorConfig`` (``monitor``) as dicts; ``sip_users`` adds registrar users;
+    ``store_url`` (issue 22) makes the engine open that store itself (PostgreSQL).
     """
-    started: list[tuple[EngineUnderTest, Store]] = []
+    started: list[tuple[EngineUnderTest, Store | None]] = []
 
     async def make(
         *,
@@ -214,6 +215,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         monitor: dict[str, Any] | None = None,
         store_path: str | None = None,
         voice: dict[str, Any] | None = None,
+        store_url: str | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -223,7 +225,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             media=MediaConfig(
                 rtp_ports=next_rtp_range(), record_dir=str(tmp_path / "rec"), **(media or {})
             ),
-            store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20),
+            store=StoreConfig(path=store_path or str(tmp_path / f"b{n}.db"), batch_ms=20,
+                              url=store_url or ""),
             # Recorded prompts (issue 21) in the test's folder, not var/prompts.
             voice=VoiceConfig(**{"prompt_dir": str(PROMPT_DIR),
                                  "recorded_dir": str(tmp_path / "recorded"), **(voice or {})}),
@@ -254,6 +257,12 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
                                      **(cases or {})}),
             monitor=MonitorConfig(**(monitor or {})),  # issue 21: the supervisors' phones
         )
+        if store_url:  # issue 22: the engine opens [store] url itself, as `serve` does
+            own = EngineUnderTest(config)
+            own.appended = []
+            await own.start()
+            started.append((own, None))
+            return own
         store = await Store.open(config.store.path, batch_interval=0.02)
         eng = EngineUnderTest(config, store=store)
         eng.appended = []
@@ -273,7 +282,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             try:
                 await eng.stop()
             finally:
-                await store.close()
+                if store is not None:
+                    await store.close()
 
 
 @pytest.fixture
