@@ -50,7 +50,7 @@ from bailanys.cliutil import (
     positive_int,
     print_problems,
     read_events,
-    store_path_or_exit,
+    store_location_or_exit,
     write_lines,
 )
 from bailanys.config import Config
@@ -214,7 +214,7 @@ def format_table(events: Sequence[Any]) -> list[str]:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    path = store_path_or_exit(load_config_or_exit(args))
+    path = store_location_or_exit(load_config_or_exit(args))
     try:
         events = asyncio.run(read_events(
             path, call_id=args.call, type=args.type, since=args.since, until=args.until,

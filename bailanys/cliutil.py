@@ -139,8 +139,22 @@ def add_time_range(parser: argparse.ArgumentParser) -> None:
 # --- the event store -------------------------------------------------------------
 
 
+def store_location_or_exit(config: Config) -> str:
+    """Where the event store is for commands that read it through the store
+    interface (``events``): the PostgreSQL URL, or the SQLite file (which must exist)."""
+    location = config.store.location
+    return location.target if location.backend == "postgresql" else store_path_or_exit(config)
+
+
 def store_path_or_exit(config: Config) -> str:
-    """The configured event store's path; CommandError when there is none yet."""
+    """The configured event store's path; CommandError when there is none yet,
+    or when the store is on PostgreSQL (these commands read the SQLite file:
+    ``bailanys.store.sqliteonly``)."""
+    location = config.store.location
+    if location.backend != "sqlite":
+        raise CommandError(
+            f"this command reads the SQLite store file; [store] url is PostgreSQL "
+            f"({location.display}), which it does not support yet")
     path = config.store.path
     if path == ":memory:" or not Path(path).is_file():
         raise CommandError(

@@ -115,3 +115,15 @@ def test_migrate_both_backends(tmp_path: Path, pg_cluster: pgcluster.Cluster,
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
     assert main(["store", "migrate", "--url", bad]) == 1
     assert "cannot connect to PostgreSQL" in capsys.readouterr().err
+
+
+def test_events_reads_postgresql_and_file_commands_refuse_it(
+        tmp_path: Path, pg_cluster: pgcluster.Cluster,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url = pg_cluster.create_database()
+    config = tmp_path / "pg.toml"
+    config.write_text(f'[store]\nurl = "{url}"\n')
+    assert main(["store", "migrate", "--config", str(config)]) == 0
+    assert main(["events", "--config", str(config)]) == 0  # empty store: no lines
+    assert main(["retention", "run", "--dry-run", "--config", str(config)]) == 1
+    assert "reads the SQLite store file; [store] url is PostgreSQL" in capsys.readouterr().err
