@@ -120,6 +120,8 @@ class EventLog:
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._write_lock = asyncio.Lock()
+        #: Set by ``stop()``: the writer ends at its next turn.
+        self._stopping = False
         self._appended = 0
         self._written = 0
         #: Transactions committed by the writer (tests and metrics).
@@ -205,6 +207,7 @@ class EventLog:
     async def start(self) -> None:
         """Start the one writer task (idempotent)."""
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="bailanys.store.events.writer")
 
     async def flush(self) -> None:
@@ -230,6 +233,10 @@ class EventLog:
         """
         task, self._task = self._task, None
         if task is not None:
+            # The flag as well as the cancel: Python 3.11's wait_for swallows a
+            # cancel that arrives as the wait it wraps ends (the writer woken by a
+            # flush), and the writer would then run on and this await hang.
+            self._stopping = True
             async with self._write_lock:  # never cancel it in mid-transaction
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -250,7 +257,7 @@ class EventLog:
 
     async def _run(self) -> None:
         delay = self.batch_interval
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()

@@ -300,3 +300,18 @@ async def test_registration_write_while_events_buffered(store_url: str) -> None:
         assert len(await store.events.query()) == 500
     finally:
         await store.close()
+
+
+async def test_close_right_after_an_awaited_flush_returns(store_url: str) -> None:
+    """The writer, woken by the flush, must still stop: Python 3.11's wait_for
+    can swallow the cancel that arrives as its wait ends (close() then hung)."""
+    for _ in range(3):
+        store = await Store.open(store_url, batch_interval=0.05)
+        for i in range(3000):
+            store.events.append("queue.joined", f"c{i % 40}", n=i)
+            if i % 500 == 499:
+                await asyncio.sleep(0)
+        await store.events.flush()
+        closing = asyncio.create_task(store.close())
+        done, _ = await asyncio.wait({closing}, timeout=10)
+        assert closing in done, "close() hung after an awaited flush"
