@@ -183,8 +183,7 @@ class Engine:
                     batch_max=cfg.store.batch_max,
                 )
             undo.push_async_callback(_undo, "event store", self._close_own_store)
-        self._events = self.store.events
-        file = sqlite_file(self.store.db)  # what the sqlite3 readers open
+        self._events, file = self.store.events, sqlite_file(self.store.db)  # sqlite3 readers'
         # Before the reconciliation: the calls it closes are folded into contacts too.
         self.contacts = await contact_projector(cfg, file, self.events)
         if self.contacts is not None:
