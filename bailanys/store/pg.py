@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -102,6 +103,26 @@ def partition_ddl(start: datetime) -> str:
             f" FOR VALUES FROM ({lo!r}) TO ({hi!r})")
 
 
+#: A plain ``INSERT INTO t (a, b) VALUES (?, ?)``: ``executemany`` sends it as COPY.
+_PLAIN_INSERT = re.compile(
+    r"\s*INSERT\s+INTO\s+(\w+)\s*\(([\w\s,]+)\)\s*VALUES\s*\((\s*\?\s*(?:,\s*\?\s*)*)\)\s*",
+    re.IGNORECASE)
+
+
+def copy_statement(sql: str) -> str | None:
+    """``COPY t (a, b) FROM STDIN`` for a plain multi-row insert (no ``ON
+    CONFLICT``, no ``RETURNING``, only placeholders), else None: the same
+    rows, several times faster than row-by-row inserts (the event writer's
+    batches)."""
+    m = _PLAIN_INSERT.fullmatch(sql)
+    if m is None:
+        return None
+    cols = [c.strip() for c in m.group(2).split(",")]
+    if len(cols) != m.group(3).count("?"):
+        return None
+    return f"COPY {m.group(1)} ({', '.join(cols)}) FROM STDIN"
+
+
 class PgTx:
     """The connection inside a transaction: ``execute``/``executemany`` with ``?`` SQL."""
 
@@ -112,8 +133,14 @@ class PgTx:
         return await self.conn.execute(to_pyformat(sql), tuple(params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        copy_sql = copy_statement(sql)
         async with self.conn.cursor() as cur:
-            await cur.executemany(to_pyformat(sql), [tuple(r) for r in rows])
+            if copy_sql is None:
+                await cur.executemany(to_pyformat(sql), [tuple(r) for r in rows])
+                return
+            async with cur.copy(copy_sql) as copy:
+                for row in rows:
+                    await copy.write_row(row)
 
 
 class PgDatabase:

@@ -11,8 +11,9 @@ import pytest
 
 from bailanys.store import Store
 from bailanys.store.backend import open_database
+from bailanys.store.events import INSERT_EVENT
 from bailanys.store.migrations import latest_version, migrate, schema_version
-from bailanys.store.pg import month_start, next_month, to_pyformat
+from bailanys.store.pg import copy_statement, month_start, next_month, to_pyformat
 from bailanys.store.unfinished import OPEN_CALLS_SQL_PG
 
 
@@ -28,6 +29,14 @@ from bailanys.store.unfinished import OPEN_CALLS_SQL_PG
 ])
 def test_question_marks_become_pyformat_outside_literals(sql: str, expected: str) -> None:
     assert to_pyformat(sql) == expected
+
+
+def test_plain_inserts_become_copy_and_others_do_not() -> None:
+    assert copy_statement(INSERT_EVENT) == "COPY events (ts, type, call_id, data) FROM STDIN"
+    assert copy_statement("INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING") is None
+    assert copy_statement("INSERT INTO t (a, b) VALUES (?, 1)") is None
+    assert copy_statement("INSERT INTO t (a, b) VALUES (?)") is None
+    assert copy_statement("UPDATE t SET a = ?") is None
 
 
 def test_month_arithmetic() -> None:
