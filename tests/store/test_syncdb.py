@@ -12,10 +12,10 @@ from bailanys.store.syncdb import connect_sync
 
 
 def _read(url: str) -> list[tuple[object, ...]]:
-    with connect_sync(url, readonly=True) as conn:  # type: ignore[union-attr]
+    with connect_sync(url, readonly=True) as conn:
         rows = conn.execute(
-            "SELECT type, call_id, data FROM events WHERE call_id = ? AND CAST(data AS TEXT) LIKE '%1414%'"
-            " ORDER BY id", ("c1",)).fetchall()
+            "SELECT type, call_id, data FROM events WHERE call_id = ?"
+            " AND CAST(data AS TEXT) LIKE '%1414%' ORDER BY id", ("c1",)).fetchall()
     return [tuple(r) for r in rows]
 
 
