@@ -305,9 +305,9 @@ async def test_registration_write_while_events_buffered(store_url: str) -> None:
 async def test_close_right_after_an_awaited_flush_returns(store_url: str) -> None:
     """The writer, woken by the flush, must still stop: Python 3.11's wait_for
     can swallow the cancel that arrives as its wait ends (close() then hung)."""
-    for _ in range(3):
+    for _ in range(2):
         store = await Store.open(store_url, batch_interval=0.05)
-        for i in range(3000):
+        for i in range(2000):
             store.events.append("queue.joined", f"c{i % 40}", n=i)
             if i % 500 == 499:
                 await asyncio.sleep(0)
