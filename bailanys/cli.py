@@ -53,6 +53,7 @@ from bailanys.cliutil import (
     store_path_or_exit,
     write_lines,
 )
+from bailanys.cluster import commands as cluster_commands
 from bailanys.config import Config
 from bailanys.console import commands as console_commands
 from bailanys.engine import democall
@@ -265,6 +266,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     cases_commands.register(subparsers)  # cases check|list|show|status|escalate
     prompt_commands.register(subparsers)  # prompts import|list
     ops_commands.register(subparsers)  # backup, retention run
+    cluster_commands.register(subparsers)  # cluster kamailio-config
 
 
 def build_parser() -> argparse.ArgumentParser:
