@@ -67,6 +67,7 @@ def _phones_test(cluster: Cluster) -> str:
 
 def render(cluster: Cluster, list_path: str, source: str = "") -> KamailioFiles:
     """Kamailio's configuration; ``list_path`` is where ``dispatcher.list`` will be."""
+    phones = _phones_test(cluster)
     modules = "\n".join(f'loadmodule "{m}.so"' for m in MODULES)
     interval = cluster.health_check_s
     timeout = cluster.engine_timeout_ms
@@ -142,8 +143,12 @@ request_route {{
 }}
 
 # ACK, BYE, re-INVITE, REFER of a call: follow the Route set (RFC 3261 §16.12).
+# A phone that sends every request to its proxy without a Route (pyVoIP and
+# other simple softphones do) is relayed to the Request-URI, from a phone's
+# network or an engine only.
 route[IN_DIALOG] {{
     if (loose_route()) {{ route(RELAY); exit; }}
+    if (uri != myself && (ds_is_from_list("{ENGINE_SET}") || {phones})) {{ route(RELAY); exit; }}
     if (is_method("ACK")) {{
         if (t_check_trans()) {{ route(RELAY); }}
         exit;
@@ -153,7 +158,7 @@ route[IN_DIALOG] {{
 }}
 
 route[REGISTRAR] {{
-    if (!({_phones_test(cluster)})) {{
+    if (!({phones})) {{
         sl_send_reply("403", "Forbidden");
         exit;
     }}
