@@ -77,7 +77,10 @@ class Kamailio:
         self.cluster = Cluster(
             listen=f"127.0.0.1:{self.port}", engines=tuple(engines), db_url=pg_url,
             health_check_s=health_check_s, engine_timeout_ms=engine_timeout_ms,
-            control=f"unix:{self.ctl}", children=2)
+            # One UDP worker: two can pass an engine's 180 and 200 on out of
+            # order, and SIPp's scenarios abort a call on a 180 after its 200
+            # (a phone ignores it, RFC 3261 §17.1.1.2).
+            control=f"unix:{self.ctl}", children=1)
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
