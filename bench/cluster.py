@@ -98,9 +98,21 @@ async def concurrent(site: Site, folder: Path, n: int, hold_s: int) -> dict[str,
     return {"concurrent_ok": res.successful, "concurrent_failed": res.failed}
 
 
+async def all_active(site: Site, within_s: float = 15.0) -> None:
+    """Wait until the dispatcher counts every engine active again."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        flags = await asyncio.to_thread(site.kam.dispatcher)
+        if len(flags) == len(site.engines) and all(f.startswith("A") for f in flags.values()):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"engines not all active after {within_s} s: {flags}")
+
+
 async def failover(site: Site, folder: Path, *, load: bool) -> float:
     """Seconds from ``kill -9`` of the first engine to the dispatcher's inactive flag."""
     dead = site.engines[0]
+    await all_active(site)  # an overloaded engine's 503s may have taken it out for a while
     traffic: asyncio.Task[Any] | None = None
     if load:
         traffic = asyncio.create_task(run_sipp_async(
