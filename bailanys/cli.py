@@ -10,8 +10,9 @@ The other commands belong to the layers they serve and are added by their
 ``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
 ``console`` (:mod:`bailanys.console.commands`), ``faq``
 (:mod:`bailanys.robot.commands`), ``worker``, ``analytics``
-(:mod:`bailanys.analytics.commands`), ``qa`` (:mod:`bailanys.qa.commands`) and
-``report`` (:mod:`bailanys.reports.commands`).
+(:mod:`bailanys.analytics.commands`), ``qa`` (:mod:`bailanys.qa.commands`),
+``report`` (:mod:`bailanys.reports.commands`) and ``cluster``
+(:mod:`bailanys.cluster.commands`).
 What they share with the commands here (exit statuses,
 :class:`~bailanys.cliutil.CommandError`, ``--config``, time options, output)
 is in :mod:`bailanys.cliutil`, which they import instead of this module.
