@@ -85,8 +85,8 @@ async def test_two_engines_behind_kamailio(pg_url: str, tmp_path: Path) -> None:
         # 3. A queue call on each engine is bridged to the operator through the proxy.
         make_ulaw_wav(tmp_path / "queue" / "bailanys_load.wav", 1.0, 0.0)
         res = await run_sipp_async(SCENARIOS / "load_call.xml", kam.target,
-                                   cwd=tmp_path / "queue", timeout_s=30, calls=2, rate=1,
-                                   service="1417", duration_ms=6000)
+                                   cwd=tmp_path / "queue", timeout_s=30, calls=2, rate=2,
+                                   service="1417", duration_ms=2500)
         assert res.ok, res.describe()
         connected = [await e.wait_events("call.connected", 1) for e in engines]
         assert [[c["agent"] for c in cs] for cs in connected] == [["1001"], ["1001"]], \
