@@ -198,11 +198,7 @@ class Engine:
         await self.ops.start(self.store.db.path)
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
-        undo.push_async_callback(_undo, "registrar", self.registrar.stop)
-        await self.registrar.start(time.time(), self.store.registrations)
-        if self.proxy_phones is not None:  # before the queues: they ask who is registered
-            undo.push_async_callback(_undo, "proxy's registrations", self.proxy_phones.stop)
-            await self.proxy_phones.start()
+        await self._start_registrations(undo)
         undo.push_async_callback(_undo, "TTS worker", self.renderer.close)
         rendered = self._render_count
         async with step("rendering prompts", rendered()):  # before the first call can need them
@@ -234,6 +230,16 @@ class Engine:
             self.endpoint.port = self.transport.port
         undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
         await self.workers.start()
+
+    async def _start_registrations(self, undo: contextlib.AsyncExitStack) -> None:
+        """The registrar and, behind a proxy, the phones registered with it (issue 22);
+        before the queues, which ask who is registered when they start."""
+        assert self.store is not None
+        undo.push_async_callback(_undo, "registrar", self.registrar.stop)
+        await self.registrar.start(time.time(), self.store.registrations)
+        if self.proxy_phones is not None:
+            undo.push_async_callback(_undo, "proxy's registrations", self.proxy_phones.stop)
+            await self.proxy_phones.start()
 
     def _faq_count(self) -> tuple[int, int]:
         return self.robot.faq_embedded
