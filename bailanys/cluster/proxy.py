@@ -7,7 +7,8 @@ proxy or engine the phone registered with. Which agents have a phone now is
 read from the proxy's ``location`` table in PostgreSQL
 (``locations_url``; :mod:`bailanys.cluster.locations`); without it every
 agent of the queue file counts as registered and the proxy's 404 says
-otherwise at ring time. The proxy's address is exempt from the engine's
+otherwise at ring time. Callbacks and transfers to numbers go through the
+proxy too (the dialer's ``outbound``). The proxy's address is exempt from the engine's
 per-source flood guard (every caller arrives from it; the proxy limits
 sources itself). The rest of "behind a proxy" needs no setting: the engine
 answers OPTIONS (the dispatcher's health check), follows Record-Route

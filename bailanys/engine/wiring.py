@@ -154,6 +154,7 @@ def build_parts(engine: Host) -> None:
                       register=table.register, forget=table.forget)
     engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg),
                            bindings=engine.proxy_phones or engine.registrar,
+                           outbound=cfg.cluster.proxy_addr if cfg.cluster.enabled else None,
                            max_call_s=cfg.engine.max_call_seconds)
     engine.recordings = recordings = recording_jobs(engine)
     build_services(engine, events, recordings)
