@@ -172,3 +172,22 @@ async def test_the_proxys_phones_come_from_its_location_table(pg_url: str) -> No
         assert phones.lookup("1001", 0.0) == [] and phones.lookup("1002", 0.0)
     finally:
         await phones.stop()
+
+
+async def test_an_unreachable_database_keeps_the_last_known_phones(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    phones = ProxyPhones(ClusterConfig(proxy="10.0.0.1:5060",
+                                       locations_url=f"postgresql://k@127.0.0.1:{port}/b"))
+    phones.phones = {"1001": "sip:1001@10.0.1.5"}
+    await phones.start()  # no exception: the engine starts, and reads again later
+    try:
+        await phones.poll()
+        assert phones.lookup("1001", 0.0)
+        warnings = [r for r in caplog.records if "cannot read" in r.getMessage()]
+        assert len(warnings) == 1  # once per outage, not once a second
+    finally:
+        await phones.stop()
