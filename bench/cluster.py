@@ -69,6 +69,7 @@ class Site:
 
     async def __aenter__(self) -> Site:
         await asyncio.gather(self.kam.start(), *(e.start() for e in self.engines))
+        await self.kam.wait_active()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -98,21 +99,10 @@ async def concurrent(site: Site, folder: Path, n: int, hold_s: int) -> dict[str,
     return {"concurrent_ok": res.successful, "concurrent_failed": res.failed}
 
 
-async def all_active(site: Site, within_s: float = 15.0) -> None:
-    """Wait until the dispatcher counts every engine active again."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        flags = await asyncio.to_thread(site.kam.dispatcher)
-        if len(flags) == len(site.engines) and all(f.startswith("A") for f in flags.values()):
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"engines not all active after {within_s} s: {flags}")
-
-
 async def failover(site: Site, folder: Path, *, load: bool) -> float:
     """Seconds from ``kill -9`` of the first engine to the dispatcher's inactive flag."""
     dead = site.engines[0]
-    await all_active(site)  # an overloaded engine's 503s may have taken it out for a while
+    await site.kam.wait_active()  # an overloaded engine's 503s may have taken it out for a while
     traffic: asyncio.Task[Any] | None = None
     if load:
         traffic = asyncio.create_task(run_sipp_async(
@@ -141,7 +131,6 @@ async def one_run(args: argparse.Namespace, pg: pgcluster.Cluster, root: Path, n
     folder = root / f"e{n}-run{run}"
     out: dict[str, float] = {}
     async with Site(folder, pg, n) as site:
-        await asyncio.sleep(HEALTH_CHECK_S + 0.5)  # every engine probed once
         out.update(await setup_rate(site, folder / "setup", args.rate, args.seconds))
         if args.concurrent:
             out.update(await concurrent(site, folder / "conc", args.concurrent, args.hold_s))
@@ -149,7 +138,6 @@ async def one_run(args: argparse.Namespace, pg: pgcluster.Cluster, root: Path, n
             out["failover_idle_s"] = await failover(site, folder / "fo", load=False)
     if n >= 2:
         async with Site(folder / "load", pg, n) as site:
-            await asyncio.sleep(HEALTH_CHECK_S + 0.5)
             out["failover_load_s"] = await failover(site, folder / "fo-load", load=True)
     return out
 

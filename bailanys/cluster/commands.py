@@ -1,6 +1,12 @@
-"""``bailanys cluster kamailio-config DESCRIPTION --out DIR`` (issue 22).
+"""``bailanys cluster kamailio-config`` and ``bailanys cluster phones`` (issue 22).
 
-Reads the cluster's description (:mod:`bailanys.cluster.settings`), writes
+``phones DESCRIPTION --config ENGINE.toml`` writes the engine's
+``[registrar.users]`` into Kamailio's ``subscriber`` table for the
+cluster's realm (:mod:`bailanys.cluster.phones`); exit 1 when the database
+cannot be written.
+
+``kamailio-config DESCRIPTION --out DIR`` reads the cluster's description
+(:mod:`bailanys.cluster.settings`), writes
 ``DIR/kamailio.cfg`` and ``DIR/dispatcher.list``
 (:mod:`bailanys.cluster.kamailio`) and, with ``--check``, runs ``kamailio
 -c`` on the result. Exit 0 when written (and checked), 2 for a bad
@@ -14,7 +20,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bailanys.cliutil import EXIT_CONFIG, EXIT_OK, CommandError
+from bailanys.cliutil import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    CommandError,
+    add_config_option,
+    load_config_or_exit,
+)
+from bailanys.cluster import phones as phone_accounts
 from bailanys.cluster import settings
 from bailanys.cluster.kamailio import render
 from bailanys.errors import ConfigError
@@ -37,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gen.add_argument("--check", action="store_true",
                      help="then run `kamailio -c` on the written configuration")
     gen.set_defaults(func=cmd_kamailio_config)
+    phones = sub.add_parser("phones",
+                            help="write the engine's [registrar.users] into Kamailio's "
+                                 "subscriber table (digest for REGISTER)")
+    phones.add_argument("description", type=Path, help="the cluster's TOML description")
+    add_config_option(phones)
+    phones.set_defaults(func=cmd_phones)
 
 
 def cmd_kamailio_config(args: argparse.Namespace) -> int:
@@ -73,3 +92,21 @@ def check(cfg: Path) -> None:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
         raise CommandError(f"{cfg}: kamailio refuses it:\n{tail}")
     print(f"{cfg}: kamailio -c: config file ok")
+
+
+def cmd_phones(args: argparse.Namespace) -> int:
+    try:
+        cluster = settings.load(args.description)
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from None
+    config = load_config_or_exit(args)
+    users = dict(config.registrar.users)
+    try:
+        written, removed = phone_accounts.sync(cluster.db_url, cluster.digest_realm, users)
+    except Exception as exc:  # psycopg.Error: no database, no subscriber table
+        raise CommandError(f"{cluster.db_url.split('@')[-1]}: cannot write subscriber: "
+                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+                           ) from None
+    print(f"subscriber: {written} phone account(s) for realm {cluster.digest_realm}, "
+          f"{removed} removed")
+    return EXIT_OK

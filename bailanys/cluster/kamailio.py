@@ -14,8 +14,9 @@ configuration does (docs/architecture.md, "Several engines behind Kamailio"):
   (``ds_ping_interval``, ``ds_probing_mode`` 1: active ones too); one that
   does not answer 2xx leaves the set until it answers again;
 - phones REGISTER with Kamailio (``registrar``, ``usrloc`` in PostgreSQL
-  through ``db_postgres``), from ``phones_from`` only; Path (RFC 3327) is
-  kept when an edge proxy adds it;
+  through ``db_postgres``), from ``phones_from`` only, with digest against
+  the ``subscriber`` table (``auth``; :mod:`bailanys.cluster.phones` fills
+  it); Path (RFC 3327) is kept when an edge proxy adds it;
 - an engine's INVITE to ``sip:<agent>@<kamailio>`` is looked up in
   ``location`` and relayed to the phone; any other Request-URI (a caller's
   contact for a callback, a trunk) is relayed as it is: Kamailio is the
@@ -37,6 +38,8 @@ MODULES = (
     "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "textops", "siputils",
     "xlog", "sanity", "ctl", "db_postgres", "usrloc", "registrar", "path", "dispatcher",
 )
+#: Loaded with ``auth`` (digest REGISTER against the ``subscriber`` table).
+AUTH_MODULES = ("auth", "auth_db")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,27 @@ def dispatcher_list(cluster: Cluster) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _auth_params(cluster: Cluster) -> str:
+    if not cluster.auth:
+        return ""
+    return (f'modparam("auth_db", "db_url", "{kamailio_db_url(cluster.db_url)}")\n'
+            'modparam("auth_db", "calculate_ha1", 0)\n'
+            'modparam("auth_db", "password_column", "ha1")\n'
+            'modparam("auth_db", "load_credentials", "")\n')
+
+
+def _auth_check(cluster: Cluster) -> str:
+    """Digest (RFC 3261 §22.4): the authenticated user must be the To's user (flag 1)."""
+    if not cluster.auth:
+        return ""
+    realm = cluster.digest_realm
+    return (f'    if (!auth_check("{realm}", "subscriber", "1")) {{\n'
+            f'        auth_challenge("{realm}", "1");\n'
+            '        exit;\n'
+            '    }\n'
+            '    consume_credentials();\n')
+
+
 def _phones_test(cluster: Cluster) -> str:
     return " || ".join(f"src_ip == {net}" for net in cluster.phones_from) or "0"
 
@@ -68,7 +92,8 @@ def _phones_test(cluster: Cluster) -> str:
 def render(cluster: Cluster, list_path: str, source: str = "") -> KamailioFiles:
     """Kamailio's configuration; ``list_path`` is where ``dispatcher.list`` will be."""
     phones = _phones_test(cluster)
-    modules = "\n".join(f'loadmodule "{m}.so"' for m in MODULES)
+    names = MODULES + (AUTH_MODULES if cluster.auth else ())
+    modules = "\n".join(f'loadmodule "{m}.so"' for m in names)
     interval = cluster.health_check_s
     timeout = cluster.engine_timeout_ms
     header = f" from {source}" if source else ""
@@ -102,7 +127,7 @@ modparam("ctl", "binrpc", "{cluster.control}")
 modparam("usrloc", "db_url", "{kamailio_db_url(cluster.db_url)}")
 modparam("usrloc", "db_mode", {cluster.db_mode})
 modparam("usrloc", "timer_interval", 10)
-modparam("registrar", "use_path", 1)
+{_auth_params(cluster)}modparam("registrar", "use_path", 1)
 modparam("registrar", "path_mode", 0)
 modparam("registrar", "max_expires", 3600)
 modparam("registrar", "min_expires", 30)
@@ -162,7 +187,7 @@ route[REGISTRAR] {{
         sl_send_reply("403", "Forbidden");
         exit;
     }}
-    if (!save("location")) {{ sl_reply_error(); }}
+{_auth_check(cluster)}    if (!save("location")) {{ sl_reply_error(); }}
     exit;
 }}
 

@@ -14,6 +14,7 @@ db_url = "postgresql://kamailio:secret@10.0.0.2/bailanys"  # usrloc's location t
 health_check_s = 2                            # OPTIONS to every engine this often
 engine_timeout_ms = 1000                      # no answer at all from an engine: fail over
 phones_from = ["10.0.1.0/24"]                 # who may REGISTER
+auth = true                                   # with digest, subscriber table
 ```
 """
 
@@ -52,7 +53,7 @@ _KEYS: Final[dict[str, Kind]] = {
     "listen": Kind.STRING, "engines": Kind.STRINGS, "db_url": Kind.STRING,
     "health_check_s": Kind.INTEGER, "engine_timeout_ms": Kind.INTEGER,
     "phones_from": Kind.STRINGS, "db_mode": Kind.INTEGER, "control": Kind.STRING,
-    "children": Kind.INTEGER,
+    "children": Kind.INTEGER, "auth": Kind.BOOLEAN, "realm": Kind.STRING,
 }
 
 
@@ -79,6 +80,12 @@ class Cluster:
     control: str = DEFAULT_CONTROL
     #: Kamailio's UDP worker processes.
     children: int = 4
+    #: Phones REGISTER with digest (RFC 3261 §22) against Kamailio's
+    #: ``subscriber`` table (``bailanys cluster phones`` fills it from the
+    #: engine's ``[registrar.users]``); false: by network only.
+    auth: bool = True
+    #: The digest realm; empty: Kamailio's listen host.
+    realm: str = ""
 
     def __post_init__(self) -> None:
         host, _ = split_host_port(self.listen, "kamailio.listen")
@@ -106,9 +113,18 @@ class Cluster:
             except ValueError:
                 raise ConfigError(f"expected a network such as 10.0.1.0/24, got {net!r}",
                                   key=f"kamailio.phones_from[{i}]") from None
+        if any(c in self.realm for c in '"\\\n '):
+            raise ConfigError(f"expected a realm without quotes or spaces, got {self.realm!r}",
+                              key="kamailio.realm")
+        if any(c in self.db_url for c in '"\\\n'):
+            raise ConfigError("expected a URL without quotes or newlines", key="kamailio.db_url")
         if not self.control.startswith(("unix:", "udp:", "tcp:")):
             raise ConfigError(f"expected unix:PATH, udp:HOST:PORT or tcp:HOST:PORT, "
                               f"got {self.control!r}", key="kamailio.control")
+
+    @property
+    def digest_realm(self) -> str:
+        return self.realm or self.host
 
     @property
     def host(self) -> str:

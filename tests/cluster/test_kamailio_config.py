@@ -7,6 +7,7 @@ The real cluster runs in tests/peers/test_cluster.py.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from bailanys.cli import main
 from bailanys.cluster.kamailio import kamailio_db_url, render
 from bailanys.cluster.locations import ProxyPhones
+from bailanys.cluster.phones import ha1, ha1b
 from bailanys.cluster.proxy import ClusterConfig
 from bailanys.cluster.settings import Cluster, parse
 from bailanys.config import PROJECT_ROOT, load_config
@@ -51,8 +53,14 @@ def test_the_configuration_routes_as_documented() -> None:
                  "listen=udp:10.0.0.1:5060", "listen=tcp:10.0.0.1:5060",
                  'if (!ds_select_dst("1", "4"))', 'ds_mark_dst("ip");', "if (ds_next_dst())",
                  't_check_status("408|5[0-9][0-9]")', 'if (!lookup("location"))',
-                 'if (!save("location"))', "record_route();", "if (!(src_ip == 10.0.1.0/24))"):
+                 'if (!save("location"))', "record_route();", "if (!(src_ip == 10.0.1.0/24))",
+                 'loadmodule "auth_db.so"', 'if (!auth_check("10.0.0.1", "subscriber", "1"))',
+                 'auth_challenge("10.0.0.1", "1");', 'modparam("auth_db", "calculate_ha1", 0)'):
         assert line in cfg, line
+    # Registration by network only, and another realm.
+    assert "auth_check" not in render(parse({"kamailio": {**TWO, "auth": False}}), "x").cfg
+    assert 'auth_check("callcentre.kz"' in render(
+        parse({"kamailio": {**TWO, "realm": "callcentre.kz"}}), "x").cfg
 
 
 @pytest.mark.skipif(KAMAILIO is None, reason="kamailio is not installed")
@@ -91,6 +99,8 @@ def test_a_broken_generated_file_is_refused_by_the_check(tmp_path: Path) -> None
     ({"health_check_s": True}, "kamailio.health_check_s: expected an integer"),
     ({"phones_from": ["10.0.1.0/33"]}, "kamailio.phones_from[0]: expected a network"),
     ({"engine_timout_ms": 5}, "kamailio.engine_timout_ms: unknown key"),
+    ({"realm": 'a" b'}, "kamailio.realm: expected a realm without quotes"),
+    ({"auth": "yes"}, "kamailio.auth: expected true or false"),
 ])
 def test_a_bad_description_is_one_clear_line(change: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=None) as caught:
@@ -148,10 +158,47 @@ async def test_without_locations_every_agent_is_rung_through_the_proxy() -> None
     await phones.stop()
 
 
-async def test_the_proxys_phones_come_from_its_location_table(pg_url: str) -> None:
+def kamailio_tables(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as db:
-        for name in ("standard-create.sql", "usrloc-create.sql"):
+        for name in ("standard-create.sql", "usrloc-create.sql", "auth_db-create.sql"):
             db.execute((KAMAILIO_SQL / name).read_text())  # type: ignore[arg-type]
+
+
+def test_phone_accounts_are_the_engines_registrar_users(
+        pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kamailio_tables(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("INSERT INTO subscriber (username, domain, ha1) VALUES "
+                   "('1009', '10.0.0.1', 'x'), ('1009', 'other.kz', 'y')")
+    desc = tmp_path / "cluster.toml"
+    desc.write_text(f'[kamailio]\nlisten = "10.0.0.1:5060"\nengines = ["10.0.0.11:5060"]\n'
+                    f'db_url = "{pg_url}"\n')
+    conf = tmp_path / "bailanys.toml"
+    conf.write_text('[registrar.users]\n1001 = "pw1001"\n1002 = "pw1002"\n')
+    assert main(["cluster", "phones", str(desc), "--config", str(conf)]) == 0
+    assert "2 phone account(s) for realm 10.0.0.1, 1 removed" in capsys.readouterr().out
+    with psycopg.connect(pg_url) as db:
+        rows = db.execute("SELECT username, domain, password, ha1, ha1b FROM subscriber "
+                          "ORDER BY domain, username").fetchall()
+    # RFC 2617 §3.2.2.2 HA1; no password kept; another realm's row untouched.
+    assert rows == [
+        ("1001", "10.0.0.1", "", ha1("1001", "10.0.0.1", "pw1001"),
+         ha1b("1001", "10.0.0.1", "pw1001")),
+        ("1002", "10.0.0.1", "", ha1("1002", "10.0.0.1", "pw1002"),
+         ha1b("1002", "10.0.0.1", "pw1002")),
+        ("1009", "other.kz", "", "y", ""),
+    ]
+    assert ha1("1001", "10.0.0.1", "pw1001") == \
+        hashlib.md5(b"1001:10.0.0.1:pw1001").hexdigest()
+    # No subscriber table (a fresh database): one line, exit 1.
+    desc.write_text(desc.read_text().replace(pg_url, pg_url.rsplit("/", 1)[0] + "/postgres"))
+    assert main(["cluster", "phones", str(desc), "--config", str(conf)]) == 1
+    assert "cannot write subscriber" in capsys.readouterr().err
+
+
+async def test_the_proxys_phones_come_from_its_location_table(pg_url: str) -> None:
+    kamailio_tables(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as db:
         db.execute("INSERT INTO location (ruid, username, contact) VALUES "
                    "('r1', '1001', 'sip:1001@10.0.1.5:5062')")
     changes: list[tuple[str, str, bool]] = []

@@ -42,9 +42,10 @@ START_S = 60.0  # an engine's first start may render prompts (espeak-ng)
 
 
 def create_usrloc_tables(pg_url: str) -> None:
-    """Kamailio's ``version`` and ``location`` tables, from its own schema files."""
+    """Kamailio's ``version``, ``location`` and ``subscriber`` tables, from its own
+    schema files (README, "The cluster set-up")."""
     with psycopg.connect(pg_url, autocommit=True) as db:
-        for name in ("standard-create.sql", "usrloc-create.sql"):
+        for name in ("standard-create.sql", "usrloc-create.sql", "auth_db-create.sql"):
             db.execute((KAMAILIO_SQL / name).read_text())  # type: ignore[arg-type]
 
 
@@ -59,6 +60,25 @@ def options_status(host: str, port: int, timeout: float = 0.3) -> str | None:
                      f"From: <sip:probe@127.0.0.1>;tag=p\r\nTo: <sip:{host}>\r\n"
                      f"Call-ID: probe-{local}-{time.monotonic_ns()}\r\nCSeq: 1 OPTIONS\r\n"
                      "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(), (host, port))
+        try:
+            return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+        except TimeoutError:
+            return None
+
+
+def register_status(port: int, user: str) -> str | None:
+    """The status line of a REGISTER for ``user`` without credentials."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(2.0)
+        local = sock.getsockname()[1]
+        sock.sendto((f"REGISTER sip:127.0.0.1:{port} SIP/2.0\r\n"
+                     f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-reg{local}\r\n"
+                     f"From: <sip:{user}@127.0.0.1>;tag=r\r\nTo: <sip:{user}@127.0.0.1>\r\n"
+                     f"Call-ID: reg-{local}\r\nCSeq: 1 REGISTER\r\n"
+                     f"Contact: <sip:{user}@127.0.0.1:{local}>\r\nExpires: 60\r\n"
+                     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
+                    ("127.0.0.1", port))
         try:
             return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
         except TimeoutError:
@@ -116,6 +136,19 @@ class Kamailio:
                              capture_output=True, text=True, timeout=5, check=False).stdout
         found = re.findall(r"URI:\s*sip:([\d.]+:\d+)\s+FLAGS:\s*(\w+)", out)
         return dict(found)
+
+    async def wait_active(self, within_s: float = 15.0) -> None:
+        """Until the dispatcher counts every engine active (an engine probed
+        before it listened is inactive until its next OPTIONS is answered)."""
+        deadline = time.monotonic() + within_s
+        flags: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            flags = await asyncio.to_thread(self.dispatcher)
+            if len(flags) == len(self.cluster.engines) and all(
+                    f.startswith("A") for f in flags.values()):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"engines not all active after {within_s} s: {flags}")
 
     async def stop(self) -> None:
         proc, self.proc = self.proc, None

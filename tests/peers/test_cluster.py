@@ -7,7 +7,9 @@ generates (OPTIONS every second, 500 ms engine timeout), two ``bailanys
 serve`` processes, SIPp callers and a pyVoIP operator registered with
 Kamailio. In order:
 
-1. the operator's phone registers with Kamailio; both engines learn it from
+1. the operator's phone registers with Kamailio with its password (the
+   ``subscriber`` table filled by ``bailanys cluster phones``' function; a
+   REGISTER without credentials is challenged); both engines learn it from
    the ``location`` table (``agent.registered`` in each store);
 2. SIPp's calls to Kamailio are spread across both engines;
 3. queue calls on both engines are bridged to the operator: each engine
@@ -30,12 +32,14 @@ from pathlib import Path
 
 import pytest
 
+from bailanys.cluster.phones import sync
 from tests.peers.cluster import (
     KAMAILIO,
     KAMCMD,
     EngineProc,
     Kamailio,
     create_usrloc_tables,
+    register_status,
 )
 from tests.peers.conftest import free_sip_port, needs_sipp
 from tests.peers.sipp import SCENARIOS, make_ulaw_wav, run_sipp_async
@@ -66,11 +70,17 @@ async def test_two_engines_behind_kamailio(pg_url: str, tmp_path: Path) -> None:
     engines = [EngineProc(tmp_path / f"engine{i}", proxy, pg_url) for i in (1, 2)]
     kam = Kamailio(tmp_path / "kamailio", [e.address for e in engines], pg_url, port=kport,
                    health_check_s=HEALTH_CHECK_S, engine_timeout_ms=ENGINE_TIMEOUT_MS)
-    agent = PyVoipAgent("127.0.0.1", kport, "1001", "unused", free_sip_port(), 31000, 31299,
+    # The phone accounts: the engines' [registrar.users], written by `cluster phones`.
+    await asyncio.to_thread(sync, pg_url, kam.cluster.digest_realm, {"1001": "pw1001"})
+    agent = PyVoipAgent("127.0.0.1", kport, "1001", "pw1001", free_sip_port(), 31000, 31299,
                         answer_after_s=0.0)
     try:
         await asyncio.gather(kam.start(), *(e.start() for e in engines))
-        # 1. The phone registers with Kamailio; both engines read it from PostgreSQL.
+        await kam.wait_active()  # each engine answered an OPTIONS of Kamailio's
+        # 1. The phone registers with Kamailio (digest); both engines read it from
+        # PostgreSQL. A REGISTER without credentials is challenged.
+        assert await asyncio.to_thread(register_status, kport, "1001") == \
+            "SIP/2.0 401 Unauthorized"
         await asyncio.to_thread(agent.start)
         assert agent.registered
         for e in engines:
