@@ -14,7 +14,7 @@ db_url = "postgresql://kamailio:secret@10.0.0.2/bailanys"  # usrloc's location t
 health_check_s = 2                            # OPTIONS to every engine this often
 engine_timeout_ms = 1000                      # no answer at all from an engine: fail over
 phones_from = ["10.0.1.0/24"]                 # who may REGISTER
-auth = true                                   # with digest, subscriber table
+auth = true                                   # REGISTER with digest (subscriber table)
 ```
 """
 
