@@ -133,6 +133,7 @@ async def one_run(args: argparse.Namespace, pg: pgcluster.Cluster, root: Path, n
     async with Site(folder, pg, n) as site:
         out.update(await setup_rate(site, folder / "setup", args.rate, args.seconds))
         if args.concurrent:
+            await site.kam.wait_active()  # an overloaded engine's timeouts take it out a while
             out.update(await concurrent(site, folder / "conc", args.concurrent, args.hold_s))
         if n >= 2:
             out["failover_idle_s"] = await failover(site, folder / "fo", load=False)
