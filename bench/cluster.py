@@ -50,6 +50,7 @@ from tests.peers.conftest import free_sip_port  # noqa: E402
 from tests.peers.sipp import SCENARIOS, make_ulaw_wav, run_sipp_async  # noqa: E402
 
 HEALTH_CHECK_S = 1
+RTP_BASE = 40000
 ENGINE_TIMEOUT_MS = 500
 
 
@@ -61,7 +62,9 @@ class Site:
         create_usrloc_tables(self.pg_url)
         port = free_sip_port()
         proxy = f"127.0.0.1:{port}"
-        self.engines = [EngineProc(folder / f"engine{i}", proxy, self.pg_url)
+        # 2,000 RTP ports each (1,000 calls): the tests' ranges hold 200 calls.
+        self.engines = [EngineProc(folder / f"engine{i}", proxy, self.pg_url,
+                                   rtp_ports=f"{RTP_BASE + 2000 * i}-{RTP_BASE + 2000 * i + 1999}")
                         for i in range(1, n + 1)]
         self.kam = Kamailio(folder / "kamailio", [e.address for e in self.engines],
                             self.pg_url, port=port, health_check_s=HEALTH_CHECK_S,

@@ -197,7 +197,7 @@ class EngineProc:
     """One ``bailanys serve`` behind the proxy, its config and store in ``folder``."""
 
     def __init__(self, folder: Path, proxy: str, locations_url: str, *,
-                 store_toml: str | None = None) -> None:
+                 store_toml: str | None = None, rtp_ports: str | None = None) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_sip_port()
@@ -213,7 +213,7 @@ class EngineProc:
 listen = "127.0.0.1:{self.sip_port}"
 max_calls = 2000
 [media]
-rtp_ports = "{next_rtp_range()}"
+rtp_ports = "{rtp_ports or next_rtp_range()}"
 record_dir = "{folder / 'rec'}"
 [store]
 {store}
