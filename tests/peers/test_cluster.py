@@ -20,9 +20,9 @@ Kamailio. In order:
    and every new call after that is answered by the survivor, which has
    answered every OPTIONS (still active).
 
-About 20 s (15 s of calls; 28 s on this machine shared by eight sessions):
-two ``bailanys serve`` processes starting in parallel are the rest (their
-imports), and a kill needs processes.
+About 20 s, 28 s on this machine shared by eight sessions: the calls take
+8 s, the rest is two ``bailanys serve`` processes starting in parallel
+(mostly their imports: 14 s here under load), and a kill needs processes.
 """
 
 from __future__ import annotations
