@@ -122,11 +122,14 @@ class QueueCore:
         language: str | None = None,
         priority: int | None = None,
         now: float,
+        arrived: float | None = None,
     ) -> list[Action]:
-        """A caller enters ``queue`` (``priority`` None: 0); ring or announce."""
+        """A caller enters ``queue`` (``priority`` None: 0); ring or announce.
+        ``arrived``: a call moved here from the engine that answered it, when
+        it reached the queue node there (issue 22): its place is by it."""
         settings = self._queue(queue)
         prio = 0 if priority is None else priority
-        caller = self.waiting.new(call_id, queue, skills, language, prio, now)
+        caller = self.waiting.new(call_id, queue, skills, language, prio, now, arrived)
         out: list[Action] = []
         self.waiting.enter(out, caller, settings, now)
         out += self._dispatch(now)

@@ -51,12 +51,18 @@ class Waiting:
         language: str | None,
         priority: int,
         now: float,
+        arrived: float | None = None,
     ) -> Caller:
-        """A new caller (not yet in a line: :meth:`enter` puts it there)."""
+        """A new caller (not yet in a line: :meth:`enter` puts it there);
+        ``arrived``: a call moved from another engine, when it arrived there
+        (its place and ``waited`` count from it; never after ``now``)."""
         if call_id in self.callers:
             raise QueueError(f"call {call_id!r} is already queued")
+        if arrived is not None:
+            arrived = min(arrived, now)
         caller = Caller(call_id, queue, tuple(skills), frozenset(), language, priority,
-                        next(self._counter), joined=now, entered=now)
+                        next(self._counter), joined=now if arrived is None else arrived,
+                        entered=now, arrived=arrived)
         self.callers[call_id] = caller
         return caller
 
@@ -85,7 +91,8 @@ class Waiting:
         emit(out, ev.QueueJoined(call_id=caller.call_id, queue=settings.name,
                                  position=caller.orig_position,
                                  skills=tuple(sorted(caller.required)),
-                                 language=caller.language, priority=caller.priority))
+                                 language=caller.language, priority=caller.priority,
+                                 arrived=caller.arrived))
         if self.estimator is not None:
             self.estimator.on_join(settings.name, caller.call_id, now)
 
