@@ -20,10 +20,10 @@ from bailanys.events.base import EventBase, optional, register
 class QueueJoined(EventBase):
     """The caller joined ``queue`` at ``position`` (1 = next), needing
     ``skills`` (sorted), speaking ``language`` (None: not chosen), with
-    ``priority`` (higher first). ``arrived`` (issue 22, a call moved from
-    the engine that answered it to the queue's owner): when it first
-    reached a queue node there, epoch seconds; the line's order is by it
-    (absent: the event's own time)."""
+    ``priority`` (higher first). ``prior_wait`` (issue 22, a call moved
+    from the engine that answered it to the queue's owner): the seconds
+    since it reached a queue node there; its arrival, by which the line is
+    ordered and ``waited`` counted, is the event's time minus it."""
 
     type: ClassVar[str] = "queue.joined"
     writer: ClassVar[str] = "queue/waiting.py"
@@ -33,7 +33,7 @@ class QueueJoined(EventBase):
     skills: tuple[str, ...]
     language: str | None
     priority: int
-    arrived: float | None = optional()
+    prior_wait: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

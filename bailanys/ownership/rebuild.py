@@ -7,9 +7,9 @@ queues recently and asks :func:`rebuild` who was where:
 * **places**: callers on a line (joined, no abandon, final time-out or
   connect after it) and callers waiting for a callback (they keep their
   place and have no leg to lose), per queue in service order: higher
-  priority first, then by *arrival* (``queue.joined``'s ``arrived``, the
-  first join's time when absent), then call id; whatever engine wrote
-  their events;
+  priority first, then by *arrival* (the first ``queue.joined``'s time
+  less its ``prior_wait``: a moved call's wait on the engine that answered
+  it), then call id; whatever engine wrote their events;
 * **talking**: calls connected to an agent on the dead owner and not
   completed;
 * **ended in line**: callers whose call ended (``call.ended``, written by
@@ -122,8 +122,7 @@ def _join(call: _Call, call_id: str, e: Event, queues: Collection[str]) -> None:
     data = e.data
     queue = _text(data.get("queue"))
     if call.arrived is None:
-        arrived = data.get("arrived")
-        call.arrived = _num(arrived) if _is_num(arrived) else e.ts
+        call.arrived = e.ts - max(0.0, _num(data.get("prior_wait")))
     call.on_line, call.callback, call.connected = True, False, None
     call.elsewhere = queue not in queues
     if call.elsewhere:
@@ -239,10 +238,6 @@ def _with(place: Place, *, callback: bool, number: str | None) -> Place:
 
 def _waited(at: float, since: float) -> float:
     return round(max(0.0, at - since), 3)
-
-
-def _is_num(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _num(value: object) -> float:

@@ -51,18 +51,18 @@ class Waiting:
         language: str | None,
         priority: int,
         now: float,
-        arrived: float | None = None,
+        prior_wait: float | None = None,
     ) -> Caller:
         """A new caller (not yet in a line: :meth:`enter` puts it there);
-        ``arrived``: a call moved from another engine, when it arrived there
-        (its place and ``waited`` count from it; never after ``now``)."""
+        ``prior_wait``: a call moved from another engine, the seconds since it
+        reached a queue node there (its place and ``waited`` count from then)."""
         if call_id in self.callers:
             raise QueueError(f"call {call_id!r} is already queued")
-        if arrived is not None:
-            arrived = min(arrived, now)
+        if prior_wait is not None:
+            prior_wait = max(0.0, prior_wait)
         caller = Caller(call_id, queue, tuple(skills), frozenset(), language, priority,
-                        next(self._counter), joined=now if arrived is None else arrived,
-                        entered=now, arrived=arrived)
+                        next(self._counter), joined=now - (prior_wait or 0.0),
+                        entered=now, prior_wait=prior_wait)
         self.callers[call_id] = caller
         return caller
 
@@ -92,7 +92,8 @@ class Waiting:
                                  position=caller.orig_position,
                                  skills=tuple(sorted(caller.required)),
                                  language=caller.language, priority=caller.priority,
-                                 arrived=caller.arrived))
+                                 prior_wait=None if caller.prior_wait is None
+                                 else seconds(caller.prior_wait)))
         if self.estimator is not None:
             self.estimator.on_join(settings.name, caller.call_id, now)
 

@@ -4,7 +4,7 @@ and what the KPI fold makes of the ``engine_failure`` closings (not lost).
 The streams are written as two engines write them into the shared log:
 ``call.offered``/``call.ended`` by the engine that answered (the anchor),
 ``queue.*`` by the group's owner, a moved caller's ``queue.joined``
-carrying its ``arrived``.
+carrying its ``prior_wait``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ GROUP = ("egov", "egov_ru")
 def joined(log: Log, t: float, call: str, queue: str = "egov", *, arrived: float | None = None,
            priority: int = 0, position: int = 1, number: str = "+77011234567") -> None:
     log.ev(t - 5, "call.offered", call, **{"from": f"sip:{number}@trunk", "to": "sip:1414@b"})
-    extra: dict[str, Any] = {} if arrived is None else {"arrived": T0 + arrived}
+    extra: dict[str, Any] = {} if arrived is None else {"prior_wait": t - arrived}
     log.ev(t, "queue.joined", call, queue=queue, position=position, skills=["kk"],
            language="kk", priority=priority, **extra)
 
