@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import psycopg
+
 from bailanys import events as ev
 from bailanys.ownership.lease import StartOwning, StopOwning
 from bailanys.ownership.pglease import Holder
@@ -130,13 +132,23 @@ class QueueRouter:
         self._tasks = TaskSet()
 
     async def route(self, queue: str) -> Route:
-        group = self.group_of.get(queue)
-        if group is None or self._ownership.owns(group):
+        if self.owns_queue(queue):
             return Local()
-        holder = await self._holders.holder(group)
+        group = self.group_of[queue]
+        try:
+            holder = await self._holders.holder(group)
+        except (psycopg.Error, OSError, TimeoutError) as exc:
+            log.warning("queue %s: who owns %s unknown: %s", queue, group, exc)
+            return NoOwner(group)
         if holder is None or holder.expires_in <= 0 or holder.owner == self._ownership.owner:
             return NoOwner(group)
         return Move(group, holder.owner_uri, holder.epoch)
+
+    def owns_queue(self, queue: str) -> bool:
+        """Whether this engine serves ``queue`` now (it owns its group, or
+        the queue is in no group)."""
+        group = self.group_of.get(queue)
+        return group is None or self._ownership.owns(group)
 
     def attach(self, call_id: str, queue: str) -> Place | None:
         """A moved call arrives: its rebuilt place (keep its arrival), or None
