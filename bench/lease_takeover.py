@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bailanys.ownership.lease import LeaseTiming  # noqa: E402
+from bailanys.ownership.lease import LeaseTiming, StartOwning, StopOwning  # noqa: E402
 from bailanys.ownership.pglease import (  # noqa: E402
     LeaseKeeper,
     PgLeases,
@@ -37,22 +37,36 @@ from bailanys.ownership.pglease import (  # noqa: E402
 from tests import pgcluster  # noqa: E402
 
 
-async def _until_owned(keeper: LeaseKeeper, groups: list[str]) -> float:
-    while len(keeper.held()) < len(groups):
-        await asyncio.sleep(0.005)
-    return time.monotonic()
+class Owned:
+    """A keeper's ``on_change``: set when it owns every group."""
+
+    def __init__(self, groups: list[str]) -> None:
+        self.groups = set(groups)
+        self.held: set[str] = set()
+        self.all = asyncio.Event()
+
+    def __call__(self, group: str, change: StartOwning | StopOwning) -> None:
+        if isinstance(change, StartOwning):
+            self.held.add(group)
+        else:
+            self.held.discard(group)
+        if self.held == self.groups:
+            self.all.set()
+        else:
+            self.all.clear()
+
+    async def wait(self) -> float:
+        await self.all.wait()
+        return time.monotonic()
 
 
 async def one_run(url: str, timing: LeaseTiming, groups: list[str]) -> tuple[float, float, float]:
-    def quiet(group: str, change: object) -> None:
-        return None
-
-    a = LeaseKeeper(connector(url), groups, incarnation("a"), "sip:a", quiet, timing=timing)
-    b = LeaseKeeper(connector(url), groups, incarnation("b"), "sip:b", quiet, timing=timing)
-    c = LeaseKeeper(connector(url), groups, incarnation("c"), "sip:c", quiet, timing=timing)
+    owned = {name: Owned(groups) for name in "abc"}
+    a, b, c = (LeaseKeeper(connector(url), groups, incarnation(name), f"sip:{name}",
+                           owned[name], timing=timing) for name in "abc")
     try:
         a.start()
-        await _until_owned(a, groups)
+        await owned["a"].wait()
         b.start()
         await asyncio.sleep(timing.renew_s * 1.5)
         last_renewal = max(lease.deadline or 0.0 for lease in a.leases.values()) - timing.held_s
@@ -60,13 +74,13 @@ async def one_run(url: str, timing: LeaseTiming, groups: list[str]) -> tuple[flo
         if a._conn is not None:
             await a._conn.close()
         killed = time.monotonic()
-        owned = await _until_owned(b, groups)
+        taken = await owned["b"].wait()
         c.start()
         await asyncio.sleep(timing.renew_s)
         stopped = time.monotonic()
         await b.stop()
-        handed = await _until_owned(c, groups)
-        return owned - killed, owned - last_renewal, handed - stopped
+        handed = await owned["c"].wait()
+        return taken - killed, taken - last_renewal, handed - stopped
     finally:
         for keeper in (a, b, c):
             await keeper.stop(release=False)
