@@ -198,9 +198,9 @@ def close_unreached(
     rebuilt: Rebuilt, reattached: Collection[str], at: float, died: float,
     short_abandon_s: Mapping[str, float] | None = None,
 ) -> list[ev.EventBase]:
-    """The events that close what the successor could not reach, to write at
-    ``at`` (the grace period's end); ``died``: when the old owner was last
-    known alive (the end of a talking call). ``reattached``: the call ids
+    """The events that close what the successor could not reach; ``at``:
+    when their wait ended (the take-over); ``died``: when the old owner was
+    last known alive (the end of a talking call). ``reattached``: the call ids
     re-homed to the successor. ``short_abandon_s`` per queue applies only
     to a caller's own hang-up (an engine failure is never short)."""
     out: list[ev.EventBase] = []

@@ -189,7 +189,8 @@ class QueueRouter:
         if self.rebuilt.get(group) is not found or not self._ownership.owns(group):
             return
         died = max((e.ts for e in history), default=now)
-        closings = close_unreached(found, self._attached[group], self._wall(), died)
+        # their wait ended when the owner died: counted up to the take-over
+        closings = close_unreached(found, self._attached[group], now, died)
         for event in closings:
             self._sink.emit(event)
         log.info("take-over %s (epoch %d): %d re-homed, %d closed", group, epoch,
