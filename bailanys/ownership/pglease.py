@@ -163,7 +163,12 @@ Connect = Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]
 
 
 class LeaseKeeper:
-    """Keeps this engine's leases of ``groups``: tries, renews, reports."""
+    """Keeps this engine's leases of ``groups``: tries, renews, reports.
+
+    A statement waits at most half an attempt interval; when one fails (the
+    database away, a stall), the other groups skip this round, so a round
+    never blocks for longer than that and an owner's stop is reported at
+    most ``ttl/6`` after its deadline (``owns`` itself is exact)."""
 
     def __init__(
         self,
@@ -185,6 +190,8 @@ class LeaseKeeper:
         self._clock = clock
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._tasks = TaskSet()
+        #: A statement failed in this round: the other groups' wait for the next.
+        self._down = False
 
     def owns(self, group: str) -> bool:
         """Whether this engine may decide for ``group`` now."""
@@ -220,6 +227,7 @@ class LeaseKeeper:
 
     async def _run(self) -> None:
         while True:
+            self._down = False
             for group, lease in self.leases.items():
                 outs = lease.tick(self._clock())
                 await self._apply(group, lease, outs)
@@ -238,12 +246,15 @@ class LeaseKeeper:
                 self._on_change(group, out)
 
     async def _attempt(self, group: str, lease: Lease, sent: float) -> list[Output]:
+        if self._down:  # the database failed for another group this round: not again now
+            return lease.failed(sent, self._clock())
         try:
-            async with asyncio.timeout(self.timing.renew_s):
+            async with asyncio.timeout(self.timing.renew_s / 2):
                 conn = await self._connection()
                 epoch = await PgLeases(conn).take(group, self.owner, self.uri, self.timing.ttl_s)
         except (psycopg.Error, OSError, TimeoutError) as exc:
             log.warning("lease %s: take/renew failed: %s", group, exc)
+            self._down = True
             await self._drop_connection()
             return lease.failed(sent, self._clock())
         return lease.answered(sent, epoch, self._clock())

@@ -149,3 +149,45 @@ async def test_two_engines_compete_and_one_takes_over_a_dead_owner(pg_url: str) 
         for keeper in keepers.values():
             await keeper.stop(release=False)
         await setup.close()
+
+
+class Switch:
+    """A connect function whose database can be made unreachable."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.up = True
+
+    async def __call__(self) -> psycopg.AsyncConnection[Any]:
+        if not self.up:
+            raise OSError("connection refused (the test took the database away)")
+        return await psycopg.AsyncConnection.connect(self.url, autocommit=True,
+                                                     application_name="lease-keeper")
+
+
+async def test_the_database_away_the_owner_stops_in_time_and_resumes(pg_url: str) -> None:
+    admin = await _conn(pg_url)
+    await PgLeases(admin).create()
+    timing = LeaseTiming(ttl_s=1.5, margin_s=0.2)
+    log, switch = Log(), Switch(pg_url)
+    keeper = LeaseKeeper(switch, ["egov", "pensions"], "A", "sip:a", log, timing=timing)
+    try:
+        keeper.start()
+        await _until(lambda: keeper.held() == {"egov": 1, "pensions": 1}, 3)
+        switch.up = False
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'lease-keeper'")
+        deadline = max(lease.deadline or 0.0 for lease in keeper.leases.values())
+        await _until(lambda: len([c for _, _, c in log.changes
+                                  if isinstance(c, StopOwning)]) == 2, 3)
+        stopped = max(t for t, _, c in log.changes if isinstance(c, StopOwning))
+        assert {c for _, _, c in log.changes if isinstance(c, StopOwning)} == {
+            StopOwning(1, StopReason.EXPIRED)}
+        assert stopped - deadline < timing.renew_s / 2 + 0.2  # reported soon after
+        assert keeper.held() == {}
+        switch.up = True  # back: nobody took over, so the same epoch, resumed
+        await _until(lambda: keeper.held() == {"egov": 1, "pensions": 1}, 3)
+        assert [c for _, g, c in log.changes if g == "egov"][-1] == StartOwning(1, resumed=True)
+    finally:
+        await keeper.stop(release=False)
+        await admin.close()
