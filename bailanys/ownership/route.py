@@ -24,7 +24,9 @@ re-INVITE of the caller, RFC 3725) is the engine's mover, not here.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 #: before the unreached are closed: 2 × the default lease ttl, time for an
 #: anchor to see its leg die (Kamailio's failover) and move the call again.
 DEFAULT_GRACE_S = 12.0
+#: The longest pause between two tries to read a group's history.
+READ_RETRY_MAX_S = 4.0
 #: How far back the history of a group is read: the longest call the
 #: engine allows (``[engine] max_call_seconds``' default, 4 h).
 DEFAULT_LOOKBACK_S = 4 * 3600.0
@@ -179,7 +183,9 @@ class QueueRouter:
     async def _take_over(self, group: str, epoch: int) -> None:
         queues = self.groups[group]
         now = self._wall()
-        history = await self._history.recent(queues, now - self._lookback_s)
+        history = await self._read(group, queues, now - self._lookback_s)
+        if history is None:
+            return
         found = rebuild(history, queues)
         if not self._ownership.owns(group):
             return  # lost it again while reading
@@ -197,6 +203,18 @@ class QueueRouter:
                  len(self._attached[group]), len(closings))
         self.rebuilt.pop(group, None)
         self._attached.pop(group, None)
+
+    async def _read(self, group: str, queues: tuple[str, ...], since: float) -> list[Event] | None:
+        """The group's history, retried with backoff while we own it (None: lost it)."""
+        for attempt in itertools.count():
+            try:
+                return await self._history.recent(queues, since)
+            except (psycopg.Error, sqlite3.Error, OSError) as exc:
+                log.warning("take-over %s: history unreadable (%s), retrying", group, exc)
+            if not self._ownership.owns(group):
+                return None
+            await asyncio.sleep(min(READ_RETRY_MAX_S, 0.25 * 2 ** attempt))
+        return None  # not reached: count() never ends
 
     def _emit_owner(self, group: str, epoch: int, resumed: bool, found: Rebuilt) -> None:
         self._sink.emit(ev.QueueOwner(

@@ -136,3 +136,45 @@ async def test_routes_and_a_take_over(pg_url: str) -> None:
                 await engine.router.stop()
             await engine.keeper.stop(release=False)
         await conn.close()
+
+
+class Flaky(Stored):
+    """The event store unreadable twice, then readable."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__(events)
+        self.failures = 2
+
+    async def recent(self, queues: tuple[str, ...], since: float) -> list[Event]:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("the store is away")
+        return await super().recent(queues, since)
+
+
+class Owning:
+    owner, uri = "me", "sip:me"
+
+    def __init__(self) -> None:
+        self.mine = True
+
+    def owns(self, group: str) -> bool:
+        return self.mine
+
+
+async def test_an_unreadable_history_is_read_again_while_we_own() -> None:
+    sink, flaky, owning = Sink(), Flaky(history()), Owning()
+    router = QueueRouter(GROUPS, owning, PgLeases(None), flaky, sink,  # type: ignore[arg-type]
+                         grace_s=0.0, wall=lambda: T0 + 400)
+    router("egov", StartOwning(7))
+    await router._tasks.join()
+    assert flaky.failures == 0 and len(flaky.asked) == 1
+    assert [type(e).__name__ for e in sink.events] == [
+        "QueueOwner", "QueueAbandoned", "QueueAbandoned", "CallCompleted"]
+    # lost while the store is away: it gives up, writes nothing
+    sink2, owning.mine = Sink(), False
+    router2 = QueueRouter(GROUPS, owning, PgLeases(None), Flaky(history()), sink2,  # type: ignore[arg-type]
+                          grace_s=0.0)
+    router2("egov", StartOwning(8))
+    await router2._tasks.join()
+    assert sink2.events == []
