@@ -55,8 +55,10 @@ module)::
     │   ├── ImportProblems     (bailanys.reports.imports) a CSV of other channels'
     │   │                      contacts cannot be imported; ``problems`` lists them
     │   ├── NoSuchCase         (bailanys.cases.api) no request has this number (404)
-    │   └── PromptImportError  (bailanys.prompts.audio) a recording refused (not
-    │                          audio, silent, too long, unknown key); ``code``
+    │   ├── PromptImportError  (bailanys.prompts.audio) a recording refused (not
+    │   │                      audio, silent, too long, unknown key); ``code``
+    │   └── MoveHeaderError    (bailanys.ownership.moveheaders) a moved call's
+    │                          X-Bailanys-* headers are not valid (answered 400)
     ├── DrawError              (bailanys.ivr.draw) a flow diagram cannot be written
     ├── QueueError             (bailanys.queue.agents) a queue call the state does not allow
     │   └── AgentStateError    (bailanys.queue.agents) an agent event its state table refuses

@@ -13,6 +13,8 @@ flow               the flow, robot or demo ended the call as designed
 no_answer          an outbound leg was not answered (agent legs, callbacks)
 engine_shutdown    the engine stopped (SIGTERM, ``Engine.stop()``)
 engine_restart     written at start-up for a call a crash left open
+engine_failure     another engine closed it: the engine that held the call
+                   died (issue 22, a queue taken over: docs/architecture.md)
 rtp_timeout        no media from the peer
 max_duration       the call-length limit
 error              anything else (no ACK, flow error, setup failure)
@@ -45,6 +47,7 @@ class Cause(StrEnum):
     NO_ANSWER = "no_answer"
     ENGINE_SHUTDOWN = "engine_shutdown"
     ENGINE_RESTART = "engine_restart"
+    ENGINE_FAILURE = "engine_failure"
     RTP_TIMEOUT = "rtp_timeout"
     MAX_DURATION = "max_duration"
     ERROR = "error"
@@ -65,6 +68,7 @@ REASONS: Final[Mapping[str, Cause]] = {
     "shutdown": Cause.ENGINE_SHUTDOWN,
     "engine_shutdown": Cause.ENGINE_SHUTDOWN,
     "engine_restart": Cause.ENGINE_RESTART,
+    "engine_failure": Cause.ENGINE_FAILURE,
     "rtp_timeout": Cause.RTP_TIMEOUT,
     "max_duration": Cause.MAX_DURATION,
     "no_ack": Cause.ERROR,

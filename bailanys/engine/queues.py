@@ -358,9 +358,12 @@ class QueueService(QueueTransfers):
 
     # ------------------------------------------------------------ hand-overs from flows
 
-    async def enter_queue(self, call: CallLeg, action: EnterQueue) -> bool:
+    async def enter_queue(self, call: CallLeg, action: EnterQueue, *,
+                          prior_wait: float | None = None) -> bool:
         """Hold ``call`` in ``action.queue`` until an agent takes it, it calls back,
-        overflows or hangs up; False (the node's fallback) when there is no such queue."""
+        overflows or hangs up; False (the node's fallback) when there is no such queue.
+        ``prior_wait``: seconds it already waited for the queue elsewhere (issue 22,
+        ``engine/ownedqueues.py``): its place and wait count from then."""
         core = self.core
         if core is None or self.config is None or action.queue not in self.config.queues:
             return False
@@ -370,7 +373,7 @@ class QueueService(QueueTransfers):
         skills = tuple(s for s in action.skills if s != action.language)
         try:
             self._run(core.join(call.id, action.queue, skills=skills, language=action.language,
-                                now=time.monotonic()))
+                                now=time.monotonic(), prior_wait=prior_wait))
             await self._hold(w, action.prompt)
             return True
         except asyncio.CancelledError:

@@ -112,6 +112,7 @@ from bailanys.events.queue import (
     QueueCallbackAnswered,
     QueueCallbackRequested,
     QueueJoined,
+    QueueOwner,
     QueueTimeout,
 )
 from bailanys.events.reports import CallerPortrait, CallRegion, CallTopic, ComplaintConfirmed
@@ -207,5 +208,6 @@ __all__ = [
     "SmsFailed", "SmsQueued", "SmsSent", "Stored", "SurveyAnswered", "SurveySkipped",
     "TranscriptFailed", "TranscriptReady",
     "MonitorEnded", "MonitorModeChanged", "MonitorStarted",
+    "QueueOwner",
     "UnknownEvent", "decode", "decode_parts", "encode", "event_of", "fields_of", "registry",
 ]

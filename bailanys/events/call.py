@@ -165,10 +165,11 @@ class CallConnected(EventBase):
 class CallCompleted(EventBase):
     """The conversation with ``agent`` ended: ``talk`` seconds, ended ``by``
     ``caller``/``agent`` (or the engine's cause: ``engine_restart`` when
-    the start-up reconciliation closes it)."""
+    the start-up reconciliation closes it, ``engine_failure`` when the
+    queue's new owner closes a call the dead owner was bridging, issue 22)."""
 
     type: ClassVar[str] = "call.completed"
-    writer: ClassVar[str] = "queue/core.py; engine/reconcile.py"
+    writer: ClassVar[str] = "queue/core.py; engine/reconcile.py; ownership/rebuild.py"
 
     queue: str
     agent: str

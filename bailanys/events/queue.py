@@ -13,14 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bailanys.events.base import EventBase, register
+from bailanys.events.base import EventBase, optional, register
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueJoined(EventBase):
     """The caller joined ``queue`` at ``position`` (1 = next), needing
     ``skills`` (sorted), speaking ``language`` (None: not chosen), with
-    ``priority`` (higher first)."""
+    ``priority`` (higher first). ``prior_wait`` (issue 22, a call moved
+    from the engine that answered it to the queue's owner): the seconds
+    since it reached a queue node there; its arrival, by which the line is
+    ordered and ``waited`` counted, is the event's time minus it."""
 
     type: ClassVar[str] = "queue.joined"
     writer: ClassVar[str] = "queue/waiting.py"
@@ -30,6 +33,7 @@ class QueueJoined(EventBase):
     skills: tuple[str, ...]
     language: str | None
     priority: int
+    prior_wait: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,10 +55,12 @@ class QueueAbandoned(EventBase):
     while waiting or ringing, a failed callback, or the engine ended the
     call. ``short``: under the short-abandon threshold (not counted lost,
     docs/kpi.md); ``cause``: who ended it (``engine/causes.py``); only
-    ``caller`` is a lost call."""
+    ``caller`` is a lost call. ``engine_failure`` (issue 22): the engine
+    holding the caller died and the queue's new owner could not reach it
+    (counted ``dropped``, never lost)."""
 
     type: ClassVar[str] = "queue.abandoned"
-    writer: ClassVar[str] = "queue/waiting.py; engine/reconcile.py"
+    writer: ClassVar[str] = "queue/waiting.py; engine/reconcile.py; ownership/rebuild.py"
 
     queue: str
     position: int
@@ -178,7 +184,29 @@ class AgentUnregistered(EventBase):
     contact: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueOwner(EventBase):
+    """Engine ``owner`` (its incarnation; SIP ``owner_uri``) started owning
+    the queue group ``group`` (its ``queues``, sorted) at lease ``epoch``
+    (issue 22, docs/architecture.md "Queues across engines"). ``resumed``:
+    the epoch it held before (nobody owned it in between); otherwise it
+    rebuilt the group from the events: ``waiting`` callers in line (callbacks
+    included), ``talking`` calls connected on the previous owner."""
+
+    type: ClassVar[str] = "queue.owner"
+    writer: ClassVar[str] = "ownership/route.py"
+
+    group: str
+    queues: tuple[str, ...]
+    owner: str
+    owner_uri: str
+    epoch: int
+    resumed: bool
+    waiting: int
+    talking: int
+
+
 CLASSES = (QueueJoined, QueueAnnounced, QueueAbandoned, QueueTimeout, QueueCallbackRequested,
            QueueCallback, QueueCallbackAnswered, AgentState, AgentRinging, AgentNoAnswer,
-           AgentRegistered, AgentUnregistered)
+           AgentRegistered, AgentUnregistered, QueueOwner)
 register(*CLASSES)

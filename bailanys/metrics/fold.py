@@ -53,8 +53,8 @@ its own request and a repeat takes back only the last resolved contact.
 
 An abandon counts as lost only when its ``cause`` is "caller" (no cause,
 as in events stored before causes existed, reads as "caller"); another
-cause (engine_shutdown, engine_restart, rtp_timeout, max_duration, error)
-is counted as ``dropped``: the engine's doing, not the caller's.
+cause (engine_shutdown, engine_restart, engine_failure, rtp_timeout, max_duration,
+error) is counted as ``dropped``: the engine's doing, not the caller's.
 
 KPI 2 (Appendix 1 item 2) comes from the QA events ``qa.scored`` and
 ``qa.reviewed``, folded by :class:`~bailanys.metrics.accuracy.AccuracyFold`

@@ -1,11 +1,14 @@
 """Callers waiting in queues, and the plain snapshots the console reads.
 
 A :class:`Line` holds one queue's callers ordered by ``(-priority,
-counter)``: higher priority first, first come first served within a
+joined, counter)``: higher priority first, first come first served within a
 priority, the counter being global so that no two keys are equal (the
 ``(priority, counter, item)`` idiom of pipecat's queues and ``heapq``'s
-docs). A sorted list rather than a heap: positions are announced to every
-caller, and a heap cannot say who stands where.
+docs). ``joined`` is the first join; for a call moved here from the
+engine that answered it, its arrival there (issue 22: callers of a queue
+are served in arrival order whichever engine answered them). A sorted
+list rather than a heap: positions are announced to every caller, and a
+heap cannot say who stands where.
 """
 
 from __future__ import annotations
@@ -61,9 +64,12 @@ class Caller:
     tried: dict[str, float] = field(default_factory=dict)
     #: Skipped until then: every free agent failed it less than ``retry_s`` ago.
     retry_at: float | None = None
+    #: A call moved from another engine: seconds it waited there first
+    #: (``joined`` is that much before its join here).
+    prior_wait: float | None = None
 
-    def key(self) -> tuple[int, int]:
-        return (-self.priority, self.counter)
+    def key(self) -> tuple[int, float, int]:
+        return (-self.priority, self.joined, self.counter)
 
     def advance_announce(self, now: float, interval: float) -> None:
         """Next announcement on the grid ``join + k * interval``, after ``now``."""

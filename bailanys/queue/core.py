@@ -122,11 +122,15 @@ class QueueCore:
         language: str | None = None,
         priority: int | None = None,
         now: float,
+        prior_wait: float | None = None,
     ) -> list[Action]:
-        """A caller enters ``queue`` (``priority`` None: 0); ring or announce."""
+        """A caller enters ``queue`` (``priority`` None: 0); ring or announce.
+        ``prior_wait``: a call moved here from the engine that answered it,
+        the seconds since it reached the queue node there (issue 22): its
+        place and wait count from then."""
         settings = self._queue(queue)
         prio = 0 if priority is None else priority
-        caller = self.waiting.new(call_id, queue, skills, language, prio, now)
+        caller = self.waiting.new(call_id, queue, skills, language, prio, now, prior_wait)
         out: list[Action] = []
         self.waiting.enter(out, caller, settings, now)
         out += self._dispatch(now)

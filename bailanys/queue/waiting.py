@@ -51,12 +51,18 @@ class Waiting:
         language: str | None,
         priority: int,
         now: float,
+        prior_wait: float | None = None,
     ) -> Caller:
-        """A new caller (not yet in a line: :meth:`enter` puts it there)."""
+        """A new caller (not yet in a line: :meth:`enter` puts it there);
+        ``prior_wait``: a call moved from another engine, the seconds since it
+        reached a queue node there (its place and ``waited`` count from then)."""
         if call_id in self.callers:
             raise QueueError(f"call {call_id!r} is already queued")
+        if prior_wait is not None:
+            prior_wait = max(0.0, prior_wait)
         caller = Caller(call_id, queue, tuple(skills), frozenset(), language, priority,
-                        next(self._counter), joined=now, entered=now)
+                        next(self._counter), joined=now - (prior_wait or 0.0),
+                        entered=now, prior_wait=prior_wait)
         self.callers[call_id] = caller
         return caller
 
@@ -85,7 +91,9 @@ class Waiting:
         emit(out, ev.QueueJoined(call_id=caller.call_id, queue=settings.name,
                                  position=caller.orig_position,
                                  skills=tuple(sorted(caller.required)),
-                                 language=caller.language, priority=caller.priority))
+                                 language=caller.language, priority=caller.priority,
+                                 prior_wait=None if caller.prior_wait is None
+                                 else seconds(caller.prior_wait)))
         if self.estimator is not None:
             self.estimator.on_join(settings.name, caller.call_id, now)
 

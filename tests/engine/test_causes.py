@@ -17,7 +17,7 @@ from bailanys.engine.causes import (
 def test_the_vocabulary_is_the_contract() -> None:
     assert [c.value for c in Cause] == [
         "caller", "agent", "flow", "no_answer", "engine_shutdown", "engine_restart",
-        "rtp_timeout", "max_duration", "error",
+        "engine_failure", "rtp_timeout", "max_duration", "error",
     ]
 
 

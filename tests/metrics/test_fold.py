@@ -172,8 +172,8 @@ def engine_drop(log: Log, t: float, call: str, cause: str | None, wait: float = 
     log.ev(joined + wait, "call.ended", call, cause=cause or "caller", duration=wait)
 
 
-@pytest.mark.parametrize("cause", ["engine_shutdown", "engine_restart", "rtp_timeout",
-                                   "max_duration", "error"])
+@pytest.mark.parametrize("cause", ["engine_shutdown", "engine_restart", "engine_failure",
+                                   "rtp_timeout", "max_duration", "error"])
 def test_an_abandon_the_engine_caused_is_dropped_not_lost(cause: str) -> None:
     log = Log()
     log.answered(0, "c1", wait=10)
