@@ -33,7 +33,8 @@ from pathlib import Path
 
 def bin_dir() -> Path | None:
     """The newest installed server's bin directory, or None when there is none."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                   key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
 
 
@@ -117,8 +118,8 @@ def start() -> Cluster:
     with open(data / "postgresql.auto.conf", "a", encoding="utf-8") as f:
         f.write(conf)
     try:
-        cluster._run(str(bins / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "30",
-                     "start")
+        cluster._run(str(bins / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
+                     "-w", "-t", "30", "start")
     except subprocess.CalledProcessError as exc:
         log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
