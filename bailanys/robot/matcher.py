@@ -51,6 +51,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bailanys.robot import scope as scope_
 from bailanys.robot.faq import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -324,6 +325,8 @@ class MatchResult:
     candidates: tuple[Candidate, ...]  # best first, at most a few
     operator: bool  # the caller asked for a person
     in_scope: bool = True  # False: none of the entries fits (no clarify menu)
+    answerable: bool = True  # False: out of scope for sure, not answered even if confident
+    scope: float = 1.0  # P(in scope), :mod:`bailanys.robot.scope`
 
     @property
     def best(self) -> Candidate:
@@ -352,6 +355,11 @@ class MatcherConfig:
     clause_weight: float = 0.5
     none_score: float = NONE_SCORE
     none_coverage: float = NONE_COVERAGE
+    #: The out-of-domain list the none-of-these model is fitted on
+    #: (:mod:`bailanys.robot.scope`); None: ``out_of_scope.yaml`` next to the
+    #: knowledge file, if there is one.  ``scope=False``: no model.
+    out_of_domain: Path | None = None
+    scope: bool = True
     #: Told (variants embedded, variants to embed) after each batch while the
     #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
@@ -431,9 +439,28 @@ class Matcher:
         self.threshold = min(self.threshold, THRESHOLD_CAP)
         if self.config.threshold is not None:
             self.threshold = self.config.threshold
+        self.scope = self._scope([(lang, q) for e in kb.entries for lang in ("kk", "ru")
+                                  for q in e.questions.get(lang, ())])
         log.info("faq matcher: %d entries, %d variants, w_lex=%.3f, w_ent=%.3f, T=%.4f, "
                  "threshold=%.2f, loo acc=%.3f", len(kb), len(texts), self.w_lex, self.w_ent,
                  self.temperature, self.threshold, self.train_accuracy)
+
+    def _scope(self, variants: list[tuple[str, str]]) -> scope_.Scope | None:
+        path = self.config.out_of_domain or (
+            Path(self.kb.file).with_name("out_of_scope.yaml") if self.kb.file else None)
+        if not self.config.scope or path is None or not path.exists():
+            return None
+        ood = scope_.load_out_of_domain(path)
+        if ood is None:
+            return None
+        negatives = [[frozenset(stem(w, lang == "kk") for w in normalize(phrase).split())
+                      for lang, phrases in e.not_about.items() for phrase in phrases]
+                     for e in self.kb.entries]
+        return scope_.build(
+            self._idx, variants, negatives, ood,
+            lambda t: frozenset(stems(t, drop_stop_words=True)), core_text,
+            lambda ts: self._encode([normalize(t) or t for t in ts]),
+            self.config.cache.with_name(self.config.cache.stem + ".scope.npz"), MODEL_ID)
 
     def _build_index(self, texts: list[str], owner: npt.NDArray[np.int64]) -> _Index:
         emb = self._variant_embeddings([normalize(t) or t for t in texts])
@@ -580,7 +607,15 @@ class Matcher:
         emb_best = float(emb_v[self._idx.members[best]].max())
         in_scope = (emb_best >= self.config.none_score
                     and float(lex_e[best]) >= self.config.none_coverage)
-        return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope)
+        p_in, answerable = 1.0, True
+        if self.scope is not None and self.scope.model is not None:
+            q = scope_.Query(frozenset(stems(text, drop_stop_words=True)),
+                             self._entry_scores(emb_v), best)
+            p_in = 0.0 if self.scope.negative(q) else self.scope.prob(q)
+            answerable = p_in >= self.scope.model.veto
+            in_scope = in_scope and p_in >= self.scope.model.floor
+        return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope,
+                           answerable, p_in)
 
     def decide(self, result: MatchResult, attempt: int = 1) -> Decision:
         return decide(result, self.threshold, self.config.clarify_floor, attempt)
@@ -597,6 +632,8 @@ def decide(result: MatchResult, threshold: float, clarify_floor: float = CLARIFY
     if result.operator:
         topic = best.entry.topic if best.confidence >= clarify_floor else None
         return Decision(Action.HANDOVER, topic=topic)
+    if not result.answerable:  # surely out of scope (issue 18): even a confident match
+        return Decision(Action.HANDOVER)
     if best.confidence >= threshold:
         return Decision(Action.ANSWER, entry=best.entry)
     if not result.in_scope:
