@@ -1,4 +1,4 @@
-"""bailanys.robot.scope: the matcher's calibrated "none of these" and negative evidence (issue 18)."""
+"""bailanys.robot.scope: the matcher's calibrated "none of these", negative evidence (issue 18)."""
 
 from __future__ import annotations
 
