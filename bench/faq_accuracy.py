@@ -4,6 +4,7 @@
     .venv/bin/python bench/faq_accuracy.py --test     # ... and the realistic TEST half
     .venv/bin/python bench/faq_accuracy.py -v         # print the DEV misses too
     .venv/bin/python bench/faq_accuracy.py --latency-only [--threads 2]
+    .venv/bin/python bench/faq_accuracy.py --no-scope # without robot/scope.py (to compare)
 
 (In a worktree, run it with ``PYTHONPATH=.`` so that it measures the
 worktree's package, not the one the shared virtual environment installs.)
@@ -161,7 +162,8 @@ def latency(m: Matcher, texts: list[str], warm: list[str]) -> tuple[float, float
 def main() -> int:
     kb = load_kb(ROOT / "knowledge/faq.yaml")
     threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
-    m = Matcher(kb, MatcherConfig(num_threads=threads))
+    # --no-scope: without the none-of-these model and negative evidence (robot/scope.py)
+    m = Matcher(kb, MatcherConfig(num_threads=threads, scope="--no-scope" not in sys.argv))
     short = load_set(ROOT / "bench/data/faq_paraphrases.yaml")
     real = load_set(ROOT / "bench/data/faq_callers.yaml")
     for _, _, eid in short + real:

@@ -636,11 +636,9 @@ class Matcher:
         in_scope = (emb_best >= self.config.none_score
                     and float(lex_e[best]) >= self.config.none_coverage)
         p_in, answerable = 1.0, True
-        if self.scope is not None and self.scope.model is not None:
-            q = scope_.Query(frozenset(stems(text, drop_stop_words=True)),
-                             self._entry_scores(emb_v), best)
-            p_in = 0.0 if self.scope.negative(q) else self.scope.prob(q)
-            answerable = p_in >= self.scope.model.cut
+        if self.scope is not None:
+            p_in, answerable = self.scope.judge(scope_.Query(
+                frozenset(stems(text, drop_stop_words=True)), self._entry_scores(emb_v), best))
             in_scope = in_scope and answerable
         return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope,
                            answerable, p_in)

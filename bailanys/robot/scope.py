@@ -24,10 +24,12 @@ feature is computed leave-one-out too (its stems count as evidence only when
 another line has them).
 
 One operating point, :attr:`ScopeModel.cut`, chosen on the fit's own
-(leave-one-out) probabilities: below it, or with a negative-evidence phrase
-of its best entry, a turn is out of scope: not answered even when the match
-is confident, and no two-option menu either (an operator).  Pure numpy; the embeddings of the
-training lines are cached next to the entries' (``*.scope.npz``).
+(leave-one-out) probabilities: below it (unless the best entry has every
+content word of the question), or with a negative-evidence phrase of its
+best entry, a turn is out of scope: not answered even when the match is
+confident, and no two-option menu either (an operator): :meth:`Scope.judge`.
+Pure numpy; the embeddings of the training lines are cached next to the
+entries' (``*.scope.npz``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ L2 = 1.0
 #: bench/data/faq_callers.yaml: 1 % of its confidently answered in-scope turns
 #: fall below it).
 CUT_LOSS = 0.03
+#: Coverage at which a question counts as in scope whatever the model says.
+FULL_COVERAGE = 0.999
+#: Content words a question needs for the model to call it out of scope.
+MIN_STEMS = 2
 SEED = 18  # the openings drawn for the training lines: fixed, so a fit is reproducible
 
 
@@ -214,6 +220,20 @@ class Scope:
     def prob(self, q: Query) -> float:
         """P(in scope); 1.0 without a fitted model."""
         return 1.0 if self.model is None else self.model.prob(self.features(q))
+
+    def judge(self, q: Query) -> tuple[float, bool]:
+        """(P(in scope), in scope?): out with one of the best entry's negative
+        phrases (P 0); in when the best entry's variants have every content
+        word of the question, or the question has fewer than
+        :data:`MIN_STEMS` ("бұл кім": one content word, a low cosine: too
+        little to call it out of scope); else P against the model's cut."""
+        if self.negative(q):
+            return 0.0, False
+        if self.model is None:
+            return 1.0, True
+        f = self.features(q)
+        p = self.model.prob(f)
+        return p, p >= self.model.cut or f[2] >= FULL_COVERAGE or len(q.stems) < MIN_STEMS
 
     def fit(self, pos: Sequence[Positive],
             neg: Sequence[Query]) -> ScopeModel:
