@@ -55,7 +55,9 @@ CSV_COLUMNS = (
     "id", "topic", "questions_kk", "questions_ru",
     "answer_kk", "answer_ru", "sms_kk", "sms_ru",
     "title_kk", "title_ru", "about_kk", "about_ru",
+    "not_about_kk", "not_about_ru",  # optional: a CSV without them is read too
 )
+_CSV_OPTIONAL = 2
 _FIELDS = frozenset({"id", "topic", "title", "about", "questions", "answer", "sms",
                      "not_about"})
 #: Russian "о" becomes "об" before a word starting with these vowel letters
@@ -333,6 +335,8 @@ def export_csv(kb: KnowledgeBase, path: str | Path) -> None:
                 sms.get("kk", ""), sms.get("ru", ""),
                 e.title.get("kk", ""), e.title.get("ru", ""),
                 e.about.get("kk", ""), e.about.get("ru", ""),
+                VARIANT_SEP.join(e.not_about.get("kk", ())),
+                VARIANT_SEP.join(e.not_about.get("ru", ())),
             ])
 
 
@@ -345,7 +349,8 @@ def import_csv(path: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         src.problems.append(Problem(str(path), 0, "", f"cannot read: {exc}"))
         return KnowledgeBase((), str(path)), src.problems
-    if not rows or tuple(c.strip() for c in rows[0]) != CSV_COLUMNS:
+    head = tuple(c.strip() for c in rows[0]) if rows else ()
+    if head not in (CSV_COLUMNS, CSV_COLUMNS[:-_CSV_OPTIONAL]):
         src.problems.append(Problem(str(path), 1, "", f"header must be: {','.join(CSV_COLUMNS)}"))
         return KnowledgeBase((), str(path)), src.problems
     raws: list[tuple[Path_, Any]] = []
@@ -365,5 +370,9 @@ def import_csv(path: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
         raw["answer"] = {lang: cells[f"answer_{lang}"] for lang in LANGS}
         if cells["sms_kk"].strip() or cells["sms_ru"].strip():
             raw["sms"] = {lang: cells[f"sms_{lang}"] for lang in LANGS}
+        not_about = {lang: [w.strip() for w in cells[f"not_about_{lang}"].split("|")
+                            if w.strip()] for lang in LANGS}
+        if any(not_about.values()):
+            raw["not_about"] = {lang: words for lang, words in not_about.items() if words}
         raws.append((path_, raw))
     return _build(src, raws), list(src.problems)

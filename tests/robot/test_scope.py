@@ -137,3 +137,19 @@ def test_out_of_scope_goes_to_an_operator(matcher: Matcher) -> None:
         r = matcher.match(text)
         assert r.answerable
         assert matcher.decide(r).action is Action.ANSWER, text
+
+
+def test_not_about_round_trips_through_csv(tmp_path: Path) -> None:
+    from bailanys.robot.faq import CSV_COLUMNS, export_csv, import_csv
+
+    kb = load_kb(REAL)
+    export_csv(kb, tmp_path / "faq.csv")
+    back, problems = import_csv(tmp_path / "faq.csv")
+    assert problems == []
+    assert [e.not_about for e in back.entries] == [e.not_about for e in kb.entries]
+    # a spreadsheet of the columns before not_about is still read
+    rows = (tmp_path / "faq.csv").read_text("utf-8").splitlines()
+    old = [",".join(CSV_COLUMNS[:-2])] + rows[1:2]
+    (tmp_path / "old.csv").write_text("\n".join(old) + "\n", "utf-8")
+    _, problems = import_csv(tmp_path / "old.csv")
+    assert problems == []
