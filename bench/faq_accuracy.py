@@ -3,7 +3,8 @@
     .venv/bin/python bench/faq_accuracy.py            # short set, realistic DEV half, latency
     .venv/bin/python bench/faq_accuracy.py --test     # ... and the realistic TEST half
     .venv/bin/python bench/faq_accuracy.py -v         # print the DEV misses too
-    .venv/bin/python bench/faq_accuracy.py --latency-only
+    .venv/bin/python bench/faq_accuracy.py --latency-only [--threads 2]
+    .venv/bin/python bench/faq_accuracy.py --no-scope # without robot/scope.py (to compare)
 
 (In a worktree, run it with ``PYTHONPATH=.`` so that it measures the
 worktree's package, not the one the shared virtual environment installs.)
@@ -46,7 +47,7 @@ from pathlib import Path
 import yaml
 
 from bailanys.robot.faq import load_kb
-from bailanys.robot.matcher import Action, Matcher
+from bailanys.robot.matcher import Action, Matcher, MatcherConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_OF_SCOPE = "_out_of_scope"
@@ -119,8 +120,13 @@ def _busy() -> None:  # pragma: no cover - a load generator
         pass
 
 
-def latency(m: Matcher, texts: list[str]) -> tuple[float, float, str]:
-    """(p50, p99) seconds per :meth:`Matcher.match`, the other core busy."""
+def latency(m: Matcher, texts: list[str], warm: list[str]) -> tuple[float, float, str]:
+    """(p50, p99) seconds per :meth:`Matcher.match`, the other core busy.
+
+    ``warm``: texts matched first, not measured (other than ``texts``: the
+    matcher keeps the last turns' embeddings, so a measured text must be new).
+    """
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     cpus = sorted(os.sched_getaffinity(0))
     mine, other = cpus[0], cpus[1] if len(cpus) > 1 else cpus[0]
     # fork: the child only spins, and needs no import of this script (spawn
@@ -134,7 +140,8 @@ def latency(m: Matcher, texts: list[str]) -> tuple[float, float, str]:
         if not busy.is_alive():
             raise RuntimeError("the busy-loop process did not start")
         os.sched_setaffinity(0, {mine})
-        for t in texts[:10]:  # warm up
+        m.forget_turns()
+        for t in warm[:10]:  # warm up
             m.match(t)
         times = []
         for t in texts:
@@ -147,12 +154,16 @@ def latency(m: Matcher, texts: list[str]) -> tuple[float, float, str]:
         os.sched_setaffinity(0, set(cpus))
     times.sort()
     p = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
-    return p(0.5), p(0.99), f"this process on cpu {mine}, busy loop on cpu {other}"
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return p(0.5), p(0.99), (f"this process on cpu {mine}, busy loop on cpu {other}; "
+                             f"load average before {load_before}, after {load}")
 
 
 def main() -> int:
     kb = load_kb(ROOT / "knowledge/faq.yaml")
-    m = Matcher(kb)
+    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+    # --no-scope: without the none-of-these model and negative evidence (robot/scope.py)
+    m = Matcher(kb, MatcherConfig(num_threads=threads, scope="--no-scope" not in sys.argv))
     short = load_set(ROOT / "bench/data/faq_paraphrases.yaml")
     real = load_set(ROOT / "bench/data/faq_callers.yaml")
     for _, _, eid in short + real:
@@ -160,7 +171,7 @@ def main() -> int:
     print(f"entries={len(kb)}  T={m.temperature:.4f}  threshold={m.threshold:.2f}  "
           f"num_threads={m.config.num_threads} (fitted on the entries' variants only)")
     if "--latency-only" in sys.argv:
-        p50, p99, how = latency(m, [t for _, t, _ in real])
+        p50, p99, how = latency(m, [t for _, t, _ in real], [t for _, t, _ in short])
         print(f"latency per query ({len(real)} realistic turns; {how}): "
               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
         return 0
@@ -172,7 +183,7 @@ def main() -> int:
         test = [it for it in real if split_of(it[0], it[1]) == "test"]
         report("realistic callers, TEST half (faq_callers.yaml)", evaluate(m, test))
     if "--no-latency" not in sys.argv:
-        p50, p99, how = latency(m, [t for _, t, _ in real])
+        p50, p99, how = latency(m, [t for _, t, _ in real], [t for _, t, _ in short])
         print(f"\nlatency per query ({len(real)} realistic turns; {how}): "
               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
     if "-v" in sys.argv:

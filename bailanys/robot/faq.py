@@ -55,8 +55,11 @@ CSV_COLUMNS = (
     "id", "topic", "questions_kk", "questions_ru",
     "answer_kk", "answer_ru", "sms_kk", "sms_ru",
     "title_kk", "title_ru", "about_kk", "about_ru",
+    "not_about_kk", "not_about_ru",  # optional: a CSV without them is read too
 )
-_FIELDS = frozenset({"id", "topic", "title", "about", "questions", "answer", "sms"})
+_CSV_OPTIONAL = 2
+_FIELDS = frozenset({"id", "topic", "title", "about", "questions", "answer", "sms",
+                     "not_about"})
 #: Russian "о" becomes "об" before a word starting with these vowel letters
 #: ("об утере", "об оформлении"; "о едином": е, ё, ю, я begin with [j]).
 _OB_VOWELS = frozenset("аиоуыэ")
@@ -87,6 +90,9 @@ class Entry:
     line: int = 0  # where the entry starts in its file (0: built in code)
     title: Mapping[str, str] = field(default_factory=dict)  # lang -> short name
     about: Mapping[str, str] = field(default_factory=dict)  # lang -> "about <title>"
+    #: lang -> words the entry is NOT about though a caller may use them near its
+    #: topic ("пин код" for an eGov password): the matcher's negative evidence
+    not_about: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def title_or_id(self, lang: str) -> str:
         """The short name in ``lang`` for a console or report; the id if it has none."""
@@ -221,9 +227,29 @@ def _entry(src: Source, raw: Any, path: Path_) -> Entry | None:
     sms = None
     if raw.get("sms") is not None:
         sms = _bilingual(src, raw["sms"], path + ("sms",), spoken=False)
+    not_about = _words(src, raw.get("not_about"), path + ("not_about",))
     if len(src.problems) > n or eid is None or topic is None:
         return None
-    return Entry(eid, topic, questions, answer, sms, src.line(path), title, about)
+    return Entry(eid, topic, questions, answer, sms, src.line(path), title, about, not_about)
+
+
+def _words(src: Source, value: Any, path: Path_) -> dict[str, tuple[str, ...]]:
+    """Optional ``not_about``: a mapping lang -> list of words or short phrases."""
+    out: dict[str, tuple[str, ...]] = {}
+    if value is None:
+        return out
+    if not isinstance(value, dict):
+        src.problem(path, "must be a mapping with kk and/or ru, each a list of words")
+        return out
+    for lang, words in value.items():
+        if lang not in LANGS:
+            src.problem(path + (str(lang),), "unknown language")
+        elif not isinstance(words, list) or not all(isinstance(w, str) and w.strip()
+                                                     for w in words):
+            src.problem(path + (lang,), "must be a list of words or short phrases")
+        else:
+            out[lang] = tuple(w.strip() for w in words)
+    return out
 
 
 def _build(src: Source, raws: Iterable[tuple[Path_, Any]]) -> KnowledgeBase:
@@ -283,6 +309,8 @@ def dump_yaml(kb: KnowledgeBase) -> str:
         }
         if e.sms:
             raw["sms"] = {lang: e.sms.get(lang, "") for lang in LANGS}
+        if e.not_about:
+            raw["not_about"] = {lang: list(words) for lang, words in e.not_about.items()}
         entries.append(raw)
     head = "# Voice assistant FAQ (bailanys faq import). SAMPLE content until replaced.\n"
     return head + yaml.safe_dump({"entries": entries}, allow_unicode=True, sort_keys=False,
@@ -307,6 +335,8 @@ def export_csv(kb: KnowledgeBase, path: str | Path) -> None:
                 sms.get("kk", ""), sms.get("ru", ""),
                 e.title.get("kk", ""), e.title.get("ru", ""),
                 e.about.get("kk", ""), e.about.get("ru", ""),
+                VARIANT_SEP.join(e.not_about.get("kk", ())),
+                VARIANT_SEP.join(e.not_about.get("ru", ())),
             ])
 
 
@@ -319,7 +349,8 @@ def import_csv(path: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         src.problems.append(Problem(str(path), 0, "", f"cannot read: {exc}"))
         return KnowledgeBase((), str(path)), src.problems
-    if not rows or tuple(c.strip() for c in rows[0]) != CSV_COLUMNS:
+    head = tuple(c.strip() for c in rows[0]) if rows else ()
+    if head not in (CSV_COLUMNS, CSV_COLUMNS[:-_CSV_OPTIONAL]):
         src.problems.append(Problem(str(path), 1, "", f"header must be: {','.join(CSV_COLUMNS)}"))
         return KnowledgeBase((), str(path)), src.problems
     raws: list[tuple[Path_, Any]] = []
@@ -339,5 +370,9 @@ def import_csv(path: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
         raw["answer"] = {lang: cells[f"answer_{lang}"] for lang in LANGS}
         if cells["sms_kk"].strip() or cells["sms_ru"].strip():
             raw["sms"] = {lang: cells[f"sms_{lang}"] for lang in LANGS}
+        not_about = {lang: [w.strip() for w in cells[f"not_about_{lang}"].split("|")
+                            if w.strip()] for lang in LANGS}
+        if any(not_about.values()):
+            raw["not_about"] = {lang: words for lang, words in not_about.items() if words}
         raws.append((path_, raw))
     return _build(src, raws), list(src.problems)

