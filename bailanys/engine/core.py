@@ -33,6 +33,7 @@ from bailanys.desk.service import DeskService
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.causes import Cause
+from bailanys.engine.clusterqueues import ClusterQueues
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.dialer import DEFAULT_RING_S, Dialer
 from bailanys.engine.floodguard import FloodGuard
@@ -105,6 +106,8 @@ class Engine:
     kb: RobotKb
     transfers: Transfers
     monitors: Monitors
+    #: ``[cluster] leases_url``: the queues shared with other engines (issue 22), else None.
+    cluster_queues: ClusterQueues | None
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -228,6 +231,9 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
+        if self.cluster_queues is not None:  # its SIP address is known now (issue 22)
+            undo.push_async_callback(_undo, "queue leases", self.cluster_queues.stop)
+            await self.cluster_queues.start()
         undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
         await self.workers.start()
 
@@ -276,6 +282,8 @@ class Engine:
         await self.ivr.stop()
         await self.monitors.stop()
         await self.transfers.stop()
+        if self.cluster_queues is not None:  # the leases released: taken over at once
+            await self.cluster_queues.stop()
         await self.queues.stop()
         await self.robot.stop()
         await self.desk.stop()  # its websockets close before the console's server stops
