@@ -90,6 +90,17 @@ class PgHolders:
                 pass
 
 
+async def _create_table(url: str) -> None:
+    """``queue_leases`` when missing. Two engines starting together may both
+    run ``CREATE TABLE IF NOT EXISTS``: PostgreSQL then fails one of them on
+    its catalogue's unique index, which means the table is there."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        try:
+            await PgLeases(conn).create()
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+            log.info("queue_leases: created by another engine meanwhile")
+
+
 class ClusterQueues:
     """See the module docs. ``address``: this engine's SIP host:port, known
     once its transport listens; ``history``: the event store's (once open)."""
@@ -118,8 +129,7 @@ class ClusterQueues:
 
     async def start(self) -> None:
         url = self._settings.leases_url
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await PgLeases(conn).create()
+        await _create_table(url)
         config = self._local.config
         groups = queue_groups(config) if config is not None else {}
         uri = self._address()

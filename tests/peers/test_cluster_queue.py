@@ -25,6 +25,8 @@ hangs up. Checked:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from pathlib import Path
 
 import psycopg
@@ -32,7 +34,7 @@ import pytest
 
 from bailanys.cluster.phones import sync
 from tests.peers.cluster import KAMAILIO, KAMCMD, EngineProc, Kamailio, create_usrloc_tables
-from tests.peers.conftest import free_sip_port, needs_sipp
+from tests.peers.conftest import free_sip_port, needs_sipp, next_rtp_range
 from tests.peers.sipp import SCENARIOS, make_ulaw_wav, run_sipp_async
 from tests.peers.softphone import PyVoipAgent
 
@@ -67,11 +69,14 @@ async def test_one_queue_served_in_order_across_engines(pg_url: str, tmp_path: P
                for i in (1, 2)]
     kam = Kamailio(tmp_path / "kamailio", [e.address for e in engines], pg_url, port=kport)
     await asyncio.to_thread(sync, pg_url, kam.cluster.digest_realm, {"1001": "pw1001"})
-    agent = PyVoipAgent("127.0.0.1", kport, "1001", "pw1001", free_sip_port(), 31300, 31599,
+    lo, hi = (int(p) for p in next_rtp_range().split("-"))  # apart from the engines'
+    agent = PyVoipAgent("127.0.0.1", kport, "1001", "pw1001", free_sip_port(), lo, hi,
                         answer_after_s=0.0, talk_s=1.2)
     try:
+        t0 = time.monotonic()
         await asyncio.gather(kam.start(), *(e.start() for e in engines))
         await kam.wait_active()
+        t1 = time.monotonic()
         await asyncio.to_thread(agent.start)
         assert agent.registered
         for e in engines:
@@ -83,17 +88,26 @@ async def test_one_queue_served_in_order_across_engines(pg_url: str, tmp_path: P
         (took,) = await owner.wait_events("queue.owner", 1)
         assert took["group"] == "support" and took["epoch"] == 1
 
+        t2 = time.monotonic()
         make_ulaw_wav(tmp_path / "queue" / "bailanys_load.wav", 1.0, 0.0)
-        res = await run_sipp_async(SCENARIOS / "load_call.xml", kam.target,
-                                   cwd=tmp_path / "queue", timeout_s=30, calls=CALLERS,
-                                   rate=3, service="1417", duration_ms=9000)
-        connected = await owner.wait_events("call.connected", CALLERS, within=5)
+        # Each caller would stay 8 s; the operator hangs up first (its 1.2 s talk),
+        # and SIPp is stopped once the last caller was connected.
+        sipp = asyncio.create_task(run_sipp_async(
+            SCENARIOS / "load_call.xml", kam.target, cwd=tmp_path / "queue", timeout_s=30,
+            calls=CALLERS, rate=3, service="1417", duration_ms=8000))
+        connected = await owner.wait_events("call.connected", CALLERS, within=10)
+        await asyncio.sleep(0.5)  # the last conversation's first moments
+        sipp.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sipp
+        t3 = time.monotonic()
+        print(f"\nstart {t1 - t0:.1f} s, agent and lease {t2 - t1:.1f} s, calls {t3 - t2:.1f} s")
         offered = {e: await asyncio.to_thread(e.events, "call.offered") for e in engines}
         assert all(len(found) >= 1 for found in offered.values()), \
-            (res.describe(), [len(v) for v in offered.values()])
+            (connected, [len(v) for v in offered.values()])
         arrival = [c["call_id"] for c in sorted(
             (o for found in offered.values() for o in found), key=lambda o: o["ts"])]
-        assert len(arrival) == CALLERS, res.describe()
+        assert len(arrival) == CALLERS, connected
 
         # The non-owner moved its callers to the owner through Kamailio.
         moves = await asyncio.to_thread(other.events, "call.originated")
@@ -123,5 +137,7 @@ async def test_one_queue_served_in_order_across_engines(pg_url: str, tmp_path: P
         owner_ended = {x["call_id"] for x in await asyncio.to_thread(owner.events, "call.ended")}
         assert not owner_ended & moved_ids
     finally:
+        t4 = time.monotonic()
         await asyncio.to_thread(agent.stop, deregister=False)
         await asyncio.gather(*(e.stop() for e in engines), kam.stop())
+        print(f"stop {time.monotonic() - t4:.1f} s")
