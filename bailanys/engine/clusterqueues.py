@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 #: The longest wait for a lease row (the router then answers "no owner now").
 HOLDER_TIMEOUT_S = 1.0
+#: The grace period after a take-over, in lease ttls (docs/architecture.md:
+#: 2·T for the anchors to see their legs die and move their callers again).
+GRACE_TTLS = 2.0
 
 
 class QueueService(LocalQueues, Protocol):
@@ -88,6 +92,30 @@ class PgHolders:
                 await conn.close()
             except (psycopg.Error, OSError):
                 pass
+
+
+class _Attaching:
+    """The local queues, a caller first attached to the place a take-over
+    rebuilt for it (an anchor here re-homing its caller: its first arrival
+    kept, and it is not closed as unreached after the grace period)."""
+
+    def __init__(self, local: LocalQueues, router: QueueRouter,
+                 wall: Callable[[], float] = time.time) -> None:
+        self._local = local
+        self._router = router
+        self._wall = wall
+
+    async def enter_queue(self, call: CallLeg, action: EnterQueue, *,
+                          prior_wait: float | None = None) -> bool:
+        place = self._router.attach(call.id, action.queue)
+        if place is not None:
+            prior_wait = max(prior_wait or 0.0, self._wall() - place.arrived)
+            log.info("call %s: back at its rebuilt place in %s (waited %.1f s)",
+                     call.id[:8], action.queue, prior_wait)
+        return await self._local.enter_queue(call, action, prior_wait=prior_wait)
+
+    def queue_state(self, name: str) -> QueueState | None:
+        return self._local.queue_state(name)
 
 
 async def _create_table(url: str) -> None:
@@ -137,9 +165,11 @@ class ClusterQueues:
         keeper = LeaseKeeper(connector(url), groups, incarnation(host, int(port)), uri,
                              self._changed, timing=LeaseTiming(ttl_s=self._settings.lease_ttl_s))
         history = self._history()
-        self.router = QueueRouter(groups, keeper, self._holders, history, self._sink)
+        ttl = self._settings.lease_ttl_s
+        self.router = router = QueueRouter(groups, keeper, self._holders, history, self._sink,
+                                           grace_s=GRACE_TTLS * ttl)
         self.keeper = keeper
-        self._owned = OwnedQueues(self._local, self.router, self._mover,
+        self._owned = OwnedQueues(_Attaching(self._local, router), router, self._mover,
                                   music=EncodedAudio.from_pcm(music_on_hold()))
         keeper.start()
         self._ready.set()
