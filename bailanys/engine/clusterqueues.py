@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 #: The longest wait for a lease row (the router then answers "no owner now").
 HOLDER_TIMEOUT_S = 1.0
 #: The grace period after a take-over, in lease ttls (docs/architecture.md:
-#: 2·T for the anchors to see their legs die and move their callers again).
+#: 2·T for the anchors to see their legs die and move their callers again),
+#: longer when the anchors' RTP timeout is (``rtp_timeout_s`` + T).
 GRACE_TTLS = 2.0
 
 
@@ -142,6 +143,7 @@ class ClusterQueues:
         *,
         address: Callable[[], str],
         history: Callable[[], History],
+        rtp_timeout_s: float = 0.0,
     ) -> None:
         self._settings = settings
         self._local = local
@@ -149,6 +151,7 @@ class ClusterQueues:
         self._sink = sink
         self._address = address
         self._history = history
+        self._rtp_timeout_s = rtp_timeout_s
         self._ready = asyncio.Event()
         self.keeper: LeaseKeeper | None = None
         self.router: QueueRouter | None = None
@@ -166,8 +169,10 @@ class ClusterQueues:
                              self._changed, timing=LeaseTiming(ttl_s=self._settings.lease_ttl_s))
         history = self._history()
         ttl = self._settings.lease_ttl_s
+        # An anchor sees its leg to a dead owner die after [media] rtp_timeout_s.
+        grace = max(GRACE_TTLS * ttl, self._rtp_timeout_s + ttl)
         self.router = router = QueueRouter(groups, keeper, self._holders, history, self._sink,
-                                           grace_s=GRACE_TTLS * ttl)
+                                           grace_s=grace)
         self.keeper = keeper
         self._owned = OwnedQueues(_Attaching(self._local, router), router, self._mover,
                                   music=EncodedAudio.from_pcm(music_on_hold()))

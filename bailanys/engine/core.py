@@ -231,7 +231,12 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
-        if self.cluster_queues is not None:  # its SIP address is known now (issue 22)
+        await self._start_after_sip(undo)
+
+    async def _start_after_sip(self, undo: contextlib.AsyncExitStack) -> None:
+        """What needs the SIP port: the queue leases' address (issue 22); then
+        the transcription workers."""
+        if self.cluster_queues is not None:
             undo.push_async_callback(_undo, "queue leases", self.cluster_queues.stop)
             await self.cluster_queues.start()
         undo.push_async_callback(_undo, "analytics workers", self.workers.stop)

@@ -260,7 +260,7 @@ def cluster_queues(engine: Host, events: LateEvents) -> ClusterQueues | None:
                      proxy=cfg.cluster.proxy_addr)
     return ClusterQueues(cfg.cluster, engine.queues, mover, events,
                          address=lambda: f"{cfg.contact_host}:{engine.transport.port}",
-                         history=history)
+                         history=history, rtp_timeout_s=float(cfg.media.rtp_timeout_s))
 
 
 def recorded_port(engine: Host) -> PromptsPort:
