@@ -22,7 +22,9 @@ Then the owner is killed (SIGKILL). Checked:
 * no stored event is lost: every ``queue.joined`` stored before the kill is
   still there, and each caller has exactly one outcome;
 * an operator who then registers with Kamailio is connected to the
-  re-homed callers in their arrival order.
+  re-homed callers in their arrival order;
+* the KPI fold over the shared log: each caller offered once, the dead
+  anchor's callers dropped (not lost), the re-homed ones answered.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ import psycopg
 import pytest
 
 from bailanys.cluster.phones import sync
+from bailanys.metrics import KpiFold
 from bailanys.store import Store
+from bailanys.store.events import Event
 from tests.peers.cluster import KAMAILIO, KAMCMD, EngineProc, Kamailio, create_usrloc_tables
 from tests.peers.conftest import free_sip_port, needs_sipp, next_rtp_range
 from tests.peers.sipp import SCENARIOS, make_ulaw_wav, run_sipp_async
@@ -158,6 +162,16 @@ async def test_owner_killed_with_callers_waiting(pg_url: str, tmp_path: Path) ->
         connected = await log.wait_events("call.connected", len(rejoined), within=8)
         assert [c["call_id"] for c in connected] == [
             c for c in arrival if c in rejoined], (connected, arrival)
+
+        # The KPIs over the shared log: 4 callers offered once each, the dead
+        # anchor's dropped (the engine's doing), none lost, the re-homed answered.
+        kpi = KpiFold()
+        for n, e_ in enumerate(await asyncio.to_thread(log.events), 1):
+            data = {k: v for k, v in e_.items() if k not in ("ts", "type", "call_id")}
+            kpi.apply(Event(n, e_["ts"], e_["type"], e_["call_id"], data))
+        c = kpi.counts()
+        assert (c.received, c.offered, c.dropped, c.abandoned, c.answered) == (
+            CALLERS, CALLERS, len(gone), 0, len(rejoined)), c
     finally:
         if sipp is not None:
             sipp.cancel()
