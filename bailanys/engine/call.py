@@ -227,7 +227,10 @@ class Call:
 
     def _rtp_timeout(self) -> None:
         log.info("call %s: no RTP from the peer; hanging up", self.id[:8])
-        self.ports.tasks.spawn(self.hangup("rtp_timeout"))
+        # A moved call's media comes from its anchor: silence there is the
+        # anchor engine gone (issue 22), not the caller's line.
+        cause = Cause.ENGINE_FAILURE if self.moved is not None else None
+        self.ports.tasks.spawn(self.hangup("rtp_timeout", cause))
 
     def _too_long(self) -> None:
         self.ports.tasks.spawn(self.hangup("max_duration"))

@@ -146,3 +146,29 @@ async def test_a_queue_dialled_without_a_move_is_hung_up(queues: Queues) -> None
         assert rig.events.of("call.ended")["reason"] == "not_a_move"
     finally:
         await rig.close()
+
+
+class Holding(Queues):
+    """Keeps the caller until its leg ends (the queue service reads the leg's
+    ``end_cause`` for its ``queue.abandoned``)."""
+
+    async def enter_queue(self, call: CallLeg, action: EnterQueue, *,
+                          prior_wait: float | None = None) -> bool:
+        self.joined.append((call.id, action, prior_wait))
+        await call.ended.wait()
+        return True
+
+
+async def test_a_moved_call_whose_anchor_falls_silent_ends_as_engine_failure() -> None:
+    queues = Holding()
+    rig = rig_with(queues)
+    try:
+        await _answer_and_ack(rig)
+        (call,) = rig.table.by_dialog.values()
+        assert call.session.on_timeout is not None
+        call.session.on_timeout()  # the hub: no RTP from the anchor any more
+        await rig.settle(10)
+        assert call.end_cause is not None and call.end_cause.value == "engine_failure"
+        assert rig.events.types() == []  # the call's end is not this engine's to write
+    finally:
+        await rig.close()
