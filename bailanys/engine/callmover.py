@@ -33,6 +33,7 @@ from bailanys.engine.dialer import ring
 from bailanys.engine.ports import CallLeg, MediaLegs
 from bailanys.engine.registrar import Binding
 from bailanys.engine.uac import OutboundCall
+from bailanys.errors import MediaError, SipParseError
 from bailanys.ivr.runner import EnterQueue
 from bailanys.ownership.moveheaders import MoveRequest
 from bailanys.ownership.route import Move
@@ -72,7 +73,11 @@ class SipMover:
             skills=tuple(s for s in action.skills if s != language))
         binding = Binding(action.queue, f"sip:{action.queue}@{to.uri}", 0.0, self._proxy,
                           "UDP", "")
-        leg = await self._start(binding, request.headers())
+        try:
+            leg = await self._start(binding, request.headers())
+        except (MediaError, SipParseError) as exc:  # no RTP port free, a bad address
+            log.warning("call %s: no leg to the owner %s: %s", call.id[:8], to.uri, exc)
+            return False
         try:
             if not await ring(leg, self._answer_s):
                 log.info("call %s: the owner %s did not take it (%s)", call.id[:8], to.uri,

@@ -214,6 +214,10 @@ class ClusterQueues:
     def attach(self, call_id: str, queue: str) -> Place | None:
         return None if self.router is None else self.router.attach(call_id, queue)
 
+    def owns_queue(self, queue: str) -> bool:
+        """Whether a call moved here for ``queue`` may join it now."""
+        return self.router is not None and self.router.owns_queue(queue)
+
     def queue_names(self) -> frozenset[str]:
         config = self._local.config
         return frozenset() if config is None else frozenset(config.queues)

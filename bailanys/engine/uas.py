@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -113,9 +114,13 @@ class CallServer:
         settings: UasSettings,
         recordings: RecordingWatch | None = None,
         refer: ReferPort | None = None,
+        owns_queue: Callable[[str], bool] | None = None,
     ) -> None:
         self.table = table
         self._refer = refer  # transfers from operators' phones (issue 19)
+        #: Whether this engine serves a queue now (issue 22): a move to a queue
+        #: it does not own (a stale lease read) is refused 503, to be retried.
+        self._owns_queue = owns_queue
         self._recordings = recordings  # announces recordings with their jobs (issue 15)
         self._ports = ports
         self._router = router
@@ -286,9 +291,13 @@ class CallServer:
             handle.reply(488, "SDP Offer Required", to_tag=new_tag())
         else:
             try:
-                self._move_of(req)
+                move = self._move_of(req)
             except MoveHeaderError as exc:  # a moved call's headers (issue 22)
                 handle.reply(400, f"Bad Move ({str(exc)[:60]})", to_tag=new_tag())
+                return True
+            if move is not None and self._owns_queue is not None \
+                    and not self._owns_queue(move.queue):
+                unavailable(handle, "Not The Queue's Owner")
                 return True
             return False
         return True

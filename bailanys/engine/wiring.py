@@ -171,7 +171,8 @@ def build_parts(engine: Host) -> None:
                             registrar=engine.registrar, flood=engine.flood,
                             settings=uas_settings(cfg), recordings=recordings,
                             refer=ReferHandler(lambda: engine.transfers, engine.queues,
-                                               engine.spawn))
+                                               engine.spawn),
+                            owns_queue=None if cq is None else cq.owns_queue)
     engine.endpoint.user = engine.uas
     engine.workers = LocalWorkers(WorkerSettings.of(cfg))
 

@@ -49,9 +49,10 @@ MOVE = ("X-Bailanys-Call: anchor-call-1\nX-Bailanys-Queue: support\n"
 
 
 def rig_with(queues: Queues, *, moves: bool = True, place: Place | None = None,
-             answer_delay_s: float = 2.0) -> Rig:
+             answer_delay_s: float = 2.0, owns: bool = True) -> Rig:
     rig = Rig(answer_delay_s=answer_delay_s)  # a moved call is answered at once all the same
     rig.uas.settings = dataclasses.replace(rig.uas.settings, moves=moves)
+    rig.uas._owns_queue = lambda queue: owns  # noqa: SLF001 - the wiring's job, on fakes
     rig.uas._router = MovedCallRouter(  # noqa: SLF001 - the wiring's job, on fakes
         rig.router, queues, lambda: frozenset({"support"}),
         attach=lambda call_id, queue: place, wall=lambda: 1000.0)
@@ -170,5 +171,17 @@ async def test_a_moved_call_whose_anchor_falls_silent_ends_as_engine_failure() -
         await rig.settle(10)
         assert call.end_cause is not None and call.end_cause.value == "engine_failure"
         assert rig.events.types() == []  # the call's end is not this engine's to write
+    finally:
+        await rig.close()
+
+
+async def test_a_move_to_a_queue_not_owned_here_is_refused_503(queues: Queues) -> None:
+    """The anchor read a stale lease: 503, and it tries again (music meanwhile)."""
+    rig = rig_with(queues, owns=False)
+    try:
+        rig.feed(moved_invite(MOVE))
+        await rig.settle()
+        assert rig.wire.statuses()[-1] == 503
+        assert rig.events.types() == [] and rig.legs.open_now == [] and queues.joined == []
     finally:
         await rig.close()
