@@ -205,6 +205,8 @@ route[FROM_ENGINE] {{
 
 # A new request from outside: to an engine, the next one when it fails.
 route[TO_ENGINE] {{
+    # A call moved between engines (X-Bailanys-*) comes from an engine only.
+    remove_hf_re("^X-Bailanys-");
     if (!ds_select_dst("{ENGINE_SET}", "4")) {{
         sl_send_reply("503", "No engine available");
         exit;

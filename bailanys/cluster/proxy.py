@@ -29,6 +29,8 @@ from bailanys.errors import ConfigError
 #: How often the proxy's registrations are read: a phone that registers is
 #: rung within a second, as with the engine's own registrar (at once).
 DEFAULT_LOCATIONS_POLL_MS: Final = 1000
+#: The queue-group lease's time to live (``ownership/lease.py``'s default).
+DEFAULT_LEASE_TTL_S: Final = 6.0
 
 
 def _split(value: str, key: str) -> tuple[str, int]:
@@ -55,6 +57,12 @@ class ClusterConfig:
     locations_url: str = ""
     #: How often ``locations_url`` is read, in milliseconds.
     locations_poll_ms: int = DEFAULT_LOCATIONS_POLL_MS
+    #: PostgreSQL URL of the queue-group leases (docs/architecture.md, "Queues
+    #: across engines"); empty: this engine serves every queue itself.
+    leases_url: str = ""
+    #: The lease's time to live in seconds: a dead owner's queues are taken
+    #: over within ``lease_ttl_s`` × 4/3.
+    lease_ttl_s: float = DEFAULT_LEASE_TTL_S
 
     def __post_init__(self) -> None:
         if self.proxy:
@@ -66,6 +74,15 @@ class ClusterConfig:
         if self.locations_url and not self.proxy:
             raise ConfigError("needs cluster.proxy (the proxy whose registrations these are)",
                               key="cluster.locations_url")
+        if self.leases_url and not self.leases_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"expected a postgresql:// URL, got {self.leases_url!r}",
+                              key="cluster.leases_url")
+        if self.leases_url and not self.proxy:
+            raise ConfigError("needs cluster.proxy (calls are moved to a queue's owner through it)",
+                              key="cluster.leases_url")
+        if not isinstance(self.lease_ttl_s, int | float) or not 1 <= self.lease_ttl_s <= 120:
+            raise ConfigError(f"expected 1..120 seconds, got {self.lease_ttl_s!r}",
+                              key="cluster.lease_ttl_s")
         if not 100 <= self.locations_poll_ms <= 60_000:
             raise ConfigError(f"expected 100..60000, got {self.locations_poll_ms!r}",
                               key="cluster.locations_poll_ms")
@@ -73,6 +90,11 @@ class ClusterConfig:
     @property
     def enabled(self) -> bool:
         return bool(self.proxy)
+
+    @property
+    def owns_queues(self) -> bool:
+        """Queues are shared with other engines through leases."""
+        return bool(self.leases_url)
 
     @property
     def proxy_addr(self) -> tuple[str, int]:

@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,6 +51,9 @@ from bailanys.sip.transaction import (
     Timeout,
 )
 from bailanys.sip.transport import Addr
+
+if TYPE_CHECKING:
+    from bailanys.ownership.moveheaders import MoveRequest
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +132,9 @@ class Call:
         self.end_reason: str | None = None
         self.sdp_version = 0
         self.local_sdp: bytes = b""
+        #: A call moved here from its anchor (issue 22, ``engine/movedin.py``):
+        #: its ``call.answered``/``call.ended`` are the anchor's to write.
+        self.moved: MoveRequest | None = None
         self._digits: asyncio.Queue[str] = asyncio.Queue()
         #: True while the robot reads an IIN or a one-time code: keys are not logged.
         self.secret_keys = False
@@ -157,7 +163,8 @@ class Call:
         if not self._move(CallState.ANSWERED):
             return
         self.answered_at = time.monotonic()
-        self.ports.events.emit(CallAnswered(call_id=self.id))
+        if self.moved is None:
+            self.ports.events.emit(CallAnswered(call_id=self.id))
         self._retransmitter = Invite2xxRetransmitter(response, self.ports.sip.timers)
         self._run_2xx(self._retransmitter.start())
 
@@ -220,7 +227,10 @@ class Call:
 
     def _rtp_timeout(self) -> None:
         log.info("call %s: no RTP from the peer; hanging up", self.id[:8])
-        self.ports.tasks.spawn(self.hangup("rtp_timeout"))
+        # A moved call's media comes from its anchor: silence there is the
+        # anchor engine gone (issue 22), not the caller's line.
+        cause = Cause.ENGINE_FAILURE if self.moved is not None else None
+        self.ports.tasks.spawn(self.hangup("rtp_timeout", cause))
 
     def _too_long(self) -> None:
         self.ports.tasks.spawn(self.hangup("max_duration"))
@@ -373,13 +383,8 @@ class Call:
         self.ports.timers.cancel_all(self)
         self._retransmitter = None
         duration = 0.0 if self.answered_at is None else time.monotonic() - self.answered_at
-        self.ports.events.emit(CallEnded(
-            call_id=self.id,
-            cause=cause.value,
-            reason=reason,
-            duration=round(duration, 3),
-            quality=self.session.quality(),
-        ))
+        if self.moved is None:
+            self._emit_ended(cause, reason, duration)
         self.ports.forget(self)
         self.ports.legs.close_session(self.session)
         self.session.on_dtmf = None  # break the call <-> session cycles early
@@ -388,6 +393,15 @@ class Call:
         await self._cancel_flow()
         log.info("call %s ended: %s (%s) after %.1f s", self.id[:8], cause.value, reason,
                  duration)
+
+    def _emit_ended(self, cause: Cause, reason: str, duration: float) -> None:
+        self.ports.events.emit(CallEnded(
+            call_id=self.id,
+            cause=cause.value,
+            reason=reason,
+            duration=round(duration, 3),
+            quality=self.session.quality(),
+        ))
 
 
 def _fire_call_timer(call: Call, name: str) -> None:

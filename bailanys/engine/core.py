@@ -33,6 +33,7 @@ from bailanys.desk.service import DeskService
 from bailanys.engine.call import Call, CallState
 from bailanys.engine.calls import CallTable, DialogId
 from bailanys.engine.causes import Cause
+from bailanys.engine.clusterqueues import ClusterQueues
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.dialer import DEFAULT_RING_S, Dialer
 from bailanys.engine.floodguard import FloodGuard
@@ -106,6 +107,8 @@ class Engine:
     kb: RobotKb
     transfers: Transfers
     monitors: Monitors
+    #: ``[cluster] leases_url``: the queues shared with other engines (issue 22), else None.
+    cluster_queues: ClusterQueues | None
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
@@ -229,6 +232,14 @@ class Engine:
         await _listening("sip.listen", cfg.sip.listen, self.transport.start())
         if self.endpoint.port != self.transport.port:
             self.endpoint.port = self.transport.port
+        await self._start_after_sip(undo)
+
+    async def _start_after_sip(self, undo: contextlib.AsyncExitStack) -> None:
+        """What needs the SIP port: the queue leases' address (issue 22); then
+        the transcription workers."""
+        if self.cluster_queues is not None:
+            undo.push_async_callback(_undo, "queue leases", self.cluster_queues.stop)
+            await self.cluster_queues.start()
         undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
         await self.workers.start()
 
@@ -277,6 +288,8 @@ class Engine:
         await self.ivr.stop()
         await self.monitors.stop()
         await self.transfers.stop()
+        if self.cluster_queues is not None:  # the leases released: taken over at once
+            await self.cluster_queues.stop()
         await self.queues.stop()
         await self.robot.stop()
         await self.desk.stop()  # its websockets close before the console's server stops

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bailanys.engine.call import CallPorts
@@ -53,9 +53,11 @@ class Dialer:
         """Whether ``user`` has a registered phone now."""
         return bool(self._bindings.lookup(user, self._clock()))
 
-    async def start_call(self, binding: Binding) -> OutboundCall:
-        """INVITE one contact and return at once (``leg.result`` says how it went)."""
-        return await start_call(self._ports, self._settings, binding)
+    async def start_call(self, binding: Binding,
+                         headers: Sequence[tuple[str, str]] = ()) -> OutboundCall:
+        """INVITE one contact and return at once (``leg.result`` says how it went);
+        ``headers``: extension headers (a moved call's, ``engine/callmover.py``)."""
+        return await start_call(self._ports, self._settings, binding, headers)
 
     async def start_call_back(
         self, contact: str, source: tuple[str, int], transport: str

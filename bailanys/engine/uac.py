@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bailanys.engine.call import Call, CallPorts, CallState
@@ -135,8 +136,10 @@ class UacSettings:
     domain: str
 
 
-async def start_call(ports: CallPorts, settings: UacSettings, binding: Binding) -> OutboundCall:
+async def start_call(ports: CallPorts, settings: UacSettings, binding: Binding,
+                     headers: Sequence[tuple[str, str]] = ()) -> OutboundCall:
     """Send the INVITE and return at once; ``call.result`` resolves when it is decided.
+    ``headers``: extension headers of the INVITE (a moved call's, issue 22).
 
     The caller owns the ring: on its timeout it calls ``call.cancel()`` and
     ``await call.end(...)`` (:meth:`~bailanys.engine.dialer.Dialer.ring`).
@@ -165,6 +168,7 @@ async def start_call(ports: CallPorts, settings: UacSettings, binding: Binding) 
             ("Call-ID", new_call_id(settings.sip_host)),
             ("CSeq", "1 INVITE"),
             ("Contact", f"<{local}>"),
+            *headers,
             ("Content-Type", "application/sdp"),
         ],
         body=bytes(offer),

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +37,7 @@ from bailanys.engine.uac import OutboundCall
 from bailanys.errors import MediaError, SdpError, SipParseError
 from bailanys.events import CallHold, CallOffered, CallRegion, CallUnhold
 from bailanys.media.session import RtpSession
+from bailanys.ownership.moveheaders import MoveHeaderError, MoveRequest, read_move
 from bailanys.reports.model import RegionSource
 from bailanys.reports.regions import region_of_number
 from bailanys.sip.dialog import Dialog, dialog_id_of
@@ -82,6 +84,9 @@ class UasSettings:
     #: media.record_dir when analytics records calls the queue may re-record
     #: (analytics enabled, record_calls off: engine/recordings.py), else None
     analytics_record_dir: Path | None = None
+    #: Take calls moved from other engines to a queue owned here (issue 22:
+    #: ``[cluster] leases_url``); otherwise their headers are ignored.
+    moves: bool = False
 
 
 @dataclass
@@ -109,9 +114,13 @@ class CallServer:
         settings: UasSettings,
         recordings: RecordingWatch | None = None,
         refer: ReferPort | None = None,
+        owns_queue: Callable[[str], bool] | None = None,
     ) -> None:
         self.table = table
         self._refer = refer  # transfers from operators' phones (issue 19)
+        #: Whether this engine serves a queue now (issue 22): a move to a queue
+        #: it does not own (a stale lease read) is refused 503, to be retried.
+        self._owns_queue = owns_queue
         self._recordings = recordings  # announces recordings with their jobs (issue 15)
         self._ports = ports
         self._router = router
@@ -281,8 +290,23 @@ class CallServer:
             # No offer in the INVITE (RFC 3264 §5 "late offer"): not served yet.
             handle.reply(488, "SDP Offer Required", to_tag=new_tag())
         else:
+            try:
+                move = self._move_of(req)
+            except MoveHeaderError as exc:  # a moved call's headers (issue 22)
+                handle.reply(400, f"Bad Move ({str(exc)[:60]})", to_tag=new_tag())
+                return True
+            if move is not None and self._owns_queue is not None \
+                    and not self._owns_queue(move.queue):
+                unavailable(handle, "Not The Queue's Owner")
+                return True
             return False
         return True
+
+    def _move_of(self, req: Request) -> MoveRequest | None:
+        """The move an INVITE carries (issue 22, ``engine/movedin.py``); None
+        when it is none, or when this engine takes no moves (their headers
+        are then ignored: only engines of a cluster send them)."""
+        return read_move(req.headers.get) if self.settings.moves else None
 
     async def _setup_call(self, handle: ServerHandle, key: object) -> None:
         """Answer a new INVITE (RFC 3261 §13.3.1): 180, then 200 with the SDP answer.
@@ -326,7 +350,8 @@ class CallServer:
         self._offered(handle, call, answer)
         setup.offered = True
         handle.reply(180, to_tag=setup.local_tag)
-        delay = self.settings.answer_delay_s
+        # A moved call rang on its anchor already: its wait is counting (issue 22).
+        delay = 0.0 if call.moved is not None else self.settings.answer_delay_s
         if delay > 0:
             await asyncio.sleep(delay)
         if self.table.stop_ringing(key) is None or call.state is not CallState.OFFERED:
@@ -357,12 +382,17 @@ class CallServer:
             router=self._router,
         )
         call.number = dialled(req.uri)
+        move = self._move_of(req)
+        if move is not None:  # the events' call id is the anchor's (engine/movedin.py)
+            call.id, call.moved = move.call_id, move
         call.sdp_version = 1
         call.local_sdp = bytes(answer.sdp)
         return call, answer
 
     def _offered(self, handle: ServerHandle, call: Call, answer: Answer) -> None:
         """The ``call.offered`` event: who called whom, the codec, the transport."""
+        if call.moved is not None:
+            return  # the anchor wrote it
         req = handle.request
         media = answer.media
         from_uri, name = from_address(req.headers.get("From"))  # the From, parsed once

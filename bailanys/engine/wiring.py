@@ -39,12 +39,15 @@ from bailanys.desk.pop import CallJournal, screen_pop
 from bailanys.desk.service import DeskService
 from bailanys.desk.web import desk_routes
 from bailanys.engine.call import Call, CallPorts
+from bailanys.engine.callmover import SipMover
 from bailanys.engine.calls import CallTable, DialogId
+from bailanys.engine.clusterqueues import ClusterQueues
 from bailanys.engine.console import EngineConsole
 from bailanys.engine.dialer import Dialer
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService, FlowSettings
 from bailanys.engine.monitor import Monitors
+from bailanys.engine.movedin import MovedCallRouter
 from bailanys.engine.ports import EventStore
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService, QueueSettings
@@ -64,6 +67,7 @@ from bailanys.events import AnyEvent
 from bailanys.intraday.storeread import StoreIntraday
 from bailanys.intraday.web import intraday_routes
 from bailanys.media.hub import MediaHub
+from bailanys.ownership.history import StoreHistory
 from bailanys.prompts.store import RecordedStore
 from bailanys.prompts.web import PromptsPort, engine_flows, prompts_routes
 from bailanys.qa.web import qa_routes
@@ -124,6 +128,7 @@ class Host(Protocol):
     kb: RobotKb
     transfers: Transfers
     monitors: Monitors
+    cluster_queues: ClusterQueues | None
 
     @property
     def events(self) -> EventStore: ...
@@ -160,11 +165,15 @@ def build_parts(engine: Host) -> None:
     engine.recordings = recordings = recording_jobs(engine)
     build_services(engine, events, recordings)
     engine.router = NumberRouter(flows=engine.ivr)
-    engine.uas = CallServer(table=table, ports=ports, router=engine.router,
+    cq = engine.cluster_queues
+    routes = engine.router if cq is None else MovedCallRouter(
+        engine.router, engine.queues, cq.queue_names, attach=cq.attach)
+    engine.uas = CallServer(table=table, ports=ports, router=routes,
                             registrar=engine.registrar, flood=engine.flood,
                             settings=uas_settings(cfg), recordings=recordings,
                             refer=ReferHandler(lambda: engine.transfers, engine.queues,
-                                               engine.spawn))
+                                               engine.spawn),
+                            owns_queue=None if cq is None else cq.owns_queue)
     engine.endpoint.user = engine.uas
     engine.workers = LocalWorkers(WorkerSettings.of(cfg))
 
@@ -201,8 +210,10 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
         database=lambda: None if engine.store is None else engine.store.db,
         cases=cfg.cases, store_path=sqlite_path(cfg) or "")
+    engine.cluster_queues = cluster_queues(engine, events)
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
-                             events=events, queues=engine.queues, robot=engine.robot)
+                             events=events, queues=engine.cluster_queues or engine.queues,
+                             robot=engine.robot)
     engine.desk = desk = DeskService(
         settings=cfg.desk, events=events, queues=engine.queues, journal=CallJournal,
         screen_pop=functools.partial(screen_pop, labels=PopLabels(
@@ -241,6 +252,24 @@ def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
             cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
             cases=cfg.cases, topics_file=cfg.reports.topics),
         intraday_hook(engine))
+
+
+def cluster_queues(engine: Host, events: LateEvents) -> ClusterQueues | None:
+    """Queues shared with other engines through leases (``[cluster] leases_url``,
+    issue 22); None for an engine on its own."""
+    cfg = engine.config
+    if not cfg.cluster.owns_queues:
+        return None
+
+    def history() -> StoreHistory:
+        assert engine.store is not None, "engine not started"
+        return StoreHistory(engine.store.db)
+
+    mover = SipMover(start=engine.dialer.start_call, media=engine.hub,
+                     proxy=cfg.cluster.proxy_addr)
+    return ClusterQueues(cfg.cluster, engine.queues, mover, events,
+                         address=lambda: f"{cfg.contact_host}:{engine.transport.port}",
+                         history=history, rtp_timeout_s=float(cfg.media.rtp_timeout_s))
 
 
 def recorded_port(engine: Host) -> PromptsPort:
@@ -427,6 +456,7 @@ def uas_settings(cfg: Config) -> UasSettings:
         record_dir=Path(cfg.media.record_dir) if cfg.media.record_calls else None,
         # analytics records every call (the caller's side of robot and IVR calls)
         analytics_record_dir=Path(cfg.media.record_dir) if cfg.analytics.enabled else None,
+        moves=cfg.cluster.owns_queues,  # calls moved from other engines (issue 22)
     )
 
 

@@ -343,6 +343,8 @@ class KpiFold:
         queue = text(event.data.get("queue"))
         if not queue:
             return
+        if rec.waiting and rec.queue == queue:
+            return  # the same wait, re-joined on another engine (issue 22: a re-home)
         if rec.queue is None:
             rec.language = text(event.data.get("language")) or rec.language
             rec.queue = rec.topic = queue

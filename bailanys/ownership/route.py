@@ -77,7 +77,7 @@ class History(Protocol):
 
 
 class Sink(Protocol):
-    def emit(self, event: ev.EventBase) -> None: ...
+    def emit(self, event: ev.EventBase) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,3 +238,30 @@ async def test_an_unreachable_database_keeps_the_last_known_phones(
         assert len(warnings) == 1  # once per outage, not once a second
     finally:
         await phones.stop()
+
+
+def test_engine_queue_leases_section(tmp_path: Path) -> None:
+    """``[cluster] leases_url`` and ``lease_ttl_s``: queues shared with other engines."""
+    conf = tmp_path / "b.toml"
+    conf.write_text('[cluster]\nproxy = "10.0.0.1:5060"\n'
+                    'leases_url = "postgresql://b@10.0.0.2/b"\nlease_ttl_s = 3\n')
+    cluster = load_config(conf).cluster
+    assert cluster.owns_queues and cluster.lease_ttl_s == 3
+    for text, message in (('leases_url = "postgresql://x/y"', "needs cluster.proxy"),
+                          ('proxy = "10.0.0.1:5060"\nleases_url = "mysql://x"',
+                           "cluster.leases_url: expected a postgresql"),
+                          ('proxy = "10.0.0.1:5060"\nlease_ttl_s = 0.5',
+                           "cluster.lease_ttl_s: expected 1..120")):
+        conf.write_text(f"[cluster]\n{text}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_config(conf)
+    assert not load_config(None, env={}).cluster.owns_queues  # one engine: its own queues
+
+
+def test_kamailio_strips_move_headers_from_outside() -> None:
+    """Only an engine may send X-Bailanys-* (a moved call): Kamailio removes them
+    from what comes from outside before it picks an engine."""
+    cfg = render(Cluster(listen="10.0.0.1:5060", engines=("10.0.0.2:5070",),
+                         db_url="postgresql://k@10.0.0.3/k"), "/tmp/d.list").cfg
+    to_engine = cfg.split("route[TO_ENGINE]", 1)[1]
+    assert to_engine.index('remove_hf_re("^X-Bailanys-")') < to_engine.index("ds_select_dst")

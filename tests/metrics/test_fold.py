@@ -188,6 +188,21 @@ def test_an_abandon_the_engine_caused_is_dropped_not_lost(cause: str) -> None:
     assert queue is not None and queue.counts.dropped == 1 and queue.waiting == 0
 
 
+def test_a_caller_rejoining_its_queue_on_another_engine_is_one_offer() -> None:
+    """Issue 22: a caller re-homed after its queue's owner died joins the same
+    queue again at the new owner (with its prior wait): the same wait, one
+    offer, in the total and in the queue's scope; an overflow still counts."""
+    log = Log()
+    joined = log.arrive(0, "c1", "+77015550000", "egov", "kk")
+    log.ev(joined + 20, "queue.joined", "c1", queue="egov", position=1, prior_wait=20.0)
+    log.ev(joined + 30, "call.connected", "c1", queue="egov", agent="1001", waited=30.0,
+           leg="l1")
+    snap = fold(log.events).snapshot(T0 + 900)
+    queue = snap.scope("queue", "egov")
+    assert snap.total.counts.offered == 1 and snap.total.counts.answered == 1
+    assert queue is not None and (queue.counts.offered, queue.counts.answered) == (1, 1)
+
+
 @pytest.mark.parametrize("cause", ["caller", None])
 def test_an_abandon_by_the_caller_or_with_no_cause_is_lost(cause: str | None) -> None:
     log = Log()

@@ -197,7 +197,8 @@ class EngineProc:
     """One ``bailanys serve`` behind the proxy, its config and store in ``folder``."""
 
     def __init__(self, folder: Path, proxy: str, locations_url: str, *,
-                 store_toml: str | None = None, rtp_ports: str | None = None) -> None:
+                 store_toml: str | None = None, rtp_ports: str | None = None,
+                 cluster_toml: str = "", media_toml: str = "") -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_sip_port()
@@ -215,6 +216,7 @@ max_calls = 2000
 [media]
 rtp_ports = "{rtp_ports or next_rtp_range()}"
 record_dir = "{folder / 'rec'}"
+{media_toml}
 [store]
 {store}
 [voice]
@@ -241,6 +243,7 @@ workers = 0
 proxy = "{proxy}"
 locations_url = "{locations_url}"
 locations_poll_ms = 200
+{cluster_toml}
 """, encoding="utf-8")
         self.proc: asyncio.subprocess.Process | None = None
 
