@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import psycopg
 
 from bailanys.cluster.kamailio import render
 from bailanys.cluster.settings import Cluster
+from bailanys.store.syncdb import connect_sync
 from tests.peers.conftest import PROMPT_DIR, free_sip_port, next_rtp_range
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,6 +196,8 @@ skills = { ru = 10, support = 5 }
 class EngineProc:
     """One ``bailanys serve`` behind the proxy, its config and store in ``folder``."""
 
+    store: Path | str
+
     def __init__(self, folder: Path, proxy: str, locations_url: str, *,
                  store_toml: str | None = None, rtp_ports: str | None = None,
                  cluster_toml: str = "", media_toml: str = "") -> None:
@@ -273,10 +275,12 @@ locations_poll_ms = 200
         os.kill(self.proc.pid, signal.SIGKILL)
 
     def events(self, type_: str | None = None) -> list[dict[str, Any]]:
-        """Stored events, oldest first (read-only: the engine may be running)."""
-        with contextlib.closing(sqlite3.connect(f"file:{self.store}?mode=ro", uri=True)) as db:
-            rows = db.execute("SELECT ts, type, call_id, data FROM events "
-                              "WHERE ?1 IS NULL OR type = ?1 ORDER BY id", (type_,)).fetchall()
+        """Stored events, oldest first (read-only: the engine may be running);
+        ``self.store`` is the SQLite file or the shared store's URL."""
+        where, params = ("", ()) if type_ is None else (" WHERE type = ?", (type_,))
+        with contextlib.closing(connect_sync(self.store, readonly=True)) as db:
+            rows = db.execute("SELECT ts, type, call_id, data FROM events"
+                              f"{where} ORDER BY id", params).fetchall()
         return [{"ts": ts, "type": t, "call_id": c, **json.loads(d)} for ts, t, c, d in rows]
 
     async def wait_events(self, type_: str, count: int, within: float = 10.0) -> list[Any]:

@@ -2,9 +2,8 @@
 "The owner's death").
 
 The cluster of tests/peers/cluster.py with ``[cluster] leases_url`` (lease
-ttl 2 s) and one event store both engines write (a SQLite file in WAL mode
-on this machine: the shared event log the take-over reads; the PostgreSQL
-store takes its place between machines). Four SIPp callers of ``support``
+ttl 2 s) and one event store both engines write: the PostgreSQL store
+(``[store] url``), the shared event log the take-over reads. Four SIPp callers of ``support``
 arrive through Kamailio, spread over both engines; no operator is logged in,
 so they all wait at the owner, two of them moved there by the other engine.
 Then the owner is killed (SIGKILL). Checked:
@@ -75,13 +74,13 @@ async def _until(check: object, within_s: float, what: str) -> float:
 
 async def test_owner_killed_with_callers_waiting(pg_url: str, tmp_path: Path) -> None:
     await asyncio.to_thread(create_usrloc_tables, pg_url)
-    shared = tmp_path / "shared.db"
-    store = await Store.open(str(shared))  # migrated once, before two engines open it
+    shared = pg_url  # the engines' one store: PostgreSQL (issue 22), also leases and phones
+    store = await Store.open(shared)  # migrated once, before two engines open it
     await store.close()
     kport = free_sip_port()
     proxy = f"127.0.0.1:{kport}"
     engines = [EngineProc(tmp_path / f"engine{i}", proxy, pg_url,
-                          store_toml=f'path = "{shared}"\nbatch_ms = 20',
+                          store_toml=f'url = "{shared}"\nbatch_ms = 20',
                           cluster_toml=f'leases_url = "{pg_url}"\nlease_ttl_s = {TTL_S}',
                           media_toml="rtp_timeout_s = 2")
                for i in (1, 2)]
