@@ -1,0 +1,82 @@
+"""The event loop's lag and the collector's pauses, seen from inside the engine (issue 20).
+
+``bench/engine_runner.py`` starts a :class:`LoopWatch` next to the engine:
+a task that asks to wake every :data:`PERIOD` seconds and records how late
+it woke (the loop was busy, or the process had no CPU), the worst lag per
+second, and, through ``gc.callbacks``, every collector pass with its
+generation and duration.  ``bench/sip_setup.py`` reads both for the
+seconds SIPp ran: a retransmission or a p99 spike then shows whether the
+loop stalled and whether a collection was the stall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from typing import Any
+
+PERIOD = 0.01  # seconds between wake-ups (cost: ~100 short callbacks per second)
+
+
+class LoopWatch:
+    """Worst lag per second and the collector's passes, kept for the whole run."""
+
+    def __init__(self) -> None:
+        self.per_second: list[tuple[int, float]] = []  # (monotonic second, worst lag s)
+        self.passes: list[tuple[float, int, float]] = []  # (end, generation, seconds)
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="loopwatch")
+
+    def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_started = now
+        else:
+            self.passes.append((time.monotonic(), int(info["generation"]),
+                                now - self._gc_started))
+
+    async def _run(self) -> None:
+        second, worst = int(time.monotonic()), 0.0
+        while True:
+            due = time.monotonic() + PERIOD
+            await asyncio.sleep(PERIOD)
+            now = time.monotonic()
+            lag = max(0.0, now - due)
+            if int(now) != second:
+                self.per_second.append((second, worst))
+                second, worst = int(now), 0.0
+            worst = max(worst, lag)
+
+    def report(self) -> dict[str, object]:
+        """What ``stats`` prints: the per-second worst lags and the passes, in ms."""
+        return {
+            "lag_per_s": [(s, round(1000 * lag, 2)) for s, lag in self.per_second],
+            "gc_passes": [(round(t, 3), g, round(1000 * d, 3)) for t, g, d in self.passes],
+        }
+
+
+def window(report: dict[str, Any], start: float, end: float) -> dict[str, float]:
+    """Summary of ``report`` between two monotonic times: worst lag, seconds
+    with a lag over 20 / 50 ms, collector time and worst pause (all ms)."""
+    lags = [lag for s, lag in report.get("lag_per_s", []) if start <= s < end]
+    pauses = [d for t, _g, d in report.get("gc_passes", []) if start <= t <= end]
+    nan = float("nan")
+    return {
+        "lag_max_ms": max(lags, default=nan) if "lag_per_s" in report else nan,
+        "lag_s_over_20": float(sum(1 for x in lags if x > 20)) if lags else nan,
+        "lag_s_over_50": float(sum(1 for x in lags if x > 50)) if lags else nan,
+        "gc_ms": sum(pauses) if "gc_passes" in report else nan,
+        "gc_max_ms": max(pauses, default=0.0) if "gc_passes" in report else nan,
+    }
