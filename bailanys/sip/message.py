@@ -405,10 +405,16 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
     return data, b""
 
 
+_LINE_END = re.compile(r"\r?\n")
+
+
 def _unfold(head: str) -> list[str]:
     """Split header lines, joining continuation lines (§7.3.1 LWS folding)."""
-    lines: list[str] = []
-    for raw in re.split(r"\r?\n", head):
+    lines = head.split("\r\n")
+    if head.count("\n") == len(lines) - 1 and "\n " not in head and "\n\t" not in head:
+        return lines  # every line ends in CRLF and none is folded: the common case
+    lines = []
+    for raw in _LINE_END.split(head):
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] = lines[-1].rstrip() + " " + raw.strip()
         else:
