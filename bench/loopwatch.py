@@ -4,7 +4,8 @@
 task that asks to wake every :data:`PERIOD` seconds and records how late it
 woke (the loop was busy, or the process had no CPU), the worst lag per
 second, and, through ``gc.callbacks``, every collector pass with its
-generation and duration. On a shared machine a lag is often the process
+generation, duration and CPU time (the pause it makes on a core of its
+own). On a shared machine a lag is often the process
 waiting for a core: each wake-up also counts the engine's own share of the
 lag, at most the CPU time the process used meanwhile (``own``).
 ``bench/sip_setup.py`` reads both for the seconds SIPp ran: a retransmission
@@ -27,8 +28,10 @@ class LoopWatch:
 
     def __init__(self) -> None:
         self.per_second: list[tuple[int, float, float]] = []  # (second, worst lag, worst own)
-        self.passes: list[tuple[float, int, float]] = []  # (end, generation, seconds)
+        #: (end, generation, seconds, CPU seconds: the pause on a core of its own)
+        self.passes: list[tuple[float, int, float, float]] = []
         self._gc_started = 0.0
+        self._gc_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -43,12 +46,12 @@ class LoopWatch:
             self._task = None
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if phase == "start":
-            self._gc_started = now
+            self._gc_started, self._gc_cpu = now, cpu
         else:
             self.passes.append((time.monotonic(), int(info["generation"]),
-                                now - self._gc_started))
+                                now - self._gc_started, cpu - self._gc_cpu))
 
     async def _run(self) -> None:
         second, worst, worst_own = int(time.monotonic()), 0.0, 0.0
@@ -70,7 +73,8 @@ class LoopWatch:
         return {
             "lag_per_s": [(s, round(1000 * lag, 2), round(1000 * own, 2))
                           for s, lag, own in self.per_second],
-            "gc_passes": [(round(t, 3), g, round(1000 * d, 3)) for t, g, d in self.passes],
+            "gc_passes": [(round(t, 3), g, round(1000 * d, 3), round(1000 * c, 3))
+                          for t, g, d, c in self.passes],
         }
 
 
@@ -81,7 +85,9 @@ def window(report: dict[str, Any], start: float, end: float) -> dict[str, float]
     rows = [row for row in report.get("lag_per_s", []) if start <= row[0] < end]
     lags = [row[1] for row in rows]
     owns = [row[2] for row in rows if len(row) > 2]
-    pauses = [d for t, _g, d in report.get("gc_passes", []) if start <= t <= end]
+    passes = [p for p in report.get("gc_passes", []) if start <= p[0] <= end]
+    pauses = [p[2] for p in passes]
+    cpu = [p[3] for p in passes if len(p) > 3]
     nan = float("nan")
     return {
         "lag_max_ms": max(lags, default=nan) if "lag_per_s" in report else nan,
@@ -91,4 +97,5 @@ def window(report: dict[str, Any], start: float, end: float) -> dict[str, float]
         "own_s_over_20": float(sum(1 for x in owns if x > 20)) if owns else nan,
         "gc_ms": sum(pauses) if "gc_passes" in report else nan,
         "gc_max_ms": max(pauses, default=0.0) if "gc_passes" in report else nan,
+        "gc_cpu_max_ms": max(cpu, default=0.0) if "gc_passes" in report else nan,
     }

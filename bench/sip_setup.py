@@ -30,7 +30,8 @@ The engine runs with ``bench/loopwatch.py``: per run, the loop's worst lag
 lag the engine itself was busy for (``own``: at most the CPU time it used
 meanwhile, so the minutes other processes took the core do not count) and
 the seconds where that passed 20 ms (``o>20``), and the collector's total
-and worst pause (``gc ms``, ``gc max``) over the seconds SIPp ran; ``--lag``
+and worst pause (``gc ms``, ``gc max``; ``gc cpu``: the worst pass's CPU
+time, its pause on a core of its own) over the seconds SIPp ran; ``--lag``
 prints the worst lag of every second, to line a retransmission up with a
 stall (an engine tree from before the watch prints ``nan``).
 
@@ -219,7 +220,7 @@ def main() -> int:
     print(f"{'run':>3} {'calls':>6} {'ok':>6} {'fail':>5} {'setups/s':>8} {'retrans':>8} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu':>5} {'ms/call':>7} {'net':>6} "
           f"{'idle':>5} {'timers %':>8} {'lag ms':>7} {'s>50':>4} {'own':>6} {'o>20':>4} "
-          f"{'gc ms':>6} {'gc max':>6}")
+          f"{'gc ms':>6} {'gc max':>6} {'gc cpu':>6}")
     rows = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as tmp:
@@ -231,12 +232,13 @@ def main() -> int:
               f"{r['cpu_ms_per_call']:>7.3f} {r['net_ms_per_call']:>6.3f} {r['idle']:>5.3f} "
               f"{100 * r['timer_share']:>8.2f} {r['lag_max_ms']:>7.1f} "
               f"{r['lag_s_over_50']:>4.0f} {r['own_max_ms']:>6.1f} {r['own_s_over_20']:>4.0f} "
-              f"{r['gc_ms']:>6.1f} {r['gc_max_ms']:>6.1f}", flush=True)
+              f"{r['gc_ms']:>6.1f} {r['gc_max_ms']:>6.1f} {r['gc_cpu_max_ms']:>6.1f}", flush=True)
         time.sleep(1.0)
     if len(rows) > 1:
         for key in ("sustained", "failed", "retransmissions", "p50_ms", "p99_ms", "cpu",
                     "cpu_ms_per_call", "net_ms_per_call", "timer_share", "lag_max_ms",
-                    "lag_s_over_50", "own_max_ms", "own_s_over_20", "gc_ms", "gc_max_ms"):
+                    "lag_s_over_50", "own_max_ms", "own_s_over_20", "gc_ms", "gc_max_ms",
+                    "gc_cpu_max_ms"):
             vals = [r[key] for r in rows]
             print(f"{key}: min {min(vals):.3f} median {statistics.median(vals):.3f} "
                   f"max {max(vals):.3f}")
