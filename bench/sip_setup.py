@@ -25,6 +25,16 @@ timer triggers does not.
 ``--engine-tree PATH`` runs the engine from another checkout (the
 "before" of a change) while SIPp and this script stay the same.
 
+The engine runs with ``bench/loopwatch.py``: per run, the loop's worst lag
+(``lag ms``), the seconds whose worst lag passed 50 ms (``s>50``), the worst
+lag the engine itself was busy for (``own``: at most the CPU time it used
+meanwhile, so the minutes other processes took the core do not count) and
+the seconds where that passed 20 ms (``o>20``), and the collector's total
+and worst pause (``gc ms``, ``gc max``; ``gc cpu``: the worst pass's CPU
+time, its pause on a core of its own) over the seconds SIPp ran; ``--lag``
+prints the worst lag of every second, to line a retransmission up with a
+stall (an engine tree from before the watch prints ``nan``).
+
 Never a timed test: this prints figures for humans.
 """
 
@@ -45,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.engine_capacity import EngineProcess  # noqa: E402
+from bench.loopwatch import window  # noqa: E402
 from tests.peers.sipp import find_sipp, free_port, run_sipp  # noqa: E402
 
 SCENARIO = ROOT / "tests" / "peers" / "scenarios" / "short_call.xml"
@@ -122,6 +133,7 @@ def timer_share(raw: Path) -> tuple[float, int, dict[str, int]]:
 
 def one_run(args: argparse.Namespace, workdir: Path, run: int) -> dict[str, float]:
     port = free_port()
+    os.environ["BENCH_LOOPWATCH"] = "1"  # the engine reports its loop's lag (loopwatch.py)
     engine = EngineProcess(workdir, port, tree=args.engine_tree)
     spy: subprocess.Popen[bytes] | None = None
     raw = workdir / f"profile{run}.txt"
@@ -168,7 +180,14 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> dict[str, floa
                             else float("nan")),
         "idle": idle,
         "timer_share": float("nan"),
+        **window(after, float(before["time"]), float(after["time"])),  # type: ignore[arg-type]
     }
+    if args.lag:
+        t0 = float(before["time"])  # type: ignore[arg-type]
+        series = [f"{row[0] - t0:.0f}s:{row[1]:.0f}/{row[2]:.0f}"
+                  for row in after.get("lag_per_s", [])  # type: ignore[attr-defined]
+                  if t0 <= row[0] and len(row) > 2]
+        print(f"  run {run} worst loop lag/own per second (ms): {' '.join(series)}")
     if spy is not None and raw.exists():
         share, samples, per = timer_share(raw)
         r["timer_share"] = share
@@ -188,6 +207,8 @@ def main() -> int:
                     help="sample the engine with py-spy; raw profiles are copied here")
     ap.add_argument("--py-spy", default=shutil.which("py-spy") or
                     str(Path(sys.executable).parent / "py-spy"))
+    ap.add_argument("--lag", action="store_true",
+                    help="print the loop's worst lag of every second of each run")
     ap.add_argument("--engine-tree", type=Path, default=ROOT,
                     help="checkout whose bailanys the engine runs (default: this one)")
     args = ap.parse_args()
@@ -198,7 +219,8 @@ def main() -> int:
           f"{args.rate} calls/s for {args.seconds:g} s; load {os.getloadavg()[0]:.2f}")
     print(f"{'run':>3} {'calls':>6} {'ok':>6} {'fail':>5} {'setups/s':>8} {'retrans':>8} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu':>5} {'ms/call':>7} {'net':>6} "
-          f"{'idle':>5} {'timers %':>8}")
+          f"{'idle':>5} {'timers %':>8} {'lag ms':>7} {'s>50':>4} {'own':>6} {'o>20':>4} "
+          f"{'gc ms':>6} {'gc max':>6} {'gc cpu':>6}")
     rows = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bailanys-setup-") as tmp:
@@ -208,11 +230,15 @@ def main() -> int:
               f"{r['sustained']:>8.1f} {r['retransmissions']:>8.0f} {r['p50_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['cpu']:>5.2f} "
               f"{r['cpu_ms_per_call']:>7.3f} {r['net_ms_per_call']:>6.3f} {r['idle']:>5.3f} "
-              f"{100 * r['timer_share']:>8.2f}", flush=True)
+              f"{100 * r['timer_share']:>8.2f} {r['lag_max_ms']:>7.1f} "
+              f"{r['lag_s_over_50']:>4.0f} {r['own_max_ms']:>6.1f} {r['own_s_over_20']:>4.0f} "
+              f"{r['gc_ms']:>6.1f} {r['gc_max_ms']:>6.1f} {r['gc_cpu_max_ms']:>6.1f}", flush=True)
         time.sleep(1.0)
     if len(rows) > 1:
         for key in ("sustained", "failed", "retransmissions", "p50_ms", "p99_ms", "cpu",
-                    "cpu_ms_per_call", "net_ms_per_call", "timer_share"):
+                    "cpu_ms_per_call", "net_ms_per_call", "timer_share", "lag_max_ms",
+                    "lag_s_over_50", "own_max_ms", "own_s_over_20", "gc_ms", "gc_max_ms",
+                    "gc_cpu_max_ms"):
             vals = [r[key] for r in rows]
             print(f"{key}: min {min(vals):.3f} median {statistics.median(vals):.3f} "
                   f"max {max(vals):.3f}")

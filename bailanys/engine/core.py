@@ -39,6 +39,7 @@ from bailanys.engine.dialer import DEFAULT_RING_S, Dialer
 from bailanys.engine.floodguard import FloodGuard
 from bailanys.engine.flows import FlowService
 from bailanys.engine.gcpolicy import GcPolicy
+from bailanys.engine.gilpolicy import GilPolicy
 from bailanys.engine.monitor import Monitors
 from bailanys.engine.prompts import PromptLibrary
 from bailanys.engine.queues import QueueService
@@ -120,6 +121,7 @@ class Engine:
         #: What the start-up found open after a crash (and the breaks to restore).
         self.recovered = Reconciliation()
         self.gc = GcPolicy()
+        self.gil = GilPolicy()  # workers' Python hands the loop the GIL within 0.5 ms
         #: Keeps the reports' ``contacts`` current (None with an in-memory store).
         self.contacts: ContactProjector | None = None
         #: The daily backup and retention pass (issue 21, bailanys/ops/).
@@ -163,6 +165,7 @@ class Engine:
             undo.pop_all()  # started: stop() owns them now
         self.started = True
         self.gc.start()  # after start-up: freeze what exists, then serve
+        self.gil.start()
         cfg = self.config
         log.info(
             "listening for SIP on %s:%d (%s); RTP %s ports %s; answering %s",
@@ -299,6 +302,7 @@ class Engine:
         await self._tasks.cancel_all()
         await self.workers.stop()
         self.gc.stop()
+        self.gil.stop()
         self.endpoint.close()
         await self.transport.stop()
         await self.hub.stop()

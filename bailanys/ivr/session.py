@@ -294,3 +294,7 @@ class IvrSession:
         self._cancel_timer()
         self._stop_listening()
         await self._tasks.cancel_all()
+        # The cancelled pump's traceback holds its frames, which hold this
+        # session: dropping the task breaks the cycle, so a call's objects go
+        # by reference counting, not a collector pass (issue 20).
+        self._pump = None

@@ -118,20 +118,25 @@ class RtcpProtocol(asyncio.DatagramProtocol):
 
 
 class _CoreSink:
-    """The player's :class:`~bailanys.media.player.FrameSink`: the session's slot of the core."""
+    """The player's :class:`~bailanys.media.player.FrameSink`: the session's slot of the core.
 
-    __slots__ = ("_session",)
+    It holds the core and the slot, not the session: no reference cycle, so a
+    call's session is freed by reference counting when the call ends, not by
+    a garbage-collector pass (issue 20: those passes stalled call set-ups).
+    ``RtpSession.close`` points it at the closed leg.
+    """
 
-    def __init__(self, session: RtpSession) -> None:
-        self._session = session
+    __slots__ = ("core", "slot")
+
+    def __init__(self, core: MediaCore, slot: int) -> None:
+        self.core = core
+        self.slot = slot
 
     def load(self, encoded: bytes | None, pos: int, frames: int) -> None:
-        s = self._session
-        s.core.load(s.slot, encoded, pos, frames)
+        self.core.load(self.slot, encoded, pos, frames)
 
     def position(self) -> int:
-        s = self._session
-        return s.core.position(s.slot)
+        return self.core.position(self.slot)
 
 
 class RtpSession:
@@ -183,7 +188,7 @@ class RtpSession:
         self.stats = CounterView(self.core, slot)  # RtpStats: sent, received, garbage...
         # The core plays the player's prompts by itself unless Python must
         # build the frames (a bridge, a recorder, RFC 4733 events going out).
-        self._sink = _CoreSink(self)
+        self._sink = _CoreSink(self.core, slot)
         self.player.bind(self._sink)
         self.pymode = False
         #: A monitoring supervisor's leg (issue 21): sent the mix, so Python builds its frames.
@@ -460,6 +465,7 @@ class RtpSession:
         closed = ClosedLeg(self.core, self.slot)  # the figures stay readable after the hang-up
         self.core.close(self.slot)
         self.core = closed
+        self._sink.core = closed
         self.stats.freeze(closed)
         if self.sock is not None:
             self.sock.close()

@@ -226,6 +226,9 @@ def _escape_user(user: str) -> str:
     return "".join(ch if ch in safe else "".join(f"%{b:02X}" for b in ch.encode()) for ch in user)
 
 
+_VIA_RE = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(.+)$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Via:
     """One Via header value (§20.42), e.g. ``SIP/2.0/UDP host:port;branch=z9hG4bK..``."""
@@ -243,7 +246,7 @@ class Via:
     @classmethod
     def _parse(cls, text: str) -> Via:
         text = text.strip()
-        m = re.match(r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(.+)$", text, re.IGNORECASE)
+        m = _VIA_RE.match(text)
         if not m:
             raise SipParseError(f"bad Via {text[:60]!r}")
         sent_by, _, ptext = m.group(2).partition(";")

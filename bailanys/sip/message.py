@@ -144,8 +144,9 @@ class Headers:
         self._items: list[tuple[str, str]] = [(canonical_name(n), v) for n, v in items]
         #: lower-case canonical name -> get_all's values; cleared by every change
         self._memo: dict[str, tuple[str, ...]] = {}
-        #: lower-case canonical name -> its lines, counted once; None after a change
-        self._lines: dict[str, int] | None = None
+        #: lower-case canonical name -> its lines' values in order, indexed in
+        #: one pass over the lines at the first read; None after a change
+        self._lines: dict[str, list[str]] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -156,7 +157,7 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        return self._line_counts().get(_lookup_key(name)[0], 0) > 0
+        return _lookup_key(name)[0] in self._by_name()
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
@@ -173,7 +174,7 @@ class Headers:
         key, is_list = _lookup_key(name)
         found = self._memo.get(key)
         if found is None:
-            raw = [v for n, v in self._items if n.lower() == key]
+            raw = self._by_name().get(key, [])
             if is_list:
                 out: list[str] = []
                 for v in raw:
@@ -192,15 +193,19 @@ class Headers:
         return list(self._values(name))
 
     def count_lines(self, name: str) -> int:
-        return self._line_counts().get(_lookup_key(name)[0], 0)
+        return len(self._by_name().get(_lookup_key(name)[0], ()))
 
-    def _line_counts(self) -> dict[str, int]:
+    def _by_name(self) -> dict[str, list[str]]:
         lines = self._lines
         if lines is None:
             lines = self._lines = {}
-            for n, _ in self._items:
+            for n, v in self._items:
                 key = n.lower()
-                lines[key] = lines.get(key, 0) + 1
+                found = lines.get(key)
+                if found is None:
+                    lines[key] = [v]
+                else:
+                    found.append(v)
         return lines
 
     def add(self, name: str, value: str) -> None:
@@ -405,10 +410,16 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
     return data, b""
 
 
+_LINE_END = re.compile(r"\r?\n")
+
+
 def _unfold(head: str) -> list[str]:
     """Split header lines, joining continuation lines (§7.3.1 LWS folding)."""
-    lines: list[str] = []
-    for raw in re.split(r"\r?\n", head):
+    lines = head.split("\r\n")
+    if head.count("\n") == len(lines) - 1 and "\n " not in head and "\n\t" not in head:
+        return lines  # every line ends in CRLF and none is folded: the common case
+    lines = []
+    for raw in _LINE_END.split(head):
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] = lines[-1].rstrip() + " " + raw.strip()
         else:
@@ -442,7 +453,7 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     if not start.strip():
         raise SipParseError("missing start line", status=None)
 
-    headers = Headers()
+    items: list[tuple[str, str]] = []
     for line in lines[1:]:
         if not line.strip():
             continue
@@ -450,7 +461,8 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         name = name.rstrip(" \t")
         if not sep or not _TOKEN_RE.match(name):
             raise SipParseError(f"malformed header line {line[:60]!r}")
-        headers.add(name, value.strip())
+        items.append((name, value.strip()))
+    headers = Headers(items)
 
     msg: Request | Response
     if start.upper().startswith("SIP/"):
