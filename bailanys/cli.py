@@ -10,8 +10,9 @@ The other commands belong to the layers they serve and are added by their
 ``flows`` (:mod:`bailanys.ivr.commands`), ``export`` (:mod:`bailanys.queue.commands`),
 ``console`` (:mod:`bailanys.console.commands`), ``faq``
 (:mod:`bailanys.robot.commands`), ``worker``, ``analytics``
-(:mod:`bailanys.analytics.commands`), ``qa`` (:mod:`bailanys.qa.commands`) and
-``report`` (:mod:`bailanys.reports.commands`).
+(:mod:`bailanys.analytics.commands`), ``qa`` (:mod:`bailanys.qa.commands`),
+``report`` (:mod:`bailanys.reports.commands`) and ``cluster``
+(:mod:`bailanys.cluster.commands`).
 What they share with the commands here (exit statuses,
 :class:`~bailanys.cliutil.CommandError`, ``--config``, time options, output)
 is in :mod:`bailanys.cliutil`, which they import instead of this module.
@@ -53,6 +54,7 @@ from bailanys.cliutil import (
     store_location_or_exit,
     write_lines,
 )
+from bailanys.cluster import commands as cluster_commands
 from bailanys.config import Config
 from bailanys.console import commands as console_commands
 from bailanys.engine import democall
@@ -267,6 +269,7 @@ def _add_layer_commands(subparsers: Any) -> None:
     prompt_commands.register(subparsers)  # prompts import|list
     ops_commands.register(subparsers)  # backup, retention run
     store_commands.register(subparsers)  # store migrate|copy (issue 22)
+    cluster_commands.register(subparsers)  # cluster kamailio-config
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,7 @@ from typing import Any
 from bailanys import authguard, tomlcheck
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.cases.settings import CasesFileConfig
+from bailanys.cluster.proxy import ClusterConfig  # issue 22: [cluster]
 from bailanys.desk.settings import DeskConfig
 from bailanys.errors import ConfigError
 from bailanys.monitor.settings import MonitorConfig
@@ -663,6 +664,7 @@ class Config:
     backup: BackupConfig = field(default_factory=BackupConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     #: The file it was read from (None: built-in defaults).
     source: str | None = None
 
@@ -726,6 +728,7 @@ SECTIONS: dict[str, type[Any]] = {
     "backup": BackupConfig,
     "retention": RetentionConfig,
     "log": LogConfig,
+    "cluster": ClusterConfig,
 }
 
 

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bailanys.cases.service import CasesService
+from bailanys.cluster.locations import ProxyPhones
 from bailanys.config import Config, advertise_problem
 from bailanys.desk.kbweb import RobotKb
 from bailanys.desk.service import DeskService
@@ -84,6 +85,8 @@ class Engine:
     transport: SipTransport
     endpoint: Endpoint
     registrar: Registrar
+    #: ``[cluster] proxy``: the phones registered with the proxy (issue 22), else None.
+    proxy_phones: ProxyPhones | None
     flood: FloodGuard
     table: CallTable
     #: Established calls by dialog id (the call table's ``by_dialog``).
@@ -196,8 +199,7 @@ class Engine:
         await self.ops.start(file)
         # What a crash left open is closed before the queues and the KPI replay.
         self.recovered = await recover(self.store, max_call_seconds=cfg.engine.max_call_seconds)
-        undo.push_async_callback(_undo, "registrar", self.registrar.stop)
-        await self.registrar.start(time.time(), self.store.registrations)
+        await self._start_registrations(undo)
         undo.push_async_callback(_undo, "TTS worker", self.renderer.close)
         rendered = self._render_count
         async with step("rendering prompts", rendered()):  # before the first call can need them
@@ -229,6 +231,16 @@ class Engine:
             self.endpoint.port = self.transport.port
         undo.push_async_callback(_undo, "analytics workers", self.workers.stop)
         await self.workers.start()
+
+    async def _start_registrations(self, undo: contextlib.AsyncExitStack) -> None:
+        """The registrar and, behind a proxy, the phones registered with it (issue 22);
+        before the queues, which ask who is registered when they start."""
+        assert self.store is not None
+        undo.push_async_callback(_undo, "registrar", self.registrar.stop)
+        await self.registrar.start(time.time(), self.store.registrations)
+        if self.proxy_phones is not None:
+            undo.push_async_callback(_undo, "proxy's registrations", self.proxy_phones.stop)
+            await self.proxy_phones.start()
 
     def _faq_count(self) -> tuple[int, int]:
         return self.robot.faq_embedded
@@ -286,6 +298,8 @@ class Engine:
             await self.ops.stop()
         await self.renderer.close()
         await self.registrar.stop()
+        if self.proxy_phones is not None:
+            await self.proxy_phones.stop()
         if self._own_store and self.store is not None:
             await self.store.close()
         self.started = False

@@ -39,8 +39,11 @@ class Dialer:
         bindings: Bindings,
         max_call_s: float,
         clock: Callable[[], float] = time.time,
+        outbound: tuple[str, int] | None = None,
     ) -> None:
         self._ports = ports
+        #: ``[cluster] proxy``: callbacks and transfers out go through it (issue 22).
+        self._outbound = outbound
         self._settings = settings
         self._bindings = bindings
         self._max_call_s = max_call_s
@@ -57,7 +60,10 @@ class Dialer:
     async def start_call_back(
         self, contact: str, source: tuple[str, int], transport: str
     ) -> OutboundCall:
-        """INVITE a caller's own contact (a queue callback), from where it called us."""
+        """INVITE a caller's own contact (a queue callback), from where it called us;
+        or a transfer's number; through the outbound proxy when there is one."""
+        if self._outbound is not None:
+            source, transport = self._outbound, "UDP"
         return await self.start_call(Binding("callback", contact, 0.0, source, transport, ""))
 
     async def start_call_user(self, user: str) -> OutboundCall:

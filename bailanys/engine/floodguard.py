@@ -13,8 +13,11 @@ MAX_SOURCES = 10_000  # distinct sources remembered at once
 
 
 class FloodGuard:
-    def __init__(self, per_second: int, *, max_sources: int = MAX_SOURCES) -> None:
+    def __init__(self, per_second: int, *, max_sources: int = MAX_SOURCES,
+                 trusted: frozenset[str] = frozenset()) -> None:
         self.rate = float(per_second)
+        #: Sources never limited: the proxy every call comes through (``[cluster] proxy``).
+        self.trusted = trusted
         self.capacity = float(max(per_second, 1))
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._max = max_sources
@@ -22,7 +25,7 @@ class FloodGuard:
 
     def allow(self, source: str, now: float) -> bool:
         """Take one token for ``source``; False when its bucket is empty."""
-        if self.rate <= 0:
+        if self.rate <= 0 or source in self.trusted:
             return True
         tokens, last = self._buckets.pop(source, (self.capacity, now))
         now = max(now, last)  # a clock stepping back must not drain the bucket

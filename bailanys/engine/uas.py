@@ -2,12 +2,13 @@
 
 :class:`CallServer` implements :class:`~bailanys.sip.endpoint.TransactionUser`:
 INVITE (100 by the transaction, 180, 200 with the SDP answer), ACK, BYE,
-CANCEL (487), OPTIONS (200), re-INVITE (hold/unhold, §14), REGISTER (handed
+CANCEL (487), OPTIONS (200; 503 while stopping), re-INVITE (hold/unhold, §14), REGISTER (handed
 to the registrar), REFER (RFC 3515, an operator's transfer: handed to
 :mod:`bailanys.engine.refer`); known methods we do not serve get 405 with Allow,
 unknown ones 501.  Each new INVITE passes a flood guard (per source
 address) and the call limit first (503 with Retry-After, §21.5.4); while
-the engine stops (``stopping``) every new INVITE gets that 503.
+the engine stops (``stopping``) every new INVITE gets that 503, and so does
+OPTIONS: a proxy's health check takes a draining engine out of its set.
 
 It holds no engine: it takes the call table, the ports a call uses
 (:class:`~bailanys.engine.call.CallPorts`), the router that says which
@@ -151,6 +152,10 @@ class CallServer:
                 self._new_call(handle)
         elif method == "BYE":
             self._bye(handle)
+        elif method == "OPTIONS" and self.stopping:
+            # A proxy's health check (Kamailio's dispatcher, issue 22) takes a
+            # draining engine out of its set: new calls go to another one.
+            unavailable(handle, "Restarting")
         elif method == "OPTIONS":
             handle.reply(
                 200,

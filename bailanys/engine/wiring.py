@@ -29,6 +29,7 @@ from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.overduelist import StoreOverdue
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
+from bailanys.cluster.locations import ProxyPhones
 from bailanys.config import Config
 from bailanys.console.server import ExtraRoutes, joined_routes
 from bailanys.desk.history import HistoryReader
@@ -109,6 +110,7 @@ class Host(Protocol):
     transport: SipTransport
     endpoint: Endpoint
     registrar: Registrar
+    proxy_phones: ProxyPhones | None
     flood: FloodGuard
     table: CallTable
     calls: dict[DialogId, Call]
@@ -141,12 +143,19 @@ def build_parts(engine: Host) -> None:
     engine.transport, engine.endpoint = sip_endpoint(cfg)
     events = LateEvents(lambda: engine.events)
     engine.registrar = registrar(cfg, engine.registration_changed, events)
-    engine.flood = FloodGuard(cfg.sip.max_new_calls_per_source_per_second)
+    # Behind a proxy (issue 22): every caller comes from it, and phones are rung through it.
+    proxy = cfg.cluster.proxy_addr[0] if cfg.cluster.enabled else None
+    engine.flood = FloodGuard(cfg.sip.max_new_calls_per_source_per_second,
+                              trusted=frozenset([proxy] if proxy else []))
+    engine.proxy_phones = (ProxyPhones(cfg.cluster, engine.registration_changed)
+                           if cfg.cluster.enabled else None)
     engine.table = table = CallTable()
     engine.calls = table.by_dialog
     ports = CallPorts(sip=engine.endpoint, legs=engine.hub, events=events, tasks=engine,
                       register=table.register, forget=table.forget)
-    engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg), bindings=engine.registrar,
+    engine.dialer = Dialer(ports=ports, settings=uac_settings(cfg),
+                           bindings=engine.proxy_phones or engine.registrar,
+                           outbound=cfg.cluster.proxy_addr if cfg.cluster.enabled else None,
                            max_call_s=cfg.engine.max_call_seconds)
     engine.recordings = recordings = recording_jobs(engine)
     build_services(engine, events, recordings)

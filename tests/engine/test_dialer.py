@@ -106,3 +106,24 @@ async def test_start_call_back_invites_the_callers_contact_over_its_transport(ri
     assert invite.uri == "sip:77011234567@192.0.2.30:5070"
     assert rig.events.of("call.originated")["contact"] == "sip:77011234567@192.0.2.30:5070"
     assert leg.state is CallState.OFFERED
+
+
+async def test_behind_a_proxy_calls_out_go_through_it() -> None:
+    """Issue 22: with ``[cluster] proxy`` a callback or a transfer's number is
+    INVITEd through the proxy (its Request-URI unchanged), not sent direct."""
+    from bailanys.engine.dialer import Dialer
+    from bailanys.engine.uac import UacSettings
+
+    r = Rig()
+    try:
+        proxied = Dialer(ports=r.ports, bindings=r.registrar, max_call_s=3600.0,
+                         settings=UacSettings(rtp_host="192.0.2.1", sip_host="192.0.2.1",
+                                              domain="example.kz"),
+                         outbound=("10.0.0.1", 5060))
+        await proxied.start_call_back("sip:77012345678@198.51.100.9", ("198.51.100.9", 5060),
+                                      "TCP")
+        (invite, addr) = next((m, a) for m, a in r.wire.out if getattr(m, "method", "") == "INVITE")
+        assert invite.uri == "sip:77012345678@198.51.100.9"
+        assert addr == ("10.0.0.1", 5060)
+    finally:
+        await r.close()

@@ -181,6 +181,25 @@ async def test_other_methods(rig: Rig, method: str, status: int) -> None:
         assert "INVITE" in (response.headers.get("Allow") or "")
 
 
+async def test_options_while_stopping_is_503_so_a_proxy_drops_the_engine(rig: Rig) -> None:
+    """Issue 22: Kamailio's dispatcher counts only a 2xx to its OPTIONS, so a
+    draining engine leaves its set and new calls go to another engine."""
+    rig.uas.stopping = True
+    rig.feed(sip("""
+        OPTIONS sip:198.51.100.1 SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKds1
+        Max-Forwards: 70
+        From: <sip:dispatcher@192.0.2.1>;tag=d1
+        To: <sip:198.51.100.1>
+        Call-ID: ds1@192.0.2.1
+        CSeq: 10 OPTIONS
+    """))
+    await rig.settle()
+    response = rig.wire.responses("OPTIONS")[-1]
+    assert (response.status, response.reason) == (503, "Restarting")
+    assert response.headers.get("Retry-After")
+
+
 async def test_reinvite_to_hold_answers_and_stops_sending(rig: Rig) -> None:
     tag = await answered(rig)
     rig.feed(in_dialog("ACK", tag, cseq=1, branch="z9hG4bKack1"))
