@@ -1,0 +1,190 @@
+"""One console of two engines (issue 22): live state from each, KPIs from PostgreSQL.
+
+Two engines on one PostgreSQL store (the ``pg_url`` fixture), each with its
+console and ``/cluster/state`` behind the shared token; ``bailanys cluster
+console``'s server (:func:`bailanys.cluster.consoleserve.serve`) in front of
+both. SIPp callers wait in the queue of each engine (no operator): the one
+console's websocket shows the callers of both engines in one queue, each
+with its engine; after they time out its KPI counts equal the events in
+PostgreSQL (each engine's own fold counts only its half); a stopped engine
+is shown down and the totals are marked partial. A wrong token gets 401.
+
+About 10 s here: two engines in this process, callers waiting 3 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from bailanys.cluster import consoleserve
+from bailanys.cluster.proxy import ClusterConfig
+from bailanys.config import Config, ConsoleConfig, StoreConfig
+from bailanys.console.auth import COOKIE_NAME, hash_password
+from tests.console.helpers import cookie_token, login
+from tests.peers.conftest import EngineFactory, needs_sipp, sipp
+from tests.peers.sipp import make_ulaw_wav
+
+pytestmark = [pytest.mark.peer, needs_sipp]
+
+TOKEN = "cluster-console-token-0123"
+PASSWORD = "Kezek-1414"
+FLOW = """
+flow: cluster-console
+numbers: ["1418"]
+languages: [kk, ru]
+start: lang
+nodes:
+  lang:
+    type: set_language
+    language: ru
+    next: queue
+  queue:
+    type: queue
+    queue: support
+    fallback: bye
+  bye:
+    type: hangup
+"""
+QUEUES = """
+[queues.support]
+skills = ["support"]
+max_wait_s = 3
+announce_interval_s = 30
+
+[agents.1001]
+skills = { ru = 10, support = 5 }
+"""
+CALLS = 2  # per engine
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _until(ws: ClientConnection, state: dict[str, Any],
+                 ok: Callable[[dict[str, Any]], bool], within: float = 10.0) -> None:
+    """Merge the deltas into ``state`` until ``ok(state)``."""
+    deadline = time.monotonic() + within
+    while not ok(state):
+        left = deadline - time.monotonic()
+        try:
+            message = json.loads(await asyncio.wait_for(ws.recv(), max(left, 0.01)))
+        except TimeoutError:
+            raise AssertionError(f"not seen in {within} s: {json.dumps(state)[:1500]}") from None
+        if message.get("type") in ("snapshot", "delta"):
+            state.update(message["data"])
+
+
+def _waiting(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for q in state.get("queues", []) for c in q["waiting"]]
+
+
+async def test_one_console_of_two_engines(engine_factory: EngineFactory, pg_url: str,
+                                          tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "queue.yaml").write_text(FLOW, encoding="utf-8")
+    (tmp_path / "queues.toml").write_text(QUEUES, encoding="utf-8")
+    users = {"aigerim": "supervisor:" + hash_password(PASSWORD)}
+    ports = [_free_tcp_port() for _ in range(2)]
+    engines = [await engine_factory(
+        store_url=pg_url, ivr={"flow_dir": str(flows)}, engine={"numbers": ()},
+        queue={"file": str(tmp_path / "queues.toml")},
+        console={"listen": f"127.0.0.1:{port}", "users": users},
+        cluster={"console_token": TOKEN}) for port in ports]
+    peers = tuple(f"http://127.0.0.1:{port}" for port in ports)
+    async with httpx.AsyncClient() as http:  # the engines' state wants the token
+        for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
+            answer = await http.get(peers[0] + "/cluster/state", headers=headers)
+            assert answer.status_code == 401, answer.text
+        answer = await http.get(peers[0] + "/cluster/state",
+                                headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 200 and answer.json()["queues"][0]["name"] == "support"
+
+    cport = _free_tcp_port()
+    config = Config(console=ConsoleConfig(listen=f"127.0.0.1:{cport}", users=users),
+                    store=StoreConfig(url=pg_url),
+                    cluster=ClusterConfig(peers=peers, console_token=TOKEN))
+    stopped = asyncio.Event()
+    server = asyncio.create_task(consoleserve.serve(config, "127.0.0.1", cport, stopped))
+    sipp_dir = tmp_path / "sipp"
+    for i in range(2):
+        make_ulaw_wav(sipp_dir / str(i) / "bailanys_silence.wav", 1.0, 0.0)
+    callers: list[asyncio.Task[Any]] = []
+    try:
+        for _ in range(50):
+            if server.done() or await asyncio.to_thread(_listening, cport):
+                break
+            await asyncio.sleep(0.1)
+        assert not server.done(), server.exception()
+        reply = await login(cport, "aigerim", PASSWORD)
+        assert reply.status == 303, reply
+        async with connect(f"ws://127.0.0.1:{cport}/ws", open_timeout=5, additional_headers={
+                "Cookie": f"{COOKIE_NAME}={cookie_token(reply)}"}) as ws:
+            state: dict[str, Any] = {}
+            await _until(ws, state, lambda s: bool(s.get("engines"))
+                         and all(e["up"] for e in s["engines"]))
+            assert [e["name"] for e in state["engines"]] == [p[7:] for p in peers]
+            callers = [asyncio.create_task(sipp(eng, "ivr_silent.xml", sipp_dir / str(i),
+                                                timeout_s=30, service="1418", calls=CALLS,
+                                                rate=CALLS))
+                       for i, eng in enumerate(engines)]
+            # live: both engines' callers in the one queue, each with its engine
+            await _until(ws, state, lambda s: len(_waiting(s)) == 2 * CALLS)
+            assert [q["name"] for q in state["queues"]] == ["support"]
+            assert sorted(c["engine"] for c in _waiting(state)) == sorted(
+                [p[7:] for p in peers] * CALLS)
+            assert [c["position"] for c in _waiting(state)] == [1, 2, 3, 4]
+            assert state["partial"] is False
+            for task in callers:
+                result = await task
+                assert result.ok, result.describe()
+            callers = []
+            # KPIs: every engine's calls folded from PostgreSQL, each once
+            with psycopg.connect(pg_url) as pg:
+                joined = pg.execute("SELECT count(DISTINCT call_id) FROM events "
+                                    "WHERE type = 'queue.joined'").fetchone()
+                offered = pg.execute("SELECT count(*) FROM events "
+                                     "WHERE type = 'call.offered'").fetchone()
+            assert joined == (2 * CALLS,) and offered == (2 * CALLS,)
+            await _until(ws, state, lambda s: s["board"]["total"]["offered"] == 2 * CALLS
+                         and not _waiting(s))
+            total = state["board"]["total"]
+            assert (total["offered"], total["answered"]) == (2 * CALLS, 0)
+            for eng in engines:  # each engine alone sees its half
+                assert eng.console.snapshot()["board"]["total"]["offered"] == CALLS
+            # an engine gone: shown down, the totals marked partial
+            await engines[1].stop()
+            await _until(ws, state, lambda s: not s["engines"][1]["up"], within=6)
+            assert state["engines"][0]["up"] and state["partial"] is True
+            assert state["engines"][1]["error"]
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{cport}/metrics")).text
+        assert f'bailanys_cluster_engine_up{{engine="{peers[1][7:]}"}} 0' in metrics
+        assert f'bailanys_cluster_engine_up{{engine="{peers[0][7:]}"}} 1' in metrics
+    finally:
+        for task in callers:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        stopped.set()
+        await asyncio.wait_for(server, 10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
