@@ -3,11 +3,19 @@ states, the store tail that reads every engine's events once, the token check.""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+from pathlib import Path
 
+import pytest
+
+from bailanys.cliutil import EXIT_CONFIG, CommandError
+from bailanys.cluster.commands import cmd_console
 from bailanys.cluster.livestate import authorized
 from bailanys.cluster.merge import PeerState, merge_live
 from bailanys.cluster.overview import EventsTail
+from bailanys.cluster.proxy import ClusterConfig
+from bailanys.errors import ConfigError
 from bailanys.store.events import Event
 
 
@@ -104,3 +112,17 @@ def test_tail_reads_each_event_once_also_a_lower_id_committed_late() -> None:
         return out
 
     assert asyncio.run(run()) == [[1, 2], [4], [3, 5], []]
+
+
+def test_config_and_command_refuse_what_the_cluster_console_cannot_use(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cluster.peers\[0\]"):
+        ClusterConfig(peers=("10.0.0.11:8080",))
+    with pytest.raises(ConfigError, match="16 characters"):
+        ClusterConfig(console_token="short")
+    config = tmp_path / "bailanys.toml"
+    for body, key in (("", "cluster.peers"),
+                      ('[cluster]\npeers = ["http://127.0.0.1:1"]\n', "cluster.console_token")):
+        config.write_text(body, encoding="utf-8")
+        with pytest.raises(CommandError) as found:
+            cmd_console(argparse.Namespace(config=str(config), listen=None))
+        assert found.value.status == EXIT_CONFIG and key in str(found.value)
