@@ -42,6 +42,7 @@ from bailanys.console.board import board
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
+from bailanys.store.backend import DATABASE_ERRORS
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
 
@@ -134,6 +135,8 @@ class ClusterConsole:
         self._tasks = TaskSet()
         self.registry = make_registry(KpiCollector(lambda: self.windows.snapshots(time.time())))
         self.events_folded = 0
+        #: Why the store could not be read last time; None: it could.
+        self.store_error: str | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -180,7 +183,18 @@ class ClusterConsole:
         live = merge_live(self.states)
         delta: StateDict = {k: v for k, v in live.items() if self.live.get(k) != v}
         self.live = live
-        new = await self.tail.poll()
+        try:
+            new = await self.tail.poll()
+        except DATABASE_ERRORS as exc:  # the live parts still go out; KPIs wait
+            if self.store_error is None:
+                log.warning("cluster console: the store cannot be read (KPIs stand still): %s",
+                            exc)
+            self.store_error = str(exc) or type(exc).__name__
+            new = []
+        else:
+            if self.store_error is not None:
+                log.info("cluster console: the store is read again")
+            self.store_error = None
         for event in new:
             self.windows.apply(event)
         self.events_folded += len(new)

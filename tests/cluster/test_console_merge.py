@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from bailanys.cliutil import EXIT_CONFIG, CommandError
 from bailanys.cluster.commands import cmd_console
 from bailanys.cluster.livestate import authorized
 from bailanys.cluster.merge import PeerState, merge_live
-from bailanys.cluster.overview import EventsTail
+from bailanys.cluster.overview import ClusterConsole, EventsTail
 from bailanys.cluster.proxy import ClusterConfig
 from bailanys.errors import ConfigError
 from bailanys.store.events import Event
@@ -126,3 +128,42 @@ def test_config_and_command_refuse_what_the_cluster_console_cannot_use(tmp_path:
         with pytest.raises(CommandError) as found:
             cmd_console(argparse.Namespace(config=str(config), listen=None))
         assert found.value.status == EXIT_CONFIG and key in str(found.value)
+
+
+def test_an_engine_that_accepts_but_never_answers_is_shown_down() -> None:
+    """A hung engine (its port open, no answer): down after the read timeout,
+    beside one that answers 401 (a wrong token) and one with nothing listening."""
+
+    async def run() -> tuple[list[dict[str, object]], bool, float]:
+        hung = socket.socket()
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)  # never accepted: the request hangs
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: refused
+        server = await asyncio.start_server(_answer_401, "127.0.0.1", 0)
+        urls = [f"http://127.0.0.1:{s.getsockname()[1]}"
+                for s in (hung, closed, server.sockets[0])]
+        console = ClusterConsole(urls, "t" * 16, _Rows(), timeout_s=0.3)
+        try:
+            began = time.monotonic()
+            await console.start()
+            took = time.monotonic() - began
+            return console.live["engines"], console.live["partial"], took
+        finally:
+            await console.stop()
+            server.close()
+            hung.close()
+            closed.close()
+
+    engines, partial, took = asyncio.run(run())
+    assert [e["up"] for e in engines] == [False, False, False] and partial is True
+    assert engines[0]["error"] == "ReadTimeout" and engines[2]["error"] == "HTTP 401"
+    assert engines[1]["error"] == "ConnectError"
+    assert took < 2.0  # the engines are read together, each within its timeout
+
+
+async def _answer_401(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
