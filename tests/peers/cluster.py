@@ -197,7 +197,8 @@ class EngineProc:
     """One ``bailanys serve`` behind the proxy, its config and store in ``folder``."""
 
     def __init__(self, folder: Path, proxy: str, locations_url: str, *,
-                 store_toml: str | None = None, rtp_ports: str | None = None) -> None:
+                 store_toml: str | None = None, rtp_ports: str | None = None,
+                 console_toml: str = 'listen = ""', cluster_toml: str = "") -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_sip_port()
@@ -228,7 +229,7 @@ reload_seconds = 0
 [queue]
 file = "{folder / 'queues.toml'}"
 [console]
-listen = ""
+{console_toml}
 [robot]
 demo_db = "{folder / 'robot.db'}"
 faq = ""
@@ -241,6 +242,7 @@ workers = 0
 proxy = "{proxy}"
 locations_url = "{locations_url}"
 locations_poll_ms = 200
+{cluster_toml}
 """, encoding="utf-8")
         self.proc: asyncio.subprocess.Process | None = None
 

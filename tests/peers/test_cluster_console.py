@@ -1,15 +1,18 @@
 """One console of two engines (issue 22): live state from each, KPIs from PostgreSQL.
 
-Two engines on one PostgreSQL store (the ``pg_url`` fixture), each with its
-console and ``/cluster/state`` behind the shared token; ``bailanys cluster
-console``'s server (:func:`bailanys.cluster.consoleserve.serve`) in front of
-both. SIPp callers wait in the queue of each engine (no operator): the one
+Two engines on one PostgreSQL store (the ``pg_url`` fixture): one in this
+process, one a ``bailanys serve`` process (tests/peers/cluster.py's
+harness), each with its console and ``/cluster/state`` behind the shared
+token (a missing or wrong token gets 401); ``bailanys cluster console``'s
+server (:func:`bailanys.cluster.consoleserve.serve`) in front of both.
+SIPp callers wait in the queue of each engine (no operator): the one
 console's websocket shows the callers of both engines in one queue, each
 with its engine; after they time out its KPI counts equal the events in
-PostgreSQL (each engine's own fold counts only its half); a stopped engine
-is shown down and the totals are marked partial. A wrong token gets 401.
+PostgreSQL (the in-process engine's own fold counts only its half); the
+engine process killed with -9 is shown down, the totals marked partial,
+``bailanys_cluster_engine_up`` 0 on ``/metrics``.
 
-About 10 s here: two engines in this process, callers waiting 3 s.
+About 17 s here: the engine process's start (~5 s), callers waiting 3 s.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from bailanys.cluster.proxy import ClusterConfig
 from bailanys.config import Config, ConsoleConfig, StoreConfig
 from bailanys.console.auth import COOKIE_NAME, hash_password
 from tests.console.helpers import cookie_token, login
-from tests.peers.conftest import EngineFactory, needs_sipp, sipp
-from tests.peers.sipp import make_ulaw_wav
+from tests.peers.cluster import EngineProc, create_usrloc_tables
+from tests.peers.conftest import EngineFactory, free_sip_port, needs_sipp
+from tests.peers.sipp import SCENARIOS, make_ulaw_wav, run_sipp_async
 
 pytestmark = [pytest.mark.peer, needs_sipp]
 
@@ -101,17 +105,40 @@ async def test_one_console_of_two_engines(engine_factory: EngineFactory, pg_url:
     (tmp_path / "queues.toml").write_text(QUEUES, encoding="utf-8")
     users = {"aigerim": "supervisor:" + hash_password(PASSWORD)}
     ports = [_free_tcp_port() for _ in range(2)]
-    engines = [await engine_factory(
+    # engine 1 in this process (its own fold is read below), engine 2 a
+    # `bailanys serve` process on the same PostgreSQL store, killed with -9
+    one = await engine_factory(
         store_url=pg_url, ivr={"flow_dir": str(flows)}, engine={"numbers": ()},
         queue={"file": str(tmp_path / "queues.toml")},
-        console={"listen": f"127.0.0.1:{port}", "users": users},
-        cluster={"console_token": TOKEN}) for port in ports]
+        console={"listen": f"127.0.0.1:{ports[0]}", "users": users},
+        cluster={"console_token": TOKEN})
+    await asyncio.to_thread(create_usrloc_tables, pg_url)  # engine 2 reads `location`
+    two = EngineProc(tmp_path / "engine2", f"127.0.0.1:{free_sip_port()}", pg_url,
+                     store_toml=f'url = "{pg_url}"\nbatch_ms = 20',
+                     console_toml=f'listen = "127.0.0.1:{ports[1]}"\n'
+                                  f'users = {{ aigerim = "{users["aigerim"]}" }}',
+                     cluster_toml=f'console_token = "{TOKEN}"')
+    (two.folder / "flows" / "queue.yaml").write_text(FLOW, encoding="utf-8")
+    (two.folder / "queues.toml").write_text(QUEUES, encoding="utf-8")
     peers = tuple(f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        await two.start()
+        await _serve_both(one, two, peers, pg_url, tmp_path, users)
+    finally:
+        await two.stop()
+
+
+async def _serve_both(one: Any, two: EngineProc, peers: tuple[str, ...], pg_url: str,
+                      tmp_path: Path, users: dict[str, str]) -> None:
+    for _ in range(100):  # the engine answers SIP before its console listens
+        if await asyncio.to_thread(_listening, int(peers[1].rsplit(":", 1)[1])):
+            break
+        await asyncio.sleep(0.1)
     async with httpx.AsyncClient() as http:  # the engines' state wants the token
         for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
-            answer = await http.get(peers[0] + "/cluster/state", headers=headers)
+            answer = await http.get(peers[1] + "/cluster/state", headers=headers)
             assert answer.status_code == 401, answer.text
-        answer = await http.get(peers[0] + "/cluster/state",
+        answer = await http.get(peers[1] + "/cluster/state",
                                 headers={"Authorization": f"Bearer {TOKEN}"})
         assert answer.status_code == 200 and answer.json()["queues"][0]["name"] == "support"
 
@@ -139,10 +166,10 @@ async def test_one_console_of_two_engines(engine_factory: EngineFactory, pg_url:
             await _until(ws, state, lambda s: bool(s.get("engines"))
                          and all(e["up"] for e in s["engines"]))
             assert [e["name"] for e in state["engines"]] == [p[7:] for p in peers]
-            callers = [asyncio.create_task(sipp(eng, "ivr_silent.xml", sipp_dir / str(i),
-                                                timeout_s=30, service="1418", calls=CALLS,
-                                                rate=CALLS))
-                       for i, eng in enumerate(engines)]
+            callers = [asyncio.create_task(run_sipp_async(
+                SCENARIOS / "ivr_silent.xml", target, cwd=sipp_dir / str(i), timeout_s=30,
+                service="1418", calls=CALLS, rate=CALLS))
+                for i, target in enumerate((one.target, two.address))]
             # live: both engines' callers in the one queue, each with its engine
             await _until(ws, state, lambda s: len(_waiting(s)) == 2 * CALLS)
             assert [q["name"] for q in state["queues"]] == ["support"]
@@ -165,10 +192,10 @@ async def test_one_console_of_two_engines(engine_factory: EngineFactory, pg_url:
                          and not _waiting(s))
             total = state["board"]["total"]
             assert (total["offered"], total["answered"]) == (2 * CALLS, 0)
-            for eng in engines:  # each engine alone sees its half
-                assert eng.console.snapshot()["board"]["total"]["offered"] == CALLS
-            # an engine gone: shown down, the totals marked partial
-            await engines[1].stop()
+            # the engine's own console sees its half
+            assert one.console.snapshot()["board"]["total"]["offered"] == CALLS
+            # an engine killed: shown down, the totals marked partial
+            two.kill9()
             await _until(ws, state, lambda s: not s["engines"][1]["up"], within=6)
             assert state["engines"][0]["up"] and state["partial"] is True
             assert state["engines"][1]["error"]
