@@ -35,6 +35,8 @@ from bailanys.cluster import consoleserve
 from bailanys.cluster.proxy import ClusterConfig
 from bailanys.config import Config, ConsoleConfig, StoreConfig
 from bailanys.console.auth import COOKIE_NAME, hash_password
+from bailanys.metrics.windows import day_start, recompute
+from bailanys.store.events import Event
 from tests.console.helpers import cookie_token, login
 from tests.peers.cluster import EngineProc, create_usrloc_tables
 from tests.peers.conftest import EngineFactory, free_sip_port, needs_sipp
@@ -192,6 +194,13 @@ async def _serve_both(one: Any, two: EngineProc, peers: tuple[str, ...], pg_url:
                          and not _waiting(s))
             total = state["board"]["total"]
             assert (total["offered"], total["answered"]) == (2 * CALLS, 0)
+            # the same as a recount of every stored event of today
+            stored = await asyncio.to_thread(_stored_events, pg_url)
+            recount = recompute(stored, day_start(time.time()), time.time() + 1)
+            assert {k: total[k] for k in ("offered", "answered", "abandoned")} == {
+                k: getattr(recount.total.counts, k) for k in ("offered", "answered", "abandoned")}
+            assert {k: v["samples"] for k, v in state["kpis"].items()} == {
+                k.name: k.samples for k in recount.total.kpis}
             # the engine's own console sees its half
             assert one.console.snapshot()["board"]["total"]["offered"] == CALLS
             # an engine killed: shown down, the totals marked partial
@@ -215,3 +224,10 @@ async def _serve_both(one: Any, two: EngineProc, peers: tuple[str, ...], pg_url:
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stored_events(pg_url: str) -> list[Event]:
+    with psycopg.connect(pg_url) as pg:
+        rows = pg.execute("SELECT id, ts, type, call_id, data FROM events ORDER BY id").fetchall()
+    return [Event(i, ts, type_, call, data if isinstance(data, dict) else json.loads(data))
+            for i, ts, type_, call, data in rows]
