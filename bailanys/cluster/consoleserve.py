@@ -1,6 +1,7 @@
 """``bailanys cluster console``: serve the one console of every engine (issue 22).
 
 Reads the engine config it is given: ``[console]`` (users, host, port, TLS),
+``[queue] file`` (the board's queue names and thresholds, when set),
 ``[store] url`` (the shared store the KPIs are folded from), ``[cluster]
 peers`` and ``console_token`` (the engines' ``/cluster/state``). Runs the
 usual console server (:class:`~bailanys.console.server.ConsoleServer`) over
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from pathlib import Path
 
 from bailanys.cluster.overview import ClusterConsole
 from bailanys.config import Config
@@ -20,6 +22,7 @@ from bailanys.console.auth import ConsoleUser
 from bailanys.console.server import ConsoleServer
 from bailanys.errors import ConfigError
 from bailanys.metrics.fold import KpiConfig
+from bailanys.queue.settings import load_queue_config
 from bailanys.store.backend import open_database
 from bailanys.store.events import EventLog
 from bailanys.web.tls import TlsFiles
@@ -48,11 +51,14 @@ async def serve(config: Config, host: str, port: int,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+    queues = (await asyncio.to_thread(load_queue_config, Path(config.queue.file))
+              if config.queue.file else None)
     db = await open_database(config.store.url or config.store.path, readonly=True)
     overview = ClusterConsole(
         config.cluster.peers, config.cluster.console_token, EventLog(db),
         kpi=KpiConfig(service_level_s=float(cfg.service_level_s),
-                      wait_of_all=cfg.kpi_wait_of_all, fcr_per_call=cfg.kpi_fcr_per_call))
+                      wait_of_all=cfg.kpi_wait_of_all, fcr_per_call=cfg.kpi_fcr_per_call),
+        queues=queues)
     users = {login: ConsoleUser(login, value.partition(":")[0],  # type: ignore[arg-type]
                                 value.partition(":")[2])
              for login, value in cfg.users.items()}

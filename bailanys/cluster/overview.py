@@ -42,6 +42,7 @@ from bailanys.console.board import board
 from bailanys.metrics.fold import KpiConfig
 from bailanys.metrics.prometheus import KpiCollector, make_registry, render
 from bailanys.metrics.windows import KpiWindows, day_start
+from bailanys.queue.settings import QueueConfig
 from bailanys.store.backend import DATABASE_ERRORS
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
@@ -118,8 +119,11 @@ class ClusterConsole:
 
     def __init__(self, peers: Sequence[str], token: str, events: EventQuery, *,
                  kpi: KpiConfig | None = None, client: httpx.AsyncClient | None = None,
-                 poll_s: float = POLL_S, timeout_s: float = PEER_TIMEOUT_S) -> None:
+                 poll_s: float = POLL_S, timeout_s: float = PEER_TIMEOUT_S,
+                 queues: QueueConfig | None = None) -> None:
         self.peers = tuple(peers)
+        #: The queues file: the board's display names and thresholds.
+        self.queues = queues
         self._token = token
         self.tail = EventsTail(events)
         self.windows = KpiWindows(kpi or KpiConfig())
@@ -226,7 +230,7 @@ class ClusterConsole:
         kpis: dict[str, Any] = {}
         if today is not None:
             kpis = {k.name: k.to_json() for k in today.total.kpis}
-        return {"kpis": kpis, "board": board(today, None)}
+        return {"kpis": kpis, "board": board(today, self.queues)}
 
     # ------------------------------------------------------------ ConsoleApi
 

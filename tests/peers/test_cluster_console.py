@@ -33,7 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bailanys.cluster import consoleserve
 from bailanys.cluster.proxy import ClusterConfig
-from bailanys.config import Config, ConsoleConfig, StoreConfig
+from bailanys.config import Config, ConsoleConfig, QueueFileConfig, StoreConfig
 from bailanys.console.auth import COOKIE_NAME, hash_password
 from bailanys.metrics.windows import day_start, recompute
 from bailanys.store.events import Event
@@ -147,6 +147,7 @@ async def _serve_both(one: Any, two: EngineProc, peers: tuple[str, ...], pg_url:
     cport = _free_tcp_port()
     config = Config(console=ConsoleConfig(listen=f"127.0.0.1:{cport}", users=users),
                     store=StoreConfig(url=pg_url),
+                    queue=QueueFileConfig(file=str(tmp_path / "queues.toml")),
                     cluster=ClusterConfig(peers=peers, console_token=TOKEN))
     stopped = asyncio.Event()
     server = asyncio.create_task(consoleserve.serve(config, "127.0.0.1", cport, stopped))
@@ -194,6 +195,8 @@ async def _serve_both(one: Any, two: EngineProc, peers: tuple[str, ...], pg_url:
                          and not _waiting(s))
             total = state["board"]["total"]
             assert (total["offered"], total["answered"]) == (2 * CALLS, 0)
+            assert [(q["name"], q["offered"]) for q in state["board"]["queues"]] == [
+                ("support", 2 * CALLS)]
             # the same as a recount of every stored event of today
             stored = await asyncio.to_thread(_stored_events, pg_url)
             recount = recompute(stored, day_start(time.time()), time.time() + 1)
