@@ -213,6 +213,9 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         topics_file=cfg.reports.topics, operators=cfg.console.users,
         source=cfg.source or "<defaults>", transfers=lambda: engine.transfers)
     engine.kb = kb = RobotKb(lambda: engine.robot.matcher)
+    if cfg.cluster.console_token and not cfg.console.listen:  # issue 22
+        log.warning("cluster.console_token is set but console.listen is empty: the cluster "
+                    "console cannot read this engine's /cluster/state")
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
