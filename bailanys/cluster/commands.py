@@ -56,6 +56,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     phones.add_argument("description", type=Path, help="the cluster's TOML description")
     add_config_option(phones)
     phones.set_defaults(func=cmd_phones)
+    console = sub.add_parser("console",
+                             help="serve one console of every engine ([cluster] peers; "
+                                  "KPIs from the shared store)")
+    add_config_option(console)
+    console.add_argument("--listen", default=None, metavar="HOST:PORT",
+                         help="where to serve it (default: [console] host and port)")
+    console.set_defaults(func=cmd_console)
 
 
 def cmd_kamailio_config(args: argparse.Namespace) -> int:
@@ -109,4 +116,26 @@ def cmd_phones(args: argparse.Namespace) -> int:
                            ) from None
     print(f"subscriber: {written} phone account(s) for realm {cluster.digest_realm}, "
           f"{removed} removed")
+    return EXIT_OK
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Serve the cluster console until SIGTERM or Ctrl-C (exit 2: a bad config)."""
+    import asyncio
+
+    from bailanys.cluster import consoleserve
+    from bailanys.config import split_host_port
+
+    config = load_config_or_exit(args)
+    try:
+        consoleserve.check(config)
+        host, port = (split_host_port(args.listen, "--listen") if args.listen
+                      else (config.console.host, config.console.port))
+        asyncio.run(consoleserve.serve(config, host, port))
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from None
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise CommandError(str(exc)) from None
     return EXIT_OK

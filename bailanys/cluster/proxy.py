@@ -63,8 +63,22 @@ class ClusterConfig:
     #: The lease's time to live in seconds: a dead owner's queues are taken
     #: over within ``lease_ttl_s`` × 4/3.
     lease_ttl_s: float = DEFAULT_LEASE_TTL_S
+    #: The other engines' consoles (``http://host:port``), read by ``bailanys
+    #: cluster console`` (the one console of every engine, issue 22).
+    peers: tuple[str, ...] = ()
+    #: The shared secret the engines' ``/cluster/state`` asks of the cluster
+    #: console (``Authorization: Bearer``); empty: the route is off.
+    console_token: str = ""
 
     def __post_init__(self) -> None:
+        for i, peer in enumerate(self.peers):
+            if not peer.startswith(("http://", "https://")) or len(peer) < 10:
+                raise ConfigError(f"expected an engine console's URL such as "
+                                  f"http://10.0.0.11:8080, got {peer!r}",
+                                  key=f"cluster.peers[{i}]")
+        if self.console_token and len(self.console_token) < 16:
+            raise ConfigError("expected a secret of at least 16 characters",
+                              key="cluster.console_token")
         if self.proxy:
             _split(self.proxy, "cluster.proxy")
         if self.locations_url and not self.locations_url.startswith(

@@ -336,6 +336,10 @@ class EngineConsole:
             {"id": t.id, "kk": t.kk, "ru": t.ru} for t in self.topics.topics]
         return out
 
+    def live(self) -> StateDict:
+        """Issue 22: the live parts the cluster console merges (``/cluster/state``)."""
+        return self._parts({"queues", "agents"})
+
     def subscribe(self, callback: DeltaCallback) -> Unsubscribe:
         self._subscribers.append(callback)
 

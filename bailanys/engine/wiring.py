@@ -29,6 +29,7 @@ from bailanys.cases.notify import CaseNotifier
 from bailanys.cases.overduelist import StoreOverdue
 from bailanys.cases.service import CasesService
 from bailanys.cases.settings import load_or_create_salt
+from bailanys.cluster.livestate import state_routes
 from bailanys.cluster.locations import ProxyPhones
 from bailanys.config import Config
 from bailanys.console.server import ExtraRoutes, joined_routes
@@ -223,6 +224,9 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         topics_file=cfg.reports.topics, operators=cfg.console.users,
         source=cfg.source or "<defaults>", transfers=lambda: engine.transfers)
     engine.kb = kb = RobotKb(lambda: engine.robot.matcher)
+    if cfg.cluster.console_token and not cfg.console.listen:  # issue 22
+        log.warning("cluster.console_token is set but console.listen is empty: the cluster "
+                    "console cannot read this engine's /cluster/state")
     engine.console = EngineConsole(
         settings=cfg.console, auth_limits=cfg.auth.limits, events=events, queues=engine.queues,
         calls_in_progress=lambda: len(engine.calls),
@@ -233,7 +237,10 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
             desk_routes(desk),
             lambda access, _static: kb_routes(kb, access),
-            prompts_routes(recorded_port(engine))))
+            prompts_routes(recorded_port(engine)),
+            # issue 22: this engine's live state for the cluster console
+            state_routes(lambda: engine.console.live(), cfg.cluster.console_token,
+                         cfg.sip.listen)))
 
 
 def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:

@@ -56,6 +56,8 @@ def used_keys() -> set[str]:
     # Issue 21's listen, whisper, barge buttons (monitor.js): its keys and the modes'.
     keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "monitor.js").read_text()))
     keys |= {f"mon_{m}{s}" for m in ("listen", "whisper", "barge") for s in ("", "_hint")}
+    # Issue 22's engines of the cluster console.
+    keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "clusterview.js").read_text()))
     # Issue 21's wallboard.
     keys |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / "wallboard.js").read_text()))
     # Keys built from a prefix and a value the engine or the protocol sends.

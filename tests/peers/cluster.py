@@ -200,7 +200,8 @@ class EngineProc:
 
     def __init__(self, folder: Path, proxy: str, locations_url: str, *,
                  store_toml: str | None = None, rtp_ports: str | None = None,
-                 cluster_toml: str = "", media_toml: str = "") -> None:
+                 cluster_toml: str = "", media_toml: str = "",
+                 console_toml: str = 'listen = ""') -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_sip_port()
@@ -232,7 +233,7 @@ reload_seconds = 0
 [queue]
 file = "{folder / 'queues.toml'}"
 [console]
-listen = ""
+{console_toml}
 [robot]
 demo_db = "{folder / 'robot.db'}"
 faq = ""

@@ -44,6 +44,7 @@ if str(_ROOT) not in sys.path:
 
 from bailanys.analytics.settings import AnalyticsConfig  # noqa: E402
 from bailanys.cases.settings import CasesFileConfig  # noqa: E402
+from bailanys.cluster.proxy import ClusterConfig  # noqa: E402
 from bailanys.config import (  # noqa: E402
     PROJECT_ROOT,
     AsrConfig,
@@ -193,7 +194,8 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     (``qa``), ``CasesFileConfig`` (``cases``; the salt file in the test's
     folder), ``VoiceConfig`` (``voice``; recorded prompts in the test's
     folder) and ``MonitorConfig`` (``monitor``) as dicts; ``sip_users`` adds registrar users;
-    ``store_url`` (issue 22) makes the engine open that store itself (PostgreSQL).
+    ``store_url`` (issue 22) makes the engine open that store itself (PostgreSQL);
+    ``cluster`` the fields of ``ClusterConfig`` (``[cluster]``).
     """
     started: list[tuple[EngineUnderTest, Store | None]] = []
 
@@ -216,6 +218,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         store_path: str | None = None,
         voice: dict[str, Any] | None = None,
         store_url: str | None = None,
+        cluster: dict[str, Any] | None = None,
     ) -> EngineUnderTest:
         n = len(started)
         no_flows = tmp_path / "no-flows"
@@ -256,6 +259,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineFactory]:
             cases=CasesFileConfig(**{"salt_file": str(tmp_path / "cases.salt"),
                                      **(cases or {})}),
             monitor=MonitorConfig(**(monitor or {})),  # issue 21: the supervisors' phones
+            cluster=ClusterConfig(**(cluster or {})),  # issue 22: [cluster]
         )
         if store_url:  # issue 22: the engine opens [store] url itself, as `serve` does
             own = EngineUnderTest(config)

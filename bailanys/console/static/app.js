@@ -10,6 +10,7 @@ import { renderCases } from "./casealerts.js";
 import { reconnect as reconnectWhileLoggedIn } from "./session.js";
 import { monitorAction, monitorButtons, myMonitor } from "./monitor.js";
 import { initWallboard, renderBoard, renderMute, waitNow } from "./wallboard.js";
+import { renderEngines } from "./clusterview.js";
 
 const HOUR_S = 3600;
 const STATUSES = ["within", "warning", "breach", "no_data", "no_target"];
@@ -380,6 +381,9 @@ const RENDER = {
     renderBoard(state.data.board, state.at.board ?? serverNow());
     renderKpis();
   },
+  // Issue 22: the cluster console's engines, and the totals that lack a part.
+  engines: () => renderEngines(state.data.engines, state.data.partial),
+  partial: () => renderEngines(state.data.engines, state.data.partial),
 };
 
 function renderAll() {

@@ -654,7 +654,12 @@ export const STRINGS = /*JSON*/ {
     "pr_err_unknown_language": "Бұл хабарлама осы тілде айтылмайды",
     "pr_err_too_large": "Файл тым үлкен",
     "pr_err_no_key": "Хабарлама мен тілді таңдаңыз",
-    "pr_err_failed": "Сақталмады, сәлден соң қайталап көріңіз"
+    "pr_err_failed": "Сақталмады, сәлден соң қайталап көріңіз",
+    "engines_title": "Түйіндер:",
+    "engine_up": "жұмыс істеп тұр",
+    "engine_down": "жауап бермейді",
+    "engine_waiting": "күтуде",
+    "engines_partial": "Жауап бермейтін түйіннің қоңыраулары жалпы сандарға кірмеді"
   },
   "ru": {
     "ix_title": "Показатели за день (интервалы по 15 минут)",
@@ -1295,7 +1300,12 @@ export const STRINGS = /*JSON*/ {
     "pr_err_unknown_language": "Это сообщение не звучит на этом языке",
     "pr_err_too_large": "Файл слишком большой",
     "pr_err_no_key": "Выберите сообщение и язык",
-    "pr_err_failed": "Не сохранено, попробуйте ещё раз чуть позже"
+    "pr_err_failed": "Не сохранено, попробуйте ещё раз чуть позже",
+    "engines_title": "Узлы:",
+    "engine_up": "работает",
+    "engine_down": "не отвечает",
+    "engine_waiting": "в ожидании",
+    "engines_partial": "Звонки неотвечающего узла не вошли в общие цифры"
   },
   "en": {
     "ix_title": "Intraday (15-minute intervals)",
@@ -1936,7 +1946,12 @@ export const STRINGS = /*JSON*/ {
     "pr_err_unknown_language": "This prompt is not said in this language",
     "pr_err_too_large": "The file is too large",
     "pr_err_no_key": "Choose a prompt and a language",
-    "pr_err_failed": "Not stored, try again shortly"
+    "pr_err_failed": "Not stored, try again shortly",
+    "engines_title": "Engines:",
+    "engine_up": "up",
+    "engine_down": "not answering",
+    "engine_waiting": "waiting",
+    "engines_partial": "The totals lack the calls of the engine not answering"
   }
 } /*END*/;
 
