@@ -414,11 +414,13 @@ class RtpSession:
         if out is None or dest is None:
             return
         self._sync_rx()
-        sent = self.stats.sent
+        counters = self.core.counters(self.slot)  # one read: sent, ..., events sent
+        sent, events = counters[0], counters[7]
         if sent + self.rtcp.rx.received == 0:
             return
+        octets = (sent - events) * SAMPLES_PER_FRAME + events * 4
         build = self.rtcp.bye if bye else self.rtcp.report
-        data = build(time.time(), self.timestamp, sent, self.octets)
+        data = build(time.time(), self.core.tx_state(self.slot)[1], sent, octets)
         try:
             out.sendto(data, dest)  # the RTCP transport, or the RTP socket when muxed
         except OSError as exc:
