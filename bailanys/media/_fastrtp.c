@@ -15,7 +15,10 @@
  * of the jitter buffers, G.711-decoded into an (n, 160) int16 array, with
  * the in-band DTMF gate).  Rare packets (RTCP multiplexed on the RTP
  * port, RFC 4733 telephone-events, audio while an event is open, a source
- * takeover) are queued as tuples for Python, in arrival order.
+ * takeover) are queued as tuples for Python, in arrival order.  Each leg's RTCP
+ * port (RTP + 1) is read by ``drain`` too, one bucket of slots per call (every
+ * port twice a second): its reports go to Python with their kernel arrival time,
+ * and the port is never registered with the event loop either.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -35,11 +38,12 @@
 #define SEQ_MOD 65536
 #define BATCH 16           /* datagrams per recvmmsg call */
 #define MAXPKT 2048
+#define RTCP_BUCKETS 25    /* a slot's RTCP port is read every 25th drain (0.5 s of ticks) */
 
 enum { C_SENT, C_RECEIVED, C_RTCP, C_GARBAGE, C_FOREIGN, C_UNVALIDATED, C_UNKNOWN_PT,
        C_EVENTS_SENT, N_COUNTERS };
 enum { J_RECEIVED, J_DUPLICATES, J_LATE, J_OVERFLOW, J_LOST, J_UNDERRUNS, J_RESETS, N_JSTATS };
-enum { R_RTCP = 0, R_EVENT = 1, R_AUDIO_TS = 2, R_SOURCE = 3 };
+enum { R_RTCP = 0, R_EVENT = 1, R_AUDIO_TS = 2, R_SOURCE = 3, R_RTCP_PORT = 4 };
 
 typedef struct {
     uint8_t has;
@@ -49,6 +53,7 @@ typedef struct {
 
 typedef struct {
     int fd;
+    int rtcp_fd;              /* the RTCP port's socket (RTP + 1), -1: none */
     /* receive configuration */
     int audio_pt, dtmf_pt, alaw, inband, watch, symmetric;
     /* address latch (RFC 4961) */
@@ -91,6 +96,7 @@ typedef struct {
     Slot **slots;             /* NULL where closed */
     Py_ssize_t hi;            /* one past the highest open slot */
     PyObject *rare;           /* list of tuples for Python */
+    uint64_t drains;          /* drain() calls: picks the RTCP bucket */
     int16_t ulaw[256], alaw[256];
     float basis[FRAME * 16]; /* cos/sin of the 8 DTMF tones per sample (goertzel.py scale) */
 } Core;
@@ -519,6 +525,7 @@ static PyObject *Core_open(Core *self, PyObject *args, PyObject *kw) {
     }
     s->silence = 0xFF;
     s->fd = fd;
+    s->rtcp_fd = -1;
     if (fd >= 0) {
         /* the kernel's arrival time of each datagram, for the RTCP jitter (RFC 3550 A.8):
          * the tick drains the socket up to 20 ms after a packet arrived */
@@ -552,6 +559,21 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
         PyMem_Free(self->slots[i]);
         self->slots[i] = NULL;
         while (self->hi > 0 && self->slots[self->hi - 1] == NULL) self->hi--;
+    }
+    Py_RETURN_NONE;
+}
+
+/* set_rtcp(slot, fd): the leg's RTCP socket (-1: none), read by drain() in buckets */
+static PyObject *Core_set_rtcp(Core *self, PyObject *args) {
+    Py_ssize_t i;
+    int fd;
+    if (!PyArg_ParseTuple(args, "ni", &i, &fd)) return NULL;
+    Slot *s = get_slot(self, i);
+    if (s == NULL) return NULL;
+    s->rtcp_fd = fd;
+    if (fd >= 0) {
+        int on = 1; /* the report's arrival time for the round trip (RFC 3550 6.4.1) */
+        (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
     }
     Py_RETURN_NONE;
 }
@@ -783,38 +805,74 @@ static double arrival_of(struct msghdr *h, double now) {
     return now;
 }
 
-/* Read every open slot's socket empty; returns the datagrams read. */
+static uint8_t rx_bufs[BATCH][MAXPKT];
+static struct mmsghdr rx_msgs[BATCH];
+static struct iovec rx_iov[BATCH];
+static struct sockaddr_storage rx_addrs[BATCH];
+static union {
+    char buf[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+} rx_ctrl[BATCH];
+
+/* One recvmmsg of up to BATCH datagrams from fd (the buffers above). */
+static int receive_batch(int fd) {
+    for (int k = 0; k < BATCH; k++) {
+        rx_iov[k].iov_base = rx_bufs[k];
+        rx_iov[k].iov_len = MAXPKT;
+        struct msghdr *h = &rx_msgs[k].msg_hdr;
+        h->msg_iov = &rx_iov[k];
+        h->msg_iovlen = 1;
+        h->msg_name = &rx_addrs[k];
+        h->msg_namelen = sizeof(rx_addrs[k]);
+        h->msg_control = rx_ctrl[k].buf;
+        h->msg_controllen = sizeof(rx_ctrl[k].buf);
+        h->msg_flags = 0;
+    }
+    return recvmmsg(fd, rx_msgs, BATCH, MSG_DONTWAIT, NULL);
+}
+
+/* Read one bucket of RTCP ports (a slot's every RTCP_BUCKETS drains) empty: each
+ * report goes to Python as (R_RTCP_PORT, slot, data, addr, arrival). */
+static int drain_rtcp(Core *self, long *total) {
+    Py_ssize_t first = (Py_ssize_t)(self->drains % RTCP_BUCKETS);
+    for (Py_ssize_t i = first; i < self->hi; i += RTCP_BUCKETS) {
+        Slot *s = self->slots[i];
+        if (s == NULL || s->rtcp_fd < 0) continue;
+        for (;;) {
+            int got = receive_batch(s->rtcp_fd);
+            if (got <= 0) break;
+            double now = realtime_now();
+            for (int k = 0; k < got; k++) {
+                PyObject *addr = addr_to_tuple(&rx_addrs[k]);
+                if (addr == NULL) return -1;
+                if (push_rare(self, Py_BuildValue("(iny#Nd)", R_RTCP_PORT, i,
+                                                  (const char *)rx_bufs[k],
+                                                  (Py_ssize_t)rx_msgs[k].msg_len, addr,
+                                                  arrival_of(&rx_msgs[k].msg_hdr, now))) < 0)
+                    return -1;
+            }
+            *total += got;
+            if (got < BATCH) break;
+        }
+    }
+    return 0;
+}
+
+/* Read every open slot's RTP socket empty, and one bucket of RTCP ports; returns
+ * the datagrams read. */
 static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
-    static uint8_t bufs[BATCH][MAXPKT];
-    static struct mmsghdr msgs[BATCH];
-    static struct iovec iov[BATCH];
-    static struct sockaddr_storage addrs[BATCH];
-    static union {
-        char buf[CMSG_SPACE(sizeof(struct timespec))];
-        struct cmsghdr align;
-    } ctrl[BATCH];
     long total = 0;
     for (Py_ssize_t i = 0; i < self->hi; i++) {
         Slot *s = self->slots[i];
         if (s == NULL || s->fd < 0) continue;
         for (;;) {
-            for (int k = 0; k < BATCH; k++) {
-                iov[k].iov_base = bufs[k];
-                iov[k].iov_len = MAXPKT;
-                memset(&msgs[k].msg_hdr, 0, sizeof(msgs[k].msg_hdr));
-                msgs[k].msg_hdr.msg_iov = &iov[k];
-                msgs[k].msg_hdr.msg_iovlen = 1;
-                msgs[k].msg_hdr.msg_name = &addrs[k];
-                msgs[k].msg_hdr.msg_namelen = sizeof(addrs[k]);
-                msgs[k].msg_hdr.msg_control = ctrl[k].buf;
-                msgs[k].msg_hdr.msg_controllen = sizeof(ctrl[k].buf);
-            }
-            int got = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+            int got = receive_batch(s->fd);
             if (got <= 0) break; /* EAGAIN: empty; other errors (ICMP) are dropped too */
             double now = realtime_now();
             for (int k = 0; k < got; k++) {
-                if (process(self, i, s, bufs[k], (Py_ssize_t)msgs[k].msg_len, &addrs[k],
-                            msgs[k].msg_hdr.msg_namelen, arrival_of(&msgs[k].msg_hdr, now)) < 0)
+                if (process(self, i, s, rx_bufs[k], (Py_ssize_t)rx_msgs[k].msg_len, &rx_addrs[k],
+                            rx_msgs[k].msg_hdr.msg_namelen,
+                            arrival_of(&rx_msgs[k].msg_hdr, now)) < 0)
                     return NULL;
                 s = self->slots[i];
             }
@@ -822,6 +880,8 @@ static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
             if (got < BATCH) break;
         }
     }
+    if (drain_rtcp(self, &total) < 0) return NULL;
+    self->drains += 1;
     return PyLong_FromLong(total);
 }
 
@@ -1087,6 +1147,7 @@ static PyMethodDef Core_methods[] = {
     {"open", (PyCFunction)(void (*)(void))Core_open, METH_VARARGS | METH_KEYWORDS, NULL},
     {"close", (PyCFunction)Core_close, METH_O, NULL},
     {"configure", (PyCFunction)Core_configure, METH_VARARGS, NULL},
+    {"set_rtcp", (PyCFunction)Core_set_rtcp, METH_VARARGS, NULL},
     {"set_remote", (PyCFunction)Core_set_remote, METH_VARARGS, NULL},
     {"set_sending", (PyCFunction)Core_set_sending, METH_VARARGS, NULL},
     {"set_inband", (PyCFunction)Core_set_inband, METH_VARARGS, NULL},

@@ -137,9 +137,9 @@ class MediaHub:
     async def open_session(self) -> RtpSession:
         """A new leg on a pair of ports from the pool (raises MediaError when exhausted).
 
-        The RTP socket is a plain non-blocking socket that the tick drains
-        (never registered with the loop); the RTCP port is an asyncio endpoint.
-        Both are bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
+        Both ports are plain non-blocking sockets that the tick drains (never
+        registered with the loop: the RTCP port in buckets, twice a second),
+        bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
         """
         if not self._free_slots:
             raise MediaError("no media slot left")
@@ -151,9 +151,8 @@ class MediaHub:
         slot = heapq.heappop(self._free_slots)
         session = RtpSession(
             pair.port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
-            core=self.core, sock=pair.rtp,
+            core=self.core, sock=pair.rtp, rtcp_sock=pair.rtcp,
         )
-        pair.protocol.attach(session)
         self.core.set_inband(slot, self.inband_dtmf)
         session.on_pymode = self._pymode_changed
         self._detector.reset(slot)

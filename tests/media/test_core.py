@@ -28,7 +28,9 @@ from bailanys.media.core import (
     RARE_AUDIO_TS,
     RARE_EVENT,
     RARE_RTCP,
+    RARE_RTCP_PORT,
     RARE_SOURCE,
+    RTCP_BUCKETS,
     MediaCore,
     PureCore,
     compiled_available,
@@ -37,6 +39,7 @@ from bailanys.media.core import (
 )
 from bailanys.media.dtmf4733 import Rfc4733Sender
 from bailanys.media.goertzel import classify_frames, dtmf_tone, inband_gate
+from bailanys.media.rtcp import RtcpState
 
 PEER = ("127.0.0.1", 40000)
 OTHER = ("127.0.0.1", 40002)
@@ -377,3 +380,43 @@ def test_the_compiled_core_times_packets_by_their_kernel_arrival() -> None:
         core.close(0)
         mine.close()
         peer.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_drain_reads_each_rtcp_port_in_its_bucket_with_the_kernel_arrival_time(
+        kind: str) -> None:
+    """The RTCP ports are not on the loop: drain() reads slot s's in the calls where
+    (call number) % RTCP_BUCKETS == s % RTCP_BUCKETS, and hands each report up
+    with the time it arrived, not the time it was read."""
+    core = core_of(kind, capacity=RTCP_BUCKETS + 4)
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    rtcp_a, rtcp_b, peer = socks
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        a, b = 1, RTCP_BUCKETS + 2  # buckets 1 and 2
+        for slot, s in ((a, rtcp_a), (b, rtcp_b)):
+            core.open(slot, -1, slot, 0, 0, 16, 1, True)
+            core.set_rtcp(slot, s.fileno())
+        report = bytes(RtcpState(9, "peer").report(time.time(), 0, 1, 160))
+        sent_at = time.time()
+        peer.sendto(report, rtcp_b.getsockname())
+        peer.sendto(report + b"x", rtcp_a.getsockname())
+        time.sleep(0.05)
+        assert core.drain() == 0 and not core.has_rare  # bucket 0
+        assert core.drain() == 1  # bucket 1: slot a
+        (kind_a, slot_a, data_a, addr_a, _), = core.take_rare()
+        assert (kind_a, slot_a, data_a, addr_a) == (RARE_RTCP_PORT, a, report + b"x",
+                                                    peer.getsockname())
+        assert core.drain() == 1  # bucket 2: slot b
+        (_, slot_b, data_b, _, arrival), = core.take_rare()
+        assert (slot_b, data_b) == (b, report)
+        assert sent_at - 0.01 <= arrival < sent_at + 0.04  # not the drain's time (+50 ms)
+        for _ in range(RTCP_BUCKETS):
+            assert core.drain() == 0  # read empty
+        core.close(b)  # its socket is the caller's: still open
+        assert rtcp_b.fileno() >= 0
+    finally:
+        core.close(a)
+        for s in socks:
+            s.close()
