@@ -737,6 +737,6 @@ def sync_rx(core: MediaCore, slot: int, rx: ReceptionStats, generation: list[int
 __all__: Sequence[str] = (
     "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_CANDIDATE", "RARE_AUDIO_TS", "RARE_EVENT",
     "RARE_RTCP", "RARE_RTCP_PORT", "RARE_SOURCE", "RTCP_BUCKETS", "ClosedLeg", "CounterView",
-    "JitterView", "MediaCore", "PureCore", "SourceView", "compiled_available", "is_compiled", "jitter_view", "make_core",
-    "source_view", "sync_rx",
+    "JitterView", "MediaCore", "PureCore", "SourceView", "compiled_available", "is_compiled",
+    "jitter_view", "make_core", "source_view", "sync_rx",
 )
