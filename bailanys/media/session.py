@@ -421,7 +421,8 @@ class RtpSession:
 
     def check_inactivity(self, limit_checks: int) -> None:
         """Called once a second by the hub: no RTP for ``limit_checks`` calls -> on_timeout."""
-        received = self.stats.received + self.stats.rtcp
+        counters = self.core.counters(self.slot)  # one read: received, rtcp
+        received = counters[1] + counters[2]
         if received != self._rx_mark or not self.expect_rtp:
             self._rx_mark = received
             self._idle_checks = 0
