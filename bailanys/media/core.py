@@ -394,8 +394,8 @@ class PureCore:
         self._drains += 1
         hi = self._order[-1] + 1 if self._order else 0
         for slot in range(bucket, hi, RTCP_BUCKETS):
-            leg = self._legs.get(slot)
-            rtcp = None if leg is None else leg.rtcp
+            open_leg = self._legs.get(slot)
+            rtcp = None if open_leg is None else open_leg.rtcp
             while rtcp is not None:
                 try:
                     data, ancillary, _, addr = rtcp.recvmsg(2048, socket.CMSG_SPACE(16))
@@ -512,7 +512,7 @@ def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
             sec, nsec = _TIMESPEC.unpack_from(data)
-            return sec + nsec * 1e-9
+            return float(sec + nsec * 1e-9)
     return time.time()
 
 
