@@ -75,7 +75,8 @@ typedef struct {
     uint16_t head, tail;
     int64_t j_ssrc;           /* -1: none */
     int64_t jstats[N_JSTATS];
-    Entry ring[RING_MAX];
+    Entry *ring;              /* cap entries, allocated apart: the slots' hot fields stay
+                               * dense (one tick walks every slot three times) */
     /* sender */
     uint32_t ssrc, ts;
     uint16_t seq;
@@ -514,15 +515,22 @@ static PyObject *Core_open(Core *self, PyObject *args, PyObject *kw) {
         return PyErr_Format(PyExc_ValueError, "jitter capacity %d", capacity);
     if (prefetch < 1 || prefetch > capacity)
         return PyErr_Format(PyExc_ValueError, "prefetch %d", prefetch);
+    Entry *ring = PyMem_Calloc((size_t)capacity, sizeof(Entry));
+    if (ring == NULL) return PyErr_NoMemory();
     Slot *s = self->slots[i];
     if (s == NULL) {
         s = PyMem_Calloc(1, sizeof(Slot));
-        if (s == NULL) return PyErr_NoMemory();
+        if (s == NULL) {
+            PyMem_Free(ring);
+            return PyErr_NoMemory();
+        }
         self->slots[i] = s;
     } else {
         Py_CLEAR(s->play);
+        PyMem_Free(s->ring);
         memset(s, 0, sizeof(Slot));
     }
+    s->ring = ring;
     s->silence = 0xFF;
     s->fd = fd;
     s->rtcp_fd = -1;
@@ -556,6 +564,7 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
     if (i == -1 && PyErr_Occurred()) return NULL;
     if (i >= 0 && i < self->capacity && self->slots[i] != NULL) {
         Py_CLEAR(self->slots[i]->play);
+        PyMem_Free(self->slots[i]->ring);
         PyMem_Free(self->slots[i]);
         self->slots[i] = NULL;
         while (self->hi > 0 && self->slots[self->hi - 1] == NULL) self->hi--;
@@ -814,9 +823,12 @@ static union {
     struct cmsghdr align;
 } rx_ctrl[BATCH];
 
-/* One recvmmsg of up to BATCH datagrams from fd (the buffers above). */
+static int rx_dirty = BATCH; /* headers the last recvmmsg filled (all: never set up) */
+
+/* One recvmmsg of up to BATCH datagrams from fd (the buffers above).  The headers
+ * are set up once; per call only the lengths the kernel overwrote are reset. */
 static int receive_batch(int fd) {
-    for (int k = 0; k < BATCH; k++) {
+    for (int k = 0; k < rx_dirty; k++) {
         rx_iov[k].iov_base = rx_bufs[k];
         rx_iov[k].iov_len = MAXPKT;
         struct msghdr *h = &rx_msgs[k].msg_hdr;
@@ -828,7 +840,9 @@ static int receive_batch(int fd) {
         h->msg_controllen = sizeof(rx_ctrl[k].buf);
         h->msg_flags = 0;
     }
-    return recvmmsg(fd, rx_msgs, BATCH, MSG_DONTWAIT, NULL);
+    int got = recvmmsg(fd, rx_msgs, BATCH, MSG_DONTWAIT, NULL);
+    rx_dirty = got > 0 ? got : 0;
+    return got;
 }
 
 /* Read one bucket of RTCP ports (a slot's every RTCP_BUCKETS drains) empty: each
@@ -1134,7 +1148,10 @@ static int Core_init(Core *self, PyObject *args, PyObject *kw) {
 static void Core_dealloc(Core *self) {
     if (self->slots != NULL) {
         for (Py_ssize_t i = 0; i < self->capacity; i++) {
-            if (self->slots[i] != NULL) Py_CLEAR(self->slots[i]->play);
+            if (self->slots[i] != NULL) {
+                Py_CLEAR(self->slots[i]->play);
+                PyMem_Free(self->slots[i]->ring);
+            }
             PyMem_Free(self->slots[i]);
         }
         PyMem_Free(self->slots);
