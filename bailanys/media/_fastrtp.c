@@ -16,9 +16,10 @@
  * the in-band DTMF gate).  Rare packets (RTCP multiplexed on the RTP
  * port, RFC 4733 telephone-events, audio while an event is open, a source
  * takeover) are queued as tuples for Python, in arrival order.  Each leg's RTCP
- * port (RTP + 1) is read by ``drain`` too, one bucket of slots per call (every
- * port twice a second): its reports go to Python with their kernel arrival time,
- * and the port is never registered with the event loop either.
+ * port (RTP + 1) is in the core's own epoll set: ``drain`` reads the ports that
+ * have something (one epoll_wait per tick, whatever the number of calls) and hands
+ * their reports to Python with the kernel's arrival time; the ports are never
+ * registered with the event loop either.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,7 +29,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #define FRAME 160          /* G.711 bytes (and samples) of a 20 ms frame */
@@ -38,7 +41,7 @@
 #define SEQ_MOD 65536
 #define BATCH 16           /* datagrams per recvmmsg call */
 #define MAXPKT 2048
-#define RTCP_BUCKETS 25    /* a slot's RTCP port is read every 25th drain (0.5 s of ticks) */
+#define RTCP_EVENTS 64     /* ready RTCP ports taken per epoll_wait */
 
 enum { C_SENT, C_RECEIVED, C_RTCP, C_GARBAGE, C_FOREIGN, C_UNVALIDATED, C_UNKNOWN_PT,
        C_EVENTS_SENT, N_COUNTERS };
@@ -97,7 +100,7 @@ typedef struct {
     Slot **slots;             /* NULL where closed */
     Py_ssize_t hi;            /* one past the highest open slot */
     PyObject *rare;           /* list of tuples for Python */
-    uint64_t drains;          /* drain() calls: picks the RTCP bucket */
+    int epfd;                 /* the RTCP ports (one epoll set, never the event loop's) */
     int16_t ulaw[256], alaw[256];
     float basis[FRAME * 16]; /* cos/sin of the 8 DTMF tones per sample (goertzel.py scale) */
 } Core;
@@ -110,6 +113,12 @@ static Slot *get_slot(Core *self, Py_ssize_t i) {
         return NULL;
     }
     return self->slots[i];
+}
+
+/* The slot's RTCP socket leaves the epoll set (before its owner closes it). */
+static void forget_rtcp(Core *self, Slot *s) {
+    if (s->rtcp_fd >= 0) (void)epoll_ctl(self->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
+    s->rtcp_fd = -1;
 }
 
 static int seq_diff(int a, int b) { return ((a - b + 0x8000) & 0xFFFF) - 0x8000; }
@@ -528,6 +537,7 @@ static PyObject *Core_open(Core *self, PyObject *args, PyObject *kw) {
     } else {
         Py_CLEAR(s->play);
         PyMem_Free(s->ring);
+        forget_rtcp(self, s);
         memset(s, 0, sizeof(Slot));
     }
     s->ring = ring;
@@ -565,6 +575,7 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
     if (i >= 0 && i < self->capacity && self->slots[i] != NULL) {
         Py_CLEAR(self->slots[i]->play);
         PyMem_Free(self->slots[i]->ring);
+        forget_rtcp(self, self->slots[i]);
         PyMem_Free(self->slots[i]);
         self->slots[i] = NULL;
         while (self->hi > 0 && self->slots[self->hi - 1] == NULL) self->hi--;
@@ -572,18 +583,22 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* set_rtcp(slot, fd): the leg's RTCP socket (-1: none), read by drain() in buckets */
+/* set_rtcp(slot, fd): the leg's RTCP socket (-1: none), in the core's epoll set:
+ * drain() reads the ports that have something, one epoll_wait per call */
 static PyObject *Core_set_rtcp(Core *self, PyObject *args) {
     Py_ssize_t i;
     int fd;
     if (!PyArg_ParseTuple(args, "ni", &i, &fd)) return NULL;
     Slot *s = get_slot(self, i);
     if (s == NULL) return NULL;
-    s->rtcp_fd = fd;
+    forget_rtcp(self, s);
     if (fd >= 0) {
         int on = 1; /* the report's arrival time for the round trip (RFC 3550 6.4.1) */
         (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+        if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return PyErr_SetFromErrno(PyExc_OSError);
     }
+    s->rtcp_fd = fd;
     Py_RETURN_NONE;
 }
 
@@ -845,12 +860,14 @@ static int receive_batch(int fd) {
     return got;
 }
 
-/* Read one bucket of RTCP ports (a slot's every RTCP_BUCKETS drains) empty: each
+/* Read the RTCP ports that have something (one epoll_wait, no wait) empty: each
  * report goes to Python as (R_RTCP_PORT, slot, data, addr, arrival). */
 static int drain_rtcp(Core *self, long *total) {
-    Py_ssize_t first = (Py_ssize_t)(self->drains % RTCP_BUCKETS);
-    for (Py_ssize_t i = first; i < self->hi; i += RTCP_BUCKETS) {
-        Slot *s = self->slots[i];
+    struct epoll_event ready[RTCP_EVENTS];
+    int n = epoll_wait(self->epfd, ready, RTCP_EVENTS, 0);
+    for (int r = 0; r < n; r++) {
+        Py_ssize_t i = (Py_ssize_t)ready[r].data.u64;
+        Slot *s = i < self->hi ? self->slots[i] : NULL;
         if (s == NULL || s->rtcp_fd < 0) continue;
         for (;;) {
             int got = receive_batch(s->rtcp_fd);
@@ -872,8 +889,8 @@ static int drain_rtcp(Core *self, long *total) {
     return 0;
 }
 
-/* Read every open slot's RTP socket empty, and one bucket of RTCP ports; returns
- * the datagrams read. */
+/* Read every open slot's RTP socket empty, and the RTCP ports that have something;
+ * returns the datagrams read. */
 static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
     long total = 0;
     for (Py_ssize_t i = 0; i < self->hi; i++) {
@@ -895,7 +912,6 @@ static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
         }
     }
     if (drain_rtcp(self, &total) < 0) return NULL;
-    self->drains += 1;
     return PyLong_FromLong(total);
 }
 
@@ -1135,6 +1151,11 @@ static int Core_init(Core *self, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (self->slots != NULL) return 0;
+    self->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (self->epfd < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
     self->slots = PyMem_Calloc((size_t)capacity, sizeof(Slot *));
     if (self->slots == NULL) {
         PyErr_NoMemory();
@@ -1152,10 +1173,12 @@ static void Core_dealloc(Core *self) {
                 Py_CLEAR(self->slots[i]->play);
                 PyMem_Free(self->slots[i]->ring);
             }
+            /* (the epoll set goes with its descriptor below) */
             PyMem_Free(self->slots[i]);
         }
         PyMem_Free(self->slots);
     }
+    if (self->epfd > 0) close(self->epfd);
     Py_XDECREF(self->rare);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }

@@ -24,11 +24,11 @@ open, a source takeover, a report on the leg's RTCP port)::
     (RARE_SOURCE, slot, old_ssrc, new_ssrc)
     (RARE_RTCP_PORT, slot, data, addr, arrival)      # arrival: unix time (kernel's)
 
-The RTCP ports (RTP + 1) are not registered with the loop either:
-:meth:`MediaCore.drain` reads one bucket of them per call
-(``RTCP_BUCKETS``), so each is read twice a second; a report's arrival time
-is the kernel's (``SO_TIMESTAMPNS``; the pure core takes the drain's), so
-the round-trip time it gives (RFC 3550 §6.4.1) is not stretched by the wait.
+The RTCP ports (RTP + 1) are not registered with the loop either: they are
+in the core's own epoll set, and :meth:`MediaCore.drain` reads those that
+have something (one ``epoll_wait`` per tick, whatever the number of calls);
+a report's arrival time is the kernel's (``SO_TIMESTAMPNS``), so the
+round-trip time it gives (RFC 3550 §6.4.1) is not stretched by the wait.
 
 The per-packet logic is the session's of before (see
 :mod:`bailanys.media.session`): garbage and version check, address latch,
@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import struct
 import time
@@ -66,7 +67,6 @@ RARE_EVENT = 1
 RARE_AUDIO_TS = 2
 RARE_SOURCE = 3
 RARE_RTCP_PORT = 4
-RTCP_BUCKETS = 25  # drain() reads a slot's RTCP port every 25th call (_fastrtp.c)
 # Linux's SO_TIMESTAMPNS (= SCM_TIMESTAMPNS), which the socket module does not name:
 # the kernel's arrival time of each datagram, a struct timespec.
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
@@ -172,7 +172,9 @@ class PureCore:
         self._legs: dict[int, _Leg] = {}
         self._order: list[int] = []  # open slots, ascending (the C core's order)
         self._rare: list[tuple[Any, ...]] = []
-        self._drains = 0  # drain() calls: picks the RTCP bucket
+        # The RTCP ports' readiness, as the C core's epoll set (else every port per drain).
+        self._rtcp_poll = select.epoll() if hasattr(select, "epoll") else None
+        self._rtcp_slot: dict[int, int] = {}  # RTCP descriptor (our dup) -> slot
         self._now = time.monotonic
         self._basis = gate_basis()
 
@@ -205,8 +207,7 @@ class PureCore:
             return
         if leg.sock is not None:
             leg.sock.close()
-        if leg.rtcp is not None:
-            leg.rtcp.close()
+        self._forget_rtcp(leg)
         self._order = sorted(self._legs)
 
     def configure(self, slot: int, audio_pt: int, dtmf_pt: int, alaw: bool) -> None:
@@ -239,13 +240,24 @@ class PureCore:
 
     def set_rtcp(self, slot: int, fd: int) -> None:
         leg = self._leg(slot)
-        if leg.rtcp is not None:
-            leg.rtcp.close()
+        self._forget_rtcp(leg)
         leg.rtcp = socket.socket(fileno=os.dup(fd)) if fd >= 0 else None
         if leg.rtcp is not None:
             leg.rtcp.setblocking(False)
             with contextlib.suppress(OSError):  # not Linux: the drain's time is taken
                 leg.rtcp.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            if self._rtcp_poll is not None:
+                self._rtcp_poll.register(leg.rtcp.fileno(), select.EPOLLIN)
+                self._rtcp_slot[leg.rtcp.fileno()] = slot
+
+    def _forget_rtcp(self, leg: _Leg) -> None:
+        rtcp, leg.rtcp = leg.rtcp, None
+        if rtcp is None:
+            return
+        if self._rtcp_poll is not None:
+            self._rtcp_poll.unregister(rtcp.fileno())
+            self._rtcp_slot.pop(rtcp.fileno(), None)
+        rtcp.close()
 
     def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None:
         leg = self._leg(slot)
@@ -371,7 +383,8 @@ class PureCore:
         return True
 
     def drain(self) -> int:
-        """Read every leg's RTP socket empty (non-blocking), and one bucket of RTCP ports."""
+        """Read every leg's RTP socket empty (non-blocking), and the RTCP ports that have
+        something."""
         total = 0
         for slot in self._order:
             leg = self._legs[slot]
@@ -390,12 +403,12 @@ class PureCore:
                     now = self._now()
                 self.feed(slot, data, addr, now)
                 total += 1
-        bucket = self._drains % RTCP_BUCKETS
-        self._drains += 1
-        hi = self._order[-1] + 1 if self._order else 0
-        for slot in range(bucket, hi, RTCP_BUCKETS):
-            open_leg = self._legs.get(slot)
-            rtcp = None if open_leg is None else open_leg.rtcp
+        if self._rtcp_poll is not None:
+            ready = [self._rtcp_slot[fd] for fd, _ in self._rtcp_poll.poll(0)]
+        else:
+            ready = [slot for slot in self._order if self._legs[slot].rtcp is not None]
+        for slot in ready:
+            rtcp = self._legs[slot].rtcp
             while rtcp is not None:
                 try:
                     data, ancillary, _, addr = rtcp.recvmsg(2048, socket.CMSG_SPACE(16))
@@ -736,7 +749,7 @@ def sync_rx(core: MediaCore, slot: int, rx: ReceptionStats, generation: list[int
 
 __all__: Sequence[str] = (
     "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_CANDIDATE", "RARE_AUDIO_TS", "RARE_EVENT",
-    "RARE_RTCP", "RARE_RTCP_PORT", "RARE_SOURCE", "RTCP_BUCKETS", "ClosedLeg", "CounterView",
+    "RARE_RTCP", "RARE_RTCP_PORT", "RARE_SOURCE", "ClosedLeg", "CounterView",
     "JitterView", "MediaCore", "PureCore", "SourceView", "compiled_available", "is_compiled",
     "jitter_view", "make_core", "source_view", "sync_rx",
 )

@@ -138,7 +138,7 @@ class MediaHub:
         """A new leg on a pair of ports from the pool (raises MediaError when exhausted).
 
         Both ports are plain non-blocking sockets that the tick drains (never
-        registered with the loop: the RTCP port in buckets, twice a second),
+        registered with the loop; the RTCP port is in the core's epoll set),
         bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
         """
         if not self._free_slots:

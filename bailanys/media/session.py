@@ -8,8 +8,8 @@ telephone-events come back here (:meth:`RtpSession.rare`), audio goes to the
 core's jitter buffer; garbage and packets from a foreign source are counted
 and dropped.  Sending is driven by the shared media clock
 (:mod:`bailanys.media.hub`), never by a per-call timer.  The RTCP port
-(RTP + 1) is a plain socket too: the core reads it twice a second and hands
-its reports here with their arrival time (:meth:`RtpSession.rare`).
+(RTP + 1) is a plain socket too: the core reads it when a report is there
+and hands it here with its arrival time (:meth:`RtpSession.rare`).
 
 Symmetric RTP (RFC 4961; "comedia" latching): we send to the address the
 SDP named until the first valid packet arrives, then latch to its source

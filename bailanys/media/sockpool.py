@@ -16,7 +16,7 @@ a late packet of the previous call rarely meets the next one (and when it
 does, the source latch and SSRC validation drop it, as before the pool).
 
 Both are plain non-blocking sockets that the media core drains (the RTCP
-port in buckets, twice a second): neither is registered with the event loop,
+port when its own epoll set says so): neither is registered with the event loop,
 so a pair costs two binds and no transport; what arrives on a pair before
 its call is read by the first drain (the source latch judges it).
 """
