@@ -2,7 +2,7 @@
 
     python bench/engine_capacity.py [--calls 500,1000,1500] [--runs 3] [--hold 20]
                                     [--setup-rates 100,200,300] [--setup-calls 2000]
-                                    [--no-echo] [--busy-worker]
+                                    [--no-echo] [--busy-worker] [--engine-tree PATH]
 
 Every run of every level is a fresh engine process pinned to CPU 0
 (``taskset -c 0``), with SIPp on CPU 1: ``--runs`` runs per level, each
@@ -32,6 +32,9 @@ of a long recording, niced as the engine's own workers are) for the whole
 run; the ``wcpu`` column is its CPU share during each level's plateau. The
 engine's own ``[analytics]`` stays off here (no recordings), so the figures
 compare with those without the worker.
+
+``--engine-tree PATH`` runs the capacity levels' engine from another
+checkout (its C extension built there): a before/after in the same minutes.
 
 Never a timed test: this prints figures for humans.  Run by ``make bench``.
 """
@@ -308,7 +311,7 @@ def _capacity_run(args: argparse.Namespace, n: int, run: int,
         workdir = Path(tmp)
         prepare_load_audio(workdir, seconds=2.0, freq_or_text=440.0)
         port = free_port()
-        engine = EngineProcess(workdir, port)
+        engine = EngineProcess(workdir, port, tree=args.engine_tree)
         try:
             r = capacity_level(engine, port, workdir, n, args.hold, args.ramp, worker_pid)
         finally:
@@ -334,6 +337,8 @@ def main() -> int:
     ap.add_argument("--no-echo", dest="echo", action="store_false",
                     help="skip the uvloop UDP echo anchor")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--engine-tree", type=Path, default=ROOT,
+                    help="run the engine of another checkout (a before/after)")
     ap.add_argument("--busy-worker", action="store_true",
                     help="a transcription worker busy on CPU 1 meanwhile (issue 15)")
     args = ap.parse_args()

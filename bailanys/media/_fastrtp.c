@@ -15,7 +15,11 @@
  * of the jitter buffers, G.711-decoded into an (n, 160) int16 array, with
  * the in-band DTMF gate).  Rare packets (RTCP multiplexed on the RTP
  * port, RFC 4733 telephone-events, audio while an event is open, a source
- * takeover) are queued as tuples for Python, in arrival order.
+ * takeover) are queued as tuples for Python, in arrival order.  Each leg's RTCP
+ * port (RTP + 1) is in the core's own epoll set: ``drain`` reads the ports that
+ * have something (one epoll_wait per tick, whatever the number of calls) and hands
+ * their reports to Python with the kernel's arrival time; the ports are never
+ * registered with the event loop either.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,7 +29,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #define FRAME 160          /* G.711 bytes (and samples) of a 20 ms frame */
@@ -35,11 +41,12 @@
 #define SEQ_MOD 65536
 #define BATCH 16           /* datagrams per recvmmsg call */
 #define MAXPKT 2048
+#define RTCP_EVENTS 64     /* ready RTCP ports taken per epoll_wait */
 
 enum { C_SENT, C_RECEIVED, C_RTCP, C_GARBAGE, C_FOREIGN, C_UNVALIDATED, C_UNKNOWN_PT,
        C_EVENTS_SENT, N_COUNTERS };
 enum { J_RECEIVED, J_DUPLICATES, J_LATE, J_OVERFLOW, J_LOST, J_UNDERRUNS, J_RESETS, N_JSTATS };
-enum { R_RTCP = 0, R_EVENT = 1, R_AUDIO_TS = 2, R_SOURCE = 3 };
+enum { R_RTCP = 0, R_EVENT = 1, R_AUDIO_TS = 2, R_SOURCE = 3, R_RTCP_PORT = 4 };
 
 typedef struct {
     uint8_t has;
@@ -49,6 +56,7 @@ typedef struct {
 
 typedef struct {
     int fd;
+    int rtcp_fd;              /* the RTCP port's socket (RTP + 1), -1: none */
     /* receive configuration */
     int audio_pt, dtmf_pt, alaw, inband, watch, symmetric;
     /* address latch (RFC 4961) */
@@ -70,7 +78,8 @@ typedef struct {
     uint16_t head, tail;
     int64_t j_ssrc;           /* -1: none */
     int64_t jstats[N_JSTATS];
-    Entry ring[RING_MAX];
+    Entry *ring;              /* cap entries, allocated apart: the slots' hot fields stay
+                               * dense (one tick walks every slot three times) */
     /* sender */
     uint32_t ssrc, ts;
     uint16_t seq;
@@ -91,6 +100,7 @@ typedef struct {
     Slot **slots;             /* NULL where closed */
     Py_ssize_t hi;            /* one past the highest open slot */
     PyObject *rare;           /* list of tuples for Python */
+    int epfd;                 /* the RTCP ports (one epoll set, never the event loop's) */
     int16_t ulaw[256], alaw[256];
     float basis[FRAME * 16]; /* cos/sin of the 8 DTMF tones per sample (goertzel.py scale) */
 } Core;
@@ -103,6 +113,12 @@ static Slot *get_slot(Core *self, Py_ssize_t i) {
         return NULL;
     }
     return self->slots[i];
+}
+
+/* The slot's RTCP socket leaves the epoll set (before its owner closes it). */
+static void forget_rtcp(Core *self, Slot *s) {
+    if (s->rtcp_fd >= 0) (void)epoll_ctl(self->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
+    s->rtcp_fd = -1;
 }
 
 static int seq_diff(int a, int b) { return ((a - b + 0x8000) & 0xFFFF) - 0x8000; }
@@ -508,17 +524,26 @@ static PyObject *Core_open(Core *self, PyObject *args, PyObject *kw) {
         return PyErr_Format(PyExc_ValueError, "jitter capacity %d", capacity);
     if (prefetch < 1 || prefetch > capacity)
         return PyErr_Format(PyExc_ValueError, "prefetch %d", prefetch);
+    Entry *ring = PyMem_Calloc((size_t)capacity, sizeof(Entry));
+    if (ring == NULL) return PyErr_NoMemory();
     Slot *s = self->slots[i];
     if (s == NULL) {
         s = PyMem_Calloc(1, sizeof(Slot));
-        if (s == NULL) return PyErr_NoMemory();
+        if (s == NULL) {
+            PyMem_Free(ring);
+            return PyErr_NoMemory();
+        }
         self->slots[i] = s;
     } else {
         Py_CLEAR(s->play);
+        PyMem_Free(s->ring);
+        forget_rtcp(self, s);
         memset(s, 0, sizeof(Slot));
     }
+    s->ring = ring;
     s->silence = 0xFF;
     s->fd = fd;
+    s->rtcp_fd = -1;
     if (fd >= 0) {
         /* the kernel's arrival time of each datagram, for the RTCP jitter (RFC 3550 A.8):
          * the tick drains the socket up to 20 ms after a packet arrived */
@@ -549,10 +574,31 @@ static PyObject *Core_close(Core *self, PyObject *arg) {
     if (i == -1 && PyErr_Occurred()) return NULL;
     if (i >= 0 && i < self->capacity && self->slots[i] != NULL) {
         Py_CLEAR(self->slots[i]->play);
+        PyMem_Free(self->slots[i]->ring);
+        forget_rtcp(self, self->slots[i]);
         PyMem_Free(self->slots[i]);
         self->slots[i] = NULL;
         while (self->hi > 0 && self->slots[self->hi - 1] == NULL) self->hi--;
     }
+    Py_RETURN_NONE;
+}
+
+/* set_rtcp(slot, fd): the leg's RTCP socket (-1: none), in the core's epoll set:
+ * drain() reads the ports that have something, one epoll_wait per call */
+static PyObject *Core_set_rtcp(Core *self, PyObject *args) {
+    Py_ssize_t i;
+    int fd;
+    if (!PyArg_ParseTuple(args, "ni", &i, &fd)) return NULL;
+    Slot *s = get_slot(self, i);
+    if (s == NULL) return NULL;
+    forget_rtcp(self, s);
+    if (fd >= 0) {
+        int on = 1; /* the report's arrival time for the round trip (RFC 3550 6.4.1) */
+        (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+        if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    s->rtcp_fd = fd;
     Py_RETURN_NONE;
 }
 
@@ -783,38 +829,81 @@ static double arrival_of(struct msghdr *h, double now) {
     return now;
 }
 
-/* Read every open slot's socket empty; returns the datagrams read. */
+static uint8_t rx_bufs[BATCH][MAXPKT];
+static struct mmsghdr rx_msgs[BATCH];
+static struct iovec rx_iov[BATCH];
+static struct sockaddr_storage rx_addrs[BATCH];
+static union {
+    char buf[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+} rx_ctrl[BATCH];
+
+static int rx_dirty = BATCH; /* headers the last recvmmsg filled (all: never set up) */
+
+/* One recvmmsg of up to BATCH datagrams from fd (the buffers above).  The headers
+ * are set up once; per call only the lengths the kernel overwrote are reset. */
+static int receive_batch(int fd) {
+    for (int k = 0; k < rx_dirty; k++) {
+        rx_iov[k].iov_base = rx_bufs[k];
+        rx_iov[k].iov_len = MAXPKT;
+        struct msghdr *h = &rx_msgs[k].msg_hdr;
+        h->msg_iov = &rx_iov[k];
+        h->msg_iovlen = 1;
+        h->msg_name = &rx_addrs[k];
+        h->msg_namelen = sizeof(rx_addrs[k]);
+        h->msg_control = rx_ctrl[k].buf;
+        h->msg_controllen = sizeof(rx_ctrl[k].buf);
+        h->msg_flags = 0;
+    }
+    int got = recvmmsg(fd, rx_msgs, BATCH, MSG_DONTWAIT, NULL);
+    rx_dirty = got > 0 ? got : 0;
+    return got;
+}
+
+/* Read the RTCP ports that have something (one epoll_wait, no wait) empty: each
+ * report goes to Python as (R_RTCP_PORT, slot, data, addr, arrival). */
+static int drain_rtcp(Core *self, long *total) {
+    struct epoll_event ready[RTCP_EVENTS];
+    int n = epoll_wait(self->epfd, ready, RTCP_EVENTS, 0);
+    for (int r = 0; r < n; r++) {
+        Py_ssize_t i = (Py_ssize_t)ready[r].data.u64;
+        Slot *s = i < self->hi ? self->slots[i] : NULL;
+        if (s == NULL || s->rtcp_fd < 0) continue;
+        for (;;) {
+            int got = receive_batch(s->rtcp_fd);
+            if (got <= 0) break;
+            double now = realtime_now();
+            for (int k = 0; k < got; k++) {
+                PyObject *addr = addr_to_tuple(&rx_addrs[k]);
+                if (addr == NULL) return -1;
+                if (push_rare(self, Py_BuildValue("(iny#Nd)", R_RTCP_PORT, i,
+                                                  (const char *)rx_bufs[k],
+                                                  (Py_ssize_t)rx_msgs[k].msg_len, addr,
+                                                  arrival_of(&rx_msgs[k].msg_hdr, now))) < 0)
+                    return -1;
+            }
+            *total += got;
+            if (got < BATCH) break;
+        }
+    }
+    return 0;
+}
+
+/* Read every open slot's RTP socket empty, and the RTCP ports that have something;
+ * returns the datagrams read. */
 static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
-    static uint8_t bufs[BATCH][MAXPKT];
-    static struct mmsghdr msgs[BATCH];
-    static struct iovec iov[BATCH];
-    static struct sockaddr_storage addrs[BATCH];
-    static union {
-        char buf[CMSG_SPACE(sizeof(struct timespec))];
-        struct cmsghdr align;
-    } ctrl[BATCH];
     long total = 0;
     for (Py_ssize_t i = 0; i < self->hi; i++) {
         Slot *s = self->slots[i];
         if (s == NULL || s->fd < 0) continue;
         for (;;) {
-            for (int k = 0; k < BATCH; k++) {
-                iov[k].iov_base = bufs[k];
-                iov[k].iov_len = MAXPKT;
-                memset(&msgs[k].msg_hdr, 0, sizeof(msgs[k].msg_hdr));
-                msgs[k].msg_hdr.msg_iov = &iov[k];
-                msgs[k].msg_hdr.msg_iovlen = 1;
-                msgs[k].msg_hdr.msg_name = &addrs[k];
-                msgs[k].msg_hdr.msg_namelen = sizeof(addrs[k]);
-                msgs[k].msg_hdr.msg_control = ctrl[k].buf;
-                msgs[k].msg_hdr.msg_controllen = sizeof(ctrl[k].buf);
-            }
-            int got = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+            int got = receive_batch(s->fd);
             if (got <= 0) break; /* EAGAIN: empty; other errors (ICMP) are dropped too */
             double now = realtime_now();
             for (int k = 0; k < got; k++) {
-                if (process(self, i, s, bufs[k], (Py_ssize_t)msgs[k].msg_len, &addrs[k],
-                            msgs[k].msg_hdr.msg_namelen, arrival_of(&msgs[k].msg_hdr, now)) < 0)
+                if (process(self, i, s, rx_bufs[k], (Py_ssize_t)rx_msgs[k].msg_len, &rx_addrs[k],
+                            rx_msgs[k].msg_hdr.msg_namelen,
+                            arrival_of(&rx_msgs[k].msg_hdr, now)) < 0)
                     return NULL;
                 s = self->slots[i];
             }
@@ -822,6 +911,7 @@ static PyObject *Core_drain(Core *self, PyObject *Py_UNUSED(ignored)) {
             if (got < BATCH) break;
         }
     }
+    if (drain_rtcp(self, &total) < 0) return NULL;
     return PyLong_FromLong(total);
 }
 
@@ -837,33 +927,58 @@ static PyObject *Core_has_rare(Core *self, void *Py_UNUSED(closure)) {
     return PyBool_FromLong(PyList_GET_SIZE(self->rare) > 0);
 }
 
+/* Four float lanes (GCC/Clang vector extension: SSE on x86-64, NEON on arm64). */
+typedef float v4f __attribute__((vector_size(16)));
+
+/* The strongest tone power of one group (4 frequencies: cos/sin lanes ``lane`` to
+ * ``lane + 7`` of the basis).  Two accumulators per lane pair (even and odd
+ * samples) so that the adds do not wait on each other. */
+static double group_peak(const Core *self, const int16_t *row, int lane) {
+    v4f a0 = {0, 0, 0, 0}, a1 = a0, b0 = a0, b1 = a0;
+    const float *b = self->basis + lane;
+    for (int t = 0; t < FRAME; t += 2, b += 32) {
+        v4f x = {row[t], row[t], row[t], row[t]};
+        v4f y = {row[t + 1], row[t + 1], row[t + 1], row[t + 1]};
+        v4f p0, p1, q0, q1;
+        memcpy(&p0, b, 16);
+        memcpy(&p1, b + 4, 16);
+        memcpy(&q0, b + 16, 16);
+        memcpy(&q1, b + 20, 16);
+        a0 += x * p0;
+        a1 += x * p1;
+        b0 += y * q0;
+        b1 += y * q1;
+    }
+    v4f c0 = a0 + b0, c1 = a1 + b1; /* (cos, sin) of frequencies 0, 1 | 2, 3 */
+    double peak = 0.0;
+    for (int f = 0; f < 2; f++) {
+        double p = (double)c0[2 * f] * c0[2 * f] + (double)c0[2 * f + 1] * c0[2 * f + 1];
+        double q = (double)c1[2 * f] * c1[2 * f] + (double)c1[2 * f + 1] * c1[2 * f + 1];
+        if (p > peak) peak = p;
+        if (q > peak) peak = q;
+    }
+    return peak;
+}
+
 /* Whether a decoded frame may hold a DTMF digit (goertzel.py inband_gate): the
  * strongest row and column tone each at least ``floor`` and together at least
- * ``fraction`` of the frame's mean square. */
-static int dtmf_candidate(const Core *self, const int16_t *row, double floor, double fraction) {
-    int64_t e = 0;
-    for (int t = 0; t < FRAME; t++) e += (int32_t)row[t] * (int32_t)row[t];
+ * ``fraction`` of the frame's mean square.  ``energy`` is the frame's sum of
+ * squares (computed while decoding).
+ *
+ * Cheapest test first: a quiet frame (silence, most of a call) stops on its
+ * energy; loud audio below the column band (voiced speech, SIPp's 440 Hz
+ * tone) on the column group's peak, computed before the row group's, so it
+ * costs half the multiply-adds of a digit candidate. */
+static int dtmf_candidate(const Core *self, const int16_t *row, int64_t e, double floor,
+                          double fraction) {
     double energy = (double)e / FRAME;
-    /* A tone's power is at most twice the mean square (goertzel.py inband_gate):
-     * a quiet frame (silence, most of a call) stops here. */
+    /* A tone's power is at most twice the mean square (goertzel.py inband_gate). */
     if (2.0 * energy < floor) return 0;
-    /* float: the gate's margins (a factor of 2) dwarf its rounding; 4 lanes a step */
-    float acc[16] = {0};
-    for (int t = 0; t < FRAME; t++) {
-        float x = row[t];
-        const float *b = self->basis + t * 16;
-        for (int j = 0; j < 16; j++) acc[j] += x * b[j];
-    }
-    double rp = 0.0, cp = 0.0;
-    for (int f = 0; f < 8; f++) {
-        double p = (double)acc[2 * f] * acc[2 * f] + (double)acc[2 * f + 1] * acc[2 * f + 1];
-        if (f < 4) {
-            if (p > rp) rp = p;
-        } else if (p > cp) {
-            cp = p;
-        }
-    }
-    return rp >= floor && cp >= floor && rp + cp >= fraction * energy;
+    /* float: the gate's margins (a factor of 2) dwarf its rounding */
+    double cp = group_peak(self, row, 8);
+    if (cp < floor) return 0;
+    double rp = group_peak(self, row, 0);
+    return rp >= floor && rp + cp >= fraction * energy;
 }
 
 /* pop(pcm, slots, flags, floor, fraction) -> rows.  One frame per open slot out of
@@ -889,9 +1004,18 @@ static PyObject *Core_pop(Core *self, PyObject *args) {
         if (e == NULL || e->len != FRAME) continue;
         const int16_t *table = s->alaw ? self->alaw : self->ulaw;
         int16_t *row = out + n * FRAME;
-        for (int k = 0; k < FRAME; k++) row[k] = table[e->data[k]];
         uint8_t f = 0;
-        if (s->inband) f = 1 | (dtmf_candidate(self, row, floor, fraction) ? 2 : 0);
+        if (s->inband) {
+            int64_t energy = 0;
+            for (int k = 0; k < FRAME; k++) {
+                int32_t v = table[e->data[k]];
+                row[k] = (int16_t)v;
+                energy += v * v;
+            }
+            f = 1 | (dtmf_candidate(self, row, energy, floor, fraction) ? 2 : 0);
+        } else {
+            for (int k = 0; k < FRAME; k++) row[k] = table[e->data[k]];
+        }
         slot_out[n] = (int32_t)i;
         flag_out[n] = f;
         n++;
@@ -1027,6 +1151,11 @@ static int Core_init(Core *self, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (self->slots != NULL) return 0;
+    self->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (self->epfd < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
     self->slots = PyMem_Calloc((size_t)capacity, sizeof(Slot *));
     if (self->slots == NULL) {
         PyErr_NoMemory();
@@ -1040,11 +1169,16 @@ static int Core_init(Core *self, PyObject *args, PyObject *kw) {
 static void Core_dealloc(Core *self) {
     if (self->slots != NULL) {
         for (Py_ssize_t i = 0; i < self->capacity; i++) {
-            if (self->slots[i] != NULL) Py_CLEAR(self->slots[i]->play);
+            if (self->slots[i] != NULL) {
+                Py_CLEAR(self->slots[i]->play);
+                PyMem_Free(self->slots[i]->ring);
+            }
+            /* (the epoll set goes with its descriptor below) */
             PyMem_Free(self->slots[i]);
         }
         PyMem_Free(self->slots);
     }
+    if (self->epfd > 0) close(self->epfd);
     Py_XDECREF(self->rare);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1053,6 +1187,7 @@ static PyMethodDef Core_methods[] = {
     {"open", (PyCFunction)(void (*)(void))Core_open, METH_VARARGS | METH_KEYWORDS, NULL},
     {"close", (PyCFunction)Core_close, METH_O, NULL},
     {"configure", (PyCFunction)Core_configure, METH_VARARGS, NULL},
+    {"set_rtcp", (PyCFunction)Core_set_rtcp, METH_VARARGS, NULL},
     {"set_remote", (PyCFunction)Core_set_remote, METH_VARARGS, NULL},
     {"set_sending", (PyCFunction)Core_set_sending, METH_VARARGS, NULL},
     {"set_inband", (PyCFunction)Core_set_inband, METH_VARARGS, NULL},

@@ -16,12 +16,19 @@ Either way the RTP sockets are not registered with the event loop: the tick
 drains them.  What Python must see is queued in arrival order for
 :meth:`MediaCore.take_rare` (rare packets: RTCP multiplexed on the RTP port,
 RFC 4733 telephone-events, the audio timestamps of a leg whose event is
-open, a source takeover)::
+open, a source takeover, a report on the leg's RTCP port)::
 
     (RARE_RTCP, slot, data, addr)
     (RARE_EVENT, slot, timestamp, payload, marker)   # source-validated
     (RARE_AUDIO_TS, slot, timestamp)                 # only while watch is set
     (RARE_SOURCE, slot, old_ssrc, new_ssrc)
+    (RARE_RTCP_PORT, slot, data, addr, arrival)      # arrival: unix time (kernel's)
+
+The RTCP ports (RTP + 1) are not registered with the loop either: they are
+in the core's own epoll set, and :meth:`MediaCore.drain` reads those that
+have something (one ``epoll_wait`` per tick, whatever the number of calls);
+a report's arrival time is the kernel's (``SO_TIMESTAMPNS``), so the
+round-trip time it gives (RFC 3550 §6.4.1) is not stretched by the wait.
 
 The per-packet logic is the session's of before (see
 :mod:`bailanys.media.session`): garbage and version check, address latch,
@@ -30,9 +37,12 @@ RTCP demultiplexing, source validation, reception statistics, jitter buffer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
 import socket
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,6 +66,11 @@ RARE_RTCP = 0
 RARE_EVENT = 1
 RARE_AUDIO_TS = 2
 RARE_SOURCE = 3
+RARE_RTCP_PORT = 4
+# Linux's SO_TIMESTAMPNS (= SCM_TIMESTAMPNS), which the socket module does not name:
+# the kernel's arrival time of each datagram, a struct timespec.
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("@qq")
 
 FRAME = 160  # G.711 bytes (and samples) of one 20 ms frame
 # Counter indexes (the C core's order): what a leg counts.
@@ -83,6 +98,7 @@ class MediaCore(Protocol):
     def set_marker(self, slot: int, on: bool) -> None: ...
     def set_symmetric(self, slot: int, on: bool) -> None: ...
     def set_pymode(self, slot: int, on: bool) -> None: ...
+    def set_rtcp(self, slot: int, fd: int) -> None: ...
     def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None: ...
     def position(self, slot: int) -> int: ...
     def send_all(self, slots: NDArray[np.int32]) -> list[int]: ...
@@ -139,6 +155,7 @@ class _Leg:
     play_end: int = 0
     silence: bytes = b"\xff" * FRAME
     pymode: bool = False  # Python sends this leg's frames (bridge, recorder, events)
+    rtcp: socket.socket | None = None  # the RTCP port's socket (a dup), read by drain()
 
 
 _SENT, _RECEIVED, _RTCP, _GARBAGE, _FOREIGN, _UNVALIDATED, _UNKNOWN_PT, _EVENTS_SENT = range(8)
@@ -155,6 +172,9 @@ class PureCore:
         self._legs: dict[int, _Leg] = {}
         self._order: list[int] = []  # open slots, ascending (the C core's order)
         self._rare: list[tuple[Any, ...]] = []
+        # The RTCP ports' readiness, as the C core's epoll set (else every port per drain).
+        self._rtcp_poll = select.epoll() if hasattr(select, "epoll") else None
+        self._rtcp_slot: dict[int, int] = {}  # RTCP descriptor (our dup) -> slot
         self._now = time.monotonic
         self._basis = gate_basis()
 
@@ -187,6 +207,7 @@ class PureCore:
             return
         if leg.sock is not None:
             leg.sock.close()
+        self._forget_rtcp(leg)
         self._order = sorted(self._legs)
 
     def configure(self, slot: int, audio_pt: int, dtmf_pt: int, alaw: bool) -> None:
@@ -216,6 +237,27 @@ class PureCore:
 
     def set_pymode(self, slot: int, on: bool) -> None:
         self._leg(slot).pymode = on
+
+    def set_rtcp(self, slot: int, fd: int) -> None:
+        leg = self._leg(slot)
+        self._forget_rtcp(leg)
+        leg.rtcp = socket.socket(fileno=os.dup(fd)) if fd >= 0 else None
+        if leg.rtcp is not None:
+            leg.rtcp.setblocking(False)
+            with contextlib.suppress(OSError):  # not Linux: the drain's time is taken
+                leg.rtcp.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            if self._rtcp_poll is not None:
+                self._rtcp_poll.register(leg.rtcp.fileno(), select.EPOLLIN)
+                self._rtcp_slot[leg.rtcp.fileno()] = slot
+
+    def _forget_rtcp(self, leg: _Leg) -> None:
+        rtcp, leg.rtcp = leg.rtcp, None
+        if rtcp is None:
+            return
+        if self._rtcp_poll is not None:
+            self._rtcp_poll.unregister(rtcp.fileno())
+            self._rtcp_slot.pop(rtcp.fileno(), None)
+        rtcp.close()
 
     def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None:
         leg = self._leg(slot)
@@ -341,7 +383,8 @@ class PureCore:
         return True
 
     def drain(self) -> int:
-        """Read every leg's socket empty (non-blocking)."""
+        """Read every leg's RTP socket empty (non-blocking), and the RTCP ports that have
+        something."""
         total = 0
         for slot in self._order:
             leg = self._legs[slot]
@@ -359,6 +402,19 @@ class PureCore:
                 if now is None:
                     now = self._now()
                 self.feed(slot, data, addr, now)
+                total += 1
+        if self._rtcp_poll is not None:
+            ready = [self._rtcp_slot[fd] for fd, _ in self._rtcp_poll.poll(0)]
+        else:
+            ready = [slot for slot in self._order if self._legs[slot].rtcp is not None]
+        for slot in ready:
+            rtcp = self._legs[slot].rtcp
+            while rtcp is not None:
+                try:
+                    data, ancillary, _, addr = rtcp.recvmsg(2048, socket.CMSG_SPACE(16))
+                except OSError:  # empty (BlockingIOError), or an ICMP error
+                    break
+                self._rare.append((RARE_RTCP_PORT, slot, data, addr, _arrival(ancillary)))
                 total += 1
         return total
 
@@ -464,6 +520,15 @@ class PureCore:
             leg.counters[_EVENTS_SENT] += 1
 
 
+def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """A datagram's kernel arrival time (unix seconds) from its ancillary data, else now."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            return float(sec + nsec * 1e-9)
+    return time.time()
+
+
 class ClosedLeg:
     """What a closed leg still tells (counters, latch, statistics): the core's slot is reused.
 
@@ -500,6 +565,9 @@ class ClosedLeg:
         pass
 
     set_inband = set_watch = set_marker = set_symmetric = set_pymode = set_sending
+
+    def set_rtcp(self, slot: int, fd: int) -> None:
+        pass
 
     def load(self, slot: int, encoded: bytes | None, pos: int, frames: int) -> None:
         pass
@@ -681,7 +749,7 @@ def sync_rx(core: MediaCore, slot: int, rx: ReceptionStats, generation: list[int
 
 __all__: Sequence[str] = (
     "COUNTERS", "ENV_PURE", "FLAG_INBAND", "FLAG_CANDIDATE", "RARE_AUDIO_TS", "RARE_EVENT",
-    "RARE_RTCP", "RARE_SOURCE", "ClosedLeg", "CounterView", "JitterView", "MediaCore", "PureCore",
-    "SourceView", "compiled_available", "is_compiled", "jitter_view", "make_core",
-    "source_view", "sync_rx",
+    "RARE_RTCP", "RARE_RTCP_PORT", "RARE_SOURCE", "ClosedLeg", "CounterView",
+    "JitterView", "MediaCore", "PureCore", "SourceView", "compiled_available", "is_compiled",
+    "jitter_view", "make_core", "source_view", "sync_rx",
 )

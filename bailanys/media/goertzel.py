@@ -209,7 +209,7 @@ class InbandDtmfDetector:
     and again only after a frame of that slot without it.
     """
 
-    __slots__ = ("_emitted", "_last", "config", "max_slots")
+    __slots__ = ("_emitted", "_last", "config", "live", "max_slots")
 
     def __init__(self, max_slots: int, config: GoertzelConfig = DEFAULT_CONFIG) -> None:
         if max_slots <= 0:
@@ -218,6 +218,9 @@ class InbandDtmfDetector:
         self.config = config
         self._last = np.full(max_slots, -1, dtype=np.int8)  # code seen in the previous frame
         self._emitted = np.zeros(max_slots, dtype=np.bool_)  # reported for the current run
+        #: Some slot saw a tone in its last frame.  False: :meth:`quiet` has nothing
+        #: to do (a slot whose last code is -1 has nothing emitted either).
+        self.live = False
 
     def reset(self, slot: int) -> None:
         """Forget a slot's history (a new call took it)."""
@@ -259,8 +262,11 @@ class InbandDtmfDetector:
 
     def quiet(self, slots: NDArray[np.integer] | list[int]) -> None:
         """One frame per (distinct) slot known to hold no digit (stopped by :func:`inband_gate`)."""
+        if not self.live:
+            return
         slot_arr = np.asarray(slots, dtype=np.intp)
         self._step(slot_arr, np.full(slot_arr.shape, -1, dtype=np.int8))
+        self.live = bool((self._last >= 0).any())
 
     def _step(self, slots: NDArray[np.intp], codes: NDArray[np.int8]) -> NDArray[np.intp]:
         """One frame per (distinct) slot; the positions where a digit fires."""
@@ -270,6 +276,8 @@ class InbandDtmfDetector:
         fire = same & (codes >= 0) & ~emitted
         self._emitted[slots] = same & (emitted | fire)
         self._last[slots] = codes
+        if not self.live and (codes >= 0).any():
+            self.live = True
         return np.flatnonzero(fire)
 
 

@@ -112,6 +112,7 @@ class MediaHub:
         self.stats = HubStats()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
         self._recorders: set[Recorder] = set()
+        self._recorded: set[RtpSession] = set()  # sessions with a recorder
         self._taps: set[RtpSession] = set()  # sessions whose received audio goes to on_audio
         self._bridged: set[RtpSession] = set()
         self._mixes: dict[RtpSession, MonitorMix] = {}  # by each of its three legs
@@ -136,9 +137,9 @@ class MediaHub:
     async def open_session(self) -> RtpSession:
         """A new leg on a pair of ports from the pool (raises MediaError when exhausted).
 
-        The RTP socket is a plain non-blocking socket that the tick drains
-        (never registered with the loop); the RTCP port is an asyncio endpoint.
-        Both are bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
+        Both ports are plain non-blocking sockets that the tick drains (never
+        registered with the loop; the RTCP port is in the core's epoll set),
+        bound ahead by :class:`~bailanys.media.sockpool.SocketPool`.
         """
         if not self._free_slots:
             raise MediaError("no media slot left")
@@ -150,9 +151,8 @@ class MediaHub:
         slot = heapq.heappop(self._free_slots)
         session = RtpSession(
             pair.port, slot, jitter_prefetch=self._jitter_prefetch, symmetric=self.symmetric_rtp,
-            core=self.core, sock=pair.rtp,
+            core=self.core, sock=pair.rtp, rtcp_sock=pair.rtcp,
         )
-        pair.protocol.attach(session)
         self.core.set_inband(slot, self.inband_dtmf)
         session.on_pymode = self._pymode_changed
         self._detector.reset(slot)
@@ -193,6 +193,7 @@ class MediaHub:
         session.recorder = recorder
         session.update_pymode()
         self._recorders.add(recorder)
+        self._recorded.add(session)
         return recorder
 
     def stop_recording(self, session: RtpSession) -> None:
@@ -207,6 +208,7 @@ class MediaHub:
             return
         session.update_pymode()
         self._recorders.discard(recorder)
+        self._recorded.discard(session)
         self._closing.spawn(recorder.close())
 
     def tap(self, session: RtpSession, on_audio: Callable[[NDArray[np.int16]], None]) -> None:
@@ -319,8 +321,8 @@ class MediaHub:
             stats.late_frames += late
         stats.send_seconds += t1 - t0
         self._housekeeping(index)
-        if self._recorders:
-            for session in sessions:
+        if self._recorded:  # only the recorded legs, never a walk of every call
+            for session in sorted(self._recorded, key=_slot_of):
                 rec = session.recorder
                 if rec is not None:
                     tx = tx_frames.get(session.slot) if tx_frames is not None else None
@@ -352,7 +354,7 @@ class MediaHub:
         if self._mixes:  # monitored bridges (issue 21): three legs mixed
             for mix in set(self._mixes.values()):
                 mixed.update(mix.frames())
-        for session in sorted(self._pymode, key=lambda s: s.slot):
+        for session in sorted(self._pymode, key=_slot_of):
             if session in mixed:
                 pcm = mixed[session]
             else:
@@ -396,31 +398,19 @@ class MediaHub:
             return
         pcm = self._pcm[:n]
         rows = self._rows[:n]
-        if self._recorders or self._bridged or self._taps:
-            row_of = {int(slot): i for i, slot in enumerate(rows.tolist())}
-            bridged = self._bridged
-            for session in self._list:
-                i = row_of.get(session.slot, -1)
-                if i < 0:
-                    continue
-                if session.recorder is not None:
-                    rx_frames[session.slot] = pcm[i].copy()
-                if session in bridged:  # a monitoring supervisor's leg too (issue 21)
-                    session.bridge_rx = pcm[i].copy()
-                on_audio = session.on_audio
-                if on_audio is not None:
-                    on_audio(pcm[i].copy())
+        if self._recorded or self._bridged or self._taps:
+            self._hand_out(pcm, rows, rx_frames)
         if not self.inband_dtmf:
             return
         flags = self._flags[:n]
-        wanted = (flags & FLAG_INBAND) != 0
-        candidate = wanted & ((flags & FLAG_CANDIDATE) != 0)
-        quiet = wanted & ~candidate
-        if quiet.any():  # stopped by the gate, no digit possible: the debounce sees "none"
-            self._detector.quiet(rows[quiet])
-        if not candidate.any():
+        detector = self._detector
+        if detector.live:  # a slot's debounce remembers a tone: the gate's "none" counts
+            quiet = flags == FLAG_INBAND  # in-band wanted, stopped by the gate
+            if quiet.any():
+                detector.quiet(rows[quiet])
+        sel = np.flatnonzero(flags & FLAG_CANDIDATE)  # the core sets it on in-band rows only
+        if not sel.size:
             return
-        sel = np.flatnonzero(candidate)
         by_slot = self._by_slot
         for slot, digit in self._detector.feed(rows[sel], pcm[sel]):
             session = by_slot.get(slot)
@@ -428,3 +418,31 @@ class MediaHub:
                 continue  # the peer signals RFC 4733: ignore its in-band echo of it
             self.stats.inband_digits += 1
             session.dtmf(digit, "inband")
+
+    def _hand_out(self, pcm: NDArray[np.int16], rows: NDArray[np.int32],
+                  rx_frames: dict[int, NDArray[np.int16]]) -> None:
+        """The received frames of the recorded, bridged and tapped legs only.
+
+        ``rows`` (the slots of ``pcm``'s rows) is ascending: the core pops
+        in slot order, so each leg's row is found by binary search, never by
+        a map of every call.
+        """
+        legs = sorted(self._recorded | self._bridged | self._taps, key=_slot_of)
+        slots = np.fromiter((s.slot for s in legs), dtype=np.int32, count=len(legs))
+        found = np.searchsorted(rows, slots).tolist()
+        n = len(rows)
+        bridged = self._bridged
+        for session, i in zip(legs, found, strict=True):
+            if i >= n or rows[i] != session.slot:
+                continue  # no frame of this leg this tick
+            if session.recorder is not None:
+                rx_frames[session.slot] = pcm[i].copy()
+            if session in bridged:  # a monitoring supervisor's leg too (issue 21)
+                session.bridge_rx = pcm[i].copy()
+            on_audio = session.on_audio
+            if on_audio is not None:
+                on_audio(pcm[i].copy())
+
+
+def _slot_of(session: RtpSession) -> int:
+    return session.slot

@@ -11,17 +11,19 @@ from LSR/DLSR (§6.4.1).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from bailanys.media.rtp import (
+    RTCP_RR,
+    RTCP_SR,
     RtcpByePacket,
     RtcpPacket,
     RtcpReportBlock,
     RtcpRrPacket,
+    RtcpSdesPacket,
     RtcpSrPacket,
     build_compound,
-    build_rr,
-    build_sr,
     ntp_middle32,
     ntp_timestamp,
 )
@@ -29,6 +31,11 @@ from bailanys.media.rtp import (
 CLOCK_RATE = 8000  # G.711 RTP clock (RFC 3551 §4.5.14)
 REPORT_INTERVAL = 5.0  # RFC 3550 §6.2: the recommended minimum interval, seconds
 RTP_SEQ_MOD = 1 << 16
+# Our compound report's fixed parts, packed at once (rtp.py builds the same bytes
+# from packet objects: tests/media/test_rtcp.py compares them).
+_SR_HEAD = struct.Struct("!BBHIQIII")  # V=2 + RC, PT 200, length, SSRC, NTP, RTP ts, counts
+_RR_HEAD = struct.Struct("!BBHI")  # V=2 + RC, PT 201, length, SSRC
+_M32 = 0xFFFF_FFFF
 
 
 @dataclass(slots=True)
@@ -123,29 +130,35 @@ class RtcpState:
         self.bye_received = False
         self._last_sr: tuple[int, float] | None = None  # (middle 32 NTP bits, our unix time)
         self._sent_at_last_report = 0
+        self._sdes: bytes | None = None  # our SDES CNAME packet, the same in every report
 
     def report(self, now: float, rtp_timestamp: int, packets_sent: int, octets_sent: int) -> bytes:
-        """Our compound report at unix time ``now`` (SR if we sent since the last one)."""
-        blocks: list[RtcpReportBlock] = []
+        """Our compound report at unix time ``now`` (SR if we sent since the last one).
+
+        Packed directly (every leg sends one every 5 s: 200/s at 1,000 calls);
+        the same bytes as ``build_sr``/``build_rr`` with ``cname``.
+        """
+        block = b""
         if self.rx.ssrc is not None and self.rx.received:
             lsr, dlsr = 0, 0
             if self._last_sr is not None:
                 lsr = self._last_sr[0]
                 dlsr = int((now - self._last_sr[1]) * 65536) & 0xFFFFFFFF
-            blocks.append(self.rx.report_block(lsr, dlsr))
+            block = bytes(self.rx.report_block(lsr, dlsr))
+        count = 1 if block else 0
+        sdes = self._sdes
+        if sdes is None:
+            sdes = self._sdes = bytes(RtcpSdesPacket.cname(self.ssrc, self.cname))
         sent_since = packets_sent != self._sent_at_last_report
         self._sent_at_last_report = packets_sent
         if sent_since:
-            return build_sr(
-                self.ssrc,
-                ntp_timestamp=ntp_timestamp(now),
-                rtp_timestamp=rtp_timestamp,
-                packet_count=packets_sent & 0xFFFFFFFF,
-                octet_count=octets_sent & 0xFFFFFFFF,
-                reports=blocks,
-                cname=self.cname,
-            )
-        return build_rr(self.ssrc, blocks, cname=self.cname)
+            head = _SR_HEAD.pack(0x80 | count, RTCP_SR, (_SR_HEAD.size + len(block)) // 4 - 1,
+                                 self.ssrc, ntp_timestamp(now), rtp_timestamp & _M32,
+                                 packets_sent & _M32, octets_sent & _M32)
+        else:
+            head = _RR_HEAD.pack(0x80 | count, RTCP_RR, (_RR_HEAD.size + len(block)) // 4 - 1,
+                                 self.ssrc)
+        return head + block + sdes
 
     def bye(self, now: float, rtp_timestamp: int, packets_sent: int, octets_sent: int) -> bytes:
         """A final report followed by BYE (RFC 3550 §6.6)."""

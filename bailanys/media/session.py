@@ -8,7 +8,8 @@ telephone-events come back here (:meth:`RtpSession.rare`), audio goes to the
 core's jitter buffer; garbage and packets from a foreign source are counted
 and dropped.  Sending is driven by the shared media clock
 (:mod:`bailanys.media.hub`), never by a per-call timer.  The RTCP port
-(RTP + 1) stays an asyncio datagram endpoint: its packets are rare.
+(RTP + 1) is a plain socket too: the core reads it when a report is there
+and hands it here with its arrival time (:meth:`RtpSession.rare`).
 
 Symmetric RTP (RFC 4961; "comedia" latching): we send to the address the
 SDP named until the first valid packet arrives, then latch to its source
@@ -21,7 +22,6 @@ played, detected nor recorded.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -29,7 +29,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +38,7 @@ from bailanys.media.core import (
     RARE_AUDIO_TS,
     RARE_EVENT,
     RARE_RTCP,
+    RARE_RTCP_PORT,
     RARE_SOURCE,
     ClosedLeg,
     CounterView,
@@ -88,35 +89,6 @@ def _random_sender_state() -> tuple[int, int, int]:
     return _sender_states.pop()
 
 
-class RtcpProtocol(asyncio.DatagramProtocol):
-    """The RTCP port (RTP port + 1, RFC 3550 §11) of one session.
-
-    Bound ahead by the socket pool (:mod:`bailanys.media.sockpool`) with no
-    session yet: what arrives before :meth:`attach` is dropped.
-    """
-
-    def __init__(self, session: RtpSession | None) -> None:
-        self.session = session
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def attach(self, session: RtpSession) -> None:
-        self.session = session
-        session.rtcp_transport = self.transport
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-        if self.session is not None:
-            self.session.rtcp_transport = self.transport
-
-    def datagram_received(self, data: bytes, addr: Addr) -> None:
-        if self.session is not None:
-            self.session.rtcp_received(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        port = "?" if self.session is None else self.session.port + 1
-        log.debug("rtcp port %s: %s", port, exc)
-
-
 class _CoreSink:
     """The player's :class:`~bailanys.media.player.FrameSink`: the session's slot of the core.
 
@@ -153,6 +125,7 @@ class RtpSession:
     def __init__(
         self, port: int, slot: int, *, jitter_prefetch: int = 3, symmetric: bool = True,
         core: MediaCore | None = None, sock: socket.socket | None = None,
+        rtcp_sock: socket.socket | None = None,
     ) -> None:
         self.port = port
         self.slot = slot  # row in the hub's batch arrays and the core's slot
@@ -196,7 +169,10 @@ class RtpSession:
         self.on_pymode: Callable[[RtpSession, bool], None] | None = None  # the hub's
         self.rtcp = RtcpState(self.ssrc, f"bailanys-{port}")
         self._rx_gen = [0]  # the core's reception-statistics generation seen last
-        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        #: The RTCP port's socket (RTP + 1, RFC 3550 §11): the core reads it, we send on it.
+        self.rtcp_sock = rtcp_sock
+        if rtcp_sock is not None:
+            self.core.set_rtcp(slot, rtcp_sock.fileno())
         self.rtcp_source: Addr | None = None  # where the peer's RTCP comes from
         self.rtcp_mux = False  # the peer multiplexes RTCP on the RTP port (RFC 5761)
         self._keys_out: deque[tuple[str, int]] = deque()  # (digit, duration ms) to send
@@ -312,6 +288,8 @@ class RtpSession:
                 digit = self.rfc4733.feed(item[2], payload, item[4])
                 if digit is not None:
                     self.dtmf(digit, "rfc4733")
+        elif kind == RARE_RTCP_PORT:
+            self.rtcp_received(item[2], item[3], item[4])
         elif kind == RARE_RTCP:
             self.rtcp_mux = True
             self.rtcp_received(item[2], item[3])
@@ -387,13 +365,16 @@ class RtpSession:
 
     # ------------------------------------------------------------ RTCP (RFC 3550 §6)
 
-    def rtcp_received(self, data: bytes, addr: Addr) -> None:
-        """A compound RTCP packet from the peer (on the RTCP port or muxed)."""
+    def rtcp_received(self, data: bytes, addr: Addr, arrival: float | None = None) -> None:
+        """A compound RTCP packet from the peer (on the RTCP port or muxed).
+
+        ``arrival``: its unix arrival time (the kernel's), else now.
+        """
         if self.latched is not None and addr[0] != self.latched[0]:
             self.stats.foreign += 1
             return
         try:
-            self.rtcp.receive(data, time.time())
+            self.rtcp.receive(data, time.time() if arrival is None else arrival)
         except Exception:  # RtpParseError: a malformed report is dropped
             self.stats.garbage += 1
             return
@@ -405,10 +386,10 @@ class RtpSession:
         if self.rtcp_mux:
             return self.sock, self.destination
         if self._symmetric and self.rtcp_source is not None:
-            return self.rtcp_transport, self.rtcp_source
+            return self.rtcp_sock, self.rtcp_source
         if self.remote is None:
-            return self.rtcp_transport, None
-        return self.rtcp_transport, (self.remote[0], self.remote[1] + 1)
+            return self.rtcp_sock, None
+        return self.rtcp_sock, (self.remote[0], self.remote[1] + 1)
 
     def _sync_rx(self) -> None:
         sync_rx(self.core, self.slot, self.rtcp.rx, self._rx_gen)
@@ -419,14 +400,16 @@ class RtpSession:
         if out is None or dest is None:
             return
         self._sync_rx()
-        sent = self.stats.sent
+        counters = self.core.counters(self.slot)  # one read: sent, ..., events sent
+        sent, events = counters[0], counters[7]
         if sent + self.rtcp.rx.received == 0:
             return
+        octets = (sent - events) * SAMPLES_PER_FRAME + events * 4
         build = self.rtcp.bye if bye else self.rtcp.report
-        data = build(time.time(), self.timestamp, sent, self.octets)
+        data = build(time.time(), self.core.tx_state(self.slot)[1], sent, octets)
         try:
-            out.sendto(data, dest)  # the RTCP transport, or the RTP socket when muxed
-        except OSError as exc:
+            out.sendto(data, dest)  # the RTCP socket, or the RTP socket when muxed
+        except OSError as exc:  # a full buffer (non-blocking) or an ICMP error
             log.debug("rtcp to %s: %s", dest, exc)
 
     @property
@@ -443,7 +426,8 @@ class RtpSession:
 
     def check_inactivity(self, limit_checks: int) -> None:
         """Called once a second by the hub: no RTP for ``limit_checks`` calls -> on_timeout."""
-        received = self.stats.received + self.stats.rtcp
+        counters = self.core.counters(self.slot)  # one read: received, rtcp
+        received = counters[1] + counters[2]
         if received != self._rx_mark or not self.expect_rtp:
             self._rx_mark = received
             self._idle_checks = 0
@@ -469,5 +453,5 @@ class RtpSession:
         self.stats.freeze(closed)
         if self.sock is not None:
             self.sock.close()
-        if self.rtcp_transport is not None:
-            self.rtcp_transport.close()
+        if self.rtcp_sock is not None:
+            self.rtcp_sock.close()

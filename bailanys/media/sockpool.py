@@ -15,10 +15,10 @@ the free queue and are bound again only after every other free port, so that
 a late packet of the previous call rarely meets the next one (and when it
 does, the source latch and SSRC validation drop it, as before the pool).
 
-The RTP socket is a plain non-blocking socket (the media core drains it);
-the RTCP socket gets its asyncio transport when it is bound, with a
-:class:`~bailanys.media.session.RtcpProtocol` that drops what arrives
-before a session is attached.
+Both are plain non-blocking sockets that the media core drains (the RTCP
+port when its own epoll set says so): neither is registered with the event loop,
+so a pair costs two binds and no transport; what arrives on a pair before
+its call is read by the first drain (the source latch judges it).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from collections import deque
 from dataclasses import dataclass
 
 from bailanys.errors import MediaError
-from bailanys.media.session import RtcpProtocol
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +54,11 @@ def bind_udp(host: str, port: int) -> socket.socket:
 
 @dataclass(slots=True)
 class ReadyPair:
-    """An RTP port's socket and its RTCP endpoint (port + 1), bound and idle."""
+    """An RTP port's socket and its RTCP socket (port + 1), bound and idle."""
 
     port: int
     rtp: socket.socket
-    rtcp: asyncio.DatagramTransport
-    protocol: RtcpProtocol
+    rtcp: socket.socket
 
     def close(self) -> None:
         self.rtp.close()
@@ -80,7 +78,6 @@ class SocketPool:
         self._ready: deque[ReadyPair] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._in_flight = 0  # pairs whose RTCP transport is being made
         self.bound_ahead = 0  # pairs the refill task bound (for tests and benchmarks)
         self.bound_inline = 0  # pairs take() had to bind itself
 
@@ -96,7 +93,7 @@ class SocketPool:
     @property
     def settled(self) -> bool:
         """No pair being bound, and the pool full (or no port left to fill it)."""
-        return not self._in_flight and (len(self._ready) >= self.size or not self._free)
+        return len(self._ready) >= self.size or not self._free
 
     # ------------------------------------------------------------ lifecycle
 
@@ -122,7 +119,7 @@ class SocketPool:
 
     async def take(self) -> ReadyPair:
         """A bound pair: a ready one at once, else one bound now (MediaError: none free)."""
-        tries = len(self._free) + self._in_flight  # each free port once, busy ones skipped
+        tries = len(self._free)  # each free port once, busy ones skipped
         while True:
             if self._ready:
                 pair = self._ready.popleft()
@@ -130,13 +127,11 @@ class SocketPool:
                 return pair
             if self._free and tries > 0:
                 tries -= 1
-                inline = await self._bind_next()
+                inline = self._bind_next()
                 if inline is not None:
                     self.bound_inline += 1
                     self._wake.set()
                     return inline
-            elif self._in_flight:
-                await asyncio.sleep(0)  # the refill task is binding the last free ports
             else:
                 raise MediaError(f"no free RTP port on {self.host}")
 
@@ -146,7 +141,7 @@ class SocketPool:
         if len(self._ready) < self.size:
             self._wake.set()
 
-    async def _bind_next(self) -> ReadyPair | None:
+    def _bind_next(self) -> ReadyPair | None:
         """Bind the next free port and its RTCP neighbour; None when either is busy."""
         port = self._free.popleft()
         try:
@@ -160,21 +155,7 @@ class SocketPool:
             rtp.close()
             self._free.append(port)
             return None
-        loop = asyncio.get_running_loop()
-        protocol = RtcpProtocol(None)
-        self._in_flight += 1
-        try:
-            transport, _ = await loop.create_datagram_endpoint(lambda: protocol, sock=rtcp_sock)
-        except BaseException as exc:  # OSError; CancelledError: the pool stops
-            rtp.close()
-            rtcp_sock.close()
-            self._free.append(port)
-            if isinstance(exc, OSError):
-                return None
-            raise
-        finally:
-            self._in_flight -= 1
-        return ReadyPair(port, rtp, transport, protocol)
+        return ReadyPair(port, rtp, rtcp_sock)
 
     async def _refill(self) -> None:
         failures = 0  # binds failed in a row: every free port busy means wait
@@ -184,7 +165,7 @@ class SocketPool:
                 await self._wake.wait()
                 continue
             for _ in range(min(self._batch, self.size - len(self._ready), len(self._free))):
-                pair = await self._bind_next()
+                pair = self._bind_next()
                 if pair is None:
                     failures += 1
                     continue

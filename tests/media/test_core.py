@@ -28,6 +28,7 @@ from bailanys.media.core import (
     RARE_AUDIO_TS,
     RARE_EVENT,
     RARE_RTCP,
+    RARE_RTCP_PORT,
     RARE_SOURCE,
     MediaCore,
     PureCore,
@@ -37,6 +38,7 @@ from bailanys.media.core import (
 )
 from bailanys.media.dtmf4733 import Rfc4733Sender
 from bailanys.media.goertzel import classify_frames, dtmf_tone, inband_gate
+from bailanys.media.rtcp import RtcpState
 
 PEER = ("127.0.0.1", 40000)
 OTHER = ("127.0.0.1", 40002)
@@ -377,3 +379,44 @@ def test_the_compiled_core_times_packets_by_their_kernel_arrival() -> None:
         core.close(0)
         mine.close()
         peer.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_drain_reads_the_rtcp_ports_that_have_a_report_with_its_arrival_time(kind: str) -> None:
+    """The RTCP ports are not on the loop: drain() reads those that have something (the
+    core's own epoll set) and hands each report up with the time it arrived, not the
+    time it was read."""
+    core = core_of(kind)
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    rtcp_a, rtcp_b, peer = socks
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        a, b = 1, 5
+        for slot, s in ((a, rtcp_a), (b, rtcp_b)):
+            core.open(slot, -1, slot, 0, 0, 16, 1, True)
+            core.set_rtcp(slot, s.fileno())
+        assert core.drain() == 0 and not core.has_rare
+        report = RtcpState(9, "peer").report(time.time(), 0, 1, 160)
+        sent_at = time.time()
+        peer.sendto(report, rtcp_b.getsockname())
+        time.sleep(0.05)
+        assert core.drain() == 1
+        (what, slot_b, data, addr, arrival), = core.take_rare()
+        assert (what, slot_b, data, addr) == (RARE_RTCP_PORT, b, report, peer.getsockname())
+        assert sent_at - 0.01 <= arrival < sent_at + 0.04  # not the drain's time (+50 ms)
+        assert core.drain() == 0  # read empty
+        core.set_rtcp(a, -1)  # a's port leaves the set: what arrives there waits
+        peer.sendto(report + b"a", rtcp_a.getsockname())
+        time.sleep(0.02)
+        assert core.drain() == 0
+        core.set_rtcp(a, rtcp_a.fileno())
+        assert core.drain() == 1 and core.take_rare()[0][1:3] == (a, report + b"a")
+        core.close(b)  # out of the set; the socket is the caller's, still open
+        peer.sendto(report, rtcp_b.getsockname())
+        time.sleep(0.02)
+        assert core.drain() == 0 and rtcp_b.fileno() >= 0
+    finally:
+        core.close(a)
+        for s in socks:
+            s.close()

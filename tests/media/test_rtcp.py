@@ -15,6 +15,7 @@ from bailanys.media.rtp import (
     RtcpSrPacket,
     build_compound,
     build_rr,
+    build_sr,
     ntp_middle32,
     ntp_timestamp,
 )
@@ -128,3 +129,24 @@ def test_summary_for_call_ended() -> None:
     assert summary["rtp_sent"] == 120 and summary["rtp_received"] == 99
     assert summary["rtp_lost"] == 1
     assert summary["peer_fraction_lost"] is None and summary["rtt_ms"] is None
+
+
+def test_the_packed_report_is_what_the_packet_builders_make() -> None:
+    """RtcpState packs its SR/RR + SDES directly: byte for byte build_sr's and build_rr's."""
+    state = RtcpState(ssrc=0xCAFE0001, cname="bailanys-20002")
+    twin = ReceptionStats()
+    now = 1_800_000_000.25
+    assert state.report(now, 7, 0, 0) == build_rr(0xCAFE0001, cname="bailanys-20002")
+    feed(state.rx, [1, 2, 4, 5])
+    feed(twin, [1, 2, 4, 5])
+    state.receive(build_sr(9, ntp_timestamp=ntp_timestamp(now - 1.5), rtp_timestamp=0,
+                           packet_count=1, octet_count=160), now - 1.0)
+    block = twin.report_block(ntp_middle32(ntp_timestamp(now - 1.5)), int(1.0 * 65536))
+    assert state.report(now, 0xFFFFFFFF + 5, 300, 48000) == build_sr(
+        0xCAFE0001, ntp_timestamp=ntp_timestamp(now), rtp_timestamp=4, packet_count=300,
+        octet_count=48000, reports=[block], cname="bailanys-20002")
+    feed(twin, [6])
+    feed(state.rx, [6])
+    block = twin.report_block(ntp_middle32(ntp_timestamp(now - 1.5)), int(2.0 * 65536))
+    assert state.report(now + 1.0, 9, 300, 48000) == build_rr(
+        0xCAFE0001, [block], cname="bailanys-20002")

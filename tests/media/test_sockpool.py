@@ -46,7 +46,7 @@ def test_take_refill_release_stop() -> None:
         pair = await pool.take()
         assert pair.port == lo and pool.bound_inline == 0
         assert pair.rtp.getsockname()[1] == lo
-        assert pair.rtcp.get_extra_info("sockname")[1] == lo + 1
+        assert pair.rtcp.getsockname()[1] == lo + 1
         # Bound and working: a packet to the RTCP port before a session is attached is dropped.
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
             peer.sendto(b"\x80\xc8\x00\x01", ("127.0.0.1", lo + 1))
@@ -107,13 +107,13 @@ def test_hub_uses_ready_pairs_and_frees_ports() -> None:
             sessions = [await hub.open_session() for _ in range(4)]
             assert hub.pool.bound_ahead >= 2
             assert sorted(s.port for s in sessions) == list(range(lo, hi, 2))
-            assert all(s.rtcp_transport is not None for s in sessions)
+            assert all(s.rtcp_sock is not None for s in sessions)
             with pytest.raises(MediaError, match="no free RTP port"):
                 await hub.open_session()
             hub.close_session(sessions[0])
             await asyncio.sleep(0)
             again = await hub.open_session()
-            assert again.port == sessions[0].port and again.rtcp_transport is not None
+            assert again.port == sessions[0].port and again.rtcp_sock is not None
         finally:
             await hub.stop()
         await asyncio.sleep(0)
