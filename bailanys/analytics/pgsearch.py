@@ -1,0 +1,182 @@
+"""The analysts' search on PostgreSQL: full-text search over ``tsv``, the same answers as SQLite.
+
+Issue 22. The same :class:`~bailanys.analytics.searchtypes.SearchQuery` in,
+the same :class:`~bailanys.analytics.searchtypes.SearchResult` out, as
+:func:`bailanys.analytics.search.search` on SQLite: the query language is
+parsed by :mod:`bailanys.analytics.query` and written as a ``tsquery`` by
+:mod:`bailanys.analytics.tsquery`; the index is the GIN over
+``utterances.tsv`` (:mod:`bailanys.store.pg_analytics`).
+
+The statement is the SQLite one's shape (see :mod:`bailanys.analytics.search`):
+the newest :data:`~bailanys.analytics.search.SCAN_LIMIT` matching utterance
+ids (``ORDER BY id DESC``: the planner walks the primary key backwards
+checking ``tsv`` for a common word, or reads the GIN's few matches and sorts
+them for a rare one), folded to one row per call key (``id >> 16``), the
+calls' rows by primary key for the filters and the day, per-day counts,
+and the page. The plan choices (a selective agent or queue filter inside
+the scan, a period as an id range, the scan's cap) are the same, so the
+same query finds the same calls in the same order on both stores.
+
+Synchronous over one psycopg connection, like the SQLite search over one
+``sqlite3`` connection: the page runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Final
+
+import psycopg
+
+from bailanys.analytics import search as sq
+from bailanys.analytics.model import Channel
+from bailanys.analytics.query import MIXED_CHANNELS, QueryError, parse, positive_terms
+from bailanys.analytics.searchtypes import Hit, SearchQuery, SearchResult, Sort
+from bailanys.analytics.snippets import snippet
+from bailanys.analytics.transcripts import CHANNEL_SHIFT, KEY_SHIFT
+from bailanys.analytics.tsquery import to_tsquery
+
+log = logging.getLogger(__name__)
+
+PgConn = psycopg.Connection[Any]
+
+_NAMED: Final = re.compile(r":(\w+)")
+
+
+def _pg(sql: str) -> str:
+    """Our SQLite-style ``:name`` parameters as psycopg's ``%(name)s``."""
+    return _NAMED.sub(r"%(\1)s", sql)
+
+
+def _match_conds(key_range: bool, channel: Channel | None) -> str:
+    conds = "u.tsv @@ %(match)s::tsquery"
+    if key_range:
+        conds += " AND u.id >= %(lo)s AND u.id < %(hi)s"
+    if channel is not None:
+        conds += f" AND (u.id >> {CHANNEL_SHIFT}) & 1 = {channel.wav_channel}"
+    return conds
+
+
+def _statement(p: sq.Plan, complete: bool = False) -> str:
+    conds = _match_conds(p.key_range, p.channel)
+    bound = "" if complete else f"ORDER BY u.id DESC LIMIT {sq.SCAN_LIMIT + 1}"
+    where = _pg(" AND ".join(p.where))
+    if p.keyset:
+        conds += (f" AND u.id >> {KEY_SHIFT} IN "
+                  f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
+    late = f" WHERE {where}" if p.where and not p.keyset else ""
+    return f"""
+WITH k AS MATERIALIZED (
+    SELECT m.uid >> {KEY_SHIFT} AS k, min(m.uid) AS uid, count(*) AS n FROM (
+        SELECT u.id AS uid FROM utterances AS u WHERE {conds}
+        {bound}
+    ) AS m GROUP BY 1
+),
+pc AS MATERIALIZED (
+    SELECT c.id AS k, c.call_id AS call_id, k.uid AS uid, k.n AS n, c.day AS day,
+           c.started AS started
+    FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
+),
+page AS (
+    SELECT call_id, uid, n AS score FROM pc ORDER BY {sq.ORDER[p.sort]}
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT 0, call_id, uid, score FROM page
+UNION ALL
+SELECT 1, day, count(*), NULL FROM pc GROUP BY day
+UNION ALL
+SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
+"""
+
+
+def _plan(conn: PgConn, q: SearchQuery, channel: Channel | None, where: list[str],
+          args: dict[str, Any], complete: bool = False) -> sq.Plan:
+    """As :func:`bailanys.analytics.search._plan` (see there), in PostgreSQL's SQL."""
+    f = q.filters
+    keyset = capped = False
+    if f.agent or f.queue:
+        few = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM analytics_calls AS c WHERE "
+                           f"{_pg(' AND '.join(where))} LIMIT {sq.KEYSET_MAX + 1}) AS few",
+                           args).fetchone()
+        keyset = few is not None and int(few[0]) <= sq.KEYSET_MAX
+    key_range = f.since is not None or f.until is not None
+    if key_range:
+        row = conn.execute(
+            "SELECT min(id), max(id) FROM analytics_calls WHERE started >= %s AND started < %s",
+            (float(f.since if f.since is not None else "-inf"),
+             float(f.until if f.until is not None else "inf")),
+        ).fetchone()
+        lo, hi = row if row is not None else (None, None)
+        args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
+        args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
+    if keyset and not complete:
+        row = conn.execute(
+            f"SELECT min(uid), count(*) FROM (SELECT u.id AS uid FROM utterances AS u "
+            f"WHERE {_match_conds(key_range, channel)} ORDER BY u.id DESC "
+            f"LIMIT {sq.KEYSET_SCAN + 1}) AS s", args).fetchone()
+        if row is not None and int(row[1]) > sq.KEYSET_SCAN:
+            capped = True
+            args["lo"] = max(int(row[0]), int(args.get("lo", 0)))
+            args.setdefault("hi", 1 << 62)
+            key_range = True
+    return sq.Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
+
+
+_PAGE_ROWS: Final = f"""
+SELECT u.id, u.call_id, u.channel, u.start, u.text, u.words, u.terms,
+       coalesce(u.language, c.language), c.started, c.agent, c.queue
+FROM utterances AS u JOIN analytics_calls AS c ON c.id = u.id >> {KEY_SHIFT}
+WHERE u.id = ANY(%s)
+"""
+
+
+def search(conn: PgConn, q: SearchQuery, *, complete: bool = False) -> SearchResult:
+    """Run one search on PostgreSQL; a bad query or filter gives ``SearchResult.error``.
+
+    ``complete`` as on SQLite: every match read, exact totals."""
+    if (bad := sq.valid(q)) is not None:
+        return sq.error_result(q, bad)
+    try:
+        parsed = parse(q.text)
+        match = to_tsquery(parsed.node)
+    except QueryError as exc:
+        return sq.error_result(q, exc.code)
+    channel = parsed.channel or q.filters.channel
+    if parsed.channel and q.filters.channel and parsed.channel is not q.filters.channel:
+        return sq.error_result(q, MIXED_CHANNELS)
+    where, args = sq.filter_sql(q.filters)
+    args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
+    relevance = q.sort is Sort.RELEVANCE
+    try:
+        with conn.transaction():
+            plan = _plan(conn, q, channel, where, args, complete)
+            rows = conn.execute(_statement(plan, complete), args).fetchall()
+            page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
+                    for r in rows if r[0] == 0]
+            hits = _hits(conn, page, positive_terms(parsed.node))
+    except psycopg.Error as exc:  # logged, never shown raw
+        log.warning("search %r failed: %s", match[:200], exc)
+        return sq.error_result(q, sq.FAILED)
+    per_day = tuple(sorted((str(r[1]), int(r[2])) for r in rows if r[0] == 1))
+    scanned = sum(int(r[2]) for r in rows if r[0] == 2)
+    return SearchResult(hits=hits, total=sum(n for _, n in per_day), page=q.page,
+                        per_page=q.per_page, per_day=per_day,
+                        partial=not complete and (scanned > sq.SCAN_LIMIT or plan.capped))
+
+
+def _hits(conn: PgConn, page: list[tuple[str, int, float]],
+          wanted: frozenset[str]) -> tuple[Hit, ...]:
+    if not page:
+        return ()
+    rows = {int(r[0]): r for r in conn.execute(_PAGE_ROWS, ([uid for _, uid, _ in page],))}
+    hits: list[Hit] = []
+    for call_id, uid, score in page:
+        r = rows.get(uid)
+        if r is None:
+            continue
+        frags, offset = snippet(r[4], r[6], r[5], wanted, float(r[3]))
+        hits.append(Hit(call_id=call_id, utterance_id=uid, channel=Channel(r[2]),
+                        offset=offset, started=float(r[8]), agent=r[9], queue=r[10],
+                        language=str(r[7] or ""), snippet=frags, score=score))
+    return tuple(hits)
