@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bench.search_index as si  # noqa: E402
 from bailanys.analytics import pgsearch, search  # noqa: E402
-from bailanys.store.pg_analytics import SCHEMA_V3_ANALYTICS_PG  # noqa: E402
+from bailanys.store.pg_analytics import SCHEMA_V3_ANALYTICS_PG, TERMS_NEAR  # noqa: E402
 from tests import pgcluster  # noqa: E402
 
 DEFAULT_DIR = Path("/tmp/bailanys-bench-search-pg")
@@ -103,6 +103,8 @@ def load_pg(url: str, lite: Path, args: argparse.Namespace) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (key TEXT PRIMARY KEY)")
         if conn.execute("SELECT 1 FROM bench_meta WHERE key = %s", (key,)).fetchone():
+            # a cached database: the schema's functions as this tree has them
+            conn.execute(TERMS_NEAR.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
             return
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")

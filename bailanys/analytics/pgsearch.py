@@ -35,7 +35,7 @@ from bailanys.analytics.query import MIXED_CHANNELS, QueryError, parse, positive
 from bailanys.analytics.searchtypes import Hit, SearchQuery, SearchResult, Sort
 from bailanys.analytics.snippets import snippet
 from bailanys.analytics.transcripts import CHANNEL_SHIFT, KEY_SHIFT
-from bailanys.analytics.tsquery import to_tsquery
+from bailanys.analytics.tsquery import needs_recheck, recheck, to_tsquery
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ def _pg(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql)
 
 
-def _match_conds(key_range: bool, channel: Channel | None) -> str:
-    conds = "u.tsv @@ %(match)s::tsquery"
+def _match_conds(key_range: bool, channel: Channel | None, exact_sql: str = "") -> str:
+    conds = "u.tsv @@ %(match)s::tsquery" + (f" AND {exact_sql}" if exact_sql else "")
     if key_range:
         conds += " AND u.id >= %(lo)s AND u.id < %(hi)s"
     if channel is not None:
@@ -58,8 +58,8 @@ def _match_conds(key_range: bool, channel: Channel | None) -> str:
     return conds
 
 
-def _statement(p: sq.Plan, complete: bool = False) -> str:
-    conds = _match_conds(p.key_range, p.channel)
+def _statement(p: sq.Plan, complete: bool = False, exact_sql: str = "") -> str:
+    conds = _match_conds(p.key_range, p.channel, exact_sql)
     bound = "" if complete else f"ORDER BY u.id DESC LIMIT {sq.SCAN_LIMIT + 1}"
     where = _pg(" AND ".join(p.where))
     if p.keyset:
@@ -91,7 +91,7 @@ SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
 
 
 def _plan(conn: PgConn, q: SearchQuery, channel: Channel | None, where: list[str],
-          args: dict[str, Any], complete: bool = False) -> sq.Plan:
+          args: dict[str, Any], complete: bool = False, exact_sql: str = "") -> sq.Plan:
     """As :func:`bailanys.analytics.search._plan` (see there), in PostgreSQL's SQL."""
     f = q.filters
     keyset = capped = False
@@ -113,7 +113,7 @@ def _plan(conn: PgConn, q: SearchQuery, channel: Channel | None, where: list[str
     if keyset and not complete:
         row = conn.execute(
             f"SELECT min(uid), count(*) FROM (SELECT u.id AS uid FROM utterances AS u "
-            f"WHERE {_match_conds(key_range, channel)} ORDER BY u.id DESC "
+            f"WHERE {_match_conds(key_range, channel, exact_sql)} ORDER BY u.id DESC "
             f"LIMIT {sq.KEYSET_SCAN + 1}) AS s", args).fetchone()
         if row is not None and int(row[1]) > sq.KEYSET_SCAN:
             capped = True
@@ -147,11 +147,12 @@ def search(conn: PgConn, q: SearchQuery, *, complete: bool = False) -> SearchRes
         return sq.error_result(q, MIXED_CHANNELS)
     where, args = sq.filter_sql(q.filters)
     args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
+    exact_sql = recheck(parsed.node, args) if needs_recheck(parsed.node) else ""
     relevance = q.sort is Sort.RELEVANCE
     try:
         with conn.transaction():
-            plan = _plan(conn, q, channel, where, args, complete)
-            rows = conn.execute(_statement(plan, complete), args).fetchall()
+            plan = _plan(conn, q, channel, where, args, complete, exact_sql)
+            rows = conn.execute(_statement(plan, complete, exact_sql), args).fetchall()
             page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
                     for r in rows if r[0] == 0]
             hits = _hits(conn, page, positive_terms(parsed.node))
