@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from bailanys.analytics import search as search_mod
 from bailanys.analytics.facts import CallFacts
 from bailanys.analytics.model import Channel, Utterance, Word
 from bailanys.analytics.searchtypes import Filters, SearchQuery, SearchResult, Sort
+from bailanys.analytics.pgwebstore import PgStoreAnalytics, store_analytics
 from tests.analytics.pgstores import PgStore, SqliteStore, Store
 from tests.pgcluster import Cluster
 
@@ -263,3 +265,27 @@ def test_random_queries_give_identical_results(pg_cluster: Cluster) -> None:
     finally:
         lite.close()
         pg.close()
+
+
+def test_the_pages_port_reads_the_same_call_from_both_stores(
+        pg_cluster: Cluster, tmp_path: Path) -> None:
+    """bailanys.analytics.pgwebstore: the analysts' page on PostgreSQL (search, a call)."""
+    url = pg_cluster.create_database()
+    fill(PgStore(url)).close()
+    lite_path = tmp_path / "s.db"
+    lite = SqliteStore()
+    fill(lite)
+    lite.conn.commit()
+    lite.conn.execute(f"VACUUM INTO '{lite_path}'")
+    lite.close()
+    views = [store_analytics(str(lite_path), tmp_path), store_analytics(url, tmp_path)]
+    assert isinstance(views[1], PgStoreAnalytics) and not isinstance(views[0], PgStoreAnalytics)
+    for view in views:
+        assert [h.call_id for h in view.search(SearchQuery("оператор: цон OR паспорт")).hits] == \
+            ["c1"]
+    calls = [view.call("c1") for view in views]
+    assert calls[0] is not None and calls[0] == calls[1] and calls[0].agent == "aigerim"
+    assert [len(u.words) for u in calls[0].utterances] == [6, 7]
+    assert views[1].call("nope") is None
+    down = store_analytics("postgresql://bailanys@127.0.0.1:1/nowhere", tmp_path)
+    assert down.search(SearchQuery("паспорт")).error == "failed" and down.call("c1") is None
