@@ -1,4 +1,4 @@
-"""Transcription jobs on SQLite and on PostgreSQL: the same life cycle; PostgreSQL's claim under load.
+"""Transcription jobs on SQLite and PostgreSQL: one life cycle; PostgreSQL's claim under load.
 
 Issue 22, "the transcription job claim with FOR UPDATE SKIP LOCKED" and
 "workers on other machines claim jobs from PostgreSQL". The life cycle

@@ -1,4 +1,4 @@
-"""The analysts' search on SQLite FTS5 and on PostgreSQL full-text search: same queries, same answers.
+"""The analysts' search on SQLite FTS5 and PostgreSQL full-text search: same queries, same answers.
 
 Issue 22. Every case runs on both stores (``store`` is parametrised): the
 expected calls are test_search.py's (the SQLite oracle), and a randomised
@@ -19,8 +19,8 @@ from bailanys.analytics import morph
 from bailanys.analytics import search as search_mod
 from bailanys.analytics.facts import CallFacts
 from bailanys.analytics.model import Channel, Utterance, Word
-from bailanys.analytics.searchtypes import Filters, SearchQuery, SearchResult, Sort
 from bailanys.analytics.pgwebstore import PgStoreAnalytics, store_analytics
+from bailanys.analytics.searchtypes import Filters, SearchQuery, SearchResult, Sort
 from tests.analytics.pgstores import PgStore, SqliteStore, Store
 from tests.pgcluster import Cluster
 

@@ -1,4 +1,4 @@
-"""A transcription worker "on another machine": its own process, PostgreSQL, its own recordings mount.
+"""A transcription worker "on another machine": own process, PostgreSQL, own recordings mount.
 
 Issue 22, "Transcription workers on other machines claim jobs from
 PostgreSQL and read recordings from shared storage". A real ``bailanys
