@@ -34,7 +34,7 @@ from bailanys.analytics.model import Channel
 from bailanys.analytics.query import MIXED_CHANNELS, QueryError, parse, positive_terms
 from bailanys.analytics.searchtypes import Hit, SearchQuery, SearchResult, Sort
 from bailanys.analytics.snippets import snippet
-from bailanys.analytics.transcripts import CHANNEL_SHIFT, KEY_SHIFT
+from bailanys.analytics.transcripts import KEY_SHIFT
 from bailanys.analytics.tsquery import needs_recheck, recheck, to_tsquery
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 PgConn = psycopg.Connection[Any]
 
 _NAMED: Final = re.compile(r":(\w+)")
+#: The first window of :func:`_scan`, in calls (about 10 utterances each):
+#: walked by the primary key, a few milliseconds whatever the query.
+PROBE_CALLS: Final = 300
 
 
 def _pg(sql: str) -> str:
@@ -53,24 +56,68 @@ def _match_conds(key_range: bool, channel: Channel | None, exact_sql: str = "") 
     conds = "u.tsv @@ %(match)s::tsquery" + (f" AND {exact_sql}" if exact_sql else "")
     if key_range:
         conds += " AND u.id >= %(lo)s AND u.id < %(hi)s"
-    if channel is not None:
-        conds += f" AND (u.id >> {CHANNEL_SHIFT}) & 1 = {channel.wav_channel}"
+    if channel is not None:  # the column, not the id's bit: the planner has its statistics
+        conds += f" AND u.channel = '{channel.value}'"
     return conds
 
 
+def _keyset_conds(p: sq.Plan, conds: str) -> str:
+    if not p.keyset:
+        return conds
+    return (conds + f" AND u.id >> {KEY_SHIFT} IN "
+            f"(SELECT c.id FROM analytics_calls AS c WHERE {_pg(' AND '.join(p.where))})")
+
+
+def _scan(conn: PgConn, conds: str, args: dict[str, Any], need: int) -> list[int]:
+    """The newest ``need`` utterance ids matching ``conds``, newest first.
+
+    Not one ``ORDER BY id DESC LIMIT``: the planner then walks the primary
+    key backwards testing ``tsv`` row by row whenever it overestimates a
+    query's matches (phrases, NEAR: seconds at 10 million utterances), or
+    reads and sorts every GIN match when it underestimates them. Instead,
+    windows of call keys from the newest down: the first, :data:`PROBE_CALLS`
+    calls, by the primary key (a bounded walk); each next one through the
+    GIN index restricted to the window, sized from the matches per call seen
+    so far to hold what is still needed (x1.5), at least doubling."""
+    row = conn.execute("SELECT max(id) FROM utterances_search").fetchone()
+    if row is None or row[0] is None:
+        return []
+    upper = top = min(int(args.get("hi", 1 << 62)), int(row[0]) + 1)
+    bottom = int(args.get("lo", 0))
+    found: list[int] = []
+    window = PROBE_CALLS
+    first = True
+    while len(found) < need and upper > bottom:
+        lower = max(bottom, upper - (window << KEY_SHIFT))
+        if not first:
+            conn.execute("SET LOCAL enable_indexscan = off")
+        found += [int(r[0]) for r in conn.execute(
+            f"SELECT u.id FROM utterances_search AS u WHERE {conds} AND u.id >= %(w_lo)s "
+            f"AND u.id < %(w_hi)s ORDER BY u.id DESC LIMIT {need - len(found)}",
+            {**args, "w_lo": lower, "w_hi": upper})]
+        if not first:
+            conn.execute("SET LOCAL enable_indexscan = on")
+        first = False
+        seen = max(1, (top - lower) >> KEY_SHIFT)
+        per_call = len(found) / seen
+        wanted = (need - len(found)) / per_call * 1.5 if per_call else float("inf")
+        window = int(min(max(wanted, 2 * window), 1 << 40))
+        upper = lower
+    return found
+
+
 def _statement(p: sq.Plan, complete: bool = False, exact_sql: str = "") -> str:
-    conds = _match_conds(p.key_range, p.channel, exact_sql)
-    bound = "" if complete else f"ORDER BY u.id DESC LIMIT {sq.SCAN_LIMIT + 1}"
+    """As SQLite's statement; the matches are ``%(ids)s`` (:func:`_scan`'s),
+    or, ``complete``, every match read through the GIN index."""
+    conds = _keyset_conds(p, _match_conds(p.key_range, p.channel, exact_sql))
     where = _pg(" AND ".join(p.where))
-    if p.keyset:
-        conds += (f" AND u.id >> {KEY_SHIFT} IN "
-                  f"(SELECT c.id FROM analytics_calls AS c WHERE {where})")
     late = f" WHERE {where}" if p.where and not p.keyset else ""
+    matches = (f"SELECT u.id AS uid FROM utterances_search AS u WHERE {conds}" if complete
+               else "SELECT unnest(%(ids)s::bigint[]) AS uid")
     return f"""
 WITH k AS MATERIALIZED (
     SELECT m.uid >> {KEY_SHIFT} AS k, min(m.uid) AS uid, count(*) AS n FROM (
-        SELECT u.id AS uid FROM utterances AS u WHERE {conds}
-        {bound}
+        {matches}
     ) AS m GROUP BY 1
 ),
 pc AS MATERIALIZED (
@@ -111,13 +158,11 @@ def _plan(conn: PgConn, q: SearchQuery, channel: Channel | None, where: list[str
         args["lo"] = 0 if lo is None else int(lo) << KEY_SHIFT
         args["hi"] = 0 if hi is None else (int(hi) + 1) << KEY_SHIFT
     if keyset and not complete:
-        row = conn.execute(
-            f"SELECT min(uid), count(*) FROM (SELECT u.id AS uid FROM utterances AS u "
-            f"WHERE {_match_conds(key_range, channel, exact_sql)} ORDER BY u.id DESC "
-            f"LIMIT {sq.KEYSET_SCAN + 1}) AS s", args).fetchone()
-        if row is not None and int(row[1]) > sq.KEYSET_SCAN:
+        newest = _scan(conn, _match_conds(key_range, channel, exact_sql), args,
+                       sq.KEYSET_SCAN + 1)
+        if len(newest) > sq.KEYSET_SCAN:
             capped = True
-            args["lo"] = max(int(row[0]), int(args.get("lo", 0)))
+            args["lo"] = max(min(newest), int(args.get("lo", 0)))
             args.setdefault("hi", 1 << 62)
             key_range = True
     return sq.Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
@@ -152,6 +197,11 @@ def search(conn: PgConn, q: SearchQuery, *, complete: bool = False) -> SearchRes
     try:
         with conn.transaction():
             plan = _plan(conn, q, channel, where, args, complete, exact_sql)
+            if complete:
+                conn.execute("SET LOCAL enable_indexscan = off")  # every match: the GIN
+            else:
+                conds = _match_conds(plan.key_range, plan.channel, exact_sql)
+                args["ids"] = _scan(conn, _keyset_conds(plan, conds), args, sq.SCAN_LIMIT + 1)
             rows = conn.execute(_statement(plan, complete, exact_sql), args).fetchall()
             page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
                     for r in rows if r[0] == 0]

@@ -5,8 +5,9 @@ Issue 22. The same rows as :mod:`bailanys.analytics.transcripts` and
 builders are shared: :func:`~bailanys.analytics.transcripts.utterance_row`,
 :func:`~bailanys.analytics.facts.fact_row`), in PostgreSQL's SQL: ``%s``
 parameters, ``"end"`` quoted, ``RETURNING`` for the new call key, JSON
-arrays counted by ``json_array_length``. The ``tsv`` column is generated
-by the database from ``terms``. Inside the caller's transaction.
+arrays counted by ``json_array_length``. The search index
+(``utterances_search``) follows the rows through the schema's trigger.
+Inside the caller's transaction.
 """
 
 from __future__ import annotations

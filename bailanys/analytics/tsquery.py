@@ -27,7 +27,7 @@ more items, or two sharing a word (they may overlap), cannot be said in a
 tsquery: the tsquery then asks for every item (a superset, for the GIN
 index) and :func:`recheck` adds the exact test, the schema's
 ``bailanys_near`` (FTS5's rule: some item's start M, and every item j
-starting in [M - n - len_j, M]) on the row's terms.
+starting in [M - n - len_j, M]) on the row's tsvector.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def needs_recheck(node: Node) -> bool:
 def recheck(node: Node, params: dict[str, object], column: str = "u") -> str:
     """The exact SQL test of ``node`` on the utterance row ``column``: each
     exact part a ``tsv @@`` test, each inexact NEAR ``bailanys_near`` (the
-    schema's function, FTS5's NEAR rule) on the ``terms``; parameters are
+    schema's function, FTS5's NEAR rule) on the ``tsv``; parameters are
     added to ``params`` as ``%(rN)s``."""
     def param(value: object) -> str:
         name = f"r{len(params)}"
@@ -127,7 +127,7 @@ def recheck(node: Node, params: dict[str, object], column: str = "u") -> str:
 
     if isinstance(node, Near) and not exact(node):
         items = [" ".join(words) for words in near_items(node)]
-        return (f"bailanys_near({column}.terms, {param(items)}::text[], "
+        return (f"bailanys_near({column}.tsv, {param(items)}::text[], "
                 f"{param(node.distance)}::int)")
     if isinstance(node, Term | Phrase | Near):
         return f"{column}.tsv @@ {param(to_tsquery(node))}::tsquery"
