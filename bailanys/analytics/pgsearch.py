@@ -9,13 +9,14 @@ parsed by :mod:`bailanys.analytics.query` and written as a ``tsquery`` by
 
 The statement is the SQLite one's shape (see :mod:`bailanys.analytics.search`):
 the newest :data:`~bailanys.analytics.search.SCAN_LIMIT` matching utterance
-ids (``ORDER BY id DESC``: the planner walks the primary key backwards
-checking ``tsv`` for a common word, or reads the GIN's few matches and sorts
-them for a rare one), folded to one row per call key (``id >> 16``), the
-calls' rows by primary key for the filters and the day, per-day counts,
-and the page. The plan choices (a selective agent or queue filter inside
-the scan, a period as an id range, the scan's cap) are the same, so the
-same query finds the same calls in the same order on both stores.
+ids, folded to one row per call key (``id >> 16``), the calls' rows by
+primary key for the filters and the day, per-day counts, and the page. The
+plan choices (a selective agent or queue filter inside the scan, a period
+as an id range, the scan's cap) are the same, so the same query finds the
+same calls in the same order on both stores. Only the newest matches are
+found differently: PostgreSQL's GIN index cannot be read newest first as
+FTS5's doclists can, so :func:`_scan` walks windows of call keys down from
+the newest (``utterances_search``, the narrow table the index covers).
 
 Synchronous over one psycopg connection, like the SQLite search over one
 ``sqlite3`` connection: the page runs it in a thread.
