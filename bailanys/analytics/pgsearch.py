@@ -46,6 +46,8 @@ _NAMED: Final = re.compile(r":(\w+)")
 #: The first window of :func:`_scan`, in calls (about 10 utterances each):
 #: walked by the primary key, a few milliseconds whatever the query.
 PROBE_CALLS: Final = 300
+#: Matches per call from which a window is read by the primary key, not the GIN.
+DENSE_PER_CALL: Final = 1.0
 
 
 def _pg(sql: str) -> str:
@@ -77,9 +79,11 @@ def _scan(conn: PgConn, conds: str, args: dict[str, Any], need: int) -> list[int
     query's matches (phrases, NEAR: seconds at 10 million utterances), or
     reads and sorts every GIN match when it underestimates them. Instead,
     windows of call keys from the newest down: the first, :data:`PROBE_CALLS`
-    calls, by the primary key (a bounded walk); each next one through the
-    GIN index restricted to the window, sized from the matches per call seen
-    so far to hold what is still needed (x1.5), at least doubling."""
+    calls, by the primary key (a bounded walk); each next one sized from the
+    matches per call seen so far to hold what is still needed (x1.5), at
+    least doubling, and read by the primary key while matches are dense
+    (:data:`DENSE_PER_CALL`: reading a common word's whole GIN posting list
+    costs more than the window's rows), else through the GIN index."""
     row = conn.execute("SELECT max(id) FROM utterances_search").fetchone()
     if row is None or row[0] is None:
         return []
@@ -87,22 +91,21 @@ def _scan(conn: PgConn, conds: str, args: dict[str, Any], need: int) -> list[int
     bottom = int(args.get("lo", 0))
     found: list[int] = []
     window = PROBE_CALLS
-    first = True
+    dense = True  # the probe: by the primary key
     while len(found) < need and upper > bottom:
         lower = max(bottom, upper - (window << KEY_SHIFT))
-        if not first:
-            conn.execute("SET LOCAL enable_indexscan = off")
+        other = "enable_bitmapscan" if dense else "enable_indexscan"
+        conn.execute(f"SET LOCAL {other} = off")
         found += [int(r[0]) for r in conn.execute(
             f"SELECT u.id FROM utterances_search AS u WHERE {conds} AND u.id >= %(w_lo)s "
             f"AND u.id < %(w_hi)s ORDER BY u.id DESC LIMIT {need - len(found)}",
             {**args, "w_lo": lower, "w_hi": upper})]
-        if not first:
-            conn.execute("SET LOCAL enable_indexscan = on")
-        first = False
+        conn.execute(f"SET LOCAL {other} = on")
         seen = max(1, (top - lower) >> KEY_SHIFT)
         per_call = len(found) / seen
         wanted = (need - len(found)) / per_call * 1.5 if per_call else float("inf")
         window = int(min(max(wanted, 2 * window), 1 << 40))
+        dense = per_call >= DENSE_PER_CALL
         upper = lower
     return found
 
