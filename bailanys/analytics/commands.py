@@ -18,10 +18,12 @@ import os
 import signal
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bailanys.analytics.backend import is_postgres, redact
 from bailanys.analytics.settings import EXIT_NO_MODELS, WORKER_ENV
 from bailanys.analytics.status import DEFAULT_FAILED_SHOWN, format_status, read_status
 from bailanys.cliutil import (
@@ -34,6 +36,7 @@ from bailanys.cliutil import (
     store_path_or_exit,
     write_lines,
 )
+from bailanys.config import Config
 from bailanys.errors import BailanysError
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,10 @@ def register(subparsers: Any) -> None:
     add_config_option(worker)
     worker.add_argument("--once", action="store_true",
                         help="handle the jobs waiting now, then exit")
+    worker.add_argument("--store", metavar="URL", default="",
+                        help="claim from this store instead of the configured one: a SQLite "
+                             "path or postgresql://USER@HOST:PORT/DBNAME (issue 22: a worker "
+                             "on another machine)")
     worker.set_defaults(func=cmd_worker)
 
     analytics = subparsers.add_parser("analytics", help="speech analytics tools")
@@ -82,6 +89,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def worker_store(args: argparse.Namespace, config: Config) -> str:
+    """The store a worker claims from: ``--store``, else ``[store] url`` when
+    it names PostgreSQL (issue 22), else the store file."""
+    chosen = str(args.store or getattr(config.store, "url", "") or "")
+    if is_postgres(chosen):
+        return chosen
+    if chosen:
+        config = replace(config, store=replace(config.store, path=chosen))
+    return store_path_or_exit(config)
+
+
 def _lower_priority(nice: int) -> None:
     """Run at niceness ``nice`` (never raising our priority)."""
     current = os.nice(0)
@@ -97,17 +115,20 @@ THREAD_ENV = WORKER_ENV
 def cmd_worker(args: argparse.Namespace) -> int:
     for key, value in THREAD_ENV.items():
         os.environ.setdefault(key, value)
-    from bailanys.analytics.steps import TEST_STEPS_ENV, load_steps  # the worker only
+    import psycopg  # the worker only
+
+    from bailanys.analytics.steps import TEST_STEPS_ENV, load_steps
     from bailanys.analytics.worker import Worker
 
     config = load_config_or_exit(args)
     configure_logging(config)
-    path = store_path_or_exit(config)
-    with contextlib.closing(_readonly(path)) as conn:
-        _check_schema(conn, path)
+    path = worker_store(args, config)
+    if not is_postgres(path):
+        with contextlib.closing(_readonly(path)) as conn:
+            _check_schema(conn, path)
     _lower_priority(config.analytics.nice)
     try:
-        steps, models = load_steps(config)
+        steps, models = load_steps(config, store=path)
     except (ImportError, AttributeError, BailanysError) as exc:
         raise CommandError(f"the transcription pipeline cannot be loaded: {exc}") from None
     if not os.environ.get(TEST_STEPS_ENV):
@@ -127,12 +148,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("worker %s: store %s, models %s", worker.name, path,
+    log.info("worker %s: store %s, models %s", worker.name, redact(path),
              ", ".join(f"{k}={v}" for k, v in sorted(models.items())) or "none")
     try:
         handled = worker.run(once=args.once)
-    except sqlite3.Error as exc:
-        raise CommandError(f"{path}: {exc}") from None
+    except (sqlite3.Error, psycopg.Error) as exc:
+        raise CommandError(f"{redact(path)}: {exc}") from None
     log.info("worker %s: stopped after %d jobs (%d done, %d failed)", worker.name, handled,
              worker.done, worker.failed)
     return EXIT_OK

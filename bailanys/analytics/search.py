@@ -62,14 +62,14 @@ KEYSET_MAX: Final = 5_000
 #: ... among at most this many newest matches (bare rowids, ~0.1 us each).
 KEYSET_SCAN: Final = 20_000
 
-_ORDER: Final = {
+ORDER: Final = {
     Sort.RELEVANCE: "n DESC, started DESC, call_id",
     Sort.NEWEST: "started DESC, call_id",
     Sort.OLDEST: "started, call_id",
 }
 
 
-def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
+def filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
     """WHERE clauses on ``c`` (the calls) and their named parameters."""
     where: list[str] = []
     args: dict[str, Any] = {}
@@ -90,7 +90,7 @@ def _filter_sql(f: Filters) -> tuple[list[str], dict[str, Any]]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class Plan:
     where: tuple[str, ...]  # on the calls
     keyset: bool  # the filter is selective: applied inside the scan
     key_range: bool  # the period (or the key set's scan floor) bounds the ids (:lo, :hi)
@@ -108,7 +108,7 @@ def _match_conds(key_range: bool, channel: Channel | None) -> str:
     return conds
 
 
-def _statement(p: _Plan, complete: bool = False) -> str:
+def _statement(p: Plan, complete: bool = False) -> str:
     """One statement: the page's (call, utterance, score), per-day counts, scanned count
     (every match when ``complete``, else the newest SCAN_LIMIT)."""
     conds = _match_conds(p.key_range, p.channel)
@@ -131,7 +131,7 @@ pc AS MATERIALIZED (
     FROM k JOIN analytics_calls AS c ON c.id = k.k{late}
 ),
 page AS (
-    SELECT call_id, uid, n AS score FROM pc ORDER BY {_ORDER[p.sort]} LIMIT :limit OFFSET :offset
+    SELECT call_id, uid, n AS score FROM pc ORDER BY {ORDER[p.sort]} LIMIT :limit OFFSET :offset
 )
 SELECT 0, call_id, uid, score FROM page
 UNION ALL
@@ -142,7 +142,7 @@ SELECT 2, NULL, coalesce(sum(n), 0), NULL FROM k
 
 
 def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
-          where: list[str], args: dict[str, Any], complete: bool = False) -> _Plan:
+          where: list[str], args: dict[str, Any], complete: bool = False) -> Plan:
     """Choose how the filters apply; adds the utterance id range (:lo, :hi) to ``args``."""
     f = q.filters
     keyset = capped = False
@@ -169,7 +169,7 @@ def _plan(conn: sqlite3.Connection, q: SearchQuery, channel: Channel | None,
             args["lo"] = max(int(floor), int(args.get("lo", 0)))
             args.setdefault("hi", 1 << 62)
             key_range = True
-    return _Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
+    return Plan(tuple(where), keyset, key_range, capped, channel, q.sort)
 
 
 _PAGE_ROWS: Final = """
@@ -180,12 +180,12 @@ WHERE u.id IN ({0})
 """
 
 
-def _error(q: SearchQuery, code: str) -> SearchResult:
+def error_result(q: SearchQuery, code: str) -> SearchResult:
     return SearchResult(hits=(), total=0, page=q.page, per_page=q.per_page, per_day=(),
                         error=code)
 
 
-def _valid(q: SearchQuery) -> str | None:
+def valid(q: SearchQuery) -> str | None:
     if not 1 <= q.page <= MAX_PAGE or not 1 <= q.per_page <= MAX_PER_PAGE:
         return BAD_PAGE
     f = q.filters
@@ -202,17 +202,17 @@ def search(conn: sqlite3.Connection, q: SearchQuery, *, complete: bool = False) 
     totals and per-day counts, and every call for the CSV export, at the
     cost of time (the page asks for them after the fast answer, when that
     one is ``partial``)."""
-    if (bad := _valid(q)) is not None:
-        return _error(q, bad)
+    if (bad := valid(q)) is not None:
+        return error_result(q, bad)
     try:
         parsed = parse(q.text)
         match = to_fts(parsed.node)
     except QueryError as exc:
-        return _error(q, exc.code)
+        return error_result(q, exc.code)
     channel = parsed.channel or q.filters.channel
     if parsed.channel and q.filters.channel and parsed.channel is not q.filters.channel:
-        return _error(q, MIXED_CHANNELS)
-    where, args = _filter_sql(q.filters)
+        return error_result(q, MIXED_CHANNELS)
+    where, args = filter_sql(q.filters)
     args.update(match=match, limit=q.per_page, offset=(q.page - 1) * q.per_page)
     relevance = q.sort is Sort.RELEVANCE
     try:
@@ -220,7 +220,7 @@ def search(conn: sqlite3.Connection, q: SearchQuery, *, complete: bool = False) 
         rows = conn.execute(_statement(plan, complete), args).fetchall()
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit; logged, never shown raw
         log.warning("search %r failed: %s", match, exc)
-        return _error(q, FAILED)
+        return error_result(q, FAILED)
     page = [(str(r[1]), int(r[2]), float(r[3]) if relevance else 0.0)
             for r in rows if r[0] == 0]
     per_day = tuple(sorted((str(r[1]), int(r[2])) for r in rows if r[0] == 1))

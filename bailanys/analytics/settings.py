@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from bailanys.analytics.recpath import parse_map
 from bailanys.errors import ConfigError
 
 #: One worker: the reference machine has two cores, media needs one and a
@@ -94,8 +95,17 @@ class AnalyticsConfig:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     #: Seconds before the first retry (doubling after each).
     retry_seconds: int = DEFAULT_RETRY_SECONDS
+    #: Issue 22, a worker on another machine: ``ENGINE_PREFIX=WORKER_PREFIX``
+    #: pairs (``;``-separated) mapping the recording paths the engine stored
+    #: onto this worker's mount of the shared storage ("": read as stored;
+    #: :mod:`bailanys.analytics.recpath`).
+    recordings_map: str = ""
 
     def __post_init__(self) -> None:
+        try:
+            parse_map(self.recordings_map)
+        except ValueError as exc:
+            raise _invalid("analytics.recordings_map", str(exc)) from None
         _check_range("analytics.workers", self.workers, 0, 64)
         _check_range("analytics.lease_seconds", self.lease_seconds, 1, 86400)
         _check_range("analytics.nice", self.nice, 0, 19)

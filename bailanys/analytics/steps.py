@@ -15,11 +15,13 @@ transcriber. The engine never sets it.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bailanys.analytics.backend import is_postgres
 from bailanys.analytics.facts import call_facts, upsert_call, with_language
 from bailanys.analytics.jobs import Job
 from bailanys.analytics.model import Utterance
@@ -30,6 +32,8 @@ from bailanys.errors import ConfigError
 from bailanys.qa.scoring import worker_step
 from bailanys.store.events import Event, load_data
 from bailanys.timezone import ALMATY
+
+log = logging.getLogger(__name__)
 
 #: Not ``BAILANYS_...``: those are configuration overrides.
 TEST_STEPS_ENV = "ANALYTICS_TEST_STEPS"
@@ -55,27 +59,38 @@ def store_transcript(conn: sqlite3.Connection, job: Job, utterances: Sequence[Ut
     return words
 
 
-def real_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
+def real_steps(config: Config, store: str = "") -> tuple[Steps, Mapping[str, Path]]:
     """The production pipeline and its models: ``[analytics] model_dir`` (else
     voice_models/analytics/, where ``make models ANALYTICS=1`` puts the large
-    ones) per language, falling back to the menus' ``[asr] model_dir``."""
+    ones) per language, falling back to the menus' ``[asr] model_dir``.
+
+    ``store``: where the worker claims; on PostgreSQL (issue 22) the
+    transcript is written by :mod:`bailanys.analytics.pgwrite`, and calls
+    are not scored by the worker (the QA step reads SQLite only so far)."""
     from bailanys.analytics import transcribe  # loads libvosk: workers only
     from bailanys.analytics.clean import clean_utterances
 
     model_dir = Path(config.analytics.model_dir or transcribe.ANALYTICS_MODEL_DIR)
     models = transcribe.find_models(model_dir, LANGUAGES,
                                     fallback_dir=Path(config.asr.model_dir))
+    if is_postgres(store):
+        from bailanys.analytics.pgwrite import store_transcript as store_pg
+
+        if config.qa.enabled:
+            log.warning("QA scoring is not run by workers on PostgreSQL yet: calls stay unscored")
+        return Steps(transcribe=transcribe.transcribe_channel, clean=clean_utterances,
+                     store=store_pg), models
     qa = worker_step(config.qa)
     steps = Steps(transcribe=transcribe.transcribe_channel, clean=clean_utterances,
                   store=store_transcript, qa=qa, qa_recover=qa.recover if qa else None)
     return steps, models
 
 
-def load_steps(config: Config) -> tuple[Steps, Mapping[str, Path]]:
+def load_steps(config: Config, store: str = "") -> tuple[Steps, Mapping[str, Path]]:
     """The pipeline to run: the test hook's when :data:`TEST_STEPS_ENV` is set."""
     hook = os.environ.get(TEST_STEPS_ENV)
     if not hook:
-        return real_steps(config)
+        return real_steps(config, store)
     module, _, function = hook.partition(":")
     try:
         factory = getattr(importlib.import_module(module), function)

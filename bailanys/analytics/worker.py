@@ -31,18 +31,18 @@ import contextlib
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 import wave
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from bailanys.analytics import jobs
+from bailanys.analytics.jobqueue import JobQueue, queue_for
 from bailanys.analytics.jobs import Job
 from bailanys.analytics.model import Channel, Utterance
+from bailanys.analytics.recpath import local_path, parse_map
 from bailanys.analytics.settings import AnalyticsConfig
 from bailanys.errors import BailanysError, VoiceError
 from bailanys.events import TranscriptReady
@@ -74,14 +74,15 @@ class Transcribe(Protocol):
 Clean = Callable[[Sequence[Utterance]], tuple[Utterance, ...]]
 #: Writes a channel's transcript and the call's facts inside the caller's
 #: transaction; returns the words written (slice search's write_channel +
-#: upsert_call).
-Store = Callable[[sqlite3.Connection, Job, Sequence[Utterance], str], int]
+#: upsert_call). The connection is the store's own: ``sqlite3`` or, on
+#: PostgreSQL (issue 22), psycopg's (:mod:`bailanys.analytics.jobqueue`).
+Store = Callable[[Any, Job, Sequence[Utterance], str], int]
 #: ``qa(conn, call_id)``: after a job is stored, score the call when its
 #: transcript is complete (issue 16, :class:`bailanys.qa.scoring.QaStep`).
-Qa = Callable[[sqlite3.Connection, str], object]
+Qa = Callable[[Any, str], object]
 #: ``qa_recover(conn)``: when the worker starts, score the calls a stopped
 #: worker left unscored (:meth:`bailanys.qa.scoring.QaStep.recover`).
-QaRecover = Callable[[sqlite3.Connection], object]
+QaRecover = Callable[[Any], object]
 
 #: Errors of the recording or its transcript itself (a corrupt WAV, no model
 #: for the language, a transcript too long to store): trying again cannot
@@ -126,23 +127,27 @@ def reason_of(exc: BaseException) -> str:
 class _Renewal:
     """A thread renewing a job's lease every third of it, on its own connection."""
 
-    def __init__(self, db_path: str, job: Job, lease_s: float,
+    def __init__(self, queue: JobQueue, job: Job, lease_s: float,
                  clock: Callable[[], float]) -> None:
         self._stop = threading.Event()
         self.lost = False
-        self._thread = threading.Thread(target=self._run, args=(db_path, job, lease_s, clock),
+        self._thread = threading.Thread(target=self._run, args=(queue, job, lease_s, clock),
                                          name=f"lease-{job.id}", daemon=True)
 
-    def _run(self, db_path: str, job: Job, lease_s: float, clock: Callable[[], float]) -> None:
-        conn = jobs.connect(db_path)
+    def _run(self, queue: JobQueue, job: Job, lease_s: float, clock: Callable[[], float]) -> None:
+        try:
+            conn = queue.connect()
+        except queue.errors as exc:  # the next renewal is the claim's lease running out
+            log.warning("job %d: no connection to renew the lease: %s", job.id, exc)
+            return
         try:
             while not self._stop.wait(lease_s / 3):
                 try:
-                    if not jobs.renew(conn, job, clock(), lease_s):
+                    if not queue.renew(conn, job, clock(), lease_s):
                         self.lost = True
                         log.warning("job %d: lease lost (taken over)", job.id)
                         return
-                except sqlite3.Error as exc:  # locked for long: try again next time
+                except queue.errors as exc:  # locked for long: try again next time
                     log.warning("job %d: renewing the lease failed: %s", job.id, exc)
         finally:
             conn.close()
@@ -158,7 +163,8 @@ class _Renewal:
 
 @dataclass
 class Worker:
-    """One worker's loop over the store at ``db_path``."""
+    """One worker's loop over the store at ``db_path`` (a SQLite path or,
+    issue 22, a PostgreSQL URL: :func:`bailanys.analytics.jobqueue.queue_for`)."""
 
     db_path: str
     settings: AnalyticsConfig
@@ -170,6 +176,10 @@ class Worker:
     done: int = 0
     failed: int = 0
     _busy: bool = False
+    queue: JobQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = queue_for(self.db_path)
 
     def terminate(self) -> None:
         """Stop after the current job; abandon it when it is being transcribed.
@@ -186,19 +196,21 @@ class Worker:
     def run(self, *, once: bool = False) -> int:
         """Handle jobs until :meth:`terminate` (``once``: until none is
         waiting); returns the jobs handled."""
-        conn = jobs.connect(self.db_path)
+        conn = self.queue.connect()
         handled = 0
         try:
             self._recover(conn)
             while not self.stopping.is_set():
                 try:
-                    job = jobs.claim(conn, self.name, self.clock(), self.settings.lease_seconds)
+                    job = self.queue.claim(conn, self.name, self.clock(),
+                                           self.settings.lease_seconds)
                     if job is not None:
                         self.handle(conn, job)
                         handled += 1
-                except sqlite3.OperationalError as exc:  # locked for long, disk: try again
+                except self.queue.errors as exc:  # locked for long, disk, network: try again
                     log.warning("the store failed: %s; trying again", exc)
                     job = None
+                    conn = self._reconnect(conn)
                 if job is None:
                     if once:
                         break
@@ -207,19 +219,33 @@ class Worker:
             conn.close()
         return handled
 
-    def handle(self, conn: sqlite3.Connection, job: Job) -> None:
+    def _reconnect(self, conn: Any) -> Any:
+        """A new connection when ``conn`` is lost (PostgreSQL restarted, the
+        network): the old one otherwise, or when the store is still away."""
+        if not self.queue.broken(conn):
+            return conn
+        try:
+            fresh = self.queue.connect()
+        except self.queue.errors as exc:
+            log.warning("the store is not reachable: %s", exc)
+            return conn
+        with contextlib.suppress(*self.queue.errors):
+            conn.close()
+        return fresh
+
+    def handle(self, conn: Any, job: Job) -> None:
         """One claimed job, to done, failed, retry or released."""
         log.info("job %d: %s %s (attempt %d)", job.id, job.recording, job.channel, job.attempts)
         if job.attempts > self.settings.max_attempts:  # its workers died on it every time
             self._fail(conn, job, f"its worker stopped in mid-job {job.attempts - 1} times",
                        permanent=True)
             return
-        with _Renewal(self.db_path, job, self.settings.lease_seconds, self.clock):
+        with _Renewal(self.queue, job, self.settings.lease_seconds, self.clock):
             try:
                 with self._interruptible():
                     result, utterances = self._transcribe(job)
             except KeyboardInterrupt:  # terminate(): give the job back
-                jobs.release(conn, job, self.clock())
+                self.queue.release(conn, job, self.clock())
                 log.info("job %d: abandoned (stopping), pending again", job.id)
                 return
             except self.steps.permanent as exc:
@@ -244,17 +270,17 @@ class Worker:
             self._busy = False
 
     def _transcribe(self, job: Job) -> tuple[ChannelResult, tuple[Utterance, ...]]:
-        result = self.steps.transcribe(Path(job.recording), job.channel, job.language,
-                                       self.models)
+        where = local_path(job.recording, parse_map(self.settings.recordings_map))
+        result = self.steps.transcribe(Path(where), job.channel, job.language, self.models)
         cleaned = self.steps.clean(result.utterances)
         return result, tuple(u for u in cleaned if u.words)
 
-    def _complete(self, conn: sqlite3.Connection, job: Job, result: ChannelResult,
+    def _complete(self, conn: Any, job: Job, result: ChannelResult,
                   utterances: Sequence[Utterance]) -> bool:
         rtf = round(result.elapsed / max(result.seconds, 1e-9), 4)
         words = 0
 
-        def write(c: sqlite3.Connection) -> TranscriptReady:
+        def write(c: Any) -> TranscriptReady:
             nonlocal words
             words = self.steps.store(c, job, utterances, result.language)
             return TranscriptReady(
@@ -263,7 +289,7 @@ class Worker:
                 rtf=rtf, worker=self.name)
 
         try:
-            ok = jobs.complete(conn, job, self.clock(), write)
+            ok = self.queue.complete(conn, job, self.clock(), write)
         except Exception as exc:
             log.exception("job %d: storing the transcript failed", job.id)
             self._fail(conn, job, reason_of(exc),
@@ -276,7 +302,7 @@ class Worker:
             log.warning("job %d: no longer ours (lease lapsed and taken over); dropped", job.id)
         return ok
 
-    def _recover(self, conn: sqlite3.Connection) -> None:
+    def _recover(self, conn: Any) -> None:
         """Score what a stopped worker left unscored; never stops this one."""
         if self.steps.qa_recover is None:
             return
@@ -285,7 +311,7 @@ class Worker:
         except Exception:
             log.exception("scoring the calls left unscored failed")
 
-    def _score(self, conn: sqlite3.Connection, job: Job) -> None:
+    def _score(self, conn: Any, job: Job) -> None:
         """The QA step for the job's call; its failure never touches the job."""
         if self.steps.qa is None:
             return
@@ -295,8 +321,8 @@ class Worker:
             log.exception("job %d: scoring call %s failed; the call is not scored",
                           job.id, job.call_id)
 
-    def _fail(self, conn: sqlite3.Connection, job: Job, reason: str, *, permanent: bool) -> None:
-        state = jobs.fail(conn, job, self.clock(), reason, permanent=permanent,
+    def _fail(self, conn: Any, job: Job, reason: str, *, permanent: bool) -> None:
+        state = self.queue.fail(conn, job, self.clock(), reason, permanent=permanent,
                           max_attempts=self.settings.max_attempts,
                           retry_s=self.settings.retry_seconds)
         if state == "failed":

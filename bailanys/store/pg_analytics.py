@@ -2,14 +2,108 @@
 
 The SQLite step (``bailanys.store.migrations.SCHEMA_V3_ANALYTICS``) indexes
 ``utterances.terms`` with an FTS5 table kept by triggers. On PostgreSQL the
-same tables exist with the same columns; search uses a GIN index over a
-``tsvector`` of the terms. This is the first translation; the analytics
-slice of issue 22 owns this module (job claim, full-text search).
+same tables exist with the same columns, and search
+(:mod:`bailanys.analytics.pgsearch`) uses a GIN index over
+``utterances_search.tsv``, the ``tsvector`` of each utterance's terms, kept
+by a trigger (as FTS5's table on SQLite).
+
+``terms`` already holds one search term per word (our normaliser,
+:func:`bailanys.analytics.morph.terms`: Kazakh inflection chains cut, then
+the Russian Snowball stem, whatever language the row declares, because a
+caller switches language inside a sentence). So ``tsv`` is what the
+``simple`` configuration gives (a lexeme is the term as it is), built by
+:data:`TERMS_TSVECTOR` without PostgreSQL's text parser: the parser would
+split words its own way and renumber positions, and position i must
+stay word i (phrases, NEAR, and the snippet's word). The ``russian``
+configuration is not used on the column: its Snowball stemmer is the one
+``morph`` already applies, and its stop words («я», «не», «и») and
+language-by-row choice would make PostgreSQL find other calls than SQLite
+for the same query.
+
+The job claim (:mod:`bailanys.analytics.pgjobs`) takes ``FOR UPDATE SKIP
+LOCKED`` over ``analytics_jobs_state``.
 """
 
 from __future__ import annotations
 
+#: ``terms`` ("a b [IIN]") to the tsvector ``'a':1 'b':2 'iin':3``; IMMUTABLE,
+#: so a generated column may use it. A lexeme is its term as SQLite's FTS5
+#: tokenizer (unicode61, no diacritics removed) reads it: lower case, a
+#: mask's brackets dropped (:func:`bailanys.analytics.tsquery.lexeme` does
+#: the same to the query). Terms never hold a quote or a backslash
+#: (``morph.tokens``: letters, digits, ``[MASK]``).
+TERMS_TSVECTOR = """
+    CREATE FUNCTION bailanys_terms_tsvector(terms TEXT) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        SELECT coalesce(string_agg(quote_literal(lower(btrim(t, '[]'))) || ':' || n, ' ')
+                        ::tsvector, ''::tsvector)
+        FROM unnest(string_to_array(terms, ' ')) WITH ORDINALITY AS x(t, n)
+        WHERE btrim(t, '[]') <> ''
+    $$
+"""
+
+#: FTS5's NEAR on a row's ``tsv`` (for the NEARs a tsquery cannot say:
+#: :mod:`bailanys.analytics.tsquery`): ``items`` are phrases (folded words
+#: joined by spaces); true when some item starts at M and every item j
+#: starts in [M - near - len_j, M] (fts5NearIsMatch's rule). Position i of
+#: the tsvector is word i, so the words come back from it in order.
+TERMS_NEAR = """
+    CREATE FUNCTION bailanys_near(tsv tsvector, items TEXT[], near INT) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        WITH w AS (
+            SELECT x.lexeme AS t, p::int AS n FROM unnest(tsv) AS x, unnest(x.positions) AS p
+        ), p AS (
+            SELECT i::int AS i, string_to_array(item, ' ') AS a
+            FROM unnest(items) WITH ORDINALITY AS y(item, i)
+        ), s AS (
+            SELECT p.i, w.n AS s, cardinality(p.a) AS len FROM p JOIN w ON w.t = p.a[1]
+            WHERE (SELECT count(*) FROM w AS v WHERE v.n >= w.n
+                   AND v.n < w.n + cardinality(p.a) AND v.t = p.a[v.n - w.n + 1])
+                  = cardinality(p.a)
+        )
+        SELECT EXISTS (
+            SELECT 1 FROM s AS m
+            WHERE (SELECT count(DISTINCT o.i) FROM s AS o
+                   WHERE o.s <= m.s AND o.s >= m.s - near - o.len) = cardinality(items)
+        )
+    $$
+"""
+
+#: The search index's rows follow ``utterances`` (as SQLite's FTS5 table
+#: follows it through triggers): a narrow table, so the matches a search
+#: reads are ~50 to a page, not the ~12 rows of text and words JSON.
+SEARCH_TRIGGER = """
+    CREATE FUNCTION bailanys_utterances_search() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            DELETE FROM utterances_search WHERE id = OLD.id;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO utterances_search (id, channel, tsv)
+            VALUES (NEW.id, NEW.channel, bailanys_terms_tsvector(NEW.terms));
+        END IF;
+        RETURN NULL;
+    END
+    $$
+"""
+
+SEARCH_TABLE: tuple[str, ...] = (
+    """
+    CREATE TABLE utterances_search (
+        id      BIGINT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        tsv     tsvector NOT NULL
+    )
+    """,
+    "CREATE INDEX utterances_search_tsv ON utterances_search USING GIN (tsv)",
+    SEARCH_TRIGGER,
+    "CREATE TRIGGER utterances_search_sync AFTER INSERT OR UPDATE OR DELETE ON utterances"
+    " FOR EACH ROW EXECUTE FUNCTION bailanys_utterances_search()",
+)
+
 SCHEMA_V3_ANALYTICS_PG: tuple[str, ...] = (
+    TERMS_TSVECTOR,
+    TERMS_NEAR,
     """
     CREATE TABLE analytics_jobs (
         id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -40,13 +134,12 @@ SCHEMA_V3_ANALYTICS_PG: tuple[str, ...] = (
         language  TEXT NOT NULL,
         text      TEXT NOT NULL,
         words     TEXT NOT NULL,
-        terms     TEXT NOT NULL,
-        tsv       tsvector GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED
+        terms     TEXT NOT NULL
     )
     """,
     "CREATE INDEX utterances_call ON utterances (call_id, start)",
     "CREATE INDEX utterances_recording ON utterances (recording, channel)",
-    "CREATE INDEX utterances_tsv ON utterances USING GIN (tsv)",
+    *SEARCH_TABLE,
     """
     CREATE TABLE analytics_calls (
         id           BIGINT PRIMARY KEY,
