@@ -76,7 +76,7 @@ from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
-from bailanys.store.sqliteonly import sqlite_path
+from bailanys.store.sqliteonly import config_location, sqlite_path
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
 
@@ -211,6 +211,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
         config_file=cfg.source or "<defaults>",
         extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
+            reports_routes(StoreReports(config_location(cfg), cfg), events, ALMATY),
             desk_routes(desk),
             lambda access, _static: kb_routes(kb, access),
             prompts_routes(recorded_port(engine))))
@@ -224,7 +225,6 @@ def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
         analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                          events, ALMATY),
         qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
-        reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
         cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
                      salt=functools.cache(  # read once, on the first request
                          functools.partial(load_or_create_salt, cfg.cases.salt_file))),
