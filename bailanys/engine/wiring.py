@@ -212,6 +212,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         config_file=cfg.source or "<defaults>",
         extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
             reports_routes(StoreReports(config_location(cfg), cfg), events, ALMATY),
+            intraday_hook(engine),
             desk_routes(desk),
             lambda access, _static: kb_routes(kb, access),
             prompts_routes(recorded_port(engine))))
@@ -230,8 +231,7 @@ def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
                          functools.partial(load_or_create_salt, cfg.cases.salt_file))),
         lambda access, _static: desk_case_routes(
             cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
-            cases=cfg.cases, topics_file=cfg.reports.topics),
-        intraday_hook(engine))
+            cases=cfg.cases, topics_file=cfg.reports.topics))
 
 
 def recorded_port(engine: Host) -> PromptsPort:
@@ -268,7 +268,7 @@ def intraday_hook(engine: Host) -> ExtraRoutes:
         return {} if config is None else {
             name: q.display_names() for name, q in config.queues.items()}
 
-    return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
+    return intraday_routes(StoreIntraday(config_location(engine.config), ALMATY), ALMATY,
                            queue_names=queue_names, agent_names=agent_names,
                            queue_agents=queue_agents, queue_labels=queue_labels)
 
