@@ -190,7 +190,7 @@ class Engine:
             undo.push_async_callback(_undo, "contacts projector", self.contacts.stop)
             await self.contacts.start()
         undo.push_async_callback(_undo, "requests' escalation", self.cases.stop)
-        await self.cases.start(file)
+        await self.cases.start(store_location(self.store.db))
         self.ops = OpsService(cfg, self.events)
         undo.push_async_callback(_undo, "daily jobs", self.ops.stop)
         await self.ops.start(file)

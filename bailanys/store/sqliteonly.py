@@ -8,19 +8,20 @@ start them, and says so once at start (:func:`sqlite_file` gives them
 ``":memory:"``, which each already treats as "off"; the console pages are
 not mounted):
 
-* ``cases`` (citizens' requests, their escalation task and pages; the
-  robot's "my open requests"; the desktop's caller lookup);
 * ``ops`` (the daily backup and retention jobs);
-* ``analytics.webstore``, ``qa.webstore``, ``intraday.storeread`` (console
-  pages) and ``desk.history`` (the screen pop's history).
+* ``analytics.webstore`` and ``qa.webstore`` (console pages).
 
 Converted (they open the store with ``syncdb.connect_sync`` on
-:func:`store_location`, both backends): the ``contacts`` projector
-(``reports.projector``) and the Reports page (``reports.webstore``,
-``reports.produce``).
+:func:`store_location` / :func:`config_location`, both backends): the
+``contacts`` projector (``reports.projector``), the Reports page
+(``reports.webstore``, ``reports.produce``), the intraday page
+(``intraday.storeread``), the screen pop's history (``desk.history``), the
+citizens' requests (``cases.store``: the escalation task, the requests' API
+and pages, the robot's "my open requests", the desktop's caller lookup).
 
-CLI commands that read the file (``report``, ``qa``, ``cases``, ``faq gaps``,
-``backup``, ``retention``, ``analytics``) read ``[store] path``: SQLite only.
+CLI commands: ``report`` (and ``report rebuild``/``import``) and ``cases``
+read ``[store] url`` on both; ``qa``, ``faq gaps``, ``backup``,
+``retention``, ``analytics`` read ``[store] path``: SQLite only.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ from bailanys.store.db import MEMORY
 log = logging.getLogger(__name__)
 
 #: What is off on a PostgreSQL store (the start-up warning's list).
-SQLITE_ONLY = ("citizens' requests (cases)",
-               "daily backup and retention", "analytics, QA and intraday pages",
-               "the screen pop's caller history")
+SQLITE_ONLY = ("daily backup and retention", "analytics and QA pages")
 
 
 def sqlite_path(cfg: Config) -> str | None:

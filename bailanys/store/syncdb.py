@@ -103,6 +103,8 @@ def connect_sync(location: str | Path, *, readonly: bool = False,
     conn.adapters.register_loader("numeric", FloatLoader)  # AVG, SUM(bigint): as SQLite's REAL
     if readonly:
         conn.read_only = True
+        if autocommit:  # no transaction for read_only to apply to
+            conn.execute("SET default_transaction_read_only = on")
     conn.execute("SET TIME ZONE 'UTC'")
     if not autocommit:
         conn.commit()
