@@ -19,9 +19,10 @@ Converted (they open the store with ``syncdb.connect_sync`` on
 citizens' requests (``cases.store``: the escalation task, the requests' API
 and pages, the robot's "my open requests", the desktop's caller lookup).
 
-CLI commands: ``report`` (and ``report rebuild``/``import``) and ``cases``
-read ``[store] url`` on both; ``qa``, ``faq gaps``, ``backup``,
-``retention``, ``analytics`` read ``[store] path``: SQLite only.
+CLI commands: ``report`` (and ``report rebuild``/``import``), ``cases`` and
+``faq gaps`` read ``[store] url`` on both; ``qa``, ``backup`` (PostgreSQL:
+pg_dump's job, it says so), ``retention``, ``analytics`` read ``[store]
+path``: SQLite only.
 """
 
 from __future__ import annotations
