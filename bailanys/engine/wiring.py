@@ -224,7 +224,7 @@ def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
     return (
         analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                          events, ALMATY),
-        qa_routes(StoreQa(Path(cfg.store.path)), ALMATY))
+    )
 
 
 def store_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
@@ -234,6 +234,8 @@ def store_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
     return (
         reports_routes(StoreReports(config_location(cfg), cfg), events, ALMATY),
         intraday_hook(engine),
+        qa_routes(StoreQa(Path(cfg.store.path) if sqlite_path(cfg) else config_location(cfg)),
+                  ALMATY),
         cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
                      salt=functools.cache(  # read once, on the first request
                          functools.partial(load_or_create_salt, cfg.cases.salt_file))),

@@ -9,7 +9,7 @@ start them, and says so once at start (:func:`sqlite_file` gives them
 not mounted):
 
 * ``ops`` (the daily backup and retention jobs);
-* ``analytics.webstore`` and ``qa.webstore`` (console pages).
+* ``analytics.webstore`` (the analytics page) and the analytics workers.
 
 Converted (they open the store with ``syncdb.connect_sync`` on
 :func:`store_location` / :func:`config_location`, both backends): the
@@ -17,10 +17,11 @@ Converted (they open the store with ``syncdb.connect_sync`` on
 (``reports.webstore``, ``reports.produce``), the intraday page
 (``intraday.storeread``), the screen pop's history (``desk.history``), the
 citizens' requests (``cases.store``: the escalation task, the requests' API
-and pages, the robot's "my open requests", the desktop's caller lookup).
+and pages, the robot's "my open requests", the desktop's caller lookup),
+the reviewers' page (``qa.webstore`` and the review store).
 
-CLI commands: ``report`` (and ``report rebuild``/``import``), ``cases`` and
-``faq gaps`` read ``[store] url`` on both; ``qa``, ``backup`` (PostgreSQL:
+CLI commands: ``report`` (and ``report rebuild``/``import``), ``cases``,
+``faq gaps`` and ``qa check`` read ``[store] url`` on both; ``backup`` (PostgreSQL:
 pg_dump's job, it says so), ``retention``, ``analytics`` read ``[store]
 path``: SQLite only.
 """
@@ -36,7 +37,7 @@ from bailanys.store.db import MEMORY
 log = logging.getLogger(__name__)
 
 #: What is off on a PostgreSQL store (the start-up warning's list).
-SQLITE_ONLY = ("daily backup and retention", "analytics and QA pages")
+SQLITE_ONLY = ("daily backup and retention", "the analytics page and workers")
 
 
 def sqlite_path(cfg: Config) -> str | None:

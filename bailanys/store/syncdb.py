@@ -42,6 +42,11 @@ class PgSyncConnection:
         with self.conn.cursor() as cur:
             cur.executemany(to_pyformat(sql), [tuple(r) for r in rows])
 
+    @property
+    def in_transaction(self) -> bool:
+        """As ``sqlite3.Connection.in_transaction``: a transaction is open."""
+        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     def commit(self) -> None:
         self.conn.commit()
 

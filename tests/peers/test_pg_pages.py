@@ -5,9 +5,9 @@ serve`` does; SIPp makes real calls. The ``contacts`` projector folds them
 into PostgreSQL's ``contacts``; over the console's HTTP (a supervisor
 logged in) the Reports page makes the feedback analysis from them, the
 intraday charts and the drill-down read the events, the requests' overdue
-list reads ``cases``; a request registered through the engine's own
-requests store lands in PostgreSQL; the screen pop's history reader is
-there. Only the parts still on SQLite are named in the start-up warning.
+list reads ``cases``, the reviewers' queue ``qa_queue``; a request
+registered through the engine's own requests store lands in PostgreSQL.
+Only the parts still on SQLite are named in the start-up warning.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ async def test_reports_intraday_requests_and_contacts_on_postgresql(
     warned = caplog.text
     assert "SQLite-only parts are off" in warned
     assert "report" not in warned and "requests" not in warned and "intraday" not in warned
+    assert "QA" not in warned
     assert engine.contacts is not None  # the projector runs on PostgreSQL
 
     res = await sipp(engine, "short_call.xml", tmp_path / "sipp", calls=CALLS)
@@ -108,3 +109,5 @@ async def test_reports_intraday_requests_and_contacts_on_postgresql(
         assert overdue.status_code == 200 and overdue.json()["overdue"] == [], overdue.text
         complaints = await http.get("/api/reports/complaints")
         assert complaints.status_code == 200, complaints.text
+        queue = await http.get("/api/qa/queue")  # the reviewers' queue (nothing scored here)
+        assert queue.status_code == 200, queue.text
