@@ -41,7 +41,13 @@ from bailanys.cases.store import CaseStore
 from bailanys.desk.callerkey import caller_key
 from bailanys.errors import BailanysError
 from bailanys.phone import ANONYMOUS, normalise
-from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync, dialect_of
+from bailanys.store.syncdb import (
+    STORE_ERRORS,
+    SyncConnection,
+    connect_sync,
+    dialect_of,
+    is_broken,
+)
 from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
@@ -155,8 +161,11 @@ class HistoryReader:
         except STORE_ERRORS as exc:
             log.warning("%s: caller history not read: %s", self._path, exc)
             return EMPTY
-        return CallerHistory(self._contacts(conn, number, now, days, exclude_call),
-                             self._open_cases(conn, number, now))
+        history = CallerHistory(self._contacts(conn, number, now, days, exclude_call),
+                                self._open_cases(conn, number, now))
+        if is_broken(conn):  # PostgreSQL went away: this thread reconnects next time
+            self.close()
+        return history
 
     def _contacts(self, conn: SyncConnection, number: str, now: float, days: int,
                   exclude_call: str | None) -> tuple[PastContact, ...]:

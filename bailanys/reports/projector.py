@@ -45,9 +45,11 @@ from bailanys.reports.contacts import contact_of, upsert
 from bailanys.store.backend import DATABASE_ERRORS
 from bailanys.store.events import Event, load_data
 from bailanys.store.syncdb import (
+    STORE_ERRORS,
     SyncConnection,
     connect_sync,
     dialect_of,
+    is_broken,
     scalar,
     write_transaction,
 )
@@ -317,9 +319,22 @@ class ContactProjector:
             self._dirty.update(ids)
             self.failures += 1
             log.error("contacts: re-folding %d calls failed, retrying: %s", len(ids), exc)
+            if conn is self._conn and is_broken(conn):  # PostgreSQL restarted: reconnect
+                await self._reconnect()
             return 0
         self.written += n
         return n
+
+    async def _reconnect(self) -> None:
+        """A new connection for the next pass (the old one's server went away)."""
+        try:
+            fresh = await asyncio.to_thread(connect, self._path)
+        except STORE_ERRORS as exc:
+            log.error("contacts: reconnecting failed, retrying: %s", exc)
+            return
+        old, self._conn = self._conn, fresh
+        if old is not None:
+            await asyncio.to_thread(self._close, old)
 
     def _fold(self, conn: SyncConnection, ids: set[str]) -> tuple[int, int]:
         """(In the thread.) The dirty calls and those of new foreign rows:

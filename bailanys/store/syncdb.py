@@ -43,6 +43,11 @@ class PgSyncConnection:
             cur.executemany(to_pyformat(sql), [tuple(r) for r in rows])
 
     @property
+    def broken(self) -> bool:
+        """The server went away (a restart, a failover): open a new connection."""
+        return bool(self.conn.broken or self.conn.closed)
+
+    @property
     def in_transaction(self) -> bool:
         """As ``sqlite3.Connection.in_transaction``: a transaction is open."""
         return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
@@ -125,6 +130,11 @@ def scalar(conn: SyncConnection, sql: str, params: Sequence[Any] = ()) -> Any:
     """The first column of the first row of a query (None: no row)."""
     row = conn.execute(sql, params).fetchone()
     return None if row is None else row[0]
+
+
+def is_broken(conn: SyncConnection) -> bool:
+    """A PostgreSQL connection whose server went away (never true on SQLite)."""
+    return isinstance(conn, PgSyncConnection) and conn.broken
 
 
 def dialect_of(conn: SyncConnection) -> str:

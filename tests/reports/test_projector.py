@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bailanys.cliutil import CommandError
@@ -20,7 +21,7 @@ from bailanys.reports import contactcommands
 from bailanys.reports.projector import ContactProjector, connect, rebuild
 from bailanys.store import Store
 from bailanys.store.events import INSERT_EVENT, event_row
-from bailanys.store.syncdb import SyncConnection, connect_sync
+from bailanys.store.syncdb import PgSyncConnection, SyncConnection, connect_sync
 from bailanys.timezone import ALMATY
 from tests.reports.contacthelpers import T0, Calls, answered_call, lost_call, offered
 
@@ -278,3 +279,26 @@ async def test_rebuild_keys_callers_only_with_the_salt_file(tmp_path: Path,
         keys = [r[1] for r in conn.execute(_KEYS)]
     key = caller_key("77011234567", SALT)
     assert keys == [key, key, key, None, key]
+
+
+async def test_the_projector_reconnects_when_postgresql_drops_it(pg_url: str) -> None:
+    """Issue 22: a server restart or failover ends the projector's session;
+    the failed pass keeps its calls dirty and the next one runs on a new
+    connection."""
+    store = await Store.open(pg_url, batch_interval=0.01)
+    projector = ContactProjector(store.events, pg_url, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0)
+    await projector.start()
+    try:
+        lost_call(Calls(store.events), "x", T0)
+        await store.events.flush()
+        own = projector._conn
+        assert isinstance(own, PgSyncConnection)
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            await admin.execute("SELECT pg_terminate_backend(%s)", (own.conn.info.backend_pid,))
+        assert await projector.pass_once() == 0
+        assert projector.failures == 1 and projector.dirty == 1 and projector._conn is not own
+        assert await projector.pass_once() == 1
+    finally:
+        await projector.stop()
+        await store.close()
