@@ -21,9 +21,9 @@ and pages, the robot's "my open requests", the desktop's caller lookup),
 the reviewers' page (``qa.webstore`` and the review store).
 
 CLI commands: ``report`` (and ``report rebuild``/``import``), ``cases``,
-``faq gaps`` and ``qa check`` read ``[store] url`` on both; ``backup`` (PostgreSQL:
-pg_dump's job, it says so), ``retention``, ``analytics`` read ``[store]
-path``: SQLite only.
+``faq gaps``, ``qa check`` and ``export queue-log`` read ``[store] url`` on
+both; ``backup`` (PostgreSQL: pg_dump's job, it says so), ``retention``,
+``analytics`` read ``[store] path``: SQLite only.
 """
 
 from __future__ import annotations
