@@ -34,3 +34,12 @@ def pg_cluster() -> Iterator[pgcluster.Cluster]:
 @pytest.fixture
 def pg_url(pg_cluster: pgcluster.Cluster) -> str:
     return pg_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Issue 22: a fresh SQLite file (its directory not created yet) or a
+    fresh PostgreSQL database (``pg_url``), for tests run on both backends."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "var" / "store.db")

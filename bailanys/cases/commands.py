@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,13 +40,14 @@ from bailanys.cliutil import (
     load_config_or_exit,
     plural,
     print_problems,
-    store_path_or_exit,
+    store_location_or_exit,
 )
 from bailanys.config import Config
 from bailanys.errors import BailanysError, ConfigError, InputError
 from bailanys.events.base import EventBase
 from bailanys.reports.topics import topic_tree
 from bailanys.robot.sms import enqueue_on
+from bailanys.store.syncdb import STORE_ERRORS
 from bailanys.timezone import ALMATY
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _store(config: Config) -> Iterator[CaseStore]:
-    path = store_path_or_exit(config)
+    path = store_location_or_exit(config)
     try:
         rules = cr.load(config)
         conn = connect(path)
@@ -134,7 +134,7 @@ def _write_events(config: Config, events: Sequence[EventBase]) -> None:
     async def write() -> None:
         from bailanys.store import Store
 
-        store = await Store.open(config.store.path)
+        store = await Store.open(store_location_or_exit(config))
         try:
             for event in events:
                 store.events.emit(cast("AnyEvent", event))
@@ -280,6 +280,10 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Why an SMS may not be queued: the store, or the text/number refused.
+_SMS_FAILS: tuple[type[Exception], ...] = (*STORE_ERRORS, InputError)
+
+
 def tell(config: Config, store: CaseStore, cases: Sequence[Case],
          events: Sequence[EventBase], no_sms: bool = False) -> list[EventBase]:
     """Queue the citizens' SMS for ``events`` in the store's outbox (the
@@ -297,7 +301,7 @@ def tell(config: Config, store: CaseStore, cases: Sequence[Case],
     for sms in texts:
         try:
             msg_id, queued = enqueue_on(store.conn, sms.to, sms.text, now)
-        except (sqlite3.Error, InputError) as exc:  # the change stands; say what is missing
+        except _SMS_FAILS as exc:  # the change stands; say what is missing
             print(f"the SMS to {mask_number(sms.to)} was not queued: {exc}")
             continue
         out.append(queued)

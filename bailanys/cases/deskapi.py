@@ -32,12 +32,10 @@ import asyncio
 import functools
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from starlette.requests import Request
@@ -64,6 +62,8 @@ from bailanys.errors import BailanysError, ConfigError, InputError
 from bailanys.phone import caller_of_uri, is_number
 from bailanys.reports.settings import DEFAULT_TOPICS
 from bailanys.reports.topics import Topics, topic_tree
+from bailanys.store.syncdb import STORE_ERRORS, connect_sync
+from bailanys.storeurl import redact
 from bailanys.web.access import Access
 from bailanys.web.app import endpoint
 from bailanys.web.auth import Role, Session
@@ -88,15 +88,14 @@ def read_caller(store_path: str, call_id: str) -> str | None:
     """The normalised number of ``call_id``'s ``call.offered`` (blocking:
     run it in a thread); None: no such call; "": a withheld number."""
     try:
-        conn = sqlite3.connect(Path(store_path).resolve().as_uri() + "?mode=ro", uri=True,
-                               timeout=5.0)
-    except sqlite3.Error as exc:
-        raise BailanysError(f"{store_path}: {exc}") from exc
+        conn = connect_sync(store_path, readonly=True, timeout=5.0)
+    except STORE_ERRORS as exc:
+        raise BailanysError(f"{redact(store_path)}: {exc}") from exc
     try:
         row = conn.execute("SELECT data FROM events WHERE call_id = ? AND type = "
                            "'call.offered' ORDER BY id LIMIT 1", (call_id,)).fetchone()
-    except sqlite3.Error as exc:
-        raise BailanysError(f"{store_path}: {exc}") from exc
+    except STORE_ERRORS as exc:
+        raise BailanysError(f"{redact(store_path)}: {exc}") from exc
     finally:
         conn.close()
     if row is None:

@@ -82,8 +82,9 @@ class CasesService:
         return self.tokens
 
     async def start(self, store_path: str) -> None:
-        """Load the rules and tokens, then run on the store file ``store_path``
-        (none for an in-memory store: no second connection can see it).
+        """Load the rules and tokens, then run on the store ``store_path`` (its
+        file or a PostgreSQL URL; none for an in-memory store: no second
+        connection can see it).
 
         A missing or broken rules or tokens file is logged as an error and
         leaves the requests off (the API answers 503, nothing escalates):

@@ -1,7 +1,9 @@
-"""The requests' store: a thin synchronous layer over SQLite (schema v7, issue 19).
+"""The requests' store: a thin synchronous layer over the store (schema v7, issue 19).
 
 Every write (create, split, status, answer, promise, complaint verdict,
-escalation) runs in one ``BEGIN IMMEDIATE`` transaction that also writes
+escalation) runs in one write transaction (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: a transaction that first takes :data:`WRITE_LOCK`, so writers
+take turns as on SQLite: the duplicate check sees the other's request) that also writes
 its history line, and returns the catalogue events
 (:mod:`bailanys.events.cases`) for the caller to write to the event log:
 the store does no event I/O itself. The decisions are the pure cores':
@@ -10,14 +12,14 @@ the store does no event I/O itself. The decisions are the pure cores':
 :mod:`~bailanys.cases.duplicates`. Synchronous on purpose (the CLI, the
 API's threads and tests call it; an async caller runs it with
 ``asyncio.to_thread``); the connection is the caller's, opened by
-:func:`connect` on a database migrated to version 7.
+:func:`connect` on a database migrated to version 7: the SQLite file or
+PostgreSQL (``store.syncdb``, issue 22).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +41,16 @@ from bailanys.events.cases import (
     CaseSplit,
     CaseStatus,
 )
+from bailanys.store.syncdb import (
+    STORE_ERRORS,
+    SyncConnection,
+    connect_sync,
+    dialect_of,
+    scalar,
+    schema_version,
+    write_transaction,
+)
+from bailanys.storeurl import redact
 from bailanys.timezone import ALMATY
 
 #: The schema version this module needs (bailanys/store/migrations.py).
@@ -48,6 +60,9 @@ SYSTEM_USER: Final = "system"
 #: The citizen's languages (the SMS and the robot speak them).
 LANGS: Final = ("kk", "ru")
 _OPEN_SQL: Final = "('registered', 'in_progress', 'escalated')"
+#: ``pg_advisory_xact_lock`` key serialising the requests' writers on
+#: PostgreSQL ("cases" in ASCII).
+WRITE_LOCK: Final = 0x6361736573
 
 
 class TransitionRefused(InputError):
@@ -63,18 +78,20 @@ class Result:
     linked: bool = False  # create(): linked to an open duplicate, no new request
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path) -> SyncConnection:
     """A connection for :class:`CaseStore` (autocommit; the store begins
-    its own transactions); refuses a database older than schema v7."""
+    its own transactions) to the store file or a ``postgresql://`` URL;
+    refuses a database older than schema v7."""
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=5.0)
-        conn.execute("PRAGMA foreign_keys = ON")
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open: {exc}") from exc
+        conn = connect_sync(path, autocommit=True, timeout=5.0)
+        if dialect_of(conn) == "sqlite":
+            conn.execute("PRAGMA foreign_keys = ON")
+        version = schema_version(conn)
+    except STORE_ERRORS as exc:
+        raise StoreError(f"{redact(str(path))}: cannot open: {exc}") from exc
     if version < SCHEMA_VERSION:
         conn.close()
-        raise StoreError(f"{path}: schema version {version} has no requests "
+        raise StoreError(f"{redact(str(path))}: schema version {version} has no requests "
                          f"(needs {SCHEMA_VERSION}); migrate the database first")
     return conn
 
@@ -102,7 +119,7 @@ def _local(at: datetime) -> date:
 class CaseStore:
     """Requests on one SQLite connection, with the routing and calendar."""
 
-    def __init__(self, conn: sqlite3.Connection, cfg: dl.CasesConfig, cal: Calendar,
+    def __init__(self, conn: SyncConnection, cfg: dl.CasesConfig, cal: Calendar,
                  topics: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.cfg = cfg
@@ -114,21 +131,19 @@ class CaseStore:
             raise InputError(f"unknown topic {topic!r} (configs/topics.yaml)")
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot begin a transaction: {exc}") from exc
-        try:
+    def _tx(self) -> Iterator[SyncConnection]:
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(write_transaction(self.conn))
+                if dialect_of(self.conn) == "postgresql":
+                    self.conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            except STORE_ERRORS as exc:
+                raise StoreError(f"cannot begin a transaction: {exc}") from exc
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     def _log(self, case_id: int, at: datetime, user: str, what: str, detail: str = "") -> None:
         self.conn.execute(
-            "INSERT INTO case_history (case_id, at, user, what, detail) VALUES (?, ?, ?, ?, ?)",
+            'INSERT INTO case_history (case_id, at, "user", what, detail) VALUES (?, ?, ?, ?, ?)',
             (case_id, _ts(at), user, what, detail))
         self.conn.execute("UPDATE cases SET updated = ? WHERE id = ?", (_ts(at), case_id))
 
@@ -170,7 +185,7 @@ class CaseStore:
         hs = tuple(
             Change(_at(at), user, what, detail)
             for at, user, what, detail in self.conn.execute(
-                "SELECT at, user, what, detail FROM case_history WHERE case_id = ? "
+                'SELECT at, "user", what, detail FROM case_history WHERE case_id = ? '
                 "ORDER BY id", (cid,)))
         return Case(cid, number, Kind(kind), Citizen(phone, iin_hash, lang), topic, desc,
                     Status(status), _at(created), qs, ps, hs, call_id,
@@ -209,12 +224,13 @@ class CaseStore:
                 linked = CaseDuplicate(number=dup.number, topic=topic, user=user)
                 return Result(self._must(dup.id), (linked.for_call(call_id),), linked=True)
             due = dl.due(self.cfg, self.cal, topic, _local(now), kind)
-            cur = self.conn.execute(
+            cid = int(scalar(
+                self.conn,
                 "INSERT INTO cases (kind, phone, iin_hash, lang, topic, description, status, "
-                "created, updated, call_id, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created, updated, call_id, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (kind.value, citizen.phone, citizen.iin_hash, citizen.lang, topic, text,
-                 Status.REGISTERED.value, _ts(now), _ts(now), call_id, category))
-            cid = int(cur.lastrowid or 0)
+                 Status.REGISTERED.value, _ts(now), _ts(now), call_id, category)))
             number = f"{_local(now).year}-{cid:06d}"
             self.conn.execute("UPDATE cases SET number = ? WHERE id = ?", (number, cid))
             self._add_question(cid, 1, text, topic, due)

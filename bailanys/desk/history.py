@@ -2,7 +2,8 @@
 
 Issue 19: "the caller's history: previous contacts (last 90 days) with
 topic, outcome, and open requests". :class:`HistoryReader` reads both from
-the store, read-only, on its own SQLite connection (one per thread: the
+the store, read-only, on its own connection (the SQLite file or PostgreSQL,
+``store.syncdb``; one per thread: the
 desktop calls :meth:`HistoryReader.read` in ``asyncio.to_thread``):
 
 - contacts: ``contacts`` rows of the same ``caller_key`` (schema v8: the
@@ -25,7 +26,6 @@ shows the call.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -41,6 +41,13 @@ from bailanys.cases.store import CaseStore
 from bailanys.desk.callerkey import caller_key
 from bailanys.errors import BailanysError
 from bailanys.phone import ANONYMOUS, normalise
+from bailanys.store.syncdb import (
+    STORE_ERRORS,
+    SyncConnection,
+    connect_sync,
+    dialect_of,
+    is_broken,
+)
 from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
@@ -55,7 +62,7 @@ BUSY_TIMEOUT_S: Final = 2.0
 _DAY_S: Final = 86_400.0
 CONTACTS_SQL: Final = (
     "SELECT started, channel, topic, outcome, queue, agent FROM contacts "
-    "WHERE caller_key = ? AND started >= ? AND started < ? AND call_id IS NOT ? "
+    "WHERE caller_key = ? AND started >= ? AND started < ? AND call_id IS DISTINCT FROM ? "
     "ORDER BY started DESC LIMIT ?")
 
 #: Open requests shown at most: a citizen rarely has more than a few; a
@@ -122,13 +129,13 @@ class HistoryReader:
         self._rules: tuple[dl.CasesConfig, Calendar] | None = None
         self._rules_failed = False
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _conn(self) -> SyncConnection:
+        conn: SyncConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            uri = Path(self._path).resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
-                                   isolation_level=None)
-            conn.execute("PRAGMA query_only = ON")
+            conn = connect_sync(self._path, readonly=True, autocommit=True,
+                                timeout=BUSY_TIMEOUT_S)
+            if dialect_of(conn) == "sqlite":
+                conn.execute("PRAGMA query_only = ON")
             self._local.conn = conn
         return conn
 
@@ -151,13 +158,16 @@ class HistoryReader:
             return EMPTY
         try:
             conn = self._conn()
-        except sqlite3.Error as exc:
+        except STORE_ERRORS as exc:
             log.warning("%s: caller history not read: %s", self._path, exc)
             return EMPTY
-        return CallerHistory(self._contacts(conn, number, now, days, exclude_call),
-                             self._open_cases(conn, number, now))
+        history = CallerHistory(self._contacts(conn, number, now, days, exclude_call),
+                                self._open_cases(conn, number, now))
+        if is_broken(conn):  # PostgreSQL went away: this thread reconnects next time
+            self.close()
+        return history
 
-    def _contacts(self, conn: sqlite3.Connection, number: str, now: float, days: int,
+    def _contacts(self, conn: SyncConnection, number: str, now: float, days: int,
                   exclude_call: str | None) -> tuple[PastContact, ...]:
         if not self._salt:
             return ()
@@ -165,7 +175,7 @@ class HistoryReader:
         try:
             rows = conn.execute(CONTACTS_SQL, (key, now - max(0, days) * _DAY_S, now,
                                             exclude_call, MAX_CONTACTS)).fetchall()
-        except sqlite3.Error as exc:  # no v8 columns yet, locked past the timeout
+        except STORE_ERRORS as exc:  # no v8 columns yet, locked past the timeout
             log.warning("%s: contacts history not read: %s", self._path, exc)
             return ()
         return tuple(PastContact(float(r[0]), str(r[1]), r[2], r[3], r[4], r[5]) for r in rows)
@@ -182,7 +192,7 @@ class HistoryReader:
                     log.error("requests not shown in the screen pop: %s", exc)
             return self._rules
 
-    def _open_cases(self, conn: sqlite3.Connection, number: str,
+    def _open_cases(self, conn: SyncConnection, number: str,
                     now: float) -> tuple[OpenCase, ...]:
         rules = self._load_rules()
         if rules is None:
@@ -195,7 +205,7 @@ class HistoryReader:
             # scan every open request instead (bench/desk_history.py).
             ids = [int(r[0]) for r in conn.execute(OPEN_CASES_SQL, (number,))]
             cases = [c for c in (store.get(i) for i in ids) if c is not None and c.open]
-        except sqlite3.Error as exc:  # no cases table (schema < 7)
+        except STORE_ERRORS as exc:  # no cases table (schema < 7)
             log.warning("%s: requests not read: %s", self._path, exc)
             return ()
         return tuple(open_case(c, at) for c in cases)

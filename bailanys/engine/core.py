@@ -65,7 +65,7 @@ from bailanys.sip.endpoint import Endpoint
 from bailanys.sip.transport import SipTransport
 from bailanys.store import Store
 from bailanys.store.events import EventLog
-from bailanys.store.sqliteonly import sqlite_file
+from bailanys.store.sqliteonly import sqlite_file, store_location
 from bailanys.tasks import TaskSet
 from bailanys.voice.phrases import interruption
 from bailanys.voice.tts import PromptRenderer
@@ -194,12 +194,12 @@ class Engine:
             undo.push_async_callback(_undo, "event store", self._close_own_store)
         self._events, file = self.store.events, sqlite_file(self.store.db)  # sqlite3 readers'
         # Before the reconciliation: the calls it closes are folded into contacts too.
-        self.contacts = await contact_projector(cfg, file, self.events)
+        self.contacts = await contact_projector(cfg, store_location(self.store.db), self.events)
         if self.contacts is not None:
             undo.push_async_callback(_undo, "contacts projector", self.contacts.stop)
             await self.contacts.start()
         undo.push_async_callback(_undo, "requests' escalation", self.cases.stop)
-        await self.cases.start(file)
+        await self.cases.start(store_location(self.store.db))
         self.ops = OpsService(cfg, self.events)
         undo.push_async_callback(_undo, "daily jobs", self.ops.stop)
         await self.ops.start(file)

@@ -82,7 +82,7 @@ from bailanys.sip.transport import SipTransport, Source
 from bailanys.store import Store
 from bailanys.store.db import MEMORY
 from bailanys.store.events import Event, EventLog, SideRow
-from bailanys.store.sqliteonly import sqlite_path
+from bailanys.store.sqliteonly import config_location, sqlite_path, store_location
 from bailanys.timezone import ALMATY
 from bailanys.voice.tts import PromptRenderer
 
@@ -210,7 +210,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         settings=cfg.robot, events=events, prompts=engine.prompts,
         speech=lambda: engine.ivr.speech, languages=tuple(cfg.engine.languages),
         database=lambda: None if engine.store is None else engine.store.db,
-        cases=cfg.cases, store_path=sqlite_path(cfg) or "")
+        cases=cfg.cases, store_path=config_location(cfg))
     engine.cluster_queues = cluster_queues(engine, events)
     engine.ivr = FlowService(settings=FlowSettings.of(cfg), prompts=engine.prompts,
                              events=events, queues=engine.cluster_queues or engine.queues,
@@ -235,6 +235,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
         config_file=cfg.source or "<defaults>",
         extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
+            *store_pages(engine, events),
             desk_routes(desk),
             lambda access, _static: kb_routes(kb, access),
             prompts_routes(recorded_port(engine)),
@@ -246,19 +247,28 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
 def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
     """The console pages that read the store file with sqlite3 (issue 22:
     only on an SQLite store; ``bailanys.store.sqliteonly``)."""
-    cfg, cases = engine.config, engine.cases
+    cfg = engine.config
     return (
         analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
                          events, ALMATY),
-        qa_routes(StoreQa(Path(cfg.store.path)), ALMATY),
-        reports_routes(StoreReports(Path(cfg.store.path), cfg), events, ALMATY),
+    )
+
+
+def store_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
+    """The console pages that read the store through ``store.syncdb`` (both
+    backends, issue 22): reports, intraday, requests and the desktop's requests."""
+    cfg, cases = engine.config, engine.cases
+    return (
+        reports_routes(StoreReports(config_location(cfg), cfg), events, ALMATY),
+        intraday_hook(engine),
+        qa_routes(StoreQa(Path(cfg.store.path) if sqlite_path(cfg) else config_location(cfg)),
+                  ALMATY),
         cases_routes(cases.tokens_now, cases.open_store, events, tell=cases.tell,
                      salt=functools.cache(  # read once, on the first request
                          functools.partial(load_or_create_salt, cfg.cases.salt_file))),
         lambda access, _static: desk_case_routes(
-            cases.open_store, events, cases.tell, caller_lookup(cfg.store.path), access,
-            cases=cfg.cases, topics_file=cfg.reports.topics),
-        intraday_hook(engine))
+            cases.open_store, events, cases.tell, caller_lookup(config_location(cfg)), access,
+            cases=cfg.cases, topics_file=cfg.reports.topics))
 
 
 def cluster_queues(engine: Host, events: LateEvents) -> ClusterQueues | None:
@@ -313,7 +323,7 @@ def intraday_hook(engine: Host) -> ExtraRoutes:
         return {} if config is None else {
             name: q.display_names() for name, q in config.queues.items()}
 
-    return intraday_routes(StoreIntraday(Path(engine.config.store.path), ALMATY), ALMATY,
+    return intraday_routes(StoreIntraday(config_location(engine.config), ALMATY), ALMATY,
                            queue_names=queue_names, agent_names=agent_names,
                            queue_agents=queue_agents, queue_labels=queue_labels)
 
@@ -344,13 +354,14 @@ async def caller_salt(cfg: Config) -> bytes | None:
 
 async def desk_history(engine: Host) -> HistoryReader | None:
     """The screen pop's history of the caller (issue 19) on the engine's store
-    file, keyed by the requests' salt; None for an in-memory store (no second
-    connection can see it) or without a salt."""
+    (its file or PostgreSQL), keyed by the requests' salt; None for an
+    in-memory store (no second connection can see it) or without a salt."""
     store = engine.store
-    if store is None or store.db.dialect != "sqlite" or store.db.path == MEMORY:
+    if store is None or store.db.path == MEMORY:
         return None
     salt = await caller_salt(engine.config)
-    return None if salt is None else HistoryReader(store.db.path, salt, engine.config.cases)
+    return None if salt is None else HistoryReader(store_location(store.db), salt,
+                                                   engine.config.cases)
 
 
 def _case_sms(engine: Host) -> CaseNotifier | None:

@@ -1,7 +1,8 @@
 """The intraday figures from the store's event log: blocking, run in worker threads.
 
-:class:`StoreIntraday` opens the store file read-only (``mode=ro``,
-``query_only``) for each call, in the thread it runs in, and closes it. It
+:class:`StoreIntraday` opens the store read-only (the SQLite file with
+``mode=ro``, ``query_only``; or PostgreSQL, ``store.syncdb``) for each
+call, in the thread it runs in, and closes it. It
 reads the events it needs by type and time (the ``events_type_ts`` index)
 and hands them to the pure cores (``buckets.py``, ``agentday.py``). The
 events the engine has not written yet (its writer commits every 50 ms) are
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence, Set
 from contextlib import closing
@@ -26,6 +26,14 @@ from bailanys.intraday.agentday import TYPES as AGENT_TYPES
 from bailanys.intraday.agentday import AgentPeriod, fold_agent
 from bailanys.intraday.buckets import DaySeries, QueueFact, StateChange, bucket_day, day_bounds
 from bailanys.store.events import Event
+from bailanys.store.syncdb import (
+    SyncConnection,
+    connect_sync,
+    decode_value,
+    dialect_of,
+    json_text,
+    json_value,
+)
 
 #: How far back an agent's state at a period's start is looked for.
 LOOKBACK_S: Final = 7 * 86400
@@ -33,14 +41,15 @@ BUSY_TIMEOUT_S: Final = 5.0
 _FACT_TYPES: Final = ("queue.joined", "call.connected", "queue.abandoned")
 
 
-def connect_ro(db_path: Path) -> sqlite3.Connection:
-    uri = db_path.resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
-    conn.execute("PRAGMA query_only = ON")
+def connect_ro(db_path: Path | str) -> SyncConnection:
+    """The store (a file or a ``postgresql://`` URL), read-only."""
+    conn = connect_sync(db_path, readonly=True, timeout=BUSY_TIMEOUT_S)
+    if dialect_of(conn) == "sqlite":
+        conn.execute("PRAGMA query_only = ON")
     return conn
 
 
-def _events(conn: sqlite3.Connection, types: Sequence[str], since: float, until: float,
+def _events(conn: SyncConnection, types: Sequence[str], since: float, until: float,
             extra: str = "", params: Sequence[Any] = ()) -> list[Event]:
     """The events of ``types`` in [since, until), in the log's order."""
     rows: list[tuple[int, float, str, str | None, str]] = []
@@ -53,14 +62,15 @@ def _events(conn: sqlite3.Connection, types: Sequence[str], since: float, until:
     return [Event(i, ts, kind, call_id, json.loads(data)) for i, ts, kind, call_id, data in rows]
 
 
-def initial_states(conn: sqlite3.Connection, start: float,
+def initial_states(conn: SyncConnection, start: float,
                    agent: str | None = None) -> dict[str, tuple[str, str]]:
     """Each agent's (state, reason) at ``start``: its last change before it."""
-    where = "" if agent is None else "AND json_extract(data, '$.agent') = ?"
+    field = json_text(dialect_of(conn), "agent")
+    where = "" if agent is None else f"AND {field} = ?"
     rows = conn.execute(
         "SELECT data FROM events WHERE id IN (SELECT max(id) FROM events "
         f"WHERE type = 'agent.state' AND ts >= ? AND ts < ? {where} "
-        "GROUP BY json_extract(data, '$.agent'))",
+        f"GROUP BY {field})",
         (start - LOOKBACK_S, start, *(() if agent is None else (agent,)))).fetchall()
     out: dict[str, tuple[str, str]] = {}
     for (data,) in rows:
@@ -72,18 +82,20 @@ def initial_states(conn: sqlite3.Connection, start: float,
     return out
 
 
-def queue_facts(conn: sqlite3.Connection, since: float, until: float) -> list[QueueFact]:
+def queue_facts(conn: SyncConnection, since: float, until: float) -> list[QueueFact]:
     """The counted moments of callers in [since, until) (see ``buckets.py``), in
     time order; only the fields counted are read out of the JSON."""
-    rows: list[tuple[float, str, Any, Any, Any, Any]] = []
+    dialect = dialect_of(conn)
+    fields = ", ".join(json_value(dialect, k) for k in ("queue", "waited", "cause", "short"))
+    rows: list[tuple[Any, ...]] = []
     for kind in _FACT_TYPES:
         rows += conn.execute(
-            "SELECT ts, type, json_extract(data, '$.queue'), json_extract(data, '$.waited'), "
-            "json_extract(data, '$.cause'), json_extract(data, '$.short') FROM events "
+            f"SELECT ts, type, {fields} FROM events "
             "WHERE type = ? AND ts >= ? AND ts < ?", (kind, since, until)).fetchall()
     rows.sort(key=lambda r: r[0])
     out = []
-    for ts, kind, queue, waited, cause, short in rows:
+    for ts, kind, *values in rows:
+        queue, waited, cause, short = (decode_value(dialect, v) for v in values)
         if not isinstance(queue, str):
             continue
         wait = float(waited) if isinstance(waited, int | float) else 0.0
@@ -96,10 +108,11 @@ def queue_facts(conn: sqlite3.Connection, since: float, until: float) -> list[Qu
     return out
 
 
-def state_changes(conn: sqlite3.Connection, since: float, until: float) -> list[StateChange]:
+def state_changes(conn: SyncConnection, since: float, until: float) -> list[StateChange]:
     """The agents' changes of state in [since, until), in the log's order."""
+    dialect = dialect_of(conn)
     rows = conn.execute(
-        "SELECT ts, json_extract(data, '$.agent'), json_extract(data, '$.state') FROM events "
+        f"SELECT ts, {json_text(dialect, 'agent')}, {json_text(dialect, 'state')} FROM events "
         "WHERE type = 'agent.state' AND ts >= ? AND ts < ? ORDER BY id",
         (since, until)).fetchall()
     return [StateChange(ts, agent, new) for ts, agent, new in rows
@@ -116,7 +129,7 @@ def days(since: dt.date, until: dt.date) -> Iterator[dt.date]:
 class StoreIntraday:
     """The intraday port over the store file ``db_path``, days in ``tz``."""
 
-    def __init__(self, db_path: Path, tz: dt.tzinfo) -> None:
+    def __init__(self, db_path: Path | str, tz: dt.tzinfo) -> None:
         self.db_path = db_path
         self.tz = tz
 
@@ -152,7 +165,7 @@ class StoreIntraday:
         with closing(connect_ro(self.db_path)) as conn:
             initial = initial_states(conn, since, agent).get(agent)
             own = _events(conn, AGENT_TYPES[:4], since, until,
-                          "AND json_extract(data, '$.agent') = ?", (agent,))
+                          f"AND {json_text(dialect_of(conn), 'agent')} = ?", (agent,))
             keys = sorted({e.call_id for e in own if e.type == "call.connected" and e.call_id}
                           | {str(e.data["leg"]) for e in own
                              if e.type == "call.connected" and e.data.get("leg")})

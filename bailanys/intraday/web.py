@@ -28,7 +28,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from http import HTTPStatus
@@ -42,6 +41,7 @@ from bailanys.errors import InputError
 from bailanys.intraday.agentday import AgentPeriod
 from bailanys.intraday.buckets import INTERVAL_S, DaySeries, day_bounds, labels, slot_of
 from bailanys.intraday.csvout import LANGS, agents_csv, intervals_csv
+from bailanys.store.syncdb import STORE_ERRORS
 from bailanys.web.access import SUPERVISOR_ROLES, Access
 from bailanys.web.app import endpoint
 from bailanys.web.auth import Session
@@ -181,7 +181,7 @@ class IntradayRoutes:
             return await make(request.query_params, self.clock())
         except IntradayParamError as exc:
             return _refusal(exc.code, str(exc), exc.param)
-        except sqlite3.Error as exc:
+        except STORE_ERRORS as exc:
             log.warning("intraday: the store cannot be read: %s", exc)
             return _refusal("store", "the store cannot be read", None,
                             HTTPStatus.SERVICE_UNAVAILABLE)

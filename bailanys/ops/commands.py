@@ -67,8 +67,17 @@ def _size(n: int) -> str:
     return f"{value:.1f} GiB"
 
 
+#: ``bailanys backup`` on a PostgreSQL store: what to run instead (README).
+PG_BACKUP_HINT = ("back it up with PostgreSQL's own tools: pg_dump (a logical dump) or "
+                  "pg_basebackup with WAL archiving (point-in-time recovery); see the "
+                  "README, \"Backups on PostgreSQL\"")
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
+    if config.store.location.backend == "postgresql":
+        raise CommandError(f"the store is on PostgreSQL ({config.store.location.display}): "
+                           f"`bailanys backup` copies the SQLite store file; {PG_BACKUP_HINT}")
     store_path_or_exit(config)
     now = time.time()
     result = bk.make_backup(config, Path(args.to) if args.to else None, now=now)

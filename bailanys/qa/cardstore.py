@@ -7,7 +7,7 @@ later reads the criteria it was scored with, and refuses a card whose
 content changed while its version did not (the score would then name a
 version whose criteria it was not scored with).
 
-Synchronous functions on a :class:`sqlite3.Connection`, run inside the
+Synchronous functions on a :class:`SyncConnection`, run inside the
 caller's transaction (the QA step writes the card, the score and its events
 in one); nothing here commits.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from bailanys.qa import scorecard
 from bailanys.qa.model import Scorecard
 from bailanys.qa.scorecard import ScorecardError
+from bailanys.store.syncdb import SyncConnection
 from bailanys.yamlsrc import Problem, load_file
 
 INSERT = """
@@ -35,19 +35,21 @@ SELECT_BODY = "SELECT body FROM qa_scorecards WHERE id = ? AND version = ?"
 SELECT_VERSIONS = "SELECT version, digest, created FROM qa_scorecards WHERE id = ?"
 
 
-def register(conn: sqlite3.Connection, card: Scorecard, now: float) -> None:
+def register(conn: SyncConnection, card: Scorecard, now: float) -> None:
     """Record ``card``'s version (once); ScorecardError when the store already
     holds other content under the same id and version."""
     body = scorecard.canonical(card)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     conn.execute(INSERT, (card.id, card.version, digest, body, now))
-    stored, created = conn.execute(SELECT_ONE, (card.id, card.version)).fetchone()
+    row = conn.execute(SELECT_ONE, (card.id, card.version)).fetchone()
+    assert row is not None  # inserted just above, or there already
+    stored, created = row
     if stored != digest:
         newest = max(v for v, _, _ in conn.execute(SELECT_VERSIONS, (card.id,)))
         raise ScorecardError([_changed(card, float(created), newest, line=0)])
 
 
-def load_version(conn: sqlite3.Connection, card_id: str, version: int) -> Scorecard | None:
+def load_version(conn: SyncConnection, card_id: str, version: int) -> Scorecard | None:
     """The card as it was at ``version`` (None when no call used it);
     ScorecardError when the stored body is not a valid card."""
     row = conn.execute(SELECT_BODY, (card_id, version)).fetchone()
@@ -61,7 +63,7 @@ def load_version(conn: sqlite3.Connection, card_id: str, version: int) -> Scorec
     return scorecard.from_json(data)
 
 
-def check_versions(conn: sqlite3.Connection, cards: Sequence[Scorecard]) -> list[Problem]:
+def check_versions(conn: SyncConnection, cards: Sequence[Scorecard]) -> list[Problem]:
     """For ``bailanys qa check --store``: every card whose content differs from
     the stored body of its version, or whose version is new but lower than
     one already used (it would look older than what it replaces)."""
@@ -83,7 +85,7 @@ def check_versions(conn: sqlite3.Connection, cards: Sequence[Scorecard]) -> list
     return problems
 
 
-def stored_versions(conn: sqlite3.Connection, card_id: str) -> list[int]:
+def stored_versions(conn: SyncConnection, card_id: str) -> list[int]:
     """The versions of ``card_id`` that scored calls, lowest first."""
     return sorted(int(v) for v, _, _ in conn.execute(SELECT_VERSIONS, (card_id,)))
 

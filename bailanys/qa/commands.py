@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,14 @@ from bailanys.cliutil import (
     load_config_or_exit,
     plural,
     print_problems,
-    store_path_or_exit,
+    store_location_or_exit,
 )
 from bailanys.qa import cardstore
 from bailanys.qa.model import Kind, Scorecard
 from bailanys.qa.scorecard import load_files, scorecard_files
 from bailanys.qa.select import is_default
+from bailanys.store.syncdb import STORE_ERRORS, connect_sync, has_tables
+from bailanys.storeurl import redact
 from bailanys.yamlsrc import Problem
 
 
@@ -71,7 +72,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems += found_problems
     stored: dict[str, list[int]] = {}
     if args.store and config is not None:
-        store_problems, stored = _check_store(store_path_or_exit(config), cards)
+        store_problems, stored = _check_store(store_location_or_exit(config), cards)
         problems += store_problems
     print_problems(problems)
     for card in cards:
@@ -103,14 +104,11 @@ def summary(card: Scorecard, stored: list[int] | None = None) -> str:
 
 def _check_store(path: str, cards: list[Scorecard]) -> tuple[list[Problem], dict[str, list[int]]]:
     try:
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                 "AND name = 'qa_scorecards'").fetchone()
-            if found is None:
-                raise CommandError(f"{path} has no scorecard versions yet (an older schema): "
-                                   "start the engine once to bring it up to date")
+        with contextlib.closing(connect_sync(path, readonly=True)) as conn:
+            if not has_tables(conn, "qa_scorecards"):
+                raise CommandError(f"{redact(path)} has no scorecard versions yet (an older "
+                                   "schema): start the engine once to bring it up to date")
             return (cardstore.check_versions(conn, cards),
                     {c.id: cardstore.stored_versions(conn, c.id) for c in cards})
-    except sqlite3.Error as exc:
-        raise CommandError(f"{path}: cannot read the store: {exc}") from None
+    except STORE_ERRORS as exc:
+        raise CommandError(f"{redact(path)}: cannot read the store: {exc}") from None

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from bailanys.qa.model import Answer, Names, Outcome, Result
 from bailanys.qa.reports import MAX_CALL_LINKS, period
 from bailanys.qa.reviews import CardLoader, load_card
 from bailanys.qa.totals import final_outcomes
+from bailanys.store.syncdb import SyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _categories(results_json: str, answers_json: str) -> dict[str, str]:
     return out
 
 
-def _pairs(conn: sqlite3.Connection, first: dt.date, last: dt.date
+def _pairs(conn: SyncConnection, first: dt.date, last: dt.date
            ) -> dict[str, tuple[_Judged, _Judged]]:
     by_call: dict[str, list[_Judged]] = defaultdict(list)
     for call_id, reviewer, card, version, answers, results in conn.execute(
@@ -144,7 +144,7 @@ def _pairs(conn: sqlite3.Connection, first: dt.date, last: dt.date
             if len(j) == 2 and j[0].card == j[1].card}
 
 
-def calibration(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date, *,
+def calibration(conn: SyncConnection, since: str | dt.date, until: str | dt.date, *,
                 load: CardLoader = load_card) -> CalibrationReport:
     """Per criterion: over the period's calls reviewed by two reviewers
     (their final reviews), how many, the share they agreed on, Cohen's kappa."""

@@ -16,7 +16,7 @@ queue) and ISO week of the call's local day:
   answers, overrides), else the automatic one.
 
 A call counts once, with its latest score. Synchronous and read-only on a
-``sqlite3.Connection``; ``since``/``until`` are the calls' local dates,
+``SyncConnection``; ``since``/``until`` are the calls' local dates,
 both included (:func:`period`). CSV: :func:`csv_rows` / :func:`export_csv`
 (``analytics.csvexport``'s choices: BOM, Excel's separator per language,
 formula injection guarded).
@@ -29,7 +29,6 @@ import datetime as dt
 import io
 import json
 import logging
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from bailanys.analytics.csvexport import BOM, SEPARATORS, guard
 from bailanys.qa.answers import ReviewError
 from bailanys.qa.model import Names, Outcome
 from bailanys.qa.reviews import CardLoader, load_card
+from bailanys.store.syncdb import SyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def _parse(row: Sequence[Any]) -> _Call:
                  tuple(c for c, o in outcomes.items() if o == Outcome.FAIL.value))
 
 
-def _calls(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date
+def _calls(conn: SyncConnection, since: str | dt.date, until: str | dt.date
            ) -> tuple[str, str, list[_Call]]:
     first, last = period(since, until)
     rows = conn.execute(_SCORES, (first.isoformat(), last.isoformat())).fetchall()
@@ -193,7 +193,7 @@ def _pct(part: int, whole: int) -> float | None:
 class _Names:
     """Criterion names from the scorecard versions the calls used (cached)."""
 
-    def __init__(self, conn: sqlite3.Connection, load: CardLoader) -> None:
+    def __init__(self, conn: SyncConnection, load: CardLoader) -> None:
         self.conn, self.load = conn, load
         self.cache: dict[tuple[str, int], dict[str, Names]] = {}
 
@@ -223,7 +223,7 @@ def _stats(week: str | None, calls: Sequence[_Call], names: _Names) -> Stats:
                  _pct(sum(bool(c.review_passed) for c in reviewed), len(reviewed)), failed)
 
 
-def _report(conn: sqlite3.Connection, by: str, since: str | dt.date, until: str | dt.date,
+def _report(conn: SyncConnection, by: str, since: str | dt.date, until: str | dt.date,
             load: CardLoader) -> Report:
     first, last, calls = _calls(conn, since, until)
     groups: dict[str | None, list[_Call]] = defaultdict(list)
@@ -240,13 +240,13 @@ def _report(conn: sqlite3.Connection, by: str, since: str | dt.date, until: str 
     return Report(by, first, last, tuple(out))
 
 
-def by_agent(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date, *,
+def by_agent(conn: SyncConnection, since: str | dt.date, until: str | dt.date, *,
              load: CardLoader = load_card) -> Report:
     """Each agent's QA figures per ISO week over the period (local dates, included)."""
     return _report(conn, "agent", since, until, load)
 
 
-def by_team(conn: sqlite3.Connection, since: str | dt.date, until: str | dt.date, *,
+def by_team(conn: SyncConnection, since: str | dt.date, until: str | dt.date, *,
             load: CardLoader = load_card) -> Report:
     """Each team's (queue's) QA figures per ISO week over the period."""
     return _report(conn, "team", since, until, load)

@@ -11,17 +11,17 @@ first (they are the ones a caller may have been misinformed on), then the
 oldest first. A call the reviewer has already finalised a review of leaves
 their queue (the calibration row of that call waits for someone else).
 
-Read-only, synchronous, on a ``sqlite3.Connection`` (``reviews.queue``).
+Read-only, synchronous, on a ``SyncConnection`` (``reviews.queue``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from bailanys.qa.model import QueueReason
+from bailanys.store.syncdb import SyncConnection, scalar
 
 #: Reasons listed before the others: a contact that may have failed KPI 2.
 URGENT: Final = (QueueReason.CRITICAL.value, QueueReason.COMPLAINT.value)
@@ -81,13 +81,13 @@ _URGENT_SQL = ", ".join(f"'{r}'" for r in URGENT)
 
 _OPEN = """
 FROM qa_queue q
-WHERE q.state = 'open' AND (:reviewer IS NULL OR NOT EXISTS (
-    SELECT 1 FROM qa_reviews r WHERE r.call_id = q.call_id AND r.reviewer = :reviewer
+WHERE q.state = 'open' AND (CAST(? AS TEXT) IS NULL OR NOT EXISTS (
+    SELECT 1 FROM qa_reviews r WHERE r.call_id = q.call_id AND r.reviewer = ?
     AND r.state = 'final'))
 """
 _PAGE = (f"SELECT q.call_id, MIN(CASE WHEN q.reason IN ({_URGENT_SQL}) THEN 0 ELSE 1 END), "
          f"MIN(q.added) {_OPEN} GROUP BY q.call_id ORDER BY 2, 3, q.call_id "
-         "LIMIT :limit OFFSET :offset")
+         "LIMIT ? OFFSET ?")
 _SIZE = f"SELECT COUNT(DISTINCT q.call_id) {_OPEN}"
 
 _REASONS = ("SELECT reason, detail, added, added_by FROM qa_queue WHERE call_id = ? "
@@ -102,13 +102,13 @@ _REVIEWERS = ("SELECT DISTINCT reviewer FROM qa_reviews WHERE call_id = ? AND "
               "state = 'final' ORDER BY reviewer")
 
 
-def _item(conn: sqlite3.Connection, call_id: str, later: int, first: float,
+def _item(conn: SyncConnection, call_id: str, later: int, first: float,
           reviewer: str | None) -> QueueItem:
     reasons = tuple(Queued(str(r[0]), str(r[1]), float(r[2]), r[3])
                     for r in conn.execute(_REASONS, (call_id,)))
     facts: Sequence[Any] = conn.execute(_FACTS, (call_id,)).fetchone() or (None,) * 8
     score: Sequence[Any] = conn.execute(_SCORE, (call_id,)).fetchone() or (None,) * 7
-    draft = conn.execute(_DRAFT, (call_id, reviewer)).fetchone()[0] if reviewer else None
+    draft = scalar(conn, _DRAFT, (call_id, reviewer)) if reviewer else None
     reviewers = tuple(str(r[0]) for r in conn.execute(_REVIEWERS, (call_id,)))
     return QueueItem(
         call_id, reasons, later == 0, first,
@@ -119,18 +119,17 @@ def _item(conn: sqlite3.Connection, call_id: str, later: int, first: float,
         draft=None if draft is None else int(draft), reviewers=reviewers)
 
 
-def queue(conn: sqlite3.Connection, *, reviewer: str | None = None, limit: int = 50,
+def queue(conn: SyncConnection, *, reviewer: str | None = None, limit: int = 50,
           offset: int = 0) -> list[QueueItem]:
     """Open calls of the queue, urgent (critical, complaint) first then the
     oldest first; ``reviewer``: leave out the calls they have finalised a
     review of, and show their draft. ``limit`` is capped at :data:`MAX_LIMIT`."""
     limit = max(0, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    rows = conn.execute(_PAGE, {"reviewer": reviewer, "limit": limit,
-                                "offset": offset}).fetchall()
+    rows = conn.execute(_PAGE, (reviewer, reviewer, limit, offset)).fetchall()
     return [_item(conn, str(r[0]), int(r[1]), float(r[2]), reviewer) for r in rows]
 
 
-def size(conn: sqlite3.Connection, *, reviewer: str | None = None) -> int:
+def size(conn: SyncConnection, *, reviewer: str | None = None) -> int:
     """How many calls :func:`queue` would list over all its pages."""
-    return int(conn.execute(_SIZE, {"reviewer": reviewer}).fetchone()[0])
+    return int(scalar(conn, _SIZE, (reviewer, reviewer)))

@@ -14,7 +14,7 @@ counted one (the earlier goes ``counted`` 0 in the same transaction and
 ``qa.reviewed`` carries its ``passed`` as ``previous_passed``). A second
 reviewer's review of the same call (calibration) is not counted.
 
-Synchronous functions on a ``sqlite3.Connection`` (the page runs them in a
+Synchronous functions on a ``SyncConnection`` (the page runs them in a
 thread with its own connection, like ``analytics/webstore.py``); writes
 are one ``BEGIN IMMEDIATE`` transaction each (``analytics.jobs.
 transaction``), so two reviewers finalising the same call at once are
@@ -27,12 +27,10 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bailanys.analytics.jobs import transaction
 from bailanys.events.qa import QaReviewed
 from bailanys.qa import answers as answers_mod
 from bailanys.qa.answers import ReviewError
@@ -40,6 +38,8 @@ from bailanys.qa.model import Answer, QueueReason, Result, Scorecard
 from bailanys.qa.reviewqueue import QueueItem, queue
 from bailanys.qa.totals import combine
 from bailanys.store.events import INSERT_EVENT, event_row
+from bailanys.store.syncdb import SyncConnection, scalar
+from bailanys.store.syncdb import write_transaction as transaction
 
 __all__ = ["CardLoader", "QueueItem", "Review", "ReviewError", "correct", "finalise",
            "load_card", "open_review", "queue", "read", "save"]
@@ -48,10 +48,10 @@ log = logging.getLogger(__name__)
 
 #: ``(conn, scorecard id, version) -> Scorecard | None``: the scorecard
 #: version a score used, from ``qa_scorecards.body``.
-CardLoader = Callable[[sqlite3.Connection, str, int], "Scorecard | None"]
+CardLoader = Callable[[SyncConnection, str, int], "Scorecard | None"]
 
 
-def load_card(conn: sqlite3.Connection, card_id: str, version: int) -> Scorecard | None:
+def load_card(conn: SyncConnection, card_id: str, version: int) -> Scorecard | None:
     """The default :data:`CardLoader`: ``bailanys.qa.cardstore.load_version``
     (imported when first needed)."""
     module = importlib.import_module("bailanys.qa.cardstore")
@@ -119,7 +119,7 @@ def _review(row: Sequence[Any]) -> Review:
                   None if row[15] is None else int(row[15]))
 
 
-def _get(conn: sqlite3.Connection, review_id: int) -> Review:
+def _get(conn: SyncConnection, review_id: int) -> Review:
     row = conn.execute(f"SELECT {_COLUMNS} FROM qa_reviews r WHERE r.id = ?",
                        (int(review_id),)).fetchone()
     if row is None:
@@ -127,7 +127,7 @@ def _get(conn: sqlite3.Connection, review_id: int) -> Review:
     return _review(row)
 
 
-def _draft_of(conn: sqlite3.Connection, review_id: int, reviewer: str) -> Review:
+def _draft_of(conn: SyncConnection, review_id: int, reviewer: str) -> Review:
     review = _get(conn, review_id)
     if review.reviewer != reviewer:
         raise ReviewError("not_owner", str(review_id))
@@ -136,7 +136,7 @@ def _draft_of(conn: sqlite3.Connection, review_id: int, reviewer: str) -> Review
     return review
 
 
-def _card(conn: sqlite3.Connection, review: Review, load: CardLoader) -> Scorecard:
+def _card(conn: SyncConnection, review: Review, load: CardLoader) -> Scorecard:
     card = load(conn, review.scorecard, review.version)
     if card is None:
         raise ReviewError("no_scorecard", f"{review.scorecard} v{review.version}")
@@ -155,7 +155,7 @@ class _Score:
     results: tuple[Result, ...]
 
 
-def _score(conn: sqlite3.Connection, call_id: str, card: tuple[str, int] | None = None
+def _score(conn: SyncConnection, call_id: str, card: tuple[str, int] | None = None
            ) -> _Score | None:
     """The call's latest score (or the one of scorecard ``card``)."""
     sql = "SELECT scorecard, version, agent, queue, language, results FROM qa_scores " \
@@ -175,7 +175,7 @@ def _score(conn: sqlite3.Connection, call_id: str, card: tuple[str, int] | None 
     return _Score(str(row[0]), int(row[1]), row[2], row[3], row[4], results)
 
 
-def open_review(conn: sqlite3.Connection, call_id: str, reviewer: str, now: float) -> Review:
+def open_review(conn: SyncConnection, call_id: str, reviewer: str, now: float) -> Review:
     """``reviewer``'s review of the call: their latest revision (a draft to go
     on with, or a final one the page shows read-only), else a new draft
     (revision 1) of the scorecard version the call was scored with.
@@ -190,15 +190,14 @@ def open_review(conn: sqlite3.Connection, call_id: str, reviewer: str, now: floa
         score = _score(conn, call_id)
         if score is None:
             raise ReviewError("no_score", call_id[:64])
-        cur = conn.execute("INSERT INTO qa_reviews (call_id, reviewer, scorecard, version, "
-                           "created) VALUES (?, ?, ?, ?, ?)",
-                           (call_id, reviewer, score.scorecard, score.version, now))
-        review_id = int(cast(int, cur.lastrowid))
+        review_id = int(scalar(conn, "INSERT INTO qa_reviews (call_id, reviewer, scorecard, "
+                               "version, created) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                               (call_id, reviewer, score.scorecard, score.version, now)))
     log.info("qa: review %d of call %s by %s -> draft", review_id, call_id, reviewer)
     return _get(conn, review_id)
 
 
-def save(conn: sqlite3.Connection, review_id: int, reviewer: str, answers: Sequence[Answer],
+def save(conn: SyncConnection, review_id: int, reviewer: str, answers: Sequence[Answer],
          comment: str, *, load: CardLoader = load_card) -> Review:
     """Store the draft's answers and comment (all of them: what is not sent
     is no longer answered). Only the draft's reviewer; an override needs a
@@ -212,7 +211,7 @@ def save(conn: sqlite3.Connection, review_id: int, reviewer: str, answers: Seque
     return _get(conn, review_id)
 
 
-def _counted(conn: sqlite3.Connection, review: Review) -> tuple[bool, Review | None]:
+def _counted(conn: SyncConnection, review: Review) -> tuple[bool, Review | None]:
     """(whether ``review`` is the one KPI 2 counts, the counted one it replaces)."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM qa_reviews r WHERE r.call_id = ? AND "
                        "r.state = 'final' AND r.counted = 1", (review.call_id,)).fetchone()
@@ -224,18 +223,18 @@ def _counted(conn: sqlite3.Connection, review: Review) -> tuple[bool, Review | N
     return False, None
 
 
-def _close_queue(conn: sqlite3.Connection, call_id: str) -> None:
+def _close_queue(conn: SyncConnection, call_id: str) -> None:
     """The call's open queue rows -> done; a calibration row only once two
     reviewers have finalised a review of the call (it asks for a second one)."""
-    reviewers = conn.execute("SELECT COUNT(DISTINCT reviewer) FROM qa_reviews WHERE "
-                             "call_id = ? AND state = 'final'", (call_id,)).fetchone()[0]
+    reviewers = scalar(conn, "SELECT COUNT(DISTINCT reviewer) FROM qa_reviews WHERE "
+                             "call_id = ? AND state = 'final'", (call_id,))
     sql = "UPDATE qa_queue SET state = 'done' WHERE call_id = ? AND state = 'open'"
     if int(reviewers) < 2:
         sql += f" AND reason != '{QueueReason.CALIBRATION.value}'"
     conn.execute(sql, (call_id,))
 
 
-def finalise(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float, *,
+def finalise(conn: SyncConnection, review_id: int, reviewer: str, now: float, *,
              load: CardLoader = load_card) -> Review:
     """Finalise the draft: every manual criterion answered (or n.a.), the
     total and failed critical criteria computed (``qa.totals.combine`` over
@@ -270,7 +269,7 @@ def finalise(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float
     return _get(conn, review_id)
 
 
-def correct(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float) -> Review:
+def correct(conn: SyncConnection, review_id: int, reviewer: str, now: float) -> Review:
     """A correction of the final review ``review_id``: a new draft, revision
     + 1, that ``supersedes`` it, with its answers and comment copied; the
     final one stays as it is. Only its reviewer; only the latest revision
@@ -286,18 +285,18 @@ def correct(conn: sqlite3.Connection, review_id: int, reviewer: str, now: float)
             if newer.final:
                 raise ReviewError("superseded", str(newer.id))
             return newer
-        cur = conn.execute(
+        new_id = int(scalar(
+            conn,
             "INSERT INTO qa_reviews (call_id, reviewer, revision, supersedes, scorecard, "
             "version, answers, comment, created) SELECT call_id, reviewer, revision + 1, id, "
-            "scorecard, version, answers, comment, ? FROM qa_reviews WHERE id = ?",
-            (now, review.id))
-        new_id = int(cast(int, cur.lastrowid))
+            "scorecard, version, answers, comment, ? FROM qa_reviews WHERE id = ? RETURNING id",
+            (now, review.id)))
     log.info("qa: review %d of call %s -> corrected by draft %d", review.id, review.call_id,
              new_id)
     return _get(conn, new_id)
 
 
-def read(conn: sqlite3.Connection, call_id: str) -> list[Review]:
+def read(conn: SyncConnection, call_id: str) -> list[Review]:
     """Every revision of every reviewer's review of the call, oldest first."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM qa_reviews r WHERE r.call_id = ? "
                         "ORDER BY r.created, r.id", (call_id,)).fetchall()

@@ -27,7 +27,6 @@ among them is the k-th lowest key of the whole week so far.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,6 +44,7 @@ from bailanys.qa.scorestore import (
     scored_meta,
 )
 from bailanys.qa.settings import QaConfig
+from bailanys.store.syncdb import SyncConnection, write_transaction
 
 #: A supervisor's note on a flag is kept to this length (a sentence or two;
 #: the same bound as a failed job's reason, ``analytics.jobs.MAX_REASON``).
@@ -107,7 +107,7 @@ def bottom_k(slots: Sequence[SampleSlot], key: float, k: int) -> SampleDecision:
     return SampleDecision(False)
 
 
-def queue_call(conn: sqlite3.Connection, score: Score, meta: CallMeta, *,
+def queue_call(conn: SyncConnection, score: Score, meta: CallMeta, *,
                survey_score: int | None, topic: str | None, config: QaConfig, key: float,
                now: float) -> list[QueueRow]:
     """Queue a freshly scored call by the rules and the weekly sample, inside
@@ -131,7 +131,7 @@ def queue_call(conn: sqlite3.Connection, score: Score, meta: CallMeta, *,
 
 
 @contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def _transaction(conn: SyncConnection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); inside the caller's
     transaction when one is open (a savepoint then, committed by the caller)."""
     if conn.in_transaction:
@@ -144,14 +144,8 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             raise
         conn.execute("RELEASE qa_queue")
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         yield
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def clean_detail(text: str) -> str:
@@ -161,7 +155,7 @@ def clean_detail(text: str) -> str:
     return mask_text(" ".join(text.split())[:MAX_DETAIL])
 
 
-def _request(conn: sqlite3.Connection, call_id: str, reason: QueueReason, by: str, now: float,
+def _request(conn: SyncConnection, call_id: str, reason: QueueReason, by: str, now: float,
              detail: str) -> bool:
     with _transaction(conn):
         found = scored_meta(conn, call_id)
@@ -174,7 +168,7 @@ def _request(conn: sqlite3.Connection, call_id: str, reason: QueueReason, by: st
         return insert_queue(conn, row, reopen=True)
 
 
-def flag(conn: sqlite3.Connection, call_id: str, by: str, now: float, detail: str = "") -> bool:
+def flag(conn: SyncConnection, call_id: str, by: str, now: float, detail: str = "") -> bool:
     """A supervisor ``by`` sends a scored call to review (``detail``: why, as
     they wrote it: :func:`clean_detail`), with its ``qa.queued`` event, in one transaction. False
     when it is already waiting in the queue as flagged; a flag reviewed
@@ -182,7 +176,7 @@ def flag(conn: sqlite3.Connection, call_id: str, by: str, now: float, detail: st
     return _request(conn, call_id, QueueReason.FLAG, by, now, detail)
 
 
-def calibrate(conn: sqlite3.Connection, call_id: str, by: str, now: float) -> bool:
+def calibrate(conn: SyncConnection, call_id: str, by: str, now: float) -> bool:
     """Ask for a second review of a scored call by another reviewer, to
     measure agreement (issue 16, "Calibration": Cohen's kappa per
     criterion, :mod:`bailanys.qa.kappa`); like :func:`flag` otherwise."""

@@ -16,7 +16,6 @@ Only SQL that PostgreSQL has too (``ON CONFLICT``, ``RETURNING``), like
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,6 +23,7 @@ from typing import Any, Final
 from bailanys.events import QaQueued
 from bailanys.qa.model import Outcome, QueueReason, Result, Score
 from bailanys.store.events import INSERT_EVENT, event_row
+from bailanys.store.syncdb import SyncConnection, scalar
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def is_scored(conn: sqlite3.Connection, call_id: str) -> bool:
+def is_scored(conn: SyncConnection, call_id: str) -> bool:
     """Has the call an automatic score (any scorecard, any version)?"""
     row = conn.execute("SELECT 1 FROM qa_scores WHERE call_id = ? LIMIT 1", (call_id,)).fetchone()
     return row is not None
@@ -105,7 +105,7 @@ _UNSCORED: Final = (
 )
 
 
-def unscored_recent(conn: sqlite3.Connection, jobs: int) -> list[str]:
+def unscored_recent(conn: SyncConnection, jobs: int) -> list[str]:
     """The calls among the latest ``jobs`` transcription jobs that are ready
     and have no score (a worker stopped between storing a channel and
     scoring, a failed QA step, no scorecard), oldest first. The latest jobs
@@ -119,11 +119,10 @@ def unscored_recent(conn: sqlite3.Connection, jobs: int) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def unscored_count(conn: sqlite3.Connection) -> int:
+def unscored_count(conn: SyncConnection) -> int:
     """Every call transcribed with an agent and not scored (``bailanys analytics status``)."""
-    row = conn.execute(f"SELECT count(*) FROM (SELECT j.call_id FROM analytics_jobs j{_UNSCORED})"
-                       ).fetchone()
-    return int(row[0])
+    return int(scalar(
+        conn, f"SELECT count(*) FROM (SELECT j.call_id FROM analytics_jobs j{_UNSCORED}) AS u"))
 
 
 def failed_ids(results: Sequence[Result]) -> tuple[str, ...]:
@@ -131,7 +130,7 @@ def failed_ids(results: Sequence[Result]) -> tuple[str, ...]:
     return tuple(r.criterion for r in results if r.outcome is Outcome.FAIL)
 
 
-def insert_score(conn: sqlite3.Connection, score: Score, meta: CallMeta,
+def insert_score(conn: SyncConnection, score: Score, meta: CallMeta,
                  acoustics: Mapping[str, float | None], now: float) -> bool:
     """The call's ``qa_scores`` row; False (nothing written) when the call
     already has one for this scorecard version (idempotent)."""
@@ -149,7 +148,7 @@ def queued_event(row: QueueRow) -> QaQueued:
                     agent=row.agent, by=row.added_by)
 
 
-def insert_queue(conn: sqlite3.Connection, row: QueueRow, *, reopen: bool = False) -> bool:
+def insert_queue(conn: SyncConnection, row: QueueRow, *, reopen: bool = False) -> bool:
     """Add ``row`` and its ``qa.queued`` event; False (nothing written) when
     the call is already queued for that reason (``reopen``: unless that row
     is done or removed, which is put back in the queue)."""
@@ -162,7 +161,7 @@ def insert_queue(conn: sqlite3.Connection, row: QueueRow, *, reopen: bool = Fals
     return True
 
 
-def sample_slots(conn: sqlite3.Connection, agent: str, week: str) -> list[SampleSlot]:
+def sample_slots(conn: SyncConnection, agent: str, week: str) -> list[SampleSlot]:
     """Every call that entered ``agent``'s sample of ``week``, lowest key first."""
     rows = conn.execute(
         "SELECT q.id, q.call_id, q.sample_key, q.state,"
@@ -172,7 +171,7 @@ def sample_slots(conn: sqlite3.Connection, agent: str, week: str) -> list[Sample
     return [SampleSlot(int(r[0]), str(r[1]), float(r[2]), str(r[3]), bool(r[4])) for r in rows]
 
 
-def remove_from_sample(conn: sqlite3.Connection, slot_id: int) -> bool:
+def remove_from_sample(conn: SyncConnection, slot_id: int) -> bool:
     """Take a displaced call out of the queue, if nobody has started on it."""
     cur = conn.execute(
         "UPDATE qa_queue SET state = 'removed' WHERE id = ? AND reason = 'sample'"
@@ -181,7 +180,7 @@ def remove_from_sample(conn: sqlite3.Connection, slot_id: int) -> bool:
     return cur.rowcount == 1
 
 
-def scored_meta(conn: sqlite3.Connection, call_id: str) -> tuple[str | None, str] | None:
+def scored_meta(conn: SyncConnection, call_id: str) -> tuple[str | None, str] | None:
     """(agent, local date) of the call's latest score; None when it has none."""
     row = conn.execute("SELECT agent, day FROM qa_scores WHERE call_id = ?"
                        " ORDER BY id DESC LIMIT 1", (call_id,)).fetchone()
@@ -206,7 +205,7 @@ class StoredScore:
     acoustics: Mapping[str, float | None]
 
 
-def read_score(conn: sqlite3.Connection, call_id: str) -> StoredScore | None:
+def read_score(conn: SyncConnection, call_id: str) -> StoredScore | None:
     """The call's latest automatic score; None when it has none."""
     row = conn.execute(
         "SELECT call_id, scorecard, version, ts, day, agent, queue, language, total,"

@@ -28,12 +28,20 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from bailanys.errors import BailanysError
 from bailanys.qa import webshape
 from bailanys.qa.model import Answer, Scorecard
 from bailanys.qa.web import QaRefused
+from bailanys.store.backend import INTEGRITY_ERRORS
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync, dialect_of
 
 log = logging.getLogger(__name__)
+
+#: Schema v5's refusals: SQLite's trigger aborts with a constraint error,
+#: PostgreSQL's trigger function raises (SQLSTATE P0001).
+FINAL_ERRORS: tuple[type[Exception], ...] = (*INTEGRITY_ERRORS, psycopg.errors.RaiseException)
 
 #: Seconds a statement waits for another writer (the event writer, a worker).
 BUSY_TIMEOUT_S = 5.0
@@ -47,18 +55,25 @@ def _module(name: str) -> Any:
 class StoreQa:
     """The page's data from the store file ``db_path``."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path | str) -> None:
         self.db_path = db_path
 
-    def _connect(self, *, write: bool = False) -> sqlite3.Connection:
-        uri = self.db_path.resolve().as_uri() + ("?mode=rw" if write else "?mode=ro")
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=True)
-        if not write:
+    def _connect(self, *, write: bool = False) -> SyncConnection:
+        """The store (its file, never created here, or a PostgreSQL URL);
+        a write connection is autocommit: the review store begins its own
+        transactions (``store.syncdb.write_transaction``)."""
+        if write and isinstance(self.db_path, Path):
+            uri = self.db_path.resolve().as_uri() + "?mode=rw"
+            lite = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+            return lite
+        conn = connect_sync(self.db_path, readonly=not write, autocommit=write,
+                            timeout=BUSY_TIMEOUT_S)
+        if not write and dialect_of(conn) == "sqlite":
             conn.execute("PRAGMA query_only = ON")
         return conn
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def _writing(self) -> Iterator[SyncConnection]:
         """A connection for one action: committed when it returns (the review
         store commits its own ``BEGIN IMMEDIATE``; anything left open is
         committed here), rolled back when it raises; refusals as :func:`_refusals`."""
@@ -99,7 +114,7 @@ class StoreQa:
         }
 
     @staticmethod
-    def _reasons(conn: sqlite3.Connection, call_id: str) -> list[dict[str, Any]]:
+    def _reasons(conn: SyncConnection, call_id: str) -> list[dict[str, Any]]:
         return [{"reason": r, "detail": d, "state": s, "by": b} for r, d, s, b in conn.execute(
             "SELECT reason, detail, state, added_by FROM qa_queue WHERE call_id = ?"
             " ORDER BY added, id", (call_id,))]
@@ -114,7 +129,7 @@ class StoreQa:
         with _refusals(), closing(self._connect()) as conn:
             return dict(webshape.plain(_module("kappa").calibration(conn, since, until)))
 
-    def _report(self, conn: sqlite3.Connection, by: str, since: dt.date, until: dt.date) -> Any:
+    def _report(self, conn: SyncConnection, by: str, since: dt.date, until: dt.date) -> Any:
         reports = _module("reports")
         build = reports.by_agent if by == "agent" else reports.by_team
         return build(conn, since, until)
@@ -131,21 +146,21 @@ class StoreQa:
 
     # --- actions -------------------------------------------------------------
 
-    def _review(self, conn: sqlite3.Connection, review_id: int) -> Mapping[str, Any]:
+    def _review(self, conn: SyncConnection, review_id: int) -> Mapping[str, Any]:
         row = conn.execute(f"{webshape.SELECT_REVIEW} WHERE id = ?", (review_id,)).fetchone()
         if row is None:
             raise QaRefused("no_review", f"no review {review_id}", HTTPStatus.NOT_FOUND)
         return webshape.review_json(row)
 
-    def _act(self, action: Callable[[sqlite3.Connection], Any],
-             find: Callable[[sqlite3.Connection, Any], int]) -> Mapping[str, Any]:
+    def _act(self, action: Callable[[SyncConnection], Any],
+             find: Callable[[SyncConnection, Any], int]) -> Mapping[str, Any]:
         with self._writing() as conn:
             value = action(conn)
             review_id = find(conn, value)
             return self._review(conn, review_id)
 
     def open_review(self, call_id: str, reviewer: str, now: float) -> Mapping[str, Any]:
-        def latest(conn: sqlite3.Connection, value: Any) -> int:
+        def latest(conn: SyncConnection, value: Any) -> int:
             if isinstance(getattr(value, "id", None), int):
                 return int(value.id)
             row = conn.execute("SELECT id FROM qa_reviews WHERE call_id = ? AND reviewer = ?"
@@ -168,7 +183,7 @@ class StoreQa:
                          lambda c, v: review_id)
 
     def correct(self, review_id: int, reviewer: str, now: float) -> Mapping[str, Any]:
-        def newer(conn: sqlite3.Connection, value: Any) -> int:
+        def newer(conn: SyncConnection, value: Any) -> int:
             if isinstance(getattr(value, "id", None), int):
                 return int(value.id)
             row = conn.execute("SELECT id FROM qa_reviews WHERE supersedes = ?"
@@ -190,7 +205,7 @@ class StoreQa:
                                                                           now)))
 
 
-def _card(conn: sqlite3.Connection, card_id: str, version: int) -> Scorecard | None:
+def _card(conn: SyncConnection, card_id: str, version: int) -> Scorecard | None:
     """The scorecard version the call was scored with (``cardstore.load_version``);
     None, logged, when its stored body cannot be read: the page still shows
     the results, by criterion id."""
@@ -222,9 +237,9 @@ def _refusals() -> Iterator[None]:
         yield
     except QaRefused:
         raise
-    except sqlite3.IntegrityError as exc:
+    except FINAL_ERRORS as exc:
         raise QaRefused("final", str(exc)) from exc
-    except sqlite3.Error as exc:  # locked past the busy timeout, a damaged file...
+    except STORE_ERRORS as exc:  # locked past the busy timeout, a damaged file, no server
         log.warning("qa: the store failed: %s", exc)
         raise QaRefused("failed", "the store failed", HTTPStatus.SERVICE_UNAVAILABLE) from exc
     except (ValueError, LookupError, PermissionError) as exc:

@@ -25,7 +25,7 @@ from bailanys.cliutil import (
     add_time_range,
     load_config_or_exit,
     read_events,
-    store_path_or_exit,
+    store_location_or_exit,
     write_lines,
 )
 from bailanys.errors import BailanysError
@@ -54,7 +54,7 @@ def cmd_queue_log(args: argparse.Namespace) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise CommandError("--since must be before --until", EXIT_USAGE)
     config = load_config_or_exit(args)
-    path = store_path_or_exit(config)
+    path = store_location_or_exit(config)
     try:
         queues = Path(config.queue.file)
         members = members_of(load_queue_config(queues)) if queues.is_file() else None

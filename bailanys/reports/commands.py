@@ -36,7 +36,7 @@ from bailanys.cliutil import (
     add_config_option,
     load_config_or_exit,
     print_problems,
-    store_path_or_exit,
+    store_location_or_exit,
 )
 from bailanys.reports.params import FORMATS, PERIOD_FORMS, REPORT_LANGS, ReportKind, parse_request
 from bailanys.reports.produce import Parts, ReportError, produce
@@ -89,9 +89,8 @@ def cmd_report(args: argparse.Namespace, parts: Parts | None = None) -> int:
     except ParamError as exc:
         raise CommandError(f"--{exc}", EXIT_USAGE) from None  # "--period: expected ..."
     config = load_config_or_exit(args)
-    path = Path(store_path_or_exit(config))
     try:
-        body = produce(path, request, config, parts)
+        body = produce(store_location_or_exit(config), request, config, parts)
     except ReportError as exc:
         raise _fail(exc) from None
     if args.output == "-":

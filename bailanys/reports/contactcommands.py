@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,11 +22,12 @@ from bailanys.cliutil import (
     add_config_option,
     load_config_or_exit,
     plural,
-    store_path_or_exit,
+    store_location_or_exit,
 )
 from bailanys.errors import ConfigError
 from bailanys.reports.imports import MAX_BYTES, ImportProblems, import_csv
 from bailanys.reports.projector import classifier_ids, connect, rebuild
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, schema_version
 from bailanys.timezone import ALMATY
 
 #: The schema whose ``contacts`` has every column written here (v6's table,
@@ -65,15 +65,18 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_import)
 
 
-def _open(args: argparse.Namespace) -> tuple[sqlite3.Connection, frozenset[str] | None,
+def _open(args: argparse.Namespace) -> tuple[SyncConnection, frozenset[str] | None,
                                                frozenset[str]]:
     cfg = load_config_or_exit(args)
-    conn = connect(store_path_or_exit(cfg))
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    try:
+        conn = connect(store_location_or_exit(cfg))
+        version = schema_version(conn)
+    except STORE_ERRORS as exc:
+        raise CommandError(f"{cfg.store.location.display}: {exc}") from None
     if version < CONTACTS_SCHEMA:
         conn.close()
-        raise CommandError(f"{cfg.store.path}: schema version {version} has no contacts; "
-                           "run `bailanys serve` once to migrate it")
+        raise CommandError(f"{cfg.store.location.display}: schema version {version} has no "
+                           "contacts; run `bailanys serve` once to migrate it")
     return conn, classifier_ids(cfg.reports.topics), cfg.qa.complaints
 
 

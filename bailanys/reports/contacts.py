@@ -61,7 +61,6 @@ came in (``call.offered``): the engine's own legs (agents, callbacks) are not.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -87,6 +86,7 @@ from bailanys.reports.model import (
     TopicSource,
 )
 from bailanys.store.events import Event
+from bailanys.store.syncdb import SyncConnection
 
 #: The issue's order of trust for the region: the caller's own choice in the
 #: flow, then the landline area code, then the back end's record.
@@ -335,7 +335,7 @@ def row(contact: Contact) -> tuple[object, ...]:
     return tuple(values)
 
 
-def upsert(conn: sqlite3.Connection, contact: Contact) -> None:
+def upsert(conn: SyncConnection, contact: Contact) -> None:
     """Write ``contact`` by its call id (a call's row is replaced when re-folded)."""
     if contact.call_id is None:
         raise ValueError("upsert needs a call's contact; imports insert theirs")

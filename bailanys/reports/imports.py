@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -68,6 +67,7 @@ from bailanys.reports.model import (
     SocialStatus,
     TopicSource,
 )
+from bailanys.store.syncdb import SyncConnection, scalar, write_transaction
 from bailanys.yamlsrc import Problem
 
 #: A file larger than this is refused before it is read (a quarter of a
@@ -353,13 +353,12 @@ def _status(value: str, at: _Where) -> SocialStatus | None:
     return SocialStatus(key)
 
 
-def store(conn: sqlite3.Connection, contacts: list[tuple[Contact, int]], name: str,
+def store(conn: SyncConnection, contacts: list[tuple[Contact, int]], name: str,
           since: date, until: date, user: str, now: float) -> ImportResult:
     """One batch in one transaction, replacing an earlier import of ``name``
     for the same period (its rows deleted explicitly: the store does not
     enable SQLite's foreign keys)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         old = [r[0] for r in conn.execute(
             "SELECT id FROM contact_imports WHERE name = ? AND since = ? AND until = ?",
             (name, since.isoformat(), until.isoformat()))]
@@ -369,16 +368,11 @@ def store(conn: sqlite3.Connection, contacts: list[tuple[Contact, int]], name: s
                                      (batch,)).rowcount
             conn.execute("DELETE FROM contact_imports WHERE id = ?", (batch,))
         total = sum(n for _, n in contacts)
-        cur = conn.execute(
-            "INSERT INTO contact_imports (name, since, until, rows, imported, user) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, since.isoformat(), until.isoformat(), total, now, user))
-        batch_id = int(cur.lastrowid or 0)
+        batch_id = int(scalar(
+            conn, 'INSERT INTO contact_imports (name, since, until, rows, imported, "user") '
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (name, since.isoformat(), until.isoformat(), total, now, user)))
         conn.executemany(INSERT, _rows(contacts, batch_id))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return ImportResult(batch_id, total, replaced)
 
 
@@ -389,7 +383,7 @@ def _rows(contacts: list[tuple[Contact, int]], batch: int) -> Iterator[tuple[obj
             yield values
 
 
-def import_csv(conn: sqlite3.Connection, data: bytes, name: str, since: date, until: date,
+def import_csv(conn: SyncConnection, data: bytes, name: str, since: date, until: date,
                tz: tzinfo, *, topics: frozenset[str] | None = None, user: str = "",
                now: float | None = None, lang: str = "en") -> ImportResult:
     """Validate ``data`` (the file's bytes) and store it as one batch (what

@@ -7,8 +7,9 @@ used (``semiannual``, ``quarterly``, ``feedback``, ``organisation``,
 ``topics``, ``render``: CONTRACTS17.md), so the console starts even where
 one is missing, and tests put fakes in their place (:class:`Parts`).
 
-Blocking (SQLite reads, matplotlib, XlsxWriter, reportlab): callers run it
-in a worker thread, never on the event loop. What goes wrong is a
+Blocking (store reads through ``store.syncdb``: SQLite or PostgreSQL;
+matplotlib, XlsxWriter, reportlab): callers run it in a worker thread,
+never on the event loop. What goes wrong is a
 :class:`ReportError` with a ``code`` the page translates and a message for
 the CLI: a profile or classifier file with problems (``sources``), a part
 not installed (``unavailable``), a builder or renderer that failed
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -32,6 +32,8 @@ from bailanys.config import Config
 from bailanys.errors import BailanysError
 from bailanys.reports.document import Document
 from bailanys.reports.params import ReportKind, ReportRequest
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync, dialect_of
+from bailanys.storeurl import redact
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ class Parts:
         path = Path(config.reports.organisation)
         return _source("reports.organisation", lambda: self.find("organisation").load(path))
 
-    def build(self, conn: sqlite3.Connection, request: ReportRequest,
+    def build(self, conn: SyncConnection, request: ReportRequest,
               config: Config) -> Document:
         """The request's :class:`Document`, in its language."""
         period, lang = request.period, request.lang
@@ -113,15 +115,17 @@ class Parts:
         return bytes(self.find("render").write(doc, fmt))
 
 
-def connect_ro(db_path: Path) -> sqlite3.Connection:
-    """The store file, read-only (``mode=ro``, ``query_only``): a report never writes."""
-    uri = db_path.resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=True)
-    conn.execute("PRAGMA query_only = ON")
+def connect_ro(db_path: Path | str) -> SyncConnection:
+    """The store (its file or a ``postgresql://`` URL), read-only (SQLite:
+    ``mode=ro``, ``query_only``; PostgreSQL: a read-only session): a report
+    never writes."""
+    conn = connect_sync(db_path, readonly=True, timeout=BUSY_TIMEOUT_S)
+    if dialect_of(conn) == "sqlite":
+        conn.execute("PRAGMA query_only = ON")
     return conn
 
 
-def produce(db_path: Path, request: ReportRequest, config: Config,
+def produce(db_path: Path | str, request: ReportRequest, config: Config,
             parts: Parts | None = None) -> bytes:
     """The report's bytes in the request's format (blocking)."""
     parts = parts if parts is not None else Parts()
@@ -131,8 +135,8 @@ def produce(db_path: Path, request: ReportRequest, config: Config,
         return parts.write(doc, request.fmt)
     except ReportError:
         raise
-    except sqlite3.Error as exc:
-        log.warning("reports: the store %s failed: %s", db_path, exc)
+    except STORE_ERRORS as exc:
+        log.warning("reports: the store %s failed: %s", redact(str(db_path)), exc)
         raise ReportError("store", f"the store cannot be read: {exc}",
                           HTTPStatus.SERVICE_UNAVAILABLE) from exc
     except Exception as exc:  # a builder's or the renderer's bug: the cause goes with it

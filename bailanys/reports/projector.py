@@ -5,7 +5,8 @@ per event, on the loop: it only marks the event's call dirty) and every
 ``interval_s`` re-folds the dirty calls' stored events with
 :func:`~bailanys.reports.contacts.contact_of` and upserts their rows, in a
 worker thread on its own SQLite connection: the loop never waits on the
-database. Before each pass it waits for the log's writer (``flush``) so the
+database (``store.syncdb.connect_sync``: the SQLite file or PostgreSQL,
+issue 22). Before each pass it waits for the log's writer (``flush``) so the
 events that marked a call are on disk when it is read back.
 
 A wrap-up ends at the agent's next ``agent.state``, which names no call:
@@ -32,7 +33,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,7 +42,17 @@ from typing import Any, Final, Protocol
 
 from bailanys.metrics.fold import DEFAULT_CALL_MEMORY_S
 from bailanys.reports.contacts import contact_of, upsert
+from bailanys.store.backend import DATABASE_ERRORS
 from bailanys.store.events import Event, load_data
+from bailanys.store.syncdb import (
+    STORE_ERRORS,
+    SyncConnection,
+    connect_sync,
+    dialect_of,
+    is_broken,
+    scalar,
+    write_transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +75,11 @@ READ_CHUNK = 500
 _CALL_EVENTS: Final = "SELECT id, ts, type, call_id, data FROM events WHERE call_id = ? ORDER BY id"
 _WRAP_END: Final = (
     "SELECT id, ts, type, call_id, data FROM events WHERE type = 'agent.state' "
-    "AND ts >= ? AND ts < ? AND id > ? "
-    "AND (CASE WHEN json_valid(data) THEN json_extract(data, '$.agent') END) = ? "
-    "ORDER BY ts, id LIMIT 1"
+    "AND ts >= ? AND ts < ? AND id > ? AND {agent} = ? ORDER BY ts, id LIMIT 1"
 )
+#: The event's ``agent`` per dialect (PostgreSQL's ``json`` is always valid).
+_AGENT: Final = {"sqlite": "(CASE WHEN json_valid(data) THEN json_extract(data, '$.agent') END)",
+                 "postgresql": "(data ->> 'agent')"}
 #: Types other connections may write straight into the store (module docs).
 FOREIGN_TYPES: Final = ("complaint.confirmed", "case.complaint")
 _FOREIGN: Final = (f"SELECT id, call_id FROM events WHERE type IN "
@@ -89,19 +100,20 @@ def _event(row: Any) -> Event:
     return Event(int(row[0]), float(row[1]), row[2], row[3], load_data(int(row[0]), row[4]))
 
 
-def call_events(conn: sqlite3.Connection, call_id: str) -> list[Event]:
+def call_events(conn: SyncConnection, call_id: str) -> list[Event]:
     """The call's stored events, oldest first, plus the agent's next
     ``agent.state`` after each of the call's wrap-ups (where it ends)."""
     return _with_wrap_ends(conn, call_id,
                            [_event(r) for r in conn.execute(_CALL_EVENTS, (call_id,))])
 
 
-def _with_wrap_ends(conn: sqlite3.Connection, call_id: str, events: list[Event]) -> list[Event]:
+def _with_wrap_ends(conn: SyncConnection, call_id: str, events: list[Event]) -> list[Event]:
     ends: list[Event] = []
     for e in events:
         agent = e.data.get("agent")
         if e.type == "agent.state" and e.data.get("state") == "wrap_up" and isinstance(agent, str):
-            row = conn.execute(_WRAP_END, (e.ts, e.ts + WRAP_UP_LIMIT_S, e.id, agent)).fetchone()
+            sql = _WRAP_END.format(agent=_AGENT[dialect_of(conn)])
+            row = conn.execute(sql, (e.ts, e.ts + WRAP_UP_LIMIT_S, e.id, agent)).fetchone()
             if row is not None and row[3] != call_id:
                 ends.append(_event(row))
     if ends:
@@ -109,7 +121,7 @@ def _with_wrap_ends(conn: sqlite3.Connection, call_id: str, events: list[Event])
     return events
 
 
-def calls_events(conn: sqlite3.Connection, call_ids: Sequence[str]) -> dict[str, list[Event]]:
+def calls_events(conn: SyncConnection, call_ids: Sequence[str]) -> dict[str, list[Event]]:
     """:func:`call_events` of many calls, read :data:`READ_CHUNK` calls per query
     (one query per call was a good part of a pass at 400 calls/s, issue 20)."""
     out: dict[str, list[Event]] = {c: [] for c in call_ids}
@@ -123,7 +135,7 @@ def calls_events(conn: sqlite3.Connection, call_ids: Sequence[str]) -> dict[str,
     return {c: _with_wrap_ends(conn, c, events) for c, events in out.items()}
 
 
-def refold(conn: sqlite3.Connection, call_ids: Iterable[str], tz: tzinfo,
+def refold(conn: SyncConnection, call_ids: Iterable[str], tz: tzinfo,
            complaints: frozenset[str], topics: frozenset[str] | None,
            caller_salt: bytes | None = None) -> int:
     """Re-fold ``call_ids`` from the store and upsert them in one
@@ -143,15 +155,9 @@ def refold(conn: sqlite3.Connection, call_ids: Iterable[str], tz: tzinfo,
             contacts.append(contact)
     if not contacts:
         return 0
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         for contact in contacts:
             upsert(conn, contact)
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return len(contacts)
 
 
@@ -165,7 +171,7 @@ def day_bounds(since: date | None, until: date | None, tz: tzinfo) -> tuple[floa
     return start, end
 
 
-def rebuild(conn: sqlite3.Connection, since: date | None, until: date | None, tz: tzinfo,
+def rebuild(conn: SyncConnection, since: date | None, until: date | None, tz: tzinfo,
             complaints: frozenset[str], topics: frozenset[str] | None,
             batch: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None,
             caller_salt: bytes | None = None) -> int:
@@ -182,13 +188,14 @@ def rebuild(conn: sqlite3.Connection, since: date | None, until: date | None, tz
     return done
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """The projector's own connection: autocommit, WAL, a busy timeout;
-    usable from the one worker thread at a time that holds it."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_S,
-                           check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+def connect(path: str | Path) -> SyncConnection:
+    """The projector's own connection to the store (``[store] url`` or a
+    path): autocommit (SQLite: WAL, a busy timeout); usable from the one
+    worker thread at a time that holds it."""
+    conn = connect_sync(path, autocommit=True, timeout=BUSY_TIMEOUT_S)
+    if dialect_of(conn) == "sqlite":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
@@ -205,8 +212,8 @@ def classifier_ids(path: str | Path) -> frozenset[str] | None:
         return None
 
 
-def _last_id(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+def _last_id(conn: SyncConnection) -> int:
+    return int(scalar(conn, "SELECT coalesce(max(id), 0) FROM events"))
 
 
 class ContactProjector:
@@ -230,7 +237,7 @@ class ContactProjector:
         self._dirty: set[str] = set()
         self._wrapping: dict[str, str] = {}  # agent -> the call it wraps up
         self._foreign_id = 0  # the last stored id of FOREIGN_TYPES seen
-        self._conn: sqlite3.Connection | None = None
+        self._conn: SyncConnection | None = None
         #: One thread at a time on the connection: a pass cancelled by stop()
         #: goes on in its thread, and stop()'s own pass and close must wait
         #: for it (two threads on one sqlite3 connection crash the process).
@@ -266,7 +273,7 @@ class ContactProjector:
         try:
             self._dirty |= await asyncio.to_thread(self._missed, self._conn)
             self._foreign_id = await asyncio.to_thread(_last_id, self._conn)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.error("contacts: catching up failed (run `bailanys report rebuild`): %s", exc)
         self._task = asyncio.create_task(self._run(), name="bailanys.reports.projector")
 
@@ -288,7 +295,7 @@ class ContactProjector:
         finally:
             await asyncio.to_thread(self._close, conn)
 
-    def _close(self, conn: sqlite3.Connection) -> None:
+    def _close(self, conn: SyncConnection) -> None:
         with self._conn_lock:
             conn.close()
 
@@ -298,7 +305,7 @@ class ContactProjector:
             await asyncio.sleep(self._interval_s)
             await self.pass_once(self._conn)
 
-    async def pass_once(self, conn: sqlite3.Connection | None = None) -> int:
+    async def pass_once(self, conn: SyncConnection | None = None) -> int:
         """One pass: wait for the writer, re-fold the calls dirty until now."""
         conn = conn or self._conn
         if conn is None:
@@ -308,21 +315,34 @@ class ContactProjector:
         ids, self._dirty = set(self._dirty), set()
         try:
             n, self._foreign_id = await asyncio.to_thread(self._fold, conn, ids)
-        except sqlite3.Error as exc:  # locked, disk full: keep them dirty, retry next pass
+        except DATABASE_ERRORS as exc:  # locked, disk full: keep them dirty, retry next pass
             self._dirty.update(ids)
             self.failures += 1
             log.error("contacts: re-folding %d calls failed, retrying: %s", len(ids), exc)
+            if conn is self._conn and is_broken(conn):  # PostgreSQL restarted: reconnect
+                await self._reconnect()
             return 0
         self.written += n
         return n
 
-    def _fold(self, conn: sqlite3.Connection, ids: set[str]) -> tuple[int, int]:
+    async def _reconnect(self) -> None:
+        """A new connection for the next pass (the old one's server went away)."""
+        try:
+            fresh = await asyncio.to_thread(connect, self._path)
+        except STORE_ERRORS as exc:
+            log.error("contacts: reconnecting failed, retrying: %s", exc)
+            return
+        old, self._conn = self._conn, fresh
+        if old is not None:
+            await asyncio.to_thread(self._close, old)
+
+    def _fold(self, conn: SyncConnection, ids: set[str]) -> tuple[int, int]:
         """(In the thread.) The dirty calls and those of new foreign rows:
         rows written, and the last foreign id seen."""
         with self._conn_lock:
             return self._fold_locked(conn, ids)
 
-    def _fold_locked(self, conn: sqlite3.Connection, ids: set[str]) -> tuple[int, int]:
+    def _fold_locked(self, conn: SyncConnection, ids: set[str]) -> tuple[int, int]:
         last = self._foreign_id
         for row_id, call_id in conn.execute(_FOREIGN, (last,)).fetchall():
             last = max(last, int(row_id))
@@ -333,10 +353,9 @@ class ContactProjector:
         return refold(conn, sorted(ids), self._tz, self._complaints, self._topics,
                       self._caller_salt), last
 
-    def _missed(self, conn: sqlite3.Connection) -> set[str]:
+    def _missed(self, conn: SyncConnection) -> set[str]:
         """Calls offered since the newest contact (at most CATCH_UP_S back)."""
-        newest = conn.execute("SELECT max(started) FROM contacts WHERE call_id IS NOT NULL"
-                              ).fetchone()[0]
+        newest = scalar(conn, "SELECT max(started) FROM contacts WHERE call_id IS NOT NULL")
         since = self._clock() - CATCH_UP_S
         if newest is not None:
             since = max(since, float(newest))

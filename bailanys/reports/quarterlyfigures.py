@@ -11,7 +11,6 @@ the >30 % flag, top 10).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from bailanys.errors import InputError
 from bailanys.reports.model import REGIONS, UNKNOWN_REGION
 from bailanys.robot.gapcalls import Answers, call_questions, candidates
 from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question, cluster
+from bailanys.store.syncdb import SyncConnection, has_tables
 
 #: The methodology: "a list of the 10 questions that interest citizens most".
 TOP_N: Final = 10
@@ -98,7 +98,7 @@ class Figures:
 FaqQuestions = Mapping[str, Mapping[str, Sequence[str]]]
 
 
-def figures(conn: sqlite3.Connection, quarter: Quarter, faq: FaqQuestions | None = None,
+def figures(conn: SyncConnection, quarter: Quarter, faq: FaqQuestions | None = None,
             answers: Answers | None = None) -> Figures:
     """The quarter's and the previous quarter's aggregates from ``contacts``;
     ``faq`` gives each cluster of questions its nearest entry, ``answers`` leaves
@@ -153,11 +153,10 @@ def figures(conn: sqlite3.Connection, quarter: Quarter, faq: FaqQuestions | None
     )
 
 
-def _gap_questions(conn: sqlite3.Connection, quarter: Quarter, limit: int) -> list[Question]:
+def _gap_questions(conn: SyncConnection, quarter: Quarter, limit: int) -> list[Question]:
     """The robot's unanswered questions of the quarter (``faq_gaps``, schema v4),
     as ``bailanys faq gaps --period`` reads them; none when the table is absent."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'faq_gaps'"
-                    ).fetchone() is None:
+    if not has_tables(conn, "faq_gaps"):
         return []
     rows = conn.execute(
         "SELECT text, language, call_id, outcome FROM faq_gaps WHERE day BETWEEN ? AND ?"

@@ -1,7 +1,7 @@
 """The Reports page's port for real: reports, the reminder, complaints and imports.
 
 :class:`StoreReports` is :class:`~bailanys.reports.web.ReportsPort` over the
-store file (``[store] path``) and the config:
+store (the SQLite file or the ``postgresql://`` URL, issue 22) and the config:
 
 * a report: :func:`bailanys.reports.produce.produce` (the builders and the
   renderer, the same code path as ``bailanys report``);
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from http import HTTPStatus
@@ -32,18 +31,21 @@ from bailanys.config import Config
 from bailanys.errors import BailanysError
 from bailanys.reports.params import ReportRequest
 from bailanys.reports.produce import Parts, ReportError, connect_ro, produce
+from bailanys.store.syncdb import STORE_ERRORS
+from bailanys.storeurl import redact
 from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _store(db_path: Path) -> Iterator[None]:
-    """A failing store (locked past the busy timeout, damaged, absent) as ``store``."""
+def _store(db_path: Path | str) -> Iterator[None]:
+    """A failing store (locked past the busy timeout, damaged, absent, the
+    server down) as ``store``."""
     try:
         yield
-    except sqlite3.Error as exc:
-        log.warning("reports: the store %s failed: %s", db_path, exc)
+    except STORE_ERRORS as exc:
+        log.warning("reports: the store %s failed: %s", redact(str(db_path)), exc)
         raise ReportError("store", "the store cannot be read",
                           HTTPStatus.SERVICE_UNAVAILABLE) from exc
 
@@ -51,7 +53,7 @@ def _store(db_path: Path) -> Iterator[None]:
 class StoreReports:
     """The page's data from ``db_path`` and ``config``; ``parts``: the builders (tests)."""
 
-    def __init__(self, db_path: Path, config: Config, parts: Parts | None = None) -> None:
+    def __init__(self, db_path: Path | str, config: Config, parts: Parts | None = None) -> None:
         self.db_path = db_path
         self.config = config
         self.parts = parts if parts is not None else Parts()
@@ -113,7 +115,7 @@ class StoreReports:
         """The latest import batches."""
         with _store(self.db_path), closing(connect_ro(self.db_path)) as conn:
             rows = conn.execute(
-                "SELECT id, name, since, until, rows, imported, user FROM contact_imports"
+                'SELECT id, name, since, until, rows, imported, "user" FROM contact_imports'
                 " ORDER BY imported DESC, id DESC LIMIT ?", (limit,)).fetchall()
         return [{"id": r[0], "name": r[1], "since": r[2], "until": r[3], "rows": r[4],
                  "imported": r[5], "user": r[6]} for r in rows]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import date, time
 from pathlib import Path
@@ -47,6 +46,7 @@ from bailanys.robot.backend import (
     RequestStatus,
     ServiceBackend,
 )
+from bailanys.store.syncdb import STORE_ERRORS
 from bailanys.timezone import ALMATY
 
 log = logging.getLogger(__name__)
@@ -87,11 +87,11 @@ def read_open(open_store: StoreFactory, salt: bytes, iin: str, phone: str) -> li
         return []
     try:
         store = open_store()
-    except (BailanysError, sqlite3.Error) as exc:
+    except BailanysError as exc:  # connect() wraps the drivers' errors in StoreError
         raise BackendError(f"requests' store: {exc}") from exc
     try:
         cases = store.for_citizen(iin_hash=key, open_only=True)
-    except sqlite3.Error as exc:
+    except STORE_ERRORS as exc:
         raise BackendError(f"requests' store: {exc}") from exc
     finally:
         store.conn.close()

@@ -36,7 +36,7 @@ from bailanys.cliutil import (
     load_config_or_exit,
     positive_int,
     print_problems,
-    store_path_or_exit,
+    store_location_or_exit,
     write_lines,
 )
 from bailanys.config import LANGUAGES
@@ -149,7 +149,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     except PeriodError as exc:
         raise CommandError(f"--period: {exc}", EXIT_USAGE) from None
     config = load_config_or_exit(args)
-    path = store_path_or_exit(config)
+    path = store_location_or_exit(config)
     titles: dict[str, dict[str, str]] = {}
     faq: dict[str, Mapping[str, Sequence[str]]] = {}
     faq_path = args.faq or config.robot.faq

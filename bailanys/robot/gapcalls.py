@@ -36,15 +36,15 @@ of its questions came from operator calls (the rest are the robot's).
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bailanys.robot.faq import load as load_faq
 from bailanys.robot.gapcluster import Cluster, Question, question_terms
 from bailanys.robot.matcher import Action, Matcher, MatcherConfig
+from bailanys.store.syncdb import SyncConnection, has_tables
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +88,12 @@ SELECT call_id, language, text FROM said WHERE n <= ? ORDER BY call_id, n
 """
 
 
-def has_transcripts(conn: sqlite3.Connection) -> bool:
+def has_transcripts(conn: SyncConnection) -> bool:
     """Whether the store has the analytics tables (schema v3)."""
-    names = {str(r[0]) for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-        " AND name IN ('analytics_calls', 'utterances')")}
-    return names == {"analytics_calls", "utterances"}
+    return has_tables(conn, "analytics_calls", "utterances")
 
 
-def call_questions(conn: sqlite3.Connection, first: date, last: date,
+def call_questions(conn: SyncConnection, first: date, last: date,
                    limit: int = MAX_CALLS) -> list[Question]:
     """The operator calls' questions from ``first`` to ``last`` (local days, both
     included), one per call at most (module docstring); none without the tables."""
@@ -109,7 +106,7 @@ def call_questions(conn: sqlite3.Connection, first: date, last: date,
     return pick(rows)
 
 
-def pick(rows: Sequence[tuple[str, str, str]] | sqlite3.Cursor) -> list[Question]:
+def pick(rows: Iterable[Any]) -> list[Question]:
     """Per call (rows grouped by call, in speaking order), the first utterance with
     :data:`MIN_TERMS` topic terms (pure)."""
     out: list[Question] = []

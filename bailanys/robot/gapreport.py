@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,8 @@ from typing import Final
 from bailanys.errors import InputError
 from bailanys.robot.gapcalls import call_questions, from_calls, from_robot
 from bailanys.robot.gapcluster import MAX_QUESTIONS, Cluster, Question
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync, has_tables
+from bailanys.storeurl import redact
 
 #: The longest period: ten years (a typo such as 2062 gets a clear answer).
 MAX_PERIOD_DAYS: Final = 3660
@@ -104,15 +105,16 @@ class Kept:
 def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Kept:
     """The questions kept from ``first`` to ``last`` (local days, both included), read-only.
 
-    sqlite3.Error and a store without the table (schema < 4) raise LookupError.
+    ``path``: the store file or a ``postgresql://`` URL (``store.syncdb``). A
+    failing store and one without the table (schema < 4) raise LookupError.
     """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise LookupError(f"{path}: {exc}") from None
+        conn = connect_sync(path, readonly=True)
+    except STORE_ERRORS as exc:
+        raise LookupError(f"{redact(path)}: {exc}") from None
     try:
-        if not _has_table(conn, "faq_gaps"):
-            raise LookupError(f"{path} keeps no questions yet (schema older than 4): "
+        if not has_tables(conn, "faq_gaps"):
+            raise LookupError(f"{redact(path)} keeps no questions yet (schema older than 4): "
                               "start `bailanys serve` once to upgrade it")
         sql = ("SELECT text, language, call_id, outcome, resolution FROM faq_gaps"
                " WHERE day BETWEEN ? AND ?"
@@ -124,8 +126,8 @@ def read_gaps(path: str, first: date, last: date, lang: str | None = None) -> Ke
         questions = calls + [Question(str(t), str(la), str(c), _outcome(str(o), str(r)))
                              for t, la, c, o, r in rows]
         return Kept(questions, _transcribed(conn, {q.call_id for q in questions}), len(calls))
-    except sqlite3.Error as exc:
-        raise LookupError(f"{path}: {exc}") from None
+    except STORE_ERRORS as exc:
+        raise LookupError(f"{redact(path)}: {exc}") from None
     finally:
         conn.close()
 
@@ -136,14 +138,8 @@ def _outcome(outcome: str, resolution: str) -> str:
     return f"{outcome}/{resolution.split(':', 1)[0]}" if resolution else outcome
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                       (name,)).fetchone()
-    return row is not None
-
-
-def _transcribed(conn: sqlite3.Connection, calls: set[str]) -> frozenset[str]:
-    if not calls or not _has_table(conn, "utterances"):
+def _transcribed(conn: SyncConnection, calls: set[str]) -> frozenset[str]:
+    if not calls or not has_tables(conn, "utterances"):
         return frozenset()
     found: set[str] = set()
     ids = sorted(calls)

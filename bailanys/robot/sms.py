@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import enum
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from bailanys.errors import InputError
 from bailanys.events import SMS_BY_STATE, EventBase, SmsQueued
 from bailanys.robot.kannel import DlrStatus, Kannel, KannelError
 from bailanys.store.backend import StoreDatabase
+from bailanys.store.syncdb import SyncConnection, scalar
 from bailanys.web.app import endpoint, web_app
 from bailanys.web.responses import error, response
 from bailanys.web.server import WebServer
@@ -192,14 +192,13 @@ def _params(to: str, text: str, now: float) -> tuple[float, str, str, float, flo
     return now, to, text, now, now
 
 
-def enqueue_on(conn: sqlite3.Connection, to: str, text: str, now: float
+def enqueue_on(conn: SyncConnection, to: str, text: str, now: float
                ) -> tuple[int, SmsQueued]:
     """Queue a message on a plain (blocking) connection, in the caller's
     transaction or autocommit: the row :meth:`SmsOutbox.enqueue` writes.
     Returns its id and the ``sms.queued`` event for the caller's event log;
     the engine's sender picks the row up (``SmsConfig.poll_s``)."""
-    cursor = conn.execute(_INSERT, _params(to, text, now))
-    msg_id = int(cursor.lastrowid or 0)
+    msg_id = int(scalar(conn, _INSERT + " RETURNING id", _params(to, text, now)))
     return msg_id, SmsQueued(sms_id=msg_id, to=mask_number(to))
 
 

@@ -8,15 +8,22 @@ start them, and says so once at start (:func:`sqlite_file` gives them
 ``":memory:"``, which each already treats as "off"; the console pages are
 not mounted):
 
-* ``reports.projector`` (the ``contacts`` projector) and the report pages;
-* ``cases`` (citizens' requests, their escalation task and pages; the
-  robot's "my open requests"; the desktop's caller lookup);
 * ``ops`` (the daily backup and retention jobs);
-* ``analytics.webstore``, ``qa.webstore``, ``intraday.storeread`` (console
-  pages) and ``desk.history`` (the screen pop's history).
+* ``analytics.webstore`` (the analytics page) and the analytics workers.
 
-CLI commands that read the file (``report``, ``qa``, ``cases``, ``faq gaps``,
-``backup``, ``retention``, ``analytics``) read ``[store] path``: SQLite only.
+Converted (they open the store with ``syncdb.connect_sync`` on
+:func:`store_location` / :func:`config_location`, both backends): the
+``contacts`` projector (``reports.projector``), the Reports page
+(``reports.webstore``, ``reports.produce``), the intraday page
+(``intraday.storeread``), the screen pop's history (``desk.history``), the
+citizens' requests (``cases.store``: the escalation task, the requests' API
+and pages, the robot's "my open requests", the desktop's caller lookup),
+the reviewers' page (``qa.webstore`` and the review store).
+
+CLI commands: ``report`` (and ``report rebuild``/``import``), ``cases``,
+``faq gaps``, ``qa check`` and ``export queue-log`` read ``[store] url`` on
+both; ``backup`` (PostgreSQL: pg_dump's job, it says so), ``retention``,
+``analytics`` read ``[store] path``: SQLite only.
 """
 
 from __future__ import annotations
@@ -30,14 +37,25 @@ from bailanys.store.db import MEMORY
 log = logging.getLogger(__name__)
 
 #: What is off on a PostgreSQL store (the start-up warning's list).
-SQLITE_ONLY = ("contacts projector and report pages", "citizens' requests (cases)",
-               "daily backup and retention", "analytics, QA and intraday pages",
-               "the screen pop's caller history")
+SQLITE_ONLY = ("daily backup and retention", "the analytics page and workers")
 
 
 def sqlite_path(cfg: Config) -> str | None:
     """The SQLite store file of ``cfg``; None on a PostgreSQL store."""
     return cfg.store.path if cfg.store.location.backend == "sqlite" else None
+
+
+def store_location(db: StoreDatabase) -> str:
+    """What ``syncdb.connect_sync`` opens for the engine's store ``db`` (the
+    converted readers): the SQLite file's path or the PostgreSQL URL."""
+    url = getattr(db, "url", None)
+    return str(url) if db.dialect == "postgresql" and url else db.path
+
+
+def config_location(cfg: Config) -> str:
+    """The same from the config: ``[store] url``'s PostgreSQL URL, else ``[store] path``."""
+    loc = cfg.store.location
+    return loc.target if loc.backend == "postgresql" else cfg.store.path
 
 
 def sqlite_file(db: StoreDatabase) -> str:

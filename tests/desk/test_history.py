@@ -1,9 +1,10 @@
-"""The caller's history for the screen pop, read from a real SQLite store (issue 19)."""
+"""The caller's history for the screen pop, from a real store (issue 19): SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from bailanys.desk.history import MAX_CONTACTS, CallerHistory, HistoryReader, Pa
 from bailanys.desk.pop import CallJournal, caller_key, screen_pop
 from bailanys.reports.contacts import upsert
 from bailanys.reports.model import Contact, ContactChannel
-from bailanys.store.db import Database
-from bailanys.store.migrations import MIGRATIONS, migrate
+from bailanys.store.backend import open_database
+from bailanys.store.migrations import default_steps, migrate
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync
 from bailanys.timezone import ALMATY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,15 +35,15 @@ NOW = NOW_DT.timestamp()
 DAY = 86_400.0
 
 
-async def _migrate(path: Path, upto: int | None = None) -> None:
-    db = await Database.open(path)
+async def _migrate(path: Path | str, upto: int | None = None) -> None:
+    db = await open_database(path)
     try:
-        await migrate(db, MIGRATIONS if upto is None else MIGRATIONS[:upto])
+        await migrate(db, None if upto is None else default_steps(db)[:upto])
     finally:
         await db.close()
 
 
-def _contact(conn: sqlite3.Connection, call_id: str, started: float, number: str | None,
+def _contact(conn: SyncConnection, call_id: str, started: float, number: str | None,
              **kw: object) -> None:
     key = caller_key(number, SALT) if number else None
     upsert(conn, Contact(started=started, day=date.fromtimestamp(started).isoformat(),
@@ -49,11 +51,17 @@ def _contact(conn: sqlite3.Connection, call_id: str, started: float, number: str
                          call_id=call_id, caller_key=key, **kw))  # type: ignore[arg-type]
 
 
+def _db(url: str) -> Iterator[SyncConnection]:
+    with closing(connect_sync(url)) as conn, conn:
+        yield conn
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "h.db"
+def db(store_url: str) -> str:
+    """A store with contacts: an SQLite file or a PostgreSQL database (issue 22)."""
+    path = store_url
     asyncio.run(_migrate(path))
-    with sqlite3.connect(path) as conn:
+    with contextmanager(_db)(path) as conn:
         _contact(conn, "yesterday", NOW - DAY, PHONE, topic="passport", outcome="resolved",
                  queue="egov", agent="aigul")
         _contact(conn, "89d", NOW - 89 * DAY, PHONE, channel="robot", topic="pension")
@@ -64,7 +72,7 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def _cases(path: Path) -> dict[str, str]:
+def _cases(path: str) -> dict[str, str]:
     """Open, closed, overdue, and split requests; returns name -> number."""
     conn = connect(path)
     store = CaseStore(conn, dl.load(CASES.file), load_dir(Path(CASES.calendar_dir)))
@@ -91,7 +99,7 @@ def _cases(path: Path) -> dict[str, str]:
             "theirs": theirs.number}
 
 
-def test_contacts_of_the_last_90_days_of_this_caller_newest_first(db: Path) -> None:
+def test_contacts_of_the_last_90_days_of_this_caller_newest_first(db: str) -> None:
     reader = HistoryReader(str(db), SALT, None)
     try:
         got = reader.read("+77011234567", NOW, exclude_call="ringing")
@@ -112,14 +120,14 @@ def test_contacts_of_the_last_90_days_of_this_caller_newest_first(db: Path) -> N
         PastContact(NOW - DAY, "operator", "passport", "resolved", "egov", "aigul"),)
 
 
-def test_anonymous_other_salt_and_no_salt_read_nothing(db: Path) -> None:
+def test_anonymous_other_salt_and_no_salt_read_nothing(db: str) -> None:
     assert HistoryReader(str(db), SALT, None).read("anonymous", NOW) == CallerHistory((), ())
     assert HistoryReader(str(db), b"another salt....", None).read(PHONE, NOW).contacts == ()
     assert HistoryReader(str(db), b"", None).read(PHONE, NOW).contacts == ()
 
 
-def test_at_most_20_contacts(db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+def test_at_most_20_contacts(db: str) -> None:
+    with contextmanager(_db)(db) as conn:
         for i in range(30):
             _contact(conn, f"many{i}", NOW - 3 * DAY - i, PHONE)
     got = HistoryReader(str(db), SALT, None).read(PHONE, NOW).contacts
@@ -127,7 +135,8 @@ def test_at_most_20_contacts(db: Path) -> None:
     assert [c.started for c in got] == sorted((c.started for c in got), reverse=True)
 
 
-def test_open_requests_with_the_earliest_open_deadline_and_overdue(db: Path) -> None:
+def test_open_requests_with_the_earliest_open_deadline_and_overdue(db: str,
+                                                                   tmp_path: Path) -> None:
     numbers = _cases(db)
     reader = HistoryReader(str(db), SALT, CASES)
     cases = {c.number: c for c in reader.read(PHONE, NOW).cases}
@@ -138,7 +147,7 @@ def test_open_requests_with_the_earliest_open_deadline_and_overdue(db: Path) -> 
     assert date.fromisoformat(late.deadline or "") < NOW_DT.date()
     # the split's second question (eds: 5 working days) is due before the first
     # (passport: 15): the pop shows the earliest open one
-    with sqlite3.connect(db) as conn:
+    with contextmanager(_db)(db) as conn:
         due = dict(conn.execute(
             "SELECT q.topic, q.deadline FROM case_questions q JOIN cases c ON c.id = q.case_id "
             "WHERE c.number = ?", (numbers["split"],)).fetchall())
@@ -155,7 +164,7 @@ def test_open_requests_with_the_earliest_open_deadline_and_overdue(db: Path) -> 
     assert (again.status, again.overdue) == ("escalated", True)
     # requests off, or rules that cannot be read: contacts still come, no requests
     assert HistoryReader(str(db), SALT, None).read(PHONE, NOW).cases == ()
-    broken = HistoryReader(str(db), SALT, CasesFileConfig(file=str(db.parent / "none.yaml")))
+    broken = HistoryReader(str(db), SALT, CasesFileConfig(file=str(tmp_path / "none.yaml")))
     got = broken.read(PHONE, NOW)
     assert got.cases == () and len(got.contacts) == 3
 
@@ -170,8 +179,8 @@ def test_old_schema_or_no_store_is_an_empty_history(tmp_path: Path) -> None:
     assert not missing.exists()  # read only: nothing created
 
 
-def test_reader_never_writes(db: Path) -> None:
+def test_reader_never_writes(db: str) -> None:
     reader = HistoryReader(str(db), SALT, None)
     reader.read(PHONE, NOW)
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+    with pytest.raises(STORE_ERRORS, match="readonly|read-only|query_only"):
         reader._conn().execute("DELETE FROM contacts")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
@@ -23,7 +22,9 @@ from bailanys.events import (
     QueueJoined,
 )
 from bailanys.store.events import INSERT_EVENT, Event, event_row
+from bailanys.store.syncdb import connect_sync
 from bailanys.timezone import ALMATY
+from tests.backends import ensure_partitions
 
 DAY = dt.date(2026, 12, 4)
 
@@ -42,10 +43,12 @@ def as_events(timed: Iterable[tuple[float, AnyEvent]]) -> list[Event]:
     return out
 
 
-def write(db: Path, timed: Iterable[tuple[float, AnyEvent]]) -> None:
-    """Append events to the store file as the engine's writer does."""
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.executemany(INSERT_EVENT, [event_row(ts, e) for ts, e in timed])
+def write(db: Path | str, timed: Iterable[tuple[float, AnyEvent]]) -> None:
+    """Append events to the store (a file or a PostgreSQL URL) as the engine's writer does."""
+    rows = [event_row(ts, e) for ts, e in timed]
+    with closing(connect_sync(db)) as conn, conn:
+        ensure_partitions(conn, [r[0] for r in rows])
+        conn.executemany(INSERT_EVENT, rows)
 
 
 def state(agent: str, new: str, previous: str, reason: str = "",

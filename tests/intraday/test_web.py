@@ -26,6 +26,7 @@ from bailanys.timezone import ALMATY
 from bailanys.web.access import Access
 from bailanys.web.app import web_app
 from bailanys.web.auth import COOKIE_NAME, ConsoleUser, Role, SessionStore
+from tests.backends import BOTH, store_url_fixture
 from tests.intraday.helpers import DAY, answered_call, at, lost_call, state, write
 from tests.reports.pagefakes import new_store
 
@@ -46,7 +47,7 @@ class Site:
         return await self.http.get(path, headers=self.login(role))
 
 
-def seed(db: Path) -> None:
+def seed(db: Path | str) -> None:
     timed = [(at(9, 0, day=DAY - dt.timedelta(days=1)),
               state("1001", "available", "logged_out")),
              (at(10, 5, day=WEEK_AGO), state("1002", "available", "logged_out"))]
@@ -62,9 +63,12 @@ def seed(db: Path) -> None:
     write(db, sorted(timed, key=lambda p: p[0]))
 
 
+store_url = store_url_fixture("bailanys.db")
+
+
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    db = await asyncio.to_thread(new_store, tmp_path / "bailanys.db")
+async def site(store_url: str) -> AsyncIterator[Site]:
+    db = await asyncio.to_thread(new_store, store_url)
     await asyncio.to_thread(seed, db)
     sessions = SessionStore(3600)
     routes = IntradayRoutes(Access(sessions), StoreIntraday(db, ALMATY), ALMATY,
@@ -91,6 +95,7 @@ async def test_only_supervisors_and_admins_may(site: Site) -> None:
             assert (await site.get(path, role)).status_code == 200, (path, role)
 
 
+@BOTH
 async def test_today_beside_the_same_weekday_last_week(site: Site) -> None:
     out = (await site.get("/api/console/intervals")).json()
     assert (out["date"], out["compare_date"]) == ("2026-12-04", "2026-11-27")
@@ -115,6 +120,7 @@ async def test_today_beside_the_same_weekday_last_week(site: Site) -> None:
     assert support["today"]["agents_logged_in"][40] == 1.0  # 1001, not 1002
 
 
+@BOTH
 async def test_the_drill_down_shows_masked_numbers_aht_and_login(site: Site) -> None:
     out = (await site.get("/api/console/agents/1001")).json()
     assert out["name"] == "Айгерим" and out["date"] == "2026-12-04"
@@ -128,6 +134,7 @@ async def test_the_drill_down_shows_masked_numbers_aht_and_login(site: Site) -> 
     assert other["calls"] == [] and other["logged_in_s"] == 0
 
 
+@BOTH
 async def test_the_csv_exports(site: Site) -> None:
     answer = await site.get("/api/console/intervals.csv?from=2026-11-27&to=2026-12-04&lang=en")
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"

@@ -137,3 +137,14 @@ def test_a_copy_that_does_not_finish_in_time_is_abandoned(tmp_path: Path) -> Non
         conn.executemany("INSERT INTO t VALUES (?)", [("y" * 500,)] * 200)
     with pytest.raises(BackupError, match="did not finish within 0 s"):
         bk.copy_database(src, tmp_path / "copy.db", pages=1, sleep_s=0.0, timeout_s=0.0)
+
+
+def test_backup_refuses_a_postgresql_store_naming_pg_dump(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = tmp_path / "pg.toml"
+    conf.write_text('[store]\nurl = "postgresql://bailanys:secret@127.0.0.1:5432/cc"\n',
+                    encoding="utf-8")
+    assert main(["backup", "--config", str(conf)]) == 1
+    err = capsys.readouterr().err
+    assert "PostgreSQL" in err and "pg_dump" in err and "pg_basebackup" in err
+    assert "secret" not in err  # the password is never printed

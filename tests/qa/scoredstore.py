@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 from bailanys.qa.model import (
@@ -28,6 +27,7 @@ from bailanys.qa.model import (
 )
 from bailanys.qa.totals import combine
 from bailanys.store import Store
+from bailanys.store.syncdb import SyncConnection
 
 CARD = Scorecard("default", 2, Names("Негізгі парақ", "Основной лист", "Default card"), (
     Section("greeting", Names("Сәлемдесу", "Приветствие", "Greeting"), (
@@ -60,7 +60,7 @@ RESULTS = (
 )
 
 
-def new_store(path: Path) -> Path:
+def new_store(path: Path | str) -> Path | str:
     """A store at the current schema (the engine's own migrations)."""
 
     async def open_close() -> None:
@@ -71,7 +71,7 @@ def new_store(path: Path) -> Path:
     return path
 
 
-def scored(conn: sqlite3.Connection, call_id: str, now: float, *, agent: str = "1001",
+def scored(conn: SyncConnection, call_id: str, now: float, *, agent: str = "1001",
            queue: str = "support", reason: str = "sample") -> None:
     """The call scored with :data:`CARD` and queued, as the workers write it."""
     total, critical = combine(CARD, RESULTS)

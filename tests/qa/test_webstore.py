@@ -22,18 +22,20 @@ from bailanys.qa import webstore
 from bailanys.qa.model import Answer, Outcome
 from bailanys.qa.web import QaRefused
 from bailanys.qa.webstore import StoreQa
+from bailanys.store.syncdb import STORE_ERRORS, SyncConnection, connect_sync
 from tests.qa import scoredstore
 
 NOW = 1_796_380_000.0
 
 
 @pytest.fixture
-def port(tmp_path: Path) -> StoreQa:
-    path = scoredstore.new_store(tmp_path / "bailanys.db")
-    with closing(sqlite3.connect(path)) as conn, conn:
+def port(store_url: str) -> StoreQa:
+    """Issue 22: an SQLite file (given as a path, as the engine does) or PostgreSQL."""
+    scoredstore.new_store(store_url)
+    with closing(connect_sync(store_url)) as conn, conn:
         scoredstore.scored(conn, "c1", NOW)
         scoredstore.scored(conn, "c2", NOW + 1, agent="1002", reason="critical")
-    return StoreQa(path)
+    return StoreQa(store_url if store_url.startswith("postgresql:") else Path(store_url))
 
 
 def test_a_scored_call_with_its_scorecard_and_reasons(port: StoreQa) -> None:
@@ -80,8 +82,8 @@ def test_a_refusal_rolls_back_and_a_trigger_is_a_refusal(port: StoreQa) -> None:
     port.save(draft["id"], "dana", (Answer("accurate", Outcome.FAIL),
                                     Answer("politeness", Outcome.NA)), "")
     port.finalise(draft["id"], "dana", NOW)
-    with closing(sqlite3.connect(port.db_path)) as conn:
-        with pytest.raises(sqlite3.IntegrityError):  # schema v5 itself
+    with closing(connect_sync(port.db_path, autocommit=True)) as conn:
+        with pytest.raises(webstore.FINAL_ERRORS):  # schema v5 itself
             conn.execute("UPDATE qa_reviews SET total = 100 WHERE id = ?", (draft["id"],))
         events = conn.execute("SELECT call_id, data FROM events WHERE type = 'qa.reviewed'"
                               ).fetchall()
@@ -131,7 +133,7 @@ def test_an_unreadable_scorecard_leaves_the_results_by_id(
         port: StoreQa, monkeypatch: pytest.MonkeyPatch) -> None:
     from bailanys.errors import ConfigError
 
-    def broken(conn: sqlite3.Connection, card_id: str, version: int) -> None:
+    def broken(conn: SyncConnection, card_id: str, version: int) -> None:
         raise ConfigError("not a scorecard")
 
     real = webstore._module
@@ -142,7 +144,7 @@ def test_an_unreadable_scorecard_leaves_the_results_by_id(
 
 
 def test_reads_never_write(port: StoreQa) -> None:
-    with closing(port._connect()) as conn, pytest.raises(sqlite3.OperationalError):
+    with closing(port._connect()) as conn, pytest.raises(STORE_ERRORS):
         conn.execute("DELETE FROM qa_queue")
 
 

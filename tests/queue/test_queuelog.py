@@ -484,7 +484,7 @@ def _no_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
-async def _fill(db: Path, events: list[Event]) -> None:
+async def _fill(db: Path | str, events: list[Event]) -> None:
     times = iter([e.ts for e in events])
     store = await Store.open(db, clock=lambda: next(times))
     for e in events:
@@ -493,15 +493,17 @@ async def _fill(db: Path, events: list[Event]) -> None:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    db = tmp_path / "var" / "events.db"
+def config(tmp_path: Path, store_url: str) -> Path:
+    """The events in an SQLite file or a PostgreSQL database (issue 22: ``[store] url``)."""
+    db = store_url
     asyncio.run(_fill(db, [*FULL_CALL, *ABANDON, *TIMEOUT, *PAUSES, *LOGINS]))
     queues = tmp_path / "queues.toml"
     queues.write_text('[queues.sales]\n[queues.support]\nskills = ["billing"]\n'
                       '[agents.1001]\nskills = { billing = 5 }\n'
                       '[agents.1002]\nskills = { billing = 3 }\n', encoding="utf-8")
     path = tmp_path / "c.toml"
-    path.write_text(f'[store]\npath = "{db}"\n[queue]\nfile = "{queues}"\n',
+    key = "url" if db.startswith("postgresql:") else "path"
+    path.write_text(f'[store]\n{key} = "{db}"\n[queue]\nfile = "{queues}"\n',
                     encoding="utf-8")
     return path
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from bailanys.config import Config
 from bailanys.errors import BailanysError
 from bailanys.reports.document import Cell, CellKind, Document, Paragraph, Table
 from bailanys.reports.produce import Parts
 from bailanys.store import Store
+from bailanys.store.syncdb import SyncConnection, connect_sync, write_transaction
+
+_P = TypeVar("_P", Path, str)
 
 #: What the fake semi-annual form's first data row says, per language.
 ROW13 = {"kk": "Жүгінулердің жалпы саны", "ru": "Общее количество обращений"}
@@ -81,7 +83,7 @@ class FakeParts:
         return SimpleNamespace(load=load)
 
     def _semiannual(self) -> Any:
-        def build(conn: sqlite3.Connection, period: str, lang: str, org: Any, topics: Any,
+        def build(conn: SyncConnection, period: str, lang: str, org: Any, topics: Any,
                   config: Config) -> Document:
             conn.execute("SELECT count(*) FROM contacts").fetchone()  # a real read
             self.calls.append(("semiannual", period, lang, org[0], topics[0]))
@@ -90,7 +92,7 @@ class FakeParts:
         return SimpleNamespace(build=build, due=lambda today, config: self.due)
 
     def _quarterly(self) -> Any:
-        def build(conn: sqlite3.Connection, quarter: str, lang: str, topics: Any,
+        def build(conn: SyncConnection, quarter: str, lang: str, topics: Any,
                   config: Config) -> Document:
             self.calls.append(("quarterly", quarter, lang))
             return document("quarterly", quarter, lang)
@@ -98,7 +100,7 @@ class FakeParts:
         return SimpleNamespace(build=build)
 
     def _feedback(self) -> Any:
-        def build(conn: sqlite3.Connection, since: dt.date, until: dt.date, lang: str,
+        def build(conn: SyncConnection, since: dt.date, until: dt.date, lang: str,
                   topics: Any) -> Document:
             self.calls.append(("feedback", since, until, lang))
             return document("feedback", f"{since}..{until}", lang)
@@ -113,29 +115,29 @@ class FakeParts:
         return SimpleNamespace(write=write)
 
     def _imports(self) -> Any:
-        def import_csv(conn: sqlite3.Connection, data: bytes, name: str, since: dt.date,
+        def import_csv(conn: SyncConnection, data: bytes, name: str, since: dt.date,
                        until: dt.date, tz: Any, *, topics: frozenset[str] | None, user: str,
                        lang: str) -> Any:
             lines = data.decode().splitlines()
             if not lines[0].startswith("date,"):
                 raise ProfileError([f"{name}:1: date: no such column ({lang})"])
-            conn.execute("BEGIN IMMEDIATE")  # the import holds its own transaction
-            cur = conn.execute("INSERT INTO contact_imports (name, since, until, rows, imported,"
-                               " user) VALUES (?, ?, ?, ?, 1.0, ?)",
-                               (name, str(since), str(until), len(lines) - 1, user))
-            conn.execute("COMMIT")
+            with write_transaction(conn):  # the import holds its own transaction
+                batch = conn.execute(
+                    "INSERT INTO contact_imports (name, since, until, rows, imported,"
+                    ' "user") VALUES (?, ?, ?, ?, 1.0, ?) RETURNING id',
+                    (name, str(since), str(until), len(lines) - 1, user)).fetchone()[0]
             self.imported.append((name, since, until, user, len(lines) - 1, tz, topics, lang))
-            return SimpleNamespace(batch=cur.lastrowid, contacts=len(lines) - 1, replaced=0)
+            return SimpleNamespace(batch=batch, contacts=len(lines) - 1, replaced=0)
 
         return SimpleNamespace(import_csv=import_csv)
 
     def _projector(self) -> Any:
         return SimpleNamespace(
-            connect=lambda path: sqlite3.connect(str(path), isolation_level=None),
+            connect=lambda path: connect_sync(path, autocommit=True),
             classifier_ids=lambda path: frozenset({"pension", "complaint"}))
 
 
-def new_store(path: Path) -> Path:
+def new_store(path: _P) -> _P:
     """A store at the current schema (the engine's own migrations)."""
 
     async def open_close() -> None:
@@ -146,9 +148,9 @@ def new_store(path: Path) -> Path:
     return path
 
 
-def add_contact(db: Path, call_id: str, started: float, day: str, *, complaint: bool = True,
+def add_contact(db: Path | str, call_id: str, started: float, day: str, *, complaint: bool = True,
                 confirmed: bool | None = None, agent: str = "1001") -> None:
-    with closing(sqlite3.connect(db)) as conn, conn:
+    with closing(connect_sync(db)) as conn, conn:
         conn.execute("INSERT INTO contacts (call_id, started, day, channel, queue, agent, topic,"
                      " answered, complaint, complaint_confirmed) VALUES"
                      " (?, ?, ?, 'operator', 'support', ?, 'complaint', 1, ?, ?)",

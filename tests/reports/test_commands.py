@@ -228,3 +228,15 @@ def test_a_failing_builder_is_one_line_with_its_cause(
     assert err == ("bailanys: the report could not be made (the log says why): "
                    "KeyError: 'no such style'\n")
     assert "Traceback" not in out + err
+
+
+def test_a_real_report_from_a_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+    """Issue 22: ``[store] url`` on PostgreSQL; the real builders and renderer."""
+    new_store(pg_url)
+    config = tmp_path / "pg.toml"
+    config.write_text(f'[store]\nurl = "{pg_url}"\n[reports]\n'
+                      f'topics = "{REPO / "configs" / "topics.yaml"}"\n', encoding="utf-8")
+    out = tmp_path / "feedback.html"
+    assert cli.main(["report", "feedback", "--period", "2026-H2", "--lang", "kk",
+                     "--format", "html", "-o", str(out), "--config", str(config)]) == 0
+    assert "<table" in out.read_text(encoding="utf-8")

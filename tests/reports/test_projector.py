@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import re
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bailanys.cliutil import CommandError
@@ -17,6 +21,7 @@ from bailanys.reports import contactcommands
 from bailanys.reports.projector import ContactProjector, connect, rebuild
 from bailanys.store import Store
 from bailanys.store.events import INSERT_EVENT, event_row
+from bailanys.store.syncdb import PgSyncConnection, SyncConnection, connect_sync
 from bailanys.timezone import ALMATY
 from tests.reports.contacthelpers import T0, Calls, answered_call, lost_call, offered
 
@@ -25,21 +30,28 @@ _ROW = "SELECT channel, answered, abandoned, complaint_confirmed, handle_s FROM 
        "WHERE call_id = ?"
 
 
-async def _row(path: Path, call_id: str, want: tuple[object, ...] | None = None,
+@contextlib.contextmanager
+def _db(url: str | Path) -> Iterator[SyncConnection]:
+    """A connection to the store at ``url``, committed and closed at the end."""
+    with contextlib.closing(connect_sync(url)) as conn, conn:
+        yield conn
+
+
+async def _row(path: str | Path, call_id: str, want: tuple[object, ...] | None = None,
                timeout_s: float = 5.0) -> tuple[object, ...] | None:
     """The call's row once it equals ``want`` (or exists), polling the file."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
-        with sqlite3.connect(path) as conn:
+        with _db(path) as conn:
             got = conn.execute(_ROW, (call_id,)).fetchone()
         if (got == want if want is not None else got is not None) or loop.time() > deadline:
             return got  # type: ignore[no-any-return]
         await asyncio.sleep(0.02)
 
 
-async def test_projector_follows_the_log(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
+async def test_projector_follows_the_log(store_url: str) -> None:
+    path = store_url
     store = await Store.open(path, batch_interval=0.01)
     projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
                                  clock=lambda: T0)
@@ -55,7 +67,7 @@ async def test_projector_follows_the_log(tmp_path: Path) -> None:
         assert await _row(path, "a", ("operator", 1, 0, 1, 120.0)) == (
             "operator", 1, 0, 1, 120.0)
         # a verdict written on another connection (the web layer), not through the log
-        with sqlite3.connect(path) as other:
+        with _db(path) as other:
             other.execute(INSERT_EVENT, event_row(T0 + 950, ComplaintConfirmed(
                 call_id="a", confirmed=False, user="sup2")))
         assert await _row(path, "a", ("operator", 1, 0, 0, 120.0)) == (
@@ -66,8 +78,8 @@ async def test_projector_follows_the_log(tmp_path: Path) -> None:
     assert projector.failures == 0 and projector.written >= 3
 
 
-async def test_wrap_up_end_refolds_the_call(tmp_path: Path) -> None:
-    path = tmp_path / "w.db"
+async def test_wrap_up_end_refolds_the_call(store_url: str) -> None:
+    path = store_url
     store = await Store.open(path, batch_interval=0.01)
     projector = ContactProjector(store.events, path, ALMATY, COMPLAINTS, interval_s=0.02,
                                  clock=lambda: T0)
@@ -91,8 +103,8 @@ async def test_wrap_up_end_refolds_the_call(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_start_catches_up_and_stop_folds_the_rest(tmp_path: Path) -> None:
-    path = tmp_path / "c.db"
+async def test_start_catches_up_and_stop_folds_the_rest(store_url: str) -> None:
+    path = store_url
     store = await Store.open(path, batch_interval=0.01)
     c = Calls(store.events)
     answered_call(c, "before", T0)  # while no projector ran
@@ -103,7 +115,7 @@ async def test_start_catches_up_and_stop_folds_the_rest(tmp_path: Path) -> None:
     lost_call(c, "during", T0 + 100)  # the pass never comes: stop() folds it
     await projector.stop()
     await store.close()
-    with sqlite3.connect(path) as conn:
+    with _db(path) as conn:
         ids = sorted(r[0] for r in conn.execute("SELECT call_id FROM contacts"))
     assert ids == ["before", "during"]
 
@@ -135,8 +147,8 @@ async def test_locked_database_keeps_calls_dirty(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_rebuild_by_local_days(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
+async def test_rebuild_by_local_days(store_url: str) -> None:
+    path = store_url
     async with await Store.open(path) as store:
         c = Calls(store.events)
         answered_call(c, "d1", T0)  # 2026-07-01
@@ -163,15 +175,16 @@ def _run(*argv: str) -> int:
     return int(args.func(args))
 
 
-async def test_rebuild_and_import_commands(tmp_path: Path,
+async def test_rebuild_and_import_commands(tmp_path: Path, store_url: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "cli.db"
+    path = store_url
     async with await Store.open(path) as store:
         c = Calls(store.events)
         answered_call(c, "d1", T0)
         lost_call(c, "d2", T0 + 86_400)
     config = tmp_path / "b.toml"
-    config.write_text(f'[store]\npath = "{path}"\n', encoding="utf-8")
+    key = "url" if path.startswith("postgresql:") else "path"
+    config.write_text(f'[store]\n{key} = "{path}"\n', encoding="utf-8")
     assert _run("rebuild", "--since", "2026-07-02", "--config", str(config)) == 0
     assert capsys.readouterr().out == "rebuilt 1 contact\n"
     assert _run("rebuild", "--config", str(config)) == 0
@@ -185,8 +198,9 @@ async def test_rebuild_and_import_commands(tmp_path: Path,
             "--config", str(config))
     assert _run(*argv) == 0
     assert capsys.readouterr().out == "imported 3 contacts as batch 1\n"
-    assert _run(*argv) == 0
-    assert capsys.readouterr().out == "imported 3 contacts as batch 1, replacing 3 contacts\n"
+    assert _run(*argv) == 0  # SQLite reuses the batch's id, PostgreSQL's identity goes on
+    assert re.fullmatch(r"imported 3 contacts as batch [12], replacing 3 contacts\n",
+                        capsys.readouterr().out)
     csv_file.write_text("date,channel,phone\n2026-07-01,chat,+77011234567\n", encoding="utf-8")
     assert _run(*argv) == 1
     assert capsys.readouterr().out == (
@@ -194,7 +208,7 @@ async def test_rebuild_and_import_commands(tmp_path: Path,
     with pytest.raises(CommandError, match="missing.csv"):
         _run("import", str(tmp_path / "missing.csv"), "--since", "2026-07-01", "--until",
              "2026-07-31", "--config", str(config))
-    with sqlite3.connect(path) as conn:
+    with _db(path) as conn:
         assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 5
 
 
@@ -265,3 +279,26 @@ async def test_rebuild_keys_callers_only_with_the_salt_file(tmp_path: Path,
         keys = [r[1] for r in conn.execute(_KEYS)]
     key = caller_key("77011234567", SALT)
     assert keys == [key, key, key, None, key]
+
+
+async def test_the_projector_reconnects_when_postgresql_drops_it(pg_url: str) -> None:
+    """Issue 22: a server restart or failover ends the projector's session;
+    the failed pass keeps its calls dirty and the next one runs on a new
+    connection."""
+    store = await Store.open(pg_url, batch_interval=0.01)
+    projector = ContactProjector(store.events, pg_url, ALMATY, COMPLAINTS, interval_s=3600.0,
+                                 clock=lambda: T0)
+    await projector.start()
+    try:
+        lost_call(Calls(store.events), "x", T0)
+        await store.events.flush()
+        own = projector._conn
+        assert isinstance(own, PgSyncConnection)
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            await admin.execute("SELECT pg_terminate_backend(%s)", (own.conn.info.backend_pid,))
+        assert await projector.pass_once() == 0
+        assert projector.failures == 1 and projector.dirty == 1 and projector._conn is not own
+        assert await projector.pass_once() == 1
+    finally:
+        await projector.stop()
+        await store.close()

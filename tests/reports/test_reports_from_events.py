@@ -43,11 +43,13 @@ outside: 2 op pension on 31 Dec 2025 23:00, 3 op pension on 1 July 2026 01:00
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -65,6 +67,8 @@ from bailanys.reports.organisation import load as load_org
 from bailanys.reports.projector import connect, rebuild
 from bailanys.reports.render import write
 from bailanys.reports.topics import load as load_topics
+from bailanys.store import Store
+from bailanys.store.events import INSERT_EVENT
 from bailanys.store.migrations import MIGRATIONS
 from bailanys.timezone import ALMATY
 from tests.reports.eventlog import Block, EventLog, local
@@ -653,3 +657,31 @@ def test_a_quarter_with_no_data(made: Made, lang: str) -> None:
     assert [rows[n][2] for n in ("13", "14", "14.1", "14.5", "20")] == [0, 0, 0, 0, 0]
     assert [rows[n][2] for n in ("15", "16", "17", "18", "19")] == [NO] * 5  # never 0
     assert rows["1"][2] == ORG.name.get(lang)
+
+
+async def test_the_same_contacts_and_reports_from_postgresql(made: Made, pg_url: str) -> None:
+    """Issue 22: the same event log in a PostgreSQL store folds into the same
+    contacts and gives the same three documents, in both languages."""
+    assert made.path is not None
+    with closing(sqlite3.connect(made.path)) as lite:
+        rows = lite.execute("SELECT ts, type, call_id, data FROM events ORDER BY id").fetchall()
+        contacts = lite.execute(_CONTACTS).fetchall()
+    async with await Store.open(pg_url) as store:
+        await store.db.ensure_event_partitions([r[0] for r in rows])
+        await store.db.executemany(INSERT_EVENT, rows)
+
+    def fold_and_build() -> tuple[int, list[tuple[object, ...]], Made]:
+        with closing(connect(pg_url)) as conn:
+            n = rebuild(conn, None, None, ALMATY, CONFIG.qa.complaints, frozenset(TOPICS.ids))
+            got = [tuple(r) for r in conn.execute(_CONTACTS).fetchall()]
+            return n, got, _make(conn, "2026-Q2", "2026-H1", "2026-04-01", "2026-06-30", "")
+
+    n, got, pg = await asyncio.to_thread(fold_and_build)
+    assert (n, got) == (made.rebuilt, contacts)
+    for key, doc in pg.docs.items():
+        assert doc == made.docs[key], key
+
+
+_CONTACTS = ("SELECT call_id, started, day, channel, topic, region, age_band, answered, "
+             "abandoned, complaint, complaint_confirmed, survey_score, wait_s, handle_s "
+             "FROM contacts ORDER BY call_id")

@@ -58,7 +58,7 @@ class Site:
     fakes: FakeParts
     events: Events
     sessions: SessionStore
-    db: Path
+    db: str
 
     def login(self, role: Role, login: str = "aigerim") -> dict[str, str]:
         session = self.sessions.create(ConsoleUser(login, role, "unused"))
@@ -72,8 +72,21 @@ def app_of(port: Any, events: Events, sessions: SessionStore) -> Any:
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    db = await asyncio.to_thread(new_store, tmp_path / "bailanys.db")
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite; PostgreSQL too for the tests marked :data:`BOTH` (those that read or
+    write the store: the others would only run the page twice)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "bailanys.db")
+
+
+#: Run on both store backends (issue 22).
+BOTH = pytest.mark.parametrize("store_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+async def site(store_url: str) -> AsyncIterator[Site]:
+    db = await asyncio.to_thread(new_store, store_url)
     fakes, events, sessions = FakeParts(), Events(), SessionStore(3600)
     port = StoreReports(db, Config(), fakes.parts())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(
@@ -223,6 +236,7 @@ async def test_no_reminder_where_the_form_is_not_installed(tmp_path: Path) -> No
 
 # --- complaints -------------------------------------------------------------------
 
+@BOTH
 async def test_complaints_of_the_period_undecided_first(site: Site) -> None:
     add_contact(site.db, "c-old", NOW - 40 * DAY, "2026-10-25", confirmed=True)
     add_contact(site.db, "c-new", NOW - DAY, "2026-12-03")
@@ -241,6 +255,7 @@ async def test_complaints_of_the_period_undecided_first(site: Site) -> None:
     assert bad.status_code == 400 and bad.json()["error"] == "bad_period"
 
 
+@BOTH
 async def test_a_supervisor_confirms_or_rejects_a_complaint(site: Site) -> None:
     add_contact(site.db, "c-7", NOW - DAY, "2026-12-03")
     for confirmed in (True, False):
@@ -282,6 +297,7 @@ async def test_a_verdict_from_another_site_is_refused(site: Site) -> None:
 
 # --- imports ----------------------------------------------------------------------
 
+@BOTH
 async def test_an_import_is_one_batch_listed_afterwards(site: Site) -> None:
     answer = await site.http.post(
         "/api/reports/imports",
@@ -298,6 +314,7 @@ async def test_an_import_is_one_batch_listed_afterwards(site: Site) -> None:
     assert (item["name"], item["rows"], item["user"]) == ("чаттар 2026.csv", 2, "bolat")
 
 
+@BOTH
 async def test_an_import_with_problems_lists_them_and_writes_nothing(site: Site) -> None:
     answer = await site.http.post(
         "/api/reports/imports", params={"name": "x.csv", "since": "2026-10-01",

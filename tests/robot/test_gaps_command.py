@@ -31,7 +31,7 @@ def _result(text: str) -> MatchResult:
     return MatchResult(text, "ru", (Candidate(entry, 0.3, 0.8),), False)
 
 
-async def _store(path: Path) -> None:
+async def _store(path: Path | str) -> None:
     """The gap set kept in October (a transcript for one call), one question in January."""
     store = await Store.open(path)
     try:
@@ -52,8 +52,9 @@ async def _store(path: Path) -> None:
         store.events.emit(RobotFaq(step="question", outcome="no_match", call_id="jan"), rows=late)
         await store.events.flush()
         await store.db.execute(
-            "INSERT INTO utterances (call_id, recording, channel, start, end, language, text,"
-            " words, terms) VALUES ('ru-fines-1', 'r.wav', 'caller', 0, 1, 'ru', 'x', '[]', 'x')")
+            'INSERT INTO utterances (id, call_id, recording, channel, start, "end", language,'
+            " text, words, terms) VALUES"
+            " (1, 'ru-fines-1', 'r.wav', 'caller', 0, 1, 'ru', 'x', '[]', 'x')")
     finally:
         await store.close()
 
@@ -151,3 +152,16 @@ def test_parse_period() -> None:
     assert parse_period(" 2026-10-01 .. 2026-10-01 ") == (date(2026, 10, 1), date(2026, 10, 1))
     with pytest.raises(PeriodError):
         parse_period("2026-Q5")
+
+
+async def test_the_same_report_from_postgresql(capsys: pytest.CaptureFixture[str],
+                                               config: Path, pg_url: str,
+                                               tmp_path: Path) -> None:
+    """Issue 22: ``[store] url`` on PostgreSQL gives the same report as the file."""
+    await _store(pg_url)
+    cfg = tmp_path / "pg.toml"
+    cfg.write_text(f'[store]\nurl = "{pg_url}"\n[robot]\nfaq = "{FAQ}"\n', encoding="utf-8")
+    period = ("--period", "2026-10-01..2026-12-31", "--format", "csv")
+    lite = await asyncio.to_thread(run, capsys, *period, "--config", str(config))
+    pg = await asyncio.to_thread(run, capsys, *period, "--config", str(cfg))
+    assert lite[0] == pg[0] == 0 and pg[1] == lite[1] and "штраф" in pg[1]
