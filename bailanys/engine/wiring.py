@@ -20,8 +20,8 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bailanys.analytics.pgwebstore import store_analytics
 from bailanys.analytics.web import analytics_routes
-from bailanys.analytics.webstore import StoreAnalytics
 from bailanys.authguard import AuthGuard
 from bailanys.cases.api import cases_routes
 from bailanys.cases.deskapi import caller_lookup, desk_case_routes
@@ -234,8 +234,7 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
         sip_guard=lambda: engine.registrar.guard, topics_file=cfg.reports.topics,
         cases=StoreOverdue(cases.open_store), monitors=engine.monitors,
         config_file=cfg.source or "<defaults>",
-        extra_routes=joined_routes(*(sqlite_pages(engine, events) if sqlite_path(cfg) else ()),
-            *store_pages(engine, events),
+        extra_routes=joined_routes(*store_pages(engine, events),
             desk_routes(desk),
             lambda access, _static: kb_routes(kb, access),
             prompts_routes(recorded_port(engine)),
@@ -244,21 +243,14 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
                          cfg.sip.listen)))
 
 
-def sqlite_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
-    """The console pages that read the store file with sqlite3 (issue 22:
-    only on an SQLite store; ``bailanys.store.sqliteonly``)."""
-    cfg = engine.config
-    return (
-        analytics_routes(StoreAnalytics(Path(cfg.store.path), Path(cfg.media.record_dir)),
-                         events, ALMATY),
-    )
-
-
 def store_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
     """The console pages that read the store through ``store.syncdb`` (both
-    backends, issue 22): reports, intraday, requests and the desktop's requests."""
+    backends, issue 22): reports, intraday, requests and the desktop's requests;
+    the analysts' page through ``analytics.pgwebstore.store_analytics``."""
     cfg, cases = engine.config, engine.cases
     return (
+        analytics_routes(store_analytics(config_location(cfg), Path(cfg.media.record_dir)),
+                         events, ALMATY),
         reports_routes(StoreReports(config_location(cfg), cfg), events, ALMATY),
         intraday_hook(engine),
         qa_routes(StoreQa(Path(cfg.store.path) if sqlite_path(cfg) else config_location(cfg)),

@@ -8,8 +8,11 @@ start them, and says so once at start (:func:`sqlite_file` gives them
 ``":memory:"``, which each already treats as "off"; the console pages are
 not mounted):
 
-* ``ops`` (the daily backup and retention jobs);
-* ``analytics.webstore`` (the analytics page) and the analytics workers.
+* ``ops`` (the daily backup and retention jobs).
+
+The analysts' page (``analytics.pgwebstore.store_analytics``) and the
+transcription workers (``analytics.jobqueue``) choose their backend from the
+store's location; on PostgreSQL the workers skip the automatic QA scoring.
 
 Converted (they open the store with ``syncdb.connect_sync`` on
 :func:`store_location` / :func:`config_location`, both backends): the
@@ -37,7 +40,7 @@ from bailanys.store.db import MEMORY
 log = logging.getLogger(__name__)
 
 #: What is off on a PostgreSQL store (the start-up warning's list).
-SQLITE_ONLY = ("daily backup and retention", "the analytics page and workers")
+SQLITE_ONLY = ("daily backup and retention", "the workers' automatic QA scoring")
 
 
 def sqlite_path(cfg: Config) -> str | None:

@@ -64,7 +64,7 @@ async def test_reports_intraday_requests_and_contacts_on_postgresql(
     warned = caplog.text
     assert "SQLite-only parts are off" in warned
     assert "report" not in warned and "requests" not in warned and "intraday" not in warned
-    assert "QA" not in warned
+    assert "QA page" not in warned and "analytics" not in warned
     assert engine.contacts is not None  # the projector runs on PostgreSQL
 
     res = await sipp(engine, "short_call.xml", tmp_path / "sipp", calls=CALLS)
@@ -111,3 +111,8 @@ async def test_reports_intraday_requests_and_contacts_on_postgresql(
         assert complaints.status_code == 200, complaints.text
         queue = await http.get("/api/qa/queue")  # the reviewers' queue (nothing scored here)
         assert queue.status_code == 200, queue.text
+        # The analysts' search runs on PostgreSQL's full-text index (nothing
+        # transcribed here: a valid answer with no hits, not a refusal).
+        found = await http.get("/api/analytics/search", params={"q": "паспорт"})
+        assert found.status_code == 200, found.text
+        assert found.json()["total"] == 0, found.text
