@@ -41,23 +41,15 @@ from bailanys.ownership.lease import (
     StartOwning,
     StopOwning,
 )
+from bailanys.store.pg_schema import QUEUE_LEASES_DDL
 from bailanys.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
-#: The table of the queue-group leases (one row per group).
+#: The table of the queue-group leases (one row per group); its DDL,
+#: :data:`QUEUE_LEASES_DDL`, is the PostgreSQL store's (migration 9).
 QUEUE_LEASES_TABLE = "queue_leases"
 
-QUEUE_LEASES_DDL = """
-CREATE TABLE IF NOT EXISTS queue_leases (
-    name        text PRIMARY KEY,                   -- the queue group
-    owner       text NOT NULL,                      -- the engine's incarnation
-    owner_uri   text NOT NULL,                      -- where calls are moved to (SIP)
-    epoch       bigint NOT NULL CHECK (epoch > 0),  -- the fencing token: +1 per new owner
-    expires_at  timestamptz NOT NULL,               -- by the database's clock
-    acquired_at timestamptz NOT NULL                -- when this owner took it
-)
-"""
 
 #: Take or renew: a row back (the epoch) only when free, expired or ours.
 TAKE_SQL = """

@@ -23,6 +23,13 @@ An emitted event may carry side rows (``emit(event, rows=[(sql, params)])``):
 statements written in the same transaction as the event's row, so both or
 neither are stored (issue 15: ``recording.closed`` and its transcription
 jobs). A batch without side rows is written exactly as before.
+
+Several engines on one PostgreSQL store (issue 22): ``engine`` names the
+writer (the ``events.engine`` column, migration 9), and a :class:`BatchFence`
+(``ownership/writerfence.py``, the queue-group leases' fence) is asked first
+in each batch's transaction which of its events may be written: a paused
+queue owner's events of a group another engine took over are left out
+(logged and counted by the fence), every other event lands.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bailanys.errors import StoreError
 from bailanys.events import AnyEvent, encode
@@ -43,7 +50,8 @@ from bailanys.store.backend import INTEGRITY_ERRORS, StoreDatabase
 # Re-exported: the registrar imports its bindings table from here too.
 from bailanys.store.registrations import Registration, Registrations
 
-__all__ = ["Event", "EventLog", "Listener", "Registration", "Registrations", "SideRow"]
+__all__ = ["BatchFence", "Event", "EventLog", "Listener", "Registration", "Registrations",
+           "SideRow"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +92,20 @@ class Event:
 
 #: The one statement that stores an event row (``event_row`` gives its parameters).
 INSERT_EVENT = "INSERT INTO events (ts, type, call_id, data) VALUES (?, ?, ?, ?)"
+#: The same, naming the engine that wrote it (``EventLog.engine`` set).
+INSERT_EVENT_BY = "INSERT INTO events (ts, type, call_id, data, engine) VALUES (?, ?, ?, ?, ?)"
+
+
+class BatchFence(Protocol):
+    """Which events of a batch may be written: called first in the batch's
+    transaction with that transaction (``tx``: the backend's, whose ``conn``
+    is the driver's connection) and each event's (type, data); returns the
+    indexes to write, in order. It may lock rows until the transaction ends
+    (the queue-group leases, FOR SHARE) and must log and count what it leaves
+    out."""
+
+    async def admit(self, tx: Any,
+                    batch: Sequence[tuple[str, Mapping[str, Any]]]) -> Sequence[int]: ...
 
 
 #: One encoder for every row: ``json.dumps`` with options builds one per call (issue 20).
@@ -128,6 +150,10 @@ class EventLog:
         self.batches_written = 0
         #: Failed write attempts so far.
         self.write_errors = 0
+        #: The engine written in each row's ``engine`` column (None: NULL, one engine).
+        self.engine: str | None = None
+        #: Asked in each batch's transaction which events may be written (None: all).
+        self.fence: BatchFence | None = None
 
     # --- producing ----------------------------------------------------------
 
@@ -286,7 +312,9 @@ class EventLog:
             try:
                 if self._partitioned:
                     await self._db.ensure_event_partitions([r[0] for r in rows])
-                if any(side for _, _, side in batch):
+                if self.fence is not None or self.engine is not None:
+                    await self._write_fenced(rows, batch, self.fence)
+                elif any(side for _, _, side in batch):
                     await self._write_with_side_rows(rows, batch)
                 else:
                     await self._db.executemany(INSERT_EVENT, rows)
@@ -320,6 +348,35 @@ class EventLog:
             log.error("%s: side rows of %s refused (%s); the events are written without them",
                       self._db.path, ", ".join(types), exc)
             await self._db.executemany(INSERT_EVENT, rows)
+
+    async def _write_fenced(
+        self, rows: list[tuple[float, str, str | None, str]],
+        batch: list[tuple[Event, str, tuple[SideRow, ...] | None]],
+        fence: BatchFence | None,
+    ) -> None:
+        """The events ``fence`` admits (all without one), with the engine's
+        name and their side rows, in one transaction that starts with the
+        fence; side rows refused for their data as in :meth:`_write_with_side_rows`."""
+        by = [(*row, self.engine) for row in rows]
+        with_sides = True
+        while True:
+            try:
+                async with self._db.transaction() as tx:
+                    kept: Sequence[int] = range(len(batch))
+                    if fence is not None:
+                        kept = await fence.admit(tx, [(e.type, e.data) for e, _, _ in batch])
+                    await tx.executemany(INSERT_EVENT_BY, [by[i] for i in kept])
+                    for i in kept if with_sides else ():
+                        for sql, params in batch[i][2] or ():
+                            await tx.execute(sql, params)
+                return
+            except INTEGRITY_ERRORS as exc:
+                if not with_sides or not any(side for _, _, side in batch):
+                    raise
+                types = sorted({e.type for e, _, side in batch if side})
+                log.error("%s: side rows of %s refused (%s); the events are written without them",
+                          self._db.path, ", ".join(types), exc)
+                with_sides = False
 
     # --- reading ------------------------------------------------------------
 

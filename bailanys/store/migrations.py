@@ -451,10 +451,18 @@ SCHEMA_V8_CALLER: tuple[str, ...] = (
     "CREATE INDEX contacts_caller ON contacts (caller_key, started)",
 )
 
+#: Version 9: the engine that wrote each event (issue 22: several engines on
+#: one store; the writer's ``EventLog.engine``, the engine's incarnation, NULL
+#: for a single engine and for rows written before). PostgreSQL's twin also
+#: creates ``queue_leases`` (``pg_schema.PG_SCHEMA_V9_CLUSTER``).
+SCHEMA_V9_ENGINE: tuple[str, ...] = (
+    "ALTER TABLE events ADD COLUMN engine TEXT",
+)
+
 MIGRATIONS: tuple[Step, ...] = ((1, SCHEMA_V1), (2, SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS),
                                 (4, SCHEMA_V4_FAQ_GAPS), (5, SCHEMA_V5_QA),
                                 (6, SCHEMA_V6_REPORTS), (7, SCHEMA_V7_CASES),
-                                (8, SCHEMA_V8_CALLER))
+                                (8, SCHEMA_V8_CALLER), (9, SCHEMA_V9_ENGINE))
 
 
 def latest_version(steps: tuple[Step, ...] = MIGRATIONS) -> int:

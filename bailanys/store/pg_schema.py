@@ -337,10 +337,32 @@ PG_SCHEMA_V8_CALLER: tuple[str, ...] = (
     "CREATE INDEX contacts_caller ON contacts (caller_key, started)",
 )
 
+#: The table of the queue-group leases (issue 22, one row per group; the
+#: statements are ``ownership/pglease.py``'s, which imports this text). An
+#: engine with ``[cluster] leases_url`` also runs it (IF NOT EXISTS) when its
+#: lease database has no migrations.
+QUEUE_LEASES_DDL = """
+CREATE TABLE IF NOT EXISTS queue_leases (
+    name        text PRIMARY KEY,                   -- the queue group
+    owner       text NOT NULL,                      -- the engine's incarnation
+    owner_uri   text NOT NULL,                      -- where calls are moved to (SIP)
+    epoch       bigint NOT NULL CHECK (epoch > 0),  -- the fencing token: +1 per new owner
+    expires_at  timestamptz NOT NULL,               -- by the database's clock
+    acquired_at timestamptz NOT NULL                -- when this owner took it
+)
+"""
+
+#: Version 9 (``migrations.SCHEMA_V9_ENGINE``'s twin): the engine that wrote
+#: each event, and the queue-group leases.
+PG_SCHEMA_V9_CLUSTER: tuple[str, ...] = (
+    "ALTER TABLE events ADD COLUMN engine TEXT",
+    QUEUE_LEASES_DDL,
+)
+
 PG_MIGRATIONS: tuple[Step, ...] = (
     (1, PG_SCHEMA_V1), (2, PG_SCHEMA_V2_SMS), (3, SCHEMA_V3_ANALYTICS_PG),
     (4, PG_SCHEMA_V4_FAQ_GAPS), (5, PG_SCHEMA_V5_QA), (6, PG_SCHEMA_V6_REPORTS),
-    (7, PG_SCHEMA_V7_CASES), (8, PG_SCHEMA_V8_CALLER),
+    (7, PG_SCHEMA_V7_CASES), (8, PG_SCHEMA_V8_CALLER), (9, PG_SCHEMA_V9_CLUSTER),
 )
 
 _VERSION_TABLE = """
