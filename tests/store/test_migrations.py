@@ -131,7 +131,7 @@ async def test_v8_adds_caller_key_and_outcome_to_existing_contacts(store_url: st
         assert await migrate(db, default_steps(db)[:7]) == 7
         await db.execute("INSERT INTO contacts (call_id, started, day, channel) "
                          "VALUES ('c1', 1.0, '2026-07-01', 'operator')")
-        assert await migrate(db) == 8
+        assert await migrate(db, default_steps(db)[:8]) == 8
         rows = await db.fetchall("SELECT call_id, caller_key, outcome FROM contacts")
         assert [tuple(r) for r in rows] == [("c1", None, None)]
         assert "contacts_caller" in await tables(db)
@@ -142,5 +142,25 @@ async def test_v8_adds_caller_key_and_outcome_to_existing_contacts(store_url: st
             (defn,) = await db.fetchall(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'contacts_caller'")
             assert defn[0].endswith("(caller_key, started)")
+    finally:
+        await db.close()
+
+
+async def test_v9_names_the_writing_engine_and_has_the_leases_on_postgresql(
+        store_url: str) -> None:
+    """Issue 22: a v8 store keeps its events (engine NULL); PostgreSQL gets queue_leases."""
+    db = await open_database(store_url)
+    try:
+        assert await migrate(db, default_steps(db)[:8]) == 8
+        if db.dialect == "postgresql":
+            await db.ensure_event_partitions([1e9])  # type: ignore[attr-defined]
+        await db.execute("INSERT INTO events (ts, type, call_id, data) "
+                         "VALUES (1e9, 'call.offered', 'c1', '{}')")
+        assert await migrate(db) == 9
+        await db.execute("INSERT INTO events (ts, type, call_id, data, engine) "
+                         "VALUES (1e9, 'call.ended', 'c1', '{}', 'e1')")
+        rows = await db.fetchall("SELECT type, engine FROM events ORDER BY id")
+        assert [tuple(r) for r in rows] == [("call.offered", None), ("call.ended", "e1")]
+        assert ("queue_leases" in await tables(db)) == (db.dialect == "postgresql")
     finally:
         await db.close()

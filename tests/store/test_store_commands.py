@@ -11,6 +11,7 @@ import pytest
 
 from bailanys.cli import main
 from bailanys.store import Store
+from bailanys.store.migrations import latest_version
 from tests import pgcluster
 
 JAN = datetime(2026, 1, 31, 23, 0, tzinfo=UTC).timestamp()
@@ -105,11 +106,11 @@ def test_migrate_both_backends(tmp_path: Path, pg_cluster: pgcluster.Cluster,
                                capsys: pytest.CaptureFixture[str]) -> None:
     url = pg_cluster.create_database()
     assert main(["store", "migrate", "--url", url]) == 0
-    assert "schema version 8 (migrated from version 0)" in capsys.readouterr().out
+    assert f"schema version {latest_version()} (migrated from version 0)" in capsys.readouterr().out
     assert main(["store", "migrate", "--url", url]) == 0
-    assert "schema version 8 (already current)" in capsys.readouterr().out
+    assert f"schema version {latest_version()} (already current)" in capsys.readouterr().out
     assert main(["store", "migrate", "--url", f"sqlite:{tmp_path}/s.db"]) == 0
-    assert f"{tmp_path}/s.db: schema version 8 (migrated" in capsys.readouterr().out
+    assert f"{tmp_path}/s.db: schema version {latest_version()} (migrated" in capsys.readouterr().out
     assert main(["store", "migrate", "--url", "mysql://h/db"]) == 2
     assert "--url: unknown store URL scheme 'mysql'" in capsys.readouterr().err
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
