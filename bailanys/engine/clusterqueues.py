@@ -17,13 +17,19 @@ file is loaded and the SIP port is known) it
   under this engine's incarnation and SIP address, and a
   :class:`~bailanys.ownership.route.QueueRouter` over it, the lease rows
   (:class:`PgHolders`) and the event store's history;
+* with the event store on PostgreSQL in the lease database (``writer``),
+  fences its event writer by the leases
+  (:class:`~bailanys.ownership.writerfence.LeaseFence`: a paused owner's
+  events of a group taken over are left out) and names this engine (its
+  incarnation) in every event row it writes;
 * hands each queue node's call to
   :class:`~bailanys.engine.ownedqueues.OwnedQueues`: served here, or moved
   to the owner by the :class:`~bailanys.engine.callmover.SipMover`.
 
 A call reaching a queue node before that (the first milliseconds) waits
 for it. At stop the leases are released (expired now) so another engine
-takes the groups at its next attempt.
+takes the groups at its next attempt; the fence is lifted first, so the
+callers ended by the queue service's stop that follows are written.
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ from bailanys.ownership.pglease import Holder, LeaseKeeper, PgLeases, connector,
 from bailanys.ownership.rebuild import Place
 from bailanys.ownership.route import History, QueueRouter, Sink
 from bailanys.queue.settings import QueueConfig
+from bailanys.ownership.writerfence import LeaseFence
 from bailanys.queuestate import QueueState
+from bailanys.store.events import EventLog
 from bailanys.voice.moh import music_on_hold
 
 log = logging.getLogger(__name__)
@@ -144,6 +152,7 @@ class ClusterQueues:
         address: Callable[[], str],
         history: Callable[[], History],
         rtp_timeout_s: float = 0.0,
+        writer: Callable[[], EventLog | None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._local = local
@@ -157,6 +166,10 @@ class ClusterQueues:
         self.router: QueueRouter | None = None
         self._owned: OwnedQueues | None = None
         self._holders = PgHolders(settings.leases_url)
+        self._writer = writer
+        #: The event writer's fence (None: the store is not the lease database).
+        self.fence: LeaseFence | None = None
+        self._fenced: EventLog | None = None
 
     async def start(self) -> None:
         url = self._settings.leases_url
@@ -176,11 +189,22 @@ class ClusterQueues:
         self.keeper = keeper
         self._owned = OwnedQueues(_Attaching(self._local, router), router, self._mover,
                                   music=EncodedAudio.from_pcm(music_on_hold()))
+        self._fence_writer(keeper, groups)
         keeper.start()
         self._ready.set()
         log.info("cluster queues: groups %s; owner %s at %s (lease ttl %.1f s)",
                  ", ".join(f"{g}={'+'.join(q)}" for g, q in groups.items()) or "none",
                  keeper.owner, uri, self._settings.lease_ttl_s)
+
+    def _fence_writer(self, keeper: LeaseKeeper, groups: dict[str, tuple[str, ...]]) -> None:
+        events = self._writer()
+        if events is None:
+            log.warning("cluster queues: the event store is not the lease database: its "
+                        "writer is not fenced (a paused owner's late events are not left out)")
+            return
+        events.engine = keeper.owner
+        self.fence = LeaseFence(keeper, {q: g for g, qs in groups.items() for q in qs})
+        events.fence, self._fenced = self.fence, events
 
     def _changed(self, group: str, change: StartOwning | StopOwning) -> None:
         verb = "owns" if isinstance(change, StartOwning) else "no longer owns"
@@ -190,6 +214,9 @@ class ClusterQueues:
             self.router(group, change)
 
     async def stop(self) -> None:
+        if self._fenced is not None:  # the queue service's stop writes its callers' ends
+            self._fenced.fence = None
+            self._fenced = None
         if self.keeper is not None:
             await self.keeper.stop(release=True)
         if self.router is not None:

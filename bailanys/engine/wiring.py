@@ -274,11 +274,18 @@ def cluster_queues(engine: Host, events: LateEvents) -> ClusterQueues | None:
         assert engine.store is not None, "engine not started"
         return StoreHistory(engine.store.db)
 
+    def writer() -> EventLog | None:
+        """The event log to fence: the store's, when it is the lease database."""
+        store = engine.store
+        same = cfg.store.url.strip() == cfg.cluster.leases_url.strip()
+        return store.events if store is not None and same else None
+
     mover = SipMover(start=engine.dialer.start_call, media=engine.hub,
                      proxy=cfg.cluster.proxy_addr)
     return ClusterQueues(cfg.cluster, engine.queues, mover, events,
                          address=lambda: f"{cfg.contact_host}:{engine.transport.port}",
-                         history=history, rtp_timeout_s=float(cfg.media.rtp_timeout_s))
+                         history=history, rtp_timeout_s=float(cfg.media.rtp_timeout_s),
+                         writer=writer)
 
 
 def recorded_port(engine: Host) -> PromptsPort:
