@@ -61,6 +61,13 @@ async def _lease(pg_url: str) -> tuple[str, int] | None:
     return None if row is None else (str(row[0]), int(row[1]))
 
 
+async def _writers(pg_url: str) -> list[tuple[str, str | None, str | None]]:
+    """Each stored event's type, its ``engine`` column, and a ``queue.owner``'s owner_uri."""
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as db:
+        cur = await db.execute("SELECT type, engine, data->>'owner_uri' FROM events ORDER BY id")
+        return [(str(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+
+
 async def _until(check: object, within_s: float, what: str) -> float:
     """Seconds until the coroutine function ``check`` answers truthy."""
     assert callable(check)
@@ -153,6 +160,13 @@ async def test_owner_killed_with_callers_waiting(pg_url: str, tmp_path: Path) ->
         # No stored event lost.
         after = {(a["ts"], a["type"], a["call_id"]) for a in await asyncio.to_thread(log.events)}
         assert all((b["ts"], b["type"], b["call_id"]) in after for b in before)
+        # Each row names the engine (incarnation: its SIP address/pid/id) that wrote it.
+        writers = await _writers(pg_url)
+        named = {engine for _, engine, _ in writers if engine is not None}
+        assert {n.split("/")[0] for n in named} == {owner.address, survivor.address}, named
+        assert len(named) == 2 and sum(1 for w in writers if w[1] is None) < len(writers) / 4
+        for type_, engine, uri in writers:
+            assert type_ != "queue.owner" or (engine or "").startswith(f"{uri}/"), writers
 
         # The operator registers: the re-homed callers, in their arrival order.
         arrival = [j["call_id"] for j in sorted(
