@@ -8,8 +8,8 @@ the flows' queue entry, unchanged. :class:`ClusterQueues` is the flows'
 file is loaded and the SIP port is known) it
 
 * creates the ``queue_leases`` table when the database has none (the
-  engine creates it: the PostgreSQL store's migrations will include
-  :data:`~bailanys.ownership.pglease.QUEUE_LEASES_DDL`, ``CREATE TABLE IF
+  engine creates it: the PostgreSQL store's migration 9 includes
+  :data:`~bailanys.store.pg_schema.QUEUE_LEASES_DDL`, ``CREATE TABLE IF
   NOT EXISTS``, so both may run);
 * computes the queue groups from the queue file (every engine reads the
   same file: the same groups);
@@ -52,8 +52,8 @@ from bailanys.ownership.lease import LeaseTiming, StartOwning, StopOwning
 from bailanys.ownership.pglease import Holder, LeaseKeeper, PgLeases, connector, incarnation
 from bailanys.ownership.rebuild import Place
 from bailanys.ownership.route import History, QueueRouter, Sink
-from bailanys.queue.settings import QueueConfig
 from bailanys.ownership.writerfence import LeaseFence
+from bailanys.queue.settings import QueueConfig
 from bailanys.queuestate import QueueState
 from bailanys.store.events import EventLog
 from bailanys.voice.moh import music_on_hold

@@ -1,9 +1,8 @@
 """The event writer's fence (``bailanys/ownership/fence.py`` with ``PgLeases.fence``)
 on a real PostgreSQL: a paused owner's batch is held up by nothing but
 loses its group's events once another engine holds the group; a take-over
-waits for a batch being written. The writer here is the test's: the
-PostgreSQL event log's own writer is the store's (its integration is listed
-as not built in docs/architecture.md)."""
+waits for a batch being written. The writer here is the test's; the
+PostgreSQL event log's own writer with the fence: test_writerfence.py."""
 
 from __future__ import annotations
 

@@ -110,7 +110,8 @@ def test_migrate_both_backends(tmp_path: Path, pg_cluster: pgcluster.Cluster,
     assert main(["store", "migrate", "--url", url]) == 0
     assert f"schema version {latest_version()} (already current)" in capsys.readouterr().out
     assert main(["store", "migrate", "--url", f"sqlite:{tmp_path}/s.db"]) == 0
-    assert f"{tmp_path}/s.db: schema version {latest_version()} (migrated" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{tmp_path}/s.db: schema version {latest_version()} (migrated" in out
     assert main(["store", "migrate", "--url", "mysql://h/db"]) == 2
     assert "--url: unknown store URL scheme 'mysql'" in capsys.readouterr().err
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
