@@ -68,6 +68,7 @@ from bailanys.events import AnyEvent
 from bailanys.intraday.storeread import StoreIntraday
 from bailanys.intraday.web import intraday_routes
 from bailanys.media.hub import MediaHub
+from bailanys.metrics.fencemetrics import FenceCollector
 from bailanys.ownership.history import StoreHistory
 from bailanys.prompts.store import RecordedStore
 from bailanys.prompts.web import PromptsPort, engine_flows, prompts_routes
@@ -241,6 +242,10 @@ def build_services(engine: Host, events: LateEvents, recordings: RecordingJobs) 
             # issue 22: this engine's live state for the cluster console
             state_routes(lambda: engine.console.live(), cfg.cluster.console_token,
                          cfg.sip.listen)))
+    cq = engine.cluster_queues
+    if cq is not None:  # issue 22: what the writer's fence left out
+        engine.console.registry.register(FenceCollector(
+            lambda: {} if cq.fence is None else cq.fence.dropped_by_group))
 
 
 def store_pages(engine: Host, events: LateEvents) -> tuple[ExtraRoutes, ...]:
