@@ -236,7 +236,7 @@ class CallEnded(EventBase):
     reconciliation closed the call."""
 
     type: ClassVar[str] = "call.ended"
-    writer: ClassVar[str] = "engine/call.py; engine/reconcile.py"
+    writer: ClassVar[str] = "engine/call.py; engine/reconcile.py; ownership/route.py"
 
     cause: str
     reason: str

@@ -10,7 +10,8 @@ or PostgreSQL):
    ``queue.abandoned`` nor ``call.completed`` since then (the index on
    ``(type, ts)``): the callers possibly still waiting, talking, timed out,
    or waiting for a callback;
-2. every event of those calls (the index on ``call_id``), in batches.
+2. every event of those calls (the index on ``call_id``), in batches,
+   with the engine that wrote each (``events.engine``, migration 9).
 
 The queue of each join is in the event's JSON: calls of other groups come
 back too, and :func:`~bailanys.ownership.rebuild.rebuild` leaves them out.
@@ -55,10 +56,10 @@ class StoreHistory:
             chunk = calls[start:start + self._batch]
             marks = ", ".join("?" * len(chunk))
             rows = await self._db.fetchall(
-                "SELECT id, ts, type, call_id, data FROM events "
+                "SELECT id, ts, type, call_id, data, engine FROM events "
                 f"WHERE call_id IN ({marks}) ORDER BY id", chunk)
-            out += [Event(int(r[0]), float(r[1]), str(r[2]), r[3], _data(int(r[0]), r[4]))
-                    for r in rows]
+            out += [Event(int(r[0]), float(r[1]), str(r[2]), r[3], _data(int(r[0]), r[4]),
+                          r[5]) for r in rows]
         return out
 
 

@@ -24,6 +24,10 @@ docs/kpi.md), a caller whose call had ended with the cause of its
 ``call.ended`` (a caller's hang-up is a lost call, as on one engine), and
 a talking call with ``call.completed`` ``by`` ``engine_failure``.
 Callbacks are never closed: the new owner calls them back.
+:func:`close_dead_anchor` then ends the calls it closed whose anchor (the
+engine that wrote their ``call.offered``) was the dead owner itself
+(the engine of the group's latest owner event) with ``call.ended`` cause
+``engine_failure``: nobody else would write it.
 
 Pure: events in, events out; no I/O, no clock. Rules shared with the
 start-up reconciliation of one engine (``engine/reconcile.py``).
@@ -37,6 +41,10 @@ from dataclasses import dataclass, field
 from bailanys import events as ev
 from bailanys.engine.causes import Cause, parse
 from bailanys.store.events import Event
+
+#: The events only a group's owner writes about its queues' callers.
+OWNER_EVENTS = frozenset({"queue.joined", "queue.announced", "queue.abandoned",
+                          "queue.timeout", "call.connected", "agent.ringing"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +91,15 @@ class EndedInLine:
     cause: Cause
 
 
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where a call lives: the engine that answered it (None: not named)."""
+
+    engine: str | None
+    answered_at: float | None
+    ended: bool
+
+
 @dataclass(frozen=True)
 class Rebuilt:
     """What :func:`rebuild` found; ``lines``: queue -> places in service order."""
@@ -90,6 +107,11 @@ class Rebuilt:
     lines: Mapping[str, tuple[Place, ...]] = field(default_factory=dict)
     talking: tuple[Talking, ...] = ()
     ended: tuple[EndedInLine, ...] = ()
+    #: The engine of the group's latest owner event (the old owner), if named.
+    owner: str | None = None
+    #: call id -> its anchor (the engine of its ``call.offered``), answer time
+    #: and whether its ``call.ended`` is stored.
+    anchors: Mapping[str, Anchor] = field(default_factory=dict)
 
     @property
     def waiting(self) -> int:
@@ -116,6 +138,8 @@ class _Call:
     connected: Event | None = None
     ended: Event | None = None
     elsewhere: bool = False  # its latest join is a queue outside the group
+    anchor: str | None = None  # the engine of its call.offered
+    answered_at: float | None = None
 
 
 def _join(call: _Call, call_id: str, e: Event, queues: Collection[str]) -> None:
@@ -155,6 +179,10 @@ def _fold(call: _Call, call_id: str, e: Event, queues: Collection[str]) -> None:
         call.on_line = call.callback = False
     elif kind == "call.ended":
         call.ended = e
+    elif kind == "call.offered":
+        call.anchor = e.engine
+    elif kind == "call.answered":
+        call.answered_at = e.ts
 
 
 def rebuild(events: Iterable[Event], queues: Collection[str]) -> Rebuilt:
@@ -162,9 +190,12 @@ def rebuild(events: Iterable[Event], queues: Collection[str]) -> Rebuilt:
     queues are ``queues``, from the stored events of its recent calls (any
     order: sorted here by time and id)."""
     calls: dict[str, _Call] = {}
+    owner: str | None = None
     for e in sorted(events, key=lambda e: (e.ts, e.id or 0)):
         if e.call_id is not None:
             _fold(calls.setdefault(e.call_id, _Call()), e.call_id, e, queues)
+        if e.engine is not None and e.type in OWNER_EVENTS and e.data.get("queue") in queues:
+            owner = e.engine
     lines: dict[str, list[Place]] = {}
     talking: list[Talking] = []
     ended: list[EndedInLine] = []
@@ -191,7 +222,30 @@ def rebuild(events: Iterable[Event], queues: Collection[str]) -> Rebuilt:
         {q: tuple(sorted(places, key=Place.key)) for q, places in sorted(lines.items())},
         tuple(sorted(talking, key=lambda t: (t.connected_at, t.call_id))),
         tuple(sorted(ended, key=lambda x: (x.at, x.place.call_id))),
+        owner,
+        {call_id: Anchor(call.anchor, call.answered_at, call.ended is not None)
+         for call_id, call in calls.items()},
     )
+
+
+def close_dead_anchor(rebuilt: Rebuilt, closed: Collection[str],
+                      died: float) -> list[ev.CallEnded]:
+    """``call.ended`` (``engine_failure``) of the ``closed`` calls whose
+    anchor was the dead owner (:attr:`Rebuilt.owner`) and whose end is not
+    stored; ``died``: when the owner was last known alive (the duration's end)."""
+    out: list[ev.CallEnded] = []
+    if rebuilt.owner is None:
+        return out
+    for call_id in sorted(closed):
+        anchor = rebuilt.anchors.get(call_id)
+        if anchor is None or anchor.ended or anchor.engine != rebuilt.owner:
+            continue
+        start = anchor.answered_at
+        out.append(ev.CallEnded(
+            call_id=call_id, cause=Cause.ENGINE_FAILURE.value,
+            reason="its engine died (closed by the queue's new owner)",
+            duration=0.0 if start is None else round(max(0.0, died - start), 3)))
+    return out
 
 
 def close_unreached(

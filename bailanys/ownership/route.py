@@ -37,7 +37,13 @@ import psycopg
 from bailanys import events as ev
 from bailanys.ownership.lease import StartOwning, StopOwning
 from bailanys.ownership.pglease import Holder
-from bailanys.ownership.rebuild import Place, Rebuilt, close_unreached, rebuild
+from bailanys.ownership.rebuild import (
+    Place,
+    Rebuilt,
+    close_dead_anchor,
+    close_unreached,
+    rebuild,
+)
 from bailanys.store.events import Event
 from bailanys.tasks import TaskSet
 
@@ -197,6 +203,9 @@ class QueueRouter:
         died = max((e.ts for e in history), default=now)
         # their wait ended when the owner died: counted up to the take-over
         closings = close_unreached(found, self._attached[group], now, died)
+        # the calls anchored on the dead owner itself: nobody else ends them
+        closings += close_dead_anchor(
+            found, {c.call_id for c in closings if c.call_id is not None}, died)
         for event in closings:
             self._sink.emit(event)
         log.info("take-over %s (epoch %d): %d re-homed, %d closed", group, epoch,

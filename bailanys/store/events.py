@@ -79,6 +79,9 @@ class Event:
     type: str
     call_id: str | None
     data: Mapping[str, Any]
+    #: The engine that wrote it (the ``engine`` column) where the reader asks
+    #: for it (the take-over's history); None otherwise.
+    engine: str | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from pytest import approx
 
 from bailanys import events as ev
 from bailanys.metrics.fold import KpiFold
-from bailanys.ownership.rebuild import Place, close_unreached, rebuild
+from bailanys.ownership.rebuild import Place, close_dead_anchor, close_unreached, rebuild
 from bailanys.store.events import Event
 from tests.metrics.mhelpers import T0, Log
 
@@ -153,3 +153,33 @@ def test_the_kpi_fold_counts_engine_failures_dropped_never_lost() -> None:
     assert (counts.requests, counts.fcr, counts.repeats) == (1, 1, 0)
     queue = fold.snapshot(T0 + 500).scope("queue", "egov")
     assert queue is not None and queue.waiting == 1  # the re-homed (a callback is off the line)
+
+
+def test_the_dead_owners_own_calls_get_their_call_ended() -> None:
+    """The owner was also the anchor of some callers: the successor ends
+    those calls (``call.ended`` engine_failure); a call anchored elsewhere,
+    or already ended, is left to its anchor."""
+    def at(t: float, type_: str, call: str, engine: str, **data: Any) -> Event:
+        return Event(None, T0 + t, type_, call, data, engine)
+
+    history = [
+        at(0, "call.offered", "own", "A"), at(1, "call.answered", "own", "A"),
+        at(2, "queue.joined", "own", "A", queue="egov", position=1),
+        at(0, "call.offered", "other", "B"), at(1, "call.answered", "other", "B"),
+        at(3, "queue.joined", "other", "A", queue="egov", position=2, prior_wait=1.0),
+        at(0, "call.offered", "gone", "A"), at(1, "call.answered", "gone", "A"),
+        at(4, "queue.joined", "gone", "A", queue="egov_ru", position=1),
+        at(5, "call.ended", "gone", "A", cause="caller", reason="bye", duration=4.0),
+    ]
+    found = rebuild(list(reversed(history)), GROUP)
+    assert found.owner == "A"
+    closings = close_unreached(found, set(), T0 + 20, T0 + 10)
+    closed = {c.call_id for c in closings if c.call_id is not None}
+    assert closed == {"own", "other", "gone"}
+    ended = [ev.encode(e) for e in close_dead_anchor(found, closed, T0 + 10)]
+    assert ended == [("call.ended", "own", {
+        "cause": "engine_failure", "reason": "its engine died (closed by the queue's new owner)",
+        "duration": 9.0})]
+    # without engine names (a store before migration 9): nothing is closed
+    unnamed = rebuild([Event(e.id, e.ts, e.type, e.call_id, e.data) for e in history], GROUP)
+    assert unnamed.owner is None and close_dead_anchor(unnamed, closed, T0 + 10) == []

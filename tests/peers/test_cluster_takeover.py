@@ -185,6 +185,11 @@ async def test_owner_killed_with_callers_waiting(pg_url: str, tmp_path: Path) ->
         c = kpi.counts()
         assert (c.received, c.offered, c.dropped, c.abandoned, c.answered) == (
             CALLERS, CALLERS, len(gone), 0, len(rejoined)), c
+        # The callers anchored on the dead owner itself: the survivor ended their calls.
+        ends = [e_ for e_ in await asyncio.to_thread(log.events, "call.ended")
+                if e_["call_id"] in gone]
+        assert sorted(e_["call_id"] for e_ in ends) == sorted(gone), ends
+        assert {e_["cause"] for e_ in ends} == {"engine_failure"}, ends
     finally:
         if sipp is not None:
             sipp.cancel()
