@@ -51,6 +51,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bailanys.robot.concepts import ru_lemma, tag
 from bailanys.robot.faq import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,14 @@ THRESHOLD_CAP = 0.90
 #: questions lost).
 NONE_SCORE = 0.90
 NONE_COVERAGE = 0.25
+#: A concept most of an entry's phrasings name (this share) is one of its key
+#: entities, with those of its titles.
+KEY_SHARE = 0.5
+#: Weights of the key-entity evidence (issue 18), fitted on the DEV half of
+#: bench/data/faq_callers.yaml: + the share of the best entry's key entities the
+#: caller names, - the share of the caller's concepts none of its phrasings has.
+W_KEY = 0.02
+W_FOREIGN = 0.04
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
 
@@ -298,6 +307,45 @@ def stems(text: str, drop_stop_words: bool = False) -> list[str]:
             if not (drop_stop_words and flatten(w) in STOP_WORDS)]
 
 
+#: A word without Kazakh letters in a Kazakh sentence is taken for Russian
+#: (lemma, Russian stem) when the Russian dictionary knows it and it has at least
+#: this many letters: short flattened Kazakh words are often Russian forms too
+#: ("балам", "ету").
+RU_IN_KK_MIN = 6
+
+
+def terms(text: str) -> list[str]:
+    """The lexical scorer's evidence: concept tokens and content-word stems (issue 18).
+
+    Mentions of documents, services and life events become one concept token
+    each (:func:`bailanys.robot.concepts.tag`: "э це пэ" and "электронды
+    қолтаңба" are both ``#eds``); the other words lose their stop words and
+    are stemmed.  A Russian word (no Kazakh letter, known to the Russian
+    dictionary) is first reduced to its lemma, in a Kazakh sentence too, so
+    that it meets the same word in a Russian phrasing.
+    """
+    words = normalize(text).split()
+    kazakh = is_kazakh(words)
+    out: list[str] = []
+    for w in tag(words):
+        if w.startswith("#"):
+            out.append(w)
+            continue
+        if flatten(w) in STOP_WORDS:
+            continue
+        if _KK_LETTERS & set(w):
+            out.append(stem(w, True))
+            continue
+        if kazakh and len(w) < RU_IN_KK_MIN:
+            out.append(stem(w, True))  # "балам", "ету": Kazakh, whatever Russian says
+            continue
+        lemma = ru_lemma(w).replace("ё", "е")
+        # a known Russian word is stemmed the Russian way, in either language;
+        # an unknown one (a flattened Kazakh word) as its sentence says
+        out.append(stem(lemma, False) if lemma != w or not kazakh else stem(w, True))
+    return out
+
+
 def guess_lang(text: str) -> str:
     return "kk" if _KK_LETTERS & set(text.lower()) else "ru"
 
@@ -350,6 +398,8 @@ class MatcherConfig:
     #: Weight of the best clause's embedding score against the whole turn's
     #: (:func:`clauses`); 0 embeds the whole turn only.
     clause_weight: float = 0.5
+    w_key: float = W_KEY
+    w_foreign: float = W_FOREIGN
     none_score: float = NONE_SCORE
     none_coverage: float = NONE_COVERAGE
     #: Told (variants embedded, variants to embed) after each batch while the
@@ -403,6 +453,11 @@ class _Index:
     count: npt.NDArray[np.float64]  # (entries, stems): how many variants of the entry have it
     unknown_idf: float = 0.0
     members: list[npt.NDArray[np.int64]] = field(default_factory=list)  # entry -> variants
+    concepts: list[str] = field(default_factory=list)  # concept tokens (columns below)
+    key: npt.NDArray[np.float64] = field(  # (entries, concepts): 1 for the entry's key entities
+        default_factory=lambda: np.zeros((0, 0)))
+    seen: npt.NDArray[np.float64] = field(  # (entries, concepts): 1 where any phrasing has it
+        default_factory=lambda: np.zeros((0, 0)))
 
 
 class Matcher:
@@ -437,7 +492,7 @@ class Matcher:
 
     def _build_index(self, texts: list[str], owner: npt.NDArray[np.int64]) -> _Index:
         emb = self._variant_embeddings([normalize(t) or t for t in texts])
-        bags = [set(stems(t, drop_stop_words=True)) for t in texts]
+        bags = [set(terms(t)) for t in texts]
         vocab: dict[str, int] = {}
         for b in bags:
             for s in sorted(b):
@@ -453,7 +508,21 @@ class Matcher:
         count = np.zeros((n_entries, len(vocab)), dtype=np.float64)
         np.add.at(count, owner, x)
         members = [np.flatnonzero(owner == i) for i in range(n_entries)]
-        return _Index(owner, emb, vocab, idf, x, norms, count, math.log1p(n), members)
+        # key entities: the concepts of an entry's titles, and those most of its
+        # phrasings name (issue 18)
+        concepts = sorted(s for s in vocab if s.startswith("#"))
+        ccol = {c: j for j, c in enumerate(concepts)}
+        key = np.zeros((n_entries, len(concepts)), dtype=np.float64)
+        seen = np.zeros((n_entries, len(concepts)), dtype=np.float64)
+        for i, e in enumerate(self.kb.entries):
+            title = {t for lang in ("kk", "ru") for t in terms(e.title.get(lang, ""))}
+            n_var = max(len(members[i]), 1)
+            for c, j in ccol.items():
+                share = count[i, vocab[c]] / n_var
+                seen[i, j] = float(share > 0 or c in title)
+                key[i, j] = float(c in title or share >= KEY_SHARE)
+        return _Index(owner, emb, vocab, idf, x, norms, count, math.log1p(n), members,
+                      concepts, key, seen)
 
     # embeddings, cached by content hash
     def _variant_embeddings(self, texts: list[str]) -> F32:
@@ -503,7 +572,7 @@ class Matcher:
         idx = self._idx
         q = np.zeros(len(idx.vocab), dtype=np.float64)
         unknown = 0
-        for s in set(stems(text, drop_stop_words=True)):
+        for s in set(terms(text)):
             col = idx.vocab.get(s)
             if col is None:
                 unknown += 1
@@ -520,6 +589,23 @@ class Matcher:
         variant = (idx.x[:, cols] * idx.idf[cols]) @ qc / (np.maximum(idx.norms, 1e-9) * qnorm)
         entry = (idx.count[:, cols] > 0).astype(np.float64) @ qc / total
         return variant, entry
+
+    def _entities(self, text: str) -> npt.NDArray[np.float64]:
+        """Per entry: key-entity evidence (its key concepts named, foreign ones named)."""
+        idx = self._idx
+        cfg = self.config
+        cols = {idx.concepts.index(t) for t in terms(text)
+                if t.startswith("#") and t in idx.concepts}
+        out = np.zeros(len(self.kb), dtype=np.float64)
+        if not cols or (cfg.w_key == 0.0 and cfg.w_foreign == 0.0):
+            return out
+        q = np.zeros(len(idx.concepts), dtype=np.float64)
+        q[list(cols)] = 1.0
+        n_key = idx.key.sum(axis=1)
+        hit = np.where(n_key > 0, (idx.key @ q) / np.maximum(n_key, 1.0), 0.0)
+        foreign = ((1.0 - idx.seen) @ q) / len(cols)
+        out = cfg.w_key * hit - cfg.w_foreign * foreign
+        return out
 
     def _entry_scores(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Best variant per entry; ``per_variant`` is (variants,) or (queries, variants)."""
@@ -571,7 +657,8 @@ class Matcher:
             w = self.config.clause_weight
             emb_v = (1.0 - w) * emb_v + w * np.maximum(emb_v, part_v)
         lex_v, lex_e = self._lexical(text)
-        scores = self._entry_scores(emb_v + self.w_lex * lex_v) + self.w_ent * lex_e
+        scores = (self._entry_scores(emb_v + self.w_lex * lex_v) + self.w_ent * lex_e
+                  + self._entities(text))
         p = softmax(scores, self.temperature)
         order = np.argsort(-p)[:top]
         cands = tuple(Candidate(self.kb.entries[i], float(p[i]), float(scores[i]))
