@@ -51,7 +51,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bailanys.robot.concepts import ru_lemma, tag
+from bailanys.robot.concepts import GENERIC, ru_lemma, tag
 from bailanys.robot.faq import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ KEY_SHARE = 0.5
 #: Weights of the key-entity evidence (issue 18), fitted on the DEV half of
 #: bench/data/faq_callers.yaml: + the share of the best entry's key entities the
 #: caller names, - the share of the caller's concepts none of its phrasings has.
-W_KEY = 0.02
+JACCARD = True
+W_KEY = 0.04
 W_FOREIGN = 0.04
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
@@ -602,7 +603,17 @@ class Matcher:
         q = np.zeros(len(idx.concepts), dtype=np.float64)
         q[list(cols)] = 1.0
         n_key = idx.key.sum(axis=1)
-        hit = np.where(n_key > 0, (idx.key @ q) / np.maximum(n_key, 1.0), 0.0)
+        both = idx.key @ q
+        # a generic key concept (#lost, #allowance) counts only with a specific one
+        specific = np.array([c not in GENERIC for c in idx.concepts], dtype=np.float64)
+        both = np.where((idx.key * specific) @ q > 0, both, 0.0)
+        if JACCARD:
+            # the caller's concepts that are some entry's key entities
+            q_key = q * (idx.key.max(axis=0) > 0)
+            union = n_key + q_key.sum() - both
+            hit = np.where(n_key > 0, both / np.maximum(union, 1.0), 0.0)
+        else:
+            hit = np.where(n_key > 0, both / np.maximum(n_key, 1.0), 0.0)
         foreign = ((1.0 - idx.seen) @ q) / len(cols)
         out = cfg.w_key * hit - cfg.w_foreign * foreign
         return out
