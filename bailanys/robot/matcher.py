@@ -92,11 +92,15 @@ NONE_COVERAGE = 0.25
 #: entities, with those of its titles.
 KEY_SHARE = 0.5
 #: Weights of the key-entity evidence (issue 18), fitted on the DEV half of
-#: bench/data/faq_callers.yaml: + the share of the best entry's key entities the
-#: caller names, - the share of the caller's concepts none of its phrasings has.
-JACCARD = True
+#: bench/data/faq_callers.yaml: + the overlap (Jaccard) of an entry's key
+#: entities with the concepts the caller names, - the share of the caller's
+#: concepts none of the entry's phrasings has.
 W_KEY = 0.04
 W_FOREIGN = 0.04
+#: The key-entity evidence counts only for a turn some entry covers at least
+#: this much (the lexical coverage, as for "none of these"): out of scope, a
+#: domain word ("мектеп") would otherwise make one entry stand out.
+ENTITY_COVERAGE = 0.25
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
 OPERATOR_WORDS = ("оператор", "operator", "маманмен", "специалист")
 
@@ -459,6 +463,8 @@ class _Index:
         default_factory=lambda: np.zeros((0, 0)))
     seen: npt.NDArray[np.float64] = field(  # (entries, concepts): 1 where any phrasing has it
         default_factory=lambda: np.zeros((0, 0)))
+    specific: npt.NDArray[np.float64] = field(  # (concepts,): 0 for a GENERIC one
+        default_factory=lambda: np.zeros(0))
 
 
 class Matcher:
@@ -522,8 +528,9 @@ class Matcher:
                 share = count[i, vocab[c]] / n_var
                 seen[i, j] = float(share > 0 or c in title)
                 key[i, j] = float(c in title or share >= KEY_SHARE)
+        specific = np.array([c not in GENERIC for c in concepts], dtype=np.float64)
         return _Index(owner, emb, vocab, idf, x, norms, count, math.log1p(n), members,
-                      concepts, key, seen)
+                      concepts, key, seen, specific)
 
     # embeddings, cached by content hash
     def _variant_embeddings(self, texts: list[str]) -> F32:
@@ -568,12 +575,16 @@ class Matcher:
         return np.concatenate(parts)
 
     # scores
-    def _lexical(self, text: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Per variant: cosine of IDF-weighted stem sets; per entry: share of the query covered."""
+    def _lexical(self, words: list[str]) -> tuple[npt.NDArray[np.float64],
+                                                   npt.NDArray[np.float64]]:
+        """Per variant: cosine of IDF-weighted stem sets; per entry: share of the query covered.
+
+        ``words``: the turn's :func:`terms`.
+        """
         idx = self._idx
         q = np.zeros(len(idx.vocab), dtype=np.float64)
         unknown = 0
-        for s in set(terms(text)):
+        for s in set(words):
             col = idx.vocab.get(s)
             if col is None:
                 unknown += 1
@@ -591,12 +602,11 @@ class Matcher:
         entry = (idx.count[:, cols] > 0).astype(np.float64) @ qc / total
         return variant, entry
 
-    def _entities(self, text: str) -> npt.NDArray[np.float64]:
+    def _entities(self, words: list[str]) -> npt.NDArray[np.float64]:
         """Per entry: key-entity evidence (its key concepts named, foreign ones named)."""
         idx = self._idx
         cfg = self.config
-        cols = {idx.concepts.index(t) for t in terms(text)
-                if t.startswith("#") and t in idx.concepts}
+        cols = {idx.concepts.index(t) for t in words if t.startswith("#") and t in idx.concepts}
         out = np.zeros(len(self.kb), dtype=np.float64)
         if not cols or (cfg.w_key == 0.0 and cfg.w_foreign == 0.0):
             return out
@@ -605,18 +615,14 @@ class Matcher:
         n_key = idx.key.sum(axis=1)
         both = idx.key @ q
         # a generic key concept (#lost, #allowance) counts only with a specific one
-        specific = np.array([c not in GENERIC for c in idx.concepts], dtype=np.float64)
-        both = np.where((idx.key * specific) @ q > 0, both, 0.0)
-        if JACCARD:
-            # the caller's concepts that are some entry's key entities
-            q_key = q * (idx.key.max(axis=0) > 0)
-            union = n_key + q_key.sum() - both
-            hit = np.where(n_key > 0, both / np.maximum(union, 1.0), 0.0)
-        else:
-            hit = np.where(n_key > 0, both / np.maximum(n_key, 1.0), 0.0)
+        both = np.where((idx.key * idx.specific) @ q > 0, both, 0.0)
+        # Jaccard: of the entry's key entities and the caller's concepts that are
+        # some entry's key entities
+        union = n_key + float((q * (idx.key.max(axis=0) > 0)).sum()) - both
+        hit = np.where(n_key > 0, both / np.maximum(union, 1.0), 0.0)
         foreign = ((1.0 - idx.seen) @ q) / len(cols)
         out = cfg.w_key * hit - cfg.w_foreign * foreign
-        return out
+        return np.asarray(out, dtype=np.float64)
 
     def _entry_scores(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Best variant per entry; ``per_variant`` is (variants,) or (queries, variants)."""
@@ -667,9 +673,15 @@ class Matcher:
             part_v = (self._idx.emb @ qs[1:].T).astype(np.float64).max(axis=1)
             w = self.config.clause_weight
             emb_v = (1.0 - w) * emb_v + w * np.maximum(emb_v, part_v)
-        lex_v, lex_e = self._lexical(text)
-        scores = (self._entry_scores(emb_v + self.w_lex * lex_v) + self.w_ent * lex_e
-                  + self._entities(text))
+        words = terms(text)
+        lex_v, lex_e = self._lexical(words)
+        ent = self._entities(words)
+        if float(lex_e.max()) < ENTITY_COVERAGE:
+            # none of the entries covers the turn's content words: a concept it
+            # names ("мектептегі мұғалімге шағым": #school) does not make it one
+            # entry's question
+            ent[:] = 0.0
+        scores = (self._entry_scores(emb_v + self.w_lex * lex_v) + self.w_ent * lex_e + ent)
         p = softmax(scores, self.temperature)
         order = np.argsort(-p)[:top]
         cands = tuple(Candidate(self.kb.entries[i], float(p[i]), float(scores[i]))
