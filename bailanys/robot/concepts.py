@@ -66,7 +66,7 @@ LEXICON: Final[dict[str, tuple[str, ...]]] = {
     "#iin": (f"иин{_W}", f"жсн{_W}", "ин"),
     # benefits and life events
     "#asp": (f"атаулы алеуметтик комек{_W}", f"адресн{_W} социальн{_W} помощ{_W}",
-             f"атаулы{_W}", f"асп{_W}", f"малоимущ{_W}", f"малообеспеч{_W}",
+             f"атаулы{_W}", f"асп{_W}", f"малоимущ{_W}", f"малообеспеч{_W}", f"кедей{_W}",
              f"аз камтамасыз{_W}", f"аз камтылган{_W}"),
     "#largefam": (f"коп балал{_W}", f"копбалал{_W}", f"многодет{_W}", f"много дет{_W}"),
     "#care": (f"декрет{_W}", f"уход{_W}", f"кутим{_W}", f"кутуге{_W}", f"бала кут{_W}"),
@@ -75,7 +75,7 @@ LEXICON: Final[dict[str, tuple[str, ...]]] = {
     "#allowance": (f"пособи{_W}", f"жардемак{_W}", f"выплат{_W}", f"толем{_W}"),
     "#pension": (f"пенси{_W}", f"зейнет{_W}"),
     "#savings": (f"енпф{_W}", f"бжзк{_W}", f"накоплен{_W}", f"жинак{_W}"),
-    "#military": (f"аскери есеп{_W}", f"воинск{_W} учет{_W}", f"аскер{_W}",
+    "#military": (f"аскери есеп{_W}", f"корганыс{_W}", f"воинск{_W} учет{_W}", f"аскер{_W}",
                   f"военкомат{_W}", f"воинск{_W}", f"военн{_W}", f"арми{_W}",
                   f"призыв{_W}", f"приписн{_W}"),
     "#propiska": (f"тургылыкты{_W}", f"мекенжай{_W} тиркел{_W}", f"адрес{_W} тиркел{_W}", f"прописк{_W}", f"прописа{_W}", f"пропиш{_W}",
@@ -106,7 +106,7 @@ LEXICON: Final[dict[str, tuple[str, ...]]] = {
     # queues, schools, health, civil status
     "#kinder": (f"балабакш{_W}", f"садик{_W}", f"детск{_W} сад{_W}", f"детсад{_W}"),
     "#school": (f"мектеп{_W}", f"мектеб{_W}", f"школ{_W}", f"первоклас{_W}",
-                f"сынып{_W}", f"класс{_W}"),
+                f"сынып{_W}", f"клас{_W}"),
     "#housing": (f"тургын уй{_W}", f"жиль{_W}", f"жилищ{_W}", f"баспана{_W}"),
     "#clinic": (f"емхана{_W}", f"поликлиник{_W}", f"аурухана{_W}", f"прикреп{_W}",
                 f"участков{_W}"),
@@ -137,7 +137,10 @@ LEXICON: Final[dict[str, tuple[str, ...]]] = {
 #: an entry's key concept of this kind counts only with one of its other key
 #: concepts ("мысығым жоғалып кетті" names #lost, yet is no lost identity card).
 GENERIC: Final = frozenset(("#lost", "#forgot", "#renew", "#change", "#allowance",
-                            "#certificate", "#status"))
+                            "#certificate", "#status", "#con", "#egov"))
+#: Where or how, not what: "цонға барамын ба әлде игов арқылы" is said about
+#: any service; not counted against an entry whose phrasings lack it.
+CONTEXT: Final = frozenset(("#con", "#egov"))
 
 _Pattern = tuple[re.Pattern[str], ...]
 

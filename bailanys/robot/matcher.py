@@ -51,7 +51,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bailanys.robot.concepts import GENERIC, ru_lemma, tag
+from bailanys.robot.concepts import CONTEXT, GENERIC, ru_lemma, tag
 from bailanys.robot.faq import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -465,6 +465,8 @@ class _Index:
         default_factory=lambda: np.zeros((0, 0)))
     specific: npt.NDArray[np.float64] = field(  # (concepts,): 0 for a GENERIC one
         default_factory=lambda: np.zeros(0))
+    content: npt.NDArray[np.float64] = field(  # (concepts,): 0 for a CONTEXT one
+        default_factory=lambda: np.zeros(0))
 
 
 class Matcher:
@@ -529,8 +531,9 @@ class Matcher:
                 seen[i, j] = float(share > 0 or c in title)
                 key[i, j] = float(c in title or share >= KEY_SHARE)
         specific = np.array([c not in GENERIC for c in concepts], dtype=np.float64)
+        content = np.array([c not in CONTEXT for c in concepts], dtype=np.float64)
         return _Index(owner, emb, vocab, idf, x, norms, count, math.log1p(n), members,
-                      concepts, key, seen, specific)
+                      concepts, key, seen, specific, content)
 
     # embeddings, cached by content hash
     def _variant_embeddings(self, texts: list[str]) -> F32:
@@ -618,9 +621,10 @@ class Matcher:
         both = np.where((idx.key * idx.specific) @ q > 0, both, 0.0)
         # Jaccard: of the entry's key entities and the caller's concepts that are
         # some entry's key entities
-        union = n_key + float((q * (idx.key.max(axis=0) > 0)).sum()) - both
+        qc = q * idx.content  # CONTEXT concepts ("#con") not held against an entry
+        union = n_key + float((qc * (idx.key.max(axis=0) > 0)).sum()) - idx.key @ qc
         hit = np.where(n_key > 0, both / np.maximum(union, 1.0), 0.0)
-        foreign = ((1.0 - idx.seen) @ q) / len(cols)
+        foreign = ((1.0 - idx.seen) @ qc) / max(float(qc.sum()), 1.0)
         out = cfg.w_key * hit - cfg.w_foreign * foreign
         return np.asarray(out, dtype=np.float64)
 
