@@ -95,7 +95,7 @@ KEY_SHARE = 0.5
 #: bench/data/faq_callers.yaml: + the overlap (Jaccard) of an entry's key
 #: entities with the concepts the caller names, - the share of the caller's
 #: concepts none of the entry's phrasings has.
-W_KEY = 0.04
+W_KEY = 0.05
 W_FOREIGN = 0.04
 #: The key-entity evidence counts only for a turn some entry covers at least
 #: this much (the lexical coverage, as for "none of these"): out of scope, a
