@@ -275,6 +275,22 @@ def _cut(word: str, endings: tuple[str, ...], keep: int = 3) -> str:
     return word
 
 
+#: Voiceless consonants (flattened): a Kazakh suffix starting with т or қ/к
+#: follows one of them only (құжат-ты, куәлік-ке; after a vowel or a voiced
+#: consonant it is -ны/-ды, -ға/-ге), so "құжаты" is құжат-ы, not құжа-ты, and
+#: "справка" has no dative -ка (issue 18).
+_VOICELESS = frozenset("кпстфхцчшщ")
+
+
+def _cut_kk(word: str, endings: tuple[str, ...]) -> str:
+    for end in endings:
+        if word.endswith(end) and len(word) - len(end) >= KK_KEEP:
+            if end[0] in "тк" and word[-len(end) - 1] not in _VOICELESS:
+                continue
+            return word[: -len(end)]
+    return word
+
+
 def stem(word: str, kazakh: bool | None = None) -> str:
     """Cut inflections, keep at least three letters, truncate to :data:`STEM_LEN`.
 
@@ -288,10 +304,12 @@ def stem(word: str, kazakh: bool | None = None) -> str:
     word = flatten(word)
     if kazakh:
         for endings in _KK_SLOTS:
-            word = _cut(word, endings, KK_KEEP)
+            word = _cut_kk(word, endings)
         # a stem-final vowel goes (емхана/емханаға, тіркеу/тіркеуде: the cut
         # endings may have taken it or not)
         if word[-1:] in _VOWELS and len(word) > KK_KEEP:
+            word = word[:-1]
+        if word[-1:] == "ь":  # a Russian word's soft sign goes before a suffix (пароль/паролі)
             word = word[:-1]
         if word[-1:] in _KK_DEVOICE:
             word = word[:-1] + _KK_DEVOICE[word[-1]]
