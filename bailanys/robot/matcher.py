@@ -194,7 +194,9 @@ STOP_WORDS = frozenset((
     "керек үшін және мен немесе деп осы бұл ол сол менің біз сіз маған бізге "
     # greetings and fillers a caller puts before the question (issue 18)
     "здравствуйте подскажите пожалуйста скажите алло девушка добрый день хотела хотел "
-    "сәлеметсіз бе айтыңызшы еді едім екен ғой енді жатыр жатырмын деген"
+    "сәлеметсіз бе айтыңызшы еді едім екен ғой енді жатыр жатырмын деген "
+    # "ету", the light verb of a Russian infinitive ("оформлять ету", issue 18)
+    "ету етемін етеміз етеді етесіз етіп етуге етті етем етейін етсем етсе етеди"
 ).split())
 _FLAT_STOP = str.maketrans("қғүұөіәңһ", "кгууоианх")
 STOP_WORDS = frozenset(STOP_WORDS | {w.translate(_FLAT_STOP) for w in STOP_WORDS})
