@@ -57,6 +57,12 @@ def test_longest_mention_first_and_no_false_friends() -> None:
     # a mortgage is no sole trader (ип-), a lost cat no document
     assert "#business" not in tag("ипотекамды жапқым келеді".split())
     assert tag("мысығым жоғалып кетті".split()) == ["мысығым", "#lost", "кетті"]
+    # Russian false friends: parents are no birth, "долго" no debt, Ukraine no
+    # theft, signing a form no EDS, a right to a flat no driving licence
+    for text in ("мои родители", "долго не приходит", "украина", "подписать заявление",
+                 "уходит время", "аспирантура"):
+        assert not any(t.startswith("#") for t in tag(text.split())), text
+    assert tag("регистрация права на квартиру".split()) == ["регистрация", "#property"]
     # words outside the lexicon come back as they were (not flattened)
     assert tag("бала қатты ауырып қалды".split()) == ["бала", "қатты", "ауырып", "қалды"]
     assert all(c.startswith("#") for c in LEXICON)
