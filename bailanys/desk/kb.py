@@ -37,8 +37,8 @@ typed without its letters, and titles). The hit's ``score`` is the
 softmax of the combined scores at the robot's fitted temperature (how sure,
 among all entries). An entry is shown only when some word of the query is
 found in it (``L > 0``) or the robot's score alone reaches
-:data:`SURE_SCORE` with a :data:`SURE_SHARE` of the softmax at least: a query of unknown words ("бла бла трактор") finds
-nothing rather than the least unlikely entries.
+:data:`SURE_SCORE` with a :data:`SURE_SHARE` of the softmax at least: a
+query of unknown words ("бла бла трактор") finds nothing rather than the least unlikely entries.
 
 Searching is CPU work (about 10 ms, the query's embedding): blocking, run it
 in a thread (``kbweb.py`` does).
