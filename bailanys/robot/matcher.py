@@ -94,10 +94,13 @@ KEY_SHARE = 0.5
 #: Weights of the key-entity evidence (issue 18): + the overlap (Jaccard) of an
 #: entry's key entities with the concepts the caller names, - the share of the
 #: caller's concepts none of the entry's phrasings has.  Chosen on the DEV half
-#: of bench/data/faq_callers.yaml: the smallest pair on the grid that meets the
-#: issue's targets there (0.04-0.06 answer a few more DEV turns, and the concept
-#: lexicon has seen DEV's misses: the smaller pair leans on it less).  The
-#: temperature is fitted with the evidence included (:meth:`_loo_entities`).
+#: of bench/data/faq_callers.yaml: the smallest pair of the grid that meets the
+#: issue's targets there (0.04-0.06 answer a few more DEV turns, but the concept
+#: lexicon has seen DEV's misses, and on a small FAQ one shared concept then
+#: outweighs the rest of the turn: tests/engine/test_robot_gaps.py).  The
+#: temperature is fitted without it: on the entries' own phrasings, which name
+#: their entities, leave-one-out would find it never wrong and drive the
+#: temperature to its floor (a six-entry FAQ answered everything).
 W_KEY = 0.03
 W_FOREIGN = 0.03
 #: The key-entity evidence counts only for a turn some entry covers at least
@@ -490,8 +493,6 @@ class _Index:
         default_factory=lambda: np.zeros(0))
     content: npt.NDArray[np.float64] = field(  # (concepts,): 0 for a CONTEXT one
         default_factory=lambda: np.zeros(0))
-    titled: npt.NDArray[np.float64] = field(  # (entries, concepts): 1 where a title has it
-        default_factory=lambda: np.zeros((0, 0)))
 
 
 class Matcher:
@@ -548,19 +549,17 @@ class Matcher:
         ccol = {c: j for j, c in enumerate(concepts)}
         key = np.zeros((n_entries, len(concepts)), dtype=np.float64)
         seen = np.zeros((n_entries, len(concepts)), dtype=np.float64)
-        titled = np.zeros((n_entries, len(concepts)), dtype=np.float64)
         for i, e in enumerate(self.kb.entries):
             title = {t for lang in ("kk", "ru") for t in terms(e.title.get(lang, ""))}
             n_var = max(len(members[i]), 1)
             for c, j in ccol.items():
                 share = count[i, vocab[c]] / n_var
-                titled[i, j] = float(c in title)
                 seen[i, j] = float(share > 0 or c in title)
                 key[i, j] = float(c in title or share >= KEY_SHARE)
         specific = np.array([c not in GENERIC for c in concepts], dtype=np.float64)
         content = np.array([c not in CONTEXT for c in concepts], dtype=np.float64)
         return _Index(owner, emb, vocab, idf, x, norms, count, math.log1p(n), members,
-                      concepts, key, seen, specific, content, titled)
+                      concepts, key, seen, specific, content)
 
     # embeddings, cached by content hash
     def _variant_embeddings(self, texts: list[str]) -> F32:
@@ -659,37 +658,6 @@ class Matcher:
         """Best variant per entry; ``per_variant`` is (variants,) or (queries, variants)."""
         return np.stack([per_variant[..., m].max(axis=-1) for m in self._idx.members], axis=-1)
 
-    def _loo_entities(self, lex_e: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """:meth:`_entities` of every variant as a query, its own entry without it.
-
-        (variants, entries); ``lex_e`` the variants' leave-one-out coverage,
-        for the :data:`ENTITY_COVERAGE` gate.  So the temperature is fitted on
-        the scores the matcher gives, key-entity evidence included.
-        """
-        idx = self._idx
-        cfg = self.config
-        n = len(idx.owner)
-        cols = [idx.vocab[c] for c in idx.concepts]
-        q = idx.x[:, cols]  # (variants, concepts)
-        if not cols or (cfg.w_key == 0.0 and cfg.w_foreign == 0.0):
-            return np.zeros((n, len(self.kb)))
-        n_key = idx.key.sum(axis=1)
-        both = q @ idx.key.T
-        both = np.where((q * idx.specific) @ idx.key.T > 0, both, 0.0)
-        qc = q * idx.content
-        any_key = (idx.key.max(axis=0) > 0).astype(np.float64)
-        union = n_key[None, :] + (qc @ any_key)[:, None] - qc @ idx.key.T
-        hit = np.where(n_key[None, :] > 0, both / np.maximum(union, 1.0), 0.0)
-        n_qc = np.maximum(qc.sum(axis=1), 1.0)
-        foreign = (qc @ (1.0 - idx.seen).T) / n_qc[:, None]
-        # its own entry without it: a concept only this variant (and no title) has
-        own = idx.owner
-        own_seen = ((idx.count[own][:, cols] - q) > 0) | (idx.titled[own] > 0)
-        foreign[np.arange(n), own] = (qc * ~own_seen).sum(axis=1) / n_qc
-        out = cfg.w_key * hit - cfg.w_foreign * foreign
-        gate = (lex_e.max(axis=1) >= ENTITY_COVERAGE) & (q.sum(axis=1) > 0)
-        return np.where(gate[:, None], out, 0.0)
-
     def _calibrate(self) -> tuple[float, float, float, float, float]:
         """Leave-one-out on the variants: weights, temperature, threshold, accuracy."""
         idx = self._idx
@@ -706,10 +674,9 @@ class Matcher:
         own_only = (idx.count[idx.owner] - idx.x) <= 0
         lex_e[np.arange(n), idx.owner] -= (xw * own_only).sum(axis=1) / tot
         y = idx.owner
-        ent = self._loo_entities(lex_e)
         best: tuple[float, float, float, npt.NDArray[np.float64]] | None = None
         for w_lex in W_LEX_GRID:
-            base = self._entry_scores(sims + w_lex * lex_v) + ent
+            base = self._entry_scores(sims + w_lex * lex_v)
             for w_ent in W_ENT_GRID:
                 scores = base + w_ent * lex_e
                 acc = float(np.mean(scores.argmax(axis=1) == y))
