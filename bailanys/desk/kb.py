@@ -37,8 +37,8 @@ typed without its letters, and titles). The hit's ``score`` is the
 softmax of the combined scores at the robot's fitted temperature (how sure,
 among all entries). An entry is shown only when some word of the query is
 found in it (``L > 0``) or the robot's score alone reaches
-:data:`SURE_SCORE`: a query of unknown words ("бла бла трактор") finds
-nothing rather than the least unlikely entries.
+:data:`SURE_SCORE` with a :data:`SURE_SHARE` of the softmax at least: a
+query of unknown words ("бла бла трактор") finds nothing rather than the least unlikely entries.
 
 Searching is CPU work (about 10 ms, the query's embedding): blocking, run it
 in a thread (``kbweb.py`` does).
@@ -97,6 +97,10 @@ FUZZY_MIN_LEN = 5
 #: marriage_registration, whose phrasings say "пожениться"). Queries of
 #: nonsense measured 0.83-0.90 (two "small talk" ones, 0.93, share a word anyway).
 SURE_SCORE = 0.93
+#: ... and the entry must hold this much of the softmax: the robot's score
+#: counts the caller's key entities (issue 18), so that "жениться" (#marriage)
+#: lifts divorce's score too, yet leaves it no share beside marriage_registration.
+SURE_SHARE = 0.01
 #: Kazakh letters as typed on a Russian keyboard (the nearest Russian letter).
 _FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
 
@@ -247,7 +251,7 @@ class KnowledgeBase:
         lexical = self.lexical.share(query)
         combined = robot + LEX_WEIGHT * lexical
         sure = softmax(combined, self.matcher.temperature)
-        shown = (lexical > 0.0) | (robot >= SURE_SCORE)
+        shown = (lexical > 0.0) | ((robot >= SURE_SCORE) & (sure >= SURE_SHARE))
         order = [int(i) for i in np.argsort(-combined, kind="stable") if shown[i]][:limit]
         return [_hit(self.entries[i], lang, float(sure[i])) for i in order]
 

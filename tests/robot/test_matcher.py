@@ -65,6 +65,22 @@ def test_paraphrases_match(matcher: Matcher, text: str, entry: str) -> None:
 
 
 @pytest.mark.peer
+@pytest.mark.parametrize(("text", "entry"), [
+    # issue 18: long, code-switched turns, the four typical confusions (written
+    # for this test, not taken from bench/data)
+    ("кеше банкке бардым сосын э це пэ паролін ұмытып қалдым енді не істеймін",
+     "eds_password"),
+    ("келінім босанды немере туылды пособие на рождение қалай оформлять етеміз",
+     "birth_allowance"),
+    ("жұмысым жоқ табысымыз аз атаулы көмекке өтініш қалай беремін", "social_assistance"),
+    ("здравствуйте у меня сын родился месяц назад какие выплаты нам положены при рождении",
+     "birth_allowance"),
+])
+def test_long_mixed_turns_match(matcher: Matcher, text: str, entry: str) -> None:
+    assert matcher.match(text).best.entry.id == entry
+
+
+@pytest.mark.peer
 def test_operator_hands_over(matcher: Matcher) -> None:
     d = matcher.decide(matcher.match("оператор"))
     assert d.action is Action.HANDOVER
