@@ -7,7 +7,8 @@ same load against the engine and a minimal pyVoIP app (compare_pyvoip.py),
 the wait estimates, the console's latency, the FAQ's accuracy, hostile
 input against the parsers and a running engine (hostile.py), and quality
 assurance (phrase criteria, the acoustic pass, the worker's QA step), and
-the operators' desktop's screen-pop latency (desk_pop.py).
+the operators' desktop's screen-pop latency (desk_pop.py), and the cluster
+(store_events.py, cluster.py, lease_takeover.py; issue 22).
 Benchmarks print figures; they never assert timings (shared, noisy machines).
 """
 
@@ -46,6 +47,15 @@ RUNS = [
     # the operators' desktop (issue 19): INVITE -> screen pop at 500 operators,
     # 5 and 30 new calls/s for 60 s, 3 fresh engines each (~15 min)
     ["desk_pop.py", "--agents", "500", "--rates", "5,30", "--seconds", "60", "--runs", "3"],
+    # beyond one machine (issue 22): event writes on PostgreSQL vs SQLite; two
+    # engines vs one behind Kamailio (set-up rate, concurrent calls, failover);
+    # a queue group's lease taken over after its owner's death. The search p95
+    # at 1,000,000 calls (search_pg.py) builds its data for about half an hour
+    # on the first run (cached in /tmp): run it on its own.
+    ["store_events.py", "--events", "100000", "--runs", "3"],
+    ["cluster.py", "--runs", "3", "--rate", "800", "--seconds", "4", "--concurrent", "300",
+     "--hold-s", "8"],
+    ["lease_takeover.py", "--runs", "3"],
 ]
 
 
