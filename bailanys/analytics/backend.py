@@ -3,13 +3,16 @@
 Issue 22. Pure and light (no database driver imported), so the command
 line can choose before loading either. The generic store's ``[store] url``
 parser (``postgresql://``, ``postgres://``, ``sqlite:...``, a path) agrees
-with :func:`is_postgres` on which is which.
+with :func:`is_postgres` on which is which; ``redact`` is that module's.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from bailanys.storeurl import redact
+
+__all__ = ["PG_SCHEMES", "is_postgres", "redact"]
 
 PG_SCHEMES: Final = ("postgresql://", "postgres://")
 
@@ -18,7 +21,3 @@ def is_postgres(store: str) -> bool:
     """True when ``store`` is a PostgreSQL URL (else a SQLite path)."""
     return store.strip().lower().startswith(PG_SCHEMES)
 
-
-def redact(store: str) -> str:
-    """``store`` for a log line or a message: a PostgreSQL URL's password masked."""
-    return re.sub(r"^(postgres(?:ql)?://[^:@/]*:)[^@/]*@", r"\1***@", store)
