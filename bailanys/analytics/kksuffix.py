@@ -5,7 +5,7 @@ verb ``negation + tense/mood + person`` in that order, each suffix choosing
 its form by the sound it follows (consonant assimilation) and by the word's
 last vowel (vowel harmony, back а ы о ұ / front е і ә ө ү).  Rather than
 cutting one suffix per slot without looking at its neighbours (the robot
-matcher's light stemmer, :func:`bailanys.robot.matcher.stem`, which this
+matcher's light stemmer, :func:`bailanys.robot.text.stem`, which this
 extends), every well-formed chain is generated here once, with the set of
 stem-final sounds it may follow, so that :mod:`bailanys.analytics.morph`
 cuts the longest chain that fits in one dictionary look-up per length.

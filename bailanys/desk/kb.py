@@ -23,7 +23,7 @@ How a query is ranked (measured on 116 operator-style queries, kk and ru:
 * **a desk lexical score** ``L`` in [0, 1]: the IDF-weighted share of the
   query's words found in the entry's titles, "about" phrases and phrasings,
   both languages. A word's keys are its stems from
-  :func:`bailanys.robot.matcher.stem` taken the Kazakh and the Russian way,
+  :func:`bailanys.robot.text.stem` taken the Kazakh and the Russian way,
   with the Kazakh letters folded to the Russian keyboard's (ә→а, қ→к, і→и
   ...: operators often type Kazakh on a Russian layout). A word with no
   exact key counts :data:`FUZZY_CREDIT` where a key of its, of at least
@@ -59,16 +59,8 @@ import numpy.typing as npt
 from bailanys.config import RobotConfig
 from bailanys.errors import ConfigError, InputError
 from bailanys.robot.faq import LANGS, Entry, load_kb
-from bailanys.robot.matcher import (
-    FILLERS,
-    STOP_WORDS,
-    Matcher,
-    MatcherConfig,
-    flatten,
-    normalize,
-    softmax,
-    stem,
-)
+from bailanys.robot.matcher import Matcher, MatcherConfig, softmax
+from bailanys.robot.text import FILLERS, STOP_WORDS, flatten, normalize, stem
 
 log = logging.getLogger(__name__)
 

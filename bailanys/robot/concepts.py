@@ -11,7 +11,7 @@ concepts are its key entities (``Matcher``: an entry whose key entities the
 caller names beats one that matches generic words only).
 
 Patterns are matched on the flattened, lower-case words
-(:func:`bailanys.robot.matcher.flatten`: a recogniser without Kazakh letters
+(:func:`bailanys.robot.text.flatten`: a recogniser without Kazakh letters
 writes "куалик" for "куәлік"), each word of a pattern a regular expression
 matched against the whole word, longest patterns first ("жүргізуші
 куәлігі" is a driving licence before "куәлік" is an identity card).
@@ -166,7 +166,7 @@ def _starting(word: str) -> tuple[int, ...]:
     return tuple(i for i, (pat, _) in enumerate(_PATTERNS) if pat[0].fullmatch(word))
 
 
-_FLAT: Final = str.maketrans("қғүұөіәңһ", "кгууоианх")  # = matcher.flatten
+_FLAT: Final = str.maketrans("қғүұөіәңһ", "кгууоианх")  # = text.flatten
 
 
 def tag(words: Sequence[str]) -> list[str]:

@@ -48,7 +48,7 @@ import numpy.typing as npt
 
 from bailanys.analytics.morph import term, tokens
 from bailanys.analytics.pii import FILLERS, MASKS
-from bailanys.robot.matcher import OPERATOR_WORDS, STOP_WORDS
+from bailanys.robot.text import OPERATOR_WORDS, STOP_WORDS
 
 F64 = npt.NDArray[np.float64]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bailanys.analytics import kksuffix, morph
-from bailanys.robot import matcher
+from bailanys.robot import text
 
 # Kazakh: base word -> inflected forms (plural, possessive, case; verb tense,
 # person, negation, mood). Verbs are listed under their verbal noun (-у).
@@ -159,8 +159,8 @@ def test_huge_and_odd_input_gives_terms_without_error() -> None:
 
 def test_the_robot_matcher_is_unchanged() -> None:
     """The matcher keeps its own light stemmer (the FAQ calibration depends on it)."""
-    assert matcher.stem("паспортты") == "паспор"
-    assert matcher.stems("справканы керек") == ["справк", "керек"]
+    assert text.stem("паспортты") == "паспор"
+    assert text.stems("справканы керек") == ["справк", "керек"]
 
 
 @pytest.mark.parametrize(("chain", "follows", "expected"), [

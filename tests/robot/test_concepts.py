@@ -14,7 +14,8 @@ import pytest
 
 from bailanys.robot.concepts import LEXICON, ru_lemma, tag
 from bailanys.robot.faq import load_kb
-from bailanys.robot.matcher import Matcher, MatcherConfig, stem, terms
+from bailanys.robot.matcher import Matcher, MatcherConfig
+from bailanys.robot.text import stem, terms
 
 REAL = Path(__file__).resolve().parents[2] / "knowledge" / "faq.yaml"
 

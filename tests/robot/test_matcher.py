@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 
 from bailanys.robot.faq import load_kb
-from bailanys.robot.matcher import (
-    Action,
-    Matcher,
-    MatcherConfig,
-    choose_threshold,
-    normalize,
-    softmax,
-    stem,
-    wants_operator,
-)
+from bailanys.robot.matcher import Action, Matcher, MatcherConfig, choose_threshold, softmax
+from bailanys.robot.text import normalize, stem, wants_operator
 
 REAL = Path(__file__).resolve().parents[2] / "knowledge" / "faq.yaml"
 #: The robot's default embedding cache (``[robot] faq_cache``), shared with

@@ -6,18 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bailanys.robot.faq import Entry
-from bailanys.robot.matcher import (
-    Action,
-    Candidate,
-    MatchResult,
-    clauses,
-    core_text,
-    decide,
-    flatten,
-    is_kazakh,
-    stem,
-    stems,
-)
+from bailanys.robot.matcher import Action, Candidate, MatchResult, decide
+from bailanys.robot.text import clauses, core_text, flatten, is_kazakh, stem, stems
 
 FORMS = {
     "куәлік": "куәлігі куәлікті куәлігін куәлікке куәлікте куәліктен куәлігім куәлігімді куәліктер куәлігімнің куәлігіне куәлігінен",

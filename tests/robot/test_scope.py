@@ -9,14 +9,8 @@ import pytest
 
 from bailanys.robot import scope as scope_
 from bailanys.robot.faq import load, load_kb
-from bailanys.robot.matcher import (
-    Action,
-    Matcher,
-    MatcherConfig,
-    core_text,
-    normalize,
-    stems,
-)
+from bailanys.robot.matcher import Action, Matcher, MatcherConfig
+from bailanys.robot.text import core_text, normalize, stems
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "knowledge" / "faq.yaml"
