@@ -50,6 +50,7 @@ from bailanys.robot import scope as scope_
 from bailanys.robot.concepts import CONTEXT, GENERIC
 from bailanys.robot.faq import Entry, KnowledgeBase
 from bailanys.robot.text import (
+    Respeller,
     clauses,
     core_text,
     guess_lang,
@@ -179,6 +180,9 @@ class MatcherConfig:
     #: knowledge file, if there is one.  ``scope=False``: no model.
     out_of_domain: Path | None = None
     scope: bool = True
+    #: Respell a flattened Kazakh turn's words from the knowledge base's Kazakh
+    #: vocabulary before embedding it (:class:`bailanys.robot.text.Respeller`).
+    respell: bool = True
     #: Told (variants embedded, variants to embed) after each batch while the
     #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
@@ -266,6 +270,11 @@ class Matcher:
                 for q in e.questions.get(lang, ()):
                     texts.append(q)
                     owner.append(i)
+        #: flattened Kazakh words respelt before a turn is embedded (issue 18)
+        self._respell = Respeller(
+            [t for e in kb.entries for t in (*e.questions.get("kk", ()), e.answer.get("kk", ""),
+                                               e.title.get("kk", ""), e.about.get("kk", ""))]
+            if self.config.respell else [])
         self._idx = self._build_index(texts, np.array(owner, dtype=np.int64))
         (self.temperature, self.threshold, self.train_accuracy,
          self.w_lex, self.w_ent) = self._calibrate()
@@ -291,7 +300,7 @@ class Matcher:
                      for e in self.kb.entries]
         return scope_.build(
             self._idx, variants, negatives, ood,
-            lambda t: frozenset(stems(t, drop_stop_words=True)), core_text,
+            lambda t: frozenset(stems(t, drop_stop_words=True)), self.embedded_text,
             lambda ts: self._encode([normalize(t) or t for t in ts], progress=False),
             self.config.cache.with_name(self.config.cache.stem + ".scope.npz"), MODEL_ID)
 
@@ -482,9 +491,13 @@ class Matcher:
         thr = choose_threshold(conf, correct, self.config.max_confident_wrong)
         return t, thr, float(correct.mean()), w_lex, w_ent
 
+    def embedded_text(self, text: str) -> str:
+        """What the embedding model reads of a turn: no fillers, Kazakh letters respelt."""
+        return self._respell(core_text(text))
+
     def match(self, text: str, top: int = 3) -> MatchResult:
         """Score ``text`` against every entry (blocking: run it off the event loop)."""
-        norm = core_text(text)
+        norm = self.embedded_text(text)
         parts = [c for c in clauses(norm) if c != norm] if self.config.clause_weight > 0 else []
         qs = self._embed_turn([norm or text, *parts])
         emb_v = (self._idx.emb @ qs[0]).astype(np.float64)

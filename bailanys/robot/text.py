@@ -16,6 +16,8 @@ clauses).  Pure functions; :mod:`bailanys.robot.matcher` scores with them.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 from bailanys.robot.concepts import ru_lemma, tag
 
@@ -286,3 +288,42 @@ def guess_lang(text: str) -> str:
 def wants_operator(text: str) -> bool:
     """"оператор", "операторға", "operator": the caller asks for a person."""
     return any(w.startswith(OPERATOR_WORDS) for w in normalize(text).split())
+
+
+class Respeller:
+    """Kazakh letters put back into a turn a recogniser wrote without them (issue 18).
+
+    A recogniser without Kazakh letters writes "жеке куалик жогалып кетти"
+    for "жеке куәлік жоғалып кетті".  The lexical scorer flattens both sides
+    (:func:`flatten`), but the embedding model reads "куалик" as another
+    word.  A Respeller knows the Kazakh words of a vocabulary (the knowledge
+    base's phrasings, titles and answers); in a Kazakh sentence
+    (:func:`is_kazakh`, or two words or more to respell), a word with no
+    Kazakh letter that is not itself in the vocabulary ("алам" and Russian
+    words are kept) and whose flattened form is some Kazakh word's is written
+    as that word (the most frequent when several flatten alike: "кол" -> қол
+    before көл).
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        counts = Counter(w for t in texts for w in normalize(t).split())
+        self._plain = frozenset(w for w in counts if not _KK_LETTERS & set(w))
+        self._kazakh: dict[str, str] = {}
+        for w, _ in counts.most_common():
+            if _KK_LETTERS & set(w):
+                self._kazakh.setdefault(flatten(w), w)
+
+    def __len__(self) -> int:
+        return len(self._kazakh)
+
+    def __call__(self, norm: str) -> str:
+        """``norm`` (a :func:`normalize`\\ d turn) with its flattened Kazakh words respelt."""
+        words = norm.split()
+        out = [w if _KK_LETTERS & set(w) or w in self._plain else self._kazakh.get(w, w)
+               for w in words]
+        respelt = sum(a != b for a, b in zip(words, out, strict=True))
+        # a flattened sentence may have no Kazakh function word ("жеке куалик
+        # жогалып кетти"): two respelt words make it Kazakh too
+        if respelt >= 2 or (respelt and is_kazakh(words)):
+            return " ".join(out)
+        return norm

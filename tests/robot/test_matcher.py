@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,16 @@ def test_paraphrases_match(matcher: Matcher, text: str, entry: str) -> None:
 ])
 def test_long_mixed_turns_match(matcher: Matcher, text: str, entry: str) -> None:
     assert matcher.match(text).best.entry.id == entry
+
+
+@pytest.mark.peer
+def test_a_flattened_kazakh_turn_is_embedded_respelt(matcher: Matcher) -> None:
+    turn = "жеке куалигим жогалып кетти енди не истеймин"
+    assert matcher.embedded_text(turn).startswith("жеке куәлігім жоғалып кетті ")
+    assert matcher.embedded_text(turn).endswith(" не істеймін")
+    assert matcher.match(turn).best.entry.id == "id_card_lost"
+    off = Matcher(matcher.kb, replace(matcher.config, respell=False))
+    assert off.embedded_text(turn) == turn
 
 
 @pytest.mark.peer

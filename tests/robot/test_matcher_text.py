@@ -7,7 +7,7 @@ import pytest
 
 from bailanys.robot.faq import Entry
 from bailanys.robot.matcher import Action, Candidate, MatchResult, decide
-from bailanys.robot.text import clauses, core_text, flatten, is_kazakh, stem, stems
+from bailanys.robot.text import Respeller, clauses, core_text, flatten, is_kazakh, stem, stems
 
 FORMS = {
     "куәлік": "куәлігі куәлікті куәлігін куәлікке куәлікте куәліктен куәлігім куәлігімді куәліктер куәлігімнің куәлігіне куәлігінен",
@@ -118,3 +118,17 @@ def test_core_text_and_clauses() -> None:
         "я продал свою машину", "а налог все еще приходит"]
     assert clauses("как получить паспорт") == []  # one clause: nothing to add
     assert clauses("у меня машина а") == []  # a clause too short is not one
+
+
+def test_a_flattened_kazakh_turn_is_respelt_from_the_vocabulary() -> None:
+    r = Respeller(["Жеке куәлігім жоғалып кетті", "қол қойылған қол", "көл", "справка алам"])
+    assert r("жеке куалигим жогалып кетти") == "жеке куәлігім жоғалып кетті"
+    # several Kazakh words flatten alike: the most frequent one
+    assert r("кол койылган калай") == "қол қойылған калай"
+    # a word the vocabulary has as it is (Russian, or Kazakh with no Kazakh letter) stays
+    assert r("справка алам керек") == "справка алам керек"
+    # a Russian sentence is left alone, one lone look-alike too
+    assert r("паспорт как быть кол") == "паспорт как быть кол"
+    assert r("жогалып кетти паспорт") == "жоғалып кетті паспорт"
+    assert Respeller([])("куалик керек") == "куалик керек"
+
