@@ -21,8 +21,8 @@ How a query is ranked (measured on 116 operator-style queries, kk and ru:
   Kazakh letters) or a query worded like an entry's title rather than like
   a caller ("выписка из реестра недвижимости") can put the entry second.
 * **a desk lexical score** ``L`` in [0, 1]: the IDF-weighted share of the
-  query's words found in the entry's titles, "about" phrases and phrasings,
-  both languages. A word's keys are its stems from
+  query's words found in the entry's titles, "about" phrases and short
+  phrasings (:data:`LEXICAL_PHRASING_WORDS`), both languages. A word's keys are its stems from
   :func:`bailanys.robot.text.stem` taken the Kazakh and the Russian way,
   with the Kazakh letters folded to the Russian keyboard's (ә→а, қ→к, і→и
   ...: operators often type Kazakh on a Russian layout). A word with no
@@ -77,6 +77,11 @@ MAX_LIMIT = 20
 #: the query set: top-1 is the same for every weight from 0.05 to 0.3 (at 0.02,
 #: two fewer), so the weight sits inside that plateau.
 LEX_WEIGHT = 0.1
+#: The lexical share reads an entry's phrasings of at most this many words:
+#: the long caller turns (issue 18: "завтра хотела в цон записаться ...")
+#: carry context words that would make a query with them ("погода завтра")
+#: find the entry; the robot's score still reads them all.
+LEXICAL_PHRASING_WORDS = 8
 #: What a word found only within one letter counts, against 1 for an exact
 #: stem: less, so that a correctly spelt word elsewhere still ranks first.
 FUZZY_CREDIT = 0.7
@@ -192,7 +197,8 @@ class LexicalIndex:
 def _entry_texts(entry: Entry) -> Iterable[str]:
     for lang in LANGS:
         yield from (entry.title.get(lang, ""), entry.about.get(lang, ""))
-        yield from entry.questions.get(lang, ())
+        yield from (q for q in entry.questions.get(lang, ())
+                    if len(q.split()) <= LEXICAL_PHRASING_WORDS)
 
 
 def _hit(entry: Entry, lang: str, score: float) -> KbHit:

@@ -71,18 +71,14 @@ PREFIX = "query: "  # symmetric task: model card, "Use query: for symmetric task
 # entries' variants (cosines of e5 sit in a narrow band, hence small weights).
 W_LEX_GRID = (0.0, 0.025, 0.05, 0.1, 0.15, 0.25)
 W_ENT_GRID = (0.0, 0.03, 0.06, 0.1, 0.15)
-# The brief's limit is 2 % confidently wrong; the threshold aims at half of it
-# on the training variants, since held-out phrasings are harder.
-MAX_CONFIDENT_WRONG = 0.01
+# The issue's limit is 2 % confidently wrong; the threshold aims at a quarter
+# of it on the entries' own phrasings (leave-one-out): held-out callers are
+# harder still.  With the knowledge base's long caller phrasings this gives
+# 0.96 on the sample FAQ.
+MAX_CONFIDENT_WRONG = 0.005
 #: Variants embedded per call while progress is reported: ~20 ms each on two
 #: cores (~20 s for the whole FAQ on a first start), so one batch is under a second.
 ENCODE_BATCH = 32
-#: Answer threshold cap, fitted on the DEV half of bench/data/faq_callers.yaml
-#: (issue 18): the lowest confidence with at most 1 % confidently wrong in each
-#: language and <= 4 % of out-of-scope questions answered there.  The
-#: leave-one-out fit on the entries' own variants (0.97 on the sample FAQ)
-#: answers a quarter of long Kazakh turns only, every one of them right.
-THRESHOLD_CAP = 0.90
 #: "None of these" (issue 18): a question whose best entry's closest variant
 #: is below :data:`NONE_SCORE` (embedding cosine alone, so that it does not
 #: move with the lexical weights the calibration picks), or whose
@@ -92,6 +88,13 @@ THRESHOLD_CAP = 0.90
 #: questions lost).
 NONE_SCORE = 0.90
 NONE_COVERAGE = 0.25
+#: How an entry's variants' scores make its score (:meth:`Matcher._entry_scores`):
+#: "soft10", the log-mean-exp at sharpness 10, between the best variant and the
+#: mean.  With many long caller phrasings per entry, the best variant alone is
+#: often one whose context (not its question) resembles the turn.  Chosen by
+#: leave-one-out accuracy on the sample FAQ's phrasings: max 0.79, top3 0.87,
+#: soft7 0.911, soft10 0.916, soft15 0.912, soft20 0.895.
+POOL = "soft10"
 #: Turn texts whose embeddings :meth:`Matcher.match` keeps (oldest out first).
 RECENT_TURNS = 64
 #: A concept most of an entry's phrasings name (this share) is one of its key
@@ -114,6 +117,13 @@ W_FOREIGN = 0.03
 #: domain word ("мектеп") would otherwise make one entry stand out.
 ENTITY_COVERAGE = 0.25
 CLARIFY_FLOOR = 0.25  # below this (top confidence), clarifying is pointless: hand over
+#: A two-option menu only for a turn at least this likely in scope
+#: (:attr:`MatchResult.scope`); below it, unsure of the entry, an operator.
+CLARIFY_SCOPE = 0.5
+#: An answer, however confident the match, only for a turn at least this
+#: likely in scope (above the none-of-these model's own cut, ~0.23 on the
+#: sample FAQ): a confident match and a doubtful scope make an operator.
+ANSWER_SCOPE = 0.3
 
 
 class Encoder(Protocol):
@@ -162,7 +172,7 @@ class Decision:
 @dataclass(frozen=True)
 class MatcherConfig:
     cache: Path = Path("var/faq_embeddings.npz")
-    threshold: float | None = None  # None: fitted leave-one-out, at most THRESHOLD_CAP
+    threshold: float | None = None  # None: fitted leave-one-out
     clarify_floor: float = CLARIFY_FLOOR
     max_confident_wrong: float = MAX_CONFIDENT_WRONG
     #: One embedding thread: with two, OpenMP threads spin against a busy second
@@ -183,6 +193,8 @@ class MatcherConfig:
     #: Respell a flattened Kazakh turn's words from the knowledge base's Kazakh
     #: vocabulary before embedding it (:class:`bailanys.robot.text.Respeller`).
     respell: bool = True
+    #: How an entry's variants' scores make its score (:meth:`Matcher._entry_scores`).
+    pool: str = POOL
     #: Told (variants embedded, variants to embed) after each batch while the
     #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
@@ -278,7 +290,6 @@ class Matcher:
         self._idx = self._build_index(texts, np.array(owner, dtype=np.int64))
         (self.temperature, self.threshold, self.train_accuracy,
          self.w_lex, self.w_ent) = self._calibrate()
-        self.threshold = min(self.threshold, THRESHOLD_CAP)
         if self.config.threshold is not None:
             self.threshold = self.config.threshold
         self.scope = self._scope([(lang, q) for e in kb.entries for lang in ("kk", "ru")
@@ -455,7 +466,28 @@ class Matcher:
         return np.asarray(out, dtype=np.float64)
 
     def _entry_scores(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Best variant per entry; ``per_variant`` is (variants,) or (queries, variants)."""
+        """Per entry, its variants' scores pooled; ``per_variant``: (variants,) or (q, variants).
+
+        ``pool`` "max": the best variant; "topK": the mean of the K best;
+        "softB": the log-mean-exp at sharpness B (between the mean and the max).
+        """
+        pool = self.config.pool
+        if pool == "max":
+            return self._entry_max(per_variant)
+        out = []
+        for m in self._idx.members:
+            s = per_variant[..., m]
+            if pool.startswith("top"):
+                k = min(int(pool[3:]), s.shape[-1])
+                out.append(-np.sort(-s, axis=-1)[..., :k].mean(axis=-1))
+            else:
+                beta = float(pool[4:])
+                mx = s.max(axis=-1, keepdims=True)
+                out.append(mx[..., 0] + np.log(np.exp((s - mx) * beta).mean(axis=-1)) / beta)
+        return np.stack(out, axis=-1)
+
+    def _entry_max(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Best variant per entry (the none-of-these model's evidence)."""
         return np.stack([per_variant[..., m].max(axis=-1) for m in self._idx.members], axis=-1)
 
     def _calibrate(self) -> tuple[float, float, float, float, float]:
@@ -527,7 +559,7 @@ class Matcher:
         p_in, answerable = 1.0, True
         if self.scope is not None:
             p_in, answerable = self.scope.judge(scope_.Query(
-                frozenset(stems(text, drop_stop_words=True)), self._entry_scores(emb_v), best))
+                frozenset(stems(text, drop_stop_words=True)), self._entry_max(emb_v), best))
             in_scope = in_scope and answerable
         return MatchResult(text, guess_lang(text), cands, wants_operator(text), in_scope,
                            answerable, p_in)
@@ -549,9 +581,11 @@ def decide(result: MatchResult, threshold: float, clarify_floor: float = CLARIFY
         return Decision(Action.HANDOVER, topic=topic)
     if not result.answerable:  # surely out of scope (issue 18): even a confident match
         return Decision(Action.HANDOVER)
-    if best.confidence >= threshold:
+    if best.confidence >= threshold and result.scope >= ANSWER_SCOPE:
         return Decision(Action.ANSWER, entry=best.entry)
-    if not result.in_scope:
+    if not result.in_scope or result.scope < CLARIFY_SCOPE:
+        # unsure of the entry and not sure the FAQ covers it at all: two topics
+        # read out to a caller whose question is neither help nobody
         return Decision(Action.HANDOVER)
     two = result.candidates[:2]
     if attempt == 1 and sum(c.confidence for c in two) >= clarify_floor and len(two) == 2:

@@ -59,12 +59,12 @@ FEATURES = ("emb", "margin", "coverage", "unknown")
 #: that separates the training lines perfectly (``negative``) from an
 #: unbounded weight.
 L2 = 1.0
-#: Share of the in-scope training lines (leave-one-out variants, with and
-#: without an opening) allowed below the operating point.  The variants are
-#: cleaner than real turns, so the point sits low (measured on the DEV half of
-#: bench/data/faq_callers.yaml: 1 % of its confidently answered in-scope turns
-#: fall below it).
-CUT_LOSS = 0.03
+#: Share of the in-scope training lines (the knowledge base's phrasings, with or
+#: without an opening) allowed below the operating point.  With the long caller
+#: phrasings in the knowledge base (issue 18) their spread is wide; 0.06 (cut
+#: ~0.23 on the sample FAQ) sends 25 of 27 out-of-scope Kazakh DEV questions of
+#: bench/data/faq_callers.yaml to an operator, where 0.03 (cut ~0.16) sent 20.
+CUT_LOSS = 0.06
 #: Coverage at which a question counts as in scope whatever the model says.
 FULL_COVERAGE = 0.999
 #: Content words a question needs for the model to call it out of scope.

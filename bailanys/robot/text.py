@@ -299,19 +299,18 @@ class Respeller:
     word.  A Respeller knows the Kazakh words of a vocabulary (the knowledge
     base's phrasings, titles and answers); in a Kazakh sentence
     (:func:`is_kazakh`, or two words or more to respell), a word with no
-    Kazakh letter that is not itself in the vocabulary ("алам" and Russian
-    words are kept) and whose flattened form is some Kazakh word's is written
-    as that word (the most frequent when several flatten alike: "кол" -> қол
-    before көл).
+    Kazakh letter is written as the vocabulary's most frequent word that
+    flattens to it ("кол" -> қол before көл; "алам" and Russian words, which
+    no Kazakh word outnumbers, stay).
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
         counts = Counter(w for t in texts for w in normalize(t).split())
-        self._plain = frozenset(w for w in counts if not _KK_LETTERS & set(w))
+        # flattened form -> its most frequent spelling (a flattened phrasing in
+        # the vocabulary itself does not outvote the proper one)
         self._kazakh: dict[str, str] = {}
         for w, _ in counts.most_common():
-            if _KK_LETTERS & set(w):
-                self._kazakh.setdefault(flatten(w), w)
+            self._kazakh.setdefault(flatten(w), w)
 
     def __len__(self) -> int:
         return len(self._kazakh)
@@ -319,8 +318,7 @@ class Respeller:
     def __call__(self, norm: str) -> str:
         """``norm`` (a :func:`normalize`\\ d turn) with its flattened Kazakh words respelt."""
         words = norm.split()
-        out = [w if _KK_LETTERS & set(w) or w in self._plain else self._kazakh.get(w, w)
-               for w in words]
+        out = [w if _KK_LETTERS & set(w) else self._kazakh.get(w, w) for w in words]
         respelt = sum(a != b for a, b in zip(words, out, strict=True))
         # a flattened sentence may have no Kazakh function word ("жеке куалик
         # жогалып кетти"): two respelt words make it Kazakh too

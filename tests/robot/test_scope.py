@@ -108,7 +108,8 @@ def test_calibration_holds_on_held_out_lines(matcher: Matcher) -> None:
     # sits on its own side of one half
     assert p_in.mean() >= 0.65 and p_out.mean() <= 0.35
     # the operating point keeps its promise on held-out lines, and catches most
-    assert np.mean(p_in < model.cut) <= 0.06
+    # (within sampling error: the cut is a quantile of the other half)
+    assert np.mean(p_in < model.cut) <= scope_.CUT_LOSS + 0.03
     assert np.mean(p_out < model.cut) >= 0.5
 
 
