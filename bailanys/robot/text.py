@@ -15,6 +15,7 @@ clauses).  Pure functions; :mod:`bailanys.robot.matcher` scores with them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -203,6 +204,7 @@ def _cut_kk(word: str, endings: tuple[str, ...]) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str, kazakh: bool | None = None) -> str:
     """Cut inflections, keep at least three letters, truncate to :data:`STEM_LEN`.
 
