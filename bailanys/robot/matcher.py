@@ -90,12 +90,12 @@ ENCODE_BATCH = 32
 NONE_SCORE = 0.90
 NONE_COVERAGE = 0.25
 #: How an entry's variants' scores make its score (:meth:`Matcher._entry_scores`):
-#: "soft10", the log-mean-exp at sharpness 10, between the best variant and the
+#: their log-mean-exp at this sharpness, between the best variant and the
 #: mean.  With many long caller phrasings per entry, the best variant alone is
 #: often one whose context (not its question) resembles the turn.  Chosen by
 #: leave-one-out accuracy on the sample FAQ's phrasings: max 0.79, top3 0.87,
 #: soft7 0.911, soft10 0.916, soft15 0.912, soft20 0.895.
-POOL = "soft10"
+POOL_SHARPNESS = 10.0
 #: Turn texts whose embeddings :meth:`Matcher.match` keeps (oldest out first).
 RECENT_TURNS = 64
 #: A concept most of an entry's phrasings name (this share) is one of its key
@@ -195,7 +195,7 @@ class MatcherConfig:
     #: vocabulary before embedding it (:class:`bailanys.robot.text.Respeller`).
     respell: bool = True
     #: How an entry's variants' scores make its score (:meth:`Matcher._entry_scores`).
-    pool: str = POOL
+    pool_sharpness: float | None = POOL_SHARPNESS  # None: the best variant alone
     #: Told (variants embedded, variants to embed) after each batch while the
     #: embeddings are computed (not cached yet), for the start-up progress lines.
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
@@ -476,22 +476,17 @@ class Matcher:
     def _entry_scores(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Per entry, its variants' scores pooled; ``per_variant``: (variants,) or (q, variants).
 
-        ``pool`` "max": the best variant; "topK": the mean of the K best;
-        "softB": the log-mean-exp at sharpness B (between the mean and the max).
+        The log-mean-exp at :attr:`MatcherConfig.pool_sharpness` (between the
+        mean and the max); None: the best variant.
         """
-        pool = self.config.pool
-        if pool == "max":
+        beta = self.config.pool_sharpness
+        if beta is None:
             return self._entry_max(per_variant)
         out = []
         for m in self._idx.members:
             s = per_variant[..., m]
-            if pool.startswith("top"):
-                k = min(int(pool[3:]), s.shape[-1])
-                out.append(-np.sort(-s, axis=-1)[..., :k].mean(axis=-1))
-            else:
-                beta = float(pool[4:])
-                mx = s.max(axis=-1, keepdims=True)
-                out.append(mx[..., 0] + np.log(np.exp((s - mx) * beta).mean(axis=-1)) / beta)
+            mx = s.max(axis=-1, keepdims=True)
+            out.append(mx[..., 0] + np.log(np.exp((s - mx) * beta).mean(axis=-1)) / beta)
         return np.stack(out, axis=-1)
 
     def _entry_max(self, per_variant: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
